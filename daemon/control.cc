@@ -1,0 +1,166 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/control.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
+#include "glog/logging.h"
+
+namespace daemonkit {
+namespace {
+
+using internal::PidFileProbe;
+
+// After SIGKILL the kernel needs only a moment; this bounds a process stuck
+// in uninterruptible sleep.
+constexpr absl::Duration kKillGrace = absl::Seconds(5);
+// How long to wait for a starting daemon (lock held, pid not yet written).
+constexpr absl::Duration kStartingGrace = absl::Seconds(2);
+
+// Probes the pid file; while the lock is held by a daemon that has not yet
+// written its pid, waits a little for it.
+absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
+  const absl::Time deadline = absl::Now() + kStartingGrace;
+  for (;;) {
+    DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe,
+                               internal::ProbePidFile(pidfile));
+    if (probe.state != PidFileProbe::State::kLocked || probe.pid_verified ||
+        absl::Now() >= deadline) {
+      return probe;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+// Opens a pidfd on the verified holder of `pidfile`. kNotFound when nothing
+// runs. The pidfd pins the process: once the probe after it still shows that
+// process holding the file, a signal through it cannot reach another.
+absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
+  DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
+  if (probe.state != PidFileProbe::State::kLocked) {
+    return absl::NotFoundError("not running");
+  }
+  if (!probe.pid_verified) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pid file ", pidfile,
+        " is locked but names no process holding it; not signalling"));
+  }
+  int pidfd = internal::PidfdOpen(*probe.pid);
+  if (pidfd < 0) {
+    if (errno == ESRCH) return absl::NotFoundError("not running");
+    return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", *probe.pid));
+  }
+  absl::StatusOr<PidFileProbe> again = internal::ProbePidFile(pidfile);
+  if (!again.ok() || !again->pid_verified || again->pid != probe.pid) {
+    close(pidfd);
+    return absl::NotFoundError("not running");
+  }
+  return pidfd;
+}
+
+
+}  // namespace
+
+absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
+  if (text == "start") return ControlAction::kStart;
+  if (text == "stop") return ControlAction::kStop;
+  if (text == "restart") return ControlAction::kRestart;
+  if (text == "reload") return ControlAction::kReload;
+  if (text == "status") return ControlAction::kStatus;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown action '", text, "' (start, stop, restart, reload, status)"));
+}
+
+std::string DaemonStatus::Describe() const {
+  switch (state) {
+    case State::kRunning:
+      return pid > 0 ? absl::StrCat("running, pid ", pid)
+                     : "running, pid not yet written";
+    case State::kDead:
+      return pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ",
+                                    pid, ")")
+                     : absl::StrCat("dead, pid file ", pidfile, " left");
+    case State::kNotRunning:
+      return "not running";
+  }
+  return "not running";
+}
+
+int DaemonStatus::ExitCode() const {
+  switch (state) {
+    case State::kRunning:
+      return kExitStatusRunning;
+    case State::kDead:
+      return kExitStatusDead;
+    case State::kNotRunning:
+      return kExitStatusNotRunning;
+  }
+  return kExitStatusNotRunning;
+}
+
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile) {
+  DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
+  DaemonStatus status;
+  status.pidfile = pidfile;
+  status.pid = probe.pid.value_or(0);
+  switch (probe.state) {
+    case PidFileProbe::State::kLocked:
+      status.state = DaemonStatus::State::kRunning;
+      break;
+    case PidFileProbe::State::kUnlocked:
+      status.state = DaemonStatus::State::kDead;
+      break;
+    case PidFileProbe::State::kMissing:
+      status.state = DaemonStatus::State::kNotRunning;
+      break;
+  }
+  return status;
+}
+
+absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout) {
+  absl::StatusOr<int> pidfd = OpenHolder(pidfile);
+  if (absl::IsNotFound(pidfd.status())) {
+    // Not running; a file a crashed daemon left is cleared.
+    DAEMONKIT_RETURN_IF_ERROR(internal::RemoveStalePidFile(pidfile).status());
+    return absl::OkStatus();
+  }
+  if (!pidfd.ok()) return pidfd.status();
+
+  absl::Status result = absl::OkStatus();
+  if (internal::PidfdSendSignal(*pidfd, SIGTERM) != 0 && errno != ESRCH) {
+    result = internal::ErrnoError(errno, "send SIGTERM");
+  } else if (!internal::AwaitExit(*pidfd, timeout)) {
+    LOG(WARNING) << "daemon still running " << absl::FormatDuration(timeout)
+                 << " after SIGTERM; sending SIGKILL";
+    if (internal::PidfdSendSignal(*pidfd, SIGKILL) != 0 && errno != ESRCH) {
+      result = internal::ErrnoError(errno, "send SIGKILL");
+    } else if (!internal::AwaitExit(*pidfd, kKillGrace)) {
+      result = absl::DeadlineExceededError("the daemon survived SIGKILL");
+    }
+  }
+  close(*pidfd);
+  DAEMONKIT_RETURN_IF_ERROR(result);
+  // A daemon that had to be killed could not remove its pid file.
+  return internal::RemoveStalePidFile(pidfile).status();
+}
+
+absl::Status ReloadDaemon(const std::string& pidfile) {
+  DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
+  absl::Status result = absl::OkStatus();
+  if (internal::PidfdSendSignal(pidfd, SIGHUP) != 0) {
+    result = errno == ESRCH ? absl::NotFoundError("not running")
+                            : internal::ErrnoError(errno, "send SIGHUP");
+  }
+  close(pidfd);
+  return result;
+}
+
+}  // namespace daemonkit

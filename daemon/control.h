@@ -1,0 +1,83 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// -----------------------------------------------------------------------------
+// File: daemon/control.h
+// -----------------------------------------------------------------------------
+//
+// Operating a running daemon through its pid file: stop, reload, status. The
+// lock on the pid file, not the number written in it, says whether the daemon
+// runs; the number is trusted only once the process it names is seen holding
+// the file open, and signals go through a pidfd, so a stale file or a
+// recycled pid never gets a signal meant for the daemon.
+//
+// Example (what `--daemon_control=status` does):
+//
+//   absl::StatusOr<daemonkit::DaemonStatus> status =
+//       daemonkit::QueryDaemonStatus("/run/mydaemon.pid");
+//   if (!status.ok()) { ... unreadable pid file ... }
+//   std::cout << status->Describe() << "\n";  // "running, pid 4242"
+//   return status->ExitCode();                 // LSB: 0, 1 or 3
+
+#ifndef DAEMONKIT_DAEMON_CONTROL_H_
+#define DAEMONKIT_DAEMON_CONTROL_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+
+// The actions of `--daemon_control`.
+enum class ControlAction { kStart, kStop, kRestart, kReload, kStatus };
+
+// Parses "start", "stop", "restart", "reload" or "status"; kInvalidArgument
+// otherwise.
+absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text);
+
+// Exit codes of the control actions (LSB init-script conventions).
+inline constexpr int kExitStatusRunning = 0;
+inline constexpr int kExitStatusDead = 1;        // pid file left, no daemon
+inline constexpr int kExitStatusNotRunning = 3;
+inline constexpr int kExitReloadNotRunning = 7;
+
+// What the pid file says about the daemon.
+struct DaemonStatus {
+  enum class State {
+    kRunning,     // the lock is held
+    kDead,        // a pid file is left but nobody holds its lock
+    kNotRunning,  // no pid file
+  };
+  State state = State::kNotRunning;
+  pid_t pid = 0;  // the daemon's pid when running; the stale one when dead
+  std::string pidfile;
+
+  // One line a script can parse: "running, pid 4242", "dead, pid file
+  // /run/x.pid left (pid 4242)" or "not running".
+  std::string Describe() const;
+  // LSB: kExitStatusRunning, kExitStatusDead or kExitStatusNotRunning.
+  int ExitCode() const;
+};
+
+// Reads the state of the daemon behind `pidfile` without disturbing it.
+// Errors only when the pid file cannot be read (a directory, a symbolic
+// link, no permission).
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile);
+
+// Sends SIGTERM to the daemon, waits up to `timeout` for it to be gone, then
+// sends SIGKILL; returns once the process no longer exists. A pid file left
+// by a dead daemon is removed. OK when stopped or not running;
+// kDeadlineExceeded when even SIGKILL did not end it, kFailedPrecondition
+// when the lock holder cannot be identified.
+absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout);
+
+// Sends SIGHUP to the daemon. kNotFound when it is not running.
+absl::Status ReloadDaemon(const std::string& pidfile);
+
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_CONTROL_H_

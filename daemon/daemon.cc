@@ -1,0 +1,526 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/descriptors.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
+#include "daemon/internal/ready_channel.h"
+#include "daemon/internal/signals.h"
+#include "glog/logging.h"
+
+namespace daemonkit {
+
+using internal::ErrnoError;
+
+namespace {
+
+constexpr mode_t kOutputFileMode = 0640;
+// How long a launcher gives a daemon that closed the ready pipe, or was
+// killed, to finish exiting before it gives up on removing the pid file.
+constexpr absl::Duration kExitGrace = absl::Seconds(5);
+
+// The descriptors a process forked by the daemon must not keep: the pid-file
+// lock (or it would outlive the daemon) and the ready pipe. Written before
+// the fork handler can run, read by it.
+int g_daemon_owned_fds[2] = {-1, -1};
+
+extern "C" void ForgetDaemonDescriptorsInChild() {
+  for (int& fd : g_daemon_owned_fds) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+}
+
+absl::StatusOr<std::string> Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return ErrnoError(errno, "getcwd");
+  }
+  return absl::StrCat(cwd, "/", path);
+}
+
+bool IsStreamFile(const std::optional<std::string>& path) {
+  return path.has_value() && *path != kInheritStream;
+}
+
+// Fills in daemon(7)'s defaults for a detached daemon and makes every path
+// absolute: the daemon changes directory before it opens anything again.
+absl::StatusOr<Options> Resolve(Options options) {
+  if (options.detach) {
+    if (!options.workdir) options.workdir = "/";
+    if (!options.umask) options.umask = 0;
+    if (!options.stdout_path) options.stdout_path = "/dev/null";
+    if (!options.stderr_path) options.stderr_path = "/dev/null";
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(options.pidfile, Absolute(options.pidfile));
+  if (options.workdir) {
+    DAEMONKIT_ASSIGN_OR_RETURN(*options.workdir, Absolute(*options.workdir));
+  }
+  for (std::optional<std::string>* path :
+       {&options.stdout_path, &options.stderr_path}) {
+    if (IsStreamFile(*path)) {
+      DAEMONKIT_ASSIGN_OR_RETURN(**path, Absolute(**path));
+    }
+  }
+  return options;
+}
+
+absl::Status CheckWorkdir(const std::optional<std::string>& workdir) {
+  if (!workdir) return absl::OkStatus();
+  struct stat st;
+  if (stat(workdir->c_str(), &st) != 0) {
+    return ErrnoError(errno, absl::StrCat("workdir ", *workdir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workdir ", *workdir, " is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
+// Opens an output file for append; a file this call creates gets exactly
+// 0640 whatever the umask.
+absl::StatusOr<int> OpenOutput(const std::string& path) {
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
+  int fd = open(path.c_str(), flags | O_CREAT | O_EXCL, kOutputFileMode);
+  if (fd >= 0) {
+    if (fchmod(fd, kOutputFileMode) != 0) {
+      int saved = errno;
+      close(fd);
+      return ErrnoError(saved, absl::StrCat("chmod output ", path));
+    }
+    return fd;
+  }
+  if (errno == EEXIST) fd = open(path.c_str(), flags);
+  if (fd < 0) return ErrnoError(errno, absl::StrCat("output ", path));
+  return fd;
+}
+
+// The daemon's stdout and stderr files, open on descriptors of their own
+// until they are moved onto 1 and 2.
+class OutputFiles {
+ public:
+  static absl::StatusOr<OutputFiles> Open(const Options& options) {
+    OutputFiles files;
+    files.stdout_path_ = options.stdout_path;
+    files.stderr_path_ = options.stderr_path;
+    if (IsStreamFile(files.stdout_path_)) {
+      DAEMONKIT_ASSIGN_OR_RETURN(files.stdout_fd_, OpenOutput(*files.stdout_path_));
+    }
+    if (IsStreamFile(files.stderr_path_)) {
+      DAEMONKIT_ASSIGN_OR_RETURN(files.stderr_fd_, OpenOutput(*files.stderr_path_));
+    }
+    return files;
+  }
+
+  OutputFiles() = default;
+  OutputFiles(OutputFiles&& other) noexcept { *this = std::move(other); }
+  OutputFiles& operator=(OutputFiles&& other) noexcept {
+    Close();
+    stdout_path_ = std::move(other.stdout_path_);
+    stderr_path_ = std::move(other.stderr_path_);
+    stdout_fd_ = std::exchange(other.stdout_fd_, -1);
+    stderr_fd_ = std::exchange(other.stderr_fd_, -1);
+    return *this;
+  }
+  ~OutputFiles() { Close(); }
+
+  std::vector<int> fds() const { return {stdout_fd_, stderr_fd_}; }
+
+  // Moves the open files onto descriptors 1 and 2. Flushes stdio first so
+  // that nothing buffered for the old stream lands in the new one.
+  absl::Status Install() {
+    fflush(stdout);
+    fflush(stderr);
+    if (stdout_fd_ >= 0) DAEMONKIT_RETURN_IF_ERROR(internal::Redirect(stdout_fd_, 1));
+    if (stderr_fd_ >= 0) DAEMONKIT_RETURN_IF_ERROR(internal::Redirect(stderr_fd_, 2));
+    Close();
+    return absl::OkStatus();
+  }
+
+  // Opens the configured files anew and installs them (SIGHUP after a log
+  // rotation renamed them).
+  absl::Status Reopen() {
+    Options paths;
+    paths.stdout_path = stdout_path_;
+    paths.stderr_path = stderr_path_;
+    DAEMONKIT_ASSIGN_OR_RETURN(OutputFiles fresh, Open(paths));
+    return fresh.Install();
+  }
+
+  void Close() {
+    for (int* fd : {&stdout_fd_, &stderr_fd_}) {
+      if (*fd >= 0) close(*fd);
+      *fd = -1;
+    }
+  }
+
+ private:
+  std::optional<std::string> stdout_path_;
+  std::optional<std::string> stderr_path_;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+};
+
+absl::Status RedirectStdinToDevNull() {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "open /dev/null");
+  absl::Status status = internal::Redirect(fd, 0);
+  close(fd);
+  return status;
+}
+
+absl::Status ChangeDirectory(const std::optional<std::string>& workdir) {
+  if (workdir && chdir(workdir->c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("chdir ", *workdir));
+  }
+  return absl::OkStatus();
+}
+
+
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "%s: %.*s\n", program_invocation_short_name,
+               static_cast<int>(message.size()), message.data());
+  std::fflush(stderr);
+}
+
+// The launcher after the first fork: waits for the daemon's verdict and
+// exits with it. Never returns.
+[[noreturn]] void RunLauncher(pid_t first_child, internal::ReadyPipe pipe,
+                              const Options& options,
+                              std::optional<internal::PidFile> pidfile) {
+  close(pipe.write_fd);
+  // Only the daemon holds the lock from now on, so a lock test below tells
+  // whether it is gone.
+  if (pidfile) pidfile->Close();
+
+  internal::ReadyOutcome outcome =
+      internal::AwaitReady(pipe.read_fd, options.ready_timeout);
+  close(pipe.read_fd);
+
+  int exit_code = kExitFailure;
+  switch (outcome.kind) {
+    case internal::ReadyOutcome::Kind::kReady:
+      exit_code = kExitSuccess;
+      if (!options.ready_message.empty()) {
+        std::fputs(options.ready_message.c_str(), stdout);
+        std::fflush(stdout);
+      }
+      break;
+    case internal::ReadyOutcome::Kind::kFailed:
+      PrintError(outcome.message);
+      break;
+    case internal::ReadyOutcome::Kind::kDied:
+      PrintError(absl::StrCat(
+          "the daemon exited before it was ready",
+          IsStreamFile(options.stderr_path) && *options.stderr_path != "/dev/null"
+              ? absl::StrCat(" (its stderr: ", *options.stderr_path, ")")
+              : ""));
+      break;
+    case internal::ReadyOutcome::Kind::kTimedOut:
+      PrintError(absl::StrCat("the daemon was not ready within ",
+                              absl::FormatDuration(options.ready_timeout),
+                              "; killed it"));
+      kill(first_child, SIGKILL);
+      break;
+  }
+
+  if (exit_code != kExitSuccess && outcome.daemon_pidfd >= 0) {
+    // A daemon that closed the pipe without a word, or missed its deadline,
+    // must not stay behind.
+    if (!internal::AwaitExit(outcome.daemon_pidfd, absl::ZeroDuration())) {
+      internal::PidfdSendSignal(outcome.daemon_pidfd, SIGKILL);
+    }
+    internal::AwaitExit(outcome.daemon_pidfd, kExitGrace);
+  }
+  int wait_status;
+  while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  if (exit_code != kExitSuccess && !options.pidfile.empty()) {
+    (void)internal::RemoveStalePidFile(options.pidfile);
+  }
+  _exit(exit_code);
+}
+
+// The daemon's part of start-up, after the second fork.
+absl::Status BecomeDaemon(const Options& options, OutputFiles& outputs,
+                          std::optional<internal::PidFile>& pidfile) {
+  DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
+  DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
+  umask(*options.umask);
+  DAEMONKIT_RETURN_IF_ERROR(ChangeDirectory(options.workdir));
+  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+class Daemon::Impl {
+ public:
+  Impl(bool detached, OutputFiles outputs,
+       std::optional<internal::PidFile> pidfile,
+       internal::ReadyReporter reporter, int signal_fd)
+      : detached_(detached),
+        owner_pid_(getpid()),
+        outputs_(std::move(outputs)),
+        pidfile_(std::move(pidfile)),
+        reporter_(std::move(reporter)),
+        signal_fd_(signal_fd) {}
+
+  ~Impl() {
+    if (getpid() != owner_pid_) {
+      // A child forked by the daemon: the fork handler already closed these
+      // descriptors, and the pid file is the daemon's to remove.
+      if (pidfile_) pidfile_->Forget();
+      reporter_.Forget();
+      return;
+    }
+    if (pidfile_) pidfile_->Remove();
+    g_daemon_owned_fds[0] = g_daemon_owned_fds[1] = -1;
+  }
+
+  void NotifyReady() {
+    if (reporter_.pending()) reporter_.ReportReady();
+    g_daemon_owned_fds[1] = -1;
+  }
+
+  void FailStartup(const absl::Status& error) {
+    LOG(ERROR) << "start-up failed: " << error.message();
+    if (reporter_.pending()) reporter_.ReportError(error.message());
+    g_daemon_owned_fds[1] = -1;
+    if (pidfile_) pidfile_->Remove();
+    pidfile_.reset();
+  }
+
+  Event WaitUntil(absl::Time deadline) {
+    for (;;) {
+      for (int signo : internal::SignalPipe::Drain()) {
+        if (signo == SIGTERM || signo == SIGINT) {
+          if (!stop_requested_) LOG(INFO) << "stopping on " << strsignal(signo);
+          stop_requested_ = true;
+        } else if (signo == SIGHUP) {
+          reload_pending_ = true;
+        }
+      }
+      if (stop_requested_) return Event::kStop;
+      if (reload_pending_) {
+        reload_pending_ = false;
+        Reload();
+        return Event::kReload;
+      }
+      const absl::Time now = absl::Now();
+      if (now >= deadline) return Event::kTimeout;
+      absl::Duration left = deadline - now;
+      struct timespec timeout = absl::ToTimespec(left);
+      struct pollfd pfd = {signal_fd_, POLLIN, 0};
+      const bool forever = deadline == absl::InfiniteFuture();
+      if (ppoll(&pfd, 1, forever ? nullptr : &timeout, nullptr) < 0 &&
+          errno != EINTR) {
+        PLOG(ERROR) << "ppoll on the signal pipe";
+        absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+      }
+    }
+  }
+
+  void Reload() {
+    LOG(INFO) << "reloading on SIGHUP";
+    absl::Status reopened = outputs_.Reopen();
+    if (!reopened.ok()) LOG(ERROR) << "reopen output files: " << reopened;
+    if (reload_hook_) reload_hook_();
+  }
+
+  bool detached_;
+  pid_t owner_pid_;
+  OutputFiles outputs_;
+  std::optional<internal::PidFile> pidfile_;
+  internal::ReadyReporter reporter_;
+  int signal_fd_;
+  bool stop_requested_ = false;
+  bool reload_pending_ = false;
+  std::function<void()> reload_hook_;
+};
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() = default;
+void Daemon::NotifyReady() { impl_->NotifyReady(); }
+void Daemon::FailStartup(const absl::Status& error) { impl_->FailStartup(error); }
+Event Daemon::WaitUntil(absl::Time deadline) { return impl_->WaitUntil(deadline); }
+Event Daemon::WaitFor(absl::Duration timeout) {
+  return impl_->WaitUntil(absl::Now() + timeout);
+}
+bool Daemon::stop_requested() const { return impl_->stop_requested_; }
+int Daemon::signal_fd() const { return impl_->signal_fd_; }
+void Daemon::SetReloadHook(std::function<void()> hook) {
+  impl_->reload_hook_ = std::move(hook);
+}
+bool Daemon::detached() const { return impl_->detached_; }
+
+absl::Status ValidateOptions(const Options& options) {
+  if (options.umask && *options.umask > 0777) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("umask ", absl::Dec(*options.umask), " is above 0777"));
+  }
+  if (options.ready_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ready timeout ", absl::FormatDuration(options.ready_timeout),
+                     " must be positive"));
+  }
+  if (options.workdir && options.workdir->empty()) {
+    return absl::InvalidArgumentError("workdir is empty");
+  }
+  if ((options.stdout_path && options.stdout_path->empty()) ||
+      (options.stderr_path && options.stderr_path->empty())) {
+    return absl::InvalidArgumentError(
+        "stdout/stderr path is empty (use /dev/null or inherit)");
+  }
+  if (!options.pidfile.empty() && options.pidfile.back() == '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pid file ", options.pidfile, " names a directory"));
+  }
+  for (int fd : options.keep_fds) {
+    if (fd < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("descriptor to keep ", fd, " is negative"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return kExitSuccess;
+  if (absl::IsInvalidArgument(status)) return kExitUsage;
+  return kExitFailure;
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
+  DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
+  DAEMONKIT_ASSIGN_OR_RETURN(const Options options, Resolve(requested));
+  DAEMONKIT_RETURN_IF_ERROR(internal::EnsureStandardStreamsOpen());
+  if (options.detach) {
+    absl::StatusOr<int> threads = internal::CountThreads();
+    // Without /proc the count is unknown; fork is then the caller's risk.
+    if (threads.ok() && *threads > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot daemonize a process that runs ", *threads,
+          " threads: fork would copy only the calling one; call Daemonize "
+          "before starting threads"));
+    }
+  }
+  DAEMONKIT_RETURN_IF_ERROR(CheckWorkdir(options.workdir));
+
+  std::optional<internal::PidFile> pidfile;
+  if (!options.pidfile.empty()) {
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        pidfile, internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
+  }
+  // From here on a failure must not leave the pid file behind.
+  auto fail = [&pidfile](absl::Status status) {
+    if (pidfile) pidfile->Remove();
+    return status;
+  };
+
+  absl::StatusOr<OutputFiles> outputs = OutputFiles::Open(options);
+  if (!outputs.ok()) return fail(outputs.status());
+
+  if (!options.detach) {
+    // Foreground: only what was asked for.
+    if (options.umask) umask(*options.umask);
+    absl::Status status = ChangeDirectory(options.workdir);
+    if (status.ok()) status = outputs->Install();
+    if (status.ok() && pidfile) status = pidfile->WritePid(getpid());
+    absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
+    if (status.ok()) status = signal_fd.status();
+    if (!status.ok()) return fail(status);
+    return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
+        false, std::move(*outputs), std::move(pidfile),
+        internal::ReadyReporter(), *signal_fd));
+  }
+
+  absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
+  if (!pipe.ok()) return fail(pipe.status());
+  std::vector<int> keep = options.keep_fds;
+  keep.push_back(pipe->read_fd);
+  keep.push_back(pipe->write_fd);
+  for (int fd : outputs->fds()) keep.push_back(fd);
+  if (pidfile) keep.push_back(pidfile->fd());
+  // syslog keeps a descriptor of its own that the close below would pull
+  // out from under it.
+  closelog();
+  absl::Status status = internal::CloseInheritedDescriptors(keep);
+  if (status.ok()) status = internal::ResetSignals();
+  if (!status.ok()) {
+    close(pipe->read_fd);
+    close(pipe->write_fd);
+    return fail(status);
+  }
+
+  // Whatever stdio has buffered would otherwise be written once per process.
+  fflush(nullptr);
+  pid_t first_child = fork();
+  if (first_child < 0) {
+    int saved = errno;
+    close(pipe->read_fd);
+    close(pipe->write_fd);
+    return fail(ErrnoError(saved, "fork"));
+  }
+  if (first_child > 0) {
+    RunLauncher(first_child, *pipe, options, std::move(pidfile));
+  }
+
+  // The first child: a new session without a controlling terminal, then a
+  // second fork so that the daemon, not being a session leader, can never
+  // acquire one again.
+  close(pipe->read_fd);
+  internal::ReadyReporter reporter(pipe->write_fd);
+  if (setsid() < 0) {
+    reporter.ReportError(ErrnoError(errno, "setsid").message());
+    _exit(kExitFailure);
+  }
+  pid_t daemon_pid = fork();
+  if (daemon_pid < 0) {
+    reporter.ReportError(ErrnoError(errno, "second fork").message());
+    _exit(kExitFailure);
+  }
+  if (daemon_pid > 0) _exit(kExitSuccess);
+
+  // The daemon.
+  reporter.ReportPid(getpid());
+  status = BecomeDaemon(options, *outputs, pidfile);
+  absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
+  if (status.ok()) status = signal_fd.status();
+  if (!status.ok()) {
+    reporter.ReportError(status.message());
+    if (pidfile) pidfile->Remove();
+    _exit(kExitFailure);
+  }
+  g_daemon_owned_fds[0] = pidfile ? pidfile->fd() : -1;
+  g_daemon_owned_fds[1] = reporter.fd();
+  static const bool atfork_registered = [] {
+    return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) == 0;
+  }();
+  if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
+  return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
+      true, std::move(*outputs), std::move(pidfile), std::move(reporter),
+      *signal_fd));
+}
+
+}  // namespace daemonkit

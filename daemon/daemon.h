@@ -1,0 +1,226 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// -----------------------------------------------------------------------------
+// File: daemon/daemon.h
+// -----------------------------------------------------------------------------
+//
+// daemonkit turns a C++ program into a correct Unix daemon with one call.
+//
+// `Daemonize()` performs the SysV start-up of systemd's daemon(7), in order:
+// it validates the options and does everything that can fail while still
+// attached to the terminal (opens and locks the pid file, opens the output
+// files), closes inherited descriptors, resets signal handlers and the signal
+// mask, forks, calls setsid(), forks again, points stdin at /dev/null and
+// stdout/stderr at the configured files, sets the umask, changes directory,
+// and writes its own pid into the locked pid file.
+//
+// The process the user started (the *launcher*) does not return from
+// `Daemonize()`: it waits on a pipe until the daemon declares itself ready
+// (`Daemon::NotifyReady()`), reports a start-up error, dies, or the ready
+// timeout passes. It exits 0 only once the daemon is ready; otherwise it
+// prints the daemon's own error on its stderr, makes sure no daemon is left
+// running and no pid file is left behind, and exits 1. Scripts and init
+// systems can therefore trust the launcher's exit code.
+//
+// Foreground ("new-style") mode, `Options::detach = false`, does not fork: it
+// is what systemd `Type=simple`/`Type=notify`, containers and debuggers want.
+// The same `Daemon` handle then serves the signals and the pid file.
+//
+// Most programs configure all of this from the command line through the
+// Abseil flags of "daemon/flags.h" (`--daemon`, `--daemon_pidfile`, ...), and
+// operate the running daemon with `--daemon_control=stop|reload|status`
+// ("daemon/control.h").
+//
+// Example:
+//
+//   #include "absl/flags/parse.h"
+//   #include "daemon/daemon.h"
+//   #include "daemon/flags.h"
+//
+//   int main(int argc, char** argv) {
+//     absl::ParseCommandLine(argc, argv);
+//     // Validates the --daemon_* flags, runs --daemon_control actions, and
+//     // detaches; returns only in the daemon (or in the foreground).
+//     std::unique_ptr<daemonkit::Daemon> daemon =
+//         daemonkit::DaemonizeFromFlags();
+//     // ... open sockets, load configuration: what can fail, fails here and
+//     // reaches the launcher's terminal through FailStartup() ...
+//     daemon->NotifyReady();  // the launcher exits 0 now
+//     while (daemon->WaitFor(absl::Seconds(1)) != daemonkit::Event::kStop) {
+//       // ... one unit of work; WaitFor wakes at once on SIGTERM/SIGINT ...
+//     }
+//     return 0;  // ~Daemon removes the pid file
+//   }
+//
+// Without flags, fill an `Options` and call `Daemonize()` yourself:
+//
+//   daemonkit::Options options;
+//   options.pidfile = "/run/mydaemon.pid";
+//   options.stdout_path = "/var/log/mydaemon.log";
+//   absl::StatusOr<std::unique_ptr<daemonkit::Daemon>> daemon =
+//       daemonkit::Daemonize(options);
+//   if (!daemon.ok()) {  // nothing forked, nothing left behind
+//     std::cerr << daemon.status().message() << "\n";
+//     return daemonkit::ExitCodeFor(daemon.status());
+//   }
+
+#ifndef DAEMONKIT_DAEMON_DAEMON_H_
+#define DAEMONKIT_DAEMON_DAEMON_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+
+// The value of `Options::stdout_path` and `Options::stderr_path` that keeps
+// the stream the launcher had (a terminal, usually: `inspect --check` will
+// rightly flag the daemon for it).
+inline constexpr absl::string_view kInheritStream = "inherit";
+
+// Options
+//
+// How to daemonize. Relative paths are resolved against the working directory
+// at the time of the call. Defaults follow daemon(7); in the foreground
+// (`detach = false`) an unset optional field leaves that attribute as it is.
+struct Options {
+  // Detach from the terminal (SysV double fork). false: stay in the
+  // foreground.
+  bool detach = true;
+
+  // The pid file: created 0644, never through a symbolic link, locked before
+  // the first fork and for the daemon's whole life, removed on clean exit.
+  // Empty: no pid file.
+  std::string pidfile;
+
+  // Working directory. Unset: "/" when detached.
+  std::optional<std::string> workdir;
+
+  // File-mode creation mask, 0 to 0777. Unset: 0 when detached.
+  std::optional<mode_t> umask;
+
+  // Where stdout and stderr go: a file opened for append (created 0640),
+  // "/dev/null", or `kInheritStream`. Files are reopened on SIGHUP, so
+  // logrotate's rename-then-HUP loses no line. Unset: "/dev/null" when
+  // detached.
+  std::optional<std::string> stdout_path;
+  std::optional<std::string> stderr_path;
+
+  // How long the launcher waits for `Daemon::NotifyReady()`. Must be > 0.
+  absl::Duration ready_timeout = absl::Seconds(30);
+
+  // Printed on the launcher's stdout once the daemon is ready, just before
+  // the launcher exits 0: where the daemon writes, how to stop it. Empty:
+  // the launcher exits silently, as daemons do.
+  std::string ready_message;
+
+  // Descriptors above 2 that must survive the close of inherited
+  // descriptors (a listening socket bound before daemonizing, say).
+  std::vector<int> keep_fds;
+};
+
+// Checks the values of `options` without touching the system. Returns
+// kInvalidArgument naming the offending field, or OK.
+absl::Status ValidateOptions(const Options& options);
+
+// What `Daemon::WaitUntil()` woke up for.
+enum class Event {
+  kTimeout,  // the deadline passed
+  kStop,     // SIGTERM or SIGINT: finish up and return from main()
+  kReload,   // SIGHUP: output files were reopened and the reload hook ran
+};
+
+// Daemon
+//
+// The running daemon's handle: readiness, signals and the pid file. Returned
+// by `Daemonize()` in the daemon process (or the foreground process). Not
+// copyable or movable: it owns process-wide state (the pid-file lock, the
+// signal pipe), of which there is one per process. Not thread-safe: use it
+// from the main loop's thread.
+class Daemon {
+ public:
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Removes the pid file (the daemon's clean exit). In a process forked from
+  // the daemon it does nothing: only the daemon owns the pid file.
+  ~Daemon();
+
+  // Declares the daemon ready: the launcher exits 0. Call it once the
+  // application can serve (sockets bound, configuration loaded). Calling it
+  // again does nothing.
+  void NotifyReady();
+
+  // Reports a start-up failure before `NotifyReady()`: the launcher prints
+  // `error.message()` on its stderr and exits 1, and the pid file is
+  // removed. The caller should then exit non-zero.
+  void FailStartup(const absl::Status& error);
+
+  // Blocks until `deadline` passes or a signal asks for something. Returns
+  // kStop at once (and every time after) once SIGTERM or SIGINT has arrived;
+  // on SIGHUP reopens the output files, runs the reload hook and returns
+  // kReload. Use absolute deadlines for periodic work so it does not drift.
+  Event WaitUntil(absl::Time deadline);
+
+  // Same as `WaitUntil(absl::Now() + timeout)`.
+  Event WaitFor(absl::Duration timeout);
+
+  // True once SIGTERM or SIGINT has been seen by WaitUntil.
+  bool stop_requested() const;
+
+  // A descriptor that becomes readable when a signal is pending, for
+  // programs with their own poll/epoll loop: when it is readable, call
+  // `WaitUntil(absl::InfinitePast())` to handle the signal.
+  int signal_fd() const;
+
+  // Sets the function run on SIGHUP, after the output files are reopened.
+  void SetReloadHook(std::function<void()> hook);
+
+  // True when this process detached (SysV mode).
+  bool detached() const;
+
+  // Internal state; declared here only so that Daemonize can build it.
+  class Impl;
+  explicit Daemon(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Daemonize()
+//
+// Makes the calling process a daemon as described at the top of this file.
+//
+// In the launcher: returns an error, with nothing forked and nothing left
+// behind, for a problem found before forking: kInvalidArgument for bad
+// options, kAlreadyExists ("already running, pid N") when the pid file is
+// locked, kFailedPrecondition when the process already runs more than one
+// thread (fork would copy only the calling one) or the pid file is a
+// symbolic link, kNotFound / kPermissionDenied for missing or forbidden
+// paths. After forking, the launcher never returns: it exits 0 once the
+// daemon is ready, 1 if it fails, dies or times out.
+//
+// In the daemon (or in the foreground): returns the `Daemon` handle.
+absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options);
+
+// The process exit codes daemonkit documents.
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitFailure = 1;  // a well-formed request failed
+inline constexpr int kExitUsage = 2;    // the command line itself is wrong
+
+// Maps a `Daemonize()` error to the exit code: kExitUsage for
+// kInvalidArgument, kExitSuccess for OK, kExitFailure otherwise.
+int ExitCodeFor(const absl::Status& status);
+
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_DAEMON_H_

@@ -1,0 +1,244 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/flags.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(bool, daemon, true,
+          "detach from the terminal (SysV double fork); false: stay in the "
+          "foreground for systemd Type=simple/notify, containers, debugging");
+ABSL_FLAG(daemonkit::FlagText, daemon_pidfile, daemonkit::FlagText::Default(""),
+          "pid file path, created 0644 and locked for the daemon's life; "
+          "empty: no pid file");
+ABSL_FLAG(daemonkit::FlagText, daemon_workdir,
+          daemonkit::FlagText::Default("/"),
+          "working directory of the daemon");
+ABSL_FLAG(daemonkit::FlagText, daemon_umask, daemonkit::FlagText::Default("0"),
+          "octal file-mode creation mask of the daemon, 0 to 0777");
+ABSL_FLAG(daemonkit::FlagText, daemon_stdout,
+          daemonkit::FlagText::Default("/dev/null"),
+          "where the daemon's stdout goes: a file (appended, created 0640, "
+          "reopened on SIGHUP) or inherit");
+ABSL_FLAG(daemonkit::FlagText, daemon_stderr,
+          daemonkit::FlagText::Default("/dev/null"),
+          "where the daemon's stderr goes: a file (appended, created 0640, "
+          "reopened on SIGHUP) or inherit");
+ABSL_FLAG(daemonkit::FlagText, daemon_ready_timeout,
+          daemonkit::FlagText::Default("30s"),
+          "how long the launcher waits for the daemon to report ready");
+ABSL_FLAG(daemonkit::FlagText, daemon_control,
+          daemonkit::FlagText::Default("start"),
+          "what to do: start, stop, restart, reload or status, through the "
+          "pid file");
+ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
+          daemonkit::FlagText::Default("10s"),
+          "how long stop waits after SIGTERM before it sends SIGKILL");
+
+namespace daemonkit {
+
+bool AbslParseFlag(absl::string_view text, FlagText* flag, std::string*) {
+  *flag = FlagText(std::string(text));
+  return true;
+}
+
+std::string AbslUnparseFlag(const FlagText& flag) { return flag.text(); }
+
+namespace {
+
+absl::Status BadFlag(absl::string_view name, absl::string_view value,
+                     absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name, "=", value, ": ", why));
+}
+
+// A duration as Abseil writes it ("30s", "1m30s", "250ms"), or a bare number
+// of seconds.
+absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
+                                                 const FlagText& flag) {
+  absl::Duration duration;
+  double seconds;
+  if (absl::SimpleAtod(flag.text(), &seconds) && std::isfinite(seconds)) {
+    duration = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(flag.text(), &duration) ||
+             duration == absl::InfiniteDuration() ||
+             duration == -absl::InfiniteDuration()) {
+    return BadFlag(name, flag.text(),
+                   "not a duration (examples: 30s, 1m30s, 250ms)");
+  }
+  if (duration < absl::ZeroDuration()) {
+    return BadFlag(name, flag.text(), "must not be negative");
+  }
+  return duration;
+}
+
+absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
+  absl::string_view text = flag.text();
+  bool octal = !text.empty() && text.size() <= 4;
+  int value = 0;
+  for (char c : text) {
+    octal = octal && c >= '0' && c <= '7';
+    value = value * 8 + (c - '0');
+  }
+  if (!octal || value > 0777) {
+    return BadFlag("daemon_umask", text,
+                   "not an octal mode from 0 to 0777 (example: 022)");
+  }
+  return static_cast<mode_t>(value);
+}
+
+// Paths given to `bazel run` are meant relative to where the user typed the
+// command, not to the runfiles tree Bazel runs the program in.
+std::string FromUserDirectory(const std::string& path) {
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || user_dir == nullptr || *user_dir == '\0') {
+    return path;
+  }
+  return absl::StrCat(user_dir, "/", path);
+}
+
+// The stream value: "inherit", or a path.
+std::string StreamPath(const FlagText& flag) {
+  if (flag.text() == kInheritStream) return flag.text();
+  return FromUserDirectory(flag.text());
+}
+
+absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
+                           absl::string_view hint) {
+  if (flag.text().empty()) return BadFlag(name, "", hint);
+  return absl::OkStatus();
+}
+
+[[noreturn]] void ExitWith(const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+               std::string(status.message()).c_str());
+  std::exit(ExitCodeFor(status));
+}
+
+void ConfigureLogging() {
+  if (!google::IsGoogleLoggingInitialized()) {
+    google::InitGoogleLogging(program_invocation_short_name);
+  }
+  // A daemon must not scatter log files into /tmp (glog's default): its
+  // log goes to stderr, which after detaching is the --daemon_stderr file.
+  if (FLAGS_log_dir.empty()) FLAGS_logtostderr = true;
+}
+
+}  // namespace
+
+absl::StatusOr<FlagRequest> RequestFromFlags() {
+  FlagRequest request;
+  const FlagText control = absl::GetFlag(FLAGS_daemon_control);
+  absl::StatusOr<ControlAction> action = ParseControlAction(control.text());
+  if (!action.ok()) {
+    return BadFlag("daemon_control", control.text(),
+                   "not one of start, stop, restart, reload, status");
+  }
+  request.action = *action;
+
+  const FlagText pidfile = absl::GetFlag(FLAGS_daemon_pidfile);
+  request.options.pidfile = FromUserDirectory(pidfile.text());
+  if (request.action != ControlAction::kStart && request.options.pidfile.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--daemon_control=", control.text(), " needs --daemon_pidfile"));
+  }
+
+  request.options.detach = absl::GetFlag(FLAGS_daemon);
+  // Detached, every attribute is set (to its default if not given); in the
+  // foreground only what the command line asks for.
+  auto wanted = [&request](const FlagText& flag) {
+    return request.options.detach || flag.given();
+  };
+
+  const FlagText workdir = absl::GetFlag(FLAGS_daemon_workdir);
+  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_workdir", workdir,
+                                          "the working directory is empty"));
+  if (wanted(workdir)) request.options.workdir = FromUserDirectory(workdir.text());
+
+  const FlagText umask_flag = absl::GetFlag(FLAGS_daemon_umask);
+  DAEMONKIT_ASSIGN_OR_RETURN(mode_t umask_value, ParseUmaskFlag(umask_flag));
+  if (wanted(umask_flag)) request.options.umask = umask_value;
+
+  const FlagText stdout_flag = absl::GetFlag(FLAGS_daemon_stdout);
+  const FlagText stderr_flag = absl::GetFlag(FLAGS_daemon_stderr);
+  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty(
+      "daemon_stdout", stdout_flag, "empty (use /dev/null or inherit)"));
+  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty(
+      "daemon_stderr", stderr_flag, "empty (use /dev/null or inherit)"));
+  if (wanted(stdout_flag)) request.options.stdout_path = StreamPath(stdout_flag);
+  if (wanted(stderr_flag)) request.options.stderr_path = StreamPath(stderr_flag);
+
+  const FlagText ready_flag = absl::GetFlag(FLAGS_daemon_ready_timeout);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.options.ready_timeout,
+      ParseDurationFlag("daemon_ready_timeout", ready_flag));
+  if (request.options.ready_timeout == absl::ZeroDuration()) {
+    return BadFlag("daemon_ready_timeout", ready_flag.text(), "must be positive");
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.stop_timeout,
+      ParseDurationFlag("daemon_stop_timeout",
+                        absl::GetFlag(FLAGS_daemon_stop_timeout)));
+
+  DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(request.options));
+  return request;
+}
+
+std::unique_ptr<Daemon> DaemonizeFromFlags() {
+  return DaemonizeFromRequest(RequestFromFlags());
+}
+
+std::unique_ptr<Daemon> DaemonizeFromRequest(
+    absl::StatusOr<FlagRequest> request) {
+  ConfigureLogging();
+  if (!request.ok()) ExitWith(request.status());
+  const std::string& pidfile = request->options.pidfile;
+
+  switch (request->action) {
+    case ControlAction::kStatus: {
+      absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
+      if (!status.ok()) {
+        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                     std::string(status.status().message()).c_str());
+        // LSB: "program or service status is unknown".
+        std::exit(4);
+      }
+      std::printf("%s\n", status->Describe().c_str());
+      std::exit(status->ExitCode());
+    }
+    case ControlAction::kReload: {
+      absl::Status status = ReloadDaemon(pidfile);
+      if (absl::IsNotFound(status)) {
+        std::fprintf(stderr, "%s: not running\n", program_invocation_short_name);
+        std::exit(kExitReloadNotRunning);
+      }
+      if (!status.ok()) ExitWith(status);
+      std::exit(kExitSuccess);
+    }
+    case ControlAction::kStop:
+    case ControlAction::kRestart: {
+      absl::Status status = StopDaemon(pidfile, request->stop_timeout);
+      if (!status.ok()) ExitWith(status);
+      if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
+      break;
+    }
+    case ControlAction::kStart:
+      break;
+  }
+
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemonize(request->options);
+  if (!daemon.ok()) ExitWith(daemon.status());
+  return *std::move(daemon);
+}
+
+}  // namespace daemonkit

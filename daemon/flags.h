@@ -1,0 +1,127 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// -----------------------------------------------------------------------------
+// File: daemon/flags.h
+// -----------------------------------------------------------------------------
+//
+// The command-line face of daemonkit: the `--daemon*` Abseil flags and the one
+// call that acts on them. A program that links `//daemon` gets these flags;
+// one that wants no flags uses `//daemon:core` and fills `Options` itself.
+//
+//   --daemon                    detach (true) or stay in the foreground
+//   --daemon_pidfile=PATH       pid file, locked for the daemon's life
+//   --daemon_workdir=DIR        working directory (default /)
+//   --daemon_umask=OCTAL        file-mode creation mask (default 0)
+//   --daemon_stdout=PATH|inherit, --daemon_stderr=PATH|inherit
+//   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
+//   --daemon_control=ACTION     start, stop, restart, reload, status
+//   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
+//
+// The library validates its own flag values (they never die inside Abseil's
+// generic parser): a bad value is one line on stderr naming the flag, exit
+// code 2, before anything forks or any file is created.
+//
+// Example:
+//
+//   int main(int argc, char** argv) {
+//     absl::ParseCommandLine(argc, argv);
+//     std::unique_ptr<daemonkit::Daemon> daemon =
+//         daemonkit::DaemonizeFromFlags();
+//     daemon->NotifyReady();
+//     ...
+//   }
+
+#ifndef DAEMONKIT_DAEMON_FLAGS_H_
+#define DAEMONKIT_DAEMON_FLAGS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+
+namespace daemonkit {
+
+// FlagText
+//
+// The value type of daemonkit's flags: the text as given, plus whether it was
+// given at all. Parsing into it never fails, so that the library, not
+// Abseil's parser, reports bad values (exit code 2, the flag named); and
+// foreground mode can apply only what was asked for.
+class FlagText {
+ public:
+  // A default value: not given on the command line.
+  static FlagText Default(std::string text) { return FlagText(std::move(text), false); }
+  // A value set explicitly (by the parser, a flagfile or absl::SetFlag).
+  FlagText(std::string text) : FlagText(std::move(text), true) {}  // NOLINT
+
+  const std::string& text() const { return text_; }
+  bool given() const { return given_; }
+
+ private:
+  FlagText(std::string text, bool given) : text_(std::move(text)), given_(given) {}
+
+  std::string text_;
+  bool given_;
+};
+
+bool AbslParseFlag(absl::string_view text, FlagText* flag, std::string* error);
+std::string AbslUnparseFlag(const FlagText& flag);
+
+// A validated command line.
+struct FlagRequest {
+  ControlAction action = ControlAction::kStart;
+  Options options;
+  absl::Duration stop_timeout = absl::Seconds(10);
+};
+
+// Reads and validates the `--daemon*` flags. Relative paths are resolved
+// against $BUILD_WORKING_DIRECTORY when set (`bazel run`), otherwise left to
+// `Daemonize()` (the current directory). kInvalidArgument naming the flag,
+// as in "--daemon_umask=999: not an octal mode from 0 to 0777".
+absl::StatusOr<FlagRequest> RequestFromFlags();
+
+// DaemonizeFromFlags()
+//
+// The one call. Validates the flags (exit 2 on a bad value); runs `stop`,
+// `reload` and `status` and exits with their documented codes; for `restart`
+// stops first; then starts: daemonizes (or stays in the foreground) and
+// returns the `Daemon` handle in the daemon process. On any start failure
+// prints one line on stderr and exits 1 ("already running, pid N").
+//
+// Sends glog to stderr (the `--daemon_stderr` file once detached) unless the
+// program chose glog's log_dir itself. Call after absl::ParseCommandLine and
+// before starting any thread.
+std::unique_ptr<Daemon> DaemonizeFromFlags();
+
+// DaemonizeFromRequest()
+//
+// What `DaemonizeFromFlags()` does after reading the flags, for a program
+// that adjusts the request first (a ready message, descriptors to keep):
+//
+//   absl::StatusOr<daemonkit::FlagRequest> request =
+//       daemonkit::RequestFromFlags();
+//   if (request.ok()) request->options.keep_fds.push_back(listen_fd);
+//   auto daemon = daemonkit::DaemonizeFromRequest(std::move(request));
+//
+// An error in `request` is printed and exits as `DaemonizeFromFlags()` would.
+std::unique_ptr<Daemon> DaemonizeFromRequest(
+    absl::StatusOr<FlagRequest> request);
+
+}  // namespace daemonkit
+
+ABSL_DECLARE_FLAG(bool, daemon);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_pidfile);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_workdir);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_umask);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stdout);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stderr);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_timeout);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_control);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stop_timeout);
+
+#endif  // DAEMONKIT_DAEMON_FLAGS_H_

@@ -1,0 +1,99 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/descriptors.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+// The descriptors to keep, above 2, sorted and unique.
+std::vector<int> SortedKeepList(absl::Span<const int> keep) {
+  std::vector<int> sorted;
+  for (int fd : keep) {
+    if (fd > 2) sorted.push_back(fd);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  return sorted;
+}
+
+absl::Status CloseWithProcList(const std::vector<int>& keep) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot close inherited descriptors: close_range is not supported "
+        "and /proc/self/fd is unreadable (",
+        ErrnoError(errno, "opendir").message(), ")"));
+  }
+  // Collect first: closing while reading would disturb the listing.
+  std::vector<int> open_fds;
+  while (struct dirent* entry = readdir(dir)) {
+    int fd;
+    if (absl::SimpleAtoi(entry->d_name, &fd) && fd > 2 && fd != dirfd(dir) &&
+        !std::binary_search(keep.begin(), keep.end(), fd)) {
+      open_fds.push_back(fd);
+    }
+  }
+  closedir(dir);
+  for (int fd : open_fds) close(fd);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CloseInheritedDescriptors(absl::Span<const int> keep) {
+  const std::vector<int> sorted = SortedKeepList(keep);
+  unsigned int first = 3;
+  for (size_t i = 0; i <= sorted.size(); ++i) {
+    unsigned int last =
+        i < sorted.size() ? static_cast<unsigned int>(sorted[i] - 1) : UINT_MAX;
+    if (first <= last && close_range(first, last, 0) != 0) {
+      if (errno == ENOSYS || errno == EPERM) return CloseWithProcList(sorted);
+      return ErrnoError(errno, "close_range");
+    }
+    if (i < sorted.size()) first = static_cast<unsigned int>(sorted[i]) + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EnsureStandardStreamsOpen() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd < 0) return ErrnoError(errno, "open /dev/null");
+    if (null_fd != fd) {
+      // A lower stream was closed meanwhile; cannot happen single-threaded.
+      close(null_fd);
+      return absl::InternalError("standard streams changed while reopening");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Redirect(int source_fd, int target_fd) {
+  if (source_fd == target_fd) return absl::OkStatus();
+  int result;
+  do {
+    result = dup2(source_fd, target_fd);
+  } while (result < 0 && errno == EINTR);
+  if (result < 0) {
+    return ErrnoError(errno, absl::StrCat("dup2 onto descriptor ", target_fd));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace daemonkit

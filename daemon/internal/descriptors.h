@@ -1,0 +1,35 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/descriptors.h
+// -----------------------------------------------------------------------------
+//
+// Descriptor hygiene for a process about to become a daemon: whatever the
+// launching shell, IDE or CI runner left open must not leak into a process
+// that lives for months (it pins files, terminals and sockets).
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
+#define DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace daemonkit {
+namespace internal {
+
+// Closes every descriptor above 2 except those in `keep`, with close_range(2)
+// (a few syscalls whatever RLIMIT_NOFILE is), falling back to the list in
+// /proc/self/fd on kernels before 5.9. Never loops up to RLIMIT_NOFILE: with
+// neither mechanism available it fails with kUnavailable.
+absl::Status CloseInheritedDescriptors(absl::Span<const int> keep);
+
+// Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, so that a
+// file opened later cannot land on a standard stream's number.
+absl::Status EnsureStandardStreamsOpen();
+
+// Points `target_fd` at `source_fd` (dup2), retrying on EINTR.
+absl::Status Redirect(int source_fd, int target_fd);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_

@@ -1,0 +1,251 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/pidfile.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/proc.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+constexpr pid_t kPidMaxLimit = 4194304;
+constexpr mode_t kPidFileMode = 0644;
+// A pid file is a number and a newline; anything longer is not ours.
+constexpr size_t kMaxPidFileBytes = 64;
+
+// Opens a pid file without following a symbolic link. O_NONBLOCK keeps a
+// FIFO planted at the path from hanging the open.
+absl::StatusOr<int> OpenPidFile(const std::string& path, int flags) {
+  int fd = open(path.c_str(),
+                flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+                kPidFileMode);
+  if (fd < 0) {
+    int saved = errno;
+    if (saved == ELOOP) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "pid file ", path, " is a symbolic link; refusing to follow it"));
+    }
+    return ErrnoError(saved, absl::StrCat("pid file ", path));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int saved = errno;
+    close(fd);
+    return ErrnoError(saved, absl::StrCat("stat pid file ", path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("pid file ", path, " is not a regular file"));
+  }
+  return fd;
+}
+
+struct flock WholeFileLock(short type) {
+  struct flock lock = {};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = 0;
+  lock.l_len = 0;
+  return lock;
+}
+
+// Reads at most kMaxPidFileBytes from the start of the file.
+absl::StatusOr<std::string> ReadContent(int fd, const std::string& path) {
+  char buffer[kMaxPidFileBytes];
+  ssize_t n;
+  do {
+    n = pread(fd, buffer, sizeof(buffer), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read pid file ", path));
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+// Whether the descriptor and the path still name the same file: a daemon
+// that exits unlinks its pid file, and a starter that opened it just before
+// must not keep a lock on an orphaned inode.
+bool PathStillNames(const std::string& path, int fd) {
+  struct stat by_path, by_fd;
+  return lstat(path.c_str(), &by_path) == 0 && fstat(fd, &by_fd) == 0 &&
+         by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
+}
+
+// Returns the holder's pid when the file holds a pid whose process has the
+// file open (so not a stale number left from an earlier run).
+std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
+  absl::StatusOr<std::string> content = ReadContent(fd, path);
+  if (!content.ok()) return std::nullopt;
+  absl::StatusOr<pid_t> pid = ParsePid(*content);
+  if (!pid.ok()) return std::nullopt;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return std::nullopt;
+  absl::StatusOr<bool> holds = ProcessHasFileOpen(*pid, st.st_dev, st.st_ino);
+  // Without permission to look (another user's daemon), the number of a
+  // locked file is the best information there is.
+  if (!holds.ok() && absl::IsPermissionDenied(holds.status())) return *pid;
+  if (!holds.ok() || !*holds) return std::nullopt;
+  return *pid;
+}
+
+}  // namespace
+
+absl::StatusOr<pid_t> ParsePid(absl::string_view content) {
+  absl::string_view digits = absl::StripAsciiWhitespace(content);
+  if (digits.empty() || digits.size() > 7) {
+    return absl::InvalidArgumentError("pid file does not hold a pid");
+  }
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError("pid file does not hold a pid");
+    }
+  }
+  int pid = 0;
+  if (!absl::SimpleAtoi(digits, &pid) || pid < 1 || pid > kPidMaxLimit) {
+    return absl::InvalidArgumentError("pid file holds an impossible pid");
+  }
+  return static_cast<pid_t>(pid);
+}
+
+absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
+                                         absl::Duration wait_for_pid) {
+  const absl::Time deadline = absl::Now() + wait_for_pid;
+  absl::Duration backoff = absl::Milliseconds(1);
+  for (;;) {
+    DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(path, O_RDWR | O_CREAT));
+    struct flock lock = WholeFileLock(F_WRLCK);
+    if (fcntl(fd, F_OFD_SETLK, &lock) == 0) {
+      if (!PathStillNames(path, fd)) {
+        close(fd);
+        continue;
+      }
+      PidFile pidfile(path, fd);
+      // The modes are exact whatever the umask: anyone may read the file to
+      // check status.
+      if (fchmod(fd, kPidFileMode) != 0) {
+        return ErrnoError(errno, absl::StrCat("chmod pid file ", path));
+      }
+      if (ftruncate(fd, 0) != 0) {
+        return ErrnoError(errno, absl::StrCat("truncate pid file ", path));
+      }
+      return pidfile;
+    }
+    int saved = errno;
+    if (saved != EAGAIN && saved != EACCES) {
+      close(fd);
+      return ErrnoError(saved, absl::StrCat("lock pid file ", path));
+    }
+    std::optional<pid_t> holder = VerifiedHolder(fd, path);
+    close(fd);
+    if (holder.has_value()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("already running, pid ", *holder));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "already running: pid file ", path,
+          " is locked but its holder has not written its pid"));
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Milliseconds(20));
+  }
+}
+
+PidFile::PidFile(PidFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+PidFile& PidFile::operator=(PidFile&& other) noexcept {
+  if (this != &other) {
+    Close();
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+PidFile::~PidFile() { Close(); }
+
+absl::Status PidFile::WritePid(pid_t pid) {
+  const std::string content = absl::StrCat(pid, "\n");
+  if (ftruncate(fd_, 0) != 0) {
+    return ErrnoError(errno, absl::StrCat("truncate pid file ", path_));
+  }
+  ssize_t n;
+  do {
+    n = pwrite(fd_, content.data(), content.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError(errno, absl::StrCat("write pid file ", path_));
+  if (static_cast<size_t>(n) != content.size()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("write pid file ", path_, ": short write"));
+  }
+  return absl::OkStatus();
+}
+
+void PidFile::Remove() {
+  if (fd_ < 0) return;
+  if (PathStillNames(path_, fd_)) unlink(path_.c_str());
+  Close();
+}
+
+void PidFile::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
+  PidFileProbe probe;
+  absl::StatusOr<int> fd = OpenPidFile(path, O_RDONLY);
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status())) return probe;
+    return fd.status();
+  }
+  struct flock lock = WholeFileLock(F_WRLCK);
+  if (fcntl(*fd, F_OFD_GETLK, &lock) != 0) {
+    int saved = errno;
+    close(*fd);
+    return ErrnoError(saved, absl::StrCat("test lock of pid file ", path));
+  }
+  probe.state = lock.l_type == F_UNLCK ? PidFileProbe::State::kUnlocked
+                                       : PidFileProbe::State::kLocked;
+  if (probe.state == PidFileProbe::State::kLocked) {
+    probe.pid = VerifiedHolder(*fd, path);
+    probe.pid_verified = probe.pid.has_value();
+  }
+  if (!probe.pid.has_value()) {
+    absl::StatusOr<std::string> content = ReadContent(*fd, path);
+    if (content.ok()) {
+      absl::StatusOr<pid_t> pid = ParsePid(*content);
+      if (pid.ok()) probe.pid = *pid;
+    }
+  }
+  close(*fd);
+  return probe;
+}
+
+absl::StatusOr<bool> RemoveStalePidFile(const std::string& path) {
+  absl::StatusOr<int> fd = OpenPidFile(path, O_RDWR);
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status())) return false;
+    return fd.status();
+  }
+  PidFile file(path, *fd);
+  struct flock lock = WholeFileLock(F_WRLCK);
+  if (fcntl(*fd, F_OFD_SETLK, &lock) != 0) return false;
+  file.Remove();
+  return true;
+}
+
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,119 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/pidfile.h
+// -----------------------------------------------------------------------------
+//
+// The pid file and its lock. The lock, not the number in the file, says
+// whether a daemon runs: an open-file-description lock (F_OFD_SETLK) that is
+// inherited by both forks, held for the daemon's whole life, released by the
+// kernel however the daemon ends. A stale file never blocks a start, and
+// anyone may test the lock (F_OFD_GETLK) without disturbing it.
+//
+// Example (the launcher, before forking):
+//
+//   absl::StatusOr<PidFile> pidfile = PidFile::Acquire("/run/x.pid",
+//                                                      absl::Seconds(5));
+//   if (!pidfile.ok()) return pidfile.status();  // "already running, pid 42"
+//   ... fork twice; in the daemon:
+//   pidfile->WritePid(getpid());
+//   ... at clean exit:
+//   pidfile->Remove();
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_PIDFILE_H_
+#define DAEMONKIT_DAEMON_INTERNAL_PIDFILE_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace internal {
+
+// PidFile
+//
+// An open, locked pid file. Move-only: the descriptor carries the lock, so a
+// copy would have two owners releasing it.
+class PidFile {
+ public:
+  // Opens `path` (absolute), creating it with mode 0644 if it is missing,
+  // and locks it. Refuses a symbolic link or anything but a regular file
+  // (kFailedPrecondition). Never truncates before the lock is won; once won,
+  // empties the file so that readers wait for the new pid.
+  //
+  // When another process holds the lock, returns kAlreadyExists with the
+  // message "already running, pid N". If that holder has not written its pid
+  // yet (a concurrent start), waits up to `wait_for_pid` for it, and takes
+  // the lock itself if the holder gives up meanwhile.
+  static absl::StatusOr<PidFile> Acquire(const std::string& path,
+                                         absl::Duration wait_for_pid);
+
+  PidFile(PidFile&& other) noexcept;
+  PidFile& operator=(PidFile&& other) noexcept;
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  // Closes the descriptor (the lock goes once no process holds it open).
+  ~PidFile();
+
+  // Replaces the file's content with "<pid>\n".
+  absl::Status WritePid(pid_t pid);
+
+  // Unlinks the file, if the path still names this file, then closes it.
+  void Remove();
+
+  // Closes this process's descriptor without removing the file: the forked
+  // daemon keeps the lock.
+  void Close();
+
+  // Drops the descriptor number without closing it: in a child forked by
+  // the daemon, whose copy a fork handler has already closed.
+  void Forget() { fd_ = -1; }
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  friend absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
+
+  PidFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Parses pid-file content: decimal digits, optionally surrounded by
+// whitespace, naming a pid in [1, 4194304] (the kernel's PID_MAX_LIMIT).
+// kInvalidArgument for anything else (empty, garbage, zero, negative, huge).
+absl::StatusOr<pid_t> ParsePid(absl::string_view content);
+
+// What the pid file says, read without taking or disturbing the lock.
+struct PidFileProbe {
+  enum class State {
+    kMissing,   // no file
+    kUnlocked,  // a file nobody holds: the daemon is dead (or never ran)
+    kLocked,    // a daemon (or its launcher) holds the lock
+  };
+  State state = State::kMissing;
+  // The pid written in the file, when it parses.
+  std::optional<pid_t> pid;
+  // Set when `pid` is known to be the lock holder: it has the file open.
+  bool pid_verified = false;
+};
+
+// Reads `path` without following a symbolic link. Errors: the file cannot
+// be opened or read, or is not a regular file.
+absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path);
+
+// Removes `path` when no process holds its lock. Returns true if removed,
+// false if missing or still locked.
+absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_PIDFILE_H_

@@ -1,0 +1,115 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/proc.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+
+namespace daemonkit {
+namespace internal {
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, absl::StrCat("open ", path));
+  std::string content;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      return ErrnoError(saved, absl::StrCat("read ", path));
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return content;
+}
+
+absl::StatusOr<int> CountThreads() {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return ErrnoError(errno, "opendir /proc/self/task");
+  int threads = 0;
+  errno = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++threads;
+  }
+  int saved = errno;
+  closedir(dir);
+  if (saved != 0) return ErrnoError(saved, "readdir /proc/self/task");
+  return threads;
+}
+
+absl::StatusOr<char> ProcessState(pid_t pid) {
+  auto stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return stat.status();
+  // The command name in parentheses may itself hold ") ", so the state is
+  // the first field after the last ')'.
+  size_t close_paren = stat->rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= stat->size()) {
+    return absl::InternalError(absl::StrCat("malformed /proc/", pid, "/stat"));
+  }
+  return (*stat)[close_paren + 2];
+}
+
+bool IsRunning(pid_t pid) {
+  absl::StatusOr<char> state = ProcessState(pid);
+  return state.ok() && *state != 'Z' && *state != 'X' && *state != 'x';
+}
+
+absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
+  std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  bool found = false;
+  while (struct dirent* entry = readdir(dir)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
+    struct stat st;
+    // fstatat follows the magic link to the open file itself.
+    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
+        st.st_ino == ino) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+int PidfdOpen(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+int PidfdSendSignal(int pidfd, int signo) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0));
+}
+
+bool AwaitExit(int pidfd, absl::Duration timeout) {
+  if (pidfd < 0) return false;
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    int64_t left_ms = absl::ToInt64Milliseconds(
+        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
+    int ready = poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
+    if (ready > 0) return true;
+    if (ready == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit

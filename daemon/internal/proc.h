@@ -1,0 +1,55 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/proc.h
+// -----------------------------------------------------------------------------
+//
+// What daemonkit reads about processes from /proc. Liveness is never decided
+// by kill(pid, 0): an exited process that nobody has reaped yet still answers
+// it, and a recycled pid answers for a stranger.
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_PROC_H_
+#define DAEMONKIT_DAEMON_INTERNAL_PROC_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace internal {
+
+// Reads a small file (a /proc entry) whole.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
+
+// Returns the number of threads of the calling process.
+absl::StatusOr<int> CountThreads();
+
+// Returns the one-letter state of `pid` from /proc/PID/stat ('R', 'S', 'Z',
+// ...); kNotFound once the process is gone and reaped.
+absl::StatusOr<char> ProcessState(pid_t pid);
+
+// True when `pid` exists and is neither a zombie nor dead.
+bool IsRunning(pid_t pid);
+
+// Returns whether process `pid` has a descriptor open on the file identified
+// by (`dev`, `ino`). This is how a pid read from a pid file is tied to the
+// process that really holds it. kNotFound when the process is gone,
+// kPermissionDenied when its descriptors cannot be read.
+absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino);
+
+// pidfd_open(2) and pidfd_send_signal(2), called through syscall(2): glibc
+// 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used from C++. Return
+// -1 with errno set on failure, as the syscalls do. The pidfd is O_CLOEXEC.
+int PidfdOpen(pid_t pid);
+int PidfdSendSignal(int pidfd, int signo);
+
+// Waits up to `timeout` for the process behind `pidfd` to exit (a pidfd
+// polls readable then). Returns whether it did.
+bool AwaitExit(int pidfd, absl::Duration timeout);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_PROC_H_

@@ -1,0 +1,129 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/ready_channel.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/proc.h"
+
+namespace daemonkit {
+namespace internal {
+
+absl::StatusOr<ReadyPipe> CreateReadyPipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "create ready pipe");
+  return ReadyPipe{fds[0], fds[1]};
+}
+
+ReadyReporter::ReadyReporter(ReadyReporter&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)) {}
+
+ReadyReporter& ReadyReporter::operator=(ReadyReporter&& other) noexcept {
+  if (this != &other) {
+    Abandon();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+ReadyReporter::~ReadyReporter() { Abandon(); }
+
+void ReadyReporter::Send(absl::string_view message) {
+  if (fd_ < 0) return;
+  message = message.substr(0, PIPE_BUF);
+  ssize_t n;
+  do {
+    n = write(fd_, message.data(), message.size());
+  } while (n < 0 && errno == EINTR);
+  // A launcher that is gone (killed, or timed out) has no one to tell.
+}
+
+void ReadyReporter::ReportPid(pid_t pid) { Send(absl::StrCat("P", pid, "\n")); }
+
+void ReadyReporter::ReportReady() {
+  Send("R\n");
+  Abandon();
+}
+
+void ReadyReporter::ReportError(absl::string_view message) {
+  Send(absl::StrCat("E", message));
+  Abandon();
+}
+
+void ReadyReporter::Abandon() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
+  ReadyOutcome outcome;
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string buffer;
+  for (;;) {
+    // Parse every complete message received so far.
+    while (!buffer.empty()) {
+      if (buffer[0] == 'E') break;  // runs to end-of-file
+      size_t newline = buffer.find('\n');
+      if (newline == std::string::npos) break;
+      std::string line = buffer.substr(0, newline);
+      buffer.erase(0, newline + 1);
+      if (line == "R") {
+        outcome.kind = ReadyOutcome::Kind::kReady;
+        return outcome;
+      }
+      pid_t pid;
+      if (line[0] == 'P' && absl::SimpleAtoi(line.substr(1), &pid) && pid > 0) {
+        outcome.daemon_pid = pid;
+        if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+        outcome.daemon_pidfd = PidfdOpen(pid);
+      }
+    }
+
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      outcome.kind = ReadyOutcome::Kind::kTimedOut;
+      return outcome;
+    }
+    struct pollfd pfd = {read_fd, POLLIN, 0};
+    int timeout_ms = static_cast<int>(std::min<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+        INT_MAX));
+    int ready = poll(&pfd, 1, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      outcome.kind = ReadyOutcome::Kind::kFailed;
+      outcome.message = ErrnoError(errno, "poll ready pipe").ToString();
+      return outcome;
+    }
+    if (ready == 0) continue;  // the deadline check above decides
+
+    char chunk[PIPE_BUF];
+    ssize_t n = read(read_fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0) {
+      buffer.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    // End-of-file (or a read error, which means the same here).
+    if (!buffer.empty() && buffer[0] == 'E') {
+      outcome.kind = ReadyOutcome::Kind::kFailed;
+      outcome.message = buffer.substr(1);
+    } else {
+      outcome.kind = ReadyOutcome::Kind::kDied;
+    }
+    return outcome;
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit

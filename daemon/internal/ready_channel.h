@@ -1,0 +1,86 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/ready_channel.h
+// -----------------------------------------------------------------------------
+//
+// The readiness handshake between the launcher (the process the user
+// started) and the daemon it forks. A pipe made before the first fork
+// carries a few one-write messages from the daemon to the launcher:
+//
+//   P<pid>\n     the daemon's pid, sent right after the second fork
+//   R\n          ready: the launcher exits 0
+//   E<text>      a startup failure, the text up to end-of-file
+//
+// End-of-file without R or E means the daemon died. Each message is written
+// with a single write(2) below PIPE_BUF bytes, so it arrives whole.
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_READY_CHANNEL_H_
+#define DAEMONKIT_DAEMON_INTERNAL_READY_CHANNEL_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace internal {
+
+// Both ends of the pipe, created with O_CLOEXEC.
+struct ReadyPipe {
+  int read_fd = -1;
+  int write_fd = -1;
+};
+absl::StatusOr<ReadyPipe> CreateReadyPipe();
+
+// The daemon's end. Each Report closes the descriptor but ReportPid.
+class ReadyReporter {
+ public:
+  ReadyReporter() = default;
+  explicit ReadyReporter(int write_fd) : fd_(write_fd) {}
+  ReadyReporter(ReadyReporter&& other) noexcept;
+  ReadyReporter& operator=(ReadyReporter&& other) noexcept;
+  ReadyReporter(const ReadyReporter&) = delete;
+  ReadyReporter& operator=(const ReadyReporter&) = delete;
+  ~ReadyReporter();
+
+  // True until ready or an error has been reported.
+  bool pending() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  void ReportPid(pid_t pid);
+  void ReportReady();
+  // `message` is cut to fit one atomic write.
+  void ReportError(absl::string_view message);
+  // Closes without a message: the launcher sees the daemon "died". Used in
+  // processes forked from the daemon, which must not hold the pipe.
+  void Abandon();
+  // Drops the descriptor number without closing it (see PidFile::Forget).
+  void Forget() { fd_ = -1; }
+
+ private:
+  void Send(absl::string_view message);
+
+  int fd_ = -1;
+};
+
+// What the launcher learned.
+struct ReadyOutcome {
+  enum class Kind { kReady, kFailed, kDied, kTimedOut };
+  Kind kind = Kind::kDied;
+  std::string message;    // kFailed: the daemon's own error text
+  pid_t daemon_pid = 0;   // 0 when no pid message arrived
+  int daemon_pidfd = -1;  // a pidfd for daemon_pid, or -1; caller closes
+};
+
+// Reads messages from `read_fd` until ready, an error, end-of-file or
+// `timeout`. Opens a pidfd for the daemon as soon as its pid arrives, so a
+// later kill cannot reach a recycled pid.
+ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_READY_CHANNEL_H_
