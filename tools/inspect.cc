@@ -1,0 +1,84 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// inspect: prints the identity of a process (itself, --pid=N, or the holder
+// of --pidfile=PATH) as aligned text or JSON, and with --check judges it
+// against daemon(7). Exit 0: all rules hold (or no --check); 1: a rule
+// fails; 2: the process cannot be read or the command line is wrong.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "daemon/control.h"
+#include "tools/process_identity.h"
+
+ABSL_FLAG(int, pid, 0, "process to inspect; 0: inspect itself");
+ABSL_FLAG(std::string, pidfile, "",
+          "inspect the daemon holding this pid file's lock");
+ABSL_FLAG(std::string, format, "text", "output format: text or json");
+ABSL_FLAG(bool, check, false,
+          "judge the process against daemon(7); exit 1 if a rule fails");
+
+namespace {
+
+constexpr int kExitRuleFailed = 1;
+constexpr int kExitUnreadable = 2;
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::fprintf(stderr, "inspect: %s\n", message.c_str());
+  std::exit(kExitUnreadable);
+}
+
+pid_t TargetPid() {
+  const std::string pidfile = absl::GetFlag(FLAGS_pidfile);
+  const int pid = absl::GetFlag(FLAGS_pid);
+  if (!pidfile.empty() && pid != 0) Fail("--pid and --pidfile exclude each other");
+  if (pid < 0) Fail("--pid must be positive");
+  if (pidfile.empty()) return pid == 0 ? getpid() : pid;
+  absl::StatusOr<daemonkit::DaemonStatus> status =
+      daemonkit::QueryDaemonStatus(pidfile);
+  if (!status.ok()) Fail(std::string(status.status().message()));
+  if (status->state != daemonkit::DaemonStatus::State::kRunning || status->pid <= 0) {
+    Fail("--pidfile=" + pidfile + ": no process holds it (" + status->Describe() + ")");
+  }
+  return status->pid;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "prints a process's identity and checks it against daemon(7)");
+  absl::ParseCommandLine(argc, argv);
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json") {
+    Fail("--format=" + format + ": not text or json");
+  }
+
+  const pid_t pid = TargetPid();
+  absl::StatusOr<daemonkit::ProcessIdentity> identity =
+      daemonkit::ReadProcessIdentity(pid);
+  if (!identity.ok()) {
+    Fail("cannot read process " + std::to_string(pid) + ": " +
+         std::string(identity.status().message()));
+  }
+
+  const bool check = absl::GetFlag(FLAGS_check);
+  std::vector<daemonkit::Finding> findings;
+  if (check) findings = daemonkit::CheckDaemonRules(*identity);
+  if (format == "json") {
+    std::fputs(daemonkit::FormatJson(*identity, check ? &findings : nullptr).c_str(),
+               stdout);
+  } else {
+    std::fputs(daemonkit::FormatText(*identity).c_str(), stdout);
+    if (check) {
+      std::fputs("\n", stdout);
+      std::fputs(daemonkit::FormatFindings(findings).c_str(), stdout);
+    }
+  }
+  return check && !daemonkit::AllRulesHold(findings) ? kExitRuleFailed : 0;
+}

@@ -1,0 +1,315 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "tools/process_identity.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/proc.h"
+
+namespace daemonkit {
+namespace {
+
+using internal::ErrnoError;
+using internal::ReadSmallFile;
+
+std::string ProcPath(pid_t pid, absl::string_view entry) {
+  return absl::StrCat("/proc/", pid, "/", entry);
+}
+
+absl::StatusOr<std::string> ReadLink(const std::string& path) {
+  char buffer[PATH_MAX];
+  ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer));
+  if (n < 0) return ErrnoError(errno, absl::StrCat("readlink ", path));
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+// Terminal character devices: the legacy pty majors, tty/console, and the
+// Unix98 pty slaves.
+bool IsTerminalDevice(dev_t rdev) {
+  unsigned int major_number = major(rdev);
+  return major_number == 3 || major_number == 4 || major_number == 5 ||
+         (major_number >= 136 && major_number <= 143);
+}
+
+std::string TerminalName(dev_t tty_nr) {
+  unsigned int major_number = major(tty_nr);
+  unsigned int minor_number = minor(tty_nr);
+  if (major_number >= 136 && major_number <= 143) {
+    return absl::StrCat("/dev/pts/", minor_number + (major_number - 136) * 256);
+  }
+  if (major_number == 4) {
+    return minor_number < 64 ? absl::StrCat("/dev/tty", minor_number)
+                             : absl::StrCat("/dev/ttyS", minor_number - 64);
+  }
+  if (major_number == 5 && minor_number == 1) return "/dev/console";
+  return absl::StrCat("char device ", major_number, ":", minor_number);
+}
+
+// Fields of /proc/PID/stat after the command name: state is field 3 of the
+// whole line, so index 0 here.
+absl::StatusOr<std::vector<std::string>> StatFields(pid_t pid) {
+  absl::StatusOr<std::string> stat = ReadSmallFile(ProcPath(pid, "stat"));
+  if (!stat.ok()) return stat.status();
+  size_t close_paren = stat->rfind(')');
+  if (close_paren == std::string::npos) {
+    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "stat")));
+  }
+  std::vector<std::string> fields = absl::StrSplit(
+      absl::string_view(*stat).substr(close_paren + 1), ' ', absl::SkipEmpty());
+  if (fields.size() < 5) {
+    return absl::InternalError(absl::StrCat("short ", ProcPath(pid, "stat")));
+  }
+  return fields;
+}
+
+// The values after "Key:" in /proc/PID/status, split on whitespace.
+std::vector<std::string> StatusValues(absl::string_view status,
+                                      absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, ":")) {
+      return absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    }
+  }
+  return {};
+}
+
+template <typename T>
+bool ParseAt(const std::vector<std::string>& values, size_t index, T* out) {
+  return index < values.size() && absl::SimpleAtoi(values[index], out);
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string OctalUmask(const std::optional<mode_t>& umask) {
+  return umask ? absl::StrFormat("%04o", *umask) : "unknown";
+}
+
+}  // namespace
+
+absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
+  ProcessIdentity identity;
+  identity.pid = pid;
+
+  absl::StatusOr<std::vector<std::string>> fields = StatFields(pid);
+  if (!fields.ok()) return fields.status();
+  // After the command: state ppid pgrp session tty_nr ...
+  unsigned long long tty_nr = 0;  // NOLINT(runtime/int): the kernel's type
+  if (!ParseAt(*fields, 1, &identity.ppid) || !ParseAt(*fields, 2, &identity.pgid) ||
+      !ParseAt(*fields, 3, &identity.sid) || !ParseAt(*fields, 4, &tty_nr)) {
+    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "stat")));
+  }
+  identity.session_leader = identity.sid == pid;
+  if (tty_nr != 0) identity.tty = TerminalName(static_cast<dev_t>(tty_nr));
+
+  absl::StatusOr<std::string> status = ReadSmallFile(ProcPath(pid, "status"));
+  if (!status.ok()) return status.status();
+  std::vector<std::string> uids = StatusValues(*status, "Uid");
+  std::vector<std::string> gids = StatusValues(*status, "Gid");
+  if (!ParseAt(uids, 0, &identity.uid) || !ParseAt(uids, 1, &identity.euid) ||
+      !ParseAt(gids, 0, &identity.gid) || !ParseAt(gids, 1, &identity.egid)) {
+    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "status")));
+  }
+  for (const std::string& group : StatusValues(*status, "Groups")) {
+    gid_t gid;
+    if (absl::SimpleAtoi(group, &gid)) identity.groups.push_back(gid);
+  }
+  std::vector<std::string> umask = StatusValues(*status, "Umask");
+  if (!umask.empty() && !umask[0].empty() && umask[0].size() <= 4 &&
+      umask[0].find_first_not_of("01234567") == std::string::npos) {
+    identity.umask = static_cast<mode_t>(std::stoul(umask[0], nullptr, 8));
+  }
+
+  absl::StatusOr<std::string> cwd = ReadLink(ProcPath(pid, "cwd"));
+  if (!cwd.ok()) return cwd.status();
+  identity.cwd = *cwd;
+
+  absl::StatusOr<std::string> cmdline = ReadSmallFile(ProcPath(pid, "cmdline"));
+  if (!cmdline.ok()) return cmdline.status();
+  while (!cmdline->empty() && cmdline->back() == '\0') cmdline->pop_back();
+  std::replace(cmdline->begin(), cmdline->end(), '\0', ' ');
+  identity.command = *cmdline;
+
+  const std::string fd_dir = ProcPath(pid, "fd");
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  while (struct dirent* entry = readdir(dir)) {
+    OpenDescriptor descriptor;
+    if (!absl::SimpleAtoi(entry->d_name, &descriptor.fd)) continue;
+    const std::string link = absl::StrCat(fd_dir, "/", entry->d_name);
+    absl::StatusOr<std::string> target = ReadLink(link);
+    if (!target.ok()) continue;  // closed meanwhile
+    descriptor.target = *target;
+    struct stat st;
+    descriptor.is_terminal = stat(link.c_str(), &st) == 0 &&
+                             S_ISCHR(st.st_mode) && IsTerminalDevice(st.st_rdev);
+    identity.fds.push_back(descriptor);
+  }
+  closedir(dir);
+  std::sort(identity.fds.begin(), identity.fds.end(),
+            [](const OpenDescriptor& a, const OpenDescriptor& b) { return a.fd < b.fd; });
+
+  // The parent's session, and whether the parent is its namespace's init
+  // (pid 1 there; its last NSpid entry).
+  if (identity.ppid > 0) {
+    absl::StatusOr<std::vector<std::string>> parent = StatFields(identity.ppid);
+    if (parent.ok()) ParseAt(*parent, 3, &identity.parent_sid);
+    absl::StatusOr<std::string> parent_status =
+        ReadSmallFile(ProcPath(identity.ppid, "status"));
+    std::vector<std::string> nspids =
+        parent_status.ok() ? StatusValues(*parent_status, "NSpid")
+                           : std::vector<std::string>();
+    identity.parent_is_namespace_init =
+        identity.ppid == 1 || (!nspids.empty() && nspids.back() == "1");
+  }
+  return identity;
+}
+
+std::string FormatText(const ProcessIdentity& id) {
+  std::string out;
+  auto line = [&out](absl::string_view key, absl::string_view value) {
+    absl::StrAppendFormat(&out, "%-15s %s\n", key, value);
+  };
+  line("pid", absl::StrCat(id.pid));
+  line("ppid", absl::StrCat(id.ppid));
+  line("pgid", absl::StrCat(id.pgid));
+  line("sid", absl::StrCat(id.sid));
+  line("session_leader", id.session_leader ? "yes" : "no");
+  line("tty", id.tty.value_or("none"));
+  line("uid", absl::StrCat(id.uid));
+  line("euid", absl::StrCat(id.euid));
+  line("gid", absl::StrCat(id.gid));
+  line("egid", absl::StrCat(id.egid));
+  line("groups", id.groups.empty() ? "none" : absl::StrJoin(id.groups, " "));
+  line("cwd", id.cwd);
+  line("umask", OctalUmask(id.umask));
+  line("command", id.command);
+  bool first = true;
+  for (const OpenDescriptor& fd : id.fds) {
+    line(first ? "fds" : "", absl::StrCat(fd.fd, " -> ", fd.target));
+    first = false;
+  }
+  if (first) line("fds", "none");
+  return out;
+}
+
+std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
+  using Verdict = Finding::Verdict;
+  auto verdict = [](bool holds) { return holds ? Verdict::kPass : Verdict::kFail; };
+  std::vector<Finding> findings;
+
+  findings.push_back({verdict(!id.session_leader), "not a session leader",
+                      absl::StrCat("pid ", id.pid, ", sid ", id.sid)});
+
+  findings.push_back({verdict(!id.tty.has_value()), "no controlling terminal",
+                      id.tty ? absl::StrCat("has ", *id.tty) : "none"});
+
+  std::vector<std::string> on_terminal;
+  for (const OpenDescriptor& fd : id.fds) {
+    if (fd.is_terminal) on_terminal.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+  }
+  findings.push_back({verdict(on_terminal.empty()), "no descriptor open on a terminal",
+                      on_terminal.empty() ? "none" : absl::StrJoin(on_terminal, ", ")});
+
+  std::string stdin_target = "closed";
+  for (const OpenDescriptor& fd : id.fds) {
+    if (fd.fd == 0) stdin_target = fd.target;
+  }
+  findings.push_back({verdict(stdin_target == "/dev/null"), "stdin on /dev/null",
+                      absl::StrCat("0 -> ", stdin_target)});
+
+  const bool parent_outside_session = id.ppid == 0 || id.parent_sid != id.sid;
+  findings.push_back(
+      {verdict(id.parent_is_namespace_init || parent_outside_session),
+       "not a child of an interactive shell",
+       id.parent_is_namespace_init
+           ? absl::StrCat("parent ", id.ppid, " is pid 1 of its namespace")
+           : absl::StrCat("parent ", id.ppid, parent_outside_session ? " is outside" : " is inside",
+                          " session ", id.sid)});
+
+  std::vector<std::string> extra;
+  for (const OpenDescriptor& fd : id.fds) {
+    if (fd.fd > 2) extra.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+  }
+  findings.push_back({Verdict::kInfo, "descriptors above 2",
+                      extra.empty() ? "none" : absl::StrJoin(extra, ", ")});
+  return findings;
+}
+
+bool AllRulesHold(const std::vector<Finding>& findings) {
+  return std::none_of(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.verdict == Finding::Verdict::kFail;
+  });
+}
+
+std::string FormatFindings(const std::vector<Finding>& findings) {
+  std::string out;
+  for (const Finding& f : findings) {
+    const char* word = f.verdict == Finding::Verdict::kPass   ? "PASS"
+                       : f.verdict == Finding::Verdict::kFail ? "FAIL"
+                                                              : "INFO";
+    absl::StrAppend(&out, word, "  ", f.rule, " (", f.detail, ")\n");
+  }
+  return out;
+}
+
+std::string FormatJson(const ProcessIdentity& id,
+                       const std::vector<Finding>* findings) {
+  std::vector<std::string> fds;
+  for (const OpenDescriptor& fd : id.fds) {
+    fds.push_back(absl::StrCat("{\"fd\":", fd.fd, ",\"target\":", JsonString(fd.target), "}"));
+  }
+  std::string out = absl::StrCat(
+      "{\"pid\":", id.pid, ",\"ppid\":", id.ppid, ",\"pgid\":", id.pgid,
+      ",\"sid\":", id.sid, ",\"session_leader\":", id.session_leader ? "true" : "false",
+      ",\"tty\":", id.tty ? JsonString(*id.tty) : "null", ",\"uid\":", id.uid,
+      ",\"euid\":", id.euid, ",\"gid\":", id.gid, ",\"egid\":", id.egid,
+      ",\"groups\":[", absl::StrJoin(id.groups, ","), "],\"cwd\":", JsonString(id.cwd),
+      ",\"umask\":", id.umask ? JsonString(OctalUmask(id.umask)) : "null",
+      ",\"fds\":[", absl::StrJoin(fds, ","), "],\"command\":", JsonString(id.command));
+  if (findings != nullptr) {
+    std::vector<std::string> checks;
+    for (const Finding& f : *findings) {
+      const char* verdict = f.verdict == Finding::Verdict::kPass   ? "pass"
+                            : f.verdict == Finding::Verdict::kFail ? "fail"
+                                                                   : "info";
+      checks.push_back(absl::StrCat("{\"rule\":", JsonString(f.rule), ",\"verdict\":\"",
+                                    verdict, "\",\"detail\":", JsonString(f.detail), "}"));
+    }
+    absl::StrAppend(&out, ",\"checks\":[", absl::StrJoin(checks, ","), "]");
+  }
+  return out + "}\n";
+}
+
+}  // namespace daemonkit

@@ -1,0 +1,91 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// -----------------------------------------------------------------------------
+// File: tools/process_identity.h
+// -----------------------------------------------------------------------------
+//
+// Who a process is, read from /proc: ids, session, terminal, credentials,
+// directory, umask and open descriptors; and whether it behaves like a
+// daemon by the rules of systemd's daemon(7). The engine of //tools:inspect.
+//
+// Example:
+//
+//   absl::StatusOr<ProcessIdentity> identity = ReadProcessIdentity(pid);
+//   if (!identity.ok()) return 2;
+//   std::cout << FormatJson(*identity);
+//   for (const Finding& f : CheckDaemonRules(*identity)) ...
+
+#ifndef DAEMONKIT_TOOLS_PROCESS_IDENTITY_H_
+#define DAEMONKIT_TOOLS_PROCESS_IDENTITY_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace daemonkit {
+
+struct OpenDescriptor {
+  int fd = -1;
+  std::string target;  // readlink of /proc/PID/fd/N: a path, pipe:[...], ...
+  bool is_terminal = false;
+};
+
+struct ProcessIdentity {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+  pid_t sid = 0;
+  bool session_leader = false;
+  std::optional<std::string> tty;  // controlling terminal; none for a daemon
+  uid_t uid = 0, euid = 0;
+  gid_t gid = 0, egid = 0;
+  std::vector<gid_t> groups;
+  std::string cwd;
+  std::optional<mode_t> umask;  // absent on kernels before 4.7
+  std::vector<OpenDescriptor> fds;
+  std::string command;
+
+  // About the parent, for the "not a child of an interactive shell" rule.
+  pid_t parent_sid = 0;            // 0 when the parent cannot be read
+  bool parent_is_namespace_init = false;
+};
+
+// Reads process `pid`. kNotFound when there is no such process,
+// kPermissionDenied when its details are not ours to read.
+absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid);
+
+// Aligned "key   value" lines, for people.
+std::string FormatText(const ProcessIdentity& identity);
+
+// One daemon(7) rule and whether the process keeps it.
+struct Finding {
+  enum class Verdict { kPass, kFail, kInfo };
+  Verdict verdict;
+  std::string rule;
+  std::string detail;
+};
+
+// Judges `identity` against daemon(7): not a session leader, no controlling
+// terminal, no descriptor open on a terminal, stdin on /dev/null, not a
+// child of an interactive shell. Descriptors above 2 are listed as kInfo.
+std::vector<Finding> CheckDaemonRules(const ProcessIdentity& identity);
+
+// True when no finding is kFail.
+bool AllRulesHold(const std::vector<Finding>& findings);
+
+// "PASS  rule (detail)" lines.
+std::string FormatFindings(const std::vector<Finding>& findings);
+
+// One JSON object with the keys pid, ppid, pgid, sid, session_leader, tty,
+// uid, euid, gid, egid, groups, cwd, umask, fds, command; and "checks" when
+// `findings` is given.
+std::string FormatJson(const ProcessIdentity& identity,
+                       const std::vector<Finding>* findings = nullptr);
+
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_TOOLS_PROCESS_IDENTITY_H_
