@@ -129,9 +129,10 @@ void ConfigureLogging() {
   if (!google::IsGoogleLoggingInitialized()) {
     google::InitGoogleLogging(program_invocation_short_name);
   }
-  // A daemon must not scatter log files into /tmp (glog's default): its
-  // log goes to stderr, which after detaching is the --daemon_stderr file.
-  if (FLAGS_log_dir.empty()) FLAGS_logtostderr = true;
+  // A daemon must not scatter log files into /tmp or $TEST_TMPDIR (glog's
+  // defaults): its log goes to stderr, which after detaching is the
+  // --daemon_stderr file.
+  FLAGS_logtostderr = true;
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // returns the `Daemon` handle in the daemon process. On any start failure
 // prints one line on stderr and exits 1 ("already running, pid N").
 //
-// Sends glog to stderr (the `--daemon_stderr` file once detached) unless the
-// program chose glog's log_dir itself. Call after absl::ParseCommandLine and
+// Sends glog to stderr (the `--daemon_stderr` file once detached) rather than
+// to glog's default log files. Call after absl::ParseCommandLine and
 // before starting any thread.
 std::unique_ptr<Daemon> DaemonizeFromFlags();
 

@@ -1,0 +1,162 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "tests/testing.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace daemonkit {
+namespace testing {
+
+std::string TestTmpDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+  static const std::string fallback = [] {
+    char templ[] = "/tmp/daemonkit_test.XXXXXX";
+    const char* made = mkdtemp(templ);
+    return std::string(made != nullptr ? made : "/tmp");
+  }();
+  return fallback;
+}
+
+std::string MakeTempDir(const std::string& name) {
+  static int counter = 0;
+  std::string dir = absl::StrCat(TestTmpDir(), "/", name, ".", getpid(), ".", ++counter);
+  EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
+  return dir;
+}
+
+std::string RunfilePath(const std::string& path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir == nullptr || workspace == nullptr) return path;
+  return absl::StrCat(srcdir, "/", workspace, "/", path);
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv,
+              const std::map<std::string, std::string>& env,
+              const std::string& stdin_path) {
+  static int counter = 0;
+  const std::string out_path =
+      absl::StrCat(TestTmpDir(), "/run.", getpid(), ".", ++counter, ".out");
+  const std::string err_path = absl::StrCat(out_path, ".err");
+  RunResult result;
+  pid_t child = fork();
+  if (child < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return result;
+  }
+  if (child == 0) {
+    int in = open(stdin_path.c_str(), O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (int fd : {in, out, err}) {
+      if (fd > 2) close(fd);
+    }
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);
+  result.stdout_text = ReadFileOrEmpty(out_path);
+  result.stderr_text = ReadFileOrEmpty(err_path);
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return result;
+}
+
+pid_t ReadPid(const std::string& pidfile) {
+  int pid = 0;
+  std::string content = ReadFileOrEmpty(pidfile);
+  if (!absl::SimpleAtoi(absl::StripSuffix(content, "\n"), &pid)) return 0;
+  return pid;
+}
+
+std::vector<std::string> ProcStat(pid_t pid) {
+  std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  size_t open_paren = stat.find('(');
+  size_t close_paren = stat.rfind(')');
+  if (open_paren == std::string::npos || close_paren == std::string::npos) return {};
+  std::vector<std::string> fields = {"", stat.substr(0, open_paren - 1),
+                                     stat.substr(open_paren, close_paren - open_paren + 1)};
+  for (absl::string_view field :
+       absl::StrSplit(absl::string_view(stat).substr(close_paren + 2), ' ')) {
+    fields.emplace_back(field);
+  }
+  return fields;
+}
+
+bool IsAlive(pid_t pid) {
+  std::vector<std::string> stat = ProcStat(pid);
+  return stat.size() > 3 && stat[3] != "Z" && stat[3] != "X";
+}
+
+bool WaitUntilGone(pid_t pid, absl::Duration timeout) {
+  return WaitFor([pid] { return !IsAlive(pid); }, timeout);
+}
+
+void KillAndWait(pid_t pid) {
+  if (pid <= 0 || !IsAlive(pid)) return;
+  kill(pid, SIGKILL);
+  EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " survived SIGKILL";
+}
+
+std::map<int, std::string> OpenDescriptors(pid_t pid) {
+  std::map<int, std::string> fds;
+  const std::string dir_path = absl::StrCat("/proc/", pid, "/fd");
+  DIR* dir = opendir(dir_path.c_str());
+  if (dir == nullptr) return fds;
+  while (struct dirent* entry = readdir(dir)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
+    char target[PATH_MAX];
+    ssize_t n = readlink(absl::StrCat(dir_path, "/", fd).c_str(), target, sizeof(target));
+    if (n >= 0) fds[fd] = std::string(target, static_cast<size_t>(n));
+  }
+  closedir(dir);
+  return fds;
+}
+
+}  // namespace testing
+}  // namespace daemonkit

@@ -1,0 +1,88 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: tests/testing.h
+// -----------------------------------------------------------------------------
+//
+// Helpers for tests that run real programs and look at real processes: spawn
+// a binary from the runfiles, capture its exit code and output, read /proc,
+// wait for a process to be gone. Everything lives under $TEST_TMPDIR.
+
+#ifndef DAEMONKIT_TESTS_TESTING_H_
+#define DAEMONKIT_TESTS_TESTING_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace testing {
+
+// $TEST_TMPDIR, or a fresh directory under /tmp outside Bazel.
+std::string TestTmpDir();
+
+// A new empty directory under TestTmpDir().
+std::string MakeTempDir(const std::string& name);
+
+// The path of a binary of this workspace in the test's runfiles, for
+// example "examples/ticker".
+std::string RunfilePath(const std::string& path);
+
+struct RunResult {
+  int exit_code = -1;      // -1 when killed by a signal
+  int term_signal = 0;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+// Runs `argv` to completion with stdin on /dev/null (or `stdin_path`) and
+// stdout/stderr captured through files, so a daemon that keeps a stream
+// cannot make the call hang. `env` entries are added to the environment.
+RunResult RunProgram(const std::vector<std::string>& argv,
+              const std::map<std::string, std::string>& env = {},
+              const std::string& stdin_path = "/dev/null");
+
+// Reads a whole file; empty when missing.
+std::string ReadFileOrEmpty(const std::string& path);
+bool FileExists(const std::string& path);
+
+// The pid in `pidfile`, or 0.
+pid_t ReadPid(const std::string& pidfile);
+
+// Fields of /proc/PID/stat, numbered as in proc(5) from 1 (pid) on; the
+// command name (field 2) is kept whole.
+std::vector<std::string> ProcStat(pid_t pid);
+
+// Whether `pid` exists and is neither a zombie nor dead.
+bool IsAlive(pid_t pid);
+
+// Waits until `pid` is no longer alive; false after `timeout`.
+bool WaitUntilGone(pid_t pid, absl::Duration timeout = absl::Seconds(30));
+
+// Waits until `predicate` holds; false after `timeout`.
+template <typename Predicate>
+bool WaitFor(Predicate predicate, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!predicate()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+// SIGKILLs `pid` if it still runs and waits for it to be gone: for test
+// tear-down, so that nothing is left behind even when an assertion failed.
+void KillAndWait(pid_t pid);
+
+// The target of /proc/PID/fd/N for every open descriptor N.
+std::map<int, std::string> OpenDescriptors(pid_t pid);
+
+}  // namespace testing
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_TESTS_TESTING_H_

@@ -1,0 +1,304 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// End-to-end tests of //examples:ticker as a real daemon: start it from the
+// test, read its /proc entries, and hold it to daemon(7) and SPEC.md.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::IsAlive;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::ReadPid;
+using ::daemonkit::testing::RunProgram;
+using ::daemonkit::testing::RunResult;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+class TickerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("ticker");
+    pidfile_ = dir_ + "/ticker.pid";
+    log_ = dir_ + "/ticker.log";
+  }
+
+  void TearDown() override {
+    for (pid_t pid : started_) testing::KillAndWait(pid);
+  }
+
+  // Runs the ticker with the test's pid file and log plus `extra` flags.
+  RunResult Ticker(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_stdout=" + log_,
+                                     "--daemon_stderr=" + dir_ + "/ticker.err"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProgram(argv, {{"TMPDIR", dir_}});
+  }
+
+  // Starts a daemon and returns its pid (0 on failure).
+  pid_t Start(std::vector<std::string> extra = {}) {
+    RunResult result = Ticker(extra);
+    EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+    pid_t pid = ReadPid(pidfile_);
+    if (pid > 0) started_.push_back(pid);
+    return pid;
+  }
+
+  std::vector<std::string> LogLines() {
+    return absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
+  }
+
+  std::string dir_, pidfile_, log_;
+  std::vector<pid_t> started_;
+};
+
+TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
+  // A descriptor without O_CLOEXEC, as a careless launcher would leak it.
+  const std::string leaked_path = dir_ + "/leaked";
+  int leaked = open(leaked_path.c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(leaked, 0);
+
+  RunResult result = Ticker({"--daemon_workdir=" + dir_, "--daemon_umask=027",
+                             "--interval=50ms"});
+  close(leaked);
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("Run daemon"));
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  ASSERT_TRUE(IsAlive(pid));
+
+  std::vector<std::string> proc_stat = testing::ProcStat(pid);
+  ASSERT_GT(proc_stat.size(), 7u);
+  EXPECT_NE(proc_stat[6], absl::StrCat(pid)) << "the daemon is a session leader";
+  EXPECT_EQ(proc_stat[7], "0") << "the daemon has a controlling terminal";
+  EXPECT_NE(proc_stat[4], absl::StrCat(getpid())) << "the test is still its parent";
+
+  std::map<int, std::string> fds = testing::OpenDescriptors(pid);
+  EXPECT_EQ(fds[0], "/dev/null");
+  EXPECT_EQ(fds[1], log_);
+  for (const auto& [fd, target] : fds) {
+    EXPECT_NE(target, leaked_path) << "descriptor " << fd << " leaked";
+  }
+
+  char cwd[4096];
+  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/cwd").c_str(), cwd, sizeof(cwd));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(cwd, static_cast<size_t>(n)), dir_);
+  EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")),
+              ContainsRegex("Umask:\t0027"));
+
+  struct stat st;
+  ASSERT_EQ(stat(pidfile_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  ASSERT_EQ(stat(log_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(ReadFileOrEmpty(pidfile_), absl::StrCat(pid, "\n"));
+}
+
+TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
+  const pid_t pid = Start({"--interval=10ms", "--count=5"});
+  ASSERT_GT(pid, 0);
+  // With --count the daemon exits by itself, removing its pid file.
+  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+  std::vector<std::string> lines = LogLines();
+  ASSERT_EQ(lines.size(), 7u) << ReadFileOrEmpty(log_);
+  EXPECT_EQ(lines[0], absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
+  EXPECT_THAT(lines[1], MatchesRegex(absl::StrCat("Process id: ", pid, " [0-9]+")));
+  for (size_t i = 2; i < lines.size(); ++i) {
+    EXPECT_THAT(lines[i], MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+                                       "[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"));
+  }
+}
+
+TEST_F(TickerTest, StopEndsTheDaemonAtOnceAndRemovesThePidFile) {
+  // An hour-long interval: the stop can only succeed if SIGTERM wakes the
+  // daemon out of its wait rather than after it.
+  const pid_t pid = Start({"--interval=1h"});
+  ASSERT_GT(pid, 0);
+  RunResult stop = Ticker({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/ticker.err"), HasSubstr("stopping on"));
+
+  RunResult again = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(again.exit_code, 0) << "a second stop is a no-op";
+}
+
+TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
+  const pid_t pid = Start({"--interval=1h"});
+  ASSERT_GT(pid, 0);
+  RunResult second = Ticker({"--interval=1h"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.stderr_text, HasSubstr(absl::StrCat("already running, pid ", pid)));
+  EXPECT_EQ(ReadPid(pidfile_), pid) << "the loser must not touch the pid file";
+  EXPECT_TRUE(IsAlive(pid));
+}
+
+TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 3);
+  EXPECT_EQ(status.stdout_text, "not running\n");
+
+  const pid_t pid = Start({"--interval=1h"});
+  ASSERT_GT(pid, 0);
+  status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+
+  // kill -9: the pid file stays, but nobody holds its lock.
+  testing::KillAndWait(pid);
+  status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_THAT(status.stdout_text, HasSubstr("dead"));
+  RunResult reload = Ticker({"--daemon_control=reload"});
+  EXPECT_EQ(reload.exit_code, 7);
+
+  // The stale file never blocks a start.
+  const pid_t second = Start({"--interval=1h"});
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, pid);
+}
+
+TEST_F(TickerTest, StaleFileNamingALiveStrangerIsNeverSignalled) {
+  // The pid file names the test process itself, which holds no lock.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return Ticker({"--daemon_control=status"}).exit_code == 3;
+  }));
+  {
+    std::ofstream(pidfile_) << getpid() << "\n";
+  }
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 1) << status.stdout_text;
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  // We are still here, so no SIGTERM reached us; the stale file is gone.
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(TickerTest, ReloadReopensTheOutputFile) {
+  const pid_t pid = Start({"--interval=10ms"});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return LogLines().size() >= 3; }));
+  const std::string rotated = log_ + ".1";
+  ASSERT_EQ(rename(log_.c_str(), rotated.c_str()), 0);
+  RunResult reload = Ticker({"--daemon_control=reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  // After SIGHUP the daemon writes to a new file at the old path.
+  EXPECT_TRUE(testing::WaitFor([&] { return LogLines().size() >= 2; }));
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+}
+
+TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
+  RunResult result = RunProgram({testing::RunfilePath("examples/ticker"), "--daemon=false",
+                          "--daemon_pidfile=" + pidfile_, "--interval=1ms",
+                          "--count=3"},
+                         {{"TMPDIR", dir_}});
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  // stdout stays as inherited: the identity and ticks come back to us.
+  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 6u) << result.stdout_text;
+  EXPECT_EQ(lines[0], "Run daemon");
+  EXPECT_FALSE(FileExists(pidfile_)) << "removed on clean exit";
+  EXPECT_FALSE(FileExists(dir_ + "/ticker.log"));
+}
+
+TEST_F(TickerTest, RefusesAPidFileThatIsASymbolicLink) {
+  const std::string target = dir_ + "/target";
+  ASSERT_EQ(symlink(target.c_str(), pidfile_.c_str()), 0);
+  RunResult result = Ticker({});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text, HasSubstr("symbolic link"));
+  EXPECT_FALSE(FileExists(target)) << "followed the link";
+}
+
+struct BadFlagCase {
+  std::string flag;
+  std::string named;
+};
+
+class TickerBadFlagTest : public TickerTest,
+                          public ::testing::WithParamInterface<BadFlagCase> {};
+
+TEST_P(TickerBadFlagTest, ExitsTwoNamingTheFlagAndCreatesNothing) {
+  RunResult result = Ticker({GetParam().flag});
+  EXPECT_EQ(result.exit_code, 2) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text, HasSubstr(GetParam().named));
+  EXPECT_EQ(std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
+      << result.stderr_text;
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(log_));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, TickerBadFlagTest,
+    ::testing::Values(BadFlagCase{"--daemon_umask=999", "--daemon_umask=999"},
+                      BadFlagCase{"--daemon_umask=abc", "--daemon_umask=abc"},
+                      BadFlagCase{"--daemon_ready_timeout=-5s", "--daemon_ready_timeout"},
+                      BadFlagCase{"--daemon_ready_timeout=soon", "--daemon_ready_timeout"},
+                      BadFlagCase{"--daemon_stop_timeout=-1s", "--daemon_stop_timeout"},
+                      BadFlagCase{"--daemon_control=bogus", "--daemon_control=bogus"},
+                      BadFlagCase{"--daemon_workdir=", "--daemon_workdir"},
+                      BadFlagCase{"--daemon_stdout=", "--daemon_stdout"}));
+
+TEST_F(TickerTest, ControlWithoutPidFileIsAUsageError) {
+  RunResult result = RunProgram({testing::RunfilePath("examples/ticker"),
+                          "--daemon_pidfile=", "--daemon_control=status"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.stderr_text, HasSubstr("--daemon_pidfile"));
+}
+
+struct FailedStartCase {
+  std::string name;
+  std::vector<std::string> flags;
+  std::string message;
+};
+
+class TickerFailedStartTest : public TickerTest,
+                              public ::testing::WithParamInterface<FailedStartCase> {};
+
+TEST_P(TickerFailedStartTest, ExitsOneNamingThePathAndLeavesNothing) {
+  std::vector<std::string> flags = GetParam().flags;
+  for (std::string& flag : flags) absl::StrReplaceAll({{"$DIR", dir_}}, &flag);
+  RunResult result = Ticker(flags);
+  EXPECT_EQ(result.exit_code, 1) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr(absl::StrReplaceAll(GetParam().message, {{"$DIR", dir_}})));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Paths, TickerFailedStartTest,
+    ::testing::Values(
+        FailedStartCase{"MissingWorkdir", {"--daemon_workdir=$DIR/nowhere"}, "$DIR/nowhere"},
+        FailedStartCase{"MissingOutputDirectory",
+                        {"--daemon_stdout=$DIR/nowhere/out.log"}, "nowhere/out.log"},
+        FailedStartCase{"MissingPidFileDirectory",
+                        {"--daemon_pidfile=$DIR/nowhere/x.pid"}, "nowhere/x.pid"}),
+    [](const ::testing::TestParamInfo<FailedStartCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace daemonkit
