@@ -88,7 +88,9 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   absl::StatusOr<std::string> content = ReadContent(fd, path);
   if (!content.ok()) return std::nullopt;
   absl::StatusOr<pid_t> pid = ParsePid(*content);
-  if (!pid.ok()) return std::nullopt;
+  // Our own pid in a file someone else has locked is a stale number that
+  // the kernel happened to give us; and we of course have the file open.
+  if (!pid.ok() || *pid == getpid()) return std::nullopt;
   struct stat st;
   if (fstat(fd, &st) != 0) return std::nullopt;
   absl::StatusOr<bool> holds = ProcessHasFileOpen(*pid, st.st_dev, st.st_ino);

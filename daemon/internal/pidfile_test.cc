@@ -1,0 +1,200 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/pidfile.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::testing::HasSubstr;
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path) << content;
+}
+
+// A child process that holds `pidfile` (acquired in the parent, then
+// inherited) until the test kills it, standing in for a forked daemon.
+class LockHolder {
+ public:
+  explicit LockHolder(PidFile pidfile) {
+    int ready[2];
+    EXPECT_EQ(pipe(ready), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(ready[0]);
+      if (!pidfile.WritePid(getpid()).ok()) _exit(1);
+      if (write(ready[1], "x", 1) != 1) _exit(1);
+      for (;;) pause();
+    }
+    close(ready[1]);
+    char byte;
+    EXPECT_EQ(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    // The parent's copy goes: only the child holds the lock now.
+    pidfile.Close();
+  }
+  ~LockHolder() { Kill(); }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = 0;
+};
+
+class PidFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { path_ = testing::MakeTempDir("pidfile") + "/x.pid"; }
+  std::string path_;
+};
+
+TEST(ParsePidTest, AcceptsOnlyAPlausiblePid) {
+  EXPECT_EQ(*ParsePid("42\n"), 42);
+  EXPECT_EQ(*ParsePid("  4194304 \n"), 4194304);
+  for (const char* bad : {"", "\n", "abc", "-5", "0", "4194305", "99999999999",
+                          "12 34", "0x10", "+7"}) {
+    EXPECT_FALSE(ParsePid(bad).ok()) << "'" << bad << "'";
+  }
+  EXPECT_FALSE(ParsePid(std::string("1\0002", 3)).ok());
+  EXPECT_FALSE(ParsePid(std::string(1000, '7')).ok());
+}
+
+TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
+  const mode_t old_umask = umask(0077);
+  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  umask(old_umask);
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status();
+  ASSERT_TRUE(pidfile->WritePid(1234).ok());
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(ReadFileOrEmpty(path_), "1234\n");
+  pidfile->Remove();
+  EXPECT_FALSE(testing::FileExists(path_));
+}
+
+TEST_F(PidFileTest, LockIsHeldAcrossForkAndReportsTheHolder) {
+  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status();
+  LockHolder holder(*std::move(pidfile));
+
+  absl::StatusOr<PidFile> second = PidFile::Acquire(path_, absl::Seconds(5));
+  ASSERT_TRUE(absl::IsAlreadyExists(second.status())) << second.status();
+  EXPECT_EQ(second.status().message(), absl::StrCat("already running, pid ", holder.pid()));
+  // The loser never truncated: the holder's pid is intact.
+  EXPECT_EQ(ReadFileOrEmpty(path_), absl::StrCat(holder.pid(), "\n"));
+
+  absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ(probe->state, PidFileProbe::State::kLocked);
+  EXPECT_EQ(probe->pid, holder.pid());
+  EXPECT_TRUE(probe->pid_verified);
+
+  // The lock dies with its holder; the stale file blocks nothing.
+  holder.Kill();
+  probe = ProbePidFile(path_);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
+  absl::StatusOr<PidFile> third = PidFile::Acquire(path_, absl::ZeroDuration());
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(ReadFileOrEmpty(path_), "") << "emptied once the lock is won";
+}
+
+TEST_F(PidFileTest, LockedFileWithAStalePidIsNotBelieved) {
+  // The holder has not written its pid yet; the file still names a process
+  // (this test) that does not hold it.
+  WriteFile(path_, absl::StrCat(getpid(), "\n"));
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    int fd = open(path_.c_str(), O_RDWR);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    if (fd < 0 || fcntl(fd, F_OFD_SETLK, &lock) != 0) _exit(1);
+    if (write(ready[1], "x", 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  absl::StatusOr<PidFile> loser = PidFile::Acquire(path_, absl::Milliseconds(50));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(absl::IsAlreadyExists(loser.status()));
+  EXPECT_THAT(loser.status().message(), HasSubstr("has not written its pid"));
+  EXPECT_EQ(ReadFileOrEmpty(path_), absl::StrCat(getpid(), "\n"));
+}
+
+TEST_F(PidFileTest, RefusesSymlinksAndNonRegularFiles) {
+  const std::string target = path_ + ".target";
+  ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
+  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  EXPECT_TRUE(absl::IsFailedPrecondition(pidfile.status())) << pidfile.status();
+  EXPECT_THAT(pidfile.status().message(), HasSubstr("symbolic link"));
+  EXPECT_FALSE(testing::FileExists(target));
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+
+  ASSERT_EQ(mkfifo(path_.c_str(), 0644), 0);
+  pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  EXPECT_THAT(pidfile.status().message(), HasSubstr("not a regular file"));
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+
+  ASSERT_EQ(mkdir(path_.c_str(), 0755), 0);
+  pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  EXPECT_FALSE(pidfile.ok());
+  EXPECT_THAT(pidfile.status().message(), HasSubstr(path_));
+}
+
+TEST_F(PidFileTest, GarbageInAnUnlockedFileIsStale) {
+  for (const char* content : {"garbage\n", "-1\n", "0\n", "99999999999999\n", ""}) {
+    SCOPED_TRACE(content);
+    WriteFile(path_, content);
+    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
+    ASSERT_TRUE(probe.ok());
+    EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
+    EXPECT_FALSE(probe->pid.has_value());
+    absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+    ASSERT_TRUE(pidfile.ok()) << pidfile.status();
+  }
+}
+
+TEST_F(PidFileTest, RemoveStaleLeavesALockedFile) {
+  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  ASSERT_TRUE(pidfile.ok());
+  LockHolder holder(*std::move(pidfile));
+  EXPECT_FALSE(*RemoveStalePidFile(path_));
+  EXPECT_TRUE(testing::FileExists(path_));
+  holder.Kill();
+  EXPECT_TRUE(*RemoveStalePidFile(path_));
+  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(*RemoveStalePidFile(path_));
+}
+
+TEST_F(PidFileTest, MissingFileProbesAsMissing) {
+  absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ(probe->state, PidFileProbe::State::kMissing);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace daemonkit

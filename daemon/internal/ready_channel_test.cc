@@ -1,0 +1,86 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/ready_channel.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gtest/gtest.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+// Forks a stand-in daemon that runs `act` with the reporter, and returns the
+// launcher's view of it.
+template <typename Act>
+ReadyOutcome Launch(Act act, absl::Duration timeout, pid_t* child_out = nullptr) {
+  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
+  EXPECT_TRUE(pipe.ok());
+  pid_t child = fork();
+  if (child == 0) {
+    close(pipe->read_fd);
+    ReadyReporter reporter(pipe->write_fd);
+    act(reporter);
+    _exit(0);
+  }
+  close(pipe->write_fd);
+  ReadyOutcome outcome = AwaitReady(pipe->read_fd, timeout);
+  close(pipe->read_fd);
+  if (child_out != nullptr) {
+    *child_out = child;
+  } else {
+    waitpid(child, nullptr, 0);
+  }
+  if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+  return outcome;
+}
+
+TEST(AwaitReadyTest, ReadyAfterThePid) {
+  pid_t child = 0;
+  ReadyOutcome outcome = Launch(
+      [](ReadyReporter& r) {
+        r.ReportPid(getpid());
+        r.ReportReady();
+      },
+      absl::Seconds(30), &child);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
+  EXPECT_EQ(outcome.daemon_pid, child);
+}
+
+TEST(AwaitReadyTest, CarriesTheDaemonsErrorMessage) {
+  ReadyOutcome outcome = Launch(
+      [](ReadyReporter& r) {
+        r.ReportPid(getpid());
+        r.ReportError("chdir /nowhere: No such file or directory");
+      },
+      absl::Seconds(30));
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kFailed);
+  EXPECT_EQ(outcome.message, "chdir /nowhere: No such file or directory");
+}
+
+TEST(AwaitReadyTest, EndOfFileWithoutAWordIsADeath) {
+  ReadyOutcome outcome = Launch([](ReadyReporter& r) { r.ReportPid(getpid()); },
+                                absl::Seconds(30));
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kDied);
+}
+
+TEST(AwaitReadyTest, SilenceIsATimeout) {
+  pid_t child = 0;
+  ReadyOutcome outcome = Launch(
+      [](ReadyReporter& r) {
+        r.ReportPid(getpid());
+        for (;;) pause();
+      },
+      absl::Milliseconds(100), &child);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kTimedOut);
+  EXPECT_EQ(outcome.daemon_pid, child);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace daemonkit
