@@ -49,10 +49,12 @@ void ApplyTickerDefaults() {
     absl::SetFlag(&FLAGS_daemon_pidfile, daemonkit::FlagText(dir + "/ticker.pid"));
   }
   if (absl::GetFlag(FLAGS_daemon)) {
-    for (auto* flag : {&FLAGS_daemon_stdout, &FLAGS_daemon_stderr}) {
-      if (!absl::GetFlag(*flag).given()) {
-        absl::SetFlag(flag, daemonkit::FlagText(dir + "/ticker.log"));
-      }
+    if (!absl::GetFlag(FLAGS_daemon_stdout).given()) {
+      absl::SetFlag(&FLAGS_daemon_stdout, daemonkit::FlagText(dir + "/ticker.log"));
+    }
+    // Its log lines (stop, reload) go with the ticks unless sent elsewhere.
+    if (!absl::GetFlag(FLAGS_daemon_stderr).given()) {
+      absl::SetFlag(&FLAGS_daemon_stderr, absl::GetFlag(FLAGS_daemon_stdout));
     }
   }
 }
