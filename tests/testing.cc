@@ -63,20 +63,35 @@ bool FileExists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-RunResult RunProgram(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env,
-              const std::string& stdin_path) {
+Spawned SpawnProgram(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env,
+                     const std::string& stdin_path) {
   static int counter = 0;
-  const std::string out_path =
-      absl::StrCat(TestTmpDir(), "/run.", getpid(), ".", ++counter, ".out");
-  const std::string err_path = absl::StrCat(out_path, ".err");
-  RunResult result;
-  pid_t child = fork();
-  if (child < 0) {
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    return result;
+  Spawned spawned;
+  spawned.out_path = absl::StrCat(TestTmpDir(), "/run.", getpid(), ".", ++counter, ".out");
+  spawned.err_path = absl::StrCat(spawned.out_path, ".err");
+  // Everything the child needs is prepared before fork: the child only
+  // makes async-signal-safe calls.
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string text = *entry;
+    if (env.count(text.substr(0, text.find('='))) == 0) environment.push_back(text);
   }
-  if (child == 0) {
+  for (const auto& [key, value] : env) environment.push_back(absl::StrCat(key, "=", value));
+  std::vector<char*> args, envp;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  for (const std::string& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  const std::string& out_path = spawned.out_path;
+  const std::string& err_path = spawned.err_path;
+
+  spawned.pid = fork();
+  if (spawned.pid < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return spawned;
+  }
+  if (spawned.pid == 0) {
     int in = open(stdin_path.c_str(), O_RDONLY);
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -87,23 +102,31 @@ RunResult RunProgram(const std::vector<std::string>& argv,
     for (int fd : {in, out, err}) {
       if (fd > 2) close(fd);
     }
-    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
+  return spawned;
+}
+
+RunResult WaitProgram(const Spawned& spawned) {
+  RunResult result;
+  if (spawned.pid <= 0) return result;
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);
-  result.stdout_text = ReadFileOrEmpty(out_path);
-  result.stderr_text = ReadFileOrEmpty(err_path);
-  unlink(out_path.c_str());
-  unlink(err_path.c_str());
+  result.stdout_text = ReadFileOrEmpty(spawned.out_path);
+  result.stderr_text = ReadFileOrEmpty(spawned.err_path);
+  unlink(spawned.out_path.c_str());
+  unlink(spawned.err_path.c_str());
   return result;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env,
+                     const std::string& stdin_path) {
+  return WaitProgram(SpawnProgram(argv, env, stdin_path));
 }
 
 pid_t ReadPid(const std::string& pidfile) {

@@ -47,6 +47,17 @@ RunResult RunProgram(const std::vector<std::string>& argv,
               const std::map<std::string, std::string>& env = {},
               const std::string& stdin_path = "/dev/null");
 
+// The two halves of RunProgram, for running several programs at once:
+// Spawn starts `argv` and returns a handle; Wait collects its result.
+struct Spawned {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+};
+Spawned SpawnProgram(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env = {},
+                     const std::string& stdin_path = "/dev/null");
+RunResult WaitProgram(const Spawned& spawned);
+
 // Reads a whole file; empty when missing.
 std::string ReadFileOrEmpty(const std::string& path);
 bool FileExists(const std::string& path);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -155,6 +156,45 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.stderr_text, HasSubstr(absl::StrCat("already running, pid ", pid)));
   EXPECT_EQ(ReadPid(pidfile_), pid) << "the loser must not touch the pid file";
+  EXPECT_TRUE(IsAlive(pid));
+}
+
+TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
+  constexpr int kStarts = 20;
+  std::vector<testing::Spawned> launchers;
+  for (int i = 0; i < kStarts; ++i) {
+    launchers.push_back(testing::SpawnProgram(
+        {testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+         "--daemon_stdout=" + log_, "--interval=1h"},
+        {{"TMPDIR", dir_}}));
+  }
+  std::vector<RunResult> results;
+  for (const testing::Spawned& launcher : launchers) {
+    results.push_back(testing::WaitProgram(launcher));
+  }
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  int winners = 0;
+  for (const RunResult& result : results) {
+    if (result.exit_code == 0) {
+      ++winners;
+    } else {
+      EXPECT_EQ(result.exit_code, 1);
+      EXPECT_THAT(result.stderr_text, HasSubstr(absl::StrCat("already running, pid ", pid)));
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  // Exactly one ticker holds our pid file.
+  int holders = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int other = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &other)) continue;
+    for (const auto& [fd, target] : testing::OpenDescriptors(other)) {
+      if (target == pidfile_) ++holders;
+    }
+  }
+  EXPECT_EQ(holders, 1);
   EXPECT_TRUE(IsAlive(pid));
 }
 
