@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/notify.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
@@ -278,13 +280,19 @@ class Daemon::Impl {
  public:
   Impl(bool detached, OutputFiles outputs,
        std::optional<internal::PidFile> pidfile,
-       internal::ReadyReporter reporter, int signal_fd)
+       internal::ReadyReporter reporter, int signal_fd,
+       internal::Notifier notifier)
       : detached_(detached),
         owner_pid_(getpid()),
         outputs_(std::move(outputs)),
         pidfile_(std::move(pidfile)),
         reporter_(std::move(reporter)),
-        signal_fd_(signal_fd) {}
+        signal_fd_(signal_fd),
+        notifier_(std::move(notifier)) {
+    if (notifier_.watchdog_interval()) {
+      next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
+    }
+  }
 
   ~Impl() {
     if (getpid() != owner_pid_) {
@@ -301,6 +309,26 @@ class Daemon::Impl {
   void NotifyReady() {
     if (reporter_.pending()) reporter_.ReportReady();
     g_daemon_owned_fds[1] = -1;
+    // systemd started the launcher: a detached daemon names its new self.
+    Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
+  }
+
+  void Notify(absl::string_view message) {
+    absl::Status sent = notifier_.Send(message);
+    if (!sent.ok() && !notify_failure_logged_) {
+      LOG(WARNING) << "sd_notify: " << sent.message();
+      notify_failure_logged_ = true;
+    }
+  }
+
+  // Sends WATCHDOG=1 when due; returns the time of the next one.
+  absl::Time FeedWatchdog(absl::Time now) {
+    if (!notifier_.watchdog_interval()) return absl::InfiniteFuture();
+    if (now >= next_watchdog_) {
+      if (healthy_) Notify("WATCHDOG=1");
+      next_watchdog_ = now + *notifier_.watchdog_interval();
+    }
+    return next_watchdog_;
   }
 
   void FailStartup(const absl::Status& error) {
@@ -315,7 +343,10 @@ class Daemon::Impl {
     for (;;) {
       for (int signo : internal::SignalPipe::Drain()) {
         if (signo == SIGTERM || signo == SIGINT) {
-          if (!stop_requested_) LOG(INFO) << "stopping on " << strsignal(signo);
+          if (!stop_requested_) {
+            LOG(INFO) << "stopping on " << strsignal(signo);
+            Notify("STOPPING=1");
+          }
           stop_requested_ = true;
         } else if (signo == SIGHUP) {
           reload_pending_ = true;
@@ -329,10 +360,11 @@ class Daemon::Impl {
       }
       const absl::Time now = absl::Now();
       if (now >= deadline) return Event::kTimeout;
-      absl::Duration left = deadline - now;
+      const absl::Time wake = std::min(deadline, FeedWatchdog(now));
+      absl::Duration left = wake - now;
       struct timespec timeout = absl::ToTimespec(left);
       struct pollfd pfd = {signal_fd_, POLLIN, 0};
-      const bool forever = deadline == absl::InfiniteFuture();
+      const bool forever = wake == absl::InfiniteFuture();
       if (ppoll(&pfd, 1, forever ? nullptr : &timeout, nullptr) < 0 &&
           errno != EINTR) {
         PLOG(ERROR) << "ppoll on the signal pipe";
@@ -343,9 +375,14 @@ class Daemon::Impl {
 
   void Reload() {
     LOG(INFO) << "reloading on SIGHUP";
+    struct timespec monotonic;
+    clock_gettime(CLOCK_MONOTONIC, &monotonic);
+    Notify(absl::StrCat("RELOADING=1\nMONOTONIC_USEC=",
+                        absl::ToInt64Microseconds(absl::DurationFromTimespec(monotonic))));
     absl::Status reopened = outputs_.Reopen();
     if (!reopened.ok()) LOG(ERROR) << "reopen output files: " << reopened;
     if (reload_hook_) reload_hook_();
+    Notify("READY=1");
   }
 
   bool detached_;
@@ -357,6 +394,10 @@ class Daemon::Impl {
   bool stop_requested_ = false;
   bool reload_pending_ = false;
   std::function<void()> reload_hook_;
+  internal::Notifier notifier_;
+  absl::Time next_watchdog_ = absl::InfiniteFuture();
+  bool healthy_ = true;
+  bool notify_failure_logged_ = false;
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -373,6 +414,10 @@ void Daemon::SetReloadHook(std::function<void()> hook) {
   impl_->reload_hook_ = std::move(hook);
 }
 bool Daemon::detached() const { return impl_->detached_; }
+void Daemon::NotifyStatus(absl::string_view status) {
+  impl_->Notify(absl::StrCat("STATUS=", status));
+}
+void Daemon::SetHealthy(bool healthy) { impl_->healthy_ = healthy; }
 
 absl::Status ValidateOptions(const Options& options) {
   if (options.umask && *options.umask > 0777) {
@@ -426,6 +471,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     }
   }
   DAEMONKIT_RETURN_IF_ERROR(CheckWorkdir(options.workdir));
+  // A detached daemon's watchdog belongs to the launcher systemd started.
+  absl::StatusOr<internal::Notifier> notifier =
+      internal::Notifier::FromEnvironment(getpid());
+  if (!notifier.ok()) {
+    return absl::FailedPreconditionError(notifier.status().message());
+  }
 
   std::optional<internal::PidFile> pidfile;
   if (!options.pidfile.empty()) {
@@ -452,7 +503,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     if (!status.ok()) return fail(status);
     return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
         false, std::move(*outputs), std::move(pidfile),
-        internal::ReadyReporter(), *signal_fd));
+        internal::ReadyReporter(), *signal_fd, *std::move(notifier)));
   }
 
   absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
@@ -520,7 +571,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
   return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
       true, std::move(*outputs), std::move(pidfile), std::move(reporter),
-      *signal_fd));
+      *signal_fd, *std::move(notifier)));
 }
 
 }  // namespace daemonkit

@@ -26,6 +26,12 @@
 // is what systemd `Type=simple`/`Type=notify`, containers and debuggers want.
 // The same `Daemon` handle then serves the signals and the pid file.
 //
+// In both modes, when $NOTIFY_SOCKET is set the daemon speaks systemd's
+// sd_notify protocol: READY=1 (with MAINPID= when detached) on
+// `NotifyReady()`, STOPPING=1 on SIGTERM/SIGINT, RELOADING=1 and READY=1
+// around a SIGHUP reload, STATUS= from `NotifyStatus()`, and WATCHDOG=1 at
+// half of $WATCHDOG_USEC from within `WaitUntil()`.
+//
 // Most programs configure all of this from the command line through the
 // Abseil flags of "daemon/flags.h" (`--daemon`, `--daemon_pidfile`, ...), and
 // operate the running daemon with `--daemon_control=stop|reload|status`
@@ -184,6 +190,15 @@ class Daemon {
 
   // Sets the function run on SIGHUP, after the output files are reopened.
   void SetReloadHook(std::function<void()> hook);
+
+  // Tells the supervisor a one-line status ("STATUS=..." of sd_notify), as
+  // `systemctl status` shows it. A no-op without $NOTIFY_SOCKET.
+  void NotifyStatus(absl::string_view status);
+
+  // While healthy (the default), `WaitUntil()` sends WATCHDOG=1 keep-alives
+  // at half of $WATCHDOG_USEC; an application that knows it is stuck calls
+  // SetHealthy(false) and lets systemd's watchdog restart it.
+  void SetHealthy(bool healthy);
 
   // True when this process detached (SysV mode).
   bool detached() const;

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/syslog_sink.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
@@ -41,6 +42,9 @@ ABSL_FLAG(daemonkit::FlagText, daemon_control,
           daemonkit::FlagText::Default("start"),
           "what to do: start, stop, restart, reload or status, through the "
           "pid file");
+ABSL_FLAG(daemonkit::FlagText, daemon_log, daemonkit::FlagText::Default("stderr"),
+          "where glog goes: stderr (after detaching, the --daemon_stderr "
+          "file) or syslog (facility LOG_DAEMON, the program name as ident)");
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
@@ -125,9 +129,13 @@ absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
   std::exit(ExitCodeFor(status));
 }
 
-void ConfigureLogging() {
+void ConfigureLogging(LogTarget target) {
   if (!google::IsGoogleLoggingInitialized()) {
     google::InitGoogleLogging(program_invocation_short_name);
+  }
+  if (target == LogTarget::kSyslog) {
+    internal::RouteGlogToSyslog(program_invocation_short_name);
+    return;
   }
   // A daemon must not scatter log files into /tmp or $TEST_TMPDIR (glog's
   // defaults): its log goes to stderr, which after detaching is the
@@ -191,6 +199,15 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
       ParseDurationFlag("daemon_stop_timeout",
                         absl::GetFlag(FLAGS_daemon_stop_timeout)));
 
+  const FlagText log = absl::GetFlag(FLAGS_daemon_log);
+  if (log.text() == "stderr") {
+    request.log = LogTarget::kStderr;
+  } else if (log.text() == "syslog") {
+    request.log = LogTarget::kSyslog;
+  } else {
+    return BadFlag("daemon_log", log.text(), "not stderr or syslog");
+  }
+
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(request.options));
   return request;
 }
@@ -201,8 +218,8 @@ std::unique_ptr<Daemon> DaemonizeFromFlags() {
 
 std::unique_ptr<Daemon> DaemonizeFromRequest(
     absl::StatusOr<FlagRequest> request) {
-  ConfigureLogging();
   if (!request.ok()) ExitWith(request.status());
+  ConfigureLogging(request->log);
   const std::string& pidfile = request->options.pidfile;
 
   switch (request->action) {

@@ -16,6 +16,7 @@
 //   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
 //   --daemon_control=ACTION     start, stop, restart, reload, status
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
+//   --daemon_log=stderr|syslog  where glog goes
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -72,11 +73,15 @@ class FlagText {
 bool AbslParseFlag(absl::string_view text, FlagText* flag, std::string* error);
 std::string AbslUnparseFlag(const FlagText& flag);
 
+// Where glog goes (`--daemon_log`).
+enum class LogTarget { kStderr, kSyslog };
+
 // A validated command line.
 struct FlagRequest {
   ControlAction action = ControlAction::kStart;
   Options options;
   absl::Duration stop_timeout = absl::Seconds(10);
+  LogTarget log = LogTarget::kStderr;
 };
 
 // Reads and validates the `--daemon*` flags. Relative paths are resolved
@@ -94,7 +99,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // prints one line on stderr and exits 1 ("already running, pid N").
 //
 // Sends glog to stderr (the `--daemon_stderr` file once detached) rather than
-// to glog's default log files. Call after absl::ParseCommandLine and
+// to glog's default log files, or to syslog with `--daemon_log=syslog`. Call after absl::ParseCommandLine and
 // before starting any thread.
 std::unique_ptr<Daemon> DaemonizeFromFlags();
 
@@ -123,5 +128,6 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stderr);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_timeout);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_control);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stop_timeout);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_log);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

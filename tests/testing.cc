@@ -7,7 +7,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,6 +182,32 @@ std::map<int, std::string> OpenDescriptors(pid_t pid) {
   }
   closedir(dir);
   return fds;
+}
+
+NotifyReceiver::NotifyReceiver() {
+  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  EXPECT_GE(fd_, 0) << std::strerror(errno);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  // Binding with only the family asks the kernel for a unique abstract name.
+  EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(sa_family_t)), 0)
+      << std::strerror(errno);
+  socklen_t length = sizeof(address);
+  EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const size_t name_length = length - offsetof(struct sockaddr_un, sun_path);
+  address_ = "@" + std::string(address.sun_path + 1, name_length - 1);
+}
+
+NotifyReceiver::~NotifyReceiver() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string NotifyReceiver::Receive(absl::Duration timeout) {
+  struct pollfd pfd = {fd_, POLLIN, 0};
+  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0) return "";
+  char buffer[4096];
+  ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
 }
 
 }  // namespace testing

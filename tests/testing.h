@@ -93,6 +93,29 @@ void KillAndWait(pid_t pid);
 // The target of /proc/PID/fd/N for every open descriptor N.
 std::map<int, std::string> OpenDescriptors(pid_t pid);
 
+// NotifyReceiver
+//
+// The supervisor's end of sd_notify: a datagram socket with a kernel-chosen
+// (autobind) abstract name, unique even when many runs of a test share a
+// network namespace.
+class NotifyReceiver {
+ public:
+  NotifyReceiver();
+  ~NotifyReceiver();
+  NotifyReceiver(const NotifyReceiver&) = delete;
+  NotifyReceiver& operator=(const NotifyReceiver&) = delete;
+
+  // The value for $NOTIFY_SOCKET: "@" and the name.
+  const std::string& address() const { return address_; }
+
+  // The next message, or "" when none arrives within `timeout`.
+  std::string Receive(absl::Duration timeout = absl::Seconds(30));
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
 }  // namespace testing
 }  // namespace daemonkit
 

@@ -1,0 +1,110 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/notify.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+
+namespace daemonkit {
+namespace internal {
+
+absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value) {
+  NotifyAddress result;
+  result.address.sun_family = AF_UNIX;
+  const bool abstract = !value.empty() && value[0] == '@';
+  if (value.empty() || (!abstract && value[0] != '/')) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NOTIFY_SOCKET='", value, "' is neither an absolute path nor @name"));
+  }
+  if (value.size() < 2 || value.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("NOTIFY_SOCKET='", value, "' names no socket"));
+  }
+  // A path needs room for its terminating NUL; an abstract name starts with
+  // a NUL byte instead of the '@' and has no terminator.
+  if (value.size() + (abstract ? 0 : 1) > sizeof(result.address.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NOTIFY_SOCKET is ", value.size(), " bytes, longer than a socket address"));
+  }
+  std::memcpy(result.address.sun_path, value.data(), value.size());
+  if (abstract) result.address.sun_path[0] = '\0';
+  result.length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                                         value.size() + (abstract ? 0 : 1));
+  return result;
+}
+
+std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
+                                               absl::string_view pid,
+                                               pid_t self, pid_t launcher) {
+  uint64_t microseconds = 0;
+  if (usec.empty() || !absl::SimpleAtoi(usec, &microseconds) || microseconds == 0) {
+    return std::nullopt;
+  }
+  if (!pid.empty()) {
+    pid_t watched = 0;
+    if (!absl::SimpleAtoi(pid, &watched) || (watched != self && watched != launcher)) {
+      return std::nullopt;
+    }
+  }
+  return absl::Microseconds(static_cast<int64_t>(microseconds / 2));
+}
+
+absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
+  Notifier notifier;
+  const char* socket = std::getenv("NOTIFY_SOCKET");
+  if (socket == nullptr) return notifier;
+  absl::StatusOr<NotifyAddress> address = ParseNotifySocket(socket);
+  if (!address.ok()) return address.status();
+  notifier.address_ = *address;
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  notifier.watchdog_ = WatchdogInterval(usec ? usec : "", pid ? pid : "",
+                                        getpid(), launcher);
+  return notifier;
+}
+
+Notifier::Notifier(Notifier&& other) noexcept
+    : address_(std::move(other.address_)),
+      watchdog_(other.watchdog_),
+      fd_(std::exchange(other.fd_, -1)) {}
+
+Notifier& Notifier::operator=(Notifier&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    address_ = std::move(other.address_);
+    watchdog_ = other.watchdog_;
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Notifier::~Notifier() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::Status Notifier::Send(absl::string_view message) {
+  if (!address_) return absl::OkStatus();
+  if (fd_ < 0) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return ErrnoError(errno, "notify socket");
+  }
+  ssize_t sent;
+  do {
+    sent = sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
+                  reinterpret_cast<const struct sockaddr*>(&address_->address),
+                  address_->length);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return ErrnoError(errno, "send to NOTIFY_SOCKET");
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,90 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/notify.h
+// -----------------------------------------------------------------------------
+//
+// The sd_notify protocol, written against its documentation rather than
+// linked from libsystemd: newline-separated VARIABLE=value assignments in one
+// datagram to the AF_UNIX socket named by $NOTIFY_SOCKET, a path ("/run/...")
+// or an abstract name ("@name"). Unset $NOTIFY_SOCKET means every send is a
+// no-op, so the daemon talks to systemd, start-stop-daemon --notify-await or
+// any other supervisor that speaks the protocol, and to nobody otherwise.
+//
+// Example:
+//
+//   absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getppid());
+//   notifier->Send("READY=1\nMAINPID=" + std::to_string(getpid()));
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_NOTIFY_H_
+#define DAEMONKIT_DAEMON_INTERNAL_NOTIFY_H_
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace internal {
+
+// A parsed $NOTIFY_SOCKET.
+struct NotifyAddress {
+  struct sockaddr_un address = {};
+  socklen_t length = 0;
+};
+
+// Parses a $NOTIFY_SOCKET value: an absolute path or "@" and an abstract
+// name, fitting sockaddr_un. kInvalidArgument otherwise (relative, empty
+// name, too long, a NUL inside).
+absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value);
+
+// Parses $WATCHDOG_USEC (and $WATCHDOG_PID, empty when unset) into the
+// interval at which to send WATCHDOG=1: half the timeout, as sd_watchdog_
+// enabled(3) advises. nullopt when the watchdog is off, not meant for one of
+// `pids` (the daemon and, for a detached daemon, the launcher systemd
+// started), or malformed.
+std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
+                                               absl::string_view pid,
+                                               pid_t self, pid_t launcher);
+
+// Notifier
+//
+// Sends notifications to the supervisor. Move-only: it owns its socket.
+class Notifier {
+ public:
+  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID. A malformed
+  // $NOTIFY_SOCKET is an error (kInvalidArgument naming it), an unset one a
+  // disabled notifier. `launcher` is the pid systemd started, if not us.
+  static absl::StatusOr<Notifier> FromEnvironment(pid_t launcher);
+
+  Notifier() = default;
+  Notifier(Notifier&& other) noexcept;
+  Notifier& operator=(Notifier&& other) noexcept;
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+  ~Notifier();
+
+  bool enabled() const { return address_.has_value(); }
+  std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
+
+  // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
+  // disabled. The socket is made on first use, after the daemon closed
+  // inherited descriptors.
+  absl::Status Send(absl::string_view message);
+
+ private:
+  std::optional<NotifyAddress> address_;
+  std::optional<absl::Duration> watchdog_;
+  int fd_ = -1;
+};
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_NOTIFY_H_

@@ -1,0 +1,82 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/notify.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+TEST(ParseNotifySocketTest, AcceptsPathsAndAbstractNames) {
+  absl::StatusOr<NotifyAddress> path = ParseNotifySocket("/run/systemd/notify");
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_STREQ(path->address.sun_path, "/run/systemd/notify");
+  EXPECT_EQ(path->length, offsetof(struct sockaddr_un, sun_path) + 20);
+
+  absl::StatusOr<NotifyAddress> abstract = ParseNotifySocket("@dk/notify");
+  ASSERT_TRUE(abstract.ok()) << abstract.status();
+  EXPECT_EQ(abstract->address.sun_path[0], '\0');
+  EXPECT_EQ(std::string(abstract->address.sun_path + 1, 9), "dk/notify");
+  EXPECT_EQ(abstract->length, offsetof(struct sockaddr_un, sun_path) + 10);
+}
+
+TEST(ParseNotifySocketTest, RejectsWhatIsNoSocketAddress) {
+  for (const std::string& bad :
+       {std::string(""), std::string("relative/path"), std::string("@"), std::string("/"),
+        std::string("/with\0nul", 9), "/" + std::string(107, 'x'), "@" + std::string(108, 'x')}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ParseNotifySocket(bad).status())) << bad;
+  }
+  EXPECT_TRUE(ParseNotifySocket("/" + std::string(106, 'x')).ok());
+  EXPECT_TRUE(ParseNotifySocket("@" + std::string(107, 'x')).ok());
+}
+
+TEST(WatchdogIntervalTest, HalfTheTimeoutForUsOnly) {
+  EXPECT_EQ(WatchdogInterval("30000000", "", 10, 10), absl::Seconds(15));
+  EXPECT_EQ(WatchdogInterval("1000", "10", 10, 9), absl::Microseconds(500));
+  EXPECT_EQ(WatchdogInterval("1000", "9", 10, 9), absl::Microseconds(500));
+  EXPECT_EQ(WatchdogInterval("1000", "11", 10, 9), std::nullopt);
+  EXPECT_EQ(WatchdogInterval("", "", 10, 10), std::nullopt);
+  EXPECT_EQ(WatchdogInterval("0", "", 10, 10), std::nullopt);
+  EXPECT_EQ(WatchdogInterval("-5", "", 10, 10), std::nullopt);
+  EXPECT_EQ(WatchdogInterval("abc", "", 10, 10), std::nullopt);
+  EXPECT_EQ(WatchdogInterval("1000", "x", 10, 10), std::nullopt);
+}
+
+TEST(NotifierTest, SendsOneDatagramToTheSocket) {
+  testing::NotifyReceiver receiver;
+  setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  EXPECT_TRUE(notifier->enabled());
+  ASSERT_TRUE(notifier->Send("READY=1\nSTATUS=up").ok());
+  EXPECT_EQ(receiver.Receive(), "READY=1\nSTATUS=up");
+}
+
+TEST(NotifierTest, WithoutNotifySocketEverySendIsANoOp) {
+  unsetenv("NOTIFY_SOCKET");
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  ASSERT_TRUE(notifier.ok());
+  EXPECT_FALSE(notifier->enabled());
+  EXPECT_TRUE(notifier->Send("READY=1").ok());
+}
+
+TEST(NotifierTest, MalformedNotifySocketIsAnError) {
+  setenv("NOTIFY_SOCKET", "not/absolute", 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_TRUE(absl::IsInvalidArgument(notifier.status()));
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace daemonkit
