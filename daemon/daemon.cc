@@ -333,6 +333,7 @@ class Daemon::Impl {
 
   void FailStartup(const absl::Status& error) {
     LOG(ERROR) << "start-up failed: " << error.message();
+    Notify(internal::StartupFailureMessage(error));
     if (reporter_.pending()) reporter_.ReportError(error.message());
     g_daemon_owned_fds[1] = -1;
     if (pidfile_) pidfile_->Remove();

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <unistd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/notify.h"
 #include "daemon/internal/syslog_sink.h"
 #include "glog/logging.h"
 
@@ -126,6 +128,10 @@ absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
 [[noreturn]] void ExitWith(const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
                std::string(status.message()).c_str());
+  // A supervisor waiting for READY=1 learns of the failure at once.
+  absl::StatusOr<internal::Notifier> notifier =
+      internal::Notifier::FromEnvironment(getpid());
+  if (notifier.ok()) (void)notifier->Send(internal::StartupFailureMessage(status));
   std::exit(ExitCodeFor(status));
 }
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,27 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
     }
   }
   return absl::Microseconds(static_cast<int64_t>(microseconds / 2));
+}
+
+int ErrnoForStatus(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      return ENOENT;
+    case absl::StatusCode::kPermissionDenied:
+      return EACCES;
+    case absl::StatusCode::kAlreadyExists:
+      return EEXIST;
+    case absl::StatusCode::kInvalidArgument:
+      return EINVAL;
+    default:
+      return EIO;
+  }
+}
+
+std::string StartupFailureMessage(const absl::Status& status) {
+  std::string text(status.message());
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return absl::StrCat("STATUS=", text, "\nERRNO=", ErrnoForStatus(status));
 }
 
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {

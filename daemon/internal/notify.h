@@ -53,6 +53,16 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
                                                absl::string_view pid,
                                                pid_t self, pid_t launcher);
 
+// The errno to report with sd_notify's ERRNO= for a start-up failure:
+// ENOENT for kNotFound, EACCES for kPermissionDenied, EEXIST for
+// kAlreadyExists, EINVAL for kInvalidArgument, EIO otherwise.
+int ErrnoForStatus(const absl::Status& status);
+
+// The message that tells a supervisor a start failed: STATUS= with the error
+// text (newlines flattened) and ERRNO=. systemd shows both; start-stop-daemon
+// --notify-await stops waiting at ERRNO= instead of at its timeout.
+std::string StartupFailureMessage(const absl::Status& status);
+
 // Notifier
 //
 // Sends notifications to the supervisor. Move-only: it owns its socket.

@@ -62,6 +62,15 @@ TEST(NotifierTest, SendsOneDatagramToTheSocket) {
   EXPECT_EQ(receiver.Receive(), "READY=1\nSTATUS=up");
 }
 
+TEST(StartupFailureMessageTest, CarriesTheTextAndAnErrno) {
+  EXPECT_EQ(StartupFailureMessage(absl::NotFoundError("workdir /x:\nmissing")),
+            absl::StrCat("STATUS=workdir /x: missing\nERRNO=", ENOENT));
+  EXPECT_EQ(ErrnoForStatus(absl::PermissionDeniedError("")), EACCES);
+  EXPECT_EQ(ErrnoForStatus(absl::AlreadyExistsError("")), EEXIST);
+  EXPECT_EQ(ErrnoForStatus(absl::InvalidArgumentError("")), EINVAL);
+  EXPECT_EQ(ErrnoForStatus(absl::InternalError("")), EIO);
+}
+
 TEST(NotifierTest, WithoutNotifySocketEverySendIsANoOp) {
   unsetenv("NOTIFY_SOCKET");
   absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
