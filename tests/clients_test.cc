@@ -73,13 +73,12 @@ TEST_F(ClientsTest, StartStopDaemonClassicStartWaitsForOurLauncher) {
 }
 
 TEST_F(ClientsTest, StartStopDaemonNotifyAwaitGetsReadyFromTheForegroundTicker) {
-  // start-stop-daemon makes its notify socket under /run (as root) or
-  // $TMPDIR: the test sandbox has private ones, short enough for a socket.
+  // start-stop-daemon, as root, makes its notify socket under /run: the
+  // test sandbox has a private one (see .bazelrc).
   RunResult start = RunProgram(
       {kStartStopDaemon, "--start", "--background", "--notify-await", "--notify-timeout",
        "30", "--pidfile", pidfile_, "--exec", ticker_, "--", "--daemon=false",
-       "--daemon_pidfile=" + pidfile_, "--interval=1h"},
-      {{"TMPDIR", "/tmp"}});
+       "--daemon_pidfile=" + pidfile_, "--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0) << "READY=1 came after the pid file was written";
@@ -91,8 +90,7 @@ TEST_F(ClientsTest, StartStopDaemonNotifyAwaitSeesAFailedStart) {
   RunResult start = RunProgram(
       {kStartStopDaemon, "--start", "--background", "--notify-await", "--notify-timeout",
        "30", "--exec", ticker_, "--", "--daemon=false", "--daemon_pidfile=" + pidfile_,
-       "--daemon_workdir=" + dir_ + "/missing"},
-      {{"TMPDIR", "/tmp"}});
+       "--daemon_workdir=" + dir_ + "/missing"});
   EXPECT_NE(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   // The ticker's ERRNO= ended the wait (not the 30 s timeout).
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("failed to initialize"));

@@ -5,6 +5,8 @@
 // Before it acts it writes its pid to --report (a plain file, not the pid
 // file) so that a test can check that nothing is left running.
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,7 +19,9 @@
 #include "absl/time/clock.h"
 #include "daemon/daemon.h"
 
-ABSL_FLAG(std::string, behavior, "ready", "ready, fail, die, hang or threads");
+ABSL_FLAG(std::string, behavior, "ready",
+          "ready, fail, die, hang, threads, ignore_term (ready, then deaf to "
+          "SIGTERM) or child (reap a child of its own, then ready)");
 ABSL_FLAG(std::string, pidfile, "", "pid file");
 ABSL_FLAG(std::string, report, "", "file to write the daemon's pid to");
 ABSL_FLAG(absl::Duration, ready_timeout, absl::Seconds(30), "ready timeout");
@@ -38,7 +42,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fake_daemon: %s\n", std::string(daemon.status().message()).c_str());
     return daemonkit::ExitCodeFor(daemon.status());
   }
-  std::ofstream(absl::GetFlag(FLAGS_report)) << getpid() << "\n";
+  std::ofstream report(absl::GetFlag(FLAGS_report));
+  report << getpid() << "\n" << std::flush;
   absl::SleepFor(absl::GetFlag(FLAGS_delay));
 
   if (behavior == "fail") {
@@ -47,6 +52,21 @@ int main(int argc, char** argv) {
   }
   if (behavior == "die") _exit(3);
   if (behavior == "hang") {
+    for (;;) pause();
+  }
+  if (behavior == "child") {
+    // SIGCHLD must not be ignored behind the application's back, or the
+    // kernel would reap the child and waitpid would fail with ECHILD.
+    pid_t child = fork();
+    if (child == 0) _exit(7);
+    int status = 0;
+    if (waitpid(child, &status, 0) == child && WIFEXITED(status)) {
+      report << "child exited " << WEXITSTATUS(status) << "\n" << std::flush;
+    }
+  }
+  if (behavior == "ignore_term") {
+    (*daemon)->NotifyReady();
+    signal(SIGTERM, SIG_IGN);
     for (;;) pause();
   }
   (*daemon)->NotifyReady();

@@ -80,6 +80,27 @@ TEST_F(ReadyTest, TimeoutKillsTheDaemonAndRemovesThePidFile) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
+TEST_F(ReadyTest, TheApplicationReapsItsOwnChildren) {
+  RunResult result = Launch("child");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(testing::ReadFileOrEmpty(report_), HasSubstr("child exited 7"));
+}
+
+TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
+  RunResult start = Launch("ignore_term");
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  // Any daemonkit program can stop any daemonkit daemon by its pid file.
+  RunResult stop = RunProgram({testing::RunfilePath("examples/ticker"),
+                               "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
+                               "--daemon_stop_timeout=100ms"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(stop.stderr_text, HasSubstr("sending SIGKILL"));
+  EXPECT_FALSE(IsAlive(pid)) << "stop returned before the process was gone";
+  EXPECT_FALSE(FileExists(pidfile_)) << "stop removes what a killed daemon left";
+}
+
 TEST_F(ReadyTest, RefusesToForkAMultithreadedProcess) {
   RunResult result = Launch("threads");
   EXPECT_EQ(result.exit_code, 1);

@@ -266,6 +266,35 @@ TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
   EXPECT_FALSE(FileExists(dir_ + "/ticker.log"));
 }
 
+TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
+  // stdout on a FIFO whose reader goes away: the next write raises SIGPIPE,
+  // which must not kill a daemon.
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  RunResult start = Ticker({"--daemon_stdout=" + fifo, "--interval=10ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  std::string seen;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    char buffer[256];
+    ssize_t n = read(reader, buffer, sizeof(buffer));
+    if (n > 0) seen.append(buffer, static_cast<size_t>(n));
+    return seen.find("Process id:") != std::string::npos;
+  }));
+  close(reader);
+  const std::string err = dir_ + "/ticker.err";
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return ReadFileOrEmpty(err).find("writing to stdout failed") != std::string::npos;
+  }));
+  EXPECT_TRUE(IsAlive(pid));
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_FALSE(IsAlive(pid));
+}
+
 TEST_F(TickerTest, RefusesAPidFileThatIsASymbolicLink) {
   const std::string target = dir_ + "/target";
   ASSERT_EQ(symlink(target.c_str(), pidfile_.c_str()), 0);
