@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
 
   PrintLine(absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
   PrintLine(absl::StrCat("Process id: ", getpid(), " ", getppid()));
+  // What `systemctl status` shows next to the unit.
+  daemon->NotifyStatus(absl::StrCat("ticking every ", absl::FormatDuration(interval)));
   daemon->NotifyReady();
 
   const absl::Time start = absl::Now();

@@ -1,8 +1,8 @@
 // Copyright 2026 The daemonkit Authors.
 //
 // The ticker talking sd_notify to a receiver of ours, as systemd would be:
-// READY=1 (with MAINPID= when detached), RELOADING=1/READY=1 around SIGHUP,
-// STOPPING=1, and WATCHDOG=1 keep-alives.
+// STATUS=, READY=1 (with MAINPID= when detached), RELOADING=1/READY=1 around
+// SIGHUP, STOPPING=1, and WATCHDOG=1 keep-alives.
 
 #include <signal.h>
 #include <unistd.h>
@@ -47,6 +47,7 @@ TEST_F(NotifyTest, DetachedDaemonNamesItsMainPidAndReportsItsLife) {
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
+  EXPECT_EQ(receiver_.Receive(), "STATUS=ticking every 1h");
   EXPECT_EQ(receiver_.Receive(), absl::StrCat("READY=1\nMAINPID=", pid));
 
   ASSERT_EQ(RunProgram(Ticker({"--daemon_control=reload"})).exit_code, 0);
@@ -62,6 +63,7 @@ TEST_F(NotifyTest, ForegroundDaemonSendsReadyWatchdogAndStopping) {
   testing::Spawned ticker = testing::SpawnProgram(
       Ticker({"--daemon=false", "--interval=1h"}),
       {{"NOTIFY_SOCKET", receiver_.address()}, {"WATCHDOG_USEC", "20000"}});
+  EXPECT_EQ(receiver_.Receive(), "STATUS=ticking every 1h");
   EXPECT_EQ(receiver_.Receive(), "READY=1");
   // Keep-alives every 10 ms while the ticker waits out its hour.
   EXPECT_EQ(receiver_.Receive(), "WATCHDOG=1");
