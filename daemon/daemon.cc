@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -20,29 +22,34 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
+#include "daemon/internal/environment.h"
+#include "daemon/internal/output_files.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/pidfile.h"
+#include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/testing_hooks.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
 
 using internal::ErrnoError;
+using internal::OutputFiles;
 
 namespace {
 
-constexpr mode_t kOutputFileMode = 0640;
 // How long a launcher gives a daemon that closed the ready pipe, or was
 // killed, to finish exiting before it gives up on removing the pid file.
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 // The descriptors a process forked by the daemon must not keep: the pid-file
-// lock (or it would outlive the daemon) and the ready pipe. Written before
-// the fork handler can run, read by it.
-int g_daemon_owned_fds[2] = {-1, -1};
+// lock (or it would outlive the daemon), its directory and the ready pipe.
+// Written before the fork handler can run, read by it.
+enum OwnedFd { kPidFileFd, kPidDirFd, kReadyPipeFd, kOwnedFdCount };
+int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1};
 
 extern "C" void ForgetDaemonDescriptorsInChild() {
   for (int& fd : g_daemon_owned_fds) {
@@ -72,9 +79,15 @@ absl::StatusOr<Options> Resolve(Options options) {
     if (!options.umask) options.umask = 0;
     if (!options.stdout_path) options.stdout_path = "/dev/null";
     if (!options.stderr_path) options.stderr_path = "/dev/null";
+    if (!options.core_dumps) options.core_dumps = false;
   }
   DAEMONKIT_ASSIGN_OR_RETURN(options.pidfile, Absolute(options.pidfile));
-  if (options.workdir) {
+  DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
+  if (!options.chroot.empty()) {
+    // The working directory is a place inside the new root.
+    if (!options.workdir) options.workdir = "/";
+    if ((*options.workdir)[0] != '/') *options.workdir = "/" + *options.workdir;
+  } else if (options.workdir) {
     DAEMONKIT_ASSIGN_OR_RETURN(*options.workdir, Absolute(*options.workdir));
   }
   for (std::optional<std::string>* path :
@@ -86,103 +99,43 @@ absl::StatusOr<Options> Resolve(Options options) {
   return options;
 }
 
-absl::Status CheckWorkdir(const std::optional<std::string>& workdir) {
-  if (!workdir) return absl::OkStatus();
+absl::Status CheckDirectory(absl::string_view what, const std::string& path) {
   struct stat st;
-  if (stat(workdir->c_str(), &st) != 0) {
-    return ErrnoError(errno, absl::StrCat("workdir ", *workdir));
+  if (stat(path.c_str(), &st) != 0) {
+    return ErrnoError(errno, absl::StrCat(what, " ", path));
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("workdir ", *workdir, " is not a directory"));
+        absl::StrCat(what, " ", path, " is not a directory"));
   }
+  return absl::OkStatus();
+}
+
+// Checks, before anything forks, the directories the daemon will enter.
+absl::Status CheckDirectories(const Options& options) {
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(CheckDirectory("chroot", options.chroot));
+  }
+  if (options.workdir) {
+    DAEMONKIT_RETURN_IF_ERROR(CheckDirectory(
+        "workdir", options.chroot.empty() ? *options.workdir
+                                          : options.chroot + *options.workdir));
+  }
+  return absl::OkStatus();
+}
+
+// RLIMIT_CORE 0 keeps a daemon's memory (keys, passwords) out of core files;
+// asked for, core dumps go up to the hard limit.
+absl::Status LimitCoreDumps(bool allow) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_CORE, &limit) != 0) return ErrnoError(errno, "getrlimit RLIMIT_CORE");
+  limit.rlim_cur = allow ? limit.rlim_max : 0;
+  if (setrlimit(RLIMIT_CORE, &limit) != 0) return ErrnoError(errno, "setrlimit RLIMIT_CORE");
   return absl::OkStatus();
 }
 
 // Opens an output file for append; a file this call creates gets exactly
 // 0640 whatever the umask.
-absl::StatusOr<int> OpenOutput(const std::string& path) {
-  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
-  int fd = open(path.c_str(), flags | O_CREAT | O_EXCL, kOutputFileMode);
-  if (fd >= 0) {
-    if (fchmod(fd, kOutputFileMode) != 0) {
-      int saved = errno;
-      close(fd);
-      return ErrnoError(saved, absl::StrCat("chmod output ", path));
-    }
-    return fd;
-  }
-  if (errno == EEXIST) fd = open(path.c_str(), flags);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("output ", path));
-  return fd;
-}
-
-// The daemon's stdout and stderr files, open on descriptors of their own
-// until they are moved onto 1 and 2.
-class OutputFiles {
- public:
-  static absl::StatusOr<OutputFiles> Open(const Options& options) {
-    OutputFiles files;
-    files.stdout_path_ = options.stdout_path;
-    files.stderr_path_ = options.stderr_path;
-    if (IsStreamFile(files.stdout_path_)) {
-      DAEMONKIT_ASSIGN_OR_RETURN(files.stdout_fd_, OpenOutput(*files.stdout_path_));
-    }
-    if (IsStreamFile(files.stderr_path_)) {
-      DAEMONKIT_ASSIGN_OR_RETURN(files.stderr_fd_, OpenOutput(*files.stderr_path_));
-    }
-    return files;
-  }
-
-  OutputFiles() = default;
-  OutputFiles(OutputFiles&& other) noexcept { *this = std::move(other); }
-  OutputFiles& operator=(OutputFiles&& other) noexcept {
-    Close();
-    stdout_path_ = std::move(other.stdout_path_);
-    stderr_path_ = std::move(other.stderr_path_);
-    stdout_fd_ = std::exchange(other.stdout_fd_, -1);
-    stderr_fd_ = std::exchange(other.stderr_fd_, -1);
-    return *this;
-  }
-  ~OutputFiles() { Close(); }
-
-  std::vector<int> fds() const { return {stdout_fd_, stderr_fd_}; }
-
-  // Moves the open files onto descriptors 1 and 2. Flushes stdio first so
-  // that nothing buffered for the old stream lands in the new one.
-  absl::Status Install() {
-    fflush(stdout);
-    fflush(stderr);
-    if (stdout_fd_ >= 0) DAEMONKIT_RETURN_IF_ERROR(internal::Redirect(stdout_fd_, 1));
-    if (stderr_fd_ >= 0) DAEMONKIT_RETURN_IF_ERROR(internal::Redirect(stderr_fd_, 2));
-    Close();
-    return absl::OkStatus();
-  }
-
-  // Opens the configured files anew and installs them (SIGHUP after a log
-  // rotation renamed them).
-  absl::Status Reopen() {
-    Options paths;
-    paths.stdout_path = stdout_path_;
-    paths.stderr_path = stderr_path_;
-    DAEMONKIT_ASSIGN_OR_RETURN(OutputFiles fresh, Open(paths));
-    return fresh.Install();
-  }
-
-  void Close() {
-    for (int* fd : {&stdout_fd_, &stderr_fd_}) {
-      if (*fd >= 0) close(*fd);
-      *fd = -1;
-    }
-  }
-
- private:
-  std::optional<std::string> stdout_path_;
-  std::optional<std::string> stderr_path_;
-  int stdout_fd_ = -1;
-  int stderr_fd_ = -1;
-};
-
 absl::Status RedirectStdinToDevNull() {
   int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, "open /dev/null");
@@ -191,9 +144,12 @@ absl::Status RedirectStdinToDevNull() {
   return status;
 }
 
-absl::Status ChangeDirectory(const std::optional<std::string>& workdir) {
-  if (workdir && chdir(workdir->c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("chdir ", *workdir));
+absl::Status ChangeRootAndDirectory(const Options& options) {
+  if (!options.chroot.empty() && chroot(options.chroot.c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+  }
+  if (options.workdir && chdir(options.workdir->c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("chdir ", *options.workdir));
   }
   return absl::OkStatus();
 }
@@ -211,6 +167,8 @@ void PrintError(absl::string_view message) {
                               const Options& options,
                               std::optional<internal::PidFile> pidfile) {
   close(pipe.write_fd);
+  // Ctrl-C on the launcher's terminal ends the launcher, not the daemon.
+  (void)internal::UnblockAllSignals();
   // Only the daemon holds the lock from now on, so a lock test below tells
   // whether it is gone.
   if (pidfile) pidfile->Close();
@@ -263,14 +221,26 @@ void PrintError(absl::string_view message) {
   _exit(exit_code);
 }
 
-// The daemon's part of start-up, after the second fork.
-absl::Status BecomeDaemon(const Options& options, OutputFiles& outputs,
-                          std::optional<internal::PidFile>& pidfile) {
-  DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
+// The rest of daemon(7)'s checklist, in the daemon (after the second fork)
+// or in the foreground process: what is unset in `options` is left alone.
+absl::Status BecomeDaemon(const Options& options,
+                          const std::optional<internal::Credentials>& credentials,
+                          OutputFiles& outputs, std::optional<internal::PidFile>& pidfile) {
+  if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
-  umask(*options.umask);
-  DAEMONKIT_RETURN_IF_ERROR(ChangeDirectory(options.workdir));
+  if (options.umask) umask(*options.umask);
+  DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
+  // Through its pinned directory, the pid file is reachable after chroot.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
+  if (options.core_dumps) DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
+  if (credentials) {
+    DAEMONKIT_RETURN_IF_ERROR(internal::DropPrivileges(*credentials));
+    // setuid cleared the dumpable flag; core dumps asked for need it back.
+    if (options.core_dumps.value_or(false) && prctl(PR_SET_DUMPABLE, 1) != 0) {
+      return ErrnoError(errno, "prctl PR_SET_DUMPABLE");
+    }
+  }
+  if (options.keep_env) internal::KeepOnlyVariables(*options.keep_env);
   return absl::OkStatus();
 }
 
@@ -300,15 +270,16 @@ class Daemon::Impl {
       // descriptors, and the pid file is the daemon's to remove.
       if (pidfile_) pidfile_->Forget();
       reporter_.Forget();
+      outputs_.Forget();
       return;
     }
     if (pidfile_) pidfile_->Remove();
-    g_daemon_owned_fds[0] = g_daemon_owned_fds[1] = -1;
+    for (int& fd : g_daemon_owned_fds) fd = -1;
   }
 
   void NotifyReady() {
     if (reporter_.pending()) reporter_.ReportReady();
-    g_daemon_owned_fds[1] = -1;
+    g_daemon_owned_fds[kReadyPipeFd] = -1;
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
   }
@@ -335,7 +306,8 @@ class Daemon::Impl {
     LOG(ERROR) << "start-up failed: " << error.message();
     Notify(internal::StartupFailureMessage(error));
     if (reporter_.pending()) reporter_.ReportError(error.message());
-    g_daemon_owned_fds[1] = -1;
+    g_daemon_owned_fds[kReadyPipeFd] = -1;
+    g_daemon_owned_fds[kPidFileFd] = g_daemon_owned_fds[kPidDirFd] = -1;
     if (pidfile_) pidfile_->Remove();
     pidfile_.reset();
   }
@@ -442,6 +414,14 @@ absl::Status ValidateOptions(const Options& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("pid file ", options.pidfile, " names a directory"));
   }
+  if (options.keep_env) {
+    for (const std::string& name : *options.keep_env) {
+      if (name.empty() || name.find('=') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", name, "' is not an environment variable name"));
+      }
+    }
+  }
   for (int fd : options.keep_fds) {
     if (fd < 0) {
       return absl::InvalidArgumentError(
@@ -471,13 +451,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
           "before starting threads"));
     }
   }
-  DAEMONKIT_RETURN_IF_ERROR(CheckWorkdir(options.workdir));
+  DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));
   // A detached daemon's watchdog belongs to the launcher systemd started.
   absl::StatusOr<internal::Notifier> notifier =
       internal::Notifier::FromEnvironment(getpid());
   if (!notifier.ok()) {
     return absl::FailedPreconditionError(notifier.status().message());
   }
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::optional<internal::Credentials> credentials,
+                             internal::ResolveCredentials(options.user, options.group));
 
   std::optional<internal::PidFile> pidfile;
   if (!options.pidfile.empty()) {
@@ -490,21 +472,21 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     return status;
   };
 
-  absl::StatusOr<OutputFiles> outputs = OutputFiles::Open(options);
+  std::optional<std::pair<uid_t, gid_t>> owner;
+  if (credentials) owner = std::make_pair(credentials->uid, credentials->gid);
+  absl::StatusOr<OutputFiles> outputs =
+      OutputFiles::Open(options.stdout_path, options.stderr_path, owner);
   if (!outputs.ok()) return fail(outputs.status());
 
   if (!options.detach) {
-    // Foreground: only what was asked for.
-    if (options.umask) umask(*options.umask);
-    absl::Status status = ChangeDirectory(options.workdir);
-    if (status.ok()) status = outputs->Install();
-    if (status.ok() && pidfile) status = pidfile->WritePid(getpid());
+    // The self-pipe first: a signal during the rest is then only noted.
     absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
-    if (status.ok()) status = signal_fd.status();
+    absl::Status status = signal_fd.status();
+    if (status.ok()) status = BecomeDaemon(options, credentials, *outputs, pidfile);
     if (!status.ok()) return fail(status);
     return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
-        false, std::move(*outputs), std::move(pidfile),
-        internal::ReadyReporter(), *signal_fd, *std::move(notifier)));
+        false, *std::move(outputs), std::move(pidfile), internal::ReadyReporter(),
+        *signal_fd, *std::move(notifier)));
   }
 
   absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
@@ -513,12 +495,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   keep.push_back(pipe->read_fd);
   keep.push_back(pipe->write_fd);
   for (int fd : outputs->fds()) keep.push_back(fd);
-  if (pidfile) keep.push_back(pidfile->fd());
+  if (pidfile) {
+    keep.push_back(pidfile->fd());
+    keep.push_back(pidfile->dir_fd());
+  }
   // syslog keeps a descriptor of its own that the close below would pull
   // out from under it.
   closelog();
   absl::Status status = internal::CloseInheritedDescriptors(keep);
   if (status.ok()) status = internal::ResetSignals();
+  // Until the daemon's self-pipe is in place, a SIGTERM or SIGHUP (from an
+  // impatient operator, a logrotate run) must wait, not kill it.
+  if (status.ok()) status = internal::HoldStopAndReloadSignals();
   if (!status.ok()) {
     close(pipe->read_fd);
     close(pipe->write_fd);
@@ -530,6 +518,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   pid_t first_child = fork();
   if (first_child < 0) {
     int saved = errno;
+    (void)internal::UnblockAllSignals();
     close(pipe->read_fd);
     close(pipe->write_fd);
     return fail(ErrnoError(saved, "fork"));
@@ -547,6 +536,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     reporter.ReportError(ErrnoError(errno, "setsid").message());
     _exit(kExitFailure);
   }
+  internal::RunBetweenForksHookForTesting();
   pid_t daemon_pid = fork();
   if (daemon_pid < 0) {
     reporter.ReportError(ErrnoError(errno, "second fork").message());
@@ -556,23 +546,28 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
 
   // The daemon.
   reporter.ReportPid(getpid());
-  status = BecomeDaemon(options, *outputs, pidfile);
+  status = BecomeDaemon(options, credentials, *outputs, pidfile);
   absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
   if (status.ok()) status = signal_fd.status();
+  // What arrived while held goes into the pipe now.
+  if (status.ok()) status = internal::UnblockAllSignals();
   if (!status.ok()) {
     reporter.ReportError(status.message());
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);
   }
-  g_daemon_owned_fds[0] = pidfile ? pidfile->fd() : -1;
-  g_daemon_owned_fds[1] = reporter.fd();
+  if (pidfile) {
+    g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
+    g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
+  }
+  g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
   static const bool atfork_registered = [] {
     return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) == 0;
   }();
   if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
   return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
-      true, std::move(*outputs), std::move(pidfile), std::move(reporter),
-      *signal_fd, *std::move(notifier)));
+      true, *std::move(outputs), std::move(pidfile), std::move(reporter), *signal_fd,
+      *std::move(notifier)));
 }
 
 }  // namespace daemonkit

@@ -121,6 +121,29 @@ struct Options {
   std::optional<std::string> stdout_path;
   std::optional<std::string> stderr_path;
 
+  // Drop to this user (name or number) after the pid file is written, with
+  // its primary group and supplementary groups. Empty: stay who you are.
+  std::string user;
+
+  // Drop to this group (name or number); with `user`, instead of the user's
+  // primary group. Empty: the user's primary group.
+  std::string group;
+
+  // chroot(2) here before dropping privileges; `workdir` is then a path
+  // inside it. The pid file and output files stay reachable through their
+  // directories, opened before. Empty: no chroot.
+  std::string chroot;
+
+  // Allow core dumps (RLIMIT_CORE up to the hard limit, and the dumpable
+  // flag kept after a privilege drop). Unset: false when detached (a core
+  // file of a daemon can hold its secrets).
+  std::optional<bool> core_dumps;
+
+  // When set, every environment variable not named here is removed before
+  // the application runs; those of the supervisor (NOTIFY_SOCKET,
+  // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*) are always kept.
+  std::optional<std::vector<std::string>> keep_env;
+
   // How long the launcher waits for `Daemon::NotifyReady()`. Must be > 0.
   absl::Duration ready_timeout = absl::Seconds(30);
 

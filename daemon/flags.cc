@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/internal/environment.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/syslog_sink.h"
@@ -44,6 +45,20 @@ ABSL_FLAG(daemonkit::FlagText, daemon_control,
           daemonkit::FlagText::Default("start"),
           "what to do: start, stop, restart, reload or status, through the "
           "pid file");
+ABSL_FLAG(daemonkit::FlagText, daemon_user, daemonkit::FlagText::Default(""),
+          "drop to this user (name or uid) after the pid file is written, with "
+          "its groups; empty: keep the current user");
+ABSL_FLAG(daemonkit::FlagText, daemon_group, daemonkit::FlagText::Default(""),
+          "drop to this group (name or gid); empty: the user's primary group");
+ABSL_FLAG(daemonkit::FlagText, daemon_chroot, daemonkit::FlagText::Default(""),
+          "chroot here before dropping privileges; --daemon_workdir is then "
+          "inside it; empty: no chroot");
+ABSL_FLAG(bool, daemon_core_dumps, false,
+          "allow core dumps; false: RLIMIT_CORE 0 (a core file can hold the "
+          "daemon's secrets)");
+ABSL_FLAG(daemonkit::FlagText, daemon_keep_env, daemonkit::FlagText::Default(""),
+          "comma list of environment variables to keep, all others removed "
+          "(NOTIFY_SOCKET, LISTEN_*, WATCHDOG_* always kept); empty: keep all");
 ABSL_FLAG(daemonkit::FlagText, daemon_log, daemonkit::FlagText::Default("stderr"),
           "where glog goes: stderr (after detaching, the --daemon_stderr "
           "file) or syslog (facility LOG_DAEMON, the program name as ident)");
@@ -204,6 +219,19 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
       request.stop_timeout,
       ParseDurationFlag("daemon_stop_timeout",
                         absl::GetFlag(FLAGS_daemon_stop_timeout)));
+
+  request.options.user = absl::GetFlag(FLAGS_daemon_user).text();
+  request.options.group = absl::GetFlag(FLAGS_daemon_group).text();
+  request.options.chroot = FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
+  const bool core_dumps = absl::GetFlag(FLAGS_daemon_core_dumps);
+  if (request.options.detach || core_dumps) request.options.core_dumps = core_dumps;
+  const FlagText keep_env = absl::GetFlag(FLAGS_daemon_keep_env);
+  if (!keep_env.text().empty()) {
+    absl::StatusOr<std::vector<std::string>> names =
+        internal::ParseVariableList(keep_env.text());
+    if (!names.ok()) return BadFlag("daemon_keep_env", keep_env.text(), names.status().message());
+    request.options.keep_env = *std::move(names);
+  }
 
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {

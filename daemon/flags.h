@@ -17,6 +17,10 @@
 //   --daemon_control=ACTION     start, stop, restart, reload, status
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
 //   --daemon_log=stderr|syslog  where glog goes
+//   --daemon_user, --daemon_group  drop privileges after writing the pid file
+//   --daemon_chroot=DIR         chroot before dropping privileges
+//   --daemon_core_dumps         allow core dumps (default: RLIMIT_CORE 0)
+//   --daemon_keep_env=A,B       remove every other environment variable
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -129,5 +133,10 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_timeout);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_control);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_stop_timeout);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_log);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_user);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_group);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_chroot);
+ABSL_DECLARE_FLAG(bool, daemon_core_dumps);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_keep_env);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

@@ -18,10 +18,14 @@
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
 #include "daemon/daemon.h"
+#include "daemon/internal/testing_hooks.h"
 
 ABSL_FLAG(std::string, behavior, "ready",
           "ready, fail, die, hang, threads, ignore_term (ready, then deaf to "
-          "SIGTERM) or child (reap a child of its own, then ready)");
+          "SIGTERM), child (reap a child of its own, then ready) or "
+          "kill_between_forks (SIGKILL itself after setsid, before the "
+          "second fork)");
+ABSL_FLAG(int, keep_fd, -1, "a descriptor to keep open across daemonizing");
 ABSL_FLAG(std::string, pidfile, "", "pid file");
 ABSL_FLAG(std::string, report, "", "file to write the daemon's pid to");
 ABSL_FLAG(absl::Duration, ready_timeout, absl::Seconds(30), "ready timeout");
@@ -34,6 +38,10 @@ int main(int argc, char** argv) {
   options.pidfile = absl::GetFlag(FLAGS_pidfile);
   options.ready_timeout = absl::GetFlag(FLAGS_ready_timeout);
 
+  if (absl::GetFlag(FLAGS_keep_fd) >= 0) options.keep_fds.push_back(absl::GetFlag(FLAGS_keep_fd));
+  if (behavior == "kill_between_forks") {
+    daemonkit::internal::SetBetweenForksHookForTesting([] { raise(SIGKILL); });
+  }
   std::thread helper;
   if (behavior == "threads") helper = std::thread([] { absl::SleepFor(absl::Seconds(1)); });
   absl::StatusOr<std::unique_ptr<daemonkit::Daemon>> daemon = daemonkit::Daemonize(options);

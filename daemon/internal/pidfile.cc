@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
+#include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
@@ -27,10 +28,10 @@ constexpr size_t kMaxPidFileBytes = 64;
 
 // Opens a pid file without following a symbolic link. O_NONBLOCK keeps a
 // FIFO planted at the path from hanging the open.
-absl::StatusOr<int> OpenPidFile(const std::string& path, int flags) {
-  int fd = open(path.c_str(),
-                flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
-                kPidFileMode);
+absl::StatusOr<int> OpenPidFile(const PinnedPath& pinned, int flags) {
+  const std::string& path = pinned.path();
+  int fd = pinned.Open(flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+                       kPidFileMode);
   if (fd < 0) {
     int saved = errno;
     if (saved == ELOOP) {
@@ -76,9 +77,9 @@ absl::StatusOr<std::string> ReadContent(int fd, const std::string& path) {
 // Whether the descriptor and the path still name the same file: a daemon
 // that exits unlinks its pid file, and a starter that opened it just before
 // must not keep a lock on an orphaned inode.
-bool PathStillNames(const std::string& path, int fd) {
+bool PathStillNames(const PinnedPath& pinned, int fd) {
   struct stat by_path, by_fd;
-  return lstat(path.c_str(), &by_path) == 0 && fstat(fd, &by_fd) == 0 &&
+  return pinned.Lstat(&by_path) == 0 && fstat(fd, &by_fd) == 0 &&
          by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
 }
 
@@ -99,6 +100,17 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   if (!holds.ok() && absl::IsPermissionDenied(holds.status())) return *pid;
   if (!holds.ok() || !*holds) return std::nullopt;
   return *pid;
+}
+
+// A directory anyone may write to, without the sticky bit, lets anyone
+// replace the pid file between two runs.
+void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
+  struct stat st;
+  if (fstat(pinned.dir_fd(), &st) == 0 && (st.st_mode & S_IWOTH) &&
+      !(st.st_mode & S_ISVTX)) {
+    LOG(WARNING) << "the directory of pid file " << pinned.path()
+                 << " is writable by anyone: another user could replace the file";
+  }
 }
 
 }  // namespace
@@ -124,15 +136,17 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
   const absl::Time deadline = absl::Now() + wait_for_pid;
   absl::Duration backoff = absl::Milliseconds(1);
+  DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned, PinnedPath::Pin(path, "pid file"));
+  WarnIfDirectoryIsOpenToAll(pinned);
   for (;;) {
-    DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(path, O_RDWR | O_CREAT));
+    DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(pinned, O_RDWR | O_CREAT));
     struct flock lock = WholeFileLock(F_WRLCK);
     if (fcntl(fd, F_OFD_SETLK, &lock) == 0) {
-      if (!PathStillNames(path, fd)) {
+      if (!PathStillNames(pinned, fd)) {
         close(fd);
         continue;
       }
-      PidFile pidfile(path, fd);
+      PidFile pidfile(std::move(pinned), fd);
       // The modes are exact whatever the umask: anyone may read the file to
       // check status.
       if (fchmod(fd, kPidFileMode) != 0) {
@@ -165,12 +179,12 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
 }
 
 PidFile::PidFile(PidFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+    : pinned_(std::move(other.pinned_)), fd_(std::exchange(other.fd_, -1)) {}
 
 PidFile& PidFile::operator=(PidFile&& other) noexcept {
   if (this != &other) {
     Close();
-    path_ = std::move(other.path_);
+    pinned_ = std::move(other.pinned_);
     fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
@@ -180,24 +194,29 @@ PidFile::~PidFile() { Close(); }
 
 absl::Status PidFile::WritePid(pid_t pid) {
   const std::string content = absl::StrCat(pid, "\n");
+  const std::string& file = path();
   if (ftruncate(fd_, 0) != 0) {
-    return ErrnoError(errno, absl::StrCat("truncate pid file ", path_));
+    return ErrnoError(errno, absl::StrCat("truncate pid file ", file));
   }
   ssize_t n;
   do {
     n = pwrite(fd_, content.data(), content.size(), 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, absl::StrCat("write pid file ", path_));
+  if (n < 0) return ErrnoError(errno, absl::StrCat("write pid file ", file));
   if (static_cast<size_t>(n) != content.size()) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("write pid file ", path_, ": short write"));
+        absl::StrCat("write pid file ", file, ": short write"));
   }
   return absl::OkStatus();
 }
 
 void PidFile::Remove() {
   if (fd_ < 0) return;
-  if (PathStillNames(path_, fd_)) unlink(path_.c_str());
+  if (PathStillNames(pinned_, fd_) && pinned_.Unlink() != 0) {
+    // The directory is no longer ours to write (privileges were dropped):
+    // leave an empty file, which reads as a clean exit, not a crash.
+    (void)!ftruncate(fd_, 0);
+  }
   Close();
 }
 
@@ -208,7 +227,12 @@ void PidFile::Close() {
 
 absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
   PidFileProbe probe;
-  absl::StatusOr<int> fd = OpenPidFile(path, O_RDONLY);
+  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
+  if (!pinned.ok()) {
+    if (absl::IsNotFound(pinned.status())) return probe;
+    return pinned.status();
+  }
+  absl::StatusOr<int> fd = OpenPidFile(*pinned, O_RDONLY);
   if (!fd.ok()) {
     if (absl::IsNotFound(fd.status())) return probe;
     return fd.status();
@@ -230,6 +254,10 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
     if (content.ok()) {
       absl::StatusOr<pid_t> pid = ParsePid(*content);
       if (pid.ok()) probe.pid = *pid;
+      // Emptied by a daemon that could not unlink it: a clean exit.
+      if (content->empty() && probe.state == PidFileProbe::State::kUnlocked) {
+        probe.state = PidFileProbe::State::kMissing;
+      }
     }
   }
   close(*fd);
@@ -237,12 +265,17 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
 }
 
 absl::StatusOr<bool> RemoveStalePidFile(const std::string& path) {
-  absl::StatusOr<int> fd = OpenPidFile(path, O_RDWR);
+  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
+  if (!pinned.ok()) {
+    if (absl::IsNotFound(pinned.status())) return false;
+    return pinned.status();
+  }
+  absl::StatusOr<int> fd = OpenPidFile(*pinned, O_RDWR);
   if (!fd.ok()) {
     if (absl::IsNotFound(fd.status())) return false;
     return fd.status();
   }
-  PidFile file(path, *fd);
+  PidFile file(*std::move(pinned), *fd);
   struct flock lock = WholeFileLock(F_WRLCK);
   if (fcntl(*fd, F_OFD_SETLK, &lock) != 0) return false;
   file.Remove();

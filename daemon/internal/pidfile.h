@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/pinned_path.h"
 
 namespace daemonkit {
 namespace internal {
@@ -64,25 +65,34 @@ class PidFile {
   absl::Status WritePid(pid_t pid);
 
   // Unlinks the file, if the path still names this file, then closes it.
+  // Works after chroot (through the held directory). Where the daemon may no
+  // longer unlink (it dropped privileges), empties the file instead: an
+  // empty, unlocked pid file reads as "not running", one with a pid in it as
+  // a crashed daemon.
   void Remove();
 
   // Closes this process's descriptor without removing the file: the forked
   // daemon keeps the lock.
   void Close();
 
-  // Drops the descriptor number without closing it: in a child forked by
-  // the daemon, whose copy a fork handler has already closed.
-  void Forget() { fd_ = -1; }
+  // Drops the descriptor numbers without closing them: in a child forked by
+  // the daemon, whose copies a fork handler has already closed.
+  void Forget() {
+    fd_ = -1;
+    pinned_.Forget();
+  }
 
   int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
+  // The descriptor of the pid file's directory.
+  int dir_fd() const { return pinned_.dir_fd(); }
+  const std::string& path() const { return pinned_.path(); }
 
  private:
   friend absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
 
-  PidFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PidFile(PinnedPath pinned, int fd) : pinned_(std::move(pinned)), fd_(fd) {}
 
-  std::string path_;
+  PinnedPath pinned_;
   int fd_ = -1;
 };
 
@@ -94,8 +104,8 @@ absl::StatusOr<pid_t> ParsePid(absl::string_view content);
 // What the pid file says, read without taking or disturbing the lock.
 struct PidFileProbe {
   enum class State {
-    kMissing,   // no file
-    kUnlocked,  // a file nobody holds: the daemon is dead (or never ran)
+    kMissing,   // no file, or an empty one nobody holds (a clean exit)
+    kUnlocked,  // a file with content nobody holds: the daemon crashed
     kLocked,    // a daemon (or its launcher) holds the lock
   };
   State state = State::kMissing;

@@ -53,6 +53,20 @@ absl::Status ResetSignals() {
       return ErrnoError(errno, absl::StrCat("reset signal ", signo));
     }
   }
+  return UnblockAllSignals();
+}
+
+absl::Status HoldStopAndReloadSignals() {
+  sigset_t held;
+  sigemptyset(&held);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&held, signo);
+  if (sigprocmask(SIG_BLOCK, &held, nullptr) != 0) {
+    return ErrnoError(errno, "sigprocmask SIG_BLOCK");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UnblockAllSignals() {
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {

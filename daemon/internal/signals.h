@@ -24,6 +24,14 @@ namespace internal {
 // SIGCHLD (daemon(7), steps 2 and 3).
 absl::Status ResetSignals();
 
+// Blocks SIGTERM, SIGINT and SIGHUP, so that between the reset of their
+// handlers and the installation of the self-pipe a signal stays pending
+// instead of killing the starting daemon with its default action.
+absl::Status HoldStopAndReloadSignals();
+
+// Clears the signal mask: pending signals are delivered now.
+absl::Status UnblockAllSignals();
+
 // The process-wide self-pipe. Signals are process-global, so there is one.
 class SignalPipe {
  public:

@@ -1,0 +1,38 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/environment.h
+// -----------------------------------------------------------------------------
+//
+// A daemon's environment should be what it was configured with, not what the
+// operator's shell happened to hold (tokens, proxies, LD_PRELOAD).
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_ENVIRONMENT_H_
+#define DAEMONKIT_DAEMON_INTERNAL_ENVIRONMENT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace daemonkit {
+namespace internal {
+
+// The variables a supervisor hands the daemon, always kept: sd_notify,
+// socket activation and the watchdog.
+inline constexpr absl::string_view kSupervisorVariables[] = {
+    "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+    "WATCHDOG_USEC", "WATCHDOG_PID"};
+
+// Parses a comma list of variable names ("PATH, HOME,LANG"): spaces around
+// names are ignored, empty entries skipped. kInvalidArgument for a name
+// that holds '=' or a NUL or whitespace inside.
+absl::StatusOr<std::vector<std::string>> ParseVariableList(absl::string_view list);
+
+// Removes every environment variable but `keep` and kSupervisorVariables.
+void KeepOnlyVariables(const std::vector<std::string>& keep);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_ENVIRONMENT_H_
