@@ -5,10 +5,14 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/proc.h"
 
 extern char** environ;
 
@@ -31,20 +35,56 @@ absl::StatusOr<std::vector<std::string>> ParseVariableList(absl::string_view lis
   return names;
 }
 
+namespace {
+
+// The kernel shows /proc/PID/environ from the block the process was started
+// with, not from libc's environ: unsetenv alone leaves a removed secret
+// readable there (and in memory). This rewrites that block with `kept`
+// ("NAME=value" entries, a subset of it, so they fit) and zeroes the rest.
+void ScrubInitialEnvironment(const std::vector<std::string>& kept) {
+  absl::StatusOr<std::string> stat = ReadSmallFile("/proc/self/stat");
+  if (!stat.ok()) return;
+  size_t close_paren = stat->rfind(')');
+  if (close_paren == std::string::npos) return;
+  // After the command come fields 3 onwards; env_start and env_end are
+  // fields 50 and 51 (Linux 3.5+).
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(close_paren + 2), ' ');
+  uintptr_t start = 0, end = 0;
+  if (fields.size() < 49 || !absl::SimpleAtoi(fields[47], &start) ||
+      !absl::SimpleAtoi(fields[48], &end) || start == 0 || end <= start) {
+    return;
+  }
+  std::string packed;
+  for (const std::string& entry : kept) packed.append(entry).push_back('\0');
+  char* block = reinterpret_cast<char*>(start);
+  const size_t size = end - start;
+  if (packed.size() > size) return;
+  std::memcpy(block, packed.data(), packed.size());
+  std::memset(block + packed.size(), 0, size - packed.size());
+}
+
+}  // namespace
+
 void KeepOnlyVariables(const std::vector<std::string>& keep) {
-  auto kept = [&keep](const std::string& name) {
+  auto kept = [&keep](absl::string_view name) {
     return std::find(keep.begin(), keep.end(), name) != keep.end() ||
            std::find(std::begin(kSupervisorVariables), std::end(kSupervisorVariables),
                      name) != std::end(kSupervisorVariables);
   };
-  // Collect first: unsetenv rearranges environ.
-  std::vector<std::string> doomed;
+  std::vector<std::string> entries;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
-    std::string name(variable.substr(0, variable.find('=')));
-    if (!kept(name)) doomed.push_back(std::move(name));
+    if (kept(variable.substr(0, variable.find('=')))) entries.emplace_back(variable);
   }
-  for (const std::string& name : doomed) unsetenv(name.c_str());
+  // Rebuild libc's environment from copies, then overwrite the original
+  // block, which the copies no longer point into.
+  clearenv();
+  for (const std::string& entry : entries) {
+    const size_t equals = entry.find('=');
+    setenv(entry.substr(0, equals).c_str(), entry.substr(equals + 1).c_str(), 1);
+  }
+  ScrubInitialEnvironment(entries);
 }
 
 }  // namespace internal

@@ -29,7 +29,9 @@ inline constexpr absl::string_view kSupervisorVariables[] = {
 // that holds '=' or a NUL or whitespace inside.
 absl::StatusOr<std::vector<std::string>> ParseVariableList(absl::string_view list);
 
-// Removes every environment variable but `keep` and kSupervisorVariables.
+// Removes every environment variable but `keep` and kSupervisorVariables,
+// from libc's environment and from the block the process started with (which
+// /proc/PID/environ shows), so a removed secret is gone from memory too.
 void KeepOnlyVariables(const std::vector<std::string>& keep);
 
 }  // namespace internal

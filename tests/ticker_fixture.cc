@@ -1,0 +1,51 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "tests/ticker_fixture.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace daemonkit {
+namespace testing {
+
+void TickerFixture::SetUp() {
+  dir_ = MakeTempDir("ticker");
+  pidfile_ = dir_ + "/ticker.pid";
+  log_ = dir_ + "/ticker.log";
+  err_ = dir_ + "/ticker.err";
+}
+
+void TickerFixture::TearDown() { KillAndWait(ReadPid(pidfile_)); }
+
+std::vector<std::string> TickerFixture::TickerArgs(std::vector<std::string> extra) const {
+  std::vector<std::string> argv = {RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+                                   "--daemon_stdout=" + log_, "--daemon_stderr=" + err_};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+RunResult TickerFixture::Ticker(std::vector<std::string> extra,
+                                const std::map<std::string, std::string>& env) const {
+  return RunProgram(TickerArgs(std::move(extra)), env);
+}
+
+RunResult TickerFixture::TickerInShell(const std::string& prefix,
+                                       std::vector<std::string> extra) const {
+  std::string command = prefix + " exec";
+  for (const std::string& arg : TickerArgs(std::move(extra))) {
+    absl::StrAppend(&command, " '", arg, "'");
+  }
+  return RunProgram({"/bin/bash", "-c", command});
+}
+
+pid_t TickerFixture::StartTicker(std::vector<std::string> extra) const {
+  RunResult start = Ticker(std::move(extra));
+  EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+  return ReadPid(pidfile_);
+}
+
+std::string TickerFixture::Status(pid_t pid) {
+  return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+}
+
+}  // namespace testing
+}  // namespace daemonkit

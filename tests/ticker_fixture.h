@@ -1,0 +1,45 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: tests/ticker_fixture.h
+// -----------------------------------------------------------------------------
+//
+// A test fixture that runs //examples:ticker with its pid file and outputs in
+// a fresh directory, and kills whatever daemon it left when the test ends.
+
+#ifndef DAEMONKIT_TESTS_TICKER_FIXTURE_H_
+#define DAEMONKIT_TESTS_TICKER_FIXTURE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace testing {
+
+class TickerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // The ticker's command line: its binary, this test's pid file and output
+  // files, then `extra`.
+  std::vector<std::string> TickerArgs(std::vector<std::string> extra) const;
+  RunResult Ticker(std::vector<std::string> extra,
+                   const std::map<std::string, std::string>& env = {}) const;
+  // Runs the ticker through bash after `prefix` (redirections, ulimit).
+  RunResult TickerInShell(const std::string& prefix, std::vector<std::string> extra) const;
+  // Starts a daemon; its pid, or 0 (with a test failure).
+  pid_t StartTicker(std::vector<std::string> extra) const;
+  // /proc/PID/status.
+  static std::string Status(pid_t pid);
+
+  std::string dir_, pidfile_, log_, err_;
+};
+
+}  // namespace testing
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_TESTS_TICKER_FIXTURE_H_
