@@ -91,11 +91,12 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
   double seconds;
   if (absl::SimpleAtod(flag.text(), &seconds) && std::isfinite(seconds)) {
     duration = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(flag.text(), &duration) ||
-             duration == absl::InfiniteDuration() ||
-             duration == -absl::InfiniteDuration()) {
+  } else if (!absl::ParseDuration(flag.text(), &duration)) {
     return BadFlag(name, flag.text(),
                    "not a duration (examples: 30s, 1m30s, 250ms)");
+  }
+  if (duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
+    return BadFlag(name, flag.text(), "out of range");
   }
   if (duration < absl::ZeroDuration()) {
     return BadFlag(name, flag.text(), "must not be negative");
@@ -107,9 +108,11 @@ absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
   absl::string_view text = flag.text();
   bool octal = !text.empty() && text.size() <= 4;
   int value = 0;
-  for (char c : text) {
-    octal = octal && c >= '0' && c <= '7';
-    value = value * 8 + (c - '0');
+  // Stops at the first non-octal digit: at most four digits, no overflow
+  // (libFuzzer found the unbounded loop overflowing on long input).
+  for (size_t i = 0; octal && i < text.size(); ++i) {
+    octal = text[i] >= '0' && text[i] <= '7';
+    value = value * 8 + (text[i] - '0');
   }
   if (!octal || value > 0777) {
     return BadFlag("daemon_umask", text,

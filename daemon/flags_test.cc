@@ -64,6 +64,8 @@ TEST_F(RequestFromFlagsTest, EveryBadValueIsAnInvalidArgumentNamingTheFlag) {
       {&FLAGS_daemon_ready_timeout, "-5s", "--daemon_ready_timeout=-5s"},
       {&FLAGS_daemon_ready_timeout, "0s", "--daemon_ready_timeout=0s"},
       {&FLAGS_daemon_ready_timeout, "inf", "--daemon_ready_timeout=inf"},
+      {&FLAGS_daemon_ready_timeout, "1e308", "--daemon_ready_timeout=1e308"},
+      {&FLAGS_daemon_umask, "99999999999999999999", "--daemon_umask=9999"},
       {&FLAGS_daemon_ready_timeout, "soon", "--daemon_ready_timeout=soon"},
       {&FLAGS_daemon_stop_timeout, "-1", "--daemon_stop_timeout=-1"},
       {&FLAGS_daemon_control, "bogus", "--daemon_control=bogus"},

@@ -1,0 +1,101 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Start/stop cycles and concurrent starts on one pid file, counted by the
+// environment: STRESS_CYCLES (default 50) and STRESS_CONCURRENT (default 20).
+// //tests:stress_test runs the short version in every `bazel test //...`;
+// //tests:stress_long_test (manual) runs 1,000 cycles and 100 concurrent
+// starts.
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+#include "tests/ticker_fixture.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::IsAlive;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::ReadPid;
+using ::daemonkit::testing::RunResult;
+
+int FromEnvironment(const char* name, int fallback) {
+  int value = 0;
+  const char* text = std::getenv(name);
+  return text != nullptr && absl::SimpleAtoi(text, &value) && value > 0 ? value : fallback;
+}
+
+int OpenDescriptorCount() { return static_cast<int>(testing::OpenDescriptors(getpid()).size()); }
+
+// Live processes whose command line names the ticker.
+int LiveTickers() {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
+    int pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || !IsAlive(pid)) continue;
+    if (absl::StrContains(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline")),
+                          "examples/ticker")) {
+      ++count;
+    }
+  }
+  if (proc) closedir(proc);
+  return count;
+}
+
+class StressTest : public ::daemonkit::testing::TickerFixture {};
+
+TEST_F(StressTest, StartStopCyclesLoseNothing) {
+  const int cycles = FromEnvironment("STRESS_CYCLES", 50);
+  const int descriptors_before = OpenDescriptorCount();
+  for (int cycle = 0; cycle < cycles; ++cycle) {
+    SCOPED_TRACE(absl::StrCat("cycle ", cycle));
+    RunResult start = Ticker({"--interval=1h"});
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t pid = ReadPid(pidfile_);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(Ticker({"--daemon_control=status"}).exit_code, 0);
+    RunResult stop = Ticker({"--daemon_control=stop"});
+    ASSERT_EQ(stop.exit_code, 0) << stop.stderr_text;
+    ASSERT_FALSE(IsAlive(pid));
+    ASSERT_FALSE(FileExists(pidfile_));
+  }
+  EXPECT_EQ(OpenDescriptorCount(), descriptors_before);
+  EXPECT_EQ(LiveTickers(), 0);
+}
+
+TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
+  const int starts = FromEnvironment("STRESS_CONCURRENT", 20);
+  std::vector<testing::Spawned> launchers;
+  for (int i = 0; i < starts; ++i) {
+    launchers.push_back(testing::SpawnProgram(TickerArgs({"--interval=1h"})));
+  }
+  int winners = 0;
+  for (const testing::Spawned& launcher : launchers) {
+    RunResult result = testing::WaitProgram(launcher);
+    if (result.exit_code == 0) {
+      ++winners;
+    } else {
+      EXPECT_EQ(result.exit_code, 1);
+      EXPECT_THAT(result.stderr_text, ::testing::HasSubstr("already running, pid"));
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(LiveTickers(), 1);
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_EQ(LiveTickers(), 0);
+}
+
+}  // namespace
+}  // namespace daemonkit
