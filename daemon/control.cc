@@ -82,8 +82,9 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
 std::string DaemonStatus::Describe() const {
   switch (state) {
     case State::kRunning:
-      return pid > 0 ? absl::StrCat("running, pid ", pid)
-                     : "running, pid not yet written";
+      if (pid <= 0) return "running, pid not yet written";
+      return worker_pid > 0 ? absl::StrCat("running, pid ", pid, ", worker ", worker_pid)
+                            : absl::StrCat("running, pid ", pid);
     case State::kDead:
       return pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ",
                                     pid, ")")
@@ -106,11 +107,16 @@ int DaemonStatus::ExitCode() const {
   return kExitStatusNotRunning;
 }
 
-absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile) {
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile,
+                                               const std::string& child_pidfile) {
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
   status.pidfile = pidfile;
   status.pid = probe.pid.value_or(0);
+  if (!child_pidfile.empty() && probe.state == PidFileProbe::State::kLocked) {
+    absl::StatusOr<PidFileProbe> worker = internal::ProbePidFile(child_pidfile);
+    if (worker.ok() && worker->pid_verified) status.worker_pid = *worker->pid;
+  }
   switch (probe.state) {
     case PidFileProbe::State::kLocked:
       status.state = DaemonStatus::State::kRunning;

@@ -54,19 +54,23 @@ struct DaemonStatus {
   };
   State state = State::kNotRunning;
   pid_t pid = 0;  // the daemon's pid when running; the stale one when dead
+  pid_t worker_pid = 0;  // under supervision, the worker's (from its pid file)
   std::string pidfile;
 
-  // One line a script can parse: "running, pid 4242", "dead, pid file
-  // /run/x.pid left (pid 4242)" or "not running".
+  // One line a script can parse: "running, pid 4242" (", worker 4243"
+  // under supervision), "dead, pid file /run/x.pid left (pid 4242)" or "not
+  // running".
   std::string Describe() const;
   // LSB: kExitStatusRunning, kExitStatusDead or kExitStatusNotRunning.
   int ExitCode() const;
 };
 
-// Reads the state of the daemon behind `pidfile` without disturbing it.
-// Errors only when the pid file cannot be read (a directory, a symbolic
-// link, no permission).
-absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile);
+// Reads the state of the daemon behind `pidfile` without disturbing it, and
+// the worker's pid from `child_pidfile` when given and locked. Errors only
+// when the pid file cannot be read (a directory, a symbolic link, no
+// permission).
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile,
+                                               const std::string& child_pidfile = "");
 
 // Sends SIGTERM to the daemon, waits up to `timeout` for it to be gone, then
 // sends SIGKILL; returns once the process no longer exists. A pid file left

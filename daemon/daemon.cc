@@ -31,6 +31,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/supervisor.h"
 #include "daemon/internal/testing_hooks.h"
 #include "glog/logging.h"
 
@@ -83,6 +84,7 @@ absl::StatusOr<Options> Resolve(Options options) {
   }
   DAEMONKIT_ASSIGN_OR_RETURN(options.pidfile, Absolute(options.pidfile));
   DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
+  DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile, Absolute(options.child_pidfile));
   if (!options.chroot.empty()) {
     // The working directory is a place inside the new root.
     if (!options.workdir) options.workdir = "/";
@@ -373,6 +375,63 @@ class Daemon::Impl {
   bool notify_failure_logged_ = false;
 };
 
+namespace {
+
+internal::RestartSchedule ScheduleFrom(const Options& options) {
+  internal::RestartSchedule schedule;
+  switch (options.restart) {
+    case RestartPolicy::kNo:
+      schedule.mode = internal::RestartMode::kNo;
+      break;
+    case RestartPolicy::kOnFailure:
+      schedule.mode = internal::RestartMode::kOnFailure;
+      break;
+    case RestartPolicy::kAlways:
+      schedule.mode = internal::RestartMode::kAlways;
+      break;
+  }
+  schedule.delay = options.restart_delay;
+  schedule.max_delay = options.restart_max_delay;
+  schedule.reset_after = options.restart_reset_after;
+  schedule.limit = options.restart_limit;
+  schedule.stop_timeout = options.stop_timeout;
+  schedule.child_pidfile = options.child_pidfile;
+  return schedule;
+}
+
+// The end of start-up in the daemon (or the foreground process): become a
+// supervisor if asked (returning in the worker), then hand the application
+// its Daemon.
+std::unique_ptr<Daemon> FinishStartUp(const Options& options, OutputFiles outputs,
+                                      std::optional<internal::PidFile> pidfile,
+                                      internal::ReadyReporter reporter, int signal_fd,
+                                      internal::Notifier notifier) {
+  if (options.restart != RestartPolicy::kNo) {
+    internal::Worker worker = internal::Supervise(
+        ScheduleFrom(options), {&pidfile, &outputs, &reporter, &notifier, signal_fd});
+    // In the worker: the supervisor's pid file, its line to the launcher and
+    // to systemd are not ours; closing our copies leaves the supervisor's.
+    pidfile = std::move(worker.pidfile);
+    reporter = std::move(worker.to_supervisor);
+    notifier = internal::Notifier();
+    signal_fd = worker.signal_fd;
+  }
+  if (pidfile) {
+    g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
+    g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
+  }
+  g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
+  static const bool atfork_registered = [] {
+    return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) == 0;
+  }();
+  if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
+  return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
+      options.detach, std::move(outputs), std::move(pidfile), std::move(reporter), signal_fd,
+      std::move(notifier)));
+}
+
+}  // namespace
+
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() = default;
 void Daemon::NotifyReady() { impl_->NotifyReady(); }
@@ -422,6 +481,23 @@ absl::Status ValidateOptions(const Options& options) {
       }
     }
   }
+  if (options.restart != RestartPolicy::kNo) {
+    if (options.restart_delay <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("restart delay must be positive");
+    }
+    if (options.restart_max_delay < options.restart_delay) {
+      return absl::InvalidArgumentError("restart max delay is below the restart delay");
+    }
+    if (options.restart_reset_after <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("restart reset-after must be positive");
+    }
+    if (options.restart_limit < 0) {
+      return absl::InvalidArgumentError("restart limit must not be negative");
+    }
+  }
+  if (options.stop_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("stop timeout must not be negative");
+  }
   for (int fd : options.keep_fds) {
     if (fd < 0) {
       return absl::InvalidArgumentError(
@@ -439,6 +515,9 @@ int ExitCodeFor(const absl::Status& status) {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
+  if (!requested.child_pidfile.empty() && requested.restart == RestartPolicy::kNo) {
+    return absl::InvalidArgumentError("a child pid file needs supervision (restart)");
+  }
   DAEMONKIT_ASSIGN_OR_RETURN(const Options options, Resolve(requested));
   DAEMONKIT_RETURN_IF_ERROR(internal::EnsureStandardStreamsOpen());
   if (options.detach) {
@@ -484,9 +563,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     absl::Status status = signal_fd.status();
     if (status.ok()) status = BecomeDaemon(options, credentials, *outputs, pidfile);
     if (!status.ok()) return fail(status);
-    return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
-        false, *std::move(outputs), std::move(pidfile), internal::ReadyReporter(),
-        *signal_fd, *std::move(notifier)));
+    return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
+                         internal::ReadyReporter(), *signal_fd, *std::move(notifier));
   }
 
   absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
@@ -556,18 +634,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);
   }
-  if (pidfile) {
-    g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
-    g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
-  }
-  g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
-  static const bool atfork_registered = [] {
-    return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) == 0;
-  }();
-  if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
-  return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
-      true, *std::move(outputs), std::move(pidfile), std::move(reporter), *signal_fd,
-      *std::move(notifier)));
+  return FinishStartUp(options, *std::move(outputs), std::move(pidfile), std::move(reporter),
+                       *signal_fd, *std::move(notifier));
 }
 
 }  // namespace daemonkit

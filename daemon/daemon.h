@@ -93,6 +93,13 @@ namespace daemonkit {
 // rightly flag the daemon for it).
 inline constexpr absl::string_view kInheritStream = "inherit";
 
+// What supervision does when the application (the worker) ends.
+enum class RestartPolicy {
+  kNo,         // no supervisor: the daemon is the application
+  kOnFailure,  // restart after a non-zero exit or a signal other than TERM/INT
+  kAlways,     // restart after any end that was not asked for by a stop
+};
+
 // Options
 //
 // How to daemonize. Relative paths are resolved against the working directory
@@ -143,6 +150,24 @@ struct Options {
   // the application runs; those of the supervisor (NOTIFY_SOCKET,
   // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*) are always kept.
   std::optional<std::vector<std::string>> keep_env;
+
+  // Supervision: with a policy other than kNo, the daemon process becomes a
+  // supervisor that holds the pid file and forks the application as a
+  // worker, restarting it after `restart_delay`, doubling up to
+  // `restart_max_delay`; a worker up for `restart_reset_after` resets the
+  // delay and the count; after more than `restart_limit` restarts within
+  // that window (0: no limit) the supervisor gives up. `Daemonize()` then
+  // returns in the worker. SIGTERM/SIGINT stop the worker (SIGKILL after
+  // `stop_timeout`) and then the supervisor; SIGHUP is forwarded.
+  RestartPolicy restart = RestartPolicy::kNo;
+  absl::Duration restart_delay = absl::Seconds(1);
+  absl::Duration restart_max_delay = absl::Seconds(60);
+  absl::Duration restart_reset_after = absl::Seconds(60);
+  int restart_limit = 0;
+  absl::Duration stop_timeout = absl::Seconds(10);
+  // The worker's pid file, locked by the worker (the supervisor's pid goes
+  // to `pidfile`). Empty: none.
+  std::string child_pidfile;
 
   // How long the launcher waits for `Daemon::NotifyReady()`. Must be > 0.
   absl::Duration ready_timeout = absl::Seconds(30);

@@ -59,6 +59,21 @@ ABSL_FLAG(bool, daemon_core_dumps, false,
 ABSL_FLAG(daemonkit::FlagText, daemon_keep_env, daemonkit::FlagText::Default(""),
           "comma list of environment variables to keep, all others removed "
           "(NOTIFY_SOCKET, LISTEN_*, WATCHDOG_* always kept); empty: keep all");
+ABSL_FLAG(daemonkit::FlagText, daemon_restart, daemonkit::FlagText::Default("no"),
+          "supervise the application and restart it: no, on-failure (non-zero "
+          "exit or a signal other than TERM/INT) or always");
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_delay, daemonkit::FlagText::Default("1s"),
+          "delay before the first restart, doubling after each");
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_max_delay,
+          daemonkit::FlagText::Default("60s"), "the longest delay between restarts");
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_reset_after,
+          daemonkit::FlagText::Default("60s"),
+          "a worker up this long resets the delay and the restart count");
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_limit, daemonkit::FlagText::Default("0"),
+          "give up after this many restarts within the reset window; 0: never");
+ABSL_FLAG(daemonkit::FlagText, daemon_child_pidfile, daemonkit::FlagText::Default(""),
+          "with --daemon_restart: the worker's pid file (the supervisor's is "
+          "--daemon_pidfile); empty: none");
 ABSL_FLAG(daemonkit::FlagText, daemon_log, daemonkit::FlagText::Default("stderr"),
           "where glog goes: stderr (after detaching, the --daemon_stderr "
           "file) or syslog (facility LOG_DAEMON, the program name as ident)");
@@ -236,6 +251,50 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     request.options.keep_env = *std::move(names);
   }
 
+  request.options.stop_timeout = request.stop_timeout;
+  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
+  if (restart.text() == "no") {
+    request.options.restart = RestartPolicy::kNo;
+  } else if (restart.text() == "on-failure") {
+    request.options.restart = RestartPolicy::kOnFailure;
+  } else if (restart.text() == "always") {
+    request.options.restart = RestartPolicy::kAlways;
+  } else {
+    return BadFlag("daemon_restart", restart.text(), "not no, on-failure or always");
+  }
+  const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_delay,
+                             ParseDurationFlag("daemon_restart_delay", restart_delay));
+  if (request.options.restart_delay == absl::ZeroDuration()) {
+    return BadFlag("daemon_restart_delay", restart_delay.text(), "must be positive");
+  }
+  const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_max_delay,
+                             ParseDurationFlag("daemon_restart_max_delay", max_delay));
+  if (request.options.restart_max_delay < request.options.restart_delay) {
+    return BadFlag("daemon_restart_max_delay", max_delay.text(),
+                   "is below --daemon_restart_delay");
+  }
+  const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
+  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_reset_after,
+                             ParseDurationFlag("daemon_restart_reset_after", reset_after));
+  if (request.options.restart_reset_after == absl::ZeroDuration()) {
+    return BadFlag("daemon_restart_reset_after", reset_after.text(), "must be positive");
+  }
+  const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
+  if (!absl::SimpleAtoi(limit.text(), &request.options.restart_limit) ||
+      request.options.restart_limit < 0) {
+    return BadFlag("daemon_restart_limit", limit.text(), "not a count (0: no limit)");
+  }
+  const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
+  request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
+  const bool starting =
+      request.action == ControlAction::kStart || request.action == ControlAction::kRestart;
+  if (starting && !request.options.child_pidfile.empty() &&
+      request.options.restart == RestartPolicy::kNo) {
+    return BadFlag("daemon_child_pidfile", child_pidfile.text(), "needs --daemon_restart");
+  }
+
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {
     request.log = LogTarget::kStderr;
@@ -261,7 +320,8 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
 
   switch (request->action) {
     case ControlAction::kStatus: {
-      absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
+      absl::StatusOr<DaemonStatus> status =
+          QueryDaemonStatus(pidfile, request->options.child_pidfile);
       if (!status.ok()) {
         std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
                      std::string(status.status().message()).c_str());

@@ -21,6 +21,10 @@
 //   --daemon_chroot=DIR         chroot before dropping privileges
 //   --daemon_core_dumps         allow core dumps (default: RLIMIT_CORE 0)
 //   --daemon_keep_env=A,B       remove every other environment variable
+//   --daemon_restart=no|on-failure|always  supervise and restart the worker
+//   --daemon_restart_delay, --daemon_restart_max_delay,
+//   --daemon_restart_reset_after, --daemon_restart_limit,
+//   --daemon_child_pidfile      the restart schedule and the worker's pid file
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -138,5 +142,11 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_group);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_chroot);
 ABSL_DECLARE_FLAG(bool, daemon_core_dumps);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_keep_env);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_delay);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_max_delay);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_reset_after);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_limit);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_child_pidfile);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

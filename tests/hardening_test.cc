@@ -87,15 +87,15 @@ TEST_F(HardeningTest, KeepsTheDescriptorsTheApplicationAskedFor) {
   ASSERT_GE(leaked, 3);
   const std::string report = dir_ + "/report";
   RunResult start = RunProgram({testing::RunfilePath("tests/fake_daemon"),
-                                "--pidfile=" + pidfile_, "--report=" + report,
+                                "--daemon_pidfile=" + pidfile_, "--report=" + report,
                                 absl::StrCat("--keep_fd=", kept)});
   close(kept);
   close(leaked);
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  std::map<int, std::string> fds = testing::OpenDescriptors(ReadPid(report));
+  std::map<int, std::string> fds = testing::OpenDescriptors(testing::FirstReportedPid(report));
   EXPECT_EQ(fds[kept], kept_path);
   for (const auto& [fd, target] : fds) EXPECT_NE(target, leaked_path) << fd;
-  testing::KillAndWait(ReadPid(report));
+  testing::KillAndWait(testing::FirstReportedPid(report));
 }
 
 TEST_F(HardeningTest, WorldWritableDirectoryWarns) {
@@ -171,7 +171,7 @@ TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
 TEST_F(HardeningTest, KillBetweenTheForksIsAFailedStartWithNothingLeft) {
   const std::string report = dir_ + "/report";
   RunResult start = RunProgram({testing::RunfilePath("tests/fake_daemon"),
-                                "--behavior=kill_between_forks", "--pidfile=" + pidfile_,
+                                "--behavior=kill_between_forks", "--daemon_pidfile=" + pidfile_,
                                 "--report=" + report});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("exited before it was ready"));

@@ -29,11 +29,11 @@ class ReadyTest : public ::testing::Test {
     pidfile_ = dir_ + "/fake.pid";
     report_ = dir_ + "/reported";
   }
-  void TearDown() override { testing::KillAndWait(ReadPid(report_)); }
+  void TearDown() override { testing::KillAndWait(testing::FirstReportedPid(report_)); }
 
   RunResult Launch(const std::string& behavior, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {testing::RunfilePath("tests/fake_daemon"),
-                                     "--behavior=" + behavior, "--pidfile=" + pidfile_,
+                                     "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
                                      "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
@@ -47,7 +47,7 @@ TEST_F(ReadyTest, ExitsZeroOnlyOnceTheDaemonIsReady) {
   // must still be waiting, so the pid file is complete when it returns.
   RunResult result = Launch("ready", {"--delay=200ms"});
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  const pid_t pid = ReadPid(report_);
+  const pid_t pid = testing::FirstReportedPid(report_);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(ReadPid(pidfile_), pid);
   EXPECT_TRUE(IsAlive(pid));
@@ -57,7 +57,7 @@ TEST_F(ReadyTest, PrintsTheDaemonsOwnErrorAndCleansUp) {
   RunResult result = Launch("fail");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("cannot bind 127.0.0.1:80: in use"));
-  EXPECT_TRUE(testing::WaitUntilGone(ReadPid(report_)));
+  EXPECT_TRUE(testing::WaitUntilGone(testing::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -65,15 +65,15 @@ TEST_F(ReadyTest, ReportsADaemonThatDiedBeforeReady) {
   RunResult result = Launch("die");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("exited before it was ready"));
-  EXPECT_FALSE(IsAlive(ReadPid(report_)));
+  EXPECT_FALSE(IsAlive(testing::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
 TEST_F(ReadyTest, TimeoutKillsTheDaemonAndRemovesThePidFile) {
-  RunResult result = Launch("hang", {"--ready_timeout=300ms"});
+  RunResult result = Launch("hang", {"--daemon_ready_timeout=300ms"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("not ready within"));
-  const pid_t pid = ReadPid(report_);
+  const pid_t pid = testing::FirstReportedPid(report_);
   ASSERT_GT(pid, 0);
   // The launcher waited for the kill to land before it exited.
   EXPECT_FALSE(IsAlive(pid));

@@ -139,6 +139,24 @@ pid_t ReadPid(const std::string& pidfile) {
   return pid;
 }
 
+std::vector<ReportedStart> ReportedStarts(const std::string& report) {
+  std::vector<ReportedStart> starts;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(report), '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    ReportedStart start;
+    if (fields.size() == 2 && absl::SimpleAtoi(fields[0], &start.pid) &&
+        absl::SimpleAtoi(fields[1], &start.monotonic_ns)) {
+      starts.push_back(start);
+    }
+  }
+  return starts;
+}
+
+pid_t FirstReportedPid(const std::string& report) {
+  std::vector<ReportedStart> starts = ReportedStarts(report);
+  return starts.empty() ? 0 : starts.front().pid;
+}
+
 std::vector<std::string> ProcStat(pid_t pid) {
   std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
   size_t open_paren = stat.find('(');

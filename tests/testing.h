@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,6 +65,16 @@ bool FileExists(const std::string& path);
 
 // The pid in `pidfile`, or 0.
 pid_t ReadPid(const std::string& pidfile);
+
+// The lines "<pid> <monotonic ns>" that //tests:fake_daemon appends to its
+// --report file, one per started daemon or worker; other lines are skipped.
+struct ReportedStart {
+  pid_t pid;
+  int64_t monotonic_ns;
+};
+std::vector<ReportedStart> ReportedStarts(const std::string& report);
+// The pid of the first start in `report`, or 0.
+pid_t FirstReportedPid(const std::string& report);
 
 // Fields of /proc/PID/stat, numbered as in proc(5) from 1 (pid) on; the
 // command name (field 2) is kept whole.

@@ -91,6 +91,29 @@ absl::StatusOr<int> SignalPipe::Install() {
   return g_pipe_read_fd;
 }
 
+absl::Status SignalPipe::Watch(int signo) {
+  return SetDisposition(signo, ForwardSignalToPipe);
+}
+
+absl::StatusOr<int> SignalPipe::Reinstall() {
+  if (g_pipe_read_fd >= 0) {
+    // Signals keep writing to the old pipe until the new one is in place;
+    // block them meanwhile.
+    sigset_t all, old;
+    sigfillset(&all);
+    if (sigprocmask(SIG_BLOCK, &all, &old) != 0) return ErrnoError(errno, "sigprocmask");
+    close(g_pipe_read_fd);
+    close(g_pipe_write_fd);
+    g_pipe_read_fd = -1;
+    g_pipe_write_fd = -1;
+    absl::StatusOr<int> fresh = Install();
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (!fresh.ok()) return fresh;
+  }
+  DAEMONKIT_RETURN_IF_ERROR(SetDisposition(SIGCHLD, SIG_DFL));
+  return Install();
+}
+
 std::vector<int> SignalPipe::Drain() {
   std::vector<int> signals;
   if (g_pipe_read_fd < 0) return signals;

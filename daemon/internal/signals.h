@@ -42,6 +42,14 @@ class SignalPipe {
   // Returns the read end: readable when a signal has arrived.
   static absl::StatusOr<int> Install();
 
+  // Also routes `signo` into the pipe (the supervisor's SIGCHLD).
+  static absl::Status Watch(int signo);
+
+  // In a process forked from one that installed the pipe (a supervised
+  // worker): closes the inherited pipe, which the parent keeps reading, and
+  // installs a fresh one. Signals watched with Watch() go back to SIG_DFL.
+  static absl::StatusOr<int> Reinstall();
+
   // Drains the pipe without blocking and returns the signals read, oldest
   // first. Empty when none is pending.
   static std::vector<int> Drain();

@@ -1,0 +1,228 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// --daemon_restart on real processes: a worker that crashes and is started
+// again on the backoff schedule, crash-loop protection, stop during a
+// backoff, the death of the supervisor, a worker deaf to SIGTERM, signal
+// forwarding, status with both pids, and what systemd hears.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::IsAlive;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::ReadPid;
+using ::daemonkit::testing::ReportedStart;
+using ::daemonkit::testing::ReportedStarts;
+using ::daemonkit::testing::RunProgram;
+using ::daemonkit::testing::RunResult;
+using ::testing::HasSubstr;
+
+class SupervisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("supervision");
+    pidfile_ = dir_ + "/supervisor.pid";
+    child_pidfile_ = dir_ + "/worker.pid";
+    report_ = dir_ + "/starts";
+    err_ = dir_ + "/stderr";
+  }
+  void TearDown() override {
+    testing::KillAndWait(ReadPid(pidfile_));
+    for (const ReportedStart& start : ReportedStarts(report_)) testing::KillAndWait(start.pid);
+  }
+
+  std::vector<std::string> Args(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {testing::RunfilePath("tests/fake_daemon"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_child_pidfile=" + child_pidfile_,
+                                     "--daemon_stderr=" + err_, "--report=" + report_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+  RunResult Run(std::vector<std::string> extra,
+                const std::map<std::string, std::string>& env = {}) const {
+    return RunProgram(Args(std::move(extra)), env);
+  }
+  size_t Starts() const { return ReportedStarts(report_).size(); }
+
+  std::string dir_, pidfile_, child_pidfile_, report_, err_;
+};
+
+TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
+  RunResult start = Run({"--behavior=crash_times", "--crash_times=3",
+                         "--daemon_restart=on-failure", "--daemon_restart_delay=100ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  // Three crashes, three restarts; the fourth worker stays up.
+  ASSERT_TRUE(testing::WaitFor([&] { return Starts() == 4 && ReadPid(child_pidfile_) > 0; }));
+  std::vector<ReportedStart> starts = ReportedStarts(report_);
+  ASSERT_EQ(starts.size(), 4u);
+  EXPECT_EQ(ReadPid(child_pidfile_), starts[3].pid);
+  EXPECT_TRUE(IsAlive(starts[3].pid));
+  EXPECT_TRUE(IsAlive(supervisor));
+  // The delays double: 100 ms, 200 ms, 400 ms between a crash and the next
+  // start (never less; more only by scheduling noise).
+  for (int i = 1; i <= 3; ++i) {
+    const absl::Duration gap = absl::Nanoseconds(starts[i].monotonic_ns - starts[i - 1].monotonic_ns);
+    const absl::Duration delay = absl::Milliseconds(100 << (i - 1));
+    EXPECT_GE(gap, delay) << "restart " << i;
+    EXPECT_LT(gap, delay + absl::Seconds(2)) << "restart " << i;
+  }
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("restarting in 400ms after signal Aborted, restart 3"));
+
+  RunResult status = Run({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", supervisor, ", worker ", starts[3].pid, "\n"));
+
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  EXPECT_FALSE(IsAlive(starts[3].pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(child_pidfile_));
+}
+
+TEST_F(SupervisionTest, CrashLoopHitsTheLimitAndGivesUp) {
+  RunResult start = Run({"--behavior=crash_times", "--crash_times=1000",
+                         "--daemon_restart=always", "--daemon_restart_delay=10ms",
+                         "--daemon_restart_limit=2"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(testing::WaitUntilGone(supervisor));
+  EXPECT_EQ(Starts(), 3u) << "the first start and two restarts";
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("giving up after 2 restarts"));
+  EXPECT_EQ(Run({"--daemon_control=status"}).exit_code, 3);
+}
+
+TEST_F(SupervisionTest, StopDuringABackoffWaitIsPrompt) {
+  RunResult start = Run({"--behavior=crash_times", "--crash_times=1",
+                         "--daemon_restart=on-failure", "--daemon_restart_delay=1h",
+                         "--daemon_restart_max_delay=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(err_), "restarting in 1h"); }));
+  // With an hour-long backoff and an hour-long stop timeout, only a prompt
+  // stop lets this return.
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
+  EXPECT_EQ(stop.exit_code, 0);
+  EXPECT_FALSE(IsAlive(supervisor));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(SupervisionTest, WorkerDiesWithItsSupervisorAndTheNextStartWorks) {
+  RunResult start = Run({"--daemon_restart=always"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  kill(supervisor, SIGKILL);
+  EXPECT_TRUE(testing::WaitUntilGone(worker)) << "orphaned worker";
+  RunResult again = Run({"--daemon_restart=always"});
+  EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+  EXPECT_NE(ReadPid(pidfile_), supervisor);
+}
+
+TEST_F(SupervisionTest, WorkerDeafToSigtermIsKilledAfterTheStopTimeout) {
+  RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
+                         "--daemon_stop_timeout=200ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
+  EXPECT_EQ(stop.exit_code, 0);
+  EXPECT_FALSE(IsAlive(worker));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("ignored SIGTERM"));
+}
+
+TEST_F(SupervisionTest, WorkerFailingBeforeItsFirstReadyIsAFailedStart) {
+  RunResult start = Run({"--behavior=fail", "--daemon_restart=always",
+                         "--daemon_restart_delay=10ms"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("cannot bind 127.0.0.1:80: in use"));
+  EXPECT_EQ(Starts(), 1u) << "no restart loop";
+  EXPECT_FALSE(FileExists(pidfile_));
+
+  start = Run({"--behavior=die", "--daemon_restart=always"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("exit code 3 before it was ready"));
+}
+
+TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
+  // A worker stopped by its own SIGTERM (not through the supervisor) ended
+  // as asked: on-failure leaves it, and the supervisor goes too.
+  RunResult start = Run({"--daemon_restart=on-failure"});
+  ASSERT_EQ(start.exit_code, 0);
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  kill(ReadPid(child_pidfile_), SIGTERM);
+  EXPECT_TRUE(testing::WaitUntilGone(supervisor));
+  EXPECT_EQ(Starts(), 1u);
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
+  RunResult start = Run({"--daemon_restart=always"});
+  ASSERT_EQ(start.exit_code, 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  EXPECT_EQ(Run({"--daemon_control=reload"}).exit_code, 0);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_), absl::StrCat(" ", worker, " daemon.cc")) &&
+           absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP");
+  }));
+  EXPECT_TRUE(IsAlive(worker)) << "a HUP must not kill or restart the worker";
+  EXPECT_EQ(Starts(), 1u);
+}
+
+TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
+  testing::NotifyReceiver receiver;
+  RunResult start = Run({"--behavior=crash_times", "--crash_times=1",
+                         "--daemon_restart=on-failure", "--daemon_restart_delay=50ms"},
+                        {{"NOTIFY_SOCKET", receiver.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  EXPECT_EQ(receiver.Receive(),
+            absl::StrCat("READY=1\nMAINPID=", supervisor, "\nSTATUS=running"));
+  EXPECT_EQ(receiver.Receive(), "STATUS=restarting in 50ms after signal Aborted, restart 1");
+  EXPECT_EQ(receiver.Receive(), "STATUS=running, restart 1");
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_EQ(receiver.Receive(), "STOPPING=1");
+}
+
+TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {
+  for (const std::string flag :
+       {"--daemon_restart=sometimes", "--daemon_restart_delay=0s",
+        "--daemon_restart_limit=-1", "--daemon_restart_reset_after=never"}) {
+    SCOPED_TRACE(flag);
+    RunResult result = Run({flag, "--daemon_restart_max_delay=1h"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_THAT(result.stderr_text, HasSubstr(flag.substr(0, flag.find('='))));
+  }
+  RunResult result = RunProgram({testing::RunfilePath("tests/fake_daemon"),
+                                 "--daemon_pidfile=" + pidfile_,
+                                 "--daemon_child_pidfile=" + child_pidfile_});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.stderr_text, HasSubstr("needs --daemon_restart"));
+}
+
+}  // namespace
+}  // namespace daemonkit
