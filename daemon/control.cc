@@ -66,7 +66,6 @@ absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
   return pidfd;
 }
 
-
 }  // namespace
 
 absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
@@ -83,8 +82,9 @@ std::string DaemonStatus::Describe() const {
   switch (state) {
     case State::kRunning:
       if (pid <= 0) return "running, pid not yet written";
-      return worker_pid > 0 ? absl::StrCat("running, pid ", pid, ", worker ", worker_pid)
-                            : absl::StrCat("running, pid ", pid);
+      return worker_pid > 0
+                 ? absl::StrCat("running, pid ", pid, ", worker ", worker_pid)
+                 : absl::StrCat("running, pid ", pid);
     case State::kDead:
       return pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ",
                                     pid, ")")
@@ -107,8 +107,8 @@ int DaemonStatus::ExitCode() const {
   return kExitStatusNotRunning;
 }
 
-absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile,
-                                               const std::string& child_pidfile) {
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(
+    const std::string& pidfile, const std::string& child_pidfile) {
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
   status.pidfile = pidfile;

@@ -41,7 +41,7 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text);
 
 // Exit codes of the control actions (LSB init-script conventions).
 inline constexpr int kExitStatusRunning = 0;
-inline constexpr int kExitStatusDead = 1;        // pid file left, no daemon
+inline constexpr int kExitStatusDead = 1;  // pid file left, no daemon
 inline constexpr int kExitStatusNotRunning = 3;
 inline constexpr int kExitReloadNotRunning = 7;
 
@@ -69,8 +69,8 @@ struct DaemonStatus {
 // the worker's pid from `child_pidfile` when given and locked. Errors only
 // when the pid file cannot be read (a directory, a symbolic link, no
 // permission).
-absl::StatusOr<DaemonStatus> QueryDaemonStatus(const std::string& pidfile,
-                                               const std::string& child_pidfile = "");
+absl::StatusOr<DaemonStatus> QueryDaemonStatus(
+    const std::string& pidfile, const std::string& child_pidfile = "");
 
 // Sends SIGTERM to the daemon, waits up to `timeout` for it to be gone, then
 // sends SIGKILL; returns once the process no longer exists. A pid file left

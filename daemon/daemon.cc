@@ -23,9 +23,9 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/environment.h"
-#include "daemon/internal/output_files.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
+#include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
@@ -84,7 +84,8 @@ absl::StatusOr<Options> Resolve(Options options) {
   }
   DAEMONKIT_ASSIGN_OR_RETURN(options.pidfile, Absolute(options.pidfile));
   DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
-  DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile, Absolute(options.child_pidfile));
+  DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile,
+                             Absolute(options.child_pidfile));
   if (!options.chroot.empty()) {
     // The working directory is a place inside the new root.
     if (!options.workdir) options.workdir = "/";
@@ -130,9 +131,11 @@ absl::Status CheckDirectories(const Options& options) {
 // asked for, core dumps go up to the hard limit.
 absl::Status LimitCoreDumps(bool allow) {
   struct rlimit limit;
-  if (getrlimit(RLIMIT_CORE, &limit) != 0) return ErrnoError(errno, "getrlimit RLIMIT_CORE");
+  if (getrlimit(RLIMIT_CORE, &limit) != 0)
+    return ErrnoError(errno, "getrlimit RLIMIT_CORE");
   limit.rlim_cur = allow ? limit.rlim_max : 0;
-  if (setrlimit(RLIMIT_CORE, &limit) != 0) return ErrnoError(errno, "setrlimit RLIMIT_CORE");
+  if (setrlimit(RLIMIT_CORE, &limit) != 0)
+    return ErrnoError(errno, "setrlimit RLIMIT_CORE");
   return absl::OkStatus();
 }
 
@@ -155,7 +158,6 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
   }
   return absl::OkStatus();
 }
-
 
 void PrintError(absl::string_view message) {
   std::fprintf(stderr, "%s: %.*s\n", program_invocation_short_name,
@@ -194,7 +196,8 @@ void PrintError(absl::string_view message) {
     case internal::ReadyOutcome::Kind::kDied:
       PrintError(absl::StrCat(
           "the daemon exited before it was ready",
-          IsStreamFile(options.stderr_path) && *options.stderr_path != "/dev/null"
+          IsStreamFile(options.stderr_path) &&
+                  *options.stderr_path != "/dev/null"
               ? absl::StrCat(" (its stderr: ", *options.stderr_path, ")")
               : ""));
       break;
@@ -225,16 +228,18 @@ void PrintError(absl::string_view message) {
 
 // The rest of daemon(7)'s checklist, in the daemon (after the second fork)
 // or in the foreground process: what is unset in `options` is left alone.
-absl::Status BecomeDaemon(const Options& options,
-                          const std::optional<internal::Credentials>& credentials,
-                          OutputFiles& outputs, std::optional<internal::PidFile>& pidfile) {
+absl::Status BecomeDaemon(
+    const Options& options,
+    const std::optional<internal::Credentials>& credentials,
+    OutputFiles& outputs, std::optional<internal::PidFile>& pidfile) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   if (options.umask) umask(*options.umask);
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   // Through its pinned directory, the pid file is reachable after chroot.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
-  if (options.core_dumps) DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
+  if (options.core_dumps)
+    DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
   if (credentials) {
     DAEMONKIT_RETURN_IF_ERROR(internal::DropPrivileges(*credentials));
     // setuid cleared the dumpable flag; core dumps asked for need it back.
@@ -352,8 +357,9 @@ class Daemon::Impl {
     LOG(INFO) << "reloading on SIGHUP";
     struct timespec monotonic;
     clock_gettime(CLOCK_MONOTONIC, &monotonic);
-    Notify(absl::StrCat("RELOADING=1\nMONOTONIC_USEC=",
-                        absl::ToInt64Microseconds(absl::DurationFromTimespec(monotonic))));
+    Notify(absl::StrCat(
+        "RELOADING=1\nMONOTONIC_USEC=",
+        absl::ToInt64Microseconds(absl::DurationFromTimespec(monotonic))));
     absl::Status reopened = outputs_.Reopen();
     if (!reopened.ok()) LOG(ERROR) << "reopen output files: " << reopened;
     if (reload_hook_) reload_hook_();
@@ -402,13 +408,16 @@ internal::RestartSchedule ScheduleFrom(const Options& options) {
 // The end of start-up in the daemon (or the foreground process): become a
 // supervisor if asked (returning in the worker), then hand the application
 // its Daemon.
-std::unique_ptr<Daemon> FinishStartUp(const Options& options, OutputFiles outputs,
+std::unique_ptr<Daemon> FinishStartUp(const Options& options,
+                                      OutputFiles outputs,
                                       std::optional<internal::PidFile> pidfile,
-                                      internal::ReadyReporter reporter, int signal_fd,
+                                      internal::ReadyReporter reporter,
+                                      int signal_fd,
                                       internal::Notifier notifier) {
   if (options.restart != RestartPolicy::kNo) {
     internal::Worker worker = internal::Supervise(
-        ScheduleFrom(options), {&pidfile, &outputs, &reporter, &notifier, signal_fd});
+        ScheduleFrom(options),
+        {&pidfile, &outputs, &reporter, &notifier, signal_fd});
     // In the worker: the supervisor's pid file, its line to the launcher and
     // to systemd are not ours; closing our copies leaves the supervisor's.
     pidfile = std::move(worker.pidfile);
@@ -422,12 +431,13 @@ std::unique_ptr<Daemon> FinishStartUp(const Options& options, OutputFiles output
   }
   g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
   static const bool atfork_registered = [] {
-    return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) == 0;
+    return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) ==
+           0;
   }();
   if (!atfork_registered) LOG(WARNING) << "pthread_atfork failed";
   return std::make_unique<Daemon>(std::make_unique<Daemon::Impl>(
-      options.detach, std::move(outputs), std::move(pidfile), std::move(reporter), signal_fd,
-      std::move(notifier)));
+      options.detach, std::move(outputs), std::move(pidfile),
+      std::move(reporter), signal_fd, std::move(notifier)));
 }
 
 }  // namespace
@@ -435,8 +445,12 @@ std::unique_ptr<Daemon> FinishStartUp(const Options& options, OutputFiles output
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() = default;
 void Daemon::NotifyReady() { impl_->NotifyReady(); }
-void Daemon::FailStartup(const absl::Status& error) { impl_->FailStartup(error); }
-Event Daemon::WaitUntil(absl::Time deadline) { return impl_->WaitUntil(deadline); }
+void Daemon::FailStartup(const absl::Status& error) {
+  impl_->FailStartup(error);
+}
+Event Daemon::WaitUntil(absl::Time deadline) {
+  return impl_->WaitUntil(deadline);
+}
 Event Daemon::WaitFor(absl::Duration timeout) {
   return impl_->WaitUntil(absl::Now() + timeout);
 }
@@ -457,9 +471,9 @@ absl::Status ValidateOptions(const Options& options) {
         absl::StrCat("umask ", absl::Dec(*options.umask), " is above 0777"));
   }
   if (options.ready_timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ready timeout ", absl::FormatDuration(options.ready_timeout),
-                     " must be positive"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ready timeout ", absl::FormatDuration(options.ready_timeout),
+        " must be positive"));
   }
   if (options.workdir && options.workdir->empty()) {
     return absl::InvalidArgumentError("workdir is empty");
@@ -486,7 +500,8 @@ absl::Status ValidateOptions(const Options& options) {
       return absl::InvalidArgumentError("restart delay must be positive");
     }
     if (options.restart_max_delay < options.restart_delay) {
-      return absl::InvalidArgumentError("restart max delay is below the restart delay");
+      return absl::InvalidArgumentError(
+          "restart max delay is below the restart delay");
     }
     if (options.restart_reset_after <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError("restart reset-after must be positive");
@@ -515,8 +530,10 @@ int ExitCodeFor(const absl::Status& status) {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
-  if (!requested.child_pidfile.empty() && requested.restart == RestartPolicy::kNo) {
-    return absl::InvalidArgumentError("a child pid file needs supervision (restart)");
+  if (!requested.child_pidfile.empty() &&
+      requested.restart == RestartPolicy::kNo) {
+    return absl::InvalidArgumentError(
+        "a child pid file needs supervision (restart)");
   }
   DAEMONKIT_ASSIGN_OR_RETURN(const Options options, Resolve(requested));
   DAEMONKIT_RETURN_IF_ERROR(internal::EnsureStandardStreamsOpen());
@@ -537,13 +554,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (!notifier.ok()) {
     return absl::FailedPreconditionError(notifier.status().message());
   }
-  DAEMONKIT_ASSIGN_OR_RETURN(const std::optional<internal::Credentials> credentials,
-                             internal::ResolveCredentials(options.user, options.group));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      const std::optional<internal::Credentials> credentials,
+      internal::ResolveCredentials(options.user, options.group));
 
   std::optional<internal::PidFile> pidfile;
   if (!options.pidfile.empty()) {
     DAEMONKIT_ASSIGN_OR_RETURN(
-        pidfile, internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
+        pidfile,
+        internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
   }
   // From here on a failure must not leave the pid file behind.
   auto fail = [&pidfile](absl::Status status) {
@@ -561,10 +580,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     // The self-pipe first: a signal during the rest is then only noted.
     absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
     absl::Status status = signal_fd.status();
-    if (status.ok()) status = BecomeDaemon(options, credentials, *outputs, pidfile);
+    if (status.ok())
+      status = BecomeDaemon(options, credentials, *outputs, pidfile);
     if (!status.ok()) return fail(status);
     return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
-                         internal::ReadyReporter(), *signal_fd, *std::move(notifier));
+                         internal::ReadyReporter(), *signal_fd,
+                         *std::move(notifier));
   }
 
   absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
@@ -634,8 +655,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);
   }
-  return FinishStartUp(options, *std::move(outputs), std::move(pidfile), std::move(reporter),
-                       *signal_fd, *std::move(notifier));
+  return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
+                       std::move(reporter), *signal_fd, *std::move(notifier));
 }
 
 }  // namespace daemonkit

@@ -2,12 +2,13 @@
 
 #include "daemon/flags.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -26,8 +27,7 @@ ABSL_FLAG(daemonkit::FlagText, daemon_pidfile, daemonkit::FlagText::Default(""),
           "pid file path, created 0644 and locked for the daemon's life; "
           "empty: no pid file");
 ABSL_FLAG(daemonkit::FlagText, daemon_workdir,
-          daemonkit::FlagText::Default("/"),
-          "working directory of the daemon");
+          daemonkit::FlagText::Default("/"), "working directory of the daemon");
 ABSL_FLAG(daemonkit::FlagText, daemon_umask, daemonkit::FlagText::Default("0"),
           "octal file-mode creation mask of the daemon, 0 to 0777");
 ABSL_FLAG(daemonkit::FlagText, daemon_stdout,
@@ -56,25 +56,32 @@ ABSL_FLAG(daemonkit::FlagText, daemon_chroot, daemonkit::FlagText::Default(""),
 ABSL_FLAG(bool, daemon_core_dumps, false,
           "allow core dumps; false: RLIMIT_CORE 0 (a core file can hold the "
           "daemon's secrets)");
-ABSL_FLAG(daemonkit::FlagText, daemon_keep_env, daemonkit::FlagText::Default(""),
+ABSL_FLAG(daemonkit::FlagText, daemon_keep_env,
+          daemonkit::FlagText::Default(""),
           "comma list of environment variables to keep, all others removed "
           "(NOTIFY_SOCKET, LISTEN_*, WATCHDOG_* always kept); empty: keep all");
-ABSL_FLAG(daemonkit::FlagText, daemon_restart, daemonkit::FlagText::Default("no"),
+ABSL_FLAG(daemonkit::FlagText, daemon_restart,
+          daemonkit::FlagText::Default("no"),
           "supervise the application and restart it: no, on-failure (non-zero "
           "exit or a signal other than TERM/INT) or always");
-ABSL_FLAG(daemonkit::FlagText, daemon_restart_delay, daemonkit::FlagText::Default("1s"),
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_delay,
+          daemonkit::FlagText::Default("1s"),
           "delay before the first restart, doubling after each");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_max_delay,
-          daemonkit::FlagText::Default("60s"), "the longest delay between restarts");
+          daemonkit::FlagText::Default("60s"),
+          "the longest delay between restarts");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_reset_after,
           daemonkit::FlagText::Default("60s"),
           "a worker up this long resets the delay and the restart count");
-ABSL_FLAG(daemonkit::FlagText, daemon_restart_limit, daemonkit::FlagText::Default("0"),
+ABSL_FLAG(daemonkit::FlagText, daemon_restart_limit,
+          daemonkit::FlagText::Default("0"),
           "give up after this many restarts within the reset window; 0: never");
-ABSL_FLAG(daemonkit::FlagText, daemon_child_pidfile, daemonkit::FlagText::Default(""),
+ABSL_FLAG(daemonkit::FlagText, daemon_child_pidfile,
+          daemonkit::FlagText::Default(""),
           "with --daemon_restart: the worker's pid file (the supervisor's is "
           "--daemon_pidfile); empty: none");
-ABSL_FLAG(daemonkit::FlagText, daemon_log, daemonkit::FlagText::Default("stderr"),
+ABSL_FLAG(daemonkit::FlagText, daemon_log,
+          daemonkit::FlagText::Default("stderr"),
           "where glog goes: stderr (after detaching, the --daemon_stderr "
           "file) or syslog (facility LOG_DAEMON, the program name as ident)");
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
@@ -110,7 +117,8 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
     return BadFlag(name, flag.text(),
                    "not a duration (examples: 30s, 1m30s, 250ms)");
   }
-  if (duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
+  if (duration == absl::InfiniteDuration() ||
+      duration == -absl::InfiniteDuration()) {
     return BadFlag(name, flag.text(), "out of range");
   }
   if (duration < absl::ZeroDuration()) {
@@ -140,7 +148,8 @@ absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
 // command, not to the runfiles tree Bazel runs the program in.
 std::string FromUserDirectory(const std::string& path) {
   const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || user_dir == nullptr || *user_dir == '\0') {
+  if (path.empty() || path[0] == '/' || user_dir == nullptr ||
+      *user_dir == '\0') {
     return path;
   }
   return absl::StrCat(user_dir, "/", path);
@@ -164,7 +173,8 @@ absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
   // A supervisor waiting for READY=1 learns of the failure at once.
   absl::StatusOr<internal::Notifier> notifier =
       internal::Notifier::FromEnvironment(getpid());
-  if (notifier.ok()) (void)notifier->Send(internal::StartupFailureMessage(status));
+  if (notifier.ok())
+    (void)notifier->Send(internal::StartupFailureMessage(status));
   std::exit(ExitCodeFor(status));
 }
 
@@ -196,7 +206,8 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
 
   const FlagText pidfile = absl::GetFlag(FLAGS_daemon_pidfile);
   request.options.pidfile = FromUserDirectory(pidfile.text());
-  if (request.action != ControlAction::kStart && request.options.pidfile.empty()) {
+  if (request.action != ControlAction::kStart &&
+      request.options.pidfile.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--daemon_control=", control.text(), " needs --daemon_pidfile"));
   }
@@ -211,7 +222,8 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   const FlagText workdir = absl::GetFlag(FLAGS_daemon_workdir);
   DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_workdir", workdir,
                                           "the working directory is empty"));
-  if (wanted(workdir)) request.options.workdir = FromUserDirectory(workdir.text());
+  if (wanted(workdir))
+    request.options.workdir = FromUserDirectory(workdir.text());
 
   const FlagText umask_flag = absl::GetFlag(FLAGS_daemon_umask);
   DAEMONKIT_ASSIGN_OR_RETURN(mode_t umask_value, ParseUmaskFlag(umask_flag));
@@ -219,19 +231,22 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
 
   const FlagText stdout_flag = absl::GetFlag(FLAGS_daemon_stdout);
   const FlagText stderr_flag = absl::GetFlag(FLAGS_daemon_stderr);
-  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty(
-      "daemon_stdout", stdout_flag, "empty (use /dev/null or inherit)"));
-  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty(
-      "daemon_stderr", stderr_flag, "empty (use /dev/null or inherit)"));
-  if (wanted(stdout_flag)) request.options.stdout_path = StreamPath(stdout_flag);
-  if (wanted(stderr_flag)) request.options.stderr_path = StreamPath(stderr_flag);
+  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_stdout", stdout_flag,
+                                          "empty (use /dev/null or inherit)"));
+  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_stderr", stderr_flag,
+                                          "empty (use /dev/null or inherit)"));
+  if (wanted(stdout_flag))
+    request.options.stdout_path = StreamPath(stdout_flag);
+  if (wanted(stderr_flag))
+    request.options.stderr_path = StreamPath(stderr_flag);
 
   const FlagText ready_flag = absl::GetFlag(FLAGS_daemon_ready_timeout);
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.options.ready_timeout,
       ParseDurationFlag("daemon_ready_timeout", ready_flag));
   if (request.options.ready_timeout == absl::ZeroDuration()) {
-    return BadFlag("daemon_ready_timeout", ready_flag.text(), "must be positive");
+    return BadFlag("daemon_ready_timeout", ready_flag.text(),
+                   "must be positive");
   }
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.stop_timeout,
@@ -240,14 +255,18 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
 
   request.options.user = absl::GetFlag(FLAGS_daemon_user).text();
   request.options.group = absl::GetFlag(FLAGS_daemon_group).text();
-  request.options.chroot = FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
+  request.options.chroot =
+      FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
   const bool core_dumps = absl::GetFlag(FLAGS_daemon_core_dumps);
-  if (request.options.detach || core_dumps) request.options.core_dumps = core_dumps;
+  if (request.options.detach || core_dumps)
+    request.options.core_dumps = core_dumps;
   const FlagText keep_env = absl::GetFlag(FLAGS_daemon_keep_env);
   if (!keep_env.text().empty()) {
     absl::StatusOr<std::vector<std::string>> names =
         internal::ParseVariableList(keep_env.text());
-    if (!names.ok()) return BadFlag("daemon_keep_env", keep_env.text(), names.status().message());
+    if (!names.ok())
+      return BadFlag("daemon_keep_env", keep_env.text(),
+                     names.status().message());
     request.options.keep_env = *std::move(names);
   }
 
@@ -260,39 +279,47 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   } else if (restart.text() == "always") {
     request.options.restart = RestartPolicy::kAlways;
   } else {
-    return BadFlag("daemon_restart", restart.text(), "not no, on-failure or always");
+    return BadFlag("daemon_restart", restart.text(),
+                   "not no, on-failure or always");
   }
   const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_delay,
-                             ParseDurationFlag("daemon_restart_delay", restart_delay));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.options.restart_delay,
+      ParseDurationFlag("daemon_restart_delay", restart_delay));
   if (request.options.restart_delay == absl::ZeroDuration()) {
-    return BadFlag("daemon_restart_delay", restart_delay.text(), "must be positive");
+    return BadFlag("daemon_restart_delay", restart_delay.text(),
+                   "must be positive");
   }
   const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_max_delay,
-                             ParseDurationFlag("daemon_restart_max_delay", max_delay));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.options.restart_max_delay,
+      ParseDurationFlag("daemon_restart_max_delay", max_delay));
   if (request.options.restart_max_delay < request.options.restart_delay) {
     return BadFlag("daemon_restart_max_delay", max_delay.text(),
                    "is below --daemon_restart_delay");
   }
   const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
-  DAEMONKIT_ASSIGN_OR_RETURN(request.options.restart_reset_after,
-                             ParseDurationFlag("daemon_restart_reset_after", reset_after));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.options.restart_reset_after,
+      ParseDurationFlag("daemon_restart_reset_after", reset_after));
   if (request.options.restart_reset_after == absl::ZeroDuration()) {
-    return BadFlag("daemon_restart_reset_after", reset_after.text(), "must be positive");
+    return BadFlag("daemon_restart_reset_after", reset_after.text(),
+                   "must be positive");
   }
   const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
   if (!absl::SimpleAtoi(limit.text(), &request.options.restart_limit) ||
       request.options.restart_limit < 0) {
-    return BadFlag("daemon_restart_limit", limit.text(), "not a count (0: no limit)");
+    return BadFlag("daemon_restart_limit", limit.text(),
+                   "not a count (0: no limit)");
   }
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
-  const bool starting =
-      request.action == ControlAction::kStart || request.action == ControlAction::kRestart;
+  const bool starting = request.action == ControlAction::kStart ||
+                        request.action == ControlAction::kRestart;
   if (starting && !request.options.child_pidfile.empty() &&
       request.options.restart == RestartPolicy::kNo) {
-    return BadFlag("daemon_child_pidfile", child_pidfile.text(), "needs --daemon_restart");
+    return BadFlag("daemon_child_pidfile", child_pidfile.text(),
+                   "needs --daemon_restart");
   }
 
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
@@ -334,7 +361,8 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
     case ControlAction::kReload: {
       absl::Status status = ReloadDaemon(pidfile);
       if (absl::IsNotFound(status)) {
-        std::fprintf(stderr, "%s: not running\n", program_invocation_short_name);
+        std::fprintf(stderr, "%s: not running\n",
+                     program_invocation_short_name);
         std::exit(kExitReloadNotRunning);
       }
       if (!status.ok()) ExitWith(status);

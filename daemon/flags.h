@@ -64,7 +64,9 @@ namespace daemonkit {
 class FlagText {
  public:
   // A default value: not given on the command line.
-  static FlagText Default(std::string text) { return FlagText(std::move(text), false); }
+  static FlagText Default(std::string text) {
+    return FlagText(std::move(text), false);
+  }
   // A value set explicitly (by the parser, a flagfile or absl::SetFlag).
   FlagText(std::string text) : FlagText(std::move(text), true) {}  // NOLINT
 
@@ -72,7 +74,8 @@ class FlagText {
   bool given() const { return given_; }
 
  private:
-  FlagText(std::string text, bool given) : text_(std::move(text)), given_(given) {}
+  FlagText(std::string text, bool given)
+      : text_(std::move(text)), given_(given) {}
 
   std::string text_;
   bool given_;
@@ -107,8 +110,8 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // prints one line on stderr and exits 1 ("already running, pid N").
 //
 // Sends glog to stderr (the `--daemon_stderr` file once detached) rather than
-// to glog's default log files, or to syslog with `--daemon_log=syslog`. Call after absl::ParseCommandLine and
-// before starting any thread.
+// to glog's default log files, or to syslog with `--daemon_log=syslog`. Call
+// after absl::ParseCommandLine and before starting any thread.
 std::unique_ptr<Daemon> DaemonizeFromFlags();
 
 // DaemonizeFromRequest()

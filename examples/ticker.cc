@@ -30,7 +30,8 @@
 
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
           "time between two timestamps");
-ABSL_FLAG(int64_t, count, 0, "stop after this many ticks; 0: run until stopped");
+ABSL_FLAG(int64_t, count, 0,
+          "stop after this many ticks; 0: run until stopped");
 ABSL_FLAG(int64_t, crash_after, 0,
           "abort after this many ticks, to exercise supervision; 0: never");
 
@@ -46,11 +47,13 @@ std::string DefaultOutputDirectory() {
 void ApplyTickerDefaults() {
   const std::string dir = DefaultOutputDirectory();
   if (!absl::GetFlag(FLAGS_daemon_pidfile).given()) {
-    absl::SetFlag(&FLAGS_daemon_pidfile, daemonkit::FlagText(dir + "/ticker.pid"));
+    absl::SetFlag(&FLAGS_daemon_pidfile,
+                  daemonkit::FlagText(dir + "/ticker.pid"));
   }
   if (absl::GetFlag(FLAGS_daemon)) {
     if (!absl::GetFlag(FLAGS_daemon_stdout).given()) {
-      absl::SetFlag(&FLAGS_daemon_stdout, daemonkit::FlagText(dir + "/ticker.log"));
+      absl::SetFlag(&FLAGS_daemon_stdout,
+                    daemonkit::FlagText(dir + "/ticker.log"));
     }
     // Its log lines (stop, reload) go with the ticks unless sent elsewhere.
     if (!absl::GetFlag(FLAGS_daemon_stderr).given()) {
@@ -67,20 +70,24 @@ std::string StopCommand(const std::string& pidfile) {
           ? ""
           : absl::StrCat(" --daemon_pidfile=", pidfile);
   if (std::getenv("BUILD_WORKSPACE_DIRECTORY") != nullptr) {
-    return absl::StrCat("tools/bazel run //examples:ticker --",
-                        pidfile_flag.empty() ? " --daemon_control=stop"
-                                             : absl::StrCat(pidfile_flag, " --daemon_control=stop"));
+    return absl::StrCat(
+        "tools/bazel run //examples:ticker --",
+        pidfile_flag.empty()
+            ? " --daemon_control=stop"
+            : absl::StrCat(pidfile_flag, " --daemon_control=stop"));
   }
-  return absl::StrCat(program_invocation_name, pidfile_flag.empty()
-                                                   ? absl::StrCat(" --daemon_pidfile=", pidfile)
-                                                   : pidfile_flag,
+  return absl::StrCat(program_invocation_name,
+                      pidfile_flag.empty()
+                          ? absl::StrCat(" --daemon_pidfile=", pidfile)
+                          : pidfile_flag,
                       " --daemon_control=stop");
 }
 
 std::string ReadyMessage(const daemonkit::FlagRequest& request) {
   const daemonkit::Options& options = request.options;
   std::string message;
-  if (options.stdout_path && *options.stdout_path != daemonkit::kInheritStream) {
+  if (options.stdout_path &&
+      *options.stdout_path != daemonkit::kInheritStream) {
     absl::StrAppend(&message, "ticker: writing to ", *options.stdout_path,
                     "\n  follow it: tail -f ", *options.stdout_path, "\n");
   }
@@ -114,7 +121,8 @@ int main(int argc, char** argv) {
   const absl::Duration interval = absl::GetFlag(FLAGS_interval);
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int64_t crash_after = absl::GetFlag(FLAGS_crash_after);
-  if (interval <= absl::ZeroDuration() || interval == absl::InfiniteDuration()) {
+  if (interval <= absl::ZeroDuration() ||
+      interval == absl::InfiniteDuration()) {
     std::fprintf(stderr, "ticker: --interval=%s: must be a positive duration\n",
                  absl::FormatDuration(interval).c_str());
     return daemonkit::kExitUsage;
@@ -126,10 +134,11 @@ int main(int argc, char** argv) {
   }
 
   ApplyTickerDefaults();
-  absl::StatusOr<daemonkit::FlagRequest> request = daemonkit::RequestFromFlags();
-  const bool starting = request.ok() &&
-                        (request->action == daemonkit::ControlAction::kStart ||
-                         request->action == daemonkit::ControlAction::kRestart);
+  absl::StatusOr<daemonkit::FlagRequest> request =
+      daemonkit::RequestFromFlags();
+  const bool starting =
+      request.ok() && (request->action == daemonkit::ControlAction::kStart ||
+                       request->action == daemonkit::ControlAction::kRestart);
   if (starting) {
     std::printf("Run daemon\n");
     std::fflush(stdout);
@@ -144,7 +153,8 @@ int main(int argc, char** argv) {
   PrintLine(absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
   PrintLine(absl::StrCat("Process id: ", getpid(), " ", getppid()));
   // What `systemctl status` shows next to the unit.
-  daemon->NotifyStatus(absl::StrCat("ticking every ", absl::FormatDuration(interval)));
+  daemon->NotifyStatus(
+      absl::StrCat("ticking every ", absl::FormatDuration(interval)));
   daemon->NotifyReady();
 
   const absl::Time start = absl::Now();

@@ -17,11 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   absl::FlagSaver saver;
   for (absl::Flag<daemonkit::FlagText>* flag :
-       {&FLAGS_daemon_umask, &FLAGS_daemon_ready_timeout, &FLAGS_daemon_stop_timeout,
-        &FLAGS_daemon_control, &FLAGS_daemon_keep_env}) {
+       {&FLAGS_daemon_umask, &FLAGS_daemon_ready_timeout,
+        &FLAGS_daemon_stop_timeout, &FLAGS_daemon_control,
+        &FLAGS_daemon_keep_env}) {
     absl::FlagSaver one;
     absl::SetFlag(flag, daemonkit::FlagText(text));
-    absl::StatusOr<daemonkit::FlagRequest> request = daemonkit::RequestFromFlags();
+    absl::StatusOr<daemonkit::FlagRequest> request =
+        daemonkit::RequestFromFlags();
     if (!request.ok()) {
       if (!absl::IsInvalidArgument(request.status())) __builtin_trap();
       continue;
@@ -38,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (options.keep_env) {
       for (const std::string& name : *options.keep_env) {
-        if (name.empty() || name.find('=') != std::string::npos) __builtin_trap();
+        if (name.empty() || name.find('=') != std::string::npos)
+          __builtin_trap();
       }
     }
   }

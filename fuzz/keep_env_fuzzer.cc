@@ -12,8 +12,9 @@
 #include "daemon/internal/environment.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  absl::StatusOr<std::vector<std::string>> names = daemonkit::internal::ParseVariableList(
-      absl::string_view(reinterpret_cast<const char*>(data), size));
+  absl::StatusOr<std::vector<std::string>> names =
+      daemonkit::internal::ParseVariableList(
+          absl::string_view(reinterpret_cast<const char*>(data), size));
   if (!names.ok()) return 0;
   for (const std::string& name : *names) {
     if (name.empty() || name.find('=') != std::string::npos ||

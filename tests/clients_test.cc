@@ -43,8 +43,8 @@ class ClientsTest : public ::testing::Test {
   // start-stop-daemon --stop as an init script would run it.
   void StopWithRetry() {
     const pid_t pid = ReadPid(pidfile_);
-    RunResult stop = RunProgram({kStartStopDaemon, "--stop", "--pidfile", pidfile_,
-                                 "--retry", "TERM/5/KILL/5"});
+    RunResult stop = RunProgram({kStartStopDaemon, "--stop", "--pidfile",
+                                 pidfile_, "--retry", "TERM/5/KILL/5"});
     EXPECT_EQ(stop.exit_code, 0) << stop.stdout_text << stop.stderr_text;
     EXPECT_FALSE(IsAlive(pid));
     EXPECT_FALSE(FileExists(pidfile_)) << "the ticker removes it on SIGTERM";
@@ -54,31 +54,35 @@ class ClientsTest : public ::testing::Test {
 };
 
 TEST_F(ClientsTest, StartStopDaemonClassicStartWaitsForOurLauncher) {
-  RunResult start = RunProgram({kStartStopDaemon, "--start", "--pidfile", pidfile_,
-                                "--exec", ticker_, "--", "--daemon_pidfile=" + pidfile_,
-                                "--daemon_stdout=" + log_, "--interval=1h"});
+  RunResult start =
+      RunProgram({kStartStopDaemon, "--start", "--pidfile", pidfile_, "--exec",
+                  ticker_, "--", "--daemon_pidfile=" + pidfile_,
+                  "--daemon_stdout=" + log_, "--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   // Our launcher returned only once the daemon was ready: the pid is there.
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(IsAlive(pid));
-  RunResult status = RunProgram({kStartStopDaemon, "--status", "--pidfile", pidfile_});
+  RunResult status =
+      RunProgram({kStartStopDaemon, "--status", "--pidfile", pidfile_});
   EXPECT_EQ(status.exit_code, 0);
   // A second start finds it running and does nothing (exit 1 with --oknodo
   // absent).
-  RunResult again = RunProgram({kStartStopDaemon, "--start", "--pidfile", pidfile_,
-                                "--exec", ticker_, "--", "--daemon_pidfile=" + pidfile_});
+  RunResult again =
+      RunProgram({kStartStopDaemon, "--start", "--pidfile", pidfile_, "--exec",
+                  ticker_, "--", "--daemon_pidfile=" + pidfile_});
   EXPECT_EQ(again.exit_code, 1);
   StopWithRetry();
 }
 
-TEST_F(ClientsTest, StartStopDaemonNotifyAwaitGetsReadyFromTheForegroundTicker) {
+TEST_F(ClientsTest,
+       StartStopDaemonNotifyAwaitGetsReadyFromTheForegroundTicker) {
   // start-stop-daemon, as root, makes its notify socket under /run: the
   // test sandbox has a private one (see .bazelrc).
   RunResult start = RunProgram(
-      {kStartStopDaemon, "--start", "--background", "--notify-await", "--notify-timeout",
-       "30", "--pidfile", pidfile_, "--exec", ticker_, "--", "--daemon=false",
-       "--daemon_pidfile=" + pidfile_, "--interval=1h"});
+      {kStartStopDaemon, "--start", "--background", "--notify-await",
+       "--notify-timeout", "30", "--pidfile", pidfile_, "--exec", ticker_, "--",
+       "--daemon=false", "--daemon_pidfile=" + pidfile_, "--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0) << "READY=1 came after the pid file was written";
@@ -87,10 +91,11 @@ TEST_F(ClientsTest, StartStopDaemonNotifyAwaitGetsReadyFromTheForegroundTicker) 
 }
 
 TEST_F(ClientsTest, StartStopDaemonNotifyAwaitSeesAFailedStart) {
-  RunResult start = RunProgram(
-      {kStartStopDaemon, "--start", "--background", "--notify-await", "--notify-timeout",
-       "30", "--exec", ticker_, "--", "--daemon=false", "--daemon_pidfile=" + pidfile_,
-       "--daemon_workdir=" + dir_ + "/missing"});
+  RunResult start =
+      RunProgram({kStartStopDaemon, "--start", "--background", "--notify-await",
+                  "--notify-timeout", "30", "--exec", ticker_, "--",
+                  "--daemon=false", "--daemon_pidfile=" + pidfile_,
+                  "--daemon_workdir=" + dir_ + "/missing"});
   EXPECT_NE(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   // The ticker's ERRNO= ended the wait (not the 30 s timeout).
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("failed to initialize"));
@@ -110,15 +115,18 @@ std::vector<std::string> Timestamps(const std::vector<std::string>& paths) {
 
 TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
   constexpr int kTicks = 150;
-  RunResult start = RunProgram({ticker_, "--daemon_pidfile=" + pidfile_,
-                                "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/err",
-                                "--interval=10ms", absl::StrCat("--count=", kTicks)});
+  RunResult start =
+      RunProgram({ticker_, "--daemon_pidfile=" + pidfile_,
+                  "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/err",
+                  "--interval=10ms", absl::StrCat("--count=", kTicks)});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
-  ASSERT_TRUE(testing::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
 
   // The shipped configuration, pointed at this test's files.
-  std::string config = ReadFileOrEmpty(testing::RunfilePath("examples/logrotate/ticker.conf"));
+  std::string config =
+      ReadFileOrEmpty(testing::RunfilePath("examples/logrotate/ticker.conf"));
   ASSERT_FALSE(config.empty());
   config = absl::StrReplaceAll(config, {{"/var/log/ticker.log", log_},
                                         {"/usr/local/bin/ticker", ticker_},
@@ -137,8 +145,10 @@ TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
   std::vector<std::string> all = Timestamps({log_ + ".1", log_});
   EXPECT_EQ(all.size(), static_cast<size_t>(kTicks));
   EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
-  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a duplicated line";
-  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/err"), ::testing::HasSubstr("reloading on SIGHUP"));
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end())
+      << "a duplicated line";
+  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/err"),
+              ::testing::HasSubstr("reloading on SIGHUP"));
 }
 
 }  // namespace

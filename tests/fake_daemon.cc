@@ -37,10 +37,13 @@
 #include "daemon/internal/testing_hooks.h"
 
 ABSL_FLAG(std::string, behavior, "ready", "what to do; see the file comment");
-ABSL_FLAG(std::string, report, "", "file to append each started daemon's pid to");
-ABSL_FLAG(absl::Duration, delay, absl::ZeroDuration(), "wait this long before acting");
+ABSL_FLAG(std::string, report, "",
+          "file to append each started daemon's pid to");
+ABSL_FLAG(absl::Duration, delay, absl::ZeroDuration(),
+          "wait this long before acting");
 ABSL_FLAG(int, keep_fd, -1, "a descriptor to keep open across daemonizing");
-ABSL_FLAG(int, crash_times, 0, "with --behavior=crash_times: how many starts crash");
+ABSL_FLAG(int, crash_times, 0,
+          "with --behavior=crash_times: how many starts crash");
 
 namespace {
 
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string behavior = absl::GetFlag(FLAGS_behavior);
   const std::string report_path = absl::GetFlag(FLAGS_report);
-  absl::StatusOr<daemonkit::FlagRequest> request = daemonkit::RequestFromFlags();
+  absl::StatusOr<daemonkit::FlagRequest> request =
+      daemonkit::RequestFromFlags();
   if (request.ok() && absl::GetFlag(FLAGS_keep_fd) >= 0) {
     request->options.keep_fds.push_back(absl::GetFlag(FLAGS_keep_fd));
   }
@@ -72,13 +76,15 @@ int main(int argc, char** argv) {
     daemonkit::internal::SetBetweenForksHookForTesting([] { raise(SIGKILL); });
   }
   std::thread helper;
-  if (behavior == "threads") helper = std::thread([] { absl::SleepFor(absl::Seconds(1)); });
+  if (behavior == "threads")
+    helper = std::thread([] { absl::SleepFor(absl::Seconds(1)); });
   // DaemonizeFromRequest exits on failure; the thread must be joined first.
   if (helper.joinable()) {
     absl::StatusOr<std::unique_ptr<daemonkit::Daemon>> daemon =
         daemonkit::Daemonize(request->options);
     helper.join();
-    std::fprintf(stderr, "fake_daemon: %s\n", std::string(daemon.status().message()).c_str());
+    std::fprintf(stderr, "fake_daemon: %s\n",
+                 std::string(daemon.status().message()).c_str());
     return daemonkit::ExitCodeFor(daemon.status());
   }
   std::unique_ptr<daemonkit::Daemon> daemon =
@@ -92,7 +98,8 @@ int main(int argc, char** argv) {
   absl::SleepFor(absl::GetFlag(FLAGS_delay));
 
   if (behavior == "fail") {
-    daemon->FailStartup(absl::UnavailableError("cannot bind 127.0.0.1:80: in use"));
+    daemon->FailStartup(
+        absl::UnavailableError("cannot bind 127.0.0.1:80: in use"));
     return 1;
   }
   if (behavior == "die") _exit(3);
@@ -106,11 +113,13 @@ int main(int argc, char** argv) {
     if (child == 0) _exit(7);
     int status = 0;
     if (waitpid(child, &status, 0) == child && WIFEXITED(status)) {
-      std::ofstream(report_path, std::ios::app) << "child exited " << WEXITSTATUS(status) << "\n";
+      std::ofstream(report_path, std::ios::app)
+          << "child exited " << WEXITSTATUS(status) << "\n";
     }
   }
   daemon->NotifyReady();
-  if (behavior == "crash_times" && earlier_starts < absl::GetFlag(FLAGS_crash_times)) {
+  if (behavior == "crash_times" &&
+      earlier_starts < absl::GetFlag(FLAGS_crash_times)) {
     std::abort();
   }
   if (behavior == "ignore_term") {

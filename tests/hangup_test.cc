@@ -45,7 +45,8 @@ class HangupTest : public ::testing::Test {
   // Runs the ticker's launcher with a pseudo-terminal as its controlling
   // terminal and stdio, waits for it to exit, then hangs the terminal up.
   // Returns what the launcher printed on it.
-  std::string LaunchInTerminalThenHangUp(const std::vector<std::string>& flags) {
+  std::string LaunchInTerminalThenHangUp(
+      const std::vector<std::string>& flags) {
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     EXPECT_GE(master, 0);
     EXPECT_EQ(grantpt(master), 0);
@@ -78,7 +79,8 @@ class HangupTest : public ::testing::Test {
     std::string printed;
     char buffer[4096];
     fcntl(master, F_SETFL, O_NONBLOCK);
-    for (ssize_t n; (n = read(master, buffer, sizeof(buffer))) > 0;) printed.append(buffer, n);
+    for (ssize_t n; (n = read(master, buffer, sizeof(buffer))) > 0;)
+      printed.append(buffer, n);
     close(master);  // the hang-up
     return printed;
   }
@@ -87,8 +89,8 @@ class HangupTest : public ::testing::Test {
 };
 
 TEST_F(HangupTest, DaemonKeepsTickingAfterTheTerminalIsGone) {
-  const std::string printed =
-      LaunchInTerminalThenHangUp({"--daemon_stdout=" + log_, "--interval=10ms"});
+  const std::string printed = LaunchInTerminalThenHangUp(
+      {"--daemon_stdout=" + log_, "--interval=10ms"});
   EXPECT_THAT(printed, ::testing::HasSubstr("Run daemon"));
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
@@ -105,13 +107,16 @@ TEST_F(HangupTest, DaemonWritingToTheDeadTerminalSurvivesAndSaysSoOnce) {
   LaunchInTerminalThenHangUp({"--daemon_stdout=inherit", "--interval=10ms"});
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return ReadFileOrEmpty(err_).find("writing to stdout failed") != std::string::npos; }));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return ReadFileOrEmpty(err_).find("writing to stdout failed") !=
+           std::string::npos;
+  }));
   // Still alive and still ticking into the void; the failure was logged once.
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_TRUE(IsAlive(pid));
   const std::string err = ReadFileOrEmpty(err_);
-  EXPECT_EQ(err.find("writing to stdout failed"), err.rfind("writing to stdout failed"));
+  EXPECT_EQ(err.find("writing to stdout failed"),
+            err.rfind("writing to stdout failed"));
 }
 
 }  // namespace

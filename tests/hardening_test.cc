@@ -37,7 +37,8 @@ using ::testing::Not;
 class HardeningTest : public ::daemonkit::testing::TickerFixture {};
 
 TEST_F(HardeningTest, UnknownUserOrGroupIsOneLineAndNothingIsCreated) {
-  for (const std::string flag : {"--daemon_user=no-such-user", "--daemon_group=no-such-group"}) {
+  for (const std::string flag :
+       {"--daemon_user=no-such-user", "--daemon_group=no-such-group"}) {
     SCOPED_TRACE(flag);
     RunResult result = Ticker({flag});
     EXPECT_EQ(result.exit_code, 1);
@@ -58,15 +59,19 @@ TEST_F(HardeningTest, MissingChrootOrWorkdirInsideItFailsBeforeForking) {
 }
 
 TEST_F(HardeningTest, KeepEnvRemovesAllButTheListAndTheSupervisorsVariables) {
-  RunResult start = Ticker({"--daemon_keep_env=KEPT, LANG", "--interval=1h"},
-                           {{"KEPT", "yes"}, {"SECRET_TOKEN", "hunter2"}, {"LISTEN_FDS", "0"}});
+  RunResult start = Ticker(
+      {"--daemon_keep_env=KEPT, LANG", "--interval=1h"},
+      {{"KEPT", "yes"}, {"SECRET_TOKEN", "hunter2"}, {"LISTEN_FDS", "0"}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  std::string environ = ReadFileOrEmpty(absl::StrCat("/proc/", ReadPid(pidfile_), "/environ"));
-  std::vector<std::string> variables = absl::StrSplit(environ, '\0', absl::SkipEmpty());
+  std::string environ =
+      ReadFileOrEmpty(absl::StrCat("/proc/", ReadPid(pidfile_), "/environ"));
+  std::vector<std::string> variables =
+      absl::StrSplit(environ, '\0', absl::SkipEmpty());
   EXPECT_THAT(variables, ::testing::Contains("KEPT=yes"));
   EXPECT_THAT(variables, ::testing::Contains("LISTEN_FDS=0"));
   for (const std::string& variable : variables) {
-    EXPECT_TRUE(absl::StartsWith(variable, "KEPT=") || absl::StartsWith(variable, "LANG=") ||
+    EXPECT_TRUE(absl::StartsWith(variable, "KEPT=") ||
+                absl::StartsWith(variable, "LANG=") ||
                 absl::StartsWith(variable, "LISTEN_FDS="))
         << variable;
   }
@@ -86,13 +91,15 @@ TEST_F(HardeningTest, KeepsTheDescriptorsTheApplicationAskedFor) {
   ASSERT_GE(kept, 3);
   ASSERT_GE(leaked, 3);
   const std::string report = dir_ + "/report";
-  RunResult start = RunProgram({testing::RunfilePath("tests/fake_daemon"),
-                                "--daemon_pidfile=" + pidfile_, "--report=" + report,
-                                absl::StrCat("--keep_fd=", kept)});
+  RunResult start =
+      RunProgram({testing::RunfilePath("tests/fake_daemon"),
+                  "--daemon_pidfile=" + pidfile_, "--report=" + report,
+                  absl::StrCat("--keep_fd=", kept)});
   close(kept);
   close(leaked);
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  std::map<int, std::string> fds = testing::OpenDescriptors(testing::FirstReportedPid(report));
+  std::map<int, std::string> fds =
+      testing::OpenDescriptors(testing::FirstReportedPid(report));
   EXPECT_EQ(fds[kept], kept_path);
   for (const auto& [fd, target] : fds) EXPECT_NE(target, leaked_path) << fd;
   testing::KillAndWait(testing::FirstReportedPid(report));
@@ -108,13 +115,17 @@ TEST_F(HardeningTest, WorldWritableDirectoryWarns) {
 }
 
 TEST_F(HardeningTest, WriteErrorsOnDevFullAreLoggedOnceAndTheDaemonGoesOn) {
-  const pid_t pid = StartTicker({"--daemon_stdout=/dev/full", "--interval=5ms"});
+  const pid_t pid =
+      StartTicker({"--daemon_stdout=/dev/full", "--interval=5ms"});
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(err_), "No space left"); }));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_), "No space left");
+  }));
   absl::SleepFor(absl::Milliseconds(50));  // more failing ticks
   EXPECT_TRUE(IsAlive(pid));
   const std::string err = ReadFileOrEmpty(err_);
-  EXPECT_EQ(err.find("writing to stdout failed"), err.rfind("writing to stdout failed"));
+  EXPECT_EQ(err.find("writing to stdout failed"),
+            err.rfind("writing to stdout failed"));
 }
 
 TEST_F(HardeningTest, LauncherWithClosedStandardStreamsStillWorks) {
@@ -139,7 +150,8 @@ TEST_F(HardeningTest, HardDescriptorLimitLeaksNothingFromTheTop) {
   // A descriptor at the very top of the hard limit, left open by the
   // launcher, must not reach the daemon.
   RunResult start = TickerInShell(
-      "ulimit -n $(ulimit -Hn); top=$(( $(ulimit -Hn) - 1 )); eval \"exec ${top}>/dev/zero\";",
+      "ulimit -n $(ulimit -Hn); top=$(( $(ulimit -Hn) - 1 )); eval \"exec "
+      "${top}>/dev/zero\";",
       {"--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   std::map<int, std::string> fds = testing::OpenDescriptors(ReadPid(pidfile_));
@@ -147,7 +159,8 @@ TEST_F(HardeningTest, HardDescriptorLimitLeaksNothingFromTheTop) {
 }
 
 TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
-  testing::Spawned launcher = testing::SpawnProgram(TickerArgs({"--interval=1h"}));
+  testing::Spawned launcher =
+      testing::SpawnProgram(TickerArgs({"--interval=1h"}));
   // As soon as the daemon has a pid, bombard it with 500 SIGHUPs: some land
   // while its handlers are still being set up.
   pid_t pid = 0;
@@ -156,8 +169,9 @@ TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
   RunResult result = testing::WaitProgram(launcher);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
   EXPECT_TRUE(IsAlive(pid));
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP"); }));
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP");
+  }));
   // And a SIGTERM in the same window stops it cleanly.
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   launcher = testing::SpawnProgram(TickerArgs({"--interval=1h"}));
@@ -170,9 +184,10 @@ TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
 
 TEST_F(HardeningTest, KillBetweenTheForksIsAFailedStartWithNothingLeft) {
   const std::string report = dir_ + "/report";
-  RunResult start = RunProgram({testing::RunfilePath("tests/fake_daemon"),
-                                "--behavior=kill_between_forks", "--daemon_pidfile=" + pidfile_,
-                                "--report=" + report});
+  RunResult start =
+      RunProgram({testing::RunfilePath("tests/fake_daemon"),
+                  "--behavior=kill_between_forks",
+                  "--daemon_pidfile=" + pidfile_, "--report=" + report});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("exited before it was ready"));
   EXPECT_FALSE(FileExists(pidfile_));

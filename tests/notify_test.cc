@@ -51,7 +51,8 @@ TEST_F(NotifyTest, DetachedDaemonNamesItsMainPidAndReportsItsLife) {
   EXPECT_EQ(receiver_.Receive(), absl::StrCat("READY=1\nMAINPID=", pid));
 
   ASSERT_EQ(RunProgram(Ticker({"--daemon_control=reload"})).exit_code, 0);
-  EXPECT_THAT(receiver_.Receive(), MatchesRegex("RELOADING=1\nMONOTONIC_USEC=[0-9]+"));
+  EXPECT_THAT(receiver_.Receive(),
+              MatchesRegex("RELOADING=1\nMONOTONIC_USEC=[0-9]+"));
   EXPECT_EQ(receiver_.Receive(), "READY=1");
 
   ASSERT_EQ(RunProgram(Ticker({"--daemon_control=stop"})).exit_code, 0);
@@ -79,7 +80,8 @@ TEST_F(NotifyTest, ForegroundDaemonSendsReadyWatchdogAndStopping) {
 }
 
 TEST_F(NotifyTest, MalformedNotifySocketFailsTheStart) {
-  RunResult start = RunProgram(Ticker({}), {{"NOTIFY_SOCKET", "relative/socket"}});
+  RunResult start =
+      RunProgram(Ticker({}), {{"NOTIFY_SOCKET", "relative/socket"}});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("NOTIFY_SOCKET"));
   EXPECT_FALSE(testing::FileExists(pidfile_));

@@ -37,8 +37,8 @@ using ::testing::Not;
 class PrivilegesTest : public ::daemonkit::testing::TickerFixture {};
 
 std::string CoreLimitLine(pid_t pid) {
-  for (absl::string_view line :
-       absl::StrSplit(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/limits")), '\n')) {
+  for (absl::string_view line : absl::StrSplit(
+           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/limits")), '\n')) {
     if (absl::StartsWith(line, "Max core file size")) return std::string(line);
   }
   return "";
@@ -56,7 +56,8 @@ TEST_F(PrivilegesTest, DropsToAnotherUserWithExactlyItsGroups) {
   ASSERT_EQ(stat(log_.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 65534u);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(err_), "reloading"); }));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(err_), "reloading"); }));
   EXPECT_THAT(ReadFileOrEmpty(err_), Not(HasSubstr("reopen output files")));
   // stop works after the drop, and the pid file (in root's directory, which
   // the daemon can no longer write) does not outlive it.
@@ -68,7 +69,8 @@ TEST_F(PrivilegesTest, DropsToAnotherUserWithExactlyItsGroups) {
 
 TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
   // The daemon ends by itself as nobody: it cannot unlink, so it empties.
-  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
+  const pid_t pid =
+      StartTicker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(testing::WaitUntilGone(pid));
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
@@ -77,7 +79,8 @@ TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
 }
 
 TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {
-  const pid_t pid = StartTicker({"--daemon_user=12345", "--daemon_group=23456", "--interval=1h"});
+  const pid_t pid = StartTicker(
+      {"--daemon_user=12345", "--daemon_group=23456", "--interval=1h"});
   ASSERT_GT(pid, 0);
   EXPECT_THAT(Status(pid), ContainsRegex("Uid:\t12345\t12345\t12345\t12345\n"));
   EXPECT_THAT(Status(pid), ContainsRegex("Gid:\t23456\t23456\t23456\t23456\n"));
@@ -85,9 +88,10 @@ TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {
 
 TEST_F(PrivilegesTest, WithoutRootAnotherUserIsAClearError) {
   ASSERT_EQ(chmod(dir_.c_str(), 0777), 0);
-  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                   "--clear-groups", "--"};
-  for (const std::string& arg : TickerArgs({"--daemon_user=root"})) argv.push_back(arg);
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534",
+                                   "--regid=65534", "--clear-groups", "--"};
+  for (const std::string& arg : TickerArgs({"--daemon_user=root"}))
+    argv.push_back(arg);
   RunResult result = RunProgram(argv);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("needs root"));
@@ -104,11 +108,13 @@ TEST_F(PrivilegesTest, ChrootConfinesTheDaemonAndKeepsItsFilesWorking) {
   ASSERT_EQ(mkdir(logs.c_str(), 0755), 0);
   ASSERT_EQ(chown(logs.c_str(), 65534, 65534), 0);
   log_ = logs + "/ticker.log";
-  const pid_t pid = StartTicker({"--daemon_chroot=" + root, "--daemon_workdir=/work",
-                                 "--daemon_user=nobody", "--interval=10ms"});
+  const pid_t pid =
+      StartTicker({"--daemon_chroot=" + root, "--daemon_workdir=/work",
+                   "--daemon_user=nobody", "--interval=10ms"});
   ASSERT_GT(pid, 0);
   char link[4096];
-  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/root").c_str(), link, sizeof(link));
+  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/root").c_str(), link,
+                       sizeof(link));
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(link, n), root);
   n = readlink(absl::StrCat("/proc/", pid, "/cwd").c_str(), link, sizeof(link));
@@ -117,7 +123,8 @@ TEST_F(PrivilegesTest, ChrootConfinesTheDaemonAndKeepsItsFilesWorking) {
   // SIGHUP reopens the log outside the jail, through its held directory.
   ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitFor([&] { return FileExists(log_) && !ReadFileOrEmpty(log_).empty(); }));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return FileExists(log_) && !ReadFileOrEmpty(log_).empty(); }));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_FALSE(FileExists(pidfile_));
 }
@@ -132,7 +139,8 @@ TEST_F(PrivilegesTest, CoreDumpsAreOffUnlessAskedFor) {
   EXPECT_EQ(st.st_uid, 0u);
   ASSERT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
 
-  pid = StartTicker({"--daemon_user=nobody", "--daemon_core_dumps", "--interval=1h"});
+  pid = StartTicker(
+      {"--daemon_user=nobody", "--daemon_core_dumps", "--interval=1h"});
   ASSERT_GT(pid, 0);
   EXPECT_THAT(CoreLimitLine(pid), Not(ContainsRegex("Max core file size +0 ")));
   ASSERT_EQ(stat(absl::StrCat("/proc/", pid, "/status").c_str(), &st), 0);

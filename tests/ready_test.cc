@@ -29,12 +29,15 @@ class ReadyTest : public ::testing::Test {
     pidfile_ = dir_ + "/fake.pid";
     report_ = dir_ + "/reported";
   }
-  void TearDown() override { testing::KillAndWait(testing::FirstReportedPid(report_)); }
+  void TearDown() override {
+    testing::KillAndWait(testing::FirstReportedPid(report_));
+  }
 
-  RunResult Launch(const std::string& behavior, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {testing::RunfilePath("tests/fake_daemon"),
-                                     "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
-                                     "--report=" + report_};
+  RunResult Launch(const std::string& behavior,
+                   std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {
+        testing::RunfilePath("tests/fake_daemon"), "--behavior=" + behavior,
+        "--daemon_pidfile=" + pidfile_, "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -56,7 +59,8 @@ TEST_F(ReadyTest, ExitsZeroOnlyOnceTheDaemonIsReady) {
 TEST_F(ReadyTest, PrintsTheDaemonsOwnErrorAndCleansUp) {
   RunResult result = Launch("fail");
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(result.stderr_text, HasSubstr("cannot bind 127.0.0.1:80: in use"));
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("cannot bind 127.0.0.1:80: in use"));
   EXPECT_TRUE(testing::WaitUntilGone(testing::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
@@ -92,13 +96,14 @@ TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   // Any daemonkit program can stop any daemonkit daemon by its pid file.
-  RunResult stop = RunProgram({testing::RunfilePath("examples/ticker"),
-                               "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
-                               "--daemon_stop_timeout=100ms"});
+  RunResult stop = RunProgram(
+      {testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_control=stop", "--daemon_stop_timeout=100ms"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(stop.stderr_text, HasSubstr("sending SIGKILL"));
   EXPECT_FALSE(IsAlive(pid)) << "stop returned before the process was gone";
-  EXPECT_FALSE(FileExists(pidfile_)) << "stop removes what a killed daemon left";
+  EXPECT_FALSE(FileExists(pidfile_))
+      << "stop removes what a killed daemon left";
 }
 
 TEST_F(ReadyTest, RefusesToForkAMultithreadedProcess) {

@@ -33,10 +33,14 @@ using ::daemonkit::testing::RunResult;
 int FromEnvironment(const char* name, int fallback) {
   int value = 0;
   const char* text = std::getenv(name);
-  return text != nullptr && absl::SimpleAtoi(text, &value) && value > 0 ? value : fallback;
+  return text != nullptr && absl::SimpleAtoi(text, &value) && value > 0
+             ? value
+             : fallback;
 }
 
-int OpenDescriptorCount() { return static_cast<int>(testing::OpenDescriptors(getpid()).size()); }
+int OpenDescriptorCount() {
+  return static_cast<int>(testing::OpenDescriptors(getpid()).size());
+}
 
 // Live processes whose command line names the ticker.
 int LiveTickers() {
@@ -45,8 +49,9 @@ int LiveTickers() {
   while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
     int pid;
     if (!absl::SimpleAtoi(entry->d_name, &pid) || !IsAlive(pid)) continue;
-    if (absl::StrContains(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline")),
-                          "examples/ticker")) {
+    if (absl::StrContains(
+            ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline")),
+            "examples/ticker")) {
       ++count;
     }
   }
@@ -88,7 +93,8 @@ TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
       ++winners;
     } else {
       EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text, ::testing::HasSubstr("already running, pid"));
+      EXPECT_THAT(result.stderr_text,
+                  ::testing::HasSubstr("already running, pid"));
     }
   }
   EXPECT_EQ(winners, 1);

@@ -41,14 +41,16 @@ class SupervisionTest : public ::testing::Test {
   }
   void TearDown() override {
     testing::KillAndWait(ReadPid(pidfile_));
-    for (const ReportedStart& start : ReportedStarts(report_)) testing::KillAndWait(start.pid);
+    for (const ReportedStart& start : ReportedStarts(report_))
+      testing::KillAndWait(start.pid);
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {
     std::vector<std::string> argv = {testing::RunfilePath("tests/fake_daemon"),
                                      "--daemon_pidfile=" + pidfile_,
                                      "--daemon_child_pidfile=" + child_pidfile_,
-                                     "--daemon_stderr=" + err_, "--report=" + report_};
+                                     "--daemon_stderr=" + err_,
+                                     "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -62,13 +64,15 @@ class SupervisionTest : public ::testing::Test {
 };
 
 TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
-  RunResult start = Run({"--behavior=crash_times", "--crash_times=3",
-                         "--daemon_restart=on-failure", "--daemon_restart_delay=100ms"});
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=3",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=100ms"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
   // Three crashes, three restarts; the fourth worker stays up.
-  ASSERT_TRUE(testing::WaitFor([&] { return Starts() == 4 && ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Starts() == 4 && ReadPid(child_pidfile_) > 0; }));
   std::vector<ReportedStart> starts = ReportedStarts(report_);
   ASSERT_EQ(starts.size(), 4u);
   EXPECT_EQ(ReadPid(child_pidfile_), starts[3].pid);
@@ -77,18 +81,21 @@ TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
   // The delays double: 100 ms, 200 ms, 400 ms between a crash and the next
   // start (never less; more only by scheduling noise).
   for (int i = 1; i <= 3; ++i) {
-    const absl::Duration gap = absl::Nanoseconds(starts[i].monotonic_ns - starts[i - 1].monotonic_ns);
+    const absl::Duration gap =
+        absl::Nanoseconds(starts[i].monotonic_ns - starts[i - 1].monotonic_ns);
     const absl::Duration delay = absl::Milliseconds(100 << (i - 1));
     EXPECT_GE(gap, delay) << "restart " << i;
     EXPECT_LT(gap, delay + absl::Seconds(2)) << "restart " << i;
   }
-  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
-  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("restarting in 400ms after signal Aborted, restart 3"));
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting in 400ms after signal Aborted, restart 3"));
 
   RunResult status = Run({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text,
-            absl::StrCat("running, pid ", supervisor, ", worker ", starts[3].pid, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", supervisor,
+                                             ", worker ", starts[3].pid, "\n"));
 
   RunResult stop = Run({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -99,9 +106,10 @@ TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
 }
 
 TEST_F(SupervisionTest, CrashLoopHitsTheLimitAndGivesUp) {
-  RunResult start = Run({"--behavior=crash_times", "--crash_times=1000",
-                         "--daemon_restart=always", "--daemon_restart_delay=10ms",
-                         "--daemon_restart_limit=2"});
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1000",
+           "--daemon_restart=always", "--daemon_restart_delay=10ms",
+           "--daemon_restart_limit=2"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
@@ -113,13 +121,15 @@ TEST_F(SupervisionTest, CrashLoopHitsTheLimitAndGivesUp) {
 }
 
 TEST_F(SupervisionTest, StopDuringABackoffWaitIsPrompt) {
-  RunResult start = Run({"--behavior=crash_times", "--crash_times=1",
-                         "--daemon_restart=on-failure", "--daemon_restart_delay=1h",
-                         "--daemon_restart_max_delay=1h"});
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=1h",
+           "--daemon_restart_max_delay=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return absl::StrContains(ReadFileOrEmpty(err_), "restarting in 1h"); }));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_), "restarting in 1h");
+  }));
   // With an hour-long backoff and an hour-long stop timeout, only a prompt
   // stop lets this return.
   RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
@@ -186,7 +196,8 @@ TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
   const pid_t worker = ReadPid(child_pidfile_);
   EXPECT_EQ(Run({"--daemon_control=reload"}).exit_code, 0);
   EXPECT_TRUE(testing::WaitFor([&] {
-    return absl::StrContains(ReadFileOrEmpty(err_), absl::StrCat(" ", worker, " daemon.cc")) &&
+    return absl::StrContains(ReadFileOrEmpty(err_),
+                             absl::StrCat(" ", worker, " daemon.cc")) &&
            absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP");
   }));
   EXPECT_TRUE(IsAlive(worker)) << "a HUP must not kill or restart the worker";
@@ -195,14 +206,16 @@ TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
 
 TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
   testing::NotifyReceiver receiver;
-  RunResult start = Run({"--behavior=crash_times", "--crash_times=1",
-                         "--daemon_restart=on-failure", "--daemon_restart_delay=50ms"},
-                        {{"NOTIFY_SOCKET", receiver.address()}});
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=50ms"},
+          {{"NOTIFY_SOCKET", receiver.address()}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   EXPECT_EQ(receiver.Receive(),
             absl::StrCat("READY=1\nMAINPID=", supervisor, "\nSTATUS=running"));
-  EXPECT_EQ(receiver.Receive(), "STATUS=restarting in 50ms after signal Aborted, restart 1");
+  EXPECT_EQ(receiver.Receive(),
+            "STATUS=restarting in 50ms after signal Aborted, restart 1");
   EXPECT_EQ(receiver.Receive(), "STATUS=running, restart 1");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_EQ(receiver.Receive(), "STOPPING=1");

@@ -5,9 +5,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,7 +42,8 @@ std::string TestTmpDir() {
 
 std::string MakeTempDir(const std::string& name) {
   static int counter = 0;
-  std::string dir = absl::StrCat(TestTmpDir(), "/", name, ".", getpid(), ".", ++counter);
+  std::string dir =
+      absl::StrCat(TestTmpDir(), "/", name, ".", getpid(), ".", ++counter);
   EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
   return dir;
 }
@@ -71,20 +72,25 @@ Spawned SpawnProgram(const std::vector<std::string>& argv,
                      const std::string& stdin_path) {
   static int counter = 0;
   Spawned spawned;
-  spawned.out_path = absl::StrCat(TestTmpDir(), "/run.", getpid(), ".", ++counter, ".out");
+  spawned.out_path =
+      absl::StrCat(TestTmpDir(), "/run.", getpid(), ".", ++counter, ".out");
   spawned.err_path = absl::StrCat(spawned.out_path, ".err");
   // Everything the child needs is prepared before fork: the child only
   // makes async-signal-safe calls.
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string text = *entry;
-    if (env.count(text.substr(0, text.find('='))) == 0) environment.push_back(text);
+    if (env.count(text.substr(0, text.find('='))) == 0)
+      environment.push_back(text);
   }
-  for (const auto& [key, value] : env) environment.push_back(absl::StrCat(key, "=", value));
+  for (const auto& [key, value] : env)
+    environment.push_back(absl::StrCat(key, "=", value));
   std::vector<char*> args, envp;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  for (const std::string& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  for (const std::string& entry : environment)
+    envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
   const std::string& out_path = spawned.out_path;
   const std::string& err_path = spawned.err_path;
@@ -161,9 +167,11 @@ std::vector<std::string> ProcStat(pid_t pid) {
   std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
   size_t open_paren = stat.find('(');
   size_t close_paren = stat.rfind(')');
-  if (open_paren == std::string::npos || close_paren == std::string::npos) return {};
-  std::vector<std::string> fields = {"", stat.substr(0, open_paren - 1),
-                                     stat.substr(open_paren, close_paren - open_paren + 1)};
+  if (open_paren == std::string::npos || close_paren == std::string::npos)
+    return {};
+  std::vector<std::string> fields = {
+      "", stat.substr(0, open_paren - 1),
+      stat.substr(open_paren, close_paren - open_paren + 1)};
   for (absl::string_view field :
        absl::StrSplit(absl::string_view(stat).substr(close_paren + 2), ' ')) {
     fields.emplace_back(field);
@@ -195,7 +203,8 @@ std::map<int, std::string> OpenDescriptors(pid_t pid) {
     int fd;
     if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
     char target[PATH_MAX];
-    ssize_t n = readlink(absl::StrCat(dir_path, "/", fd).c_str(), target, sizeof(target));
+    ssize_t n = readlink(absl::StrCat(dir_path, "/", fd).c_str(), target,
+                         sizeof(target));
     if (n >= 0) fds[fd] = std::string(target, static_cast<size_t>(n));
   }
   closedir(dir);
@@ -208,10 +217,12 @@ NotifyReceiver::NotifyReceiver() {
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   // Binding with only the family asks the kernel for a unique abstract name.
-  EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(sa_family_t)), 0)
+  EXPECT_EQ(
+      bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(sa_family_t)), 0)
       << std::strerror(errno);
   socklen_t length = sizeof(address);
-  EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
   const size_t name_length = length - offsetof(struct sockaddr_un, sun_path);
   address_ = "@" + std::string(address.sun_path + 1, name_length - 1);
 }
@@ -222,7 +233,8 @@ NotifyReceiver::~NotifyReceiver() {
 
 std::string NotifyReceiver::Receive(absl::Duration timeout) {
   struct pollfd pfd = {fd_, POLLIN, 0};
-  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0) return "";
+  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0)
+    return "";
   char buffer[4096];
   ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";

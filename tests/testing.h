@@ -35,7 +35,7 @@ std::string MakeTempDir(const std::string& name);
 std::string RunfilePath(const std::string& path);
 
 struct RunResult {
-  int exit_code = -1;      // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int term_signal = 0;
   std::string stdout_text;
   std::string stderr_text;
@@ -45,8 +45,8 @@ struct RunResult {
 // stdout/stderr captured through files, so a daemon that keeps a stream
 // cannot make the call hang. `env` entries are added to the environment.
 RunResult RunProgram(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {},
-              const std::string& stdin_path = "/dev/null");
+                     const std::map<std::string, std::string>& env = {},
+                     const std::string& stdin_path = "/dev/null");
 
 // The two halves of RunProgram, for running several programs at once:
 // Spawn starts `argv` and returns a handle; Wait collects its result.

@@ -16,15 +16,18 @@ void TickerFixture::SetUp() {
 
 void TickerFixture::TearDown() { KillAndWait(ReadPid(pidfile_)); }
 
-std::vector<std::string> TickerFixture::TickerArgs(std::vector<std::string> extra) const {
-  std::vector<std::string> argv = {RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-                                   "--daemon_stdout=" + log_, "--daemon_stderr=" + err_};
+std::vector<std::string> TickerFixture::TickerArgs(
+    std::vector<std::string> extra) const {
+  std::vector<std::string> argv = {
+      RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+      "--daemon_stdout=" + log_, "--daemon_stderr=" + err_};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
 
-RunResult TickerFixture::Ticker(std::vector<std::string> extra,
-                                const std::map<std::string, std::string>& env) const {
+RunResult TickerFixture::Ticker(
+    std::vector<std::string> extra,
+    const std::map<std::string, std::string>& env) const {
   return RunProgram(TickerArgs(std::move(extra)), env);
 }
 

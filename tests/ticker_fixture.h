@@ -30,7 +30,8 @@ class TickerFixture : public ::testing::Test {
   RunResult Ticker(std::vector<std::string> extra,
                    const std::map<std::string, std::string>& env = {}) const;
   // Runs the ticker through bash after `prefix` (redirections, ulimit).
-  RunResult TickerInShell(const std::string& prefix, std::vector<std::string> extra) const;
+  RunResult TickerInShell(const std::string& prefix,
+                          std::vector<std::string> extra) const;
   // Starts a daemon; its pid, or 0 (with a test failure).
   pid_t StartTicker(std::vector<std::string> extra) const;
   // /proc/PID/status.

@@ -49,10 +49,9 @@ class TickerTest : public ::testing::Test {
 
   // Runs the ticker with the test's pid file and log plus `extra` flags.
   RunResult Ticker(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_stdout=" + log_,
-                                     "--daemon_stderr=" + dir_ + "/ticker.err"};
+    std::vector<std::string> argv = {
+        testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+        "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/ticker.err"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv, {{"TMPDIR", dir_}});
   }
@@ -80,8 +79,8 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
   int leaked = open(leaked_path.c_str(), O_WRONLY | O_CREAT, 0600);
   ASSERT_GE(leaked, 0);
 
-  RunResult result = Ticker({"--daemon_workdir=" + dir_, "--daemon_umask=027",
-                             "--interval=50ms"});
+  RunResult result = Ticker(
+      {"--daemon_workdir=" + dir_, "--daemon_umask=027", "--interval=50ms"});
   close(leaked);
   ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
   EXPECT_THAT(result.stdout_text, HasSubstr("Run daemon"));
@@ -92,9 +91,11 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
 
   std::vector<std::string> proc_stat = testing::ProcStat(pid);
   ASSERT_GT(proc_stat.size(), 7u);
-  EXPECT_NE(proc_stat[6], absl::StrCat(pid)) << "the daemon is a session leader";
+  EXPECT_NE(proc_stat[6], absl::StrCat(pid))
+      << "the daemon is a session leader";
   EXPECT_EQ(proc_stat[7], "0") << "the daemon has a controlling terminal";
-  EXPECT_NE(proc_stat[4], absl::StrCat(getpid())) << "the test is still its parent";
+  EXPECT_NE(proc_stat[4], absl::StrCat(getpid()))
+      << "the test is still its parent";
 
   std::map<int, std::string> fds = testing::OpenDescriptors(pid);
   EXPECT_EQ(fds[0], "/dev/null");
@@ -104,7 +105,8 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
   }
 
   char cwd[4096];
-  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/cwd").c_str(), cwd, sizeof(cwd));
+  ssize_t n =
+      readlink(absl::StrCat("/proc/", pid, "/cwd").c_str(), cwd, sizeof(cwd));
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(cwd, static_cast<size_t>(n)), dir_);
   EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")),
@@ -126,11 +128,14 @@ TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
   EXPECT_FALSE(FileExists(pidfile_));
   std::vector<std::string> lines = LogLines();
   ASSERT_EQ(lines.size(), 7u) << ReadFileOrEmpty(log_);
-  EXPECT_EQ(lines[0], absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
-  EXPECT_THAT(lines[1], MatchesRegex(absl::StrCat("Process id: ", pid, " [0-9]+")));
+  EXPECT_EQ(lines[0],
+            absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
+  EXPECT_THAT(lines[1],
+              MatchesRegex(absl::StrCat("Process id: ", pid, " [0-9]+")));
   for (size_t i = 2; i < lines.size(); ++i) {
-    EXPECT_THAT(lines[i], MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
-                                       "[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"));
+    EXPECT_THAT(lines[i],
+                MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+                             "[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"));
   }
 }
 
@@ -139,7 +144,8 @@ TEST_F(TickerTest, StopEndsTheDaemonAtOnceAndRemovesThePidFile) {
   // daemon out of its wait rather than after it.
   const pid_t pid = Start({"--interval=1h"});
   ASSERT_GT(pid, 0);
-  RunResult stop = Ticker({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
+  RunResult stop =
+      Ticker({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(pid));
   EXPECT_FALSE(FileExists(pidfile_));
@@ -154,7 +160,8 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
   ASSERT_GT(pid, 0);
   RunResult second = Ticker({"--interval=1h"});
   EXPECT_EQ(second.exit_code, 1);
-  EXPECT_THAT(second.stderr_text, HasSubstr(absl::StrCat("already running, pid ", pid)));
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("already running, pid ", pid)));
   EXPECT_EQ(ReadPid(pidfile_), pid) << "the loser must not touch the pid file";
   EXPECT_TRUE(IsAlive(pid));
 }
@@ -163,10 +170,11 @@ TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   constexpr int kStarts = 20;
   std::vector<testing::Spawned> launchers;
   for (int i = 0; i < kStarts; ++i) {
-    launchers.push_back(testing::SpawnProgram(
-        {testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-         "--daemon_stdout=" + log_, "--interval=1h"},
-        {{"TMPDIR", dir_}}));
+    launchers.push_back(
+        testing::SpawnProgram({testing::RunfilePath("examples/ticker"),
+                               "--daemon_pidfile=" + pidfile_,
+                               "--daemon_stdout=" + log_, "--interval=1h"},
+                              {{"TMPDIR", dir_}}));
   }
   std::vector<RunResult> results;
   for (const testing::Spawned& launcher : launchers) {
@@ -181,7 +189,8 @@ TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
       ++winners;
     } else {
       EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text, HasSubstr(absl::StrCat("already running, pid ", pid)));
+      EXPECT_THAT(result.stderr_text,
+                  HasSubstr(absl::StrCat("already running, pid ", pid)));
     }
   }
   EXPECT_EQ(winners, 1);
@@ -225,12 +234,9 @@ TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
 
 TEST_F(TickerTest, StaleFileNamingALiveStrangerIsNeverSignalled) {
   // The pid file names the test process itself, which holds no lock.
-  ASSERT_TRUE(testing::WaitFor([&] {
-    return Ticker({"--daemon_control=status"}).exit_code == 3;
-  }));
-  {
-    std::ofstream(pidfile_) << getpid() << "\n";
-  }
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Ticker({"--daemon_control=status"}).exit_code == 3; }));
+  { std::ofstream(pidfile_) << getpid() << "\n"; }
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 1) << status.stdout_text;
   RunResult stop = Ticker({"--daemon_control=stop"});
@@ -253,13 +259,14 @@ TEST_F(TickerTest, ReloadReopensTheOutputFile) {
 }
 
 TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
-  RunResult result = RunProgram({testing::RunfilePath("examples/ticker"), "--daemon=false",
-                          "--daemon_pidfile=" + pidfile_, "--interval=1ms",
-                          "--count=3"},
-                         {{"TMPDIR", dir_}});
+  RunResult result = RunProgram(
+      {testing::RunfilePath("examples/ticker"), "--daemon=false",
+       "--daemon_pidfile=" + pidfile_, "--interval=1ms", "--count=3"},
+      {{"TMPDIR", dir_}});
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
   // stdout stays as inherited: the identity and ticks come back to us.
-  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 6u) << result.stdout_text;
   EXPECT_EQ(lines[0], "Run daemon");
   EXPECT_FALSE(FileExists(pidfile_)) << "removed on clean exit";
@@ -288,7 +295,8 @@ TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
   close(reader);
   const std::string err = dir_ + "/ticker.err";
   ASSERT_TRUE(testing::WaitFor([&] {
-    return ReadFileOrEmpty(err).find("writing to stdout failed") != std::string::npos;
+    return ReadFileOrEmpty(err).find("writing to stdout failed") !=
+           std::string::npos;
   }));
   EXPECT_TRUE(IsAlive(pid));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
@@ -316,7 +324,8 @@ TEST_P(TickerBadFlagTest, ExitsTwoNamingTheFlagAndCreatesNothing) {
   RunResult result = Ticker({GetParam().flag});
   EXPECT_EQ(result.exit_code, 2) << result.stderr_text;
   EXPECT_THAT(result.stderr_text, HasSubstr(GetParam().named));
-  EXPECT_EQ(std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
+  EXPECT_EQ(
+      std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
       << result.stderr_text;
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_FALSE(FileExists(log_));
@@ -324,18 +333,20 @@ TEST_P(TickerBadFlagTest, ExitsTwoNamingTheFlagAndCreatesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Flags, TickerBadFlagTest,
-    ::testing::Values(BadFlagCase{"--daemon_umask=999", "--daemon_umask=999"},
-                      BadFlagCase{"--daemon_umask=abc", "--daemon_umask=abc"},
-                      BadFlagCase{"--daemon_ready_timeout=-5s", "--daemon_ready_timeout"},
-                      BadFlagCase{"--daemon_ready_timeout=soon", "--daemon_ready_timeout"},
-                      BadFlagCase{"--daemon_stop_timeout=-1s", "--daemon_stop_timeout"},
-                      BadFlagCase{"--daemon_control=bogus", "--daemon_control=bogus"},
-                      BadFlagCase{"--daemon_workdir=", "--daemon_workdir"},
-                      BadFlagCase{"--daemon_stdout=", "--daemon_stdout"}));
+    ::testing::Values(
+        BadFlagCase{"--daemon_umask=999", "--daemon_umask=999"},
+        BadFlagCase{"--daemon_umask=abc", "--daemon_umask=abc"},
+        BadFlagCase{"--daemon_ready_timeout=-5s", "--daemon_ready_timeout"},
+        BadFlagCase{"--daemon_ready_timeout=soon", "--daemon_ready_timeout"},
+        BadFlagCase{"--daemon_stop_timeout=-1s", "--daemon_stop_timeout"},
+        BadFlagCase{"--daemon_control=bogus", "--daemon_control=bogus"},
+        BadFlagCase{"--daemon_workdir=", "--daemon_workdir"},
+        BadFlagCase{"--daemon_stdout=", "--daemon_stdout"}));
 
 TEST_F(TickerTest, ControlWithoutPidFileIsAUsageError) {
-  RunResult result = RunProgram({testing::RunfilePath("examples/ticker"),
-                          "--daemon_pidfile=", "--daemon_control=status"});
+  RunResult result =
+      RunProgram({testing::RunfilePath("examples/ticker"),
+                  "--daemon_pidfile=", "--daemon_control=status"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.stderr_text, HasSubstr("--daemon_pidfile"));
 }
@@ -346,28 +357,34 @@ struct FailedStartCase {
   std::string message;
 };
 
-class TickerFailedStartTest : public TickerTest,
-                              public ::testing::WithParamInterface<FailedStartCase> {};
+class TickerFailedStartTest
+    : public TickerTest,
+      public ::testing::WithParamInterface<FailedStartCase> {};
 
 TEST_P(TickerFailedStartTest, ExitsOneNamingThePathAndLeavesNothing) {
   std::vector<std::string> flags = GetParam().flags;
   for (std::string& flag : flags) absl::StrReplaceAll({{"$DIR", dir_}}, &flag);
   RunResult result = Ticker(flags);
   EXPECT_EQ(result.exit_code, 1) << result.stderr_text;
-  EXPECT_THAT(result.stderr_text,
-              HasSubstr(absl::StrReplaceAll(GetParam().message, {{"$DIR", dir_}})));
+  EXPECT_THAT(result.stderr_text, HasSubstr(absl::StrReplaceAll(
+                                      GetParam().message, {{"$DIR", dir_}})));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Paths, TickerFailedStartTest,
-    ::testing::Values(
-        FailedStartCase{"MissingWorkdir", {"--daemon_workdir=$DIR/nowhere"}, "$DIR/nowhere"},
-        FailedStartCase{"MissingOutputDirectory",
-                        {"--daemon_stdout=$DIR/nowhere/out.log"}, "nowhere/out.log"},
-        FailedStartCase{"MissingPidFileDirectory",
-                        {"--daemon_pidfile=$DIR/nowhere/x.pid"}, "nowhere/x.pid"}),
-    [](const ::testing::TestParamInfo<FailedStartCase>& info) { return info.param.name; });
+    ::testing::Values(FailedStartCase{"MissingWorkdir",
+                                      {"--daemon_workdir=$DIR/nowhere"},
+                                      "$DIR/nowhere"},
+                      FailedStartCase{"MissingOutputDirectory",
+                                      {"--daemon_stdout=$DIR/nowhere/out.log"},
+                                      "nowhere/out.log"},
+                      FailedStartCase{"MissingPidFileDirectory",
+                                      {"--daemon_pidfile=$DIR/nowhere/x.pid"},
+                                      "nowhere/x.pid"}),
+    [](const ::testing::TestParamInfo<FailedStartCase>& info) {
+      return info.param.name;
+    });
 
 }  // namespace
 }  // namespace daemonkit

@@ -36,14 +36,17 @@ constexpr int kExitUnreadable = 2;
 pid_t TargetPid() {
   const std::string pidfile = absl::GetFlag(FLAGS_pidfile);
   const int pid = absl::GetFlag(FLAGS_pid);
-  if (!pidfile.empty() && pid != 0) Fail("--pid and --pidfile exclude each other");
+  if (!pidfile.empty() && pid != 0)
+    Fail("--pid and --pidfile exclude each other");
   if (pid < 0) Fail("--pid must be positive");
   if (pidfile.empty()) return pid == 0 ? getpid() : pid;
   absl::StatusOr<daemonkit::DaemonStatus> status =
       daemonkit::QueryDaemonStatus(pidfile);
   if (!status.ok()) Fail(std::string(status.status().message()));
-  if (status->state != daemonkit::DaemonStatus::State::kRunning || status->pid <= 0) {
-    Fail("--pidfile=" + pidfile + ": no process holds it (" + status->Describe() + ")");
+  if (status->state != daemonkit::DaemonStatus::State::kRunning ||
+      status->pid <= 0) {
+    Fail("--pidfile=" + pidfile + ": no process holds it (" +
+         status->Describe() + ")");
   }
   return status->pid;
 }
@@ -71,8 +74,9 @@ int main(int argc, char** argv) {
   std::vector<daemonkit::Finding> findings;
   if (check) findings = daemonkit::CheckDaemonRules(*identity);
   if (format == "json") {
-    std::fputs(daemonkit::FormatJson(*identity, check ? &findings : nullptr).c_str(),
-               stdout);
+    std::fputs(
+        daemonkit::FormatJson(*identity, check ? &findings : nullptr).c_str(),
+        stdout);
   } else {
     std::fputs(daemonkit::FormatText(*identity).c_str(), stdout);
     if (check) {

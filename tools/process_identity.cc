@@ -67,7 +67,8 @@ absl::StatusOr<std::vector<std::string>> StatFields(pid_t pid) {
   if (!stat.ok()) return stat.status();
   size_t close_paren = stat->rfind(')');
   if (close_paren == std::string::npos) {
-    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "stat")));
+    return absl::InternalError(
+        absl::StrCat("malformed ", ProcPath(pid, "stat")));
   }
   std::vector<std::string> fields = absl::StrSplit(
       absl::string_view(*stat).substr(close_paren + 1), ' ', absl::SkipEmpty());
@@ -97,10 +98,18 @@ std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -126,9 +135,11 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   if (!fields.ok()) return fields.status();
   // After the command: state ppid pgrp session tty_nr ...
   unsigned long long tty_nr = 0;  // NOLINT(runtime/int): the kernel's type
-  if (!ParseAt(*fields, 1, &identity.ppid) || !ParseAt(*fields, 2, &identity.pgid) ||
+  if (!ParseAt(*fields, 1, &identity.ppid) ||
+      !ParseAt(*fields, 2, &identity.pgid) ||
       !ParseAt(*fields, 3, &identity.sid) || !ParseAt(*fields, 4, &tty_nr)) {
-    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "stat")));
+    return absl::InternalError(
+        absl::StrCat("malformed ", ProcPath(pid, "stat")));
   }
   identity.session_leader = identity.sid == pid;
   if (tty_nr != 0) identity.tty = TerminalName(static_cast<dev_t>(tty_nr));
@@ -139,7 +150,8 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   std::vector<std::string> gids = StatusValues(*status, "Gid");
   if (!ParseAt(uids, 0, &identity.uid) || !ParseAt(uids, 1, &identity.euid) ||
       !ParseAt(gids, 0, &identity.gid) || !ParseAt(gids, 1, &identity.egid)) {
-    return absl::InternalError(absl::StrCat("malformed ", ProcPath(pid, "status")));
+    return absl::InternalError(
+        absl::StrCat("malformed ", ProcPath(pid, "status")));
   }
   for (const std::string& group : StatusValues(*status, "Groups")) {
     gid_t gid;
@@ -163,7 +175,8 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
 
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr) return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  if (dir == nullptr)
+    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
   while (struct dirent* entry = readdir(dir)) {
     OpenDescriptor descriptor;
     if (!absl::SimpleAtoi(entry->d_name, &descriptor.fd)) continue;
@@ -173,12 +186,15 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     descriptor.target = *target;
     struct stat st;
     descriptor.is_terminal = stat(link.c_str(), &st) == 0 &&
-                             S_ISCHR(st.st_mode) && IsTerminalDevice(st.st_rdev);
+                             S_ISCHR(st.st_mode) &&
+                             IsTerminalDevice(st.st_rdev);
     identity.fds.push_back(descriptor);
   }
   closedir(dir);
   std::sort(identity.fds.begin(), identity.fds.end(),
-            [](const OpenDescriptor& a, const OpenDescriptor& b) { return a.fd < b.fd; });
+            [](const OpenDescriptor& a, const OpenDescriptor& b) {
+              return a.fd < b.fd;
+            });
 
   // The parent's session, and whether the parent is its namespace's init
   // (pid 1 there; its last NSpid entry).
@@ -226,7 +242,9 @@ std::string FormatText(const ProcessIdentity& id) {
 
 std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
   using Verdict = Finding::Verdict;
-  auto verdict = [](bool holds) { return holds ? Verdict::kPass : Verdict::kFail; };
+  auto verdict = [](bool holds) {
+    return holds ? Verdict::kPass : Verdict::kFail;
+  };
   std::vector<Finding> findings;
 
   findings.push_back({verdict(!id.session_leader), "not a session leader",
@@ -237,16 +255,19 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
 
   std::vector<std::string> on_terminal;
   for (const OpenDescriptor& fd : id.fds) {
-    if (fd.is_terminal) on_terminal.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+    if (fd.is_terminal)
+      on_terminal.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
   }
-  findings.push_back({verdict(on_terminal.empty()), "no descriptor open on a terminal",
-                      on_terminal.empty() ? "none" : absl::StrJoin(on_terminal, ", ")});
+  findings.push_back(
+      {verdict(on_terminal.empty()), "no descriptor open on a terminal",
+       on_terminal.empty() ? "none" : absl::StrJoin(on_terminal, ", ")});
 
   std::string stdin_target = "closed";
   for (const OpenDescriptor& fd : id.fds) {
     if (fd.fd == 0) stdin_target = fd.target;
   }
-  findings.push_back({verdict(stdin_target == "/dev/null"), "stdin on /dev/null",
+  findings.push_back({verdict(stdin_target == "/dev/null"),
+                      "stdin on /dev/null",
                       absl::StrCat("0 -> ", stdin_target)});
 
   const bool parent_outside_session = id.ppid == 0 || id.parent_sid != id.sid;
@@ -255,7 +276,8 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
        "not a child of an interactive shell",
        id.parent_is_namespace_init
            ? absl::StrCat("parent ", id.ppid, " is pid 1 of its namespace")
-           : absl::StrCat("parent ", id.ppid, parent_outside_session ? " is outside" : " is inside",
+           : absl::StrCat("parent ", id.ppid,
+                          parent_outside_session ? " is outside" : " is inside",
                           " session ", id.sid)});
 
   std::vector<std::string> extra;
@@ -288,24 +310,29 @@ std::string FormatJson(const ProcessIdentity& id,
                        const std::vector<Finding>* findings) {
   std::vector<std::string> fds;
   for (const OpenDescriptor& fd : id.fds) {
-    fds.push_back(absl::StrCat("{\"fd\":", fd.fd, ",\"target\":", JsonString(fd.target), "}"));
+    fds.push_back(absl::StrCat("{\"fd\":", fd.fd,
+                               ",\"target\":", JsonString(fd.target), "}"));
   }
   std::string out = absl::StrCat(
       "{\"pid\":", id.pid, ",\"ppid\":", id.ppid, ",\"pgid\":", id.pgid,
-      ",\"sid\":", id.sid, ",\"session_leader\":", id.session_leader ? "true" : "false",
+      ",\"sid\":", id.sid,
+      ",\"session_leader\":", id.session_leader ? "true" : "false",
       ",\"tty\":", id.tty ? JsonString(*id.tty) : "null", ",\"uid\":", id.uid,
       ",\"euid\":", id.euid, ",\"gid\":", id.gid, ",\"egid\":", id.egid,
-      ",\"groups\":[", absl::StrJoin(id.groups, ","), "],\"cwd\":", JsonString(id.cwd),
+      ",\"groups\":[", absl::StrJoin(id.groups, ","),
+      "],\"cwd\":", JsonString(id.cwd),
       ",\"umask\":", id.umask ? JsonString(OctalUmask(id.umask)) : "null",
-      ",\"fds\":[", absl::StrJoin(fds, ","), "],\"command\":", JsonString(id.command));
+      ",\"fds\":[", absl::StrJoin(fds, ","),
+      "],\"command\":", JsonString(id.command));
   if (findings != nullptr) {
     std::vector<std::string> checks;
     for (const Finding& f : *findings) {
       const char* verdict = f.verdict == Finding::Verdict::kPass   ? "pass"
                             : f.verdict == Finding::Verdict::kFail ? "fail"
                                                                    : "info";
-      checks.push_back(absl::StrCat("{\"rule\":", JsonString(f.rule), ",\"verdict\":\"",
-                                    verdict, "\",\"detail\":", JsonString(f.detail), "}"));
+      checks.push_back(
+          absl::StrCat("{\"rule\":", JsonString(f.rule), ",\"verdict\":\"",
+                       verdict, "\",\"detail\":", JsonString(f.detail), "}"));
     }
     absl::StrAppend(&out, ",\"checks\":[", absl::StrJoin(checks, ","), "]");
   }

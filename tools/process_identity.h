@@ -50,7 +50,7 @@ struct ProcessIdentity {
   std::string command;
 
   // About the parent, for the "not a child of an interactive shell" rule.
-  pid_t parent_sid = 0;            // 0 when the parent cannot be read
+  pid_t parent_sid = 0;  // 0 when the parent cannot be read
   bool parent_is_namespace_init = false;
 };
 

@@ -71,8 +71,10 @@ ProcessIdentity DaemonLike() {
   id.parent_is_namespace_init = true;
   id.cwd = "/";
   id.umask = 0;
-  id.fds = {{0, "/dev/null", false}, {1, "/var/log/x.log", false},
-            {2, "/var/log/x.log", false}, {3, "/run/x.pid", false}};
+  id.fds = {{0, "/dev/null", false},
+            {1, "/var/log/x.log", false},
+            {2, "/var/log/x.log", false},
+            {3, "/run/x.pid", false}};
   id.command = "x \"quoted\"";
   return id;
 }
@@ -80,7 +82,8 @@ ProcessIdentity DaemonLike() {
 TEST(CheckDaemonRulesTest, PassesADaemonAndListsDescriptorsAboveTwo) {
   std::vector<Finding> findings = CheckDaemonRules(DaemonLike());
   EXPECT_TRUE(AllRulesHold(findings)) << FormatFindings(findings);
-  EXPECT_THAT(FormatFindings(findings), HasSubstr("INFO  descriptors above 2 (3 -> /run/x.pid)"));
+  EXPECT_THAT(FormatFindings(findings),
+              HasSubstr("INFO  descriptors above 2 (3 -> /run/x.pid)"));
 }
 
 TEST(CheckDaemonRulesTest, EachRuleCanFail) {
@@ -89,12 +92,21 @@ TEST(CheckDaemonRulesTest, EachRuleCanFail) {
     void (*spoil)(ProcessIdentity&);
   };
   const Case cases[] = {
-      {"not a session leader", [](ProcessIdentity& id) { id.sid = id.pid; id.session_leader = true; }},
-      {"no controlling terminal", [](ProcessIdentity& id) { id.tty = "/dev/pts/3"; }},
+      {"not a session leader",
+       [](ProcessIdentity& id) {
+         id.sid = id.pid;
+         id.session_leader = true;
+       }},
+      {"no controlling terminal",
+       [](ProcessIdentity& id) { id.tty = "/dev/pts/3"; }},
       {"no descriptor open on a terminal",
-       [](ProcessIdentity& id) { id.fds[2] = {2, "/dev/pts/3", true}; }},
-      {"stdin on /dev/null", [](ProcessIdentity& id) { id.fds[0].target = "/dev/zero"; }},
-      {"not a child of an interactive shell", [](ProcessIdentity& id) {
+       [](ProcessIdentity& id) {
+         id.fds[2] = {2, "/dev/pts/3", true};
+       }},
+      {"stdin on /dev/null",
+       [](ProcessIdentity& id) { id.fds[0].target = "/dev/zero"; }},
+      {"not a child of an interactive shell",
+       [](ProcessIdentity& id) {
          id.ppid = 50;
          id.parent_is_namespace_init = false;
          id.parent_sid = id.sid;
@@ -112,9 +124,9 @@ TEST(CheckDaemonRulesTest, EachRuleCanFail) {
 
 TEST(FormatJsonTest, HasEveryKeyAndEscapesStrings) {
   const std::string json = FormatJson(DaemonLike());
-  for (const char* key : {"pid", "ppid", "pgid", "sid", "session_leader", "tty", "uid",
-                          "euid", "gid", "egid", "groups", "cwd", "umask", "fds",
-                          "command"}) {
+  for (const char* key :
+       {"pid", "ppid", "pgid", "sid", "session_leader", "tty", "uid", "euid",
+        "gid", "egid", "groups", "cwd", "umask", "fds", "command"}) {
     EXPECT_THAT(json, HasSubstr(absl::StrCat("\"", key, "\":"))) << key;
   }
   EXPECT_THAT(json, HasSubstr("\"tty\":null"));

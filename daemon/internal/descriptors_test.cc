@@ -49,7 +49,9 @@ TEST(CloseInheritedDescriptorsTest, ReachesTheHardDescriptorLimit) {
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 11;
-    const int highest = static_cast<int>(limit.rlim_max > 1 << 20 ? 1 << 20 : limit.rlim_max) - 1;
+    const int highest =
+        static_cast<int>(limit.rlim_max > 1 << 20 ? 1 << 20 : limit.rlim_max) -
+        1;
     const int kept = highest - 1;
     if (dup2(0, highest) != highest || dup2(0, kept) != kept) return 12;
     if (!CloseInheritedDescriptors({kept, 1, -3}).ok()) return 13;

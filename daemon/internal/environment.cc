@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/internal/proc.h"
 
@@ -19,13 +19,15 @@ extern char** environ;
 namespace daemonkit {
 namespace internal {
 
-absl::StatusOr<std::vector<std::string>> ParseVariableList(absl::string_view list) {
+absl::StatusOr<std::vector<std::string>> ParseVariableList(
+    absl::string_view list) {
   std::vector<std::string> names;
   for (absl::string_view name : absl::StrSplit(list, ',')) {
     name = absl::StripAsciiWhitespace(name);
     if (name.empty()) continue;
     for (char c : name) {
-      if (c == '=' || c == '\0' || absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      if (c == '=' || c == '\0' ||
+          absl::ascii_isspace(static_cast<unsigned char>(c))) {
         return absl::InvalidArgumentError(
             absl::StrCat("'", name, "' is not an environment variable name"));
       }
@@ -69,20 +71,23 @@ void ScrubInitialEnvironment(const std::vector<std::string>& kept) {
 void KeepOnlyVariables(const std::vector<std::string>& keep) {
   auto kept = [&keep](absl::string_view name) {
     return std::find(keep.begin(), keep.end(), name) != keep.end() ||
-           std::find(std::begin(kSupervisorVariables), std::end(kSupervisorVariables),
+           std::find(std::begin(kSupervisorVariables),
+                     std::end(kSupervisorVariables),
                      name) != std::end(kSupervisorVariables);
   };
   std::vector<std::string> entries;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
-    if (kept(variable.substr(0, variable.find('=')))) entries.emplace_back(variable);
+    if (kept(variable.substr(0, variable.find('='))))
+      entries.emplace_back(variable);
   }
   // Rebuild libc's environment from copies, then overwrite the original
   // block, which the copies no longer point into.
   clearenv();
   for (const std::string& entry : entries) {
     const size_t equals = entry.find('=');
-    setenv(entry.substr(0, equals).c_str(), entry.substr(equals + 1).c_str(), 1);
+    setenv(entry.substr(0, equals).c_str(), entry.substr(equals + 1).c_str(),
+           1);
   }
   ScrubInitialEnvironment(entries);
 }

@@ -21,13 +21,14 @@ namespace internal {
 // The variables a supervisor hands the daemon, always kept: sd_notify,
 // socket activation and the watchdog.
 inline constexpr absl::string_view kSupervisorVariables[] = {
-    "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-    "WATCHDOG_USEC", "WATCHDOG_PID"};
+    "NOTIFY_SOCKET",  "LISTEN_FDS",    "LISTEN_PID",
+    "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"};
 
 // Parses a comma list of variable names ("PATH, HOME,LANG"): spaces around
 // names are ignored, empty entries skipped. kInvalidArgument for a name
 // that holds '=' or a NUL or whitespace inside.
-absl::StatusOr<std::vector<std::string>> ParseVariableList(absl::string_view list);
+absl::StatusOr<std::vector<std::string>> ParseVariableList(
+    absl::string_view list);
 
 // Removes every environment variable but `keep` and kSupervisorVariables,
 // from libc's environment and from the block the process started with (which

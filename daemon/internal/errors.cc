@@ -20,7 +20,8 @@ absl::Status ErrnoError(int errno_value, absl::string_view what) {
   if (code == absl::StatusCode::kInvalidArgument) {
     code = absl::StatusCode::kInternal;
   }
-  return absl::Status(code, absl::StrCat(what, ": ", std::strerror(errno_value)));
+  return absl::Status(code,
+                      absl::StrCat(what, ": ", std::strerror(errno_value)));
 }
 
 }  // namespace internal

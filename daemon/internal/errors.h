@@ -25,9 +25,9 @@ absl::Status ErrnoError(int errno_value, absl::string_view what);
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define DAEMONKIT_RETURN_IF_ERROR(expr)                  \
-  do {                                                   \
-    ::absl::Status daemonkit_status_ = (expr);           \
+#define DAEMONKIT_RETURN_IF_ERROR(expr)                    \
+  do {                                                     \
+    ::absl::Status daemonkit_status_ = (expr);             \
     if (!daemonkit_status_.ok()) return daemonkit_status_; \
   } while (false)
 
@@ -37,8 +37,8 @@ absl::Status ErrnoError(int errno_value, absl::string_view what);
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be a
 // declaration: DAEMONKIT_ASSIGN_OR_RETURN(PidFile file, PidFile::Acquire(p));
-#define DAEMONKIT_ASSIGN_OR_RETURN(lhs, rexpr)                              \
-  DAEMONKIT_ASSIGN_OR_RETURN_IMPL_(                                         \
+#define DAEMONKIT_ASSIGN_OR_RETURN(lhs, rexpr) \
+  DAEMONKIT_ASSIGN_OR_RETURN_IMPL_(            \
       DAEMONKIT_CONCAT_(daemonkit_statusor_, __LINE__), lhs, rexpr)
 #define DAEMONKIT_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                     \

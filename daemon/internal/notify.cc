@@ -32,13 +32,15 @@ absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value) {
   // A path needs room for its terminating NUL; an abstract name starts with
   // a NUL byte instead of the '@' and has no terminator.
   if (value.size() + (abstract ? 0 : 1) > sizeof(result.address.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "NOTIFY_SOCKET is ", value.size(), " bytes, longer than a socket address"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("NOTIFY_SOCKET is ", value.size(),
+                     " bytes, longer than a socket address"));
   }
   std::memcpy(result.address.sun_path, value.data(), value.size());
   if (abstract) result.address.sun_path[0] = '\0';
-  result.length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
-                                         value.size() + (abstract ? 0 : 1));
+  result.length =
+      static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                             value.size() + (abstract ? 0 : 1));
   return result;
 }
 
@@ -46,12 +48,14 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
                                                absl::string_view pid,
                                                pid_t self, pid_t launcher) {
   uint64_t microseconds = 0;
-  if (usec.empty() || !absl::SimpleAtoi(usec, &microseconds) || microseconds == 0) {
+  if (usec.empty() || !absl::SimpleAtoi(usec, &microseconds) ||
+      microseconds == 0) {
     return std::nullopt;
   }
   if (!pid.empty()) {
     pid_t watched = 0;
-    if (!absl::SimpleAtoi(pid, &watched) || (watched != self && watched != launcher)) {
+    if (!absl::SimpleAtoi(pid, &watched) ||
+        (watched != self && watched != launcher)) {
       return std::nullopt;
     }
   }
@@ -88,8 +92,8 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   notifier.address_ = *address;
   const char* usec = std::getenv("WATCHDOG_USEC");
   const char* pid = std::getenv("WATCHDOG_PID");
-  notifier.watchdog_ = WatchdogInterval(usec ? usec : "", pid ? pid : "",
-                                        getpid(), launcher);
+  notifier.watchdog_ =
+      WatchdogInterval(usec ? usec : "", pid ? pid : "", getpid(), launcher);
   return notifier;
 }
 

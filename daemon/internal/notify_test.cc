@@ -31,9 +31,11 @@ TEST(ParseNotifySocketTest, AcceptsPathsAndAbstractNames) {
 
 TEST(ParseNotifySocketTest, RejectsWhatIsNoSocketAddress) {
   for (const std::string& bad :
-       {std::string(""), std::string("relative/path"), std::string("@"), std::string("/"),
-        std::string("/with\0nul", 9), "/" + std::string(107, 'x'), "@" + std::string(108, 'x')}) {
-    EXPECT_TRUE(absl::IsInvalidArgument(ParseNotifySocket(bad).status())) << bad;
+       {std::string(""), std::string("relative/path"), std::string("@"),
+        std::string("/"), std::string("/with\0nul", 9),
+        "/" + std::string(107, 'x'), "@" + std::string(108, 'x')}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ParseNotifySocket(bad).status()))
+        << bad;
   }
   EXPECT_TRUE(ParseNotifySocket("/" + std::string(106, 'x')).ok());
   EXPECT_TRUE(ParseNotifySocket("@" + std::string(107, 'x')).ok());

@@ -28,10 +28,11 @@ absl::StatusOr<OutputFiles> OutputFiles::Open(
     std::optional<std::pair<uid_t, gid_t>> owner) {
   OutputFiles files;
   files.owner_ = owner;
-  for (const auto& [target, path] : {std::make_pair(1, &stdout_path),
-                                     std::make_pair(2, &stderr_path)}) {
+  for (const auto& [target, path] :
+       {std::make_pair(1, &stdout_path), std::make_pair(2, &stderr_path)}) {
     if (!path->has_value() || **path == kInherit) continue;
-    DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned, PinnedPath::Pin(**path, "output"));
+    DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
+                               PinnedPath::Pin(**path, "output"));
     files.streams_.push_back(Stream{target, std::move(pinned)});
     DAEMONKIT_RETURN_IF_ERROR(files.OpenStream(files.streams_.back()));
   }
@@ -49,7 +50,8 @@ absl::Status OutputFiles::OpenStream(Stream& stream) {
         (owner_ && fchown(fd, owner_->first, owner_->second) != 0)) {
       int saved = errno;
       close(fd);
-      return ErrnoError(saved, absl::StrCat("set mode and owner of output ", path));
+      return ErrnoError(saved,
+                        absl::StrCat("set mode and owner of output ", path));
     }
   } else if (errno == EEXIST) {
     fd = stream.path.Open(flags);

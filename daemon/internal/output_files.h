@@ -62,7 +62,7 @@ class OutputFiles {
   struct Stream {
     int target_fd;  // 1 or 2
     PinnedPath path;
-    int fd = -1;    // open until installed
+    int fd = -1;  // open until installed
   };
 
   absl::Status OpenStream(Stream& stream);

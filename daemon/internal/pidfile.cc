@@ -108,8 +108,9 @@ void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
   struct stat st;
   if (fstat(pinned.dir_fd(), &st) == 0 && (st.st_mode & S_IWOTH) &&
       !(st.st_mode & S_ISVTX)) {
-    LOG(WARNING) << "the directory of pid file " << pinned.path()
-                 << " is writable by anyone: another user could replace the file";
+    LOG(WARNING)
+        << "the directory of pid file " << pinned.path()
+        << " is writable by anyone: another user could replace the file";
   }
 }
 
@@ -136,7 +137,8 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
   const absl::Time deadline = absl::Now() + wait_for_pid;
   absl::Duration backoff = absl::Milliseconds(1);
-  DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned, PinnedPath::Pin(path, "pid file"));
+  DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
+                             PinnedPath::Pin(path, "pid file"));
   WarnIfDirectoryIsOpenToAll(pinned);
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(pinned, O_RDWR | O_CREAT));
@@ -169,9 +171,9 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
           absl::StrCat("already running, pid ", *holder));
     }
     if (absl::Now() >= deadline) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "already running: pid file ", path,
-          " is locked but its holder has not written its pid"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("already running: pid file ", path,
+                       " is locked but its holder has not written its pid"));
     }
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Milliseconds(20));

@@ -80,7 +80,8 @@ TEST(ParsePidTest, AcceptsOnlyAPlausiblePid) {
 
 TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
   const mode_t old_umask = umask(0077);
-  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  absl::StatusOr<PidFile> pidfile =
+      PidFile::Acquire(path_, absl::ZeroDuration());
   umask(old_umask);
   ASSERT_TRUE(pidfile.ok()) << pidfile.status();
   ASSERT_TRUE(pidfile->WritePid(1234).ok());
@@ -93,13 +94,15 @@ TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
 }
 
 TEST_F(PidFileTest, LockIsHeldAcrossForkAndReportsTheHolder) {
-  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  absl::StatusOr<PidFile> pidfile =
+      PidFile::Acquire(path_, absl::ZeroDuration());
   ASSERT_TRUE(pidfile.ok()) << pidfile.status();
   LockHolder holder(*std::move(pidfile));
 
   absl::StatusOr<PidFile> second = PidFile::Acquire(path_, absl::Seconds(5));
   ASSERT_TRUE(absl::IsAlreadyExists(second.status())) << second.status();
-  EXPECT_EQ(second.status().message(), absl::StrCat("already running, pid ", holder.pid()));
+  EXPECT_EQ(second.status().message(),
+            absl::StrCat("already running, pid ", holder.pid()));
   // The loser never truncated: the holder's pid is intact.
   EXPECT_EQ(ReadFileOrEmpty(path_), absl::StrCat(holder.pid(), "\n"));
 
@@ -136,7 +139,8 @@ TEST_F(PidFileTest, LockedFileWithAStalePidIsNotBelieved) {
   }
   char byte;
   ASSERT_EQ(read(ready[0], &byte, 1), 1);
-  absl::StatusOr<PidFile> loser = PidFile::Acquire(path_, absl::Milliseconds(50));
+  absl::StatusOr<PidFile> loser =
+      PidFile::Acquire(path_, absl::Milliseconds(50));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(absl::IsAlreadyExists(loser.status()));
@@ -147,7 +151,8 @@ TEST_F(PidFileTest, LockedFileWithAStalePidIsNotBelieved) {
 TEST_F(PidFileTest, RefusesSymlinksAndNonRegularFiles) {
   const std::string target = path_ + ".target";
   ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
-  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  absl::StatusOr<PidFile> pidfile =
+      PidFile::Acquire(path_, absl::ZeroDuration());
   EXPECT_TRUE(absl::IsFailedPrecondition(pidfile.status())) << pidfile.status();
   EXPECT_THAT(pidfile.status().message(), HasSubstr("symbolic link"));
   EXPECT_FALSE(testing::FileExists(target));
@@ -165,7 +170,8 @@ TEST_F(PidFileTest, RefusesSymlinksAndNonRegularFiles) {
 }
 
 TEST_F(PidFileTest, GarbageInAnUnlockedFileIsStale) {
-  for (const char* content : {"garbage\n", "-1\n", "0\n", "99999999999999\n", ""}) {
+  for (const char* content :
+       {"garbage\n", "-1\n", "0\n", "99999999999999\n", ""}) {
     SCOPED_TRACE(content);
     WriteFile(path_, content);
     absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
@@ -174,13 +180,15 @@ TEST_F(PidFileTest, GarbageInAnUnlockedFileIsStale) {
     EXPECT_EQ(probe->state, *content == '\0' ? PidFileProbe::State::kMissing
                                              : PidFileProbe::State::kUnlocked);
     EXPECT_FALSE(probe->pid.has_value());
-    absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+    absl::StatusOr<PidFile> pidfile =
+        PidFile::Acquire(path_, absl::ZeroDuration());
     ASSERT_TRUE(pidfile.ok()) << pidfile.status();
   }
 }
 
 TEST_F(PidFileTest, RemoveStaleLeavesALockedFile) {
-  absl::StatusOr<PidFile> pidfile = PidFile::Acquire(path_, absl::ZeroDuration());
+  absl::StatusOr<PidFile> pidfile =
+      PidFile::Acquire(path_, absl::ZeroDuration());
   ASSERT_TRUE(pidfile.ok());
   LockHolder holder(*std::move(pidfile));
   EXPECT_FALSE(*RemoveStalePidFile(path_));

@@ -18,7 +18,8 @@ absl::StatusOr<PinnedPath> PinnedPath::Pin(const std::string& path,
                                            absl::string_view what) {
   const size_t slash = path.rfind('/');
   if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
-    return absl::InternalError(absl::StrCat(what, " ", path, " is not an absolute file path"));
+    return absl::InternalError(
+        absl::StrCat(what, " ", path, " is not an absolute file path"));
   }
   const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
   PinnedPath pinned;
@@ -26,7 +27,8 @@ absl::StatusOr<PinnedPath> PinnedPath::Pin(const std::string& path,
   pinned.name_ = path.substr(slash + 1);
   pinned.dir_fd_ = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (pinned.dir_fd_ < 0) {
-    return ErrnoError(errno, absl::StrCat(what, " ", path, ": directory ", dir));
+    return ErrnoError(errno,
+                      absl::StrCat(what, " ", path, ": directory ", dir));
   }
   return pinned;
 }

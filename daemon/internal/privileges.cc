@@ -27,8 +27,8 @@ bool IsNumber(const std::string& text) {
 }
 
 // getpwnam_r/getpwuid_r with a buffer that grows as asked.
-absl::StatusOr<std::optional<struct passwd>> LookUpUser(const std::string& user,
-                                                        std::vector<char>& buffer) {
+absl::StatusOr<std::optional<struct passwd>> LookUpUser(
+    const std::string& user, std::vector<char>& buffer) {
   struct passwd entry;
   struct passwd* found = nullptr;
   for (buffer.resize(1024);; buffer.resize(buffer.size() * 2)) {
@@ -37,17 +37,19 @@ absl::StatusOr<std::optional<struct passwd>> LookUpUser(const std::string& user,
     if (IsNumber(user) && absl::SimpleAtoi(user, &uid)) {
       error = getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
     } else {
-      error = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+      error = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(),
+                         &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
-    if (error != 0) return ErrnoError(error, absl::StrCat("look up user ", user));
+    if (error != 0)
+      return ErrnoError(error, absl::StrCat("look up user ", user));
     if (found == nullptr) return std::nullopt;
     return entry;
   }
 }
 
-absl::StatusOr<std::optional<struct group>> LookUpGroup(const std::string& group,
-                                                        std::vector<char>& buffer) {
+absl::StatusOr<std::optional<struct group>> LookUpGroup(
+    const std::string& group, std::vector<char>& buffer) {
   struct group entry;
   struct group* found = nullptr;
   for (buffer.resize(1024);; buffer.resize(buffer.size() * 2)) {
@@ -56,10 +58,12 @@ absl::StatusOr<std::optional<struct group>> LookUpGroup(const std::string& group
     if (IsNumber(group) && absl::SimpleAtoi(group, &gid)) {
       error = getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found);
     } else {
-      error = getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found);
+      error = getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(),
+                         &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
-    if (error != 0) return ErrnoError(error, absl::StrCat("look up group ", group));
+    if (error != 0)
+      return ErrnoError(error, absl::StrCat("look up group ", group));
     if (found == nullptr) return std::nullopt;
     return entry;
   }
@@ -88,7 +92,8 @@ absl::StatusOr<std::optional<Credentials>> ResolveCredentials(
     } else {
       return absl::NotFoundError(absl::StrCat("unknown user '", user, "'"));
     }
-    described.push_back(absl::StrCat("user ", user, " (", credentials.uid, ")"));
+    described.push_back(
+        absl::StrCat("user ", user, " (", credentials.uid, ")"));
   }
 
   if (!group.empty()) {
@@ -101,16 +106,17 @@ absl::StatusOr<std::optional<Credentials>> ResolveCredentials(
       return absl::NotFoundError(absl::StrCat("unknown group '", group, "'"));
     }
   }
-  described.push_back(absl::StrCat("group ", group.empty() ? std::to_string(credentials.gid) : group,
-                                   " (", credentials.gid, ")"));
+  described.push_back(absl::StrCat(
+      "group ", group.empty() ? std::to_string(credentials.gid) : group, " (",
+      credentials.gid, ")"));
 
   if (passwd) {
     // The user's supplementary groups from the group database, as
     // initgroups(3) would set them, with the chosen group among them.
     int count = 32;
     credentials.groups.resize(count);
-    while (getgrouplist(passwd->pw_name, credentials.gid, credentials.groups.data(),
-                        &count) < 0) {
+    while (getgrouplist(passwd->pw_name, credentials.gid,
+                        credentials.groups.data(), &count) < 0) {
       credentials.groups.resize(count);
     }
     credentials.groups.resize(count);
@@ -119,9 +125,11 @@ absl::StatusOr<std::optional<Credentials>> ResolveCredentials(
   }
   credentials.description = absl::StrJoin(described, ", ");
 
-  if (geteuid() != 0 && (credentials.uid != geteuid() || credentials.gid != getegid())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "becoming ", credentials.description, " needs root; running as uid ", geteuid()));
+  if (geteuid() != 0 &&
+      (credentials.uid != geteuid() || credentials.gid != getegid())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("becoming ", credentials.description,
+                     " needs root; running as uid ", geteuid()));
   }
   return credentials;
 }
@@ -139,13 +147,17 @@ absl::Status DropPrivileges(const Credentials& credentials) {
   }
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
-  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0 ||
-      ruid != credentials.uid || euid != credentials.uid || suid != credentials.uid ||
-      rgid != credentials.gid || egid != credentials.gid || sgid != credentials.gid) {
-    return absl::InternalError("privilege drop did not take effect; refusing to run");
+  if (getresuid(&ruid, &euid, &suid) != 0 ||
+      getresgid(&rgid, &egid, &sgid) != 0 || ruid != credentials.uid ||
+      euid != credentials.uid || suid != credentials.uid ||
+      rgid != credentials.gid || egid != credentials.gid ||
+      sgid != credentials.gid) {
+    return absl::InternalError(
+        "privilege drop did not take effect; refusing to run");
   }
   if (credentials.uid != 0 && setuid(0) == 0) {
-    return absl::InternalError("could regain root after dropping privileges; refusing to run");
+    return absl::InternalError(
+        "could regain root after dropping privileges; refusing to run");
   }
   return absl::OkStatus();
 }

@@ -72,7 +72,8 @@ bool IsRunning(pid_t pid) {
 absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
   std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr) return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  if (dir == nullptr)
+    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
   bool found = false;
   while (struct dirent* entry = readdir(dir)) {
     int fd;
@@ -94,7 +95,8 @@ int PidfdOpen(pid_t pid) {
 }
 
 int PidfdSendSignal(int pidfd, int signo) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0));
+  return static_cast<int>(
+      syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0));
 }
 
 bool AwaitExit(int pidfd, absl::Duration timeout) {

@@ -15,7 +15,8 @@ namespace {
 // Forks a stand-in daemon that runs `act` with the reporter, and returns the
 // launcher's view of it.
 template <typename Act>
-ReadyOutcome Launch(Act act, absl::Duration timeout, pid_t* child_out = nullptr) {
+ReadyOutcome Launch(Act act, absl::Duration timeout,
+                    pid_t* child_out = nullptr) {
   absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
   EXPECT_TRUE(pipe.ok());
   pid_t child = fork();

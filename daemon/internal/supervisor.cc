@@ -27,8 +27,10 @@ namespace {
 constexpr absl::Duration kKillGrace = absl::Seconds(5);
 
 std::string DescribeExit(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status)) return absl::StrCat("signal ", strsignal(WTERMSIG(wait_status)));
+  if (WIFEXITED(wait_status))
+    return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status))
+    return absl::StrCat("signal ", strsignal(WTERMSIG(wait_status)));
   return "unknown status";
 }
 
@@ -43,7 +45,8 @@ class Supervisor {
     }
     for (;;) {
       if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
-        if (std::optional<Worker> worker = SpawnWorker()) return *std::move(worker);
+        if (std::optional<Worker> worker = SpawnWorker())
+          return *std::move(worker);
       }
       WaitForEvent();
       HandleSignals();
@@ -55,7 +58,8 @@ class Supervisor {
   // Forks a worker. Returns it in the child; nullopt in the supervisor.
   std::optional<Worker> SpawnWorker() {
     absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
-    if (!pipe.ok()) GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
+    if (!pipe.ok())
+      GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
     const pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
@@ -80,7 +84,8 @@ class Supervisor {
   Worker BecomeWorker(pid_t supervisor, int ready_fd) {
     // Dies with its supervisor; the check closes the race in which the
     // supervisor died before the request took effect.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) _exit(1);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+      _exit(1);
     Worker worker{ReadyReporter(ready_fd), std::nullopt, -1};
     absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
     if (!signal_fd.ok()) {
@@ -89,8 +94,10 @@ class Supervisor {
     }
     worker.signal_fd = *signal_fd;
     if (!schedule_.child_pidfile.empty()) {
-      absl::StatusOr<PidFile> pidfile = PidFile::Acquire(schedule_.child_pidfile, absl::ZeroDuration());
-      absl::Status written = pidfile.ok() ? pidfile->WritePid(getpid()) : pidfile.status();
+      absl::StatusOr<PidFile> pidfile =
+          PidFile::Acquire(schedule_.child_pidfile, absl::ZeroDuration());
+      absl::Status written =
+          pidfile.ok() ? pidfile->WritePid(getpid()) : pidfile.status();
       if (!written.ok()) {
         worker.to_supervisor.ReportError(written.message());
         _exit(1);
@@ -106,7 +113,8 @@ class Supervisor {
     int timeout_ms = -1;
     if (worker_pid_ == 0) {
       timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(absl::Ceil(restart_at_ - absl::Now(), absl::Milliseconds(1)))));
+          0, absl::ToInt64Milliseconds(absl::Ceil(restart_at_ - absl::Now(),
+                                                  absl::Milliseconds(1)))));
     }
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
@@ -118,7 +126,8 @@ class Supervisor {
     for (int signo : SignalPipe::Drain()) {
       if (signo == SIGTERM || signo == SIGINT) Stop(signo);
       if (signo == SIGHUP) {
-        LOG(INFO) << "SIGHUP: reopening output files, forwarding to worker " << worker_pid_;
+        LOG(INFO) << "SIGHUP: reopening output files, forwarding to worker "
+                  << worker_pid_;
         if (absl::Status reopened = state_.outputs->Reopen(); !reopened.ok()) {
           LOG(ERROR) << "reopen output files: " << reopened;
         }
@@ -148,7 +157,8 @@ class Supervisor {
     }
     if (!worker_ready_ && worker_message_.rfind("R\n", 0) == 0) WorkerReady();
     if (n == 0) {
-      if (!worker_ready_ && !worker_message_.empty() && worker_message_[0] == 'E') {
+      if (!worker_ready_ && !worker_message_.empty() &&
+          worker_message_[0] == 'E') {
         worker_error_ = worker_message_.substr(1);
       }
       close(worker_ready_fd_);
@@ -169,20 +179,22 @@ class Supervisor {
   }
 
   void WorkerEnded(int wait_status) {
-    LOG(WARNING) << "worker " << worker_pid_ << " ended with " << DescribeExit(wait_status);
+    LOG(WARNING) << "worker " << worker_pid_ << " ended with "
+                 << DescribeExit(wait_status);
     const absl::Duration uptime = absl::Now() - worker_started_;
     ReadWorkerMessages();  // a last error message, if any
     if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
     worker_ready_fd_ = worker_pidfd_ = -1;
     worker_pid_ = 0;
-    if (!schedule_.child_pidfile.empty()) (void)RemoveStalePidFile(schedule_.child_pidfile);
+    if (!schedule_.child_pidfile.empty())
+      (void)RemoveStalePidFile(schedule_.child_pidfile);
 
     if (!first_ready_) {
-      FailStart(!worker_error_.empty()
-                    ? worker_error_
-                    : absl::StrCat("the worker ended with ", DescribeExit(wait_status),
-                                   " before it was ready"));
+      FailStart(!worker_error_.empty() ? worker_error_
+                                       : absl::StrCat("the worker ended with ",
+                                                      DescribeExit(wait_status),
+                                                      " before it was ready"));
     }
     if (!ShouldRestart(schedule_.mode, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
@@ -195,9 +207,10 @@ class Supervisor {
     ++restarts_;
     ++restarts_in_window_;
     if (schedule_.limit > 0 && restarts_in_window_ > schedule_.limit) {
-      GiveUp(absl::StrCat("giving up after ", schedule_.limit, " restarts within ",
-                          absl::FormatDuration(schedule_.reset_after), "; last ",
-                          DescribeExit(wait_status)));
+      GiveUp(absl::StrCat("giving up after ", schedule_.limit,
+                          " restarts within ",
+                          absl::FormatDuration(schedule_.reset_after),
+                          "; last ", DescribeExit(wait_status)));
     }
     restart_at_ = absl::Now() + delay_;
     const std::string status = RestartStatus(delay_, wait_status, restarts_);
@@ -215,14 +228,16 @@ class Supervisor {
       PidfdSendSignal(worker_pidfd_, SIGTERM);
       if (!AwaitExit(worker_pidfd_, schedule_.stop_timeout)) {
         LOG(WARNING) << "worker " << worker_pid_ << " ignored SIGTERM for "
-                     << absl::FormatDuration(schedule_.stop_timeout) << "; sending SIGKILL";
+                     << absl::FormatDuration(schedule_.stop_timeout)
+                     << "; sending SIGKILL";
         PidfdSendSignal(worker_pidfd_, SIGKILL);
         AwaitExit(worker_pidfd_, kKillGrace);
       }
       int wait_status;
       while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
       }
-      if (!schedule_.child_pidfile.empty()) (void)RemoveStalePidFile(schedule_.child_pidfile);
+      if (!schedule_.child_pidfile.empty())
+        (void)RemoveStalePidFile(schedule_.child_pidfile);
     }
     Exit(0);
   }
@@ -281,8 +296,8 @@ bool ShouldRestart(RestartMode mode, int wait_status) {
     case RestartMode::kOnFailure:
       if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status) != 0;
       // Killed: a failure, unless by the signals that ask a daemon to stop.
-      return !WIFSIGNALED(wait_status) ||
-             (WTERMSIG(wait_status) != SIGTERM && WTERMSIG(wait_status) != SIGINT);
+      return !WIFSIGNALED(wait_status) || (WTERMSIG(wait_status) != SIGTERM &&
+                                           WTERMSIG(wait_status) != SIGINT);
   }
   return false;
 }

@@ -39,9 +39,10 @@ void RouteGlogToSyslog(const char* ident) {
   // openlog keeps the pointer: `ident` must outlive the process's logging,
   // as program_invocation_short_name does.
   openlog(ident, LOG_PID, LOG_DAEMON);
-  static SyslogSink* sink = new SyslogSink([](int priority, absl::string_view line) {
-    syslog(priority, "%.*s", static_cast<int>(line.size()), line.data());
-  });
+  static SyslogSink* sink =
+      new SyslogSink([](int priority, absl::string_view line) {
+        syslog(priority, "%.*s", static_cast<int>(line.size()), line.data());
+      });
   google::AddLogSink(sink);
   FLAGS_logtostderr = false;
   FLAGS_alsologtostderr = false;

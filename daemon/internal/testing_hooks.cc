@@ -10,7 +10,9 @@ void (*g_between_forks_hook)() = nullptr;
 
 }  // namespace
 
-void SetBetweenForksHookForTesting(void (*hook)()) { g_between_forks_hook = hook; }
+void SetBetweenForksHookForTesting(void (*hook)()) {
+  g_between_forks_hook = hook;
+}
 
 void RunBetweenForksHookForTesting() {
   if (g_between_forks_hook != nullptr) g_between_forks_hook();
