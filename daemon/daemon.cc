@@ -131,11 +131,13 @@ absl::Status CheckDirectories(const Options& options) {
 // asked for, core dumps go up to the hard limit.
 absl::Status LimitCoreDumps(bool allow) {
   struct rlimit limit;
-  if (getrlimit(RLIMIT_CORE, &limit) != 0)
+  if (getrlimit(RLIMIT_CORE, &limit) != 0) {
     return ErrnoError(errno, "getrlimit RLIMIT_CORE");
+  }
   limit.rlim_cur = allow ? limit.rlim_max : 0;
-  if (setrlimit(RLIMIT_CORE, &limit) != 0)
+  if (setrlimit(RLIMIT_CORE, &limit) != 0) {
     return ErrnoError(errno, "setrlimit RLIMIT_CORE");
+  }
   return absl::OkStatus();
 }
 
@@ -238,8 +240,9 @@ absl::Status BecomeDaemon(
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   // Through its pinned directory, the pid file is reachable after chroot.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
-  if (options.core_dumps)
+  if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
+  }
   if (credentials) {
     DAEMONKIT_RETURN_IF_ERROR(internal::DropPrivileges(*credentials));
     // setuid cleared the dumpable flag; core dumps asked for need it back.
@@ -580,8 +583,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     // The self-pipe first: a signal during the rest is then only noted.
     absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
     absl::Status status = signal_fd.status();
-    if (status.ok())
+    if (status.ok()) {
       status = BecomeDaemon(options, credentials, *outputs, pidfile);
+    }
     if (!status.ok()) return fail(status);
     return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
                          internal::ReadyReporter(), *signal_fd,

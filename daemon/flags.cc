@@ -173,8 +173,9 @@ absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
   // A supervisor waiting for READY=1 learns of the failure at once.
   absl::StatusOr<internal::Notifier> notifier =
       internal::Notifier::FromEnvironment(getpid());
-  if (notifier.ok())
+  if (notifier.ok()) {
     (void)notifier->Send(internal::StartupFailureMessage(status));
+  }
   std::exit(ExitCodeFor(status));
 }
 
@@ -222,8 +223,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   const FlagText workdir = absl::GetFlag(FLAGS_daemon_workdir);
   DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_workdir", workdir,
                                           "the working directory is empty"));
-  if (wanted(workdir))
+  if (wanted(workdir)) {
     request.options.workdir = FromUserDirectory(workdir.text());
+  }
 
   const FlagText umask_flag = absl::GetFlag(FLAGS_daemon_umask);
   DAEMONKIT_ASSIGN_OR_RETURN(mode_t umask_value, ParseUmaskFlag(umask_flag));
@@ -235,10 +237,12 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
                                           "empty (use /dev/null or inherit)"));
   DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_stderr", stderr_flag,
                                           "empty (use /dev/null or inherit)"));
-  if (wanted(stdout_flag))
+  if (wanted(stdout_flag)) {
     request.options.stdout_path = StreamPath(stdout_flag);
-  if (wanted(stderr_flag))
+  }
+  if (wanted(stderr_flag)) {
     request.options.stderr_path = StreamPath(stderr_flag);
+  }
 
   const FlagText ready_flag = absl::GetFlag(FLAGS_daemon_ready_timeout);
   DAEMONKIT_ASSIGN_OR_RETURN(
@@ -258,15 +262,17 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   request.options.chroot =
       FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
   const bool core_dumps = absl::GetFlag(FLAGS_daemon_core_dumps);
-  if (request.options.detach || core_dumps)
+  if (request.options.detach || core_dumps) {
     request.options.core_dumps = core_dumps;
+  }
   const FlagText keep_env = absl::GetFlag(FLAGS_daemon_keep_env);
   if (!keep_env.text().empty()) {
     absl::StatusOr<std::vector<std::string>> names =
         internal::ParseVariableList(keep_env.text());
-    if (!names.ok())
+    if (!names.ok()) {
       return BadFlag("daemon_keep_env", keep_env.text(),
                      names.status().message());
+    }
     request.options.keep_env = *std::move(names);
   }
 

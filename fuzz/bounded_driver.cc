@@ -60,8 +60,9 @@ constexpr char kAlphabet[] = "0123456789-+ .,:@/=\nsmhunxefiEa\t\x7f";
 
 int main() {
   int iterations = 20000;
-  if (const char* text = std::getenv("FUZZ_ITERATIONS"))
+  if (const char* text = std::getenv("FUZZ_ITERATIONS")) {
     iterations = std::atoi(text);
+  }
   for (const char* seed : kSeeds) {
     const std::string input(seed);
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()),

@@ -40,8 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (options.keep_env) {
       for (const std::string& name : *options.keep_env) {
-        if (name.empty() || name.find('=') != std::string::npos)
+        if (name.empty() || name.find('=') != std::string::npos) {
           __builtin_trap();
+        }
       }
     }
   }

@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
     daemonkit::internal::SetBetweenForksHookForTesting([] { raise(SIGKILL); });
   }
   std::thread helper;
-  if (behavior == "threads")
+  if (behavior == "threads") {
     helper = std::thread([] { absl::SleepFor(absl::Seconds(1)); });
+  }
   // DaemonizeFromRequest exits on failure; the thread must be joined first.
   if (helper.joinable()) {
     absl::StatusOr<std::unique_ptr<daemonkit::Daemon>> daemon =

@@ -57,6 +57,7 @@ class HangupTest : public ::testing::Test {
                                      "--daemon_stderr=" + err_};
     argv.insert(argv.end(), flags.begin(), flags.end());
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (std::string& arg : argv) args.push_back(arg.data());
     args.push_back(nullptr);
 
@@ -79,8 +80,9 @@ class HangupTest : public ::testing::Test {
     std::string printed;
     char buffer[4096];
     fcntl(master, F_SETFL, O_NONBLOCK);
-    for (ssize_t n; (n = read(master, buffer, sizeof(buffer))) > 0;)
+    for (ssize_t n; (n = read(master, buffer, sizeof(buffer))) > 0;) {
       printed.append(buffer, n);
+    }
     close(master);  // the hang-up
     return printed;
   }

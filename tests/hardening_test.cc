@@ -30,9 +30,7 @@ using ::daemonkit::testing::ReadFileOrEmpty;
 using ::daemonkit::testing::ReadPid;
 using ::daemonkit::testing::RunProgram;
 using ::daemonkit::testing::RunResult;
-using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 class HardeningTest : public ::daemonkit::testing::TickerFixture {};
 

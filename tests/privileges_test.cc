@@ -27,7 +27,6 @@ namespace {
 using ::daemonkit::testing::FileExists;
 using ::daemonkit::testing::IsAlive;
 using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
 using ::daemonkit::testing::RunProgram;
 using ::daemonkit::testing::RunResult;
 using ::testing::ContainsRegex;
@@ -90,8 +89,9 @@ TEST_F(PrivilegesTest, WithoutRootAnotherUserIsAClearError) {
   ASSERT_EQ(chmod(dir_.c_str(), 0777), 0);
   std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534",
                                    "--regid=65534", "--clear-groups", "--"};
-  for (const std::string& arg : TickerArgs({"--daemon_user=root"}))
+  for (const std::string& arg : TickerArgs({"--daemon_user=root"})) {
     argv.push_back(arg);
+  }
   RunResult result = RunProgram(argv);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("needs root"));

@@ -83,6 +83,7 @@ TEST_F(StressTest, StartStopCyclesLoseNothing) {
 TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   const int starts = FromEnvironment("STRESS_CONCURRENT", 20);
   std::vector<testing::Spawned> launchers;
+  launchers.reserve(starts);
   for (int i = 0; i < starts; ++i) {
     launchers.push_back(testing::SpawnProgram(TickerArgs({"--interval=1h"})));
   }

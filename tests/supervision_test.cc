@@ -41,8 +41,9 @@ class SupervisionTest : public ::testing::Test {
   }
   void TearDown() override {
     testing::KillAndWait(ReadPid(pidfile_));
-    for (const ReportedStart& start : ReportedStarts(report_))
+    for (const ReportedStart& start : ReportedStarts(report_)) {
       testing::KillAndWait(start.pid);
+    }
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {

@@ -80,17 +80,21 @@ Spawned SpawnProgram(const std::vector<std::string>& argv,
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string text = *entry;
-    if (env.count(text.substr(0, text.find('='))) == 0)
+    if (env.count(text.substr(0, text.find('='))) == 0) {
       environment.push_back(text);
+    }
   }
-  for (const auto& [key, value] : env)
+  for (const auto& [key, value] : env) {
     environment.push_back(absl::StrCat(key, "=", value));
+  }
   std::vector<char*> args, envp;
-  for (const std::string& arg : argv)
+  for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
+  }
   args.push_back(nullptr);
-  for (const std::string& entry : environment)
+  for (const std::string& entry : environment) {
     envp.push_back(const_cast<char*>(entry.c_str()));
+  }
   envp.push_back(nullptr);
   const std::string& out_path = spawned.out_path;
   const std::string& err_path = spawned.err_path;
@@ -167,8 +171,9 @@ std::vector<std::string> ProcStat(pid_t pid) {
   std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
   size_t open_paren = stat.find('(');
   size_t close_paren = stat.rfind(')');
-  if (open_paren == std::string::npos || close_paren == std::string::npos)
+  if (open_paren == std::string::npos || close_paren == std::string::npos) {
     return {};
+  }
   std::vector<std::string> fields = {
       "", stat.substr(0, open_paren - 1),
       stat.substr(open_paren, close_paren - open_paren + 1)};
@@ -233,8 +238,10 @@ NotifyReceiver::~NotifyReceiver() {
 
 std::string NotifyReceiver::Receive(absl::Duration timeout) {
   struct pollfd pfd = {fd_, POLLIN, 0};
-  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0)
+  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
+      0) {
     return "";
+  }
   char buffer[4096];
   ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";

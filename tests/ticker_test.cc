@@ -58,7 +58,7 @@ class TickerTest : public ::testing::Test {
 
   // Starts a daemon and returns its pid (0 on failure).
   pid_t Start(std::vector<std::string> extra = {}) {
-    RunResult result = Ticker(extra);
+    RunResult result = Ticker(std::move(extra));
     EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
     pid_t pid = ReadPid(pidfile_);
     if (pid > 0) started_.push_back(pid);
@@ -169,6 +169,7 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
 TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   constexpr int kStarts = 20;
   std::vector<testing::Spawned> launchers;
+  launchers.reserve(kStarts);
   for (int i = 0; i < kStarts; ++i) {
     launchers.push_back(
         testing::SpawnProgram({testing::RunfilePath("examples/ticker"),
@@ -177,6 +178,7 @@ TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
                               {{"TMPDIR", dir_}}));
   }
   std::vector<RunResult> results;
+  results.reserve(launchers.size());
   for (const testing::Spawned& launcher : launchers) {
     results.push_back(testing::WaitProgram(launcher));
   }

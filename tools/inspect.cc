@@ -36,8 +36,9 @@ constexpr int kExitUnreadable = 2;
 pid_t TargetPid() {
   const std::string pidfile = absl::GetFlag(FLAGS_pidfile);
   const int pid = absl::GetFlag(FLAGS_pid);
-  if (!pidfile.empty() && pid != 0)
+  if (!pidfile.empty() && pid != 0) {
     Fail("--pid and --pidfile exclude each other");
+  }
   if (pid < 0) Fail("--pid must be positive");
   if (pidfile.empty()) return pid == 0 ? getpid() : pid;
   absl::StatusOr<daemonkit::DaemonStatus> status =

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
@@ -134,7 +135,7 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   absl::StatusOr<std::vector<std::string>> fields = StatFields(pid);
   if (!fields.ok()) return fields.status();
   // After the command: state ppid pgrp session tty_nr ...
-  unsigned long long tty_nr = 0;  // NOLINT(runtime/int): the kernel's type
+  uint64_t tty_nr = 0;
   if (!ParseAt(*fields, 1, &identity.ppid) ||
       !ParseAt(*fields, 2, &identity.pgid) ||
       !ParseAt(*fields, 3, &identity.sid) || !ParseAt(*fields, 4, &tty_nr)) {
@@ -175,8 +176,9 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
 
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr)
+  if (dir == nullptr) {
     return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  }
   while (struct dirent* entry = readdir(dir)) {
     OpenDescriptor descriptor;
     if (!absl::SimpleAtoi(entry->d_name, &descriptor.fd)) continue;
@@ -255,8 +257,9 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
 
   std::vector<std::string> on_terminal;
   for (const OpenDescriptor& fd : id.fds) {
-    if (fd.is_terminal)
+    if (fd.is_terminal) {
       on_terminal.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+    }
   }
   findings.push_back(
       {verdict(on_terminal.empty()), "no descriptor open on a terminal",

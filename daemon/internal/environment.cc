@@ -59,9 +59,13 @@ void ScrubInitialEnvironment(const std::vector<std::string>& kept) {
   }
   std::string packed;
   for (const std::string& entry : kept) packed.append(entry).push_back('\0');
+  // The kernel gave this address: it is where our own environment lives.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
   char* block = reinterpret_cast<char*>(start);
   const size_t size = end - start;
   if (packed.size() > size) return;
+  // `packed` carries its own NULs; the rest of the block is zeroed below.
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
   std::memcpy(block, packed.data(), packed.size());
   std::memset(block + packed.size(), 0, size - packed.size());
 }
@@ -78,8 +82,9 @@ void KeepOnlyVariables(const std::vector<std::string>& keep) {
   std::vector<std::string> entries;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
-    if (kept(variable.substr(0, variable.find('='))))
+    if (kept(variable.substr(0, variable.find('=')))) {
       entries.emplace_back(variable);
+    }
   }
   // Rebuild libc's environment from copies, then overwrite the original
   // block, which the copies no longer point into.

@@ -98,14 +98,14 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
 }
 
 Notifier::Notifier(Notifier&& other) noexcept
-    : address_(std::move(other.address_)),
+    : address_(other.address_),
       watchdog_(other.watchdog_),
       fd_(std::exchange(other.fd_, -1)) {}
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
-    address_ = std::move(other.address_);
+    address_ = other.address_;
     watchdog_ = other.watchdog_;
     fd_ = std::exchange(other.fd_, -1);
   }

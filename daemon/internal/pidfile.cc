@@ -54,9 +54,9 @@ absl::StatusOr<int> OpenPidFile(const PinnedPath& pinned, int flags) {
   return fd;
 }
 
-struct flock WholeFileLock(short type) {
+struct flock WholeFileLock(int type) {
   struct flock lock = {};
-  lock.l_type = type;
+  lock.l_type = static_cast<decltype(lock.l_type)>(type);
   lock.l_whence = SEEK_SET;
   lock.l_start = 0;
   lock.l_len = 0;

@@ -41,8 +41,9 @@ absl::StatusOr<std::optional<struct passwd>> LookUpUser(
                          &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
-    if (error != 0)
+    if (error != 0) {
       return ErrnoError(error, absl::StrCat("look up user ", user));
+    }
     if (found == nullptr) return std::nullopt;
     return entry;
   }
@@ -62,8 +63,9 @@ absl::StatusOr<std::optional<struct group>> LookUpGroup(
                          &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
-    if (error != 0)
+    if (error != 0) {
       return ErrnoError(error, absl::StrCat("look up group ", group));
+    }
     if (found == nullptr) return std::nullopt;
     return entry;
   }

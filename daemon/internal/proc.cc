@@ -72,8 +72,9 @@ bool IsRunning(pid_t pid) {
 absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
   std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr)
+  if (dir == nullptr) {
     return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  }
   bool found = false;
   while (struct dirent* entry = readdir(dir)) {
     int fd;

@@ -101,8 +101,9 @@ absl::StatusOr<int> SignalPipe::Reinstall() {
     // block them meanwhile.
     sigset_t all, old;
     sigfillset(&all);
-    if (sigprocmask(SIG_BLOCK, &all, &old) != 0)
+    if (sigprocmask(SIG_BLOCK, &all, &old) != 0) {
       return ErrnoError(errno, "sigprocmask");
+    }
     close(g_pipe_read_fd);
     close(g_pipe_write_fd);
     g_pipe_read_fd = -1;

@@ -27,10 +27,12 @@ namespace {
 constexpr absl::Duration kKillGrace = absl::Seconds(5);
 
 std::string DescribeExit(int wait_status) {
-  if (WIFEXITED(wait_status))
+  if (WIFEXITED(wait_status)) {
     return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status))
+  }
+  if (WIFSIGNALED(wait_status)) {
     return absl::StrCat("signal ", strsignal(WTERMSIG(wait_status)));
+  }
   return "unknown status";
 }
 
@@ -45,8 +47,9 @@ class Supervisor {
     }
     for (;;) {
       if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
-        if (std::optional<Worker> worker = SpawnWorker())
+        if (std::optional<Worker> worker = SpawnWorker()) {
           return *std::move(worker);
+        }
       }
       WaitForEvent();
       HandleSignals();
@@ -58,8 +61,9 @@ class Supervisor {
   // Forks a worker. Returns it in the child; nullopt in the supervisor.
   std::optional<Worker> SpawnWorker() {
     absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
-    if (!pipe.ok())
+    if (!pipe.ok()) {
       GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
+    }
     const pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
@@ -84,8 +88,9 @@ class Supervisor {
   Worker BecomeWorker(pid_t supervisor, int ready_fd) {
     // Dies with its supervisor; the check closes the race in which the
     // supervisor died before the request took effect.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
       _exit(1);
+    }
     Worker worker{ReadyReporter(ready_fd), std::nullopt, -1};
     absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
     if (!signal_fd.ok()) {
@@ -187,8 +192,9 @@ class Supervisor {
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
     worker_ready_fd_ = worker_pidfd_ = -1;
     worker_pid_ = 0;
-    if (!schedule_.child_pidfile.empty())
+    if (!schedule_.child_pidfile.empty()) {
       (void)RemoveStalePidFile(schedule_.child_pidfile);
+    }
 
     if (!first_ready_) {
       FailStart(!worker_error_.empty() ? worker_error_
@@ -236,8 +242,9 @@ class Supervisor {
       int wait_status;
       while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
       }
-      if (!schedule_.child_pidfile.empty())
+      if (!schedule_.child_pidfile.empty()) {
         (void)RemoveStalePidFile(schedule_.child_pidfile);
+      }
     }
     Exit(0);
   }
