@@ -345,6 +345,72 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlagCase{"--daemon_workdir=", "--daemon_workdir"},
         BadFlagCase{"--daemon_stdout=", "--daemon_stdout"}));
 
+TEST_F(TickerTest, FlagfileConfiguresTheDaemon) {
+  // The README's --flagfile example, with this test's paths.
+  const std::string flagfile = dir_ + "/ticker.flags";
+  std::ofstream(flagfile) << "--daemon_pidfile=" << pidfile_ << "\n"
+                          << "--daemon_stdout=" << log_ << "\n"
+                          << "--daemon_umask=027\n"
+                          << "--interval=1h\n";
+  RunResult start = RunProgram(
+      {testing::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")),
+              ContainsRegex("Umask:\t0027"));
+  EXPECT_EQ(RunProgram({testing::RunfilePath("examples/ticker"),
+                        "--flagfile=" + flagfile, "--daemon_control=stop"})
+                .exit_code,
+            0);
+
+  // A bad value in a flagfile is the same usage error as on the command line.
+  std::ofstream(flagfile, std::ios::app) << "--daemon_umask=888\n";
+  RunResult bad = RunProgram(
+      {testing::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.stderr_text, HasSubstr("--daemon_umask=888"));
+}
+
+TEST_F(TickerTest, HelpfullDocumentsEveryDaemonFlag) {
+  RunResult help =
+      RunProgram({testing::RunfilePath("examples/ticker"), "--helpfull"});
+  for (const char* flag : {"daemon",
+                           "daemon_pidfile",
+                           "daemon_workdir",
+                           "daemon_umask",
+                           "daemon_stdout",
+                           "daemon_stderr",
+                           "daemon_user",
+                           "daemon_group",
+                           "daemon_ready_timeout",
+                           "daemon_control",
+                           "daemon_stop_timeout",
+                           "daemon_log",
+                           "daemon_chroot",
+                           "daemon_core_dumps",
+                           "daemon_keep_env",
+                           "daemon_restart",
+                           "daemon_restart_delay",
+                           "daemon_restart_max_delay",
+                           "daemon_restart_reset_after",
+                           "daemon_restart_limit",
+                           "daemon_child_pidfile"}) {
+    EXPECT_THAT(help.stdout_text, HasSubstr(absl::StrCat("--", flag, " (")))
+        << flag;
+  }
+  // The documented defaults, as SPEC.md gives them.
+  EXPECT_THAT(
+      help.stdout_text,
+      HasSubstr("0640, reopened on SIGHUP) or inherit); default: /dev/null;"));
+  EXPECT_THAT(help.stdout_text, HasSubstr("ready); default: 30s;"));
+  EXPECT_THAT(
+      help.stdout_text,
+      HasSubstr(
+          "--daemon_workdir (working directory of the daemon); default: /;"));
+}
+
 TEST_F(TickerTest, ControlWithoutPidFileIsAUsageError) {
   RunResult result =
       RunProgram({testing::RunfilePath("examples/ticker"),
