@@ -32,6 +32,9 @@ ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
           "time between two timestamps");
 ABSL_FLAG(int64_t, count, 0,
           "stop after this many ticks; 0: run until stopped");
+ABSL_FLAG(absl::Duration, startup_delay, absl::ZeroDuration(),
+          "simulated application start-up before the ticker declares itself "
+          "ready (for demos and bench/)");
 ABSL_FLAG(int64_t, crash_after, 0,
           "abort after this many ticks, to exercise supervision; 0: never");
 
@@ -155,6 +158,10 @@ int main(int argc, char** argv) {
   // What `systemctl status` shows next to the unit.
   daemon->NotifyStatus(
       absl::StrCat("ticking every ", absl::FormatDuration(interval)));
+  if (daemon->WaitFor(absl::GetFlag(FLAGS_startup_delay)) ==
+      daemonkit::Event::kStop) {
+    return 0;
+  }
   daemon->NotifyReady();
 
   const absl::Time start = absl::Now();

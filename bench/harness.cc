@@ -1,0 +1,408 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The daemonizer benchmark: daemonkit's ticker against the peers a user
+// would otherwise pick, on the same machine, in the same run, interleaved
+// (every round runs every peer once, in a shuffled order, so drift of the
+// machine cancels out). bench/run.sh builds the peers and runs this.
+//
+// start-to-ready: from spawning the start command until it has exited AND
+// the pid file holds the pid of a live, non-zombie process in another
+// session without a controlling terminal.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, peers, "",
+          "directory holding the built peers (bench/run.sh)");
+ABSL_FLAG(std::string, ticker, "", "daemonkit's //examples:ticker");
+ABSL_FLAG(int, rounds, 50, "interleaved rounds per metric");
+ABSL_FLAG(std::string, only, "", "comma list of peer names to run; empty: all");
+
+namespace {
+
+struct Peer {
+  std::string name;
+  std::vector<std::string> start;  // {pidfile} is replaced
+  std::vector<std::string> stop;   // empty: SIGTERM to the pid
+  bool ours = false;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Stat(pid_t pid) {
+  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return {};
+  return absl::StrSplit(stat.substr(paren + 2), ' ');
+}
+
+// Ready by the benchmark's definition: a live, non-zombie process in
+// another session than ours, without a controlling terminal.
+pid_t ReadyPid(const std::string& pidfile) {
+  int pid = 0;
+  std::string content = ReadFile(pidfile);
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(content), &pid) || pid <= 0)
+    return 0;
+  std::vector<std::string> stat = Stat(pid);
+  // After the command: state ppid pgrp session tty_nr.
+  if (stat.size() < 5 || stat[0] == "Z" || stat[0] == "X") return 0;
+  if (stat[3] == absl::StrCat(getsid(0)) || stat[4] != "0") return 0;
+  return pid;
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, rlim_t nofile,
+            const std::map<std::string, std::string>& env) {
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = std::min(nofile, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+    int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    dup2(null_fd, 2);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool AwaitGone(pid_t pid, absl::Duration timeout) {
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return true;
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  bool gone =
+      poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) > 0;
+  close(pidfd);
+  return gone;
+}
+
+std::vector<std::string> Expand(const std::vector<std::string>& argv,
+                                const std::string& pidfile) {
+  std::vector<std::string> out;
+  for (const std::string& arg : argv)
+    out.push_back(absl::StrReplaceAll(arg, {{"{pidfile}", pidfile}}));
+  return out;
+}
+
+struct StartResult {
+  absl::Duration to_exit;   // the start command's own run time
+  absl::Duration to_ready;  // until the benchmark's readiness holds
+  pid_t pid = 0;
+};
+
+StartResult Start(const Peer& peer, const std::string& pidfile, rlim_t nofile,
+                  const std::map<std::string, std::string>& env) {
+  unlink(pidfile.c_str());
+  StartResult result;
+  const absl::Time begin = absl::Now();
+  pid_t launcher = Spawn(Expand(peer.start, pidfile), nofile, env);
+  int status;
+  waitpid(launcher, &status, 0);
+  result.to_exit = absl::Now() - begin;
+  const absl::Time deadline = begin + absl::Seconds(30);
+  while ((result.pid = ReadyPid(pidfile)) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Microseconds(50));
+  }
+  result.to_ready = absl::Now() - begin;
+  return result;
+}
+
+absl::Duration Stop(const Peer& peer, const std::string& pidfile, pid_t pid) {
+  const absl::Time begin = absl::Now();
+  if (peer.stop.empty()) {
+    kill(pid, SIGTERM);
+  } else {
+    pid_t stopper = Spawn(Expand(peer.stop, pidfile), 1024, {});
+    int status;
+    waitpid(stopper, &status, 0);
+  }
+  if (!AwaitGone(pid, absl::Seconds(20))) {
+    kill(pid, SIGKILL);
+    AwaitGone(pid, absl::Seconds(5));
+  }
+  const absl::Duration took = absl::Now() - begin;
+  unlink(pidfile.c_str());
+  return took;
+}
+
+struct Summary {
+  double p10, p50, p90;
+};
+
+Summary Summarize(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  auto at = [&values](double q) {
+    return values.empty()
+               ? 0.0
+               : values[static_cast<size_t>(q * (values.size() - 1) + 0.5)];
+  };
+  return {at(0.1), at(0.5), at(0.9)};
+}
+
+std::string Ms(double ms) { return absl::StrFormat("%.2f", ms); }
+
+void TickAccuracy(const std::string& ticker, const std::string& dir) {
+  const std::string out = dir + "/ticks.txt";
+  std::string command =
+      absl::StrCat(ticker, " --daemon=false --daemon_pidfile= --interval=10ms",
+                   " --count=1000 --daemon_stdout=", out);
+  std::vector<std::string> argv = absl::StrSplit(command, ' ');
+  pid_t pid = Spawn(argv, 1024, {});
+  int status;
+  waitpid(pid, &status, 0);
+  std::vector<absl::Time> ticks;
+  for (absl::string_view line : absl::StrSplit(ReadFile(out), '\n')) {
+    absl::Time t;
+    std::string error;
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S%Ez", line, &t, &error))
+      ticks.push_back(t);
+  }
+  if (ticks.size() < 2) {
+    std::printf("tick accuracy: no ticks read\n");
+    return;
+  }
+  std::vector<double> deviations;
+  for (size_t i = 0; i < ticks.size(); ++i) {
+    const absl::Time scheduled =
+        ticks[0] + absl::Milliseconds(10) * static_cast<int64_t>(i);
+    deviations.push_back(
+        absl::ToDoubleMilliseconds(absl::AbsDuration(ticks[i] - scheduled)));
+  }
+  const double drift = absl::ToDoubleMilliseconds(
+      ticks.back() - (ticks[0] + absl::Milliseconds(10) *
+                                     static_cast<int64_t>(ticks.size() - 1)));
+  std::vector<double> sorted = deviations;
+  std::sort(sorted.begin(), sorted.end());
+  const double p50 = sorted[sorted.size() / 2];
+  const double p99 = sorted[sorted.size() * 99 / 100];
+  std::printf("\n### Tick accuracy (daemonkit ticker, %zu ticks at 10 ms)\n\n",
+              ticks.size());
+  std::printf(
+      "| p50 deviation | p99 deviation | end-to-end drift | target |\n| --- | "
+      "--- | --- | --- |\n");
+  std::printf("| %s ms | %s ms | %s ms | p99 < 1 ms, no drift: %s |\n",
+              Ms(p50).c_str(), Ms(p99).c_str(), Ms(drift).c_str(),
+              p99 < 1.0 && std::abs(drift) < 1.0 ? "PASS" : "MISS");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string peers_dir = absl::GetFlag(FLAGS_peers);
+  const std::string ticker = absl::GetFlag(FLAGS_ticker);
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  char dir_template[] = "/tmp/daemonkit-bench.XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+
+  std::vector<Peer> peers = {
+      {"daemon(3)", {peers_dir + "/daemon3_ticker", "{pidfile}"}, {}},
+      {"double fork", {peers_dir + "/doublefork_ticker", "{pidfile}"}, {}},
+      {"double fork, close loop",
+       {peers_dir + "/doublefork_ticker", "{pidfile}", "loop"},
+       {}},
+      {"libdaemon", {peers_dir + "/libdaemon_ticker", "{pidfile}"}, {}},
+      {"start-stop-daemon --background",
+       {"start-stop-daemon", "--start", "--quiet", "--background",
+        "--make-pidfile", "--pidfile", "{pidfile}", "--exec",
+        peers_dir + "/fg_ticker"},
+       {"start-stop-daemon", "--stop", "--quiet", "--pidfile", "{pidfile}",
+        "--retry", "TERM/5/KILL/5"}},
+      {"start-stop-daemon --notify-await",
+       {"start-stop-daemon", "--start", "--quiet", "--background",
+        "--make-pidfile", "--notify-await", "--pidfile", "{pidfile}", "--exec",
+        peers_dir + "/fg_ticker"},
+       {"start-stop-daemon", "--stop", "--quiet", "--pidfile", "{pidfile}",
+        "--retry", "TERM/5/KILL/5"}},
+      {"daemonize(1)",
+       {"daemonize", "-p", "{pidfile}", peers_dir + "/fg_ticker"},
+       {}},
+      {"python-daemon",
+       {"/usr/bin/python3", peers_dir + "/python_daemon_ticker.py",
+        "{pidfile}"},
+       {}},
+      {"go-daemon", {peers_dir + "/go_daemon_ticker", "{pidfile}"}, {}},
+      {"daemonkit",
+       {ticker, "--daemon_pidfile={pidfile}", "--interval=10s"},
+       {ticker, "--daemon_pidfile={pidfile}", "--daemon_control=stop"},
+       true},
+  };
+  if (!absl::GetFlag(FLAGS_only).empty()) {
+    std::vector<std::string> only =
+        absl::StrSplit(absl::GetFlag(FLAGS_only), ',');
+    peers.erase(std::remove_if(peers.begin(), peers.end(),
+                               [&](const Peer& p) {
+                                 return std::find(only.begin(), only.end(),
+                                                  p.name) == only.end();
+                               }),
+                peers.end());
+  }
+
+  struct rlimit limit;
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const rlim_t hard = limit.rlim_max;
+  std::map<std::string, std::vector<double>> ready_1024, ready_hard, ratio_1024,
+      stop_ms;
+  std::map<std::string, std::vector<double>> rss_kb, fds;
+  std::mt19937 random(20261125);
+  std::vector<size_t> order(peers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(order.begin(), order.end(), random);
+    std::map<std::string, double> this_round;
+    for (size_t index : order) {
+      const Peer& peer = peers[index];
+      const std::string pidfile = absl::StrCat(dir, "/", index, ".pid");
+      for (rlim_t nofile : {rlim_t{1024}, hard}) {
+        StartResult started = Start(peer, pidfile, nofile, {});
+        const double ms = absl::ToDoubleMilliseconds(started.to_ready);
+        (nofile == 1024 ? ready_1024 : ready_hard)[peer.name].push_back(ms);
+        if (nofile == 1024) this_round[peer.name] = ms;
+        if (round == 0 && nofile == 1024 && started.pid > 0) {
+          // Resident memory and descriptors once it has settled.
+          absl::SleepFor(absl::Seconds(2));
+          for (absl::string_view line : absl::StrSplit(
+                   ReadFile(absl::StrCat("/proc/", started.pid, "/status")),
+                   '\n')) {
+            int kb;
+            if (absl::ConsumePrefix(&line, "VmRSS:") &&
+                absl::SimpleAtoi(
+                    absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"),
+                    &kb)) {
+              rss_kb[peer.name].push_back(kb);
+            }
+          }
+          int count = 0;
+          if (DIR* d =
+                  opendir(absl::StrCat("/proc/", started.pid, "/fd").c_str())) {
+            while (struct dirent* e = readdir(d)) count += e->d_name[0] != '.';
+            closedir(d);
+          }
+          fds[peer.name].push_back(count);
+        }
+        if (started.pid > 0) {
+          const double stop =
+              absl::ToDoubleMilliseconds(Stop(peer, pidfile, started.pid));
+          if (nofile == 1024) stop_ms[peer.name].push_back(stop);
+        }
+      }
+    }
+    for (const auto& [name, ms] : this_round) {
+      ratio_1024[name].push_back(ms / this_round["daemon(3)"]);
+    }
+  }
+
+  // The readiness probe: with a 300 ms application start-up, does the start
+  // command wait for it?
+  std::map<std::string, bool> waits;
+  for (size_t index = 0; index < peers.size(); ++index) {
+    const Peer& peer = peers[index];
+    const std::string pidfile = absl::StrCat(dir, "/probe", index, ".pid");
+    std::vector<std::string> start = peer.start;
+    if (peer.ours) start.push_back("--startup_delay=300ms");
+    Peer probe = peer;
+    probe.start = start;
+    StartResult started =
+        Start(probe, pidfile, 1024, {{"READY_DELAY_MS", "300"}});
+    waits[peer.name] = started.to_exit >= absl::Milliseconds(300);
+    if (started.pid > 0) Stop(peer, pidfile, started.pid);
+  }
+
+  std::printf("### Start-to-ready (%d interleaved rounds, ms)\n\n", rounds);
+  std::printf(
+      "| peer | p10 | median | p90 | ratio to daemon(3) | at hard NOFILE "
+      "(%llu), median | waits for app ready | stop, median | RSS kB | fds |\n",
+      static_cast<unsigned long long>(hard));
+  std::printf(
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  for (const Peer& peer : peers) {
+    Summary ready = Summarize(ready_1024[peer.name]);
+    Summary ratio = Summarize(ratio_1024[peer.name]);
+    Summary at_hard = Summarize(ready_hard[peer.name]);
+    Summary stop = Summarize(stop_ms[peer.name]);
+    std::printf(
+        "| %s | %s | %s | %s | %.2fx | %s | %s | %s | %s | %s |\n",
+        peer.name.c_str(), Ms(ready.p10).c_str(), Ms(ready.p50).c_str(),
+        Ms(ready.p90).c_str(), ratio.p50, Ms(at_hard.p50).c_str(),
+        waits[peer.name] ? "yes" : "no", Ms(stop.p50).c_str(),
+        rss_kb[peer.name].empty() ? "-"
+                                  : absl::StrCat(rss_kb[peer.name][0]).c_str(),
+        fds[peer.name].empty() ? "-" : absl::StrCat(fds[peer.name][0]).c_str());
+  }
+
+  // daemonkit's targets.
+  const Summary ours = Summarize(ready_1024["daemonkit"]);
+  const Summary ours_ratio = Summarize(ratio_1024["daemonkit"]);
+  const Summary ours_hard = Summarize(ready_hard["daemonkit"]);
+  const Summary ours_stop = Summarize(stop_ms["daemonkit"]);
+  const double ours_rss =
+      rss_kb["daemonkit"].empty() ? 0 : rss_kb["daemonkit"][0];
+  const double base_rss =
+      rss_kb["daemon(3)"].empty() ? 1 : rss_kb["daemon(3)"][0];
+  auto verdict = [](bool met) { return met ? "PASS" : "MISS"; };
+  std::printf(
+      "\n### daemonkit's targets\n\n| target | measured | verdict |\n| --- | "
+      "--- | --- |\n");
+  std::printf("| start-to-ready <= 1.2x daemon(3) | %.2fx | %s |\n",
+              ours_ratio.p50, verdict(ours_ratio.p50 <= 1.2));
+  for (const char* peer : {"libdaemon", "start-stop-daemon --notify-await"}) {
+    Summary other = Summarize(ready_1024[peer]);
+    std::printf("| below %s (handshake) | %s vs %s ms | %s |\n", peer,
+                Ms(ours.p50).c_str(), Ms(other.p50).c_str(),
+                verdict(ours.p50 < other.p50));
+  }
+  std::printf(
+      "| no growth from 1024 to %llu descriptors | %s -> %s ms | %s |\n",
+      static_cast<unsigned long long>(hard), Ms(ours.p50).c_str(),
+      Ms(ours_hard.p50).c_str(),
+      verdict(ours_hard.p50 <= ours.p50 * 1.1 + 0.2));
+  std::printf("| stop under 20 ms median | %s ms | %s |\n",
+              Ms(ours_stop.p50).c_str(), verdict(ours_stop.p50 < 20));
+  std::printf("| RSS <= 1.5x daemon(3) | %.0f vs %.0f kB (%.2fx) | %s |\n",
+              ours_rss, base_rss, ours_rss / base_rss,
+              verdict(ours_rss <= 1.5 * base_rss));
+  TickAccuracy(ticker, dir);
+  std::string rm = "rm -rf " + dir;
+  return std::system(rm.c_str()) == 0 ? 0 : 1;
+}

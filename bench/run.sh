@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Measures daemonkit against the daemonizers a user would otherwise pick, in
+# one run on this machine (method and results: docs/benchmarks.md).
+#
+#   bench/run.sh           # 50 interleaved rounds (a few minutes)
+#   bench/run.sh --quick   # 10 rounds, as .ci/run does to keep it working
+#
+# Installs the peers from Debian when missing (as root): libdaemon-dev,
+# daemonize, python3-daemon, golang-go and go-daemon's source package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=50
+[[ "${1:-}" == "--quick" ]] && rounds=10
+readonly PEER_PACKAGES=(libdaemon-dev daemonize python3-daemon golang-go
+  golang-github-sevlyar-go-daemon-dev)
+missing=()
+for package in "${PEER_PACKAGES[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "${package}" 2>/dev/null | grep -q '^installed$' ||
+    missing+=("${package}")
+done
+if ((${#missing[@]} > 0)); then
+  [[ "$(id -u)" == 0 ]] || { echo "bench: as root, apt-get install ${missing[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+    { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+fi
+
+peers="${XDG_CACHE_HOME:-${HOME}/.cache}/daemonkit-bench"
+mkdir -p "${peers}"
+for peer in daemon3_ticker doublefork_ticker fg_ticker; do
+  gcc -O2 -Wall -o "${peers}/${peer}" "bench/peers/${peer}.c"
+done
+gcc -O2 -Wall -o "${peers}/libdaemon_ticker" bench/peers/libdaemon_ticker.c -ldaemon
+cp bench/peers/python_daemon_ticker.py "${peers}/"
+# go-daemon from Debian's source package, offline, in GOPATH mode.
+GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="${peers}/go-cache" GOFLAGS= \
+  go build -o "${peers}/go_daemon_ticker" ./bench/peers/go/main.go
+
+tools/bazel build -c opt //bench:harness //examples:ticker >&2
+bin="$(tools/bazel info -c opt bazel-bin 2>/dev/null)"
+"${bin}/bench/harness" --peers="${peers}" --ticker="${bin}/examples/ticker" \
+  --rounds="${rounds}"
