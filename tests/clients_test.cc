@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
+#include "tests/ticker_fixture.h"
 
 namespace daemonkit {
 namespace {
@@ -30,15 +31,12 @@ using ::daemonkit::testing::RunResult;
 
 constexpr char kStartStopDaemon[] = "/sbin/start-stop-daemon";
 
-class ClientsTest : public ::testing::Test {
+class ClientsTest : public ::daemonkit::testing::TickerFixture {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("clients");
-    pidfile_ = dir_ + "/ticker.pid";
-    log_ = dir_ + "/ticker.log";
+    TickerFixture::SetUp();
     ticker_ = testing::RunfilePath("examples/ticker");
   }
-  void TearDown() override { testing::KillAndWait(ReadPid(pidfile_)); }
 
   // start-stop-daemon --stop as an init script would run it.
   void StopWithRetry() {
@@ -50,7 +48,7 @@ class ClientsTest : public ::testing::Test {
     EXPECT_FALSE(FileExists(pidfile_)) << "the ticker removes it on SIGTERM";
   }
 
-  std::string dir_, pidfile_, log_, ticker_;
+  std::string ticker_;
 };
 
 TEST_F(ClientsTest, StartStopDaemonClassicStartWaitsForOurLauncher) {

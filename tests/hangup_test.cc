@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
+#include "tests/ticker_fixture.h"
 
 namespace daemonkit {
 namespace {
@@ -32,16 +33,8 @@ size_t CountLines(const std::string& path) {
   return lines.size();
 }
 
-class HangupTest : public ::testing::Test {
+class HangupTest : public ::daemonkit::testing::TickerFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::MakeTempDir("hangup");
-    pidfile_ = dir_ + "/ticker.pid";
-    log_ = dir_ + "/ticker.log";
-    err_ = dir_ + "/ticker.err";
-  }
-  void TearDown() override { testing::KillAndWait(ReadPid(pidfile_)); }
-
   // Runs the ticker's launcher with a pseudo-terminal as its controlling
   // terminal and stdio, waits for it to exit, then hangs the terminal up.
   // Returns what the launcher printed on it.
@@ -86,8 +79,6 @@ class HangupTest : public ::testing::Test {
     close(master);  // the hang-up
     return printed;
   }
-
-  std::string dir_, pidfile_, log_, err_;
 };
 
 TEST_F(HangupTest, DaemonKeepsTickingAfterTheTerminalIsGone) {
