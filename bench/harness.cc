@@ -74,8 +74,10 @@ std::vector<std::string> Stat(pid_t pid) {
 pid_t ReadyPid(const std::string& pidfile) {
   int pid = 0;
   std::string content = ReadFile(pidfile);
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(content), &pid) || pid <= 0)
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(content), &pid) ||
+      pid <= 0) {
     return 0;
+  }
   std::vector<std::string> stat = Stat(pid);
   // After the command: state ppid pgrp session tty_nr.
   if (stat.size() < 5 || stat[0] == "Z" || stat[0] == "X") return 0;
@@ -86,8 +88,10 @@ pid_t ReadyPid(const std::string& pidfile) {
 pid_t Spawn(const std::vector<std::string>& argv, rlim_t nofile,
             const std::map<std::string, std::string>& env) {
   std::vector<char*> args;
-  for (const std::string& arg : argv)
+  args.reserve(argv.size() + 1);
+  for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
+  }
   args.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
@@ -119,8 +123,10 @@ bool AwaitGone(pid_t pid, absl::Duration timeout) {
 std::vector<std::string> Expand(const std::vector<std::string>& argv,
                                 const std::string& pidfile) {
   std::vector<std::string> out;
-  for (const std::string& arg : argv)
+  out.reserve(argv.size());
+  for (const std::string& arg : argv) {
     out.push_back(absl::StrReplaceAll(arg, {{"{pidfile}", pidfile}}));
+  }
   return out;
 }
 
@@ -172,9 +178,9 @@ struct Summary {
 Summary Summarize(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   auto at = [&values](double q) {
-    return values.empty()
-               ? 0.0
-               : values[static_cast<size_t>(q * (values.size() - 1) + 0.5)];
+    return values.empty() ? 0.0
+                          : values[static_cast<size_t>(
+                                std::lround(q * (values.size() - 1)))];
   };
   return {at(0.1), at(0.5), at(0.9)};
 }
@@ -194,8 +200,9 @@ void TickAccuracy(const std::string& ticker, const std::string& dir) {
   for (absl::string_view line : absl::StrSplit(ReadFile(out), '\n')) {
     absl::Time t;
     std::string error;
-    if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S%Ez", line, &t, &error))
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S%Ez", line, &t, &error)) {
       ticks.push_back(t);
+    }
   }
   if (ticks.size() < 2) {
     std::printf("tick accuracy: no ticks read\n");
