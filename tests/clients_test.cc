@@ -112,13 +112,13 @@ std::vector<std::string> Timestamps(const std::vector<std::string>& paths) {
 }
 
 TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
-  constexpr int kTicks = 150;
+  constexpr int kTicks = 300;
   RunResult start =
       RunProgram({ticker_, "--daemon_pidfile=" + pidfile_,
                   "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/err",
                   "--interval=10ms", absl::StrCat("--count=", kTicks)});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = ReadPid(pidfile_);
+  const pid_t pid = testing::TickerPidFromLog(log_);
   ASSERT_TRUE(
       testing::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
 

@@ -68,8 +68,12 @@ TEST_F(PrivilegesTest, DropsToAnotherUserWithExactlyItsGroups) {
 
 TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
   // The daemon ends by itself as nobody: it cannot unlink, so it empties.
-  const pid_t pid =
-      StartTicker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
+  // It may be gone before we could read the pid file, so take its pid from
+  // the "Process id:" line it logs before it declares itself ready.
+  RunResult start =
+      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = testing::TickerPidFromLog(log_);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(testing::WaitUntilGone(pid));
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");

@@ -149,6 +149,17 @@ pid_t ReadPid(const std::string& pidfile) {
   return pid;
 }
 
+pid_t TickerPidFromLog(const std::string& log) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(log), '\n')) {
+    pid_t pid;
+    if (absl::ConsumePrefix(&line, "Process id: ") &&
+        absl::SimpleAtoi(line.substr(0, line.find(' ')), &pid)) {
+      return pid;
+    }
+  }
+  return 0;
+}
+
 std::vector<ReportedStart> ReportedStarts(const std::string& report) {
   std::vector<ReportedStart> starts;
   for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(report), '\n')) {

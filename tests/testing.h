@@ -66,6 +66,11 @@ bool FileExists(const std::string& path);
 // The pid in `pidfile`, or 0.
 pid_t ReadPid(const std::string& pidfile);
 
+// The pid in the "Process id: <pid> <ppid>" line that //examples:ticker
+// writes to its stdout before it declares itself ready, or 0. Unlike the pid
+// file, it is still there after a daemon that ran briefly has exited.
+pid_t TickerPidFromLog(const std::string& log);
+
 // The lines "<pid> <monotonic ns>" that //tests:fake_daemon appends to its
 // --report file, one per started daemon or worker; other lines are skipped.
 struct ReportedStart {

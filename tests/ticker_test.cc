@@ -121,7 +121,10 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
 }
 
 TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
-  const pid_t pid = Start({"--interval=10ms", "--count=5"});
+  RunResult start = Ticker({"--interval=10ms", "--count=5"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // It may have finished already: its pid comes from its own log.
+  const pid_t pid = testing::TickerPidFromLog(log_);
   ASSERT_GT(pid, 0);
   // With --count the daemon exits by itself, removing its pid file.
   ASSERT_TRUE(testing::WaitUntilGone(pid));
