@@ -270,7 +270,8 @@ int main(int argc, char** argv) {
        {}},
       {"go-daemon", {peers_dir + "/go_daemon_ticker", "{pidfile}"}, {}},
       {"daemonkit",
-       {ticker, "--daemon_pidfile={pidfile}", "--interval=10s"},
+       {ticker, "--daemon_pidfile={pidfile}", "--daemon_stdout=/dev/null",
+        "--interval=10s"},
        {ticker, "--daemon_pidfile={pidfile}", "--daemon_control=stop"},
        true},
   };
