@@ -89,9 +89,14 @@ TEST_F(ClientsTest,
 }
 
 TEST_F(ClientsTest, StartStopDaemonNotifyAwaitSeesAFailedStart) {
+  // --pidfile as well as --exec: with --exec alone start-stop-daemon looks
+  // for the ticker machine-wide, and without a pid namespace (a chroot, the
+  // processwrapper sandbox) finds any other ticker running ("already
+  // running", exit 1, nothing on stderr).
   RunResult start =
       RunProgram({kStartStopDaemon, "--start", "--background", "--notify-await",
-                  "--notify-timeout", "30", "--exec", ticker_, "--",
+                  "--notify-timeout", "30", "--pidfile", pidfile_, "--exec",
+                  ticker_, "--",
                   "--daemon=false", "--daemon_pidfile=" + pidfile_,
                   "--daemon_workdir=" + dir_ + "/missing"});
   EXPECT_NE(start.exit_code, 0) << start.stdout_text << start.stderr_text;

@@ -6,14 +6,12 @@
 // //tests:stress_long_test (manual) runs 1,000 cycles and 100 concurrent
 // starts.
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -26,7 +24,6 @@ namespace {
 
 using ::daemonkit::testing::FileExists;
 using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
 using ::daemonkit::testing::ReadPid;
 using ::daemonkit::testing::RunResult;
 
@@ -42,21 +39,10 @@ int OpenDescriptorCount() {
   return static_cast<int>(testing::OpenDescriptors(getpid()).size());
 }
 
-// Live processes whose command line names the ticker.
+// Tickers this test started that still run, and only those: other tickers
+// may run on the machine, and without a pid namespace the test sees them.
 int LiveTickers() {
-  int count = 0;
-  DIR* proc = opendir("/proc");
-  while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
-    int pid;
-    if (!absl::SimpleAtoi(entry->d_name, &pid) || !IsAlive(pid)) continue;
-    if (absl::StrContains(
-            ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline")),
-            "examples/ticker")) {
-      ++count;
-    }
-  }
-  if (proc) closedir(proc);
-  return count;
+  return static_cast<int>(testing::LiveProcessesSpawnedByThisTest().size());
 }
 
 class StressTest : public ::daemonkit::testing::TickerFixture {};

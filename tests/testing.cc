@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -67,6 +69,18 @@ bool FileExists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+namespace {
+
+// Set in the environment of every program SpawnProgram starts, and so
+// inherited by the daemons they become: "<variable>=<pid of the test>".
+constexpr char kSpawnedByVariable[] = "DAEMONKIT_TEST_SPAWNED_BY";
+
+std::string SpawnMarker() {
+  return absl::StrCat(kSpawnedByVariable, "=", getpid());
+}
+
+}  // namespace
+
 Spawned SpawnProgram(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env,
                      const std::string& stdin_path) {
@@ -87,6 +101,7 @@ Spawned SpawnProgram(const std::vector<std::string>& argv,
   for (const auto& [key, value] : env) {
     environment.push_back(absl::StrCat(key, "=", value));
   }
+  environment.push_back(SpawnMarker());
   std::vector<char*> args, envp;
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
@@ -208,6 +223,27 @@ void KillAndWait(pid_t pid) {
   if (pid <= 0 || !IsAlive(pid)) return;
   kill(pid, SIGKILL);
   EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " survived SIGKILL";
+}
+
+std::vector<pid_t> LiveProcessesSpawnedByThisTest() {
+  const std::string marker = SpawnMarker();
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  EXPECT_NE(proc, nullptr) << std::strerror(errno);
+  while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || !IsAlive(pid)) continue;
+    const std::string environ =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/environ"));
+    for (absl::string_view variable : absl::StrSplit(environ, '\0')) {
+      if (variable == marker) {
+        pids.push_back(pid);
+        break;
+      }
+    }
+  }
+  if (proc) closedir(proc);
+  return pids;
 }
 
 std::map<int, std::string> OpenDescriptors(pid_t pid) {

@@ -106,6 +106,15 @@ bool WaitFor(Predicate predicate, absl::Duration timeout = absl::Seconds(30)) {
 // tear-down, so that nothing is left behind even when an assertion failed.
 void KillAndWait(pid_t pid);
 
+// Every live process that SpawnProgram (or RunProgram) started in this test
+// process, however it detached since, and what those started in turn: they
+// carry a marker in their environment that names this process. Never look
+// for processes by name: without a pid namespace of its own (the
+// processwrapper sandbox, a chroot, a container) a test sees every process
+// of the machine, other tests' daemons and the README's ticker among them.
+// A process that emptied its environment (--daemon_keep_env) is not found.
+std::vector<pid_t> LiveProcessesSpawnedByThisTest();
+
 // The target of /proc/PID/fd/N for every open descriptor N.
 std::map<int, std::string> OpenDescriptors(pid_t pid);
 
