@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
@@ -25,6 +28,35 @@ namespace internal {
 namespace {
 
 constexpr absl::Duration kKillGrace = absl::Seconds(5);
+// How long a worker tries to lock its pid file, which only a misconfigured
+// peer (another supervisor with the same --daemon_child_pidfile) or a
+// passing prober's test lock can hold.
+constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
+// The largest sd_notify message relayed; systemd reads no more either.
+constexpr size_t kMaxNotification = 4096;
+
+struct flock WholeFileLock(int type) {
+  struct flock lock = {};
+  lock.l_type = static_cast<decltype(lock.l_type)>(type);
+  lock.l_whence = SEEK_SET;
+  return lock;
+}
+
+// Takes the classic (process-owned) record lock on the worker's pid file;
+// see OpenWorkerPidFile.
+absl::Status LockForThisProcess(int fd, const std::string& path) {
+  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
+  for (;;) {
+    struct flock lock = WholeFileLock(F_WRLCK);
+    if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
+    const int saved = errno;
+    if (saved == EINTR) continue;
+    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
+      return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -52,6 +84,7 @@ class Supervisor {
         }
       }
       WaitForEvent();
+      RelayWorkerNotifications();
       HandleSignals();
       ReadWorkerMessages();
     }
@@ -64,50 +97,71 @@ class Supervisor {
     if (!pipe.ok()) {
       GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
     }
+    // The worker's sd_notify line: a connected socket, so no other process
+    // can speak for the worker; SEQPACKET keeps message boundaries and
+    // tells the end. Non-blocking both ways: a busy supervisor must not
+    // stall the worker's main loop.
+    int notify[2] = {-1, -1};
+    if (state_.notifier->enabled() &&
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+                   notify) != 0) {
+      GiveUp(ErrnoError(errno, "cannot start a worker: socketpair").ToString());
+    }
     const pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
     if (pid == 0) {
       close(pipe->read_fd);
-      return BecomeWorker(supervisor, pipe->write_fd);
+      if (notify[0] >= 0) close(notify[0]);
+      return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
     }
     close(pipe->write_fd);
+    if (notify[1] >= 0) close(notify[1]);
     // Read between other events, never blocking the supervisor.
     fcntl(pipe->read_fd, F_SETFL, O_NONBLOCK);
     worker_pid_ = pid;
     worker_pidfd_ = PidfdOpen(pid);
     worker_ready_fd_ = pipe->read_fd;
+    worker_notify_fd_ = notify[0];
     worker_message_.clear();
     worker_error_.clear();
     worker_ready_ = false;
+    relay_.reloading = false;
     worker_started_ = absl::Now();
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
   }
 
-  Worker BecomeWorker(pid_t supervisor, int ready_fd) {
+  Worker BecomeWorker(pid_t supervisor, int ready_fd, int notify_fd) {
     // Dies with its supervisor; the check closes the race in which the
     // supervisor died before the request took effect.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
       _exit(1);
     }
-    Worker worker{ReadyReporter(ready_fd), std::nullopt, -1};
+    Worker worker;
+    worker.to_supervisor = ReadyReporter(ready_fd);
+    if (notify_fd >= 0) {
+      worker.notifier =
+          Notifier::Connected(notify_fd, state_.notifier->watchdog_interval());
+    }
     absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
     if (!signal_fd.ok()) {
       worker.to_supervisor.ReportError(signal_fd.status().message());
       _exit(1);
     }
     worker.signal_fd = *signal_fd;
-    if (!schedule_.child_pidfile.empty()) {
-      absl::StatusOr<PidFile> pidfile =
-          PidFile::Acquire(schedule_.child_pidfile, absl::ZeroDuration());
-      absl::Status written =
-          pidfile.ok() ? pidfile->WritePid(getpid()) : pidfile.status();
-      if (!written.ok()) {
+    if (*state_.worker_pidfile) {
+      PidFile& file = **state_.worker_pidfile;
+      if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
         worker.to_supervisor.ReportError(written.message());
         _exit(1);
       }
-      worker.pidfile = *std::move(pidfile);
+      // The worker keeps only the locked descriptor; the directory is the
+      // supervisor's, to remove the file.
+      worker.pidfile_fd = file.fd();
+      close(file.dir_fd());
+      file.Forget();
+      state_.worker_pidfile->reset();
     }
     return worker;
   }
@@ -115,16 +169,34 @@ class Supervisor {
   void WaitForEvent() {
     std::vector<struct pollfd> fds = {{state_.signal_fd, POLLIN, 0}};
     if (worker_ready_fd_ >= 0) fds.push_back({worker_ready_fd_, POLLIN, 0});
+    if (worker_notify_fd_ >= 0) fds.push_back({worker_notify_fd_, POLLIN, 0});
+    absl::Time wake = absl::InfiniteFuture();
+    if (worker_pid_ == 0) wake = std::min(restart_at_, FeedWatchdog());
     int timeout_ms = -1;
-    if (worker_pid_ == 0) {
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(absl::Ceil(restart_at_ - absl::Now(),
-                                                  absl::Milliseconds(1)))));
+    if (wake != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(
+          std::clamp<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
+                                  wake - absl::Now(), absl::Milliseconds(1))),
+                              0, 1 << 30));
     }
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
       absl::SleepFor(absl::Milliseconds(10));
     }
+  }
+
+  // Between workers (a restart delay), the supervisor is the one at work:
+  // it keeps systemd's watchdog fed itself. Returns the next time it is due.
+  absl::Time FeedWatchdog() {
+    const std::optional<absl::Duration> interval =
+        state_.notifier->watchdog_interval();
+    if (!interval || !first_ready_) return absl::InfiniteFuture();
+    const absl::Time now = absl::Now();
+    if (now >= next_watchdog_) {
+      Notify("WATCHDOG=1");
+      next_watchdog_ = now + *interval;
+    }
+    return next_watchdog_;
   }
 
   void HandleSignals() {
@@ -171,6 +243,25 @@ class Supervisor {
     }
   }
 
+  // Passes the worker's sd_notify messages on (RelayedNotification). Gone
+  // with the worker: whatever it still sent is read first.
+  void RelayWorkerNotifications() {
+    if (worker_notify_fd_ < 0) return;
+    char buffer[kMaxNotification];
+    for (;;) {
+      ssize_t n = recv(worker_notify_fd_, buffer, sizeof(buffer), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) break;  // the worker closed its end, or an error
+      const std::string relayed =
+          RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
+                              schedule_.mode, &relay_);
+      if (!relayed.empty()) Notify(relayed);
+    }
+    close(worker_notify_fd_);
+    worker_notify_fd_ = -1;
+  }
+
   void WorkerReady() {
     worker_ready_ = true;
     if (!first_ready_) {
@@ -187,14 +278,15 @@ class Supervisor {
     LOG(WARNING) << "worker " << worker_pid_ << " ended with "
                  << DescribeExit(wait_status);
     const absl::Duration uptime = absl::Now() - worker_started_;
-    ReadWorkerMessages();  // a last error message, if any
+    RelayWorkerNotifications();  // its last words, before ours
+    ReadWorkerMessages();        // a last error message, if any
     if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
-    worker_ready_fd_ = worker_pidfd_ = -1;
+    if (worker_notify_fd_ >= 0) close(worker_notify_fd_);
+    worker_ready_fd_ = worker_pidfd_ = worker_notify_fd_ = -1;
     worker_pid_ = 0;
-    if (!schedule_.child_pidfile.empty()) {
-      (void)RemoveStalePidFile(schedule_.child_pidfile);
-    }
+    EmptyWorkerPidFile();
+    next_watchdog_ = absl::InfinitePast();
 
     if (!first_ready_) {
       FailStart(!worker_error_.empty() ? worker_error_
@@ -229,7 +321,12 @@ class Supervisor {
   // timeout), then the supervisor.
   [[noreturn]] void Stop(int signo) {
     LOG(INFO) << "stopping on " << strsignal(signo);
-    Notify("STOPPING=1");
+    if (!relay_.stopping) Notify("STOPPING=1");
+    relay_.stopping = true;
+    // From now on the worker's pid file names no one: if whoever stops us
+    // runs out of patience and SIGKILLs the supervisor (its worker then dies
+    // of PR_SET_PDEATHSIG), nothing is left to remove it.
+    RemoveWorkerPidFileNow();
     if (worker_pidfd_ >= 0) {
       PidfdSendSignal(worker_pidfd_, SIGTERM);
       if (!AwaitExit(worker_pidfd_, schedule_.stop_timeout)) {
@@ -241,9 +338,6 @@ class Supervisor {
       }
       int wait_status;
       while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
-      }
-      if (!schedule_.child_pidfile.empty()) {
-        (void)RemoveStalePidFile(schedule_.child_pidfile);
       }
     }
     Exit(0);
@@ -264,10 +358,28 @@ class Supervisor {
   }
 
   [[noreturn]] void Exit(int code) {
+    RemoveWorkerPidFileNow();
     if (*state_.pidfile) (*state_.pidfile)->Remove();
     std::fflush(stdout);
     std::fflush(stderr);
     _exit(code);
+  }
+
+  // After reaping a worker: its lock went with it; its pid goes too. An
+  // empty, unlocked pid file reads as "not running".
+  void EmptyWorkerPidFile() {
+    if (*state_.worker_pidfile &&
+        ftruncate((*state_.worker_pidfile)->fd(), 0) != 0) {
+      PLOG(WARNING) << "empty worker pid file "
+                    << (*state_.worker_pidfile)->path();
+    }
+  }
+
+  // Unlinks the worker's pid file (empties it where the supervisor may no
+  // longer unlink) and lets it go.
+  void RemoveWorkerPidFileNow() {
+    if (*state_.worker_pidfile) (*state_.worker_pidfile)->Remove();
+    state_.worker_pidfile->reset();
   }
 
   void Notify(absl::string_view message) {
@@ -283,6 +395,9 @@ class Supervisor {
   pid_t worker_pid_ = 0;
   int worker_pidfd_ = -1;
   int worker_ready_fd_ = -1;
+  int worker_notify_fd_ = -1;
+  RelayState relay_;
+  absl::Time next_watchdog_ = absl::InfinitePast();
   std::string worker_message_;
   std::string worker_error_;
   bool worker_ready_ = false;
@@ -293,6 +408,72 @@ class Supervisor {
 };
 
 }  // namespace
+
+absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
+                                          absl::Duration wait_for_pid) {
+  absl::StatusOr<PidFile> file = PidFile::Acquire(path, wait_for_pid);
+  if (!file.ok()) return file.status();
+  // Acquire's OFD lock proved no other worker holds the file; held on, it
+  // would outlive every worker (they share this description).
+  struct flock unlock = WholeFileLock(F_UNLCK);
+  if (fcntl(file->fd(), F_OFD_SETLK, &unlock) != 0) {
+    const int saved = errno;
+    file->Remove();
+    return ErrnoError(saved, absl::StrCat("unlock worker pid file ", path));
+  }
+  return file;
+}
+
+absl::Status TakeWorkerPidFile(PidFile& file) {
+  DAEMONKIT_RETURN_IF_ERROR(LockForThisProcess(file.fd(), file.path()));
+  return file.WritePid(getpid());
+}
+
+void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  for (;;) {
+    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
+    if (!removed.ok() || *removed) return;
+    // Not removed: missing, or still locked by a dying worker.
+    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
+    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
+    if (absl::Now() >= deadline) {
+      LOG(WARNING) << "worker pid file " << path << " still locked after "
+                   << absl::FormatDuration(grace) << "; leaving it";
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+std::string RelayedNotification(absl::string_view message, RestartMode mode,
+                                RelayState* state) {
+  std::string relayed;
+  auto pass = [&relayed](absl::string_view line) {
+    if (!relayed.empty()) relayed += '\n';
+    absl::StrAppend(&relayed, line);
+  };
+  for (absl::string_view line : absl::StrSplit(message, '\n')) {
+    if (absl::StartsWith(line, "STATUS=") || absl::StartsWith(line, "ERRNO=") ||
+        absl::StartsWith(line, "WATCHDOG=") ||
+        absl::StartsWith(line, "WATCHDOG_USEC=") ||
+        absl::StartsWith(line, "EXTEND_TIMEOUT_USEC=") ||
+        absl::StartsWith(line, "MONOTONIC_USEC=")) {
+      pass(line);
+    } else if (line == "RELOADING=1") {
+      state->reloading = true;
+      pass(line);
+    } else if (line == "READY=1" && state->reloading) {
+      state->reloading = false;
+      pass(line);
+    } else if (line == "STOPPING=1" && !state->stopping &&
+               mode != RestartMode::kAlways) {
+      state->stopping = true;
+      pass(line);
+    }
+  }
+  return relayed;
+}
 
 bool ShouldRestart(RestartMode mode, int wait_status) {
   switch (mode) {
