@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -47,6 +49,7 @@ class SupervisionTest : public ::testing::Test {
     for (const ReportedStart& start : ReportedStarts(report_)) {
       testing::KillAndWait(start.pid);
     }
+    for (pid_t pid : others_) testing::KillAndWait(pid);
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {
@@ -75,6 +78,7 @@ class SupervisionTest : public ::testing::Test {
   }
 
   std::string dir_, pidfile_, child_pidfile_, report_, err_;
+  std::vector<pid_t> others_;  // more processes to kill at the end
 };
 
 TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
@@ -361,6 +365,58 @@ TEST_F(SupervisionTest, WorkerPidFileIsLockedForTheWorkersLifeOnly) {
            absl::StrCat("running, pid ", supervisor, "\n");
   }));
   EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");
+}
+
+// The pids on the lines of `report` that start with `prefix`, as written by
+// //tests:leaves_orphans ("helper <pid> grouped").
+std::vector<pid_t> ReportedPids(const std::string& report,
+                                absl::string_view prefix) {
+  std::vector<pid_t> pids;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(report), '\n')) {
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
+    pid_t pid;
+    if (words.size() >= 2 && words[0] == prefix &&
+        absl::SimpleAtoi(words[1], &pid)) {
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
+  RunResult start = RunProgram(
+      {testing::RunfilePath("tests/leaves_orphans"),
+       "--daemon_pidfile=" + pidfile_,
+       "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+       "--report=" + report_, "--daemon_restart=on-failure",
+       "--daemon_restart_delay=10ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  // The first worker left two helpers, one in its process group and one in
+  // a session of its own, and crashed; the second one serves.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return ReportedPids(report_, "worker").size() == 2 &&
+           ReadPid(child_pidfile_) == ReportedPids(report_, "worker")[1];
+  }));
+  const std::vector<pid_t> helpers = ReportedPids(report_, "helper");
+  ASSERT_EQ(helpers.size(), 2u);
+  for (pid_t pid : ReportedPids(report_, "worker")) others_.push_back(pid);
+  for (pid_t pid : helpers) others_.push_back(pid);
+  for (pid_t helper : helpers) {
+    std::vector<std::string> stat = testing::ProcStat(helper);
+    ASSERT_GT(stat.size(), 4u) << "helper " << helper << " is gone";
+    EXPECT_EQ(stat[4], absl::StrCat(supervisor))
+        << "helper " << helper << " was not reparented to the supervisor";
+  }
+
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  for (pid_t helper : helpers) {
+    EXPECT_TRUE(testing::WaitUntilGone(helper, absl::Seconds(5)))
+        << "helper " << helper << " outlived the stop";
+  }
 }
 
 TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {

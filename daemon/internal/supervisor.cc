@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
@@ -77,6 +78,11 @@ class Supervisor {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
       FailStart(watched.message());
     }
+    // What the application leaves behind (a double-forked helper) is
+    // reparented to the supervisor, not to init: reaped here, ended by stop.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+      FailStart(ErrnoError(errno, "prctl PR_SET_CHILD_SUBREAPER").message());
+    }
     for (;;) {
       if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
         if (std::optional<Worker> worker = SpawnWorker()) {
@@ -111,9 +117,16 @@ class Supervisor {
     pid_t pid = fork();
     if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
     if (pid == 0) {
+      // Its own process group (set on both sides of the fork, so that it
+      // holds whichever runs first), which a stop ends as a whole.
+      (void)setpgid(0, 0);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
       return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
+    }
+    if (setpgid(pid, pid) != 0 && errno != EACCES) {
+      // EACCES: the worker has already exec'd; it made its group itself.
+      PLOG(WARNING) << "setpgid worker " << pid;
     }
     close(pipe->write_fd);
     if (notify[1] >= 0) close(notify[1]);
@@ -336,15 +349,23 @@ class Supervisor {
         PidfdSendSignal(worker_pidfd_, SIGKILL);
         AwaitExit(worker_pidfd_, kKillGrace);
       }
+      // The rest of its process group: while the worker is an unreaped
+      // zombie its pid, and so the group's number, cannot be reused.
+      if (kill(-worker_pid_, SIGKILL) != 0 && errno != ESRCH) {
+        PLOG(WARNING) << "kill process group " << worker_pid_;
+      }
       int wait_status;
       while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
       }
+      worker_pid_ = 0;
     }
     Exit(0);
   }
 
   [[noreturn]] void FailStart(absl::string_view message) {
     LOG(ERROR) << "start-up failed: " << message;
+    // Before the launcher hears of it: it kills what has not exited then.
+    EndLeftovers();
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Notify(StartupFailureMessage(absl::UnavailableError(message)));
     Exit(1);
@@ -352,17 +373,59 @@ class Supervisor {
 
   [[noreturn]] void GiveUp(absl::string_view message) {
     LOG(ERROR) << message;
+    EndLeftovers();
     Notify(absl::StrCat("STATUS=", message));
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Exit(1);
   }
 
   [[noreturn]] void Exit(int code) {
+    EndLeftovers();
     RemoveWorkerPidFileNow();
     if (*state_.pidfile) (*state_.pidfile)->Remove();
     std::fflush(stdout);
     std::fflush(stderr);
     _exit(code);
+  }
+
+  // Once no worker runs: SIGKILLs every remaining child (what workers left
+  // behind, reparented here) and reaps it, until none is left; the children
+  // of a killed one come here in turn. As systemd's KillMode=mixed: the
+  // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
+  // unreaped children cannot have recycled pids, so kill(2) is safe here.
+  void EndLeftovers() {
+    const absl::Time deadline = absl::Now() + kKillGrace;
+    for (;;) {
+      for (pid_t child : OwnChildren()) {
+        if (child != worker_pid_) kill(child, SIGKILL);
+      }
+      int wait_status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+      }
+      if (pid < 0 && errno == ECHILD) return;
+      if (worker_pid_ != 0 || absl::Now() >= deadline) {
+        if (worker_pid_ == 0) LOG(WARNING) << "children left after stop";
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
+  // The supervisor's children, from /proc (the kernel's list of each of its
+  // threads' children); empty without /proc, in a chroot.
+  static std::vector<pid_t> OwnChildren() {
+    std::vector<pid_t> children;
+    const std::string self = absl::StrCat(getpid());
+    absl::StatusOr<std::string> list = ReadSmallFile(
+        absl::StrCat("/proc/", self, "/task/", self, "/children"));
+    if (!list.ok()) return children;
+    for (absl::string_view word :
+         absl::StrSplit(*list, ' ', absl::SkipWhitespace())) {
+      pid_t pid;
+      if (absl::SimpleAtoi(word, &pid) && pid > 0) children.push_back(pid);
+    }
+    return children;
   }
 
   // After reaping a worker: its lock went with it; its pid goes too. An
