@@ -83,6 +83,7 @@ class Supervisor {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
       FailStart(ErrnoError(errno, "prctl PR_SET_CHILD_SUBREAPER").message());
     }
+    worker_own_group_ = !InTerminalForeground();
     for (;;) {
       if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
         if (std::optional<Worker> worker = SpawnWorker()) {
@@ -119,12 +120,12 @@ class Supervisor {
     if (pid == 0) {
       // Its own process group (set on both sides of the fork, so that it
       // holds whichever runs first), which a stop ends as a whole.
-      (void)setpgid(0, 0);
+      if (worker_own_group_) (void)setpgid(0, 0);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
       return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
     }
-    if (setpgid(pid, pid) != 0 && errno != EACCES) {
+    if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
       // EACCES: the worker has already exec'd; it made its group itself.
       PLOG(WARNING) << "setpgid worker " << pid;
     }
@@ -412,6 +413,18 @@ class Supervisor {
     }
   }
 
+  // Whether the supervisor runs in the foreground process group of a
+  // terminal (--daemon=false in a shell). A worker moved out of that group
+  // would stop at its first read from the terminal (SIGTTIN) and miss the
+  // terminal's Ctrl-C; there it stays in the supervisor's group.
+  static bool InTerminalForeground() {
+    int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (tty < 0) return false;  // no controlling terminal
+    const bool foreground = tcgetpgrp(tty) == getpgrp();
+    close(tty);
+    return foreground;
+  }
+
   // The supervisor's children, from /proc (the kernel's list of each of its
   // threads' children); empty without /proc, in a chroot.
   static std::vector<pid_t> OwnChildren() {
@@ -459,6 +472,7 @@ class Supervisor {
   int worker_pidfd_ = -1;
   int worker_ready_fd_ = -1;
   int worker_notify_fd_ = -1;
+  bool worker_own_group_ = true;
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();
   std::string worker_message_;
