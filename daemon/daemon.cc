@@ -407,7 +407,6 @@ internal::RestartSchedule ScheduleFrom(const Options& options) {
   schedule.reset_after = options.restart_reset_after;
   schedule.limit = options.restart_limit;
   schedule.stop_timeout = options.stop_timeout;
-  schedule.child_pidfile = options.child_pidfile;
   return schedule;
 }
 

@@ -58,7 +58,6 @@ struct RestartSchedule {
   absl::Duration reset_after = absl::Seconds(60);
   int limit = 0;  // restarts within the reset window before giving up; 0: never
   absl::Duration stop_timeout = absl::Seconds(10);
-  std::string child_pidfile;
 };
 
 // What the supervisor hands over to itself: its pid file, the worker's pid
