@@ -225,6 +225,9 @@ void PrintError(absl::string_view message) {
   if (exit_code != kExitSuccess && !options.pidfile.empty()) {
     (void)internal::RemoveStalePidFile(options.pidfile);
   }
+  if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
+    internal::RemoveWorkerPidFile(options.child_pidfile, kExitGrace);
+  }
   _exit(exit_code);
 }
 
@@ -404,28 +407,29 @@ internal::RestartSchedule ScheduleFrom(const Options& options) {
   schedule.reset_after = options.restart_reset_after;
   schedule.limit = options.restart_limit;
   schedule.stop_timeout = options.stop_timeout;
-  schedule.child_pidfile = options.child_pidfile;
   return schedule;
 }
 
 // The end of start-up in the daemon (or the foreground process): become a
 // supervisor if asked (returning in the worker), then hand the application
 // its Daemon.
-std::unique_ptr<Daemon> FinishStartUp(const Options& options,
-                                      OutputFiles outputs,
-                                      std::optional<internal::PidFile> pidfile,
-                                      internal::ReadyReporter reporter,
-                                      int signal_fd,
-                                      internal::Notifier notifier) {
+std::unique_ptr<Daemon> FinishStartUp(
+    const Options& options, OutputFiles outputs,
+    std::optional<internal::PidFile> pidfile, internal::ReadyReporter reporter,
+    int signal_fd, internal::Notifier notifier,
+    std::optional<internal::PidFile> worker_pidfile) {
   if (options.restart != RestartPolicy::kNo) {
     internal::Worker worker = internal::Supervise(
         ScheduleFrom(options),
-        {&pidfile, &outputs, &reporter, &notifier, signal_fd});
+        {&pidfile, &worker_pidfile, &outputs, &reporter, &notifier, signal_fd});
     // In the worker: the supervisor's pid file, its line to the launcher and
     // to systemd are not ours; closing our copies leaves the supervisor's.
-    pidfile = std::move(worker.pidfile);
+    // Its own pid file stays open, locked, unowned: the supervisor removes
+    // it (see OpenWorkerPidFile).
+    pidfile.reset();
+    g_daemon_owned_fds[kPidFileFd] = worker.pidfile_fd;
     reporter = std::move(worker.to_supervisor);
-    notifier = internal::Notifier();
+    notifier = std::move(worker.notifier);
     signal_fd = worker.signal_fd;
   }
   if (pidfile) {
@@ -567,11 +571,20 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
         pidfile,
         internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
   }
-  // From here on a failure must not leave the pid file behind.
-  auto fail = [&pidfile](absl::Status status) {
+  // The worker's, too, while privileged (see OpenWorkerPidFile).
+  std::optional<internal::PidFile> worker_pidfile;
+  // From here on a failure must not leave the pid files behind.
+  auto fail = [&pidfile, &worker_pidfile](absl::Status status) {
+    if (worker_pidfile) worker_pidfile->Remove();
     if (pidfile) pidfile->Remove();
     return status;
   };
+  if (!options.child_pidfile.empty()) {
+    absl::StatusOr<internal::PidFile> opened = internal::OpenWorkerPidFile(
+        options.child_pidfile, options.ready_timeout);
+    if (!opened.ok()) return fail(opened.status());
+    worker_pidfile = *std::move(opened);
+  }
 
   std::optional<std::pair<uid_t, gid_t>> owner;
   if (credentials) owner = std::make_pair(credentials->uid, credentials->gid);
@@ -589,7 +602,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     if (!status.ok()) return fail(status);
     return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
                          internal::ReadyReporter(), *signal_fd,
-                         *std::move(notifier));
+                         *std::move(notifier), std::move(worker_pidfile));
   }
 
   absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
@@ -601,6 +614,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (pidfile) {
     keep.push_back(pidfile->fd());
     keep.push_back(pidfile->dir_fd());
+  }
+  if (worker_pidfile) {
+    keep.push_back(worker_pidfile->fd());
+    keep.push_back(worker_pidfile->dir_fd());
   }
   // syslog keeps a descriptor of its own that the close below would pull
   // out from under it.
@@ -656,11 +673,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (status.ok()) status = internal::UnblockAllSignals();
   if (!status.ok()) {
     reporter.ReportError(status.message());
+    if (worker_pidfile) worker_pidfile->Remove();
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);
   }
   return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
-                       std::move(reporter), *signal_fd, *std::move(notifier));
+                       std::move(reporter), *signal_fd, *std::move(notifier),
+                       std::move(worker_pidfile));
 }
 
 }  // namespace daemonkit

@@ -3,7 +3,9 @@
 // --daemon_restart on real processes: a worker that crashes and is started
 // again on the backoff schedule, crash-loop protection, stop during a
 // backoff, the death of the supervisor, a worker deaf to SIGTERM, signal
-// forwarding, status with both pids, and what systemd hears.
+// forwarding, status with both pids, what systemd hears (the worker's own
+// notifications relayed), and the worker's pid file when a start or a stop
+// ends badly.
 
 #include <signal.h>
 #include <unistd.h>
@@ -12,7 +14,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -29,6 +33,7 @@ using ::daemonkit::testing::ReportedStarts;
 using ::daemonkit::testing::RunProgram;
 using ::daemonkit::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class SupervisionTest : public ::testing::Test {
  protected:
@@ -44,6 +49,7 @@ class SupervisionTest : public ::testing::Test {
     for (const ReportedStart& start : ReportedStarts(report_)) {
       testing::KillAndWait(start.pid);
     }
+    for (pid_t pid : others_) testing::KillAndWait(pid);
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {
@@ -61,7 +67,18 @@ class SupervisionTest : public ::testing::Test {
   }
   size_t Starts() const { return ReportedStarts(report_).size(); }
 
+  // The supervised ticker's command line.
+  std::vector<std::string> TickerArgs(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {
+        testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_,
+        "--daemon_stdout=" + dir_ + "/ticks", "--daemon_stderr=" + err_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
   std::string dir_, pidfile_, child_pidfile_, report_, err_;
+  std::vector<pid_t> others_;  // more processes to kill at the end
 };
 
 TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
@@ -220,6 +237,186 @@ TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
   EXPECT_EQ(receiver.Receive(), "STATUS=running, restart 1");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_EQ(receiver.Receive(), "STOPPING=1");
+}
+
+// Receives messages until one equals `wanted` (or, with `prefix`, starts
+// with it), appending each to `*seen`; false if none comes.
+bool ReceiveUntil(testing::NotifyReceiver& receiver, const std::string& wanted,
+                  std::vector<std::string>* seen, bool prefix = false) {
+  for (int i = 0; i < 100000; ++i) {
+    const std::string message = receiver.Receive();
+    if (message.empty()) return false;
+    seen->push_back(message);
+    if (prefix ? absl::StartsWith(message, wanted) : message == wanted) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(SupervisionTest,
+       TheWorkersNotificationsReachSystemdThroughTheSupervisor) {
+  testing::NotifyReceiver receiver;
+  // Keep-alives due every 10 ms while the ticker waits out its hour.
+  const std::map<std::string, std::string> env = {
+      {"NOTIFY_SOCKET", receiver.address()}, {"WATCHDOG_USEC", "20000"}};
+  RunResult start =
+      RunProgram(TickerArgs({"--interval=1h", "--daemon_restart=always"}), env);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+
+  std::vector<std::string> seen;
+  // The worker's STATUS= comes before its readiness, which the supervisor
+  // announces as systemd's main process.
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=ticking every 1h", &seen));
+  ASSERT_TRUE(ReceiveUntil(
+      receiver,
+      absl::StrCat("READY=1\nMAINPID=", supervisor, "\nSTATUS=running"),
+      &seen));
+  // Keep-alives, fed by the worker.
+  ASSERT_TRUE(ReceiveUntil(receiver, "WATCHDOG=1", &seen));
+  ASSERT_TRUE(ReceiveUntil(receiver, "WATCHDOG=1", &seen));
+
+  // A reload reaches the worker, and systemd hears it begin and end.
+  ASSERT_EQ(RunProgram(TickerArgs({"--daemon_control=reload"})).exit_code, 0);
+  ASSERT_TRUE(ReceiveUntil(receiver, "RELOADING=1\nMONOTONIC_USEC=", &seen,
+                           /*prefix=*/true));
+  ASSERT_TRUE(ReceiveUntil(receiver, "READY=1", &seen));
+
+  // A hung worker (stopped here) feeds nothing, and nothing feeds for it:
+  // once the keep-alives already on their way are in, silence.
+  ASSERT_EQ(kill(worker, SIGSTOP), 0);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::vector<std::string> stat = testing::ProcStat(worker);
+    return stat.size() > 3 && stat[3] == "T";
+  }));
+  bool silent = false;
+  for (int i = 0; i < 1000 && !silent; ++i) {
+    const std::string message = receiver.Receive(absl::Seconds(2));
+    silent = message.empty();
+    if (!silent) {
+      EXPECT_EQ(message, "WATCHDOG=1");
+      seen.push_back(message);
+    }
+  }
+  EXPECT_TRUE(silent) << "keep-alives for a stopped worker";
+  ASSERT_EQ(kill(worker, SIGCONT), 0);
+  EXPECT_TRUE(ReceiveUntil(receiver, "WATCHDOG=1", &seen));
+
+  EXPECT_EQ(RunProgram(TickerArgs({"--daemon_control=stop"})).exit_code, 0);
+  EXPECT_TRUE(ReceiveUntil(receiver, "STOPPING=1", &seen));
+  // systemd only ever hears of the supervisor as the main process.
+  for (const std::string& message : seen) {
+    EXPECT_THAT(message, Not(HasSubstr(absl::StrCat("MAINPID=", worker))));
+  }
+  EXPECT_TRUE(testing::WaitUntilGone(worker));
+}
+
+TEST_F(SupervisionTest, ReadyTimeoutLeavesNoWorkerPidFile) {
+  RunResult start = Run({"--behavior=hang", "--daemon_restart=always",
+                         "--daemon_ready_timeout=1s"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("not ready within 1s"));
+  for (const ReportedStart& started : ReportedStarts(report_)) {
+    EXPECT_TRUE(testing::WaitUntilGone(started.pid));
+  }
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(child_pidfile_))
+      << "left: " << ReadFileOrEmpty(child_pidfile_);
+}
+
+TEST_F(SupervisionTest, ImpatientStopLeavesNoWorkerPidFile) {
+  // The supervisor would give its worker an hour; stop gives the supervisor
+  // 200 ms, then SIGKILLs it, and the worker dies with it.
+  RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
+                         "--daemon_stop_timeout=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t supervisor = ReadPid(pidfile_);
+  const pid_t worker = ReadPid(child_pidfile_);
+  RunResult stop =
+      Run({"--daemon_control=stop", "--daemon_stop_timeout=200ms"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  EXPECT_TRUE(testing::WaitUntilGone(worker));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(child_pidfile_))
+      << "left: " << ReadFileOrEmpty(child_pidfile_);
+}
+
+TEST_F(SupervisionTest, WorkerPidFileIsLockedForTheWorkersLifeOnly) {
+  RunResult start = Run({"--daemon_restart=always", "--daemon_restart_delay=1h",
+                         "--daemon_restart_max_delay=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t supervisor = ReadPid(pidfile_);
+  const pid_t worker = ReadPid(child_pidfile_);
+  EXPECT_EQ(
+      Run({"--daemon_control=status"}).stdout_text,
+      absl::StrCat("running, pid ", supervisor, ", worker ", worker, "\n"));
+  kill(worker, SIGKILL);
+  ASSERT_TRUE(testing::WaitUntilGone(worker));
+  // Unlocked and emptied once the supervisor has reaped it; no worker now.
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Run({"--daemon_control=status"}).stdout_text ==
+           absl::StrCat("running, pid ", supervisor, "\n");
+  }));
+  EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");
+}
+
+// The pids on the lines of `report` that start with `prefix`, as written by
+// //tests:leaves_orphans ("helper <pid> grouped").
+std::vector<pid_t> ReportedPids(const std::string& report,
+                                absl::string_view prefix) {
+  std::vector<pid_t> pids;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(report), '\n')) {
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
+    pid_t pid;
+    if (words.size() >= 2 && words[0] == prefix &&
+        absl::SimpleAtoi(words[1], &pid)) {
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
+  RunResult start = RunProgram(
+      {testing::RunfilePath("tests/leaves_orphans"),
+       "--daemon_pidfile=" + pidfile_,
+       "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+       "--report=" + report_, "--daemon_restart=on-failure",
+       "--daemon_restart_delay=10ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  // The first worker left two helpers, one in its process group and one in
+  // a session of its own, and crashed; the second one serves.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return ReportedPids(report_, "worker").size() == 2 &&
+           ReadPid(child_pidfile_) == ReportedPids(report_, "worker")[1];
+  }));
+  const std::vector<pid_t> helpers = ReportedPids(report_, "helper");
+  ASSERT_EQ(helpers.size(), 2u);
+  for (pid_t pid : ReportedPids(report_, "worker")) others_.push_back(pid);
+  for (pid_t pid : helpers) others_.push_back(pid);
+  for (pid_t helper : helpers) {
+    std::vector<std::string> stat = testing::ProcStat(helper);
+    ASSERT_GT(stat.size(), 4u) << "helper " << helper << " is gone";
+    EXPECT_EQ(stat[4], absl::StrCat(supervisor))
+        << "helper " << helper << " was not reparented to the supervisor";
+  }
+
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  for (pid_t helper : helpers) {
+    EXPECT_TRUE(testing::WaitUntilGone(helper, absl::Seconds(5)))
+        << "helper " << helper << " outlived the stop";
+  }
 }
 
 TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {

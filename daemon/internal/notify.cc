@@ -117,19 +117,30 @@ Notifier::~Notifier() {
 }
 
 absl::Status Notifier::Send(absl::string_view message) {
-  if (!address_) return absl::OkStatus();
+  if (!enabled()) return absl::OkStatus();
   if (fd_ < 0) {
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return ErrnoError(errno, "notify socket");
   }
   ssize_t sent;
   do {
+    if (!address_) {  // Connected()
+      sent = send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
+      continue;
+    }
     sent = sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
                   reinterpret_cast<const struct sockaddr*>(&address_->address),
                   address_->length);
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) return ErrnoError(errno, "send to NOTIFY_SOCKET");
   return absl::OkStatus();
+}
+
+Notifier Notifier::Connected(int fd, std::optional<absl::Duration> watchdog) {
+  Notifier notifier;
+  notifier.watchdog_ = watchdog;
+  notifier.fd_ = fd;
+  return notifier;
 }
 
 }  // namespace internal

@@ -80,7 +80,12 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
   ~Notifier();
 
-  bool enabled() const { return address_.has_value(); }
+  // A notifier that sends on `fd`, a connected socket it takes over (a
+  // supervised worker's line to its supervisor, which relays to
+  // $NOTIFY_SOCKET), feeding a watchdog every `watchdog` when set.
+  static Notifier Connected(int fd, std::optional<absl::Duration> watchdog);
+
+  bool enabled() const { return address_.has_value() || fd_ >= 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
@@ -89,6 +94,7 @@ class Notifier {
   absl::Status Send(absl::string_view message);
 
  private:
+  // Unset with fd_ >= 0: a connected socket (Connected()).
   std::optional<NotifyAddress> address_;
   std::optional<absl::Duration> watchdog_;
   int fd_ = -1;

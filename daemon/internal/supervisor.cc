@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
@@ -25,6 +29,35 @@ namespace internal {
 namespace {
 
 constexpr absl::Duration kKillGrace = absl::Seconds(5);
+// How long a worker tries to lock its pid file, which only a misconfigured
+// peer (another supervisor with the same --daemon_child_pidfile) or a
+// passing prober's test lock can hold.
+constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
+// The largest sd_notify message relayed; systemd reads no more either.
+constexpr size_t kMaxNotification = 4096;
+
+struct flock WholeFileLock(int type) {
+  struct flock lock = {};
+  lock.l_type = static_cast<decltype(lock.l_type)>(type);
+  lock.l_whence = SEEK_SET;
+  return lock;
+}
+
+// Takes the classic (process-owned) record lock on the worker's pid file;
+// see OpenWorkerPidFile.
+absl::Status LockForThisProcess(int fd, const std::string& path) {
+  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
+  for (;;) {
+    struct flock lock = WholeFileLock(F_WRLCK);
+    if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
+    const int saved = errno;
+    if (saved == EINTR) continue;
+    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
+      return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -45,6 +78,12 @@ class Supervisor {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
       FailStart(watched.message());
     }
+    // What the application leaves behind (a double-forked helper) is
+    // reparented to the supervisor, not to init: reaped here, ended by stop.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+      FailStart(ErrnoError(errno, "prctl PR_SET_CHILD_SUBREAPER").message());
+    }
+    worker_own_group_ = !InTerminalForeground();
     for (;;) {
       if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
         if (std::optional<Worker> worker = SpawnWorker()) {
@@ -52,6 +91,7 @@ class Supervisor {
         }
       }
       WaitForEvent();
+      RelayWorkerNotifications();
       HandleSignals();
       ReadWorkerMessages();
     }
@@ -64,50 +104,78 @@ class Supervisor {
     if (!pipe.ok()) {
       GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
     }
+    // The worker's sd_notify line: a connected socket, so no other process
+    // can speak for the worker; SEQPACKET keeps message boundaries and
+    // tells the end. Non-blocking both ways: a busy supervisor must not
+    // stall the worker's main loop.
+    int notify[2] = {-1, -1};
+    if (state_.notifier->enabled() &&
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+                   notify) != 0) {
+      GiveUp(ErrnoError(errno, "cannot start a worker: socketpair").ToString());
+    }
     const pid_t supervisor = getpid();
     pid_t pid = fork();
     if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
     if (pid == 0) {
+      // Its own process group (set on both sides of the fork, so that it
+      // holds whichever runs first), which a stop ends as a whole.
+      if (worker_own_group_) (void)setpgid(0, 0);
       close(pipe->read_fd);
-      return BecomeWorker(supervisor, pipe->write_fd);
+      if (notify[0] >= 0) close(notify[0]);
+      return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
+    }
+    if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
+      // EACCES: the worker has already exec'd; it made its group itself.
+      PLOG(WARNING) << "setpgid worker " << pid;
     }
     close(pipe->write_fd);
+    if (notify[1] >= 0) close(notify[1]);
     // Read between other events, never blocking the supervisor.
     fcntl(pipe->read_fd, F_SETFL, O_NONBLOCK);
     worker_pid_ = pid;
     worker_pidfd_ = PidfdOpen(pid);
     worker_ready_fd_ = pipe->read_fd;
+    worker_notify_fd_ = notify[0];
     worker_message_.clear();
     worker_error_.clear();
     worker_ready_ = false;
+    relay_.reloading = false;
     worker_started_ = absl::Now();
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
   }
 
-  Worker BecomeWorker(pid_t supervisor, int ready_fd) {
+  Worker BecomeWorker(pid_t supervisor, int ready_fd, int notify_fd) {
     // Dies with its supervisor; the check closes the race in which the
     // supervisor died before the request took effect.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
       _exit(1);
     }
-    Worker worker{ReadyReporter(ready_fd), std::nullopt, -1};
+    Worker worker;
+    worker.to_supervisor = ReadyReporter(ready_fd);
+    if (notify_fd >= 0) {
+      worker.notifier =
+          Notifier::Connected(notify_fd, state_.notifier->watchdog_interval());
+    }
     absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
     if (!signal_fd.ok()) {
       worker.to_supervisor.ReportError(signal_fd.status().message());
       _exit(1);
     }
     worker.signal_fd = *signal_fd;
-    if (!schedule_.child_pidfile.empty()) {
-      absl::StatusOr<PidFile> pidfile =
-          PidFile::Acquire(schedule_.child_pidfile, absl::ZeroDuration());
-      absl::Status written =
-          pidfile.ok() ? pidfile->WritePid(getpid()) : pidfile.status();
-      if (!written.ok()) {
+    if (*state_.worker_pidfile) {
+      PidFile& file = **state_.worker_pidfile;
+      if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
         worker.to_supervisor.ReportError(written.message());
         _exit(1);
       }
-      worker.pidfile = *std::move(pidfile);
+      // The worker keeps only the locked descriptor; the directory is the
+      // supervisor's, to remove the file.
+      worker.pidfile_fd = file.fd();
+      close(file.dir_fd());
+      file.Forget();
+      state_.worker_pidfile->reset();
     }
     return worker;
   }
@@ -115,16 +183,34 @@ class Supervisor {
   void WaitForEvent() {
     std::vector<struct pollfd> fds = {{state_.signal_fd, POLLIN, 0}};
     if (worker_ready_fd_ >= 0) fds.push_back({worker_ready_fd_, POLLIN, 0});
+    if (worker_notify_fd_ >= 0) fds.push_back({worker_notify_fd_, POLLIN, 0});
+    absl::Time wake = absl::InfiniteFuture();
+    if (worker_pid_ == 0) wake = std::min(restart_at_, FeedWatchdog());
     int timeout_ms = -1;
-    if (worker_pid_ == 0) {
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(absl::Ceil(restart_at_ - absl::Now(),
-                                                  absl::Milliseconds(1)))));
+    if (wake != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(
+          std::clamp<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
+                                  wake - absl::Now(), absl::Milliseconds(1))),
+                              0, 1 << 30));
     }
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
       absl::SleepFor(absl::Milliseconds(10));
     }
+  }
+
+  // Between workers (a restart delay), the supervisor is the one at work:
+  // it keeps systemd's watchdog fed itself. Returns the next time it is due.
+  absl::Time FeedWatchdog() {
+    const std::optional<absl::Duration> interval =
+        state_.notifier->watchdog_interval();
+    if (!interval || !first_ready_) return absl::InfiniteFuture();
+    const absl::Time now = absl::Now();
+    if (now >= next_watchdog_) {
+      Notify("WATCHDOG=1");
+      next_watchdog_ = now + *interval;
+    }
+    return next_watchdog_;
   }
 
   void HandleSignals() {
@@ -171,6 +257,25 @@ class Supervisor {
     }
   }
 
+  // Passes the worker's sd_notify messages on (RelayedNotification). Gone
+  // with the worker: whatever it still sent is read first.
+  void RelayWorkerNotifications() {
+    if (worker_notify_fd_ < 0) return;
+    char buffer[kMaxNotification];
+    for (;;) {
+      ssize_t n = recv(worker_notify_fd_, buffer, sizeof(buffer), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) break;  // the worker closed its end, or an error
+      const std::string relayed =
+          RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
+                              schedule_.mode, &relay_);
+      if (!relayed.empty()) Notify(relayed);
+    }
+    close(worker_notify_fd_);
+    worker_notify_fd_ = -1;
+  }
+
   void WorkerReady() {
     worker_ready_ = true;
     if (!first_ready_) {
@@ -187,14 +292,15 @@ class Supervisor {
     LOG(WARNING) << "worker " << worker_pid_ << " ended with "
                  << DescribeExit(wait_status);
     const absl::Duration uptime = absl::Now() - worker_started_;
-    ReadWorkerMessages();  // a last error message, if any
+    RelayWorkerNotifications();  // its last words, before ours
+    ReadWorkerMessages();        // a last error message, if any
     if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
-    worker_ready_fd_ = worker_pidfd_ = -1;
+    if (worker_notify_fd_ >= 0) close(worker_notify_fd_);
+    worker_ready_fd_ = worker_pidfd_ = worker_notify_fd_ = -1;
     worker_pid_ = 0;
-    if (!schedule_.child_pidfile.empty()) {
-      (void)RemoveStalePidFile(schedule_.child_pidfile);
-    }
+    EmptyWorkerPidFile();
+    next_watchdog_ = absl::InfinitePast();
 
     if (!first_ready_) {
       FailStart(!worker_error_.empty() ? worker_error_
@@ -229,7 +335,12 @@ class Supervisor {
   // timeout), then the supervisor.
   [[noreturn]] void Stop(int signo) {
     LOG(INFO) << "stopping on " << strsignal(signo);
-    Notify("STOPPING=1");
+    if (!relay_.stopping) Notify("STOPPING=1");
+    relay_.stopping = true;
+    // From now on the worker's pid file names no one: if whoever stops us
+    // runs out of patience and SIGKILLs the supervisor (its worker then dies
+    // of PR_SET_PDEATHSIG), nothing is left to remove it.
+    RemoveWorkerPidFileNow();
     if (worker_pidfd_ >= 0) {
       PidfdSendSignal(worker_pidfd_, SIGTERM);
       if (!AwaitExit(worker_pidfd_, schedule_.stop_timeout)) {
@@ -239,18 +350,23 @@ class Supervisor {
         PidfdSendSignal(worker_pidfd_, SIGKILL);
         AwaitExit(worker_pidfd_, kKillGrace);
       }
+      // The rest of its process group: while the worker is an unreaped
+      // zombie its pid, and so the group's number, cannot be reused.
+      if (kill(-worker_pid_, SIGKILL) != 0 && errno != ESRCH) {
+        PLOG(WARNING) << "kill process group " << worker_pid_;
+      }
       int wait_status;
       while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
       }
-      if (!schedule_.child_pidfile.empty()) {
-        (void)RemoveStalePidFile(schedule_.child_pidfile);
-      }
+      worker_pid_ = 0;
     }
     Exit(0);
   }
 
   [[noreturn]] void FailStart(absl::string_view message) {
     LOG(ERROR) << "start-up failed: " << message;
+    // Before the launcher hears of it: it kills what has not exited then.
+    EndLeftovers();
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Notify(StartupFailureMessage(absl::UnavailableError(message)));
     Exit(1);
@@ -258,16 +374,88 @@ class Supervisor {
 
   [[noreturn]] void GiveUp(absl::string_view message) {
     LOG(ERROR) << message;
+    EndLeftovers();
     Notify(absl::StrCat("STATUS=", message));
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Exit(1);
   }
 
   [[noreturn]] void Exit(int code) {
+    EndLeftovers();
+    RemoveWorkerPidFileNow();
     if (*state_.pidfile) (*state_.pidfile)->Remove();
     std::fflush(stdout);
     std::fflush(stderr);
     _exit(code);
+  }
+
+  // Once no worker runs: SIGKILLs every remaining child (what workers left
+  // behind, reparented here) and reaps it, until none is left; the children
+  // of a killed one come here in turn. As systemd's KillMode=mixed: the
+  // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
+  // unreaped children cannot have recycled pids, so kill(2) is safe here.
+  void EndLeftovers() {
+    const absl::Time deadline = absl::Now() + kKillGrace;
+    for (;;) {
+      for (pid_t child : OwnChildren()) {
+        if (child != worker_pid_) kill(child, SIGKILL);
+      }
+      int wait_status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+      }
+      if (pid < 0 && errno == ECHILD) return;
+      if (worker_pid_ != 0 || absl::Now() >= deadline) {
+        if (worker_pid_ == 0) LOG(WARNING) << "children left after stop";
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
+  // Whether the supervisor runs in the foreground process group of a
+  // terminal (--daemon=false in a shell). A worker moved out of that group
+  // would stop at its first read from the terminal (SIGTTIN) and miss the
+  // terminal's Ctrl-C; there it stays in the supervisor's group.
+  static bool InTerminalForeground() {
+    int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (tty < 0) return false;  // no controlling terminal
+    const bool foreground = tcgetpgrp(tty) == getpgrp();
+    close(tty);
+    return foreground;
+  }
+
+  // The supervisor's children, from /proc (the kernel's list of each of its
+  // threads' children); empty without /proc, in a chroot.
+  static std::vector<pid_t> OwnChildren() {
+    std::vector<pid_t> children;
+    const std::string self = absl::StrCat(getpid());
+    absl::StatusOr<std::string> list = ReadSmallFile(
+        absl::StrCat("/proc/", self, "/task/", self, "/children"));
+    if (!list.ok()) return children;
+    for (absl::string_view word :
+         absl::StrSplit(*list, ' ', absl::SkipWhitespace())) {
+      pid_t pid;
+      if (absl::SimpleAtoi(word, &pid) && pid > 0) children.push_back(pid);
+    }
+    return children;
+  }
+
+  // After reaping a worker: its lock went with it; its pid goes too. An
+  // empty, unlocked pid file reads as "not running".
+  void EmptyWorkerPidFile() {
+    if (*state_.worker_pidfile &&
+        ftruncate((*state_.worker_pidfile)->fd(), 0) != 0) {
+      PLOG(WARNING) << "empty worker pid file "
+                    << (*state_.worker_pidfile)->path();
+    }
+  }
+
+  // Unlinks the worker's pid file (empties it where the supervisor may no
+  // longer unlink) and lets it go.
+  void RemoveWorkerPidFileNow() {
+    if (*state_.worker_pidfile) (*state_.worker_pidfile)->Remove();
+    state_.worker_pidfile->reset();
   }
 
   void Notify(absl::string_view message) {
@@ -283,6 +471,10 @@ class Supervisor {
   pid_t worker_pid_ = 0;
   int worker_pidfd_ = -1;
   int worker_ready_fd_ = -1;
+  int worker_notify_fd_ = -1;
+  bool worker_own_group_ = true;
+  RelayState relay_;
+  absl::Time next_watchdog_ = absl::InfinitePast();
   std::string worker_message_;
   std::string worker_error_;
   bool worker_ready_ = false;
@@ -293,6 +485,72 @@ class Supervisor {
 };
 
 }  // namespace
+
+absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
+                                          absl::Duration wait_for_pid) {
+  absl::StatusOr<PidFile> file = PidFile::Acquire(path, wait_for_pid);
+  if (!file.ok()) return file.status();
+  // Acquire's OFD lock proved no other worker holds the file; held on, it
+  // would outlive every worker (they share this description).
+  struct flock unlock = WholeFileLock(F_UNLCK);
+  if (fcntl(file->fd(), F_OFD_SETLK, &unlock) != 0) {
+    const int saved = errno;
+    file->Remove();
+    return ErrnoError(saved, absl::StrCat("unlock worker pid file ", path));
+  }
+  return file;
+}
+
+absl::Status TakeWorkerPidFile(PidFile& file) {
+  DAEMONKIT_RETURN_IF_ERROR(LockForThisProcess(file.fd(), file.path()));
+  return file.WritePid(getpid());
+}
+
+void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  for (;;) {
+    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
+    if (!removed.ok() || *removed) return;
+    // Not removed: missing, or still locked by a dying worker.
+    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
+    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
+    if (absl::Now() >= deadline) {
+      LOG(WARNING) << "worker pid file " << path << " still locked after "
+                   << absl::FormatDuration(grace) << "; leaving it";
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+std::string RelayedNotification(absl::string_view message, RestartMode mode,
+                                RelayState* state) {
+  std::string relayed;
+  auto pass = [&relayed](absl::string_view line) {
+    if (!relayed.empty()) relayed += '\n';
+    absl::StrAppend(&relayed, line);
+  };
+  for (absl::string_view line : absl::StrSplit(message, '\n')) {
+    if (absl::StartsWith(line, "STATUS=") || absl::StartsWith(line, "ERRNO=") ||
+        absl::StartsWith(line, "WATCHDOG=") ||
+        absl::StartsWith(line, "WATCHDOG_USEC=") ||
+        absl::StartsWith(line, "EXTEND_TIMEOUT_USEC=") ||
+        absl::StartsWith(line, "MONOTONIC_USEC=")) {
+      pass(line);
+    } else if (line == "RELOADING=1") {
+      state->reloading = true;
+      pass(line);
+    } else if (line == "READY=1" && state->reloading) {
+      state->reloading = false;
+      pass(line);
+    } else if (line == "STOPPING=1" && !state->stopping &&
+               mode != RestartMode::kAlways) {
+      state->stopping = true;
+      pass(line);
+    }
+  }
+  return relayed;
+}
 
 bool ShouldRestart(RestartMode mode, int wait_status) {
   switch (mode) {

@@ -9,11 +9,26 @@
 // and crash-loop protection. FreeBSD daemon(8) -r and systemd's Restart= for
 // programs without a service manager.
 //
-// The supervisor does nothing in signal handlers (they feed the self-pipe);
-// it reaps every child; the worker dies with it (PR_SET_PDEATHSIG, checked
-// after setting it). The launcher still exits only when the first worker is
+// The supervisor does nothing in signal handlers (they feed the self-pipe).
+// It is a child subreaper: what a worker leaves behind (a double-forked
+// helper) is reparented to it and reaped; when the supervisor stops, gives up
+// or exits, it SIGKILLs what is left (the worker's process group, then every
+// remaining child, found in /proc) after the worker itself had SIGTERM and
+// the stop timeout. The worker dies with it (PR_SET_PDEATHSIG, checked after
+// setting it). The launcher still exits only when the first worker is
 // ready; a worker that dies before its first ready is a failed start, not a
 // restart loop.
+//
+// sd_notify: the supervisor is systemd's main process (it sends READY=1 with
+// MAINPID= of itself) and alone talks to $NOTIFY_SOCKET. Each worker gets a
+// connected socket to it instead, and the supervisor relays what the worker
+// says (STATUS=, RELOADING=1 and its READY=1, STOPPING=1, WATCHDOG=1) but
+// never MAINPID= or descriptor passing. It sends no WATCHDOG=1 of its own
+// while a worker runs, so systemd's watchdog still fires when the worker
+// hangs; it does feed it while it waits out a restart delay, which is its own
+// work.
+//
+// The worker's pid file (`--daemon_child_pidfile`): see OpenWorkerPidFile().
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
@@ -23,6 +38,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
@@ -41,13 +58,14 @@ struct RestartSchedule {
   absl::Duration reset_after = absl::Seconds(60);
   int limit = 0;  // restarts within the reset window before giving up; 0: never
   absl::Duration stop_timeout = absl::Seconds(10);
-  std::string child_pidfile;
 };
 
-// What the supervisor hands over to itself: its pid file, its output files
-// (reopened on SIGHUP), the launcher's ready channel and the notifier.
+// What the supervisor hands over to itself: its pid file, the worker's pid
+// file (from OpenWorkerPidFile), its output files (reopened on SIGHUP), the
+// launcher's ready channel and the notifier.
 struct SupervisorState {
   std::optional<PidFile>* pidfile;
+  std::optional<PidFile>* worker_pidfile;
   OutputFiles* outputs;
   ReadyReporter* launcher;
   Notifier* notifier;
@@ -56,9 +74,15 @@ struct SupervisorState {
 
 // What a worker starts with.
 struct Worker {
-  ReadyReporter to_supervisor;     // NotifyReady() goes here
-  std::optional<PidFile> pidfile;  // --daemon_child_pidfile, locked
-  int signal_fd;                   // the worker's own self-pipe
+  ReadyReporter to_supervisor;  // NotifyReady() goes here
+  // sd_notify to the supervisor, which relays; disabled without
+  // $NOTIFY_SOCKET. Feeds the watchdog at the supervisor's interval.
+  Notifier notifier;
+  // The worker's pid file, locked by this process and holding its pid; -1
+  // without one. Keep it open for the process's life: the kernel drops the
+  // lock when the worker dies (or closes any descriptor of the file).
+  int pidfile_fd = -1;
+  int signal_fd = -1;  // the worker's own self-pipe
 };
 
 // Runs the supervisor in the calling process. Returns only in a worker it
@@ -66,6 +90,53 @@ struct Worker {
 // or when the worker ended and the mode does not restart it; 1 when it gives
 // up (the restart limit), or when the first worker fails before it is ready.
 Worker Supervise(const RestartSchedule& schedule, SupervisorState state);
+
+// Opens (creating it 0644) and checks the worker's pid file `path`, in the
+// launcher, before the first fork and before privileges are dropped: a
+// worker that runs as --daemon_user could not create it in a root-owned
+// directory such as /run. Errors as PidFile::Acquire: "already running, pid
+// N" when a worker of another supervisor holds it.
+//
+// Each worker must hold the file's lock for exactly its own life. An OFD
+// lock belongs to an open file description, and an unprivileged supervisor
+// cannot open a fresh one for each worker (reopening /proc/self/fd/N needs
+// /proc, which a chroot lacks, and write permission on the file). So the
+// returned file is left unlocked, every worker inherits this one description
+// and takes a classic record lock (F_SETLK) on it: that lock belongs to the
+// worker process, the kernel drops it when the worker dies however it dies,
+// and it conflicts with the OFD locks that `status`, `stop`, `inspect` and a
+// second start test, so they read it like any pid-file lock. The worker
+// writes its pid through the inherited descriptor (opened read-write while
+// privileged), so the file stays root's. The supervisor empties the file
+// after reaping each worker, and removes it when it stops or gives up.
+absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
+                                          absl::Duration wait_for_pid);
+
+// In a worker: locks `file` (from OpenWorkerPidFile, inherited) for the
+// calling process and writes its pid. Errors name the path and the errno.
+absl::Status TakeWorkerPidFile(PidFile& file);
+
+// For the launcher whose daemon failed to start: once no worker holds the
+// lock of the worker's pid file `path` (a killed supervisor's worker dies
+// with it, a moment later), removes the file. Waits at most `grace`.
+void RemoveWorkerPidFile(const std::string& path, absl::Duration grace);
+
+// Relaying the worker's sd_notify messages (see the top of this file).
+struct RelayState {
+  bool reloading = false;  // a RELOADING=1 awaits its READY=1
+  bool stopping = false;   // STOPPING=1 has been sent
+};
+
+// The part of the worker's `message` that the supervisor passes on to
+// $NOTIFY_SOCKET, "" for none: STATUS=, ERRNO=, WATCHDOG=, WATCHDOG_USEC=,
+// EXTEND_TIMEOUT_USEC=, RELOADING=1 and MONOTONIC_USEC=; READY=1 only to end
+// a reload (the first readiness is the supervisor's to announce, with its
+// own MAINPID=); STOPPING=1 once, and not under kAlways, where the
+// supervisor restarts a worker that stops by itself. Anything else
+// (MAINPID=, FDSTORE=, BARRIER=, unknown assignments) is dropped: the
+// worker must not redirect systemd to another process.
+std::string RelayedNotification(absl::string_view message, RestartMode mode,
+                                RelayState* state);
 
 // "restarting in 4s after exit code 3, restart 2": the STATUS= line.
 std::string RestartStatus(absl::Duration delay, int wait_status, int restart);

@@ -1,0 +1,104 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Supervision with --daemon_user: the worker's pid file lives in a root-owned
+// directory the dropped worker cannot create files in, like the main pid
+// file. Needs real root (setuid to another user), so it runs outside the
+// user-namespace sandbox (tag no-sandbox) and cleans up its daemons itself.
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::ReadPid;
+using ::daemonkit::testing::RunProgram;
+using ::daemonkit::testing::RunResult;
+using ::testing::ContainsRegex;
+
+class SupervisionPrivilegesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("supervision_privileges");
+    // Root's, and no one else may create files in it: /run, in short.
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    pidfile_ = dir_ + "/supervisor.pid";
+    child_pidfile_ = dir_ + "/worker.pid";
+  }
+  void TearDown() override {
+    testing::KillAndWait(ReadPid(pidfile_));
+    for (pid_t worker : workers_) testing::KillAndWait(worker);
+  }
+  RunResult Ticker(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_child_pidfile=" + child_pidfile_,
+                                     "--daemon_stdout=" + dir_ + "/ticks",
+                                     "--daemon_stderr=" + dir_ + "/stderr"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProgram(argv);
+  }
+  std::string Status() const {
+    return Ticker({"--daemon_control=status"}).stdout_text;
+  }
+
+  std::string dir_, pidfile_, child_pidfile_;
+  std::vector<pid_t> workers_;
+};
+
+TEST_F(SupervisionPrivilegesTest,
+       DroppedWorkerHoldsItsPidFileInARootDirectory) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  RunResult start =
+      Ticker({"--daemon_user=nobody", "--interval=1h",
+              "--daemon_restart=always", "--daemon_restart_delay=10ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  workers_.push_back(worker);
+  EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", worker, "/status")),
+              ContainsRegex("Uid:\t65534\t65534\t65534\t65534\n"));
+  EXPECT_EQ(Status(), absl::StrCat("running, pid ", supervisor, ", worker ",
+                                   worker, "\n"));
+  // Root's file, written by the worker through the descriptor opened for it.
+  struct stat st;
+  ASSERT_EQ(stat(child_pidfile_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+
+  // The next worker takes the same file and its own lock.
+  kill(worker, SIGKILL);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    const pid_t next = ReadPid(child_pidfile_);
+    return next > 0 && next != worker;
+  }));
+  const pid_t next = ReadPid(child_pidfile_);
+  workers_.push_back(next);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Status() ==
+           absl::StrCat("running, pid ", supervisor, ", worker ", next, "\n");
+  }));
+
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_TRUE(testing::WaitUntilGone(next));
+  EXPECT_FALSE(testing::FileExists(pidfile_));
+  // The dropped supervisor may not unlink in root's directory: it empties
+  // the file, which reads as "not running".
+  EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");
+  EXPECT_EQ(Ticker({"--daemon_control=status"}).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace daemonkit
