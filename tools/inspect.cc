@@ -44,8 +44,10 @@ pid_t TargetPid() {
   absl::StatusOr<daemonkit::DaemonStatus> status =
       daemonkit::QueryDaemonStatus(pidfile);
   if (!status.ok()) Fail(std::string(status.status().message()));
+  // Only a pid seen holding the lock is the daemon: the number in the file
+  // may name any process.
   if (status->state != daemonkit::DaemonStatus::State::kRunning ||
-      status->pid <= 0) {
+      status->pid <= 0 || !status->pid_verified) {
     Fail("--pidfile=" + pidfile + ": no process holds it (" +
          status->Describe() + ")");
   }
