@@ -151,21 +151,27 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
     close(fd);
     return ErrnoError(saved, absl::StrCat("stat claim file ", claim));
   }
-  if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-      (st.st_mode & 077) != 0) {
+  struct flock lock = WholeFileLock(F_WRLCK);
+  struct stat by_path;
+  if (!S_ISREG(st.st_mode) || fcntl(fd, F_OFD_SETLK, &lock) != 0 ||
+      fstatat(dir, claim.c_str(), &by_path, AT_SYMLINK_NOFOLLOW) != 0 ||
+      by_path.st_dev != st.st_dev || by_path.st_ino != st.st_ino) {
+    // Another starter is replacing the file, or just did (what was opened
+    // is the new pid file).
+    close(fd);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "pid file ", path, ": claim file ", claim, " is not a regular file"));
+    }
+    return -1;
+  }
+  // Checked once it is known to be the claim file, still at its path: one
+  // that another user could open would let that user lock it.
+  if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
     close(fd);
     return absl::FailedPreconditionError(absl::StrCat(
         "pid file ", path, " is locked only for reading, and its claim file ",
         claim, " is not a private file of this user; cannot replace it"));
-  }
-  struct flock lock = WholeFileLock(F_WRLCK);
-  struct stat by_path;
-  if (fcntl(fd, F_OFD_SETLK, &lock) != 0 ||
-      fstatat(dir, claim.c_str(), &by_path, AT_SYMLINK_NOFOLLOW) != 0 ||
-      by_path.st_dev != st.st_dev || by_path.st_ino != st.st_ino) {
-    // Another starter is replacing the file, or just did.
-    close(fd);
-    return -1;
   }
   auto give_up = [&](int old) {
     if (old >= 0) close(old);
