@@ -72,9 +72,9 @@ void ApplyTickerDefaults() {
 // printed command can be pasted whatever the path holds ("my pid;$(id).pid").
 std::string ShellQuote(absl::string_view word) {
   const bool plain =
-      !word.empty() &&
-      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
-                             "YZ0123456789_@%+=:,./-") == absl::string_view::npos;
+      !word.empty() && word.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+                           "YZ0123456789_@%+=:,./-") == absl::string_view::npos;
   if (plain) return std::string(word);
   return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
 }

@@ -120,10 +120,10 @@ class ControlTest : public ::testing::Test {
   }
   // Starts a ticker on `pidfile_`; its pid.
   pid_t Start() {
-    RunResult start = RunProgram(
-        {Ticker(), "--daemon_pidfile=" + pidfile_,
-         "--daemon_stdout=" + dir_ + "/log", "--interval=1h",
-         "--daemon_ready_timeout=10s"});
+    RunResult start =
+        RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_,
+                    "--daemon_stdout=" + dir_ + "/log", "--interval=1h",
+                    "--daemon_ready_timeout=10s"});
     EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
     const pid_t pid = testing::ReadPid(pidfile_);
     if (pid > 0) started_.push_back(pid);
@@ -186,11 +186,11 @@ TEST_F(ControlTest, ReadLockedFileNamingALiveProcessDoesNotMakeItTheDaemon) {
   EXPECT_EQ(status.exit_code, 1) << status.stdout_text;
   EXPECT_THAT(status.stdout_text, StartsWith("dead, pid file "));
 
-  RunResult inspect = RunProgram({testing::RunfilePath("tools/inspect"),
-                                  "--pidfile=" + pidfile_});
+  RunResult inspect = RunProgram(
+      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
-  EXPECT_THAT(inspect.stdout_text, Not(HasSubstr(absl::StrCat(
-                                       "pid             ", stranger.pid()))));
+  EXPECT_THAT(inspect.stdout_text,
+              Not(HasSubstr(absl::StrCat("pid             ", stranger.pid()))));
 
   EXPECT_EQ(Control("reload").exit_code, 7);
   RunResult stop = Control("stop");
@@ -227,15 +227,15 @@ TEST_F(ControlTest, WriteLockHeldByAnotherProcessIsNotCreditedToTheOpener) {
   EXPECT_THAT(stop.stderr_text, HasSubstr("not signalling"));
   EXPECT_TRUE(opener.Alive());
   EXPECT_TRUE(locker.Alive());
-  RunResult inspect = RunProgram({testing::RunfilePath("tools/inspect"),
-                                  "--pidfile=" + pidfile_});
+  RunResult inspect = RunProgram(
+      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
 }
 
 // Runs `command` with /bin/sh in `dir`.
 RunResult Shell(const std::string& dir, const std::string& command) {
-  return RunProgram({"/bin/sh", "-c", absl::StrCat("cd '", dir, "' && ",
-                                                   command)});
+  return RunProgram(
+      {"/bin/sh", "-c", absl::StrCat("cd '", dir, "' && ", command)});
 }
 
 // The command after "stop it:" in the launcher's farewell.
@@ -253,8 +253,8 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
   ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
   const std::string ticker = Ticker();
   const std::string flags = " --daemon_pidfile=r.pid --daemon_stop_timeout=20s";
-  RunResult start = Shell(sub, ticker + flags +
-                                   " --daemon_stdout=log --interval=1h");
+  RunResult start =
+      Shell(sub, ticker + flags + " --daemon_stdout=log --interval=1h");
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = testing::ReadPid(sub + "/r.pid");
   ASSERT_GT(pid, 0);
@@ -284,10 +284,11 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
 
 TEST_F(ControlTest, StopLineQuotesAPidFileThatAShellWouldSplit) {
   const std::string name = "my pid;$(touch injected) 'x'.pid";
-  RunResult start = Shell(
-      dir_, absl::StrCat(Ticker(), " --daemon_pidfile=\"my pid;\\$(touch "
-                                   "injected) 'x'.pid\" --daemon_stdout=log "
-                                   "--interval=1h"));
+  RunResult start =
+      Shell(dir_, absl::StrCat(Ticker(),
+                               " --daemon_pidfile=\"my pid;\\$(touch "
+                               "injected) 'x'.pid\" --daemon_stdout=log "
+                               "--interval=1h"));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = testing::ReadPid(dir_ + "/" + name);
   ASSERT_GT(pid, 0);
@@ -348,11 +349,11 @@ TEST_F(ControlTest, StopOnAStaleFileThatCannotBeRemovedSucceeds) {
     SCOPED_TRACE(absl::StrCat("content '", content, "'"));
     WriteFile(ro + "/x.pid", content);
     std::string output;
-    const int code = RunWithReadOnlyDirectory(
-        ro,
-        {Ticker(), "--daemon_pidfile=" + ro + "/x.pid",
-         "--daemon_control=stop"},
-        &output);
+    const int code =
+        RunWithReadOnlyDirectory(ro,
+                                 {Ticker(), "--daemon_pidfile=" + ro + "/x.pid",
+                                  "--daemon_control=stop"},
+                                 &output);
     if (code == -2) GTEST_SKIP() << "no mount namespace here";
     EXPECT_EQ(code, 0) << output;
     EXPECT_THAT(output, HasSubstr("Read-only file system"));

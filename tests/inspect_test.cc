@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -303,7 +303,8 @@ class JsonParser {
     } else {
       return Fail("not UTF-8");
     }
-    uint32_t cp = static_cast<uint32_t>(b0) & (0x7f >> (length == 1 ? 0 : length));
+    uint32_t cp =
+        static_cast<uint32_t>(b0) & (0x7f >> (length == 1 ? 0 : length));
     for (int i = 1; i < length; ++i) {
       if (pos_ + i >= in_.size()) return Fail("truncated UTF-8");
       const unsigned char b = static_cast<unsigned char>(in_[pos_ + i]);
@@ -419,9 +420,14 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
       testing::MakeTempDir("inspect") + "/cwd\xff\n\x1b[1mbold";
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   const std::string file = dir + "/f\xfe\n\x1b]0;title\x07";
-  const std::vector<std::string> args = {
-      "/bin/cat", "-", "a\xff" "b", "line\nFAIL  forged", "\x1b[2Jclear", "",
-      "with space"};
+  const std::vector<std::string> args = {"/bin/cat",
+                                         "-",
+                                         "a\xff"
+                                         "b",
+                                         "line\nFAIL  forged",
+                                         "\x1b[2Jclear",
+                                         "",
+                                         "with space"};
   int input[2];
   ASSERT_EQ(pipe2(input, O_CLOEXEC), 0);
   const pid_t child = fork();

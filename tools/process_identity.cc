@@ -333,7 +333,8 @@ std::string FormatText(const ProcessIdentity& id) {
   if (id.kernel_thread) line("kernel_thread", "yes");
   bool first = true;
   for (const OpenDescriptor& fd : id.fds) {
-    line(first ? "fds" : "", absl::StrCat(fd.fd, " -> ", TextEscape(fd.target)));
+    line(first ? "fds" : "",
+         absl::StrCat(fd.fd, " -> ", TextEscape(fd.target)));
     first = false;
   }
   if (first) line("fds", "none");
@@ -439,11 +440,11 @@ std::string FormatJson(const ProcessIdentity& id,
   if (findings != nullptr) {
     std::vector<std::string> checks;
     for (const Finding& f : *findings) {
-      const char* verdict =
-          f.verdict == Finding::Verdict::kPass   ? "pass"
-          : f.verdict == Finding::Verdict::kFail ? "fail"
-          : f.verdict == Finding::Verdict::kInfo ? "info"
-                                                 : "not applicable";
+      const char* verdict = f.verdict == Finding::Verdict::kPass   ? "pass"
+                            : f.verdict == Finding::Verdict::kFail ? "fail"
+                            : f.verdict == Finding::Verdict::kInfo
+                                ? "info"
+                                : "not applicable";
       checks.push_back(
           absl::StrCat("{\"rule\":", JsonString(f.rule), ",\"verdict\":\"",
                        verdict, "\",\"detail\":", JsonString(f.detail), "}"));

@@ -153,8 +153,9 @@ TEST(FormatTextTest, EscapesControlCharactersAndBadBytes) {
   id.command = "x\nFAIL  forged\x1b[2J\xff\\ \xc2\x9b";
   id.fds[1].target = "/tmp/a\rb";
   const std::string text = FormatText(id);
-  EXPECT_THAT(text, HasSubstr("command         x\\nFAIL  forged\\x1b[2J\\xff\\\\ "
-                              "\\xc2\\x9b\n"));
+  EXPECT_THAT(text,
+              HasSubstr("command         x\\nFAIL  forged\\x1b[2J\\xff\\\\ "
+                        "\\xc2\\x9b\n"));
   EXPECT_THAT(text, HasSubstr("1 -> /tmp/a\\rb\n"));
   id.fds.push_back({7, "/x\n\x1b", false});
   EXPECT_THAT(FormatFindings(CheckDaemonRules(id)),

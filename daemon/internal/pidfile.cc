@@ -11,9 +11,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "glog/logging.h"
@@ -96,7 +96,8 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   if (!pid.ok() || *pid == getpid()) return std::nullopt;
   struct stat st;
   if (fstat(fd, &st) != 0) return std::nullopt;
-  absl::StatusOr<bool> holds = ProcessHoldsWriteLock(*pid, st.st_dev, st.st_ino);
+  absl::StatusOr<bool> holds =
+      ProcessHoldsWriteLock(*pid, st.st_dev, st.st_ino);
   // Without permission to look (another user's daemon), the number of a
   // write-locked file is the best information there is; only someone who
   // may write the file can take that lock.
@@ -137,13 +138,12 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
   const std::string name = BaseName(path);
   const std::string claim = absl::StrCat(".", name, ".claim");
   const int dir = pinned.dir_fd();
-  int fd = openat(dir, claim.c_str(),
-                  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                      O_NONBLOCK,
-                  0600);
+  int fd = openat(
+      dir, claim.c_str(),
+      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
   if (fd < 0) {
-    return ErrnoError(errno, absl::StrCat("pid file ", path, ": claim file ",
-                                          claim));
+    return ErrnoError(errno,
+                      absl::StrCat("pid file ", path, ": claim file ", claim));
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -190,7 +190,8 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
     return -1;
   }
   struct flock read_lock = WholeFileLock(F_RDLCK);
-  if (fcntl(old, F_OFD_SETLK, &read_lock) != 0 || !PathStillNames(pinned, old)) {
+  if (fcntl(old, F_OFD_SETLK, &read_lock) != 0 ||
+      !PathStillNames(pinned, old)) {
     give_up(old);
     return -1;
   }

@@ -99,8 +99,8 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "");
-  EXPECT_FALSE(testing::FileExists(path_.substr(0, path_.rfind('/')) +
-                                   "/.x.pid.claim"));
+  EXPECT_FALSE(
+      testing::FileExists(path_.substr(0, path_.rfind('/')) + "/.x.pid.claim"));
   // The new file is write-locked: no reader can lock it, and it probes as
   // held.
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
@@ -140,8 +140,7 @@ TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
         } else if (absl::IsAlreadyExists(pidfile.status())) {
           verdict = 'L';
         } else {
-          fprintf(stderr, "starter: %s\n",
-                  pidfile.status().ToString().c_str());
+          fprintf(stderr, "starter: %s\n", pidfile.status().ToString().c_str());
         }
         if (write(results[1], &verdict, 1) != 1) _exit(1);
         // A winner keeps its lock until the round ends.
@@ -162,10 +161,8 @@ TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
     }
-    EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1)
-        << verdicts;
-    EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'L'),
-              kStarters - 1)
+    EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1) << verdicts;
+    EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'L'), kStarters - 1)
         << verdicts;
   }
 }
@@ -178,9 +175,8 @@ TEST_F(PidFileLockTest, OnlyAWriteLockHolderIsTheHolder) {
   Locker reader(path_, F_RDLCK);
   EXPECT_FALSE(*ProcessHoldsWriteLock(opener.pid(), st.st_dev, st.st_ino));
   EXPECT_FALSE(*ProcessHoldsWriteLock(reader.pid(), st.st_dev, st.st_ino));
-  EXPECT_TRUE(
-      absl::IsNotFound(ProcessHoldsWriteLock(4194305, st.st_dev, st.st_ino)
-                           .status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      ProcessHoldsWriteLock(4194305, st.st_dev, st.st_ino).status()));
 
   const std::string other = path_ + ".other";
   WriteFile(other, "");
