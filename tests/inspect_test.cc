@@ -510,7 +510,7 @@ TEST(InspectTest, KernelThreadIsNotJudged) {
   // kthreadd, pid 2, is visible only outside a pid namespace.
   const std::vector<std::string> stat = testing::ProcStat(2);
   unsigned long flags = 0;
-  if (stat.size() < 9 || !absl::SimpleAtoi(stat[8], &flags) ||
+  if (stat.size() < 10 || !absl::SimpleAtoi(stat[9], &flags) ||
       !(flags & 0x00200000)) {
     GTEST_SKIP() << "no kernel thread visible (pid namespace)";
   }
