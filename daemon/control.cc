@@ -25,6 +25,28 @@ constexpr absl::Duration kKillGrace = absl::Seconds(5);
 // How long to wait for a starting daemon (lock held, pid not yet written).
 constexpr absl::Duration kStartingGrace = absl::Seconds(2);
 
+// A control action runs where the user typed it: a relative pid file is
+// taken from the current directory, as Daemonize takes it at start.
+absl::StatusOr<std::string> Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return internal::ErrnoError(errno, "getcwd");
+  }
+  return absl::StrCat(cwd, "/", path);
+}
+
+// Removing a stale pid file is housekeeping: when it fails (a read-only
+// file system, a directory this user may not write), nothing runs all the
+// same, so stop still succeeds.
+void RemoveStaleOrWarn(const std::string& pidfile) {
+  absl::StatusOr<bool> removed = internal::RemoveStalePidFile(pidfile);
+  if (!removed.ok()) {
+    LOG(WARNING) << "not running, but the pid file is left: "
+                 << removed.status().message();
+  }
+}
+
 // Probes the pid file; while the lock is held by a daemon that has not yet
 // written its pid, waits a little for it.
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
@@ -82,6 +104,10 @@ std::string DaemonStatus::Describe() const {
   switch (state) {
     case State::kRunning:
       if (pid <= 0) return "running, pid not yet written";
+      if (!pid_verified) {
+        return absl::StrCat("running, pid unknown (the pid file names ", pid,
+                            ", which does not hold its lock)");
+      }
       return worker_pid > 0
                  ? absl::StrCat("running, pid ", pid, ", worker ", worker_pid)
                  : absl::StrCat("running, pid ", pid);
@@ -108,11 +134,15 @@ int DaemonStatus::ExitCode() const {
 }
 
 absl::StatusOr<DaemonStatus> QueryDaemonStatus(
-    const std::string& pidfile, const std::string& child_pidfile) {
+    const std::string& pidfile_arg, const std::string& child_pidfile_arg) {
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string child_pidfile,
+                             Absolute(child_pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
-  status.pidfile = pidfile;
+  status.pidfile = pidfile_arg;
   status.pid = probe.pid.value_or(0);
+  status.pid_verified = probe.pid_verified;
   if (!child_pidfile.empty() && probe.state == PidFileProbe::State::kLocked) {
     absl::StatusOr<PidFileProbe> worker = internal::ProbePidFile(child_pidfile);
     if (worker.ok() && worker->pid_verified) status.worker_pid = *worker->pid;
@@ -131,11 +161,13 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
   return status;
 }
 
-absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout) {
+absl::Status StopDaemon(const std::string& pidfile_arg,
+                        absl::Duration timeout) {
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
   absl::StatusOr<int> pidfd = OpenHolder(pidfile);
   if (absl::IsNotFound(pidfd.status())) {
     // Not running; a file a crashed daemon left is cleared.
-    DAEMONKIT_RETURN_IF_ERROR(internal::RemoveStalePidFile(pidfile).status());
+    RemoveStaleOrWarn(pidfile);
     return absl::OkStatus();
   }
   if (!pidfd.ok()) return pidfd.status();
@@ -155,10 +187,12 @@ absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout) {
   close(*pidfd);
   DAEMONKIT_RETURN_IF_ERROR(result);
   // A daemon that had to be killed could not remove its pid file.
-  return internal::RemoveStalePidFile(pidfile).status();
+  RemoveStaleOrWarn(pidfile);
+  return absl::OkStatus();
 }
 
-absl::Status ReloadDaemon(const std::string& pidfile) {
+absl::Status ReloadDaemon(const std::string& pidfile_arg) {
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
   absl::Status result = absl::OkStatus();
   if (internal::PidfdSendSignal(pidfd, SIGHUP) != 0) {

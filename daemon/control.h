@@ -6,9 +6,14 @@
 //
 // Operating a running daemon through its pid file: stop, reload, status. The
 // lock on the pid file, not the number written in it, says whether the daemon
-// runs; the number is trusted only once the process it names is seen holding
-// the file open, and signals go through a pidfd, so a stale file or a
-// recycled pid never gets a signal meant for the daemon.
+// runs, and only a write lock counts (any user may take a read lock on the
+// 0644 file). The number is trusted only once /proc shows the process it
+// names holding that write lock (having the file open is not enough), and
+// signals go through a pidfd, so a stale file, a recycled pid or a process
+// that merely opened the file never gets a signal meant for the daemon.
+//
+// A relative pid-file path is taken from the current directory, as a start
+// takes it.
 //
 // Example (what `--daemon_control=status` does):
 //
@@ -43,6 +48,9 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text);
 inline constexpr int kExitStatusRunning = 0;
 inline constexpr int kExitStatusDead = 1;  // pid file left, no daemon
 inline constexpr int kExitStatusNotRunning = 3;
+// LSB "program or service status is unknown": the pid file cannot be read
+// (a directory, a device node, a FIFO, a symbolic link, no permission).
+inline constexpr int kExitStatusUnknown = 4;
 inline constexpr int kExitReloadNotRunning = 7;
 
 // What the pid file says about the daemon.
@@ -54,12 +62,17 @@ struct DaemonStatus {
   };
   State state = State::kNotRunning;
   pid_t pid = 0;  // the daemon's pid when running; the stale one when dead
+  // When running: whether `pid` is seen holding the lock. False while the
+  // file names a process that does not hold it (a daemon still starting, or
+  // a number written by someone else): then `pid` is not the daemon's.
+  bool pid_verified = false;
   pid_t worker_pid = 0;  // under supervision, the worker's (from its pid file)
   std::string pidfile;
 
   // One line a script can parse: "running, pid 4242" (", worker 4243"
-  // under supervision), "dead, pid file /run/x.pid left (pid 4242)" or "not
-  // running".
+  // under supervision), "running, pid unknown (...)" when the file names a
+  // process that does not hold its lock, "dead, pid file /run/x.pid left
+  // (pid 4242)" or "not running".
   std::string Describe() const;
   // LSB: kExitStatusRunning, kExitStatusDead or kExitStatusNotRunning.
   int ExitCode() const;
@@ -74,7 +87,9 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
 
 // Sends SIGTERM to the daemon, waits up to `timeout` for it to be gone, then
 // sends SIGKILL; returns once the process no longer exists. A pid file left
-// by a dead daemon is removed. OK when stopped or not running;
+// by a dead daemon is removed; failing to remove it (a read-only file
+// system, no permission) is logged as a warning, since nothing runs. OK when
+// stopped or not running;
 // kDeadlineExceeded when even SIGKILL did not end it, kFailedPrecondition
 // when the lock holder cannot be identified.
 absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout);

@@ -359,7 +359,7 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
         std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
                      std::string(status.status().message()).c_str());
         // LSB: "program or service status is unknown".
-        std::exit(4);
+        std::exit(kExitStatusUnknown);
       }
       std::printf("%s\n", status->Describe().c_str());
       std::exit(status->ExitCode());

@@ -22,6 +22,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "daemon/daemon.h"
@@ -65,25 +67,36 @@ void ApplyTickerDefaults() {
   }
 }
 
-// How the user stops what they just started, in their own words.
+// `word` as one shell word: as is when it holds only characters no shell
+// treats specially, else in single quotes (a ' inside as '\''), so that the
+// printed command can be pasted whatever the path holds ("my pid;$(id).pid").
+std::string ShellQuote(absl::string_view word) {
+  const bool plain =
+      !word.empty() && word.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+                           "YZ0123456789_@%+=:,./-") == absl::string_view::npos;
+  if (plain) return std::string(word);
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+// How the user stops what they just started, in their own words, as a
+// command that can be pasted into a shell.
 std::string StopCommand(const std::string& pidfile) {
   const std::string pidfile_flag =
       absl::GetFlag(FLAGS_daemon_pidfile).text() ==
               DefaultOutputDirectory() + "/ticker.pid"
           ? ""
-          : absl::StrCat(" --daemon_pidfile=", pidfile);
+          : absl::StrCat(" ", ShellQuote("--daemon_pidfile=" + pidfile));
   if (std::getenv("BUILD_WORKSPACE_DIRECTORY") != nullptr) {
-    return absl::StrCat(
-        "tools/bazel run //examples:ticker --",
-        pidfile_flag.empty()
-            ? " --daemon_control=stop"
-            : absl::StrCat(pidfile_flag, " --daemon_control=stop"));
+    return absl::StrCat("tools/bazel run //examples:ticker --", pidfile_flag,
+                        " --daemon_control=stop");
   }
-  return absl::StrCat(program_invocation_name,
-                      pidfile_flag.empty()
-                          ? absl::StrCat(" --daemon_pidfile=", pidfile)
-                          : pidfile_flag,
-                      " --daemon_control=stop");
+  return absl::StrCat(
+      ShellQuote(program_invocation_name),
+      pidfile_flag.empty()
+          ? absl::StrCat(" ", ShellQuote("--daemon_pidfile=" + pidfile))
+          : pidfile_flag,
+      " --daemon_control=stop");
 }
 
 std::string ReadyMessage(const daemonkit::FlagRequest& request) {

@@ -4,11 +4,20 @@
 // on a real daemon and on a process that is not one.
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -19,6 +28,7 @@ namespace {
 using ::daemonkit::testing::RunProgram;
 using ::daemonkit::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Inspect() { return testing::RunfilePath("tools/inspect"); }
 
@@ -91,6 +101,423 @@ TEST(InspectTest, UnreadableTargetsExitTwo) {
   RunResult bad_format = RunProgram({Inspect(), "--format=xml"});
   EXPECT_EQ(bad_format.exit_code, 2);
   EXPECT_THAT(bad_format.stderr_text, HasSubstr("--format=xml"));
+}
+
+// A strict JSON parser (RFC 8259), enough to tell valid from invalid and to
+// read strings back: no python on a fresh machine to do it for the test.
+struct Json {
+  enum Type { kNull, kBool, kNumber, kString, kArray, kObject } type = kNull;
+  std::string text;  // a string's decoded UTF-8, a number's digits
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;
+
+  const Json* Get(const std::string& key) const {
+    for (const auto& [name, value] : members) {
+      if (name == key) return &value;
+    }
+    return nullptr;
+  }
+};
+
+class JsonParser {
+ public:
+  explicit JsonParser(const std::string& in) : in_(in) {}
+
+  // The document, or an error naming the offset.
+  bool Parse(Json* out, std::string* error) {
+    SkipSpace();
+    if (!Value(out, 0)) {
+      *error = absl::StrCat("invalid JSON at byte ", pos_, ": ", why_);
+      return false;
+    }
+    SkipSpace();
+    if (pos_ != in_.size()) {
+      *error = absl::StrCat("trailing bytes at ", pos_);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool Fail(const char* why) {
+    why_ = why;
+    return false;
+  }
+  int Peek() const {
+    return pos_ < in_.size() ? static_cast<unsigned char>(in_[pos_]) : -1;
+  }
+  void SkipSpace() {
+    while (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' || Peek() == '\r')
+      ++pos_;
+  }
+  bool Literal(const char* word) {
+    const std::string w = word;
+    if (in_.compare(pos_, w.size(), w) != 0) return Fail("bad literal");
+    pos_ += w.size();
+    return true;
+  }
+  bool Value(Json* out, int depth) {
+    if (depth > 64) return Fail("too deep");
+    switch (Peek()) {
+      case '{':
+        return Object(out, depth);
+      case '[':
+        return Array(out, depth);
+      case '"':
+        out->type = Json::kString;
+        return String(&out->text);
+      case 't':
+        out->type = Json::kBool;
+        out->text = "true";
+        return Literal("true");
+      case 'f':
+        out->type = Json::kBool;
+        out->text = "false";
+        return Literal("false");
+      case 'n':
+        out->type = Json::kNull;
+        return Literal("null");
+      default:
+        out->type = Json::kNumber;
+        return Number(&out->text);
+    }
+  }
+  bool Object(Json* out, int depth) {
+    out->type = Json::kObject;
+    ++pos_;
+    SkipSpace();
+    if (Peek() == '}') return ++pos_, true;
+    for (;;) {
+      SkipSpace();
+      std::string key;
+      if (Peek() != '"' || !String(&key)) return Fail("bad key");
+      SkipSpace();
+      if (Peek() != ':') return Fail("no colon");
+      ++pos_;
+      SkipSpace();
+      Json value;
+      if (!Value(&value, depth + 1)) return false;
+      out->members.emplace_back(key, std::move(value));
+      SkipSpace();
+      if (Peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (Peek() == '}') return ++pos_, true;
+      return Fail("object not closed");
+    }
+  }
+  bool Array(Json* out, int depth) {
+    out->type = Json::kArray;
+    ++pos_;
+    SkipSpace();
+    if (Peek() == ']') return ++pos_, true;
+    for (;;) {
+      SkipSpace();
+      Json value;
+      if (!Value(&value, depth + 1)) return false;
+      out->items.push_back(std::move(value));
+      SkipSpace();
+      if (Peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (Peek() == ']') return ++pos_, true;
+      return Fail("array not closed");
+    }
+  }
+  bool Digits() {
+    const size_t start = pos_;
+    while (Peek() >= '0' && Peek() <= '9') ++pos_;
+    return pos_ > start;
+  }
+  bool Number(std::string* out) {
+    const size_t start = pos_;
+    if (Peek() == '-') ++pos_;
+    if (Peek() == '0') {
+      ++pos_;
+    } else if (!Digits()) {
+      return Fail("bad number");
+    }
+    if (Peek() == '.') {
+      ++pos_;
+      if (!Digits()) return Fail("bad fraction");
+    }
+    if (Peek() == 'e' || Peek() == 'E') {
+      ++pos_;
+      if (Peek() == '+' || Peek() == '-') ++pos_;
+      if (!Digits()) return Fail("bad exponent");
+    }
+    *out = in_.substr(start, pos_ - start);
+    return true;
+  }
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+  bool Hex4(uint32_t* out) {
+    *out = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int c = Peek();
+      int v;
+      if (c >= '0' && c <= '9') {
+        v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v = c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        v = c - 'A' + 10;
+      } else {
+        return Fail("bad \\u escape");
+      }
+      *out = *out * 16 + static_cast<uint32_t>(v);
+      ++pos_;
+    }
+    return true;
+  }
+  // One UTF-8 character, checked as strictly as RFC 3629 asks.
+  bool Utf8(std::string* out) {
+    const int b0 = Peek();
+    int length;
+    uint32_t min;
+    if (b0 < 0x80) {
+      length = 1, min = 0;
+    } else if ((b0 & 0xe0) == 0xc0) {
+      length = 2, min = 0x80;
+    } else if ((b0 & 0xf0) == 0xe0) {
+      length = 3, min = 0x800;
+    } else if ((b0 & 0xf8) == 0xf0) {
+      length = 4, min = 0x10000;
+    } else {
+      return Fail("not UTF-8");
+    }
+    uint32_t cp =
+        static_cast<uint32_t>(b0) & (0x7f >> (length == 1 ? 0 : length));
+    for (int i = 1; i < length; ++i) {
+      if (pos_ + i >= in_.size()) return Fail("truncated UTF-8");
+      const unsigned char b = static_cast<unsigned char>(in_[pos_ + i]);
+      if ((b & 0xc0) != 0x80) return Fail("not UTF-8");
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return Fail("invalid UTF-8");
+    }
+    out->append(in_, pos_, length);
+    pos_ += length;
+    return true;
+  }
+  bool String(std::string* out) {
+    ++pos_;  // "
+    for (;;) {
+      const int c = Peek();
+      if (c < 0) return Fail("string not closed");
+      if (c == '"') return ++pos_, true;
+      if (c < 0x20) return Fail("raw control character in a string");
+      if (c != '\\') {
+        if (!Utf8(out)) return false;
+        continue;
+      }
+      ++pos_;
+      const int e = Peek();
+      ++pos_;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(static_cast<char>(e));
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xdc00 && cp <= 0xdfff) return Fail("lone low surrogate");
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            uint32_t low;
+            if (Peek() != '\\') return Fail("lone high surrogate");
+            ++pos_;
+            if (Peek() != 'u') return Fail("lone high surrogate");
+            ++pos_;
+            if (!Hex4(&low) || low < 0xdc00 || low > 0xdfff) {
+              return Fail("bad surrogate pair");
+            }
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Fail("bad escape");
+      }
+    }
+  }
+
+  const std::string& in_;
+  size_t pos_ = 0;
+  const char* why_ = "";
+};
+
+TEST(JsonParserTest, RejectsWhatIsNotJson) {
+  for (const std::string bad :
+       {"", "{", "{\"a\":1,}", "[1 2]", "\"\x01\"", "\"\xff\"", "\"\xc0\xaf\"",
+        "\"\\x41\"", "\"\\ud800\"", "01", "1.", "tru", "{} x", "{'a':1}"}) {
+    Json value;
+    std::string error;
+    EXPECT_FALSE(JsonParser(bad).Parse(&value, &error)) << bad;
+  }
+  Json value;
+  std::string error;
+  ASSERT_TRUE(JsonParser(R"({"a":[1,-2.5e3,true,null,"\u00ff\ud83d\ude00"]})")
+                  .Parse(&value, &error))
+      << error;
+  EXPECT_EQ(value.Get("a")->items[4].text, "\xc3\xbf\xf0\x9f\x98\x80");
+}
+
+// What JSON makes of a byte string: bytes outside valid UTF-8 become the
+// character of the same number (the documented lossy mapping).
+std::string AsJsonReadsIt(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+    }
+  }
+  return out;
+}
+
+TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
+  // A process that chose its argv, its directory's name and the name of a
+  // file it holds open: an invalid byte, a newline, an escape sequence.
+  const std::string dir =
+      testing::MakeTempDir("inspect") + "/cwd\xff\n\x1b[1mbold";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const std::string file = dir + "/f\xfe\n\x1b]0;title\x07";
+  const std::vector<std::string> args = {"/bin/cat",
+                                         "-",
+                                         "a\xff"
+                                         "b",
+                                         "line\nFAIL  forged",
+                                         "\x1b[2Jclear",
+                                         "",
+                                         "with space"};
+  int input[2];
+  ASSERT_EQ(pipe2(input, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    int fd = open(file.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || dup2(fd, 7) != 7 || dup2(input[0], 0) != 0 ||
+        chdir(dir.c_str()) != 0) {
+      _exit(127);
+    }
+    std::vector<char*> argv;
+    for (const std::string& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(input[0]);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(
+        testing::ReadFileOrEmpty(absl::StrCat("/proc/", child, "/cmdline")),
+        "forged");
+  }));
+
+  RunResult json_run = RunProgram(
+      {Inspect(), absl::StrCat("--pid=", child), "--format=json", "--check"});
+  RunResult text_run =
+      RunProgram({Inspect(), absl::StrCat("--pid=", child), "--check"});
+  close(input[1]);  // cat reads end-of-file and exits
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+
+  EXPECT_EQ(json_run.exit_code, 1) << json_run.stderr_text;
+  Json doc;
+  std::string error;
+  ASSERT_TRUE(JsonParser(json_run.stdout_text).Parse(&doc, &error))
+      << error << "\n"
+      << json_run.stdout_text;
+  ASSERT_EQ(doc.type, Json::kObject);
+  const Json* argv = doc.Get("argv");
+  ASSERT_NE(argv, nullptr);
+  ASSERT_EQ(argv->items.size(), args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    EXPECT_EQ(argv->items[i].text, AsJsonReadsIt(args[i])) << i;
+  }
+  const Json* command = doc.Get("command");
+  ASSERT_NE(command, nullptr);
+  EXPECT_EQ(command->text, AsJsonReadsIt(absl::StrJoin(args, " ")));
+  EXPECT_EQ(doc.Get("cwd")->text, AsJsonReadsIt(dir));
+  bool found = false;
+  for (const Json& fd : doc.Get("fds")->items) {
+    if (fd.Get("fd")->text == "7") {
+      found = true;
+      EXPECT_EQ(fd.Get("target")->text, AsJsonReadsIt(file));
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(doc.Get("kernel_thread")->text, "false");
+
+  // Text: every line is one of inspect's own, nothing raw reaches the
+  // terminal.
+  EXPECT_EQ(text_run.exit_code, 1) << text_run.stderr_text;
+  const std::string& text = text_run.stdout_text;
+  for (char c : text) {
+    const unsigned char b = static_cast<unsigned char>(c);
+    EXPECT_TRUE(b == '\n' || (b >= 0x20 && b < 0x7f))
+        << "raw byte " << static_cast<int>(b) << " in\n"
+        << text;
+  }
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    EXPECT_FALSE(absl::StartsWith(line, "FAIL  forged")) << text;
+  }
+  EXPECT_THAT(text, HasSubstr("line\\nFAIL  forged \\x1b[2Jclear  with space"));
+  EXPECT_THAT(text, HasSubstr("a\\xffb"));
+  EXPECT_THAT(text, HasSubstr("cwd\\xff\\n\\x1b[1mbold"));
+  EXPECT_THAT(text, HasSubstr("/f\\xfe\\n\\x1b]0;title\\x07"));
+}
+
+TEST(InspectTest, KernelThreadIsNotJudged) {
+  // kthreadd, pid 2, is visible only outside a pid namespace.
+  const std::vector<std::string> stat = testing::ProcStat(2);
+  unsigned long flags = 0;
+  if (stat.size() < 10 || !absl::SimpleAtoi(stat[9], &flags) ||
+      !(flags & 0x00200000)) {
+    GTEST_SKIP() << "no kernel thread visible (pid namespace)";
+  }
+  RunResult check = RunProgram({Inspect(), "--pid=2", "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.stdout_text;
+  EXPECT_THAT(check.stdout_text, HasSubstr("N/A   daemon(7) rules"));
+  EXPECT_THAT(check.stdout_text, Not(HasSubstr("FAIL")));
 }
 
 }  // namespace

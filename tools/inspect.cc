@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -41,11 +42,20 @@ pid_t TargetPid() {
   }
   if (pid < 0) Fail("--pid must be positive");
   if (pidfile.empty()) return pid == 0 ? getpid() : pid;
+  // Under `bazel run`, a relative path means the user's directory, not the
+  // runfiles tree; otherwise QueryDaemonStatus takes it from here.
+  std::string path = pidfile;
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path[0] != '/' && user_dir != nullptr && *user_dir != '\0') {
+    path = std::string(user_dir) + "/" + path;
+  }
   absl::StatusOr<daemonkit::DaemonStatus> status =
-      daemonkit::QueryDaemonStatus(pidfile);
+      daemonkit::QueryDaemonStatus(path);
   if (!status.ok()) Fail(std::string(status.status().message()));
+  // Only a pid seen holding the lock is the daemon: the number in the file
+  // may name any process.
   if (status->state != daemonkit::DaemonStatus::State::kRunning ||
-      status->pid <= 0) {
+      status->pid <= 0 || !status->pid_verified) {
     Fail("--pidfile=" + pidfile + ": no process holds it (" +
          status->Describe() + ")");
   }

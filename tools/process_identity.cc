@@ -95,9 +95,57 @@ bool ParseAt(const std::vector<std::string>& values, size_t index, T* out) {
   return index < values.size() && absl::SimpleAtoi(values[index], out);
 }
 
+// The length of the valid UTF-8 sequence at the start of `text` (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(absl::string_view text) {
+  auto byte = [&text](size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  };
+  auto continuation = [&byte](size_t i) { return (byte(i) & 0xc0) == 0x80; };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xc2 && b0 <= 0xdf) return continuation(1) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const unsigned char b1 = byte(1);
+    if (b0 == 0xe0 && b1 < 0xa0) return 0;  // overlong
+    if (b0 == 0xed && b1 > 0x9f) return 0;  // surrogate
+    return continuation(1) && continuation(2) ? 3 : 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const unsigned char b1 = byte(1);
+    if (b0 == 0xf0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xf4 && b1 > 0x8f) return 0;  // above U+10FFFF
+    return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Whether the valid UTF-8 sequence `sequence` encodes a C1 control
+// character (U+0080 to U+009F), which terminals may obey like ESC.
+bool IsC1Control(absl::string_view sequence) {
+  return sequence.size() == 2 &&
+         static_cast<unsigned char>(sequence[0]) == 0xc2 &&
+         static_cast<unsigned char>(sequence[1]) <= 0x9f;
+}
+
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) {
+      // Not UTF-8: the character of the same number, documented as lossy.
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+      ++i;
+      continue;
+    }
+    const absl::string_view sequence = text.substr(i, length);
+    i += length;
+    if (IsC1Control(sequence)) {
+      absl::StrAppendFormat(&out, "\\u%04x",
+                            static_cast<unsigned char>(sequence[1]));
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -111,15 +159,56 @@ std::string JsonString(absl::string_view text) {
       case '\t':
         out += "\\t";
         break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
+        if (c < 0x20 || c == 0x7f) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
         } else {
-          out += static_cast<char>(c);
+          out.append(sequence.data(), sequence.size());
         }
     }
   }
   return out + "\"";
+}
+
+// A string a process chose, made safe to print on a terminal line.
+std::string TextEscape(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0 || (length == 1 && (c < 0x20 || c == 0x7f)) ||
+        IsC1Control(text.substr(i, length))) {
+      const size_t bytes = length == 0 ? 1 : length;
+      for (size_t k = 0; k < bytes; ++k) {
+        const unsigned char b = static_cast<unsigned char>(text[i + k]);
+        switch (b) {
+          case '\n':
+            out += "\\n";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          default:
+            absl::StrAppendFormat(&out, "\\x%02x", b);
+        }
+      }
+      i += bytes;
+      continue;
+    }
+    if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out.append(text.data() + i, length);
+    }
+    i += length;
+  }
+  return out;
 }
 
 std::string OctalUmask(const std::optional<mode_t>& umask) {
@@ -143,6 +232,10 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
         absl::StrCat("malformed ", ProcPath(pid, "stat")));
   }
   identity.session_leader = identity.sid == pid;
+  // Field 9, flags: PF_KTHREAD marks a kernel thread.
+  constexpr uint64_t kPfKthread = 0x00200000;
+  uint64_t flags = 0;
+  identity.kernel_thread = ParseAt(*fields, 6, &flags) && (flags & kPfKthread);
   if (tty_nr != 0) identity.tty = TerminalName(static_cast<dev_t>(tty_nr));
 
   absl::StatusOr<std::string> status = ReadSmallFile(ProcPath(pid, "status"));
@@ -170,9 +263,13 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
 
   absl::StatusOr<std::string> cmdline = ReadSmallFile(ProcPath(pid, "cmdline"));
   if (!cmdline.ok()) return cmdline.status();
-  while (!cmdline->empty() && cmdline->back() == '\0') cmdline->pop_back();
-  std::replace(cmdline->begin(), cmdline->end(), '\0', ' ');
-  identity.command = *cmdline;
+  // NUL-terminated arguments; a process that rewrote its arguments may
+  // leave a last one without the NUL.
+  if (!cmdline->empty()) {
+    if (cmdline->back() == '\0') cmdline->pop_back();
+    identity.argv = absl::StrSplit(*cmdline, '\0');
+  }
+  identity.command = absl::StrJoin(identity.argv, " ");
 
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = opendir(fd_dir.c_str());
@@ -224,18 +321,20 @@ std::string FormatText(const ProcessIdentity& id) {
   line("pgid", absl::StrCat(id.pgid));
   line("sid", absl::StrCat(id.sid));
   line("session_leader", id.session_leader ? "yes" : "no");
-  line("tty", id.tty.value_or("none"));
+  line("tty", TextEscape(id.tty.value_or("none")));
   line("uid", absl::StrCat(id.uid));
   line("euid", absl::StrCat(id.euid));
   line("gid", absl::StrCat(id.gid));
   line("egid", absl::StrCat(id.egid));
   line("groups", id.groups.empty() ? "none" : absl::StrJoin(id.groups, " "));
-  line("cwd", id.cwd);
+  line("cwd", TextEscape(id.cwd));
   line("umask", OctalUmask(id.umask));
-  line("command", id.command);
+  line("command", TextEscape(id.command));
+  if (id.kernel_thread) line("kernel_thread", "yes");
   bool first = true;
   for (const OpenDescriptor& fd : id.fds) {
-    line(first ? "fds" : "", absl::StrCat(fd.fd, " -> ", fd.target));
+    line(first ? "fds" : "",
+         absl::StrCat(fd.fd, " -> ", TextEscape(fd.target)));
     first = false;
   }
   if (first) line("fds", "none");
@@ -248,6 +347,11 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
     return holds ? Verdict::kPass : Verdict::kFail;
   };
   std::vector<Finding> findings;
+  if (id.kernel_thread) {
+    findings.push_back({Verdict::kNotApplicable, "daemon(7) rules",
+                        absl::StrCat("pid ", id.pid, " is a kernel thread")});
+    return findings;
+  }
 
   findings.push_back({verdict(!id.session_leader), "not a session leader",
                       absl::StrCat("pid ", id.pid, ", sid ", id.sid)});
@@ -303,14 +407,18 @@ std::string FormatFindings(const std::vector<Finding>& findings) {
   for (const Finding& f : findings) {
     const char* word = f.verdict == Finding::Verdict::kPass   ? "PASS"
                        : f.verdict == Finding::Verdict::kFail ? "FAIL"
-                                                              : "INFO";
-    absl::StrAppend(&out, word, "  ", f.rule, " (", f.detail, ")\n");
+                       : f.verdict == Finding::Verdict::kInfo ? "INFO"
+                                                              : "N/A ";
+    absl::StrAppend(&out, word, "  ", f.rule, " (", TextEscape(f.detail),
+                    ")\n");
   }
   return out;
 }
 
 std::string FormatJson(const ProcessIdentity& id,
                        const std::vector<Finding>* findings) {
+  std::vector<std::string> argv;
+  for (const std::string& arg : id.argv) argv.push_back(JsonString(arg));
   std::vector<std::string> fds;
   for (const OpenDescriptor& fd : id.fds) {
     fds.push_back(absl::StrCat("{\"fd\":", fd.fd,
@@ -326,13 +434,17 @@ std::string FormatJson(const ProcessIdentity& id,
       "],\"cwd\":", JsonString(id.cwd),
       ",\"umask\":", id.umask ? JsonString(OctalUmask(id.umask)) : "null",
       ",\"fds\":[", absl::StrJoin(fds, ","),
+      "],\"kernel_thread\":", id.kernel_thread ? "true" : "false",
+      ",\"argv\":[", absl::StrJoin(argv, ","),
       "],\"command\":", JsonString(id.command));
   if (findings != nullptr) {
     std::vector<std::string> checks;
     for (const Finding& f : *findings) {
       const char* verdict = f.verdict == Finding::Verdict::kPass   ? "pass"
                             : f.verdict == Finding::Verdict::kFail ? "fail"
-                                                                   : "info";
+                            : f.verdict == Finding::Verdict::kInfo
+                                ? "info"
+                                : "not applicable";
       checks.push_back(
           absl::StrCat("{\"rule\":", JsonString(f.rule), ",\"verdict\":\"",
                        verdict, "\",\"detail\":", JsonString(f.detail), "}"));

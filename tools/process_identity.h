@@ -47,7 +47,13 @@ struct ProcessIdentity {
   std::string cwd;
   std::optional<mode_t> umask;  // absent on kernels before 4.7
   std::vector<OpenDescriptor> fds;
+  // The arguments joined by spaces (boundaries lost), as ps shows them.
   std::string command;
+  // The arguments, each whole: /proc/PID/cmdline split at its NUL bytes.
+  std::vector<std::string> argv;
+  // A kernel thread (PF_KTHREAD): no user-space process, so daemon(7) does
+  // not apply to it.
+  bool kernel_thread = false;
 
   // About the parent, for the "not a child of an interactive shell" rule.
   pid_t parent_sid = 0;  // 0 when the parent cannot be read
@@ -58,12 +64,18 @@ struct ProcessIdentity {
 // kPermissionDenied when its details are not ours to read.
 absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid);
 
-// Aligned "key   value" lines, for people.
+// Aligned "key   value" lines, for people. A process chooses its argv, its
+// directory's name and the names of the files it opens, so every such string
+// is escaped: a backslash as \\, a newline, tab or carriage return as \n, \t,
+// \r, other control characters (C0, DEL, C1) and bytes that are not valid
+// UTF-8 as \xNN (C1 characters as the bytes of their UTF-8 encoding). No
+// process can forge a report line or send the terminal an escape sequence.
 std::string FormatText(const ProcessIdentity& identity);
 
 // One daemon(7) rule and whether the process keeps it.
 struct Finding {
-  enum class Verdict { kPass, kFail, kInfo };
+  // kNotApplicable: the rules do not apply (a kernel thread); not a failure.
+  enum class Verdict { kPass, kFail, kInfo, kNotApplicable };
   Verdict verdict;
   std::string rule;
   std::string detail;
@@ -71,7 +83,8 @@ struct Finding {
 
 // Judges `identity` against daemon(7): not a session leader, no controlling
 // terminal, no descriptor open on a terminal, stdin on /dev/null, not a
-// child of an interactive shell. Descriptors above 2 are listed as kInfo.
+// child of an interactive shell. Descriptors above 2 are listed as kInfo. A
+// kernel thread gets a single kNotApplicable finding.
 std::vector<Finding> CheckDaemonRules(const ProcessIdentity& identity);
 
 // True when no finding is kFail.
@@ -81,8 +94,12 @@ bool AllRulesHold(const std::vector<Finding>& findings);
 std::string FormatFindings(const std::vector<Finding>& findings);
 
 // One JSON object with the keys pid, ppid, pgid, sid, session_leader, tty,
-// uid, euid, gid, egid, groups, cwd, umask, fds, command; and "checks" when
-// `findings` is given.
+// uid, euid, gid, egid, groups, cwd, umask, fds, command, argv (the
+// arguments as an array), kernel_thread; and "checks" when `findings` is
+// given (verdict "pass", "fail", "info" or "not applicable"). Always valid
+// JSON: strings are UTF-8, control characters are escaped, and a byte that is
+// not part of valid UTF-8 is written as \u00XX, the character of the same
+// number (lossy: raw byte 0xff and the character U+00FF read the same).
 std::string FormatJson(const ProcessIdentity& identity,
                        const std::vector<Finding>* findings = nullptr);
 

@@ -135,5 +135,61 @@ TEST(FormatJsonTest, HasEveryKeyAndEscapesStrings) {
   EXPECT_THAT(json, HasSubstr("\"command\":\"x \\\"quoted\\\"\""));
 }
 
+TEST(FormatJsonTest, EscapesWhatIsNotUtf8AndKeepsArgvBoundaries) {
+  ProcessIdentity id = DaemonLike();
+  id.argv = {"x", "a b", "", std::string("\xff\x1b[1m\n", 6)};
+  id.command = "x a b  \xff";
+  id.cwd = "/d\xc3\xa9\xed\xa0\x80\xc2\x9b";  // é, a surrogate, CSI (C1)
+  const std::string json = FormatJson(id);
+  EXPECT_THAT(json, HasSubstr(R"("argv":["x","a b","","\u00ff\u001b[1m\n"])"));
+  EXPECT_THAT(json, HasSubstr(R"("command":"x a b  \u00ff")"));
+  EXPECT_THAT(json,
+              HasSubstr("\"cwd\":\"/d\xc3\xa9\\u00ed\\u00a0\\u0080\\u009b\""));
+  EXPECT_THAT(json, HasSubstr(R"("kernel_thread":false)"));
+}
+
+TEST(FormatTextTest, EscapesControlCharactersAndBadBytes) {
+  ProcessIdentity id = DaemonLike();
+  id.command = "x\nFAIL  forged\x1b[2J\xff\\ \xc2\x9b";
+  id.fds[1].target = "/tmp/a\rb";
+  const std::string text = FormatText(id);
+  EXPECT_THAT(text,
+              HasSubstr("command         x\\nFAIL  forged\\x1b[2J\\xff\\\\ "
+                        "\\xc2\\x9b\n"));
+  EXPECT_THAT(text, HasSubstr("1 -> /tmp/a\\rb\n"));
+  id.fds.push_back({7, "/x\n\x1b", false});
+  EXPECT_THAT(FormatFindings(CheckDaemonRules(id)),
+              HasSubstr("7 -> /x\\n\\x1b)"));
+}
+
+TEST(CheckDaemonRulesTest, KernelThreadIsNotApplicable) {
+  ProcessIdentity id;
+  id.pid = 2;
+  id.sid = 0;
+  id.kernel_thread = true;
+  std::vector<Finding> findings = CheckDaemonRules(id);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].verdict, Finding::Verdict::kNotApplicable);
+  EXPECT_TRUE(AllRulesHold(findings));
+  EXPECT_EQ(FormatFindings(findings),
+            "N/A   daemon(7) rules (pid 2 is a kernel thread)\n");
+  EXPECT_THAT(FormatJson(id, &findings),
+              HasSubstr(R"("verdict":"not applicable")"));
+}
+
+TEST(ReadProcessIdentityTest, ThisProcessIsNoKernelThreadButKthreaddIs) {
+  absl::StatusOr<ProcessIdentity> self = ReadProcessIdentity(getpid());
+  ASSERT_TRUE(self.ok());
+  EXPECT_FALSE(self->kernel_thread);
+  EXPECT_FALSE(self->argv.empty());
+  // kthreadd is pid 2 outside a pid namespace; inside one, pid 2 is an
+  // ordinary process or none.
+  absl::StatusOr<ProcessIdentity> two = ReadProcessIdentity(2);
+  if (!two.ok() || !two->argv.empty()) {
+    GTEST_SKIP() << "no kernel thread visible (pid namespace)";
+  }
+  EXPECT_TRUE(two->kernel_thread);
+}
+
 }  // namespace
 }  // namespace daemonkit

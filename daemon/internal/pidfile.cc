@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "glog/logging.h"
@@ -83,8 +84,9 @@ bool PathStillNames(const PinnedPath& pinned, int fd) {
          by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
 }
 
-// Returns the holder's pid when the file holds a pid whose process has the
-// file open (so not a stale number left from an earlier run).
+// Returns the holder's pid when the file holds a pid whose process holds a
+// write lock on it (so not a stale number left from an earlier run, nor a
+// process that merely has the file open).
 std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   absl::StatusOr<std::string> content = ReadContent(fd, path);
   if (!content.ok()) return std::nullopt;
@@ -94,12 +96,115 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   if (!pid.ok() || *pid == getpid()) return std::nullopt;
   struct stat st;
   if (fstat(fd, &st) != 0) return std::nullopt;
-  absl::StatusOr<bool> holds = ProcessHasFileOpen(*pid, st.st_dev, st.st_ino);
+  absl::StatusOr<bool> holds =
+      ProcessHoldsWriteLock(*pid, st.st_dev, st.st_ino);
   // Without permission to look (another user's daemon), the number of a
-  // locked file is the best information there is.
+  // write-locked file is the best information there is; only someone who
+  // may write the file can take that lock.
   if (!holds.ok() && absl::IsPermissionDenied(holds.status())) return *pid;
   if (!holds.ok() || !*holds) return std::nullopt;
   return *pid;
+}
+
+// Whether a write lock is held on the file. A read lock on a pid file proves
+// nothing: the file is 0644, so anyone may open it and take one, and a
+// daemon holds a write lock. A read-lock probe conflicts only with writers.
+bool HeldByWriter(int fd) {
+  struct flock lock = WholeFileLock(F_RDLCK);
+  // When the kernel cannot say, assume a writer: the safe answer for a
+  // starter, which then does not replace the file.
+  return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
+}
+
+std::string BaseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+// Replaces a pid file that only readers lock (some user took a read lock to
+// block the start) with a new file, atomically and already write-locked, so
+// no user can take a read lock on it first. Returns the new file's
+// descriptor; -1 when the caller should look again (a writer got the old
+// file, another starter is replacing it, the file went away).
+//
+// Starters that replace serialize on a claim file ".NAME.claim" beside the
+// pid file: created 0600, so no other user can open, let alone lock, it. The
+// claim holder takes a read lock of its own on the old file: while it holds
+// it no one can take a write lock there, so no daemon can have won that file,
+// and nobody may unlink it (a daemon's Remove and RemoveStalePidFile hold a
+// write lock first; other starters wait for the claim). Then the claim file,
+// locked, is renamed over the pid file.
+absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
+  const std::string& path = pinned.path();
+  const std::string name = BaseName(path);
+  const std::string claim = absl::StrCat(".", name, ".claim");
+  const int dir = pinned.dir_fd();
+  int fd = openat(
+      dir, claim.c_str(),
+      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
+  if (fd < 0) {
+    return ErrnoError(errno,
+                      absl::StrCat("pid file ", path, ": claim file ", claim));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int saved = errno;
+    close(fd);
+    return ErrnoError(saved, absl::StrCat("stat claim file ", claim));
+  }
+  struct flock lock = WholeFileLock(F_WRLCK);
+  struct stat by_path;
+  if (!S_ISREG(st.st_mode) || fcntl(fd, F_OFD_SETLK, &lock) != 0 ||
+      fstatat(dir, claim.c_str(), &by_path, AT_SYMLINK_NOFOLLOW) != 0 ||
+      by_path.st_dev != st.st_dev || by_path.st_ino != st.st_ino) {
+    // Another starter is replacing the file, or just did (what was opened
+    // is the new pid file).
+    close(fd);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "pid file ", path, ": claim file ", claim, " is not a regular file"));
+    }
+    return -1;
+  }
+  // Checked once it is known to be the claim file, still at its path: one
+  // that another user could open would let that user lock it.
+  if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pid file ", path, " is locked only for reading, and its claim file ",
+        claim, " is not a private file of this user; cannot replace it"));
+  }
+  auto give_up = [&](int old) {
+    if (old >= 0) close(old);
+    (void)unlinkat(dir, claim.c_str(), 0);
+    close(fd);
+  };
+  if (ftruncate(fd, 0) != 0) {
+    int saved = errno;
+    give_up(-1);
+    return ErrnoError(saved, absl::StrCat("truncate claim file ", claim));
+  }
+  int old =
+      pinned.Open(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+  if (old < 0) {
+    give_up(-1);
+    return -1;
+  }
+  struct flock read_lock = WholeFileLock(F_RDLCK);
+  if (fcntl(old, F_OFD_SETLK, &read_lock) != 0 ||
+      !PathStillNames(pinned, old)) {
+    give_up(old);
+    return -1;
+  }
+  if (renameat(dir, claim.c_str(), dir, name.c_str()) != 0) {
+    int saved = errno;
+    give_up(old);
+    return ErrnoError(saved, absl::StrCat("replace pid file ", path));
+  }
+  close(old);
+  LOG(WARNING) << "pid file " << path
+               << " was locked for reading by some process, not by a daemon; "
+                  "replaced it";
+  return fd;
 }
 
 // A directory anyone may write to, without the sticky bit, lets anyone
@@ -117,7 +222,9 @@ void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
 }  // namespace
 
 absl::StatusOr<pid_t> ParsePid(absl::string_view content) {
-  absl::string_view digits = absl::StripAsciiWhitespace(content);
+  // Strict: what WritePid writes, digits and one newline. " 1" is not pid 1.
+  absl::string_view digits = content;
+  absl::ConsumeSuffix(&digits, "\n");
   if (digits.empty() || digits.size() > 7) {
     return absl::InvalidArgumentError("pid file does not hold a pid");
   }
@@ -143,7 +250,24 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(pinned, O_RDWR | O_CREAT));
     struct flock lock = WholeFileLock(F_WRLCK);
-    if (fcntl(fd, F_OFD_SETLK, &lock) == 0) {
+    bool won = fcntl(fd, F_OFD_SETLK, &lock) == 0;
+    const int saved = won ? 0 : errno;
+    if (!won && (saved == EAGAIN || saved == EACCES) && !HeldByWriter(fd)) {
+      // Only readers hold it: no daemon does. Replace it rather than wait.
+      close(fd);
+      DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplaceReaderLockedFile(pinned));
+      if (fd < 0) {
+        if (absl::Now() >= deadline) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "already running: pid file ", path, " is being replaced"));
+        }
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Milliseconds(20));
+        continue;
+      }
+      won = true;
+    }
+    if (won) {
       if (!PathStillNames(pinned, fd)) {
         close(fd);
         continue;
@@ -159,7 +283,6 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
       }
       return pidfile;
     }
-    int saved = errno;
     if (saved != EAGAIN && saved != EACCES) {
       close(fd);
       return ErrnoError(saved, absl::StrCat("lock pid file ", path));
@@ -239,7 +362,9 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
     if (absl::IsNotFound(fd.status())) return probe;
     return fd.status();
   }
-  struct flock lock = WholeFileLock(F_WRLCK);
+  // A read-lock probe conflicts only with a write lock, the daemon's: a read
+  // lock that any user may take on the 0644 file is not a running daemon.
+  struct flock lock = WholeFileLock(F_RDLCK);
   if (fcntl(*fd, F_OFD_GETLK, &lock) != 0) {
     int saved = errno;
     close(*fd);

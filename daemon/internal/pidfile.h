@@ -47,6 +47,10 @@ class PidFile {
   // (kFailedPrecondition). Never truncates before the lock is won; once won,
   // empties the file so that readers wait for the new pid.
   //
+  // A file that only readers lock (anyone may read-lock a 0644 file; a
+  // daemon holds a write lock) is no daemon's: it is replaced, atomically, by
+  // a new file that is write-locked before it appears at `path`.
+  //
   // When another process holds the lock, returns kAlreadyExists with the
   // message "already running, pid N". If that holder has not written its pid
   // yet (a concurrent start), waits up to `wait_for_pid` for it, and takes
@@ -96,9 +100,10 @@ class PidFile {
   int fd_ = -1;
 };
 
-// Parses pid-file content: decimal digits, optionally surrounded by
-// whitespace, naming a pid in [1, 4194304] (the kernel's PID_MAX_LIMIT).
-// kInvalidArgument for anything else (empty, garbage, zero, negative, huge).
+// Parses pid-file content: decimal digits and at most one trailing newline
+// (what WritePid writes), naming a pid in [1, 4194304] (the kernel's
+// PID_MAX_LIMIT). kInvalidArgument for anything else (empty, garbage, zero,
+// negative, huge, spaces: " 1" is not pid 1).
 absl::StatusOr<pid_t> ParsePid(absl::string_view content);
 
 // What the pid file says, read without taking or disturbing the lock.
@@ -106,17 +111,21 @@ struct PidFileProbe {
   enum class State {
     kMissing,   // no file, or an empty one nobody holds (a clean exit)
     kUnlocked,  // a file with content nobody holds: the daemon crashed
-    kLocked,    // a daemon (or its launcher) holds the lock
+    kLocked,    // a daemon (or its launcher) holds the write lock
   };
   State state = State::kMissing;
   // The pid written in the file, when it parses.
   std::optional<pid_t> pid;
-  // Set when `pid` is known to be the lock holder: it has the file open.
+  // Set when `pid` is known to be the lock holder: /proc shows that process
+  // holding a write lock on the file (or, when another user's process cannot
+  // be looked at, the file is write-locked and names it).
   bool pid_verified = false;
 };
 
-// Reads `path` without following a symbolic link. Errors: the file cannot
-// be opened or read, or is not a regular file.
+// Reads `path` without following a symbolic link. Only a write lock counts
+// as held: any user may take a read lock on the 0644 file, and a daemon
+// holds a write lock. Errors: the file cannot be opened or read, or is not a
+// regular file.
 absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path);
 
 // Removes `path` when no process holds its lock. Returns true if removed,

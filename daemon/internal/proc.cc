@@ -11,9 +11,11 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -89,6 +91,47 @@ absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
   }
   closedir(dir);
   return found;
+}
+
+bool IsFcntlWriteLockLine(absl::string_view line) {
+  if (!absl::ConsumePrefix(&line, "lock:")) return false;
+  std::vector<absl::string_view> words =
+      absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  // "1:" CLASS MODE TYPE PID DEV:INO START END
+  return words.size() >= 4 && (words[1] == "OFDLCK" || words[1] == "POSIX") &&
+         words[3] == "WRITE";
+}
+
+absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
+  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) {
+    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  }
+  std::vector<std::string> matching;
+  while (struct dirent* entry = readdir(dir)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
+    struct stat st;
+    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
+        st.st_ino == ino) {
+      matching.push_back(entry->d_name);
+    }
+  }
+  closedir(dir);
+  for (const std::string& fd : matching) {
+    absl::StatusOr<std::string> info =
+        ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
+    // Closed meanwhile: that descriptor holds nothing.
+    if (!info.ok()) {
+      if (absl::IsNotFound(info.status())) continue;
+      return info.status();
+    }
+    for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+      if (IsFcntlWriteLockLine(line)) return true;
+    }
+  }
+  return false;
 }
 
 int PidfdOpen(pid_t pid) {

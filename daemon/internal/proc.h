@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace daemonkit {
@@ -38,6 +39,23 @@ bool IsRunning(pid_t pid);
 // process that really holds it. kNotFound when the process is gone,
 // kPermissionDenied when its descriptors cannot be read.
 absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino);
+
+// Returns whether process `pid` holds a write lock (an OFD or a POSIX record
+// lock) on the file identified by (`dev`, `ino`), through one of its
+// descriptors. Having the file open proves nothing: anyone may open a 0644
+// pid file, and `sleep 9<x.pid` keeps it open. F_OFD_GETLK cannot name the
+// holder of an OFD lock (it reports l_pid -1), so the answer comes from
+// /proc/PID/fdinfo/N, which lists the locks of that open file description.
+// A child that inherited the descriptor shares the description and its
+// lock; callers therefore check the pid the daemon wrote, not any holder.
+// kNotFound when the process is gone, kPermissionDenied when its
+// descriptors cannot be read.
+absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
+
+// Whether one "lock:" line of /proc/PID/fdinfo/N is a write lock of fcntl(2)
+// (OFDLCK or POSIX; flock(2) locks do not conflict with fcntl locks). For
+// example "lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:1234 0 EOF".
+bool IsFcntlWriteLockLine(absl::string_view line);
 
 // pidfd_open(2) and pidfd_send_signal(2), called through syscall(2): glibc
 // 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used from C++. Return

@@ -1,0 +1,387 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The control actions as an operator meets them, against a real ticker: a
+// read lock that any user can take on the 0644 pid file neither fakes a
+// running daemon nor blocks a start; only the process that holds the write
+// lock gets a signal; relative pid files work for every action and the
+// printed "stop it" line runs in a shell; a stale pid file that cannot be
+// removed does not fail a stop.
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::IsAlive;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::RunProgram;
+using ::daemonkit::testing::RunResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+std::string Ticker() { return testing::RunfilePath("examples/ticker"); }
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path) << content;
+}
+
+// A child process standing in for another user's process: it opens the pid
+// file and, as asked, takes a lock on it or writes its own pid into it, then
+// waits until the test kills it.
+class Holder {
+ public:
+  enum Mode {
+    kReadLock,      // opens read-only, F_OFD_SETLK F_RDLCK
+    kWriteLock,     // opens read-write, F_OFD_SETLK F_WRLCK
+    kOpenWritePid,  // `sleep 300 9<>x.pid; echo $$ >x.pid`: open, no lock
+    kNothing,       // just lives: an unrelated process
+  };
+  Holder(const std::string& path, Mode mode) {
+    int ready[2];
+    EXPECT_EQ(pipe2(ready, O_CLOEXEC), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = -1;
+      if (mode != kNothing) {
+        fd = open(path.c_str(), mode == kReadLock ? O_RDONLY : O_RDWR);
+        if (fd < 0) _exit(1);
+      }
+      struct flock lock = {};
+      lock.l_whence = SEEK_SET;
+      if (mode == kReadLock || mode == kWriteLock) {
+        lock.l_type = mode == kReadLock ? F_RDLCK : F_WRLCK;
+        if (fcntl(fd, F_OFD_SETLK, &lock) != 0) _exit(1);
+      }
+      if (mode == kOpenWritePid) {
+        char text[32];
+        int n = snprintf(text, sizeof(text), "%d\n", getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, n, 0) != n) _exit(1);
+      }
+      if (write(ready[1], "x", 1) != 1) _exit(1);
+      for (;;) pause();
+    }
+    close(ready[1]);
+    char byte;
+    EXPECT_EQ(read(ready[0], &byte, 1), 1) << "holder failed to start";
+    close(ready[0]);
+  }
+  ~Holder() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  // Whether it still runs (it is our child: reaped only by ~Holder).
+  bool Alive() const {
+    int status;
+    return waitpid(pid_, &status, WNOHANG) == 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class ControlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("control");
+    pidfile_ = dir_ + "/ticker.pid";
+  }
+  void TearDown() override {
+    for (pid_t pid : started_) testing::KillAndWait(pid);
+  }
+
+  RunResult Control(const std::string& action) {
+    return RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_,
+                       "--daemon_control=" + action,
+                       "--daemon_stop_timeout=20s"});
+  }
+  // Starts a ticker on `pidfile_`; its pid.
+  pid_t Start() {
+    RunResult start =
+        RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_,
+                    "--daemon_stdout=" + dir_ + "/log", "--interval=1h",
+                    "--daemon_ready_timeout=10s"});
+    EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t pid = testing::ReadPid(pidfile_);
+    if (pid > 0) started_.push_back(pid);
+    return pid;
+  }
+  // A pid file left by a daemon killed with SIGKILL.
+  pid_t LeaveStalePidFile() {
+    const pid_t pid = Start();
+    EXPECT_GT(pid, 0);
+    kill(pid, SIGKILL);
+    EXPECT_TRUE(testing::WaitUntilGone(pid));
+    EXPECT_TRUE(FileExists(pidfile_));
+    return pid;
+  }
+
+  std::string dir_, pidfile_;
+  std::vector<pid_t> started_;
+};
+
+TEST_F(ControlTest, ReadLockOnAStaleFileFakesNothingAndBlocksNoStart) {
+  const pid_t dead = LeaveStalePidFile();
+  Holder reader(pidfile_, Holder::kReadLock);
+
+  RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 1) << status.stdout_text;
+  EXPECT_THAT(status.stdout_text, StartsWith("dead, pid file "));
+  EXPECT_THAT(status.stdout_text, HasSubstr(absl::StrCat("(pid ", dead, ")")));
+
+  // The start wins at once (no wait for a pid that never comes).
+  const pid_t pid = Start();
+  ASSERT_GT(pid, 0);
+  EXPECT_NE(pid, dead);
+  EXPECT_TRUE(IsAlive(pid));
+  struct stat st;
+  ASSERT_EQ(stat(pidfile_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_FALSE(FileExists(dir_ + "/.ticker.pid.claim"));
+  status = Control("status");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  // A second start sees the real daemon.
+  RunResult again = RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_,
+                                "--daemon_stdout=" + dir_ + "/log"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.stderr_text,
+              HasSubstr(absl::StrCat("already running, pid ", pid)));
+
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_TRUE(reader.Alive());
+}
+
+TEST_F(ControlTest, ReadLockedFileNamingALiveProcessDoesNotMakeItTheDaemon) {
+  Holder stranger(pidfile_, Holder::kNothing);
+  WriteFile(pidfile_, absl::StrCat(stranger.pid(), "\n"));
+  Holder reader(pidfile_, Holder::kReadLock);
+
+  RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 1) << status.stdout_text;
+  EXPECT_THAT(status.stdout_text, StartsWith("dead, pid file "));
+
+  RunResult inspect = RunProgram(
+      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+  EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
+  EXPECT_THAT(inspect.stdout_text,
+              Not(HasSubstr(absl::StrCat("pid             ", stranger.pid()))));
+
+  EXPECT_EQ(Control("reload").exit_code, 7);
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(stranger.Alive());
+}
+
+TEST_F(ControlTest, ProcessThatOnlyHasTheFileOpenIsNeverSignalled) {
+  // `sleep 300 9<>c.pid` that wrote its own pid, and someone's read lock.
+  LeaveStalePidFile();
+  Holder opener(pidfile_, Holder::kOpenWritePid);
+  Holder reader(pidfile_, Holder::kReadLock);
+  ASSERT_EQ(testing::ReadPid(pidfile_), opener.pid());
+
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(opener.Alive()) << "stop signalled a process holding no lock";
+  EXPECT_EQ(Control("reload").exit_code, 7);
+  EXPECT_TRUE(opener.Alive());
+}
+
+TEST_F(ControlTest, WriteLockHeldByAnotherProcessIsNotCreditedToTheOpener) {
+  // A write lock is held, but the pid in the file is of a process that only
+  // has the file open: that process is not the daemon.
+  WriteFile(pidfile_, "");
+  Holder locker(pidfile_, Holder::kWriteLock);
+  Holder opener(pidfile_, Holder::kOpenWritePid);
+
+  RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_THAT(status.stdout_text, HasSubstr("pid unknown"));
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 1);
+  EXPECT_THAT(stop.stderr_text, HasSubstr("not signalling"));
+  EXPECT_TRUE(opener.Alive());
+  EXPECT_TRUE(locker.Alive());
+  RunResult inspect = RunProgram(
+      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+  EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
+}
+
+// Runs `command` with /bin/sh in `dir`.
+RunResult Shell(const std::string& dir, const std::string& command) {
+  return RunProgram(
+      {"/bin/sh", "-c", absl::StrCat("cd '", dir, "' && ", command)});
+}
+
+// The command after "stop it:" in the launcher's farewell.
+std::string StopLine(const std::string& output) {
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (absl::ConsumePrefix(&line, "  stop it:")) {
+      return std::string(absl::StripLeadingAsciiWhitespace(line));
+    }
+  }
+  return "";
+}
+
+TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
+  const std::string sub = dir_ + "/sub";
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  const std::string ticker = Ticker();
+  const std::string flags = " --daemon_pidfile=r.pid --daemon_stop_timeout=20s";
+  RunResult start =
+      Shell(sub, ticker + flags + " --daemon_stdout=log --interval=1h");
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = testing::ReadPid(sub + "/r.pid");
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+
+  RunResult status = Shell(sub, ticker + flags + " --daemon_control=status");
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  RunResult reload = Shell(sub, ticker + flags + " --daemon_control=reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  RunResult restart = Shell(
+      sub, ticker + flags + " --daemon_control=restart --daemon_stdout=log");
+  EXPECT_EQ(restart.exit_code, 0) << restart.stderr_text;
+  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  const pid_t second = testing::ReadPid(sub + "/r.pid");
+  ASSERT_GT(second, 0);
+  started_.push_back(second);
+
+  const std::string stop_line = StopLine(restart.stdout_text);
+  ASSERT_THAT(stop_line, HasSubstr("--daemon_control=stop"))
+      << restart.stdout_text;
+  RunResult stop = Shell(sub, stop_line);
+  EXPECT_EQ(stop.exit_code, 0) << stop_line << "\n" << stop.stderr_text;
+  EXPECT_TRUE(testing::WaitUntilGone(second));
+  EXPECT_FALSE(FileExists(sub + "/r.pid"));
+}
+
+TEST_F(ControlTest, StopLineQuotesAPidFileThatAShellWouldSplit) {
+  const std::string name = "my pid;$(touch injected) 'x'.pid";
+  RunResult start =
+      Shell(dir_, absl::StrCat(Ticker(),
+                               " --daemon_pidfile=\"my pid;\\$(touch "
+                               "injected) 'x'.pid\" --daemon_stdout=log "
+                               "--interval=1h"));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = testing::ReadPid(dir_ + "/" + name);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  const std::string stop_line = StopLine(start.stdout_text);
+  ASSERT_FALSE(stop_line.empty()) << start.stdout_text;
+
+  RunResult stop = Shell(dir_, stop_line);
+  EXPECT_EQ(stop.exit_code, 0) << stop_line << "\n" << stop.stderr_text;
+  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_FALSE(FileExists(dir_ + "/injected")) << stop_line;
+  EXPECT_FALSE(FileExists(dir_ + "/" + name));
+}
+
+// Runs `argv` in a child with `dir` made read-only in a private mount
+// namespace. Returns the exit code, or -2 when this machine cannot make a
+// mount namespace (no root, no user namespaces).
+int RunWithReadOnlyDirectory(const std::string& dir,
+                             const std::vector<std::string>& argv,
+                             std::string* output) {
+  const std::string out_path = dir + ".out";
+  pid_t child = fork();
+  if (child == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(120);
+    struct statvfs vfs;
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        statvfs(dir.c_str(), &vfs) != 0 ||
+        mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      _exit(121);
+    }
+    // A remount inside a user namespace must keep the locked flags.
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    if (vfs.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+    if (vfs.f_flag & ST_NODEV) flags |= MS_NODEV;
+    if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    if (mount(nullptr, dir.c_str(), nullptr, flags, nullptr) != 0) _exit(121);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(122);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
+  *output = ReadFileOrEmpty(out_path);
+  if (WEXITSTATUS(status) == 121) return -2;
+  return WEXITSTATUS(status);
+}
+
+TEST_F(ControlTest, StopOnAStaleFileThatCannotBeRemovedSucceeds) {
+  const std::string ro = dir_ + "/ro";
+  ASSERT_EQ(mkdir(ro.c_str(), 0755), 0);
+  for (const char* content : {"4194304\n", ""}) {
+    SCOPED_TRACE(absl::StrCat("content '", content, "'"));
+    WriteFile(ro + "/x.pid", content);
+    std::string output;
+    const int code =
+        RunWithReadOnlyDirectory(ro,
+                                 {Ticker(), "--daemon_pidfile=" + ro + "/x.pid",
+                                  "--daemon_control=stop"},
+                                 &output);
+    if (code == -2) GTEST_SKIP() << "no mount namespace here";
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_THAT(output, HasSubstr("Read-only file system"));
+    EXPECT_TRUE(FileExists(ro + "/x.pid"));
+  }
+}
+
+TEST_F(ControlTest, StatusOfAPidFileThatIsNoFileIsUnknown) {
+  ASSERT_EQ(mkdir(pidfile_.c_str(), 0755), 0);
+  RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 4) << status.stderr_text;
+  EXPECT_THAT(status.stderr_text, HasSubstr(pidfile_));
+  ASSERT_EQ(rmdir(pidfile_.c_str()), 0);
+  ASSERT_EQ(mkfifo(pidfile_.c_str(), 0644), 0);
+  status = Control("status");
+  EXPECT_EQ(status.exit_code, 4) << status.stderr_text;
+}
+
+TEST_F(ControlTest, BooleanFlagsAbseilRejectsExitOneWithItsMessage) {
+  for (const char* flag : {"--daemon=maybe", "--daemon_core_dumps=maybe"}) {
+    SCOPED_TRACE(flag);
+    RunResult result =
+        RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_, flag});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_THAT(result.stderr_text, HasSubstr("Illegal value 'maybe'"));
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+}
+
+}  // namespace
+}  // namespace daemonkit
