@@ -89,11 +89,22 @@ void Record(const std::string& report, const std::string& line) {
 }
 
 // A process forked by the application that only waits to be killed.
+// Returns once the helper runs its own code (fork handlers done), so that
+// what a test reads in /proc is the helper's settled state.
 pid_t ForkHelper() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t helper = fork();
   if (helper == 0) {
+    close(fds[0]);
+    (void)write(fds[1], "x", 1);
+    close(fds[1]);
     for (;;) pause();
   }
+  close(fds[1]);
+  char byte;
+  (void)read(fds[0], &byte, 1);
+  close(fds[0]);
   return helper;
 }
 
