@@ -79,9 +79,11 @@ bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout) {
       PidfdSendSignal(daemon_pidfd, SIGKILL);
       running = true;
     }
-    // The whole group at once; ESRCH once it is empty.
-    if (sid > 0) kill(-sid, SIGKILL);
-    for (pid_t pid : LiveSessionMembers(sid)) {
+    const std::vector<pid_t> members = LiveSessionMembers(sid);
+    // The whole group at once (the daemon's children, forking or not), but
+    // only while it has members: an empty group's number could be reused.
+    if (!members.empty()) kill(-sid, SIGKILL);
+    for (pid_t pid : members) {
       // Through a pidfd, and only once /proc confirms (while the pidfd's
       // process still runs) that this pid is still a member.
       const int pidfd = PidfdOpen(pid);
