@@ -250,8 +250,7 @@ void PrintError(absl::string_view message) {
       while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
       }
     }
-    if (!internal::KillSession(first_child, outcome.daemon_pidfd,
-                               kExitGrace)) {
+    if (!internal::KillSession(first_child, outcome.daemon_pidfd, kExitGrace)) {
       PrintError("some processes of the failed start survived SIGKILL");
     }
     if (!options.pidfile.empty()) {

@@ -151,7 +151,7 @@ bool MakeForkFail() {
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   struct sock_fprog program = {
-      static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
+      static_cast<uint16_t>(sizeof(filter) / sizeof(filter[0])), filter};
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
          prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
@@ -269,7 +269,9 @@ int main(int argc, char** argv) {
     daemon->NotifyReady();
     for (;;) {
       daemonkit::Event event = daemon->WaitFor(absl::Hours(1));
-      if (event == daemonkit::Event::kReload) Record(report_path, "event reload");
+      if (event == daemonkit::Event::kReload) {
+        Record(report_path, "event reload");
+      }
       if (event == daemonkit::Event::kStop) break;
     }
     Record(report_path, "event stop");

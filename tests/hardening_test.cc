@@ -150,7 +150,8 @@ TEST_F(HardeningTest, LauncherWithClosedStdoutLogsNoFalseWriteError) {
         absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
     return lines.size() >= 5;
   }));
-  EXPECT_THAT(ReadFileOrEmpty(err_), Not(HasSubstr("writing to stdout failed")));
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              Not(HasSubstr("writing to stdout failed")));
 }
 
 TEST_F(HardeningTest, TinyDescriptorLimitIsEnough) {

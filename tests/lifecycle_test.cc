@@ -222,8 +222,8 @@ TEST_F(LifecycleTest, TinyReadyTimeoutsNeverLeaveAnythingRunning) {
   for (int start = 0; start < 50; ++start) {
     const std::string timeout = absl::StrCat(1 + start % 4, "ms");
     SCOPED_TRACE(absl::StrCat("start ", start, ", timeout ", timeout));
-    RunResult result = Launch(
-        "hang", {"--helper", "--daemon_ready_timeout=" + timeout}, env);
+    RunResult result =
+        Launch("hang", {"--helper", "--daemon_ready_timeout=" + timeout}, env);
     ASSERT_EQ(result.exit_code, 1) << result.stderr_text;
     ASSERT_THAT(result.stderr_text, HasSubstr("killed it"));
     std::vector<pid_t> left = LiveProcessesWithMarker(marker);
@@ -286,8 +286,7 @@ TEST_F(LifecycleTest, KeepEnvLeavesGetenvPointersOfKeptVariablesValid) {
 }
 
 TEST_F(LifecycleTest, UnknownNotifySocketFormWarnsOnceAndStarts) {
-  RunResult start =
-      Launch("ready", {}, {{"NOTIFY_SOCKET", "vsock:2:1234"}});
+  RunResult start = Launch("ready", {}, {{"NOTIFY_SOCKET", "vsock:2:1234"}});
   EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
   EXPECT_THAT(start.stderr_text, HasSubstr("NOTIFY_SOCKET"));
   EXPECT_EQ(start.stderr_text.find("NOTIFY_SOCKET"),

@@ -87,7 +87,9 @@ absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened) {
     }
     mine.push_back(fd);
   }
-  if (opened != nullptr) opened->insert(opened->end(), mine.begin(), mine.end());
+  if (opened != nullptr) {
+    opened->insert(opened->end(), mine.begin(), mine.end());
+  }
   return absl::OkStatus();
 }
 

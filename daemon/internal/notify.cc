@@ -122,6 +122,16 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   return notifier;
 }
 
+Notifier::Notifier(Notifier&& other) noexcept
+    : address_(std::exchange(other.address_, std::nullopt)),
+      watchdog_(std::exchange(other.watchdog_, std::nullopt)) {}
+
+Notifier& Notifier::operator=(Notifier&& other) noexcept {
+  address_ = std::exchange(other.address_, std::nullopt);
+  watchdog_ = std::exchange(other.watchdog_, std::nullopt);
+  return *this;
+}
+
 absl::Status Notifier::Send(absl::string_view message) const {
   if (!address_) return absl::OkStatus();
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

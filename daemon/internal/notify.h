@@ -90,6 +90,12 @@ class Notifier {
   static absl::StatusOr<Notifier> FromEnvironment(pid_t launcher);
 
   Notifier() = default;
+  // Move-only, and a moved-from notifier is disabled: only one object per
+  // process speaks for it.
+  Notifier(Notifier&& other) noexcept;
+  Notifier& operator=(Notifier&& other) noexcept;
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
 
   bool enabled() const { return address_.has_value(); }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }

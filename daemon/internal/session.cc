@@ -29,8 +29,8 @@ pid_t LiveSessionOf(pid_t pid) {
     return 0;
   }
   // After the command: state, ppid, pgrp, session.
-  std::vector<absl::string_view> fields = absl::StrSplit(
-      absl::string_view(*stat).substr(close_paren + 2), ' ');
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(close_paren + 2), ' ');
   pid_t sid = 0;
   if (fields.size() < 4 || fields[0] == "Z" || fields[0] == "X" ||
       fields[0] == "x" || !absl::SimpleAtoi(fields[3], &sid)) {

@@ -47,8 +47,7 @@ TEST(KillSessionTest, EndsEveryProcessOfTheSession) {
   EXPECT_EQ(members.size(), 4u);
   EXPECT_NE(std::find(members.begin(), members.end(), sid), members.end());
   // Not the caller's own session.
-  EXPECT_EQ(std::find(members.begin(), members.end(), getpid()),
-            members.end());
+  EXPECT_EQ(std::find(members.begin(), members.end(), getpid()), members.end());
 
   EXPECT_TRUE(KillSession(sid, -1, absl::Seconds(30)));
   for (pid_t pid : members) EXPECT_FALSE(IsRunning(pid)) << pid;
