@@ -89,21 +89,22 @@ void Record(const std::string& report, const std::string& line) {
 }
 
 // A process forked by the application that only waits to be killed.
-// Returns once the helper runs its own code (fork handlers done), so that
-// what a test reads in /proc is the helper's settled state.
+// Returns once the helper runs its own code (fork handlers done) and holds
+// nothing of this function, so that what a test reads in /proc is the
+// helper's settled state: the end-of-file on the pipe is its close.
 pid_t ForkHelper() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t helper = fork();
   if (helper == 0) {
     close(fds[0]);
-    (void)write(fds[1], "x", 1);
     close(fds[1]);
     for (;;) pause();
   }
   close(fds[1]);
   char byte;
-  (void)read(fds[0], &byte, 1);
+  while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {
+  }
   close(fds[0]);
   return helper;
 }
