@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -190,11 +191,17 @@ TEST_F(LifecycleTest, FailStartupLeavesTimeToCleanUp) {
 }
 
 TEST_F(LifecycleTest, FailedStartEndsWhatTheDaemonStarted) {
-  RunResult result = Launch("fail", {"--helper"});
-  EXPECT_EQ(result.exit_code, 1);
-  const pid_t helper = ReportedNumber(report_, "helper ");
-  ASSERT_GT(helper, 0);
-  EXPECT_FALSE(IsAlive(helper)) << "a helper of the failed start still runs";
+  for (const std::string behavior : {"fail", "die"}) {
+    SCOPED_TRACE(behavior);
+    ASSERT_EQ(unlink(report_.c_str()) == 0 || errno == ENOENT, true);
+    RunResult result = Launch(behavior, {"--helper"});
+    EXPECT_EQ(result.exit_code, 1);
+    const pid_t helper = ReportedNumber(report_, "helper ");
+    ASSERT_GT(helper, 0);
+    EXPECT_FALSE(IsAlive(helper)) << "a helper of the failed start still runs";
+    testing::KillAndWait(helper);
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
 }
 
 TEST_F(LifecycleTest, ReadyTimeoutEndsTheDaemonAndWhatItStarted) {
