@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/environment.h"
@@ -30,6 +31,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/internal/testing_hooks.h"
@@ -47,12 +49,23 @@ namespace {
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 // The descriptors a process forked by the daemon must not keep: the pid-file
-// lock (or it would outlive the daemon), its directory and the ready pipe.
-// Written before the fork handler can run, read by it.
-enum OwnedFd { kPidFileFd, kPidDirFd, kReadyPipeFd, kOwnedFdCount };
-int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1};
+// lock (or it would outlive the daemon), its directory, the ready pipe, and
+// the directories of the output files. Written before the fork handler can
+// run, read by it.
+enum OwnedFd {
+  kPidFileFd,
+  kPidDirFd,
+  kReadyPipeFd,
+  kFirstOutputFd,
+  kOwnedFdCount = kFirstOutputFd + 4
+};
+int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1, -1, -1, -1, -1};
 
+// The pthread_atfork child handler: whatever the application forks starts
+// with default signal dispositions, an empty mask and none of the library's
+// descriptors (the self-pipe included). Async-signal-safe only.
 extern "C" void ForgetDaemonDescriptorsInChild() {
+  internal::ResetSignalsInForkedChild();
   for (int& fd : g_daemon_owned_fds) {
     if (fd >= 0) close(fd);
     fd = -1;
@@ -173,14 +186,26 @@ void PrintError(absl::string_view message) {
                               const Options& options,
                               std::optional<internal::PidFile> pidfile) {
   close(pipe.write_fd);
-  // Ctrl-C on the launcher's terminal ends the launcher, not the daemon.
-  (void)internal::UnblockAllSignals();
+  // The caller's handlers and mask were kept for a failed fork; the launcher
+  // never returns to the caller, and Ctrl-C on its terminal ends it (not
+  // the daemon, in a session of its own).
+  (void)internal::ResetSignals();
   // Only the daemon holds the lock from now on, so a lock test below tells
   // whether it is gone.
   if (pidfile) pidfile->Close();
 
-  internal::ReadyOutcome outcome =
-      internal::AwaitReady(pipe.read_fd, options.ready_timeout);
+  // The first child only forks the daemon, hands the launcher its pid and
+  // exits: reap it first, so it is not a zombie through the start-up and
+  // the daemon's pid is in the pipe before the ready timeout can pass.
+  const absl::Time deadline = absl::Now() + options.ready_timeout;
+  const bool first_child_reaped =
+      internal::ReapChildBefore(first_child, deadline);
+  internal::ReadyOutcome outcome;
+  if (first_child_reaped) {
+    outcome = internal::AwaitReady(pipe.read_fd, deadline);
+  } else {
+    outcome.kind = internal::ReadyOutcome::Kind::kTimedOut;
+  }
   close(pipe.read_fd);
 
   int exit_code = kExitFailure;
@@ -194,6 +219,11 @@ void PrintError(absl::string_view message) {
       break;
     case internal::ReadyOutcome::Kind::kFailed:
       PrintError(outcome.message);
+      // It said so itself and is exiting: let it clean up (close its
+      // connections, remove what it made) before anything is killed.
+      if (outcome.daemon_pidfd >= 0) {
+        internal::AwaitExit(outcome.daemon_pidfd, options.stop_timeout);
+      }
       break;
     case internal::ReadyOutcome::Kind::kDied:
       PrintError(absl::StrCat(
@@ -207,23 +237,25 @@ void PrintError(absl::string_view message) {
       PrintError(absl::StrCat("the daemon was not ready within ",
                               absl::FormatDuration(options.ready_timeout),
                               "; killed it"));
-      kill(first_child, SIGKILL);
       break;
   }
 
-  if (exit_code != kExitSuccess && outcome.daemon_pidfd >= 0) {
-    // A daemon that closed the pipe without a word, or missed its deadline,
-    // must not stay behind.
-    if (!internal::AwaitExit(outcome.daemon_pidfd, absl::ZeroDuration())) {
-      internal::PidfdSendSignal(outcome.daemon_pidfd, SIGKILL);
+  if (exit_code != kExitSuccess) {
+    // Nothing of a failed start may run on: not the daemon, not what it
+    // started. The first child, if it has not even forked yet, goes first,
+    // so that no new member can join the session after the sweep.
+    if (!first_child_reaped) {
+      kill(first_child, SIGKILL);
+      int wait_status;
+      while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
+      }
     }
-    internal::AwaitExit(outcome.daemon_pidfd, kExitGrace);
-  }
-  int wait_status;
-  while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
-  }
-  if (exit_code != kExitSuccess && !options.pidfile.empty()) {
-    (void)internal::RemoveStalePidFile(options.pidfile);
+    if (!internal::KillSession(first_child, outcome.daemon_pidfd, kExitGrace)) {
+      PrintError("some processes of the failed start survived SIGKILL");
+    }
+    if (!options.pidfile.empty()) {
+      (void)internal::RemoveStalePidFile(options.pidfile);
+    }
   }
   if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
     internal::RemoveWorkerPidFile(options.child_pidfile, kExitGrace);
@@ -437,6 +469,12 @@ std::unique_ptr<Daemon> FinishStartUp(
     g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
   }
   g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
+  {
+    int slot = kFirstOutputFd;
+    for (int fd : outputs.fds()) {
+      if (fd > 2 && slot < kOwnedFdCount) g_daemon_owned_fds[slot++] = fd;
+    }
+  }
   static const bool atfork_registered = [] {
     return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) ==
            0;
@@ -543,7 +581,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
         "a child pid file needs supervision (restart)");
   }
   DAEMONKIT_ASSIGN_OR_RETURN(const Options options, Resolve(requested));
-  DAEMONKIT_RETURN_IF_ERROR(internal::EnsureStandardStreamsOpen());
+  // A closed standard stream gets /dev/null, so no file lands on its
+  // number; should Daemonize fail before forking, the caller gets its
+  // streams back as they were.
+  std::vector<int> opened_streams;
+  DAEMONKIT_RETURN_IF_ERROR(
+      internal::EnsureStandardStreamsOpen(&opened_streams));
+  absl::Cleanup restore_streams = [&opened_streams] {
+    for (int fd : opened_streams) close(fd);
+  };
   if (options.detach) {
     absl::StatusOr<int> threads = internal::CountThreads();
     // Without /proc the count is unknown; fork is then the caller's risk.
@@ -600,6 +646,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
       status = BecomeDaemon(options, credentials, *outputs, pidfile);
     }
     if (!status.ok()) return fail(status);
+    std::move(restore_streams).Cancel();
     return FinishStartUp(options, *std::move(outputs), std::move(pidfile),
                          internal::ReadyReporter(), *signal_fd,
                          *std::move(notifier), std::move(worker_pidfile));
@@ -619,39 +666,52 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     keep.push_back(worker_pidfile->fd());
     keep.push_back(worker_pidfile->dir_fd());
   }
-  // syslog keeps a descriptor of its own that the close below would pull
-  // out from under it.
-  closelog();
-  absl::Status status = internal::CloseInheritedDescriptors(keep);
-  if (status.ok()) status = internal::ResetSignals();
-  // Until the daemon's self-pipe is in place, a SIGTERM or SIGHUP (from an
-  // impatient operator, a logrotate run) must wait, not kill it.
-  if (status.ok()) status = internal::HoldStopAndReloadSignals();
+
+  // Nothing destructive happens in the calling process before the fork has
+  // succeeded: if it fails, the caller keeps its descriptors, handlers and
+  // mask. All signals are blocked across the fork so that the child never
+  // runs one of the caller's handlers; the child resets them.
+  sigset_t caller_mask;
+  absl::Status status = internal::BlockAllSignals(&caller_mask);
   if (!status.ok()) {
     close(pipe->read_fd);
     close(pipe->write_fd);
     return fail(status);
   }
-
   // Whatever stdio has buffered would otherwise be written once per process.
   fflush(nullptr);
   pid_t first_child = fork();
   if (first_child < 0) {
     int saved = errno;
-    (void)internal::UnblockAllSignals();
+    (void)internal::RestoreSignalMask(caller_mask);
     close(pipe->read_fd);
     close(pipe->write_fd);
     return fail(ErrnoError(saved, "fork"));
   }
+  std::move(restore_streams).Cancel();
   if (first_child > 0) {
     RunLauncher(first_child, *pipe, options, std::move(pidfile));
   }
 
-  // The first child: a new session without a controlling terminal, then a
-  // second fork so that the daemon, not being a session leader, can never
-  // acquire one again.
+  // The first child: daemon(7)'s first steps (close inherited descriptors,
+  // reset signal handlers), then a new session without a controlling
+  // terminal, then a second fork so that the daemon, not being a session
+  // leader, can never acquire one again.
   close(pipe->read_fd);
   internal::ReadyReporter reporter(pipe->write_fd);
+  // syslog keeps a descriptor of its own that the close below would pull
+  // out from under it.
+  closelog();
+  status = internal::CloseInheritedDescriptors(keep);
+  if (status.ok()) status = internal::ResetSignalDispositions();
+  // Until the daemon's self-pipe is in place, a SIGTERM or SIGHUP (from an
+  // impatient operator, a logrotate run) must wait, not kill it; the rest
+  // of the mask is cleared.
+  if (status.ok()) status = internal::HoldStopAndReloadSignals();
+  if (!status.ok()) {
+    reporter.ReportError(status.message());
+    _exit(kExitFailure);
+  }
   if (setsid() < 0) {
     reporter.ReportError(ErrnoError(errno, "setsid").message());
     _exit(kExitFailure);
@@ -662,10 +722,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
     reporter.ReportError(ErrnoError(errno, "second fork").message());
     _exit(kExitFailure);
   }
-  if (daemon_pid > 0) _exit(kExitSuccess);
+  if (daemon_pid > 0) {
+    // Before exiting: the launcher, once it has reaped this process, finds
+    // the daemon's pid in the pipe.
+    reporter.ReportPid(daemon_pid);
+    _exit(kExitSuccess);
+  }
 
   // The daemon.
-  reporter.ReportPid(getpid());
   status = BecomeDaemon(options, credentials, *outputs, pidfile);
   absl::StatusOr<int> signal_fd = internal::SignalPipe::Install();
   if (status.ok()) status = signal_fd.status();

@@ -22,6 +22,22 @@
 // running and no pid file is left behind, and exits 1. Scripts and init
 // systems can therefore trust the launcher's exit code.
 //
+// "No daemon is left running" covers everything the start started: the
+// daemon runs in a session of its own, and after a failed start the launcher
+// SIGKILLs every process of that session (and the daemon itself, should it
+// have left it) and returns only once /proc shows none of them alive. A
+// process the application moved into a session of its own (setsid) escapes.
+//
+// What the application's children inherit: a process it forks starts with
+// default dispositions for the signals the library handles (SIGTERM, SIGINT,
+// SIGHUP, SIGPIPE), an empty signal mask, and none of the library's
+// descriptors (pid file and its lock, self-pipe, ready pipe, the output
+// files' directories), through a pthread_atfork handler; a program it
+// executes gets SIGPIPE's default action (the library catches SIGPIPE with a
+// handler that does nothing, rather than ignoring it, so writes to a closed
+// pipe fail with EPIPE in the daemon). posix_spawn() and vfork() skip fork
+// handlers; the library's descriptors are close-on-exec for them.
+//
 // Foreground ("new-style") mode, `Options::detach = false`, does not fork: it
 // is what systemd `Type=simple`/`Type=notify`, containers and debuggers want.
 // The same `Daemon` handle then serves the signals and the pid file.
@@ -30,7 +46,10 @@
 // sd_notify protocol: READY=1 (with MAINPID= when detached) on
 // `NotifyReady()`, STOPPING=1 on SIGTERM/SIGINT, RELOADING=1 and READY=1
 // around a SIGHUP reload, STATUS= from `NotifyStatus()`, and WATCHDOG=1 at
-// half of $WATCHDOG_USEC from within `WaitUntil()`.
+// half of $WATCHDOG_USEC (never more often than every 10ms, whatever the
+// value) from within `WaitUntil()`. A $NOTIFY_SOCKET in an address family
+// the library does not speak (systemd's "vsock:CID:PORT") is logged once and
+// otherwise ignored.
 //
 // Most programs configure all of this from the command line through the
 // Abseil flags of "daemon/flags.h" (`--daemon`, `--daemon_pidfile`, ...), and
@@ -144,6 +163,15 @@ struct Options {
   // Allow core dumps (RLIMIT_CORE up to the hard limit, and the dumpable
   // flag kept after a privilege drop). Unset: false when detached (a core
   // file of a daemon can hold its secrets).
+  //
+  // Security: with `user` set, true also makes the daemon dumpable again
+  // after setuid (the kernel cleared the flag), which is what lets it dump
+  // core at all under the default fs.suid_dumpable=0, but also lets any
+  // process of that user ptrace the daemon and read its memory, including
+  // keys and passwords it loaded as root before the drop. Ask for core
+  // dumps of a privilege-dropping daemon only when that user runs nothing
+  // else; otherwise leave this false and set fs.suid_dumpable=2, which
+  // writes root-owned cores without making the process dumpable.
   std::optional<bool> core_dumps;
 
   // When set, every environment variable not named here is removed before
@@ -164,6 +192,8 @@ struct Options {
   absl::Duration restart_max_delay = absl::Seconds(60);
   absl::Duration restart_reset_after = absl::Seconds(60);
   int restart_limit = 0;
+  // Also how long the launcher lets a daemon that reported a start-up
+  // failure (`Daemon::FailStartup()`) clean up and exit before it kills it.
   absl::Duration stop_timeout = absl::Seconds(10);
   // The worker's pid file, locked by the worker (the supervisor's pid goes
   // to `pidfile`). Empty: none.
@@ -216,7 +246,10 @@ class Daemon {
 
   // Reports a start-up failure before `NotifyReady()`: the launcher prints
   // `error.message()` on its stderr and exits 1, and the pid file is
-  // removed. The caller should then exit non-zero.
+  // removed. The caller should then clean up (close connections, remove
+  // what it made) and exit non-zero: the launcher waits up to
+  // `Options::stop_timeout` for the process to exit, and only then kills
+  // it and whatever it started.
   void FailStartup(const absl::Status& error);
 
   // Blocks until `deadline` passes or a signal asks for something. Returns

@@ -116,10 +116,16 @@ std::string ReadyMessage(const daemonkit::FlagRequest& request) {
 
 void PrintLine(const std::string& line) {
   static bool reported_failure = false;
-  std::fputs(line.c_str(), stdout);
-  std::fputc('\n', stdout);
-  // Flushed line by line: the daemon's stdout is a file that someone follows.
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+  // stdout's error flag is sticky: a launcher whose stdout was closed failed
+  // to print "Run daemon", and that must not be taken for a failure of the
+  // daemon's own output. Judge this line's write alone.
+  std::clearerr(stdout);
+  const bool written = std::fputs(line.c_str(), stdout) != EOF &&
+                       std::fputc('\n', stdout) != EOF &&
+                       // Flushed line by line: the daemon's stdout is a file
+                       // that someone follows.
+                       std::fflush(stdout) == 0;
+  if (!written) {
     if (!reported_failure) PLOG(ERROR) << "writing to stdout failed";
     reported_failure = true;
     std::clearerr(stdout);

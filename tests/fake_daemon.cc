@@ -13,17 +13,42 @@
 //              kill_between_forks  SIGKILL itself between the two forks
 //              crash_times  ready, then abort while fewer than --crash_times
 //                           starts are recorded in --report
+//              children     run `yes` into a closed pipe (posix_spawn) and
+//                           record how it ended ("yes: signal 13"), fork a
+//                           helper that waits forever ("helper <pid>"), then
+//                           ready; records "event reload" / "event stop"
+//              keep_env     record whether a getenv("KEPT") pointer taken
+//                           before daemonizing still reads the same value
+//              fork_fails   make fork() fail (seccomp), call Daemonize, and
+//                           print whether the caller's descriptors, signal
+//                           handlers and mask are as they were
+//
+//   --helper                fork a helper that waits forever during start-up
+//                           ("helper <pid>"), in the daemon's session
+//   --cleanup_delay         with --behavior=fail: clean up this long after
+//                           FailStartup, then record "cleaned up"
 //
 // Each process that gets past daemonizing appends "<pid> <monotonic ns>" to
 // --report, so tests can see every daemon (and every restarted worker).
 
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -44,6 +69,12 @@ ABSL_FLAG(absl::Duration, delay, absl::ZeroDuration(),
 ABSL_FLAG(int, keep_fd, -1, "a descriptor to keep open across daemonizing");
 ABSL_FLAG(int, crash_times, 0,
           "with --behavior=crash_times: how many starts crash");
+ABSL_FLAG(bool, helper, false,
+          "fork a helper that waits forever during start-up");
+ABSL_FLAG(absl::Duration, cleanup_delay, absl::ZeroDuration(),
+          "with --behavior=fail: time spent cleaning up after FailStartup");
+
+extern char** environ;
 
 namespace {
 
@@ -51,6 +82,121 @@ int64_t MonotonicNanos() {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+}
+
+void Record(const std::string& report, const std::string& line) {
+  std::ofstream(report, std::ios::app) << line << "\n";
+}
+
+// A process forked by the application that only waits to be killed.
+// Returns once the helper runs its own code (fork handlers done) and holds
+// nothing of this function, so that what a test reads in /proc is the
+// helper's settled state: the end-of-file on the pipe is its close.
+pid_t ForkHelper() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  pid_t helper = fork();
+  if (helper == 0) {
+    close(fds[0]);
+    close(fds[1]);
+    for (;;) pause();
+  }
+  close(fds[1]);
+  char byte;
+  while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(fds[0]);
+  return helper;
+}
+
+// Runs `yes` with its stdout on a pipe whose reader goes away after one
+// byte, through posix_spawn (no fork handler runs): what an exec'd program
+// inherits. Returns "yes: signal N" or "yes: exit N".
+std::string RunYesIntoClosedPipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return "yes: pipe failed";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  char arg0[] = "yes";
+  char* argv[] = {arg0, nullptr};
+  pid_t pid = 0;
+  int spawned = posix_spawnp(&pid, "yes", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (spawned != 0) return "yes: spawn failed";
+  char byte;
+  (void)read(fds[0], &byte, 1);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) {
+    return "yes: signal " + std::to_string(WTERMSIG(status));
+  }
+  return "yes: exit " + std::to_string(WEXITSTATUS(status));
+}
+
+// From here on fork(), vfork() and clone() fail with EAGAIN (threads too).
+bool MakeForkFail() {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fork, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_vfork, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAGAIN),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {
+      static_cast<uint16_t>(sizeof(filter) / sizeof(filter[0])), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+extern "C" void CallerHandler(int) {}
+
+// Daemonize with fork() failing: prints "error: ..." and then "intact" or
+// what the caller lost. Exit 0 when intact.
+int ForkFails(const daemonkit::Options& options) {
+  // The caller's state: a descriptor of its own, a handler, a blocked
+  // signal, and a closed stdin that Daemonize must not leave filled.
+  const int own_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  struct sigaction action = {};
+  action.sa_handler = CallerHandler;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGUSR1, &action, nullptr);
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &blocked, nullptr);
+  close(0);
+  if (!MakeForkFail()) {
+    std::printf("seccomp: %s\n", std::strerror(errno));
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<daemonkit::Daemon>> daemon =
+      daemonkit::Daemonize(options);
+  std::printf("error: %s\n", std::string(daemon.status().message()).c_str());
+  std::string lost;
+  if (fcntl(own_fd, F_GETFD) < 0) lost += " descriptor";
+  if (fcntl(0, F_GETFD) >= 0) lost += " stdin-reopened";
+  struct sigaction now = {};
+  sigaction(SIGUSR1, nullptr, &now);
+  if (now.sa_handler != CallerHandler) lost += " handler";
+  sigset_t mask;
+  sigprocmask(SIG_BLOCK, nullptr, &mask);
+  if (sigismember(&mask, SIGUSR2) != 1 || sigismember(&mask, SIGTERM) == 1) {
+    lost += " mask";
+  }
+  std::printf("%s\n", lost.empty() ? "intact" : ("lost:" + lost).c_str());
+  std::fflush(stdout);
+  // Not exit(): LeakSanitizer's exit-time check needs clone(), which the
+  // filter refuses.
+  _exit(lost.empty() ? 0 : 1);
 }
 
 int RecordedStarts(const std::string& report) {
@@ -75,6 +221,14 @@ int main(int argc, char** argv) {
   if (behavior == "kill_between_forks") {
     daemonkit::internal::SetBetweenForksHookForTesting([] { raise(SIGKILL); });
   }
+  if (behavior == "fork_fails") {
+    if (!request.ok()) return 2;
+    return ForkFails(request->options);
+  }
+  // A pointer taken before daemonizing, as an application's configuration
+  // code might keep it.
+  const char* kept_pointer = std::getenv("KEPT");
+  const std::string kept_value = kept_pointer ? kept_pointer : "";
   std::thread helper;
   if (behavior == "threads") {
     helper = std::thread([] { absl::SleepFor(absl::Seconds(1)); });
@@ -96,12 +250,36 @@ int main(int argc, char** argv) {
     std::ofstream report(report_path, std::ios::app);
     report << getpid() << " " << MonotonicNanos() << "\n";
   }
+  if (absl::GetFlag(FLAGS_helper)) {
+    Record(report_path, "helper " + std::to_string(ForkHelper()));
+  }
   absl::SleepFor(absl::GetFlag(FLAGS_delay));
 
   if (behavior == "fail") {
     daemon->FailStartup(
         absl::UnavailableError("cannot bind 127.0.0.1:80: in use"));
+    absl::SleepFor(absl::GetFlag(FLAGS_cleanup_delay));
+    Record(report_path, "cleaned up");
     return 1;
+  }
+  if (behavior == "keep_env") {
+    Record(report_path, kept_pointer != nullptr && kept_value == kept_pointer
+                            ? "kept pointer intact"
+                            : "kept pointer changed");
+  }
+  if (behavior == "children") {
+    Record(report_path, RunYesIntoClosedPipe());
+    Record(report_path, "helper " + std::to_string(ForkHelper()));
+    daemon->NotifyReady();
+    for (;;) {
+      daemonkit::Event event = daemon->WaitFor(absl::Hours(1));
+      if (event == daemonkit::Event::kReload) {
+        Record(report_path, "event reload");
+      }
+      if (event == daemonkit::Event::kStop) break;
+    }
+    Record(report_path, "event stop");
+    return 0;
   }
   if (behavior == "die") _exit(3);
   if (behavior == "hang") {

@@ -31,6 +31,7 @@ using ::daemonkit::testing::ReadPid;
 using ::daemonkit::testing::RunProgram;
 using ::daemonkit::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class HardeningTest : public ::daemonkit::testing::TickerFixture {};
 
@@ -136,6 +137,21 @@ TEST_F(HardeningTest, LauncherWithClosedStandardStreamsStillWorks) {
   EXPECT_EQ(fds[0], "/dev/null");
   EXPECT_EQ(fds[1], log_);
   EXPECT_EQ(fds[2], err_);
+}
+
+TEST_F(HardeningTest, LauncherWithClosedStdoutLogsNoFalseWriteError) {
+  // "Run daemon" fails to print on the closed stdout; the daemon's own
+  // output, to its log file, works and must not be reported as failing.
+  RunResult start = TickerInShell("exec 1>&-;", {"--interval=5ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // The identity lines and a few ticks.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::vector<std::string> lines =
+        absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
+    return lines.size() >= 5;
+  }));
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              Not(HasSubstr("writing to stdout failed")));
 }
 
 TEST_F(HardeningTest, TinyDescriptorLimitIsEnough) {

@@ -69,16 +69,26 @@ absl::Status CloseInheritedDescriptors(absl::Span<const int> keep) {
   return absl::OkStatus();
 }
 
-absl::Status EnsureStandardStreamsOpen() {
+absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened) {
+  std::vector<int> mine;
+  auto undo = [&mine](absl::Status status) {
+    for (int fd : mine) close(fd);
+    return status;
+  };
   for (int fd = 0; fd <= 2; ++fd) {
     if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
     int null_fd = open("/dev/null", O_RDWR);
-    if (null_fd < 0) return ErrnoError(errno, "open /dev/null");
+    if (null_fd < 0) return undo(ErrnoError(errno, "open /dev/null"));
     if (null_fd != fd) {
       // A lower stream was closed meanwhile; cannot happen single-threaded.
       close(null_fd);
-      return absl::InternalError("standard streams changed while reopening");
+      return undo(
+          absl::InternalError("standard streams changed while reopening"));
     }
+    mine.push_back(fd);
+  }
+  if (opened != nullptr) {
+    opened->insert(opened->end(), mine.begin(), mine.end());
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,8 @@
 #ifndef DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
 #define DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
@@ -23,8 +25,11 @@ namespace internal {
 absl::Status CloseInheritedDescriptors(absl::Span<const int> keep);
 
 // Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, so that a
-// file opened later cannot land on a standard stream's number.
-absl::Status EnsureStandardStreamsOpen();
+// file opened later cannot land on a standard stream's number. Appends the
+// descriptors it opened to `opened` (when given), so that a caller that
+// fails later can close them again and leave its own caller as it was; on
+// failure, closes them itself.
+absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened = nullptr);
 
 // Points `target_fd` at `source_fd` (dup2), retrying on EINTR.
 absl::Status Redirect(int source_fd, int target_fd);

@@ -41,9 +41,11 @@ namespace {
 
 // The kernel shows /proc/PID/environ from the block the process was started
 // with, not from libc's environ: unsetenv alone leaves a removed secret
-// readable there (and in memory). This rewrites that block with `kept`
-// ("NAME=value" entries, a subset of it, so they fit) and zeroes the rest.
-void ScrubInitialEnvironment(const std::vector<std::string>& kept) {
+// readable there (and in memory). This zeroes, in that block, the bytes of
+// each entry in `removed` (pointers taken from environ before the removal)
+// that lies inside it. Kept entries do not move: a pointer getenv() returned
+// for them before stays valid.
+void ScrubRemovedEntries(const std::vector<char*>& removed) {
   absl::StatusOr<std::string> stat = ReadSmallFile("/proc/self/stat");
   if (!stat.ok()) return;
   size_t close_paren = stat->rfind(')');
@@ -57,17 +59,14 @@ void ScrubInitialEnvironment(const std::vector<std::string>& kept) {
       !absl::SimpleAtoi(fields[48], &end) || start == 0 || end <= start) {
     return;
   }
-  std::string packed;
-  for (const std::string& entry : kept) packed.append(entry).push_back('\0');
-  // The kernel gave this address: it is where our own environment lives.
-  // NOLINTNEXTLINE(performance-no-int-to-ptr)
-  char* block = reinterpret_cast<char*>(start);
-  const size_t size = end - start;
-  if (packed.size() > size) return;
-  // `packed` carries its own NULs; the rest of the block is zeroed below.
-  // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
-  std::memcpy(block, packed.data(), packed.size());
-  std::memset(block + packed.size(), 0, size - packed.size());
+  for (char* entry : removed) {
+    // Entries set later by the application (setenv, putenv) live elsewhere
+    // and are not ours to overwrite.
+    const uintptr_t at = reinterpret_cast<uintptr_t>(entry);
+    if (at < start || at >= end) continue;
+    const size_t length = strnlen(entry, end - at);
+    std::memset(entry, 0, length);
+  }
 }
 
 }  // namespace
@@ -79,22 +78,20 @@ void KeepOnlyVariables(const std::vector<std::string>& keep) {
                      std::end(kSupervisorVariables),
                      name) != std::end(kSupervisorVariables);
   };
-  std::vector<std::string> entries;
+  std::vector<std::string> names;
+  std::vector<char*> removed;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
-    if (kept(variable.substr(0, variable.find('=')))) {
-      entries.emplace_back(variable);
+    absl::string_view name = variable.substr(0, variable.find('='));
+    if (!name.empty() && !kept(name)) {
+      names.emplace_back(name);
+      removed.push_back(*entry);
     }
   }
-  // Rebuild libc's environment from copies, then overwrite the original
-  // block, which the copies no longer point into.
-  clearenv();
-  for (const std::string& entry : entries) {
-    const size_t equals = entry.find('=');
-    setenv(entry.substr(0, equals).c_str(), entry.substr(equals + 1).c_str(),
-           1);
-  }
-  ScrubInitialEnvironment(entries);
+  // unsetenv only takes entries out of the environ array: the kept strings
+  // stay where they are, and so do the pointers getenv() handed out.
+  for (const std::string& name : names) unsetenv(name.c_str());
+  ScrubRemovedEntries(removed);
 }
 
 }  // namespace internal

@@ -10,9 +10,11 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
@@ -59,7 +61,8 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
       return std::nullopt;
     }
   }
-  return absl::Microseconds(static_cast<int64_t>(microseconds / 2));
+  return std::max(kMinWatchdogInterval,
+                  absl::Microseconds(static_cast<int64_t>(microseconds / 2)));
 }
 
 int ErrnoForStatus(const absl::Status& status) {
@@ -83,10 +86,32 @@ std::string StartupFailureMessage(const absl::Status& status) {
   return absl::StrCat("STATUS=", text, "\nERRNO=", ErrnoForStatus(status));
 }
 
+bool IsOtherAddressFamily(absl::string_view value) {
+  const size_t colon = value.find(':');
+  if (colon == 0 || colon == absl::string_view::npos) return false;
+  for (char c : value.substr(0, colon)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   Notifier notifier;
   const char* socket = std::getenv("NOTIFY_SOCKET");
   if (socket == nullptr) return notifier;
+  if (IsOtherAddressFamily(socket)) {
+    // Called more than once per process (the daemon, a failure report).
+    static bool warned = false;
+    if (!warned) {
+      LOG(WARNING) << "NOTIFY_SOCKET='" << socket
+                   << "' is an address family daemonkit does not speak; "
+                      "running without sd_notify";
+      warned = true;
+    }
+    return notifier;
+  }
   absl::StatusOr<NotifyAddress> address = ParseNotifySocket(socket);
   if (!address.ok()) return address.status();
   notifier.address_ = *address;
@@ -98,15 +123,15 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
 }
 
 Notifier::Notifier(Notifier&& other) noexcept
-    : address_(other.address_),
-      watchdog_(other.watchdog_),
+    : address_(std::exchange(other.address_, std::nullopt)),
+      watchdog_(std::exchange(other.watchdog_, std::nullopt)),
       fd_(std::exchange(other.fd_, -1)) {}
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
-    address_ = other.address_;
-    watchdog_ = other.watchdog_;
+    address_ = std::exchange(other.address_, std::nullopt);
+    watchdog_ = std::exchange(other.watchdog_, std::nullopt);
     fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
@@ -116,23 +141,26 @@ Notifier::~Notifier() {
   if (fd_ >= 0) close(fd_);
 }
 
-absl::Status Notifier::Send(absl::string_view message) {
-  if (!enabled()) return absl::OkStatus();
-  if (fd_ < 0) {
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return ErrnoError(errno, "notify socket");
-  }
+absl::Status Notifier::Send(absl::string_view message) const {
   ssize_t sent;
-  do {
-    if (!address_) {  // Connected()
+  if (fd_ >= 0) {  // Connected()
+    do {
       sent = send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
-      continue;
-    }
-    sent = sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return ErrnoError(errno, "send to the supervisor");
+    return absl::OkStatus();
+  }
+  if (!address_) return absl::OkStatus();
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoError(errno, "notify socket");
+  do {
+    sent = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
                   reinterpret_cast<const struct sockaddr*>(&address_->address),
                   address_->length);
   } while (sent < 0 && errno == EINTR);
-  if (sent < 0) return ErrnoError(errno, "send to NOTIFY_SOCKET");
+  const int saved = errno;
+  close(fd);
+  if (sent < 0) return ErrnoError(saved, "send to NOTIFY_SOCKET");
   return absl::OkStatus();
 }
 

@@ -39,16 +39,26 @@ struct NotifyAddress {
   socklen_t length = 0;
 };
 
+// Whether a $NOTIFY_SOCKET value names another address family than AF_UNIX
+// ("vsock:2:1234", "vsock-stream:..."): a word of letters, digits and '-',
+// then ':'.
+bool IsOtherAddressFamily(absl::string_view value);
+
 // Parses a $NOTIFY_SOCKET value: an absolute path or "@" and an abstract
 // name, fitting sockaddr_un. kInvalidArgument otherwise (relative, empty
 // name, too long, a NUL inside).
 absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value);
 
+// The shortest interval between two WATCHDOG=1 keep-alives. A tiny
+// $WATCHDOG_USEC (WATCHDOG_USEC=1) would otherwise turn the main loop into a
+// busy loop of datagrams; a watchdog that short cannot be met anyway.
+inline constexpr absl::Duration kMinWatchdogInterval = absl::Milliseconds(10);
+
 // Parses $WATCHDOG_USEC (and $WATCHDOG_PID, empty when unset) into the
 // interval at which to send WATCHDOG=1: half the timeout, as sd_watchdog_
-// enabled(3) advises. nullopt when the watchdog is off, not meant for one of
-// `pids` (the daemon and, for a detached daemon, the launcher systemd
-// started), or malformed.
+// enabled(3) advises, but never less than kMinWatchdogInterval. nullopt
+// when the watchdog is off, not meant for one of `pids` (the daemon and,
+// for a detached daemon, the launcher systemd started), or malformed.
 std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
                                                absl::string_view pid,
                                                pid_t self, pid_t launcher);
@@ -65,33 +75,45 @@ std::string StartupFailureMessage(const absl::Status& status);
 
 // Notifier
 //
-// Sends notifications to the supervisor. Move-only: it owns its socket.
+// Sends notifications to the supervisor. Toward $NOTIFY_SOCKET it holds no
+// descriptor between two sends (each datagram goes through a socket of its
+// own), so a process the daemon forks inherits nothing from it. A supervised
+// worker's connected line to its supervisor (Connected()) is the one
+// descriptor it keeps; the daemon's fork handler closes it in children.
 class Notifier {
  public:
-  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID. A malformed
-  // $NOTIFY_SOCKET is an error (kInvalidArgument naming it), an unset one a
-  // disabled notifier. `launcher` is the pid systemd started, if not us.
+  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID. An unset
+  // $NOTIFY_SOCKET gives a disabled notifier; so does an address family
+  // this code does not speak ("FAMILY:...", such as the "vsock:CID:PORT"
+  // systemd hands virtual machines), after one warning in the log: the
+  // daemon runs on without notifications rather than failing every start.
+  // A malformed path or abstract name is an error (kInvalidArgument naming
+  // it). `launcher` is the pid systemd started, if not us.
   static absl::StatusOr<Notifier> FromEnvironment(pid_t launcher);
 
   Notifier() = default;
+  ~Notifier();
+  // Move-only, and a moved-from notifier is disabled: only one object per
+  // process speaks for it.
   Notifier(Notifier&& other) noexcept;
   Notifier& operator=(Notifier&& other) noexcept;
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
-  ~Notifier();
 
   // A notifier that sends on `fd`, a connected socket it takes over (a
   // supervised worker's line to its supervisor, which relays to
   // $NOTIFY_SOCKET), feeding a watchdog every `watchdog` when set.
   static Notifier Connected(int fd, std::optional<absl::Duration> watchdog);
 
+  // The connected socket, or -1.
+  int connected_fd() const { return fd_; }
+
   bool enabled() const { return address_.has_value() || fd_ >= 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
-  // disabled. The socket is made on first use, after the daemon closed
-  // inherited descriptors.
-  absl::Status Send(absl::string_view message);
+  // disabled.
+  absl::Status Send(absl::string_view message) const;
 
  private:
   // Unset with fd_ >= 0: a connected socket (Connected()).

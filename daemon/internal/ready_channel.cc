@@ -65,9 +65,8 @@ void ReadyReporter::Abandon() {
   fd_ = -1;
 }
 
-ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
+ReadyOutcome AwaitReady(int read_fd, absl::Time deadline) {
   ReadyOutcome outcome;
-  const absl::Time deadline = absl::Now() + timeout;
   std::string buffer;
   for (;;) {
     // Parse every complete message received so far.
@@ -89,11 +88,10 @@ ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
       }
     }
 
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      outcome.kind = ReadyOutcome::Kind::kTimedOut;
-      return outcome;
-    }
+    // Past the deadline, one more poll without waiting drains what the
+    // daemon wrote in time.
+    const absl::Duration left =
+        std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct pollfd pfd = {read_fd, POLLIN, 0};
     int timeout_ms = static_cast<int>(std::min<int64_t>(
         absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
@@ -105,7 +103,11 @@ ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
       outcome.message = ErrnoError(errno, "poll ready pipe").ToString();
       return outcome;
     }
-    if (ready == 0) continue;  // the deadline check above decides
+    if (ready == 0) {
+      if (left > absl::ZeroDuration()) continue;
+      outcome.kind = ReadyOutcome::Kind::kTimedOut;
+      return outcome;
+    }
 
     char chunk[PIPE_BUF];
     ssize_t n = read(read_fd, chunk, sizeof(chunk));

@@ -7,7 +7,9 @@
 // started) and the daemon it forks. A pipe made before the first fork
 // carries a few one-write messages from the daemon to the launcher:
 //
-//   P<pid>\n     the daemon's pid, sent right after the second fork
+//   P<pid>\n     the daemon's pid, sent by the first child right after the
+//                second fork and before it exits: once the launcher has
+//                reaped the first child, the pid is in the pipe
 //   R\n          ready: the launcher exits 0
 //   E<text>      a startup failure, the text up to end-of-file
 //
@@ -76,9 +78,14 @@ struct ReadyOutcome {
 };
 
 // Reads messages from `read_fd` until ready, an error, end-of-file or
-// `timeout`. Opens a pidfd for the daemon as soon as its pid arrives, so a
-// later kill cannot reach a recycled pid.
-ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout);
+// `deadline`. Opens a pidfd for the daemon as soon as its pid arrives, so a
+// later kill cannot reach a recycled pid. Whatever is already in the pipe
+// when the deadline passes is read before a timeout is declared: a pid or a
+// ready message that arrived in time is never lost to it.
+ReadyOutcome AwaitReady(int read_fd, absl::Time deadline);
+inline ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
+  return AwaitReady(read_fd, absl::Now() + timeout);
+}
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace daemonkit {
@@ -80,6 +83,28 @@ TEST(AwaitReadyTest, SilenceIsATimeout) {
   waitpid(child, nullptr, 0);
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kTimedOut);
   EXPECT_EQ(outcome.daemon_pid, child);
+}
+
+// The race: a ready timeout of 2 ms passed while the daemon's pid sat
+// unread in the pipe, so only the first child was killed. What is in the
+// pipe at the deadline counts.
+TEST(AwaitReadyTest, WhatArrivedBeforeTheDeadlineIsReadFirst) {
+  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
+  ASSERT_TRUE(pipe.ok());
+  const std::string pid_message = absl::StrCat("P", getpid(), "\n");
+  ASSERT_EQ(write(pipe->write_fd, pid_message.data(), pid_message.size()),
+            static_cast<ssize_t>(pid_message.size()));
+  ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::InfinitePast());
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kTimedOut);
+  EXPECT_EQ(outcome.daemon_pid, getpid());
+  EXPECT_GE(outcome.daemon_pidfd, 0);
+  if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+
+  ASSERT_EQ(write(pipe->write_fd, "R\n", 2), 2);
+  outcome = AwaitReady(pipe->read_fd, absl::InfinitePast());
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
+  close(pipe->read_fd);
+  close(pipe->write_fd);
 }
 
 }  // namespace

@@ -15,18 +15,50 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-// Written once before any handler is installed, read only by handlers.
+// Written before any handler is installed, read by handlers.
 volatile sig_atomic_t g_pipe_write_fd = -1;
 int g_pipe_read_fd = -1;
+// The process that owns the pipe: a forked child that has not yet run
+// ResetSignalsInForkedChild() must not write into its parent's pipe.
+volatile sig_atomic_t g_pipe_owner = 0;
+// The signals routed into the pipe, as a bit per signal number.
+volatile sig_atomic_t g_watched = 0;
+
+constexpr int kRoutedSignals[] = {SIGTERM, SIGINT, SIGHUP};
+
+// In a forked child before its reset: what the default action would do.
+void ActAsDefault(int signo) {
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  sigaction(signo, &action, nullptr);
+  // Blocked while this handler runs, so delivered (with the default action)
+  // when it returns.
+  raise(signo);
+}
 
 extern "C" void ForwardSignalToPipe(int signo) {
   const int saved_errno = errno;
-  const unsigned char byte = static_cast<unsigned char>(signo);
-  // A full pipe already holds plenty of pending signals: dropping this one
-  // loses nothing the main loop would act on.
-  ssize_t ignored = write(g_pipe_write_fd, &byte, 1);
-  (void)ignored;
+  if (getpid() != g_pipe_owner) {
+    ActAsDefault(signo);
+  } else {
+    const unsigned char byte = static_cast<unsigned char>(signo);
+    // A full pipe already holds plenty of pending signals: dropping this one
+    // loses nothing the main loop would act on.
+    ssize_t ignored = write(g_pipe_write_fd, &byte, 1);
+    (void)ignored;
+  }
   errno = saved_errno;
+}
+
+// SIGPIPE's handler: the write that raised it fails with EPIPE, which the
+// caller handles. Caught instead of ignored so that exec resets it.
+extern "C" void DiscardSignal(int signo) {
+  if (getpid() != g_pipe_owner) {
+    const int saved_errno = errno;
+    ActAsDefault(signo);
+    errno = saved_errno;
+  }
 }
 
 absl::Status SetDisposition(int signo, void (*handler)(int)) {
@@ -43,6 +75,11 @@ absl::Status SetDisposition(int signo, void (*handler)(int)) {
 }  // namespace
 
 absl::Status ResetSignals() {
+  DAEMONKIT_RETURN_IF_ERROR(ResetSignalDispositions());
+  return UnblockAllSignals();
+}
+
+absl::Status ResetSignalDispositions() {
   for (int signo = 1; signo < NSIG; ++signo) {
     if (signo == SIGKILL || signo == SIGSTOP) continue;
     struct sigaction action = {};
@@ -53,15 +90,31 @@ absl::Status ResetSignals() {
       return ErrnoError(errno, absl::StrCat("reset signal ", signo));
     }
   }
-  return UnblockAllSignals();
+  return absl::OkStatus();
 }
 
 absl::Status HoldStopAndReloadSignals() {
   sigset_t held;
   sigemptyset(&held);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&held, signo);
-  if (sigprocmask(SIG_BLOCK, &held, nullptr) != 0) {
+  for (int signo : kRoutedSignals) sigaddset(&held, signo);
+  if (sigprocmask(SIG_SETMASK, &held, nullptr) != 0) {
+    return ErrnoError(errno, "sigprocmask SIG_SETMASK");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BlockAllSignals(sigset_t* saved) {
+  sigset_t all;
+  sigfillset(&all);
+  if (sigprocmask(SIG_BLOCK, &all, saved) != 0) {
     return ErrnoError(errno, "sigprocmask SIG_BLOCK");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreSignalMask(const sigset_t& saved) {
+  if (sigprocmask(SIG_SETMASK, &saved, nullptr) != 0) {
+    return ErrnoError(errno, "sigprocmask SIG_SETMASK");
   }
   return absl::OkStatus();
 }
@@ -84,14 +137,18 @@ absl::StatusOr<int> SignalPipe::Install() {
     g_pipe_read_fd = fds[0];
     g_pipe_write_fd = fds[1];
   }
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) {
+  g_pipe_owner = getpid();
+  for (int signo : kRoutedSignals) {
+    g_watched = g_watched | (1 << signo);
     DAEMONKIT_RETURN_IF_ERROR(SetDisposition(signo, ForwardSignalToPipe));
   }
-  DAEMONKIT_RETURN_IF_ERROR(SetDisposition(SIGPIPE, SIG_IGN));
+  DAEMONKIT_RETURN_IF_ERROR(SetDisposition(SIGPIPE, DiscardSignal));
   return g_pipe_read_fd;
 }
 
 absl::Status SignalPipe::Watch(int signo) {
+  // Signal numbers of interest here (SIGCHLD) fit a sig_atomic_t's bits.
+  if (signo < 31) g_watched = g_watched | (1 << signo);
   return SetDisposition(signo, ForwardSignalToPipe);
 }
 
@@ -113,6 +170,7 @@ absl::StatusOr<int> SignalPipe::Reinstall() {
     if (!fresh.ok()) return fresh;
   }
   DAEMONKIT_RETURN_IF_ERROR(SetDisposition(SIGCHLD, SIG_DFL));
+  g_watched = g_watched & ~(1 << SIGCHLD);
   return Install();
 }
 
@@ -127,6 +185,35 @@ std::vector<int> SignalPipe::Drain() {
     signals.insert(signals.end(), buffer, buffer + n);
   }
   return signals;
+}
+
+void ResetSignalsInForkedChild() {
+  if (g_pipe_owner == 0) return;
+  const int saved_errno = errno;
+  for (int signo = 1; signo < 31; ++signo) {
+    if (signo != SIGPIPE && (g_watched & (1 << signo)) == 0) continue;
+    struct sigaction current;
+    if (sigaction(signo, nullptr, &current) != 0) continue;
+    // A disposition the application set after ours is its own business.
+    if (current.sa_handler != ForwardSignalToPipe &&
+        current.sa_handler != DiscardSignal) {
+      continue;
+    }
+    struct sigaction action = {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    sigaction(signo, &action, nullptr);
+  }
+  g_watched = 0;
+  if (g_pipe_read_fd >= 0) close(g_pipe_read_fd);
+  if (g_pipe_write_fd >= 0) close(g_pipe_write_fd);
+  g_pipe_read_fd = -1;
+  g_pipe_write_fd = -1;
+  g_pipe_owner = 0;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  errno = saved_errno;
 }
 
 }  // namespace internal

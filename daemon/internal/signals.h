@@ -7,9 +7,21 @@
 // number as a byte to a non-blocking self-pipe (saving errno). The daemon's
 // main loop reads the pipe and acts, so stop, reload and reopen run in
 // ordinary code where locks, malloc and glog are allowed.
+//
+// None of this reaches the application's children. SIGPIPE is caught by a
+// handler that does nothing rather than ignored, so a write to a closed pipe
+// is an EPIPE error for the daemon while exec(2) gives every program it runs
+// the default action (an ignored signal would stay ignored across exec, and
+// `yes | head -1` would then fail with "Broken pipe"). A process forked from
+// the daemon gets the defaults back and loses the pipe through
+// `ResetSignalsInForkedChild()`, and a handler that finds itself running in
+// such a child before that (a signal sent right after fork) acts as the
+// default action would instead of writing into the daemon's pipe.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SIGNALS_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SIGNALS_H_
+
+#include <signal.h>
 
 #include <vector>
 
@@ -24,10 +36,21 @@ namespace internal {
 // SIGCHLD (daemon(7), steps 2 and 3).
 absl::Status ResetSignals();
 
-// Blocks SIGTERM, SIGINT and SIGHUP, so that between the reset of their
-// handlers and the installation of the self-pipe a signal stays pending
-// instead of killing the starting daemon with its default action.
+// Puts every catchable signal back to SIG_DFL, leaving the mask alone.
+absl::Status ResetSignalDispositions();
+
+// Makes SIGTERM, SIGINT and SIGHUP the only blocked signals, so that between
+// the reset of their handlers and the installation of the self-pipe a signal
+// stays pending instead of killing the starting daemon with its default
+// action.
 absl::Status HoldStopAndReloadSignals();
+
+// Blocks every signal and stores the previous mask in `saved`, for a fork
+// that must not run the caller's handlers in the child.
+absl::Status BlockAllSignals(sigset_t* saved);
+
+// Sets the signal mask back to `saved`.
+absl::Status RestoreSignalMask(const sigset_t& saved);
 
 // Clears the signal mask: pending signals are delivered now.
 absl::Status UnblockAllSignals();
@@ -54,6 +77,13 @@ class SignalPipe {
   // first. Empty when none is pending.
   static std::vector<int> Drain();
 };
+
+// For a pthread_atfork child handler: in a process just forked from one that
+// installed the pipe, puts every signal the pipe routed (and SIGPIPE) back
+// to SIG_DFL, unless the application has set its own disposition since,
+// closes both ends of the inherited pipe and empties the signal mask.
+// Async-signal-safe; does nothing where no pipe was installed.
+void ResetSignalsInForkedChild();
 
 }  // namespace internal
 }  // namespace daemonkit
