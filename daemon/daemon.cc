@@ -29,9 +29,12 @@
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/safe_open.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
+#include "daemon/internal/syslog_sink.h"
 #include "daemon/internal/testing_hooks.h"
 #include "glog/logging.h"
 
@@ -47,9 +50,9 @@ namespace {
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 // The descriptors a process forked by the daemon must not keep: the pid-file
-// lock (or it would outlive the daemon), its directory and the ready pipe.
-// Written before the fork handler can run, read by it.
-enum OwnedFd { kPidFileFd, kPidDirFd, kReadyPipeFd, kOwnedFdCount };
+// lock (or it would outlive the daemon), the path keeper's socket and the
+// ready pipe. Written before the fork handler can run, read by it.
+enum OwnedFd { kPidFileFd, kKeeperFd, kReadyPipeFd, kOwnedFdCount };
 int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1};
 
 extern "C" void ForgetDaemonDescriptorsInChild() {
@@ -102,15 +105,13 @@ absl::StatusOr<Options> Resolve(Options options) {
   return options;
 }
 
+// A directory the daemon will enter must be one, and not through a symbolic
+// link as its last component (the daemon's user may own the parent and
+// plant one): the same check as the daemon's own open before it enters.
 absl::Status CheckDirectory(absl::string_view what, const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return ErrnoError(errno, absl::StrCat(what, " ", path));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " is not a directory"));
-  }
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
+                             internal::OpenDirectoryNoFollow(path, what));
+  close(fd);
   return absl::OkStatus();
 }
 
@@ -151,13 +152,55 @@ absl::Status RedirectStdinToDevNull() {
   return status;
 }
 
+// Enters a directory opened without following a final symbolic link, so
+// that what was checked is what is entered.
+absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
+                             internal::OpenDirectoryNoFollow(path, what));
+  const int changed = fchdir(fd);
+  const int saved = errno;
+  close(fd);
+  if (changed != 0) {
+    return ErrnoError(saved, absl::StrCat("chdir ", what, " ", path));
+  }
+  return absl::OkStatus();
+}
+
+// chroot(2) into the opened directory, then the working directory inside
+// it. No descriptor of a directory survives this function.
 absl::Status ChangeRootAndDirectory(const Options& options) {
-  if (!options.chroot.empty() && chroot(options.chroot.c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("chroot", options.chroot));
+    if (chroot(".") != 0) {
+      return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+    }
   }
-  if (options.workdir && chdir(options.workdir->c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("chdir ", *options.workdir));
+  if (options.workdir) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("workdir", *options.workdir));
   }
+  return absl::OkStatus();
+}
+
+// With a chroot, the pid file and the output files end up outside the
+// daemon's root: starts the path keeper, which stays outside and does for
+// the daemon what it can no longer do itself (path_keeper.h).
+absl::Status StartPathKeeper(OutputFiles& outputs,
+                             std::optional<internal::PidFile>& pidfile) {
+  internal::KeeperTargets targets;
+  targets.outputs = outputs.KeeperOutputs();
+  if (pidfile) {
+    struct stat st;
+    if (fstat(pidfile->fd(), &st) != 0) {
+      return ErrnoError(errno, absl::StrCat("stat pid file ", pidfile->path()));
+    }
+    targets.pidfile =
+        internal::KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      std::shared_ptr<internal::PathKeeperClient> keeper,
+      internal::PathKeeperClient::Start(std::move(targets)));
+  outputs.UseKeeper(keeper);
+  if (pidfile) pidfile->UseKeeper(keeper);
   return absl::OkStatus();
 }
 
@@ -237,8 +280,13 @@ absl::Status BecomeDaemon(
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   if (options.umask) umask(*options.umask);
+  // syslog connects lazily, by path: inside the new root /dev/log is gone.
+  internal::ConnectSyslogNow();
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(StartPathKeeper(outputs, pidfile));
+  }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
-  // Through its pinned directory, the pid file is reachable after chroot.
+  // The pid file stays open and locked: written through its descriptor.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
@@ -317,7 +365,7 @@ class Daemon::Impl {
     Notify(internal::StartupFailureMessage(error));
     if (reporter_.pending()) reporter_.ReportError(error.message());
     g_daemon_owned_fds[kReadyPipeFd] = -1;
-    g_daemon_owned_fds[kPidFileFd] = g_daemon_owned_fds[kPidDirFd] = -1;
+    g_daemon_owned_fds[kPidFileFd] = -1;
     if (pidfile_) pidfile_->Remove();
     pidfile_.reset();
   }
@@ -428,10 +476,8 @@ std::unique_ptr<Daemon> FinishStartUp(const Options& options,
     notifier = internal::Notifier();
     signal_fd = worker.signal_fd;
   }
-  if (pidfile) {
-    g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
-    g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
-  }
+  if (pidfile) g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
+  g_daemon_owned_fds[kKeeperFd] = outputs.keeper_fd();
   g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
   static const bool atfork_registered = [] {
     return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) ==
@@ -567,8 +613,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
         pidfile,
         internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
   }
-  // From here on a failure must not leave the pid file behind.
-  auto fail = [&pidfile](absl::Status status) {
+  // From here on a failure must not leave the pid file behind, nor an
+  // output file this start created.
+  OutputFiles* opened_outputs = nullptr;
+  auto fail = [&pidfile, &opened_outputs](absl::Status status) {
+    if (opened_outputs != nullptr) opened_outputs->RemoveCreated();
     if (pidfile) pidfile->Remove();
     return status;
   };
@@ -578,6 +627,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   absl::StatusOr<OutputFiles> outputs =
       OutputFiles::Open(options.stdout_path, options.stderr_path, owner);
   if (!outputs.ok()) return fail(outputs.status());
+  opened_outputs = &*outputs;
 
   if (!options.detach) {
     // The self-pipe first: a signal during the rest is then only noted.
@@ -598,10 +648,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   keep.push_back(pipe->read_fd);
   keep.push_back(pipe->write_fd);
   for (int fd : outputs->fds()) keep.push_back(fd);
-  if (pidfile) {
-    keep.push_back(pidfile->fd());
-    keep.push_back(pidfile->dir_fd());
-  }
+  if (pidfile) keep.push_back(pidfile->fd());
   // syslog keeps a descriptor of its own that the close below would pull
   // out from under it.
   closelog();
@@ -656,6 +703,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (status.ok()) status = internal::UnblockAllSignals();
   if (!status.ok()) {
     reporter.ReportError(status.message());
+    outputs->RemoveCreated();
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);
   }
