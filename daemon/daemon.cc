@@ -181,9 +181,9 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
   return absl::OkStatus();
 }
 
-// With a chroot, the pid file and the output files end up outside the
-// daemon's root: starts the path keeper, which stays outside and does for
-// the daemon what it can no longer do itself (path_keeper.h).
+// Starts the path keeper, which stays outside the chroot and keeps the
+// launcher's privileges, and does for the daemon what it can no longer do
+// itself: reopen its outputs, remove its pid file (path_keeper.h).
 absl::Status StartPathKeeper(OutputFiles& outputs,
                              std::optional<internal::PidFile>& pidfile) {
   internal::KeeperTargets targets;
@@ -282,7 +282,10 @@ absl::Status BecomeDaemon(
   if (options.umask) umask(*options.umask);
   // syslog connects lazily, by path: inside the new root /dev/log is gone.
   internal::ConnectSyslogNow();
-  if (!options.chroot.empty()) {
+  // A daemon that chroots or drops privileges may no longer reach its files
+  // by path (a jail, a directory only root may enter or write): the keeper,
+  // which stays outside and privileged, reopens and removes them.
+  if (!options.chroot.empty() || credentials) {
     DAEMONKIT_RETURN_IF_ERROR(StartPathKeeper(outputs, pidfile));
   }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));

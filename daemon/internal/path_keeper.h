@@ -10,8 +10,11 @@
 // With --daemon_chroot the daemon must still reopen its output files on
 // SIGHUP and remove its pid file at a clean exit, and both live outside the
 // new root. Holding a descriptor of their directories would work, and would
-// be a way out of the jail: fchdir(fd) then chdir("..") escapes it. So,
-// just before chroot(2), the daemon forks the keeper, which:
+// be a way out of the jail: fchdir(fd) then chdir("..") escapes it. With
+// --daemon_user alone, the daemon can still use the paths, but often may not:
+// the pid file's directory (/run) is root's, a log directory may be, and the
+// path may cross a directory only root can enter. So, just before chroot(2)
+// and the privilege drop, such a daemon forks the keeper, which:
 //
 //   - does not chroot, keeps its privileges (it runs as the user who started
 //     the daemon), and holds no descriptor but its end of a SOCK_SEQPACKET
