@@ -470,9 +470,9 @@ TEST_F(PrivilegedPathsTest, AFileOfAnotherUserIsRefused) {
 }
 
 TEST_F(PrivilegedPathsTest, AFailedStartRemovesTheEmptyLogsItCreated) {
-  // 0-2, the pid file and two outputs fill six descriptors: the ready pipe
-  // cannot be made, after the outputs were created.
-  RunResult result = TickerInShell("ulimit -n 6;", {"--interval=1h"});
+  // 0-2, the pid file and two outputs fill six of seven descriptors: the
+  // ready pipe cannot be made, after the outputs were created.
+  RunResult result = TickerInShell("ulimit -n 7;", {"--interval=1h"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("Too many open files"));
   EXPECT_FALSE(FileExists(pidfile_));
@@ -482,7 +482,7 @@ TEST_F(PrivilegedPathsTest, AFailedStartRemovesTheEmptyLogsItCreated) {
   int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0640);
   ASSERT_GE(fd, 0);
   close(fd);
-  result = TickerInShell("ulimit -n 6;", {"--interval=1h"});
+  result = TickerInShell("ulimit -n 7;", {"--interval=1h"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(FileExists(log_));
   EXPECT_FALSE(FileExists(err_));
