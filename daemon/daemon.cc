@@ -26,10 +26,10 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
-#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/signals.h"
@@ -196,9 +196,8 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
     targets.pidfile =
         internal::KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
   }
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      std::shared_ptr<internal::PathKeeperClient> keeper,
-      internal::PathKeeperClient::Start(std::move(targets)));
+  DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<internal::PathKeeperClient> keeper,
+                             internal::PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
   if (pidfile) pidfile->UseKeeper(keeper);
   return absl::OkStatus();

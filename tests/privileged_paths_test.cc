@@ -265,7 +265,8 @@ class PlantedBeforeStartTest
       public ::testing::WithParamInterface<std::tuple<Target, Plant>> {};
 
 TEST_P(PlantedBeforeStartTest, IsAOneLineStartErrorNamingThePath) {
-  const auto [target, plant] = GetParam();
+  const auto target = std::get<0>(GetParam());
+  const auto plant = std::get<1>(GetParam());
   std::vector<std::string> flags = {"--daemon_user=nobody", "--interval=10ms"};
   std::string path;
   bool directory_target = false;
@@ -298,9 +299,8 @@ TEST_P(PlantedBeforeStartTest, IsAOneLineStartErrorNamingThePath) {
   RunResult result = Ticker(flags);
   EXPECT_EQ(result.exit_code, 1) << result.stderr_text;
   EXPECT_THAT(result.stderr_text, HasSubstr(path));
-  EXPECT_EQ(std::count(result.stderr_text.begin(), result.stderr_text.end(),
-                       '\n'),
-            1)
+  EXPECT_EQ(
+      std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
       << result.stderr_text;
   ExpectPlantIntact(plant, path);
   // Nothing left: no pid file, no output file this start created, and no
@@ -335,7 +335,9 @@ class PlantedBeforeReopenTest
       public ::testing::WithParamInterface<std::tuple<Target, Plant, Mode>> {};
 
 TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
-  const auto [target, plant, mode] = GetParam();
+  const auto target = std::get<0>(GetParam());
+  const auto plant = std::get<1>(GetParam());
+  const auto mode = std::get<2>(GetParam());
   std::vector<std::string> flags = ModeFlags(mode);
   flags.push_back("--interval=10ms");
   const pid_t pid = Start(flags);
@@ -391,12 +393,11 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
 
 INSTANTIATE_TEST_SUITE_P(
     Outputs, PlantedBeforeReopenTest,
-    ::testing::Combine(::testing::Values(Target::kStdout, Target::kStderr),
-                       ::testing::Values(Plant::kSymlink,
-                                         Plant::kDanglingSymlink, Plant::kFifo,
-                                         Plant::kDirectory, Plant::kHardLink),
-                       ::testing::Values(Mode::kRoot, Mode::kNobody,
-                                         Mode::kChrootNobody)),
+    ::testing::Combine(
+        ::testing::Values(Target::kStdout, Target::kStderr),
+        ::testing::Values(Plant::kSymlink, Plant::kDanglingSymlink,
+                          Plant::kFifo, Plant::kDirectory, Plant::kHardLink),
+        ::testing::Values(Mode::kRoot, Mode::kNobody, Mode::kChrootNobody)),
     [](const auto& info) {
       return Name(std::get<0>(info.param)) + Name(std::get<1>(info.param)) +
              Name(std::get<2>(info.param));
@@ -409,7 +410,8 @@ class PlantedBeforeExitTest
       public ::testing::WithParamInterface<std::tuple<Plant, Mode>> {};
 
 TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
-  const auto [plant, mode] = GetParam();
+  const auto plant = std::get<0>(GetParam());
+  const auto mode = std::get<1>(GetParam());
   std::vector<std::string> flags = ModeFlags(mode);
   flags.push_back("--interval=10ms");
   const pid_t pid = Start(flags);
@@ -426,11 +428,10 @@ TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
 
 INSTANTIATE_TEST_SUITE_P(
     PidFile, PlantedBeforeExitTest,
-    ::testing::Combine(::testing::Values(Plant::kSymlink,
-                                         Plant::kDanglingSymlink, Plant::kFifo,
-                                         Plant::kDirectory, Plant::kHardLink),
-                       ::testing::Values(Mode::kRoot, Mode::kNobody,
-                                         Mode::kChrootNobody)),
+    ::testing::Combine(
+        ::testing::Values(Plant::kSymlink, Plant::kDanglingSymlink,
+                          Plant::kFifo, Plant::kDirectory, Plant::kHardLink),
+        ::testing::Values(Mode::kRoot, Mode::kNobody, Mode::kChrootNobody)),
     [](const auto& info) {
       return Name(std::get<0>(info.param)) + Name(std::get<1>(info.param));
     });
@@ -498,9 +499,8 @@ TEST_F(PrivilegedPathsTest, DefaultDaemonHoldsNoDirectory) {
 }
 
 TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
-  const pid_t pid =
-      Start({"--daemon_chroot=" + jail_, "--daemon_workdir=/work",
-             "--daemon_user=nobody", "--interval=10ms"});
+  const pid_t pid = Start({"--daemon_chroot=" + jail_, "--daemon_workdir=/work",
+                           "--daemon_user=nobody", "--interval=10ms"});
   ASSERT_GT(pid, 0);
   EXPECT_EQ(Link(absl::StrCat("/proc/", pid, "/root")), jail_);
   EXPECT_EQ(Link(absl::StrCat("/proc/", pid, "/cwd")), jail_ + "/work");
@@ -571,6 +571,7 @@ RunResult RunWithPrivateDevLog(const std::string& dev,
       _exit(123);
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv) {
       args.push_back(const_cast<char*>(arg.c_str()));
     }
@@ -600,8 +601,8 @@ TEST_F(PrivilegedPathsTest, SyslogReachesTheSyslogDaemonFromInsideTheChroot) {
   const int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(cwd, 0);
   ASSERT_EQ(chdir(dev.c_str()), 0);
-  const int bound = bind(
-      receiver, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
+  const int bound = bind(receiver, reinterpret_cast<struct sockaddr*>(&address),
+                         sizeof(address));
   ASSERT_EQ(fchdir(cwd), 0);
   close(cwd);
   ASSERT_EQ(bound, 0);

@@ -124,8 +124,7 @@ void OutputFiles::RemoveCreated() {
     if (!stream.created) continue;
     struct stat st;
     if (lstat(stream.path.c_str(), &st) == 0 && st.st_size == 0) {
-      (void)UnlinkIfSame(stream.path, stream.created->dev,
-                         stream.created->ino);
+      (void)UnlinkIfSame(stream.path, stream.created->dev, stream.created->ino);
     }
     stream.created.reset();
   }

@@ -92,7 +92,7 @@ class OutputFiles {
   struct Stream {
     int target_fd;  // 1 or 2
     std::string path;
-    int fd = -1;  // open until installed
+    int fd = -1;                        // open until installed
     std::optional<OpenedFile> created;  // what Open() created
   };
 

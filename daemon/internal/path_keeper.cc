@@ -199,7 +199,7 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
 }
 
 absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
-    KeeperTargets targets) {
+    const KeeperTargets& targets) {
   if (targets.outputs.size() > 255) {
     return absl::InvalidArgumentError("too many output files for the keeper");
   }

@@ -80,7 +80,7 @@ class PathKeeperClient {
   // once the intermediate process is reaped. Call before chroot(2), while
   // single-threaded.
   static absl::StatusOr<std::shared_ptr<PathKeeperClient>> Start(
-      KeeperTargets targets);
+      const KeeperTargets& targets);
 
   // Wraps an existing end of the socket (tests).
   explicit PathKeeperClient(int fd) : fd_(fd) {}

@@ -47,8 +47,9 @@ class PidFile {
   // Opens `path` (absolute), creating it with mode 0644 if it is missing,
   // and locks it, through SafeOpen (safe_open.h): refuses a symbolic link,
   // anything but a regular file, a file with several hard links, and one
-  // owned by anyone but root or the caller (kFailedPrecondition). Never truncates before the lock is won; once won,
-  // empties the file so that readers wait for the new pid.
+  // owned by anyone but root or the caller (kFailedPrecondition). Never
+  // truncates before the lock is won; once won, empties the file so that
+  // readers wait for the new pid.
   //
   // When another process holds the lock, returns kAlreadyExists with the
   // message "already running, pid N". If that holder has not written its pid

@@ -63,8 +63,7 @@ absl::Status CheckKind(const std::string& path, const OpenPolicy& policy,
     return Refuse(path, policy, "is not the null device");
   }
   if (S_ISLNK(st.st_mode)) {
-    return Refuse(path, policy,
-                  "is a symbolic link; refusing to follow it");
+    return Refuse(path, policy, "is a symbolic link; refusing to follow it");
   }
   return Refuse(path, policy,
                 absl::StrCat("is ", KindOf(st.st_mode),
@@ -85,8 +84,7 @@ absl::Status CheckExisting(const std::string& path, const OpenPolicy& policy,
       std::find(policy.owners.begin(), policy.owners.end(), st.st_uid) ==
           policy.owners.end()) {
     return Refuse(path, policy,
-                  absl::StrCat("is owned by uid ", st.st_uid,
-                               ", not by uid ",
+                  absl::StrCat("is owned by uid ", st.st_uid, ", not by uid ",
                                absl::StrJoin(policy.owners, " or uid "),
                                "; refusing to write to it"));
   }
@@ -102,8 +100,8 @@ absl::Status Fail(int fd, absl::Status status) {
 
 absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
                                     const OpenPolicy& policy) {
-  const int flags = policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-                    O_NONBLOCK;
+  const int flags =
+      policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
   OpenedFile opened;
   for (int attempt = 0;; ++attempt) {
     if (attempt == kMaxAttempts) {
@@ -117,8 +115,8 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
       if (errno != ENOENT || !policy.create) {
         return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
       }
-      opened.fd = open(path.c_str(), flags | O_CREAT | O_EXCL,
-                       policy.create_mode);
+      opened.fd =
+          open(path.c_str(), flags | O_CREAT | O_EXCL, policy.create_mode);
       if (opened.fd < 0 && errno == EEXIST) continue;  // appeared: look again
       opened.created = opened.fd >= 0;
     } else {
@@ -139,8 +137,8 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
 
   struct stat st;
   if (fstat(opened.fd, &st) != 0) {
-    return Fail(opened.fd,
-                ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path)));
+    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("stat ", policy.what,
+                                                          " ", path)));
   }
   if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
     return Fail(opened.fd, kind);
@@ -165,9 +163,8 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     // The exact mode whatever the umask, and the daemon's owner so that it
     // may reopen the file after dropping privileges.
     if (fchmod(opened.fd, policy.create_mode) != 0 ||
-        (policy.create_owner &&
-         fchown(opened.fd, policy.create_owner->first,
-                policy.create_owner->second) != 0)) {
+        (policy.create_owner && fchown(opened.fd, policy.create_owner->first,
+                                       policy.create_owner->second) != 0)) {
       const int saved = errno;
       (void)UnlinkIfSame(path, opened.dev, opened.ino);
       return Fail(opened.fd,
@@ -206,9 +203,9 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                         " is a symbolic link; refusing to follow it")));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Fail(fd, absl::FailedPreconditionError(absl::StrCat(
-                        what, " ", path, " is ", KindOf(st.st_mode),
-                        ", not a directory")));
+    return Fail(fd, absl::FailedPreconditionError(
+                        absl::StrCat(what, " ", path, " is ",
+                                     KindOf(st.st_mode), ", not a directory")));
   }
   return fd;
 }

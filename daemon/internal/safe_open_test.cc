@@ -140,8 +140,7 @@ TEST_F(SafeOpenTest, UnlinkIfSameLeavesAReplacementAlone) {
   close(opened->fd);
   ASSERT_EQ(unlink(path_.c_str()), 0);
   ASSERT_EQ(symlink(victim_.c_str(), path_.c_str()), 0);
-  absl::StatusOr<bool> removed =
-      UnlinkIfSame(path_, opened->dev, opened->ino);
+  absl::StatusOr<bool> removed = UnlinkIfSame(path_, opened->dev, opened->ino);
   ASSERT_TRUE(removed.ok());
   EXPECT_FALSE(*removed);
   struct stat st;
@@ -167,8 +166,7 @@ TEST_F(SafeOpenTest, DirectoryNoFollow) {
               HasSubstr("workdir " + path_ + " is a symbolic link"));
   fd = OpenDirectoryNoFollow(victim_, "chroot");
   ASSERT_FALSE(fd.ok());
-  EXPECT_THAT(std::string(fd.status().message()),
-              HasSubstr("not a directory"));
+  EXPECT_THAT(std::string(fd.status().message()), HasSubstr("not a directory"));
 }
 
 }  // namespace
