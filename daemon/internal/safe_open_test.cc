@@ -135,10 +135,11 @@ TEST_F(SafeOpenTest, MissingWithoutCreateIsNotFound) {
 }
 
 TEST_F(SafeOpenTest, UnlinkIfSameLeavesAReplacementAlone) {
+  // The file stays open throughout, as the pid file does: its inode number
+  // cannot be reused by the replacement.
   absl::StatusOr<OpenedFile> opened = SafeOpen(path_, policy_);
   ASSERT_TRUE(opened.ok());
-  close(opened->fd);
-  ASSERT_EQ(unlink(path_.c_str()), 0);
+  ASSERT_EQ(rename(path_.c_str(), (path_ + ".moved").c_str()), 0);
   ASSERT_EQ(symlink(victim_.c_str(), path_.c_str()), 0);
   absl::StatusOr<bool> removed = UnlinkIfSame(path_, opened->dev, opened->ino);
   ASSERT_TRUE(removed.ok());
@@ -146,10 +147,9 @@ TEST_F(SafeOpenTest, UnlinkIfSameLeavesAReplacementAlone) {
   struct stat st;
   EXPECT_EQ(lstat(path_.c_str(), &st), 0);
   ASSERT_EQ(unlink(path_.c_str()), 0);
-  opened = SafeOpen(path_, policy_);
-  ASSERT_TRUE(opened.ok());
-  close(opened->fd);
+  ASSERT_EQ(rename((path_ + ".moved").c_str(), path_.c_str()), 0);
   removed = UnlinkIfSame(path_, opened->dev, opened->ino);
+  close(opened->fd);
   ASSERT_TRUE(removed.ok());
   EXPECT_TRUE(*removed);
   EXPECT_FALSE(FileExists(path_));
