@@ -142,13 +142,17 @@ absl::Status LimitCoreDumps(bool allow) {
   return absl::OkStatus();
 }
 
-// Opens an output file for append; a file this call creates gets exactly
-// 0640 whatever the umask.
+// stdin on /dev/null, checked to be the null device like every other file
+// the daemon opens while privileged.
 absl::Status RedirectStdinToDevNull() {
-  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open /dev/null");
-  absl::Status status = internal::Redirect(fd, 0);
-  close(fd);
+  internal::OpenPolicy policy;
+  policy.what = "stdin";
+  policy.access = O_RDONLY;
+  policy.allow_dev_null = true;
+  DAEMONKIT_ASSIGN_OR_RETURN(internal::OpenedFile null,
+                             internal::SafeOpen("/dev/null", policy));
+  absl::Status status = internal::Redirect(null.fd, 0);
+  close(null.fd);
   return status;
 }
 
