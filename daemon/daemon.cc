@@ -27,13 +27,16 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/safe_open.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
+#include "daemon/internal/syslog_sink.h"
 #include "daemon/internal/testing_hooks.h"
 #include "glog/logging.h"
 
@@ -49,17 +52,17 @@ namespace {
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 // The descriptors a process forked by the daemon must not keep: the pid-file
-// lock (or it would outlive the daemon), its directory, the ready pipe, and
-// the directories of the output files. Written before the fork handler can
-// run, read by it.
+// lock (or it would outlive the daemon), the path keeper's socket, the ready
+// pipe and a worker's line to its supervisor. Written before the fork
+// handler can run, read by it.
 enum OwnedFd {
   kPidFileFd,
-  kPidDirFd,
+  kKeeperFd,
   kReadyPipeFd,
-  kFirstOutputFd,
-  kOwnedFdCount = kFirstOutputFd + 4
+  kSupervisorLineFd,
+  kOwnedFdCount
 };
-int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1, -1, -1, -1, -1};
+int g_daemon_owned_fds[kOwnedFdCount] = {-1, -1, -1, -1};
 
 // The pthread_atfork child handler: whatever the application forks starts
 // with default signal dispositions, an empty mask and none of the library's
@@ -115,15 +118,13 @@ absl::StatusOr<Options> Resolve(Options options) {
   return options;
 }
 
+// A directory the daemon will enter must be one, and not through a symbolic
+// link as its last component (the daemon's user may own the parent and
+// plant one): the same check as the daemon's own open before it enters.
 absl::Status CheckDirectory(absl::string_view what, const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return ErrnoError(errno, absl::StrCat(what, " ", path));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " is not a directory"));
-  }
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
+                             internal::OpenDirectoryNoFollow(path, what));
+  close(fd);
   return absl::OkStatus();
 }
 
@@ -154,23 +155,68 @@ absl::Status LimitCoreDumps(bool allow) {
   return absl::OkStatus();
 }
 
-// Opens an output file for append; a file this call creates gets exactly
-// 0640 whatever the umask.
+// stdin on /dev/null, checked to be the null device like every other file
+// the daemon opens while privileged.
 absl::Status RedirectStdinToDevNull() {
-  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open /dev/null");
-  absl::Status status = internal::Redirect(fd, 0);
-  close(fd);
+  internal::OpenPolicy policy;
+  policy.what = "stdin";
+  policy.access = O_RDONLY;
+  policy.allow_dev_null = true;
+  DAEMONKIT_ASSIGN_OR_RETURN(internal::OpenedFile null,
+                             internal::SafeOpen("/dev/null", policy));
+  absl::Status status = internal::Redirect(null.fd, 0);
+  close(null.fd);
   return status;
 }
 
+// Enters a directory opened without following a final symbolic link, so
+// that what was checked is what is entered.
+absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
+                             internal::OpenDirectoryNoFollow(path, what));
+  const int changed = fchdir(fd);
+  const int saved = errno;
+  close(fd);
+  if (changed != 0) {
+    return ErrnoError(saved, absl::StrCat("chdir ", what, " ", path));
+  }
+  return absl::OkStatus();
+}
+
+// chroot(2) into the opened directory, then the working directory inside
+// it. No descriptor of a directory survives this function.
 absl::Status ChangeRootAndDirectory(const Options& options) {
-  if (!options.chroot.empty() && chroot(options.chroot.c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("chroot", options.chroot));
+    if (chroot(".") != 0) {
+      return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+    }
   }
-  if (options.workdir && chdir(options.workdir->c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("chdir ", *options.workdir));
+  if (options.workdir) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("workdir", *options.workdir));
   }
+  return absl::OkStatus();
+}
+
+// Starts the path keeper, which stays outside the chroot and keeps the
+// launcher's privileges, and does for the daemon what it can no longer do
+// itself: reopen its outputs, remove its pid file (path_keeper.h).
+absl::Status StartPathKeeper(OutputFiles& outputs,
+                             std::optional<internal::PidFile>& pidfile) {
+  internal::KeeperTargets targets;
+  targets.outputs = outputs.KeeperOutputs();
+  if (pidfile) {
+    struct stat st;
+    if (fstat(pidfile->fd(), &st) != 0) {
+      return ErrnoError(errno, absl::StrCat("stat pid file ", pidfile->path()));
+    }
+    targets.pidfile =
+        internal::KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<internal::PathKeeperClient> keeper,
+                             internal::PathKeeperClient::Start(targets));
+  outputs.UseKeeper(keeper);
+  if (pidfile) pidfile->UseKeeper(keeper);
   return absl::OkStatus();
 }
 
@@ -272,8 +318,16 @@ absl::Status BecomeDaemon(
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   if (options.umask) umask(*options.umask);
+  // syslog connects lazily, by path: inside the new root /dev/log is gone.
+  internal::ConnectSyslogNow();
+  // A daemon that chroots or drops privileges may no longer reach its files
+  // by path (a jail, a directory only root may enter or write): the keeper,
+  // which stays outside and privileged, reopens and removes them.
+  if (!options.chroot.empty() || credentials) {
+    DAEMONKIT_RETURN_IF_ERROR(StartPathKeeper(outputs, pidfile));
+  }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
-  // Through its pinned directory, the pid file is reachable after chroot.
+  // The pid file stays open and locked: written through its descriptor.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
@@ -316,6 +370,7 @@ class Daemon::Impl {
       if (pidfile_) pidfile_->Forget();
       reporter_.Forget();
       outputs_.Forget();
+      notifier_.Forget();
       return;
     }
     if (pidfile_) pidfile_->Remove();
@@ -352,7 +407,7 @@ class Daemon::Impl {
     Notify(internal::StartupFailureMessage(error));
     if (reporter_.pending()) reporter_.ReportError(error.message());
     g_daemon_owned_fds[kReadyPipeFd] = -1;
-    g_daemon_owned_fds[kPidFileFd] = g_daemon_owned_fds[kPidDirFd] = -1;
+    g_daemon_owned_fds[kPidFileFd] = -1;
     if (pidfile_) pidfile_->Remove();
     pidfile_.reset();
   }
@@ -464,17 +519,10 @@ std::unique_ptr<Daemon> FinishStartUp(
     notifier = std::move(worker.notifier);
     signal_fd = worker.signal_fd;
   }
-  if (pidfile) {
-    g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
-    g_daemon_owned_fds[kPidDirFd] = pidfile->dir_fd();
-  }
+  if (pidfile) g_daemon_owned_fds[kPidFileFd] = pidfile->fd();
+  g_daemon_owned_fds[kKeeperFd] = outputs.keeper_fd();
   g_daemon_owned_fds[kReadyPipeFd] = reporter.fd();
-  {
-    int slot = kFirstOutputFd;
-    for (int fd : outputs.fds()) {
-      if (fd > 2 && slot < kOwnedFdCount) g_daemon_owned_fds[slot++] = fd;
-    }
-  }
+  g_daemon_owned_fds[kSupervisorLineFd] = notifier.connected_fd();
   static const bool atfork_registered = [] {
     return pthread_atfork(nullptr, nullptr, ForgetDaemonDescriptorsInChild) ==
            0;
@@ -619,8 +667,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   }
   // The worker's, too, while privileged (see OpenWorkerPidFile).
   std::optional<internal::PidFile> worker_pidfile;
-  // From here on a failure must not leave the pid files behind.
-  auto fail = [&pidfile, &worker_pidfile](absl::Status status) {
+  // From here on a failure must not leave the pid files behind, nor an
+  // output file this start created.
+  OutputFiles* opened_outputs = nullptr;
+  auto fail = [&pidfile, &worker_pidfile,
+               &opened_outputs](absl::Status status) {
+    if (opened_outputs != nullptr) opened_outputs->RemoveCreated();
     if (worker_pidfile) worker_pidfile->Remove();
     if (pidfile) pidfile->Remove();
     return status;
@@ -637,6 +689,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   absl::StatusOr<OutputFiles> outputs =
       OutputFiles::Open(options.stdout_path, options.stderr_path, owner);
   if (!outputs.ok()) return fail(outputs.status());
+  opened_outputs = &*outputs;
 
   if (!options.detach) {
     // The self-pipe first: a signal during the rest is then only noted.
@@ -658,14 +711,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   keep.push_back(pipe->read_fd);
   keep.push_back(pipe->write_fd);
   for (int fd : outputs->fds()) keep.push_back(fd);
-  if (pidfile) {
-    keep.push_back(pidfile->fd());
-    keep.push_back(pidfile->dir_fd());
-  }
-  if (worker_pidfile) {
-    keep.push_back(worker_pidfile->fd());
-    keep.push_back(worker_pidfile->dir_fd());
-  }
+  if (pidfile) keep.push_back(pidfile->fd());
+  if (worker_pidfile) keep.push_back(worker_pidfile->fd());
 
   // Nothing destructive happens in the calling process before the fork has
   // succeeded: if it fails, the caller keeps its descriptors, handlers and
@@ -737,6 +784,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& requested) {
   if (status.ok()) status = internal::UnblockAllSignals();
   if (!status.ok()) {
     reporter.ReportError(status.message());
+    outputs->RemoveCreated();
     if (worker_pidfile) worker_pidfile->Remove();
     if (pidfile) pidfile->Remove();
     _exit(kExitFailure);

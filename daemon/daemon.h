@@ -130,11 +130,14 @@ struct Options {
   bool detach = true;
 
   // The pid file: created 0644, never through a symbolic link, locked before
-  // the first fork and for the daemon's whole life, removed on clean exit.
-  // Empty: no pid file.
+  // the first fork and for the daemon's whole life, removed on clean exit
+  // (only while the path still names the locked file). An existing file
+  // must be a regular file with one link, owned by root or the caller;
+  // anything else is a start error naming the path. Empty: no pid file.
   std::string pidfile;
 
-  // Working directory. Unset: "/" when detached.
+  // Working directory. Must be a directory, not a symbolic link to one.
+  // Unset: "/" when detached.
   std::optional<std::string> workdir;
 
   // File-mode creation mask, 0 to 0777. Unset: 0 when detached.
@@ -144,6 +147,14 @@ struct Options {
   // "/dev/null", or `kInheritStream`. Files are reopened on SIGHUP, so
   // logrotate's rename-then-HUP loses no line. Unset: "/dev/null" when
   // detached.
+  //
+  // At start and at every reopen a file is opened without following a
+  // symbolic link, without blocking (a FIFO), and only if it is a regular
+  // file (or the real /dev/null) with one link, owned by root or by the
+  // daemon's user (`user`, or the caller without one). At start anything
+  // else is an error naming the path (kFailedPrecondition, exit 1); at a
+  // SIGHUP the daemon keeps writing to its old file and logs one error. A
+  // failed start removes the (empty) files it created, and only those.
   std::optional<std::string> stdout_path;
   std::optional<std::string> stderr_path;
 
@@ -156,8 +167,15 @@ struct Options {
   std::string group;
 
   // chroot(2) here before dropping privileges; `workdir` is then a path
-  // inside it. The pid file and output files stay reachable through their
-  // directories, opened before. Empty: no chroot.
+  // inside it. Must be a directory, not a symbolic link to one. After the
+  // chroot the daemon holds no descriptor of any directory outside its
+  // root: a path keeper, a small process forked just before that stays
+  // outside (and, like the launcher, privileged), reopens the output files
+  // on SIGHUP and removes the pid file at exit; it answers only those two
+  // requests, about the configured files, and exits with the daemon. With
+  // `user` alone the same keeper serves the dropped daemon, which may no
+  // longer be allowed to reach its files by path. syslog (`--daemon_log`)
+  // is connected before the chroot. Empty: no chroot.
   std::string chroot;
 
   // Allow core dumps (RLIMIT_CORE up to the hard limit, and the dumpable

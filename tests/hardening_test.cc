@@ -114,8 +114,12 @@ TEST_F(HardeningTest, WorldWritableDirectoryWarns) {
 }
 
 TEST_F(HardeningTest, WriteErrorsOnDevFullAreLoggedOnceAndTheDaemonGoesOn) {
-  const pid_t pid =
-      StartTicker({"--daemon_stdout=/dev/full", "--interval=5ms"});
+  // /dev/full is the launcher's stdout, inherited: an output file given by
+  // path must be a regular file (or /dev/null).
+  RunResult start = TickerInShell(
+      "exec 1>/dev/full;", {"--daemon_stdout=inherit", "--interval=5ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(testing::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(err_), "No space left");

@@ -285,7 +285,16 @@ TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_GE(reader, 0);
-  RunResult start = Ticker({"--daemon_stdout=" + fifo, "--interval=10ms"});
+  // The FIFO is the launcher's stdout, inherited: an output file given by
+  // path must be a regular file.
+  RunResult start =
+      RunProgram({"/bin/bash", "-c",
+                  absl::StrCat("exec 1>'", fifo, "'; exec '",
+                               testing::RunfilePath("examples/ticker"),
+                               "' --daemon_pidfile='", pidfile_,
+                               "' --daemon_stdout=inherit --daemon_stderr='",
+                               dir_, "/ticker.err' --interval=10ms")},
+                 {{"TMPDIR", dir_}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);

@@ -108,6 +108,10 @@ class Notifier {
   // The connected socket, or -1.
   int connected_fd() const { return fd_; }
 
+  // Drops the connected socket's number without closing it: in a child
+  // forked by the daemon, whose copy a fork handler has already closed.
+  void Forget() { fd_ = -1; }
+
   bool enabled() const { return address_.has_value() || fd_ >= 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
 

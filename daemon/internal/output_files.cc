@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 constexpr mode_t kOutputFileMode = 0640;
 constexpr char kInherit[] = "inherit";
+constexpr char kDevNull[] = "/dev/null";
 
 }  // namespace
 
@@ -27,36 +29,43 @@ absl::StatusOr<OutputFiles> OutputFiles::Open(
     const std::optional<std::string>& stderr_path,
     std::optional<std::pair<uid_t, gid_t>> owner) {
   OutputFiles files;
-  files.owner_ = owner;
+  files.policy_.what = "output";
+  files.policy_.access = O_WRONLY | O_APPEND;
+  files.policy_.create = true;
+  files.policy_.create_mode = kOutputFileMode;
+  files.policy_.create_owner = owner;
+  files.policy_.owners = {0, owner ? owner->first : geteuid()};
+  files.policy_.single_link = true;
+  files.policy_.allow_dev_null = true;
   for (const auto& [target, path] :
        {std::make_pair(1, &stdout_path), std::make_pair(2, &stderr_path)}) {
     if (!path->has_value() || **path == kInherit) continue;
-    DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
-                               PinnedPath::Pin(**path, "output"));
-    files.streams_.push_back(Stream{target, std::move(pinned)});
-    DAEMONKIT_RETURN_IF_ERROR(files.OpenStream(files.streams_.back()));
+    if ((*path)->empty() || (**path)[0] != '/') {
+      return absl::InternalError(
+          absl::StrCat("output ", **path, " is not an absolute path"));
+    }
+    files.streams_.push_back(Stream{target, **path, -1, std::nullopt});
+    absl::Status opened =
+        files.OpenStream(files.streams_.back(), files.streams_.size() - 1);
+    if (!opened.ok()) {
+      files.RemoveCreated();
+      return opened;
+    }
   }
   return files;
 }
 
-absl::Status OutputFiles::OpenStream(Stream& stream) {
-  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
-  const std::string& path = stream.path.path();
-  int fd = stream.path.Open(flags | O_CREAT | O_EXCL, kOutputFileMode);
-  if (fd >= 0) {
-    // Created here: the exact mode whatever the umask, and the daemon's
-    // owner so that it may reopen the file after dropping privileges.
-    if (fchmod(fd, kOutputFileMode) != 0 ||
-        (owner_ && fchown(fd, owner_->first, owner_->second) != 0)) {
-      int saved = errno;
-      close(fd);
-      return ErrnoError(saved,
-                        absl::StrCat("set mode and owner of output ", path));
-    }
-  } else if (errno == EEXIST) {
-    fd = stream.path.Open(flags);
+absl::Status OutputFiles::OpenStream(Stream& stream, size_t index) {
+  int fd = -1;
+  if (keeper_) {
+    DAEMONKIT_ASSIGN_OR_RETURN(fd, keeper_->OpenOutput(index));
+  } else {
+    DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file, SafeOpen(stream.path, policy_));
+    fd = file.fd;
+    // Only the first open counts: a file created by a reopen is the new
+    // log of a running daemon, not debris of a failed start.
+    if (file.created && !installed_) stream.created = file;
   }
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("output ", path));
   if (stream.fd >= 0) close(stream.fd);
   stream.fd = fd;
   return absl::OkStatus();
@@ -67,10 +76,17 @@ OutputFiles::~OutputFiles() { CloseOpenFiles(); }
 std::vector<int> OutputFiles::fds() const {
   std::vector<int> fds;
   for (const Stream& stream : streams_) {
-    fds.push_back(stream.path.dir_fd());
     if (stream.fd >= 0) fds.push_back(stream.fd);
   }
   return fds;
+}
+
+std::vector<KeeperOutput> OutputFiles::KeeperOutputs() const {
+  std::vector<KeeperOutput> outputs;
+  for (const Stream& stream : streams_) {
+    outputs.push_back(KeeperOutput{stream.path, policy_});
+  }
+  return outputs;
 }
 
 absl::Status OutputFiles::Install() {
@@ -81,24 +97,43 @@ absl::Status OutputFiles::Install() {
     DAEMONKIT_RETURN_IF_ERROR(Redirect(stream.fd, stream.target_fd));
   }
   CloseOpenFiles();
+  installed_ = true;
   return absl::OkStatus();
 }
 
 absl::Status OutputFiles::Reopen() {
-  absl::Status result = absl::OkStatus();
-  for (Stream& stream : streams_) {
-    absl::Status opened = OpenStream(stream);
-    if (!opened.ok() && result.ok()) result = opened;
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    // The null device never rotates.
+    if (streams_[i].path == kDevNull) continue;
+    absl::Status opened = OpenStream(streams_[i], i);
+    if (!opened.ok()) {
+      errors.push_back(absl::StrCat(
+          opened.message(), " (still writing to the file opened before)"));
+    }
   }
   absl::Status installed = Install();
-  return result.ok() ? installed : result;
+  if (!errors.empty()) {
+    return absl::FailedPreconditionError(absl::StrJoin(errors, "; "));
+  }
+  return installed;
+}
+
+void OutputFiles::RemoveCreated() {
+  for (Stream& stream : streams_) {
+    if (!stream.created) continue;
+    struct stat st;
+    if (lstat(stream.path.c_str(), &st) == 0 && st.st_size == 0) {
+      (void)UnlinkIfSame(stream.path, stream.created->dev, stream.created->ino);
+    }
+    stream.created.reset();
+  }
 }
 
 void OutputFiles::Forget() {
-  for (Stream& stream : streams_) {
-    stream.fd = -1;
-    stream.path.Forget();
-  }
+  for (Stream& stream : streams_) stream.fd = -1;
+  if (keeper_) keeper_->Forget();
+  keeper_.reset();
 }
 
 void OutputFiles::CloseOpenFiles() {

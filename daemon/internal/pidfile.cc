@@ -12,10 +12,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/safe_open.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -27,32 +29,30 @@ constexpr mode_t kPidFileMode = 0644;
 // A pid file is a number and a newline; anything longer is not ours.
 constexpr size_t kMaxPidFileBytes = 64;
 
-// Opens a pid file without following a symbolic link. O_NONBLOCK keeps a
-// FIFO planted at the path from hanging the open.
+// Opens a pid file through SafeOpen: never through a symbolic link, only a
+// regular file, and the open never blocks (a FIFO planted at the path). A
+// file opened for writing must have one link and belong to root or to the
+// caller; a read-only look (status) accepts any owner.
+absl::StatusOr<OpenedFile> OpenPidFileChecked(const PinnedPath& pinned,
+                                              int flags) {
+  OpenPolicy policy;
+  policy.what = "pid file";
+  policy.access = flags & O_ACCMODE;
+  policy.create = (flags & O_CREAT) != 0;
+  policy.create_mode = kPidFileMode;
+  if (policy.access != O_RDONLY) {
+    policy.owners = {0, geteuid()};
+    policy.single_link = true;
+  } else {
+    policy.single_link = false;
+  }
+  return SafeOpen(pinned.path(), policy);
+}
+
 absl::StatusOr<int> OpenPidFile(const PinnedPath& pinned, int flags) {
-  const std::string& path = pinned.path();
-  int fd = pinned.Open(flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
-                       kPidFileMode);
-  if (fd < 0) {
-    int saved = errno;
-    if (saved == ELOOP) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "pid file ", path, " is a symbolic link; refusing to follow it"));
-    }
-    return ErrnoError(saved, absl::StrCat("pid file ", path));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("stat pid file ", path));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat("pid file ", path, " is not a regular file"));
-  }
-  return fd;
+  DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file,
+                             OpenPidFileChecked(pinned, flags));
+  return file.fd;
 }
 
 struct flock WholeFileLock(int type) {
@@ -137,7 +137,16 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
   const std::string& path = pinned.path();
   const std::string name = BaseName(path);
   const std::string claim = absl::StrCat(".", name, ".claim");
-  const int dir = pinned.dir_fd();
+  // The directory is held only for the replacement, so that the claim
+  // file and the rename act in the one directory that was checked.
+  const size_t slash = path.rfind('/');
+  const std::string dir_path = slash == 0 ? "/" : path.substr(0, slash);
+  const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    return ErrnoError(errno,
+                      absl::StrCat("pid file ", path, ": directory ", dir_path));
+  }
+  absl::Cleanup close_dir = [dir] { close(dir); };
   int fd = openat(
       dir, claim.c_str(),
       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
@@ -183,8 +192,8 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
     give_up(-1);
     return ErrnoError(saved, absl::StrCat("truncate claim file ", claim));
   }
-  int old =
-      pinned.Open(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+  absl::StatusOr<int> opened_old = OpenPidFile(pinned, O_RDONLY);
+  const int old = opened_old.ok() ? *opened_old : -1;
   if (old < 0) {
     give_up(-1);
     return -1;
@@ -210,8 +219,11 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
 // A directory anyone may write to, without the sticky bit, lets anyone
 // replace the pid file between two runs.
 void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
+  const std::string& path = pinned.path();
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
   struct stat st;
-  if (fstat(pinned.dir_fd(), &st) == 0 && (st.st_mode & S_IWOTH) &&
+  if (stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) &&
       !(st.st_mode & S_ISVTX)) {
     LOG(WARNING)
         << "the directory of pid file " << pinned.path()
@@ -248,7 +260,9 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                              PinnedPath::Pin(path, "pid file"));
   WarnIfDirectoryIsOpenToAll(pinned);
   for (;;) {
-    DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenPidFile(pinned, O_RDWR | O_CREAT));
+    DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file,
+                               OpenPidFileChecked(pinned, O_RDWR | O_CREAT));
+    int fd = file.fd;
     struct flock lock = WholeFileLock(F_WRLCK);
     bool won = fcntl(fd, F_OFD_SETLK, &lock) == 0;
     const int saved = won ? 0 : errno;
@@ -304,13 +318,16 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
 }
 
 PidFile::PidFile(PidFile&& other) noexcept
-    : pinned_(std::move(other.pinned_)), fd_(std::exchange(other.fd_, -1)) {}
+    : pinned_(std::move(other.pinned_)),
+      fd_(std::exchange(other.fd_, -1)),
+      keeper_(std::move(other.keeper_)) {}
 
 PidFile& PidFile::operator=(PidFile&& other) noexcept {
   if (this != &other) {
     Close();
     pinned_ = std::move(other.pinned_);
     fd_ = std::exchange(other.fd_, -1);
+    keeper_ = std::move(other.keeper_);
   }
   return *this;
 }
@@ -337,12 +354,32 @@ absl::Status PidFile::WritePid(pid_t pid) {
 
 void PidFile::Remove() {
   if (fd_ < 0) return;
-  if (PathStillNames(pinned_, fd_) && pinned_.Unlink() != 0) {
-    // The directory is no longer ours to write (privileges were dropped):
-    // leave an empty file, which reads as a clean exit, not a crash.
+  // Unlinked only while the path still names the locked file: a file
+  // planted there since (a link, another file) is left alone.
+  absl::StatusOr<bool> removed = false;
+  if (keeper_) {
+    // After a chroot the path is outside the daemon's root: the keeper,
+    // which stayed outside, checks and unlinks.
+    removed = keeper_->RemovePidFile();
+  } else {
+    struct stat st;
+    removed = fstat(fd_, &st) == 0
+                  ? UnlinkIfSame(pinned_.path(), st.st_dev, st.st_ino)
+                  : ErrnoError(errno, "stat pid file");
+  }
+  if (!removed.ok()) {
+    // The directory is no longer ours to write (privileges were dropped),
+    // or the keeper is gone: leave an empty file, which reads as a clean
+    // exit, not a crash.
     (void)!ftruncate(fd_, 0);
   }
   Close();
+}
+
+void PidFile::Forget() {
+  fd_ = -1;
+  if (keeper_) keeper_->Forget();
+  keeper_.reset();
 }
 
 void PidFile::Close() {

@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pinned_path.h"
 
 namespace daemonkit {
@@ -43,9 +45,11 @@ namespace internal {
 class PidFile {
  public:
   // Opens `path` (absolute), creating it with mode 0644 if it is missing,
-  // and locks it. Refuses a symbolic link or anything but a regular file
-  // (kFailedPrecondition). Never truncates before the lock is won; once won,
-  // empties the file so that readers wait for the new pid.
+  // and locks it, through SafeOpen (safe_open.h): refuses a symbolic link,
+  // anything but a regular file, a file with several hard links, and one
+  // owned by anyone but root or the caller (kFailedPrecondition). Never
+  // truncates before the lock is won; once won, empties the file so that
+  // readers wait for the new pid.
   //
   // A file that only readers lock (anyone may read-lock a 0644 file; a
   // daemon holds a write lock) is no daemon's: it is replaced, atomically, by
@@ -68,27 +72,27 @@ class PidFile {
   // Replaces the file's content with "<pid>\n".
   absl::Status WritePid(pid_t pid);
 
-  // Unlinks the file, if the path still names this file, then closes it.
-  // Works after chroot (through the held directory). Where the daemon may no
-  // longer unlink (it dropped privileges), empties the file instead: an
-  // empty, unlocked pid file reads as "not running", one with a pid in it as
-  // a crashed daemon.
+  // Unlinks the file, if the path still names this file (lstat has the
+  // locked file's device and inode), then closes it. After a chroot the path
+  // keeper does it (UseKeeper). Where the daemon may no longer unlink (it
+  // dropped privileges), empties the file instead: an empty, unlocked pid
+  // file reads as "not running", one with a pid in it as a crashed daemon.
   void Remove();
 
   // Closes this process's descriptor without removing the file: the forked
   // daemon keeps the lock.
   void Close();
 
-  // Drops the descriptor numbers without closing them: in a child forked by
-  // the daemon, whose copies a fork handler has already closed.
-  void Forget() {
-    fd_ = -1;
-    pinned_.Forget();
+  // From now on, Remove() asks `keeper` (the daemon is about to chroot).
+  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper) {
+    keeper_ = std::move(keeper);
   }
 
+  // Drops the descriptor numbers without closing them: in a child forked by
+  // the daemon, whose copies a fork handler has already closed.
+  void Forget();
+
   int fd() const { return fd_; }
-  // The descriptor of the pid file's directory.
-  int dir_fd() const { return pinned_.dir_fd(); }
   const std::string& path() const { return pinned_.path(); }
 
  private:
@@ -98,6 +102,7 @@ class PidFile {
 
   PinnedPath pinned_;
   int fd_ = -1;
+  std::shared_ptr<PathKeeperClient> keeper_;
 };
 
 // Parses pid-file content: decimal digits and at most one trailing newline

@@ -3,12 +3,14 @@
 // File: daemon/internal/pinned_path.h
 // -----------------------------------------------------------------------------
 //
-// A path whose directory is held open. The daemon opens its pid file and
-// output files while it can still see them; after chroot(2), chdir(2) or a
-// privilege drop it must still reopen its logs on SIGHUP and remove its pid
-// file at exit. Going through a descriptor of the directory (openat,
-// unlinkat) makes that work, and pins the directory against being swapped
-// by a rename.
+// An absolute file path, checked once, and the path operations the pid file
+// needs: lstat(2) and unlink(2), never following a symbolic link as the last
+// component. It holds no descriptor. (It once held the file's directory open
+// so that the daemon could reach its files after chroot(2); a descriptor of
+// a directory outside the new root is a way out of it, and any held
+// directory keeps its filesystem busy. Paths are resolved before the daemon
+// changes directory, and after a chroot the path keeper, which stayed
+// outside, does what must be done there: see path_keeper.h.)
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_PINNED_PATH_H_
 #define DAEMONKIT_DAEMON_INTERNAL_PINNED_PATH_H_
@@ -26,38 +28,22 @@ namespace internal {
 
 class PinnedPath {
  public:
-  // Opens the directory of `path` (absolute). `what` names the path in
-  // errors: "pid file /run/x/y.pid: directory /run/x: No such file or
-  // directory".
+  // Checks that `path` is absolute and names a file, not a directory.
+  // `what` names the path in errors ("pid file").
   static absl::StatusOr<PinnedPath> Pin(const std::string& path,
                                         absl::string_view what);
 
   PinnedPath() = default;
-  PinnedPath(PinnedPath&& other) noexcept;
-  PinnedPath& operator=(PinnedPath&& other) noexcept;
-  PinnedPath(const PinnedPath&) = delete;
-  PinnedPath& operator=(const PinnedPath&) = delete;
-  ~PinnedPath();
 
-  // openat(2) of the entry; -1 with errno on failure.
-  int Open(int flags, mode_t mode = 0) const;
-  // fstatat(2) without following a final symbolic link; -1 with errno.
+  // lstat(2) of the path; -1 with errno.
   int Lstat(struct stat* st) const;
-  // unlinkat(2); -1 with errno.
+  // unlink(2) of the path; -1 with errno.
   int Unlink() const;
 
-  // Drops the directory descriptor number without closing it (in a forked
-  // child, whose copy a fork handler closed).
-  void Forget() { dir_fd_ = -1; }
-
-  bool pinned() const { return dir_fd_ >= 0; }
-  int dir_fd() const { return dir_fd_; }
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::string name_;
-  int dir_fd_ = -1;
 };
 
 }  // namespace internal

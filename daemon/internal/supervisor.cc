@@ -170,10 +170,9 @@ class Supervisor {
         worker.to_supervisor.ReportError(written.message());
         _exit(1);
       }
-      // The worker keeps only the locked descriptor; the directory is the
-      // supervisor's, to remove the file.
+      // The worker keeps only the locked descriptor; removing the file is
+      // the supervisor's.
       worker.pidfile_fd = file.fd();
-      close(file.dir_fd());
       file.Forget();
       state_.worker_pidfile->reset();
     }

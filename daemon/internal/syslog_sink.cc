@@ -35,10 +35,16 @@ void SyslogSink::send(google::LogSeverity severity, const char*,
                        absl::string_view(message, message_len)));
 }
 
+namespace {
+// Set once by RouteGlogToSyslog, before any fork.
+const char* g_syslog_ident = nullptr;
+}  // namespace
+
 void RouteGlogToSyslog(const char* ident) {
   // openlog keeps the pointer: `ident` must outlive the process's logging,
   // as program_invocation_short_name does.
   openlog(ident, LOG_PID, LOG_DAEMON);
+  g_syslog_ident = ident;
   static SyslogSink* sink =
       new SyslogSink([](int priority, absl::string_view line) {
         syslog(priority, "%.*s", static_cast<int>(line.size()), line.data());
@@ -50,6 +56,15 @@ void RouteGlogToSyslog(const char* ident) {
   for (int severity = 0; severity < google::NUM_SEVERITIES; ++severity) {
     google::SetLogDestination(severity, "");  // no log files
   }
+}
+
+void ConnectSyslogNow() {
+  if (g_syslog_ident == nullptr) return;
+  // The launcher closed its connection before closing inherited
+  // descriptors; closelog again drops whatever a message since reopened,
+  // so that openlog starts from a known state.
+  closelog();
+  openlog(g_syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 }  // namespace internal

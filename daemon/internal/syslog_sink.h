@@ -39,10 +39,18 @@ class SyslogSink : public google::LogSink {
 };
 
 // Sends every glog message to syslog (openlog with `ident`, LOG_PID,
-// LOG_DAEMON; the connection is made on the first message, so after the
-// daemon has closed inherited descriptors) and nowhere else: no log files,
-// nothing on stderr.
+// LOG_DAEMON) and nowhere else: no log files, nothing on stderr. The
+// connection is made on the first message, or by ConnectSyslogNow().
 void RouteGlogToSyslog(const char* ident);
+
+// When glog goes to syslog, connects to /dev/log now (openlog with
+// LOG_NDELAY) rather than at the first message: the daemon calls it after
+// closing inherited descriptors and before chroot(2), inside which /dev/log
+// does not exist. The socket stays connected across the chroot; should the
+// syslog daemon restart, libc reconnects by path, which a chrooted daemon
+// cannot (its messages are then lost: give the jail its own /dev/log, as
+// sshd's privilege separation does, if that matters). A no-op otherwise.
+void ConnectSyslogNow();
 
 }  // namespace internal
 }  // namespace daemonkit

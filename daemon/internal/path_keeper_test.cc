@@ -1,0 +1,235 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The keeper's protocol, served by a real forked process; and Start(), whose
+// keeper must go when the daemon that started it goes.
+
+#include "daemon/internal/path_keeper.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::testing::HasSubstr;
+
+OpenPolicy OutputPolicy() {
+  OpenPolicy policy;
+  policy.what = "output";
+  policy.access = O_WRONLY | O_APPEND;
+  policy.create = true;
+  policy.create_mode = 0640;
+  policy.owners = {0, geteuid()};
+  return policy;
+}
+
+class PathKeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("keeper");
+    log_ = dir_ + "/out.log";
+    pidfile_ = dir_ + "/x.pid";
+    int fd = open(pidfile_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+    ASSERT_GE(fd, 0);
+    struct stat st;
+    ASSERT_EQ(fstat(fd, &st), 0);
+    close(fd);
+    targets_.outputs.push_back({log_, OutputPolicy()});
+    targets_.pidfile = KeeperPidFile{pidfile_, st.st_dev, st.st_ino};
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (keeper_ > 0) {
+      kill(keeper_, SIGKILL);
+      waitpid(keeper_, nullptr, 0);
+    }
+  }
+
+  // Serves `targets_` in a forked child, as the keeper would.
+  void Serve() {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    keeper_ = fork();
+    ASSERT_GE(keeper_, 0);
+    if (keeper_ == 0) {
+      close(sv[0]);
+      _exit(ServePathKeeper(sv[1], -1, targets_));
+    }
+    close(sv[1]);
+    client_ = std::make_unique<PathKeeperClient>(sv[0]);
+  }
+
+  // The keeper's exit code once it has ended.
+  int KeeperExit() {
+    int status;
+    EXPECT_EQ(waitpid(keeper_, &status, 0), keeper_);
+    keeper_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::string dir_, log_, pidfile_;
+  KeeperTargets targets_;
+  pid_t keeper_ = 0;
+  std::unique_ptr<PathKeeperClient> client_;
+};
+
+TEST_F(PathKeeperTest, OpensTheConfiguredOutputAndPassesItBack) {
+  Serve();
+  absl::StatusOr<int> fd = client_->OpenOutput(0);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_EQ(write(*fd, "line\n", 5), 5);
+  close(*fd);
+  EXPECT_EQ(ReadFileOrEmpty(log_), "line\n");
+  struct stat st;
+  ASSERT_EQ(stat(log_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // End-of-file ends the keeper cleanly.
+  client_.reset();
+  EXPECT_EQ(KeeperExit(), 0);
+}
+
+TEST_F(PathKeeperTest, RefusesAPlantedLinkAndSaysWhy) {
+  const std::string victim = dir_ + "/victim";
+  ASSERT_EQ(symlink(victim.c_str(), log_.c_str()), 0);
+  Serve();
+  absl::StatusOr<int> fd = client_->OpenOutput(0);
+  ASSERT_FALSE(fd.ok());
+  EXPECT_THAT(std::string(fd.status().message()),
+              HasSubstr("output " + log_ + " is a symbolic link"));
+  EXPECT_FALSE(FileExists(victim));
+  // A refusal is an answer, not the end: the keeper goes on serving.
+  ASSERT_EQ(unlink(log_.c_str()), 0);
+  fd = client_->OpenOutput(0);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  close(*fd);
+}
+
+TEST_F(PathKeeperTest, RemovesThePidFileOnlyWhileItIsTheSameFile) {
+  Serve();
+  // Replaced by another file: left alone.
+  ASSERT_EQ(rename(pidfile_.c_str(), (pidfile_ + ".old").c_str()), 0);
+  int fd = open(pidfile_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  absl::StatusOr<bool> removed = client_->RemovePidFile();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_FALSE(*removed);
+  EXPECT_TRUE(FileExists(pidfile_));
+  // The original back in place: removed.
+  ASSERT_EQ(rename((pidfile_ + ".old").c_str(), pidfile_.c_str()), 0);
+  removed = client_->RemovePidFile();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(PathKeeperTest, AnIndexBeyondTheConfiguredOutputsEndsTheKeeper) {
+  Serve();
+  absl::StatusOr<int> fd = client_->OpenOutput(1);
+  EXPECT_FALSE(fd.ok());
+  EXPECT_EQ(KeeperExit(), 1);
+}
+
+TEST_F(PathKeeperTest, GarbageEndsTheKeeper) {
+  Serve();
+  ASSERT_EQ(send(client_->fd(), "open /etc/shadow", 16, MSG_NOSIGNAL), 16);
+  EXPECT_EQ(KeeperExit(), 1);
+}
+
+TEST_F(PathKeeperTest, ARequestWithoutReplySocketEndsTheKeeper) {
+  Serve();
+  const uint32_t request[2] = {0x6b656570, 1};  // well-sized, no descriptor
+  ASSERT_EQ(send(client_->fd(), request, sizeof(request), MSG_NOSIGNAL),
+            static_cast<ssize_t>(sizeof(request)));
+  EXPECT_EQ(KeeperExit(), 1);
+}
+
+// The pids of the processes in session `sid`.
+std::vector<pid_t> SessionMembers(pid_t sid) {
+  std::vector<pid_t> members;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return members;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    std::vector<std::string> stat = testing::ProcStat(pid);
+    if (stat.size() > 6 && stat[6] == absl::StrCat(sid) && stat[3] != "Z") {
+      members.push_back(pid);
+    }
+  }
+  closedir(proc);
+  return members;
+}
+
+TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
+  // A stand-in daemon in a session of its own starts a keeper, reports the
+  // keeper's descriptors through a file, and exits when told.
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t daemon = fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {
+    close(go[1]);
+    if (setsid() < 0) _exit(2);
+    absl::StatusOr<std::shared_ptr<PathKeeperClient>> keeper =
+        PathKeeperClient::Start(targets_);
+    if (!keeper.ok()) _exit(3);
+    absl::StatusOr<int> fd = (*keeper)->OpenOutput(0);
+    if (!fd.ok() || write(*fd, "via keeper\n", 11) != 11) _exit(4);
+    char byte;
+    (void)!read(go[0], &byte, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return ReadFileOrEmpty(log_) == "via keeper\n"; }));
+  std::vector<pid_t> members = SessionMembers(daemon);
+  members.erase(std::remove(members.begin(), members.end(), daemon),
+                members.end());
+  ASSERT_EQ(members.size(), 1u);
+  const pid_t keeper = members[0];
+  // Not the daemon's child: the application's wait() never sees it.
+  EXPECT_NE(testing::ProcStat(keeper)[4], absl::StrCat(daemon));
+  for (const auto& [fd, target] : testing::OpenDescriptors(keeper)) {
+    struct stat st;
+    const std::string link = absl::StrCat("/proc/", keeper, "/fd/", fd);
+    ASSERT_EQ(stat(link.c_str(), &st), 0) << target;
+    EXPECT_FALSE(S_ISDIR(st.st_mode)) << fd << " -> " << target;
+  }
+  char cwd[4096];
+  ssize_t n = readlink(absl::StrCat("/proc/", keeper, "/cwd").c_str(), cwd,
+                       sizeof(cwd));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(cwd, n), "/");
+  // The daemon goes; so does the keeper.
+  close(go[1]);
+  int status;
+  ASSERT_EQ(waitpid(daemon, &status, 0), daemon);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(testing::WaitUntilGone(keeper));
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,214 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/safe_open.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/internal/errors.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+constexpr char kDevNull[] = "/dev/null";
+// A missing file that reappears (or the reverse) this many times in a row
+// between lstat and open is a race someone is playing on purpose.
+constexpr int kMaxAttempts = 8;
+
+absl::string_view KindOf(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "a regular file";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFSOCK:
+      return "a socket";
+    case S_IFLNK:
+      return "a symbolic link";
+    default:
+      return "not a regular file";
+  }
+}
+
+absl::Status Refuse(const std::string& path, const OpenPolicy& policy,
+                    absl::string_view why) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(policy.what, " ", path, " ", why));
+}
+
+bool IsNullDevice(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+// What lstat or fstat says about a file that is not a regular file, or OK.
+absl::Status CheckKind(const std::string& path, const OpenPolicy& policy,
+                       const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return absl::OkStatus();
+  if (policy.allow_dev_null && path == kDevNull) {
+    if (IsNullDevice(st)) return absl::OkStatus();
+    return Refuse(path, policy, "is not the null device");
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return Refuse(path, policy, "is a symbolic link; refusing to follow it");
+  }
+  return Refuse(path, policy,
+                absl::StrCat("is ", KindOf(st.st_mode),
+                             ", not a regular file; refusing to open it"));
+}
+
+// The checks on an existing regular file: links and owner.
+absl::Status CheckExisting(const std::string& path, const OpenPolicy& policy,
+                           const struct stat& st) {
+  if (!S_ISREG(st.st_mode)) return absl::OkStatus();  // /dev/null
+  if (policy.single_link && st.st_nlink != 1) {
+    return Refuse(path, policy,
+                  absl::StrCat("has ", st.st_nlink,
+                               " hard links; refusing a file that may be "
+                               "another file's alias"));
+  }
+  if (!policy.owners.empty() &&
+      std::find(policy.owners.begin(), policy.owners.end(), st.st_uid) ==
+          policy.owners.end()) {
+    return Refuse(path, policy,
+                  absl::StrCat("is owned by uid ", st.st_uid, ", not by uid ",
+                               absl::StrJoin(policy.owners, " or uid "),
+                               "; refusing to write to it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Fail(int fd, absl::Status status) {
+  close(fd);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
+                                    const OpenPolicy& policy) {
+  const int flags =
+      policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  OpenedFile opened;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == kMaxAttempts) {
+      return absl::UnavailableError(absl::StrCat(
+          policy.what, " ", path, " keeps changing while being opened"));
+    }
+    // lstat first: a device or FIFO must not even be opened (opening a
+    // device can have effects of its own). fstat below decides.
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT || !policy.create) {
+        return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
+      }
+      opened.fd =
+          open(path.c_str(), flags | O_CREAT | O_EXCL, policy.create_mode);
+      if (opened.fd < 0 && errno == EEXIST) continue;  // appeared: look again
+      opened.created = opened.fd >= 0;
+    } else {
+      DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
+      opened.fd = open(path.c_str(), flags);
+      if (opened.fd < 0 && errno == ENOENT) continue;  // vanished: look again
+    }
+    if (opened.fd >= 0) break;
+    const int saved = errno;
+    if (saved == ELOOP) {
+      return Refuse(path, policy, "is a symbolic link; refusing to follow it");
+    }
+    if (saved == ENXIO || saved == EISDIR) {
+      return Refuse(path, policy, "is not a regular file; refusing to open it");
+    }
+    return ErrnoError(saved, absl::StrCat(policy.what, " ", path));
+  }
+
+  struct stat st;
+  if (fstat(opened.fd, &st) != 0) {
+    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("stat ", policy.what,
+                                                          " ", path)));
+  }
+  if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
+    return Fail(opened.fd, kind);
+  }
+  if (!opened.created) {
+    if (absl::Status existing = CheckExisting(path, policy, st);
+        !existing.ok()) {
+      return Fail(opened.fd, existing);
+    }
+  }
+  opened.dev = st.st_dev;
+  opened.ino = st.st_ino;
+  // O_NONBLOCK only guarded the open: writes to a regular file never block
+  // anyway, but a cleared flag is what the application expects on stdout.
+  const int status_flags = fcntl(opened.fd, F_GETFL);
+  if (status_flags < 0 ||
+      fcntl(opened.fd, F_SETFL, status_flags & ~O_NONBLOCK) != 0) {
+    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("fcntl ", policy.what,
+                                                          " ", path)));
+  }
+  if (opened.created) {
+    // The exact mode whatever the umask, and the daemon's owner so that it
+    // may reopen the file after dropping privileges.
+    if (fchmod(opened.fd, policy.create_mode) != 0 ||
+        (policy.create_owner && fchown(opened.fd, policy.create_owner->first,
+                                       policy.create_owner->second) != 0)) {
+      const int saved = errno;
+      (void)UnlinkIfSame(path, opened.dev, opened.ino);
+      return Fail(opened.fd,
+                  ErrnoError(saved, absl::StrCat("set mode and owner of ",
+                                                 policy.what, " ", path)));
+    }
+  }
+  return opened;
+}
+
+absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
+                                  ino_t ino) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoError(errno, absl::StrCat("stat ", path));
+  }
+  if (st.st_dev != dev || st.st_ino != ino) return false;
+  if (unlink(path.c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("unlink ", path));
+  }
+  return true;
+}
+
+absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
+                                          absl::string_view what) {
+  int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, absl::StrCat(what, " ", path));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return Fail(fd, ErrnoError(errno, absl::StrCat("stat ", what, " ", path)));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return Fail(fd, absl::FailedPreconditionError(absl::StrCat(
+                        what, " ", path,
+                        " is a symbolic link; refusing to follow it")));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Fail(fd, absl::FailedPreconditionError(
+                        absl::StrCat(what, " ", path, " is ",
+                                     KindOf(st.st_mode), ", not a directory")));
+  }
+  return fd;
+}
+
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,97 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/safe_open.h
+// -----------------------------------------------------------------------------
+//
+// The one way daemonkit opens a file while it may be privileged: the pid
+// file and the output files, at start, on every SIGHUP reopen, in the daemon
+// and in the path keeper. A root daemon whose log lives in a directory its
+// unprivileged user owns (the usual /var/log/app) must not be tricked by
+// that user into writing elsewhere, so the open refuses, with an error that
+// names the path:
+//
+//   - a symbolic link as the last component (O_NOFOLLOW, and a dangling
+//     link is never created through);
+//   - anything but a regular file: a FIFO, a device, a socket, a directory
+//     (the open itself never blocks: O_NONBLOCK, cleared once checked; a
+//     device or FIFO is recognised by lstat before it is ever opened, and
+//     fstat of the opened file decides, so a swap in between is caught);
+//     `/dev/null`, when allowed, is the one exception and must really be the
+//     null character device (1, 3);
+//   - an existing file with more than one hard link (a link planted in the
+//     log directory can name any file on the same filesystem, /etc/shadow
+//     included);
+//   - an existing file owned by someone not in `owners` (daemonkit passes
+//     root and the user the daemon runs as: the file it created earlier, or
+//     one an administrator prepared; a file of any other user was not meant
+//     for this daemon).
+// A file the call creates gets exactly `create_mode` whatever the umask, and
+// `create_owner` when set. The directories along the path are trusted: they
+// belong to whoever configured the path.
+//
+// OpenedFile records the device and inode, so that a later unlink can check
+// that the path still names that file (UnlinkIfSame).
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
+#define DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace daemonkit {
+namespace internal {
+
+struct OpenPolicy {
+  // Names the file in errors: "output", "pid file".
+  std::string what;
+  // O_RDONLY, O_RDWR or O_WRONLY | O_APPEND (O_CLOEXEC, O_NOCTTY,
+  // O_NOFOLLOW and O_NONBLOCK are always added).
+  int access = 0;
+  // Create the file when missing, with this mode and (when set) owner.
+  bool create = false;
+  mode_t create_mode = 0;
+  std::optional<std::pair<uid_t, gid_t>> create_owner;
+  // Who may own an existing file; empty: anyone (a read-only look).
+  std::vector<uid_t> owners;
+  // Refuse an existing file with several hard links.
+  bool single_link = true;
+  // Accept "/dev/null" (the null device) as well as regular files.
+  bool allow_dev_null = false;
+};
+
+struct OpenedFile {
+  int fd = -1;
+  bool created = false;  // this call created the file
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+// Opens `path` (absolute) under `policy`. Errors: kFailedPrecondition for a
+// refused file (symbolic link, not a regular file, hard links, owner),
+// otherwise the errno's code ("output /x/y.log: Permission denied").
+absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
+                                    const OpenPolicy& policy);
+
+// Unlinks `path` only while it still names the file (dev, ino), checked with
+// lstat just before: a file planted after the start is left alone. Returns
+// false, without error, when the path names something else or nothing.
+absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
+                                  ino_t ino);
+
+// Opens the directory `path` without following a symbolic link as its last
+// component (O_PATH, so opening has no side effect): for chroot and the
+// working directory. `what` names it in errors ("chroot", "workdir").
+absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
+                                          absl::string_view what);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_

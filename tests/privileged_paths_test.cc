@@ -1,0 +1,639 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Every path the library opens or enters while privileged (pid file, stdout
+// file, stderr file, chroot, workdir) against what an unprivileged user who
+// owns the directory can plant there: a symbolic link to a root-only file, a
+// dangling link, a FIFO, a directory, a hard link. Before the start (a clear
+// start error, nothing left) and between the start and a SIGHUP reopen or
+// the clean exit (the daemon keeps its old file, never writes through the
+// planted thing, never removes it). Also: no descriptor of a directory in
+// the daemon in any mode, the chroot's path keeper, syslog connected before
+// the chroot, and no empty log left by a failed start.
+//
+// Real root is needed (the daemon drops to nobody, chroots, mounts in a
+// private namespace), so these run outside the sandbox (tag no-sandbox).
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+#include "tests/ticker_fixture.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::testing::FileExists;
+using ::daemonkit::testing::IsAlive;
+using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::testing::ReadPid;
+using ::daemonkit::testing::RunResult;
+using ::testing::HasSubstr;
+
+constexpr char kSecret[] = "root's secret\n";
+
+enum class Plant { kSymlink, kDanglingSymlink, kFifo, kDirectory, kHardLink };
+enum class Target { kPidFile, kStdout, kStderr, kChroot, kWorkdir };
+// Who reopens: the root daemon itself, the keeper of a daemon that dropped
+// to nobody, the keeper of a chrooted daemon.
+enum class Mode { kRoot, kNobody, kChrootNobody };
+
+std::string Name(Plant plant) {
+  switch (plant) {
+    case Plant::kSymlink:
+      return "Symlink";
+    case Plant::kDanglingSymlink:
+      return "DanglingSymlink";
+    case Plant::kFifo:
+      return "Fifo";
+    case Plant::kDirectory:
+      return "Directory";
+    case Plant::kHardLink:
+      return "HardLink";
+  }
+  return "";
+}
+
+std::string Name(Target target) {
+  switch (target) {
+    case Target::kPidFile:
+      return "PidFile";
+    case Target::kStdout:
+      return "Stdout";
+    case Target::kStderr:
+      return "Stderr";
+    case Target::kChroot:
+      return "Chroot";
+    case Target::kWorkdir:
+      return "Workdir";
+  }
+  return "";
+}
+
+std::string Name(Mode mode) {
+  switch (mode) {
+    case Mode::kRoot:
+      return "Root";
+    case Mode::kNobody:
+      return "Nobody";
+    case Mode::kChrootNobody:
+      return "ChrootNobody";
+  }
+  return "";
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The processes in session `sid` that are not zombies.
+std::vector<pid_t> SessionMembers(const std::string& sid) {
+  std::vector<pid_t> members;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return members;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    std::vector<std::string> stat = testing::ProcStat(pid);
+    if (stat.size() > 6 && stat[6] == sid && stat[3] != "Z") {
+      members.push_back(pid);
+    }
+  }
+  closedir(proc);
+  return members;
+}
+
+// The other processes of the daemon's session: its path keeper, if any.
+std::vector<pid_t> Companions(pid_t daemon) {
+  std::vector<std::string> stat = testing::ProcStat(daemon);
+  if (stat.size() <= 6) return {};
+  std::vector<pid_t> others;
+  for (pid_t pid : SessionMembers(stat[6])) {
+    if (pid != daemon) others.push_back(pid);
+  }
+  return others;
+}
+
+// Descriptors of `pid` that are directories, as "fd -> target".
+std::vector<std::string> DirectoryDescriptors(pid_t pid) {
+  std::vector<std::string> found;
+  for (const auto& [fd, target] : testing::OpenDescriptors(pid)) {
+    if (IsDirectory(absl::StrCat("/proc/", pid, "/fd/", fd))) {
+      found.push_back(absl::StrCat(fd, " -> ", target));
+    }
+  }
+  return found;
+}
+
+std::string Link(const std::string& path) {
+  char buffer[4096];
+  ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer));
+  return n > 0 ? std::string(buffer, n) : "";
+}
+
+class PrivilegedPathsTest : public testing::TickerFixture {
+ protected:
+  void SetUp() override {
+    TickerFixture::SetUp();
+    // nobody may traverse what it is given; the jail and its workdir exist.
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    victim_ = dir_ + "/victim";
+    int fd = open(victim_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, kSecret, sizeof(kSecret) - 1),
+              static_cast<ssize_t>(sizeof(kSecret) - 1));
+    close(fd);
+    dangling_target_ = dir_ + "/created-through-a-link";
+    jail_ = dir_ + "/jail";
+    ASSERT_EQ(mkdir(jail_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((jail_ + "/work").c_str(), 0755), 0);
+    workdir_ = dir_ + "/work";
+    ASSERT_EQ(mkdir(workdir_.c_str(), 0755), 0);
+  }
+
+  void TearDown() override {
+    for (pid_t pid : started_) testing::KillAndWait(pid);
+    // Whatever is planted at the pid file's path goes before the fixture
+    // reads it (a FIFO would block the read).
+    struct stat st;
+    if (lstat(pidfile_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      S_ISDIR(st.st_mode) ? rmdir(pidfile_.c_str()) : unlink(pidfile_.c_str());
+    }
+    TickerFixture::TearDown();
+  }
+
+  std::vector<std::string> ModeFlags(Mode mode) const {
+    switch (mode) {
+      case Mode::kRoot:
+        return {};
+      case Mode::kNobody:
+        return {"--daemon_user=nobody"};
+      case Mode::kChrootNobody:
+        return {"--daemon_user=nobody", "--daemon_chroot=" + jail_,
+                "--daemon_workdir=/work"};
+    }
+    return {};
+  }
+
+  // Puts `plant` at `path` (for a directory target, a symbolic link points
+  // at a real directory and the hard link is one to a regular file).
+  void PlantAt(Plant plant, const std::string& path, bool directory_target) {
+    switch (plant) {
+      case Plant::kSymlink:
+        ASSERT_EQ(symlink((directory_target ? workdir_ : victim_).c_str(),
+                          path.c_str()),
+                  0);
+        break;
+      case Plant::kDanglingSymlink:
+        ASSERT_EQ(symlink(dangling_target_.c_str(), path.c_str()), 0);
+        break;
+      case Plant::kFifo:
+        ASSERT_EQ(mkfifo(path.c_str(), 0666), 0);
+        break;
+      case Plant::kDirectory:
+        ASSERT_EQ(mkdir(path.c_str(), 0777), 0);
+        break;
+      case Plant::kHardLink:
+        ASSERT_EQ(link(victim_.c_str(), path.c_str()), 0);
+        break;
+    }
+  }
+
+  // What was planted at `path` is still there, as it was, and nothing was
+  // written through it.
+  void ExpectPlantIntact(Plant plant, const std::string& path) {
+    SCOPED_TRACE(path);
+    struct stat st;
+    ASSERT_EQ(lstat(path.c_str(), &st), 0) << "the planted thing is gone";
+    switch (plant) {
+      case Plant::kSymlink:
+      case Plant::kDanglingSymlink:
+        EXPECT_TRUE(S_ISLNK(st.st_mode));
+        break;
+      case Plant::kFifo:
+        EXPECT_TRUE(S_ISFIFO(st.st_mode));
+        break;
+      case Plant::kDirectory:
+        EXPECT_TRUE(S_ISDIR(st.st_mode));
+        break;
+      case Plant::kHardLink:
+        EXPECT_TRUE(S_ISREG(st.st_mode));
+        EXPECT_EQ(st.st_nlink, 2u);
+        break;
+    }
+    EXPECT_EQ(ReadFileOrEmpty(victim_), kSecret);
+    struct stat victim;
+    ASSERT_EQ(stat(victim_.c_str(), &victim), 0);
+    EXPECT_EQ(victim.st_uid, 0u);
+    EXPECT_EQ(victim.st_mode & 07777, 0600u);
+    EXPECT_FALSE(FileExists(dangling_target_));
+  }
+
+  pid_t Start(std::vector<std::string> extra) {
+    const pid_t pid = StartTicker(std::move(extra));
+    if (pid > 0) started_.push_back(pid);
+    return pid;
+  }
+
+  std::string victim_, dangling_target_, jail_, workdir_;
+  std::vector<pid_t> started_;
+};
+
+// --- Planted before the start -------------------------------------------
+
+class PlantedBeforeStartTest
+    : public PrivilegedPathsTest,
+      public ::testing::WithParamInterface<std::tuple<Target, Plant>> {};
+
+TEST_P(PlantedBeforeStartTest, IsAOneLineStartErrorNamingThePath) {
+  const auto target = std::get<0>(GetParam());
+  const auto plant = std::get<1>(GetParam());
+  std::vector<std::string> flags = {"--daemon_user=nobody", "--interval=10ms"};
+  std::string path;
+  bool directory_target = false;
+  switch (target) {
+    case Target::kPidFile:
+      path = pidfile_;
+      break;
+    case Target::kStdout:
+      path = log_;
+      break;
+    case Target::kStderr:
+      path = err_;
+      break;
+    case Target::kChroot:
+      path = dir_ + "/planted-jail";
+      directory_target = true;
+      flags.push_back("--daemon_chroot=" + path);
+      break;
+    case Target::kWorkdir:
+      path = dir_ + "/planted-work";
+      directory_target = true;
+      flags.push_back("--daemon_workdir=" + path);
+      break;
+  }
+  if (directory_target && plant == Plant::kDirectory) {
+    GTEST_SKIP() << "a directory is what a chroot or workdir must be";
+  }
+  PlantAt(plant, path, directory_target);
+  if (HasFailure()) return;
+  RunResult result = Ticker(flags);
+  EXPECT_EQ(result.exit_code, 1) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text, HasSubstr(path));
+  EXPECT_EQ(
+      std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
+      << result.stderr_text;
+  ExpectPlantIntact(plant, path);
+  // Nothing left: no pid file, no output file this start created, and no
+  // daemon (it would have written its identity to the log).
+  if (target != Target::kPidFile) {
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+  if (target != Target::kStdout) {
+    EXPECT_FALSE(FileExists(log_));
+  }
+  if (target != Target::kStderr) {
+    EXPECT_FALSE(FileExists(err_));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Paths, PlantedBeforeStartTest,
+    ::testing::Combine(::testing::Values(Target::kPidFile, Target::kStdout,
+                                         Target::kStderr, Target::kChroot,
+                                         Target::kWorkdir),
+                       ::testing::Values(Plant::kSymlink,
+                                         Plant::kDanglingSymlink, Plant::kFifo,
+                                         Plant::kDirectory, Plant::kHardLink)),
+    [](const auto& info) {
+      return Name(std::get<0>(info.param)) + Name(std::get<1>(info.param));
+    });
+
+// --- Planted between the start and a SIGHUP reopen ----------------------
+
+class PlantedBeforeReopenTest
+    : public PrivilegedPathsTest,
+      public ::testing::WithParamInterface<std::tuple<Target, Plant, Mode>> {};
+
+TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
+  const auto target = std::get<0>(GetParam());
+  const auto plant = std::get<1>(GetParam());
+  const auto mode = std::get<2>(GetParam());
+  std::vector<std::string> flags = ModeFlags(mode);
+  flags.push_back("--interval=10ms");
+  const pid_t pid = Start(flags);
+  ASSERT_GT(pid, 0);
+  const std::string path = target == Target::kStdout ? log_ : err_;
+  const std::string rotated = path + ".1";
+  // logrotate's first half, then the attack, then logrotate's SIGHUP.
+  ASSERT_EQ(rename(path.c_str(), rotated.c_str()), 0);
+  PlantAt(plant, path, false);
+  if (HasFailure()) return;
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  // One error, on the stderr the daemon still has, naming the path.
+  const std::string errors = target == Target::kStderr ? rotated : err_;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(errors), "reopen output files");
+  })) << ReadFileOrEmpty(errors);
+  const std::string log = ReadFileOrEmpty(errors);
+  EXPECT_THAT(log, HasSubstr("output " + path));
+  // The old descriptor stays: stdout ticks keep landing in the rotated file.
+  if (target == Target::kStdout) {
+    const size_t size = ReadFileOrEmpty(rotated).size();
+    EXPECT_TRUE(testing::WaitFor(
+        [&] { return ReadFileOrEmpty(rotated).size() > size + 100; }));
+  }
+  EXPECT_TRUE(IsAlive(pid));
+  ExpectPlantIntact(plant, path);
+  // A second SIGHUP with the path fixed reopens for real.
+  if (plant == Plant::kDirectory) {
+    ASSERT_EQ(rmdir(path.c_str()), 0);
+  } else {
+    ASSERT_EQ(unlink(path.c_str()), 0);
+  }
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return FileExists(path); }));
+  // Stderr gets the next reload's line; stdout the next tick.
+  if (target == Target::kStderr) {
+    ASSERT_EQ(kill(pid, SIGHUP), 0);
+  }
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(path),
+                             target == Target::kStdout ? "T" : "reloading");
+  })) << ReadFileOrEmpty(path);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  if (mode != Mode::kRoot) {
+    EXPECT_EQ(st.st_uid, 65534u);
+  }
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_FALSE(IsAlive(pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Outputs, PlantedBeforeReopenTest,
+    ::testing::Combine(
+        ::testing::Values(Target::kStdout, Target::kStderr),
+        ::testing::Values(Plant::kSymlink, Plant::kDanglingSymlink,
+                          Plant::kFifo, Plant::kDirectory, Plant::kHardLink),
+        ::testing::Values(Mode::kRoot, Mode::kNobody, Mode::kChrootNobody)),
+    [](const auto& info) {
+      return Name(std::get<0>(info.param)) + Name(std::get<1>(info.param)) +
+             Name(std::get<2>(info.param));
+    });
+
+// --- Planted at the pid file's path before the clean exit ----------------
+
+class PlantedBeforeExitTest
+    : public PrivilegedPathsTest,
+      public ::testing::WithParamInterface<std::tuple<Plant, Mode>> {};
+
+TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
+  const auto plant = std::get<0>(GetParam());
+  const auto mode = std::get<1>(GetParam());
+  std::vector<std::string> flags = ModeFlags(mode);
+  flags.push_back("--interval=10ms");
+  const pid_t pid = Start(flags);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(rename(pidfile_.c_str(), (pidfile_ + ".moved").c_str()), 0);
+  PlantAt(plant, pidfile_, false);
+  if (HasFailure()) return;
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ExpectPlantIntact(plant, pidfile_);
+  // The daemon's own file, moved away, was neither removed nor followed.
+  EXPECT_TRUE(FileExists(pidfile_ + ".moved"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PidFile, PlantedBeforeExitTest,
+    ::testing::Combine(
+        ::testing::Values(Plant::kSymlink, Plant::kDanglingSymlink,
+                          Plant::kFifo, Plant::kDirectory, Plant::kHardLink),
+        ::testing::Values(Mode::kRoot, Mode::kNobody, Mode::kChrootNobody)),
+    [](const auto& info) {
+      return Name(std::get<0>(info.param)) + Name(std::get<1>(info.param));
+    });
+
+// --- The repro of the issue ------------------------------------------------
+
+TEST_F(PrivilegedPathsTest, RootNeverAppendsThroughALogLinkPlantedByTheUser) {
+  // The usual /var/log/app: a directory the daemon's user owns, in which it
+  // planted app.log -> a root-only file.
+  const std::string logs = dir_ + "/logs";
+  ASSERT_EQ(mkdir(logs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(logs.c_str(), 65534, 65534), 0);
+  log_ = logs + "/app.log";
+  ASSERT_EQ(symlink(victim_.c_str(), log_.c_str()), 0);
+  RunResult result = Ticker({"--daemon_user=nobody", "--interval=10ms"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("output " + log_ + " is a symbolic link"));
+  EXPECT_EQ(ReadFileOrEmpty(victim_), kSecret);
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(PrivilegedPathsTest, AFileOfAnotherUserIsRefused) {
+  int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0666);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ASSERT_EQ(chown(log_.c_str(), 4242, 4242), 0);
+  RunResult result = Ticker({"--daemon_user=nobody", "--interval=10ms"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("output " + log_ + " is owned by uid 4242"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_EQ(ReadFileOrEmpty(log_), "");
+  // Root's own file and the daemon user's are fine.
+  ASSERT_EQ(chown(log_.c_str(), 65534, 65534), 0);
+  ASSERT_GT(Start({"--daemon_user=nobody", "--interval=1h"}), 0);
+}
+
+TEST_F(PrivilegedPathsTest, AFailedStartRemovesTheEmptyLogsItCreated) {
+  // 0-2, the pid file and two outputs fill six of seven descriptors: the
+  // ready pipe cannot be made, after the outputs were created.
+  RunResult result = TickerInShell("ulimit -n 7;", {"--interval=1h"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text, HasSubstr("Too many open files"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(log_));
+  EXPECT_FALSE(FileExists(err_));
+  // A log that was there before is not this start's to remove.
+  int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0640);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  result = TickerInShell("ulimit -n 7;", {"--interval=1h"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(FileExists(log_));
+  EXPECT_FALSE(FileExists(err_));
+}
+
+// --- Directory descriptors and the chroot ---------------------------------
+
+TEST_F(PrivilegedPathsTest, DefaultDaemonHoldsNoDirectory) {
+  const pid_t pid = Start({"--interval=1h"});
+  ASSERT_GT(pid, 0);
+  EXPECT_THAT(DirectoryDescriptors(pid), ::testing::IsEmpty());
+  EXPECT_THAT(Companions(pid), ::testing::IsEmpty()) << "no keeper as root";
+}
+
+TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
+  const pid_t pid = Start({"--daemon_chroot=" + jail_, "--daemon_workdir=/work",
+                           "--daemon_user=nobody", "--interval=10ms"});
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Link(absl::StrCat("/proc/", pid, "/root")), jail_);
+  EXPECT_EQ(Link(absl::StrCat("/proc/", pid, "/cwd")), jail_ + "/work");
+  // No descriptor to fchdir() out of the jail through.
+  EXPECT_THAT(DirectoryDescriptors(pid), ::testing::IsEmpty());
+  // The keeper: outside the jail, holding no directory either, not busying
+  // any filesystem with its working directory.
+  std::vector<pid_t> companions = Companions(pid);
+  ASSERT_EQ(companions.size(), 1u);
+  const pid_t keeper = companions[0];
+  EXPECT_THAT(DirectoryDescriptors(keeper), ::testing::IsEmpty());
+  EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/root")), "/");
+  EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/cwd")), "/");
+  EXPECT_NE(testing::ProcStat(keeper)[4], absl::StrCat(pid)) << "not a child";
+  // Log rotation: rename, SIGHUP, the new file gets the lines.
+  ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(log_), "T"); }));
+  struct stat st;
+  ASSERT_EQ(stat(log_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // stop: the pid file is removed (by the keeper) and nothing is left.
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_FALSE(IsAlive(pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_TRUE(testing::WaitUntilGone(keeper));
+}
+
+TEST_F(PrivilegedPathsTest, DroppedDaemonRemovesItsPidFileFromRootsDirectory) {
+  // dir_ is root's 0755: nobody cannot unlink in it; the keeper can.
+  RunResult start =
+      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = testing::TickerPidFromLog(log_);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_TRUE(testing::WaitFor([&] { return !FileExists(pidfile_); }));
+}
+
+// --- syslog under chroot ---------------------------------------------------
+
+// Runs `argv` in a private mount namespace whose /dev is a copy holding
+// /dev/null and, as /dev/log, the socket bound at `log_socket`.
+RunResult RunWithPrivateDevLog(const std::string& dev,
+                               const std::vector<std::string>& argv) {
+  const std::string out = dev + "/../run.out";
+  const std::string err = dev + "/../run.err";
+  const pid_t child = fork();
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      _exit(120);
+    }
+    const std::string null = dev + "/null";
+    int fd = open(null.c_str(), O_WRONLY | O_CREAT, 0666);
+    if (fd < 0) _exit(121);
+    close(fd);
+    if (mount("/dev/null", null.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        mount(dev.c_str(), "/dev", nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      _exit(122);
+    }
+    int out_fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out_fd < 0 || err_fd < 0 || dup2(out_fd, 1) < 0 ||
+        dup2(err_fd, 2) < 0) {
+      _exit(123);
+    }
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const std::string& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  RunResult result;
+  int status;
+  waitpid(child, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.stdout_text = ReadFileOrEmpty(out);
+  result.stderr_text = ReadFileOrEmpty(err);
+  return result;
+}
+
+TEST_F(PrivilegedPathsTest, SyslogReachesTheSyslogDaemonFromInsideTheChroot) {
+  const std::string dev = dir_ + "/dev";
+  ASSERT_EQ(mkdir(dev.c_str(), 0755), 0);
+  const std::string socket_path = dev + "/log";
+  int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(receiver, 0);
+  // $TEST_TMPDIR is longer than a socket address: bind relative to it.
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, "log");
+  const int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(cwd, 0);
+  ASSERT_EQ(chdir(dev.c_str()), 0);
+  const int bound = bind(receiver, reinterpret_cast<struct sockaddr*>(&address),
+                         sizeof(address));
+  ASSERT_EQ(fchdir(cwd), 0);
+  close(cwd);
+  ASSERT_EQ(bound, 0);
+  ASSERT_EQ(chmod(socket_path.c_str(), 0666), 0);
+  RunResult start = RunWithPrivateDevLog(
+      dev, TickerArgs({"--daemon_log=syslog", "--daemon_chroot=" + jail_,
+                       "--daemon_workdir=/work", "--daemon_user=nobody",
+                       "--interval=1h"}));
+  if (start.exit_code >= 120 && start.exit_code <= 123) {
+    close(receiver);
+    GTEST_SKIP() << "no private mount namespace here (" << start.exit_code
+                 << ")";
+  }
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  // After the chroot: a SIGHUP is logged ("reloading on SIGHUP") through
+  // the socket connected before it.
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  std::string received;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    char buffer[2048];
+    ssize_t n = recv(receiver, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n > 0) received.append(buffer, static_cast<size_t>(n)).append("\n");
+    return absl::StrContains(received, "reloading on SIGHUP");
+  })) << received;
+  EXPECT_THAT(received, HasSubstr(absl::StrCat("[", pid, "]")));
+  close(receiver);
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace daemonkit
