@@ -33,6 +33,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -41,11 +42,11 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 
 constexpr char kSecret[] = "root's secret\n";
@@ -113,8 +114,8 @@ std::vector<pid_t> SessionMembers(const std::string& sid) {
   while (struct dirent* entry = readdir(proc)) {
     pid_t pid;
     if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::vector<std::string> stat = testing::ProcStat(pid);
-    if (stat.size() > 6 && stat[6] == sid && stat[3] != "Z") {
+    const ProcStat stat = test_support::StatOf(pid);
+    if (stat.field(ProcStat::kSession) == sid && stat.state() != 'Z') {
       members.push_back(pid);
     }
   }
@@ -124,10 +125,10 @@ std::vector<pid_t> SessionMembers(const std::string& sid) {
 
 // The other processes of the daemon's session: its path keeper, if any.
 std::vector<pid_t> Companions(pid_t daemon) {
-  std::vector<std::string> stat = testing::ProcStat(daemon);
-  if (stat.size() <= 6) return {};
+  const ProcStat stat = test_support::StatOf(daemon);
+  if (!stat.has(ProcStat::kSession)) return {};
   std::vector<pid_t> others;
-  for (pid_t pid : SessionMembers(stat[6])) {
+  for (pid_t pid : SessionMembers(std::string(stat.field(ProcStat::kSession)))) {
     if (pid != daemon) others.push_back(pid);
   }
   return others;
@@ -136,7 +137,7 @@ std::vector<pid_t> Companions(pid_t daemon) {
 // Descriptors of `pid` that are directories, as "fd -> target".
 std::vector<std::string> DirectoryDescriptors(pid_t pid) {
   std::vector<std::string> found;
-  for (const auto& [fd, target] : testing::OpenDescriptors(pid)) {
+  for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
     if (IsDirectory(absl::StrCat("/proc/", pid, "/fd/", fd))) {
       found.push_back(absl::StrCat(fd, " -> ", target));
     }
@@ -150,7 +151,7 @@ std::string Link(const std::string& path) {
   return n > 0 ? std::string(buffer, n) : "";
 }
 
-class PrivilegedPathsTest : public testing::TickerFixture {
+class PrivilegedPathsTest : public test_support::TickerFixture {
  protected:
   void SetUp() override {
     TickerFixture::SetUp();
@@ -171,7 +172,7 @@ class PrivilegedPathsTest : public testing::TickerFixture {
   }
 
   void TearDown() override {
-    for (pid_t pid : started_) testing::KillAndWait(pid);
+    for (pid_t pid : started_) test_support::KillAndWait(pid);
     // Whatever is planted at the pid file's path goes before the fixture
     // reads it (a FIFO would block the read).
     struct stat st;
@@ -351,7 +352,7 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
   ASSERT_EQ(kill(pid, SIGHUP), 0);
   // One error, on the stderr the daemon still has, naming the path.
   const std::string errors = target == Target::kStderr ? rotated : err_;
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(errors), "reopen output files");
   })) << ReadFileOrEmpty(errors);
   const std::string log = ReadFileOrEmpty(errors);
@@ -359,7 +360,7 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
   // The old descriptor stays: stdout ticks keep landing in the rotated file.
   if (target == Target::kStdout) {
     const size_t size = ReadFileOrEmpty(rotated).size();
-    EXPECT_TRUE(testing::WaitFor(
+    EXPECT_TRUE(test_support::WaitFor(
         [&] { return ReadFileOrEmpty(rotated).size() > size + 100; }));
   }
   EXPECT_TRUE(IsAlive(pid));
@@ -371,12 +372,12 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
     ASSERT_EQ(unlink(path.c_str()), 0);
   }
   ASSERT_EQ(kill(pid, SIGHUP), 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return FileExists(path); }));
+  ASSERT_TRUE(test_support::WaitFor([&] { return FileExists(path); }));
   // Stderr gets the next reload's line; stdout the next tick.
   if (target == Target::kStderr) {
     ASSERT_EQ(kill(pid, SIGHUP), 0);
   }
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(path),
                              target == Target::kStdout ? "T" : "reloading");
   })) << ReadFileOrEmpty(path);
@@ -420,7 +421,7 @@ TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
   PlantAt(plant, pidfile_, false);
   if (HasFailure()) return;
   ASSERT_EQ(kill(pid, SIGTERM), 0);
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ASSERT_TRUE(test_support::WaitUntilGone(pid));
   ExpectPlantIntact(plant, pidfile_);
   // The daemon's own file, moved away, was neither removed nor followed.
   EXPECT_TRUE(FileExists(pidfile_ + ".moved"));
@@ -514,11 +515,11 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
   EXPECT_THAT(DirectoryDescriptors(keeper), ::testing::IsEmpty());
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/root")), "/");
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/cwd")), "/");
-  EXPECT_NE(testing::ProcStat(keeper)[4], absl::StrCat(pid)) << "not a child";
+  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid), absl::StrCat(pid)) << "not a child";
   // Log rotation: rename, SIGHUP, the new file gets the lines.
   ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitFor(
+  EXPECT_TRUE(test_support::WaitFor(
       [&] { return absl::StrContains(ReadFileOrEmpty(log_), "T"); }));
   struct stat st;
   ASSERT_EQ(stat(log_.c_str(), &st), 0);
@@ -528,7 +529,7 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_FALSE(IsAlive(pid));
   EXPECT_FALSE(FileExists(pidfile_));
-  EXPECT_TRUE(testing::WaitUntilGone(keeper));
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
 }
 
 TEST_F(PrivilegedPathsTest, DroppedDaemonRemovesItsPidFileFromRootsDirectory) {
@@ -536,10 +537,10 @@ TEST_F(PrivilegedPathsTest, DroppedDaemonRemovesItsPidFileFromRootsDirectory) {
   RunResult start =
       Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::TickerPidFromLog(log_);
+  const pid_t pid = test_support::TickerPidFromLog(log_);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
-  EXPECT_TRUE(testing::WaitFor([&] { return !FileExists(pidfile_); }));
+  ASSERT_TRUE(test_support::WaitUntilGone(pid));
+  EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }));
 }
 
 // --- syslog under chroot ---------------------------------------------------
@@ -624,7 +625,7 @@ TEST_F(PrivilegedPathsTest, SyslogReachesTheSyslogDaemonFromInsideTheChroot) {
   // the socket connected before it.
   ASSERT_EQ(kill(pid, SIGHUP), 0);
   std::string received;
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     char buffer[2048];
     ssize_t n = recv(receiver, buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n > 0) received.append(buffer, static_cast<size_t>(n)).append("\n");

@@ -22,10 +22,10 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunResult;
 
 int FromEnvironment(const char* name, int fallback) {
   int value = 0;
@@ -36,16 +36,16 @@ int FromEnvironment(const char* name, int fallback) {
 }
 
 int OpenDescriptorCount() {
-  return static_cast<int>(testing::OpenDescriptors(getpid()).size());
+  return static_cast<int>(test_support::OpenDescriptors(getpid()).size());
 }
 
 // Tickers this test started that still run, and only those: other tickers
 // may run on the machine, and without a pid namespace the test sees them.
 int LiveTickers() {
-  return static_cast<int>(testing::LiveProcessesSpawnedByThisTest().size());
+  return static_cast<int>(test_support::LiveProcessesSpawnedByThisTest().size());
 }
 
-class StressTest : public ::daemonkit::testing::TickerFixture {};
+class StressTest : public ::daemonkit::test_support::TickerFixture {};
 
 TEST_F(StressTest, StartStopCyclesLoseNothing) {
   const int cycles = FromEnvironment("STRESS_CYCLES", 50);
@@ -68,14 +68,14 @@ TEST_F(StressTest, StartStopCyclesLoseNothing) {
 
 TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   const int starts = FromEnvironment("STRESS_CONCURRENT", 20);
-  std::vector<testing::Spawned> launchers;
+  std::vector<test_support::Spawned> launchers;
   launchers.reserve(starts);
   for (int i = 0; i < starts; ++i) {
-    launchers.push_back(testing::SpawnProgram(TickerArgs({"--interval=1h"})));
+    launchers.push_back(test_support::SpawnProgram(TickerArgs({"--interval=1h"})));
   }
   int winners = 0;
-  for (const testing::Spawned& launcher : launchers) {
-    RunResult result = testing::WaitProgram(launcher);
+  for (const test_support::Spawned& launcher : launchers) {
+    RunResult result = test_support::WaitProgram(launcher);
     if (result.exit_code == 0) {
       ++winners;
     } else {

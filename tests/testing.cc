@@ -29,7 +29,7 @@
 extern char** environ;
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 std::string TestTmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -193,27 +193,12 @@ pid_t FirstReportedPid(const std::string& report) {
   return starts.empty() ? 0 : starts.front().pid;
 }
 
-std::vector<std::string> ProcStat(pid_t pid) {
-  std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
-  size_t open_paren = stat.find('(');
-  size_t close_paren = stat.rfind(')');
-  if (open_paren == std::string::npos || close_paren == std::string::npos) {
-    return {};
-  }
-  std::vector<std::string> fields = {
-      "", stat.substr(0, open_paren - 1),
-      stat.substr(open_paren, close_paren - open_paren + 1)};
-  for (absl::string_view field :
-       absl::StrSplit(absl::string_view(stat).substr(close_paren + 2), ' ')) {
-    fields.emplace_back(field);
-  }
-  return fields;
+ProcStat StatOf(pid_t pid) {
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() ? *std::move(stat) : ProcStat();
 }
 
-bool IsAlive(pid_t pid) {
-  std::vector<std::string> stat = ProcStat(pid);
-  return stat.size() > 3 && stat[3] != "Z" && stat[3] != "X";
-}
+bool IsAlive(pid_t pid) { return StatOf(pid).running(); }
 
 bool WaitUntilGone(pid_t pid, absl::Duration timeout) {
   return WaitFor([pid] { return !IsAlive(pid); }, timeout);
@@ -294,5 +279,5 @@ std::string NotifyReceiver::Receive(absl::Duration timeout) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
 }
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit

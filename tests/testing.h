@@ -20,9 +20,10 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 // $TEST_TMPDIR, or a fresh directory under /tmp outside Bazel.
 std::string TestTmpDir();
@@ -81,9 +82,9 @@ std::vector<ReportedStart> ReportedStarts(const std::string& report);
 // The pid of the first start in `report`, or 0.
 pid_t FirstReportedPid(const std::string& report);
 
-// Fields of /proc/PID/stat, numbered as in proc(5) from 1 (pid) on; the
-// command name (field 2) is kept whole.
-std::vector<std::string> ProcStat(pid_t pid);
+// /proc/PID/stat through daemonkit::ReadProcStat (fields numbered as in
+// proc(5), from 1); no fields when the process cannot be read.
+ProcStat StatOf(pid_t pid);
 
 // Whether `pid` exists and is neither a zombie nor dead.
 bool IsAlive(pid_t pid);
@@ -141,7 +142,7 @@ class NotifyReceiver {
   std::string address_;
 };
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit
 
 #endif  // DAEMONKIT_TESTS_TESTING_H_

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 void TickerFixture::SetUp() {
   dir_ = MakeTempDir("ticker");
@@ -50,5 +50,5 @@ std::string TickerFixture::Status(pid_t pid) {
   return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
 }
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit

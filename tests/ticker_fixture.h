@@ -17,7 +17,7 @@
 #include "tests/testing.h"
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 class TickerFixture : public ::testing::Test {
  protected:
@@ -40,7 +40,7 @@ class TickerFixture : public ::testing::Test {
   std::string dir_, pidfile_, log_, err_;
 };
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit
 
 #endif  // DAEMONKIT_TESTS_TICKER_FIXTURE_H_

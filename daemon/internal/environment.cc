@@ -9,10 +9,9 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/internal/proc.h"
+#include "daemon/proc.h"
 
 extern char** environ;
 
@@ -46,17 +45,12 @@ namespace {
 // that lies inside it. Kept entries do not move: a pointer getenv() returned
 // for them before stays valid.
 void ScrubRemovedEntries(const std::vector<char*>& removed) {
-  absl::StatusOr<std::string> stat = ReadSmallFile("/proc/self/stat");
-  if (!stat.ok()) return;
-  size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos) return;
-  // After the command come fields 3 onwards; env_start and env_end are
-  // fields 50 and 51 (Linux 3.5+).
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(*stat).substr(close_paren + 2), ' ');
+  absl::StatusOr<ProcStat> stat = ReadOwnProcStat();
   uintptr_t start = 0, end = 0;
-  if (fields.size() < 49 || !absl::SimpleAtoi(fields[47], &start) ||
-      !absl::SimpleAtoi(fields[48], &end) || start == 0 || end <= start) {
+  // env_start and env_end exist since Linux 3.5.
+  if (!stat.ok() || !stat->ParseField(ProcStat::kEnvStart, &start) ||
+      !stat->ParseField(ProcStat::kEnvEnd, &end) || start == 0 ||
+      end <= start) {
     return;
   }
   for (char* entry : removed) {

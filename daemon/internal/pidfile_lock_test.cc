@@ -27,7 +27,7 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
@@ -68,7 +68,7 @@ class Locker {
 
 class PidFileLockTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = testing::MakeTempDir("lock") + "/x.pid"; }
+  void SetUp() override { path_ = test_support::MakeTempDir("lock") + "/x.pid"; }
   ino_t Inode() const {
     struct stat st;
     return stat(path_.c_str(), &st) == 0 ? st.st_ino : 0;
@@ -100,7 +100,7 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "");
   EXPECT_FALSE(
-      testing::FileExists(path_.substr(0, path_.rfind('/')) + "/.x.pid.claim"));
+      test_support::FileExists(path_.substr(0, path_.rfind('/')) + "/.x.pid.claim"));
   // The new file is write-locked: no reader can lock it, and it probes as
   // held.
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
@@ -113,7 +113,7 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   EXPECT_NE(fcntl(fd, F_OFD_SETLK, &lock), 0);
   close(fd);
   pidfile->Remove();
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
 }
 
 TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
@@ -226,7 +226,7 @@ TEST_F(PidFileLockTest, TheHolderIsThePidWrittenNotAChildSharingTheLock) {
   EXPECT_EQ(probe->state, PidFileProbe::State::kLocked);
   EXPECT_FALSE(probe->pid_verified);
   kill(child, SIGKILL);
-  EXPECT_TRUE(testing::WaitUntilGone(child));
+  EXPECT_TRUE(test_support::WaitUntilGone(child));
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::testing::HasSubstr;
 
 void WriteFile(const std::string& path, const std::string& content) {
@@ -63,7 +63,7 @@ class LockHolder {
 
 class PidFileTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = testing::MakeTempDir("pidfile") + "/x.pid"; }
+  void SetUp() override { path_ = test_support::MakeTempDir("pidfile") + "/x.pid"; }
   std::string path_;
 };
 
@@ -93,7 +93,7 @@ TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "1234\n");
   pidfile->Remove();
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
 }
 
 TEST_F(PidFileTest, LockIsHeldAcrossForkAndReportsTheHolder) {
@@ -158,7 +158,7 @@ TEST_F(PidFileTest, RefusesSymlinksAndNonRegularFiles) {
       PidFile::Acquire(path_, absl::ZeroDuration());
   EXPECT_TRUE(absl::IsFailedPrecondition(pidfile.status())) << pidfile.status();
   EXPECT_THAT(pidfile.status().message(), HasSubstr("symbolic link"));
-  EXPECT_FALSE(testing::FileExists(target));
+  EXPECT_FALSE(test_support::FileExists(target));
   ASSERT_EQ(unlink(path_.c_str()), 0);
 
   ASSERT_EQ(mkfifo(path_.c_str(), 0644), 0);
@@ -195,10 +195,10 @@ TEST_F(PidFileTest, RemoveStaleLeavesALockedFile) {
   ASSERT_TRUE(pidfile.ok());
   LockHolder holder(*std::move(pidfile));
   EXPECT_FALSE(*RemoveStalePidFile(path_));
-  EXPECT_TRUE(testing::FileExists(path_));
+  EXPECT_TRUE(test_support::FileExists(path_));
   holder.Kill();
   EXPECT_TRUE(*RemoveStalePidFile(path_));
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
   EXPECT_FALSE(*RemoveStalePidFile(path_));
 }
 

@@ -20,26 +20,6 @@
 
 namespace daemonkit {
 namespace internal {
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("open ", path));
-  std::string content;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      close(fd);
-      return ErrnoError(saved, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return content;
-}
-
 absl::StatusOr<int> CountThreads() {
   DIR* dir = opendir("/proc/self/task");
   if (dir == nullptr) return ErrnoError(errno, "opendir /proc/self/task");
@@ -55,20 +35,14 @@ absl::StatusOr<int> CountThreads() {
 }
 
 absl::StatusOr<char> ProcessState(pid_t pid) {
-  auto stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   if (!stat.ok()) return stat.status();
-  // The command name in parentheses may itself hold ") ", so the state is
-  // the first field after the last ')'.
-  size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= stat->size()) {
-    return absl::InternalError(absl::StrCat("malformed /proc/", pid, "/stat"));
-  }
-  return (*stat)[close_paren + 2];
+  return stat->state();
 }
 
 bool IsRunning(pid_t pid) {
-  absl::StatusOr<char> state = ProcessState(pid);
-  return state.ok() && *state != 'Z' && *state != 'X' && *state != 'x';
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() && stat->running();
 }
 
 absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {

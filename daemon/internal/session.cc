@@ -11,9 +11,8 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "daemon/internal/proc.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
 namespace internal {
@@ -21,19 +20,10 @@ namespace {
 
 // The session id of a live process, or 0 when it is gone or a zombie.
 pid_t LiveSessionOf(pid_t pid) {
-  absl::StatusOr<std::string> stat =
-      ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok()) return 0;
-  const size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= stat->size()) {
-    return 0;
-  }
-  // After the command: state, ppid, pgrp, session.
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(*stat).substr(close_paren + 2), ' ');
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   pid_t sid = 0;
-  if (fields.size() < 4 || fields[0] == "Z" || fields[0] == "X" ||
-      fields[0] == "x" || !absl::SimpleAtoi(fields[3], &sid)) {
+  if (!stat.ok() || !stat->running() ||
+      !stat->ParseField(ProcStat::kSession, &sid)) {
     return 0;
   }
   return sid;
