@@ -73,19 +73,28 @@ TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   for (int i = 0; i < starts; ++i) {
     launchers.push_back(test_support::SpawnProgram(TickerArgs({"--interval=1h"})));
   }
-  int winners = 0;
+  std::vector<RunResult> results;
+  results.reserve(launchers.size());
   for (const test_support::Spawned& launcher : launchers) {
-    RunResult result = test_support::WaitProgram(launcher);
+    results.push_back(test_support::WaitProgram(launcher));
+  }
+  // Every loser names the winner: the pid in the file, whose lock it lost.
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  int winners = 0;
+  for (const RunResult& result : results) {
     if (result.exit_code == 0) {
       ++winners;
     } else {
       EXPECT_EQ(result.exit_code, 1);
       EXPECT_THAT(result.stderr_text,
-                  ::testing::HasSubstr("already running, pid"));
+                  ::testing::HasSubstr(absl::StrCat("already running, pid ", pid)));
     }
   }
   EXPECT_EQ(winners, 1);
   EXPECT_EQ(LiveTickers(), 1);
+  EXPECT_TRUE(IsAlive(pid));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_EQ(LiveTickers(), 0);
 }

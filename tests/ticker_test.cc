@@ -9,12 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -22,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
+#include "tests/ticker_fixture.h"
 
 namespace daemonkit {
 namespace {
@@ -36,42 +35,11 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-class TickerTest : public ::testing::Test {
+class TickerTest : public test_support::TickerFixture {
  protected:
-  void SetUp() override {
-    dir_ = test_support::MakeTempDir("ticker");
-    pidfile_ = dir_ + "/ticker.pid";
-    log_ = dir_ + "/ticker.log";
-  }
-
-  void TearDown() override {
-    for (pid_t pid : started_) test_support::KillAndWait(pid);
-  }
-
-  // Runs the ticker with the test's pid file and log plus `extra` flags.
-  RunResult Ticker(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        test_support::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-        "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/ticker.err"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunProgram(argv, {{"TMPDIR", dir_}});
-  }
-
-  // Starts a daemon and returns its pid (0 on failure).
-  pid_t Start(std::vector<std::string> extra = {}) {
-    RunResult result = Ticker(std::move(extra));
-    EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-    pid_t pid = ReadPid(pidfile_);
-    if (pid > 0) started_.push_back(pid);
-    return pid;
-  }
-
   std::vector<std::string> LogLines() {
     return absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
   }
-
-  std::string dir_, pidfile_, log_;
-  std::vector<pid_t> started_;
 };
 
 TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
@@ -147,21 +115,21 @@ TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
 TEST_F(TickerTest, StopEndsTheDaemonAtOnceAndRemovesThePidFile) {
   // An hour-long interval: the stop can only succeed if SIGTERM wakes the
   // daemon out of its wait rather than after it.
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   RunResult stop =
       Ticker({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(pid));
   EXPECT_FALSE(FileExists(pidfile_));
-  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/ticker.err"), HasSubstr("stopping on"));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("stopping on"));
 
   RunResult again = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(again.exit_code, 0) << "a second stop is a no-op";
 }
 
 TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   RunResult second = Ticker({"--interval=1h"});
   EXPECT_EQ(second.exit_code, 1);
@@ -171,55 +139,12 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
   EXPECT_TRUE(IsAlive(pid));
 }
 
-TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
-  constexpr int kStarts = 20;
-  std::vector<test_support::Spawned> launchers;
-  launchers.reserve(kStarts);
-  for (int i = 0; i < kStarts; ++i) {
-    launchers.push_back(
-        test_support::SpawnProgram({test_support::RunfilePath("examples/ticker"),
-                               "--daemon_pidfile=" + pidfile_,
-                               "--daemon_stdout=" + log_, "--interval=1h"},
-                              {{"TMPDIR", dir_}}));
-  }
-  std::vector<RunResult> results;
-  results.reserve(launchers.size());
-  for (const test_support::Spawned& launcher : launchers) {
-    results.push_back(test_support::WaitProgram(launcher));
-  }
-  const pid_t pid = ReadPid(pidfile_);
-  ASSERT_GT(pid, 0);
-  started_.push_back(pid);
-  int winners = 0;
-  for (const RunResult& result : results) {
-    if (result.exit_code == 0) {
-      ++winners;
-    } else {
-      EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text,
-                  HasSubstr(absl::StrCat("already running, pid ", pid)));
-    }
-  }
-  EXPECT_EQ(winners, 1);
-  // Exactly one ticker holds our pid file.
-  int holders = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    int other = 0;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &other)) continue;
-    for (const auto& [fd, target] : test_support::OpenDescriptors(other)) {
-      if (target == pidfile_) ++holders;
-    }
-  }
-  EXPECT_EQ(holders, 1);
-  EXPECT_TRUE(IsAlive(pid));
-}
-
 TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3);
   EXPECT_EQ(status.stdout_text, "not running\n");
 
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
@@ -234,7 +159,7 @@ TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   EXPECT_EQ(reload.exit_code, 7);
 
   // The stale file never blocks a start.
-  const pid_t second = Start({"--interval=1h"});
+  const pid_t second = StartTicker({"--interval=1h"});
   EXPECT_GT(second, 0);
   EXPECT_NE(second, pid);
 }
@@ -253,7 +178,7 @@ TEST_F(TickerTest, StaleFileNamingALiveStrangerIsNeverSignalled) {
 }
 
 TEST_F(TickerTest, ReloadReopensTheOutputFile) {
-  const pid_t pid = Start({"--interval=10ms"});
+  const pid_t pid = StartTicker({"--interval=10ms"});
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(test_support::WaitFor([&] { return LogLines().size() >= 3; }));
   const std::string rotated = log_ + ".1";
@@ -295,7 +220,7 @@ TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
                                test_support::RunfilePath("examples/ticker"),
                                "' --daemon_pidfile='", pidfile_,
                                "' --daemon_stdout=inherit --daemon_stderr='",
-                               dir_, "/ticker.err' --interval=10ms")},
+                               err_, "' --interval=10ms")},
                  {{"TMPDIR", dir_}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
@@ -309,7 +234,7 @@ TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
     return seen.find("Process id:") != std::string::npos;
   }));
   close(reader);
-  const std::string err = dir_ + "/ticker.err";
+  const std::string& err = err_;
   ASSERT_TRUE(test_support::WaitFor([&] {
     return ReadFileOrEmpty(err).find("writing to stdout failed") !=
            std::string::npos;
