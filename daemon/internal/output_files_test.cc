@@ -1,0 +1,169 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// OutputFiles as a black box, through its public functions: what it
+// creates, what it refuses, and that Install and Reopen move descriptors 1
+// and 2 (in a forked child, so the test's own stdout is left alone).
+
+#include "daemon/internal/output_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::MakeTempDir;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(OutputFilesTest, CreatesBothFilesWithMode0640WhateverTheUmask) {
+  const std::string dir = MakeTempDir("outputs");
+  const mode_t old_umask = umask(0);
+  absl::StatusOr<OutputFiles> files =
+      OutputFiles::Open(dir + "/out.log", dir + "/err.log");
+  umask(old_umask);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(files->fds(), SizeIs(2));
+  for (int fd : files->fds()) {
+    EXPECT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << fd;
+    EXPECT_NE(fcntl(fd, F_GETFL) & O_APPEND, 0) << fd;
+  }
+  EXPECT_EQ(ModeOf(dir + "/out.log"), 0640u);
+  EXPECT_EQ(ModeOf(dir + "/err.log"), 0640u);
+}
+
+TEST(OutputFilesTest, InheritAndUnsetOpenNothing) {
+  absl::StatusOr<OutputFiles> files =
+      OutputFiles::Open(std::string("inherit"), std::nullopt);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_TRUE(files->fds().empty());
+}
+
+TEST(OutputFilesTest, RefusesARelativePathALinkAndADirectory) {
+  const std::string dir = MakeTempDir("outputs");
+  ASSERT_EQ(symlink((dir + "/elsewhere").c_str(), (dir + "/link").c_str()), 0);
+  ASSERT_EQ(mkdir((dir + "/directory").c_str(), 0755), 0);
+  for (const std::string& path :
+       {std::string("relative.log"), dir + "/link", dir + "/directory"}) {
+    absl::StatusOr<OutputFiles> files = OutputFiles::Open(path, std::nullopt);
+    ASSERT_FALSE(files.ok()) << path;
+    EXPECT_THAT(files.status().message(), HasSubstr(path));
+  }
+  EXPECT_FALSE(FileExists(dir + "/elsewhere")) << "followed the link";
+}
+
+// A failed start leaves nothing behind: the file opened first is removed
+// when the second cannot be opened.
+TEST(OutputFilesTest, SecondFailureRemovesTheFirstFileItCreated) {
+  const std::string dir = MakeTempDir("outputs");
+  absl::StatusOr<OutputFiles> files =
+      OutputFiles::Open(dir + "/out.log", dir + "/missing/err.log");
+  ASSERT_FALSE(files.ok());
+  EXPECT_THAT(files.status().message(), HasSubstr("missing/err.log"));
+  EXPECT_FALSE(FileExists(dir + "/out.log"));
+}
+
+TEST(OutputFilesTest, RemoveCreatedKeepsFilesThatExistedOrHoldData) {
+  const std::string dir = MakeTempDir("outputs");
+  const std::string existing = dir + "/existing.log";
+  const int fd = open(existing.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  absl::StatusOr<OutputFiles> files =
+      OutputFiles::Open(existing, dir + "/new.log");
+  ASSERT_TRUE(files.ok()) << files.status();
+  files->RemoveCreated();
+  EXPECT_TRUE(FileExists(existing)) << "not ours to remove";
+  EXPECT_FALSE(FileExists(dir + "/new.log"));
+
+  absl::StatusOr<OutputFiles> again =
+      OutputFiles::Open(std::nullopt, dir + "/written.log");
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ(write(again->fds()[0], "x\n", 2), 2);
+  again->RemoveCreated();
+  EXPECT_TRUE(FileExists(dir + "/written.log")) << "it holds a line";
+}
+
+// logrotate: rename, then SIGHUP (Reopen). The lines after the reopen go to
+// a new file at the old path; the renamed file keeps the earlier ones.
+TEST(OutputFilesTest, InstallThenReopenFollowsARotation) {
+  const std::string dir = MakeTempDir("outputs");
+  const std::string log = dir + "/out.log";
+  const std::string rotated = dir + "/out.log.1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<OutputFiles> files = OutputFiles::Open(log, std::nullopt);
+    if (!files.ok() || !files->Install().ok()) _exit(1);
+    if (!files->fds().empty()) _exit(2);  // installed: none left open
+    std::printf("before\n");
+    std::fflush(stdout);
+    if (rename(log.c_str(), rotated.c_str()) != 0) _exit(3);
+    // Buffered before the reopen: must land in the old file.
+    std::printf("buffered\n");
+    if (!files->Reopen().ok()) _exit(4);
+    std::printf("after\n");
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFileOrEmpty(rotated), "before\nbuffered\n");
+  EXPECT_EQ(ReadFileOrEmpty(log), "after\n");
+  EXPECT_EQ(ModeOf(log), 0640u);
+}
+
+// A reopen that cannot open the new path keeps writing to the old file and
+// says why.
+TEST(OutputFilesTest, FailedReopenKeepsTheOldFile) {
+  const std::string dir = MakeTempDir("outputs");
+  const std::string log = dir + "/out.log";
+  const std::string rotated = dir + "/out.log.1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<OutputFiles> files = OutputFiles::Open(log, std::nullopt);
+    if (!files.ok() || !files->Install().ok()) _exit(1);
+    if (rename(log.c_str(), rotated.c_str()) != 0) _exit(2);
+    // A link planted at the path: refused.
+    if (symlink((dir + "/planted").c_str(), log.c_str()) != 0) _exit(3);
+    absl::Status reopened = files->Reopen();
+    if (reopened.ok()) _exit(4);
+    if (reopened.message().find(log) == absl::string_view::npos) _exit(5);
+    std::printf("still here\n");
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFileOrEmpty(rotated), "still here\n");
+  EXPECT_FALSE(FileExists(dir + "/planted"));
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace daemonkit
