@@ -2,10 +2,7 @@
 
 #include "daemon/proc.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -15,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace {
@@ -120,21 +118,10 @@ TEST(ReadProcStatTest, OwnStatHasTheEnvironmentBlock) {
 // A comm that looks like the end of the line: prctl(PR_SET_NAME) is the
 // process choosing its own field 2.
 TEST(ReadProcStatTest, ChildWithHostileNameReadsRight) {
-  int ready[2];
-  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    prctl(PR_SET_NAME, "x) Z 1 2 3 (y");
-    (void)!write(ready[1], "r", 1);
-    pause();
-    _exit(0);
-  }
-  close(ready[1]);
-  char byte;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
-  close(ready[0]);
-  absl::StatusOr<ProcStat> stat = ReadProcStat(child);
+  test_support::PausedChild child([] {
+    return prctl(PR_SET_NAME, "x) Z 1 2 3 (y") == 0;
+  });
+  absl::StatusOr<ProcStat> stat = ReadProcStat(child.pid());
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_EQ(stat->field(ProcStat::kComm), "x) Z 1 2 3 (y");
   EXPECT_TRUE(stat->running()) << stat->state();
@@ -142,17 +129,15 @@ TEST(ReadProcStatTest, ChildWithHostileNameReadsRight) {
   EXPECT_TRUE(stat->ParseField(ProcStat::kPpid, &ppid));
   EXPECT_EQ(ppid, getpid());
 
-  ASSERT_EQ(kill(child, SIGKILL), 0);
   // Exited but not reaped: still readable, and a zombie.
-  siginfo_t info;
-  ASSERT_EQ(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
-  stat = ReadProcStat(child);
+  child.KillButDoNotReap();
+  stat = ReadProcStat(child.pid());
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_EQ(stat->state(), 'Z');
   EXPECT_FALSE(stat->running());
   // Reaped: gone.
-  ASSERT_EQ(waitpid(child, nullptr, 0), child);
-  EXPECT_EQ(ReadProcStat(child).status().code(), absl::StatusCode::kNotFound);
+  const pid_t gone = child.Reap();
+  EXPECT_EQ(ReadProcStat(gone).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(ReadProcFileTest, NamesThePathOnFailure) {

@@ -106,29 +106,14 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The processes in session `sid` that are not zombies.
-std::vector<pid_t> SessionMembers(const std::string& sid) {
-  std::vector<pid_t> members;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return members;
-  while (struct dirent* entry = readdir(proc)) {
-    pid_t pid;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    const ProcStat stat = test_support::StatOf(pid);
-    if (stat.field(ProcStat::kSession) == sid && stat.state() != 'Z') {
-      members.push_back(pid);
-    }
-  }
-  closedir(proc);
-  return members;
-}
-
 // The other processes of the daemon's session: its path keeper, if any.
 std::vector<pid_t> Companions(pid_t daemon) {
-  const ProcStat stat = test_support::StatOf(daemon);
-  if (!stat.has(ProcStat::kSession)) return {};
+  pid_t sid = 0;
+  if (!test_support::StatOf(daemon).ParseField(ProcStat::kSession, &sid)) {
+    return {};
+  }
   std::vector<pid_t> others;
-  for (pid_t pid : SessionMembers(std::string(stat.field(ProcStat::kSession)))) {
+  for (pid_t pid : test_support::LiveSessionMembers(sid)) {
     if (pid != daemon) others.push_back(pid);
   }
   return others;

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -118,6 +119,41 @@ std::vector<pid_t> LiveProcessesSpawnedByThisTest();
 
 // The target of /proc/PID/fd/N for every open descriptor N.
 std::map<int, std::string> OpenDescriptors(pid_t pid);
+
+// The live (neither zombie nor dead) processes of session `sid`, from /proc.
+std::vector<pid_t> LiveSessionMembers(pid_t sid);
+
+// PausedChild
+//
+// A forked child that runs `setup`, tells the parent it is done, then waits
+// to be killed: a real process holding whatever `setup` opened or locked. A
+// failed `setup` (false) is a test failure. The destructor kills and reaps
+// the child, so nothing outlives the test.
+class PausedChild {
+ public:
+  explicit PausedChild(const std::function<bool()>& setup = [] { return true; });
+  ~PausedChild() { Reap(); }
+  PausedChild(const PausedChild&) = delete;
+  PausedChild& operator=(const PausedChild&) = delete;
+
+  // The child's pid; -1 once reaped.
+  pid_t pid() const { return pid_; }
+
+  // SIGKILLs the child and waits until it is a zombie, not yet reaped.
+  void KillButDoNotReap();
+
+  // SIGKILLs and reaps the child. Returns the pid it had, from now on no
+  // longer ours to signal (it may name another process).
+  pid_t Reap();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs `body` in a forked child and returns its exit code (the value
+// `body` returns), or -1 when the child died of a signal. For code that
+// changes the process itself: descriptors 1 and 2, credentials.
+int ExitCodeInChild(const std::function<int()>& body);
 
 // NotifyReceiver
 //

@@ -107,6 +107,21 @@ bool IsC1Control(absl::string_view sequence) {
          static_cast<unsigned char>(sequence[1]) <= 0x9f;
 }
 
+// The two-character escape of a newline, tab or carriage return, which JSON
+// and the text report share; nullptr for any other byte.
+const char* ShortEscape(unsigned char c) {
+  switch (c) {
+    case '\n':
+      return "\\n";
+    case '\t':
+      return "\\t";
+    case '\r':
+      return "\\r";
+    default:
+      return nullptr;
+  }
+}
+
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size();) {
@@ -125,28 +140,15 @@ std::string JsonString(absl::string_view text) {
                             static_cast<unsigned char>(sequence[1]));
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out.append(sequence.data(), sequence.size());
-        }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (const char* escape = ShortEscape(c)) {
+      out += escape;
+    } else if (c < 0x20 || c == 0x7f) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out.append(sequence.data(), sequence.size());
     }
   }
   return out + "\"";
@@ -163,18 +165,10 @@ std::string TextEscape(absl::string_view text) {
       const size_t bytes = length == 0 ? 1 : length;
       for (size_t k = 0; k < bytes; ++k) {
         const unsigned char b = static_cast<unsigned char>(text[i + k]);
-        switch (b) {
-          case '\n':
-            out += "\\n";
-            break;
-          case '\t':
-            out += "\\t";
-            break;
-          case '\r':
-            out += "\\r";
-            break;
-          default:
-            absl::StrAppendFormat(&out, "\\x%02x", b);
+        if (const char* escape = ShortEscape(b)) {
+          out += escape;
+        } else {
+          absl::StrAppendFormat(&out, "\\x%02x", b);
         }
       }
       i += bytes;

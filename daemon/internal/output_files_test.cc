@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -110,26 +109,22 @@ TEST(OutputFilesTest, InstallThenReopenFollowsARotation) {
   const std::string dir = MakeTempDir("outputs");
   const std::string log = dir + "/out.log";
   const std::string rotated = dir + "/out.log.1";
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    absl::StatusOr<OutputFiles> files = OutputFiles::Open(log, std::nullopt);
-    if (!files.ok() || !files->Install().ok()) _exit(1);
-    if (!files->fds().empty()) _exit(2);  // installed: none left open
-    std::printf("before\n");
-    std::fflush(stdout);
-    if (rename(log.c_str(), rotated.c_str()) != 0) _exit(3);
-    // Buffered before the reopen: must land in the old file.
-    std::printf("buffered\n");
-    if (!files->Reopen().ok()) _exit(4);
-    std::printf("after\n");
-    std::fflush(stdout);
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  ASSERT_EQ(test_support::ExitCodeInChild([&] {
+              absl::StatusOr<OutputFiles> files =
+                  OutputFiles::Open(log, std::nullopt);
+              if (!files.ok() || !files->Install().ok()) return 1;
+              if (!files->fds().empty()) return 2;  // installed: none open
+              std::printf("before\n");
+              std::fflush(stdout);
+              if (rename(log.c_str(), rotated.c_str()) != 0) return 3;
+              // Buffered before the reopen: must land in the old file.
+              std::printf("buffered\n");
+              if (!files->Reopen().ok()) return 4;
+              std::printf("after\n");
+              std::fflush(stdout);
+              return 0;
+            }),
+            0);
   EXPECT_EQ(ReadFileOrEmpty(rotated), "before\nbuffered\n");
   EXPECT_EQ(ReadFileOrEmpty(log), "after\n");
   EXPECT_EQ(ModeOf(log), 0640u);
@@ -141,25 +136,25 @@ TEST(OutputFilesTest, FailedReopenKeepsTheOldFile) {
   const std::string dir = MakeTempDir("outputs");
   const std::string log = dir + "/out.log";
   const std::string rotated = dir + "/out.log.1";
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    absl::StatusOr<OutputFiles> files = OutputFiles::Open(log, std::nullopt);
-    if (!files.ok() || !files->Install().ok()) _exit(1);
-    if (rename(log.c_str(), rotated.c_str()) != 0) _exit(2);
-    // A link planted at the path: refused.
-    if (symlink((dir + "/planted").c_str(), log.c_str()) != 0) _exit(3);
-    absl::Status reopened = files->Reopen();
-    if (reopened.ok()) _exit(4);
-    if (reopened.message().find(log) == absl::string_view::npos) _exit(5);
-    std::printf("still here\n");
-    std::fflush(stdout);
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  ASSERT_EQ(test_support::ExitCodeInChild([&] {
+              absl::StatusOr<OutputFiles> files =
+                  OutputFiles::Open(log, std::nullopt);
+              if (!files.ok() || !files->Install().ok()) return 1;
+              if (rename(log.c_str(), rotated.c_str()) != 0) return 2;
+              // A link planted at the path: refused.
+              if (symlink((dir + "/planted").c_str(), log.c_str()) != 0) {
+                return 3;
+              }
+              absl::Status reopened = files->Reopen();
+              if (reopened.ok()) return 4;
+              if (reopened.message().find(log) == absl::string_view::npos) {
+                return 5;
+              }
+              std::printf("still here\n");
+              std::fflush(stdout);
+              return 0;
+            }),
+            0);
   EXPECT_EQ(ReadFileOrEmpty(rotated), "still here\n");
   EXPECT_FALSE(FileExists(dir + "/planted"));
 }

@@ -166,24 +166,6 @@ TEST_F(PathKeeperTest, ARequestWithoutReplySocketEndsTheKeeper) {
   EXPECT_EQ(KeeperExit(), 1);
 }
 
-// The pids of the processes in session `sid`.
-std::vector<pid_t> SessionMembers(pid_t sid) {
-  std::vector<pid_t> members;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return members;
-  while (struct dirent* entry = readdir(proc)) {
-    pid_t pid;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    const ProcStat stat = test_support::StatOf(pid);
-    if (stat.field(ProcStat::kSession) == absl::StrCat(sid) &&
-        stat.state() != 'Z') {
-      members.push_back(pid);
-    }
-  }
-  closedir(proc);
-  return members;
-}
-
 TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
   // A stand-in daemon in a session of its own starts a keeper, reports the
   // keeper's descriptors through a file, and exits when told.
@@ -206,7 +188,7 @@ TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
   close(go[0]);
   ASSERT_TRUE(test_support::WaitFor(
       [&] { return ReadFileOrEmpty(log_) == "via keeper\n"; }));
-  std::vector<pid_t> members = SessionMembers(daemon);
+  std::vector<pid_t> members = test_support::LiveSessionMembers(daemon);
   members.erase(std::remove(members.begin(), members.end(), daemon),
                 members.end());
   ASSERT_EQ(members.size(), 1u);

@@ -35,36 +35,14 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 // A child that opens `path` and takes a whole-file OFD lock of `type`
 // (F_RDLCK, F_WRLCK, or F_UNLCK for none), until killed.
-class Locker {
- public:
-  Locker(const std::string& path, int type) {
-    int ready[2];
-    EXPECT_EQ(pipe2(ready, O_CLOEXEC), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
-      struct flock lock = {};
-      lock.l_type = static_cast<short>(type);
-      if (fd < 0 || (type != F_UNLCK && fcntl(fd, F_OFD_SETLK, &lock) != 0)) {
-        _exit(1);
-      }
-      if (write(ready[1], "x", 1) != 1) _exit(1);
-      for (;;) pause();
-    }
-    close(ready[1]);
-    char byte;
-    EXPECT_EQ(read(ready[0], &byte, 1), 1);
-    close(ready[0]);
-  }
-  ~Locker() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+test_support::PausedChild Locker(const std::string& path, int type) {
+  return test_support::PausedChild([path, type] {
+    const int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
+    struct flock lock = {};
+    lock.l_type = static_cast<short>(type);
+    return fd >= 0 && (type == F_UNLCK || fcntl(fd, F_OFD_SETLK, &lock) == 0);
+  });
+}
 
 class PidFileLockTest : public ::testing::Test {
  protected:
@@ -78,7 +56,7 @@ class PidFileLockTest : public ::testing::Test {
 
 TEST_F(PidFileLockTest, ReadLockIsNotARunningDaemon) {
   WriteFile(path_, "4194304\n");
-  Locker reader(path_, F_RDLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
   ASSERT_TRUE(probe.ok()) << probe.status();
   EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
@@ -88,8 +66,8 @@ TEST_F(PidFileLockTest, ReadLockIsNotARunningDaemon) {
 TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   WriteFile(path_, "4194304\n");
   const ino_t old_inode = Inode();
-  Locker reader(path_, F_RDLCK);
-  Locker another_reader(path_, F_RDLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
+  test_support::PausedChild another_reader = Locker(path_, F_RDLCK);
 
   absl::StatusOr<PidFile> pidfile =
       PidFile::Acquire(path_, absl::ZeroDuration());
@@ -120,7 +98,7 @@ TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     WriteFile(path_, "4194304\n");
-    Locker reader(path_, F_RDLCK);
+    test_support::PausedChild reader = Locker(path_, F_RDLCK);
     constexpr int kStarters = 6;
     int go[2], results[2];
     ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
@@ -171,8 +149,8 @@ TEST_F(PidFileLockTest, OnlyAWriteLockHolderIsTheHolder) {
   WriteFile(path_, "");
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  Locker opener(path_, F_UNLCK);
-  Locker reader(path_, F_RDLCK);
+  test_support::PausedChild opener = Locker(path_, F_UNLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
   EXPECT_FALSE(*ProcessHoldsWriteLock(opener.pid(), st.st_dev, st.st_ino));
   EXPECT_FALSE(*ProcessHoldsWriteLock(reader.pid(), st.st_dev, st.st_ino));
   EXPECT_TRUE(absl::IsNotFound(
@@ -180,7 +158,7 @@ TEST_F(PidFileLockTest, OnlyAWriteLockHolderIsTheHolder) {
 
   const std::string other = path_ + ".other";
   WriteFile(other, "");
-  Locker elsewhere(other, F_WRLCK);
+  test_support::PausedChild elsewhere = Locker(other, F_WRLCK);
   EXPECT_FALSE(*ProcessHoldsWriteLock(elsewhere.pid(), st.st_dev, st.st_ino));
 }
 

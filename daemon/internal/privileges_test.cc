@@ -9,7 +9,6 @@
 
 #include <grp.h>
 #include <pwd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <optional>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
@@ -27,6 +27,16 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+
+// The exit code of a child whose set*id(2) the kernel refused: root in a user
+// namespace (the linux-sandbox), not real root.
+constexpr int kNotRealRoot = 77;
+
+// kNotRealRoot for a refused syscall ("setgroups: ...", "setuid 65534:
+// ..."), `otherwise` for a drop that did not verify: a bug.
+int SyscallRefusedOr(const absl::Status& dropped, int otherwise) {
+  return absl::StartsWith(dropped.message(), "set") ? kNotRealRoot : otherwise;
+}
 
 TEST(ResolveCredentialsTest, NothingAskedIsNothingToDo) {
   absl::StatusOr<std::optional<Credentials>> credentials =
@@ -85,35 +95,25 @@ TEST(DropPrivilegesTest, ToNobodyCannotComeBack) {
   absl::StatusOr<std::optional<Credentials>> credentials =
       ResolveCredentials("nobody", "");
   ASSERT_TRUE(credentials.ok()) << credentials.status();
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  const uid_t nobody_uid = nobody->pw_uid;
+  const int code = test_support::ExitCodeInChild([&] {
     const absl::Status dropped = DropPrivileges(**credentials);
-    // EINVAL/EPERM from setgroups/setresuid: a user namespace with only
-    // uid 0 mapped, not real root.
-    if (!dropped.ok()) {
-      // A syscall refused: not real root. A verification failed: a bug.
-      const absl::string_view message = dropped.message();
-      _exit(absl::StartsWith(message, "set") ? 77 : 3);
-    }
+    if (!dropped.ok()) return SyscallRefusedOr(dropped, 3);
     uid_t r, e, s;
-    if (getresuid(&r, &e, &s) != 0 || r != nobody->pw_uid ||
-        e != nobody->pw_uid || s != nobody->pw_uid) {
-      _exit(4);
+    if (getresuid(&r, &e, &s) != 0 || r != nobody_uid || e != nobody_uid ||
+        s != nobody_uid) {
+      return 4;
     }
-    if (setuid(0) == 0 || seteuid(0) == 0) _exit(5);
+    if (setuid(0) == 0 || seteuid(0) == 0) return 5;
     gid_t groups[64];
     const int count = getgroups(64, groups);
     for (int i = 0; i < count; ++i) {
-      if (groups[i] == 0) _exit(6);  // root's group kept
+      if (groups[i] == 0) return 6;  // root's group kept
     }
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "not real root (sandbox)";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    return 0;
+  });
+  if (code == kNotRealRoot) GTEST_SKIP() << "not real root (sandbox)";
+  EXPECT_EQ(code, 0);
 }
 
 // A drop to who we already are holds everywhere, even in the sandbox.
@@ -122,26 +122,19 @@ TEST(DropPrivilegesTest, ToOurselvesHolds) {
   self.uid = geteuid();
   self.gid = getegid();
   self.groups = {self.gid};
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  const int code = test_support::ExitCodeInChild([&] {
     const absl::Status dropped = DropPrivileges(self);
-    if (!dropped.ok()) {
-      _exit(absl::StartsWith(dropped.message(), "set") ? 77 : 1);
-    }
+    if (!dropped.ok()) return SyscallRefusedOr(dropped, 1);
     uid_t r, e, s;
     gid_t rg, eg, sg;
-    if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0) _exit(2);
-    _exit(r == self.uid && e == self.uid && s == self.uid && rg == self.gid &&
-                  eg == self.gid && sg == self.gid
-              ? 0
-              : 3);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "not real root (sandbox)";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0) return 2;
+    return r == self.uid && e == self.uid && s == self.uid && rg == self.gid &&
+                   eg == self.gid && sg == self.gid
+               ? 0
+               : 3;
+  });
+  if (code == kNotRealRoot) GTEST_SKIP() << "not real root (sandbox)";
+  EXPECT_EQ(code, 0);
 }
 
 }  // namespace

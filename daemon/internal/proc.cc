@@ -45,13 +45,19 @@ bool IsRunning(pid_t pid) {
   return stat.ok() && stat->running();
 }
 
-absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
-  std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+namespace {
+
+// The descriptors (their names in /proc/PID/fd) of process `pid` that are
+// open on the file (`dev`, `ino`); with `first_only`, at most one.
+absl::StatusOr<std::vector<std::string>> DescriptorsOnFile(pid_t pid, dev_t dev,
+                                                           ino_t ino,
+                                                           bool first_only) {
+  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
   if (dir == nullptr) {
     return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
   }
-  bool found = false;
+  std::vector<std::string> matching;
   while (struct dirent* entry = readdir(dir)) {
     int fd;
     if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
@@ -59,12 +65,21 @@ absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
     // fstatat follows the magic link to the open file itself.
     if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
         st.st_ino == ino) {
-      found = true;
-      break;
+      matching.push_back(entry->d_name);
+      if (first_only) break;
     }
   }
   closedir(dir);
-  return found;
+  return matching;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
+  absl::StatusOr<std::vector<std::string>> fds =
+      DescriptorsOnFile(pid, dev, ino, /*first_only=*/true);
+  if (!fds.ok()) return fds.status();
+  return !fds->empty();
 }
 
 bool IsFcntlWriteLockLine(absl::string_view line) {
@@ -77,23 +92,10 @@ bool IsFcntlWriteLockLine(absl::string_view line) {
 }
 
 absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
-  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
-  DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr) {
-    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
-  }
-  std::vector<std::string> matching;
-  while (struct dirent* entry = readdir(dir)) {
-    int fd;
-    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
-    struct stat st;
-    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
-        st.st_ino == ino) {
-      matching.push_back(entry->d_name);
-    }
-  }
-  closedir(dir);
-  for (const std::string& fd : matching) {
+  absl::StatusOr<std::vector<std::string>> matching =
+      DescriptorsOnFile(pid, dev, ino, /*first_only=*/false);
+  if (!matching.ok()) return matching.status();
+  for (const std::string& fd : *matching) {
     absl::StatusOr<std::string> info =
         ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
     // Closed meanwhile: that descriptor holds nothing.

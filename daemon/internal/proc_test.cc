@@ -26,57 +26,18 @@ namespace {
 
 using ::daemonkit::test_support::MakeTempDir;
 
-// A child that opens `path` (and, when `lock`, takes an OFD write lock on
-// it), says so on a pipe, then waits to be killed.
-class Child {
- public:
-  explicit Child(const std::string& path = "", bool lock = false) {
-    int ready[2];
-    EXPECT_EQ(pipe2(ready, O_CLOEXEC), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      if (!path.empty()) {
-        const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-        if (fd < 0) _exit(1);
-        struct flock fl = {};
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        if (lock && fcntl(fd, F_OFD_SETLK, &fl) != 0) _exit(2);
-      }
-      (void)!write(ready[1], "r", 1);
-      pause();
-      _exit(0);
-    }
-    close(ready[1]);
-    char byte;
-    EXPECT_EQ(read(ready[0], &byte, 1), 1) << "the child failed to start";
-    close(ready[0]);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  // Kills the child and waits until it is a zombie, not reaped.
-  void KillButDoNotReap() {
-    ASSERT_EQ(kill(pid_, SIGKILL), 0);
-    siginfo_t info;
-    ASSERT_EQ(waitid(P_PID, pid_, &info, WEXITED | WNOWAIT), 0);
-  }
-  // Kills and reaps the child; its pid, no longer ours to signal.
-  pid_t Reap() {
-    const pid_t pid = pid_;
-    kill(pid_, SIGKILL);
-    EXPECT_EQ(waitpid(pid_, nullptr, 0), pid_);
-    pid_ = -1;
-    return pid;
-  }
+using ::daemonkit::test_support::PausedChild;
 
- private:
-  pid_t pid_ = -1;
-};
+// A child that opens `path` and, when `lock`, takes an OFD write lock on it.
+PausedChild ChildWithFile(const std::string& path, bool lock) {
+  return PausedChild([path, lock] {
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    return fd >= 0 && (!lock || fcntl(fd, F_OFD_SETLK, &fl) == 0);
+  });
+}
 
 std::string MakeFile(const std::string& name, struct stat* st) {
   const std::string path = MakeTempDir("proc") + "/" + name;
@@ -88,7 +49,7 @@ std::string MakeFile(const std::string& name, struct stat* st) {
 }
 
 TEST(ProcessStateTest, RunningZombieAndGone) {
-  Child child;
+  PausedChild child;
   EXPECT_TRUE(IsRunning(child.pid()));
   absl::StatusOr<char> state = ProcessState(child.pid());
   ASSERT_TRUE(state.ok()) << state.status();
@@ -126,7 +87,7 @@ TEST(ProcessHasFileOpenTest, SeesTheChildsDescriptorOnly) {
   struct stat st, other;
   const std::string path = MakeFile("open", &st);
   MakeFile("other", &other);
-  Child child(path);
+  PausedChild child = ChildWithFile(path, /*lock=*/false);
   absl::StatusOr<bool> open_there =
       ProcessHasFileOpen(child.pid(), st.st_dev, st.st_ino);
   ASSERT_TRUE(open_there.ok()) << open_there.status();
@@ -141,8 +102,8 @@ TEST(ProcessHasFileOpenTest, SeesTheChildsDescriptorOnly) {
 TEST(ProcessHoldsWriteLockTest, TellsALockFromAnOpenDescriptor) {
   struct stat st;
   const std::string path = MakeFile("x.pid", &st);
-  Child opener(path, /*lock=*/false);
-  Child locker(path, /*lock=*/true);
+  PausedChild opener = ChildWithFile(path, /*lock=*/false);
+  PausedChild locker = ChildWithFile(path, /*lock=*/true);
   absl::StatusOr<bool> opener_holds =
       ProcessHoldsWriteLock(opener.pid(), st.st_dev, st.st_ino);
   ASSERT_TRUE(opener_holds.ok()) << opener_holds.status();
@@ -173,7 +134,7 @@ TEST(IsFcntlWriteLockLineTest, OnlyFcntlWriteLocks) {
 }
 
 TEST(PidfdTest, AwaitExitSeesTheExitAndSignalsReachTheProcess) {
-  Child child;
+  PausedChild child;
   const int pidfd = PidfdOpen(child.pid());
   ASSERT_GE(pidfd, 0);
   EXPECT_NE(fcntl(pidfd, F_GETFD) & FD_CLOEXEC, 0);
