@@ -519,12 +519,7 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
 
 TEST_F(PrivilegedPathsTest, DroppedDaemonRemovesItsPidFileFromRootsDirectory) {
   // dir_ is root's 0755: nobody cannot unlink in it; the keeper can.
-  RunResult start =
-      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = test_support::TickerPidFromLog(log_);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(test_support::WaitUntilGone(pid));
+  ASSERT_GT(RunBriefDaemon({"--daemon_user=nobody"}), 0);
   EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }));
 }
 

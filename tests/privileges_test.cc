@@ -70,12 +70,7 @@ TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
   // The daemon ends by itself as nobody: it cannot unlink, so it empties.
   // It may be gone before we could read the pid file, so take its pid from
   // the "Process id:" line it logs before it declares itself ready.
-  RunResult start =
-      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = test_support::TickerPidFromLog(log_);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(test_support::WaitUntilGone(pid));
+  ASSERT_GT(RunBriefDaemon({"--daemon_user=nobody"}), 0);
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text;

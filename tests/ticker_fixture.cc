@@ -53,6 +53,18 @@ pid_t TickerFixture::StartTicker(std::vector<std::string> extra) {
   return pid;
 }
 
+pid_t TickerFixture::RunBriefDaemon(std::vector<std::string> extra) {
+  extra.push_back("--interval=1ms");
+  extra.push_back("--count=3");
+  RunResult start = Ticker(std::move(extra));
+  EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = TickerPidFromLog(log_);
+  EXPECT_GT(pid, 0) << "no \"Process id:\" line in " << log_;
+  if (pid <= 0) return 0;
+  EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " did not end";
+  return pid;
+}
+
 std::string TickerFixture::Status(pid_t pid) {
   return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
 }

@@ -37,6 +37,10 @@ class TickerFixture : public ::testing::Test {
   // Starts a daemon; its pid (also kept in started_), or 0 (with a test
   // failure).
   pid_t StartTicker(std::vector<std::string> extra = {});
+  // Starts a daemon that ticks three times and ends by itself, and waits
+  // until it is gone. Its pid, taken from the "Process id:" line of its log
+  // (the pid file may be gone already), or 0 with a test failure.
+  pid_t RunBriefDaemon(std::vector<std::string> extra);
   // /proc/PID/status.
   static std::string Status(pid_t pid);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -103,60 +104,68 @@ TEST(OutputFilesTest, RemoveCreatedKeepsFilesThatExistedOrHoldData) {
   EXPECT_TRUE(FileExists(dir + "/written.log")) << "it holds a line";
 }
 
-// logrotate: rename, then SIGHUP (Reopen). The lines after the reopen go to
-// a new file at the old path; the renamed file keeps the earlier ones.
-TEST(OutputFilesTest, InstallThenReopenFollowsARotation) {
-  const std::string dir = MakeTempDir("outputs");
-  const std::string log = dir + "/out.log";
-  const std::string rotated = dir + "/out.log.1";
-  ASSERT_EQ(test_support::ExitCodeInChild([&] {
-              absl::StatusOr<OutputFiles> files =
-                  OutputFiles::Open(log, std::nullopt);
-              if (!files.ok() || !files->Install().ok()) return 1;
-              if (!files->fds().empty()) return 2;  // installed: none open
-              std::printf("before\n");
-              std::fflush(stdout);
-              if (rename(log.c_str(), rotated.c_str()) != 0) return 3;
-              // Buffered before the reopen: must land in the old file.
+// logrotate's rename-then-HUP, in a forked child (Install moves its
+// descriptor 1): log_ opened and installed as stdout, a line written,
+// log_ renamed to rotated_, then `after_rename`. The child's exit code: 0 when
+// all went as `after_rename` expected.
+class RotationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("outputs");
+    log_ = dir_ + "/out.log";
+    rotated_ = dir_ + "/out.log.1";
+  }
+
+  int RotateInChild(const std::function<int(OutputFiles&)>& after_rename) {
+    return test_support::ExitCodeInChild([&] {
+      absl::StatusOr<OutputFiles> files = OutputFiles::Open(log_, std::nullopt);
+      if (!files.ok() || !files->Install().ok()) return 101;
+      if (!files->fds().empty()) return 102;  // installed: none left open
+      std::printf("before\n");
+      std::fflush(stdout);
+      if (rename(log_.c_str(), rotated_.c_str()) != 0) return 103;
+      return after_rename(*files);
+    });
+  }
+
+  std::string dir_, log_, rotated_;
+};
+
+// The lines after the reopen go to a new file at the old path; the renamed
+// file keeps the earlier ones, also those still buffered at the reopen.
+TEST_F(RotationTest, ReopenFollowsARotation) {
+  ASSERT_EQ(RotateInChild([](OutputFiles& files) {
               std::printf("buffered\n");
-              if (!files->Reopen().ok()) return 4;
+              if (!files.Reopen().ok()) return 1;
               std::printf("after\n");
               std::fflush(stdout);
               return 0;
             }),
             0);
-  EXPECT_EQ(ReadFileOrEmpty(rotated), "before\nbuffered\n");
-  EXPECT_EQ(ReadFileOrEmpty(log), "after\n");
-  EXPECT_EQ(ModeOf(log), 0640u);
+  EXPECT_EQ(ReadFileOrEmpty(rotated_), "before\nbuffered\n");
+  EXPECT_EQ(ReadFileOrEmpty(log_), "after\n");
+  EXPECT_EQ(ModeOf(log_), 0640u);
 }
 
 // A reopen that cannot open the new path keeps writing to the old file and
 // says why.
-TEST(OutputFilesTest, FailedReopenKeepsTheOldFile) {
-  const std::string dir = MakeTempDir("outputs");
-  const std::string log = dir + "/out.log";
-  const std::string rotated = dir + "/out.log.1";
-  ASSERT_EQ(test_support::ExitCodeInChild([&] {
-              absl::StatusOr<OutputFiles> files =
-                  OutputFiles::Open(log, std::nullopt);
-              if (!files.ok() || !files->Install().ok()) return 1;
-              if (rename(log.c_str(), rotated.c_str()) != 0) return 2;
+TEST_F(RotationTest, FailedReopenKeepsTheOldFile) {
+  const std::string planted = dir_ + "/planted";
+  ASSERT_EQ(RotateInChild([&](OutputFiles& files) {
               // A link planted at the path: refused.
-              if (symlink((dir + "/planted").c_str(), log.c_str()) != 0) {
+              if (symlink(planted.c_str(), log_.c_str()) != 0) return 1;
+              absl::Status reopened = files.Reopen();
+              if (reopened.ok()) return 2;
+              if (reopened.message().find(log_) == absl::string_view::npos) {
                 return 3;
-              }
-              absl::Status reopened = files->Reopen();
-              if (reopened.ok()) return 4;
-              if (reopened.message().find(log) == absl::string_view::npos) {
-                return 5;
               }
               std::printf("still here\n");
               std::fflush(stdout);
               return 0;
             }),
             0);
-  EXPECT_EQ(ReadFileOrEmpty(rotated), "still here\n");
-  EXPECT_FALSE(FileExists(dir + "/planted"));
+  EXPECT_EQ(ReadFileOrEmpty(rotated_), "before\nstill here\n");
+  EXPECT_FALSE(FileExists(planted));
 }
 
 }  // namespace
