@@ -32,6 +32,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,7 @@ class ProcStat {
   static constexpr int kEnvEnd = 51;
 
   // PF_KTHREAD in field 9, flags: a kernel thread.
-  static constexpr unsigned long kPfKthread = 0x00200000;  // NOLINT(runtime/int)
+  static constexpr uint64_t kPfKthread = 0x00200000;
 
   ProcStat() = default;
 

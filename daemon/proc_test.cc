@@ -118,9 +118,8 @@ TEST(ReadProcStatTest, OwnStatHasTheEnvironmentBlock) {
 // A comm that looks like the end of the line: prctl(PR_SET_NAME) is the
 // process choosing its own field 2.
 TEST(ReadProcStatTest, ChildWithHostileNameReadsRight) {
-  test_support::PausedChild child([] {
-    return prctl(PR_SET_NAME, "x) Z 1 2 3 (y") == 0;
-  });
+  test_support::PausedChild child(
+      [] { return prctl(PR_SET_NAME, "x) Z 1 2 3 (y") == 0; });
   absl::StatusOr<ProcStat> stat = ReadProcStat(child.pid());
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_EQ(stat->field(ProcStat::kComm), "x) Z 1 2 3 (y");

@@ -128,8 +128,8 @@ TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
       test_support::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
 
   // The shipped configuration, pointed at this test's files.
-  std::string config =
-      ReadFileOrEmpty(test_support::RunfilePath("examples/logrotate/ticker.conf"));
+  std::string config = ReadFileOrEmpty(
+      test_support::RunfilePath("examples/logrotate/ticker.conf"));
   ASSERT_FALSE(config.empty());
   config = absl::StrReplaceAll(config, {{"/var/log/ticker.log", log_},
                                         {"/usr/local/bin/ticker", ticker_},

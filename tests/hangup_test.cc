@@ -46,9 +46,9 @@ class HangupTest : public ::daemonkit::test_support::TickerFixture {
     EXPECT_EQ(grantpt(master), 0);
     EXPECT_EQ(unlockpt(master), 0);
     const std::string slave = ptsname(master);
-    std::vector<std::string> argv = {test_support::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_stderr=" + err_};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_, "--daemon_stderr=" + err_};
     argv.insert(argv.end(), flags.begin(), flags.end());
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
@@ -93,7 +93,8 @@ TEST_F(HangupTest, DaemonKeepsTickingAfterTheTerminalIsGone) {
   EXPECT_EQ(stat.field(ProcStat::kTtyNr), "0")
       << "the daemon has a controlling terminal";
   const size_t lines = CountLines(log_);
-  EXPECT_TRUE(test_support::WaitFor([&] { return CountLines(log_) >= lines + 5; }));
+  EXPECT_TRUE(
+      test_support::WaitFor([&] { return CountLines(log_) >= lines + 5; }));
   EXPECT_TRUE(IsAlive(pid));
 }
 

@@ -172,7 +172,8 @@ TEST_F(HardeningTest, HardDescriptorLimitLeaksNothingFromTheTop) {
       "${top}>/dev/zero\";",
       {"--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  std::map<int, std::string> fds = test_support::OpenDescriptors(ReadPid(pidfile_));
+  std::map<int, std::string> fds =
+      test_support::OpenDescriptors(ReadPid(pidfile_));
   for (const auto& [fd, target] : fds) EXPECT_NE(target, "/dev/zero") << fd;
 }
 
@@ -182,7 +183,8 @@ TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
   // As soon as the daemon has a pid, bombard it with 500 SIGHUPs: some land
   // while its handlers are still being set up.
   pid_t pid = 0;
-  ASSERT_TRUE(test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
   for (int i = 0; i < 500; ++i) kill(pid, SIGHUP);
   RunResult result = test_support::WaitProgram(launcher);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
@@ -193,7 +195,8 @@ TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
   // And a SIGTERM in the same window stops it cleanly.
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   launcher = test_support::SpawnProgram(TickerArgs({"--interval=1h"}));
-  ASSERT_TRUE(test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
   kill(pid, SIGTERM);
   result = test_support::WaitProgram(launcher);
   EXPECT_TRUE(test_support::WaitUntilGone(pid));

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,9 +94,9 @@ TEST(InspectTest, UnreadableTargetsExitTwo) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.stderr_text, HasSubstr("cannot read process 4194305"));
 
-  RunResult no_daemon =
-      RunProgram({Inspect(), "--pidfile=" + test_support::MakeTempDir("inspect") +
-                                 "/none.pid"});
+  RunResult no_daemon = RunProgram(
+      {Inspect(),
+       "--pidfile=" + test_support::MakeTempDir("inspect") + "/none.pid"});
   EXPECT_EQ(no_daemon.exit_code, 2);
   EXPECT_THAT(no_daemon.stderr_text, HasSubstr("no process holds it"));
 
@@ -448,9 +449,9 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
   }
   close(input[0]);
   ASSERT_TRUE(test_support::WaitFor([&] {
-    return absl::StrContains(
-        test_support::ReadFileOrEmpty(absl::StrCat("/proc/", child, "/cmdline")),
-        "forged");
+    return absl::StrContains(test_support::ReadFileOrEmpty(
+                                 absl::StrCat("/proc/", child, "/cmdline")),
+                             "forged");
   }));
 
   RunResult json_run = RunProgram(
@@ -510,7 +511,7 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
 TEST(InspectTest, KernelThreadIsNotJudged) {
   // kthreadd, pid 2, is visible only outside a pid namespace.
   const ProcStat stat = test_support::StatOf(2);
-  unsigned long flags = 0;  // NOLINT(runtime/int)
+  uint64_t flags = 0;
   if (!stat.ParseField(ProcStat::kFlags, &flags) ||
       !(flags & ProcStat::kPfKthread)) {
     GTEST_SKIP() << "no kernel thread visible (pid namespace)";

@@ -102,8 +102,9 @@ class LifecycleTest : public ::testing::Test {
   std::vector<std::string> Args(const std::string& behavior,
                                 std::vector<std::string> extra = {}) const {
     std::vector<std::string> argv = {
-        test_support::RunfilePath("tests/fake_daemon"), "--behavior=" + behavior,
-        "--daemon_pidfile=" + pidfile_, "--report=" + report_};
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -175,9 +176,9 @@ TEST_F(LifecycleTest, ExecutedProgramsDieOfSigpipe) {
   EXPECT_THAT(ReadFileOrEmpty(report_),
               HasSubstr(absl::StrCat("yes: signal ", SIGPIPE)));
   // What any exec'd program inherits: SIGPIPE is not ignored.
-  EXPECT_EQ(
-      StatusMask(test_support::FirstReportedPid(report_), "SigIgn") & Bit(SIGPIPE),
-      0u);
+  EXPECT_EQ(StatusMask(test_support::FirstReportedPid(report_), "SigIgn") &
+                Bit(SIGPIPE),
+            0u);
 }
 
 TEST_F(LifecycleTest, FailStartupLeavesTimeToCleanUp) {
@@ -265,7 +266,7 @@ TEST_F(LifecycleTest, TheFirstChildIsReapedAtOnce) {
     return zombies;
   };
   EXPECT_TRUE(test_support::WaitFor([&] { return zombie_children() == 0; },
-                               absl::Seconds(5)))
+                                    absl::Seconds(5)))
       << "the first child is still a zombie of the launcher";
   ASSERT_EQ(kill(daemon, SIGKILL), 0);
   RunResult result = test_support::WaitProgram(launcher);
@@ -287,8 +288,8 @@ TEST_F(LifecycleTest, KeepEnvLeavesGetenvPointersOfKeptVariablesValid) {
       {{"AAA_DROPPED", "x"}, {"KEPT", "the value"}, {"ZZZ_DROPPED", "y"}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   EXPECT_THAT(ReadFileOrEmpty(report_), HasSubstr("kept pointer intact"));
-  const std::string environ = ReadFileOrEmpty(
-      absl::StrCat("/proc/", test_support::FirstReportedPid(report_), "/environ"));
+  const std::string environ = ReadFileOrEmpty(absl::StrCat(
+      "/proc/", test_support::FirstReportedPid(report_), "/environ"));
   EXPECT_THAT(environ, HasSubstr("KEPT=the value"));
   EXPECT_THAT(environ, Not(HasSubstr("_DROPPED")));
 }

@@ -31,9 +31,10 @@ class NotifyTest : public ::testing::Test {
     pidfile_ = dir_ + "/ticker.pid";
   }
   std::vector<std::string> Ticker(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {test_support::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_stdout=" + dir_ + "/ticker.log"};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_stdout=" + dir_ + "/ticker.log"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }

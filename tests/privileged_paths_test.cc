@@ -500,7 +500,9 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
   EXPECT_THAT(DirectoryDescriptors(keeper), ::testing::IsEmpty());
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/root")), "/");
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/cwd")), "/");
-  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid), absl::StrCat(pid)) << "not a child";
+  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid),
+            absl::StrCat(pid))
+      << "not a child";
   // Log rotation: rename, SIGHUP, the new file gets the lines.
   ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);

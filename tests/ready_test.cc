@@ -36,8 +36,9 @@ class ReadyTest : public ::testing::Test {
   RunResult Launch(const std::string& behavior,
                    std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
-        test_support::RunfilePath("tests/fake_daemon"), "--behavior=" + behavior,
-        "--daemon_pidfile=" + pidfile_, "--report=" + report_};
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -61,7 +62,8 @@ TEST_F(ReadyTest, PrintsTheDaemonsOwnErrorAndCleansUp) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text,
               HasSubstr("cannot bind 127.0.0.1:80: in use"));
-  EXPECT_TRUE(test_support::WaitUntilGone(test_support::FirstReportedPid(report_)));
+  EXPECT_TRUE(
+      test_support::WaitUntilGone(test_support::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -87,7 +89,8 @@ TEST_F(ReadyTest, TimeoutKillsTheDaemonAndRemovesThePidFile) {
 TEST_F(ReadyTest, TheApplicationReapsItsOwnChildren) {
   RunResult result = Launch("child");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_THAT(test_support::ReadFileOrEmpty(report_), HasSubstr("child exited 7"));
+  EXPECT_THAT(test_support::ReadFileOrEmpty(report_),
+              HasSubstr("child exited 7"));
 }
 
 TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
@@ -96,9 +99,10 @@ TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   // Any daemonkit program can stop any daemonkit daemon by its pid file.
-  RunResult stop = RunProgram(
-      {test_support::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-       "--daemon_control=stop", "--daemon_stop_timeout=100ms"});
+  RunResult stop =
+      RunProgram({test_support::RunfilePath("examples/ticker"),
+                  "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
+                  "--daemon_stop_timeout=100ms"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(stop.stderr_text, HasSubstr("sending SIGKILL"));
   EXPECT_FALSE(IsAlive(pid)) << "stop returned before the process was gone";

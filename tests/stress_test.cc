@@ -42,7 +42,8 @@ int OpenDescriptorCount() {
 // Tickers this test started that still run, and only those: other tickers
 // may run on the machine, and without a pid namespace the test sees them.
 int LiveTickers() {
-  return static_cast<int>(test_support::LiveProcessesSpawnedByThisTest().size());
+  return static_cast<int>(
+      test_support::LiveProcessesSpawnedByThisTest().size());
 }
 
 class StressTest : public ::daemonkit::test_support::TickerFixture {};
@@ -71,7 +72,8 @@ TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   std::vector<test_support::Spawned> launchers;
   launchers.reserve(starts);
   for (int i = 0; i < starts; ++i) {
-    launchers.push_back(test_support::SpawnProgram(TickerArgs({"--interval=1h"})));
+    launchers.push_back(
+        test_support::SpawnProgram(TickerArgs({"--interval=1h"})));
   }
   std::vector<RunResult> results;
   results.reserve(launchers.size());
@@ -88,8 +90,8 @@ TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
       ++winners;
     } else {
       EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text,
-                  ::testing::HasSubstr(absl::StrCat("already running, pid ", pid)));
+      EXPECT_THAT(result.stderr_text, ::testing::HasSubstr(absl::StrCat(
+                                          "already running, pid ", pid)));
     }
   }
   EXPECT_EQ(winners, 1);

@@ -40,11 +40,12 @@ class SupervisionPrivilegesTest : public ::testing::Test {
     for (pid_t worker : workers_) test_support::KillAndWait(worker);
   }
   RunResult Ticker(std::vector<std::string> extra) const {
-    std::vector<std::string> argv = {test_support::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_child_pidfile=" + child_pidfile_,
-                                     "--daemon_stdout=" + dir_ + "/ticks",
-                                     "--daemon_stderr=" + dir_ + "/stderr"};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_,
+        "--daemon_stdout=" + dir_ + "/ticks",
+        "--daemon_stderr=" + dir_ + "/stderr"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -65,7 +66,8 @@ TEST_F(SupervisionPrivilegesTest,
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   workers_.push_back(worker);
   EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", worker, "/status")),

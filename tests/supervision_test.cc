@@ -54,11 +54,11 @@ class SupervisionTest : public ::testing::Test {
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {
-    std::vector<std::string> argv = {test_support::RunfilePath("tests/fake_daemon"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_child_pidfile=" + child_pidfile_,
-                                     "--daemon_stderr=" + err_,
-                                     "--report=" + report_};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -71,7 +71,8 @@ class SupervisionTest : public ::testing::Test {
   // The supervised ticker's command line.
   std::vector<std::string> TickerArgs(std::vector<std::string> extra) const {
     std::vector<std::string> argv = {
-        test_support::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
         "--daemon_child_pidfile=" + child_pidfile_,
         "--daemon_stdout=" + dir_ + "/ticks", "--daemon_stderr=" + err_};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -161,7 +162,8 @@ TEST_F(SupervisionTest, WorkerDiesWithItsSupervisorAndTheNextStartWorks) {
   RunResult start = Run({"--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   kill(supervisor, SIGKILL);
   EXPECT_TRUE(test_support::WaitUntilGone(worker)) << "orphaned worker";
@@ -174,7 +176,8 @@ TEST_F(SupervisionTest, WorkerDeafToSigtermIsKilledAfterTheStopTimeout) {
   RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
                          "--daemon_stop_timeout=200ms"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
   EXPECT_EQ(stop.exit_code, 0);
@@ -201,7 +204,8 @@ TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
   RunResult start = Run({"--daemon_restart=on-failure"});
   ASSERT_EQ(start.exit_code, 0);
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   kill(ReadPid(child_pidfile_), SIGTERM);
   EXPECT_TRUE(test_support::WaitUntilGone(supervisor));
   EXPECT_EQ(Starts(), 1u);
@@ -211,7 +215,8 @@ TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
 TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
   RunResult start = Run({"--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0);
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   EXPECT_EQ(Run({"--daemon_control=reload"}).exit_code, 0);
   EXPECT_TRUE(test_support::WaitFor([&] {
@@ -242,8 +247,9 @@ TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
 
 // Receives messages until one equals `wanted` (or, with `prefix`, starts
 // with it), appending each to `*seen`; false if none comes.
-bool ReceiveUntil(test_support::NotifyReceiver& receiver, const std::string& wanted,
-                  std::vector<std::string>* seen, bool prefix = false) {
+bool ReceiveUntil(test_support::NotifyReceiver& receiver,
+                  const std::string& wanted, std::vector<std::string>* seen,
+                  bool prefix = false) {
   for (int i = 0; i < 100000; ++i) {
     const std::string message = receiver.Receive();
     if (message.empty()) return false;
@@ -266,7 +272,8 @@ TEST_F(SupervisionTest,
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
 
   std::vector<std::string> seen;
@@ -290,9 +297,8 @@ TEST_F(SupervisionTest,
   // A hung worker (stopped here) feeds nothing, and nothing feeds for it:
   // once the keep-alives already on their way are in, silence.
   ASSERT_EQ(kill(worker, SIGSTOP), 0);
-  ASSERT_TRUE(test_support::WaitFor([&] {
-    return test_support::StatOf(worker).state() == 'T';
-  }));
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(worker).state() == 'T'; }));
   bool silent = false;
   for (int i = 0; i < 1000 && !silent; ++i) {
     const std::string message = receiver.Receive(absl::Seconds(2));
@@ -334,7 +340,8 @@ TEST_F(SupervisionTest, ImpatientStopLeavesNoWorkerPidFile) {
   RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
                          "--daemon_stop_timeout=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t supervisor = ReadPid(pidfile_);
   const pid_t worker = ReadPid(child_pidfile_);
   RunResult stop =
@@ -351,7 +358,8 @@ TEST_F(SupervisionTest, WorkerPidFileIsLockedForTheWorkersLifeOnly) {
   RunResult start = Run({"--daemon_restart=always", "--daemon_restart_delay=1h",
                          "--daemon_restart_max_delay=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t supervisor = ReadPid(pidfile_);
   const pid_t worker = ReadPid(child_pidfile_);
   EXPECT_EQ(

@@ -131,7 +131,9 @@ std::vector<pid_t> LiveSessionMembers(pid_t sid);
 // the child, so nothing outlives the test.
 class PausedChild {
  public:
-  explicit PausedChild(const std::function<bool()>& setup = [] { return true; });
+  explicit PausedChild(const std::function<bool()>& setup = [] {
+    return true;
+  });
   ~PausedChild() { Reap(); }
   PausedChild(const PausedChild&) = delete;
   PausedChild& operator=(const PausedChild&) = delete;

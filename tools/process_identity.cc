@@ -271,7 +271,9 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   // (pid 1 there; its last NSpid entry).
   if (identity.ppid > 0) {
     absl::StatusOr<ProcStat> parent = ReadProcStat(identity.ppid);
-    if (parent.ok()) parent->ParseField(ProcStat::kSession, &identity.parent_sid);
+    if (parent.ok()) {
+      parent->ParseField(ProcStat::kSession, &identity.parent_sid);
+    }
     absl::StatusOr<std::string> parent_status =
         ReadProcFile(ProcPath(identity.ppid, "status"));
     std::vector<std::string> nspids =

@@ -194,7 +194,8 @@ TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
   ASSERT_EQ(members.size(), 1u);
   const pid_t keeper = members[0];
   // Not the daemon's child: the application's wait() never sees it.
-  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid), absl::StrCat(daemon));
+  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid),
+            absl::StrCat(daemon));
   for (const auto& [fd, target] : test_support::OpenDescriptors(keeper)) {
     struct stat st;
     const std::string link = absl::StrCat("/proc/", keeper, "/fd/", fd);

@@ -46,7 +46,9 @@ test_support::PausedChild Locker(const std::string& path, int type) {
 
 class PidFileLockTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = test_support::MakeTempDir("lock") + "/x.pid"; }
+  void SetUp() override {
+    path_ = test_support::MakeTempDir("lock") + "/x.pid";
+  }
   ino_t Inode() const {
     struct stat st;
     return stat(path_.c_str(), &st) == 0 ? st.st_ino : 0;
@@ -77,8 +79,8 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "");
-  EXPECT_FALSE(
-      test_support::FileExists(path_.substr(0, path_.rfind('/')) + "/.x.pid.claim"));
+  EXPECT_FALSE(test_support::FileExists(path_.substr(0, path_.rfind('/')) +
+                                        "/.x.pid.claim"));
   // The new file is write-locked: no reader can lock it, and it probes as
   // held.
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);

@@ -29,7 +29,9 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 class PidFileTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = test_support::MakeTempDir("pidfile") + "/x.pid"; }
+  void SetUp() override {
+    path_ = test_support::MakeTempDir("pidfile") + "/x.pid";
+  }
   std::string path_;
 };
 

@@ -43,8 +43,8 @@ absl::StatusOr<std::optional<Entry>> LookUp(
     if (IsNumber(name) && absl::SimpleAtoi(name, &id)) {
       error = by_id(id, &entry, buffer.data(), buffer.size(), &found);
     } else {
-      error = by_name(name.c_str(), &entry, buffer.data(), buffer.size(),
-                      &found);
+      error =
+          by_name(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
     if (error != 0) {

@@ -122,8 +122,8 @@ TEST(IsFcntlWriteLockLineTest, OnlyFcntlWriteLocks) {
   EXPECT_TRUE(
       IsFcntlWriteLockLine("lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:1234 0 "
                            "EOF"));
-  EXPECT_TRUE(
-      IsFcntlWriteLockLine("lock:\t1: POSIX  ADVISORY  WRITE 42 fe:00:1 0 EOF"));
+  EXPECT_TRUE(IsFcntlWriteLockLine(
+      "lock:\t1: POSIX  ADVISORY  WRITE 42 fe:00:1 0 EOF"));
   EXPECT_FALSE(
       IsFcntlWriteLockLine("lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:1 0 EOF"));
   EXPECT_FALSE(
