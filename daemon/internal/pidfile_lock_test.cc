@@ -96,54 +96,78 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   EXPECT_FALSE(test_support::FileExists(path_));
 }
 
+// One election: `count` processes call PidFile::Acquire at once on `path`.
+// Their verdicts, one letter each: 'W' won (and wrote its pid), 'L' lost
+// (already running), 'E' any other error (printed on stderr).
+std::string Election(const std::string& path, int count) {
+  int go[2], results[2];
+  EXPECT_EQ(pipe2(go, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(results, O_CLOEXEC), 0);
+  std::vector<pid_t> starters;
+  for (int i = 0; i < count; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(go[1]);
+      char byte;
+      if (read(go[0], &byte, 1) != 0) _exit(1);  // end-of-file: go
+      absl::StatusOr<PidFile> pidfile =
+          PidFile::Acquire(path, absl::Seconds(10));
+      char verdict = 'E';
+      if (pidfile.ok()) {
+        verdict = pidfile->WritePid(getpid()).ok() ? 'W' : 'E';
+      } else if (absl::IsAlreadyExists(pidfile.status())) {
+        verdict = 'L';
+      } else {
+        fprintf(stderr, "starter: %s\n", pidfile.status().ToString().c_str());
+      }
+      if (write(results[1], &verdict, 1) != 1) _exit(1);
+      // A winner keeps its lock until the round ends.
+      for (;;) pause();
+    }
+    starters.push_back(pid);
+  }
+  close(go[0]);
+  close(results[1]);
+  close(go[1]);
+  std::string verdicts;
+  char verdict;
+  while (static_cast<int>(verdicts.size()) < count &&
+         read(results[0], &verdict, 1) == 1) {
+    verdicts.push_back(verdict);
+  }
+  close(results[0]);
+  for (pid_t pid : starters) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  return verdicts;
+}
+
 TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     WriteFile(path_, "4194304\n");
     test_support::PausedChild reader = Locker(path_, F_RDLCK);
     constexpr int kStarters = 6;
-    int go[2], results[2];
-    ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(results, O_CLOEXEC), 0);
-    std::vector<pid_t> starters;
-    for (int i = 0; i < kStarters; ++i) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        close(go[1]);
-        char byte;
-        if (read(go[0], &byte, 1) != 0) _exit(1);  // end-of-file: go
-        absl::StatusOr<PidFile> pidfile =
-            PidFile::Acquire(path_, absl::Seconds(10));
-        char verdict = 'E';
-        if (pidfile.ok()) {
-          verdict = pidfile->WritePid(getpid()).ok() ? 'W' : 'E';
-        } else if (absl::IsAlreadyExists(pidfile.status())) {
-          verdict = 'L';
-        } else {
-          fprintf(stderr, "starter: %s\n", pidfile.status().ToString().c_str());
-        }
-        if (write(results[1], &verdict, 1) != 1) _exit(1);
-        // A winner keeps its lock until the round ends.
-        for (;;) pause();
-      }
-      starters.push_back(pid);
-    }
-    close(go[0]);
-    close(results[1]);
-    close(go[1]);
-    std::string verdicts;
-    char verdict;
-    while (verdicts.size() < kStarters && read(results[0], &verdict, 1) == 1) {
-      verdicts.push_back(verdict);
-    }
-    close(results[0]);
-    for (pid_t pid : starters) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
+    const std::string verdicts = Election(path_, kStarters);
     EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1) << verdicts;
     EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'L'), kStarters - 1)
         << verdicts;
+  }
+}
+
+// A starter that opened the file just before another replaced it (renamed
+// a new file over the reader-locked one) holds a file with no link left. It
+// once refused that as "0 hard links ... another file's alias", an error
+// instead of "already running"; it must open the new file instead.
+TEST_F(PidFileLockTest, StarterWhoseFileWasJustReplacedDoesNotFail) {
+  for (int round = 0; round < 150; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    WriteFile(path_, "4194304\n");
+    test_support::PausedChild reader = Locker(path_, F_RDLCK);
+    const std::string verdicts = Election(path_, 8);
+    ASSERT_EQ(verdicts.find('E'), std::string::npos) << verdicts;
+    ASSERT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1) << verdicts;
   }
 }
 
