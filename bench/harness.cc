@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/proc.h"
 
 ABSL_FLAG(std::string, peers, "",
           "directory holding the built peers (bench/run.sh)");
@@ -62,13 +63,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-std::vector<std::string> Stat(pid_t pid) {
-  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return {};
-  return absl::StrSplit(stat.substr(paren + 2), ' ');
-}
-
 // Ready by the benchmark's definition: a live, non-zombie process in
 // another session than ours, without a controlling terminal.
 pid_t ReadyPid(const std::string& pidfile) {
@@ -78,10 +72,13 @@ pid_t ReadyPid(const std::string& pidfile) {
       pid <= 0) {
     return 0;
   }
-  std::vector<std::string> stat = Stat(pid);
-  // After the command: state ppid pgrp session tty_nr.
-  if (stat.size() < 5 || stat[0] == "Z" || stat[0] == "X") return 0;
-  if (stat[3] == absl::StrCat(getsid(0)) || stat[4] != "0") return 0;
+  absl::StatusOr<daemonkit::ProcStat> stat = daemonkit::ReadProcStat(pid);
+  using daemonkit::ProcStat;
+  if (!stat.ok() || !stat->running()) return 0;
+  if (stat->field(ProcStat::kSession) == absl::StrCat(getsid(0)) ||
+      stat->field(ProcStat::kTtyNr) != "0") {
+    return 0;
+  }
   return pid;
 }
 

@@ -22,20 +22,20 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 
 constexpr char kStartStopDaemon[] = "/sbin/start-stop-daemon";
 
-class ClientsTest : public ::daemonkit::testing::TickerFixture {
+class ClientsTest : public ::daemonkit::test_support::TickerFixture {
  protected:
   void SetUp() override {
     TickerFixture::SetUp();
-    ticker_ = testing::RunfilePath("examples/ticker");
+    ticker_ = test_support::RunfilePath("examples/ticker");
   }
 
   // start-stop-daemon --stop as an init script would run it.
@@ -123,13 +123,13 @@ TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
                   "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/err",
                   "--interval=10ms", absl::StrCat("--count=", kTicks)});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::TickerPidFromLog(log_);
+  const pid_t pid = test_support::TickerPidFromLog(log_);
   ASSERT_TRUE(
-      testing::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
+      test_support::WaitFor([&] { return Timestamps({log_}).size() >= 20; }));
 
   // The shipped configuration, pointed at this test's files.
-  std::string config =
-      ReadFileOrEmpty(testing::RunfilePath("examples/logrotate/ticker.conf"));
+  std::string config = ReadFileOrEmpty(
+      test_support::RunfilePath("examples/logrotate/ticker.conf"));
   ASSERT_FALSE(config.empty());
   config = absl::StrReplaceAll(config, {{"/var/log/ticker.log", log_},
                                         {"/usr/local/bin/ticker", ticker_},
@@ -140,7 +140,7 @@ TEST_F(ClientsTest, LogrotateLosesAndDuplicatesNoLine) {
                                  dir_ + "/logrotate.state", config_path});
   ASSERT_EQ(rotate.exit_code, 0) << rotate.stderr_text;
 
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ASSERT_TRUE(test_support::WaitUntilGone(pid));
   std::vector<std::string> before = Timestamps({log_ + ".1"});
   std::vector<std::string> after = Timestamps({log_});
   EXPECT_FALSE(before.empty());

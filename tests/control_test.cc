@@ -33,16 +33,16 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::string Ticker() { return testing::RunfilePath("examples/ticker"); }
+std::string Ticker() { return test_support::RunfilePath("examples/ticker"); }
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
@@ -106,11 +106,11 @@ class Holder {
 class ControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("control");
+    dir_ = test_support::MakeTempDir("control");
     pidfile_ = dir_ + "/ticker.pid";
   }
   void TearDown() override {
-    for (pid_t pid : started_) testing::KillAndWait(pid);
+    for (pid_t pid : started_) test_support::KillAndWait(pid);
   }
 
   RunResult Control(const std::string& action) {
@@ -125,7 +125,7 @@ class ControlTest : public ::testing::Test {
                     "--daemon_stdout=" + dir_ + "/log", "--interval=1h",
                     "--daemon_ready_timeout=10s"});
     EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
-    const pid_t pid = testing::ReadPid(pidfile_);
+    const pid_t pid = test_support::ReadPid(pidfile_);
     if (pid > 0) started_.push_back(pid);
     return pid;
   }
@@ -134,7 +134,7 @@ class ControlTest : public ::testing::Test {
     const pid_t pid = Start();
     EXPECT_GT(pid, 0);
     kill(pid, SIGKILL);
-    EXPECT_TRUE(testing::WaitUntilGone(pid));
+    EXPECT_TRUE(test_support::WaitUntilGone(pid));
     EXPECT_TRUE(FileExists(pidfile_));
     return pid;
   }
@@ -173,7 +173,7 @@ TEST_F(ControlTest, ReadLockOnAStaleFileFakesNothingAndBlocksNoStart) {
 
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_TRUE(reader.Alive());
 }
 
@@ -187,7 +187,7 @@ TEST_F(ControlTest, ReadLockedFileNamingALiveProcessDoesNotMakeItTheDaemon) {
   EXPECT_THAT(status.stdout_text, StartsWith("dead, pid file "));
 
   RunResult inspect = RunProgram(
-      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+      {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
   EXPECT_THAT(inspect.stdout_text,
               Not(HasSubstr(absl::StrCat("pid             ", stranger.pid()))));
@@ -203,7 +203,7 @@ TEST_F(ControlTest, ProcessThatOnlyHasTheFileOpenIsNeverSignalled) {
   LeaveStalePidFile();
   Holder opener(pidfile_, Holder::kOpenWritePid);
   Holder reader(pidfile_, Holder::kReadLock);
-  ASSERT_EQ(testing::ReadPid(pidfile_), opener.pid());
+  ASSERT_EQ(test_support::ReadPid(pidfile_), opener.pid());
 
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -228,7 +228,7 @@ TEST_F(ControlTest, WriteLockHeldByAnotherProcessIsNotCreditedToTheOpener) {
   EXPECT_TRUE(opener.Alive());
   EXPECT_TRUE(locker.Alive());
   RunResult inspect = RunProgram(
-      {testing::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+      {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
 }
 
@@ -256,7 +256,7 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
   RunResult start =
       Shell(sub, ticker + flags + " --daemon_stdout=log --interval=1h");
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::ReadPid(sub + "/r.pid");
+  const pid_t pid = test_support::ReadPid(sub + "/r.pid");
   ASSERT_GT(pid, 0);
   started_.push_back(pid);
 
@@ -268,8 +268,8 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
   RunResult restart = Shell(
       sub, ticker + flags + " --daemon_control=restart --daemon_stdout=log");
   EXPECT_EQ(restart.exit_code, 0) << restart.stderr_text;
-  EXPECT_TRUE(testing::WaitUntilGone(pid));
-  const pid_t second = testing::ReadPid(sub + "/r.pid");
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  const pid_t second = test_support::ReadPid(sub + "/r.pid");
   ASSERT_GT(second, 0);
   started_.push_back(second);
 
@@ -278,7 +278,7 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
       << restart.stdout_text;
   RunResult stop = Shell(sub, stop_line);
   EXPECT_EQ(stop.exit_code, 0) << stop_line << "\n" << stop.stderr_text;
-  EXPECT_TRUE(testing::WaitUntilGone(second));
+  EXPECT_TRUE(test_support::WaitUntilGone(second));
   EXPECT_FALSE(FileExists(sub + "/r.pid"));
 }
 
@@ -290,7 +290,7 @@ TEST_F(ControlTest, StopLineQuotesAPidFileThatAShellWouldSplit) {
                                "injected) 'x'.pid\" --daemon_stdout=log "
                                "--interval=1h"));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::ReadPid(dir_ + "/" + name);
+  const pid_t pid = test_support::ReadPid(dir_ + "/" + name);
   ASSERT_GT(pid, 0);
   started_.push_back(pid);
   const std::string stop_line = StopLine(start.stdout_text);
@@ -298,7 +298,7 @@ TEST_F(ControlTest, StopLineQuotesAPidFileThatAShellWouldSplit) {
 
   RunResult stop = Shell(dir_, stop_line);
   EXPECT_EQ(stop.exit_code, 0) << stop_line << "\n" << stop.stderr_text;
-  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_FALSE(FileExists(dir_ + "/injected")) << stop_line;
   EXPECT_FALSE(FileExists(dir_ + "/" + name));
 }

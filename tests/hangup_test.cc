@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -23,9 +24,9 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
 
 size_t CountLines(const std::string& path) {
   std::vector<std::string> lines =
@@ -33,7 +34,7 @@ size_t CountLines(const std::string& path) {
   return lines.size();
 }
 
-class HangupTest : public ::daemonkit::testing::TickerFixture {
+class HangupTest : public ::daemonkit::test_support::TickerFixture {
  protected:
   // Runs the ticker's launcher with a pseudo-terminal as its controlling
   // terminal and stdio, waits for it to exit, then hangs the terminal up.
@@ -45,9 +46,9 @@ class HangupTest : public ::daemonkit::testing::TickerFixture {
     EXPECT_EQ(grantpt(master), 0);
     EXPECT_EQ(unlockpt(master), 0);
     const std::string slave = ptsname(master);
-    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_stderr=" + err_};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_, "--daemon_stderr=" + err_};
     argv.insert(argv.end(), flags.begin(), flags.end());
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
@@ -87,11 +88,13 @@ TEST_F(HangupTest, DaemonKeepsTickingAfterTheTerminalIsGone) {
   EXPECT_THAT(printed, ::testing::HasSubstr("Run daemon"));
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
-  std::vector<std::string> stat = testing::ProcStat(pid);
-  ASSERT_GT(stat.size(), 7u);
-  EXPECT_EQ(stat[7], "0") << "the daemon has a controlling terminal";
+  const ProcStat stat = test_support::StatOf(pid);
+  ASSERT_TRUE(stat.has(ProcStat::kTtyNr));
+  EXPECT_EQ(stat.field(ProcStat::kTtyNr), "0")
+      << "the daemon has a controlling terminal";
   const size_t lines = CountLines(log_);
-  EXPECT_TRUE(testing::WaitFor([&] { return CountLines(log_) >= lines + 5; }));
+  EXPECT_TRUE(
+      test_support::WaitFor([&] { return CountLines(log_) >= lines + 5; }));
   EXPECT_TRUE(IsAlive(pid));
 }
 
@@ -100,7 +103,7 @@ TEST_F(HangupTest, DaemonWritingToTheDeadTerminalSurvivesAndSaysSoOnce) {
   LaunchInTerminalThenHangUp({"--daemon_stdout=inherit", "--interval=10ms"});
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return ReadFileOrEmpty(err_).find("writing to stdout failed") !=
            std::string::npos;
   }));

@@ -24,16 +24,16 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class HardeningTest : public ::daemonkit::testing::TickerFixture {};
+class HardeningTest : public ::daemonkit::test_support::TickerFixture {};
 
 TEST_F(HardeningTest, UnknownUserOrGroupIsOneLineAndNothingIsCreated) {
   for (const std::string flag :
@@ -91,17 +91,17 @@ TEST_F(HardeningTest, KeepsTheDescriptorsTheApplicationAskedFor) {
   ASSERT_GE(leaked, 3);
   const std::string report = dir_ + "/report";
   RunResult start =
-      RunProgram({testing::RunfilePath("tests/fake_daemon"),
+      RunProgram({test_support::RunfilePath("tests/fake_daemon"),
                   "--daemon_pidfile=" + pidfile_, "--report=" + report,
                   absl::StrCat("--keep_fd=", kept)});
   close(kept);
   close(leaked);
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   std::map<int, std::string> fds =
-      testing::OpenDescriptors(testing::FirstReportedPid(report));
+      test_support::OpenDescriptors(test_support::FirstReportedPid(report));
   EXPECT_EQ(fds[kept], kept_path);
   for (const auto& [fd, target] : fds) EXPECT_NE(target, leaked_path) << fd;
-  testing::KillAndWait(testing::FirstReportedPid(report));
+  test_support::KillAndWait(test_support::FirstReportedPid(report));
 }
 
 TEST_F(HardeningTest, WorldWritableDirectoryWarns) {
@@ -121,7 +121,7 @@ TEST_F(HardeningTest, WriteErrorsOnDevFullAreLoggedOnceAndTheDaemonGoesOn) {
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(err_), "No space left");
   }));
   absl::SleepFor(absl::Milliseconds(50));  // more failing ticks
@@ -137,7 +137,7 @@ TEST_F(HardeningTest, LauncherWithClosedStandardStreamsStillWorks) {
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(IsAlive(pid));
-  std::map<int, std::string> fds = testing::OpenDescriptors(pid);
+  std::map<int, std::string> fds = test_support::OpenDescriptors(pid);
   EXPECT_EQ(fds[0], "/dev/null");
   EXPECT_EQ(fds[1], log_);
   EXPECT_EQ(fds[2], err_);
@@ -149,7 +149,7 @@ TEST_F(HardeningTest, LauncherWithClosedStdoutLogsNoFalseWriteError) {
   RunResult start = TickerInShell("exec 1>&-;", {"--interval=5ms"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   // The identity lines and a few ticks.
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     std::vector<std::string> lines =
         absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
     return lines.size() >= 5;
@@ -172,38 +172,41 @@ TEST_F(HardeningTest, HardDescriptorLimitLeaksNothingFromTheTop) {
       "${top}>/dev/zero\";",
       {"--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  std::map<int, std::string> fds = testing::OpenDescriptors(ReadPid(pidfile_));
+  std::map<int, std::string> fds =
+      test_support::OpenDescriptors(ReadPid(pidfile_));
   for (const auto& [fd, target] : fds) EXPECT_NE(target, "/dev/zero") << fd;
 }
 
 TEST_F(HardeningTest, SignalsDuringStartUpNeverKillIt) {
-  testing::Spawned launcher =
-      testing::SpawnProgram(TickerArgs({"--interval=1h"}));
+  test_support::Spawned launcher =
+      test_support::SpawnProgram(TickerArgs({"--interval=1h"}));
   // As soon as the daemon has a pid, bombard it with 500 SIGHUPs: some land
   // while its handlers are still being set up.
   pid_t pid = 0;
-  ASSERT_TRUE(testing::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
   for (int i = 0; i < 500; ++i) kill(pid, SIGHUP);
-  RunResult result = testing::WaitProgram(launcher);
+  RunResult result = test_support::WaitProgram(launcher);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
   EXPECT_TRUE(IsAlive(pid));
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP");
   }));
   // And a SIGTERM in the same window stops it cleanly.
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
-  launcher = testing::SpawnProgram(TickerArgs({"--interval=1h"}));
-  ASSERT_TRUE(testing::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
+  launcher = test_support::SpawnProgram(TickerArgs({"--interval=1h"}));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return (pid = ReadPid(pidfile_)) > 0; }));
   kill(pid, SIGTERM);
-  result = testing::WaitProgram(launcher);
-  EXPECT_TRUE(testing::WaitUntilGone(pid));
+  result = test_support::WaitProgram(launcher);
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
 TEST_F(HardeningTest, KillBetweenTheForksIsAFailedStartWithNothingLeft) {
   const std::string report = dir_ + "/report";
   RunResult start =
-      RunProgram({testing::RunfilePath("tests/fake_daemon"),
+      RunProgram({test_support::RunfilePath("tests/fake_daemon"),
                   "--behavior=kill_between_forks",
                   "--daemon_pidfile=" + pidfile_, "--report=" + report});
   EXPECT_EQ(start.exit_code, 1);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -25,12 +27,12 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Inspect() { return testing::RunfilePath("tools/inspect"); }
+std::string Inspect() { return test_support::RunfilePath("tools/inspect"); }
 
 TEST(InspectTest, JsonDescribesTheGivenProcess) {
   RunResult result = RunProgram(
@@ -50,14 +52,14 @@ TEST(InspectTest, JsonDescribesTheGivenProcess) {
 }
 
 TEST(InspectTest, CheckPassesARealDaemon) {
-  const std::string dir = testing::MakeTempDir("inspect");
+  const std::string dir = test_support::MakeTempDir("inspect");
   const std::string pidfile = dir + "/ticker.pid";
-  const std::string ticker = testing::RunfilePath("examples/ticker");
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
   RunResult start =
       RunProgram({ticker, "--daemon_pidfile=" + pidfile,
                   "--daemon_stdout=" + dir + "/log", "--interval=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::ReadPid(pidfile);
+  const pid_t pid = test_support::ReadPid(pidfile);
 
   RunResult check = RunProgram({Inspect(), "--pidfile=" + pidfile, "--check"});
   EXPECT_EQ(check.exit_code, 0) << check.stdout_text;
@@ -69,13 +71,13 @@ TEST(InspectTest, CheckPassesARealDaemon) {
   RunResult stop = RunProgram(
       {ticker, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  testing::KillAndWait(pid);
+  test_support::KillAndWait(pid);
 }
 
 TEST(InspectTest, CheckFailsAProcessThatIsNoDaemon) {
   // inspect inspecting itself: a child of this test, in its session, with
   // stdin on a regular file.
-  const std::string input = testing::MakeTempDir("inspect") + "/input";
+  const std::string input = test_support::MakeTempDir("inspect") + "/input";
   {
     int fd = open(input.c_str(), O_WRONLY | O_CREAT, 0600);
     close(fd);
@@ -92,9 +94,9 @@ TEST(InspectTest, UnreadableTargetsExitTwo) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.stderr_text, HasSubstr("cannot read process 4194305"));
 
-  RunResult no_daemon =
-      RunProgram({Inspect(), "--pidfile=" + testing::MakeTempDir("inspect") +
-                                 "/none.pid"});
+  RunResult no_daemon = RunProgram(
+      {Inspect(),
+       "--pidfile=" + test_support::MakeTempDir("inspect") + "/none.pid"});
   EXPECT_EQ(no_daemon.exit_code, 2);
   EXPECT_THAT(no_daemon.stderr_text, HasSubstr("no process holds it"));
 
@@ -417,7 +419,7 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
   // A process that chose its argv, its directory's name and the name of a
   // file it holds open: an invalid byte, a newline, an escape sequence.
   const std::string dir =
-      testing::MakeTempDir("inspect") + "/cwd\xff\n\x1b[1mbold";
+      test_support::MakeTempDir("inspect") + "/cwd\xff\n\x1b[1mbold";
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   const std::string file = dir + "/f\xfe\n\x1b]0;title\x07";
   const std::vector<std::string> args = {"/bin/cat",
@@ -446,10 +448,10 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
     _exit(127);
   }
   close(input[0]);
-  ASSERT_TRUE(testing::WaitFor([&] {
-    return absl::StrContains(
-        testing::ReadFileOrEmpty(absl::StrCat("/proc/", child, "/cmdline")),
-        "forged");
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(test_support::ReadFileOrEmpty(
+                                 absl::StrCat("/proc/", child, "/cmdline")),
+                             "forged");
   }));
 
   RunResult json_run = RunProgram(
@@ -508,10 +510,10 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
 
 TEST(InspectTest, KernelThreadIsNotJudged) {
   // kthreadd, pid 2, is visible only outside a pid namespace.
-  const std::vector<std::string> stat = testing::ProcStat(2);
-  unsigned long flags = 0;
-  if (stat.size() < 10 || !absl::SimpleAtoi(stat[9], &flags) ||
-      !(flags & 0x00200000)) {
+  const ProcStat stat = test_support::StatOf(2);
+  uint64_t flags = 0;
+  if (!stat.ParseField(ProcStat::kFlags, &flags) ||
+      !(flags & ProcStat::kPfKthread)) {
     GTEST_SKIP() << "no kernel thread visible (pid namespace)";
   }
   RunResult check = RunProgram({Inspect(), "--pid=2", "--check"});

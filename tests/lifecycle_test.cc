@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -28,11 +29,11 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -89,20 +90,21 @@ std::vector<pid_t> LiveProcessesWithMarker(const std::string& marker) {
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("lifecycle");
+    dir_ = test_support::MakeTempDir("lifecycle");
     pidfile_ = dir_ + "/fake.pid";
     report_ = dir_ + "/report";
   }
   void TearDown() override {
-    testing::KillAndWait(ReportedNumber(report_, "helper "));
-    testing::KillAndWait(testing::FirstReportedPid(report_));
+    test_support::KillAndWait(ReportedNumber(report_, "helper "));
+    test_support::KillAndWait(test_support::FirstReportedPid(report_));
   }
 
   std::vector<std::string> Args(const std::string& behavior,
                                 std::vector<std::string> extra = {}) const {
     std::vector<std::string> argv = {
-        testing::RunfilePath("tests/fake_daemon"), "--behavior=" + behavior,
-        "--daemon_pidfile=" + pidfile_, "--report=" + report_};
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -112,7 +114,7 @@ class LifecycleTest : public ::testing::Test {
     return RunProgram(Args(behavior, std::move(extra)), env);
   }
   RunResult Status() const {
-    return RunProgram({testing::RunfilePath("tests/fake_daemon"),
+    return RunProgram({test_support::RunfilePath("tests/fake_daemon"),
                        "--daemon_pidfile=" + pidfile_,
                        "--daemon_control=status"});
   }
@@ -123,7 +125,7 @@ class LifecycleTest : public ::testing::Test {
 TEST_F(LifecycleTest, ForkedChildrenGetDefaultSignalsAndNoLibraryDescriptors) {
   RunResult start = Launch("children");
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t daemon = testing::FirstReportedPid(report_);
+  const pid_t daemon = test_support::FirstReportedPid(report_);
   const pid_t helper = ReportedNumber(report_, "helper ");
   ASSERT_GT(daemon, 0);
   ASSERT_GT(helper, 0);
@@ -135,16 +137,16 @@ TEST_F(LifecycleTest, ForkedChildrenGetDefaultSignalsAndNoLibraryDescriptors) {
   EXPECT_EQ(StatusMask(helper, "SigBlk"), 0u);
   // The fake daemon opens nothing of its own: all above 2 is the library's
   // (pid file and its directory, the self-pipe, output directories).
-  for (const auto& [fd, target] : testing::OpenDescriptors(helper)) {
+  for (const auto& [fd, target] : test_support::OpenDescriptors(helper)) {
     EXPECT_LE(fd, 2) << target;
   }
 
   // SIGTERM to the helper alone ends the helper, not the daemon.
   ASSERT_EQ(kill(helper, SIGTERM), 0);
-  EXPECT_TRUE(testing::WaitUntilGone(helper, absl::Seconds(10)))
+  EXPECT_TRUE(test_support::WaitUntilGone(helper, absl::Seconds(10)))
       << "the helper survived SIGTERM";
   ASSERT_EQ(kill(daemon, SIGHUP), 0);
-  ASSERT_TRUE(testing::WaitFor(
+  ASSERT_TRUE(test_support::WaitFor(
       [&] {
         const std::string report = ReadFileOrEmpty(report_);
         return absl::StrContains(report, "event reload") ||
@@ -158,11 +160,11 @@ TEST_F(LifecycleTest, ForkedChildrenGetDefaultSignalsAndNoLibraryDescriptors) {
 TEST_F(LifecycleTest, AForkedChildDoesNotKeepTheDaemonRunning) {
   RunResult start = Launch("children");
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t daemon = testing::FirstReportedPid(report_);
+  const pid_t daemon = test_support::FirstReportedPid(report_);
   const pid_t helper = ReportedNumber(report_, "helper ");
   ASSERT_GT(helper, 0);
   ASSERT_EQ(kill(daemon, SIGKILL), 0);
-  ASSERT_TRUE(testing::WaitUntilGone(daemon));
+  ASSERT_TRUE(test_support::WaitUntilGone(daemon));
   ASSERT_TRUE(IsAlive(helper));
   // The pid file is left, but its lock went with the daemon.
   EXPECT_EQ(Status().exit_code, 1) << "the helper holds the pid-file lock";
@@ -174,9 +176,9 @@ TEST_F(LifecycleTest, ExecutedProgramsDieOfSigpipe) {
   EXPECT_THAT(ReadFileOrEmpty(report_),
               HasSubstr(absl::StrCat("yes: signal ", SIGPIPE)));
   // What any exec'd program inherits: SIGPIPE is not ignored.
-  EXPECT_EQ(
-      StatusMask(testing::FirstReportedPid(report_), "SigIgn") & Bit(SIGPIPE),
-      0u);
+  EXPECT_EQ(StatusMask(test_support::FirstReportedPid(report_), "SigIgn") &
+                Bit(SIGPIPE),
+            0u);
 }
 
 TEST_F(LifecycleTest, FailStartupLeavesTimeToCleanUp) {
@@ -186,7 +188,7 @@ TEST_F(LifecycleTest, FailStartupLeavesTimeToCleanUp) {
   EXPECT_THAT(ReadFileOrEmpty(report_), HasSubstr("cleaned up"))
       << "the daemon was killed before it could clean up";
   // And the launcher waited for it.
-  EXPECT_FALSE(IsAlive(testing::FirstReportedPid(report_)));
+  EXPECT_FALSE(IsAlive(test_support::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -199,7 +201,7 @@ TEST_F(LifecycleTest, FailedStartEndsWhatTheDaemonStarted) {
     const pid_t helper = ReportedNumber(report_, "helper ");
     ASSERT_GT(helper, 0);
     EXPECT_FALSE(IsAlive(helper)) << "a helper of the failed start still runs";
-    testing::KillAndWait(helper);
+    test_support::KillAndWait(helper);
     EXPECT_FALSE(FileExists(pidfile_));
   }
 }
@@ -213,7 +215,7 @@ TEST_F(LifecycleTest, ReadyTimeoutEndsTheDaemonAndWhatItStarted) {
   ASSERT_GT(helper, 0);
   // The launcher returned only once they were gone.
   EXPECT_FALSE(IsAlive(helper)) << "a helper of the timed-out start runs";
-  EXPECT_FALSE(IsAlive(testing::FirstReportedPid(report_)));
+  EXPECT_FALSE(IsAlive(test_support::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -234,7 +236,7 @@ TEST_F(LifecycleTest, TinyReadyTimeoutsNeverLeaveAnythingRunning) {
     ASSERT_EQ(result.exit_code, 1) << result.stderr_text;
     ASSERT_THAT(result.stderr_text, HasSubstr("killed it"));
     std::vector<pid_t> left = LiveProcessesWithMarker(marker);
-    for (pid_t pid : left) testing::KillAndWait(pid);
+    for (pid_t pid : left) test_support::KillAndWait(pid);
     ASSERT_THAT(left, ::testing::IsEmpty());
     ASSERT_FALSE(FileExists(pidfile_));
     ASSERT_EQ(Status().exit_code, 3);
@@ -244,30 +246,30 @@ TEST_F(LifecycleTest, TinyReadyTimeoutsNeverLeaveAnythingRunning) {
 // The launcher reaps the first child as soon as it exits, instead of
 // leaving it a zombie for the whole start-up.
 TEST_F(LifecycleTest, TheFirstChildIsReapedAtOnce) {
-  testing::Spawned launcher = testing::SpawnProgram(Args("hang"));
+  test_support::Spawned launcher = test_support::SpawnProgram(Args("hang"));
   pid_t daemon = 0;
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return (daemon = testing::FirstReportedPid(report_)) > 0; }));
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return (daemon = test_support::FirstReportedPid(report_)) > 0; }));
   auto zombie_children = [&] {
     int zombies = 0;
     DIR* proc = opendir("/proc");
     while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
       pid_t pid;
       if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-      std::vector<std::string> stat = testing::ProcStat(pid);
-      if (stat.size() > 4 && stat[4] == absl::StrCat(launcher.pid) &&
-          stat[3] == "Z") {
+      const ProcStat stat = test_support::StatOf(pid);
+      if (stat.field(ProcStat::kPpid) == absl::StrCat(launcher.pid) &&
+          stat.state() == 'Z') {
         ++zombies;
       }
     }
     if (proc) closedir(proc);
     return zombies;
   };
-  EXPECT_TRUE(testing::WaitFor([&] { return zombie_children() == 0; },
-                               absl::Seconds(5)))
+  EXPECT_TRUE(test_support::WaitFor([&] { return zombie_children() == 0; },
+                                    absl::Seconds(5)))
       << "the first child is still a zombie of the launcher";
   ASSERT_EQ(kill(daemon, SIGKILL), 0);
-  RunResult result = testing::WaitProgram(launcher);
+  RunResult result = test_support::WaitProgram(launcher);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("exited before it was ready"));
 }
@@ -286,8 +288,8 @@ TEST_F(LifecycleTest, KeepEnvLeavesGetenvPointersOfKeptVariablesValid) {
       {{"AAA_DROPPED", "x"}, {"KEPT", "the value"}, {"ZZZ_DROPPED", "y"}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   EXPECT_THAT(ReadFileOrEmpty(report_), HasSubstr("kept pointer intact"));
-  const std::string environ = ReadFileOrEmpty(
-      absl::StrCat("/proc/", testing::FirstReportedPid(report_), "/environ"));
+  const std::string environ = ReadFileOrEmpty(absl::StrCat(
+      "/proc/", test_support::FirstReportedPid(report_), "/environ"));
   EXPECT_THAT(environ, HasSubstr("KEPT=the value"));
   EXPECT_THAT(environ, Not(HasSubstr("_DROPPED")));
 }
@@ -299,7 +301,7 @@ TEST_F(LifecycleTest, UnknownNotifySocketFormWarnsOnceAndStarts) {
   EXPECT_EQ(start.stderr_text.find("NOTIFY_SOCKET"),
             start.stderr_text.rfind("NOTIFY_SOCKET"))
       << start.stderr_text;
-  EXPECT_TRUE(IsAlive(testing::FirstReportedPid(report_)));
+  EXPECT_TRUE(IsAlive(test_support::FirstReportedPid(report_)));
 }
 
 }  // namespace

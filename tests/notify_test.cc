@@ -18,22 +18,23 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::NotifyReceiver;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::NotifyReceiver;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::MatchesRegex;
 
 class NotifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("notify");
+    dir_ = test_support::MakeTempDir("notify");
     pidfile_ = dir_ + "/ticker.pid";
   }
   std::vector<std::string> Ticker(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_stdout=" + dir_ + "/ticker.log"};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_stdout=" + dir_ + "/ticker.log"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -57,11 +58,11 @@ TEST_F(NotifyTest, DetachedDaemonNamesItsMainPidAndReportsItsLife) {
 
   ASSERT_EQ(RunProgram(Ticker({"--daemon_control=stop"})).exit_code, 0);
   EXPECT_EQ(receiver_.Receive(), "STOPPING=1");
-  testing::KillAndWait(pid);
+  test_support::KillAndWait(pid);
 }
 
 TEST_F(NotifyTest, ForegroundDaemonSendsReadyWatchdogAndStopping) {
-  testing::Spawned ticker = testing::SpawnProgram(
+  test_support::Spawned ticker = test_support::SpawnProgram(
       Ticker({"--daemon=false", "--interval=1h"}),
       {{"NOTIFY_SOCKET", receiver_.address()}, {"WATCHDOG_USEC", "20000"}});
   EXPECT_EQ(receiver_.Receive(), "STATUS=ticking every 1h");
@@ -75,7 +76,7 @@ TEST_F(NotifyTest, ForegroundDaemonSendsReadyWatchdogAndStopping) {
     message = receiver_.Receive();
   } while (message == "WATCHDOG=1");
   EXPECT_EQ(message, "STOPPING=1");
-  RunResult result = testing::WaitProgram(ticker);
+  RunResult result = test_support::WaitProgram(ticker);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
 }
 
@@ -84,7 +85,7 @@ TEST_F(NotifyTest, MalformedNotifySocketFailsTheStart) {
       RunProgram(Ticker({}), {{"NOTIFY_SOCKET", "relative/socket"}});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("NOTIFY_SOCKET"));
-  EXPECT_FALSE(testing::FileExists(pidfile_));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
 }  // namespace

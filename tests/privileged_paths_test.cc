@@ -33,6 +33,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -41,11 +42,11 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 
 constexpr char kSecret[] = "root's secret\n";
@@ -105,29 +106,14 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The processes in session `sid` that are not zombies.
-std::vector<pid_t> SessionMembers(const std::string& sid) {
-  std::vector<pid_t> members;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return members;
-  while (struct dirent* entry = readdir(proc)) {
-    pid_t pid;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::vector<std::string> stat = testing::ProcStat(pid);
-    if (stat.size() > 6 && stat[6] == sid && stat[3] != "Z") {
-      members.push_back(pid);
-    }
-  }
-  closedir(proc);
-  return members;
-}
-
 // The other processes of the daemon's session: its path keeper, if any.
 std::vector<pid_t> Companions(pid_t daemon) {
-  std::vector<std::string> stat = testing::ProcStat(daemon);
-  if (stat.size() <= 6) return {};
+  pid_t sid = 0;
+  if (!test_support::StatOf(daemon).ParseField(ProcStat::kSession, &sid)) {
+    return {};
+  }
   std::vector<pid_t> others;
-  for (pid_t pid : SessionMembers(stat[6])) {
+  for (pid_t pid : test_support::LiveSessionMembers(sid)) {
     if (pid != daemon) others.push_back(pid);
   }
   return others;
@@ -136,7 +122,7 @@ std::vector<pid_t> Companions(pid_t daemon) {
 // Descriptors of `pid` that are directories, as "fd -> target".
 std::vector<std::string> DirectoryDescriptors(pid_t pid) {
   std::vector<std::string> found;
-  for (const auto& [fd, target] : testing::OpenDescriptors(pid)) {
+  for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
     if (IsDirectory(absl::StrCat("/proc/", pid, "/fd/", fd))) {
       found.push_back(absl::StrCat(fd, " -> ", target));
     }
@@ -150,7 +136,7 @@ std::string Link(const std::string& path) {
   return n > 0 ? std::string(buffer, n) : "";
 }
 
-class PrivilegedPathsTest : public testing::TickerFixture {
+class PrivilegedPathsTest : public test_support::TickerFixture {
  protected:
   void SetUp() override {
     TickerFixture::SetUp();
@@ -171,7 +157,7 @@ class PrivilegedPathsTest : public testing::TickerFixture {
   }
 
   void TearDown() override {
-    for (pid_t pid : started_) testing::KillAndWait(pid);
+    for (pid_t pid : started_) test_support::KillAndWait(pid);
     // Whatever is planted at the pid file's path goes before the fixture
     // reads it (a FIFO would block the read).
     struct stat st;
@@ -351,7 +337,7 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
   ASSERT_EQ(kill(pid, SIGHUP), 0);
   // One error, on the stderr the daemon still has, naming the path.
   const std::string errors = target == Target::kStderr ? rotated : err_;
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(errors), "reopen output files");
   })) << ReadFileOrEmpty(errors);
   const std::string log = ReadFileOrEmpty(errors);
@@ -359,7 +345,7 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
   // The old descriptor stays: stdout ticks keep landing in the rotated file.
   if (target == Target::kStdout) {
     const size_t size = ReadFileOrEmpty(rotated).size();
-    EXPECT_TRUE(testing::WaitFor(
+    EXPECT_TRUE(test_support::WaitFor(
         [&] { return ReadFileOrEmpty(rotated).size() > size + 100; }));
   }
   EXPECT_TRUE(IsAlive(pid));
@@ -371,12 +357,12 @@ TEST_P(PlantedBeforeReopenTest, KeepsTheOldFileAndWritesNothingThrough) {
     ASSERT_EQ(unlink(path.c_str()), 0);
   }
   ASSERT_EQ(kill(pid, SIGHUP), 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return FileExists(path); }));
+  ASSERT_TRUE(test_support::WaitFor([&] { return FileExists(path); }));
   // Stderr gets the next reload's line; stdout the next tick.
   if (target == Target::kStderr) {
     ASSERT_EQ(kill(pid, SIGHUP), 0);
   }
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(path),
                              target == Target::kStdout ? "T" : "reloading");
   })) << ReadFileOrEmpty(path);
@@ -420,7 +406,7 @@ TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
   PlantAt(plant, pidfile_, false);
   if (HasFailure()) return;
   ASSERT_EQ(kill(pid, SIGTERM), 0);
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ASSERT_TRUE(test_support::WaitUntilGone(pid));
   ExpectPlantIntact(plant, pidfile_);
   // The daemon's own file, moved away, was neither removed nor followed.
   EXPECT_TRUE(FileExists(pidfile_ + ".moved"));
@@ -514,11 +500,13 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
   EXPECT_THAT(DirectoryDescriptors(keeper), ::testing::IsEmpty());
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/root")), "/");
   EXPECT_EQ(Link(absl::StrCat("/proc/", keeper, "/cwd")), "/");
-  EXPECT_NE(testing::ProcStat(keeper)[4], absl::StrCat(pid)) << "not a child";
+  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid),
+            absl::StrCat(pid))
+      << "not a child";
   // Log rotation: rename, SIGHUP, the new file gets the lines.
   ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitFor(
+  EXPECT_TRUE(test_support::WaitFor(
       [&] { return absl::StrContains(ReadFileOrEmpty(log_), "T"); }));
   struct stat st;
   ASSERT_EQ(stat(log_.c_str(), &st), 0);
@@ -528,18 +516,13 @@ TEST_F(PrivilegedPathsTest, ChrootedDaemonCannotReachOutsideAndItsFilesWork) {
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_FALSE(IsAlive(pid));
   EXPECT_FALSE(FileExists(pidfile_));
-  EXPECT_TRUE(testing::WaitUntilGone(keeper));
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
 }
 
 TEST_F(PrivilegedPathsTest, DroppedDaemonRemovesItsPidFileFromRootsDirectory) {
   // dir_ is root's 0755: nobody cannot unlink in it; the keeper can.
-  RunResult start =
-      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::TickerPidFromLog(log_);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
-  EXPECT_TRUE(testing::WaitFor([&] { return !FileExists(pidfile_); }));
+  ASSERT_GT(RunBriefDaemon({"--daemon_user=nobody"}), 0);
+  EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }));
 }
 
 // --- syslog under chroot ---------------------------------------------------
@@ -624,7 +607,7 @@ TEST_F(PrivilegedPathsTest, SyslogReachesTheSyslogDaemonFromInsideTheChroot) {
   // the socket connected before it.
   ASSERT_EQ(kill(pid, SIGHUP), 0);
   std::string received;
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     char buffer[2048];
     ssize_t n = recv(receiver, buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n > 0) received.append(buffer, static_cast<size_t>(n)).append("\n");

@@ -24,16 +24,16 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class PrivilegesTest : public ::daemonkit::testing::TickerFixture {};
+class PrivilegesTest : public ::daemonkit::test_support::TickerFixture {};
 
 std::string CoreLimitLine(pid_t pid) {
   for (absl::string_view line : absl::StrSplit(
@@ -55,7 +55,7 @@ TEST_F(PrivilegesTest, DropsToAnotherUserWithExactlyItsGroups) {
   ASSERT_EQ(stat(log_.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 65534u);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  ASSERT_TRUE(testing::WaitFor(
+  ASSERT_TRUE(test_support::WaitFor(
       [&] { return absl::StrContains(ReadFileOrEmpty(err_), "reloading"); }));
   EXPECT_THAT(ReadFileOrEmpty(err_), Not(HasSubstr("reopen output files")));
   // stop works after the drop, and the pid file (in root's directory, which
@@ -70,12 +70,7 @@ TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
   // The daemon ends by itself as nobody: it cannot unlink, so it empties.
   // It may be gone before we could read the pid file, so take its pid from
   // the "Process id:" line it logs before it declares itself ready.
-  RunResult start =
-      Ticker({"--daemon_user=nobody", "--interval=1ms", "--count=3"});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t pid = testing::TickerPidFromLog(log_);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ASSERT_GT(RunBriefDaemon({"--daemon_user=nobody"}), 0);
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text;
@@ -127,7 +122,7 @@ TEST_F(PrivilegesTest, ChrootConfinesTheDaemonAndKeepsItsFilesWorking) {
   // SIGHUP reopens the log outside the jail, through its held directory.
   ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitFor(
+  EXPECT_TRUE(test_support::WaitFor(
       [&] { return FileExists(log_) && !ReadFileOrEmpty(log_).empty(); }));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_FALSE(FileExists(pidfile_));

@@ -15,29 +15,30 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 
 class ReadyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("ready");
+    dir_ = test_support::MakeTempDir("ready");
     pidfile_ = dir_ + "/fake.pid";
     report_ = dir_ + "/reported";
   }
   void TearDown() override {
-    testing::KillAndWait(testing::FirstReportedPid(report_));
+    test_support::KillAndWait(test_support::FirstReportedPid(report_));
   }
 
   RunResult Launch(const std::string& behavior,
                    std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {
-        testing::RunfilePath("tests/fake_daemon"), "--behavior=" + behavior,
-        "--daemon_pidfile=" + pidfile_, "--report=" + report_};
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--behavior=" + behavior, "--daemon_pidfile=" + pidfile_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -50,7 +51,7 @@ TEST_F(ReadyTest, ExitsZeroOnlyOnceTheDaemonIsReady) {
   // must still be waiting, so the pid file is complete when it returns.
   RunResult result = Launch("ready", {"--delay=200ms"});
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  const pid_t pid = testing::FirstReportedPid(report_);
+  const pid_t pid = test_support::FirstReportedPid(report_);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(ReadPid(pidfile_), pid);
   EXPECT_TRUE(IsAlive(pid));
@@ -61,7 +62,8 @@ TEST_F(ReadyTest, PrintsTheDaemonsOwnErrorAndCleansUp) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text,
               HasSubstr("cannot bind 127.0.0.1:80: in use"));
-  EXPECT_TRUE(testing::WaitUntilGone(testing::FirstReportedPid(report_)));
+  EXPECT_TRUE(
+      test_support::WaitUntilGone(test_support::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -69,7 +71,7 @@ TEST_F(ReadyTest, ReportsADaemonThatDiedBeforeReady) {
   RunResult result = Launch("die");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("exited before it was ready"));
-  EXPECT_FALSE(IsAlive(testing::FirstReportedPid(report_)));
+  EXPECT_FALSE(IsAlive(test_support::FirstReportedPid(report_)));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
@@ -77,7 +79,7 @@ TEST_F(ReadyTest, TimeoutKillsTheDaemonAndRemovesThePidFile) {
   RunResult result = Launch("hang", {"--daemon_ready_timeout=300ms"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("not ready within"));
-  const pid_t pid = testing::FirstReportedPid(report_);
+  const pid_t pid = test_support::FirstReportedPid(report_);
   ASSERT_GT(pid, 0);
   // The launcher waited for the kill to land before it exited.
   EXPECT_FALSE(IsAlive(pid));
@@ -87,7 +89,8 @@ TEST_F(ReadyTest, TimeoutKillsTheDaemonAndRemovesThePidFile) {
 TEST_F(ReadyTest, TheApplicationReapsItsOwnChildren) {
   RunResult result = Launch("child");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_THAT(testing::ReadFileOrEmpty(report_), HasSubstr("child exited 7"));
+  EXPECT_THAT(test_support::ReadFileOrEmpty(report_),
+              HasSubstr("child exited 7"));
 }
 
 TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
@@ -96,9 +99,10 @@ TEST_F(ReadyTest, StopEscalatesToSigkillAndStillCleansUp) {
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   // Any daemonkit program can stop any daemonkit daemon by its pid file.
-  RunResult stop = RunProgram(
-      {testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-       "--daemon_control=stop", "--daemon_stop_timeout=100ms"});
+  RunResult stop =
+      RunProgram({test_support::RunfilePath("examples/ticker"),
+                  "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
+                  "--daemon_stop_timeout=100ms"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(stop.stderr_text, HasSubstr("sending SIGKILL"));
   EXPECT_FALSE(IsAlive(pid)) << "stop returned before the process was gone";

@@ -22,10 +22,10 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunResult;
 
 int FromEnvironment(const char* name, int fallback) {
   int value = 0;
@@ -36,16 +36,17 @@ int FromEnvironment(const char* name, int fallback) {
 }
 
 int OpenDescriptorCount() {
-  return static_cast<int>(testing::OpenDescriptors(getpid()).size());
+  return static_cast<int>(test_support::OpenDescriptors(getpid()).size());
 }
 
 // Tickers this test started that still run, and only those: other tickers
 // may run on the machine, and without a pid namespace the test sees them.
 int LiveTickers() {
-  return static_cast<int>(testing::LiveProcessesSpawnedByThisTest().size());
+  return static_cast<int>(
+      test_support::LiveProcessesSpawnedByThisTest().size());
 }
 
-class StressTest : public ::daemonkit::testing::TickerFixture {};
+class StressTest : public ::daemonkit::test_support::TickerFixture {};
 
 TEST_F(StressTest, StartStopCyclesLoseNothing) {
   const int cycles = FromEnvironment("STRESS_CYCLES", 50);
@@ -68,24 +69,34 @@ TEST_F(StressTest, StartStopCyclesLoseNothing) {
 
 TEST_F(StressTest, ConcurrentStartsEndWithExactlyOneDaemon) {
   const int starts = FromEnvironment("STRESS_CONCURRENT", 20);
-  std::vector<testing::Spawned> launchers;
+  std::vector<test_support::Spawned> launchers;
   launchers.reserve(starts);
   for (int i = 0; i < starts; ++i) {
-    launchers.push_back(testing::SpawnProgram(TickerArgs({"--interval=1h"})));
+    launchers.push_back(
+        test_support::SpawnProgram(TickerArgs({"--interval=1h"})));
   }
+  std::vector<RunResult> results;
+  results.reserve(launchers.size());
+  for (const test_support::Spawned& launcher : launchers) {
+    results.push_back(test_support::WaitProgram(launcher));
+  }
+  // Every loser names the winner: the pid in the file, whose lock it lost.
+  const pid_t pid = ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
   int winners = 0;
-  for (const testing::Spawned& launcher : launchers) {
-    RunResult result = testing::WaitProgram(launcher);
+  for (const RunResult& result : results) {
     if (result.exit_code == 0) {
       ++winners;
     } else {
       EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text,
-                  ::testing::HasSubstr("already running, pid"));
+      EXPECT_THAT(result.stderr_text, ::testing::HasSubstr(absl::StrCat(
+                                          "already running, pid ", pid)));
     }
   }
   EXPECT_EQ(winners, 1);
   EXPECT_EQ(LiveTickers(), 1);
+  EXPECT_TRUE(IsAlive(pid));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_EQ(LiveTickers(), 0);
 }

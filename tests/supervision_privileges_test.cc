@@ -20,31 +20,32 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::ContainsRegex;
 
 class SupervisionPrivilegesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("supervision_privileges");
+    dir_ = test_support::MakeTempDir("supervision_privileges");
     // Root's, and no one else may create files in it: /run, in short.
     ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
     pidfile_ = dir_ + "/supervisor.pid";
     child_pidfile_ = dir_ + "/worker.pid";
   }
   void TearDown() override {
-    testing::KillAndWait(ReadPid(pidfile_));
-    for (pid_t worker : workers_) testing::KillAndWait(worker);
+    test_support::KillAndWait(ReadPid(pidfile_));
+    for (pid_t worker : workers_) test_support::KillAndWait(worker);
   }
   RunResult Ticker(std::vector<std::string> extra) const {
-    std::vector<std::string> argv = {testing::RunfilePath("examples/ticker"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_child_pidfile=" + child_pidfile_,
-                                     "--daemon_stdout=" + dir_ + "/ticks",
-                                     "--daemon_stderr=" + dir_ + "/stderr"};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_,
+        "--daemon_stdout=" + dir_ + "/ticks",
+        "--daemon_stderr=" + dir_ + "/stderr"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -65,7 +66,8 @@ TEST_F(SupervisionPrivilegesTest,
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   workers_.push_back(worker);
   EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", worker, "/status")),
@@ -80,20 +82,20 @@ TEST_F(SupervisionPrivilegesTest,
 
   // The next worker takes the same file and its own lock.
   kill(worker, SIGKILL);
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     const pid_t next = ReadPid(child_pidfile_);
     return next > 0 && next != worker;
   }));
   const pid_t next = ReadPid(child_pidfile_);
   workers_.push_back(next);
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return Status() ==
            absl::StrCat("running, pid ", supervisor, ", worker ", next, "\n");
   }));
 
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitUntilGone(next));
-  EXPECT_FALSE(testing::FileExists(pidfile_));
+  EXPECT_TRUE(test_support::WaitUntilGone(next));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
   // The dropped supervisor may not unlink in root's directory: it empties
   // the file, which reads as "not running".
   EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -24,40 +25,40 @@
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::ReportedStart;
-using ::daemonkit::testing::ReportedStarts;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::ReportedStart;
+using ::daemonkit::test_support::ReportedStarts;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 class SupervisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("supervision");
+    dir_ = test_support::MakeTempDir("supervision");
     pidfile_ = dir_ + "/supervisor.pid";
     child_pidfile_ = dir_ + "/worker.pid";
     report_ = dir_ + "/starts";
     err_ = dir_ + "/stderr";
   }
   void TearDown() override {
-    testing::KillAndWait(ReadPid(pidfile_));
+    test_support::KillAndWait(ReadPid(pidfile_));
     for (const ReportedStart& start : ReportedStarts(report_)) {
-      testing::KillAndWait(start.pid);
+      test_support::KillAndWait(start.pid);
     }
-    for (pid_t pid : others_) testing::KillAndWait(pid);
+    for (pid_t pid : others_) test_support::KillAndWait(pid);
   }
 
   std::vector<std::string> Args(std::vector<std::string> extra) const {
-    std::vector<std::string> argv = {testing::RunfilePath("tests/fake_daemon"),
-                                     "--daemon_pidfile=" + pidfile_,
-                                     "--daemon_child_pidfile=" + child_pidfile_,
-                                     "--daemon_stderr=" + err_,
-                                     "--report=" + report_};
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("tests/fake_daemon"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+        "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -70,7 +71,8 @@ class SupervisionTest : public ::testing::Test {
   // The supervised ticker's command line.
   std::vector<std::string> TickerArgs(std::vector<std::string> extra) const {
     std::vector<std::string> argv = {
-        testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+        test_support::RunfilePath("examples/ticker"),
+        "--daemon_pidfile=" + pidfile_,
         "--daemon_child_pidfile=" + child_pidfile_,
         "--daemon_stdout=" + dir_ + "/ticks", "--daemon_stderr=" + err_};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -89,7 +91,7 @@ TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
   // Three crashes, three restarts; the fourth worker stays up.
-  ASSERT_TRUE(testing::WaitFor(
+  ASSERT_TRUE(test_support::WaitFor(
       [&] { return Starts() == 4 && ReadPid(child_pidfile_) > 0; }));
   std::vector<ReportedStart> starts = ReportedStarts(report_);
   ASSERT_EQ(starts.size(), 4u);
@@ -131,7 +133,7 @@ TEST_F(SupervisionTest, CrashLoopHitsTheLimitAndGivesUp) {
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
-  ASSERT_TRUE(testing::WaitUntilGone(supervisor));
+  ASSERT_TRUE(test_support::WaitUntilGone(supervisor));
   EXPECT_EQ(Starts(), 3u) << "the first start and two restarts";
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("giving up after 2 restarts"));
@@ -145,7 +147,7 @@ TEST_F(SupervisionTest, StopDuringABackoffWaitIsPrompt) {
            "--daemon_restart_max_delay=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(err_), "restarting in 1h");
   }));
   // With an hour-long backoff and an hour-long stop timeout, only a prompt
@@ -160,10 +162,11 @@ TEST_F(SupervisionTest, WorkerDiesWithItsSupervisorAndTheNextStartWorks) {
   RunResult start = Run({"--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   kill(supervisor, SIGKILL);
-  EXPECT_TRUE(testing::WaitUntilGone(worker)) << "orphaned worker";
+  EXPECT_TRUE(test_support::WaitUntilGone(worker)) << "orphaned worker";
   RunResult again = Run({"--daemon_restart=always"});
   EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
   EXPECT_NE(ReadPid(pidfile_), supervisor);
@@ -173,7 +176,8 @@ TEST_F(SupervisionTest, WorkerDeafToSigtermIsKilledAfterTheStopTimeout) {
   RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
                          "--daemon_stop_timeout=200ms"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
   EXPECT_EQ(stop.exit_code, 0);
@@ -200,9 +204,10 @@ TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
   RunResult start = Run({"--daemon_restart=on-failure"});
   ASSERT_EQ(start.exit_code, 0);
   const pid_t supervisor = ReadPid(pidfile_);
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   kill(ReadPid(child_pidfile_), SIGTERM);
-  EXPECT_TRUE(testing::WaitUntilGone(supervisor));
+  EXPECT_TRUE(test_support::WaitUntilGone(supervisor));
   EXPECT_EQ(Starts(), 1u);
   EXPECT_FALSE(FileExists(pidfile_));
 }
@@ -210,10 +215,11 @@ TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
 TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
   RunResult start = Run({"--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
   EXPECT_EQ(Run({"--daemon_control=reload"}).exit_code, 0);
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(err_),
                              absl::StrCat(" ", worker, " daemon.cc")) &&
            absl::StrContains(ReadFileOrEmpty(err_), "reloading on SIGHUP");
@@ -223,7 +229,7 @@ TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
 }
 
 TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
-  testing::NotifyReceiver receiver;
+  test_support::NotifyReceiver receiver;
   RunResult start =
       Run({"--behavior=crash_times", "--crash_times=1",
            "--daemon_restart=on-failure", "--daemon_restart_delay=50ms"},
@@ -241,8 +247,9 @@ TEST_F(SupervisionTest, SystemdHearsTheSupervisorAndTheRestarts) {
 
 // Receives messages until one equals `wanted` (or, with `prefix`, starts
 // with it), appending each to `*seen`; false if none comes.
-bool ReceiveUntil(testing::NotifyReceiver& receiver, const std::string& wanted,
-                  std::vector<std::string>* seen, bool prefix = false) {
+bool ReceiveUntil(test_support::NotifyReceiver& receiver,
+                  const std::string& wanted, std::vector<std::string>* seen,
+                  bool prefix = false) {
   for (int i = 0; i < 100000; ++i) {
     const std::string message = receiver.Receive();
     if (message.empty()) return false;
@@ -256,7 +263,7 @@ bool ReceiveUntil(testing::NotifyReceiver& receiver, const std::string& wanted,
 
 TEST_F(SupervisionTest,
        TheWorkersNotificationsReachSystemdThroughTheSupervisor) {
-  testing::NotifyReceiver receiver;
+  test_support::NotifyReceiver receiver;
   // Keep-alives due every 10 ms while the ticker waits out its hour.
   const std::map<std::string, std::string> env = {
       {"NOTIFY_SOCKET", receiver.address()}, {"WATCHDOG_USEC", "20000"}};
@@ -265,7 +272,8 @@ TEST_F(SupervisionTest,
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t worker = ReadPid(child_pidfile_);
 
   std::vector<std::string> seen;
@@ -289,10 +297,8 @@ TEST_F(SupervisionTest,
   // A hung worker (stopped here) feeds nothing, and nothing feeds for it:
   // once the keep-alives already on their way are in, silence.
   ASSERT_EQ(kill(worker, SIGSTOP), 0);
-  ASSERT_TRUE(testing::WaitFor([&] {
-    std::vector<std::string> stat = testing::ProcStat(worker);
-    return stat.size() > 3 && stat[3] == "T";
-  }));
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(worker).state() == 'T'; }));
   bool silent = false;
   for (int i = 0; i < 1000 && !silent; ++i) {
     const std::string message = receiver.Receive(absl::Seconds(2));
@@ -312,7 +318,7 @@ TEST_F(SupervisionTest,
   for (const std::string& message : seen) {
     EXPECT_THAT(message, Not(HasSubstr(absl::StrCat("MAINPID=", worker))));
   }
-  EXPECT_TRUE(testing::WaitUntilGone(worker));
+  EXPECT_TRUE(test_support::WaitUntilGone(worker));
 }
 
 TEST_F(SupervisionTest, ReadyTimeoutLeavesNoWorkerPidFile) {
@@ -321,7 +327,7 @@ TEST_F(SupervisionTest, ReadyTimeoutLeavesNoWorkerPidFile) {
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("not ready within 1s"));
   for (const ReportedStart& started : ReportedStarts(report_)) {
-    EXPECT_TRUE(testing::WaitUntilGone(started.pid));
+    EXPECT_TRUE(test_support::WaitUntilGone(started.pid));
   }
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_FALSE(FileExists(child_pidfile_))
@@ -334,14 +340,15 @@ TEST_F(SupervisionTest, ImpatientStopLeavesNoWorkerPidFile) {
   RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
                          "--daemon_stop_timeout=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t supervisor = ReadPid(pidfile_);
   const pid_t worker = ReadPid(child_pidfile_);
   RunResult stop =
       Run({"--daemon_control=stop", "--daemon_stop_timeout=200ms"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(supervisor));
-  EXPECT_TRUE(testing::WaitUntilGone(worker));
+  EXPECT_TRUE(test_support::WaitUntilGone(worker));
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_FALSE(FileExists(child_pidfile_))
       << "left: " << ReadFileOrEmpty(child_pidfile_);
@@ -351,16 +358,17 @@ TEST_F(SupervisionTest, WorkerPidFileIsLockedForTheWorkersLifeOnly) {
   RunResult start = Run({"--daemon_restart=always", "--daemon_restart_delay=1h",
                          "--daemon_restart_max_delay=1h"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ASSERT_TRUE(testing::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t supervisor = ReadPid(pidfile_);
   const pid_t worker = ReadPid(child_pidfile_);
   EXPECT_EQ(
       Run({"--daemon_control=status"}).stdout_text,
       absl::StrCat("running, pid ", supervisor, ", worker ", worker, "\n"));
   kill(worker, SIGKILL);
-  ASSERT_TRUE(testing::WaitUntilGone(worker));
+  ASSERT_TRUE(test_support::WaitUntilGone(worker));
   // Unlocked and emptied once the supervisor has reaped it; no worker now.
-  EXPECT_TRUE(testing::WaitFor([&] {
+  EXPECT_TRUE(test_support::WaitFor([&] {
     return Run({"--daemon_control=status"}).stdout_text ==
            absl::StrCat("running, pid ", supervisor, "\n");
   }));
@@ -385,7 +393,7 @@ std::vector<pid_t> ReportedPids(const std::string& report,
 
 TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
   RunResult start = RunProgram(
-      {testing::RunfilePath("tests/leaves_orphans"),
+      {test_support::RunfilePath("tests/leaves_orphans"),
        "--daemon_pidfile=" + pidfile_,
        "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
        "--report=" + report_, "--daemon_restart=on-failure",
@@ -395,7 +403,7 @@ TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
   ASSERT_GT(supervisor, 0);
   // The first worker left two helpers, one in its process group and one in
   // a session of its own, and crashed; the second one serves.
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return ReportedPids(report_, "worker").size() == 2 &&
            ReadPid(child_pidfile_) == ReportedPids(report_, "worker")[1];
   }));
@@ -404,9 +412,9 @@ TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
   for (pid_t pid : ReportedPids(report_, "worker")) others_.push_back(pid);
   for (pid_t pid : helpers) others_.push_back(pid);
   for (pid_t helper : helpers) {
-    std::vector<std::string> stat = testing::ProcStat(helper);
-    ASSERT_GT(stat.size(), 4u) << "helper " << helper << " is gone";
-    EXPECT_EQ(stat[4], absl::StrCat(supervisor))
+    const ProcStat stat = test_support::StatOf(helper);
+    ASSERT_TRUE(stat.has(ProcStat::kPpid)) << "helper " << helper << " is gone";
+    EXPECT_EQ(stat.field(ProcStat::kPpid), absl::StrCat(supervisor))
         << "helper " << helper << " was not reparented to the supervisor";
   }
 
@@ -414,7 +422,7 @@ TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(supervisor));
   for (pid_t helper : helpers) {
-    EXPECT_TRUE(testing::WaitUntilGone(helper, absl::Seconds(5)))
+    EXPECT_TRUE(test_support::WaitUntilGone(helper, absl::Seconds(5)))
         << "helper " << helper << " outlived the stop";
   }
 }
@@ -428,7 +436,7 @@ TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_THAT(result.stderr_text, HasSubstr(flag.substr(0, flag.find('='))));
   }
-  RunResult result = RunProgram({testing::RunfilePath("tests/fake_daemon"),
+  RunResult result = RunProgram({test_support::RunfilePath("tests/fake_daemon"),
                                  "--daemon_pidfile=" + pidfile_,
                                  "--daemon_child_pidfile=" + child_pidfile_});
   EXPECT_EQ(result.exit_code, 2);

@@ -29,7 +29,7 @@
 extern char** environ;
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 std::string TestTmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -193,27 +193,12 @@ pid_t FirstReportedPid(const std::string& report) {
   return starts.empty() ? 0 : starts.front().pid;
 }
 
-std::vector<std::string> ProcStat(pid_t pid) {
-  std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
-  size_t open_paren = stat.find('(');
-  size_t close_paren = stat.rfind(')');
-  if (open_paren == std::string::npos || close_paren == std::string::npos) {
-    return {};
-  }
-  std::vector<std::string> fields = {
-      "", stat.substr(0, open_paren - 1),
-      stat.substr(open_paren, close_paren - open_paren + 1)};
-  for (absl::string_view field :
-       absl::StrSplit(absl::string_view(stat).substr(close_paren + 2), ' ')) {
-    fields.emplace_back(field);
-  }
-  return fields;
+ProcStat StatOf(pid_t pid) {
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() ? *std::move(stat) : ProcStat();
 }
 
-bool IsAlive(pid_t pid) {
-  std::vector<std::string> stat = ProcStat(pid);
-  return stat.size() > 3 && stat[3] != "Z" && stat[3] != "X";
-}
+bool IsAlive(pid_t pid) { return StatOf(pid).running(); }
 
 bool WaitUntilGone(pid_t pid, absl::Duration timeout) {
   return WaitFor([pid] { return !IsAlive(pid); }, timeout);
@@ -294,5 +279,77 @@ std::string NotifyReceiver::Receive(absl::Duration timeout) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
 }
 
-}  // namespace testing
+std::vector<pid_t> LiveSessionMembers(pid_t sid) {
+  std::vector<pid_t> members;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return members;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid = 0, session = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    const ProcStat stat = StatOf(pid);
+    if (stat.running() && stat.ParseField(ProcStat::kSession, &session) &&
+        session == sid) {
+      members.push_back(pid);
+    }
+  }
+  closedir(proc);
+  return members;
+}
+
+PausedChild::PausedChild(const std::function<bool()>& setup) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+    return;
+  }
+  pid_ = fork();
+  if (pid_ == 0) {
+    close(ready[0]);
+    if (!setup()) _exit(1);
+    if (write(ready[1], "r", 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  if (pid_ < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+  } else {
+    char byte;
+    EXPECT_EQ(read(ready[0], &byte, 1), 1) << "the child's setup failed";
+  }
+  close(ready[0]);
+}
+
+void PausedChild::KillButDoNotReap() {
+  ASSERT_GT(pid_, 0);
+  ASSERT_EQ(kill(pid_, SIGKILL), 0);
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, pid_, &info, WEXITED | WNOWAIT), 0);
+}
+
+pid_t PausedChild::Reap() {
+  const pid_t pid = pid_;
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  pid_ = -1;
+  return pid;
+}
+
+int ExitCodeInChild(const std::function<int()>& body) {
+  const pid_t child = fork();
+  if (child < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return -1;
+  }
+  if (child == 0) _exit(body());
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace test_support
 }  // namespace daemonkit

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,9 +21,10 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 // $TEST_TMPDIR, or a fresh directory under /tmp outside Bazel.
 std::string TestTmpDir();
@@ -81,9 +83,9 @@ std::vector<ReportedStart> ReportedStarts(const std::string& report);
 // The pid of the first start in `report`, or 0.
 pid_t FirstReportedPid(const std::string& report);
 
-// Fields of /proc/PID/stat, numbered as in proc(5) from 1 (pid) on; the
-// command name (field 2) is kept whole.
-std::vector<std::string> ProcStat(pid_t pid);
+// /proc/PID/stat through daemonkit::ReadProcStat (fields numbered as in
+// proc(5), from 1); no fields when the process cannot be read.
+ProcStat StatOf(pid_t pid);
 
 // Whether `pid` exists and is neither a zombie nor dead.
 bool IsAlive(pid_t pid);
@@ -118,6 +120,43 @@ std::vector<pid_t> LiveProcessesSpawnedByThisTest();
 // The target of /proc/PID/fd/N for every open descriptor N.
 std::map<int, std::string> OpenDescriptors(pid_t pid);
 
+// The live (neither zombie nor dead) processes of session `sid`, from /proc.
+std::vector<pid_t> LiveSessionMembers(pid_t sid);
+
+// PausedChild
+//
+// A forked child that runs `setup`, tells the parent it is done, then waits
+// to be killed: a real process holding whatever `setup` opened or locked. A
+// failed `setup` (false) is a test failure. The destructor kills and reaps
+// the child, so nothing outlives the test.
+class PausedChild {
+ public:
+  explicit PausedChild(const std::function<bool()>& setup = [] {
+    return true;
+  });
+  ~PausedChild() { Reap(); }
+  PausedChild(const PausedChild&) = delete;
+  PausedChild& operator=(const PausedChild&) = delete;
+
+  // The child's pid; -1 once reaped.
+  pid_t pid() const { return pid_; }
+
+  // SIGKILLs the child and waits until it is a zombie, not yet reaped.
+  void KillButDoNotReap();
+
+  // SIGKILLs and reaps the child. Returns the pid it had, from now on no
+  // longer ours to signal (it may name another process).
+  pid_t Reap();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs `body` in a forked child and returns its exit code (the value
+// `body` returns), or -1 when the child died of a signal. For code that
+// changes the process itself: descriptors 1 and 2, credentials.
+int ExitCodeInChild(const std::function<int()>& body);
+
 // NotifyReceiver
 //
 // The supervisor's end of sd_notify: a datagram socket with a kernel-chosen
@@ -141,7 +180,7 @@ class NotifyReceiver {
   std::string address_;
 };
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit
 
 #endif  // DAEMONKIT_TESTS_TESTING_H_

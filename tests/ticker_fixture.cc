@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace daemonkit {
-namespace testing {
+namespace test_support {
 
 void TickerFixture::SetUp() {
   dir_ = MakeTempDir("ticker");
@@ -14,7 +14,10 @@ void TickerFixture::SetUp() {
   err_ = dir_ + "/ticker.err";
 }
 
-void TickerFixture::TearDown() { KillAndWait(ReadPid(pidfile_)); }
+void TickerFixture::TearDown() {
+  for (pid_t pid : started_) KillAndWait(pid);
+  KillAndWait(ReadPid(pidfile_));
+}
 
 std::vector<std::string> TickerFixture::TickerArgs(
     std::vector<std::string> extra) const {
@@ -28,7 +31,9 @@ std::vector<std::string> TickerFixture::TickerArgs(
 RunResult TickerFixture::Ticker(
     std::vector<std::string> extra,
     const std::map<std::string, std::string>& env) const {
-  return RunProgram(TickerArgs(std::move(extra)), env);
+  std::map<std::string, std::string> environment = env;
+  environment.emplace("TMPDIR", dir_);
+  return RunProgram(TickerArgs(std::move(extra)), environment);
 }
 
 RunResult TickerFixture::TickerInShell(const std::string& prefix,
@@ -40,15 +45,29 @@ RunResult TickerFixture::TickerInShell(const std::string& prefix,
   return RunProgram({"/bin/bash", "-c", command});
 }
 
-pid_t TickerFixture::StartTicker(std::vector<std::string> extra) const {
+pid_t TickerFixture::StartTicker(std::vector<std::string> extra) {
   RunResult start = Ticker(std::move(extra));
   EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
-  return ReadPid(pidfile_);
+  const pid_t pid = ReadPid(pidfile_);
+  if (pid > 0) started_.push_back(pid);
+  return pid;
+}
+
+pid_t TickerFixture::RunBriefDaemon(std::vector<std::string> extra) {
+  extra.push_back("--interval=1ms");
+  extra.push_back("--count=3");
+  RunResult start = Ticker(std::move(extra));
+  EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = TickerPidFromLog(log_);
+  EXPECT_GT(pid, 0) << "no \"Process id:\" line in " << log_;
+  if (pid <= 0) return 0;
+  EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " did not end";
+  return pid;
 }
 
 std::string TickerFixture::Status(pid_t pid) {
   return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
 }
 
-}  // namespace testing
+}  // namespace test_support
 }  // namespace daemonkit

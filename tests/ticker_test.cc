@@ -9,68 +9,37 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
+#include "tests/ticker_fixture.h"
 
 namespace daemonkit {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::IsAlive;
-using ::daemonkit::testing::ReadFileOrEmpty;
-using ::daemonkit::testing::ReadPid;
-using ::daemonkit::testing::RunProgram;
-using ::daemonkit::testing::RunResult;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-class TickerTest : public ::testing::Test {
+class TickerTest : public test_support::TickerFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::MakeTempDir("ticker");
-    pidfile_ = dir_ + "/ticker.pid";
-    log_ = dir_ + "/ticker.log";
-  }
-
-  void TearDown() override {
-    for (pid_t pid : started_) testing::KillAndWait(pid);
-  }
-
-  // Runs the ticker with the test's pid file and log plus `extra` flags.
-  RunResult Ticker(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        testing::RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
-        "--daemon_stdout=" + log_, "--daemon_stderr=" + dir_ + "/ticker.err"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunProgram(argv, {{"TMPDIR", dir_}});
-  }
-
-  // Starts a daemon and returns its pid (0 on failure).
-  pid_t Start(std::vector<std::string> extra = {}) {
-    RunResult result = Ticker(std::move(extra));
-    EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-    pid_t pid = ReadPid(pidfile_);
-    if (pid > 0) started_.push_back(pid);
-    return pid;
-  }
-
   std::vector<std::string> LogLines() {
     return absl::StrSplit(ReadFileOrEmpty(log_), '\n', absl::SkipEmpty());
   }
-
-  std::string dir_, pidfile_, log_;
-  std::vector<pid_t> started_;
 };
 
 TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
@@ -89,15 +58,16 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
   started_.push_back(pid);
   ASSERT_TRUE(IsAlive(pid));
 
-  std::vector<std::string> proc_stat = testing::ProcStat(pid);
-  ASSERT_GT(proc_stat.size(), 7u);
-  EXPECT_NE(proc_stat[6], absl::StrCat(pid))
+  const ProcStat proc_stat = test_support::StatOf(pid);
+  ASSERT_TRUE(proc_stat.has(ProcStat::kTtyNr));
+  EXPECT_NE(proc_stat.field(ProcStat::kSession), absl::StrCat(pid))
       << "the daemon is a session leader";
-  EXPECT_EQ(proc_stat[7], "0") << "the daemon has a controlling terminal";
-  EXPECT_NE(proc_stat[4], absl::StrCat(getpid()))
+  EXPECT_EQ(proc_stat.field(ProcStat::kTtyNr), "0")
+      << "the daemon has a controlling terminal";
+  EXPECT_NE(proc_stat.field(ProcStat::kPpid), absl::StrCat(getpid()))
       << "the test is still its parent";
 
-  std::map<int, std::string> fds = testing::OpenDescriptors(pid);
+  std::map<int, std::string> fds = test_support::OpenDescriptors(pid);
   EXPECT_EQ(fds[0], "/dev/null");
   EXPECT_EQ(fds[1], log_);
   for (const auto& [fd, target] : fds) {
@@ -124,10 +94,10 @@ TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
   RunResult start = Ticker({"--interval=10ms", "--count=5"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   // It may have finished already: its pid comes from its own log.
-  const pid_t pid = testing::TickerPidFromLog(log_);
+  const pid_t pid = test_support::TickerPidFromLog(log_);
   ASSERT_GT(pid, 0);
   // With --count the daemon exits by itself, removing its pid file.
-  ASSERT_TRUE(testing::WaitUntilGone(pid));
+  ASSERT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_FALSE(FileExists(pidfile_));
   std::vector<std::string> lines = LogLines();
   ASSERT_EQ(lines.size(), 7u) << ReadFileOrEmpty(log_);
@@ -145,21 +115,21 @@ TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
 TEST_F(TickerTest, StopEndsTheDaemonAtOnceAndRemovesThePidFile) {
   // An hour-long interval: the stop can only succeed if SIGTERM wakes the
   // daemon out of its wait rather than after it.
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   RunResult stop =
       Ticker({"--daemon_control=stop", "--daemon_stop_timeout=1h"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(pid));
   EXPECT_FALSE(FileExists(pidfile_));
-  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/ticker.err"), HasSubstr("stopping on"));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("stopping on"));
 
   RunResult again = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(again.exit_code, 0) << "a second stop is a no-op";
 }
 
 TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   RunResult second = Ticker({"--interval=1h"});
   EXPECT_EQ(second.exit_code, 1);
@@ -169,62 +139,19 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
   EXPECT_TRUE(IsAlive(pid));
 }
 
-TEST_F(TickerTest, ConcurrentStartsEndWithExactlyOneDaemon) {
-  constexpr int kStarts = 20;
-  std::vector<testing::Spawned> launchers;
-  launchers.reserve(kStarts);
-  for (int i = 0; i < kStarts; ++i) {
-    launchers.push_back(
-        testing::SpawnProgram({testing::RunfilePath("examples/ticker"),
-                               "--daemon_pidfile=" + pidfile_,
-                               "--daemon_stdout=" + log_, "--interval=1h"},
-                              {{"TMPDIR", dir_}}));
-  }
-  std::vector<RunResult> results;
-  results.reserve(launchers.size());
-  for (const testing::Spawned& launcher : launchers) {
-    results.push_back(testing::WaitProgram(launcher));
-  }
-  const pid_t pid = ReadPid(pidfile_);
-  ASSERT_GT(pid, 0);
-  started_.push_back(pid);
-  int winners = 0;
-  for (const RunResult& result : results) {
-    if (result.exit_code == 0) {
-      ++winners;
-    } else {
-      EXPECT_EQ(result.exit_code, 1);
-      EXPECT_THAT(result.stderr_text,
-                  HasSubstr(absl::StrCat("already running, pid ", pid)));
-    }
-  }
-  EXPECT_EQ(winners, 1);
-  // Exactly one ticker holds our pid file.
-  int holders = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    int other = 0;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &other)) continue;
-    for (const auto& [fd, target] : testing::OpenDescriptors(other)) {
-      if (target == pidfile_) ++holders;
-    }
-  }
-  EXPECT_EQ(holders, 1);
-  EXPECT_TRUE(IsAlive(pid));
-}
-
 TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3);
   EXPECT_EQ(status.stdout_text, "not running\n");
 
-  const pid_t pid = Start({"--interval=1h"});
+  const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
 
   // kill -9: the pid file stays, but nobody holds its lock.
-  testing::KillAndWait(pid);
+  test_support::KillAndWait(pid);
   status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 1);
   EXPECT_THAT(status.stdout_text, HasSubstr("dead"));
@@ -232,14 +159,14 @@ TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   EXPECT_EQ(reload.exit_code, 7);
 
   // The stale file never blocks a start.
-  const pid_t second = Start({"--interval=1h"});
+  const pid_t second = StartTicker({"--interval=1h"});
   EXPECT_GT(second, 0);
   EXPECT_NE(second, pid);
 }
 
 TEST_F(TickerTest, StaleFileNamingALiveStrangerIsNeverSignalled) {
   // The pid file names the test process itself, which holds no lock.
-  ASSERT_TRUE(testing::WaitFor(
+  ASSERT_TRUE(test_support::WaitFor(
       [&] { return Ticker({"--daemon_control=status"}).exit_code == 3; }));
   { std::ofstream(pidfile_) << getpid() << "\n"; }
   RunResult status = Ticker({"--daemon_control=status"});
@@ -251,21 +178,21 @@ TEST_F(TickerTest, StaleFileNamingALiveStrangerIsNeverSignalled) {
 }
 
 TEST_F(TickerTest, ReloadReopensTheOutputFile) {
-  const pid_t pid = Start({"--interval=10ms"});
+  const pid_t pid = StartTicker({"--interval=10ms"});
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(testing::WaitFor([&] { return LogLines().size() >= 3; }));
+  ASSERT_TRUE(test_support::WaitFor([&] { return LogLines().size() >= 3; }));
   const std::string rotated = log_ + ".1";
   ASSERT_EQ(rename(log_.c_str(), rotated.c_str()), 0);
   RunResult reload = Ticker({"--daemon_control=reload"});
   EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
   // After SIGHUP the daemon writes to a new file at the old path.
-  EXPECT_TRUE(testing::WaitFor([&] { return LogLines().size() >= 2; }));
+  EXPECT_TRUE(test_support::WaitFor([&] { return LogLines().size() >= 2; }));
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
 }
 
 TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
   RunResult result = RunProgram(
-      {testing::RunfilePath("examples/ticker"), "--daemon=false",
+      {test_support::RunfilePath("examples/ticker"), "--daemon=false",
        "--daemon_pidfile=" + pidfile_, "--interval=1ms", "--count=3"},
       {{"TMPDIR", dir_}});
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
@@ -290,25 +217,25 @@ TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {
   RunResult start =
       RunProgram({"/bin/bash", "-c",
                   absl::StrCat("exec 1>'", fifo, "'; exec '",
-                               testing::RunfilePath("examples/ticker"),
+                               test_support::RunfilePath("examples/ticker"),
                                "' --daemon_pidfile='", pidfile_,
                                "' --daemon_stdout=inherit --daemon_stderr='",
-                               dir_, "/ticker.err' --interval=10ms")},
+                               err_, "' --interval=10ms")},
                  {{"TMPDIR", dir_}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   started_.push_back(pid);
   std::string seen;
-  ASSERT_TRUE(testing::WaitFor([&] {
+  ASSERT_TRUE(test_support::WaitFor([&] {
     char buffer[256];
     ssize_t n = read(reader, buffer, sizeof(buffer));
     if (n > 0) seen.append(buffer, static_cast<size_t>(n));
     return seen.find("Process id:") != std::string::npos;
   }));
   close(reader);
-  const std::string err = dir_ + "/ticker.err";
-  ASSERT_TRUE(testing::WaitFor([&] {
+  const std::string& err = err_;
+  ASSERT_TRUE(test_support::WaitFor([&] {
     return ReadFileOrEmpty(err).find("writing to stdout failed") !=
            std::string::npos;
   }));
@@ -365,14 +292,14 @@ TEST_F(TickerTest, FlagfileConfiguresTheDaemon) {
                           << "--daemon_umask=027\n"
                           << "--interval=1h\n";
   RunResult start = RunProgram(
-      {testing::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
+      {test_support::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   started_.push_back(pid);
   EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")),
               ContainsRegex("Umask:\t0027"));
-  EXPECT_EQ(RunProgram({testing::RunfilePath("examples/ticker"),
+  EXPECT_EQ(RunProgram({test_support::RunfilePath("examples/ticker"),
                         "--flagfile=" + flagfile, "--daemon_control=stop"})
                 .exit_code,
             0);
@@ -380,14 +307,14 @@ TEST_F(TickerTest, FlagfileConfiguresTheDaemon) {
   // A bad value in a flagfile is the same usage error as on the command line.
   std::ofstream(flagfile, std::ios::app) << "--daemon_umask=888\n";
   RunResult bad = RunProgram(
-      {testing::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
+      {test_support::RunfilePath("examples/ticker"), "--flagfile=" + flagfile});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.stderr_text, HasSubstr("--daemon_umask=888"));
 }
 
 TEST_F(TickerTest, HelpfullDocumentsEveryDaemonFlag) {
   RunResult help =
-      RunProgram({testing::RunfilePath("examples/ticker"), "--helpfull"});
+      RunProgram({test_support::RunfilePath("examples/ticker"), "--helpfull"});
   for (const char* flag : {"daemon",
                            "daemon_pidfile",
                            "daemon_workdir",
@@ -425,7 +352,7 @@ TEST_F(TickerTest, HelpfullDocumentsEveryDaemonFlag) {
 
 TEST_F(TickerTest, ControlWithoutPidFileIsAUsageError) {
   RunResult result =
-      RunProgram({testing::RunfilePath("examples/ticker"),
+      RunProgram({test_support::RunfilePath("examples/ticker"),
                   "--daemon_pidfile=", "--daemon_control=status"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.stderr_text, HasSubstr("--daemon_pidfile"));

@@ -13,20 +13,17 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "daemon/internal/errors.h"
-#include "daemon/internal/proc.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
 namespace {
-
-using internal::ErrnoError;
-using internal::ReadSmallFile;
 
 std::string ProcPath(pid_t pid, absl::string_view entry) {
   return absl::StrCat("/proc/", pid, "/", entry);
@@ -35,7 +32,7 @@ std::string ProcPath(pid_t pid, absl::string_view entry) {
 absl::StatusOr<std::string> ReadLink(const std::string& path) {
   char buffer[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer));
-  if (n < 0) return ErrnoError(errno, absl::StrCat("readlink ", path));
+  if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("readlink ", path));
   return std::string(buffer, static_cast<size_t>(n));
 }
 
@@ -59,24 +56,6 @@ std::string TerminalName(dev_t tty_nr) {
   }
   if (major_number == 5 && minor_number == 1) return "/dev/console";
   return absl::StrCat("char device ", major_number, ":", minor_number);
-}
-
-// Fields of /proc/PID/stat after the command name: state is field 3 of the
-// whole line, so index 0 here.
-absl::StatusOr<std::vector<std::string>> StatFields(pid_t pid) {
-  absl::StatusOr<std::string> stat = ReadSmallFile(ProcPath(pid, "stat"));
-  if (!stat.ok()) return stat.status();
-  size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos) {
-    return absl::InternalError(
-        absl::StrCat("malformed ", ProcPath(pid, "stat")));
-  }
-  std::vector<std::string> fields = absl::StrSplit(
-      absl::string_view(*stat).substr(close_paren + 1), ' ', absl::SkipEmpty());
-  if (fields.size() < 5) {
-    return absl::InternalError(absl::StrCat("short ", ProcPath(pid, "stat")));
-  }
-  return fields;
 }
 
 // The values after "Key:" in /proc/PID/status, split on whitespace.
@@ -128,6 +107,21 @@ bool IsC1Control(absl::string_view sequence) {
          static_cast<unsigned char>(sequence[1]) <= 0x9f;
 }
 
+// The two-character escape of a newline, tab or carriage return, which JSON
+// and the text report share; nullptr for any other byte.
+const char* ShortEscape(unsigned char c) {
+  switch (c) {
+    case '\n':
+      return "\\n";
+    case '\t':
+      return "\\t";
+    case '\r':
+      return "\\r";
+    default:
+      return nullptr;
+  }
+}
+
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size();) {
@@ -146,28 +140,15 @@ std::string JsonString(absl::string_view text) {
                             static_cast<unsigned char>(sequence[1]));
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out.append(sequence.data(), sequence.size());
-        }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (const char* escape = ShortEscape(c)) {
+      out += escape;
+    } else if (c < 0x20 || c == 0x7f) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out.append(sequence.data(), sequence.size());
     }
   }
   return out + "\"";
@@ -184,18 +165,10 @@ std::string TextEscape(absl::string_view text) {
       const size_t bytes = length == 0 ? 1 : length;
       for (size_t k = 0; k < bytes; ++k) {
         const unsigned char b = static_cast<unsigned char>(text[i + k]);
-        switch (b) {
-          case '\n':
-            out += "\\n";
-            break;
-          case '\t':
-            out += "\\t";
-            break;
-          case '\r':
-            out += "\\r";
-            break;
-          default:
-            absl::StrAppendFormat(&out, "\\x%02x", b);
+        if (const char* escape = ShortEscape(b)) {
+          out += escape;
+        } else {
+          absl::StrAppendFormat(&out, "\\x%02x", b);
         }
       }
       i += bytes;
@@ -221,24 +194,23 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   ProcessIdentity identity;
   identity.pid = pid;
 
-  absl::StatusOr<std::vector<std::string>> fields = StatFields(pid);
-  if (!fields.ok()) return fields.status();
-  // After the command: state ppid pgrp session tty_nr ...
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  if (!stat.ok()) return stat.status();
   uint64_t tty_nr = 0;
-  if (!ParseAt(*fields, 1, &identity.ppid) ||
-      !ParseAt(*fields, 2, &identity.pgid) ||
-      !ParseAt(*fields, 3, &identity.sid) || !ParseAt(*fields, 4, &tty_nr)) {
+  if (!stat->ParseField(ProcStat::kPpid, &identity.ppid) ||
+      !stat->ParseField(ProcStat::kPgrp, &identity.pgid) ||
+      !stat->ParseField(ProcStat::kSession, &identity.sid) ||
+      !stat->ParseField(ProcStat::kTtyNr, &tty_nr)) {
     return absl::InternalError(
         absl::StrCat("malformed ", ProcPath(pid, "stat")));
   }
   identity.session_leader = identity.sid == pid;
-  // Field 9, flags: PF_KTHREAD marks a kernel thread.
-  constexpr uint64_t kPfKthread = 0x00200000;
   uint64_t flags = 0;
-  identity.kernel_thread = ParseAt(*fields, 6, &flags) && (flags & kPfKthread);
+  identity.kernel_thread = stat->ParseField(ProcStat::kFlags, &flags) &&
+                           (flags & ProcStat::kPfKthread);
   if (tty_nr != 0) identity.tty = TerminalName(static_cast<dev_t>(tty_nr));
 
-  absl::StatusOr<std::string> status = ReadSmallFile(ProcPath(pid, "status"));
+  absl::StatusOr<std::string> status = ReadProcFile(ProcPath(pid, "status"));
   if (!status.ok()) return status.status();
   std::vector<std::string> uids = StatusValues(*status, "Uid");
   std::vector<std::string> gids = StatusValues(*status, "Gid");
@@ -261,7 +233,7 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   if (!cwd.ok()) return cwd.status();
   identity.cwd = *cwd;
 
-  absl::StatusOr<std::string> cmdline = ReadSmallFile(ProcPath(pid, "cmdline"));
+  absl::StatusOr<std::string> cmdline = ReadProcFile(ProcPath(pid, "cmdline"));
   if (!cmdline.ok()) return cmdline.status();
   // NUL-terminated arguments; a process that rewrote its arguments may
   // leave a last one without the NUL.
@@ -274,7 +246,7 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = opendir(fd_dir.c_str());
   if (dir == nullptr) {
-    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+    return absl::ErrnoToStatus(errno, absl::StrCat("opendir ", fd_dir));
   }
   while (struct dirent* entry = readdir(dir)) {
     OpenDescriptor descriptor;
@@ -284,7 +256,7 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     if (!target.ok()) continue;  // closed meanwhile
     descriptor.target = *target;
     struct stat st;
-    descriptor.is_terminal = stat(link.c_str(), &st) == 0 &&
+    descriptor.is_terminal = ::stat(link.c_str(), &st) == 0 &&
                              S_ISCHR(st.st_mode) &&
                              IsTerminalDevice(st.st_rdev);
     identity.fds.push_back(descriptor);
@@ -298,10 +270,12 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   // The parent's session, and whether the parent is its namespace's init
   // (pid 1 there; its last NSpid entry).
   if (identity.ppid > 0) {
-    absl::StatusOr<std::vector<std::string>> parent = StatFields(identity.ppid);
-    if (parent.ok()) ParseAt(*parent, 3, &identity.parent_sid);
+    absl::StatusOr<ProcStat> parent = ReadProcStat(identity.ppid);
+    if (parent.ok()) {
+      parent->ParseField(ProcStat::kSession, &identity.parent_sid);
+    }
     absl::StatusOr<std::string> parent_status =
-        ReadSmallFile(ProcPath(identity.ppid, "status"));
+        ReadProcFile(ProcPath(identity.ppid, "status"));
     std::vector<std::string> nspids =
         parent_status.ok() ? StatusValues(*parent_status, "NSpid")
                            : std::vector<std::string>();

@@ -9,10 +9,9 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/internal/proc.h"
+#include "daemon/proc.h"
 
 extern char** environ;
 
@@ -41,31 +40,33 @@ namespace {
 
 // The kernel shows /proc/PID/environ from the block the process was started
 // with, not from libc's environ: unsetenv alone leaves a removed secret
-// readable there (and in memory). This zeroes, in that block, the bytes of
-// each entry in `removed` (pointers taken from environ before the removal)
-// that lies inside it. Kept entries do not move: a pointer getenv() returned
-// for them before stays valid.
-void ScrubRemovedEntries(const std::vector<char*>& removed) {
-  absl::StatusOr<std::string> stat = ReadSmallFile("/proc/self/stat");
-  if (!stat.ok()) return;
-  size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos) return;
-  // After the command come fields 3 onwards; env_start and env_end are
-  // fields 50 and 51 (Linux 3.5+).
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(*stat).substr(close_paren + 2), ' ');
+// readable there (and in memory). So does a setenv() that replaced it before
+// (libc then points environ at a new string and leaves the old one in the
+// block). This zeroes every entry of that block whose name `kept` refuses;
+// the entries kept do not move, so a pointer getenv() returned for them
+// stays valid. Strings the application set later (setenv, putenv) live
+// elsewhere and are not ours to overwrite.
+template <typename Kept>
+void ScrubStartBlock(const Kept& kept) {
+  absl::StatusOr<ProcStat> stat = ReadOwnProcStat();
   uintptr_t start = 0, end = 0;
-  if (fields.size() < 49 || !absl::SimpleAtoi(fields[47], &start) ||
-      !absl::SimpleAtoi(fields[48], &end) || start == 0 || end <= start) {
+  // env_start and env_end exist since Linux 3.5.
+  if (!stat.ok() || !stat->ParseField(ProcStat::kEnvStart, &start) ||
+      !stat->ParseField(ProcStat::kEnvEnd, &end) || start == 0 ||
+      end <= start) {
     return;
   }
-  for (char* entry : removed) {
-    // Entries set later by the application (setenv, putenv) live elsewhere
-    // and are not ours to overwrite.
-    const uintptr_t at = reinterpret_cast<uintptr_t>(entry);
-    if (at < start || at >= end) continue;
-    const size_t length = strnlen(entry, end - at);
-    std::memset(entry, 0, length);
+  char* entry = reinterpret_cast<char*>(start);
+  char* const block_end = reinterpret_cast<char*>(end);
+  while (entry < block_end) {
+    const size_t length = strnlen(entry, block_end - entry);
+    const absl::string_view variable(entry, length);
+    const size_t equals = variable.find('=');
+    if (equals != absl::string_view::npos && equals > 0 &&
+        !kept(variable.substr(0, equals))) {
+      std::memset(entry, 0, length);
+    }
+    entry += length + 1;
   }
 }
 
@@ -79,19 +80,16 @@ void KeepOnlyVariables(const std::vector<std::string>& keep) {
                      name) != std::end(kSupervisorVariables);
   };
   std::vector<std::string> names;
-  std::vector<char*> removed;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
     absl::string_view name = variable.substr(0, variable.find('='));
-    if (!name.empty() && !kept(name)) {
-      names.emplace_back(name);
-      removed.push_back(*entry);
-    }
+    if (!name.empty() && !kept(name)) names.emplace_back(name);
   }
   // unsetenv only takes entries out of the environ array: the kept strings
-  // stay where they are, and so do the pointers getenv() handed out.
+  // stay where they are, and so do the pointers getenv() handed out. After
+  // it, environ points at no entry of the block that the scrub zeroes.
   for (const std::string& name : names) unsetenv(name.c_str());
-  ScrubRemovedEntries(removed);
+  ScrubStartBlock(kept);
 }
 
 }  // namespace internal

@@ -70,7 +70,7 @@ TEST(WatchdogIntervalTest, ATinyTimeoutIsClampedInsteadOfBusyLooping) {
 }
 
 TEST(NotifierTest, SendsOneDatagramToTheSocket) {
-  testing::NotifyReceiver receiver;
+  test_support::NotifyReceiver receiver;
   setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);
   absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
   unsetenv("NOTIFY_SOCKET");

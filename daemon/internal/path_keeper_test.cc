@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -29,8 +30,8 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::testing::HasSubstr;
 
 OpenPolicy OutputPolicy() {
@@ -46,7 +47,7 @@ OpenPolicy OutputPolicy() {
 class PathKeeperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("keeper");
+    dir_ = test_support::MakeTempDir("keeper");
     log_ = dir_ + "/out.log";
     pidfile_ = dir_ + "/x.pid";
     int fd = open(pidfile_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
@@ -165,23 +166,6 @@ TEST_F(PathKeeperTest, ARequestWithoutReplySocketEndsTheKeeper) {
   EXPECT_EQ(KeeperExit(), 1);
 }
 
-// The pids of the processes in session `sid`.
-std::vector<pid_t> SessionMembers(pid_t sid) {
-  std::vector<pid_t> members;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return members;
-  while (struct dirent* entry = readdir(proc)) {
-    pid_t pid;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::vector<std::string> stat = testing::ProcStat(pid);
-    if (stat.size() > 6 && stat[6] == absl::StrCat(sid) && stat[3] != "Z") {
-      members.push_back(pid);
-    }
-  }
-  closedir(proc);
-  return members;
-}
-
 TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
   // A stand-in daemon in a session of its own starts a keeper, reports the
   // keeper's descriptors through a file, and exits when told.
@@ -202,16 +186,17 @@ TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
     _exit(0);
   }
   close(go[0]);
-  ASSERT_TRUE(testing::WaitFor(
+  ASSERT_TRUE(test_support::WaitFor(
       [&] { return ReadFileOrEmpty(log_) == "via keeper\n"; }));
-  std::vector<pid_t> members = SessionMembers(daemon);
+  std::vector<pid_t> members = test_support::LiveSessionMembers(daemon);
   members.erase(std::remove(members.begin(), members.end(), daemon),
                 members.end());
   ASSERT_EQ(members.size(), 1u);
   const pid_t keeper = members[0];
   // Not the daemon's child: the application's wait() never sees it.
-  EXPECT_NE(testing::ProcStat(keeper)[4], absl::StrCat(daemon));
-  for (const auto& [fd, target] : testing::OpenDescriptors(keeper)) {
+  EXPECT_NE(test_support::StatOf(keeper).field(ProcStat::kPpid),
+            absl::StrCat(daemon));
+  for (const auto& [fd, target] : test_support::OpenDescriptors(keeper)) {
     struct stat st;
     const std::string link = absl::StrCat("/proc/", keeper, "/fd/", fd);
     ASSERT_EQ(stat(link.c_str(), &st), 0) << target;
@@ -227,7 +212,7 @@ TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {
   int status;
   ASSERT_EQ(waitpid(daemon, &status, 0), daemon);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_TRUE(testing::WaitUntilGone(keeper));
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
 }
 
 }  // namespace

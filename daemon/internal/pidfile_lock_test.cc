@@ -27,7 +27,7 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
@@ -35,40 +35,20 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 // A child that opens `path` and takes a whole-file OFD lock of `type`
 // (F_RDLCK, F_WRLCK, or F_UNLCK for none), until killed.
-class Locker {
- public:
-  Locker(const std::string& path, int type) {
-    int ready[2];
-    EXPECT_EQ(pipe2(ready, O_CLOEXEC), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
-      struct flock lock = {};
-      lock.l_type = static_cast<short>(type);
-      if (fd < 0 || (type != F_UNLCK && fcntl(fd, F_OFD_SETLK, &lock) != 0)) {
-        _exit(1);
-      }
-      if (write(ready[1], "x", 1) != 1) _exit(1);
-      for (;;) pause();
-    }
-    close(ready[1]);
-    char byte;
-    EXPECT_EQ(read(ready[0], &byte, 1), 1);
-    close(ready[0]);
-  }
-  ~Locker() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+test_support::PausedChild Locker(const std::string& path, int type) {
+  return test_support::PausedChild([path, type] {
+    const int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
+    struct flock lock = {};
+    lock.l_type = static_cast<short>(type);
+    return fd >= 0 && (type == F_UNLCK || fcntl(fd, F_OFD_SETLK, &lock) == 0);
+  });
+}
 
 class PidFileLockTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = testing::MakeTempDir("lock") + "/x.pid"; }
+  void SetUp() override {
+    path_ = test_support::MakeTempDir("lock") + "/x.pid";
+  }
   ino_t Inode() const {
     struct stat st;
     return stat(path_.c_str(), &st) == 0 ? st.st_ino : 0;
@@ -78,7 +58,7 @@ class PidFileLockTest : public ::testing::Test {
 
 TEST_F(PidFileLockTest, ReadLockIsNotARunningDaemon) {
   WriteFile(path_, "4194304\n");
-  Locker reader(path_, F_RDLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
   ASSERT_TRUE(probe.ok()) << probe.status();
   EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
@@ -88,8 +68,8 @@ TEST_F(PidFileLockTest, ReadLockIsNotARunningDaemon) {
 TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   WriteFile(path_, "4194304\n");
   const ino_t old_inode = Inode();
-  Locker reader(path_, F_RDLCK);
-  Locker another_reader(path_, F_RDLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
+  test_support::PausedChild another_reader = Locker(path_, F_RDLCK);
 
   absl::StatusOr<PidFile> pidfile =
       PidFile::Acquire(path_, absl::ZeroDuration());
@@ -99,8 +79,8 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "");
-  EXPECT_FALSE(
-      testing::FileExists(path_.substr(0, path_.rfind('/')) + "/.x.pid.claim"));
+  EXPECT_FALSE(test_support::FileExists(path_.substr(0, path_.rfind('/')) +
+                                        "/.x.pid.claim"));
   // The new file is write-locked: no reader can lock it, and it probes as
   // held.
   absl::StatusOr<PidFileProbe> probe = ProbePidFile(path_);
@@ -113,57 +93,81 @@ TEST_F(PidFileLockTest, StarterReplacesAFileThatOnlyReadersLock) {
   EXPECT_NE(fcntl(fd, F_OFD_SETLK, &lock), 0);
   close(fd);
   pidfile->Remove();
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
+}
+
+// One election: `count` processes call PidFile::Acquire at once on `path`.
+// Their verdicts, one letter each: 'W' won (and wrote its pid), 'L' lost
+// (already running), 'E' any other error (printed on stderr).
+std::string Election(const std::string& path, int count) {
+  int go[2], results[2];
+  EXPECT_EQ(pipe2(go, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(results, O_CLOEXEC), 0);
+  std::vector<pid_t> starters;
+  for (int i = 0; i < count; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(go[1]);
+      char byte;
+      if (read(go[0], &byte, 1) != 0) _exit(1);  // end-of-file: go
+      absl::StatusOr<PidFile> pidfile =
+          PidFile::Acquire(path, absl::Seconds(10));
+      char verdict = 'E';
+      if (pidfile.ok()) {
+        verdict = pidfile->WritePid(getpid()).ok() ? 'W' : 'E';
+      } else if (absl::IsAlreadyExists(pidfile.status())) {
+        verdict = 'L';
+      } else {
+        fprintf(stderr, "starter: %s\n", pidfile.status().ToString().c_str());
+      }
+      if (write(results[1], &verdict, 1) != 1) _exit(1);
+      // A winner keeps its lock until the round ends.
+      for (;;) pause();
+    }
+    starters.push_back(pid);
+  }
+  close(go[0]);
+  close(results[1]);
+  close(go[1]);
+  std::string verdicts;
+  char verdict;
+  while (static_cast<int>(verdicts.size()) < count &&
+         read(results[0], &verdict, 1) == 1) {
+    verdicts.push_back(verdict);
+  }
+  close(results[0]);
+  for (pid_t pid : starters) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  return verdicts;
 }
 
 TEST_F(PidFileLockTest, ConcurrentStartersAgainstAReaderElectExactlyOne) {
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     WriteFile(path_, "4194304\n");
-    Locker reader(path_, F_RDLCK);
+    test_support::PausedChild reader = Locker(path_, F_RDLCK);
     constexpr int kStarters = 6;
-    int go[2], results[2];
-    ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(results, O_CLOEXEC), 0);
-    std::vector<pid_t> starters;
-    for (int i = 0; i < kStarters; ++i) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        close(go[1]);
-        char byte;
-        if (read(go[0], &byte, 1) != 0) _exit(1);  // end-of-file: go
-        absl::StatusOr<PidFile> pidfile =
-            PidFile::Acquire(path_, absl::Seconds(10));
-        char verdict = 'E';
-        if (pidfile.ok()) {
-          verdict = pidfile->WritePid(getpid()).ok() ? 'W' : 'E';
-        } else if (absl::IsAlreadyExists(pidfile.status())) {
-          verdict = 'L';
-        } else {
-          fprintf(stderr, "starter: %s\n", pidfile.status().ToString().c_str());
-        }
-        if (write(results[1], &verdict, 1) != 1) _exit(1);
-        // A winner keeps its lock until the round ends.
-        for (;;) pause();
-      }
-      starters.push_back(pid);
-    }
-    close(go[0]);
-    close(results[1]);
-    close(go[1]);
-    std::string verdicts;
-    char verdict;
-    while (verdicts.size() < kStarters && read(results[0], &verdict, 1) == 1) {
-      verdicts.push_back(verdict);
-    }
-    close(results[0]);
-    for (pid_t pid : starters) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
+    const std::string verdicts = Election(path_, kStarters);
     EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1) << verdicts;
     EXPECT_EQ(std::count(verdicts.begin(), verdicts.end(), 'L'), kStarters - 1)
         << verdicts;
+  }
+}
+
+// A starter that opened the file just before another replaced it (renamed
+// a new file over the reader-locked one) holds a file with no link left. It
+// once refused that as "0 hard links ... another file's alias", an error
+// instead of "already running"; it must open the new file instead.
+TEST_F(PidFileLockTest, StarterWhoseFileWasJustReplacedDoesNotFail) {
+  for (int round = 0; round < 150; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    WriteFile(path_, "4194304\n");
+    test_support::PausedChild reader = Locker(path_, F_RDLCK);
+    const std::string verdicts = Election(path_, 8);
+    ASSERT_EQ(verdicts.find('E'), std::string::npos) << verdicts;
+    ASSERT_EQ(std::count(verdicts.begin(), verdicts.end(), 'W'), 1) << verdicts;
   }
 }
 
@@ -171,8 +175,8 @@ TEST_F(PidFileLockTest, OnlyAWriteLockHolderIsTheHolder) {
   WriteFile(path_, "");
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  Locker opener(path_, F_UNLCK);
-  Locker reader(path_, F_RDLCK);
+  test_support::PausedChild opener = Locker(path_, F_UNLCK);
+  test_support::PausedChild reader = Locker(path_, F_RDLCK);
   EXPECT_FALSE(*ProcessHoldsWriteLock(opener.pid(), st.st_dev, st.st_ino));
   EXPECT_FALSE(*ProcessHoldsWriteLock(reader.pid(), st.st_dev, st.st_ino));
   EXPECT_TRUE(absl::IsNotFound(
@@ -180,7 +184,7 @@ TEST_F(PidFileLockTest, OnlyAWriteLockHolderIsTheHolder) {
 
   const std::string other = path_ + ".other";
   WriteFile(other, "");
-  Locker elsewhere(other, F_WRLCK);
+  test_support::PausedChild elsewhere = Locker(other, F_WRLCK);
   EXPECT_FALSE(*ProcessHoldsWriteLock(elsewhere.pid(), st.st_dev, st.st_ino));
 }
 
@@ -226,7 +230,7 @@ TEST_F(PidFileLockTest, TheHolderIsThePidWrittenNotAChildSharingTheLock) {
   EXPECT_EQ(probe->state, PidFileProbe::State::kLocked);
   EXPECT_FALSE(probe->pid_verified);
   kill(child, SIGKILL);
-  EXPECT_TRUE(testing::WaitUntilGone(child));
+  EXPECT_TRUE(test_support::WaitUntilGone(child));
 }
 
 }  // namespace

@@ -20,50 +20,18 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::testing::HasSubstr;
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
 }
 
-// A child process that holds `pidfile` (acquired in the parent, then
-// inherited) until the test kills it, standing in for a forked daemon.
-class LockHolder {
- public:
-  explicit LockHolder(PidFile pidfile) {
-    int ready[2];
-    EXPECT_EQ(pipe(ready), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      close(ready[0]);
-      if (!pidfile.WritePid(getpid()).ok()) _exit(1);
-      if (write(ready[1], "x", 1) != 1) _exit(1);
-      for (;;) pause();
-    }
-    close(ready[1]);
-    char byte;
-    EXPECT_EQ(read(ready[0], &byte, 1), 1);
-    close(ready[0]);
-    // The parent's copy goes: only the child holds the lock now.
-    pidfile.Close();
-  }
-  ~LockHolder() { Kill(); }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = 0;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = 0;
-};
-
 class PidFileTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = testing::MakeTempDir("pidfile") + "/x.pid"; }
+  void SetUp() override {
+    path_ = test_support::MakeTempDir("pidfile") + "/x.pid";
+  }
   std::string path_;
 };
 
@@ -93,14 +61,18 @@ TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(ReadFileOrEmpty(path_), "1234\n");
   pidfile->Remove();
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
 }
 
 TEST_F(PidFileTest, LockIsHeldAcrossForkAndReportsTheHolder) {
   absl::StatusOr<PidFile> pidfile =
       PidFile::Acquire(path_, absl::ZeroDuration());
   ASSERT_TRUE(pidfile.ok()) << pidfile.status();
-  LockHolder holder(*std::move(pidfile));
+  // A child holds the pid file (acquired here, then inherited) until the
+  // test kills it, standing in for a forked daemon; the parent's copy goes.
+  test_support::PausedChild holder(
+      [&pidfile] { return pidfile->WritePid(getpid()).ok(); });
+  pidfile->Close();
 
   absl::StatusOr<PidFile> second = PidFile::Acquire(path_, absl::Seconds(5));
   ASSERT_TRUE(absl::IsAlreadyExists(second.status())) << second.status();
@@ -116,7 +88,7 @@ TEST_F(PidFileTest, LockIsHeldAcrossForkAndReportsTheHolder) {
   EXPECT_TRUE(probe->pid_verified);
 
   // The lock dies with its holder; the stale file blocks nothing.
-  holder.Kill();
+  holder.Reap();
   probe = ProbePidFile(path_);
   ASSERT_TRUE(probe.ok());
   EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
@@ -129,23 +101,15 @@ TEST_F(PidFileTest, LockedFileWithAStalePidIsNotBelieved) {
   // The holder has not written its pid yet; the file still names a process
   // (this test) that does not hold it.
   WriteFile(path_, absl::StrCat(getpid(), "\n"));
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    int fd = open(path_.c_str(), O_RDWR);
+  test_support::PausedChild child([this] {
+    const int fd = open(path_.c_str(), O_RDWR);
     struct flock lock = {};
     lock.l_type = F_WRLCK;
-    if (fd < 0 || fcntl(fd, F_OFD_SETLK, &lock) != 0) _exit(1);
-    if (write(ready[1], "x", 1) != 1) _exit(1);
-    for (;;) pause();
-  }
-  char byte;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+    return fd >= 0 && fcntl(fd, F_OFD_SETLK, &lock) == 0;
+  });
   absl::StatusOr<PidFile> loser =
       PidFile::Acquire(path_, absl::Milliseconds(50));
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  child.Reap();
   ASSERT_TRUE(absl::IsAlreadyExists(loser.status()));
   EXPECT_THAT(loser.status().message(), HasSubstr("has not written its pid"));
   EXPECT_EQ(ReadFileOrEmpty(path_), absl::StrCat(getpid(), "\n"));
@@ -158,7 +122,7 @@ TEST_F(PidFileTest, RefusesSymlinksAndNonRegularFiles) {
       PidFile::Acquire(path_, absl::ZeroDuration());
   EXPECT_TRUE(absl::IsFailedPrecondition(pidfile.status())) << pidfile.status();
   EXPECT_THAT(pidfile.status().message(), HasSubstr("symbolic link"));
-  EXPECT_FALSE(testing::FileExists(target));
+  EXPECT_FALSE(test_support::FileExists(target));
   ASSERT_EQ(unlink(path_.c_str()), 0);
 
   ASSERT_EQ(mkfifo(path_.c_str(), 0644), 0);
@@ -193,12 +157,16 @@ TEST_F(PidFileTest, RemoveStaleLeavesALockedFile) {
   absl::StatusOr<PidFile> pidfile =
       PidFile::Acquire(path_, absl::ZeroDuration());
   ASSERT_TRUE(pidfile.ok());
-  LockHolder holder(*std::move(pidfile));
+  // A child holds the pid file (acquired here, then inherited) until the
+  // test kills it, standing in for a forked daemon; the parent's copy goes.
+  test_support::PausedChild holder(
+      [&pidfile] { return pidfile->WritePid(getpid()).ok(); });
+  pidfile->Close();
   EXPECT_FALSE(*RemoveStalePidFile(path_));
-  EXPECT_TRUE(testing::FileExists(path_));
-  holder.Kill();
+  EXPECT_TRUE(test_support::FileExists(path_));
+  holder.Reap();
   EXPECT_TRUE(*RemoveStalePidFile(path_));
-  EXPECT_FALSE(testing::FileExists(path_));
+  EXPECT_FALSE(test_support::FileExists(path_));
   EXPECT_FALSE(*RemoveStalePidFile(path_));
 }
 

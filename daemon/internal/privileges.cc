@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -26,49 +27,44 @@ bool IsNumber(const std::string& text) {
   return true;
 }
 
-// getpwnam_r/getpwuid_r with a buffer that grows as asked.
-absl::StatusOr<std::optional<struct passwd>> LookUpUser(
-    const std::string& user, std::vector<char>& buffer) {
-  struct passwd entry;
-  struct passwd* found = nullptr;
+// getpwuid_r/getpwnam_r or getgrgid_r/getgrnam_r: by number when `name` is
+// one, else by name, with a buffer that grows as asked. nullopt when the
+// database has no such entry.
+template <typename Entry, typename Id>
+absl::StatusOr<std::optional<Entry>> LookUp(
+    const std::string& name, absl::string_view what, std::vector<char>& buffer,
+    int (*by_id)(Id, Entry*, char*, size_t, Entry**),
+    int (*by_name)(const char*, Entry*, char*, size_t, Entry**)) {
+  Entry entry;
+  Entry* found = nullptr;
   for (buffer.resize(1024);; buffer.resize(buffer.size() * 2)) {
     int error;
-    uid_t uid;
-    if (IsNumber(user) && absl::SimpleAtoi(user, &uid)) {
-      error = getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
+    Id id;
+    if (IsNumber(name) && absl::SimpleAtoi(name, &id)) {
+      error = by_id(id, &entry, buffer.data(), buffer.size(), &found);
     } else {
-      error = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(),
-                         &found);
+      error =
+          by_name(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
     }
     if (error == ERANGE && buffer.size() < (1 << 20)) continue;
     if (error != 0) {
-      return ErrnoError(error, absl::StrCat("look up user ", user));
+      return ErrnoError(error, absl::StrCat("look up ", what, " ", name));
     }
     if (found == nullptr) return std::nullopt;
     return entry;
   }
 }
 
+absl::StatusOr<std::optional<struct passwd>> LookUpUser(
+    const std::string& user, std::vector<char>& buffer) {
+  return LookUp<struct passwd, uid_t>(user, "user", buffer, getpwuid_r,
+                                      getpwnam_r);
+}
+
 absl::StatusOr<std::optional<struct group>> LookUpGroup(
     const std::string& group, std::vector<char>& buffer) {
-  struct group entry;
-  struct group* found = nullptr;
-  for (buffer.resize(1024);; buffer.resize(buffer.size() * 2)) {
-    int error;
-    gid_t gid;
-    if (IsNumber(group) && absl::SimpleAtoi(group, &gid)) {
-      error = getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found);
-    } else {
-      error = getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(),
-                         &found);
-    }
-    if (error == ERANGE && buffer.size() < (1 << 20)) continue;
-    if (error != 0) {
-      return ErrnoError(error, absl::StrCat("look up group ", group));
-    }
-    if (found == nullptr) return std::nullopt;
-    return entry;
-  }
+  return LookUp<struct group, gid_t>(group, "group", buffer, getgrgid_r,
+                                     getgrnam_r);
 }
 
 }  // namespace

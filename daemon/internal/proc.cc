@@ -20,26 +20,6 @@
 
 namespace daemonkit {
 namespace internal {
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("open ", path));
-  std::string content;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      close(fd);
-      return ErrnoError(saved, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return content;
-}
-
 absl::StatusOr<int> CountThreads() {
   DIR* dir = opendir("/proc/self/task");
   if (dir == nullptr) return ErrnoError(errno, "opendir /proc/self/task");
@@ -55,29 +35,29 @@ absl::StatusOr<int> CountThreads() {
 }
 
 absl::StatusOr<char> ProcessState(pid_t pid) {
-  auto stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   if (!stat.ok()) return stat.status();
-  // The command name in parentheses may itself hold ") ", so the state is
-  // the first field after the last ')'.
-  size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= stat->size()) {
-    return absl::InternalError(absl::StrCat("malformed /proc/", pid, "/stat"));
-  }
-  return (*stat)[close_paren + 2];
+  return stat->state();
 }
 
 bool IsRunning(pid_t pid) {
-  absl::StatusOr<char> state = ProcessState(pid);
-  return state.ok() && *state != 'Z' && *state != 'X' && *state != 'x';
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() && stat->running();
 }
 
-absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
-  std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+namespace {
+
+// The descriptors (their names in /proc/PID/fd) of process `pid` that are
+// open on the file (`dev`, `ino`); with `first_only`, at most one.
+absl::StatusOr<std::vector<std::string>> DescriptorsOnFile(pid_t pid, dev_t dev,
+                                                           ino_t ino,
+                                                           bool first_only) {
+  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
   if (dir == nullptr) {
     return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
   }
-  bool found = false;
+  std::vector<std::string> matching;
   while (struct dirent* entry = readdir(dir)) {
     int fd;
     if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
@@ -85,12 +65,21 @@ absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
     // fstatat follows the magic link to the open file itself.
     if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
         st.st_ino == ino) {
-      found = true;
-      break;
+      matching.push_back(entry->d_name);
+      if (first_only) break;
     }
   }
   closedir(dir);
-  return found;
+  return matching;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino) {
+  absl::StatusOr<std::vector<std::string>> fds =
+      DescriptorsOnFile(pid, dev, ino, /*first_only=*/true);
+  if (!fds.ok()) return fds.status();
+  return !fds->empty();
 }
 
 bool IsFcntlWriteLockLine(absl::string_view line) {
@@ -103,23 +92,10 @@ bool IsFcntlWriteLockLine(absl::string_view line) {
 }
 
 absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
-  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
-  DIR* dir = opendir(fd_dir.c_str());
-  if (dir == nullptr) {
-    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
-  }
-  std::vector<std::string> matching;
-  while (struct dirent* entry = readdir(dir)) {
-    int fd;
-    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
-    struct stat st;
-    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
-        st.st_ino == ino) {
-      matching.push_back(entry->d_name);
-    }
-  }
-  closedir(dir);
-  for (const std::string& fd : matching) {
+  absl::StatusOr<std::vector<std::string>> matching =
+      DescriptorsOnFile(pid, dev, ino, /*first_only=*/false);
+  if (!matching.ok()) return matching.status();
+  for (const std::string& fd : *matching) {
     absl::StatusOr<std::string> info =
         ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
     // Closed meanwhile: that descriptor holds nothing.

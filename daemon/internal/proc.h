@@ -17,21 +17,27 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
 namespace internal {
 
-// Reads a small file (a /proc entry) whole.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
+// Reads a small file (a /proc entry) whole: daemonkit::ReadProcFile
+// (daemon/proc.h), under the name the library's callers use.
+inline absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  return ReadProcFile(path);
+}
 
 // Returns the number of threads of the calling process.
 absl::StatusOr<int> CountThreads();
 
 // Returns the one-letter state of `pid` from /proc/PID/stat ('R', 'S', 'Z',
-// ...); kNotFound once the process is gone and reaped.
+// ...); kNotFound once the process is gone and reaped. ReadProcStat's
+// field 3.
 absl::StatusOr<char> ProcessState(pid_t pid);
 
-// True when `pid` exists and is neither a zombie nor dead.
+// True when `pid` exists and is neither a zombie nor dead
+// (ProcStat::running()).
 bool IsRunning(pid_t pid);
 
 // Returns whether process `pid` has a descriptor open on the file identified

@@ -103,6 +103,7 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
   const int flags =
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
   OpenedFile opened;
+  struct stat st;  // of the file opened
   for (int attempt = 0;; ++attempt) {
     if (attempt == kMaxAttempts) {
       return absl::UnavailableError(absl::StrCat(
@@ -110,7 +111,6 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     }
     // lstat first: a device or FIFO must not even be opened (opening a
     // device can have effects of its own). fstat below decides.
-    struct stat st;
     if (lstat(path.c_str(), &st) != 0) {
       if (errno != ENOENT || !policy.create) {
         return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
@@ -124,7 +124,22 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
       opened.fd = open(path.c_str(), flags);
       if (opened.fd < 0 && errno == ENOENT) continue;  // vanished: look again
     }
-    if (opened.fd >= 0) break;
+    if (opened.fd >= 0) {
+      if (fstat(opened.fd, &st) != 0) {
+        return Fail(
+            opened.fd,
+            ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path)));
+      }
+      // No link left: the file was unlinked, or replaced (a concurrent
+      // start renames a new pid file over it), between the open and now.
+      // Not an alias, just late: open what the path names now.
+      if (!opened.created && st.st_nlink == 0) {
+        close(opened.fd);
+        opened.fd = -1;
+        continue;
+      }
+      break;
+    }
     const int saved = errno;
     if (saved == ELOOP) {
       return Refuse(path, policy, "is a symbolic link; refusing to follow it");
@@ -135,11 +150,6 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     return ErrnoError(saved, absl::StrCat(policy.what, " ", path));
   }
 
-  struct stat st;
-  if (fstat(opened.fd, &st) != 0) {
-    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("stat ", policy.what,
-                                                          " ", path)));
-  }
   if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
     return Fail(opened.fd, kind);
   }

@@ -17,14 +17,14 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-using ::daemonkit::testing::FileExists;
-using ::daemonkit::testing::ReadFileOrEmpty;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::testing::HasSubstr;
 
 class SafeOpenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("safe_open");
+    dir_ = test_support::MakeTempDir("safe_open");
     path_ = dir_ + "/out.log";
     victim_ = dir_ + "/victim";
     int fd = open(victim_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);

@@ -113,7 +113,7 @@ void KillAndReap(pid_t pid) {
 
 TEST(WorkerPidFileTest, EachWorkerHoldsTheLockForItsOwnLifeOnly) {
   const std::string path =
-      testing::MakeTempDir("worker_pidfile") + "/worker.pid";
+      test_support::MakeTempDir("worker_pidfile") + "/worker.pid";
   absl::StatusOr<PidFile> file = OpenWorkerPidFile(path, absl::ZeroDuration());
   ASSERT_TRUE(file.ok()) << file.status();
   // Opened, not locked: the supervisor's own descriptor holds no lock.
@@ -144,21 +144,21 @@ TEST(WorkerPidFileTest, EachWorkerHoldsTheLockForItsOwnLifeOnly) {
     EXPECT_EQ(probe->state, PidFileProbe::State::kUnlocked);
   }
   file->Remove();
-  EXPECT_FALSE(testing::FileExists(path));
+  EXPECT_FALSE(test_support::FileExists(path));
 }
 
 TEST(WorkerPidFileTest, LauncherRemovesTheFileOnceTheWorkerIsGone) {
   const std::string path =
-      testing::MakeTempDir("worker_pidfile") + "/worker.pid";
+      test_support::MakeTempDir("worker_pidfile") + "/worker.pid";
   absl::StatusOr<PidFile> file = OpenWorkerPidFile(path, absl::ZeroDuration());
   ASSERT_TRUE(file.ok()) << file.status();
   const pid_t worker = ForkWorker(*file);
   // Still held: waits, in vain, and leaves it.
   RemoveWorkerPidFile(path, absl::Milliseconds(50));
-  EXPECT_TRUE(testing::FileExists(path));
+  EXPECT_TRUE(test_support::FileExists(path));
   KillAndReap(worker);
   RemoveWorkerPidFile(path, absl::Seconds(30));
-  EXPECT_FALSE(testing::FileExists(path));
+  EXPECT_FALSE(test_support::FileExists(path));
 }
 
 }  // namespace
