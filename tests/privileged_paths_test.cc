@@ -440,6 +440,84 @@ TEST_F(PrivilegedPathsTest, RootNeverAppendsThroughALogLinkPlantedByTheUser) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
+// The attack one level up: the daemon's user may write the directory that
+// holds the log's directory, so it swaps that directory for a link to a
+// root-only one. Neither at a reopen nor at the next start does root write
+// there, or create a file there.
+TEST_F(PrivilegedPathsTest, RootFollowsNoDirectoryLinkPlantedByTheUser) {
+  const std::string home = dir_ + "/home";  // the daemon's user's
+  const std::string rootonly = dir_ + "/rootonly";
+  ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((home + "/sub").c_str(), 0755), 0);
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chown((home + "/sub").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(mkdir(rootonly.c_str(), 0700), 0);
+  const std::string secret = rootonly + "/o.log";
+  int fd = open(secret.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, kSecret, sizeof(kSecret) - 1),
+            static_cast<ssize_t>(sizeof(kSecret) - 1));
+  close(fd);
+  log_ = home + "/sub/o.log";
+  const pid_t pid = Start({"--daemon_user=nobody", "--interval=10ms"});
+  ASSERT_GT(pid, 0);
+  const std::string stdout_link = absl::StrCat("/proc/", pid, "/fd/1");
+  EXPECT_EQ(Link(stdout_link), log_);
+
+  // What the user does (as root here; who renames does not matter to the
+  // daemon): sub -> sub.old, and sub becomes a link to the root-only
+  // directory. Then logrotate's SIGHUP.
+  ASSERT_EQ(rename((home + "/sub").c_str(), (home + "/sub.old").c_str()), 0);
+  ASSERT_EQ(symlink(rootonly.c_str(), (home + "/sub").c_str()), 0);
+  EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
+  // The reopen refused the path (one error on stderr) and kept the old file.
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_),
+                             "directory sub is a symbolic link");
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(Link(stdout_link), home + "/sub.old/o.log");
+  EXPECT_EQ(ReadFileOrEmpty(secret), kSecret);
+  // Not even created: with the file gone, a reopen would otherwise make one
+  // in the root-only directory.
+  ASSERT_EQ(unlink(secret.c_str()), 0);
+  EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
+  // The second refusal in the log says this reopen ran too.
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    const std::string log = ReadFileOrEmpty(err_);
+    const size_t first = log.find("directory sub is a symbolic link");
+    return first != std::string::npos &&
+           log.find("directory sub is a symbolic link", first + 1) !=
+               std::string::npos;
+  }));
+  EXPECT_FALSE(FileExists(secret));
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+
+  // And a start through the planted link is refused.
+  RunResult start = Ticker({"--daemon_user=nobody", "--interval=10ms"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("directory sub is a symbolic link in a directory "
+                        "others may write"));
+  EXPECT_FALSE(FileExists(secret));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// A link an administrator made (in a directory only root may write, like
+// /var/run -> /run) is configuration, and followed.
+TEST_F(PrivilegedPathsTest, ALinkOnlyRootCouldPlaceIsFollowed) {
+  const std::string real = dir_ + "/real";
+  ASSERT_EQ(mkdir(real.c_str(), 0755), 0);
+  ASSERT_EQ(symlink(real.c_str(), (dir_ + "/alias").c_str()), 0);
+  log_ = dir_ + "/alias/t.log";
+  pidfile_ = dir_ + "/alias/t.pid";
+  const pid_t pid = Start({"--daemon_user=nobody", "--interval=10ms"});
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Link(absl::StrCat("/proc/", pid, "/fd/1")), real + "/t.log");
+  EXPECT_TRUE(FileExists(real + "/t.pid"));
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_FALSE(FileExists(real + "/t.pid"));
+}
+
 TEST_F(PrivilegedPathsTest, AFileOfAnotherUserIsRefused) {
   int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0666);
   ASSERT_GE(fd, 0);

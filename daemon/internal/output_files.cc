@@ -120,6 +120,10 @@ absl::Status OutputFiles::Reopen() {
 }
 
 void OutputFiles::RemoveCreated() {
+  // The files are not going to be used: their descriptors go first, which
+  // leaves the unlink (it walks the path) room under a tight descriptor
+  // limit, the very failure that may have brought us here.
+  CloseOpenFiles();
   for (Stream& stream : streams_) {
     if (!stream.created) continue;
     struct stat st;

@@ -7,10 +7,16 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <string>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "daemon/internal/errors.h"
 
@@ -96,12 +102,110 @@ absl::Status Fail(int fd, absl::Status status) {
   return status;
 }
 
+
+// Whether a symbolic link named `name` in the directory `dir_fd` can only
+// have been placed there by root or by this process's own user: the
+// directory is theirs and nobody else may write it, or it is sticky (/tmp)
+// and the link is theirs (nobody else may rename or remove it there). Such
+// links are the configuration (/var/run -> /run); any other was planted.
+bool IsTrustedLink(int dir_fd, const char* name) {
+  struct stat dir, link;
+  if (fstat(dir_fd, &dir) != 0 ||
+      fstatat(dir_fd, name, &link, AT_SYMLINK_NOFOLLOW) != 0) {
+    return false;
+  }
+  auto trusted_owner = [](uid_t uid) { return uid == 0 || uid == geteuid(); };
+  if (trusted_owner(dir.st_uid) && (dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+    return true;
+  }
+  return (dir.st_mode & S_ISVTX) != 0 && trusted_owner(link.st_uid);
+}
+
+// A descriptor (O_PATH) of the directory that holds `path`'s last
+// component, reached from "/" one component at a time with O_NOFOLLOW: a
+// symbolic link on the way is followed only when IsTrustedLink says root
+// (or this user) put it there. So a user who may write some directory along
+// the path (the daemon's own log directory, after a privilege drop) cannot
+// redirect the open with a link or a swapped directory component, at start
+// or at any later reopen. `name` receives the last component.
+absl::StatusOr<int> OpenParentDirectory(const std::string& path,
+                                        absl::string_view what,
+                                        std::string* name) {
+  const size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, " is not an absolute file path"));
+  }
+  *name = path.substr(slash + 1);
+  // Components still to walk, the next one last.
+  std::vector<std::string> todo = absl::StrSplit(
+      path.substr(0, slash), '/', absl::SkipEmpty());
+  std::reverse(todo.begin(), todo.end());
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return ErrnoError(errno, "open /");
+  int links_followed = 0;
+  while (!todo.empty()) {
+    const std::string component = std::move(todo.back());
+    todo.pop_back();
+    if (component == ".") continue;
+    int next = openat(dir, component.c_str(),
+                      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next >= 0) {
+      close(dir);
+      dir = next;
+      continue;
+    }
+    const int saved = errno;
+    struct stat st;
+    if ((saved != ELOOP && saved != ENOTDIR) ||
+        fstatat(dir, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISLNK(st.st_mode)) {
+      close(dir);
+      return ErrnoError(saved, absl::StrCat(what, " ", path, ": directory ",
+                                            component));
+    }
+    if (++links_followed > 40 || !IsTrustedLink(dir, component.c_str())) {
+      close(dir);
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " ", path, ": directory ", component,
+          links_followed > 40
+              ? " resolves through too many symbolic links"
+              : " is a symbolic link in a directory others may write; "
+                "refusing to follow it"));
+    }
+    char target[PATH_MAX];
+    const ssize_t length =
+        readlinkat(dir, component.c_str(), target, sizeof(target) - 1);
+    if (length < 0) {
+      const int error = errno;
+      close(dir);
+      return ErrnoError(error, absl::StrCat("readlink ", component));
+    }
+    const std::string link(target, static_cast<size_t>(length));
+    std::vector<std::string> parts =
+        absl::StrSplit(link, '/', absl::SkipEmpty());
+    for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
+      todo.push_back(std::move(*part));
+    }
+    if (!link.empty() && link[0] == '/') {
+      close(dir);
+      dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dir < 0) return ErrnoError(errno, "open /");
+    }
+  }
+  return dir;
+}
+
 }  // namespace
 
 absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
                                     const OpenPolicy& policy) {
   const int flags =
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  std::string name;
+  DAEMONKIT_ASSIGN_OR_RETURN(const int dir,
+                             OpenParentDirectory(path, policy.what, &name));
+  absl::Cleanup close_dir = [dir] { close(dir); };
   OpenedFile opened;
   struct stat st;  // of the file opened
   for (int attempt = 0;; ++attempt) {
@@ -111,17 +215,17 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     }
     // lstat first: a device or FIFO must not even be opened (opening a
     // device can have effects of its own). fstat below decides.
-    if (lstat(path.c_str(), &st) != 0) {
+    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT || !policy.create) {
         return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
       }
-      opened.fd =
-          open(path.c_str(), flags | O_CREAT | O_EXCL, policy.create_mode);
+      opened.fd = openat(dir, name.c_str(), flags | O_CREAT | O_EXCL,
+                         policy.create_mode);
       if (opened.fd < 0 && errno == EEXIST) continue;  // appeared: look again
       opened.created = opened.fd >= 0;
     } else {
       DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
-      opened.fd = open(path.c_str(), flags);
+      opened.fd = openat(dir, name.c_str(), flags);
       if (opened.fd < 0 && errno == ENOENT) continue;  // vanished: look again
     }
     if (opened.fd >= 0) {
@@ -187,13 +291,20 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
 
 absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
                                   ino_t ino) {
+  std::string name;
+  absl::StatusOr<int> dir = OpenParentDirectory(path, "unlink", &name);
+  if (!dir.ok()) {
+    if (absl::IsNotFound(dir.status())) return false;
+    return dir.status();
+  }
+  absl::Cleanup close_dir = [fd = *dir] { close(fd); };
   struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
+  if (fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return false;
     return ErrnoError(errno, absl::StrCat("stat ", path));
   }
   if (st.st_dev != dev || st.st_ino != ino) return false;
-  if (unlink(path.c_str()) != 0) {
+  if (unlinkat(*dir, name.c_str(), 0) != 0) {
     return ErrnoError(errno, absl::StrCat("unlink ", path));
   }
   return true;
@@ -201,7 +312,17 @@ absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
 
 absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                                           absl::string_view what) {
-  int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  // A directory may be named with a final slash; "/" itself has no parent.
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  std::string name = ".";
+  absl::StatusOr<int> parent =
+      trimmed == "/" ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                     : OpenParentDirectory(trimmed, what, &name);
+  if (parent.ok() && *parent < 0) parent = ErrnoError(errno, "open /");
+  DAEMONKIT_ASSIGN_OR_RETURN(const int dir, std::move(parent));
+  absl::Cleanup close_dir = [dir] { close(dir); };
+  int fd = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, absl::StrCat(what, " ", path));
   struct stat st;
   if (fstat(fd, &st) != 0) {

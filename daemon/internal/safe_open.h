@@ -25,9 +25,15 @@
 //     root and the user the daemon runs as: the file it created earlier, or
 //     one an administrator prepared; a file of any other user was not meant
 //     for this daemon).
+//   - a symbolic link or a swapped directory anywhere along the path: the
+//     directories are walked from "/" one at a time with O_NOFOLLOW, and a
+//     link is followed only where root (or the caller's own user) alone
+//     could have put it: in a directory nobody else may write, or, in a
+//     sticky directory such as /tmp, a link they own. /var/run -> /run is
+//     followed; a link the daemon's user planted in its own log directory
+//     (or above it) is not, at start or at any later reopen.
 // A file the call creates gets exactly `create_mode` whatever the umask, and
-// `create_owner` when set. The directories along the path are trusted: they
-// belong to whoever configured the path.
+// `create_owner` when set.
 //
 // OpenedFile records the device and inode, so that a later unlink can check
 // that the path still names that file (UnlinkIfSame).
