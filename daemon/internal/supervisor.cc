@@ -22,13 +22,13 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/termination.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-constexpr absl::Duration kKillGrace = absl::Seconds(5);
 // How long a worker tries to lock its pid file, which only a misconfigured
 // peer (another supervisor with the same --daemon_child_pidfile) or a
 // passing prober's test lock can hold.
@@ -71,8 +71,8 @@ std::string DescribeExit(int wait_status) {
 
 class Supervisor {
  public:
-  Supervisor(const RestartSchedule& schedule, SupervisorState state)
-      : schedule_(schedule), state_(state), delay_(schedule.delay) {}
+  Supervisor(const Options& options, SupervisorState state)
+      : options_(options), state_(state), delay_(options.restart_delay) {}
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
@@ -137,7 +137,7 @@ class Supervisor {
     worker_pidfd_ = PidfdOpen(pid);
     worker_ready_fd_ = pipe->read_fd;
     worker_notify_fd_ = notify[0];
-    worker_message_.clear();
+    worker_messages_ = ReadyDecoder();
     worker_error_.clear();
     worker_ready_ = false;
     relay_.reloading = false;
@@ -236,20 +236,27 @@ class Supervisor {
     }
   }
 
-  // The worker speaks the launcher's protocol: "R\n" when ready, "E<text>"
-  // on a start-up error, end-of-file when it is gone.
+  // The worker speaks the launcher's protocol (ready_channel.h), decoded
+  // by the same decoder: "R\n" when ready, "E<text>" on a start-up error,
+  // end-of-file when it is gone.
   void ReadWorkerMessages() {
     if (worker_ready_fd_ < 0) return;
     char buffer[512];
     ssize_t n;
     while ((n = read(worker_ready_fd_, buffer, sizeof(buffer))) > 0) {
-      worker_message_.append(buffer, static_cast<size_t>(n));
+      worker_messages_.Append(absl::string_view(buffer, static_cast<size_t>(n)));
     }
-    if (!worker_ready_ && worker_message_.rfind("R\n", 0) == 0) WorkerReady();
+    while (std::optional<ReadyDecoder::Message> message =
+               worker_messages_.Next()) {
+      if (message->kind == ReadyDecoder::Message::Kind::kReady &&
+          !worker_ready_) {
+        WorkerReady();
+      }
+    }
     if (n == 0) {
-      if (!worker_ready_ && !worker_message_.empty() &&
-          worker_message_[0] == 'E') {
-        worker_error_ = worker_message_.substr(1);
+      if (std::optional<std::string> error = worker_messages_.ErrorAtEnd();
+          error && !worker_ready_) {
+        worker_error_ = *std::move(error);
       }
       close(worker_ready_fd_);
       worker_ready_fd_ = -1;
@@ -268,7 +275,7 @@ class Supervisor {
       if (n <= 0) break;  // the worker closed its end, or an error
       const std::string relayed =
           RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
-                              schedule_.mode, &relay_);
+                              options_.restart, &relay_);
       if (!relayed.empty()) Notify(relayed);
     }
     close(worker_notify_fd_);
@@ -307,27 +314,27 @@ class Supervisor {
                                                       DescribeExit(wait_status),
                                                       " before it was ready"));
     }
-    if (!ShouldRestart(schedule_.mode, wait_status)) {
+    if (!ShouldRestart(options_.restart, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
       Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 1);
     }
-    if (uptime >= schedule_.reset_after) {
+    if (uptime >= options_.restart_reset_after) {
       restarts_in_window_ = 0;
-      delay_ = schedule_.delay;
+      delay_ = options_.restart_delay;
     }
     ++restarts_;
     ++restarts_in_window_;
-    if (schedule_.limit > 0 && restarts_in_window_ > schedule_.limit) {
-      GiveUp(absl::StrCat("giving up after ", schedule_.limit,
+    if (options_.restart_limit > 0 && restarts_in_window_ > options_.restart_limit) {
+      GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
-                          absl::FormatDuration(schedule_.reset_after),
+                          absl::FormatDuration(options_.restart_reset_after),
                           "; last ", DescribeExit(wait_status)));
     }
     restart_at_ = absl::Now() + delay_;
     const std::string status = RestartStatus(delay_, wait_status, restarts_);
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
-    delay_ = std::min(delay_ * 2, schedule_.max_delay);
+    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   // SIGTERM/SIGINT: the worker first (TERM, then KILL after the stop
@@ -341,13 +348,11 @@ class Supervisor {
     // of PR_SET_PDEATHSIG), nothing is left to remove it.
     RemoveWorkerPidFileNow();
     if (worker_pidfd_ >= 0) {
-      PidfdSendSignal(worker_pidfd_, SIGTERM);
-      if (!AwaitExit(worker_pidfd_, schedule_.stop_timeout)) {
-        LOG(WARNING) << "worker " << worker_pid_ << " ignored SIGTERM for "
-                     << absl::FormatDuration(schedule_.stop_timeout)
-                     << "; sending SIGKILL";
-        PidfdSendSignal(worker_pidfd_, SIGKILL);
-        AwaitExit(worker_pidfd_, kKillGrace);
+      const std::string worker = absl::StrCat("worker ", worker_pid_);
+      if (absl::Status ended = TerminateProcess(
+              worker_pidfd_, options_.stop_timeout, worker.c_str());
+          !ended.ok()) {
+        LOG(WARNING) << ended;
       }
       // The rest of its process group: while the worker is an unreaped
       // zombie its pid, and so the group's number, cannot be reused.
@@ -463,7 +468,7 @@ class Supervisor {
     }
   }
 
-  const RestartSchedule& schedule_;
+  const Options& options_;
   SupervisorState state_;
   absl::Duration delay_;
   absl::Time restart_at_ = absl::InfinitePast();
@@ -474,7 +479,7 @@ class Supervisor {
   bool worker_own_group_ = true;
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();
-  std::string worker_message_;
+  ReadyDecoder worker_messages_;
   std::string worker_error_;
   bool worker_ready_ = false;
   absl::Time worker_started_;
@@ -522,7 +527,7 @@ void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
   }
 }
 
-std::string RelayedNotification(absl::string_view message, RestartMode mode,
+std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state) {
   std::string relayed;
   auto pass = [&relayed](absl::string_view line) {
@@ -543,7 +548,7 @@ std::string RelayedNotification(absl::string_view message, RestartMode mode,
       state->reloading = false;
       pass(line);
     } else if (line == "STOPPING=1" && !state->stopping &&
-               mode != RestartMode::kAlways) {
+               mode != RestartPolicy::kAlways) {
       state->stopping = true;
       pass(line);
     }
@@ -551,13 +556,13 @@ std::string RelayedNotification(absl::string_view message, RestartMode mode,
   return relayed;
 }
 
-bool ShouldRestart(RestartMode mode, int wait_status) {
+bool ShouldRestart(RestartPolicy mode, int wait_status) {
   switch (mode) {
-    case RestartMode::kNo:
+    case RestartPolicy::kNo:
       return false;
-    case RestartMode::kAlways:
+    case RestartPolicy::kAlways:
       return true;
-    case RestartMode::kOnFailure:
+    case RestartPolicy::kOnFailure:
       if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status) != 0;
       // Killed: a failure, unless by the signals that ask a daemon to stop.
       return !WIFSIGNALED(wait_status) || (WTERMSIG(wait_status) != SIGTERM &&
@@ -571,8 +576,8 @@ std::string RestartStatus(absl::Duration delay, int wait_status, int restart) {
                       DescribeExit(wait_status), ", restart ", restart);
 }
 
-Worker Supervise(const RestartSchedule& schedule, SupervisorState state) {
-  return Supervisor(schedule, state).Run();
+Worker Supervise(const Options& options, SupervisorState state) {
+  return Supervisor(options, state).Run();
 }
 
 }  // namespace internal

@@ -45,20 +45,14 @@
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
 
-enum class RestartMode { kNo, kOnFailure, kAlways };
-
-struct RestartSchedule {
-  RestartMode mode = RestartMode::kNo;
-  absl::Duration delay = absl::Seconds(1);
-  absl::Duration max_delay = absl::Seconds(60);
-  absl::Duration reset_after = absl::Seconds(60);
-  int limit = 0;  // restarts within the reset window before giving up; 0: never
-  absl::Duration stop_timeout = absl::Seconds(10);
-};
+// The old name of the public `RestartPolicy`, kept for supervisor_test.cc;
+// new code says RestartPolicy.
+using RestartMode = RestartPolicy;
 
 // What the supervisor hands over to itself: its pid file, the worker's pid
 // file (from OpenWorkerPidFile), its output files (reopened on SIGHUP), the
@@ -85,11 +79,12 @@ struct Worker {
   int signal_fd = -1;  // the worker's own self-pipe
 };
 
-// Runs the supervisor in the calling process. Returns only in a worker it
-// has just forked; the supervisor itself ends with exit(): 0 after a stop,
+// Runs the supervisor in the calling process, with the restart and stop
+// values of `options` (Options::restart and below). Returns only in a
+// worker it has just forked; the supervisor itself ends with exit(): 0 after a stop,
 // or when the worker ended and the mode does not restart it; 1 when it gives
 // up (the restart limit), or when the first worker fails before it is ready.
-Worker Supervise(const RestartSchedule& schedule, SupervisorState state);
+Worker Supervise(const Options& options, SupervisorState state);
 
 // Opens (creating it 0644) and checks the worker's pid file `path`, in the
 // launcher, before the first fork and before privileges are dropped: a
@@ -135,14 +130,14 @@ struct RelayState {
 // supervisor restarts a worker that stops by itself. Anything else
 // (MAINPID=, FDSTORE=, BARRIER=, unknown assignments) is dropped: the
 // worker must not redirect systemd to another process.
-std::string RelayedNotification(absl::string_view message, RestartMode mode,
+std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state);
 
 // "restarting in 4s after exit code 3, restart 2": the STATUS= line.
 std::string RestartStatus(absl::Duration delay, int wait_status, int restart);
 
 // Whether `mode` restarts a worker that ended with `wait_status`.
-bool ShouldRestart(RestartMode mode, int wait_status);
+bool ShouldRestart(RestartPolicy mode, int wait_status);
 
 }  // namespace internal
 }  // namespace daemonkit
