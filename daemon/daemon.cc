@@ -3,6 +3,8 @@
 // The Daemon handle: runs in the application's process, the daemon (or
 // the foreground process) or, under supervision, the worker.
 
+#include "daemon/daemon.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <time.h>
@@ -18,7 +20,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "daemon/daemon.h"
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"

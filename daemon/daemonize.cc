@@ -117,7 +117,8 @@ absl::Status CheckSingleThreaded() {
 // Everything that can fail and needs no fork, while still attached to the
 // terminal: the checks, the pid files (locked), the output files. Nothing
 // is left behind on error.
-absl::Status Prepare(const Options& requested, internal::StartRequest& request) {
+absl::Status Prepare(const Options& requested,
+                     internal::StartRequest& request) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
   DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
   const Options& options = request.options;
@@ -149,9 +150,8 @@ absl::Status Prepare(const Options& requested, internal::StartRequest& request) 
     owner = std::make_pair(request.credentials->uid, request.credentials->gid);
   }
   DAEMONKIT_ASSIGN_OR_RETURN(
-      request.outputs,
-      internal::OutputFiles::Open(options.stdout_path, options.stderr_path,
-                                  owner));
+      request.outputs, internal::OutputFiles::Open(options.stdout_path,
+                                                   options.stderr_path, owner));
   std::move(remove).Cancel();
   return absl::OkStatus();
 }
@@ -172,7 +172,7 @@ std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
 // it has succeeded: if it fails, the caller keeps its descriptors, handlers
 // and mask. All signals are blocked across the fork so that the child never
 // runs one of the caller's handlers; the child resets them.
-absl::StatusOr<pid_t> ForkLauncher() {
+absl::StatusOr<pid_t> ForkFirstChild() {
   sigset_t caller_mask;
   DAEMONKIT_RETURN_IF_ERROR(internal::BlockAllSignals(&caller_mask));
   // Whatever stdio has buffered would otherwise be written once per process.
@@ -217,7 +217,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
     request.RemoveWhatWasMade();
     return pipe.status();
   }
-  absl::StatusOr<pid_t> first_child = ForkLauncher();
+  absl::StatusOr<pid_t> first_child = ForkFirstChild();
   if (!first_child.ok()) {
     close(pipe->read_fd);
     close(pipe->write_fd);
@@ -227,13 +227,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   std::move(restore_streams).Cancel();
   if (*first_child > 0) {
     internal::RunLauncher(*first_child, *pipe, request.options,
-                          std::move(request.pidfile));
+                          std::move(request.pidfile));  // never returns
   }
-
-  close(pipe->read_fd);
-  internal::ReadyReporter reporter(pipe->write_fd);
-  internal::RunSessionLeader(DescriptorsToKeep(request, *pipe), reporter);
-  // The daemon.
+  internal::ReadyReporter reporter =
+      internal::RunSessionLeader(*pipe, DescriptorsToKeep(request, *pipe));
+  // Only the daemon gets here.
   return Daemon::Create(
       internal::StartAfterForks(request, std::move(reporter)));
 }

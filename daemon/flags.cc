@@ -138,9 +138,8 @@ const FieldFlag kFieldFlags[] = {
 absl::Status InFlagTerms(const absl::Status& status) {
   std::string why(status.message());
   for (const FieldFlag& entry : kFieldFlags) {
-    why = absl::StrReplaceAll(
-        why, {{absl::StrCat("`", entry.field, "`"),
-               absl::StrCat("--", entry.flag)}});
+    why = absl::StrReplaceAll(why, {{absl::StrCat("`", entry.field, "`"),
+                                     absl::StrCat("--", entry.flag)}});
   }
   const std::string field = UsageErrorField(status);
   for (const FieldFlag& entry : kFieldFlags) {
@@ -230,6 +229,39 @@ void ConfigureLogging(LogTarget target) {
   FLAGS_logtostderr = true;
 }
 
+// --daemon_restart and its values, translated into `options`.
+absl::Status ReadRestartFlags(Options& options) {
+  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
+  if (restart.text() == "no") {
+    options.restart = RestartPolicy::kNo;
+  } else if (restart.text() == "on-failure") {
+    options.restart = RestartPolicy::kOnFailure;
+  } else if (restart.text() == "always") {
+    options.restart = RestartPolicy::kAlways;
+  } else {
+    return BadFlag("daemon_restart", restart.text(),
+                   "not no, on-failure or always");
+  }
+  const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_delay,
+      ParseDurationFlag("daemon_restart_delay", restart_delay));
+  const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_max_delay,
+      ParseDurationFlag("daemon_restart_max_delay", max_delay));
+  const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_reset_after,
+      ParseDurationFlag("daemon_restart_reset_after", reset_after));
+  const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
+  if (!absl::SimpleAtoi(limit.text(), &options.restart_limit)) {
+    return BadFlag("daemon_restart_limit", limit.text(),
+                   "not a count (0: no limit)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<FlagRequest> RequestFromFlags() {
@@ -305,34 +337,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     request.options.keep_env = *std::move(names);
   }
 
-  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
-  if (restart.text() == "no") {
-    request.options.restart = RestartPolicy::kNo;
-  } else if (restart.text() == "on-failure") {
-    request.options.restart = RestartPolicy::kOnFailure;
-  } else if (restart.text() == "always") {
-    request.options.restart = RestartPolicy::kAlways;
-  } else {
-    return BadFlag("daemon_restart", restart.text(),
-                   "not no, on-failure or always");
-  }
-  const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_delay,
-      ParseDurationFlag("daemon_restart_delay", restart_delay));
-  const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_max_delay,
-      ParseDurationFlag("daemon_restart_max_delay", max_delay));
-  const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_reset_after,
-      ParseDurationFlag("daemon_restart_reset_after", reset_after));
-  const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
-  if (!absl::SimpleAtoi(limit.text(), &request.options.restart_limit)) {
-    return BadFlag("daemon_restart_limit", limit.text(),
-                   "not a count (0: no limit)");
-  }
+  DAEMONKIT_RETURN_IF_ERROR(ReadRestartFlags(request.options));
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
 

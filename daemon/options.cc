@@ -46,11 +46,10 @@ absl::Status ValidateOptions(const Options& options) {
                                             " is above 0777"));
   }
   if (options.ready_timeout <= absl::ZeroDuration()) {
-    return UsageError(
-        "ready_timeout",
-        absl::StrCat("ready timeout ",
-                     absl::FormatDuration(options.ready_timeout),
-                     " must be positive"));
+    return UsageError("ready_timeout",
+                      absl::StrCat("ready timeout ",
+                                   absl::FormatDuration(options.ready_timeout),
+                                   " must be positive"));
   }
   if (options.workdir && options.workdir->empty()) {
     return UsageError("workdir", "workdir is empty");
@@ -92,8 +91,7 @@ absl::Status ValidateOptions(const Options& options) {
   if (options.restart_limit < 0) {
     return UsageError("restart_limit", "restart limit must not be negative");
   }
-  if (!options.child_pidfile.empty() &&
-      options.restart == RestartPolicy::kNo) {
+  if (!options.child_pidfile.empty() && options.restart == RestartPolicy::kNo) {
     return UsageError("child_pidfile",
                       "a child pid file needs `restart` (supervision)");
   }

@@ -21,13 +21,15 @@ TEST(ValidateOptionsTest, EachBadValueIsAUsageErrorNamingItsField) {
     void (*spoil)(Options&);
   } cases[] = {
       {"umask", [](Options& o) { o.umask = 01000; }},
-      {"ready_timeout", [](Options& o) { o.ready_timeout = absl::ZeroDuration(); }},
+      {"ready_timeout",
+       [](Options& o) { o.ready_timeout = absl::ZeroDuration(); }},
       {"workdir", [](Options& o) { o.workdir = ""; }},
       {"stdout_path", [](Options& o) { o.stdout_path = ""; }},
       {"stderr_path", [](Options& o) { o.stderr_path = ""; }},
       {"pidfile", [](Options& o) { o.pidfile = "/run/"; }},
       {"keep_env", [](Options& o) { o.keep_env = {{"A=B"}}; }},
-      {"restart_delay", [](Options& o) { o.restart_delay = -absl::Seconds(1); }},
+      {"restart_delay",
+       [](Options& o) { o.restart_delay = -absl::Seconds(1); }},
       {"restart_max_delay",
        [](Options& o) { o.restart_max_delay = absl::Milliseconds(1); }},
       {"restart_reset_after",

@@ -50,8 +50,7 @@ absl::Status RedirectStdinToDevNull() {
   policy.what = "stdin";
   policy.access = O_RDONLY;
   policy.allow_dev_null = true;
-  DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile null,
-                             SafeOpen("/dev/null", policy));
+  DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile null, SafeOpen("/dev/null", policy));
   absl::Status status = Redirect(null.fd, 0);
   close(null.fd);
   return status;
@@ -60,8 +59,7 @@ absl::Status RedirectStdinToDevNull() {
 // Enters a directory opened without following a final symbolic link, so
 // that what was checked is what is entered.
 absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
-  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
-                             OpenDirectoryNoFollow(path, what));
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenDirectoryNoFollow(path, what));
   const int changed = fchdir(fd);
   const int saved = errno;
   close(fd);
@@ -98,8 +96,7 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
     if (fstat(pidfile->fd(), &st) != 0) {
       return ErrnoError(errno, absl::StrCat("stat pid file ", pidfile->path()));
     }
-    targets.pidfile =
-        KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
+    targets.pidfile = KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
   }
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
@@ -107,7 +104,6 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   if (pidfile) pidfile->UseKeeper(keeper);
   return absl::OkStatus();
 }
-
 
 // daemon(7)'s steps after the forks, in order; what is unset in `options`
 // is left alone.

@@ -58,8 +58,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
   // exits: reap it first, so it is not a zombie through the start-up and
   // the daemon's pid is in the pipe before the ready timeout can pass.
   const absl::Time deadline = absl::Now() + options.ready_timeout;
-  const bool first_child_reaped =
-      ReapChildBefore(first_child, deadline);
+  const bool first_child_reaped = ReapChildBefore(first_child, deadline);
   ReadyOutcome outcome;
   if (first_child_reaped) {
     outcome = AwaitReady(pipe.read_fd, deadline);

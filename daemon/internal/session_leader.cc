@@ -27,7 +27,9 @@ namespace {
 
 }  // namespace
 
-void RunSessionLeader(const std::vector<int>& keep, ReadyReporter& reporter) {
+ReadyReporter RunSessionLeader(ReadyPipe pipe, const std::vector<int>& keep) {
+  close(pipe.read_fd);
+  ReadyReporter reporter(pipe.write_fd);
   // syslog keeps a descriptor of its own that the close below would pull
   // out from under it.
   closelog();
@@ -48,6 +50,7 @@ void RunSessionLeader(const std::vector<int>& keep, ReadyReporter& reporter) {
     reporter.ReportPid(daemon_pid);
     _exit(kExitSuccess);
   }
+  return reporter;
 }
 
 }  // namespace internal

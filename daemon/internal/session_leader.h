@@ -20,11 +20,12 @@
 namespace daemonkit {
 namespace internal {
 
-// Returns only in the daemon (the child of the second fork). The first
-// child exits: kExitSuccess after the fork, kExitFailure after reporting
-// an error on `reporter`. `keep` lists the descriptors that survive the
-// close (the ready pipe's write end among them).
-void RunSessionLeader(const std::vector<int>& keep, ReadyReporter& reporter);
+// Takes over the ready pipe (`pipe`: this process writes, never reads) and
+// returns only in the daemon (the child of the second fork), with the
+// pipe's write end. The first child exits: kExitSuccess after the fork,
+// kExitFailure after reporting an error on the pipe. `keep` lists the
+// descriptors that survive the close (the ready pipe among them).
+ReadyReporter RunSessionLeader(ReadyPipe pipe, const std::vector<int>& keep);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -150,7 +150,7 @@ class Supervisor {
     // Dies with its supervisor; the check closes the race in which the
     // supervisor died before the request took effect.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
-      _exit(1);
+      _exit(kExitFailure);
     }
     Worker worker;
     worker.to_supervisor = ReadyReporter(ready_fd);
@@ -161,14 +161,14 @@ class Supervisor {
     absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
     if (!signal_fd.ok()) {
       worker.to_supervisor.ReportError(signal_fd.status().message());
-      _exit(1);
+      _exit(kExitFailure);
     }
     worker.signal_fd = *signal_fd;
     if (*state_.worker_pidfile) {
       PidFile& file = **state_.worker_pidfile;
       if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
         worker.to_supervisor.ReportError(written.message());
-        _exit(1);
+        _exit(kExitFailure);
       }
       // The worker keeps only the locked descriptor; removing the file is
       // the supervisor's.
@@ -244,7 +244,8 @@ class Supervisor {
     char buffer[512];
     ssize_t n;
     while ((n = read(worker_ready_fd_, buffer, sizeof(buffer))) > 0) {
-      worker_messages_.Append(absl::string_view(buffer, static_cast<size_t>(n)));
+      worker_messages_.Append(
+          absl::string_view(buffer, static_cast<size_t>(n)));
     }
     while (std::optional<ReadyDecoder::Message> message =
                worker_messages_.Next()) {
@@ -316,7 +317,7 @@ class Supervisor {
     }
     if (!ShouldRestart(options_.restart, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
-      Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 1);
+      Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
     if (uptime >= options_.restart_reset_after) {
       restarts_in_window_ = 0;
@@ -324,7 +325,8 @@ class Supervisor {
     }
     ++restarts_;
     ++restarts_in_window_;
-    if (options_.restart_limit > 0 && restarts_in_window_ > options_.restart_limit) {
+    if (options_.restart_limit > 0 &&
+        restarts_in_window_ > options_.restart_limit) {
       GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
                           absl::FormatDuration(options_.restart_reset_after),
@@ -364,7 +366,7 @@ class Supervisor {
       }
       worker_pid_ = 0;
     }
-    Exit(0);
+    Exit(kExitSuccess);
   }
 
   [[noreturn]] void FailStart(absl::string_view message) {
@@ -373,7 +375,7 @@ class Supervisor {
     EndLeftovers();
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Notify(StartupFailureMessage(absl::UnavailableError(message)));
-    Exit(1);
+    Exit(kExitFailure);
   }
 
   [[noreturn]] void GiveUp(absl::string_view message) {
@@ -381,7 +383,7 @@ class Supervisor {
     EndLeftovers();
     Notify(absl::StrCat("STATUS=", message));
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
-    Exit(1);
+    Exit(kExitFailure);
   }
 
   [[noreturn]] void Exit(int code) {

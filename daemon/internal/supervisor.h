@@ -81,9 +81,10 @@ struct Worker {
 
 // Runs the supervisor in the calling process, with the restart and stop
 // values of `options` (Options::restart and below). Returns only in a
-// worker it has just forked; the supervisor itself ends with exit(): 0 after a stop,
-// or when the worker ended and the mode does not restart it; 1 when it gives
-// up (the restart limit), or when the first worker fails before it is ready.
+// worker it has just forked; the supervisor itself ends with exit(): 0 after a
+// stop, or when the worker ended and the mode does not restart it; 1 when it
+// gives up (the restart limit), or when the first worker fails before it is
+// ready.
 Worker Supervise(const Options& options, SupervisorState state);
 
 // Opens (creating it 0644) and checks the worker's pid file `path`, in the

@@ -23,9 +23,9 @@ namespace internal {
 // in uninterruptible sleep (or an unkillable zombie's parent).
 inline constexpr absl::Duration kKillGrace = absl::Seconds(5);
 
-// Sends SIGTERM to the process behind `pidfd`, waits up to `stop_timeout` for it to exit, then
-// sends SIGKILL and waits up to kKillGrace. OK once it is gone (or was
-// already); kDeadlineExceeded when it survived SIGKILL; an errno error
+// Sends SIGTERM to the process behind `pidfd`, waits up to `stop_timeout` for
+// it to exit, then sends SIGKILL and waits up to kKillGrace. OK once it is gone
+// (or was already); kDeadlineExceeded when it survived SIGKILL; an errno error
 // naming the signal when one could not be sent. Logs the escalation to
 // SIGKILL as a warning naming `what` ("daemon", "worker 42").
 absl::Status TerminateProcess(int pidfd, absl::Duration stop_timeout,

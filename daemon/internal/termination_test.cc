@@ -55,8 +55,7 @@ TEST(TerminateProcessTest, SigkillEndsAProcessThatIgnoresSigterm) {
   ASSERT_GT(pid, 0);
   const int pidfd = PidfdOpen(pid);
   ASSERT_GE(pidfd, 0);
-  EXPECT_TRUE(
-      TerminateProcess(pidfd, absl::Milliseconds(100), "child").ok());
+  EXPECT_TRUE(TerminateProcess(pidfd, absl::Milliseconds(100), "child").ok());
   const int status = Reap(pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   close(pidfd);
