@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "daemon/internal/errors.h"
 #include "gtest/gtest.h"
 
 namespace daemonkit {
@@ -66,6 +67,15 @@ TEST(ExitCodeForTest, OnlyAUsageErrorIsExitTwo) {
   EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("setrlimit: EINVAL")),
             kExitFailure);
   EXPECT_EQ(ExitCodeFor(absl::NotFoundError("no such user")), kExitFailure);
+}
+
+// A system call's EINVAL keeps its code: nothing needs to bend it into
+// kInternal to keep it away from exit code 2 any more.
+TEST(ExitCodeForTest, ASystemCallsEinvalIsAFailureWithItsOwnCode) {
+  absl::Status status = internal::ErrnoError(EINVAL, "setrlimit RLIMIT_NOFILE");
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_FALSE(IsUsageError(status));
+  EXPECT_EQ(ExitCodeFor(status), kExitFailure);
 }
 
 TEST(UsageErrorTest, CarriesItsFieldAndMessage) {
