@@ -33,7 +33,7 @@
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/session_leader.h"
 #include "daemon/internal/signals.h"
-#include "daemon/internal/supervisor.h"
+#include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {
 namespace {

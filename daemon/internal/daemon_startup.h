@@ -32,7 +32,7 @@ struct StartedDaemon {
   OutputFiles outputs;
   // The daemon's pid file, locked; unset without one, and in a worker.
   std::optional<PidFile> pidfile;
-  // A worker's pid file (supervisor.h `Worker::pidfile_fd`): locked, kept
+  // A worker's pid file (worker.h `Worker::pidfile_fd`): locked, kept
   // open for the process's life, removed by the supervisor. -1: none.
   int worker_pidfile_fd = -1;
   ReadyReporter reporter;  // to the launcher, or a worker's to its supervisor
@@ -47,7 +47,7 @@ struct StartRequest {
   std::optional<Credentials> credentials;
   Notifier notifier;
   std::optional<PidFile> pidfile;         // locked
-  std::optional<PidFile> worker_pidfile;  // supervisor.h OpenWorkerPidFile
+  std::optional<PidFile> worker_pidfile;  // worker_pidfile.h
   OutputFiles outputs;                    // opened, not installed
 
   // After a failed start: removes the output files this start created and

@@ -18,7 +18,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
-#include "daemon/internal/supervisor.h"
+#include "daemon/internal/worker_pidfile.h"
 #include "daemon/internal/termination.h"
 
 namespace daemonkit {

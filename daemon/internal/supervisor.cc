@@ -23,41 +23,15 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-// How long a worker tries to lock its pid file, which only a misconfigured
-// peer (another supervisor with the same --daemon_child_pidfile) or a
-// passing prober's test lock can hold.
-constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
 // The largest sd_notify message relayed; systemd reads no more either.
 constexpr size_t kMaxNotification = 4096;
-
-struct flock WholeFileLock(int type) {
-  struct flock lock = {};
-  lock.l_type = static_cast<decltype(lock.l_type)>(type);
-  lock.l_whence = SEEK_SET;
-  return lock;
-}
-
-// Takes the classic (process-owned) record lock on the worker's pid file;
-// see OpenWorkerPidFile.
-absl::Status LockForThisProcess(int fd, const std::string& path) {
-  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
-  for (;;) {
-    struct flock lock = WholeFileLock(F_WRLCK);
-    if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
-    const int saved = errno;
-    if (saved == EINTR) continue;
-    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
-      return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -123,7 +97,9 @@ class Supervisor {
       if (worker_own_group_) (void)setpgid(0, 0);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
-      return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
+      return BecomeWorker(supervisor, pipe->write_fd, notify[1],
+                          state_.notifier->watchdog_interval(),
+                          *state_.worker_pidfile);
     }
     if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
       // EACCES: the worker has already exec'd; it made its group itself.
@@ -144,39 +120,6 @@ class Supervisor {
     worker_started_ = absl::Now();
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
-  }
-
-  Worker BecomeWorker(pid_t supervisor, int ready_fd, int notify_fd) {
-    // Dies with its supervisor; the check closes the race in which the
-    // supervisor died before the request took effect.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
-      _exit(kExitFailure);
-    }
-    Worker worker;
-    worker.to_supervisor = ReadyReporter(ready_fd);
-    if (notify_fd >= 0) {
-      worker.notifier =
-          Notifier::Connected(notify_fd, state_.notifier->watchdog_interval());
-    }
-    absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
-    if (!signal_fd.ok()) {
-      worker.to_supervisor.ReportError(signal_fd.status().message());
-      _exit(kExitFailure);
-    }
-    worker.signal_fd = *signal_fd;
-    if (*state_.worker_pidfile) {
-      PidFile& file = **state_.worker_pidfile;
-      if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
-        worker.to_supervisor.ReportError(written.message());
-        _exit(kExitFailure);
-      }
-      // The worker keeps only the locked descriptor; removing the file is
-      // the supervisor's.
-      worker.pidfile_fd = file.fd();
-      file.Forget();
-      state_.worker_pidfile->reset();
-    }
-    return worker;
   }
 
   void WaitForEvent() {
@@ -491,43 +434,6 @@ class Supervisor {
 };
 
 }  // namespace
-
-absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
-                                          absl::Duration wait_for_pid) {
-  absl::StatusOr<PidFile> file = PidFile::Acquire(path, wait_for_pid);
-  if (!file.ok()) return file.status();
-  // Acquire's OFD lock proved no other worker holds the file; held on, it
-  // would outlive every worker (they share this description).
-  struct flock unlock = WholeFileLock(F_UNLCK);
-  if (fcntl(file->fd(), F_OFD_SETLK, &unlock) != 0) {
-    const int saved = errno;
-    file->Remove();
-    return ErrnoError(saved, absl::StrCat("unlock worker pid file ", path));
-  }
-  return file;
-}
-
-absl::Status TakeWorkerPidFile(PidFile& file) {
-  DAEMONKIT_RETURN_IF_ERROR(LockForThisProcess(file.fd(), file.path()));
-  return file.WritePid(getpid());
-}
-
-void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
-  const absl::Time deadline = absl::Now() + grace;
-  for (;;) {
-    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
-    if (!removed.ok() || *removed) return;
-    // Not removed: missing, or still locked by a dying worker.
-    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
-    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
-    if (absl::Now() >= deadline) {
-      LOG(WARNING) << "worker pid file " << path << " still locked after "
-                   << absl::FormatDuration(grace) << "; leaving it";
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-}
 
 std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state) {
