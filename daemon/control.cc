@@ -12,6 +12,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/termination.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -19,9 +20,6 @@ namespace {
 
 using internal::PidFileProbe;
 
-// After SIGKILL the kernel needs only a moment; this bounds a process stuck
-// in uninterruptible sleep.
-constexpr absl::Duration kKillGrace = absl::Seconds(5);
 // How long to wait for a starting daemon (lock held, pid not yet written).
 constexpr absl::Duration kStartingGrace = absl::Seconds(2);
 
@@ -172,18 +170,8 @@ absl::Status StopDaemon(const std::string& pidfile_arg,
   }
   if (!pidfd.ok()) return pidfd.status();
 
-  absl::Status result = absl::OkStatus();
-  if (internal::PidfdSendSignal(*pidfd, SIGTERM) != 0 && errno != ESRCH) {
-    result = internal::ErrnoError(errno, "send SIGTERM");
-  } else if (!internal::AwaitExit(*pidfd, timeout)) {
-    LOG(WARNING) << "daemon still running " << absl::FormatDuration(timeout)
-                 << " after SIGTERM; sending SIGKILL";
-    if (internal::PidfdSendSignal(*pidfd, SIGKILL) != 0 && errno != ESRCH) {
-      result = internal::ErrnoError(errno, "send SIGKILL");
-    } else if (!internal::AwaitExit(*pidfd, kKillGrace)) {
-      result = absl::DeadlineExceededError("the daemon survived SIGKILL");
-    }
-  }
+  const absl::Status result =
+      internal::TerminateProcess(*pidfd, timeout, "the daemon");
   close(*pidfd);
   DAEMONKIT_RETURN_IF_ERROR(result);
   // A daemon that had to be killed could not remove its pid file.

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "daemon/internal/environment.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/notify.h"
@@ -99,10 +100,54 @@ std::string AbslUnparseFlag(const FlagText& flag) { return flag.text(); }
 
 namespace {
 
+// A flag's text that does not translate into an `Options` value: a usage
+// error born here, naming the flag.
 absl::Status BadFlag(absl::string_view name, absl::string_view value,
                      absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", name, "=", value, ": ", why));
+  return UsageError(name, absl::StrCat("--", name, "=", value, ": ", why));
+}
+
+// The flag behind each `Options` field that ValidateOptions() can reject.
+struct FieldFlag {
+  absl::string_view field;
+  absl::string_view flag;
+  absl::Flag<FlagText>* text;
+};
+const FieldFlag kFieldFlags[] = {
+    {"restart", "daemon_restart", &FLAGS_daemon_restart},
+    {"pidfile", "daemon_pidfile", &FLAGS_daemon_pidfile},
+    {"workdir", "daemon_workdir", &FLAGS_daemon_workdir},
+    {"umask", "daemon_umask", &FLAGS_daemon_umask},
+    {"stdout_path", "daemon_stdout", &FLAGS_daemon_stdout},
+    {"stderr_path", "daemon_stderr", &FLAGS_daemon_stderr},
+    {"ready_timeout", "daemon_ready_timeout", &FLAGS_daemon_ready_timeout},
+    {"stop_timeout", "daemon_stop_timeout", &FLAGS_daemon_stop_timeout},
+    {"keep_env", "daemon_keep_env", &FLAGS_daemon_keep_env},
+    {"restart_delay", "daemon_restart_delay", &FLAGS_daemon_restart_delay},
+    {"restart_max_delay", "daemon_restart_max_delay",
+     &FLAGS_daemon_restart_max_delay},
+    {"restart_reset_after", "daemon_restart_reset_after",
+     &FLAGS_daemon_restart_reset_after},
+    {"restart_limit", "daemon_restart_limit", &FLAGS_daemon_restart_limit},
+    {"child_pidfile", "daemon_child_pidfile", &FLAGS_daemon_child_pidfile},
+};
+
+// The core's verdict on the translated options, told in the command line's
+// words: the flag and the text given instead of the `Options` field.
+// A field the message quotes (`restart_delay`) becomes its flag.
+absl::Status InFlagTerms(const absl::Status& status) {
+  std::string why(status.message());
+  for (const FieldFlag& entry : kFieldFlags) {
+    why = absl::StrReplaceAll(why, {{absl::StrCat("`", entry.field, "`"),
+                                     absl::StrCat("--", entry.flag)}});
+  }
+  const std::string field = UsageErrorField(status);
+  for (const FieldFlag& entry : kFieldFlags) {
+    if (entry.field == field) {
+      return BadFlag(entry.flag, absl::GetFlag(*entry.text).text(), why);
+    }
+  }
+  return UsageError(field, why);
 }
 
 // A duration as Abseil writes it ("30s", "1m30s", "250ms"), or a bare number
@@ -121,9 +166,6 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
       duration == -absl::InfiniteDuration()) {
     return BadFlag(name, flag.text(), "out of range");
   }
-  if (duration < absl::ZeroDuration()) {
-    return BadFlag(name, flag.text(), "must not be negative");
-  }
   return duration;
 }
 
@@ -137,7 +179,7 @@ absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
     octal = text[i] >= '0' && text[i] <= '7';
     value = value * 8 + (text[i] - '0');
   }
-  if (!octal || value > 0777) {
+  if (!octal) {
     return BadFlag("daemon_umask", text,
                    "not an octal mode from 0 to 0777 (example: 022)");
   }
@@ -159,12 +201,6 @@ std::string FromUserDirectory(const std::string& path) {
 std::string StreamPath(const FlagText& flag) {
   if (flag.text() == kInheritStream) return flag.text();
   return FromUserDirectory(flag.text());
-}
-
-absl::Status CheckNotEmpty(absl::string_view name, const FlagText& flag,
-                           absl::string_view hint) {
-  if (flag.text().empty()) return BadFlag(name, "", hint);
-  return absl::OkStatus();
 }
 
 [[noreturn]] void ExitWith(const absl::Status& status) {
@@ -193,6 +229,39 @@ void ConfigureLogging(LogTarget target) {
   FLAGS_logtostderr = true;
 }
 
+// --daemon_restart and its values, translated into `options`.
+absl::Status ReadRestartFlags(Options& options) {
+  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
+  if (restart.text() == "no") {
+    options.restart = RestartPolicy::kNo;
+  } else if (restart.text() == "on-failure") {
+    options.restart = RestartPolicy::kOnFailure;
+  } else if (restart.text() == "always") {
+    options.restart = RestartPolicy::kAlways;
+  } else {
+    return BadFlag("daemon_restart", restart.text(),
+                   "not no, on-failure or always");
+  }
+  const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_delay,
+      ParseDurationFlag("daemon_restart_delay", restart_delay));
+  const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_max_delay,
+      ParseDurationFlag("daemon_restart_max_delay", max_delay));
+  const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      options.restart_reset_after,
+      ParseDurationFlag("daemon_restart_reset_after", reset_after));
+  const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
+  if (!absl::SimpleAtoi(limit.text(), &options.restart_limit)) {
+    return BadFlag("daemon_restart_limit", limit.text(),
+                   "not a count (0: no limit)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<FlagRequest> RequestFromFlags() {
@@ -209,8 +278,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   request.options.pidfile = FromUserDirectory(pidfile.text());
   if (request.action != ControlAction::kStart &&
       request.options.pidfile.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--daemon_control=", control.text(), " needs --daemon_pidfile"));
+    return UsageError("daemon_control",
+                      absl::StrCat("--daemon_control=", control.text(),
+                                   " needs --daemon_pidfile"));
   }
 
   request.options.detach = absl::GetFlag(FLAGS_daemon);
@@ -221,8 +291,6 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   };
 
   const FlagText workdir = absl::GetFlag(FLAGS_daemon_workdir);
-  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_workdir", workdir,
-                                          "the working directory is empty"));
   if (wanted(workdir)) {
     request.options.workdir = FromUserDirectory(workdir.text());
   }
@@ -233,10 +301,6 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
 
   const FlagText stdout_flag = absl::GetFlag(FLAGS_daemon_stdout);
   const FlagText stderr_flag = absl::GetFlag(FLAGS_daemon_stderr);
-  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_stdout", stdout_flag,
-                                          "empty (use /dev/null or inherit)"));
-  DAEMONKIT_RETURN_IF_ERROR(CheckNotEmpty("daemon_stderr", stderr_flag,
-                                          "empty (use /dev/null or inherit)"));
   if (wanted(stdout_flag)) {
     request.options.stdout_path = StreamPath(stdout_flag);
   }
@@ -248,14 +312,11 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.options.ready_timeout,
       ParseDurationFlag("daemon_ready_timeout", ready_flag));
-  if (request.options.ready_timeout == absl::ZeroDuration()) {
-    return BadFlag("daemon_ready_timeout", ready_flag.text(),
-                   "must be positive");
-  }
   DAEMONKIT_ASSIGN_OR_RETURN(
-      request.stop_timeout,
+      request.options.stop_timeout,
       ParseDurationFlag("daemon_stop_timeout",
                         absl::GetFlag(FLAGS_daemon_stop_timeout)));
+  request.stop_timeout = request.options.stop_timeout;
 
   request.options.user = absl::GetFlag(FLAGS_daemon_user).text();
   request.options.group = absl::GetFlag(FLAGS_daemon_group).text();
@@ -276,57 +337,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     request.options.keep_env = *std::move(names);
   }
 
-  request.options.stop_timeout = request.stop_timeout;
-  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
-  if (restart.text() == "no") {
-    request.options.restart = RestartPolicy::kNo;
-  } else if (restart.text() == "on-failure") {
-    request.options.restart = RestartPolicy::kOnFailure;
-  } else if (restart.text() == "always") {
-    request.options.restart = RestartPolicy::kAlways;
-  } else {
-    return BadFlag("daemon_restart", restart.text(),
-                   "not no, on-failure or always");
-  }
-  const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_delay,
-      ParseDurationFlag("daemon_restart_delay", restart_delay));
-  if (request.options.restart_delay == absl::ZeroDuration()) {
-    return BadFlag("daemon_restart_delay", restart_delay.text(),
-                   "must be positive");
-  }
-  const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_max_delay,
-      ParseDurationFlag("daemon_restart_max_delay", max_delay));
-  if (request.options.restart_max_delay < request.options.restart_delay) {
-    return BadFlag("daemon_restart_max_delay", max_delay.text(),
-                   "is below --daemon_restart_delay");
-  }
-  const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.restart_reset_after,
-      ParseDurationFlag("daemon_restart_reset_after", reset_after));
-  if (request.options.restart_reset_after == absl::ZeroDuration()) {
-    return BadFlag("daemon_restart_reset_after", reset_after.text(),
-                   "must be positive");
-  }
-  const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
-  if (!absl::SimpleAtoi(limit.text(), &request.options.restart_limit) ||
-      request.options.restart_limit < 0) {
-    return BadFlag("daemon_restart_limit", limit.text(),
-                   "not a count (0: no limit)");
-  }
+  DAEMONKIT_RETURN_IF_ERROR(ReadRestartFlags(request.options));
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
-  const bool starting = request.action == ControlAction::kStart ||
-                        request.action == ControlAction::kRestart;
-  if (starting && !request.options.child_pidfile.empty() &&
-      request.options.restart == RestartPolicy::kNo) {
-    return BadFlag("daemon_child_pidfile", child_pidfile.text(),
-                   "needs --daemon_restart");
-  }
 
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {
@@ -337,7 +350,16 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     return BadFlag("daemon_log", log.text(), "not stderr or syslog");
   }
 
-  DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(request.options));
+  // The core judges the values. A control action that starts nothing only
+  // reads the worker's pid file: there it asks for no supervision.
+  Options checked = request.options;
+  if (request.action != ControlAction::kStart &&
+      request.action != ControlAction::kRestart) {
+    checked.child_pidfile.clear();
+  }
+  if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
+    return InFlagTerms(valid);
+  }
   return request;
 }
 
@@ -376,7 +398,7 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
     }
     case ControlAction::kStop:
     case ControlAction::kRestart: {
-      absl::Status status = StopDaemon(pidfile, request->stop_timeout);
+      absl::Status status = StopDaemon(pidfile, request->options.stop_timeout);
       if (!status.ok()) ExitWith(status);
       if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
       break;

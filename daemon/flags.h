@@ -91,14 +91,21 @@ enum class LogTarget { kStderr, kSyslog };
 struct FlagRequest {
   ControlAction action = ControlAction::kStart;
   Options options;
+  // A copy of `options.stop_timeout`, which is what the library reads; kept
+  // for programs written against earlier versions.
   absl::Duration stop_timeout = absl::Seconds(10);
   LogTarget log = LogTarget::kStderr;
 };
 
-// Reads and validates the `--daemon*` flags. Relative paths are resolved
-// against $BUILD_WORKING_DIRECTORY when set (`bazel run`), otherwise left to
-// `Daemonize()` (the current directory). kInvalidArgument naming the flag,
-// as in "--daemon_umask=999: not an octal mode from 0 to 0777".
+// Reads the `--daemon*` flags and translates their text into `Options`; the
+// values are judged by `ValidateOptions()` alone, whose verdict comes back
+// in flag terms. Relative paths are resolved against
+// $BUILD_WORKING_DIRECTORY when set (`bazel run`), otherwise left to
+// `Daemonize()` (the current directory). On a bad value: a usage error
+// (`IsUsageError()`, kInvalidArgument, `ExitCodeFor()` gives kExitUsage)
+// naming the flag and its text, as in "--daemon_umask=abc: not an octal mode
+// from 0 to 0777" or "--daemon_ready_timeout=0s: ready timeout 0 must be
+// positive".
 absl::StatusOr<FlagRequest> RequestFromFlags();
 
 // DaemonizeFromFlags()

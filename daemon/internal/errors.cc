@@ -15,11 +15,6 @@ absl::Status ErrnoError(int errno_value, absl::string_view what) {
   // ELOOP is what O_NOFOLLOW answers for a symlink: a state to fix, not a
   // malformed request.
   if (errno_value == ELOOP) code = absl::StatusCode::kFailedPrecondition;
-  // kInvalidArgument is kept for a malformed request (exit code 2); a
-  // syscall's EINVAL is a failure like any other.
-  if (code == absl::StatusCode::kInvalidArgument) {
-    code = absl::StatusCode::kInternal;
-  }
   return absl::Status(code,
                       absl::StrCat(what, ": ", std::strerror(errno_value)));
 }

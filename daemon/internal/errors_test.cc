@@ -24,7 +24,10 @@ TEST(ErrnoErrorTest, MessageNamesWhatFailedAndTheErrnoText) {
 
 // The code is what the caller acts on: the launcher's exit code follows it
 // (kInvalidArgument alone means a malformed command line, exit 2).
-TEST(ErrnoErrorTest, CodeFollowsErrnoButNeverSaysUsageError) {
+// The code is errno's own (absl::ErrnoToStatus); whether an error is the
+// user's command line is not a status code but a mark the flags layer sets
+// (daemonkit::UsageError, tested in //daemon:options_test).
+TEST(ErrnoErrorTest, CodeFollowsErrno) {
   EXPECT_EQ(ErrnoError(ENOENT, "x").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ErrnoError(EACCES, "x").code(),
             absl::StatusCode::kPermissionDenied);
@@ -32,7 +35,8 @@ TEST(ErrnoErrorTest, CodeFollowsErrnoButNeverSaysUsageError) {
   EXPECT_EQ(ErrnoError(ELOOP, "x").code(),
             absl::StatusCode::kFailedPrecondition)
       << "O_NOFOLLOW's answer for a symlink is a state to fix";
-  EXPECT_EQ(ErrnoError(EINVAL, "x").code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrnoError(EINVAL, "x").code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_NE(ErrnoError(EEXIST, "x").code(), absl::StatusCode::kOk);
   EXPECT_NE(ErrnoError(EIO, "x").code(), absl::StatusCode::kInvalidArgument);
 }

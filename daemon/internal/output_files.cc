@@ -13,13 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
 constexpr mode_t kOutputFileMode = 0640;
-constexpr char kInherit[] = "inherit";
 constexpr char kDevNull[] = "/dev/null";
 
 }  // namespace
@@ -39,9 +39,11 @@ absl::StatusOr<OutputFiles> OutputFiles::Open(
   files.policy_.allow_dev_null = true;
   for (const auto& [target, path] :
        {std::make_pair(1, &stdout_path), std::make_pair(2, &stderr_path)}) {
-    if (!path->has_value() || **path == kInherit) continue;
+    if (!path->has_value() || **path == kInheritStream) continue;
     if ((*path)->empty() || (**path)[0] != '/') {
-      return absl::InternalError(
+      // Daemonize() resolves every path first; this is the caller's bug, and
+      // a kInvalidArgument that no longer means "exit 2" (options.h).
+      return absl::InvalidArgumentError(
           absl::StrCat("output ", **path, " is not an absolute path"));
     }
     files.streams_.push_back(Stream{target, **path, -1, std::nullopt});

@@ -41,8 +41,8 @@ namespace internal {
 
 class OutputFiles {
  public:
-  // Opens the targets of stdout and stderr: unset or "inherit" leaves the
-  // stream alone. A file this call creates gets mode 0640 whatever the
+  // Opens the targets of stdout and stderr: unset or `kInheritStream` leaves
+  // the stream alone. A file this call creates gets mode 0640 whatever the
   // umask and, when `owner` is given, that owner, so the daemon can reopen
   // it after dropping privileges; `owner` (or the caller) and root are who
   // may own an existing file.

@@ -22,6 +22,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
@@ -149,14 +150,14 @@ bool IsSocket(int fd) {
   (void)setpgid(0, 0);
   (void)ResetSignals();
   // Nothing here may keep a filesystem busy, nor a directory reachable.
-  if (chdir("/") != 0) _exit(1);
+  if (chdir("/") != 0) _exit(kExitFailure);
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) _exit(1);
+  if (null_fd < 0) _exit(kExitFailure);
   for (int target = 0; target <= 2; ++target) {
-    if (!Redirect(null_fd, target).ok()) _exit(1);
+    if (!Redirect(null_fd, target).ok()) _exit(kExitFailure);
   }
   const int keep[] = {fd, daemon_pidfd};
-  if (!CloseInheritedDescriptors(keep).ok()) _exit(1);
+  if (!CloseInheritedDescriptors(keep).ok()) _exit(kExitFailure);
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
 }
 

@@ -12,7 +12,9 @@ namespace internal {
 absl::StatusOr<PinnedPath> PinnedPath::Pin(const std::string& path,
                                            absl::string_view what) {
   if (path.empty() || path[0] != '/' || path.back() == '/') {
-    return absl::InternalError(
+    // The caller resolves paths first (a bug otherwise). kInvalidArgument
+    // no longer means "exit 2": only a usage error does (options.h).
+    return absl::InvalidArgumentError(
         absl::StrCat(what, " ", path, " is not an absolute file path"));
   }
   PinnedPath pinned;

@@ -30,13 +30,13 @@ ReadyReporter::ReadyReporter(ReadyReporter&& other) noexcept
 
 ReadyReporter& ReadyReporter::operator=(ReadyReporter&& other) noexcept {
   if (this != &other) {
-    Abandon();
+    Close();
     fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
 }
 
-ReadyReporter::~ReadyReporter() { Abandon(); }
+ReadyReporter::~ReadyReporter() { Close(); }
 
 void ReadyReporter::Send(absl::string_view message) {
   if (fd_ < 0) return;
@@ -52,40 +52,54 @@ void ReadyReporter::ReportPid(pid_t pid) { Send(absl::StrCat("P", pid, "\n")); }
 
 void ReadyReporter::ReportReady() {
   Send("R\n");
-  Abandon();
+  Close();
 }
 
 void ReadyReporter::ReportError(absl::string_view message) {
   Send(absl::StrCat("E", message));
-  Abandon();
+  Close();
 }
 
-void ReadyReporter::Abandon() {
+void ReadyReporter::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
 
+std::optional<ReadyDecoder::Message> ReadyDecoder::Next() {
+  while (!buffer_.empty()) {
+    if (buffer_[0] == 'E') return std::nullopt;  // runs to end-of-file
+    const size_t newline = buffer_.find('\n');
+    if (newline == std::string::npos) return std::nullopt;
+    const std::string line = buffer_.substr(0, newline);
+    buffer_.erase(0, newline + 1);
+    if (line == "R") return Message{Message::Kind::kReady};
+    pid_t pid;
+    if (!line.empty() && line[0] == 'P' &&
+        absl::SimpleAtoi(absl::string_view(line).substr(1), &pid) && pid > 0) {
+      return Message{Message::Kind::kPid, pid};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadyDecoder::ErrorAtEnd() const {
+  if (buffer_.empty() || buffer_[0] != 'E') return std::nullopt;
+  return buffer_.substr(1);
+}
+
 ReadyOutcome AwaitReady(int read_fd, absl::Time deadline) {
   ReadyOutcome outcome;
-  std::string buffer;
+  ReadyDecoder decoder;
   for (;;) {
-    // Parse every complete message received so far.
-    while (!buffer.empty()) {
-      if (buffer[0] == 'E') break;  // runs to end-of-file
-      size_t newline = buffer.find('\n');
-      if (newline == std::string::npos) break;
-      std::string line = buffer.substr(0, newline);
-      buffer.erase(0, newline + 1);
-      if (line == "R") {
+    // Act on every complete message received so far.
+    while (std::optional<ReadyDecoder::Message> message = decoder.Next()) {
+      if (message->kind == ReadyDecoder::Message::Kind::kReady) {
         outcome.kind = ReadyOutcome::Kind::kReady;
         return outcome;
       }
-      pid_t pid;
-      if (line[0] == 'P' && absl::SimpleAtoi(line.substr(1), &pid) && pid > 0) {
-        outcome.daemon_pid = pid;
-        if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
-        outcome.daemon_pidfd = PidfdOpen(pid);
-      }
+      outcome.daemon_pid = message->pid;
+      if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+      outcome.daemon_pidfd = PidfdOpen(message->pid);
     }
 
     // Past the deadline, one more poll without waiting drains what the
@@ -113,13 +127,13 @@ ReadyOutcome AwaitReady(int read_fd, absl::Time deadline) {
     ssize_t n = read(read_fd, chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
     if (n > 0) {
-      buffer.append(chunk, static_cast<size_t>(n));
+      decoder.Append(absl::string_view(chunk, static_cast<size_t>(n)));
       continue;
     }
     // End-of-file (or a read error, which means the same here).
-    if (!buffer.empty() && buffer[0] == 'E') {
+    if (std::optional<std::string> error = decoder.ErrorAtEnd()) {
       outcome.kind = ReadyOutcome::Kind::kFailed;
-      outcome.message = buffer.substr(1);
+      outcome.message = *std::move(error);
     } else {
       outcome.kind = ReadyOutcome::Kind::kDied;
     }

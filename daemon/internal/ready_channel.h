@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -56,9 +57,9 @@ class ReadyReporter {
   void ReportReady();
   // `message` is cut to fit one atomic write.
   void ReportError(absl::string_view message);
-  // Closes without a message: the launcher sees the daemon "died". Used in
-  // processes forked from the daemon, which must not hold the pipe.
-  void Abandon();
+  // Closes this process's descriptor without a message: if no other
+  // process holds the pipe, the launcher sees the daemon "died".
+  void Close();
   // Drops the descriptor number without closing it (see PidFile::Forget).
   void Forget() { fd_ = -1; }
 
@@ -66,6 +67,35 @@ class ReadyReporter {
   void Send(absl::string_view message);
 
   int fd_ = -1;
+};
+
+// ReadyDecoder
+//
+// The one decoder of the messages above, used by the launcher (AwaitReady)
+// and by the supervisor reading its worker's pipe, which speaks the same
+// protocol. Feed it what read(2) returned, in order.
+class ReadyDecoder {
+ public:
+  struct Message {
+    enum class Kind { kPid, kReady };
+    Kind kind;
+    pid_t pid = 0;  // kPid
+  };
+
+  void Append(absl::string_view bytes) {
+    buffer_.append(bytes.data(), bytes.size());
+  }
+
+  // The next complete P or R message, or nullopt when none is complete. An
+  // E message is complete only at end-of-file: see ErrorAtEnd(). A
+  // malformed line is skipped.
+  std::optional<Message> Next();
+
+  // At end-of-file: the error text when what is left is an E message.
+  std::optional<std::string> ErrorAtEnd() const;
+
+ private:
+  std::string buffer_;
 };
 
 // What the launcher learned.

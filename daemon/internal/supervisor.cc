@@ -22,42 +22,16 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/termination.h"
+#include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-constexpr absl::Duration kKillGrace = absl::Seconds(5);
-// How long a worker tries to lock its pid file, which only a misconfigured
-// peer (another supervisor with the same --daemon_child_pidfile) or a
-// passing prober's test lock can hold.
-constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
 // The largest sd_notify message relayed; systemd reads no more either.
 constexpr size_t kMaxNotification = 4096;
-
-struct flock WholeFileLock(int type) {
-  struct flock lock = {};
-  lock.l_type = static_cast<decltype(lock.l_type)>(type);
-  lock.l_whence = SEEK_SET;
-  return lock;
-}
-
-// Takes the classic (process-owned) record lock on the worker's pid file;
-// see OpenWorkerPidFile.
-absl::Status LockForThisProcess(int fd, const std::string& path) {
-  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
-  for (;;) {
-    struct flock lock = WholeFileLock(F_WRLCK);
-    if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
-    const int saved = errno;
-    if (saved == EINTR) continue;
-    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
-      return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -71,8 +45,8 @@ std::string DescribeExit(int wait_status) {
 
 class Supervisor {
  public:
-  Supervisor(const RestartSchedule& schedule, SupervisorState state)
-      : schedule_(schedule), state_(state), delay_(schedule.delay) {}
+  Supervisor(const Options& options, SupervisorState state)
+      : options_(options), state_(state), delay_(options.restart_delay) {}
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
@@ -123,7 +97,9 @@ class Supervisor {
       if (worker_own_group_) (void)setpgid(0, 0);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
-      return BecomeWorker(supervisor, pipe->write_fd, notify[1]);
+      return BecomeWorker(supervisor, pipe->write_fd, notify[1],
+                          state_.notifier->watchdog_interval(),
+                          *state_.worker_pidfile);
     }
     if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
       // EACCES: the worker has already exec'd; it made its group itself.
@@ -137,46 +113,13 @@ class Supervisor {
     worker_pidfd_ = PidfdOpen(pid);
     worker_ready_fd_ = pipe->read_fd;
     worker_notify_fd_ = notify[0];
-    worker_message_.clear();
+    worker_messages_ = ReadyDecoder();
     worker_error_.clear();
     worker_ready_ = false;
     relay_.reloading = false;
     worker_started_ = absl::Now();
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
-  }
-
-  Worker BecomeWorker(pid_t supervisor, int ready_fd, int notify_fd) {
-    // Dies with its supervisor; the check closes the race in which the
-    // supervisor died before the request took effect.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) {
-      _exit(1);
-    }
-    Worker worker;
-    worker.to_supervisor = ReadyReporter(ready_fd);
-    if (notify_fd >= 0) {
-      worker.notifier =
-          Notifier::Connected(notify_fd, state_.notifier->watchdog_interval());
-    }
-    absl::StatusOr<int> signal_fd = SignalPipe::Reinstall();
-    if (!signal_fd.ok()) {
-      worker.to_supervisor.ReportError(signal_fd.status().message());
-      _exit(1);
-    }
-    worker.signal_fd = *signal_fd;
-    if (*state_.worker_pidfile) {
-      PidFile& file = **state_.worker_pidfile;
-      if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
-        worker.to_supervisor.ReportError(written.message());
-        _exit(1);
-      }
-      // The worker keeps only the locked descriptor; removing the file is
-      // the supervisor's.
-      worker.pidfile_fd = file.fd();
-      file.Forget();
-      state_.worker_pidfile->reset();
-    }
-    return worker;
   }
 
   void WaitForEvent() {
@@ -236,20 +179,28 @@ class Supervisor {
     }
   }
 
-  // The worker speaks the launcher's protocol: "R\n" when ready, "E<text>"
-  // on a start-up error, end-of-file when it is gone.
+  // The worker speaks the launcher's protocol (ready_channel.h), decoded
+  // by the same decoder: "R\n" when ready, "E<text>" on a start-up error,
+  // end-of-file when it is gone.
   void ReadWorkerMessages() {
     if (worker_ready_fd_ < 0) return;
     char buffer[512];
     ssize_t n;
     while ((n = read(worker_ready_fd_, buffer, sizeof(buffer))) > 0) {
-      worker_message_.append(buffer, static_cast<size_t>(n));
+      worker_messages_.Append(
+          absl::string_view(buffer, static_cast<size_t>(n)));
     }
-    if (!worker_ready_ && worker_message_.rfind("R\n", 0) == 0) WorkerReady();
+    while (std::optional<ReadyDecoder::Message> message =
+               worker_messages_.Next()) {
+      if (message->kind == ReadyDecoder::Message::Kind::kReady &&
+          !worker_ready_) {
+        WorkerReady();
+      }
+    }
     if (n == 0) {
-      if (!worker_ready_ && !worker_message_.empty() &&
-          worker_message_[0] == 'E') {
-        worker_error_ = worker_message_.substr(1);
+      if (std::optional<std::string> error = worker_messages_.ErrorAtEnd();
+          error && !worker_ready_) {
+        worker_error_ = *std::move(error);
       }
       close(worker_ready_fd_);
       worker_ready_fd_ = -1;
@@ -268,7 +219,7 @@ class Supervisor {
       if (n <= 0) break;  // the worker closed its end, or an error
       const std::string relayed =
           RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
-                              schedule_.mode, &relay_);
+                              options_.restart, &relay_);
       if (!relayed.empty()) Notify(relayed);
     }
     close(worker_notify_fd_);
@@ -307,27 +258,28 @@ class Supervisor {
                                                       DescribeExit(wait_status),
                                                       " before it was ready"));
     }
-    if (!ShouldRestart(schedule_.mode, wait_status)) {
+    if (!ShouldRestart(options_.restart, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
-      Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 1);
+      Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
-    if (uptime >= schedule_.reset_after) {
+    if (uptime >= options_.restart_reset_after) {
       restarts_in_window_ = 0;
-      delay_ = schedule_.delay;
+      delay_ = options_.restart_delay;
     }
     ++restarts_;
     ++restarts_in_window_;
-    if (schedule_.limit > 0 && restarts_in_window_ > schedule_.limit) {
-      GiveUp(absl::StrCat("giving up after ", schedule_.limit,
+    if (options_.restart_limit > 0 &&
+        restarts_in_window_ > options_.restart_limit) {
+      GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
-                          absl::FormatDuration(schedule_.reset_after),
+                          absl::FormatDuration(options_.restart_reset_after),
                           "; last ", DescribeExit(wait_status)));
     }
     restart_at_ = absl::Now() + delay_;
     const std::string status = RestartStatus(delay_, wait_status, restarts_);
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
-    delay_ = std::min(delay_ * 2, schedule_.max_delay);
+    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   // SIGTERM/SIGINT: the worker first (TERM, then KILL after the stop
@@ -341,13 +293,11 @@ class Supervisor {
     // of PR_SET_PDEATHSIG), nothing is left to remove it.
     RemoveWorkerPidFileNow();
     if (worker_pidfd_ >= 0) {
-      PidfdSendSignal(worker_pidfd_, SIGTERM);
-      if (!AwaitExit(worker_pidfd_, schedule_.stop_timeout)) {
-        LOG(WARNING) << "worker " << worker_pid_ << " ignored SIGTERM for "
-                     << absl::FormatDuration(schedule_.stop_timeout)
-                     << "; sending SIGKILL";
-        PidfdSendSignal(worker_pidfd_, SIGKILL);
-        AwaitExit(worker_pidfd_, kKillGrace);
+      const std::string worker = absl::StrCat("worker ", worker_pid_);
+      if (absl::Status ended = TerminateProcess(
+              worker_pidfd_, options_.stop_timeout, worker.c_str());
+          !ended.ok()) {
+        LOG(WARNING) << ended;
       }
       // The rest of its process group: while the worker is an unreaped
       // zombie its pid, and so the group's number, cannot be reused.
@@ -359,7 +309,7 @@ class Supervisor {
       }
       worker_pid_ = 0;
     }
-    Exit(0);
+    Exit(kExitSuccess);
   }
 
   [[noreturn]] void FailStart(absl::string_view message) {
@@ -368,7 +318,7 @@ class Supervisor {
     EndLeftovers();
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Notify(StartupFailureMessage(absl::UnavailableError(message)));
-    Exit(1);
+    Exit(kExitFailure);
   }
 
   [[noreturn]] void GiveUp(absl::string_view message) {
@@ -376,7 +326,7 @@ class Supervisor {
     EndLeftovers();
     Notify(absl::StrCat("STATUS=", message));
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
-    Exit(1);
+    Exit(kExitFailure);
   }
 
   [[noreturn]] void Exit(int code) {
@@ -463,7 +413,7 @@ class Supervisor {
     }
   }
 
-  const RestartSchedule& schedule_;
+  const Options& options_;
   SupervisorState state_;
   absl::Duration delay_;
   absl::Time restart_at_ = absl::InfinitePast();
@@ -474,7 +424,7 @@ class Supervisor {
   bool worker_own_group_ = true;
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();
-  std::string worker_message_;
+  ReadyDecoder worker_messages_;
   std::string worker_error_;
   bool worker_ready_ = false;
   absl::Time worker_started_;
@@ -485,44 +435,7 @@ class Supervisor {
 
 }  // namespace
 
-absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
-                                          absl::Duration wait_for_pid) {
-  absl::StatusOr<PidFile> file = PidFile::Acquire(path, wait_for_pid);
-  if (!file.ok()) return file.status();
-  // Acquire's OFD lock proved no other worker holds the file; held on, it
-  // would outlive every worker (they share this description).
-  struct flock unlock = WholeFileLock(F_UNLCK);
-  if (fcntl(file->fd(), F_OFD_SETLK, &unlock) != 0) {
-    const int saved = errno;
-    file->Remove();
-    return ErrnoError(saved, absl::StrCat("unlock worker pid file ", path));
-  }
-  return file;
-}
-
-absl::Status TakeWorkerPidFile(PidFile& file) {
-  DAEMONKIT_RETURN_IF_ERROR(LockForThisProcess(file.fd(), file.path()));
-  return file.WritePid(getpid());
-}
-
-void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
-  const absl::Time deadline = absl::Now() + grace;
-  for (;;) {
-    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
-    if (!removed.ok() || *removed) return;
-    // Not removed: missing, or still locked by a dying worker.
-    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
-    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
-    if (absl::Now() >= deadline) {
-      LOG(WARNING) << "worker pid file " << path << " still locked after "
-                   << absl::FormatDuration(grace) << "; leaving it";
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-}
-
-std::string RelayedNotification(absl::string_view message, RestartMode mode,
+std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state) {
   std::string relayed;
   auto pass = [&relayed](absl::string_view line) {
@@ -543,7 +456,7 @@ std::string RelayedNotification(absl::string_view message, RestartMode mode,
       state->reloading = false;
       pass(line);
     } else if (line == "STOPPING=1" && !state->stopping &&
-               mode != RestartMode::kAlways) {
+               mode != RestartPolicy::kAlways) {
       state->stopping = true;
       pass(line);
     }
@@ -551,13 +464,13 @@ std::string RelayedNotification(absl::string_view message, RestartMode mode,
   return relayed;
 }
 
-bool ShouldRestart(RestartMode mode, int wait_status) {
+bool ShouldRestart(RestartPolicy mode, int wait_status) {
   switch (mode) {
-    case RestartMode::kNo:
+    case RestartPolicy::kNo:
       return false;
-    case RestartMode::kAlways:
+    case RestartPolicy::kAlways:
       return true;
-    case RestartMode::kOnFailure:
+    case RestartPolicy::kOnFailure:
       if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status) != 0;
       // Killed: a failure, unless by the signals that ask a daemon to stop.
       return !WIFSIGNALED(wait_status) || (WTERMSIG(wait_status) != SIGTERM &&
@@ -571,8 +484,8 @@ std::string RestartStatus(absl::Duration delay, int wait_status, int restart) {
                       DescribeExit(wait_status), ", restart ", restart);
 }
 
-Worker Supervise(const RestartSchedule& schedule, SupervisorState state) {
-  return Supervisor(schedule, state).Run();
+Worker Supervise(const Options& options, SupervisorState state) {
+  return Supervisor(options, state).Run();
 }
 
 }  // namespace internal

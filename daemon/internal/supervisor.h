@@ -28,7 +28,8 @@
 // hangs; it does feed it while it waits out a restart delay, which is its own
 // work.
 //
-// The worker's pid file (`--daemon_child_pidfile`): see OpenWorkerPidFile().
+// The worker's pid file (`--daemon_child_pidfile`): worker_pidfile.h. What
+// a worker starts with, and its first steps after the fork: worker.h.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
@@ -45,20 +46,18 @@
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/worker.h"
+// The supervisor empties and removes the worker's pid file; its users get
+// the three functions with this header.
+#include "daemon/internal/worker_pidfile.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
 
-enum class RestartMode { kNo, kOnFailure, kAlways };
-
-struct RestartSchedule {
-  RestartMode mode = RestartMode::kNo;
-  absl::Duration delay = absl::Seconds(1);
-  absl::Duration max_delay = absl::Seconds(60);
-  absl::Duration reset_after = absl::Seconds(60);
-  int limit = 0;  // restarts within the reset window before giving up; 0: never
-  absl::Duration stop_timeout = absl::Seconds(10);
-};
+// The old name of the public `RestartPolicy`, kept for supervisor_test.cc;
+// new code says RestartPolicy.
+using RestartMode = RestartPolicy;
 
 // What the supervisor hands over to itself: its pid file, the worker's pid
 // file (from OpenWorkerPidFile), its output files (reopened on SIGHUP), the
@@ -72,54 +71,13 @@ struct SupervisorState {
   int signal_fd;
 };
 
-// What a worker starts with.
-struct Worker {
-  ReadyReporter to_supervisor;  // NotifyReady() goes here
-  // sd_notify to the supervisor, which relays; disabled without
-  // $NOTIFY_SOCKET. Feeds the watchdog at the supervisor's interval.
-  Notifier notifier;
-  // The worker's pid file, locked by this process and holding its pid; -1
-  // without one. Keep it open for the process's life: the kernel drops the
-  // lock when the worker dies (or closes any descriptor of the file).
-  int pidfile_fd = -1;
-  int signal_fd = -1;  // the worker's own self-pipe
-};
-
-// Runs the supervisor in the calling process. Returns only in a worker it
-// has just forked; the supervisor itself ends with exit(): 0 after a stop,
-// or when the worker ended and the mode does not restart it; 1 when it gives
-// up (the restart limit), or when the first worker fails before it is ready.
-Worker Supervise(const RestartSchedule& schedule, SupervisorState state);
-
-// Opens (creating it 0644) and checks the worker's pid file `path`, in the
-// launcher, before the first fork and before privileges are dropped: a
-// worker that runs as --daemon_user could not create it in a root-owned
-// directory such as /run. Errors as PidFile::Acquire: "already running, pid
-// N" when a worker of another supervisor holds it.
-//
-// Each worker must hold the file's lock for exactly its own life. An OFD
-// lock belongs to an open file description, and an unprivileged supervisor
-// cannot open a fresh one for each worker (reopening /proc/self/fd/N needs
-// /proc, which a chroot lacks, and write permission on the file). So the
-// returned file is left unlocked, every worker inherits this one description
-// and takes a classic record lock (F_SETLK) on it: that lock belongs to the
-// worker process, the kernel drops it when the worker dies however it dies,
-// and it conflicts with the OFD locks that `status`, `stop`, `inspect` and a
-// second start test, so they read it like any pid-file lock. The worker
-// writes its pid through the inherited descriptor (opened read-write while
-// privileged), so the file stays root's. The supervisor empties the file
-// after reaping each worker, and removes it when it stops or gives up.
-absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
-                                          absl::Duration wait_for_pid);
-
-// In a worker: locks `file` (from OpenWorkerPidFile, inherited) for the
-// calling process and writes its pid. Errors name the path and the errno.
-absl::Status TakeWorkerPidFile(PidFile& file);
-
-// For the launcher whose daemon failed to start: once no worker holds the
-// lock of the worker's pid file `path` (a killed supervisor's worker dies
-// with it, a moment later), removes the file. Waits at most `grace`.
-void RemoveWorkerPidFile(const std::string& path, absl::Duration grace);
+// Runs the supervisor in the calling process, with the restart and stop
+// values of `options` (Options::restart and below). Returns only in a
+// worker it has just forked; the supervisor itself ends with exit(): 0 after a
+// stop, or when the worker ended and the mode does not restart it; 1 when it
+// gives up (the restart limit), or when the first worker fails before it is
+// ready.
+Worker Supervise(const Options& options, SupervisorState state);
 
 // Relaying the worker's sd_notify messages (see the top of this file).
 struct RelayState {
@@ -135,14 +93,14 @@ struct RelayState {
 // supervisor restarts a worker that stops by itself. Anything else
 // (MAINPID=, FDSTORE=, BARRIER=, unknown assignments) is dropped: the
 // worker must not redirect systemd to another process.
-std::string RelayedNotification(absl::string_view message, RestartMode mode,
+std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state);
 
 // "restarting in 4s after exit code 3, restart 2": the STATUS= line.
 std::string RestartStatus(absl::Duration delay, int wait_status, int restart);
 
 // Whether `mode` restarts a worker that ended with `wait_status`.
-bool ShouldRestart(RestartMode mode, int wait_status);
+bool ShouldRestart(RestartPolicy mode, int wait_status);
 
 }  // namespace internal
 }  // namespace daemonkit

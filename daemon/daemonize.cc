@@ -1,0 +1,239 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Daemonize(): runs in the caller (which becomes the launcher) up to the
+// first fork, then hands each process to its role:
+//
+//   launcher        internal/launcher.cc        waits for ready, exits
+//   first child     internal/session_leader.cc  setsid, second fork, exits
+//   daemon          internal/daemon_startup.cc  daemon(7)'s checklist
+//   supervisor      internal/supervisor.cc      (with Options::restart)
+//   daemon, worker  daemon.cc                   the Daemon handle
+//
+// In the foreground nothing forks: the caller runs daemon_startup.cc itself.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/daemon.h"
+#include "daemon/internal/daemon_startup.h"
+#include "daemon/internal/descriptors.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/launcher.h"
+#include "daemon/internal/proc.h"
+#include "daemon/internal/ready_channel.h"
+#include "daemon/internal/safe_open.h"
+#include "daemon/internal/session_leader.h"
+#include "daemon/internal/signals.h"
+#include "daemon/internal/worker_pidfile.h"
+
+namespace daemonkit {
+namespace {
+
+using internal::ErrnoError;
+
+absl::StatusOr<std::string> Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return ErrnoError(errno, "getcwd");
+  }
+  return absl::StrCat(cwd, "/", path);
+}
+
+// Fills in daemon(7)'s defaults for a detached daemon and makes every path
+// absolute: the daemon changes directory before it opens anything again.
+absl::StatusOr<Options> Resolve(Options options) {
+  if (options.detach) {
+    if (!options.workdir) options.workdir = "/";
+    if (!options.umask) options.umask = 0;
+    if (!options.stdout_path) options.stdout_path = "/dev/null";
+    if (!options.stderr_path) options.stderr_path = "/dev/null";
+    if (!options.core_dumps) options.core_dumps = false;
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(options.pidfile, Absolute(options.pidfile));
+  DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
+  DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile,
+                             Absolute(options.child_pidfile));
+  if (!options.chroot.empty()) {
+    // The working directory is a place inside the new root.
+    if (!options.workdir) options.workdir = "/";
+    if ((*options.workdir)[0] != '/') *options.workdir = "/" + *options.workdir;
+  } else if (options.workdir) {
+    DAEMONKIT_ASSIGN_OR_RETURN(*options.workdir, Absolute(*options.workdir));
+  }
+  for (std::optional<std::string>* path :
+       {&options.stdout_path, &options.stderr_path}) {
+    if (path->has_value() && **path != kInheritStream) {
+      DAEMONKIT_ASSIGN_OR_RETURN(**path, Absolute(**path));
+    }
+  }
+  return options;
+}
+
+// A directory the daemon will enter must be one, and not through a symbolic
+// link as its last component (the daemon's user may own the parent and
+// plant one): the same check as the daemon's own open before it enters.
+absl::Status CheckDirectory(absl::string_view what, const std::string& path) {
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd,
+                             internal::OpenDirectoryNoFollow(path, what));
+  close(fd);
+  return absl::OkStatus();
+}
+
+// Checks, before anything forks, the directories the daemon will enter.
+absl::Status CheckDirectories(const Options& options) {
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(CheckDirectory("chroot", options.chroot));
+  }
+  if (options.workdir) {
+    DAEMONKIT_RETURN_IF_ERROR(CheckDirectory(
+        "workdir", options.chroot.empty() ? *options.workdir
+                                          : options.chroot + *options.workdir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSingleThreaded() {
+  absl::StatusOr<int> threads = internal::CountThreads();
+  // Without /proc the count is unknown; fork is then the caller's risk.
+  if (threads.ok() && *threads > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot daemonize a process that runs ", *threads,
+        " threads: fork would copy only the calling one; call Daemonize "
+        "before starting threads"));
+  }
+  return absl::OkStatus();
+}
+
+// Everything that can fail and needs no fork, while still attached to the
+// terminal: the checks, the pid files (locked), the output files. Nothing
+// is left behind on error.
+absl::Status Prepare(const Options& requested,
+                     internal::StartRequest& request) {
+  DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
+  DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
+  const Options& options = request.options;
+  if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
+  DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));
+  // A detached daemon's watchdog belongs to the launcher systemd started.
+  DAEMONKIT_ASSIGN_OR_RETURN(request.notifier,
+                             internal::Notifier::FromEnvironment(getpid()));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.credentials,
+      internal::ResolveCredentials(options.user, options.group));
+  if (!options.pidfile.empty()) {
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        request.pidfile,
+        internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
+  }
+  // From here on a failure must not leave the pid files behind, nor an
+  // output file this start created.
+  absl::Cleanup remove = [&request] { request.RemoveWhatWasMade(); };
+  // The worker's pid file too, while privileged (see OpenWorkerPidFile).
+  if (!options.child_pidfile.empty()) {
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        request.worker_pidfile,
+        internal::OpenWorkerPidFile(options.child_pidfile,
+                                    options.ready_timeout));
+  }
+  std::optional<std::pair<uid_t, gid_t>> owner;
+  if (request.credentials) {
+    owner = std::make_pair(request.credentials->uid, request.credentials->gid);
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.outputs, internal::OutputFiles::Open(options.stdout_path,
+                                                   options.stderr_path, owner));
+  std::move(remove).Cancel();
+  return absl::OkStatus();
+}
+
+// What survives the first child's close of inherited descriptors.
+std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
+                                   const internal::ReadyPipe& pipe) {
+  std::vector<int> keep = request.options.keep_fds;
+  keep.push_back(pipe.read_fd);
+  keep.push_back(pipe.write_fd);
+  for (int fd : request.outputs.fds()) keep.push_back(fd);
+  if (request.pidfile) keep.push_back(request.pidfile->fd());
+  if (request.worker_pidfile) keep.push_back(request.worker_pidfile->fd());
+  return keep;
+}
+
+// The first fork. Nothing destructive happens in the calling process before
+// it has succeeded: if it fails, the caller keeps its descriptors, handlers
+// and mask. All signals are blocked across the fork so that the child never
+// runs one of the caller's handlers; the child resets them.
+absl::StatusOr<pid_t> ForkFirstChild() {
+  sigset_t caller_mask;
+  DAEMONKIT_RETURN_IF_ERROR(internal::BlockAllSignals(&caller_mask));
+  // Whatever stdio has buffered would otherwise be written once per process.
+  std::fflush(nullptr);
+  const pid_t first_child = fork();
+  if (first_child < 0) {
+    const int saved = errno;
+    (void)internal::RestoreSignalMask(caller_mask);
+    return ErrnoError(saved, "fork");
+  }
+  return first_child;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
+  // A closed standard stream gets /dev/null, so no file lands on its
+  // number; should Daemonize fail before forking, the caller gets its
+  // streams back as they were.
+  std::vector<int> opened_streams;
+  DAEMONKIT_RETURN_IF_ERROR(
+      internal::EnsureStandardStreamsOpen(&opened_streams));
+  absl::Cleanup restore_streams = [&opened_streams] {
+    for (int fd : opened_streams) close(fd);
+  };
+  internal::StartRequest request;
+  DAEMONKIT_RETURN_IF_ERROR(Prepare(options, request));
+
+  if (!request.options.detach) {
+    absl::StatusOr<internal::StartedDaemon> started =
+        internal::StartInForeground(request);
+    if (!started.ok()) {
+      request.RemoveWhatWasMade();
+      return started.status();
+    }
+    std::move(restore_streams).Cancel();
+    return Daemon::Create(*std::move(started));
+  }
+
+  absl::StatusOr<internal::ReadyPipe> pipe = internal::CreateReadyPipe();
+  if (!pipe.ok()) {
+    request.RemoveWhatWasMade();
+    return pipe.status();
+  }
+  absl::StatusOr<pid_t> first_child = ForkFirstChild();
+  if (!first_child.ok()) {
+    close(pipe->read_fd);
+    close(pipe->write_fd);
+    request.RemoveWhatWasMade();
+    return first_child.status();
+  }
+  std::move(restore_streams).Cancel();
+  if (*first_child > 0) {
+    internal::RunLauncher(*first_child, *pipe, request.options,
+                          std::move(request.pidfile));  // never returns
+  }
+  internal::ReadyReporter reporter =
+      internal::RunSessionLeader(*pipe, DescriptorsToKeep(request, *pipe));
+  // Only the daemon gets here.
+  return Daemon::Create(
+      internal::StartAfterForks(request, std::move(reporter)));
+}
+
+}  // namespace daemonkit

@@ -1,0 +1,211 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Runs in the daemon (after the second fork) or in the foreground process.
+
+#include "daemon/internal/daemon_startup.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/descriptors.h"
+#include "daemon/internal/environment.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/path_keeper.h"
+#include "daemon/internal/safe_open.h"
+#include "daemon/internal/signals.h"
+#include "daemon/internal/supervisor.h"
+#include "daemon/internal/syslog_sink.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+// RLIMIT_CORE 0 keeps a daemon's memory (keys, passwords) out of core files;
+// asked for, core dumps go up to the hard limit.
+absl::Status LimitCoreDumps(bool allow) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_CORE, &limit) != 0) {
+    return ErrnoError(errno, "getrlimit RLIMIT_CORE");
+  }
+  limit.rlim_cur = allow ? limit.rlim_max : 0;
+  if (setrlimit(RLIMIT_CORE, &limit) != 0) {
+    return ErrnoError(errno, "setrlimit RLIMIT_CORE");
+  }
+  return absl::OkStatus();
+}
+
+// stdin on /dev/null, checked to be the null device like every other file
+// the daemon opens while privileged.
+absl::Status RedirectStdinToDevNull() {
+  OpenPolicy policy;
+  policy.what = "stdin";
+  policy.access = O_RDONLY;
+  policy.allow_dev_null = true;
+  DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile null, SafeOpen("/dev/null", policy));
+  absl::Status status = Redirect(null.fd, 0);
+  close(null.fd);
+  return status;
+}
+
+// Enters a directory opened without following a final symbolic link, so
+// that what was checked is what is entered.
+absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
+  DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenDirectoryNoFollow(path, what));
+  const int changed = fchdir(fd);
+  const int saved = errno;
+  close(fd);
+  if (changed != 0) {
+    return ErrnoError(saved, absl::StrCat("chdir ", what, " ", path));
+  }
+  return absl::OkStatus();
+}
+
+// chroot(2) into the opened directory, then the working directory inside
+// it. No descriptor of a directory survives this function.
+absl::Status ChangeRootAndDirectory(const Options& options) {
+  if (!options.chroot.empty()) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("chroot", options.chroot));
+    if (chroot(".") != 0) {
+      return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));
+    }
+  }
+  if (options.workdir) {
+    DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("workdir", *options.workdir));
+  }
+  return absl::OkStatus();
+}
+
+// Starts the path keeper, which stays outside the chroot and keeps the
+// launcher's privileges, and does for the daemon what it can no longer do
+// itself: reopen its outputs, remove its pid file (path_keeper.h).
+absl::Status StartPathKeeper(OutputFiles& outputs,
+                             std::optional<PidFile>& pidfile) {
+  KeeperTargets targets;
+  targets.outputs = outputs.KeeperOutputs();
+  if (pidfile) {
+    struct stat st;
+    if (fstat(pidfile->fd(), &st) != 0) {
+      return ErrnoError(errno, absl::StrCat("stat pid file ", pidfile->path()));
+    }
+    targets.pidfile = KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
+                             PathKeeperClient::Start(targets));
+  outputs.UseKeeper(keeper);
+  if (pidfile) pidfile->UseKeeper(keeper);
+  return absl::OkStatus();
+}
+
+// daemon(7)'s steps after the forks, in order; what is unset in `options`
+// is left alone.
+absl::Status BecomeDaemon(const Options& options,
+                          const std::optional<Credentials>& credentials,
+                          OutputFiles& outputs,
+                          std::optional<PidFile>& pidfile) {
+  if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
+  DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
+  if (options.umask) umask(*options.umask);
+  // syslog connects lazily, by path: inside the new root /dev/log is gone.
+  ConnectSyslogNow();
+  // A daemon that chroots or drops privileges may no longer reach its files
+  // by path (a jail, a directory only root may enter or write): the keeper,
+  // which stays outside and privileged, reopens and removes them.
+  if (!options.chroot.empty() || credentials) {
+    DAEMONKIT_RETURN_IF_ERROR(StartPathKeeper(outputs, pidfile));
+  }
+  DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
+  // The pid file stays open and locked: written through its descriptor.
+  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
+  if (options.core_dumps) {
+    DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
+  }
+  if (credentials) {
+    DAEMONKIT_RETURN_IF_ERROR(DropPrivileges(*credentials));
+    // setuid cleared the dumpable flag; core dumps asked for need it back.
+    if (options.core_dumps.value_or(false) && prctl(PR_SET_DUMPABLE, 1) != 0) {
+      return ErrnoError(errno, "prctl PR_SET_DUMPABLE");
+    }
+  }
+  if (options.keep_env) KeepOnlyVariables(*options.keep_env);
+  return absl::OkStatus();
+}
+
+// Under supervision (`options.restart`), the calling process becomes the
+// supervisor and this returns only in a worker, with the worker's own
+// channels; otherwise returns `started` as it is.
+StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
+                               std::optional<PidFile>& worker_pidfile) {
+  if (options.restart == RestartPolicy::kNo) return started;
+  Worker worker = Supervise(
+      options, {&started.pidfile, &worker_pidfile, &started.outputs,
+                &started.reporter, &started.notifier, started.signal_fd});
+  // In the worker. The supervisor's pid file and its line to the launcher
+  // are the supervisor's: this process closes its copies (the supervisor
+  // keeps the lock, and the launcher hears from it alone).
+  if (started.pidfile) started.pidfile->Close();
+  started.pidfile.reset();
+  started.reporter.Close();
+  started.worker_pidfile_fd = worker.pidfile_fd;
+  started.reporter = std::move(worker.to_supervisor);
+  started.notifier = std::move(worker.notifier);
+  started.signal_fd = worker.signal_fd;
+  return started;
+}
+
+}  // namespace
+
+void StartRequest::RemoveWhatWasMade() {
+  outputs.RemoveCreated();
+  if (worker_pidfile) worker_pidfile->Remove();
+  if (pidfile) pidfile->Remove();
+}
+
+absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
+  // The self-pipe first: a signal during the rest is then only noted.
+  DAEMONKIT_ASSIGN_OR_RETURN(const int signal_fd, SignalPipe::Install());
+  DAEMONKIT_RETURN_IF_ERROR(BecomeDaemon(request.options, request.credentials,
+                                         request.outputs, request.pidfile));
+  StartedDaemon started;
+  started.detached = false;
+  started.outputs = std::move(request.outputs);
+  started.pidfile = std::move(request.pidfile);
+  started.signal_fd = signal_fd;
+  started.notifier = std::move(request.notifier);
+  return SuperviseIfAsked(request.options, std::move(started),
+                          request.worker_pidfile);
+}
+
+StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
+  absl::Status status = BecomeDaemon(request.options, request.credentials,
+                                     request.outputs, request.pidfile);
+  absl::StatusOr<int> signal_fd = SignalPipe::Install();
+  if (status.ok()) status = signal_fd.status();
+  // What arrived while held goes into the pipe now.
+  if (status.ok()) status = UnblockAllSignals();
+  if (!status.ok()) {
+    reporter.ReportError(status.message());
+    request.RemoveWhatWasMade();
+    _exit(kExitFailure);
+  }
+  StartedDaemon started;
+  started.detached = true;
+  started.outputs = std::move(request.outputs);
+  started.pidfile = std::move(request.pidfile);
+  started.reporter = std::move(reporter);
+  started.signal_fd = *signal_fd;
+  started.notifier = std::move(request.notifier);
+  return SuperviseIfAsked(request.options, std::move(started),
+                          request.worker_pidfile);
+}
+
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,122 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Runs in the launcher after the first fork, and only there.
+
+#include "daemon/internal/launcher.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "daemon/internal/proc.h"
+#include "daemon/internal/session.h"
+#include "daemon/internal/signals.h"
+#include "daemon/internal/worker_pidfile.h"
+#include "daemon/internal/termination.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "%s: %.*s\n", program_invocation_short_name,
+               static_cast<int>(message.size()), message.data());
+  std::fflush(stderr);
+}
+
+// Where the daemon's stderr went, for the reader of "it died": a file worth
+// looking at, or nothing.
+std::string StderrHint(const Options& options) {
+  if (!options.stderr_path || *options.stderr_path == kInheritStream ||
+      *options.stderr_path == "/dev/null") {
+    return "";
+  }
+  return absl::StrCat(" (its stderr: ", *options.stderr_path, ")");
+}
+
+}  // namespace
+
+void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
+                 std::optional<PidFile> pidfile) {
+  close(pipe.write_fd);
+  // The caller's handlers and mask were kept for a failed fork; the launcher
+  // never returns to the caller, and Ctrl-C on its terminal ends it (not
+  // the daemon, in a session of its own).
+  (void)ResetSignals();
+  // Only the daemon holds the lock from now on, so a lock test below tells
+  // whether it is gone.
+  if (pidfile) pidfile->Close();
+
+  // The first child only forks the daemon, hands the launcher its pid and
+  // exits: reap it first, so it is not a zombie through the start-up and
+  // the daemon's pid is in the pipe before the ready timeout can pass.
+  const absl::Time deadline = absl::Now() + options.ready_timeout;
+  const bool first_child_reaped = ReapChildBefore(first_child, deadline);
+  ReadyOutcome outcome;
+  if (first_child_reaped) {
+    outcome = AwaitReady(pipe.read_fd, deadline);
+  } else {
+    outcome.kind = ReadyOutcome::Kind::kTimedOut;
+  }
+  close(pipe.read_fd);
+
+  int exit_code = kExitFailure;
+  switch (outcome.kind) {
+    case ReadyOutcome::Kind::kReady:
+      exit_code = kExitSuccess;
+      if (!options.ready_message.empty()) {
+        std::fputs(options.ready_message.c_str(), stdout);
+        std::fflush(stdout);
+      }
+      break;
+    case ReadyOutcome::Kind::kFailed:
+      PrintError(outcome.message);
+      // It said so itself and is exiting: let it clean up (close its
+      // connections, remove what it made) before anything is killed.
+      if (outcome.daemon_pidfd >= 0) {
+        AwaitExit(outcome.daemon_pidfd, options.stop_timeout);
+      }
+      break;
+    case ReadyOutcome::Kind::kDied:
+      PrintError(absl::StrCat("the daemon exited before it was ready",
+                              StderrHint(options)));
+      break;
+    case ReadyOutcome::Kind::kTimedOut:
+      PrintError(absl::StrCat("the daemon was not ready within ",
+                              absl::FormatDuration(options.ready_timeout),
+                              "; killed it"));
+      break;
+  }
+
+  if (exit_code != kExitSuccess) {
+    // Nothing of a failed start may run on: not the daemon, not what it
+    // started. The first child, if it has not even forked yet, goes first,
+    // so that no new member can join the session after the sweep.
+    if (!first_child_reaped) {
+      kill(first_child, SIGKILL);
+      int wait_status;
+      while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
+      PrintError("some processes of the failed start survived SIGKILL");
+    }
+    if (!options.pidfile.empty()) {
+      (void)RemoveStalePidFile(options.pidfile);
+    }
+  }
+  if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
+    RemoveWorkerPidFile(options.child_pidfile, kKillGrace);
+  }
+  _exit(exit_code);
+}
+
+}  // namespace internal
+}  // namespace daemonkit

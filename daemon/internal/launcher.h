@@ -1,0 +1,37 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/launcher.h
+// -----------------------------------------------------------------------------
+//
+// Runs in the launcher, the process the user started, after the first fork:
+// it reaps the first child, waits on the ready pipe for the daemon's verdict
+// (ready_channel.h) and exits with it. On anything but "ready" it ends the
+// whole failed start (session.h) and removes the pid files it left.
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_LAUNCHER_H_
+#define DAEMONKIT_DAEMON_INTERNAL_LAUNCHER_H_
+
+#include <sys/types.h>
+
+#include <optional>
+
+#include "daemon/internal/pidfile.h"
+#include "daemon/internal/ready_channel.h"
+#include "daemon/options.h"
+
+namespace daemonkit {
+namespace internal {
+
+// Never returns: exits kExitSuccess once the daemon is ready, kExitFailure
+// when it failed, died or was not ready within `options.ready_timeout`.
+// `pipe` is the ready pipe (both ends, taken over); `pidfile` the launcher's
+// copy of the locked pid file, closed at once so that only the daemon holds
+// the lock.
+[[noreturn]] void RunLauncher(pid_t first_child, ReadyPipe pipe,
+                              const Options& options,
+                              std::optional<PidFile> pidfile);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_LAUNCHER_H_

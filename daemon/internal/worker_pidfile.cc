@@ -1,0 +1,85 @@
+// Copyright 2026 The daemonkit Authors.
+
+#include "daemon/internal/worker_pidfile.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "glog/logging.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+// How long a worker tries to lock its pid file, which only a misconfigured
+// peer (another supervisor with the same --daemon_child_pidfile) or a
+// passing prober's test lock can hold.
+constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
+struct flock WholeFileLock(int type) {
+  struct flock lock = {};
+  lock.l_type = static_cast<decltype(lock.l_type)>(type);
+  lock.l_whence = SEEK_SET;
+  return lock;
+}
+
+// Takes the classic (process-owned) record lock on the worker's pid file;
+// see OpenWorkerPidFile.
+absl::Status LockForThisProcess(int fd, const std::string& path) {
+  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
+  for (;;) {
+    struct flock lock = WholeFileLock(F_WRLCK);
+    if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
+    const int saved = errno;
+    if (saved == EINTR) continue;
+    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
+      return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
+                                          absl::Duration wait_for_pid) {
+  absl::StatusOr<PidFile> file = PidFile::Acquire(path, wait_for_pid);
+  if (!file.ok()) return file.status();
+  // Acquire's OFD lock proved no other worker holds the file; held on, it
+  // would outlive every worker (they share this description).
+  struct flock unlock = WholeFileLock(F_UNLCK);
+  if (fcntl(file->fd(), F_OFD_SETLK, &unlock) != 0) {
+    const int saved = errno;
+    file->Remove();
+    return ErrnoError(saved, absl::StrCat("unlock worker pid file ", path));
+  }
+  return file;
+}
+
+absl::Status TakeWorkerPidFile(PidFile& file) {
+  DAEMONKIT_RETURN_IF_ERROR(LockForThisProcess(file.fd(), file.path()));
+  return file.WritePid(getpid());
+}
+
+void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  for (;;) {
+    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
+    if (!removed.ok() || *removed) return;
+    // Not removed: missing, or still locked by a dying worker.
+    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
+    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
+    if (absl::Now() >= deadline) {
+      LOG(WARNING) << "worker pid file " << path << " still locked after "
+                   << absl::FormatDuration(grace) << "; leaving it";
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit

@@ -1,0 +1,110 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The one check of `Options` (every rule about a value lives here, and
+// nowhere else), usage errors and exit codes. Pure: runs in the caller of
+// `Daemonize()` (or of the flags layer), before anything forks.
+
+#include "daemon/options.h"
+
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+
+namespace daemonkit {
+namespace {
+
+// The payload that marks a usage error; its value is the field's name.
+constexpr absl::string_view kUsagePayload = "daemonkit/usage-error";
+
+}  // namespace
+
+absl::Status UsageError(absl::string_view field, absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord(field));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+std::string UsageErrorField(const absl::Status& status) {
+  const auto field = status.GetPayload(kUsagePayload);
+  return field ? std::string(*field) : std::string();
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return kExitSuccess;
+  if (IsUsageError(status)) return kExitUsage;
+  return kExitFailure;
+}
+
+absl::Status ValidateOptions(const Options& options) {
+  if (options.umask && *options.umask > 0777) {
+    return UsageError("umask", absl::StrCat("umask ", absl::Dec(*options.umask),
+                                            " is above 0777"));
+  }
+  if (options.ready_timeout <= absl::ZeroDuration()) {
+    return UsageError("ready_timeout",
+                      absl::StrCat("ready timeout ",
+                                   absl::FormatDuration(options.ready_timeout),
+                                   " must be positive"));
+  }
+  if (options.workdir && options.workdir->empty()) {
+    return UsageError("workdir", "workdir is empty");
+  }
+  if (options.stdout_path && options.stdout_path->empty()) {
+    return UsageError("stdout_path",
+                      "stdout path is empty (use /dev/null or inherit)");
+  }
+  if (options.stderr_path && options.stderr_path->empty()) {
+    return UsageError("stderr_path",
+                      "stderr path is empty (use /dev/null or inherit)");
+  }
+  if (!options.pidfile.empty() && options.pidfile.back() == '/') {
+    return UsageError("pidfile", absl::StrCat("pid file ", options.pidfile,
+                                              " names a directory"));
+  }
+  if (options.keep_env) {
+    for (const std::string& name : *options.keep_env) {
+      if (name.empty() || name.find('=') != std::string::npos) {
+        return UsageError(
+            "keep_env",
+            absl::StrCat("'", name, "' is not an environment variable name"));
+      }
+    }
+  }
+  // The restart values are checked whatever the policy: a value that would
+  // be wrong under supervision is wrong on the command line already.
+  if (options.restart_delay <= absl::ZeroDuration()) {
+    return UsageError("restart_delay", "restart delay must be positive");
+  }
+  if (options.restart_max_delay < options.restart_delay) {
+    return UsageError("restart_max_delay",
+                      "restart max delay is below `restart_delay`");
+  }
+  if (options.restart_reset_after <= absl::ZeroDuration()) {
+    return UsageError("restart_reset_after",
+                      "restart reset-after must be positive");
+  }
+  if (options.restart_limit < 0) {
+    return UsageError("restart_limit", "restart limit must not be negative");
+  }
+  if (!options.child_pidfile.empty() && options.restart == RestartPolicy::kNo) {
+    return UsageError("child_pidfile",
+                      "a child pid file needs `restart` (supervision)");
+  }
+  if (options.stop_timeout < absl::ZeroDuration()) {
+    return UsageError("stop_timeout", "stop timeout must not be negative");
+  }
+  for (int fd : options.keep_fds) {
+    if (fd < 0) {
+      return UsageError(
+          "keep_fds", absl::StrCat("descriptor to keep ", fd, " is negative"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace daemonkit

@@ -1,0 +1,201 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// -----------------------------------------------------------------------------
+// File: daemon/options.h
+// -----------------------------------------------------------------------------
+//
+// What `Daemonize()` ("daemon/daemon.h", which includes this header) is asked
+// to do, the one check of those values, and the exit codes daemonkit
+// documents. Pure: nothing here touches the system.
+//
+// A bad value is a *usage error*: a kInvalidArgument status marked as the
+// caller's mistake, naming the `Options` field it is about. The flags layer
+// ("daemon/flags.h") translates flag text into `Options` and lets
+// `ValidateOptions()` judge it; it renames the field to its flag in the
+// message, and `ExitCodeFor()` maps the mark, not the status code, to
+// `kExitUsage`. A kInvalidArgument that a system call returned (EINVAL) is
+// therefore a failure like any other (exit 1).
+//
+// Example:
+//
+//   daemonkit::Options options;
+//   options.umask = 01000;
+//   absl::Status status = daemonkit::ValidateOptions(options);
+//   // status: kInvalidArgument "umask 512 is above 0777",
+//   // daemonkit::IsUsageError(status): true,
+//   // daemonkit::UsageErrorField(status): "umask",
+//   // daemonkit::ExitCodeFor(status): daemonkit::kExitUsage
+
+#ifndef DAEMONKIT_DAEMON_OPTIONS_H_
+#define DAEMONKIT_DAEMON_OPTIONS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+
+// The value of `Options::stdout_path` and `Options::stderr_path` that keeps
+// the stream the launcher had (a terminal, usually: `inspect --check` will
+// rightly flag the daemon for it).
+inline constexpr absl::string_view kInheritStream = "inherit";
+
+// What supervision does when the application (the worker) ends.
+enum class RestartPolicy {
+  kNo,         // no supervisor: the daemon is the application
+  kOnFailure,  // restart after a non-zero exit or a signal other than TERM/INT
+  kAlways,     // restart after any end that was not asked for by a stop
+};
+
+// Options
+//
+// How to daemonize. Relative paths are resolved against the working directory
+// at the time of the call. Defaults follow daemon(7); in the foreground
+// (`detach = false`) an unset optional field leaves that attribute as it is.
+struct Options {
+  // Detach from the terminal (SysV double fork). false: stay in the
+  // foreground.
+  bool detach = true;
+
+  // The pid file: created 0644, never through a symbolic link, locked before
+  // the first fork and for the daemon's whole life, removed on clean exit
+  // (only while the path still names the locked file). An existing file
+  // must be a regular file with one link, owned by root or the caller;
+  // anything else is a start error naming the path. Empty: no pid file.
+  std::string pidfile;
+
+  // Working directory. Must be a directory, not a symbolic link to one.
+  // Unset: "/" when detached.
+  std::optional<std::string> workdir;
+
+  // File-mode creation mask, 0 to 0777. Unset: 0 when detached.
+  std::optional<mode_t> umask;
+
+  // Where stdout and stderr go: a file opened for append (created 0640),
+  // "/dev/null", or `kInheritStream`. Files are reopened on SIGHUP, so
+  // logrotate's rename-then-HUP loses no line. Unset: "/dev/null" when
+  // detached.
+  //
+  // At start and at every reopen a file is opened without following a
+  // symbolic link, without blocking (a FIFO), and only if it is a regular
+  // file (or the real /dev/null) with one link, owned by root or by the
+  // daemon's user (`user`, or the caller without one). At start anything
+  // else is an error naming the path (kFailedPrecondition, exit 1); at a
+  // SIGHUP the daemon keeps writing to its old file and logs one error. A
+  // failed start removes the (empty) files it created, and only those.
+  std::optional<std::string> stdout_path;
+  std::optional<std::string> stderr_path;
+
+  // Drop to this user (name or number) after the pid file is written, with
+  // its primary group and supplementary groups. Empty: stay who you are.
+  std::string user;
+
+  // Drop to this group (name or number); with `user`, instead of the user's
+  // primary group. Empty: the user's primary group.
+  std::string group;
+
+  // chroot(2) here before dropping privileges; `workdir` is then a path
+  // inside it. Must be a directory, not a symbolic link to one. After the
+  // chroot the daemon holds no descriptor of any directory outside its
+  // root: a path keeper, a small process forked just before that stays
+  // outside (and, like the launcher, privileged), reopens the output files
+  // on SIGHUP and removes the pid file at exit; it answers only those two
+  // requests, about the configured files, and exits with the daemon. With
+  // `user` alone the same keeper serves the dropped daemon, which may no
+  // longer be allowed to reach its files by path. syslog (`--daemon_log`)
+  // is connected before the chroot. Empty: no chroot.
+  std::string chroot;
+
+  // Allow core dumps (RLIMIT_CORE up to the hard limit, and the dumpable
+  // flag kept after a privilege drop). Unset: false when detached (a core
+  // file of a daemon can hold its secrets).
+  //
+  // Security: with `user` set, true also makes the daemon dumpable again
+  // after setuid (the kernel cleared the flag), which is what lets it dump
+  // core at all under the default fs.suid_dumpable=0, but also lets any
+  // process of that user ptrace the daemon and read its memory, including
+  // keys and passwords it loaded as root before the drop. Ask for core
+  // dumps of a privilege-dropping daemon only when that user runs nothing
+  // else; otherwise leave this false and set fs.suid_dumpable=2, which
+  // writes root-owned cores without making the process dumpable.
+  std::optional<bool> core_dumps;
+
+  // When set, every environment variable not named here is removed before
+  // the application runs; those of the supervisor (NOTIFY_SOCKET,
+  // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*) are always kept.
+  std::optional<std::vector<std::string>> keep_env;
+
+  // Supervision: with a policy other than kNo, the daemon process becomes a
+  // supervisor that holds the pid file and forks the application as a
+  // worker, restarting it after `restart_delay`, doubling up to
+  // `restart_max_delay`; a worker up for `restart_reset_after` resets the
+  // delay and the count; after more than `restart_limit` restarts within
+  // that window (0: no limit) the supervisor gives up. `Daemonize()` then
+  // returns in the worker. SIGTERM/SIGINT stop the worker (SIGKILL after
+  // `stop_timeout`) and then the supervisor; SIGHUP is forwarded.
+  RestartPolicy restart = RestartPolicy::kNo;
+  absl::Duration restart_delay = absl::Seconds(1);
+  absl::Duration restart_max_delay = absl::Seconds(60);
+  absl::Duration restart_reset_after = absl::Seconds(60);
+  int restart_limit = 0;
+  // Also how long the launcher lets a daemon that reported a start-up
+  // failure (`Daemon::FailStartup()`) clean up and exit before it kills it.
+  absl::Duration stop_timeout = absl::Seconds(10);
+  // The worker's pid file, locked by the worker (the supervisor's pid goes
+  // to `pidfile`). Empty: none.
+  std::string child_pidfile;
+
+  // How long the launcher waits for `Daemon::NotifyReady()`. Must be > 0.
+  absl::Duration ready_timeout = absl::Seconds(30);
+
+  // Printed on the launcher's stdout once the daemon is ready, just before
+  // the launcher exits 0: where the daemon writes, how to stop it. Empty:
+  // the launcher exits silently, as daemons do.
+  std::string ready_message;
+
+  // Descriptors above 2 that must survive the close of inherited
+  // descriptors (a listening socket bound before daemonizing, say).
+  std::vector<int> keep_fds;
+};
+
+// The one check of an `Options`' values; touches nothing. Returns a usage
+// error (`UsageError()`, kInvalidArgument) whose field is the offending
+// `Options` field, or OK. A message that names another field quotes it in
+// backquotes ("restart max delay is below `restart_delay`"), so that the
+// flags layer can put the flag's name there. `Daemonize()` calls it first.
+absl::Status ValidateOptions(const Options& options);
+
+// The process exit codes daemonkit documents (the control actions add theirs
+// in "daemon/control.h").
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitFailure = 1;  // a well-formed request failed
+inline constexpr int kExitUsage = 2;    // the command line itself is wrong
+
+// UsageError()
+//
+// A kInvalidArgument status marked as a usage error: the caller asked for
+// something malformed (a bad option or flag value). `field` names what is
+// wrong: an `Options` field ("ready_timeout") for `ValidateOptions()`, a flag
+// ("daemon_control") for the flags layer. Born only where the request is
+// read; errors of system calls never carry the mark.
+absl::Status UsageError(absl::string_view field, absl::string_view message);
+
+// True when `status` came from `UsageError()`.
+bool IsUsageError(const absl::Status& status);
+
+// The `field` a usage error was made with; empty for any other status.
+std::string UsageErrorField(const absl::Status& status);
+
+// Maps a status to the exit code: kExitSuccess for OK, kExitUsage for a
+// usage error, kExitFailure otherwise.
+int ExitCodeFor(const absl::Status& status);
+
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_OPTIONS_H_
