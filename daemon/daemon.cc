@@ -74,7 +74,17 @@ class Daemon::Impl {
   }
 
   void NotifyReady() {
-    if (reporter_.pending()) reporter_.ReportReady();
+    if (reporter_.pending() && !reporter_.ReportReady()) {
+      // Nobody waits for this start any more: the launcher was killed
+      // (SIGKILL, which it could not turn into a clean failure). Its exit
+      // code said the start failed, so the daemon does not stay: the next
+      // WaitUntil() returns kStop, and the application exits cleanly.
+      Owned::Release(Owned::kReadyPipe);
+      LOG(ERROR) << "the launcher is gone before the daemon was ready; "
+                    "its start failed, so the daemon stops";
+      stop_requested_ = true;
+      return;
+    }
     Owned::Release(Owned::kReadyPipe);
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");

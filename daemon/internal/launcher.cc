@@ -5,6 +5,7 @@
 #include "daemon/internal/launcher.h"
 
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,15 +42,66 @@ std::string StderrHint(const Options& options) {
   return absl::StrCat(" (its stderr: ", *options.stderr_path, ")");
 }
 
+// The signals that end a launcher from outside: its terminal (INT, QUIT,
+// HUP) and kill or timeout(1) (TERM).
+constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+// Blocks the interrupting signals and returns a signalfd that reports them,
+// or -1 (they then keep their default action: the launcher dies, and the
+// daemon, finding nobody to report its readiness to, stops itself).
+int InterruptSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signo : kInterruptSignals) sigaddset(&set, signo);
+  const int fd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (fd < 0 || sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int ReadInterrupt(int fd) {
+  struct signalfd_siginfo info;
+  ssize_t n;
+  do {
+    n = read(fd, &info, sizeof(info));
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof(info))
+             ? static_cast<int>(info.ssi_signo)
+             : SIGTERM;
+}
+
+std::string SignalName(int signo) {
+  const char* name = sigabbrev_np(signo);
+  return name != nullptr ? absl::StrCat("SIG", name) : absl::StrCat(signo);
+}
+
+// Ends the launcher by `signo`, as it would have ended without the cleanup,
+// so that a shell or a supervisor sees what really happened.
+[[noreturn]] void DieOf(int signo) {
+  signal(signo, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  (void)sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  raise(signo);
+  _exit(128 + signo);
+}
+
 }  // namespace
 
 void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
                  std::optional<PidFile> pidfile) {
   close(pipe.write_fd);
   // The caller's handlers and mask were kept for a failed fork; the launcher
-  // never returns to the caller, and Ctrl-C on its terminal ends it (not
-  // the daemon, in a session of its own).
+  // never returns to the caller.
   (void)ResetSignals();
+  // Ctrl-C, a closed terminal, kill or timeout(1) ending the launcher while
+  // the daemon starts would leave a daemon running behind an exit code that
+  // says otherwise. Those signals are taken as events instead: the start is
+  // failed, all of it ended, and then the launcher dies of the signal.
+  const int interrupt_fd = InterruptSignalFd();
   // Only the daemon holds the lock from now on, so a lock test below tells
   // whether it is gone.
   if (pidfile) pidfile->Close();
@@ -60,8 +112,9 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
   const absl::Time deadline = absl::Now() + options.ready_timeout;
   const bool first_child_reaped = ReapChildBefore(first_child, deadline);
   ReadyOutcome outcome;
+  int interrupted_by = 0;
   if (first_child_reaped) {
-    outcome = AwaitReady(pipe.read_fd, deadline);
+    outcome = AwaitReady(pipe.read_fd, deadline, interrupt_fd);
   } else {
     outcome.kind = ReadyOutcome::Kind::kTimedOut;
   }
@@ -93,6 +146,11 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
                               absl::FormatDuration(options.ready_timeout),
                               "; killed it"));
       break;
+    case ReadyOutcome::Kind::kInterrupted:
+      interrupted_by = ReadInterrupt(interrupt_fd);
+      PrintError(absl::StrCat("interrupted by ", SignalName(interrupted_by),
+                              " before the daemon was ready; stopped it"));
+      break;
   }
 
   if (exit_code != kExitSuccess) {
@@ -115,6 +173,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
   if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
     RemoveWorkerPidFile(options.child_pidfile, kKillGrace);
   }
+  if (interrupted_by != 0) DieOf(interrupted_by);
   _exit(exit_code);
 }
 

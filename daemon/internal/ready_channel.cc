@@ -38,21 +38,24 @@ ReadyReporter& ReadyReporter::operator=(ReadyReporter&& other) noexcept {
 
 ReadyReporter::~ReadyReporter() { Close(); }
 
-void ReadyReporter::Send(absl::string_view message) {
-  if (fd_ < 0) return;
+bool ReadyReporter::Send(absl::string_view message) {
+  if (fd_ < 0) return true;
   message = message.substr(0, PIPE_BUF);
   ssize_t n;
   do {
     n = write(fd_, message.data(), message.size());
   } while (n < 0 && errno == EINTR);
-  // A launcher that is gone (killed, or timed out) has no one to tell.
+  // A launcher that is gone (killed, or timed out) has no one to tell: the
+  // caller decides what that means.
+  return n == static_cast<ssize_t>(message.size());
 }
 
 void ReadyReporter::ReportPid(pid_t pid) { Send(absl::StrCat("P", pid, "\n")); }
 
-void ReadyReporter::ReportReady() {
-  Send("R\n");
+bool ReadyReporter::ReportReady() {
+  const bool delivered = Send("R\n");
   Close();
+  return delivered;
 }
 
 void ReadyReporter::ReportError(absl::string_view message) {
@@ -87,7 +90,7 @@ std::optional<std::string> ReadyDecoder::ErrorAtEnd() const {
   return buffer_.substr(1);
 }
 
-ReadyOutcome AwaitReady(int read_fd, absl::Time deadline) {
+ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd) {
   ReadyOutcome outcome;
   ReadyDecoder decoder;
   for (;;) {
@@ -106,11 +109,17 @@ ReadyOutcome AwaitReady(int read_fd, absl::Time deadline) {
     // daemon wrote in time.
     const absl::Duration left =
         std::max(deadline - absl::Now(), absl::ZeroDuration());
-    struct pollfd pfd = {read_fd, POLLIN, 0};
+    struct pollfd pfds[2] = {{read_fd, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+    struct pollfd& pfd = pfds[0];
     int timeout_ms = static_cast<int>(std::min<int64_t>(
         absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
         INT_MAX));
-    int ready = poll(&pfd, 1, timeout_ms);
+    int ready = poll(pfds, cancel_fd >= 0 ? 2 : 1, timeout_ms);
+    if (ready > 0 && (pfds[1].revents & POLLIN) != 0 &&
+        (pfd.revents & POLLIN) == 0) {
+      outcome.kind = ReadyOutcome::Kind::kInterrupted;
+      return outcome;
+    }
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
       outcome.kind = ReadyOutcome::Kind::kFailed;

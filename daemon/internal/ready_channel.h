@@ -54,7 +54,10 @@ class ReadyReporter {
   int fd() const { return fd_; }
 
   void ReportPid(pid_t pid);
-  void ReportReady();
+  // Returns false when nobody reads the pipe any more (EPIPE): the
+  // launcher was killed, so its start failed and the daemon must not stay.
+  // True once delivered, or when there was no one to tell (foreground).
+  [[nodiscard]] bool ReportReady();
   // `message` is cut to fit one atomic write.
   void ReportError(absl::string_view message);
   // Closes this process's descriptor without a message: if no other
@@ -64,7 +67,7 @@ class ReadyReporter {
   void Forget() { fd_ = -1; }
 
  private:
-  void Send(absl::string_view message);
+  bool Send(absl::string_view message);
 
   int fd_ = -1;
 };
@@ -100,7 +103,7 @@ class ReadyDecoder {
 
 // What the launcher learned.
 struct ReadyOutcome {
-  enum class Kind { kReady, kFailed, kDied, kTimedOut };
+  enum class Kind { kReady, kFailed, kDied, kTimedOut, kInterrupted };
   Kind kind = Kind::kDied;
   std::string message;    // kFailed: the daemon's own error text
   pid_t daemon_pid = 0;   // 0 when no pid message arrived
@@ -112,7 +115,9 @@ struct ReadyOutcome {
 // later kill cannot reach a recycled pid. Whatever is already in the pipe
 // when the deadline passes is read before a timeout is declared: a pid or a
 // ready message that arrived in time is never lost to it.
-ReadyOutcome AwaitReady(int read_fd, absl::Time deadline);
+// When `cancel_fd` (a signalfd, say) becomes readable before the daemon is
+// ready, returns kInterrupted: the caller reads why from it.
+ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd = -1);
 inline ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
   return AwaitReady(read_fd, absl::Now() + timeout);
 }

@@ -2,6 +2,8 @@
 
 #include "daemon/internal/ready_channel.h"
 
+#include <fcntl.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,12 +48,47 @@ TEST(AwaitReadyTest, ReadyAfterThePid) {
   ReadyOutcome outcome = Launch(
       [](ReadyReporter& r) {
         r.ReportPid(getpid());
-        r.ReportReady();
+        if (!r.ReportReady()) _exit(1);
       },
       absl::Seconds(30), &child);
   waitpid(child, nullptr, 0);
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
   EXPECT_EQ(outcome.daemon_pid, child);
+}
+
+TEST(AwaitReadyTest, AReadableCancelDescriptorInterruptsTheWait) {
+  int pipe_fds[2], cancel[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(cancel, O_CLOEXEC), 0);
+  ASSERT_EQ(write(cancel[1], "x", 1), 1);
+  ReadyOutcome outcome =
+      AwaitReady(pipe_fds[0], absl::Now() + absl::Seconds(30), cancel[0]);
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kInterrupted);
+  for (int fd : {pipe_fds[0], pipe_fds[1], cancel[0], cancel[1]}) close(fd);
+}
+
+// A launcher that is gone (SIGKILLed) leaves the pipe without a reader: the
+// daemon learns it from ReportReady, and must not stay (see Daemon).
+TEST(ReadyReporterTest, ReportReadySaysWhenNobodyListens) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  close(fds[0]);
+  // SIGPIPE is caught by the daemon's handlers; here it is ignored for the
+  // test's own process, so the write fails with EPIPE either way.
+  struct sigaction ignore = {}, old;
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &old), 0);
+  ReadyReporter gone(fds[1]);
+  EXPECT_FALSE(gone.ReportReady());
+  ASSERT_EQ(sigaction(SIGPIPE, &old, nullptr), 0);
+
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  ReadyReporter heard(fds[1]);
+  EXPECT_TRUE(heard.ReportReady());
+  char buffer[4];
+  EXPECT_EQ(read(fds[0], buffer, sizeof(buffer)), 2);
+  close(fds[0]);
+  EXPECT_TRUE(ReadyReporter().ReportReady()) << "no launcher: nothing to tell";
 }
 
 TEST(AwaitReadyTest, CarriesTheDaemonsErrorMessage) {

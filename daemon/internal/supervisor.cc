@@ -230,7 +230,13 @@ class Supervisor {
     worker_ready_ = true;
     if (!first_ready_) {
       first_ready_ = true;
-      if (state_.launcher->pending()) state_.launcher->ReportReady();
+      if (state_.launcher->pending() && !state_.launcher->ReportReady()) {
+        // The launcher was killed before it heard: its start failed, and
+        // nothing of it may stay (see Daemon::NotifyReady).
+        LOG(ERROR) << "the launcher is gone before the daemon was ready; "
+                      "its start failed, so the daemon stops";
+        Stop(SIGPIPE);
+      }
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
     } else {
       Notify(absl::StrCat("STATUS=running, restart ", restarts_));

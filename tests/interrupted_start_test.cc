@@ -1,0 +1,102 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// A launcher ended from outside while its daemon starts (Ctrl-C, a closed
+// terminal, kill, timeout(1), SIGKILL) must not leave a daemon running
+// behind an exit status that says the start failed. Found by the
+// independent attack: every one of these left a ready daemon running.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+#include "tests/ticker_fixture.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::RunResult;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class InterruptedStartTest : public test_support::TickerFixture {
+ protected:
+  // Starts the launcher and returns once its daemon runs its own start-up
+  // (the ticker's "Process id:" line, written before --startup_delay).
+  // `extra` comes last, so it may shorten the start-up.
+  test_support::Spawned LaunchSlowStart(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--startup_delay=30s", "--interval=1h"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    test_support::Spawned launcher =
+        test_support::SpawnProgram(TickerArgs(std::move(args)));
+    EXPECT_TRUE(test_support::WaitFor([&] {
+      return absl::StrContains(ReadFileOrEmpty(log_), "Process id:");
+    })) << "the daemon never started";
+    return launcher;
+  }
+
+  // Nothing of the start is left, however long it takes to go.
+  void ExpectNothingLeft() {
+    EXPECT_TRUE(test_support::WaitFor(
+        [] { return LiveProcessesSpawnedByThisTest().empty(); }))
+        << "left running: " << LiveProcessesSpawnedByThisTest().size();
+    for (pid_t pid : LiveProcessesSpawnedByThisTest()) {
+      test_support::KillAndWait(pid);
+    }
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+};
+
+class InterruptedLauncherTest
+    : public InterruptedStartTest,
+      public ::testing::WithParamInterface<int> {};
+
+TEST_P(InterruptedLauncherTest, EndsTheStartAndDiesOfTheSignal) {
+  const int signo = GetParam();
+  test_support::Spawned launcher = LaunchSlowStart({});
+  ASSERT_EQ(kill(launcher.pid, signo), 0);
+  RunResult result = test_support::WaitProgram(launcher);
+  EXPECT_EQ(result.term_signal, signo) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr(absl::StrCat("interrupted by SIG",
+                                     sigabbrev_np(signo),
+                                     " before the daemon was ready")));
+  ExpectNothingLeft();
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptedLauncherTest,
+                         ::testing::Values(SIGINT, SIGTERM, SIGHUP, SIGQUIT),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(sigabbrev_np(info.param));
+                         });
+
+// SIGKILL cannot be turned into a clean failure: the daemon learns that
+// nobody waits for it when it reports ready, and stops.
+TEST_F(InterruptedStartTest, AKilledLaunchersDaemonStopsWhenItWouldBeReady) {
+  test_support::Spawned launcher = LaunchSlowStart({"--startup_delay=300ms"});
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("the launcher is gone before the daemon was ready"));
+}
+
+TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorStopsToo) {
+  test_support::Spawned launcher = LaunchSlowStart(
+      {"--startup_delay=300ms", "--daemon_restart=always"});
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+}
+
+}  // namespace
+}  // namespace daemonkit
