@@ -12,6 +12,7 @@
 // In the foreground nothing forks: the caller runs daemon_startup.cc itself.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -102,6 +103,37 @@ absl::Status CheckDirectories(const Options& options) {
   return absl::OkStatus();
 }
 
+// The pid files and the output files must be different files (see
+// ValidateOptions for the same path twice): two paths that reach one
+// existing file (a hard link, a directory link an administrator made) are
+// found by device and inode. stdout and stderr may share a file.
+absl::Status CheckFilesAreDistinct(const Options& options) {
+  std::vector<std::string> paths;
+  if (!options.pidfile.empty()) paths.push_back(options.pidfile);
+  if (!options.child_pidfile.empty()) paths.push_back(options.child_pidfile);
+  const size_t pid_files = paths.size();
+  for (const std::optional<std::string>* path :
+       {&options.stdout_path, &options.stderr_path}) {
+    if (path->has_value() && **path != kInheritStream &&
+        **path != "/dev/null") {
+      paths.push_back(**path);
+    }
+  }
+  for (size_t i = 0; i < pid_files; ++i) {
+    for (size_t j = i + 1; j < paths.size(); ++j) {
+      struct stat a, b;
+      if (stat(paths[i].c_str(), &a) == 0 && stat(paths[j].c_str(), &b) == 0 &&
+          a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            paths[j], " and ", paths[i],
+            " are the same file; the pid file and the output files must be "
+            "different files"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSingleThreaded() {
   absl::StatusOr<int> threads = internal::CountThreads();
   // Without /proc the count is unknown; fork is then the caller's risk.
@@ -122,6 +154,7 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
   DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
   const Options& options = request.options;
+  DAEMONKIT_RETURN_IF_ERROR(CheckFilesAreDistinct(options));
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
   DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));
   // A detached daemon's watchdog belongs to the launcher systemd started.
@@ -227,7 +260,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   std::move(restore_streams).Cancel();
   if (*first_child > 0) {
     internal::RunLauncher(*first_child, *pipe, request.options,
-                          std::move(request.pidfile));  // never returns
+                          std::move(request.pidfile),
+                          std::move(request.outputs));  // never returns
   }
   internal::ReadyReporter reporter =
       internal::RunSessionLeader(*pipe, DescriptorsToKeep(request, *pipe));

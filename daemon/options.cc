@@ -7,9 +7,13 @@
 #include "daemon/options.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace daemonkit {
 namespace {
@@ -39,6 +43,21 @@ int ExitCodeFor(const absl::Status& status) {
   if (IsUsageError(status)) return kExitUsage;
   return kExitFailure;
 }
+
+namespace {
+
+// `path` with "." components and repeated slashes folded away, for telling
+// whether two options name one path.
+std::string FoldedPath(absl::string_view path) {
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part != ".") parts.push_back(part);
+  }
+  return absl::StrCat(absl::StartsWith(path, "/") ? "/" : "",
+                      absl::StrJoin(parts, "/"));
+}
+
+}  // namespace
 
 absl::Status ValidateOptions(const Options& options) {
   if (options.umask && *options.umask > 0777) {
@@ -94,6 +113,32 @@ absl::Status ValidateOptions(const Options& options) {
   if (!options.child_pidfile.empty() && options.restart == RestartPolicy::kNo) {
     return UsageError("child_pidfile",
                       "a child pid file needs `restart` (supervision)");
+  }
+  // A log that is also the pid file is truncated at the start and unlinked
+  // at the exit; two pid files on one path lock each other out.
+  struct Named {
+    const char* field;
+    std::string path;
+  };
+  std::vector<Named> files;
+  if (!options.pidfile.empty()) files.push_back({"pidfile", options.pidfile});
+  if (!options.child_pidfile.empty()) {
+    files.push_back({"child_pidfile", options.child_pidfile});
+  }
+  const size_t pid_files = files.size();
+  if (options.stdout_path)
+    files.push_back({"stdout_path", *options.stdout_path});
+  if (options.stderr_path)
+    files.push_back({"stderr_path", *options.stderr_path});
+  for (size_t i = 0; i < pid_files; ++i) {
+    for (size_t j = i + 1; j < files.size(); ++j) {
+      if (FoldedPath(files[i].path) == FoldedPath(files[j].path)) {
+        return UsageError(
+            files[j].field,
+            absl::StrCat("`", files[j].field, "` ", files[j].path,
+                         " is the same file as `", files[i].field, "`"));
+      }
+    }
   }
   if (options.stop_timeout < absl::ZeroDuration()) {
     return UsageError("stop_timeout", "stop timeout must not be negative");

@@ -46,9 +46,10 @@ class InterruptedStartTest : public test_support::TickerFixture {
 
   // Nothing of the start is left, however long it takes to go.
   void ExpectNothingLeft() {
-    EXPECT_TRUE(test_support::WaitFor(
-        [] { return LiveProcessesSpawnedByThisTest().empty(); }))
-        << "left running: " << LiveProcessesSpawnedByThisTest().size();
+    EXPECT_TRUE(test_support::WaitFor([] {
+      return LiveProcessesSpawnedByThisTest().empty();
+    })) << "left running: "
+        << LiveProcessesSpawnedByThisTest().size();
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) {
       test_support::KillAndWait(pid);
     }
@@ -56,9 +57,8 @@ class InterruptedStartTest : public test_support::TickerFixture {
   }
 };
 
-class InterruptedLauncherTest
-    : public InterruptedStartTest,
-      public ::testing::WithParamInterface<int> {};
+class InterruptedLauncherTest : public InterruptedStartTest,
+                                public ::testing::WithParamInterface<int> {};
 
 TEST_P(InterruptedLauncherTest, EndsTheStartAndDiesOfTheSignal) {
   const int signo = GetParam();
@@ -67,8 +67,7 @@ TEST_P(InterruptedLauncherTest, EndsTheStartAndDiesOfTheSignal) {
   RunResult result = test_support::WaitProgram(launcher);
   EXPECT_EQ(result.term_signal, signo) << result.stderr_text;
   EXPECT_THAT(result.stderr_text,
-              HasSubstr(absl::StrCat("interrupted by SIG",
-                                     sigabbrev_np(signo),
+              HasSubstr(absl::StrCat("interrupted by SIG", sigabbrev_np(signo),
                                      " before the daemon was ready")));
   ExpectNothingLeft();
 }
@@ -91,8 +90,8 @@ TEST_F(InterruptedStartTest, AKilledLaunchersDaemonStopsWhenItWouldBeReady) {
 }
 
 TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorStopsToo) {
-  test_support::Spawned launcher = LaunchSlowStart(
-      {"--startup_delay=300ms", "--daemon_restart=always"});
+  test_support::Spawned launcher =
+      LaunchSlowStart({"--startup_delay=300ms", "--daemon_restart=always"});
   ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
   EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
   ExpectNothingLeft();

@@ -19,8 +19,8 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
-#include "daemon/internal/worker_pidfile.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {
 namespace internal {
@@ -92,7 +92,7 @@ std::string SignalName(int signo) {
 }  // namespace
 
 void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
-                 std::optional<PidFile> pidfile) {
+                 std::optional<PidFile> pidfile, OutputFiles outputs) {
   close(pipe.write_fd);
   // The caller's handlers and mask were kept for a failed fork; the launcher
   // never returns to the caller.
@@ -169,6 +169,8 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     if (!options.pidfile.empty()) {
       (void)RemoveStalePidFile(options.pidfile);
     }
+    // What this start created and nobody wrote to (a daemon's error stays).
+    outputs.RemoveCreated();
   }
   if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
     RemoveWorkerPidFile(options.child_pidfile, kKillGrace);

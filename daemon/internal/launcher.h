@@ -15,6 +15,7 @@
 
 #include <optional>
 
+#include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/options.h"
@@ -26,10 +27,12 @@ namespace internal {
 // when it failed, died or was not ready within `options.ready_timeout`.
 // `pipe` is the ready pipe (both ends, taken over); `pidfile` the launcher's
 // copy of the locked pid file, closed at once so that only the daemon holds
-// the lock.
+// the lock; `outputs` the output files opened before the fork, whose
+// created (and still empty) files a failed start removes.
 [[noreturn]] void RunLauncher(pid_t first_child, ReadyPipe pipe,
                               const Options& options,
-                              std::optional<PidFile> pidfile);
+                              std::optional<PidFile> pidfile,
+                              OutputFiles outputs);
 
 }  // namespace internal
 }  // namespace daemonkit
