@@ -91,6 +91,8 @@ def _debian_cc_library_impl(rctx):
         # --as-needed keeps only those a binary really calls into.
         linkopts = ["-Wl,--as-needed"] + linkopts + ["-Wl,--no-as-needed"]
 
+    for label, path in rctx.attr.extra_files.items():
+        rctx.symlink(label, path)
     replacement_srcs = []
     if _is_x86_64(rctx):
         for label, path in rctx.attr.replacement_files.items():
@@ -124,6 +126,7 @@ debian_cc_library = repository_rule(
         "pkg_config_prefixes": attr.string_list(doc = "take every pkg-config module whose name starts so"),
         "shared_libs": attr.string_list(doc = "libraries to link shared even when an archive exists"),
         "extra_linkopts": attr.string_list(),
+        "extra_files": attr.label_keyed_string_dict(allow_files = True, doc = "source file -> path in the repository"),
         "replaced_libs": attr.string_list(doc = "on x86_64: libraries not linked, answered by replacement_files"),
         "replacement_files": attr.label_keyed_string_dict(allow_files = True, doc = "on x86_64: source file -> path, built into the library"),
         "build_template": attr.label(allow_single_file = True, mandatory = True),
@@ -200,6 +203,7 @@ def daemonkit_dependencies():
         header_dirs = ["absl"],
         pkg_config_prefixes = ["absl_"],
         build_template = "@daemonkit//third_party:absl.BUILD.tpl",
+        extra_files = {"@daemonkit//third_party:absl_release_defaults.cc": "absl_release_defaults.cc"},
         alias_packages = _ABSL_TARGETS,
         alias_to = "absl",
     )
