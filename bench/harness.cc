@@ -53,6 +53,9 @@ ABSL_FLAG(int, foreground_runs, 5,
 
 namespace {
 
+// Rounds in which every daemon's memory is read, 2 s after its start.
+constexpr int kMemoryRounds = 3;
+
 struct Peer {
   std::string name;
   std::vector<std::string> start;  // {pidfile} is replaced
@@ -478,20 +481,12 @@ int main(int argc, char** argv) {
         const double ms = absl::ToDoubleMilliseconds(started.to_ready);
         (nofile == 1024 ? ready_1024 : ready_hard)[peer.name].push_back(ms);
         if (nofile == 1024) this_round[peer.name] = ms;
-        if (round == 0 && nofile == 1024 && started.pid > 0) {
-          // Resident memory and descriptors once it has settled.
+        if (round < kMemoryRounds && nofile == 1024 && started.pid > 0) {
+          // Resident memory and descriptors once it has settled; the median
+          // of the first rounds (one sample moves with the page cache).
           absl::SleepFor(absl::Seconds(2));
-          for (absl::string_view line : absl::StrSplit(
-                   ReadFile(absl::StrCat("/proc/", started.pid, "/status")),
-                   '\n')) {
-            int kb;
-            if (absl::ConsumePrefix(&line, "VmRSS:") &&
-                absl::SimpleAtoi(
-                    absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"),
-                    &kb)) {
-              rss_kb[peer.name].push_back(kb);
-            }
-          }
+          rss_kb[peer.name].push_back(
+              ProcKb(started.pid, "status", "VmRSS:"));
           pss_kb[peer.name].push_back(
               ProcKb(started.pid, "smaps_rollup", "Pss:"));
           int count = 0;
@@ -560,8 +555,9 @@ int main(int argc, char** argv) {
   std::printf(
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
       "|\n");
-  auto first_or_dash = [](const std::vector<double>& values) {
-    return values.empty() ? std::string("-") : absl::StrCat(values[0]);
+  auto median_or_dash = [](const std::vector<double>& values) {
+    return values.empty() ? std::string("-")
+                          : absl::StrFormat("%.0f", Summarize(values).p50);
   };
   for (const Peer& peer : peers) {
     Summary ready = Summarize(ready_1024[peer.name]);
@@ -572,9 +568,9 @@ int main(int argc, char** argv) {
                 peer.name.c_str(), Ms(ready.p10).c_str(),
                 Ms(ready.p50).c_str(), Ms(ready.p90).c_str(), ratio.p50,
                 Ms(at_hard.p50).c_str(), waits[peer.name] ? "yes" : "no",
-                Ms(stop.p50).c_str(), first_or_dash(rss_kb[peer.name]).c_str(),
-                first_or_dash(pss_kb[peer.name]).c_str(),
-                first_or_dash(fds[peer.name]).c_str());
+                Ms(stop.p50).c_str(), median_or_dash(rss_kb[peer.name]).c_str(),
+                median_or_dash(pss_kb[peer.name]).c_str(),
+                median_or_dash(fds[peer.name]).c_str());
   }
 
   std::printf(
@@ -605,9 +601,9 @@ int main(int argc, char** argv) {
   const Summary fg_ticker = Summarize(fg_ms[ticker_fg]);
   const Summary restart = Summarize(supervised.restart_ms);
   const double ours_rss =
-      rss_kb["daemonkit"].empty() ? 0 : rss_kb["daemonkit"][0];
+      rss_kb["daemonkit"].empty() ? 0 : Summarize(rss_kb["daemonkit"]).p50;
   const double base_rss =
-      rss_kb["daemon(3)"].empty() ? 1 : rss_kb["daemon(3)"][0];
+      rss_kb["daemon(3)"].empty() ? 1 : Summarize(rss_kb["daemon(3)"]).p50;
   auto verdict = [](bool met) { return met ? "PASS" : "MISS"; };
   std::printf(
       "\n### daemonkit's targets\n\n| # | target | measured | verdict |\n| "
