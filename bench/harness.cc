@@ -48,6 +48,9 @@ ABSL_FLAG(std::string, peers, "",
 ABSL_FLAG(std::string, ticker, "", "daemonkit's //examples:ticker");
 ABSL_FLAG(int, rounds, 50, "interleaved rounds per metric");
 ABSL_FLAG(std::string, only, "", "comma list of peer names to run; empty: all");
+ABSL_FLAG(std::string, baseline_ticker, "",
+          "optional: another build of the ticker (say, of main) measured in "
+          "the same rounds as \"daemonkit, baseline\", for before/after");
 ABSL_FLAG(int, foreground_runs, 5,
           "foreground runs of every program per round (start-up floor)");
 
@@ -449,6 +452,15 @@ int main(int argc, char** argv) {
        {ticker, "--daemon_pidfile={pidfile}", "--daemon_control=stop"},
        true},
   };
+  const std::string baseline = absl::GetFlag(FLAGS_baseline_ticker);
+  if (!baseline.empty()) {
+    peers.push_back(
+        {"daemonkit, baseline",
+         {baseline, "--daemon_pidfile={pidfile}", "--daemon_stdout=/dev/null",
+          "--interval=10s"},
+         {baseline, "--daemon_pidfile={pidfile}", "--daemon_control=stop"},
+         true});
+  }
   if (!absl::GetFlag(FLAGS_only).empty()) {
     std::vector<std::string> only =
         absl::StrSplit(absl::GetFlag(FLAGS_only), ',');
@@ -538,6 +550,12 @@ int main(int argc, char** argv) {
        {ticker, "--daemon=false", "--daemon_pidfile=", "--count=1",
         "--interval=1ms", "--daemon_stdout=/dev/null"}},
   };
+  if (!baseline.empty()) {
+    programs.push_back({"ticker, baseline",
+                        {baseline, "--daemon=false", "--daemon_pidfile=",
+                         "--count=1", "--interval=1ms",
+                         "--daemon_stdout=/dev/null"}});
+  }
   std::map<std::string, std::vector<double>> fg_ratio;
   std::map<std::string, std::vector<double>> fg_ms = ForegroundRuns(
       programs, rounds, absl::GetFlag(FLAGS_foreground_runs), &fg_ratio);

@@ -4,6 +4,10 @@
 #
 #   bench/run.sh           # 50 interleaved rounds (a few minutes)
 #   bench/run.sh --quick   # 10 rounds, as .ci/run does to keep it working
+#   bench/run.sh --baseline_ticker=PATH   # also another ticker build (before/after)
+#
+# Other arguments go to the harness (bench/harness.cc). Where the start-up
+# time goes, in instructions and page faults: bench/profile_startup.sh.
 #
 # Installs the peers from Debian when missing (as root): libdaemon-dev,
 # daemonize, python3-daemon, golang-go and go-daemon's source package.
@@ -11,7 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=50
-[[ "${1:-}" == "--quick" ]] && rounds=10
+if [[ "${1:-}" == "--quick" ]]; then
+  rounds=10
+  shift
+fi
 readonly PEER_PACKAGES=(libdaemon-dev daemonize python3-daemon golang-go
   golang-github-sevlyar-go-daemon-dev)
 missing=()
@@ -46,4 +53,4 @@ bin="$(tools/bazel info -c opt bazel-bin 2>/dev/null)"
 install -m 0755 "${bin}/bench/hello_world" "${peers}/hello_cxx_toolchain"
 install -m 0755 "${bin}/bench/hello_world_static" "${peers}/hello_cxx_static"
 "${bin}/bench/harness" --peers="${peers}" --ticker="${bin}/examples/ticker" \
-  --rounds="${rounds}"
+  --rounds="${rounds}" "$@"
