@@ -215,6 +215,8 @@ std::string Ms(double ms) { return absl::StrFormat("%.2f", ms); }
 void TickAccuracy(const std::string& ticker, const std::string& dir,
                   const std::string& label) {
   const std::string out = dir + "/ticks.txt";
+  // --daemon_stdout appends: start from an empty file.
+  unlink(out.c_str());
   std::string command =
       absl::StrCat(ticker, " --daemon=false --daemon_pidfile= --interval=10ms",
                    " --count=1000 --daemon_stdout=", out);
