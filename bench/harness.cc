@@ -82,8 +82,8 @@ std::vector<std::string> Stat(pid_t pid) {
 
 // A value in kB from /proc/PID/status or /proc/PID/smaps_rollup.
 double ProcKb(pid_t pid, const std::string& file, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(
-           ReadFile(absl::StrCat("/proc/", pid, "/", file)), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(absl::StrCat("/proc/", pid, "/", file)), '\n')) {
     int kb;
     if (absl::ConsumePrefix(&line, key) &&
         absl::SimpleAtoi(
@@ -250,8 +250,8 @@ void TickAccuracy(const std::string& ticker, const std::string& dir,
   std::sort(sorted.begin(), sorted.end());
   const double p50 = sorted[sorted.size() / 2];
   const double p99 = sorted[sorted.size() * 99 / 100];
-  std::printf("\n### Tick accuracy (%s, %zu ticks at 10 ms)\n\n",
-              label.c_str(), ticks.size());
+  std::printf("\n### Tick accuracy (%s, %zu ticks at 10 ms)\n\n", label.c_str(),
+              ticks.size());
   std::printf(
       "| p50 deviation | p99 deviation | end-to-end drift | target |\n| --- | "
       "--- | --- | --- |\n");
@@ -308,8 +308,8 @@ NotifySocket OpenNotifySocket(const std::string& path) {
   std::memcpy(address.sun_path, path.c_str(), path.size());
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return socket_out;
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address),
-           sizeof(address)) != 0) {
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) !=
+      0) {
     close(fd);
     return socket_out;
   }
@@ -326,14 +326,13 @@ bool AwaitNotify(int fd, absl::string_view want, absl::Duration timeout) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return false;
     struct pollfd pfd = {fd, POLLIN, 0};
-    if (poll(&pfd, 1,
-             static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) {
+    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <=
+        0) {
       continue;
     }
     ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-    if (n > 0 && absl::StrContains(absl::string_view(
-                                       buffer, static_cast<size_t>(n)),
-                                   want)) {
+    if (n > 0 && absl::StrContains(
+                     absl::string_view(buffer, static_cast<size_t>(n)), want)) {
       return true;
     }
   }
@@ -349,22 +348,21 @@ struct Supervised {
 // times; each time, from the kill to the supervisor's report that the next
 // worker is ready (sd_notify "STATUS=running, restart N", sent when the
 // worker says ready).
-Supervised MeasureSupervision(const std::string& ticker,
-                              const std::string& dir, int rounds) {
+Supervised MeasureSupervision(const std::string& ticker, const std::string& dir,
+                              int rounds) {
   Supervised result;
   NotifySocket notify = OpenNotifySocket(dir + "/notify");
   if (notify.fd < 0) return result;
   const std::string pidfile = dir + "/supervisor.pid";
   const std::string child_pidfile = dir + "/worker.pid";
-  std::vector<std::string> start = {
-      ticker,
-      "--daemon_pidfile=" + pidfile,
-      "--daemon_child_pidfile=" + child_pidfile,
-      "--daemon_restart=always",
-      "--daemon_restart_delay=1ms",
-      "--daemon_restart_max_delay=1ms",
-      "--daemon_stdout=/dev/null",
-      "--interval=10s"};
+  std::vector<std::string> start = {ticker,
+                                    "--daemon_pidfile=" + pidfile,
+                                    "--daemon_child_pidfile=" + child_pidfile,
+                                    "--daemon_restart=always",
+                                    "--daemon_restart_delay=1ms",
+                                    "--daemon_restart_max_delay=1ms",
+                                    "--daemon_stdout=/dev/null",
+                                    "--interval=10s"};
   pid_t launcher = Spawn(start, 1024, {{"NOTIFY_SOCKET", notify.path}});
   int status;
   waitpid(launcher, &status, 0);
@@ -376,8 +374,7 @@ Supervised MeasureSupervision(const std::string& ticker,
   absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(pidfile)), &supervisor);
   auto worker_pid = [&]() {
     int pid = 0;
-    absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(child_pidfile)),
-                     &pid);
+    absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(child_pidfile)), &pid);
     // Only the supervisor's own child is ever signalled.
     std::vector<std::string> stat = Stat(pid);
     return stat.size() > 1 && stat[1] == absl::StrCat(supervisor) ? pid : 0;
@@ -403,9 +400,9 @@ Supervised MeasureSupervision(const std::string& ticker,
     // Let the new worker settle as a crash-looping service would not.
     absl::SleepFor(absl::Milliseconds(20));
   }
-  pid_t stopper = Spawn(
-      {ticker, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"}, 1024,
-      {});
+  pid_t stopper =
+      Spawn({ticker, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"},
+            1024, {});
   waitpid(stopper, &status, 0);
   close(notify.fd);
   unlink(notify.path.c_str());
@@ -500,8 +497,7 @@ int main(int argc, char** argv) {
           // Resident memory and descriptors once it has settled; the median
           // of the first rounds (one sample moves with the page cache).
           absl::SleepFor(absl::Seconds(2));
-          rss_kb[peer.name].push_back(
-              ProcKb(started.pid, "status", "VmRSS:"));
+          rss_kb[peer.name].push_back(ProcKb(started.pid, "status", "VmRSS:"));
           pss_kb[peer.name].push_back(
               ProcKb(started.pid, "smaps_rollup", "Pss:"));
           int count = 0;
@@ -554,10 +550,10 @@ int main(int argc, char** argv) {
         "--interval=1ms", "--daemon_stdout=/dev/null"}},
   };
   if (!baseline.empty()) {
-    programs.push_back({"ticker, baseline",
-                        {baseline, "--daemon=false", "--daemon_pidfile=",
-                         "--count=1", "--interval=1ms",
-                         "--daemon_stdout=/dev/null"}});
+    programs.push_back(
+        {"ticker, baseline",
+         {baseline, "--daemon=false", "--daemon_pidfile=", "--count=1",
+          "--interval=1ms", "--daemon_stdout=/dev/null"}});
   }
   std::map<std::string, std::vector<double>> fg_ratio;
   std::map<std::string, std::vector<double>> fg_ms = ForegroundRuns(
@@ -586,10 +582,10 @@ int main(int argc, char** argv) {
     Summary at_hard = Summarize(ready_hard[peer.name]);
     Summary stop = Summarize(stop_ms[peer.name]);
     std::printf("| %s | %s | %s | %s | %.2fx | %s | %s | %s | %s | %s | %s |\n",
-                peer.name.c_str(), Ms(ready.p10).c_str(),
-                Ms(ready.p50).c_str(), Ms(ready.p90).c_str(), ratio.p50,
-                Ms(at_hard.p50).c_str(), waits[peer.name] ? "yes" : "no",
-                Ms(stop.p50).c_str(), median_or_dash(rss_kb[peer.name]).c_str(),
+                peer.name.c_str(), Ms(ready.p10).c_str(), Ms(ready.p50).c_str(),
+                Ms(ready.p90).c_str(), ratio.p50, Ms(at_hard.p50).c_str(),
+                waits[peer.name] ? "yes" : "no", Ms(stop.p50).c_str(),
+                median_or_dash(rss_kb[peer.name]).c_str(),
                 median_or_dash(pss_kb[peer.name]).c_str(),
                 median_or_dash(fds[peer.name]).c_str());
   }
@@ -659,8 +655,7 @@ int main(int argc, char** argv) {
       "start-to-ready | %s ms (p90 %s) vs 2 x %s ms | %s |\n",
       supervised.restart_ms.size(), Ms(restart.p50).c_str(),
       Ms(restart.p90).c_str(), Ms(ours.p50).c_str(),
-      verdict(!supervised.restart_ms.empty() &&
-              restart.p50 <= 2 * ours.p50));
+      verdict(!supervised.restart_ms.empty() && restart.p50 <= 2 * ours.p50));
   std::printf(
       "| 5 | no growth from 1024 to %llu descriptors | %s -> %s ms | %s |\n",
       static_cast<unsigned long long>(hard), Ms(ours.p50).c_str(),

@@ -28,9 +28,8 @@ __attribute__((noinline)) void WalkInnermost() {
   const int depth = google::GetStackTrace(stack, 32, 0);
   for (int i = 0; i < depth; ++i) {
     char name[256];
-    g_names.push_back(absl::Symbolize(stack[i], name, sizeof(name))
-                          ? name
-                          : "?");
+    g_names.push_back(absl::Symbolize(stack[i], name, sizeof(name)) ? name
+                                                                    : "?");
   }
   // Not a tail call: this frame must stay on the stack.
   asm volatile("" ::: "memory");
@@ -45,10 +44,8 @@ TEST(GlogStackTraceTest, NamesTheCallersInOrder) {
   g_names.clear();
   WalkOutermost();
   ASSERT_GE(g_names.size(), 3u);
-  EXPECT_NE(g_names[0].find("WalkInnermost"), std::string::npos)
-      << g_names[0];
-  EXPECT_NE(g_names[1].find("WalkOutermost"), std::string::npos)
-      << g_names[1];
+  EXPECT_NE(g_names[0].find("WalkInnermost"), std::string::npos) << g_names[0];
+  EXPECT_NE(g_names[1].find("WalkOutermost"), std::string::npos) << g_names[1];
   EXPECT_NE(g_names[2].find("NamesTheCallersInOrder"), std::string::npos)
       << g_names[2];
 }
