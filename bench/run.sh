@@ -4,6 +4,10 @@
 #
 #   bench/run.sh           # 50 interleaved rounds (a few minutes)
 #   bench/run.sh --quick   # 10 rounds, as .ci/run does to keep it working
+#   bench/run.sh --baseline_ticker=PATH   # also another ticker build (before/after)
+#
+# Other arguments go to the harness (bench/harness.cc). Where the start-up
+# time goes, in instructions and page faults: bench/profile_startup.sh.
 #
 # Installs the peers from Debian when missing (as root): libdaemon-dev,
 # daemonize, python3-daemon, golang-go and go-daemon's source package.
@@ -11,7 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=50
-[[ "${1:-}" == "--quick" ]] && rounds=10
+if [[ "${1:-}" == "--quick" ]]; then
+  rounds=10
+  shift
+fi
 readonly PEER_PACKAGES=(libdaemon-dev daemonize python3-daemon golang-go
   golang-github-sevlyar-go-daemon-dev)
 missing=()
@@ -28,16 +35,22 @@ fi
 
 peers="${XDG_CACHE_HOME:-${HOME}/.cache}/daemonkit-bench"
 mkdir -p "${peers}"
-for peer in daemon3_ticker doublefork_ticker fg_ticker; do
+for peer in daemon3_ticker doublefork_ticker fg_ticker hello; do
   gcc -O2 -Wall -o "${peers}/${peer}" "bench/peers/${peer}.c"
 done
+mv "${peers}/hello" "${peers}/hello_c"
 gcc -O2 -Wall -o "${peers}/libdaemon_ticker" bench/peers/libdaemon_ticker.c -ldaemon
+# The start-up floor with g++'s own defaults (libstdc++.so, libgcc_s.so).
+g++ -O2 -Wall -o "${peers}/hello_cxx_dynamic" bench/hello_world.cc
 cp bench/peers/python_daemon_ticker.py "${peers}/"
 # go-daemon from Debian's source package, offline, in GOPATH mode.
 GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="${peers}/go-cache" GOFLAGS= \
   go build -o "${peers}/go_daemon_ticker" ./bench/peers/go/main.go
 
-tools/bazel build -c opt //bench:harness //examples:ticker >&2
+tools/bazel build -c opt //bench:harness //bench:hello_world \
+  //bench:hello_world_static //examples:ticker >&2
 bin="$(tools/bazel info -c opt bazel-bin 2>/dev/null)"
+install -m 0755 "${bin}/bench/hello_world" "${peers}/hello_cxx_toolchain"
+install -m 0755 "${bin}/bench/hello_world_static" "${peers}/hello_cxx_static"
 "${bin}/bench/harness" --peers="${peers}" --ticker="${bin}/examples/ticker" \
-  --rounds="${rounds}"
+  --rounds="${rounds}" "$@"

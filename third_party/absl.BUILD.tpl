@@ -3,8 +3,35 @@ package(default_visibility = ["//visibility:public"])
 
 cc_library(
     name = "absl",
+    deps = [
+        ":archives",
+        ":release_defaults",
+    ],
+)
+
+cc_library(
+    name = "archives",
     srcs = %{archives},
     hdrs = glob(["include/absl/**/*.h", "include/absl/**/*.inc"]),
     includes = ["include"],
     linkopts = %{linkopts},
+    visibility = ["//visibility:private"],
+)
+
+config_setting(
+    name = "opt",
+    values = {"compilation_mode": "opt"},
+)
+
+# -c opt: Abseil's NDEBUG defaults, which Debian's archives lack
+# (daemonkit's third_party/absl_release_defaults.cc).
+cc_library(
+    name = "release_defaults",
+    srcs = select({
+        ":opt": ["absl_release_defaults.cc"],
+        "//conditions:default": [],
+    }),
+    alwayslink = True,
+    visibility = ["//visibility:private"],
+    deps = [":archives"],
 )

@@ -7,5 +7,17 @@ cc_library(
     hdrs = glob(["include/glog/*.h"]),
     includes = ["include"],
     linkopts = %{linkopts},
-    deps = ["@com_github_gflags_gflags//:gflags"],
+    deps = [
+        ":stack_unwinder",
+        "@com_github_gflags_gflags//:gflags",
+    ],
+)
+
+# On x86_64, the libunwind calls of glog's stack trace, answered by libgcc's
+# unwinder (daemonkit's third_party/glog_unwind.c); elsewhere empty, and glog
+# links libunwind. A dependency, so it comes after libglog.a on the link line.
+cc_library(
+    name = "stack_unwinder",
+    srcs = %{replacement_srcs},
+    visibility = ["//visibility:private"],
 )

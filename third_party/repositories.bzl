@@ -50,6 +50,9 @@ def _pkg_config_libs(rctx, modules):
             ordered.append(name)
     return ordered
 
+def _is_x86_64(rctx):
+    return rctx.execute(["uname", "-m"]).stdout.strip() == "x86_64"
+
 def _debian_cc_library_impl(rctx):
     for header_dir in rctx.attr.header_dirs:
         rctx.symlink("/usr/include/" + header_dir, "include/" + header_dir)
@@ -69,6 +72,9 @@ def _debian_cc_library_impl(rctx):
     for name in _pkg_config_libs(rctx, modules) if modules else []:
         static_name = "lib%s.a" % name
         libdir = _find_libdir(rctx, static_name)
+        if name in rctx.attr.replaced_libs and _is_x86_64(rctx):
+            # Answered by a source file of this repository (see its attr).
+            continue
         if name in rctx.attr.shared_libs or not libdir:
             # System libraries (rt, atomic, pthread) and the ones whose Debian
             # archive is not position independent (libunwind) link shared.
@@ -77,8 +83,27 @@ def _debian_cc_library_impl(rctx):
             rctx.symlink(libdir + "/" + static_name, "lib/" + static_name)
             archives.append("lib/" + static_name)
 
+    if linkopts:
+        # Bazel's toolchain links with --no-as-needed, so every library that
+        # pkg-config names for a static link (libatomic for Abseil, libunwind
+        # for glog) would be loaded by every binary, used or not: each costs
+        # the loader an open, a few mmaps and its relocations at every start.
+        # --as-needed keeps only those a binary really calls into.
+        linkopts = ["-Wl,--as-needed"] + linkopts + ["-Wl,--no-as-needed"]
+
+    for label, path in rctx.attr.extra_files.items():
+        rctx.symlink(label, path)
+    replacement_srcs = []
+    if _is_x86_64(rctx):
+        for label, path in rctx.attr.replacement_files.items():
+            rctx.symlink(label, path)
+            replacement_srcs.append(path)
+
     rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
     rctx.file("BUILD.bazel", rctx.read(rctx.attr.build_template).replace(
+        "%{replacement_srcs}",
+        repr(replacement_srcs),
+    ).replace(
         "%{archives}",
         repr(archives),
     ).replace(
@@ -101,6 +126,9 @@ debian_cc_library = repository_rule(
         "pkg_config_prefixes": attr.string_list(doc = "take every pkg-config module whose name starts so"),
         "shared_libs": attr.string_list(doc = "libraries to link shared even when an archive exists"),
         "extra_linkopts": attr.string_list(),
+        "extra_files": attr.label_keyed_string_dict(allow_files = True, doc = "source file -> path in the repository"),
+        "replaced_libs": attr.string_list(doc = "on x86_64: libraries not linked, answered by replacement_files"),
+        "replacement_files": attr.label_keyed_string_dict(allow_files = True, doc = "on x86_64: source file -> path, built into the library"),
         "build_template": attr.label(allow_single_file = True, mandatory = True),
         "alias_packages": attr.string_list_dict(doc = "package -> targets that forward to alias_to"),
         "alias_to": attr.string(default = ""),
@@ -175,6 +203,7 @@ def daemonkit_dependencies():
         header_dirs = ["absl"],
         pkg_config_prefixes = ["absl_"],
         build_template = "@daemonkit//third_party:absl.BUILD.tpl",
+        extra_files = {"@daemonkit//third_party:absl_release_defaults.cc": "absl_release_defaults.cc"},
         alias_packages = _ABSL_TARGETS,
         alias_to = "absl",
     )
@@ -191,6 +220,12 @@ def daemonkit_dependencies():
         header_dirs = ["glog"],
         pkg_config_modules = ["libglog"],
         shared_libs = ["unwind"],
+        # glog calls libunwind only to print a stack trace when the program
+        # dies; libgcc's unwinder answers those calls (third_party/
+        # glog_unwind.c), so binaries no longer load libunwind.so.8 and
+        # liblzma.so.5 at every start.
+        replaced_libs = ["unwind"],
+        replacement_files = {"@daemonkit//third_party:glog_unwind.c": "glog_unwind.c"},
         build_template = "@daemonkit//third_party:glog.BUILD.tpl",
     )
     maybe(
