@@ -125,13 +125,29 @@ struct PidFileProbe {
   // holding a write lock on the file (or, when another user's process cannot
   // be looked at, the file is write-locked and names it).
   bool pid_verified = false;
+  // The process holding the write lock, when known: `pid` once verified;
+  // otherwise, with HolderSearch::kScanProc, the one thread group /proc
+  // shows holding it (someone rewrote the number: a compromised daemon that
+  // kept a writable descriptor may write "1"). Empty when none or several
+  // hold it, or when that one is the caller.
+  std::optional<pid_t> holder;
+};
+
+// How ProbePidFile looks for the holder of a locked file.
+enum class HolderSearch {
+  // Only the number in the file is checked: cheap, for polling.
+  kNumberOnly,
+  // When the number is not the holder, every process in /proc is looked at
+  // (FindWriteLockHolders, proc.h): O(processes x descriptors).
+  kScanProc,
 };
 
 // Reads `path` without following a symbolic link. Only a write lock counts
 // as held: any user may take a read lock on the 0644 file, and a daemon
 // holds a write lock. Errors: the file cannot be opened or read, or is not a
 // regular file.
-absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path);
+absl::StatusOr<PidFileProbe> ProbePidFile(
+    const std::string& path, HolderSearch search = HolderSearch::kNumberOnly);
 
 // Removes `path` when no process holds its lock. Returns true if removed,
 // false if missing or still locked.
