@@ -342,7 +342,8 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
 PidFile::PidFile(PidFile&& other) noexcept
     : pinned_(std::move(other.pinned_)),
       fd_(std::exchange(other.fd_, -1)),
-      keeper_(std::move(other.keeper_)) {}
+      keeper_(std::move(other.keeper_)),
+      keeper_id_(other.keeper_id_) {}
 
 PidFile& PidFile::operator=(PidFile&& other) noexcept {
   if (this != &other) {
@@ -350,6 +351,7 @@ PidFile& PidFile::operator=(PidFile&& other) noexcept {
     pinned_ = std::move(other.pinned_);
     fd_ = std::exchange(other.fd_, -1);
     keeper_ = std::move(other.keeper_);
+    keeper_id_ = other.keeper_id_;
   }
   return *this;
 }
@@ -382,7 +384,7 @@ void PidFile::Remove() {
   if (keeper_) {
     // After a chroot the path is outside the daemon's root: the keeper,
     // which stayed outside, checks and unlinks.
-    removed = keeper_->RemovePidFile();
+    removed = keeper_->RemovePidFile(keeper_id_);
   } else {
     struct stat st;
     removed = fstat(fd_, &st) == 0
@@ -400,7 +402,6 @@ void PidFile::Remove() {
 
 void PidFile::Forget() {
   fd_ = -1;
-  if (keeper_) keeper_->Forget();
   keeper_.reset();
 }
 

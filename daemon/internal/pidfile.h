@@ -83,13 +83,19 @@ class PidFile {
   // daemon keeps the lock.
   void Close();
 
-  // From now on, Remove() asks `keeper` (the daemon is about to chroot).
-  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper) {
+  // From now on, Remove() asks `keeper` to remove pid file `id` (the daemon
+  // is about to chroot or drop privileges).
+  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper,
+                 KeeperPidFileId id = KeeperPidFileId::kDaemon) {
     keeper_ = std::move(keeper);
+    keeper_id_ = id;
   }
 
-  // Drops the descriptor numbers without closing them: in a child forked by
-  // the daemon, whose copies a fork handler has already closed.
+  // Drops the descriptor number without closing it (in a child forked by
+  // the daemon, whose copy a fork handler has already closed; in a worker,
+  // which keeps the descriptor), and this file's share of the keeper. The
+  // keeper's socket is not forgotten here: OutputFiles shares it, and a
+  // worker still reopens its outputs through it.
   void Forget();
 
   int fd() const { return fd_; }
@@ -103,6 +109,7 @@ class PidFile {
   PinnedPath pinned_;
   int fd_ = -1;
   std::shared_ptr<PathKeeperClient> keeper_;
+  KeeperPidFileId keeper_id_ = KeeperPidFileId::kDaemon;
 };
 
 // Parses pid-file content: decimal digits and at most one trailing newline
