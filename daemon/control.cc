@@ -51,7 +51,7 @@ void RemoveStaleOrWarn(const std::string& pidfile) {
 // names no holder after that, looks for the holder in /proc: the file may
 // have been rewritten (a compromised daemon that kept a writable descriptor
 // on it can write any number, 1 included). That scan costs O(processes x
-// descriptors), so it runs once, only after the cheap check failed.
+// descriptors), so it runs only after the cheap check failed.
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
   const absl::Time deadline = absl::Now() + kStartingGrace;
   for (;;) {
