@@ -13,6 +13,7 @@
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -46,42 +47,59 @@ void RemoveStaleOrWarn(const std::string& pidfile) {
 }
 
 // Probes the pid file; while the lock is held by a daemon that has not yet
-// written its pid, waits a little for it.
+// written its pid, waits a little for it. When the number in the file still
+// names no holder after that, looks for the holder in /proc: the file may
+// have been rewritten (a compromised daemon that kept a writable descriptor
+// on it can write any number, 1 included). That scan costs O(processes x
+// descriptors), so it runs only after the cheap check failed.
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
   const absl::Time deadline = absl::Now() + kStartingGrace;
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe,
                                internal::ProbePidFile(pidfile));
-    if (probe.state != PidFileProbe::State::kLocked || probe.pid_verified ||
-        absl::Now() >= deadline) {
+    if (probe.state != PidFileProbe::State::kLocked || probe.pid_verified) {
       return probe;
+    }
+    if (absl::Now() >= deadline) {
+      return internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
 }
 
-// Opens a pidfd on the verified holder of `pidfile`. kNotFound when nothing
-// runs. The pidfd pins the process: once the probe after it still shows that
+// Opens a pidfd on the process holding the write lock of `pidfile`: the pid
+// written in it once /proc shows that process holding the lock, else the
+// one process /proc shows holding it. kNotFound when nothing runs;
+// kFailedPrecondition when the lock is held but no single holder is found.
+// The pidfd pins the process: once the probe after it still shows that
 // process holding the file, a signal through it cannot reach another.
 absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   if (probe.state != PidFileProbe::State::kLocked) {
     return absl::NotFoundError("not running");
   }
-  if (!probe.pid_verified) {
+  if (!probe.holder.has_value()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pid file ", pidfile,
-        " is locked but names no process holding it; not signalling"));
+        " is locked but names no process holding it, and no single process "
+        "is seen holding its lock; not signalling"));
   }
-  int pidfd = internal::PidfdOpen(*probe.pid);
+  const pid_t holder = *probe.holder;
+  int pidfd = internal::PidfdOpen(holder);
   if (pidfd < 0) {
     if (errno == ESRCH) return absl::NotFoundError("not running");
-    return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", *probe.pid));
+    return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", holder));
   }
-  absl::StatusOr<PidFileProbe> again = internal::ProbePidFile(pidfile);
-  if (!again.ok() || !again->pid_verified || again->pid != probe.pid) {
+  absl::StatusOr<PidFileProbe> again = internal::ProbePidFile(
+      pidfile, probe.pid_verified ? internal::HolderSearch::kNumberOnly
+                                  : internal::HolderSearch::kScanProc);
+  if (!again.ok() || again->holder != holder) {
     close(pidfd);
     return absl::NotFoundError("not running");
+  }
+  if (!probe.pid_verified) {
+    LOG(WARNING) << "pid file " << pidfile << " does not name the process "
+                 << "holding its lock; acting on that process, pid " << holder;
   }
   return pidfd;
 }
@@ -100,15 +118,22 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
 
 std::string DaemonStatus::Describe() const {
   switch (state) {
-    case State::kRunning:
+    case State::kRunning: {
       if (pid <= 0) return "running, pid not yet written";
       if (!pid_verified) {
         return absl::StrCat("running, pid unknown (the pid file names ", pid,
                             ", which does not hold its lock)");
       }
-      return worker_pid > 0
-                 ? absl::StrCat("running, pid ", pid, ", worker ", worker_pid)
-                 : absl::StrCat("running, pid ", pid);
+      std::string line = absl::StrCat("running, pid ", pid);
+      if (worker_pid > 0) absl::StrAppend(&line, ", worker ", worker_pid);
+      if (pidfile_pid != pid) {
+        absl::StrAppend(&line, pidfile_pid > 0
+                                   ? absl::StrCat(" (the pid file says ",
+                                                  pidfile_pid, ")")
+                                   : " (the pid file holds no pid)");
+      }
+      return line;
+    }
     case State::kDead:
       return pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ",
                                     pid, ")")
@@ -139,8 +164,10 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
   status.pidfile = pidfile_arg;
-  status.pid = probe.pid.value_or(0);
-  status.pid_verified = probe.pid_verified;
+  status.pidfile_pid = probe.pid.value_or(0);
+  // The process holding the lock, when found, whatever the file says.
+  status.pid = probe.holder.value_or(status.pidfile_pid);
+  status.pid_verified = probe.holder.has_value();
   if (!child_pidfile.empty() && probe.state == PidFileProbe::State::kLocked) {
     absl::StatusOr<PidFileProbe> worker = internal::ProbePidFile(child_pidfile);
     if (worker.ok() && worker->pid_verified) status.worker_pid = *worker->pid;
@@ -159,13 +186,23 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
   return status;
 }
 
-absl::Status StopDaemon(const std::string& pidfile_arg,
-                        absl::Duration timeout) {
+absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
+                        const std::string& child_pidfile_arg) {
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string child_pidfile,
+                             Absolute(child_pidfile_arg));
+  // A daemon that had to be killed, or that was killed before this stop,
+  // could not remove its pid files: what nobody holds is cleared. The
+  // worker's lock goes with the worker, a moment after its supervisor.
+  auto remove_stale = [&] {
+    RemoveStaleOrWarn(pidfile);
+    if (!child_pidfile.empty()) {
+      internal::RemoveWorkerPidFile(child_pidfile, kStartingGrace);
+    }
+  };
   absl::StatusOr<int> pidfd = OpenHolder(pidfile);
   if (absl::IsNotFound(pidfd.status())) {
-    // Not running; a file a crashed daemon left is cleared.
-    RemoveStaleOrWarn(pidfile);
+    remove_stale();
     return absl::OkStatus();
   }
   if (!pidfd.ok()) return pidfd.status();
@@ -174,8 +211,7 @@ absl::Status StopDaemon(const std::string& pidfile_arg,
       internal::TerminateProcess(*pidfd, timeout, "the daemon");
   close(*pidfd);
   DAEMONKIT_RETURN_IF_ERROR(result);
-  // A daemon that had to be killed could not remove its pid file.
-  RemoveStaleOrWarn(pidfile);
+  remove_stale();
   return absl::OkStatus();
 }
 

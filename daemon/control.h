@@ -10,7 +10,10 @@
 // 0644 file). The number is trusted only once /proc shows the process it
 // names holding that write lock (having the file open is not enough), and
 // signals go through a pidfd, so a stale file, a recycled pid or a process
-// that merely opened the file never gets a signal meant for the daemon.
+// that merely opened the file never gets a signal meant for the daemon. When
+// the number names no holder (someone rewrote the file), the actions scan
+// /proc for the process holding the write lock: exactly one thread group
+// found is the daemon; none or several, and nothing is signalled.
 //
 // A relative pid-file path is taken from the current directory, as a start
 // takes it.
@@ -62,16 +65,22 @@ struct DaemonStatus {
   };
   State state = State::kNotRunning;
   pid_t pid = 0;  // the daemon's pid when running; the stale one when dead
-  // When running: whether `pid` is seen holding the lock. False while the
-  // file names a process that does not hold it (a daemon still starting, or
-  // a number written by someone else): then `pid` is not the daemon's.
+  // When running: whether `pid` is seen holding the lock. False while no
+  // process is found holding it (a daemon still starting, several holders,
+  // or none that can be looked at): then `pid` is the file's number, not
+  // the daemon's.
   bool pid_verified = false;
+  // The number written in the pid file (0 when it holds none). It differs
+  // from a verified `pid` when someone rewrote the file: the daemon is then
+  // the one process that /proc shows holding the file's write lock.
+  pid_t pidfile_pid = 0;
   pid_t worker_pid = 0;  // under supervision, the worker's (from its pid file)
   std::string pidfile;
 
   // One line a script can parse: "running, pid 4242" (", worker 4243"
-  // under supervision), "running, pid unknown (...)" when the file names a
-  // process that does not hold its lock, "dead, pid file /run/x.pid left
+  // under supervision), "running, pid 4242 (the pid file says 1)" when the
+  // file was rewritten but the holder of its lock is found, "running, pid
+  // unknown (...)" when no single holder is, "dead, pid file /run/x.pid left
   // (pid 4242)" or "not running".
   std::string Describe() const;
   // LSB: kExitStatusRunning, kExitStatusDead or kExitStatusNotRunning.
@@ -91,8 +100,12 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
 // system, no permission) is logged as a warning, since nothing runs. OK when
 // stopped or not running;
 // kDeadlineExceeded when even SIGKILL did not end it, kFailedPrecondition
-// when the lock holder cannot be identified.
-absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout);
+// when the lock holder cannot be identified. With `child_pidfile` (the
+// worker's, under supervision), a worker pid file that no worker holds any
+// more is removed too: a supervisor killed with SIGKILL leaves it, and its
+// worker dies with it.
+absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout,
+                        const std::string& child_pidfile = "");
 
 // Sends SIGHUP to the daemon. kNotFound when it is not running.
 absl::Status ReloadDaemon(const std::string& pidfile);

@@ -398,7 +398,8 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
     }
     case ControlAction::kStop:
     case ControlAction::kRestart: {
-      absl::Status status = StopDaemon(pidfile, request->options.stop_timeout);
+      absl::Status status = StopDaemon(pidfile, request->options.stop_timeout,
+                                       request->options.child_pidfile);
       if (!status.ok()) ExitWith(status);
       if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
       break;

@@ -177,9 +177,14 @@ int main(int argc, char** argv) {
   // What `systemctl status` shows next to the unit.
   daemon->NotifyStatus(
       absl::StrCat("ticking every ", absl::FormatDuration(interval)));
-  if (daemon->WaitFor(absl::GetFlag(FLAGS_startup_delay)) ==
-      daemonkit::Event::kStop) {
-    return 0;
+  // The start-up work, simulated: a SIGHUP meanwhile is a reload (the
+  // library reopened the outputs), not the end of the start-up.
+  const absl::Time started_up =
+      absl::Now() + absl::GetFlag(FLAGS_startup_delay);
+  for (;;) {
+    const daemonkit::Event event = daemon->WaitUntil(started_up);
+    if (event == daemonkit::Event::kStop) return 0;
+    if (event == daemonkit::Event::kTimeout) break;
   }
   daemon->NotifyReady();
 

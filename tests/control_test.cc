@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -214,22 +217,134 @@ TEST_F(ControlTest, ProcessThatOnlyHasTheFileOpenIsNeverSignalled) {
 
 TEST_F(ControlTest, WriteLockHeldByAnotherProcessIsNotCreditedToTheOpener) {
   // A write lock is held, but the pid in the file is of a process that only
-  // has the file open: that process is not the daemon.
+  // has the file open: that process is not the daemon. The one process
+  // holding the write lock is.
   WriteFile(pidfile_, "");
   Holder locker(pidfile_, Holder::kWriteLock);
   Holder opener(pidfile_, Holder::kOpenWritePid);
 
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_THAT(status.stdout_text, HasSubstr("pid unknown"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", locker.pid(), " (the pid file says ",
+                         opener.pid(), ")\n"));
+  RunResult inspect = RunProgram(
+      {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.stderr_text;
+  EXPECT_THAT(inspect.stdout_text,
+              StartsWith(absl::StrCat("pid             ", locker.pid(), "\n")));
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(opener.Alive()) << "stop signalled a process holding no lock";
+  EXPECT_FALSE(locker.Alive());
+}
+
+// Setup for a PausedChild that takes the write lock and forks a grandchild
+// sharing it (the same open file description): two processes hold the lock,
+// and neither can be told to be the daemon. The grandchild's pid goes to
+// `report_fd`.
+std::function<bool()> SharedLockSetup(const std::string& path, int report_fd) {
+  return [path, report_fd] {
+    const int fd = open(path.c_str(), O_RDWR);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    if (fd < 0 || fcntl(fd, F_OFD_SETLK, &lock) != 0) return false;
+    const pid_t pid = fork();
+    if (pid == 0) {
+      // Dies with the child, which the test kills.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(1);
+      for (;;) pause();
+    }
+    return pid > 0 && write(report_fd, &pid, sizeof(pid)) == sizeof(pid);
+  };
+}
+
+// Whether `pid` (not our child) still runs code.
+bool Running(pid_t pid) {
+  return ::daemonkit::ReadProcStat(pid).ok() &&
+         ::daemonkit::ReadProcStat(pid)->running();
+}
+
+TEST_F(ControlTest, RewrittenPidFileStillLeadsToTheDaemon) {
+  // A compromised daemon keeps a writable descriptor on its pid file and
+  // writes any number into it: the daemon is still the one process holding
+  // the write lock. Pid 1 is never signalled (status does not signal; the
+  // test below shows stop signals only the holder).
+  for (const char* number : {"1", "99999"}) {
+    SCOPED_TRACE(number);
+    const pid_t pid = Start();
+    ASSERT_GT(pid, 0);
+    struct stat before, after;
+    ASSERT_EQ(stat(pidfile_.c_str(), &before), 0);
+    WriteFile(pidfile_, absl::StrCat(number, "\n"));
+    ASSERT_EQ(stat(pidfile_.c_str(), &after), 0);
+    ASSERT_EQ(before.st_ino, after.st_ino) << "not rewritten in place";
+
+    RunResult status = Control("status");
+    EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+    EXPECT_EQ(status.stdout_text,
+              absl::StrCat("running, pid ", pid, " (the pid file says ",
+                           number, ")\n"));
+    RunResult inspect = RunProgram(
+        {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
+    EXPECT_EQ(inspect.exit_code, 0) << inspect.stderr_text;
+    EXPECT_THAT(inspect.stdout_text,
+                StartsWith(absl::StrCat("pid             ", pid, "\n")));
+    RunResult stop = Control("stop");
+    EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+    EXPECT_TRUE(test_support::WaitUntilGone(pid));
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+}
+
+TEST_F(ControlTest, RewrittenPidFileNamingAnotherProcessNeverGetsItSignalled) {
+  const pid_t pid = Start();
+  ASSERT_GT(pid, 0);
+  // Standing in for pid 1: SIGHUP or SIGTERM would end it.
+  Holder victim(pidfile_, Holder::kNothing);
+  WriteFile(pidfile_, absl::StrCat(victim.pid(), "\n"));
+
+  RunResult reload = Control("reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  EXPECT_TRUE(Running(pid));
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  EXPECT_TRUE(victim.Alive()) << "a process holding no lock was signalled";
+}
+
+TEST_F(ControlTest, SeveralProcessesSharingTheLockAreNoOneToSignal) {
+  WriteFile(pidfile_, "");
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  test_support::PausedChild locker(SharedLockSetup(pidfile_, report[1]));
+  close(report[1]);
+  pid_t grandchild = 0;
+  ASSERT_EQ(read(report[0], &grandchild, sizeof(grandchild)),
+            static_cast<ssize_t>(sizeof(grandchild)));
+  close(report[0]);
+  ASSERT_GT(grandchild, 0);
+  WriteFile(pidfile_, "99999\n");
+
+  RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_THAT(status.stdout_text, StartsWith("running, pid unknown"));
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 1);
   EXPECT_THAT(stop.stderr_text, HasSubstr("not signalling"));
-  EXPECT_TRUE(opener.Alive());
-  EXPECT_TRUE(locker.Alive());
+  EXPECT_EQ(Control("reload").exit_code, 1);
+  EXPECT_TRUE(Running(locker.pid()));
+  EXPECT_TRUE(Running(grandchild));
   RunResult inspect = RunProgram(
       {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 2) << inspect.stdout_text;
+  EXPECT_EQ(inspect.stderr_text,
+            absl::StrCat("inspect: --pidfile=", pidfile_,
+                         ": its lock is held, but not by one process that can "
+                         "be named (the file names 99999, which does not hold "
+                         "the lock)\n"));
+  locker.Reap();
+  EXPECT_TRUE(test_support::WaitUntilGone(grandchild));
 }
 
 // Runs `command` with /bin/sh in `dir`.

@@ -96,10 +96,28 @@ TEST_F(SupervisionPrivilegesTest,
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_TRUE(test_support::WaitUntilGone(next));
   EXPECT_FALSE(test_support::FileExists(pidfile_));
-  // The dropped supervisor may not unlink in root's directory: it empties
-  // the file, which reads as "not running".
   EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");
   EXPECT_EQ(Ticker({"--daemon_control=status"}).exit_code, 3);
+}
+
+TEST_F(SupervisionPrivilegesTest, CleanStopRemovesTheDroppedWorkersPidFile) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  RunResult start = Ticker({"--daemon_user=nobody", "--interval=1h",
+                            "--daemon_restart=always"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  workers_.push_back(worker);
+
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(worker));
+  // The dropped supervisor may not unlink in root's directory: the path
+  // keeper removes both pid files for it.
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+  EXPECT_FALSE(test_support::FileExists(child_pidfile_))
+      << "left: '" << ReadFileOrEmpty(child_pidfile_) << "'";
 }
 
 }  // namespace

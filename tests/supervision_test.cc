@@ -172,6 +172,25 @@ TEST_F(SupervisionTest, WorkerDiesWithItsSupervisorAndTheNextStartWorks) {
   EXPECT_NE(ReadPid(pidfile_), supervisor);
 }
 
+TEST_F(SupervisionTest, StopClearsTheWorkerPidFileAKilledSupervisorLeft) {
+  RunResult start = Run({"--daemon_restart=always"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t worker = ReadPid(child_pidfile_);
+  kill(supervisor, SIGKILL);
+  ASSERT_TRUE(test_support::WaitUntilGone(supervisor));
+  ASSERT_TRUE(FileExists(child_pidfile_));
+
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(worker));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(child_pidfile_))
+      << "left: '" << ReadFileOrEmpty(child_pidfile_) << "'";
+}
+
 TEST_F(SupervisionTest, WorkerDeafToSigtermIsKilledAfterTheStopTimeout) {
   RunResult start = Run({"--behavior=ignore_term", "--daemon_restart=always",
                          "--daemon_stop_timeout=200ms"});

@@ -190,6 +190,34 @@ TEST_F(TickerTest, ReloadReopensTheOutputFile) {
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
 }
 
+TEST_F(TickerTest, SighupDuringStartupIsAReloadAndStartupGoesOn) {
+  // Long enough that the test's own steps, however slow the machine, end
+  // well inside it.
+  test_support::Spawned launcher = test_support::SpawnProgram(TickerArgs(
+      {"--startup_delay=10s", "--count=1", "--interval=1h"}));
+  // In its start-up once it has printed its identity.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::TickerPidFromLog(log_) > 0; }));
+  const pid_t pid = test_support::TickerPidFromLog(log_);
+  started_.push_back(pid);
+  ASSERT_EQ(rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  // Handled: the output is reopened at its path, and the daemon waits again
+  // (or, had the SIGHUP ended its start-up, ticked once and ended).
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return FileExists(log_) && (test_support::StatOf(pid).state() == 'S' ||
+                                !IsAlive(pid));
+  }));
+  // Still starting up: no tick, and the launcher still waits for it.
+  EXPECT_EQ(ReadFileOrEmpty(log_), "");
+  EXPECT_TRUE(IsAlive(launcher.pid)) << "the SIGHUP ended the start-up";
+  // Then the start-up ends as planned: ready, one tick, gone.
+  RunResult start = test_support::WaitProgram(launcher);
+  EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  EXPECT_EQ(LogLines().size(), 1u) << ReadFileOrEmpty(log_);
+}
+
 TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
   RunResult result = RunProgram(
       {test_support::RunfilePath("examples/ticker"), "--daemon=false",

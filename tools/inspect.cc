@@ -52,12 +52,21 @@ pid_t TargetPid() {
   absl::StatusOr<daemonkit::DaemonStatus> status =
       daemonkit::QueryDaemonStatus(path);
   if (!status.ok()) Fail(std::string(status.status().message()));
-  // Only a pid seen holding the lock is the daemon: the number in the file
-  // may name any process.
-  if (status->state != daemonkit::DaemonStatus::State::kRunning ||
-      status->pid <= 0 || !status->pid_verified) {
-    Fail("--pidfile=" + pidfile + ": no process holds it (" +
+  // Only a process seen holding the lock is the daemon: the number in the
+  // file may name any process. QueryDaemonStatus finds the holder also when
+  // the file was rewritten.
+  if (status->state != daemonkit::DaemonStatus::State::kRunning) {
+    Fail("--pidfile=" + pidfile + ": no process holds its lock (" +
          status->Describe() + ")");
+  }
+  if (status->pid <= 0 || !status->pid_verified) {
+    Fail("--pidfile=" + pidfile +
+         ": its lock is held, but not by one process that can be named (" +
+         (status->pid > 0
+              ? "the file names " + std::to_string(status->pid) +
+                    ", which does not hold the lock"
+              : std::string("the file names no pid")) +
+         ")");
   }
   return status->pid;
 }

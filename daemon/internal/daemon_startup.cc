@@ -86,22 +86,30 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
 
 // Starts the path keeper, which stays outside the chroot and keeps the
 // launcher's privileges, and does for the daemon what it can no longer do
-// itself: reopen its outputs, remove its pid file (path_keeper.h).
+// itself: reopen its outputs, remove its pid files (path_keeper.h).
 absl::Status StartPathKeeper(OutputFiles& outputs,
-                             std::optional<PidFile>& pidfile) {
+                             std::optional<PidFile>& pidfile,
+                             std::optional<PidFile>& worker_pidfile) {
   KeeperTargets targets;
   targets.outputs = outputs.KeeperOutputs();
-  if (pidfile) {
+  for (auto [file, target] : {std::make_pair(&pidfile, &targets.pidfile),
+                              std::make_pair(&worker_pidfile,
+                                             &targets.worker_pidfile)}) {
+    if (!*file) continue;
     struct stat st;
-    if (fstat(pidfile->fd(), &st) != 0) {
-      return ErrnoError(errno, absl::StrCat("stat pid file ", pidfile->path()));
+    if (fstat((*file)->fd(), &st) != 0) {
+      return ErrnoError(errno,
+                        absl::StrCat("stat pid file ", (*file)->path()));
     }
-    targets.pidfile = KeeperPidFile{pidfile->path(), st.st_dev, st.st_ino};
+    *target = KeeperPidFile{(*file)->path(), st.st_dev, st.st_ino};
   }
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
-  if (pidfile) pidfile->UseKeeper(keeper);
+  if (pidfile) pidfile->UseKeeper(keeper, KeeperPidFileId::kDaemon);
+  if (worker_pidfile) {
+    worker_pidfile->UseKeeper(keeper, KeeperPidFileId::kWorker);
+  }
   return absl::OkStatus();
 }
 
@@ -110,7 +118,8 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
 absl::Status BecomeDaemon(const Options& options,
                           const std::optional<Credentials>& credentials,
                           OutputFiles& outputs,
-                          std::optional<PidFile>& pidfile) {
+                          std::optional<PidFile>& pidfile,
+                          std::optional<PidFile>& worker_pidfile) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   if (options.umask) umask(*options.umask);
@@ -120,7 +129,8 @@ absl::Status BecomeDaemon(const Options& options,
   // by path (a jail, a directory only root may enter or write): the keeper,
   // which stays outside and privileged, reopens and removes them.
   if (!options.chroot.empty() || credentials) {
-    DAEMONKIT_RETURN_IF_ERROR(StartPathKeeper(outputs, pidfile));
+    DAEMONKIT_RETURN_IF_ERROR(
+        StartPathKeeper(outputs, pidfile, worker_pidfile));
   }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   // The pid file stays open and locked: written through its descriptor.
@@ -173,7 +183,8 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   // The self-pipe first: a signal during the rest is then only noted.
   DAEMONKIT_ASSIGN_OR_RETURN(const int signal_fd, SignalPipe::Install());
   DAEMONKIT_RETURN_IF_ERROR(BecomeDaemon(request.options, request.credentials,
-                                         request.outputs, request.pidfile));
+                                         request.outputs, request.pidfile,
+                                         request.worker_pidfile));
   StartedDaemon started;
   started.detached = false;
   started.outputs = std::move(request.outputs);
@@ -185,8 +196,9 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
 }
 
 StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
-  absl::Status status = BecomeDaemon(request.options, request.credentials,
-                                     request.outputs, request.pidfile);
+  absl::Status status =
+      BecomeDaemon(request.options, request.credentials, request.outputs,
+                   request.pidfile, request.worker_pidfile);
   absl::StatusOr<int> signal_fd = SignalPipe::Install();
   if (status.ok()) status = signal_fd.status();
   // What arrived while held goes into the pipe now.

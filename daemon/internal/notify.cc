@@ -100,7 +100,8 @@ bool IsOtherAddressFamily(absl::string_view value) {
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   Notifier notifier;
   const char* socket = std::getenv("NOTIFY_SOCKET");
-  if (socket == nullptr) return notifier;
+  // Empty is unset, as for libsystemd's sd_notify: no service manager.
+  if (socket == nullptr || *socket == '\0') return notifier;
   if (IsOtherAddressFamily(socket)) {
     // Called more than once per process (the daemon, a failure report).
     static bool warned = false;

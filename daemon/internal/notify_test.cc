@@ -97,6 +97,16 @@ TEST(NotifierTest, WithoutNotifySocketEverySendIsANoOp) {
   EXPECT_TRUE(notifier->Send("READY=1").ok());
 }
 
+TEST(NotifierTest, AnEmptyNotifySocketIsLikeAnUnsetOne) {
+  // libsystemd's sd_notify: an empty NOTIFY_SOCKET means no service manager.
+  setenv("NOTIFY_SOCKET", "", 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  EXPECT_FALSE(notifier->enabled());
+  EXPECT_TRUE(notifier->Send("READY=1").ok());
+}
+
 TEST(NotifierTest, MalformedNotifySocketIsAnError) {
   setenv("NOTIFY_SOCKET", "not/absolute", 1);
   absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());

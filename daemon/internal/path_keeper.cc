@@ -118,6 +118,13 @@ void Reply(int reply_fd, const absl::Status& status, bool removed, int fd) {
   (void)SendWithFd(reply_fd, message.data(), message.size(), fd);
 }
 
+// The pid file a RemovePidFile request names, if the keeper was given it.
+const std::optional<KeeperPidFile>& TargetPidFile(const KeeperTargets& targets,
+                                                  KeeperPidFileId id) {
+  return id == KeeperPidFileId::kWorker ? targets.worker_pidfile
+                                        : targets.pidfile;
+}
+
 // Answers one well-formed request on its reply socket.
 void Serve(const Request& request, int reply_fd, const KeeperTargets& targets) {
   if (request.op == kOpenOutput) {
@@ -131,8 +138,10 @@ void Serve(const Request& request, int reply_fd, const KeeperTargets& targets) {
     close(opened->fd);
     return;
   }
-  absl::StatusOr<bool> removed = UnlinkIfSame(
-      targets.pidfile->path, targets.pidfile->dev, targets.pidfile->ino);
+  const KeeperPidFile& pidfile =
+      *TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index));
+  absl::StatusOr<bool> removed =
+      UnlinkIfSame(pidfile.path, pidfile.dev, pidfile.ino);
   Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
 }
 
@@ -188,8 +197,9 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
         IsSocket(reply_fd) && request.magic == kMagic &&
         ((request.op == kOpenOutput &&
           request.index < targets.outputs.size()) ||
-         (request.op == kRemovePidFile && request.index == 0 &&
-          targets.pidfile.has_value()));
+         (request.op == kRemovePidFile && request.index <= 1 &&
+          TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index))
+              .has_value()));
     if (!well_formed) {
       if (reply_fd >= 0) close(reply_fd);
       return 1;
@@ -301,9 +311,10 @@ absl::StatusOr<int> PathKeeperClient::OpenOutput(size_t index) {
   return fd;
 }
 
-absl::StatusOr<bool> PathKeeperClient::RemovePidFile() {
+absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {
   int removed;
-  DAEMONKIT_RETURN_IF_ERROR(Ask(kRemovePidFile, 0, &removed));
+  DAEMONKIT_RETURN_IF_ERROR(
+      Ask(kRemovePidFile, static_cast<uint8_t>(id), &removed));
   return removed == -2;
 }
 

@@ -28,8 +28,10 @@
 //       OpenOutput(i): opens output file i by its absolute path through
 //         SafeOpen (same policy as at start) and passes the descriptor back
 //         with SCM_RIGHTS;
-//       RemovePidFile: unlinks the pid file if lstat(path) still has the
-//         device and inode of the file the daemon locked;
+//       RemovePidFile(i): unlinks pid file i (#0 the daemon's, #1 the
+//         worker's under supervision, which a worker dropped to
+//         --daemon_user could not unlink either) if lstat(path) still has
+//         the device and inode of the file the daemon opened;
 //   - exits on end-of-file (every holder of the daemon's end is gone), when
 //     the daemon exits (its pidfd), and on any malformed request.
 //
@@ -40,6 +42,8 @@
 #define DAEMONKIT_DAEMON_INTERNAL_PATH_KEEPER_H_
 
 #include <sys/types.h>
+
+#include <cstdint>
 
 #include <memory>
 #include <optional>
@@ -59,7 +63,13 @@ struct KeeperOutput {
   OpenPolicy policy;
 };
 
-// The pid file the keeper may remove.
+// Which pid file a RemovePidFile request means.
+enum class KeeperPidFileId : uint8_t {
+  kDaemon = 0,  // --daemon_pidfile
+  kWorker = 1,  // --daemon_child_pidfile
+};
+
+// A pid file the keeper may remove.
 struct KeeperPidFile {
   std::string path;
   dev_t dev = 0;
@@ -69,7 +79,8 @@ struct KeeperPidFile {
 // Everything the keeper may touch, fixed when it starts.
 struct KeeperTargets {
   std::vector<KeeperOutput> outputs;
-  std::optional<KeeperPidFile> pidfile;
+  std::optional<KeeperPidFile> pidfile;         // KeeperPidFileId::kDaemon
+  std::optional<KeeperPidFile> worker_pidfile;  // KeeperPidFileId::kWorker
 };
 
 // The daemon's end. Move-only through shared_ptr: the output files and the
@@ -92,9 +103,11 @@ class PathKeeperClient {
   // A fresh descriptor of output file `index`, opened by the keeper.
   absl::StatusOr<int> OpenOutput(size_t index);
 
-  // Asks the keeper to unlink the pid file; true if it did, false if the
-  // path no longer names the daemon's file.
-  absl::StatusOr<bool> RemovePidFile();
+  // Asks the keeper to unlink pid file `id`; true if it did, false if the
+  // path no longer names that file. Asking for one the keeper was not given
+  // is a malformed request: it ends the keeper.
+  absl::StatusOr<bool> RemovePidFile(
+      KeeperPidFileId id = KeeperPidFileId::kDaemon);
 
   int fd() const { return fd_; }
 

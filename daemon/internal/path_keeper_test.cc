@@ -145,6 +145,34 @@ TEST_F(PathKeeperTest, RemovesThePidFileOnlyWhileItIsTheSameFile) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
+TEST_F(PathKeeperTest, RemovesTheWorkerPidFileAsPidFileOne) {
+  const std::string worker = dir_ + "/worker.pid";
+  int fd = open(worker.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  close(fd);
+  targets_.worker_pidfile = KeeperPidFile{worker, st.st_dev, st.st_ino};
+  Serve();
+  absl::StatusOr<bool> removed =
+      client_->RemovePidFile(KeeperPidFileId::kWorker);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(FileExists(worker));
+  EXPECT_TRUE(FileExists(pidfile_)) << "#1 removed #0";
+  removed = client_->RemovePidFile(KeeperPidFileId::kDaemon);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(PathKeeperTest, AWorkerPidFileItWasNotGivenEndsTheKeeper) {
+  Serve();
+  EXPECT_FALSE(client_->RemovePidFile(KeeperPidFileId::kWorker).ok());
+  EXPECT_EQ(KeeperExit(), 1);
+  EXPECT_TRUE(FileExists(pidfile_));
+}
+
 TEST_F(PathKeeperTest, AnIndexBeyondTheConfiguredOutputsEndsTheKeeper) {
   Serve();
   absl::StatusOr<int> fd = client_->OpenOutput(1);

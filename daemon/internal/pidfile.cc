@@ -106,6 +106,28 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   return *pid;
 }
 
+// The one process that /proc shows holding a write lock on the file, when
+// the number in it names none. Several holders (a fork that inherited the
+// locked descriptor: a daemon mid-start and its launcher) leave no way to
+// tell which is the daemon, and the caller itself is never the answer. A
+// holder found while other users' processes cannot be looked at still
+// holds the lock: it is the daemon the caller may act on.
+std::optional<pid_t> SoleWriteLockHolder(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return std::nullopt;
+  absl::StatusOr<WriteLockHolders> holders =
+      FindWriteLockHolders(st.st_dev, st.st_ino);
+  if (!holders.ok()) {
+    LOG(WARNING) << "looking for the pid file's holder: "
+                 << holders.status().message();
+    return std::nullopt;
+  }
+  if (holders->pids.size() != 1 || holders->pids[0] == getpid()) {
+    return std::nullopt;
+  }
+  return holders->pids[0];
+}
+
 // Whether a write lock is held on the file. A read lock on a pid file proves
 // nothing: the file is 0644, so anyone may open it and take one, and a
 // daemon holds a write lock. A read-lock probe conflicts only with writers.
@@ -320,7 +342,8 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
 PidFile::PidFile(PidFile&& other) noexcept
     : pinned_(std::move(other.pinned_)),
       fd_(std::exchange(other.fd_, -1)),
-      keeper_(std::move(other.keeper_)) {}
+      keeper_(std::move(other.keeper_)),
+      keeper_id_(other.keeper_id_) {}
 
 PidFile& PidFile::operator=(PidFile&& other) noexcept {
   if (this != &other) {
@@ -328,6 +351,7 @@ PidFile& PidFile::operator=(PidFile&& other) noexcept {
     pinned_ = std::move(other.pinned_);
     fd_ = std::exchange(other.fd_, -1);
     keeper_ = std::move(other.keeper_);
+    keeper_id_ = other.keeper_id_;
   }
   return *this;
 }
@@ -360,7 +384,7 @@ void PidFile::Remove() {
   if (keeper_) {
     // After a chroot the path is outside the daemon's root: the keeper,
     // which stayed outside, checks and unlinks.
-    removed = keeper_->RemovePidFile();
+    removed = keeper_->RemovePidFile(keeper_id_);
   } else {
     struct stat st;
     removed = fstat(fd_, &st) == 0
@@ -378,7 +402,6 @@ void PidFile::Remove() {
 
 void PidFile::Forget() {
   fd_ = -1;
-  if (keeper_) keeper_->Forget();
   keeper_.reset();
 }
 
@@ -387,7 +410,8 @@ void PidFile::Close() {
   fd_ = -1;
 }
 
-absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
+absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
+                                          HolderSearch search) {
   PidFileProbe probe;
   absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
   if (!pinned.ok()) {
@@ -412,6 +436,10 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path) {
   if (probe.state == PidFileProbe::State::kLocked) {
     probe.pid = VerifiedHolder(*fd, path);
     probe.pid_verified = probe.pid.has_value();
+    probe.holder = probe.pid;
+    if (!probe.pid_verified && search == HolderSearch::kScanProc) {
+      probe.holder = SoleWriteLockHolder(*fd);
+    }
   }
   if (!probe.pid.has_value()) {
     absl::StatusOr<std::string> content = ReadContent(*fd, path);

@@ -83,13 +83,19 @@ class PidFile {
   // daemon keeps the lock.
   void Close();
 
-  // From now on, Remove() asks `keeper` (the daemon is about to chroot).
-  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper) {
+  // From now on, Remove() asks `keeper` to remove pid file `id` (the daemon
+  // is about to chroot or drop privileges).
+  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper,
+                 KeeperPidFileId id = KeeperPidFileId::kDaemon) {
     keeper_ = std::move(keeper);
+    keeper_id_ = id;
   }
 
-  // Drops the descriptor numbers without closing them: in a child forked by
-  // the daemon, whose copies a fork handler has already closed.
+  // Drops the descriptor number without closing it (in a child forked by
+  // the daemon, whose copy a fork handler has already closed; in a worker,
+  // which keeps the descriptor), and this file's share of the keeper. The
+  // keeper's socket is not forgotten here: OutputFiles shares it, and a
+  // worker still reopens its outputs through it.
   void Forget();
 
   int fd() const { return fd_; }
@@ -103,6 +109,7 @@ class PidFile {
   PinnedPath pinned_;
   int fd_ = -1;
   std::shared_ptr<PathKeeperClient> keeper_;
+  KeeperPidFileId keeper_id_ = KeeperPidFileId::kDaemon;
 };
 
 // Parses pid-file content: decimal digits and at most one trailing newline
@@ -125,13 +132,29 @@ struct PidFileProbe {
   // holding a write lock on the file (or, when another user's process cannot
   // be looked at, the file is write-locked and names it).
   bool pid_verified = false;
+  // The process holding the write lock, when known: `pid` once verified;
+  // otherwise, with HolderSearch::kScanProc, the one thread group /proc
+  // shows holding it (someone rewrote the number: a compromised daemon that
+  // kept a writable descriptor may write "1"). Empty when none or several
+  // hold it, or when that one is the caller.
+  std::optional<pid_t> holder;
+};
+
+// How ProbePidFile looks for the holder of a locked file.
+enum class HolderSearch {
+  // Only the number in the file is checked: cheap, for polling.
+  kNumberOnly,
+  // When the number is not the holder, every process in /proc is looked at
+  // (FindWriteLockHolders, proc.h): O(processes x descriptors).
+  kScanProc,
 };
 
 // Reads `path` without following a symbolic link. Only a write lock counts
 // as held: any user may take a read lock on the 0644 file, and a daemon
 // holds a write lock. Errors: the file cannot be opened or read, or is not a
 // regular file.
-absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path);
+absl::StatusOr<PidFileProbe> ProbePidFile(
+    const std::string& path, HolderSearch search = HolderSearch::kNumberOnly);
 
 // Removes `path` when no process holds its lock. Returns true if removed,
 // false if missing or still locked.

@@ -110,6 +110,31 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
   return false;
 }
 
+absl::StatusOr<WriteLockHolders> FindWriteLockHolders(dev_t dev, ino_t ino) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return ErrnoError(errno, "opendir /proc");
+  WriteLockHolders holders;
+  for (;;) {
+    errno = 0;
+    struct dirent* entry = readdir(proc);
+    if (entry == nullptr) break;
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0) continue;
+    absl::StatusOr<bool> holds = ProcessHoldsWriteLock(pid, dev, ino);
+    if (holds.ok()) {
+      if (*holds) holders.pids.push_back(pid);
+    } else if (!absl::IsNotFound(holds.status())) {
+      // Gone meanwhile (kNotFound) holds nothing; anything else hides what
+      // that process holds.
+      ++holders.unreadable;
+    }
+  }
+  const int saved = errno;
+  closedir(proc);
+  if (saved != 0) return ErrnoError(saved, "readdir /proc");
+  return holders;
+}
+
 int PidfdOpen(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -57,6 +58,24 @@ absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino);
 // kNotFound when the process is gone, kPermissionDenied when its
 // descriptors cannot be read.
 absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
+
+// The processes found holding a write lock on a file: FindWriteLockHolders.
+struct WriteLockHolders {
+  // Thread groups (the pids /proc lists), in /proc's order.
+  std::vector<pid_t> pids;
+  // Processes whose descriptors could not be read (another user's, when
+  // not root): any of them may hold the lock too.
+  int unreadable = 0;
+};
+
+// Scans every process in /proc with ProcessHoldsWriteLock for a write lock
+// on the file (`dev`, `ino`). This is how the daemon is found when the
+// number in its pid file does not name it (someone rewrote the file). It
+// costs O(processes x descriptors): call it only once the cheap check of
+// the number has failed. All processes sharing the locked open file
+// description (a fork that inherited the descriptor) are listed. Errors
+// only when /proc itself cannot be read.
+absl::StatusOr<WriteLockHolders> FindWriteLockHolders(dev_t dev, ino_t ino);
 
 // Whether one "lock:" line of /proc/PID/fdinfo/N is a write lock of fcntl(2)
 // (OFDLCK or POSIX; flock(2) locks do not conflict with fcntl locks). For

@@ -89,9 +89,17 @@ absl::Status CheckExisting(const std::string& path, const OpenPolicy& policy,
   if (!policy.owners.empty() &&
       std::find(policy.owners.begin(), policy.owners.end(), st.st_uid) ==
           policy.owners.end()) {
+    // Each allowed owner once: without --daemon_user, root and the caller
+    // are the same uid.
+    std::vector<uid_t> allowed;
+    for (uid_t owner : policy.owners) {
+      if (std::find(allowed.begin(), allowed.end(), owner) == allowed.end()) {
+        allowed.push_back(owner);
+      }
+    }
     return Refuse(path, policy,
                   absl::StrCat("is owned by uid ", st.st_uid, ", not by uid ",
-                               absl::StrJoin(policy.owners, " or uid "),
+                               absl::StrJoin(allowed, " or uid "),
                                "; refusing to write to it"));
   }
   return absl::OkStatus();

@@ -115,6 +115,19 @@ TEST_F(SafeOpenTest, RefusesAFileOfAnotherOwner) {
   close(opened->fd);
 }
 
+TEST_F(SafeOpenTest, TheRefusalNamesEachAllowedOwnerOnce) {
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  // Root and the caller, when the caller is root: one uid.
+  policy_.owners = {4242, 4242};
+  ExpectRefused(absl::StrCat("is owned by uid ", geteuid(),
+                             ", not by uid 4242; refusing"));
+  policy_.owners = {4242, 4243, 4242};
+  ExpectRefused(absl::StrCat("is owned by uid ", geteuid(),
+                             ", not by uid 4242 or uid 4243; refusing"));
+}
+
 TEST_F(SafeOpenTest, DevNullIsTheOneDevice) {
   path_ = "/dev/null";
   absl::StatusOr<OpenedFile> opened = SafeOpen(path_, policy_);

@@ -8,7 +8,8 @@
 // Daemonize opens it (OpenWorkerPidFile), each worker locks it and writes
 // its pid (TakeWorkerPidFile), and a launcher whose start failed removes it
 // (RemoveWorkerPidFile). The supervisor empties and removes it through
-// PidFile.
+// PidFile; when the daemon dropped privileges or chrooted, the path keeper
+// removes it (path_keeper.h, pid file #1), as it removes the main one.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_WORKER_PIDFILE_H_
 #define DAEMONKIT_DAEMON_INTERNAL_WORKER_PIDFILE_H_
