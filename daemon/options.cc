@@ -126,10 +126,12 @@ absl::Status ValidateOptions(const Options& options) {
     files.push_back({"child_pidfile", options.child_pidfile});
   }
   const size_t pid_files = files.size();
-  if (options.stdout_path)
+  if (options.stdout_path) {
     files.push_back({"stdout_path", *options.stdout_path});
-  if (options.stderr_path)
+  }
+  if (options.stderr_path) {
     files.push_back({"stderr_path", *options.stderr_path});
+  }
   for (size_t i = 0; i < pid_files; ++i) {
     for (size_t j = i + 1; j < files.size(); ++j) {
       if (FoldedPath(files[i].path) == FoldedPath(files[j].path)) {

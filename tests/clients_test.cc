@@ -93,12 +93,11 @@ TEST_F(ClientsTest, StartStopDaemonNotifyAwaitSeesAFailedStart) {
   // for the ticker machine-wide, and without a pid namespace (a chroot, the
   // processwrapper sandbox) finds any other ticker running ("already
   // running", exit 1, nothing on stderr).
-  RunResult start =
-      RunProgram({kStartStopDaemon, "--start", "--background", "--notify-await",
-                  "--notify-timeout", "30", "--pidfile", pidfile_, "--exec",
-                  ticker_, "--",
-                  "--daemon=false", "--daemon_pidfile=" + pidfile_,
-                  "--daemon_workdir=" + dir_ + "/missing"});
+  RunResult start = RunProgram(
+      {kStartStopDaemon, "--start", "--background", "--notify-await",
+       "--notify-timeout", "30", "--pidfile", pidfile_, "--exec", ticker_, "--",
+       "--daemon=false", "--daemon_pidfile=" + pidfile_,
+       "--daemon_workdir=" + dir_ + "/missing"});
   EXPECT_NE(start.exit_code, 0) << start.stdout_text << start.stderr_text;
   // The ticker's ERRNO= ended the wait (not the 30 s timeout).
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("failed to initialize"));

@@ -283,8 +283,8 @@ TEST_F(ControlTest, RewrittenPidFileStillLeadsToTheDaemon) {
     RunResult status = Control("status");
     EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
     EXPECT_EQ(status.stdout_text,
-              absl::StrCat("running, pid ", pid, " (the pid file says ",
-                           number, ")\n"));
+              absl::StrCat("running, pid ", pid, " (the pid file says ", number,
+                           ")\n"));
     RunResult inspect = RunProgram(
         {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
     EXPECT_EQ(inspect.exit_code, 0) << inspect.stderr_text;
@@ -437,12 +437,15 @@ int RunWithReadOnlyDirectory(const std::string& dir,
       _exit(121);
     }
     // A remount inside a user namespace must keep the locked flags.
-    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    // mount(2) takes its flags as an unsigned long.
+    unsigned long flags =  // NOLINT(google-runtime-int)
+        MS_BIND | MS_REMOUNT | MS_RDONLY;
     if (vfs.f_flag & ST_NOSUID) flags |= MS_NOSUID;
     if (vfs.f_flag & ST_NODEV) flags |= MS_NODEV;
     if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
     if (mount(nullptr, dir.c_str(), nullptr, flags, nullptr) != 0) _exit(121);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv) {
       args.push_back(const_cast<char*>(arg.c_str()));
     }

@@ -149,8 +149,10 @@ class JsonParser {
     return pos_ < in_.size() ? static_cast<unsigned char>(in_[pos_]) : -1;
   }
   void SkipSpace() {
-    while (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' || Peek() == '\r')
+    while (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' ||
+           Peek() == '\r') {
       ++pos_;
+    }
   }
   bool Literal(const char* word) {
     const std::string w = word;
@@ -422,14 +424,12 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
       test_support::MakeTempDir("inspect") + "/cwd\xff\n\x1b[1mbold";
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   const std::string file = dir + "/f\xfe\n\x1b]0;title\x07";
-  const std::vector<std::string> args = {"/bin/cat",
-                                         "-",
-                                         "a\xff"
-                                         "b",
-                                         "line\nFAIL  forged",
-                                         "\x1b[2Jclear",
-                                         "",
-                                         "with space"};
+  const std::vector<std::string> args = {
+      "/bin/cat", "-",
+      // Two literals end the \xff escape.
+      "a\xff"  // NOLINT(bugprone-suspicious-missing-comma)
+      "b",
+      "line\nFAIL  forged", "\x1b[2Jclear", "", "with space"};
   int input[2];
   ASSERT_EQ(pipe2(input, O_CLOEXEC), 0);
   const pid_t child = fork();
@@ -440,6 +440,7 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
       _exit(127);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (const std::string& arg : args) {
       argv.push_back(const_cast<char*>(arg.c_str()));
     }

@@ -26,7 +26,6 @@ using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 class InterruptedStartTest : public test_support::TickerFixture {
  protected:

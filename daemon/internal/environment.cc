@@ -56,8 +56,12 @@ void ScrubStartBlock(const Kept& kept) {
       end <= start) {
     return;
   }
-  char* entry = reinterpret_cast<char*>(start);
-  char* const block_end = reinterpret_cast<char*>(end);
+  // The kernel gives the block's bounds as numbers (/proc/self/stat fields
+  // 50 and 51): they are addresses in this very process.
+  char* entry =
+      reinterpret_cast<char*>(start);  // NOLINT(performance-no-int-to-ptr)
+  char* const block_end =
+      reinterpret_cast<char*>(end);  // NOLINT(performance-no-int-to-ptr)
   while (entry < block_end) {
     const size_t length = strnlen(entry, block_end - entry);
     const absl::string_view variable(entry, length);

@@ -35,13 +35,12 @@ TEST(ErrnoErrorTest, CodeFollowsErrno) {
   EXPECT_EQ(ErrnoError(ELOOP, "x").code(),
             absl::StatusCode::kFailedPrecondition)
       << "O_NOFOLLOW's answer for a symlink is a state to fix";
-  EXPECT_EQ(ErrnoError(EINVAL, "x").code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrnoError(EINVAL, "x").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(ErrnoError(EEXIST, "x").code(), absl::StatusCode::kOk);
   EXPECT_NE(ErrnoError(EIO, "x").code(), absl::StatusCode::kInvalidArgument);
 }
 
-absl::Status PassThrough(absl::Status status, bool* reached_end) {
+absl::Status PassThrough(const absl::Status& status, bool* reached_end) {
   DAEMONKIT_RETURN_IF_ERROR(status);
   *reached_end = true;
   return absl::OkStatus();

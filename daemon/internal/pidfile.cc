@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
@@ -165,8 +165,8 @@ absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
   const std::string dir_path = slash == 0 ? "/" : path.substr(0, slash);
   const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
-    return ErrnoError(errno,
-                      absl::StrCat("pid file ", path, ": directory ", dir_path));
+    return ErrnoError(
+        errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
   absl::Cleanup close_dir = [dir] { close(dir); };
   int fd = openat(

@@ -39,7 +39,7 @@ test_support::PausedChild Locker(const std::string& path, int type) {
   return test_support::PausedChild([path, type] {
     const int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
     struct flock lock = {};
-    lock.l_type = static_cast<short>(type);
+    lock.l_type = static_cast<decltype(lock.l_type)>(type);
     return fd >= 0 && (type == F_UNLCK || fcntl(fd, F_OFD_SETLK, &lock) == 0);
   });
 }

@@ -40,7 +40,7 @@ PausedChild ChildWithFile(const std::string& path, bool lock) {
 }
 
 std::string MakeFile(const std::string& name, struct stat* st) {
-  const std::string path = MakeTempDir("proc") + "/" + name;
+  std::string path = MakeTempDir("proc") + "/" + name;
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   EXPECT_GE(fd, 0);
   EXPECT_EQ(fstat(fd, st), 0);

@@ -3,7 +3,6 @@
 #include "daemon/internal/ready_channel.h"
 
 #include <fcntl.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -3,11 +3,10 @@
 #include "daemon/internal/safe_open.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <limits.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +15,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -110,7 +109,6 @@ absl::Status Fail(int fd, absl::Status status) {
   return status;
 }
 
-
 // Whether a symbolic link named `name` in the directory `dir_fd` can only
 // have been placed there by root or by this process's own user: the
 // directory is theirs and nobody else may write it, or it is sticky (/tmp)
@@ -146,8 +144,8 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
   }
   *name = path.substr(slash + 1);
   // Components still to walk, the next one last.
-  std::vector<std::string> todo = absl::StrSplit(
-      path.substr(0, slash), '/', absl::SkipEmpty());
+  std::vector<std::string> todo =
+      absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
   std::reverse(todo.begin(), todo.end());
   int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return ErrnoError(errno, "open /");
@@ -169,8 +167,8 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
         fstatat(dir, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISLNK(st.st_mode)) {
       close(dir);
-      return ErrnoError(saved, absl::StrCat(what, " ", path, ": directory ",
-                                            component));
+      return ErrnoError(
+          saved, absl::StrCat(what, " ", path, ": directory ", component));
     }
     if (++links_followed > 40 || !IsTrustedLink(dir, component.c_str())) {
       close(dir);
@@ -324,9 +322,9 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
   std::string trimmed = path;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   std::string name = ".";
-  absl::StatusOr<int> parent =
-      trimmed == "/" ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
-                     : OpenParentDirectory(trimmed, what, &name);
+  absl::StatusOr<int> parent = trimmed == "/"
+                                   ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                   : OpenParentDirectory(trimmed, what, &name);
   if (parent.ok() && *parent < 0) parent = ErrnoError(errno, "open /");
   DAEMONKIT_ASSIGN_OR_RETURN(const int dir, std::move(parent));
   absl::Cleanup close_dir = [dir] { close(dir); };
