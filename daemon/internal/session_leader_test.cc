@@ -6,6 +6,7 @@
 
 #include "daemon/internal/session_leader.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/testing_hooks.h"
 #include "daemon/options.h"
 #include "daemon/proc.h"
 #include "gtest/gtest.h"
@@ -114,6 +116,47 @@ TEST_F(SessionLeaderTest, FailedSetsidIsReportedAndNothingForks) {
   EXPECT_TRUE(absl::StrContains(outcome.message, "setsid")) << outcome.message;
   EXPECT_TRUE(absl::StrContains(outcome.message, "Operation not permitted"))
       << outcome.message;
+}
+
+// Set in the first child only: what the hook saw, written to this pipe.
+int g_hook_report_fd = -1;
+
+void ReportSessionOnHook() {
+  // In the first child, after setsid() and before the daemon exists: this
+  // process leads its new session.
+  const char seen = getsid(0) == getpid() ? 'L' : 'N';
+  (void)write(g_hook_report_fd, &seen, 1);
+}
+
+TEST_F(SessionLeaderTest, HookRunsInTheNewSessionBeforeTheSecondFork) {
+  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  int hook[2];
+  ASSERT_EQ(pipe2(hook, O_CLOEXEC), 0);
+  const pid_t first_child = fork();
+  ASSERT_GE(first_child, 0);
+  if (first_child == 0) {
+    close(hook[0]);
+    g_hook_report_fd = hook[1];
+    SetBetweenForksHookForTesting(&ReportSessionOnHook);
+    ReadyReporter reporter = RunSessionLeader(*pipe, {pipe->write_fd, hook[1]});
+    // The daemon: the hook ran once, before it was forked.
+    _exit(0);
+  }
+  close(hook[1]);
+  close(pipe->write_fd);
+  ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::Minutes(1));
+  close(pipe->read_fd);
+  std::string seen;
+  char buffer[8];
+  ssize_t n;
+  while ((n = read(hook[0], buffer, sizeof(buffer))) > 0)
+    seen.append(buffer, n);
+  close(hook[0]);
+  EXPECT_EQ(seen, "L");
+  EXPECT_TRUE(WIFEXITED(WaitFor(first_child)));
+  if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+  if (outcome.daemon_pid > 0) WaitFor(outcome.daemon_pid);
 }
 
 }  // namespace
