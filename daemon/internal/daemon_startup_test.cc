@@ -25,25 +25,15 @@
 #include "daemon/internal/proc.h"
 #include "daemon/options.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-std::string TempPath(absl::string_view name) {
-  return absl::StrCat(TempDir(), "/", name, "_", getpid());
-}
-
-int WaitFor(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
+// A fresh path in a directory of its own under $TEST_TMPDIR.
+std::string TempPath(const std::string& name) {
+  return test_support::MakeTempDir(name) + "/" + name;
 }
 
 // Prepares a request as daemonize.cc does before it would fork: the pid
@@ -126,7 +116,7 @@ TEST(DaemonStartupTest, ForegroundAppliesWhatIsAskedToThisProcess) {
   EXPECT_EQ(std::string(cwd, n), workdir);
 
   close(release[1]);
-  const int wait_status = WaitFor(child);
+  const int wait_status = test_support::ReapChild(child);
   EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)
       << wait_status;
   EXPECT_NE(access(pidfile.c_str(), F_OK), 0);  // removed on a clean exit
@@ -161,7 +151,7 @@ TEST(DaemonStartupTest, MissingWorkdirFailsAndLeavesNothing) {
     message.append(buffer, n);
   }
   close(report[0]);
-  const int wait_status = WaitFor(child);
+  const int wait_status = test_support::ReapChild(child);
   EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 1)
       << wait_status;
   EXPECT_TRUE(absl::StrContains(message, workdir)) << message;

@@ -28,6 +28,7 @@
 #include "daemon/options.h"
 #include "daemon/proc.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
@@ -39,9 +40,8 @@ struct LauncherRun {
   pid_t daemon = 0;  // the stand-in daemon, a child of the test by now
 };
 
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, "_", getpid());
+std::string TempPath(const std::string& name) {
+  return test_support::MakeTempDir(name) + "/" + name;
 }
 
 bool WriteAll(int fd, absl::string_view text) {
@@ -122,8 +122,7 @@ class LauncherTest : public ::testing::Test {
     run.daemon = std::atoi(buffer);
     EXPECT_GT(run.daemon, 0);
     if (!feed(pipe->write_fd, launcher)) close(pipe->write_fd);
-    while (waitpid(launcher, &run.wait_status, 0) < 0 && errno == EINTR) {
-    }
+    run.wait_status = test_support::ReapChild(launcher);
     absl::StatusOr<std::string> text = ReadSmallFile(err_path);
     if (text.ok()) run.stderr_text = *text;
     unlink(err_path.c_str());
@@ -136,8 +135,7 @@ class LauncherTest : public ::testing::Test {
     absl::StatusOr<ProcStat> stat = ReadProcStat(daemon);
     const bool running = stat.ok() && stat->running();
     if (running) kill(daemon, SIGKILL);
-    while (waitpid(daemon, wait_status, 0) < 0 && errno == EINTR) {
-    }
+    *wait_status = test_support::ReapChild(daemon);
     return running;
   }
 };

@@ -23,6 +23,7 @@
 #include "daemon/options.h"
 #include "daemon/proc.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
@@ -33,13 +34,6 @@ class SessionLeaderTest : public ::testing::Test {
   // The daemon outlives the first child: the test inherits and reaps it.
   void SetUp() override { ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
 };
-
-int WaitFor(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
 
 TEST_F(SessionLeaderTest, DaemonIsInANewSessionItDoesNotLead) {
   absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
@@ -58,7 +52,7 @@ TEST_F(SessionLeaderTest, DaemonIsInANewSessionItDoesNotLead) {
   close(pipe->write_fd);
   ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::Minutes(1));
   close(pipe->read_fd);
-  const int first_status = WaitFor(first_child);
+  const int first_status = test_support::ReapChild(first_child);
   ASSERT_TRUE(WIFEXITED(first_status)) << first_status;
   EXPECT_EQ(WEXITSTATUS(first_status), kExitSuccess);
   ASSERT_EQ(outcome.kind, ReadyOutcome::Kind::kReady) << outcome.message;
@@ -91,7 +85,7 @@ TEST_F(SessionLeaderTest, DaemonIsInANewSessionItDoesNotLead) {
 
   if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
   kill(daemon, SIGKILL);
-  WaitFor(daemon);
+  test_support::ReapChild(daemon);
 }
 
 TEST_F(SessionLeaderTest, FailedSetsidIsReportedAndNothingForks) {
@@ -108,7 +102,7 @@ TEST_F(SessionLeaderTest, FailedSetsidIsReportedAndNothingForks) {
   close(pipe->write_fd);
   ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::Minutes(1));
   close(pipe->read_fd);
-  const int first_status = WaitFor(first_child);
+  const int first_status = test_support::ReapChild(first_child);
   ASSERT_TRUE(WIFEXITED(first_status)) << first_status;
   EXPECT_EQ(WEXITSTATUS(first_status), kExitFailure);
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kFailed);
@@ -154,9 +148,9 @@ TEST_F(SessionLeaderTest, HookRunsInTheNewSessionBeforeTheSecondFork) {
     seen.append(buffer, n);
   close(hook[0]);
   EXPECT_EQ(seen, "L");
-  EXPECT_TRUE(WIFEXITED(WaitFor(first_child)));
+  EXPECT_TRUE(WIFEXITED(test_support::ReapChild(first_child)));
   if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
-  if (outcome.daemon_pid > 0) WaitFor(outcome.daemon_pid);
+  if (outcome.daemon_pid > 0) test_support::ReapChild(outcome.daemon_pid);
 }
 
 }  // namespace

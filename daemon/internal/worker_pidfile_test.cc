@@ -21,21 +21,15 @@
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, "_", getpid());
-}
-
-int WaitFor(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
+// A fresh path in a directory of its own under $TEST_TMPDIR.
+std::string TempPath(const std::string& name) {
+  return test_support::MakeTempDir(name) + "/" + name;
 }
 
 // Forks a worker that takes `file` and then waits for a byte (or
@@ -77,7 +71,7 @@ char AwaitVerdict(const RunningWorker& worker) {
 int Finish(RunningWorker& worker) {
   close(worker.release_fd);
   close(worker.ready_fd);
-  return WaitFor(worker.pid);
+  return test_support::ReapChild(worker.pid);
 }
 
 TEST(WorkerPidFileTest, OpenedUnlockedThenEachWorkerHoldsItForItsLife) {
@@ -165,9 +159,9 @@ TEST(WorkerPidFileTest, RemoveWaitsForTheDyingWorker) {
   worker.release_fd = -1;
   RemoveWorkerPidFile(path, absl::Minutes(1));
   EXPECT_NE(access(path.c_str(), F_OK), 0);
-  WaitFor(ender);
+  test_support::ReapChild(ender);
   close(worker.ready_fd);
-  WaitFor(worker.pid);
+  test_support::ReapChild(worker.pid);
 }
 
 }  // namespace

@@ -28,21 +28,15 @@
 #include "daemon/options.h"
 #include "daemon/proc.h"
 #include "gtest/gtest.h"
+#include "tests/testing.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, "_", getpid());
-}
-
-int WaitFor(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
+// A fresh path in a directory of its own under $TEST_TMPDIR.
+std::string TempPath(const std::string& name) {
+  return test_support::MakeTempDir(name) + "/" + name;
 }
 
 class WorkerTest : public ::testing::Test {
@@ -93,7 +87,7 @@ TEST_F(WorkerTest, HoldsItsPidFileAndDiesWithItsSupervisor) {
   ASSERT_EQ(parent, supervisor);
 
   kill(supervisor, SIGKILL);
-  WaitFor(supervisor);
+  test_support::ReapChild(supervisor);
   // PR_SET_PDEATHSIG: the orphan is killed, and the test, its new parent,
   // reaps it. One that lives on is killed here, after a generous wait.
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -107,7 +101,7 @@ TEST_F(WorkerTest, HoldsItsPidFileAndDiesWithItsSupervisor) {
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  const int status = WaitFor(worker);
+  const int status = test_support::ReapChild(worker);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   probe = ProbePidFile(path);
   ASSERT_TRUE(probe.ok()) << probe.status();
@@ -129,7 +123,7 @@ TEST_F(WorkerTest, RefusesASupervisorThatIsNotItsParent) {
   }
   close(pipe->write_fd);
   close(pipe->read_fd);
-  const int status = WaitFor(child);
+  const int status = test_support::ReapChild(child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitFailure)
       << status;
 }
@@ -159,7 +153,7 @@ TEST_F(WorkerTest, SignalsGoToTheWorkersOwnPipe) {
   }
   close(pipe->write_fd);
   close(pipe->read_fd);
-  const int status = WaitFor(child);
+  const int status = test_support::ReapChild(child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   struct pollfd p = {parent_pipe, POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0);
