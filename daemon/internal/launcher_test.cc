@@ -75,8 +75,9 @@ class LauncherTest : public ::testing::Test {
   void SetUp() override { ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
 
   // Runs a launcher with `options`; `feed` gets the write end of the ready
-  // pipe (the daemon's pid already in it) and the launcher's pid, and may
-  // close the write end (returns true then).
+  // pipe (the daemon's pid already in it) and the launcher's pid, and
+  // returns true to keep the pipe open, silent, until the launcher exits;
+  // false closes it at once (end-of-file after what was fed).
   LauncherRun Launch(const Options& options,
                      const std::function<bool(int, pid_t)>& feed) {
     SCOPED_TRACE("Launch");
@@ -121,8 +122,10 @@ class LauncherTest : public ::testing::Test {
     EXPECT_GT(n, 0);
     run.daemon = std::atoi(buffer);
     EXPECT_GT(run.daemon, 0);
-    if (!feed(pipe->write_fd, launcher)) close(pipe->write_fd);
+    const bool hold_open = feed(pipe->write_fd, launcher);
+    if (!hold_open) close(pipe->write_fd);
     run.wait_status = test_support::ReapChild(launcher);
+    if (hold_open) close(pipe->write_fd);
     absl::StatusOr<std::string> text = ReadSmallFile(err_path);
     if (text.ok()) run.stderr_text = *text;
     unlink(err_path.c_str());
@@ -137,6 +140,25 @@ class LauncherTest : public ::testing::Test {
     if (running) kill(daemon, SIGKILL);
     *wait_status = test_support::ReapChild(daemon);
     return running;
+  }
+
+  // A failed start: exit 1, `message` on stderr, and the daemon killed.
+  void ExpectFailedStart(const LauncherRun& run, absl::string_view message) {
+    SCOPED_TRACE("ExpectFailedStart");
+    EXPECT_TRUE(WIFEXITED(run.wait_status) &&
+                WEXITSTATUS(run.wait_status) == kExitFailure)
+        << run.wait_status;
+    EXPECT_TRUE(absl::StrContains(run.stderr_text, message)) << run.stderr_text;
+    ExpectDaemonKilled(run.daemon);
+  }
+
+  // The launcher ended the start: the stand-in daemon died of SIGKILL.
+  void ExpectDaemonKilled(pid_t daemon) {
+    int daemon_status = 0;
+    EXPECT_FALSE(DaemonRanAndReap(daemon, &daemon_status));
+    EXPECT_TRUE(WIFSIGNALED(daemon_status) &&
+                WTERMSIG(daemon_status) == SIGKILL)
+        << daemon_status;
   }
 };
 
@@ -161,69 +183,41 @@ TEST_F(LauncherTest, DaemonErrorIsPrintedAndTheDaemonEnded) {
     EXPECT_TRUE(WriteAll(fd, "Eopen /nonexistent/out: No such file"));
     return false;
   });
-  ASSERT_TRUE(WIFEXITED(run.wait_status)) << run.wait_status;
-  EXPECT_EQ(WEXITSTATUS(run.wait_status), kExitFailure);
-  EXPECT_TRUE(absl::StrContains(run.stderr_text,
-                                ": open /nonexistent/out: No such file\n"))
-      << run.stderr_text;
-  int daemon_status = 0;
-  EXPECT_FALSE(DaemonRanAndReap(run.daemon, &daemon_status));
-  EXPECT_TRUE(WIFSIGNALED(daemon_status) && WTERMSIG(daemon_status) == SIGKILL)
-      << daemon_status;
+  ExpectFailedStart(run, ": open /nonexistent/out: No such file\n");
 }
 
 TEST_F(LauncherTest, EndOfFileWithoutReadyIsADeathAndEndsTheSession) {
   Options options;
   options.stderr_path = "/var/log/example.err";
   LauncherRun run = Launch(options, [](int, pid_t) { return false; });
-  ASSERT_TRUE(WIFEXITED(run.wait_status)) << run.wait_status;
-  EXPECT_EQ(WEXITSTATUS(run.wait_status), kExitFailure);
-  EXPECT_TRUE(
-      absl::StrContains(run.stderr_text,
-                        "the daemon exited before it was ready (its stderr: "
-                        "/var/log/example.err)\n"))
-      << run.stderr_text;
-  int daemon_status = 0;
-  EXPECT_FALSE(DaemonRanAndReap(run.daemon, &daemon_status));
+  ExpectFailedStart(run,
+                    "the daemon exited before it was ready (its stderr: "
+                    "/var/log/example.err)\n");
 }
 
 TEST_F(LauncherTest, TimeoutKillsTheDaemon) {
   Options options;
   options.ready_timeout = absl::Milliseconds(300);
-  int kept_open = -1;
-  LauncherRun run = Launch(options, [&kept_open](int fd, pid_t) {
-    kept_open = fd;  // silent until the launcher gives up
-    return true;
-  });
-  close(kept_open);
-  ASSERT_TRUE(WIFEXITED(run.wait_status)) << run.wait_status;
-  EXPECT_EQ(WEXITSTATUS(run.wait_status), kExitFailure);
-  EXPECT_TRUE(absl::StrContains(run.stderr_text,
-                                "the daemon was not ready within 300ms; "
-                                "killed it\n"))
-      << run.stderr_text;
-  int daemon_status = 0;
-  EXPECT_FALSE(DaemonRanAndReap(run.daemon, &daemon_status));
+  LauncherRun run = Launch(options, [](int, pid_t) { return true; });
+  ExpectFailedStart(run, "the daemon was not ready within 300ms; killed it\n");
 }
 
 TEST_F(LauncherTest, InterruptEndsTheStartThenDiesOfTheSignal) {
   Options options;
-  int kept_open = -1;
-  LauncherRun run = Launch(options, [&kept_open](int fd, pid_t launcher) {
-    kept_open = fd;
+  LauncherRun run = Launch(options, [](int, pid_t launcher) {
     EXPECT_TRUE(AwaitBlocked(launcher, SIGTERM));
     EXPECT_EQ(kill(launcher, SIGTERM), 0);
     return true;
   });
-  close(kept_open);
-  ASSERT_TRUE(WIFSIGNALED(run.wait_status)) << run.wait_status;
-  EXPECT_EQ(WTERMSIG(run.wait_status), SIGTERM);
+  // It dies of the signal, as it would have without the clean-up.
+  EXPECT_TRUE(WIFSIGNALED(run.wait_status) &&
+              WTERMSIG(run.wait_status) == SIGTERM)
+      << run.wait_status;
   EXPECT_TRUE(absl::StrContains(
       run.stderr_text,
       "interrupted by SIGTERM before the daemon was ready; stopped it\n"))
       << run.stderr_text;
-  int daemon_status = 0;
-  EXPECT_FALSE(DaemonRanAndReap(run.daemon, &daemon_status));
+  ExpectDaemonKilled(run.daemon);
 }
 
 }  // namespace
