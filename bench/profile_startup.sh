@@ -13,17 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly TOOLS=(valgrind strace linux-perf)
-missing=()
-for package in "${TOOLS[@]}"; do
-  dpkg-query -W -f='${db:Status-Status}' "${package}" 2>/dev/null | grep -q '^installed$' ||
-    missing+=("${package}")
-done
-if ((${#missing[@]} > 0)); then
-  [[ "$(id -u)" == 0 ]] || { echo "profile: as root, apt-get install ${missing[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-fi
+tools/install_packages.sh profile "${TOOLS[@]}"
 
 ticker="${1:-}"
 if [[ -z "${ticker}" ]]; then

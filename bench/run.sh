@@ -21,17 +21,7 @@ if [[ "${1:-}" == "--quick" ]]; then
 fi
 readonly PEER_PACKAGES=(libdaemon-dev daemonize python3-daemon golang-go
   golang-github-sevlyar-go-daemon-dev)
-missing=()
-for package in "${PEER_PACKAGES[@]}"; do
-  dpkg-query -W -f='${db:Status-Status}' "${package}" 2>/dev/null | grep -q '^installed$' ||
-    missing+=("${package}")
-done
-if ((${#missing[@]} > 0)); then
-  [[ "$(id -u)" == 0 ]] || { echo "bench: as root, apt-get install ${missing[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-fi
+tools/install_packages.sh bench "${PEER_PACKAGES[@]}"
 
 peers="${XDG_CACHE_HOME:-${HOME}/.cache}/daemonkit-bench"
 mkdir -p "${peers}"

@@ -202,6 +202,26 @@ class Daemon {
 // In the daemon (or in the foreground): returns the `Daemon` handle.
 absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options);
 
+// ReportStartFailure()
+//
+// Tells whoever waits for this process to start that it will not: prints
+// "<program>: <message>" as one line on stderr and, when $NOTIFY_SOCKET is
+// set, sends systemd the failure (`STATUS=` with the message and `ERRNO=`),
+// so a `Type=notify` unit fails at once instead of at its start timeout.
+// Call it with the error of a start that ends before `Daemonize()` forked,
+// or with a bad option or flag value, and then exit with
+// `ExitCodeFor(status)`. Does not exit itself; a failure to reach systemd
+// is ignored (stderr has the message).
+void ReportStartFailure(const absl::Status& status);
+
+// LogToSyslog()
+//
+// Sends every glog message to syslog(3) (LOG_DAEMON facility, the program's
+// name as ident, LOG_PID) and nowhere else: no log files, nothing on
+// stderr. `Daemonize()` then connects to /dev/log before it can chroot.
+// Call once, after google::InitGoogleLogging and before `Daemonize()`.
+void LogToSyslog();
+
 }  // namespace daemonkit
 
 #endif  // DAEMONKIT_DAEMON_DAEMON_H_

@@ -29,11 +29,13 @@
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/launcher.h"
+#include "daemon/internal/notify.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/session_leader.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/syslog_sink.h"
 #include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {
@@ -268,6 +270,21 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   // Only the daemon gets here.
   return Daemon::Create(
       internal::StartAfterForks(request, std::move(reporter)));
+}
+
+void ReportStartFailure(const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+               std::string(status.message()).c_str());
+  // A supervisor waiting for READY=1 learns of the failure at once.
+  absl::StatusOr<internal::Notifier> notifier =
+      internal::Notifier::FromEnvironment(getpid());
+  if (notifier.ok()) {
+    (void)notifier->Send(internal::StartupFailureMessage(status));
+  }
+}
+
+void LogToSyslog() {
+  internal::RouteGlogToSyslog(program_invocation_short_name);
 }
 
 }  // namespace daemonkit

@@ -15,10 +15,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "daemon/internal/environment.h"
-#include "daemon/internal/errors.h"
-#include "daemon/internal/notify.h"
-#include "daemon/internal/syslog_sink.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
@@ -169,6 +165,15 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
   return duration;
 }
 
+// ParseDurationFlag into `*out`, for a run of flags read one after another.
+absl::Status ReadDurationFlag(absl::string_view name, const FlagText& flag,
+                              absl::Duration* out) {
+  absl::StatusOr<absl::Duration> value = ParseDurationFlag(name, flag);
+  if (!value.ok()) return value.status();
+  *out = *value;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
   absl::string_view text = flag.text();
   bool octal = !text.empty() && text.size() <= 4;
@@ -204,14 +209,7 @@ std::string StreamPath(const FlagText& flag) {
 }
 
 [[noreturn]] void ExitWith(const absl::Status& status) {
-  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-               std::string(status.message()).c_str());
-  // A supervisor waiting for READY=1 learns of the failure at once.
-  absl::StatusOr<internal::Notifier> notifier =
-      internal::Notifier::FromEnvironment(getpid());
-  if (notifier.ok()) {
-    (void)notifier->Send(internal::StartupFailureMessage(status));
-  }
+  ReportStartFailure(status);
   std::exit(ExitCodeFor(status));
 }
 
@@ -220,7 +218,7 @@ void ConfigureLogging(LogTarget target) {
     google::InitGoogleLogging(program_invocation_short_name);
   }
   if (target == LogTarget::kSyslog) {
-    internal::RouteGlogToSyslog(program_invocation_short_name);
+    LogToSyslog();
     return;
   }
   // A daemon must not scatter log files into /tmp or $TEST_TMPDIR (glog's
@@ -243,17 +241,24 @@ absl::Status ReadRestartFlags(Options& options) {
                    "not no, on-failure or always");
   }
   const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      options.restart_delay,
-      ParseDurationFlag("daemon_restart_delay", restart_delay));
+  if (absl::Status read = ReadDurationFlag(
+          "daemon_restart_delay", restart_delay, &options.restart_delay);
+      !read.ok()) {
+    return read;
+  }
   const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      options.restart_max_delay,
-      ParseDurationFlag("daemon_restart_max_delay", max_delay));
+  if (absl::Status read = ReadDurationFlag(
+          "daemon_restart_max_delay", max_delay, &options.restart_max_delay);
+      !read.ok()) {
+    return read;
+  }
   const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      options.restart_reset_after,
-      ParseDurationFlag("daemon_restart_reset_after", reset_after));
+  if (absl::Status read =
+          ReadDurationFlag("daemon_restart_reset_after", reset_after,
+                           &options.restart_reset_after);
+      !read.ok()) {
+    return read;
+  }
   const FlagText limit = absl::GetFlag(FLAGS_daemon_restart_limit);
   if (!absl::SimpleAtoi(limit.text(), &options.restart_limit)) {
     return BadFlag("daemon_restart_limit", limit.text(),
@@ -296,8 +301,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   }
 
   const FlagText umask_flag = absl::GetFlag(FLAGS_daemon_umask);
-  DAEMONKIT_ASSIGN_OR_RETURN(mode_t umask_value, ParseUmaskFlag(umask_flag));
-  if (wanted(umask_flag)) request.options.umask = umask_value;
+  absl::StatusOr<mode_t> umask_value = ParseUmaskFlag(umask_flag);
+  if (!umask_value.ok()) return umask_value.status();
+  if (wanted(umask_flag)) request.options.umask = *umask_value;
 
   const FlagText stdout_flag = absl::GetFlag(FLAGS_daemon_stdout);
   const FlagText stderr_flag = absl::GetFlag(FLAGS_daemon_stderr);
@@ -309,13 +315,17 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   }
 
   const FlagText ready_flag = absl::GetFlag(FLAGS_daemon_ready_timeout);
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.ready_timeout,
-      ParseDurationFlag("daemon_ready_timeout", ready_flag));
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      request.options.stop_timeout,
-      ParseDurationFlag("daemon_stop_timeout",
-                        absl::GetFlag(FLAGS_daemon_stop_timeout)));
+  if (absl::Status read = ReadDurationFlag("daemon_ready_timeout", ready_flag,
+                                           &request.options.ready_timeout);
+      !read.ok()) {
+    return read;
+  }
+  if (absl::Status read = ReadDurationFlag(
+          "daemon_stop_timeout", absl::GetFlag(FLAGS_daemon_stop_timeout),
+          &request.options.stop_timeout);
+      !read.ok()) {
+    return read;
+  }
   request.stop_timeout = request.options.stop_timeout;
 
   request.options.user = absl::GetFlag(FLAGS_daemon_user).text();
@@ -329,7 +339,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   const FlagText keep_env = absl::GetFlag(FLAGS_daemon_keep_env);
   if (!keep_env.text().empty()) {
     absl::StatusOr<std::vector<std::string>> names =
-        internal::ParseVariableList(keep_env.text());
+        ParseVariableList(keep_env.text());
     if (!names.ok()) {
       return BadFlag("daemon_keep_env", keep_env.text(),
                      names.status().message());
@@ -337,7 +347,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     request.options.keep_env = *std::move(names);
   }
 
-  DAEMONKIT_RETURN_IF_ERROR(ReadRestartFlags(request.options));
+  if (absl::Status restart = ReadRestartFlags(request.options); !restart.ok()) {
+    return restart;
+  }
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -152,6 +153,24 @@ absl::Status ValidateOptions(const Options& options) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ParseVariableList(
+    absl::string_view list) {
+  std::vector<std::string> names;
+  for (absl::string_view name : absl::StrSplit(list, ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (name.empty()) continue;
+    for (char c : name) {
+      if (c == '=' || c == '\0' ||
+          absl::ascii_isspace(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", name, "' is not an environment variable name"));
+      }
+    }
+    names.emplace_back(name);
+  }
+  return names;
 }
 
 }  // namespace daemonkit

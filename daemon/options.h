@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -191,6 +192,15 @@ bool IsUsageError(const absl::Status& status);
 
 // The `field` a usage error was made with; empty for any other status.
 std::string UsageErrorField(const absl::Status& status);
+
+// ParseVariableList()
+//
+// Parses the text form of `Options::keep_env` (what `--daemon_keep_env`
+// takes): a comma list of variable names ("PATH, HOME,LANG"); spaces around
+// names are ignored, empty entries skipped. kInvalidArgument naming the
+// entry for a name that holds '=' or a NUL or whitespace inside.
+absl::StatusOr<std::vector<std::string>> ParseVariableList(
+    absl::string_view list);
 
 // Maps a status to the exit code: kExitSuccess for OK, kExitUsage for a
 // usage error, kExitFailure otherwise.

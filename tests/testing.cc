@@ -337,6 +337,17 @@ pid_t PausedChild::Reap() {
   return pid;
 }
 
+int ReapChild(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      ADD_FAILURE() << "waitpid " << pid << ": " << std::strerror(errno);
+      return 0;
+    }
+  }
+  return status;
+}
+
 int ExitCodeInChild(const std::function<int()>& body) {
   const pid_t child = fork();
   if (child < 0) {

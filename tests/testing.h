@@ -152,6 +152,11 @@ class PausedChild {
   pid_t pid_ = -1;
 };
 
+// Waits for the child `pid` (retrying on EINTR), reaps it and returns its
+// wait status (WIFEXITED, WTERMSIG, ...); 0 with a test failure when it is
+// not the caller's child.
+int ReapChild(pid_t pid);
+
 // Runs `body` in a forked child and returns its exit code (the value
 // `body` returns), or -1 when the child died of a signal. For code that
 // changes the process itself: descriptors 1 and 2, credentials.

@@ -35,11 +35,7 @@ mirror="$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debia
 
 log() { echo "check_fresh: $*" >&2; }
 
-if ! command -v debootstrap >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends debootstrap >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends debootstrap >&2; }
-fi
+tools/install_packages.sh check_fresh debootstrap
 
 mkdir -p "${cache}" "${archives}/partial"
 if [[ ! -f "${base}/.complete" ]]; then

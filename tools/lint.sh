@@ -13,17 +13,7 @@ readonly BUILDIFIER_VERSION=8.2.1
 # nodesource's nodejs bundles npm; Debian's ships it apart.
 lint_packages=(clang-format clang-tidy)
 command -v npm >/dev/null || lint_packages+=(nodejs npm)
-missing=()
-for package in "${lint_packages[@]}"; do
-  dpkg-query -W -f='${db:Status-Status}' "${package}" 2>/dev/null | grep -q '^installed$' ||
-    missing+=("${package}")
-done
-if ((${#missing[@]} > 0)); then
-  [[ "$(id -u)" == 0 ]] || { echo "lint: as root, apt-get install ${missing[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-fi
+tools/install_packages.sh lint "${lint_packages[@]}"
 tools_dir="${XDG_CACHE_HOME:-${HOME}/.cache}/daemonkit-tools"
 buildifier="${tools_dir}/node_modules/.bin/buildifier"
 if [[ ! -x "${buildifier}" ]] || ! "${buildifier}" --version | grep -q "${BUILDIFIER_VERSION}"; then

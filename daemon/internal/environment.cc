@@ -8,33 +8,12 @@
 #include <cstdint>
 #include <cstring>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "daemon/proc.h"
 
 extern char** environ;
 
 namespace daemonkit {
 namespace internal {
-
-absl::StatusOr<std::vector<std::string>> ParseVariableList(
-    absl::string_view list) {
-  std::vector<std::string> names;
-  for (absl::string_view name : absl::StrSplit(list, ',')) {
-    name = absl::StripAsciiWhitespace(name);
-    if (name.empty()) continue;
-    for (char c : name) {
-      if (c == '=' || c == '\0' ||
-          absl::ascii_isspace(static_cast<unsigned char>(c))) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", name, "' is not an environment variable name"));
-      }
-    }
-    names.emplace_back(name);
-  }
-  return names;
-}
 
 namespace {
 

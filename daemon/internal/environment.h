@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
@@ -24,11 +25,9 @@ inline constexpr absl::string_view kSupervisorVariables[] = {
     "NOTIFY_SOCKET",  "LISTEN_FDS",    "LISTEN_PID",
     "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"};
 
-// Parses a comma list of variable names ("PATH, HOME,LANG"): spaces around
-// names are ignored, empty entries skipped. kInvalidArgument for a name
-// that holds '=' or a NUL or whitespace inside.
-absl::StatusOr<std::vector<std::string>> ParseVariableList(
-    absl::string_view list);
+// The --daemon_keep_env list syntax is public (options.h); the fuzzer and
+// this module's tests reach it here too.
+using ::daemonkit::ParseVariableList;
 
 // Removes every environment variable but `keep` and kSupervisorVariables,
 // from libc's environment and from the block the process started with (which

@@ -55,6 +55,29 @@ absl::StatusOr<int> OpenPidFile(const PinnedPath& pinned, int flags) {
   return file.fd;
 }
 
+// An existing pid file, pinned and opened with `flags` (O_RDONLY for a
+// look, O_RDWR to remove it); nullopt when there is none to open. The
+// lookers (ProbePidFile, RemoveStalePidFile) treat "missing" as an answer,
+// not an error.
+struct ExistingPidFile {
+  PinnedPath pinned;
+  int fd;
+};
+absl::StatusOr<std::optional<ExistingPidFile>> OpenExistingPidFile(
+    const std::string& path, int flags) {
+  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
+  if (!pinned.ok()) {
+    if (absl::IsNotFound(pinned.status())) return std::nullopt;
+    return pinned.status();
+  }
+  absl::StatusOr<int> fd = OpenPidFile(*pinned, flags);
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status())) return std::nullopt;
+    return fd.status();
+  }
+  return ExistingPidFile{*std::move(pinned), *fd};
+}
+
 struct flock WholeFileLock(int type) {
   struct flock lock = {};
   lock.l_type = static_cast<decltype(lock.l_type)>(type);
@@ -413,28 +436,22 @@ void PidFile::Close() {
 absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
                                           HolderSearch search) {
   PidFileProbe probe;
-  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
-  if (!pinned.ok()) {
-    if (absl::IsNotFound(pinned.status())) return probe;
-    return pinned.status();
-  }
-  absl::StatusOr<int> fd = OpenPidFile(*pinned, O_RDONLY);
-  if (!fd.ok()) {
-    if (absl::IsNotFound(fd.status())) return probe;
-    return fd.status();
-  }
+  DAEMONKIT_ASSIGN_OR_RETURN(std::optional<ExistingPidFile> existing,
+                             OpenExistingPidFile(path, O_RDONLY));
+  if (!existing) return probe;
+  const int fd = existing->fd;
   // A read-lock probe conflicts only with a write lock, the daemon's: a read
   // lock that any user may take on the 0644 file is not a running daemon.
   struct flock lock = WholeFileLock(F_RDLCK);
-  if (fcntl(*fd, F_OFD_GETLK, &lock) != 0) {
+  if (fcntl(fd, F_OFD_GETLK, &lock) != 0) {
     int saved = errno;
-    close(*fd);
+    close(fd);
     return ErrnoError(saved, absl::StrCat("test lock of pid file ", path));
   }
   probe.state = lock.l_type == F_UNLCK ? PidFileProbe::State::kUnlocked
                                        : PidFileProbe::State::kLocked;
   if (probe.state == PidFileProbe::State::kLocked) {
-    probe.pid = VerifiedHolder(*fd, path);
+    probe.pid = VerifiedHolder(fd, path);
     probe.pid_verified = probe.pid.has_value();
     probe.holder = probe.pid;
     if (!probe.pid_verified && search == HolderSearch::kScanProc) {
@@ -442,7 +459,7 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     }
   }
   if (!probe.pid.has_value()) {
-    absl::StatusOr<std::string> content = ReadContent(*fd, path);
+    absl::StatusOr<std::string> content = ReadContent(fd, path);
     if (content.ok()) {
       absl::StatusOr<pid_t> pid = ParsePid(*content);
       if (pid.ok()) probe.pid = *pid;
@@ -452,24 +469,17 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
       }
     }
   }
-  close(*fd);
+  close(fd);
   return probe;
 }
 
 absl::StatusOr<bool> RemoveStalePidFile(const std::string& path) {
-  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
-  if (!pinned.ok()) {
-    if (absl::IsNotFound(pinned.status())) return false;
-    return pinned.status();
-  }
-  absl::StatusOr<int> fd = OpenPidFile(*pinned, O_RDWR);
-  if (!fd.ok()) {
-    if (absl::IsNotFound(fd.status())) return false;
-    return fd.status();
-  }
-  PidFile file(*std::move(pinned), *fd);
+  DAEMONKIT_ASSIGN_OR_RETURN(std::optional<ExistingPidFile> existing,
+                             OpenExistingPidFile(path, O_RDWR));
+  if (!existing) return false;
+  PidFile file(std::move(existing->pinned), existing->fd);
   struct flock lock = WholeFileLock(F_WRLCK);
-  if (fcntl(*fd, F_OFD_SETLK, &lock) != 0) return false;
+  if (fcntl(file.fd(), F_OFD_SETLK, &lock) != 0) return false;
   file.Remove();
   return true;
 }
