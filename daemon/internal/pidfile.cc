@@ -455,7 +455,7 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     probe.pid_verified = probe.pid.has_value();
     probe.holder = probe.pid;
     if (!probe.pid_verified && search == HolderSearch::kScanProc) {
-      probe.holder = SoleWriteLockHolder(*fd);
+      probe.holder = SoleWriteLockHolder(fd);
     }
   }
   if (!probe.pid.has_value()) {

@@ -71,7 +71,7 @@ void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
     if (!removed.ok() || *removed) return;
     // Not removed: missing, or still locked by a dying worker.
     absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
-    if (!probe.ok() || probe->state != PidFileProbe::State::kLocked) return;
+    if (!probe.ok() || probe->state == PidFileProbe::State::kMissing) return;
     if (absl::Now() >= deadline) {
       LOG(WARNING) << "worker pid file " << path << " still locked after "
                    << absl::FormatDuration(grace) << "; leaving it";

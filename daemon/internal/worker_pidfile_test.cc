@@ -140,7 +140,7 @@ TEST(WorkerPidFileTest, SecondWorkerCannotTakeAHeldFile) {
 // it returns then, leaving the dead worker's file behind, and this test
 // catches it in about 1 run in 10. The fix, in worker_pidfile.cc, is to
 // return only when the probe says kMissing and otherwise try again.
-TEST(WorkerPidFileTest, DISABLED_RemoveWaitsForTheDyingWorker) {
+TEST(WorkerPidFileTest, RemoveWaitsForTheDyingWorker) {
   const std::string path = TempPath("worker3.pid");
   absl::StatusOr<PidFile> file = OpenWorkerPidFile(path, absl::Seconds(1));
   ASSERT_TRUE(file.ok()) << file.status();
