@@ -26,7 +26,9 @@
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/termination.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -82,6 +84,12 @@ class Daemon::Impl {
       Owned::Release(Owned::kReadyPipe);
       LOG(ERROR) << "the launcher is gone before the daemon was ready; "
                     "its start failed, so the daemon stops";
+      // What the start set going goes too, as the launcher would have seen
+      // to (the path keeper, in a group of its own, stays to remove the pid
+      // file at the exit).
+      if (!internal::KillRestOfOwnGroup(internal::kKillGrace)) {
+        LOG(ERROR) << "some processes the start set going survived SIGKILL";
+      }
       stop_requested_ = true;
       return;
     }

@@ -139,7 +139,9 @@ struct Options {
   // delay and the count; after more than `restart_limit` restarts within
   // that window (0: no limit) the supervisor gives up. `Daemonize()` then
   // returns in the worker. SIGTERM/SIGINT stop the worker (SIGKILL after
-  // `stop_timeout`) and then the supervisor; SIGHUP is forwarded.
+  // three quarters of `stop_timeout`, so that the supervisor ends what the
+  // worker left behind and exits before a `stop` that waits `stop_timeout`
+  // escalates to SIGKILL) and then the supervisor; SIGHUP is forwarded.
   RestartPolicy restart = RestartPolicy::kNo;
   absl::Duration restart_delay = absl::Seconds(1);
   absl::Duration restart_max_delay = absl::Seconds(60);

@@ -88,6 +88,21 @@ TEST_F(InterruptedStartTest, AKilledLaunchersDaemonStopsWhenItWouldBeReady) {
               HasSubstr("the launcher is gone before the daemon was ready"));
 }
 
+// Found by the second independent attack: the daemon stopped, but a
+// process it had started during its start-up ran on under pid 1.
+TEST_F(InterruptedStartTest, AKilledLaunchersDaemonEndsWhatItStarted) {
+  const std::string report = dir_ + "/report";
+  test_support::Spawned launcher = test_support::SpawnProgram(
+      {test_support::RunfilePath("tests/fake_daemon"), "--behavior=ready",
+       "--helper", "--delay=400ms", "--report=" + report,
+       "--daemon_pidfile=" + pidfile_, "--daemon_stdout=" + log_});
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(report), "helper "); }));
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+}
+
 TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorStopsToo) {
   test_support::Spawned launcher =
       LaunchSlowStart({"--startup_delay=300ms", "--daemon_restart=always"});

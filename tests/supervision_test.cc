@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -202,6 +203,30 @@ TEST_F(SupervisionTest, WorkerDeafToSigtermIsKilledAfterTheStopTimeout) {
   EXPECT_EQ(stop.exit_code, 0);
   EXPECT_FALSE(IsAlive(worker));
   EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("ignored SIGTERM"));
+}
+
+// Found by the second independent attack: with the same stop timeout on
+// both sides, `stop` SIGKILLed the supervisor just as its worker's time ran
+// out, before the supervisor could end what the worker had started, which
+// then ran on under pid 1.
+TEST_F(SupervisionTest, StopWithTheSameTimeoutEndsWhatADeafWorkerStarted) {
+  RunResult start =
+      Run({"--behavior=ignore_term", "--helper", "--daemon_restart=always",
+           "--daemon_stop_timeout=1s"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  pid_t helper = 0;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFileOrEmpty(report_), '\n')) {
+    if (absl::ConsumePrefix(&line, "helper ")) {
+      ASSERT_TRUE(absl::SimpleAtoi(line, &helper));
+    }
+  }
+  ASSERT_GT(helper, 0);
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(helper, absl::Seconds(5)))
+      << "the worker's helper outlived the stop";
+  test_support::KillAndWait(helper);
 }
 
 TEST_F(SupervisionTest, WorkerFailingBeforeItsFirstReadyIsAFailedStart) {

@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -116,14 +118,20 @@ absl::Status Fail(int fd, absl::Status status) {
 // links are the configuration (/var/run -> /run); any other was planted.
 bool IsTrustedLink(int dir_fd, const char* name) {
   struct stat dir, link;
+  struct statfs fs;
   if (fstat(dir_fd, &dir) != 0 ||
-      fstatat(dir_fd, name, &link, AT_SYMLINK_NOFOLLOW) != 0) {
+      fstatat(dir_fd, name, &link, AT_SYMLINK_NOFOLLOW) != 0 ||
+      fstatfs(dir_fd, &fs) != 0) {
     return false;
   }
+  // /proc's links (/proc/self/cwd, /proc/PID/fd/N) name whatever the
+  // process that follows them has: the daemon's workdir, the keeper's "/".
+  if (fs.f_type == PROC_SUPER_MAGIC) return false;
   auto trusted_owner = [](uid_t uid) { return uid == 0 || uid == geteuid(); };
-  if (trusted_owner(dir.st_uid) && (dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
-    return true;
-  }
+  if (!trusted_owner(dir.st_uid)) return false;  // its owner may swap links
+  if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return true;
+  // Others may write here, but in a sticky directory only a link's owner
+  // (and the directory's) may rename or remove it.
   return (dir.st_mode & S_ISVTX) != 0 && trusted_owner(link.st_uid);
 }
 

@@ -28,8 +28,10 @@
 //   - a symbolic link or a swapped directory anywhere along the path: the
 //     directories are walked from "/" one at a time with O_NOFOLLOW, and a
 //     link is followed only where root (or the caller's own user) alone
-//     could have put it: in a directory nobody else may write, or, in a
-//     sticky directory such as /tmp, a link they own. /var/run -> /run is
+//     could have put it: in a directory that is theirs and nobody else may
+//     write, or, in a sticky directory of theirs such as /tmp, a link they
+//     own. /proc's links (/proc/self/cwd) are never followed: they name
+//     what the process following them has, not what was configured. /var/run -> /run is
 //     followed; a link the daemon's user planted in its own log directory
 //     (or above it) is not, at start or at any later reopen.
 // A file the call creates gets exactly `create_mode` whatever the umask, and

@@ -54,6 +54,41 @@ class SafeOpenTest : public ::testing::Test {
   OpenPolicy policy_;
 };
 
+// Found by the second independent attack: a link through /proc names what
+// the process following it has (its working directory, its descriptors),
+// so the same path reached the launcher's directory at start and the
+// daemon's (or the keeper's "/") at a reopen.
+TEST_F(SafeOpenTest, NeverFollowsProcsLinks) {
+  ASSERT_EQ(chdir(dir_.c_str()), 0);
+  path_ = "/proc/self/cwd/out.log";
+  ExpectRefused("is a symbolic link in a directory others may write");
+  EXPECT_FALSE(FileExists(dir_ + "/out.log"));
+}
+
+// A sticky directory's owner may rename or replace any entry in it: a link
+// there is only as trusted as that owner. Others may write the directory
+// made here (mode 1777): a link root put in it is followed only while the
+// directory is root's own.
+TEST_F(SafeOpenTest, ALinkInAStickyDirectoryIsTrustedOnlyIfTheDirectoryIs) {
+  const std::string sticky = dir_ + "/sticky";
+  ASSERT_EQ(mkdir(sticky.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(sticky.c_str(), 01777), 0);
+  ASSERT_EQ(mkdir((dir_ + "/real").c_str(), 0755), 0);
+  ASSERT_EQ(symlink((dir_ + "/real").c_str(), (sticky + "/link").c_str()), 0);
+  path_ = sticky + "/link/out.log";
+  absl::StatusOr<OpenedFile> opened = SafeOpen(path_, policy_);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  close(opened->fd);
+  EXPECT_TRUE(FileExists(dir_ + "/real/out.log"));
+
+  // The same directory, owned by another user (whom the test cannot be in
+  // a user namespace that maps only root: then there is nothing to show).
+  if (chown(sticky.c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "cannot give a directory to uid 65534 here";
+  }
+  ExpectRefused("is a symbolic link in a directory others may write");
+}
+
 TEST_F(SafeOpenTest, CreatesWithTheExactModeWhateverTheUmask) {
   const mode_t old = umask(0077);
   absl::StatusOr<OpenedFile> opened = SafeOpen(path_, policy_);

@@ -18,35 +18,45 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-// The session id of `pid`, or 0 when it is gone (reaped, or dead), or a
-// zombie unless `with_zombies`. A process whose main thread has exited shows
-// 'Z' in /proc/PID/stat while its other threads still run and hold its
-// descriptors (the pid-file lock): whether such a member is gone is its
-// pidfd's to say (readable only once the whole thread group has exited).
-pid_t SessionOf(pid_t pid, bool with_zombies) {
+// Field `field` (ProcStat::kSession, kPgrp) of `pid`, or 0 when it is gone
+// (reaped, or dead), or a zombie unless `with_zombies`. A process whose main
+// thread has exited shows 'Z' in /proc/PID/stat while its other threads
+// still run and hold its descriptors (the pid-file lock): whether such a
+// member is gone is its pidfd's to say (readable only once the whole thread
+// group has exited).
+pid_t FieldOf(pid_t pid, int field, bool with_zombies) {
   absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
-  pid_t sid = 0;
+  pid_t value = 0;
   if (!stat.ok() ||
       !(stat->running() || (with_zombies && stat->state() == 'Z')) ||
-      !stat->ParseField(ProcStat::kSession, &sid)) {
+      !stat->ParseField(field, &value)) {
     return 0;
   }
-  return sid;
+  return value;
 }
 
-std::vector<pid_t> SessionMembers(pid_t sid, bool with_zombies) {
+pid_t SessionOf(pid_t pid, bool with_zombies) {
+  return FieldOf(pid, ProcStat::kSession, with_zombies);
+}
+
+// The processes whose `field` is `value`.
+std::vector<pid_t> Members(int field, pid_t value, bool with_zombies) {
   std::vector<pid_t> members;
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return members;
   while (struct dirent* entry = readdir(proc)) {
     pid_t pid;
     if (absl::SimpleAtoi(entry->d_name, &pid) && pid > 0 &&
-        SessionOf(pid, with_zombies) == sid) {
+        FieldOf(pid, field, with_zombies) == value) {
       members.push_back(pid);
     }
   }
   closedir(proc);
   return members;
+}
+
+std::vector<pid_t> SessionMembers(pid_t sid, bool with_zombies) {
+  return Members(ProcStat::kSession, sid, with_zombies);
 }
 
 }  // namespace
@@ -68,6 +78,29 @@ bool ReapChildBefore(pid_t child, absl::Time deadline) {
 
 std::vector<pid_t> LiveSessionMembers(pid_t sid) {
   return SessionMembers(sid, /*with_zombies=*/false);
+}
+
+bool KillRestOfOwnGroup(absl::Duration timeout) {
+  const pid_t self = getpid();
+  const pid_t group = getpgrp();
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    bool running = false;
+    for (pid_t pid : Members(ProcStat::kPgrp, group, /*with_zombies=*/true)) {
+      if (pid == self) continue;
+      const int pidfd = PidfdOpen(pid);
+      if (pidfd < 0) continue;
+      if (FieldOf(pid, ProcStat::kPgrp, /*with_zombies=*/true) == group &&
+          !AwaitExit(pidfd, absl::ZeroDuration())) {
+        PidfdSendSignal(pidfd, SIGKILL);
+        running = true;
+      }
+      close(pidfd);
+    }
+    if (!running) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout) {

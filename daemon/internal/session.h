@@ -38,6 +38,12 @@ std::vector<pid_t> LiveSessionMembers(pid_t sid);
 // itself.
 bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout);
 
+// SIGKILLs every other process of the caller's process group (what a daemon
+// started, unless it moved to a group of its own), until none runs or
+// `timeout` passes; returns whether all are gone. For a daemon whose start
+// failed after the launcher that would have done it was killed.
+bool KillRestOfOwnGroup(absl::Duration timeout);
+
 }  // namespace internal
 }  // namespace daemonkit
 

@@ -300,8 +300,11 @@ class Supervisor {
     RemoveWorkerPidFileNow();
     if (worker_pidfd_ >= 0) {
       const std::string worker = absl::StrCat("worker ", worker_pid_);
+      // Three quarters of the stop timeout: `stop` (or a service manager)
+      // waits the whole of it before it SIGKILLs the supervisor, and the
+      // supervisor needs the rest to end what the worker left behind.
       if (absl::Status ended = TerminateProcess(
-              worker_pidfd_, options_.stop_timeout, worker.c_str());
+              worker_pidfd_, options_.stop_timeout * 3 / 4, worker.c_str());
           !ended.ok()) {
         LOG(WARNING) << ended;
       }
