@@ -127,10 +127,10 @@ std::string DaemonStatus::Describe() const {
       std::string line = absl::StrCat("running, pid ", pid);
       if (worker_pid > 0) absl::StrAppend(&line, ", worker ", worker_pid);
       if (pidfile_pid != pid) {
-        absl::StrAppend(&line, pidfile_pid > 0
-                                   ? absl::StrCat(" (the pid file says ",
-                                                  pidfile_pid, ")")
-                                   : " (the pid file holds no pid)");
+        absl::StrAppend(
+            &line, pidfile_pid > 0
+                       ? absl::StrCat(" (the pid file says ", pidfile_pid, ")")
+                       : " (the pid file holds no pid)");
       }
       return line;
     }

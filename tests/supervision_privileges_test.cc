@@ -102,8 +102,8 @@ TEST_F(SupervisionPrivilegesTest,
 
 TEST_F(SupervisionPrivilegesTest, CleanStopRemovesTheDroppedWorkersPidFile) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  RunResult start = Ticker({"--daemon_user=nobody", "--interval=1h",
-                            "--daemon_restart=always"});
+  RunResult start = Ticker(
+      {"--daemon_user=nobody", "--interval=1h", "--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   ASSERT_TRUE(
       test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));

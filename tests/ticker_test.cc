@@ -193,8 +193,8 @@ TEST_F(TickerTest, ReloadReopensTheOutputFile) {
 TEST_F(TickerTest, SighupDuringStartupIsAReloadAndStartupGoesOn) {
   // Long enough that the test's own steps, however slow the machine, end
   // well inside it.
-  test_support::Spawned launcher = test_support::SpawnProgram(TickerArgs(
-      {"--startup_delay=10s", "--count=1", "--interval=1h"}));
+  test_support::Spawned launcher = test_support::SpawnProgram(
+      TickerArgs({"--startup_delay=10s", "--count=1", "--interval=1h"}));
   // In its start-up once it has printed its identity.
   ASSERT_TRUE(test_support::WaitFor(
       [&] { return test_support::TickerPidFromLog(log_) > 0; }));
@@ -205,8 +205,8 @@ TEST_F(TickerTest, SighupDuringStartupIsAReloadAndStartupGoesOn) {
   // Handled: the output is reopened at its path, and the daemon waits again
   // (or, had the SIGHUP ended its start-up, ticked once and ended).
   ASSERT_TRUE(test_support::WaitFor([&] {
-    return FileExists(log_) && (test_support::StatOf(pid).state() == 'S' ||
-                                !IsAlive(pid));
+    return FileExists(log_) &&
+           (test_support::StatOf(pid).state() == 'S' || !IsAlive(pid));
   }));
   // Still starting up: no tick, and the launcher still waits for it.
   EXPECT_EQ(ReadFileOrEmpty(log_), "");

@@ -62,10 +62,9 @@ pid_t TargetPid() {
   if (status->pid <= 0 || !status->pid_verified) {
     Fail("--pidfile=" + pidfile +
          ": its lock is held, but not by one process that can be named (" +
-         (status->pid > 0
-              ? "the file names " + std::to_string(status->pid) +
-                    ", which does not hold the lock"
-              : std::string("the file names no pid")) +
+         (status->pid > 0 ? "the file names " + std::to_string(status->pid) +
+                                ", which does not hold the lock"
+                          : std::string("the file names no pid")) +
          ")");
   }
   return status->pid;

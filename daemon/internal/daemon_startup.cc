@@ -92,14 +92,13 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
                              std::optional<PidFile>& worker_pidfile) {
   KeeperTargets targets;
   targets.outputs = outputs.KeeperOutputs();
-  for (auto [file, target] : {std::make_pair(&pidfile, &targets.pidfile),
-                              std::make_pair(&worker_pidfile,
-                                             &targets.worker_pidfile)}) {
+  for (auto [file, target] :
+       {std::make_pair(&pidfile, &targets.pidfile),
+        std::make_pair(&worker_pidfile, &targets.worker_pidfile)}) {
     if (!*file) continue;
     struct stat st;
     if (fstat((*file)->fd(), &st) != 0) {
-      return ErrnoError(errno,
-                        absl::StrCat("stat pid file ", (*file)->path()));
+      return ErrnoError(errno, absl::StrCat("stat pid file ", (*file)->path()));
     }
     *target = KeeperPidFile{(*file)->path(), st.st_dev, st.st_ino};
   }
@@ -117,8 +116,7 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
 // is left alone.
 absl::Status BecomeDaemon(const Options& options,
                           const std::optional<Credentials>& credentials,
-                          OutputFiles& outputs,
-                          std::optional<PidFile>& pidfile,
+                          OutputFiles& outputs, std::optional<PidFile>& pidfile,
                           std::optional<PidFile>& worker_pidfile) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());

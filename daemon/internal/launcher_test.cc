@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <string>
@@ -59,7 +60,7 @@ bool AwaitBlocked(pid_t pid, int signo) {
     if (!status.ok()) return false;
     const size_t at = status->find("SigBlk:\t");
     if (at != std::string::npos) {
-      const unsigned long long mask =
+      const uint64_t mask =
           std::strtoull(status->c_str() + at + 8, nullptr, 16);
       if (mask & (1ULL << (signo - 1))) return true;
     }

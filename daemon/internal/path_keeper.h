@@ -44,7 +44,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-
 #include <memory>
 #include <optional>
 #include <string>

@@ -31,9 +31,9 @@
 //     could have put it: in a directory that is theirs and nobody else may
 //     write, or, in a sticky directory of theirs such as /tmp, a link they
 //     own. /proc's links (/proc/self/cwd) are never followed: they name
-//     what the process following them has, not what was configured. /var/run -> /run is
-//     followed; a link the daemon's user planted in its own log directory
-//     (or above it) is not, at start or at any later reopen.
+//     what the process following them has, not what was configured. /var/run ->
+//     /run is followed; a link the daemon's user planted in its own log
+//     directory (or above it) is not, at start or at any later reopen.
 // A file the call creates gets exactly `create_mode` whatever the umask, and
 // `create_owner` when set.
 //

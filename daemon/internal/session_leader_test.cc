@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -79,8 +80,7 @@ TEST_F(SessionLeaderTest, DaemonIsInANewSessionItDoesNotLead) {
   ASSERT_TRUE(status.ok()) << status.status();
   const size_t at = status->find("SigIgn:\t");
   ASSERT_NE(at, std::string::npos) << *status;
-  const unsigned long long ignored =
-      std::strtoull(status->c_str() + at + 8, nullptr, 16);
+  const uint64_t ignored = std::strtoull(status->c_str() + at + 8, nullptr, 16);
   EXPECT_EQ(ignored & (1ULL << (SIGTERM - 1)), 0u) << *status;
 
   if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
@@ -144,8 +144,9 @@ TEST_F(SessionLeaderTest, HookRunsInTheNewSessionBeforeTheSecondFork) {
   std::string seen;
   char buffer[8];
   ssize_t n;
-  while ((n = read(hook[0], buffer, sizeof(buffer))) > 0)
+  while ((n = read(hook[0], buffer, sizeof(buffer))) > 0) {
     seen.append(buffer, n);
+  }
   close(hook[0]);
   EXPECT_EQ(seen, "L");
   EXPECT_TRUE(WIFEXITED(test_support::ReapChild(first_child)));
