@@ -24,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "daemon/internal/proc.h"
 #include "gtest/gtest.h"
 
 extern char** environ;
@@ -198,7 +200,19 @@ ProcStat StatOf(pid_t pid) {
   return stat.ok() ? *std::move(stat) : ProcStat();
 }
 
-bool IsAlive(pid_t pid) { return StatOf(pid).running(); }
+bool IsAlive(pid_t pid) {
+  const ProcStat stat = StatOf(pid);
+  if (stat.running()) return true;
+  if (stat.state() != 'Z') return false;
+  // A zombie main thread while other threads still exit: they hold the
+  // process's descriptors (and its pid-file lock) until the last one is
+  // gone, which only the pidfd tells.
+  const int pidfd = internal::PidfdOpen(pid);
+  if (pidfd < 0) return false;
+  const bool exited = internal::AwaitExit(pidfd, absl::ZeroDuration());
+  close(pidfd);
+  return !exited;
+}
 
 bool WaitUntilGone(pid_t pid, absl::Duration timeout) {
   return WaitFor([pid] { return !IsAlive(pid); }, timeout);

@@ -87,7 +87,9 @@ pid_t FirstReportedPid(const std::string& report);
 // proc(5), from 1); no fields when the process cannot be read.
 ProcStat StatOf(pid_t pid);
 
-// Whether `pid` exists and is neither a zombie nor dead.
+// Whether `pid` exists and its thread group has not wholly exited: running,
+// or a zombie main thread whose other threads still run (and still hold its
+// descriptors and locks).
 bool IsAlive(pid_t pid);
 
 // Waits until `pid` is no longer alive; false after `timeout`.
