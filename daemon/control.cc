@@ -35,17 +35,6 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
   return absl::StrCat(cwd, "/", path);
 }
 
-// Removing a stale pid file is housekeeping: when it fails (a read-only
-// file system, a directory this user may not write), nothing runs all the
-// same, so stop still succeeds.
-void RemoveStaleOrWarn(const std::string& pidfile) {
-  absl::StatusOr<bool> removed = internal::RemoveStalePidFile(pidfile);
-  if (!removed.ok()) {
-    LOG(WARNING) << "not running, but the pid file is left: "
-                 << removed.status().message();
-  }
-}
-
 // Probes the pid file; while the lock is held by a daemon that has not yet
 // written its pid, waits a little for it. When the number in the file still
 // names no holder after that, looks for the holder in /proc: the file may
@@ -195,7 +184,12 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
   // could not remove its pid files: what nobody holds is cleared. The
   // worker's lock goes with the worker, a moment after its supervisor.
   auto remove_stale = [&] {
-    RemoveStaleOrWarn(pidfile);
+    // A keeper holds the lock a moment longer than its daemon lives: stop
+    // returns once it is released, so that a start right after succeeds.
+    // Removing a stale file is housekeeping: when it fails (a read-only file
+    // system, a directory this user may not write), nothing runs all the
+    // same, so stop still succeeds.
+    internal::RemovePidFileOnceReleased(pidfile, kStartingGrace);
     if (!child_pidfile.empty()) {
       internal::RemoveWorkerPidFile(child_pidfile, kStartingGrace);
     }

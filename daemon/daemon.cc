@@ -56,6 +56,7 @@ class Daemon::Impl {
     Owned::Own(Owned::kPidFile,
                pidfile_ ? pidfile_->fd() : started.worker_pidfile_fd);
     Owned::Own(Owned::kKeeper, outputs_.keeper_fd());
+    Owned::Own(Owned::kKeeperPidfd, outputs_.keeper_pidfd());
     Owned::Own(Owned::kReadyPipe, reporter_.fd());
     Owned::Own(Owned::kSupervisorLine, notifier_.connected_fd());
     if (!Owned::InstallForkHandler()) LOG(WARNING) << "pthread_atfork failed";

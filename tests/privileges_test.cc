@@ -66,14 +66,56 @@ TEST_F(PrivilegesTest, DropsToAnotherUserWithExactlyItsGroups) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
-TEST_F(PrivilegesTest, EmptiedPidFileOfACleanExitReadsAsNotRunning) {
-  // The daemon ends by itself as nobody: it cannot unlink, so it empties.
-  // It may be gone before we could read the pid file, so take its pid from
-  // the "Process id:" line it logs before it declares itself ready.
+TEST_F(PrivilegesTest, CleanExitAsAnotherUserLeavesNoPidFile) {
+  // The daemon ends by itself as nobody, who may not unlink in root's
+  // directory: its keeper removes the file once it has exited. It may be
+  // gone before we could read the pid file, so take its pid from the
+  // "Process id:" line it logs before it declares itself ready.
   ASSERT_GT(RunBriefDaemon({"--daemon_user=nobody"}), 0);
-  EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
+  EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }));
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text;
+}
+
+// A daemon that may write its root-owned pid file can point every tool that
+// trusts the number (start-stop-daemon, systemd's PIDFile=) at another
+// process. After the drop, only its root keeper holds the file.
+TEST_F(PrivilegesTest, ADroppedDaemonHoldsNoDescriptorOfItsPidFile) {
+  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_GT(pid, 0);
+  struct stat pidfile_stat;
+  ASSERT_EQ(stat(pidfile_.c_str(), &pidfile_stat), 0);
+  for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
+    struct stat st;
+    if (stat(absl::StrCat("/proc/", pid, "/fd/", fd).c_str(), &st) != 0) {
+      continue;
+    }
+    EXPECT_FALSE(st.st_dev == pidfile_stat.st_dev &&
+                 st.st_ino == pidfile_stat.st_ino)
+        << "descriptor " << fd << " is the pid file";
+  }
+  // Every action still finds the daemon through the file.
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
+  // Restart: the keeper lets the lock go before the new start takes it.
+  RunResult restart = Ticker(
+      {"--daemon_control=restart", "--daemon_user=nobody", "--interval=1h"});
+  ASSERT_EQ(restart.exit_code, 0) << restart.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  const pid_t again = test_support::ReadPid(pidfile_);
+  ASSERT_GT(again, 0);
+  EXPECT_NE(again, pid);
+  EXPECT_TRUE(IsAlive(again));
+  // A crash leaves the file, and the keeper lets the lock go with it.
+  ASSERT_EQ(kill(again, SIGKILL), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(again));
+  EXPECT_TRUE(test_support::WaitFor(
+      [&] { return Ticker({"--daemon_control=status"}).exit_code == 1; }));
+  EXPECT_EQ(test_support::ReadPid(pidfile_), again);
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_FALSE(FileExists(pidfile_));
 }
 
 TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {

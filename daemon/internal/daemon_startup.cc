@@ -102,10 +102,14 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
     }
     *target = KeeperPidFile{(*file)->path(), st.st_dev, st.st_ino};
   }
+  // The daemon's pid file (its pid already written) stays open, locked, in
+  // the keeper alone: a daemon that may write a root-owned pid file can
+  // point every tool that trusts the number at another process.
+  if (pidfile) targets.pidfile->lock_fd = pidfile->fd();
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
-  if (pidfile) pidfile->UseKeeper(keeper, KeeperPidFileId::kDaemon);
+  if (pidfile) pidfile->HandToKeeper(keeper);
   if (worker_pidfile) {
     worker_pidfile->UseKeeper(keeper, KeeperPidFileId::kWorker);
   }
@@ -123,6 +127,8 @@ absl::Status BecomeDaemon(const Options& options,
   if (options.umask) umask(*options.umask);
   // syslog connects lazily, by path: inside the new root /dev/log is gone.
   ConnectSyslogNow();
+  // Written through its descriptor, before the keeper may take it over.
+  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   // A daemon that chroots or drops privileges may no longer reach its files
   // by path (a jail, a directory only root may enter or write): the keeper,
   // which stays outside and privileged, reopens and removes them.
@@ -131,8 +137,6 @@ absl::Status BecomeDaemon(const Options& options,
         StartPathKeeper(outputs, pidfile, worker_pidfile));
   }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
-  // The pid file stays open and locked: written through its descriptor.
-  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
   }

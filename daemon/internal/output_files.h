@@ -81,6 +81,8 @@ class OutputFiles {
   }
   // The keeper's descriptor, or -1.
   int keeper_fd() const { return keeper_ ? keeper_->fd() : -1; }
+  // The keeper's pidfd, or -1.
+  int keeper_pidfd() const { return keeper_ ? keeper_->keeper_pidfd() : -1; }
 
   // What the keeper may open, by index: the paths and their policy.
   std::vector<KeeperOutput> KeeperOutputs() const;

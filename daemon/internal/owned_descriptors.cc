@@ -13,7 +13,7 @@ namespace {
 
 // Written by the main thread before any fork that could run the handler;
 // read by the handler in the child (a copy of this memory).
-int g_owned[OwnedDescriptors::kSlotCount] = {-1, -1, -1, -1};
+int g_owned[OwnedDescriptors::kSlotCount] = {-1, -1, -1, -1, -1};
 
 extern "C" void CloseOwnedDescriptorsInChild() {
   OwnedDescriptors::CloseInChild();

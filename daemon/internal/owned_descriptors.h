@@ -5,7 +5,7 @@
 //
 // The descriptors a process forked by the daemon (or the worker) must not
 // keep: the pid-file lock (or it would outlive the daemon), the path
-// keeper's socket, the ready pipe to the launcher and a worker's sd_notify
+// keeper's socket and pidfd, the ready pipe to the launcher and a worker's sd_notify
 // line to its supervisor. A pthread_atfork child handler closes them in
 // every child forked after `InstallForkHandler()`, and resets the signals
 // the library handles (signals.h `ResetSignalsInForkedChild()`).
@@ -26,6 +26,7 @@ class OwnedDescriptors {
   enum Slot {
     kPidFile,
     kKeeper,
+    kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
     kSlotCount,

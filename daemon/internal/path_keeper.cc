@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -165,7 +166,8 @@ bool IsSocket(int fd) {
   for (int target = 0; target <= 2; ++target) {
     if (!Redirect(null_fd, target).ok()) _exit(kExitFailure);
   }
-  const int keep[] = {fd, daemon_pidfd};
+  const int keep[] = {fd, daemon_pidfd,
+                      targets.pidfile ? targets.pidfile->lock_fd : -1};
   if (!CloseInheritedDescriptors(keep).ok()) _exit(kExitFailure);
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
 }
@@ -173,27 +175,38 @@ bool IsSocket(int fd) {
 }  // namespace
 
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
+  // The daemon's pid file, when the keeper holds its lock, is removed only
+  // once the daemon has exited: until then the file must say it runs, and a
+  // compromised daemon must not be able to make it say otherwise.
+  const bool holds_pidfile_lock =
+      daemon_pidfd >= 0 && targets.pidfile && targets.pidfile->lock_fd >= 0;
+  bool remove_pidfile_at_exit = false;
+  int exit_code = 0;
+  bool serving = true;
   for (;;) {
-    struct pollfd fds[2] = {{fd, POLLIN, 0}, {daemon_pidfd, POLLIN, 0}};
-    const int count = daemon_pidfd >= 0 ? 2 : 1;
-    if (poll(fds, count, -1) < 0) {
+    struct pollfd fds[2] = {{daemon_pidfd, POLLIN, 0}, {fd, POLLIN, 0}};
+    const int count = serving ? 2 : 1;
+    // Without a daemon to watch (tests), only the socket.
+    struct pollfd* first = daemon_pidfd >= 0 ? &fds[0] : &fds[1];
+    const int watched = daemon_pidfd >= 0 ? count : 1;
+    if (poll(first, watched, -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }
     // The daemon is gone: whatever still holds its end (a child it forked)
     // has no business with its files.
-    if (count == 2 && (fds[1].revents & POLLIN)) return 0;
-    if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    if (daemon_pidfd >= 0 && (fds[0].revents & POLLIN)) break;
+    if (!serving || !(fds[1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
 
     Request request;
     int reply_fd;
     bool extra;
     absl::StatusOr<size_t> n =
         ReceiveWithFd(fd, &request, sizeof(request), &reply_fd, &extra);
-    if (!n.ok()) return 1;
-    if (*n == 0 && reply_fd < 0 && !extra) return 0;  // end-of-file
+    const bool end_of_file =
+        n.ok() && *n == 0 && reply_fd < 0 && !extra;
     const bool well_formed =
-        *n == sizeof(request) && !extra && reply_fd >= 0 &&
+        n.ok() && *n == sizeof(request) && !extra && reply_fd >= 0 &&
         IsSocket(reply_fd) && request.magic == kMagic &&
         ((request.op == kOpenOutput &&
           request.index < targets.outputs.size()) ||
@@ -202,11 +215,27 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
               .has_value()));
     if (!well_formed) {
       if (reply_fd >= 0) close(reply_fd);
-      return 1;
+      if (!end_of_file) exit_code = 1;
+      // No more requests. A keeper that holds the pid file's lock holds it
+      // on until the daemon exits, whatever the daemon sent.
+      if (!holds_pidfile_lock) return exit_code;
+      serving = false;
+      continue;
     }
-    Serve(request, reply_fd, targets);
+    if (holds_pidfile_lock && request.op == kRemovePidFile &&
+        request.index == static_cast<uint8_t>(KeeperPidFileId::kDaemon)) {
+      remove_pidfile_at_exit = true;
+      Reply(reply_fd, absl::OkStatus(), true, -1);
+    } else {
+      Serve(request, reply_fd, targets);
+    }
     close(reply_fd);
   }
+  if (remove_pidfile_at_exit) {
+    (void)UnlinkIfSame(targets.pidfile->path, targets.pidfile->dev,
+                       targets.pidfile->ino);
+  }
+  return exit_code;
 }
 
 absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
@@ -238,8 +267,18 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
   if (middle == 0) {
     close(sv[0]);
     const pid_t keeper = fork();
-    if (keeper != 0) _exit(keeper < 0 ? 1 : 0);
-    RunKeeper(sv[1], daemon_pidfd, targets);
+    if (keeper == 0) RunKeeper(sv[1], daemon_pidfd, targets);
+    if (keeper < 0) _exit(1);
+    // The keeper's pidfd, for the daemon: opened here, where the keeper is
+    // a child that nobody else can reap, so the pid names it.
+    const int keeper_pidfd = PidfdOpen(keeper);
+    const char note = 'k';
+    if (keeper_pidfd < 0 ||
+        !SendWithFd(sv[1], &note, sizeof(note), keeper_pidfd).ok()) {
+      kill(keeper, SIGKILL);
+      _exit(1);
+    }
+    _exit(0);
   }
   close(sv[1]);
   close(daemon_pidfd);
@@ -252,11 +291,24 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
     close(sv[0]);
     return absl::InternalError("could not fork the path keeper");
   }
-  return std::make_shared<PathKeeperClient>(sv[0]);
+  char note;
+  int keeper_pidfd;
+  bool extra;
+  absl::StatusOr<size_t> n =
+      ReceiveWithFd(sv[0], &note, sizeof(note), &keeper_pidfd, &extra);
+  if (!n.ok() || *n != 1 || keeper_pidfd < 0 || extra) {
+    if (keeper_pidfd >= 0) close(keeper_pidfd);
+    close(sv[0]);
+    return absl::InternalError("the path keeper sent no pidfd");
+  }
+  auto client = std::make_shared<PathKeeperClient>(sv[0]);
+  client->keeper_pidfd_ = keeper_pidfd;
+  return client;
 }
 
 PathKeeperClient::~PathKeeperClient() {
   if (fd_ >= 0) close(fd_);
+  if (keeper_pidfd_ >= 0) close(keeper_pidfd_);
 }
 
 absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd) {

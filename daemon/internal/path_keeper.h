@@ -18,9 +18,14 @@
 //
 //   - does not chroot, keeps its privileges (it runs as the user who started
 //     the daemon), and holds no descriptor but its end of a SOCK_SEQPACKET
-//     socketpair, a pidfd of the daemon, and /dev/null on 0-2; its working
+//     socketpair, a pidfd of the daemon, the daemon's pid file (open and
+//     write-locked: the daemon itself closes its copy, so that once
+//     unprivileged it cannot rewrite the root-owned file that tools such
+//     as start-stop-daemon trust), and /dev/null on 0-2; its working
 //     directory is "/"; it is its own process group in the daemon's session,
-//     with default signal dispositions and an empty mask;
+//     with default signal dispositions and an empty mask. The daemon holds
+//     a pidfd of it, which is how readers of the pid file find the lock
+//     held for the daemon (proc.h WriteLockHeldFor);
 //   - is a grandchild, not a child, of the daemon (a double fork): it never
 //     shows up in the application's wait(), and never stays a zombie of it;
 //   - answers two requests, which carry no path, so that a compromised
@@ -31,9 +36,15 @@
 //       RemovePidFile(i): unlinks pid file i (#0 the daemon's, #1 the
 //         worker's under supervision, which a worker dropped to
 //         --daemon_user could not unlink either) if lstat(path) still has
-//         the device and inode of the file the daemon opened;
-//   - exits on end-of-file (every holder of the daemon's end is gone), when
-//     the daemon exits (its pidfd), and on any malformed request.
+//         the device and inode of the file the daemon opened; #0, whose
+//         lock the keeper holds, only once the daemon has exited, so that
+//         no request makes a running daemon look stopped;
+//   - exits when the daemon exits (its pidfd), releasing the lock, and
+//     leaves the pid file of a daemon that exited without asking for its
+//     removal (a crash reads as one). On end-of-file or a malformed
+//     request it stops serving; holding the lock, it waits for the
+//     daemon's exit all the same, so a daemon cannot make itself look
+//     stopped; without it, it exits at once.
 //
 // Each request carries its own reply socket, so that a supervisor and its
 // worker (both hold the daemon's end) never read each other's replies.
@@ -73,6 +84,10 @@ struct KeeperPidFile {
   std::string path;
   dev_t dev = 0;
   ino_t ino = 0;
+  // The daemon's pid file only: its locked descriptor, which the keeper
+  // keeps for the daemon's whole life and the daemon closes, so that the
+  // daemon holds no way to write the file (-1: the daemon keeps it).
+  int lock_fd = -1;
 };
 
 // Everything the keeper may touch, fixed when it starts.
@@ -109,23 +124,29 @@ class PathKeeperClient {
       KeeperPidFileId id = KeeperPidFileId::kDaemon);
 
   int fd() const { return fd_; }
+  // A pidfd of the keeper, held so that the pid file's lock, which the
+  // keeper holds, is found from the daemon (proc.h WriteLockHeldFor); -1
+  // for a wrapped socket.
+  int keeper_pidfd() const { return keeper_pidfd_; }
 
-  // Drops the descriptor number without closing it: in a child forked by
-  // the daemon, whose copy a fork handler already closed.
-  void Forget() { fd_ = -1; }
+  // Drops the descriptor numbers without closing them: in a child forked by
+  // the daemon, whose copies a fork handler already closed.
+  void Forget() { fd_ = keeper_pidfd_ = -1; }
 
  private:
   // One request and its reply; `fd` receives a descriptor if one came.
   absl::Status Ask(uint8_t op, uint8_t index, int* fd);
 
   int fd_ = -1;
+  int keeper_pidfd_ = -1;
 };
 
 // The keeper's loop, in the calling process: serves requests on `fd` until
 // end-of-file, a malformed request, or (when `daemon_pidfd` >= 0) the exit
-// of the daemon. Returns the exit code the keeper should end with: 0 after
-// end-of-file or the daemon's exit, 1 after a malformed request. Exposed for
-// tests; the keeper process calls it after dropping everything else.
+// of the daemon, which alone ends it while it holds the daemon's pid-file
+// lock (`targets.pidfile->lock_fd`). Returns the exit code the keeper
+// should end with: 1 after a malformed request, else 0. Exposed for tests;
+// the keeper process calls it after dropping everything else.
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets);
 
 }  // namespace internal

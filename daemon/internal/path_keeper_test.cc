@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/proc.h"
 #include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,23 +62,31 @@ class PathKeeperTest : public ::testing::Test {
 
   void TearDown() override {
     client_.reset();
+    if (daemon_ > 0) EndDaemon();
     if (keeper_ > 0) {
       kill(keeper_, SIGKILL);
       waitpid(keeper_, nullptr, 0);
     }
   }
 
-  // Serves `targets_` in a forked child, as the keeper would.
-  void Serve() {
+  // Serves `targets_` in a forked child, as the keeper would, for the
+  // process behind `daemon_pidfd` (-1: none). The child keeps the pid file's
+  // locked descriptor, if `targets_` has one; this process closes its copy.
+  void Serve(int daemon_pidfd = -1) {
     int sv[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
     keeper_ = fork();
     ASSERT_GE(keeper_, 0);
     if (keeper_ == 0) {
       close(sv[0]);
-      _exit(ServePathKeeper(sv[1], -1, targets_));
+      _exit(ServePathKeeper(sv[1], daemon_pidfd, targets_));
     }
     close(sv[1]);
+    if (daemon_pidfd >= 0) close(daemon_pidfd);
+    if (targets_.pidfile->lock_fd >= 0) {
+      close(targets_.pidfile->lock_fd);
+      targets_.pidfile->lock_fd = -1;
+    }
     client_ = std::make_unique<PathKeeperClient>(sv[0]);
   }
 
@@ -89,7 +98,46 @@ class PathKeeperTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
+  // A stand-in daemon that lives until killed; its pidfd. The pid file is
+  // opened and write-locked as the daemon's, for the keeper to hold.
+  int StartDaemonHoldingItsPidFile() {
+    daemon_ = fork();
+    if (daemon_ == 0) {
+      for (;;) pause();
+    }
+    EXPECT_GT(daemon_, 0);
+    const int fd = open(pidfile_.c_str(), O_RDWR | O_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    EXPECT_EQ(fcntl(fd, F_OFD_SETLK, &lock), 0);
+    const std::string pid = absl::StrCat(daemon_, "\n");
+    EXPECT_EQ(pwrite(fd, pid.data(), pid.size(), 0),
+              static_cast<ssize_t>(pid.size()));
+    targets_.pidfile->lock_fd = fd;
+    return PidfdOpen(daemon_);
+  }
+  void EndDaemon() {
+    kill(daemon_, SIGKILL);
+    waitpid(daemon_, nullptr, 0);
+    daemon_ = 0;
+  }
+  // Whether someone holds a write lock on the pid file.
+  bool PidFileLocked() {
+    const int fd = open(pidfile_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct flock lock = {};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    const bool locked =
+        fcntl(fd, F_OFD_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+    close(fd);
+    return locked;
+  }
+
   std::string dir_, log_, pidfile_;
+  pid_t daemon_ = 0;
   KeeperTargets targets_;
   pid_t keeper_ = 0;
   std::unique_ptr<PathKeeperClient> client_;
@@ -192,6 +240,47 @@ TEST_F(PathKeeperTest, ARequestWithoutReplySocketEndsTheKeeper) {
   ASSERT_EQ(send(client_->fd(), request, sizeof(request), MSG_NOSIGNAL),
             static_cast<ssize_t>(sizeof(request)));
   EXPECT_EQ(KeeperExit(), 1);
+}
+
+// The keeper that holds the daemon's pid-file lock removes the file only
+// once the daemon has exited: a request while it runs (all a compromised
+// daemon could send) makes no running daemon look stopped.
+TEST_F(PathKeeperTest, HoldingTheLockItRemovesThePidFileOnlyOnceTheDaemonExits) {
+  Serve(StartDaemonHoldingItsPidFile());
+  absl::StatusOr<bool> removed = client_->RemovePidFile();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(*removed);
+  EXPECT_TRUE(FileExists(pidfile_));
+  EXPECT_TRUE(PidFileLocked());
+  EndDaemon();
+  EXPECT_EQ(KeeperExit(), 0);
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(PathKeeperTest, HoldingTheLockItLeavesACrashedDaemonsPidFile) {
+  Serve(StartDaemonHoldingItsPidFile());
+  const std::string content = ReadFileOrEmpty(pidfile_);
+  EndDaemon();  // no removal asked for: the daemon crashed
+  EXPECT_EQ(KeeperExit(), 0);
+  EXPECT_EQ(ReadFileOrEmpty(pidfile_), content);
+  EXPECT_FALSE(PidFileLocked());
+}
+
+TEST_F(PathKeeperTest, HoldingTheLockItHoldsItThroughGarbageAndEndOfFile) {
+  Serve(StartDaemonHoldingItsPidFile());
+  ASSERT_EQ(send(client_->fd(), "open /etc/shadow", 16, MSG_NOSIGNAL), 16);
+  client_.reset();  // and end-of-file
+  // Had it ended, it would be reaped here at once.
+  for (int i = 0; i < 20; ++i) {
+    int status;
+    ASSERT_EQ(waitpid(keeper_, &status, WNOHANG), 0) << "the keeper ended";
+    ASSERT_TRUE(PidFileLocked());
+    usleep(10000);
+  }
+  EndDaemon();
+  EXPECT_EQ(KeeperExit(), 1);
+  EXPECT_TRUE(FileExists(pidfile_));
+  EXPECT_FALSE(PidFileLocked());
 }
 
 TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {

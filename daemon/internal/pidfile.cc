@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -107,20 +108,27 @@ bool PathStillNames(const PinnedPath& pinned, int fd) {
          by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
 }
 
-// Returns the holder's pid when the file holds a pid whose process holds a
-// write lock on it (so not a stale number left from an earlier run, nor a
-// process that merely has the file open).
-std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
+// The pid the file names, unless it is the caller's own: our own pid in a
+// file someone else has locked is a stale number that the kernel happened
+// to give us (and we of course have the file open).
+std::optional<pid_t> NamedPid(int fd, const std::string& path) {
   absl::StatusOr<std::string> content = ReadContent(fd, path);
   if (!content.ok()) return std::nullopt;
   absl::StatusOr<pid_t> pid = ParsePid(*content);
-  // Our own pid in a file someone else has locked is a stale number that
-  // the kernel happened to give us; and we of course have the file open.
   if (!pid.ok() || *pid == getpid()) return std::nullopt;
+  return *pid;
+}
+
+// Returns the holder's pid when the file holds a pid whose process holds a
+// write lock on it, or whose path keeper holds it for it (so not a stale
+// number left from an earlier run, nor a process that merely has the file
+// open).
+std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
+  std::optional<pid_t> pid = NamedPid(fd, path);
+  if (!pid) return std::nullopt;
   struct stat st;
   if (fstat(fd, &st) != 0) return std::nullopt;
-  absl::StatusOr<bool> holds =
-      ProcessHoldsWriteLock(*pid, st.st_dev, st.st_ino);
+  absl::StatusOr<bool> holds = WriteLockHeldFor(*pid, st.st_dev, st.st_ino);
   // Without permission to look (another user's daemon), the number of a
   // write-locked file is the best information there is; only someone who
   // may write the file can take that lock.
@@ -362,6 +370,29 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
   }
 }
 
+void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  for (;;) {
+    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
+    if (!removed.ok()) {
+      LOG(WARNING) << "not running, but the pid file is left: "
+                   << removed.status().message();
+      return;
+    }
+    if (*removed) return;
+    // Not removed: missing, or still locked by a dying worker or by the
+    // path keeper of a daemon that has just exited.
+    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
+    if (!probe.ok() || probe->state == PidFileProbe::State::kMissing) return;
+    if (absl::Now() >= deadline) {
+      LOG(WARNING) << "pid file " << path << " still locked after "
+                   << absl::FormatDuration(grace) << "; leaving it";
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
 PidFile::PidFile(PidFile&& other) noexcept
     : pinned_(std::move(other.pinned_)),
       fd_(std::exchange(other.fd_, -1)),
@@ -400,7 +431,7 @@ absl::Status PidFile::WritePid(pid_t pid) {
 }
 
 void PidFile::Remove() {
-  if (fd_ < 0) return;
+  if (fd_ < 0 && !keeper_) return;
   // Unlinked only while the path still names the locked file: a file
   // planted there since (a link, another file) is left alone.
   absl::StatusOr<bool> removed = false;
@@ -414,12 +445,13 @@ void PidFile::Remove() {
                   ? UnlinkIfSame(pinned_.path(), st.st_dev, st.st_ino)
                   : ErrnoError(errno, "stat pid file");
   }
-  if (!removed.ok()) {
+  if (!removed.ok() && fd_ >= 0) {
     // The directory is no longer ours to write (privileges were dropped),
     // or the keeper is gone: leave an empty file, which reads as a clean
     // exit, not a crash.
     (void)!ftruncate(fd_, 0);
   }
+  keeper_.reset();
   Close();
 }
 
@@ -456,6 +488,17 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     probe.holder = probe.pid;
     if (!probe.pid_verified && search == HolderSearch::kScanProc) {
       probe.holder = SoleWriteLockHolder(fd);
+      // The holder may be the path keeper of the daemon the file names (a
+      // daemon that closed its pidfd of the keeper is not found through
+      // it): the keeper's pidfd of it says so.
+      std::optional<pid_t> named = NamedPid(fd, path);
+      if (probe.holder && named) {
+        absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
+        if (kept.ok() && absl::c_linear_search(*kept, *named)) {
+          probe.pid = probe.holder = named;
+          probe.pid_verified = true;
+        }
+      }
     }
   }
   if (!probe.pid.has_value()) {

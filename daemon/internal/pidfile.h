@@ -91,6 +91,16 @@ class PidFile {
     keeper_id_ = id;
   }
 
+  // For the daemon's pid file, once `keeper` holds its locked descriptor
+  // (KeeperPidFile::lock_fd): closes this process's descriptor, so that a
+  // daemon about to drop privileges keeps no way to write the root-owned
+  // file, and Remove() asks the keeper, which removes the file once the
+  // daemon has exited.
+  void HandToKeeper(std::shared_ptr<PathKeeperClient> keeper) {
+    UseKeeper(std::move(keeper), KeeperPidFileId::kDaemon);
+    Close();
+  }
+
   // Drops the descriptor number without closing it (in a child forked by
   // the daemon, whose copy a fork handler has already closed; in a worker,
   // which keeps the descriptor), and this file's share of the keeper. The
@@ -159,6 +169,12 @@ absl::StatusOr<PidFileProbe> ProbePidFile(
 // Removes `path` when no process holds its lock. Returns true if removed,
 // false if missing or still locked.
 absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
+
+// Waits up to `grace` until no process holds the lock of `path` (a worker
+// dies a moment after its supervisor; a path keeper releases the daemon's
+// file a moment after the daemon exits, removing it if the exit was clean),
+// then removes what is left. Logs what it could not remove.
+void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -16,6 +16,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -105,6 +107,54 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
     }
     for (absl::string_view line : absl::StrSplit(*info, '\n')) {
       if (IsFcntlWriteLockLine(line)) return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
+  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) {
+    return ErrnoError(errno, absl::StrCat("opendir ", fd_dir));
+  }
+  std::vector<pid_t> targets;
+  while (struct dirent* entry = readdir(dir)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
+    char link[64];
+    const ssize_t n =
+        readlinkat(dirfd(dir), entry->d_name, link, sizeof(link) - 1);
+    if (n < 0 || absl::string_view(link, n) != "anon_inode:[pidfd]") continue;
+    absl::StatusOr<std::string> info =
+        ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", entry->d_name));
+    if (!info.ok()) continue;  // closed meanwhile
+    for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+      pid_t target;
+      if (absl::ConsumePrefix(&line, "Pid:") &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &target) &&
+          target > 0) {
+        targets.push_back(target);
+      }
+    }
+  }
+  closedir(dir);
+  return targets;
+}
+
+absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino) {
+  absl::StatusOr<bool> holds = ProcessHoldsWriteLock(pid, dev, ino);
+  if (!holds.ok() || *holds) return holds;
+  absl::StatusOr<std::vector<pid_t>> keepers = PidfdTargets(pid);
+  if (!keepers.ok()) return keepers.status();
+  for (pid_t keeper : *keepers) {
+    if (keeper == pid) continue;
+    absl::StatusOr<bool> keeper_holds = ProcessHoldsWriteLock(keeper, dev, ino);
+    if (!keeper_holds.ok() || !*keeper_holds) continue;
+    absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(keeper);
+    if (!kept.ok()) continue;
+    for (pid_t target : *kept) {
+      if (target == pid) return true;
     }
   }
   return false;

@@ -59,6 +59,23 @@ absl::StatusOr<bool> ProcessHasFileOpen(pid_t pid, dev_t dev, ino_t ino);
 // descriptors cannot be read.
 absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
 
+// Returns the processes that `pid` holds a pidfd of (the "Pid:" line of
+// each pidfd's /proc/PID/fdinfo entry; a pidfd of an exited process, "Pid:
+// -1", names none). kNotFound when the process is gone, kPermissionDenied
+// when its descriptors cannot be read.
+absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid);
+
+// Returns whether the write lock on the file (`dev`, `ino`) is held for
+// process `pid`: by `pid` itself (ProcessHoldsWriteLock), or by its path
+// keeper. A daemon that dropped privileges or chrooted keeps no descriptor
+// of its pid file (it could rewrite the root-owned file through one); the
+// keeper, which stayed privileged, holds the file's lock and a pidfd of the
+// daemon, and the daemon a pidfd of the keeper (path_keeper.h). Both
+// pidfds are required: the daemon's says where to look (cheaply, without a
+// scan of /proc), the keeper's proves the lock is held for this daemon.
+// Errors as ProcessHoldsWriteLock, for `pid`.
+absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino);
+
 // The processes found holding a write lock on a file: FindWriteLockHolders.
 struct WriteLockHolders {
   // Thread groups (the pids /proc lists), in /proc's order.

@@ -13,6 +13,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
@@ -121,6 +122,48 @@ TEST(ProcessHoldsWriteLockTest, TellsALockFromAnOpenDescriptor) {
   const pid_t gone = locker.Reap();
   EXPECT_EQ(ProcessHoldsWriteLock(gone, st.st_dev, st.st_ino).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// The path keeper's arrangement: the keeper (here, this process) holds the
+// pid file's write lock and a pidfd of the daemon; the daemon holds no
+// descriptor of the file, only a pidfd of the keeper.
+TEST(WriteLockHeldForTest, TheKeepersLockCountsOnlyWithBothPidfds) {
+  struct stat st;
+  const std::string path = MakeFile("x.pid", &st);
+  const pid_t keeper = getpid();
+  PausedChild daemon([keeper] { return PidfdOpen(keeper) >= 0; });
+  PausedChild stranger([keeper] { return PidfdOpen(keeper) >= 0; });
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct flock fl = {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  ASSERT_EQ(fcntl(fd, F_OFD_SETLK, &fl), 0);
+
+  absl::StatusOr<std::vector<pid_t>> targets = PidfdTargets(daemon.pid());
+  ASSERT_TRUE(targets.ok()) << targets.status();
+  EXPECT_EQ(*targets, std::vector<pid_t>{keeper});
+  // Without the keeper's pidfd of it, the daemon's pidfd proves nothing.
+  absl::StatusOr<bool> held = WriteLockHeldFor(daemon.pid(), st.st_dev,
+                                               st.st_ino);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_FALSE(*held);
+
+  const int daemon_pidfd = PidfdOpen(daemon.pid());
+  ASSERT_GE(daemon_pidfd, 0);
+  held = WriteLockHeldFor(daemon.pid(), st.st_dev, st.st_ino);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_TRUE(*held);
+  // Another process with a pidfd of the keeper is not the one it keeps.
+  held = WriteLockHeldFor(stranger.pid(), st.st_dev, st.st_ino);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_FALSE(*held);
+  // Nor is the daemon once the keeper lets the lock go.
+  close(fd);
+  held = WriteLockHeldFor(daemon.pid(), st.st_dev, st.st_ino);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_FALSE(*held);
+  close(daemon_pidfd);
 }
 
 TEST(IsFcntlWriteLockLineTest, OnlyFcntlWriteLocks) {

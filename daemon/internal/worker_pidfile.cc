@@ -65,20 +65,7 @@ absl::Status TakeWorkerPidFile(PidFile& file) {
 }
 
 void RemoveWorkerPidFile(const std::string& path, absl::Duration grace) {
-  const absl::Time deadline = absl::Now() + grace;
-  for (;;) {
-    absl::StatusOr<bool> removed = RemoveStalePidFile(path);
-    if (!removed.ok() || *removed) return;
-    // Not removed: missing, or still locked by a dying worker.
-    absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
-    if (!probe.ok() || probe->state == PidFileProbe::State::kMissing) return;
-    if (absl::Now() >= deadline) {
-      LOG(WARNING) << "worker pid file " << path << " still locked after "
-                   << absl::FormatDuration(grace) << "; leaving it";
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  RemovePidFileOnceReleased(path, grace);
 }
 
 }  // namespace internal
