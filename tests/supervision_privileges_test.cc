@@ -25,6 +25,7 @@ using ::daemonkit::test_support::ReadPid;
 using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
 using ::testing::ContainsRegex;
+using ::testing::IsEmpty;
 
 class SupervisionPrivilegesTest : public ::testing::Test {
  protected:
@@ -52,6 +53,20 @@ class SupervisionPrivilegesTest : public ::testing::Test {
   std::string Status() const {
     return Ticker({"--daemon_control=status"}).stdout_text;
   }
+  // The descriptors of `pid` open on the file at `path`.
+  static std::vector<int> DescriptorsOn(pid_t pid, const std::string& path) {
+    std::vector<int> found;
+    struct stat file;
+    if (stat(path.c_str(), &file) != 0) return found;
+    for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
+      struct stat st;
+      if (stat(absl::StrCat("/proc/", pid, "/fd/", fd).c_str(), &st) == 0 &&
+          st.st_dev == file.st_dev && st.st_ino == file.st_ino) {
+        found.push_back(fd);
+      }
+    }
+    return found;
+  }
 
   std::string dir_, pidfile_, child_pidfile_;
   std::vector<pid_t> workers_;
@@ -74,7 +89,12 @@ TEST_F(SupervisionPrivilegesTest,
               ContainsRegex("Uid:\t65534\t65534\t65534\t65534\n"));
   EXPECT_EQ(Status(), absl::StrCat("running, pid ", supervisor, ", worker ",
                                    worker, "\n"));
-  // Root's file, written by the worker through the descriptor opened for it.
+  // Root's file, locked and written for the worker by the root path keeper:
+  // the worker, which runs the application, could otherwise write another
+  // pid into a file that root's tools trust.
+  EXPECT_THAT(DescriptorsOn(worker, child_pidfile_), IsEmpty());
+  EXPECT_THAT(DescriptorsOn(worker, pidfile_), IsEmpty());
+  EXPECT_THAT(DescriptorsOn(supervisor, pidfile_), IsEmpty());
   struct stat st;
   ASSERT_EQ(stat(child_pidfile_.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
@@ -88,6 +108,7 @@ TEST_F(SupervisionPrivilegesTest,
   }));
   const pid_t next = ReadPid(child_pidfile_);
   workers_.push_back(next);
+  EXPECT_THAT(DescriptorsOn(next, child_pidfile_), IsEmpty());
   EXPECT_TRUE(test_support::WaitFor([&] {
     return Status() ==
            absl::StrCat("running, pid ", supervisor, ", worker ", next, "\n");

@@ -105,7 +105,10 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   // The daemon's pid file (its pid already written) stays open, locked, in
   // the keeper alone: a daemon that may write a root-owned pid file can
   // point every tool that trusts the number at another process.
-  if (pidfile) targets.pidfile->lock_fd = pidfile->fd();
+  if (pidfile) targets.pidfile->fd = pidfile->fd();
+  // The worker's too: the keeper locks it for each worker (NameWorker), so
+  // that no worker, which runs the application, holds it.
+  if (worker_pidfile) targets.worker_pidfile->fd = worker_pidfile->fd();
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);

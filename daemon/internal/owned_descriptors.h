@@ -5,9 +5,9 @@
 //
 // The descriptors a process forked by the daemon (or the worker) must not
 // keep: the pid-file lock (or it would outlive the daemon), the path
-// keeper's socket and pidfd, the ready pipe to the launcher and a worker's sd_notify
-// line to its supervisor. A pthread_atfork child handler closes them in
-// every child forked after `InstallForkHandler()`, and resets the signals
+// keeper's socket and pidfd, the ready pipe to the launcher and a worker's
+// sd_notify line to its supervisor. A pthread_atfork child handler closes them
+// in every child forked after `InstallForkHandler()`, and resets the signals
 // the library handles (signals.h `ResetSignalsInForkedChild()`).
 //
 // One owner: the running daemon's handle (Daemon::Impl, daemon.cc)

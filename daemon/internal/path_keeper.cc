@@ -24,20 +24,23 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/options.h"
+#include "daemon/proc.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
 
 // The request: a fixed-size record and exactly one descriptor, the socket
-// to reply on. Anything else is malformed and ends the keeper.
+// to reply on, plus the sender's credentials that the kernel attaches
+// (SO_PASSCRED). Anything else is malformed and ends the serving.
 constexpr uint32_t kMagic = 0x6b656570;  // "keep"
-enum Op : uint8_t { kOpenOutput = 1, kRemovePidFile = 2 };
+enum Op : uint8_t { kOpenOutput = 1, kRemovePidFile = 2, kNameWorker = 4 };
 struct Request {
   uint32_t magic;
   uint8_t op;
   uint8_t index;
   uint8_t padding[2];
+  int32_t pid;  // kNameWorker: the worker
 };
 
 // The reply: the status code, whether the pid file was removed, the error
@@ -72,16 +75,20 @@ absl::Status SendWithFd(int socket, const void* data, size_t size, int fd) {
 
 // Receives one message and at most one descriptor. Returns the size (0 at
 // end-of-file); `fd` is -1 when none came; `extra` is set when more than one
-// descriptor (or a truncated message) came.
+// descriptor (or a truncated message) came. `sender`, when given, receives
+// the sending process's pid from SCM_CREDENTIALS (0 when none came).
 absl::StatusOr<size_t> ReceiveWithFd(int socket, void* data, size_t size,
-                                     int* fd, bool* extra) {
+                                     int* fd, bool* extra,
+                                     pid_t* sender = nullptr) {
   *fd = -1;
   *extra = false;
+  if (sender != nullptr) *sender = 0;
   struct iovec iov = {data, size};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  alignas(struct cmsghdr) char
+      control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n;
@@ -92,6 +99,13 @@ absl::StatusOr<size_t> ReceiveWithFd(int socket, void* data, size_t size,
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *extra = true;
   for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
        cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS &&
+        sender != nullptr && cmsg->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+      struct ucred credentials;
+      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+      *sender = credentials.pid;
+      continue;
+    }
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
       *extra = true;
       continue;
@@ -126,30 +140,222 @@ const std::optional<KeeperPidFile>& TargetPidFile(const KeeperTargets& targets,
                                         : targets.pidfile;
 }
 
-// Answers one well-formed request on its reply socket.
-void Serve(const Request& request, int reply_fd, const KeeperTargets& targets) {
-  if (request.op == kOpenOutput) {
-    const KeeperOutput& output = targets.outputs[request.index];
-    absl::StatusOr<OpenedFile> opened = SafeOpen(output.path, output.policy);
-    if (!opened.ok()) {
-      Reply(reply_fd, opened.status(), false, -1);
-      return;
-    }
-    Reply(reply_fd, absl::OkStatus(), false, opened->fd);
-    close(opened->fd);
-    return;
-  }
-  const KeeperPidFile& pidfile =
-      *TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index));
-  absl::StatusOr<bool> removed =
-      UnlinkIfSame(pidfile.path, pidfile.dev, pidfile.ino);
-  Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
-}
-
 bool IsSocket(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
+
+// The keeper's state and loop (ServePathKeeper).
+class Keeper {
+ public:
+  Keeper(int fd, int daemon_pidfd, const KeeperTargets& targets)
+      : fd_(fd),
+        daemon_pidfd_(daemon_pidfd),
+        daemon_pid_(daemon_pidfd >= 0 ? PidOfPidfd(daemon_pidfd) : 0),
+        targets_(targets),
+        holds_pidfile_lock_(daemon_pidfd >= 0 && targets.pidfile &&
+                            targets.pidfile->fd >= 0) {}
+  Keeper(const Keeper&) = delete;
+  Keeper& operator=(const Keeper&) = delete;
+  ~Keeper() { ReleaseWorker(); }
+
+  int Run() {
+    for (;;) {
+      // The daemon, the current worker, the socket; those in use.
+      struct pollfd fds[3];
+      int count = 0;
+      const int daemon_at = daemon_pidfd_ >= 0 ? count++ : -1;
+      if (daemon_at >= 0) fds[daemon_at] = {daemon_pidfd_, POLLIN, 0};
+      const int worker_at = worker_pidfd_ >= 0 ? count++ : -1;
+      if (worker_at >= 0) fds[worker_at] = {worker_pidfd_, POLLIN, 0};
+      const int socket_at = serving_ ? count++ : -1;
+      if (socket_at >= 0) fds[socket_at] = {fd_, POLLIN, 0};
+      if (poll(fds, count, -1) < 0) {
+        if (errno == EINTR) continue;
+        return 1;
+      }
+      // The daemon is gone: whatever still holds its end (a child it
+      // forked) has no business with its files.
+      if (daemon_at >= 0 && (fds[daemon_at].revents & POLLIN)) break;
+      if (worker_at >= 0 && (fds[worker_at].revents & POLLIN)) {
+        ReleaseWorker();
+      }
+      if (socket_at >= 0 &&
+          (fds[socket_at].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (!ServeOne()) {
+          // No more requests. A keeper that holds the pid file's lock holds
+          // it on until the daemon exits, whatever the daemon sent.
+          if (!holds_pidfile_lock_) return exit_code_;
+          serving_ = false;
+        }
+      }
+    }
+    if (remove_pidfile_at_exit_) {
+      (void)UnlinkIfSame(targets_.pidfile->path, targets_.pidfile->dev,
+                         targets_.pidfile->ino);
+    }
+    return exit_code_;
+  }
+
+ private:
+  // Reads and answers one request; false at end-of-file or on a malformed
+  // request (which also sets the exit code 1).
+  bool ServeOne() {
+    Request request;
+    int reply_fd;
+    bool extra;
+    pid_t sender;
+    absl::StatusOr<size_t> n = ReceiveWithFd(fd_, &request, sizeof(request),
+                                             &reply_fd, &extra, &sender);
+    const bool end_of_file = n.ok() && *n == 0 && reply_fd < 0 && !extra;
+    const bool well_formed = n.ok() && *n == sizeof(request) && !extra &&
+                             reply_fd >= 0 && IsSocket(reply_fd) &&
+                             request.magic == kMagic && Known(request);
+    if (!well_formed) {
+      if (reply_fd >= 0) close(reply_fd);
+      if (!end_of_file) exit_code_ = 1;
+      return false;
+    }
+    Answer(request, sender, reply_fd);
+    close(reply_fd);
+    return true;
+  }
+
+  // Whether the request names an operation and a file this keeper has.
+  bool Known(const Request& request) const {
+    switch (request.op) {
+      case kOpenOutput:
+        return request.index < targets_.outputs.size();
+      case kRemovePidFile:
+        return request.index <= 1 &&
+               TargetPidFile(targets_,
+                             static_cast<KeeperPidFileId>(request.index))
+                   .has_value();
+      case kNameWorker:
+        return targets_.worker_pidfile && targets_.worker_pidfile->fd >= 0 &&
+               daemon_pid_ > 0 && request.pid > 0;
+      default:
+        return false;
+    }
+  }
+
+  void Answer(const Request& request, pid_t sender, int reply_fd) {
+    if (request.op == kOpenOutput) {
+      const KeeperOutput& output = targets_.outputs[request.index];
+      absl::StatusOr<OpenedFile> opened = SafeOpen(output.path, output.policy);
+      if (!opened.ok()) {
+        Reply(reply_fd, opened.status(), false, -1);
+        return;
+      }
+      Reply(reply_fd, absl::OkStatus(), false, opened->fd);
+      close(opened->fd);
+      return;
+    }
+    if (request.op == kNameWorker) {
+      Reply(reply_fd, NameWorker(request.pid, sender), false, -1);
+      return;
+    }
+    const auto id = static_cast<KeeperPidFileId>(request.index);
+    if (id == KeeperPidFileId::kDaemon && holds_pidfile_lock_) {
+      remove_pidfile_at_exit_ = true;
+      Reply(reply_fd, absl::OkStatus(), true, -1);
+      return;
+    }
+    // The worker's file says which worker runs: only the supervisor (the
+    // daemon) may have it removed, not a worker.
+    if (id == KeeperPidFileId::kWorker && daemon_pid_ > 0 &&
+        sender != daemon_pid_) {
+      Reply(reply_fd,
+            absl::PermissionDeniedError(
+                "only the supervisor may remove the worker's pid file"),
+            false, -1);
+      return;
+    }
+    const KeeperPidFile& pidfile = *TargetPidFile(targets_, id);
+    absl::StatusOr<bool> removed =
+        UnlinkIfSame(pidfile.path, pidfile.dev, pidfile.ino);
+    Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
+  }
+
+  // Locks the worker's pid file for `worker`, on a description of its own,
+  // and writes its pid: the record of which process is the worker, kept
+  // where the worker (the application) cannot rewrite it. Only the
+  // supervisor may name its worker, and only a child of its own: the
+  // kernel vouches for the sender (SCM_CREDENTIALS), /proc for the parent.
+  absl::Status NameWorker(pid_t worker, pid_t sender) {
+    const KeeperPidFile& file = *targets_.worker_pidfile;
+    if (sender != daemon_pid_) {
+      return absl::PermissionDeniedError(
+          "only the supervisor may name its worker");
+    }
+    if (worker_pidfd_ >= 0) {
+      if (!AwaitExit(worker_pidfd_, absl::ZeroDuration())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the previous worker still holds ", file.path));
+      }
+      ReleaseWorker();
+    }
+    const int pidfd = PidfdOpen(worker);
+    if (pidfd < 0)
+      return ErrnoError(errno, absl::StrCat("pidfd_open ", worker));
+    absl::StatusOr<ProcStat> stat = ReadProcStat(worker);
+    pid_t parent = 0;
+    if (!stat.ok() || !stat->running() ||
+        !stat->ParseField(ProcStat::kPpid, &parent) || parent != daemon_pid_) {
+      close(pidfd);
+      return absl::PermissionDeniedError(absl::StrCat(
+          "pid ", worker, " is not a running child of the supervisor"));
+    }
+    // A new description of the same file, whatever its path names now.
+    const int fd = open(absl::StrCat("/proc/self/fd/", file.fd).c_str(),
+                        O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      const int saved = errno;
+      close(pidfd);
+      return ErrnoError(saved, absl::StrCat("reopen ", file.path));
+    }
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    const std::string content = absl::StrCat(worker, "\n");
+    if (fcntl(fd, F_OFD_SETLK, &lock) != 0 || ftruncate(fd, 0) != 0 ||
+        pwrite(fd, content.data(), content.size(), 0) !=
+            static_cast<ssize_t>(content.size())) {
+      const int saved = errno;
+      close(fd);
+      close(pidfd);
+      return ErrnoError(saved, absl::StrCat("lock and write ", file.path));
+    }
+    worker_pidfd_ = pidfd;
+    worker_fd_ = fd;
+    return absl::OkStatus();
+  }
+
+  // The worker has exited: its file is emptied ("not running") and its
+  // lock let go.
+  void ReleaseWorker() {
+    if (worker_fd_ >= 0) {
+      (void)!ftruncate(worker_fd_, 0);
+      close(worker_fd_);
+    }
+    if (worker_pidfd_ >= 0) close(worker_pidfd_);
+    worker_fd_ = worker_pidfd_ = -1;
+  }
+
+  const int fd_;
+  const int daemon_pidfd_;
+  const pid_t daemon_pid_;
+  const KeeperTargets& targets_;
+  // The daemon's pid file, when the keeper holds its lock, is removed only
+  // once the daemon has exited: until then the file must say it runs, and a
+  // compromised daemon must not be able to make it say otherwise.
+  const bool holds_pidfile_lock_;
+  bool remove_pidfile_at_exit_ = false;
+  bool serving_ = true;
+  int exit_code_ = 0;
+  int worker_pidfd_ = -1;
+  int worker_fd_ = -1;
+};
 
 // The keeper process, after the double fork: sheds everything the daemon
 // had but the socket and the daemon's pidfd, then serves. Never returns.
@@ -167,7 +373,8 @@ bool IsSocket(int fd) {
     if (!Redirect(null_fd, target).ok()) _exit(kExitFailure);
   }
   const int keep[] = {fd, daemon_pidfd,
-                      targets.pidfile ? targets.pidfile->lock_fd : -1};
+                      targets.pidfile ? targets.pidfile->fd : -1,
+                      targets.worker_pidfile ? targets.worker_pidfile->fd : -1};
   if (!CloseInheritedDescriptors(keep).ok()) _exit(kExitFailure);
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
 }
@@ -175,67 +382,7 @@ bool IsSocket(int fd) {
 }  // namespace
 
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
-  // The daemon's pid file, when the keeper holds its lock, is removed only
-  // once the daemon has exited: until then the file must say it runs, and a
-  // compromised daemon must not be able to make it say otherwise.
-  const bool holds_pidfile_lock =
-      daemon_pidfd >= 0 && targets.pidfile && targets.pidfile->lock_fd >= 0;
-  bool remove_pidfile_at_exit = false;
-  int exit_code = 0;
-  bool serving = true;
-  for (;;) {
-    struct pollfd fds[2] = {{daemon_pidfd, POLLIN, 0}, {fd, POLLIN, 0}};
-    const int count = serving ? 2 : 1;
-    // Without a daemon to watch (tests), only the socket.
-    struct pollfd* first = daemon_pidfd >= 0 ? &fds[0] : &fds[1];
-    const int watched = daemon_pidfd >= 0 ? count : 1;
-    if (poll(first, watched, -1) < 0) {
-      if (errno == EINTR) continue;
-      return 1;
-    }
-    // The daemon is gone: whatever still holds its end (a child it forked)
-    // has no business with its files.
-    if (daemon_pidfd >= 0 && (fds[0].revents & POLLIN)) break;
-    if (!serving || !(fds[1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-
-    Request request;
-    int reply_fd;
-    bool extra;
-    absl::StatusOr<size_t> n =
-        ReceiveWithFd(fd, &request, sizeof(request), &reply_fd, &extra);
-    const bool end_of_file =
-        n.ok() && *n == 0 && reply_fd < 0 && !extra;
-    const bool well_formed =
-        n.ok() && *n == sizeof(request) && !extra && reply_fd >= 0 &&
-        IsSocket(reply_fd) && request.magic == kMagic &&
-        ((request.op == kOpenOutput &&
-          request.index < targets.outputs.size()) ||
-         (request.op == kRemovePidFile && request.index <= 1 &&
-          TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index))
-              .has_value()));
-    if (!well_formed) {
-      if (reply_fd >= 0) close(reply_fd);
-      if (!end_of_file) exit_code = 1;
-      // No more requests. A keeper that holds the pid file's lock holds it
-      // on until the daemon exits, whatever the daemon sent.
-      if (!holds_pidfile_lock) return exit_code;
-      serving = false;
-      continue;
-    }
-    if (holds_pidfile_lock && request.op == kRemovePidFile &&
-        request.index == static_cast<uint8_t>(KeeperPidFileId::kDaemon)) {
-      remove_pidfile_at_exit = true;
-      Reply(reply_fd, absl::OkStatus(), true, -1);
-    } else {
-      Serve(request, reply_fd, targets);
-    }
-    close(reply_fd);
-  }
-  if (remove_pidfile_at_exit) {
-    (void)UnlinkIfSame(targets.pidfile->path, targets.pidfile->dev,
-                       targets.pidfile->ino);
-  }
-  return exit_code;
+  return Keeper(fd, daemon_pidfd, targets).Run();
 }
 
 absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
@@ -246,6 +393,14 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return ErrnoError(errno, "socketpair for the path keeper");
+  }
+  // Every request then carries its sender's pid, vouched for by the kernel.
+  const int on = 1;
+  if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+    const int saved = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return ErrnoError(saved, "SO_PASSCRED for the path keeper");
   }
   // Opened here, inherited by the keeper: the daemon cannot be gone (and its
   // pid reused) before the keeper holds it.
@@ -311,14 +466,15 @@ PathKeeperClient::~PathKeeperClient() {
   if (keeper_pidfd_ >= 0) close(keeper_pidfd_);
 }
 
-absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd) {
+absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd,
+                                   pid_t pid) {
   *fd = -1;
   if (fd_ < 0) return absl::UnavailableError("no path keeper");
   int reply[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reply) != 0) {
     return ErrnoError(errno, "socketpair for a path keeper reply");
   }
-  Request request = {kMagic, op, index, {0, 0}};
+  Request request = {kMagic, op, index, {0, 0}, pid};
   absl::Status sent = SendWithFd(fd_, &request, sizeof(request), reply[1]);
   close(reply[1]);
   if (!sent.ok()) {
@@ -361,6 +517,11 @@ absl::StatusOr<int> PathKeeperClient::OpenOutput(size_t index) {
   DAEMONKIT_RETURN_IF_ERROR(Ask(kOpenOutput, static_cast<uint8_t>(index), &fd));
   if (fd < 0) return absl::InternalError("the path keeper sent no descriptor");
   return fd;
+}
+
+absl::Status PathKeeperClient::NameWorker(pid_t worker) {
+  int unused;
+  return Ask(kNameWorker, 0, &unused, worker);
 }
 
 absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {

@@ -28,8 +28,9 @@
 //     held for the daemon (proc.h WriteLockHeldFor);
 //   - is a grandchild, not a child, of the daemon (a double fork): it never
 //     shows up in the application's wait(), and never stays a zombie of it;
-//   - answers two requests, which carry no path, so that a compromised
-//     daemon can only ask for what it was configured with:
+//   - answers three requests, which carry no path, so that a compromised
+//     daemon can only ask for what it was configured with (the kernel
+//     attaches each sender's pid, SO_PASSCRED):
 //       OpenOutput(i): opens output file i by its absolute path through
 //         SafeOpen (same policy as at start) and passes the descriptor back
 //         with SCM_RIGHTS;
@@ -38,7 +39,13 @@
 //         --daemon_user could not unlink either) if lstat(path) still has
 //         the device and inode of the file the daemon opened; #0, whose
 //         lock the keeper holds, only once the daemon has exited, so that
-//         no request makes a running daemon look stopped;
+//         no request makes a running daemon look stopped; #1 only for the
+//         supervisor;
+//       NameWorker(pid): from the supervisor, for a running child of it:
+//         locks pid file #1 on a description of its own and writes the
+//         worker's pid, until that worker exits (then empties the file),
+//         so that the worker, which runs the application, holds no
+//         descriptor of it;
 //   - exits when the daemon exits (its pidfd), releasing the lock, and
 //     leaves the pid file of a daemon that exited without asking for its
 //     removal (a crash reads as one). On end-of-file or a malformed
@@ -84,10 +91,13 @@ struct KeeperPidFile {
   std::string path;
   dev_t dev = 0;
   ino_t ino = 0;
-  // The daemon's pid file only: its locked descriptor, which the keeper
-  // keeps for the daemon's whole life and the daemon closes, so that the
-  // daemon holds no way to write the file (-1: the daemon keeps it).
-  int lock_fd = -1;
+  // The file's descriptor, kept by the keeper so that the daemon need hold
+  // no way to write the root-owned file (-1: the keeper has none). The
+  // daemon's pid file: its locked descriptor, held for the daemon's whole
+  // life (the daemon closes its own). The worker's: the file opened before
+  // the drop, from which the keeper opens and locks a description of its
+  // own for each worker the supervisor names (NameWorker).
+  int fd = -1;
 };
 
 // Everything the keeper may touch, fixed when it starts.
@@ -117,9 +127,18 @@ class PathKeeperClient {
   // A fresh descriptor of output file `index`, opened by the keeper.
   absl::StatusOr<int> OpenOutput(size_t index);
 
-  // Asks the keeper to unlink pid file `id`; true if it did, false if the
-  // path no longer names that file. Asking for one the keeper was not given
-  // is a malformed request: it ends the keeper.
+  // For the supervisor, right after it forked `worker`: the keeper locks the
+  // worker's pid file for that worker (held until the worker exits, then
+  // the file is emptied) and writes its pid. The worker then needs no
+  // descriptor of the file. Refused unless the sender is the daemon (the
+  // supervisor) and `worker` its running child.
+  absl::Status NameWorker(pid_t worker);
+
+  // Asks the keeper to unlink pid file `id`; true if it did (for the
+  // daemon's pid file, whose lock the keeper holds: will, once the daemon
+  // has exited), false if the path no longer names that file. Asking for
+  // one the keeper was not given is a malformed request: it ends the
+  // keeper's serving. Only the supervisor may have the worker's removed.
   absl::StatusOr<bool> RemovePidFile(
       KeeperPidFileId id = KeeperPidFileId::kDaemon);
 
@@ -135,7 +154,7 @@ class PathKeeperClient {
 
  private:
   // One request and its reply; `fd` receives a descriptor if one came.
-  absl::Status Ask(uint8_t op, uint8_t index, int* fd);
+  absl::Status Ask(uint8_t op, uint8_t index, int* fd, pid_t pid = 0);
 
   int fd_ = -1;
   int keeper_pidfd_ = -1;
@@ -144,7 +163,7 @@ class PathKeeperClient {
 // The keeper's loop, in the calling process: serves requests on `fd` until
 // end-of-file, a malformed request, or (when `daemon_pidfd` >= 0) the exit
 // of the daemon, which alone ends it while it holds the daemon's pid-file
-// lock (`targets.pidfile->lock_fd`). Returns the exit code the keeper
+// lock (`targets.pidfile->fd`). Returns the exit code the keeper
 // should end with: 1 after a malformed request, else 0. Exposed for tests;
 // the keeper process calls it after dropping everything else.
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets);

@@ -75,6 +75,8 @@ class PathKeeperTest : public ::testing::Test {
   void Serve(int daemon_pidfd = -1) {
     int sv[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    const int on = 1;  // as Start() does: each request names its sender
+    ASSERT_EQ(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
     keeper_ = fork();
     ASSERT_GE(keeper_, 0);
     if (keeper_ == 0) {
@@ -83,9 +85,9 @@ class PathKeeperTest : public ::testing::Test {
     }
     close(sv[1]);
     if (daemon_pidfd >= 0) close(daemon_pidfd);
-    if (targets_.pidfile->lock_fd >= 0) {
-      close(targets_.pidfile->lock_fd);
-      targets_.pidfile->lock_fd = -1;
+    if (targets_.pidfile->fd >= 0) {
+      close(targets_.pidfile->fd);
+      targets_.pidfile->fd = -1;
     }
     client_ = std::make_unique<PathKeeperClient>(sv[0]);
   }
@@ -115,7 +117,7 @@ class PathKeeperTest : public ::testing::Test {
     const std::string pid = absl::StrCat(daemon_, "\n");
     EXPECT_EQ(pwrite(fd, pid.data(), pid.size(), 0),
               static_cast<ssize_t>(pid.size()));
-    targets_.pidfile->lock_fd = fd;
+    targets_.pidfile->fd = fd;
     return PidfdOpen(daemon_);
   }
   void EndDaemon() {
@@ -245,7 +247,8 @@ TEST_F(PathKeeperTest, ARequestWithoutReplySocketEndsTheKeeper) {
 // The keeper that holds the daemon's pid-file lock removes the file only
 // once the daemon has exited: a request while it runs (all a compromised
 // daemon could send) makes no running daemon look stopped.
-TEST_F(PathKeeperTest, HoldingTheLockItRemovesThePidFileOnlyOnceTheDaemonExits) {
+TEST_F(PathKeeperTest,
+       HoldingTheLockItRemovesThePidFileOnlyOnceTheDaemonExits) {
   Serve(StartDaemonHoldingItsPidFile());
   absl::StatusOr<bool> removed = client_->RemovePidFile();
   ASSERT_TRUE(removed.ok()) << removed.status();
@@ -281,6 +284,99 @@ TEST_F(PathKeeperTest, HoldingTheLockItHoldsItThroughGarbageAndEndOfFile) {
   EXPECT_EQ(KeeperExit(), 1);
   EXPECT_TRUE(FileExists(pidfile_));
   EXPECT_FALSE(PidFileLocked());
+}
+
+// The worker's pid file under a dropped supervisor: the supervisor (here,
+// this process, the keeper's "daemon") names each worker it forked; the
+// keeper locks the file for it and writes its pid, and empties the file and
+// lets the lock go when it exits.
+class NameWorkerTest : public PathKeeperTest {
+ protected:
+  void SetUp() override {
+    PathKeeperTest::SetUp();
+    worker_path_ = dir_ + "/worker.pid";
+    const int fd =
+        open(worker_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    struct stat st;
+    ASSERT_EQ(fstat(fd, &st), 0);
+    targets_.worker_pidfile =
+        KeeperPidFile{worker_path_, st.st_dev, st.st_ino, fd};
+    Serve(PidfdOpen(getpid()));
+    close(fd);
+  }
+  bool WorkerFileLocked() {
+    const std::string saved = pidfile_;
+    pidfile_ = worker_path_;
+    const bool locked = PidFileLocked();
+    pidfile_ = saved;
+    return locked;
+  }
+  std::string worker_path_;
+};
+
+TEST_F(NameWorkerTest, LocksAndWritesTheFileForTheWorkersLifeOnly) {
+  test_support::PausedChild worker;
+  ASSERT_TRUE(client_->NameWorker(worker.pid()).ok());
+  EXPECT_EQ(ReadFileOrEmpty(worker_path_), absl::StrCat(worker.pid(), "\n"));
+  EXPECT_TRUE(WorkerFileLocked());
+  worker.Reap();
+  EXPECT_TRUE(test_support::WaitFor([&] { return !WorkerFileLocked(); }));
+  EXPECT_EQ(ReadFileOrEmpty(worker_path_), "");
+  // The next worker gets the file.
+  test_support::PausedChild next;
+  ASSERT_TRUE(client_->NameWorker(next.pid()).ok());
+  EXPECT_EQ(ReadFileOrEmpty(worker_path_), absl::StrCat(next.pid(), "\n"));
+  EXPECT_TRUE(WorkerFileLocked());
+}
+
+TEST_F(NameWorkerTest, OnlyTheSupervisorNamesOnlyItsOwnChild) {
+  test_support::PausedChild worker;
+  // Not a child of the supervisor: a grandchild (what a worker forks), or
+  // pid 1.
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t middle = fork();
+  ASSERT_GE(middle, 0);
+  if (middle == 0) {
+    const pid_t grandchild = fork();
+    if (grandchild == 0) {
+      for (;;) pause();
+    }
+    if (write(report[1], &grandchild, sizeof(grandchild)) < 0) _exit(1);
+    for (;;) pause();
+  }
+  pid_t grandchild = 0;
+  ASSERT_EQ(read(report[0], &grandchild, sizeof(grandchild)),
+            static_cast<ssize_t>(sizeof(grandchild)));
+  close(report[0]);
+  close(report[1]);
+  EXPECT_EQ(client_->NameWorker(grandchild).code(),
+            absl::StatusCode::kPermissionDenied);
+  kill(grandchild, SIGKILL);
+  kill(middle, SIGKILL);
+  waitpid(middle, nullptr, 0);
+  EXPECT_EQ(client_->NameWorker(1).code(), absl::StatusCode::kPermissionDenied);
+  // A worker (any process but the supervisor) asking, for itself or for
+  // another: refused, and the file stays empty.
+  const pid_t asker = fork();
+  ASSERT_GE(asker, 0);
+  if (asker == 0) {
+    PathKeeperClient as_worker(dup(client_->fd()));
+    const bool refused =
+        absl::IsPermissionDenied(as_worker.NameWorker(getpid())) &&
+        absl::IsPermissionDenied(
+            as_worker.RemovePidFile(KeeperPidFileId::kWorker).status());
+    _exit(refused ? 0 : 1);
+  }
+  int status;
+  ASSERT_EQ(waitpid(asker, &status, 0), asker);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(ReadFileOrEmpty(worker_path_), "");
+  EXPECT_FALSE(WorkerFileLocked());
+  // The supervisor, for its child: done.
+  EXPECT_TRUE(client_->NameWorker(worker.pid()).ok());
+  EXPECT_TRUE(WorkerFileLocked());
 }
 
 TEST_F(PathKeeperTest, StartedKeeperHoldsNoDirectoryAndEndsWithItsDaemon) {

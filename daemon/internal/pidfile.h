@@ -92,7 +92,7 @@ class PidFile {
   }
 
   // For the daemon's pid file, once `keeper` holds its locked descriptor
-  // (KeeperPidFile::lock_fd): closes this process's descriptor, so that a
+  // (KeeperPidFile::fd): closes this process's descriptor, so that a
   // daemon about to drop privileges keeps no way to write the root-owned
   // file, and Remove() asks the keeper, which removes the file once the
   // daemon has exited.
@@ -110,6 +110,8 @@ class PidFile {
 
   int fd() const { return fd_; }
   const std::string& path() const { return pinned_.path(); }
+  // The keeper set by UseKeeper or HandToKeeper, or null.
+  PathKeeperClient* keeper() const { return keeper_.get(); }
 
  private:
   friend absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);

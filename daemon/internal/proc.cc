@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -112,6 +112,29 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
   return false;
 }
 
+namespace {
+
+// The pid in the "Pid:" line of a pidfd's fdinfo, or 0.
+pid_t PidInPidfdInfo(absl::string_view info) {
+  for (absl::string_view line : absl::StrSplit(info, '\n')) {
+    pid_t target;
+    if (absl::ConsumePrefix(&line, "Pid:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &target) &&
+        target > 0) {
+      return target;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+pid_t PidOfPidfd(int pidfd) {
+  absl::StatusOr<std::string> info =
+      ReadSmallFile(absl::StrCat("/proc/self/fdinfo/", pidfd));
+  return info.ok() ? PidInPidfdInfo(*info) : 0;
+}
+
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
   const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
@@ -129,13 +152,8 @@ absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
     absl::StatusOr<std::string> info =
         ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", entry->d_name));
     if (!info.ok()) continue;  // closed meanwhile
-    for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-      pid_t target;
-      if (absl::ConsumePrefix(&line, "Pid:") &&
-          absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &target) &&
-          target > 0) {
-        targets.push_back(target);
-      }
+    if (const pid_t target = PidInPidfdInfo(*info); target > 0) {
+      targets.push_back(target);
     }
   }
   closedir(dir);

@@ -65,6 +65,11 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
 // when its descriptors cannot be read.
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid);
 
+// Returns the pid of the process that this process's `pidfd` refers to
+// (its fdinfo's "Pid:" line), or 0 when it cannot be read or the process
+// has been reaped.
+pid_t PidOfPidfd(int pidfd);
+
 // Returns whether the write lock on the file (`dev`, `ino`) is held for
 // process `pid`: by `pid` itself (ProcessHoldsWriteLock), or by its path
 // keeper. A daemon that dropped privileges or chrooted keeps no descriptor

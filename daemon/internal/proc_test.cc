@@ -144,8 +144,8 @@ TEST(WriteLockHeldForTest, TheKeepersLockCountsOnlyWithBothPidfds) {
   ASSERT_TRUE(targets.ok()) << targets.status();
   EXPECT_EQ(*targets, std::vector<pid_t>{keeper});
   // Without the keeper's pidfd of it, the daemon's pidfd proves nothing.
-  absl::StatusOr<bool> held = WriteLockHeldFor(daemon.pid(), st.st_dev,
-                                               st.st_ino);
+  absl::StatusOr<bool> held =
+      WriteLockHeldFor(daemon.pid(), st.st_dev, st.st_ino);
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_FALSE(*held);
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
@@ -109,6 +110,18 @@ class Supervisor {
     if (notify[1] >= 0) close(notify[1]);
     // Read between other events, never blocking the supervisor.
     fcntl(pipe->read_fd, F_SETFL, O_NONBLOCK);
+    // A dropped worker's pid file is locked and written by the keeper,
+    // before any message of the worker is read (so before it is ready).
+    if (*state_.worker_pidfile) {
+      if (PathKeeperClient* keeper = (*state_.worker_pidfile)->keeper()) {
+        absl::Status named = keeper->NameWorker(pid);
+        // A worker that died at once is a crash like any other, for the
+        // restart policy to judge once it is reaped.
+        if (!named.ok() && IsRunning(pid)) {
+          GiveUp(absl::StrCat("cannot start a worker: ", named.message()));
+        }
+      }
+    }
     worker_pid_ = pid;
     worker_pidfd_ = PidfdOpen(pid);
     worker_ready_fd_ = pipe->read_fd;

@@ -37,7 +37,12 @@ Worker BecomeWorker(pid_t supervisor, int ready_fd, int notify_fd,
     _exit(kExitFailure);
   }
   worker.signal_fd = *signal_fd;
-  if (worker_pidfile) {
+  if (worker_pidfile && worker_pidfile->keeper() != nullptr) {
+    // The keeper locks the file for this worker, as the supervisor asks:
+    // the application holds no descriptor of it.
+    worker_pidfile->Close();
+    worker_pidfile.reset();
+  } else if (worker_pidfile) {
     PidFile& file = *worker_pidfile;
     if (absl::Status written = TakeWorkerPidFile(file); !written.ok()) {
       worker.to_supervisor.ReportError(written.message());

@@ -42,6 +42,12 @@ namespace internal {
 // writes its pid through the inherited descriptor (opened read-write while
 // privileged), so the file stays root's. The supervisor empties the file
 // after reaping each worker, and removes it when it stops or gives up.
+//
+// A supervisor that dropped privileges or chrooted has a path keeper, which
+// stays root: there the worker closes its copy at once (it runs the
+// application, which must not be able to rewrite a root-owned file that
+// root's tools trust) and the keeper locks a description of its own for
+// each worker the supervisor names (PathKeeperClient::NameWorker).
 absl::StatusOr<PidFile> OpenWorkerPidFile(const std::string& path,
                                           absl::Duration wait_for_pid);
 
