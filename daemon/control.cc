@@ -80,8 +80,8 @@ absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
     return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", holder));
   }
   absl::StatusOr<PidFileProbe> again = internal::ProbePidFile(
-      pidfile, probe.pid_verified ? internal::HolderSearch::kNumberOnly
-                                  : internal::HolderSearch::kScanProc);
+      pidfile, probe.scanned ? internal::HolderSearch::kScanProc
+                             : internal::HolderSearch::kNumberOnly);
   if (!again.ok() || again->holder != holder) {
     close(pidfd);
     return absl::NotFoundError("not running");

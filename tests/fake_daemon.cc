@@ -19,6 +19,9 @@
 //                           ready; records "event reload" / "event stop"
 //              keep_env     record whether a getenv("KEPT") pointer taken
 //                           before daemonizing still reads the same value
+//              exec         ready, then exec `sleep 3600` (the daemon is
+//                           another program from then on, with none of
+//                           the library's close-on-exec descriptors)
 //              fork_fails   make fork() fail (seccomp), call Daemonize, and
 //                           print whether the caller's descriptors, signal
 //                           handlers and mask are as they were
@@ -304,6 +307,10 @@ int main(int argc, char** argv) {
   if (behavior == "ignore_term") {
     signal(SIGTERM, SIG_IGN);
     for (;;) pause();
+  }
+  if (behavior == "exec") {
+    execl("/bin/sleep", "sleep", "3600", static_cast<char*>(nullptr));
+    return 1;
   }
   while (daemon->WaitFor(absl::Hours(1)) != daemonkit::Event::kStop) {
   }

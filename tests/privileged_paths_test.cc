@@ -534,6 +534,17 @@ TEST_F(PrivilegedPathsTest, AFileOfAnotherUserIsRefused) {
   ASSERT_GT(Start({"--daemon_user=nobody", "--interval=1h"}), 0);
 }
 
+// With five descriptors the output cannot even be opened, and the walk from
+// "/" that removes the pid file safely has none left either: the locked
+// file is removed by name.
+TEST_F(PrivilegedPathsTest, AStartOutOfDescriptorsLeavesNoPidFile) {
+  RunResult result = TickerInShell("ulimit -n 5;", {"--interval=1h"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text, HasSubstr("Too many open files"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(log_));
+}
+
 TEST_F(PrivilegedPathsTest, AFailedStartRemovesTheEmptyLogsItCreated) {
   // 0-2, the pid file and two outputs fill six of seven descriptors: the
   // ready pipe cannot be made, after the outputs were created.

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -116,6 +117,136 @@ TEST_F(PrivilegesTest, ADroppedDaemonHoldsNoDescriptorOfItsPidFile) {
   EXPECT_EQ(test_support::ReadPid(pidfile_), again);
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// The keeper (what the daemon keeps with a pidfd) of a dropped daemon.
+pid_t KeeperOf(pid_t daemon) {
+  for (pid_t pid : test_support::PidfdTargetsOf(daemon)) {
+    if (ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm")) ==
+        "daemonkit-keep\n") {
+      return pid;
+    }
+  }
+  return 0;
+}
+
+// systemd's KillMode=control-group, a shutdown, `kill -TERM $(pidof x)`:
+// the keeper gets the daemon's signal too, and must outlive it to remove
+// the pid file of its clean exit.
+TEST_F(PrivilegesTest, SigtermToTheWholeServiceLeavesNoPidFile) {
+  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_GT(pid, 0);
+  const pid_t keeper = KeeperOf(pid);
+  ASSERT_GT(keeper, 0);
+  ASSERT_EQ(kill(keeper, SIGHUP), 0);
+  ASSERT_EQ(kill(keeper, SIGTERM), 0);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }))
+      << "left: " << ReadFileOrEmpty(pidfile_);
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
+}
+
+// A daemon that exec'd another program has dropped the library's
+// descriptors (its pidfd of the keeper among them); its keeper still holds
+// the lock for it, and stop finds and ends it.
+TEST_F(PrivilegesTest, ADaemonThatExecdIsStillFoundAndStopped) {
+  const std::string fake = test_support::RunfilePath("tests/fake_daemon");
+  const std::vector<std::string> common = {fake, "--daemon_pidfile=" + pidfile_,
+                                           "--daemon_user=nobody"};
+  std::vector<std::string> start = common;
+  start.push_back("--behavior=exec");
+  RunResult started = RunProgram(start);
+  ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+  const pid_t pid = test_support::ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm")) == "sleep\n";
+  }));
+  std::vector<std::string> status = common;
+  status.push_back("--daemon_control=status");
+  RunResult running = RunProgram(status);
+  EXPECT_EQ(running.exit_code, 0) << running.stdout_text;
+  EXPECT_EQ(running.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  std::vector<std::string> stop = common;
+  stop.push_back("--daemon_control=stop");
+  RunResult stopped = RunProgram(stop);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  // Killed by SIGTERM (sleep's default), so the keeper left the file, and
+  // stop removed it once the keeper let its lock go.
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_EQ(RunProgram(status).exit_code, 3);
+}
+
+// A dropped ticker in the foreground as pid 1 of a new pid namespace, as a
+// container runs it; the `unshare` process standing for the container, and
+// the daemon's keeper.
+struct ContainerDaemon {
+  pid_t unshare = 0;
+  pid_t keeper = 0;
+};
+ContainerDaemon StartInPidNamespace(const std::string& pidfile) {
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
+  ContainerDaemon container;
+  container.unshare = fork();
+  if (container.unshare == 0) {
+    execl("/usr/bin/unshare", "unshare", "--pid", "--fork", "--mount-proc",
+          ticker.c_str(), "--daemon=false",
+          ("--daemon_pidfile=" + pidfile).c_str(), "--daemon_user=nobody",
+          "--interval=1h", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The keeper appears once the daemon has locked and written the file.
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    for (pid_t pid : test_support::DescendantsOf(container.unshare)) {
+      if (ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm")) ==
+          "daemonkit-keep\n") {
+        container.keeper = pid;
+      }
+    }
+    return container.keeper > 0 && !ReadFileOrEmpty(pidfile).empty();
+  })) << "no keeper";
+  return container;
+}
+
+// How the container ended: unshare passes on the daemon's exit code.
+int ExitCodeOf(const ContainerDaemon& container) {
+  int wait_status;
+  EXPECT_EQ(waitpid(container.unshare, &wait_status, 0), container.unshare);
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
+// Written in another pid namespace, the number in the file ("1") names no
+// process here; the keeper's pidfd still leads to the daemon, and nothing
+// is ever sent to the keeper.
+TEST_F(PrivilegesTest, ADaemonInAnotherPidNamespaceIsReachedThroughItsKeeper) {
+  const ContainerDaemon container = StartInPidNamespace(pidfile_);
+  ASSERT_GT(container.keeper, 0);
+  EXPECT_EQ(ReadFileOrEmpty(pidfile_), "1\n");
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
+  EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  // The daemon stopped cleanly: it was the one signalled, not its keeper
+  // (which ignores SIGTERM: the stop would have timed out on it).
+  EXPECT_EQ(ExitCodeOf(container), 0);
+  EXPECT_FALSE(FileExists(pidfile_)) << ReadFileOrEmpty(pidfile_);
+}
+
+// `docker stop`: SIGTERM to the container's pid 1, no control action. Its
+// exit ends every process of the namespace, the keeper too, at once: the
+// pid file is removed as the daemon stops, not after.
+TEST_F(PrivilegesTest, AContainersInitLeavesNoPidFileWhenItStops) {
+  const ContainerDaemon container = StartInPidNamespace(pidfile_);
+  ASSERT_GT(container.keeper, 0);
+  const std::vector<pid_t> kept =
+      test_support::PidfdTargetsOf(container.keeper);
+  ASSERT_EQ(kept.size(), 1u);
+  ASSERT_EQ(kill(kept[0], SIGTERM), 0);
+  EXPECT_EQ(ExitCodeOf(container), 0);
+  EXPECT_FALSE(FileExists(pidfile_)) << ReadFileOrEmpty(pidfile_);
 }
 
 TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {

@@ -214,6 +214,35 @@ bool IsAlive(pid_t pid) {
   return !exited;
 }
 
+std::vector<pid_t> PidfdTargetsOf(pid_t pid) {
+  absl::StatusOr<std::vector<pid_t>> targets = internal::PidfdTargets(pid);
+  return targets.ok() ? *std::move(targets) : std::vector<pid_t>();
+}
+
+std::vector<pid_t> DescendantsOf(pid_t ancestor) {
+  std::map<pid_t, pid_t> parent_of;
+  DIR* proc = opendir("/proc");
+  while (struct dirent* entry = proc ? readdir(proc) : nullptr) {
+    pid_t pid, parent;
+    if (absl::SimpleAtoi(entry->d_name, &pid) && IsAlive(pid) &&
+        StatOf(pid).ParseField(ProcStat::kPpid, &parent)) {
+      parent_of[pid] = parent;
+    }
+  }
+  if (proc) closedir(proc);
+  std::vector<pid_t> descendants;
+  for (const auto& [pid, parent] : parent_of) {
+    for (pid_t up = parent; up > 1;
+         up = parent_of.count(up) ? parent_of[up] : 0) {
+      if (up == ancestor) {
+        descendants.push_back(pid);
+        break;
+      }
+    }
+  }
+  return descendants;
+}
+
 bool WaitUntilGone(pid_t pid, absl::Duration timeout) {
   return WaitFor([pid] { return !IsAlive(pid); }, timeout);
 }

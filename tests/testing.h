@@ -92,6 +92,14 @@ ProcStat StatOf(pid_t pid);
 // descriptors and locks).
 bool IsAlive(pid_t pid);
 
+// The processes `pid` holds a pidfd of (internal::PidfdTargets); empty when
+// it cannot be read.
+std::vector<pid_t> PidfdTargetsOf(pid_t pid);
+
+// The live descendants of `pid` (children, their children, ...), by the
+// parent field of /proc/PID/stat.
+std::vector<pid_t> DescendantsOf(pid_t pid);
+
 // Waits until `pid` is no longer alive; false after `timeout`.
 bool WaitUntilGone(pid_t pid, absl::Duration timeout = absl::Seconds(30));
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,7 +51,10 @@ constexpr size_t kMaxReply = 512;
 // a file, but that file may sit on a stalled network filesystem.
 constexpr int kReplyTimeoutMs = 10000;
 
-absl::Status SendWithFd(int socket, const void* data, size_t size, int fd) {
+// `flags`: MSG_DONTWAIT for the keeper's replies, which must never block it
+// (a requester may hand over a reply socket whose peer never reads).
+absl::Status SendWithFd(int socket, const void* data, size_t size, int fd,
+                        int flags = 0) {
   struct iovec iov = {const_cast<void*>(data), size};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
@@ -67,7 +71,7 @@ absl::Status SendWithFd(int socket, const void* data, size_t size, int fd) {
   }
   ssize_t n;
   do {
-    n = sendmsg(socket, &msg, MSG_NOSIGNAL);
+    n = sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return ErrnoError(errno, "send to the path keeper");
   return absl::OkStatus();
@@ -130,7 +134,7 @@ void Reply(int reply_fd, const absl::Status& status, bool removed, int fd) {
   message.push_back(removed ? 1 : 0);
   absl::string_view text = status.message().substr(0, kMaxReply - 2);
   message.append(text.data(), text.size());
-  (void)SendWithFd(reply_fd, message.data(), message.size(), fd);
+  (void)SendWithFd(reply_fd, message.data(), message.size(), fd, MSG_DONTWAIT);
 }
 
 // The pid file a RemovePidFile request names, if the keeper was given it.
@@ -154,7 +158,9 @@ class Keeper {
         daemon_pid_(daemon_pidfd >= 0 ? PidOfPidfd(daemon_pidfd) : 0),
         targets_(targets),
         holds_pidfile_lock_(daemon_pidfd >= 0 && targets.pidfile &&
-                            targets.pidfile->fd >= 0) {}
+                            targets.pidfile->fd >= 0),
+        daemon_is_namespace_init_(daemon_pidfd >= 0 &&
+                                  PidfdIsNamespaceInit(daemon_pidfd)) {}
   Keeper(const Keeper&) = delete;
   Keeper& operator=(const Keeper&) = delete;
   ~Keeper() { ReleaseWorker(); }
@@ -256,7 +262,11 @@ class Keeper {
       return;
     }
     const auto id = static_cast<KeeperPidFileId>(request.index);
-    if (id == KeeperPidFileId::kDaemon && holds_pidfile_lock_) {
+    // The init of a pid namespace (a daemon run as a container's pid 1)
+    // takes every process of the namespace, its keeper too, with it when it
+    // exits: its pid file is removed when asked, as it stops.
+    if (id == KeeperPidFileId::kDaemon && holds_pidfile_lock_ &&
+        !daemon_is_namespace_init_) {
       remove_pidfile_at_exit_ = true;
       Reply(reply_fd, absl::OkStatus(), true, -1);
       return;
@@ -350,12 +360,35 @@ class Keeper {
   // once the daemon has exited: until then the file must say it runs, and a
   // compromised daemon must not be able to make it say otherwise.
   const bool holds_pidfile_lock_;
+  const bool daemon_is_namespace_init_;
   bool remove_pidfile_at_exit_ = false;
   bool serving_ = true;
   int exit_code_ = 0;
   int worker_pidfd_ = -1;
   int worker_fd_ = -1;
 };
+
+// In the intermediate process, before it forks the keeper: the keeper's
+// name and signal dispositions, which the fork hands down, so that the
+// keeper has them from its first instant (a reader of the pid file, or a
+// signal sent to the whole service, never meets a keeper not yet itself).
+void PrepareKeeperIdentity() {
+  (void)ResetSignals();
+  // Its life is the daemon's: what is sent to "every process of the
+  // service" (systemd's KillMode=control-group, kill -HUP $(pidof app),
+  // a shutdown's SIGTERM) must not end it before the daemon, or the pid
+  // file's lock would go with it while the daemon runs. Only SIGKILL and
+  // the faults of its own code end it.
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP || signo == SIGSEGV ||
+        signo == SIGBUS || signo == SIGILL || signo == SIGFPE ||
+        signo == SIGABRT || signo == SIGTRAP || signo == SIGSYS) {
+      continue;
+    }
+    (void)signal(signo, SIG_IGN);  // EINVAL for the few reserved: fine
+  }
+  (void)prctl(PR_SET_NAME, kKeeperProcessName);
+}
 
 // The keeper process, after the double fork: sheds everything the daemon
 // had but the socket and the daemon's pidfd, then serves. Never returns.
@@ -364,7 +397,6 @@ class Keeper {
   // Terminal signals (Ctrl-C on a foreground daemon) go to the foreground
   // process group: the keeper must outlive them to remove the pid file.
   (void)setpgid(0, 0);
-  (void)ResetSignals();
   // Nothing here may keep a filesystem busy, nor a directory reachable.
   if (chdir("/") != 0) _exit(kExitFailure);
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -421,6 +453,7 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
   }
   if (middle == 0) {
     close(sv[0]);
+    PrepareKeeperIdentity();
     const pid_t keeper = fork();
     if (keeper == 0) RunKeeper(sv[1], daemon_pidfd, targets);
     if (keeper < 0) _exit(1);

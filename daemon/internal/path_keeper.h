@@ -80,6 +80,11 @@ struct KeeperOutput {
   OpenPolicy policy;
 };
 
+// The keeper's process name (comm, prctl PR_SET_NAME): what `ps` shows,
+// and how a reader of a pid file tells a keeper holding a lock for its
+// daemon from a daemon holding its own (pidfile.h ProbePidFile).
+inline constexpr char kKeeperProcessName[] = "daemonkit-keep";
+
 // Which pid file a RemovePidFile request means.
 enum class KeeperPidFileId : uint8_t {
   kDaemon = 0,  // --daemon_pidfile

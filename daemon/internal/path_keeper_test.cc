@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -228,6 +229,44 @@ TEST_F(PathKeeperTest, AnIndexBeyondTheConfiguredOutputsEndsTheKeeper) {
   absl::StatusOr<int> fd = client_->OpenOutput(1);
   EXPECT_FALSE(fd.ok());
   EXPECT_EQ(KeeperExit(), 1);
+}
+
+// A requester (a compromised daemon) that hands over a reply socket nobody
+// reads, its queue already full: the keeper's answer must not block it, or
+// it would serve no one again and never let the pid file's lock go.
+TEST_F(PathKeeperTest, AReplySocketNobodyReadsDoesNotStallTheKeeper) {
+  Serve();
+  int stuck[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, stuck), 0);
+  ASSERT_EQ(fcntl(stuck[1], F_SETFL, O_NONBLOCK), 0);
+  const std::string filler(4096, 'x');
+  while (send(stuck[1], filler.data(), filler.size(), MSG_NOSIGNAL) > 0) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  // Blocking again: the keeper receives this very description.
+  ASSERT_EQ(fcntl(stuck[1], F_SETFL, 0), 0);
+  // A well-formed OpenOutput request with `stuck[1]` as its reply socket.
+  const uint32_t request[3] = {0x6b656570, 1, 0};  // magic, op 1, index 0
+  struct iovec iov = {const_cast<uint32_t*>(request), sizeof(request)};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &stuck[1], sizeof(int));
+  ASSERT_EQ(sendmsg(client_->fd(), &msg, MSG_NOSIGNAL),
+            static_cast<ssize_t>(sizeof(request)));
+  // The next request is answered (a stalled keeper would let it time out).
+  absl::StatusOr<int> fd = client_->OpenOutput(0);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  close(*fd);
+  close(stuck[0]);
+  close(stuck[1]);
 }
 
 TEST_F(PathKeeperTest, GarbageEndsTheKeeper) {

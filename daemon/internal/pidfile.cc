@@ -159,6 +159,34 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
   return holders->pids[0];
 }
 
+// When the sole holder of the lock is a path keeper (path_keeper.h), the
+// daemon is the process it keeps, not the keeper: signalling the keeper
+// would end it and release the lock while the daemon runs on. The keeper's
+// pidfd names the daemon: verified when that is the number in the file (a
+// daemon that closed its pidfd of the keeper, say by exec, is not found
+// from its side); otherwise (the daemon wrote its pid in another pid
+// namespace) the one process the keeper keeps, with no number verified; a
+// keeper of several (a supervisor and its worker) names no one to act on.
+void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
+  absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
+  if (kept.ok() && named && absl::c_linear_search(*kept, *named)) {
+    probe.pid = probe.holder = named;
+    probe.pid_verified = true;
+    return;
+  }
+  absl::StatusOr<std::string> comm =
+      ReadSmallFile(absl::StrCat("/proc/", *probe.holder, "/comm"));
+  if (!comm.ok() ||
+      absl::StripTrailingAsciiWhitespace(*comm) != kKeeperProcessName) {
+    return;  // the daemon holds its lock itself
+  }
+  if (kept.ok() && kept->size() == 1) {
+    probe.holder = kept->front();
+  } else {
+    probe.holder.reset();
+  }
+}
+
 // Whether a write lock is held on the file. A read lock on a pid file proves
 // nothing: the file is 0644, so anyone may open it and take one, and a
 // daemon holds a write lock. A read-lock probe conflicts only with writers.
@@ -445,6 +473,17 @@ void PidFile::Remove() {
                   ? UnlinkIfSame(pinned_.path(), st.st_dev, st.st_ino)
                   : ErrnoError(errno, "stat pid file");
   }
+  if (!removed.ok() && !keeper_ && fd_ >= 0 &&
+      absl::IsResourceExhausted(removed.status())) {
+    // Out of descriptors for the walk from "/" (a launcher started with
+    // RLIMIT_NOFILE 5): by name, while lstat still shows the locked file.
+    struct stat by_path, by_fd;
+    if (pinned_.Lstat(&by_path) == 0 && fstat(fd_, &by_fd) == 0 &&
+        by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino &&
+        pinned_.Unlink() == 0) {
+      removed = true;
+    }
+  }
   if (!removed.ok() && fd_ >= 0) {
     // The directory is no longer ours to write (privileges were dropped),
     // or the keeper is gone: leave an empty file, which reads as a clean
@@ -487,17 +526,10 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     probe.pid_verified = probe.pid.has_value();
     probe.holder = probe.pid;
     if (!probe.pid_verified && search == HolderSearch::kScanProc) {
+      probe.scanned = true;
       probe.holder = SoleWriteLockHolder(fd);
-      // The holder may be the path keeper of the daemon the file names (a
-      // daemon that closed its pidfd of the keeper is not found through
-      // it): the keeper's pidfd of it says so.
-      std::optional<pid_t> named = NamedPid(fd, path);
-      if (probe.holder && named) {
-        absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
-        if (kept.ok() && absl::c_linear_search(*kept, *named)) {
-          probe.pid = probe.holder = named;
-          probe.pid_verified = true;
-        }
+      if (probe.holder) {
+        ResolveKeeper(NamedPid(fd, path), probe);
       }
     }
   }

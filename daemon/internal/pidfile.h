@@ -150,6 +150,9 @@ struct PidFileProbe {
   // kept a writable descriptor may write "1"). Empty when none or several
   // hold it, or when that one is the caller.
   std::optional<pid_t> holder;
+  // Set when /proc was scanned for the holder (HolderSearch::kScanProc was
+  // needed): a second look must scan too to find the same holder.
+  bool scanned = false;
 };
 
 // How ProbePidFile looks for the holder of a locked file.
