@@ -14,12 +14,14 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/environment.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/path_keeper.h"
+#include "daemon/internal/process_controls.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
@@ -112,6 +114,28 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   return absl::OkStatus();
 }
 
+// Service-manager controls (issue 15): the validated options in the terms
+// of process_controls.h.
+std::vector<LimitRequest> LimitRequests(const Options& options) {
+  static_assert(kUnlimited == RLIM_INFINITY, "setrlimit's infinity");
+  std::vector<LimitRequest> requests;
+  for (const ResourceLimit& limit : options.rlimits) {
+    requests.push_back({limit.resource, limit.soft, limit.hard});
+  }
+  return requests;
+}
+
+std::vector<int> CapabilityNumbers(const Options& options) {
+  std::vector<int> numbers;
+  for (const std::string& name : options.capabilities) {
+    // Validated: every name is known.
+    if (std::optional<int> cap = CapabilityByName(name)) {
+      numbers.push_back(*cap);
+    }
+  }
+  return numbers;
+}
+
 // daemon(7)'s steps after the forks, in order; what is unset in `options`
 // is left alone.
 absl::Status BecomeDaemon(const Options& options,
@@ -130,12 +154,23 @@ absl::Status BecomeDaemon(const Options& options,
     DAEMONKIT_RETURN_IF_ERROR(
         StartPathKeeper(outputs, pidfile, worker_pidfile));
   }
+  // Service-manager controls (issue 15): /proc/self/oom_score_adj is not
+  // reachable from inside a chroot.
+  DAEMONKIT_RETURN_IF_ERROR(
+      ApplyScheduling(options.nice, options.oom_score_adj));
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   // The pid file stays open and locked: written through its descriptor.
   if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
   }
+  // Service-manager controls (issue 15): after core_dumps' RLIMIT_CORE
+  // (an explicit core limit wins), before the drop (raising a hard limit
+  // needs root).
+  DAEMONKIT_RETURN_IF_ERROR(ApplyResourceLimits(LimitRequests(options)));
+  CapabilityKeeper capabilities(CapabilityNumbers(options),
+                                credentials && options.no_new_privs);
+  DAEMONKIT_RETURN_IF_ERROR(capabilities.Prepare());
   if (credentials) {
     DAEMONKIT_RETURN_IF_ERROR(DropPrivileges(*credentials));
     // setuid cleared the dumpable flag; core dumps asked for need it back.
@@ -143,6 +178,7 @@ absl::Status BecomeDaemon(const Options& options,
       return ErrnoError(errno, "prctl PR_SET_DUMPABLE");
     }
   }
+  DAEMONKIT_RETURN_IF_ERROR(capabilities.Finish());
   if (options.keep_env) KeepOnlyVariables(*options.keep_env);
   return absl::OkStatus();
 }
