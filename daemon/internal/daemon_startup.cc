@@ -202,6 +202,10 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   started.reporter = std::move(worker.to_supervisor);
   started.notifier = std::move(worker.notifier);
   started.signal_fd = worker.signal_fd;
+  // Service-manager controls (issue 15): readiness on the descriptor is the
+  // supervisor's to tell, once; no worker keeps the manager's pipe.
+  if (started.ready_fd >= 0) close(started.ready_fd);
+  started.ready_fd = -1;
   return started;
 }
 
@@ -225,6 +229,7 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
   started.notifier = std::move(request.notifier);
+  started.ready_fd = request.options.ready_fd;
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }
@@ -249,6 +254,7 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   started.reporter = std::move(reporter);
   started.signal_fd = *signal_fd;
   started.notifier = std::move(request.notifier);
+  started.ready_fd = request.options.ready_fd;
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/ready_fd.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/worker_pidfile.h"
@@ -237,6 +238,8 @@ class Supervisor {
                       "its start failed, so the daemon stops";
         Stop(SIGPIPE);
       }
+      // Service-manager controls (issue 15): the first readiness only.
+      SignalReadyFd(options_.ready_fd);
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
     } else {
       Notify(absl::StrCat("STATUS=running, restart ", restarts_));
