@@ -28,6 +28,7 @@
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/journal_sink.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/proc.h"
@@ -290,6 +291,11 @@ void ReportStartFailure(const absl::Status& status) {
 
 void LogToSyslog() {
   internal::RouteGlogToSyslog(program_invocation_short_name);
+}
+
+// Service-manager controls (issue 15).
+void LogToJournalStream(bool always) {
+  internal::RouteGlogToJournalStderr(always);
 }
 
 }  // namespace daemonkit

@@ -82,7 +82,9 @@ ABSL_FLAG(daemonkit::FlagText, daemon_child_pidfile,
 ABSL_FLAG(daemonkit::FlagText, daemon_log,
           daemonkit::FlagText::Default("stderr"),
           "where glog goes: stderr (after detaching, the --daemon_stderr "
-          "file) or syslog (facility LOG_DAEMON, the program name as ident)");
+          "file), syslog (facility LOG_DAEMON, the program name as ident) or "
+          "journal (stderr with sd-daemon <N> priority prefixes, which stderr "
+          "also gets while $JOURNAL_STREAM names it)");
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
@@ -257,6 +259,9 @@ void ConfigureLogging(LogTarget target) {
   // defaults): its log goes to stderr, which after detaching is the
   // --daemon_stderr file.
   FLAGS_logtostderr = true;
+  // Service-manager controls (issue 15): the journal's priority prefixes,
+  // forced, or while $JOURNAL_STREAM names stderr.
+  LogToJournalStream(target == LogTarget::kJournal);
 }
 
 // --daemon_restart and its values, translated into `options`.
@@ -432,8 +437,10 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     request.log = LogTarget::kStderr;
   } else if (log.text() == "syslog") {
     request.log = LogTarget::kSyslog;
+  } else if (log.text() == "journal") {
+    request.log = LogTarget::kJournal;
   } else {
-    return BadFlag("daemon_log", log.text(), "not stderr or syslog");
+    return BadFlag("daemon_log", log.text(), "not stderr, syslog or journal");
   }
 
   // The core judges the values. A control action that starts nothing only

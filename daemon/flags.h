@@ -16,7 +16,7 @@
 //   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
 //   --daemon_control=ACTION     start, stop, restart, reload, status
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
-//   --daemon_log=stderr|syslog  where glog goes
+//   --daemon_log=stderr|syslog|journal  where glog goes
 //   --daemon_user, --daemon_group  drop privileges after writing the pid file
 //   --daemon_chroot=DIR         chroot before dropping privileges
 //   --daemon_core_dumps         allow core dumps (default: RLIMIT_CORE 0)
@@ -91,7 +91,9 @@ bool AbslParseFlag(absl::string_view text, FlagText* flag, std::string* error);
 std::string AbslUnparseFlag(const FlagText& flag);
 
 // Where glog goes (`--daemon_log`).
-enum class LogTarget { kStderr, kSyslog };
+// kJournal (issue 15): stderr with sd-daemon(3) priority prefixes, which
+// kStderr also gets while $JOURNAL_STREAM names stderr.
+enum class LogTarget { kStderr, kSyslog, kJournal };
 
 // A validated command line.
 struct FlagRequest {

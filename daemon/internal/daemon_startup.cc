@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
@@ -114,6 +115,16 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   return absl::OkStatus();
 }
 
+// Service-manager controls (issue 15): stdio buffers a stdout that is not a
+// terminal in blocks of 4 KiB, so a daemon's printf lines reach its log file
+// or the journal's pipe minutes late, or are lost when it is killed. Line
+// by line, as on a terminal.
+void LineBufferStdoutUnlessTerminal() {
+  if (isatty(STDOUT_FILENO)) return;
+  std::fflush(stdout);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+}
+
 // Service-manager controls (issue 15): the validated options in the terms
 // of process_controls.h.
 std::vector<LimitRequest> LimitRequests(const Options& options) {
@@ -144,6 +155,7 @@ absl::Status BecomeDaemon(const Options& options,
                           std::optional<PidFile>& worker_pidfile) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
+  LineBufferStdoutUnlessTerminal();
   if (options.umask) umask(*options.umask);
   // syslog connects lazily, by path: inside the new root /dev/log is gone.
   ConnectSyslogNow();
