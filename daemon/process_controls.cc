@@ -73,9 +73,9 @@ absl::Status ValidateProcessControls(const Options& options) {
                        "locks)"));
     }
     if (limit.hard && limit.soft > *limit.hard) {
-      return UsageError("rlimits", absl::StrCat("the soft limit of ",
-                                                limit.resource,
-                                                " is above its hard limit"));
+      return UsageError("rlimits",
+                        absl::StrCat("the soft limit of ", limit.resource,
+                                     " is above its hard limit"));
     }
   }
   if (options.nice && (*options.nice < -20 || *options.nice > 19)) {
@@ -84,10 +84,10 @@ absl::Status ValidateProcessControls(const Options& options) {
   }
   if (options.oom_score_adj &&
       (*options.oom_score_adj < -1000 || *options.oom_score_adj > 1000)) {
-    return UsageError("oom_score_adj",
-                      absl::StrCat("OOM score adjustment ",
-                                   *options.oom_score_adj,
-                                   " is not from -1000 to 1000"));
+    return UsageError(
+        "oom_score_adj",
+        absl::StrCat("OOM score adjustment ", *options.oom_score_adj,
+                     " is not from -1000 to 1000"));
   }
   for (const std::string& name : options.capabilities) {
     if (!CapabilityByName(name)) {

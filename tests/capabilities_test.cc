@@ -51,11 +51,13 @@ class CapabilitiesTest : public ::testing::Test {
 
   // Starts //tests:controls_app in a new network namespace.
   RunResult Start(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        "/usr/bin/unshare",          "--net",
-        "--",                        RunfilePath("tests/controls_app"),
-        "--daemon_pidfile=" + pidfile_, "--daemon_stdout=" + log_,
-        "--daemon_stderr=" + log_};
+    std::vector<std::string> argv = {"/usr/bin/unshare",
+                                     "--net",
+                                     "--",
+                                     RunfilePath("tests/controls_app"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_stdout=" + log_,
+                                     "--daemon_stderr=" + log_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -64,7 +66,8 @@ class CapabilitiesTest : public ::testing::Test {
   static std::string StatusField(pid_t pid, absl::string_view field) {
     for (absl::string_view line : absl::StrSplit(
              ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-      if (absl::ConsumePrefix(&line, field) && absl::ConsumePrefix(&line, ":")) {
+      if (absl::ConsumePrefix(&line, field) &&
+          absl::ConsumePrefix(&line, ":")) {
         return std::string(absl::StripAsciiWhitespace(line));
       }
     }
@@ -75,9 +78,9 @@ class CapabilitiesTest : public ::testing::Test {
 };
 
 TEST_F(CapabilitiesTest, NobodyKeepsExactlyTheNamedCapabilityAndUsesIt) {
-  RunResult start = Start({"--daemon_user=nobody",
-                           "--daemon_capabilities=cap_net_bind_service",
-                           "--bind_port=80"});
+  RunResult start =
+      Start({"--daemon_user=nobody",
+             "--daemon_capabilities=cap_net_bind_service", "--bind_port=80"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
@@ -113,9 +116,9 @@ TEST_F(CapabilitiesTest, ADropWithoutCapabilitiesKeepsNoneAndSetsNoNewPrivs) {
 }
 
 TEST_F(CapabilitiesTest, NoNewPrivsCanBeTurnedOff) {
-  RunResult start = Start({"--daemon_user=nobody",
-                           "--daemon_capabilities=NET_BIND_SERVICE",
-                           "--daemon_no_new_privs=false", "--bind_port=80"});
+  RunResult start =
+      Start({"--daemon_user=nobody", "--daemon_capabilities=NET_BIND_SERVICE",
+             "--daemon_no_new_privs=false", "--bind_port=80"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
@@ -134,7 +137,8 @@ TEST_F(CapabilitiesTest, RootWithoutADropKeepsExactlyTheNamedCapability) {
     EXPECT_EQ(StatusField(pid, set), kNetBindService) << set;
   }
   // no_new_privs comes with a privilege drop only.
-  EXPECT_EQ(StatusField(pid, "NoNewPrivs"), StatusField(getpid(), "NoNewPrivs"));
+  EXPECT_EQ(StatusField(pid, "NoNewPrivs"),
+            StatusField(getpid(), "NoNewPrivs"));
 }
 
 TEST_F(CapabilitiesTest, UnknownCapabilityIsAUsageError) {

@@ -49,8 +49,8 @@ absl::Status BindPort(int port) {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_ANY);
   address.sin_port = htons(port);
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address),
-           sizeof(address)) != 0) {
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) !=
+      0) {
     const int saved = errno;
     close(fd);
     return absl::InternalError(

@@ -105,8 +105,8 @@ TEST_F(JournalTest, NoPrioritiesWhenStderrIsNotTheJournalStream) {
   struct stat st;
   ASSERT_EQ(stat(other.c_str(), &st), 0);
   RunResult start =
-      RunProgram(App({"--log"}), {{"JOURNAL_STREAM",
-                                   absl::StrCat(st.st_dev, ":", st.st_ino)}});
+      RunProgram(App({"--log"}),
+                 {{"JOURNAL_STREAM", absl::StrCat(st.st_dev, ":", st.st_ino)}});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const std::string lines = LoggedLines();
   EXPECT_THAT(lines, ContainsRegex("(^|\n)I[0-9][^\n]*an info line\n"));
@@ -125,8 +125,9 @@ TEST_F(JournalTest, WithoutJournalStreamTheLogIsAsBefore) {
 TEST_F(JournalTest, UnknownLogTargetIsAUsageError) {
   RunResult start = RunProgram(App({"--daemon_log=journald"}));
   EXPECT_EQ(start.exit_code, 2);
-  EXPECT_THAT(start.stderr_text,
-              HasSubstr("--daemon_log=journald: not stderr, syslog or journal"));
+  EXPECT_THAT(
+      start.stderr_text,
+      HasSubstr("--daemon_log=journald: not stderr, syslog or journal"));
 }
 
 TEST_F(JournalTest, DetachedStdoutFileGetsEachLineWhileRunning) {
@@ -138,7 +139,8 @@ TEST_F(JournalTest, DetachedStdoutFileGetsEachLineWhileRunning) {
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(out_), "tick 3\n");
-  })) << "stdout still buffered: " << ReadFileOrEmpty(out_);
+  })) << "stdout still buffered: "
+      << ReadFileOrEmpty(out_);
   // Line by line: not a block of hundreds of ticks at once.
   EXPECT_THAT(ReadFileOrEmpty(out_), Not(HasSubstr("tick 300\n")));
   EXPECT_TRUE(IsAlive(pid));
@@ -147,12 +149,13 @@ TEST_F(JournalTest, DetachedStdoutFileGetsEachLineWhileRunning) {
 TEST_F(JournalTest, ForegroundStdoutPipeOrFileGetsEachLineWhileRunning) {
   // The foreground process's stdout is what it was started with (here the
   // file the test captures, as a journal's pipe would be).
-  Spawned app = SpawnProgram({RunfilePath("tests/controls_app"),
-                              "--daemon=false", "--daemon_pidfile=" + pidfile_,
-                              "--print_every=100ms"});
+  Spawned app =
+      SpawnProgram({RunfilePath("tests/controls_app"), "--daemon=false",
+                    "--daemon_pidfile=" + pidfile_, "--print_every=100ms"});
   EXPECT_TRUE(test_support::WaitFor([&] {
     return absl::StrContains(ReadFileOrEmpty(app.out_path), "tick 3\n");
-  })) << "stdout still buffered: " << ReadFileOrEmpty(app.out_path);
+  })) << "stdout still buffered: "
+      << ReadFileOrEmpty(app.out_path);
   // Line by line: not a block of hundreds of ticks at once.
   EXPECT_THAT(ReadFileOrEmpty(app.out_path), Not(HasSubstr("tick 300\n")));
   EXPECT_TRUE(IsAlive(app.pid));

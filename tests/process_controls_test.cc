@@ -157,9 +157,8 @@ TEST_F(ProcessControlsTest, MalformedValuesAreUsageErrorsNamingTheFlag) {
     RunResult start = Ticker({flag});
     EXPECT_EQ(start.exit_code, 2);
     EXPECT_THAT(start.stderr_text, HasSubstr(message));
-    EXPECT_EQ(std::count(start.stderr_text.begin(), start.stderr_text.end(),
-                         '\n'),
-              1)
+    EXPECT_EQ(
+        std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'), 1)
         << start.stderr_text;
     EXPECT_FALSE(FileExists(pidfile_));
   }

@@ -118,8 +118,7 @@ class ReadyFdTest : public ::testing::Test {
 
 TEST_F(ReadyFdTest, DetachedDaemonWritesOneNewlineWhenReady) {
   const int ready_fd = write_fd_;
-  Spawned launcher =
-      SpawnProgram(Args("examples/ticker", {"--interval=1h"}));
+  Spawned launcher = SpawnProgram(Args("examples/ticker", {"--interval=1h"}));
   CloseWriteEnd();
   const ReadBack back = ReadUntilEof(read_fd_);
   EXPECT_EQ(back.data, "\n");
@@ -150,7 +149,8 @@ TEST_F(ReadyFdTest, ForegroundProcessWritesOneNewlineWhenReady) {
 TEST_F(ReadyFdTest, UnderSupervisionOnlyTheFirstReadinessIsTold) {
   Spawned launcher = SpawnProgram(Args(
       "examples/ticker",
-      {"--daemon_restart=on-failure", "--daemon_child_pidfile=" + child_pidfile_,
+      {"--daemon_restart=on-failure",
+       "--daemon_child_pidfile=" + child_pidfile_,
        "--daemon_restart_delay=10ms", "--interval=20ms", "--crash_after=2"}));
   CloseWriteEnd();
   // End-of-file right after the line: neither the supervisor nor any
@@ -169,8 +169,8 @@ TEST_F(ReadyFdTest, UnderSupervisionOnlyTheFirstReadinessIsTold) {
 }
 
 TEST_F(ReadyFdTest, AFailedStartClosesWithoutANewline) {
-  Spawned launcher = SpawnProgram(
-      Args("tests/fake_daemon", {"--behavior=fail"}));
+  Spawned launcher =
+      SpawnProgram(Args("tests/fake_daemon", {"--behavior=fail"}));
   CloseWriteEnd();
   const ReadBack back = ReadUntilEof(read_fd_);
   EXPECT_EQ(back.data, "");
@@ -194,10 +194,9 @@ TEST_F(ReadyFdTest, ADescriptorThatIsNotOpenIsAStartError) {
 TEST_F(ReadyFdTest, MalformedValuesAreUsageErrors) {
   for (const char* value : {"abc", "-2", "1", "2.5", ""}) {
     SCOPED_TRACE(value);
-    RunResult start =
-        RunProgram({RunfilePath("examples/ticker"),
-                    "--daemon_pidfile=" + pidfile_,
-                    absl::StrCat("--daemon_ready_fd=", value)});
+    RunResult start = RunProgram({RunfilePath("examples/ticker"),
+                                  "--daemon_pidfile=" + pidfile_,
+                                  absl::StrCat("--daemon_ready_fd=", value)});
     EXPECT_EQ(start.exit_code, 2);
     EXPECT_THAT(start.stderr_text,
                 HasSubstr(absl::StrCat("--daemon_ready_fd=", value, ": ")));
@@ -209,8 +208,9 @@ TEST_F(ReadyFdTest, MalformedValuesAreUsageErrors) {
 // s6 itself must see the service up and ready.
 TEST_F(ReadyFdTest, S6SuperviseSeesTheServiceReady) {
   if (access("/usr/bin/s6-supervise", X_OK) != 0) {
-    std::printf("SKIP: s6-supervise is not installed "
-                "(apt-get install --no-install-recommends s6)\n");
+    std::printf(
+        "SKIP: s6-supervise is not installed "
+        "(apt-get install --no-install-recommends s6)\n");
     GTEST_SKIP() << "s6-supervise is not installed";
   }
   CloseWriteEnd();
@@ -218,10 +218,10 @@ TEST_F(ReadyFdTest, S6SuperviseSeesTheServiceReady) {
   ASSERT_EQ(mkdir(service.c_str(), 0755), 0);
   {
     const std::string run = service + "/run";
-    const std::string script = absl::StrCat(
-        "#!/bin/sh\nexec ", RunfilePath("examples/ticker"),
-        " --daemon=false --daemon_ready_fd=3 --interval=1h",
-        " --daemon_pidfile=", pidfile_, " 2>>", log_, "\n");
+    const std::string script =
+        absl::StrCat("#!/bin/sh\nexec ", RunfilePath("examples/ticker"),
+                     " --daemon=false --daemon_ready_fd=3 --interval=1h",
+                     " --daemon_pidfile=", pidfile_, " 2>>", log_, "\n");
     FILE* file = fopen(run.c_str(), "we");
     ASSERT_NE(file, nullptr);
     fputs(script.c_str(), file);
@@ -245,8 +245,7 @@ TEST_F(ReadyFdTest, S6SuperviseSeesTheServiceReady) {
   EXPECT_THAT(status.stdout_text, HasSubstr("ready")) << status.stdout_text;
   EXPECT_GT(ReadPid(pidfile_), 0);
   // Down, then supervise exits.
-  EXPECT_EQ(RunProgram({"/usr/bin/s6-svc", "-wD", "-T", "30000", "-d",
-                        service})
+  EXPECT_EQ(RunProgram({"/usr/bin/s6-svc", "-wD", "-T", "30000", "-d", service})
                 .exit_code,
             0);
   EXPECT_EQ(RunProgram({"/usr/bin/s6-svc", "-x", service}).exit_code, 0);

@@ -50,15 +50,16 @@ void JournalStderrSink::send(google::LogSeverity severity, const char*,
                              const char* base_filename, int line,
                              const google::LogMessageTime& time,
                              const char* message, size_t message_len) {
-  std::string text = ToString(severity, base_filename, line, time, message,
-                              message_len);
+  std::string text =
+      ToString(severity, base_filename, line, time, message, message_len);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   if (Prefixed()) {
     // Every line of a multi-line message, or the journal files the rest
     // at the default priority.
     const std::string prefix = JournalPrefix(severity);
     text = absl::StrCat(
-        prefix, absl::StrReplaceAll(text, {{"\n", absl::StrCat("\n", prefix)}}));
+        prefix,
+        absl::StrReplaceAll(text, {{"\n", absl::StrCat("\n", prefix)}}));
   }
   text.push_back('\n');
   // One write per message: lines of concurrent processes do not interleave

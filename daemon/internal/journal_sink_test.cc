@@ -30,7 +30,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(JournalSinkTest, ParsesJournalStream) {
-  EXPECT_EQ(ParseJournalStream("8:12345"), std::make_pair(dev_t{8}, ino_t{12345}));
+  EXPECT_EQ(ParseJournalStream("8:12345"),
+            std::make_pair(dev_t{8}, ino_t{12345}));
   EXPECT_EQ(ParseJournalStream("8:"), std::nullopt);
   EXPECT_EQ(ParseJournalStream("8"), std::nullopt);
   EXPECT_EQ(ParseJournalStream("-8:1"), std::nullopt);
@@ -48,11 +49,11 @@ TEST(JournalSinkTest, PrefixesFollowSyslogPriorities) {
 // In a child: stderr to `path`, $JOURNAL_STREAM set to `journal` (unset
 // when empty; "self" names `path`), the sink routed, one line of each
 // severity and then, with `fatal`, a FATAL one (the child aborts).
-int LogInChild(const std::string& path, const std::string& journal,
-               bool always, bool fatal) {
+int LogInChild(const std::string& path, const std::string& journal, bool always,
+               bool fatal) {
   return ExitCodeInChild([&] {
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        0644);
+    const int fd =
+        open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || dup2(fd, 2) != 2) return 10;
     close(fd);
     struct stat st;
@@ -83,7 +84,8 @@ TEST(JournalSinkTest, PrefixesWhenJournalStreamIsStderr) {
   EXPECT_EQ(LogInChild(path, "self", false, false), 0);
   const std::string text = ReadFileOrEmpty(path);
   EXPECT_THAT(text, ContainsRegex("(^|\n)<6>I[0-9].*info line\n"));
-  EXPECT_THAT(text, ContainsRegex("(^|\n)<4>W[0-9].*warning line\n<4>second line\n"));
+  EXPECT_THAT(text,
+              ContainsRegex("(^|\n)<4>W[0-9].*warning line\n<4>second line\n"));
   EXPECT_THAT(text, ContainsRegex("(^|\n)<3>E[0-9].*error line\n"));
 }
 

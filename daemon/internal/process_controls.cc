@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -30,27 +30,64 @@ struct NamedResource {
   int resource;
 };
 constexpr NamedResource kResources[] = {
-    {"nofile", RLIMIT_NOFILE},         {"nproc", RLIMIT_NPROC},
-    {"core", RLIMIT_CORE},             {"memlock", RLIMIT_MEMLOCK},
-    {"as", RLIMIT_AS},                 {"stack", RLIMIT_STACK},
-    {"cpu", RLIMIT_CPU},               {"fsize", RLIMIT_FSIZE},
-    {"data", RLIMIT_DATA},             {"rtprio", RLIMIT_RTPRIO},
-    {"nice", RLIMIT_NICE},             {"msgqueue", RLIMIT_MSGQUEUE},
-    {"sigpending", RLIMIT_SIGPENDING}, {"locks", RLIMIT_LOCKS},
+    {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},
+    {"core", RLIMIT_CORE},
+    {"memlock", RLIMIT_MEMLOCK},
+    {"as", RLIMIT_AS},
+    {"stack", RLIMIT_STACK},
+    {"cpu", RLIMIT_CPU},
+    {"fsize", RLIMIT_FSIZE},
+    {"data", RLIMIT_DATA},
+    {"rtprio", RLIMIT_RTPRIO},
+    {"nice", RLIMIT_NICE},
+    {"msgqueue", RLIMIT_MSGQUEUE},
+    {"sigpending", RLIMIT_SIGPENDING},
+    {"locks", RLIMIT_LOCKS},
 };
 
 // capabilities(7)'s names, indexed by CAP_* number (linux/capability.h).
 constexpr const char* kCapabilities[] = {
-    "chown",           "dac_override",   "dac_read_search", "fowner",
-    "fsetid",          "kill",           "setgid",          "setuid",
-    "setpcap",         "linux_immutable", "net_bind_service", "net_broadcast",
-    "net_admin",       "net_raw",        "ipc_lock",        "ipc_owner",
-    "sys_module",      "sys_rawio",      "sys_chroot",      "sys_ptrace",
-    "sys_pacct",       "sys_admin",      "sys_boot",        "sys_nice",
-    "sys_resource",    "sys_time",       "sys_tty_config",  "mknod",
-    "lease",           "audit_write",    "audit_control",   "setfcap",
-    "mac_override",    "mac_admin",      "syslog",          "wake_alarm",
-    "block_suspend",   "audit_read",     "perfmon",         "bpf",
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
     "checkpoint_restore",
 };
 
@@ -114,8 +151,8 @@ absl::Status ApplyResourceLimits(const std::vector<LimitRequest>& limits) {
         request.hard ? absl::StrCat(":", LimitText(*request.hard)) : "");
     struct rlimit limit;
     if (getrlimit(*resource, &limit) != 0) {
-      return ErrnoError(errno,
-                        absl::StrCat("--daemon_rlimits ", entry, ": getrlimit"));
+      return ErrnoError(
+          errno, absl::StrCat("--daemon_rlimits ", entry, ": getrlimit"));
     }
     limit.rlim_cur = request.soft;
     if (request.hard) limit.rlim_max = *request.hard;
@@ -166,9 +203,9 @@ absl::Status CapabilityKeeper::Prepare() {
     bool kept = false;
     for (int wanted : keep_) kept = kept || wanted == cap;
     if (!kept && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return ErrnoError(errno,
-                        absl::StrCat("--daemon_capabilities: drop capability ",
-                                     cap, " from the bounding set"));
+      return ErrnoError(
+          errno, absl::StrCat("--daemon_capabilities: drop capability ", cap,
+                              " from the bounding set"));
     }
   }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
@@ -187,14 +224,15 @@ absl::Status CapabilityKeeper::Finish() {
     DAEMONKIT_RETURN_IF_ERROR(SetCapabilities(keep_));
     for (int cap : keep_) {
       if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
-        return ErrnoError(
-            errno, absl::StrCat("--daemon_capabilities: raise ambient ",
-                                "capability cap_", kCapabilities[cap]));
+        return ErrnoError(errno,
+                          absl::StrCat("--daemon_capabilities: raise ambient ",
+                                       "capability cap_", kCapabilities[cap]));
       }
     }
   }
   if (no_new_privs_ && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return ErrnoError(errno, "--daemon_no_new_privs: prctl PR_SET_NO_NEW_PRIVS");
+    return ErrnoError(errno,
+                      "--daemon_no_new_privs: prctl PR_SET_NO_NEW_PRIVS");
   }
   return absl::OkStatus();
 }

@@ -84,10 +84,9 @@ TEST(ProcessControlsTest, SetsNicenessAndOomScoreAdjustment) {
               errno = 0;
               if (getpriority(PRIO_PROCESS, 0) != 7 || errno != 0) return 11;
               int adj;
-              if (!absl::SimpleAtoi(
-                      absl::StripAsciiWhitespace(
-                          ReadFileOrEmpty("/proc/self/oom_score_adj")),
-                      &adj) ||
+              if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFileOrEmpty(
+                                        "/proc/self/oom_score_adj")),
+                                    &adj) ||
                   adj != 321) {
                 return 12;
               }

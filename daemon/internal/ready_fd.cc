@@ -28,8 +28,8 @@ absl::Status PrepareReadyFd(int fd) {
         std::strerror(saved), "); the service manager passes it"));
   }
   if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
-    return ErrnoError(errno, absl::StrCat("--daemon_ready_fd=", fd,
-                                          ": fcntl F_SETFD"));
+    return ErrnoError(
+        errno, absl::StrCat("--daemon_ready_fd=", fd, ": fcntl F_SETFD"));
   }
   return absl::OkStatus();
 }
