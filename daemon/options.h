@@ -181,9 +181,10 @@ struct Options {
 
   // Service-manager controls (issue 15). What a service manager would set
   // on the process, for the managers and scripts that do not. Applied in
-  // the daemon (or the foreground process) after the chroot and before the
-  // privilege drop, so that a limit only root may raise can be raised; a
-  // value the kernel refuses is a start error naming the flag (exit 1).
+  // the daemon (or the foreground process) before the privilege drop, so
+  // that a limit only root may raise can be raised (niceness and the OOM
+  // score before the chroot, resource limits after it); a value the kernel
+  // refuses is a start error naming the flag (exit 1).
   //
   // Resource limits, set in order. A `core` entry is applied after (and so
   // wins over) the RLIMIT_CORE that `core_dumps` chooses; the dumpable flag
@@ -199,8 +200,10 @@ struct Options {
   // execve(2) as a non-root user), across the `user` drop. Every other
   // capability is removed, from the bounding set too. Needs root. Empty:
   // the kernel's rules (a drop to a non-root user keeps none).
-  // Security: keeping cap_setuid lets the daemon become root again (and
-  // makes the drop's own check refuse to run); keep the fewest possible.
+  // Security: every kept capability is a privilege the daemon's user now
+  // has (cap_dac_override reads any file); keep the fewest possible. One
+  // that lets the dropped daemon become root again (cap_setuid) fails the
+  // start: the drop's check that setuid(0) fails runs again afterwards.
   std::vector<std::string> capabilities;
   // After a privilege drop, set PR_SET_NO_NEW_PRIVS: no program the daemon
   // executes can gain privileges (setuid binaries, file capabilities).

@@ -141,6 +141,15 @@ TEST_F(CapabilitiesTest, RootWithoutADropKeepsExactlyTheNamedCapability) {
             StatusField(getpid(), "NoNewPrivs"));
 }
 
+TEST_F(CapabilitiesTest, ACapabilityThatUndoesTheDropFailsTheStart) {
+  RunResult start =
+      Start({"--daemon_user=nobody", "--daemon_capabilities=cap_setuid"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("could regain root"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
 TEST_F(CapabilitiesTest, UnknownCapabilityIsAUsageError) {
   RunResult start =
       Start({"--daemon_user=nobody", "--daemon_capabilities=cap_net_bind"});

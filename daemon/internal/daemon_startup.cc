@@ -191,6 +191,14 @@ absl::Status BecomeDaemon(const Options& options,
     }
   }
   DAEMONKIT_RETURN_IF_ERROR(capabilities.Finish());
+  // A kept capability must not undo the drop (cap_setuid): the same check
+  // as DropPrivileges', now with the capabilities in effect.
+  if (credentials && credentials->uid != 0 && !options.capabilities.empty() &&
+      setuid(0) == 0) {
+    return absl::PermissionDeniedError(
+        "--daemon_capabilities: the daemon could regain root after dropping "
+        "privileges; refusing to run");
+  }
   if (options.keep_env) KeepOnlyVariables(*options.keep_env);
   return absl::OkStatus();
 }
