@@ -90,8 +90,7 @@ ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           "how long stop waits after SIGTERM before it sends SIGKILL");
 
 // Service-manager controls (issue 15).
-ABSL_FLAG(daemonkit::FlagText, daemon_rlimits,
-          daemonkit::FlagText::Default(""),
+ABSL_FLAG(daemonkit::FlagText, daemon_rlimits, daemonkit::FlagText::Default(""),
           "comma list of resource limits RESOURCE=SOFT or RESOURCE=SOFT:HARD "
           "(nofile, nproc, core, memlock, as, stack, cpu, fsize, data, rtprio, "
           "nice, msgqueue, sigpending, locks; a number or unlimited), set "
