@@ -26,6 +26,7 @@
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
@@ -47,7 +48,8 @@ class Daemon::Impl {
         pidfile_(std::move(started.pidfile)),
         reporter_(std::move(started.reporter)),
         signal_fd_(started.signal_fd),
-        notifier_(std::move(started.notifier)) {
+        notifier_(std::move(started.notifier)),
+        ready_fd_(started.ready_fd) {
     if (notifier_.watchdog_interval()) {
       next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
     }
@@ -95,6 +97,8 @@ class Daemon::Impl {
       return;
     }
     Owned::Release(Owned::kReadyPipe);
+    // Service-manager controls (issue 15): s6, dinit.
+    internal::SignalReadyFd(std::exchange(ready_fd_, -1));
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
   }
@@ -125,6 +129,9 @@ class Daemon::Impl {
     Owned::Release(Owned::kPidFile);
     if (pidfile_) pidfile_->Remove();
     pidfile_.reset();
+    // Service-manager controls (issue 15): end-of-file without a newline
+    // tells the manager the start failed.
+    if (ready_fd_ >= 0) close(std::exchange(ready_fd_, -1));
   }
 
   Event WaitUntil(absl::Time deadline) {
@@ -187,6 +194,8 @@ class Daemon::Impl {
   absl::Time next_watchdog_ = absl::InfiniteFuture();
   bool healthy_ = true;
   bool notify_failure_logged_ = false;
+  // Service-manager controls (issue 15): Options::ready_fd until ready.
+  int ready_fd_ = -1;
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {

@@ -222,6 +222,18 @@ void ReportStartFailure(const absl::Status& status);
 // Call once, after google::InitGoogleLogging and before `Daemonize()`.
 void LogToSyslog();
 
+// LogToJournalStream()
+//
+// Service-manager controls (issue 15). Writes glog's messages to stderr with
+// the priority prefixes of sd-daemon(3) ("<6>" INFO, "<4>" WARNING, "<3>"
+// ERROR, "<2>" FATAL), so that systemd's journal files them by priority:
+// always when `always`, otherwise only while stderr is the stream that
+// $JOURNAL_STREAM names ("DEV:INO"; checked at each message, since stderr
+// changes when the daemon detaches). Without `always` and without
+// $JOURNAL_STREAM it changes nothing. Call once, after
+// google::InitGoogleLogging and before `Daemonize()`.
+void LogToJournalStream(bool always);
+
 }  // namespace daemonkit
 
 #endif  // DAEMONKIT_DAEMON_DAEMON_H_

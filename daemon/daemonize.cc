@@ -28,10 +28,12 @@
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/journal_sink.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/ready_fd.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/session_leader.h"
 #include "daemon/internal/signals.h"
@@ -159,6 +161,8 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_RETURN_IF_ERROR(CheckFilesAreDistinct(options));
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
   DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));
+  // Service-manager controls (issue 15): the manager's descriptor is open.
+  DAEMONKIT_RETURN_IF_ERROR(internal::PrepareReadyFd(options.ready_fd));
   // A detached daemon's watchdog belongs to the launcher systemd started.
   DAEMONKIT_ASSIGN_OR_RETURN(request.notifier,
                              internal::Notifier::FromEnvironment(getpid()));
@@ -200,6 +204,8 @@ std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
   for (int fd : request.outputs.fds()) keep.push_back(fd);
   if (request.pidfile) keep.push_back(request.pidfile->fd());
   if (request.worker_pidfile) keep.push_back(request.worker_pidfile->fd());
+  // Service-manager controls (issue 15).
+  if (request.options.ready_fd >= 0) keep.push_back(request.options.ready_fd);
   return keep;
 }
 
@@ -285,6 +291,11 @@ void ReportStartFailure(const absl::Status& status) {
 
 void LogToSyslog() {
   internal::RouteGlogToSyslog(program_invocation_short_name);
+}
+
+// Service-manager controls (issue 15).
+void LogToJournalStream(bool always) {
+  internal::RouteGlogToJournalStderr(always);
 }
 
 }  // namespace daemonkit

@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
@@ -80,10 +82,35 @@ ABSL_FLAG(daemonkit::FlagText, daemon_child_pidfile,
 ABSL_FLAG(daemonkit::FlagText, daemon_log,
           daemonkit::FlagText::Default("stderr"),
           "where glog goes: stderr (after detaching, the --daemon_stderr "
-          "file) or syslog (facility LOG_DAEMON, the program name as ident)");
+          "file), syslog (facility LOG_DAEMON, the program name as ident) or "
+          "journal (stderr with sd-daemon <N> priority prefixes, which stderr "
+          "also gets while $JOURNAL_STREAM names it)");
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
+
+// Service-manager controls (issue 15).
+ABSL_FLAG(daemonkit::FlagText, daemon_rlimits, daemonkit::FlagText::Default(""),
+          "comma list of resource limits RESOURCE=SOFT or RESOURCE=SOFT:HARD "
+          "(nofile, nproc, core, memlock, as, stack, cpu, fsize, data, rtprio, "
+          "nice, msgqueue, sigpending, locks; a number or unlimited), set "
+          "before the privilege drop");
+ABSL_FLAG(daemonkit::FlagText, daemon_nice, daemonkit::FlagText::Default(""),
+          "scheduling niceness, -20 to 19; empty: inherited");
+ABSL_FLAG(daemonkit::FlagText, daemon_oom_score_adj,
+          daemonkit::FlagText::Default(""),
+          "OOM score adjustment, -1000 to 1000; empty: inherited");
+ABSL_FLAG(daemonkit::FlagText, daemon_capabilities,
+          daemonkit::FlagText::Default(""),
+          "comma list of capabilities (cap_net_bind_service, ...) kept as "
+          "ambient capabilities across the --daemon_user drop; all others "
+          "cleared, bounding set included; empty: none kept");
+ABSL_FLAG(bool, daemon_no_new_privs, true,
+          "set PR_SET_NO_NEW_PRIVS after a privilege drop");
+ABSL_FLAG(daemonkit::FlagText, daemon_ready_fd,
+          daemonkit::FlagText::Default("-1"),
+          "on readiness write a newline to this descriptor and close it (s6 "
+          "notification-fd, dinit pipefd); -1: none");
 
 namespace daemonkit {
 
@@ -126,6 +153,12 @@ const FieldFlag kFieldFlags[] = {
      &FLAGS_daemon_restart_reset_after},
     {"restart_limit", "daemon_restart_limit", &FLAGS_daemon_restart_limit},
     {"child_pidfile", "daemon_child_pidfile", &FLAGS_daemon_child_pidfile},
+    // Service-manager controls (issue 15).
+    {"rlimits", "daemon_rlimits", &FLAGS_daemon_rlimits},
+    {"nice", "daemon_nice", &FLAGS_daemon_nice},
+    {"oom_score_adj", "daemon_oom_score_adj", &FLAGS_daemon_oom_score_adj},
+    {"capabilities", "daemon_capabilities", &FLAGS_daemon_capabilities},
+    {"ready_fd", "daemon_ready_fd", &FLAGS_daemon_ready_fd},
 };
 
 // The core's verdict on the translated options, told in the command line's
@@ -225,6 +258,9 @@ void ConfigureLogging(LogTarget target) {
   // defaults): its log goes to stderr, which after detaching is the
   // --daemon_stderr file.
   FLAGS_logtostderr = true;
+  // Service-manager controls (issue 15): the journal's priority prefixes,
+  // forced, or while $JOURNAL_STREAM names stderr.
+  LogToJournalStream(target == LogTarget::kJournal);
 }
 
 // --daemon_restart and its values, translated into `options`.
@@ -263,6 +299,42 @@ absl::Status ReadRestartFlags(Options& options) {
   if (!absl::SimpleAtoi(limit.text(), &options.restart_limit)) {
     return BadFlag("daemon_restart_limit", limit.text(),
                    "not a count (0: no limit)");
+  }
+  return absl::OkStatus();
+}
+
+// Service-manager controls (issue 15): their flags, translated into
+// `options` (ValidateOptions judges ranges and names).
+absl::Status ReadProcessControlFlags(Options& options) {
+  const FlagText rlimits = absl::GetFlag(FLAGS_daemon_rlimits);
+  absl::StatusOr<std::vector<ResourceLimit>> limits =
+      ParseResourceLimits(rlimits.text());
+  if (!limits.ok()) {
+    return BadFlag("daemon_rlimits", rlimits.text(), limits.status().message());
+  }
+  options.rlimits = *std::move(limits);
+  for (auto [flag, name, out] :
+       {std::make_tuple(&FLAGS_daemon_nice, "daemon_nice", &options.nice),
+        std::make_tuple(&FLAGS_daemon_oom_score_adj, "daemon_oom_score_adj",
+                        &options.oom_score_adj)}) {
+    const FlagText text = absl::GetFlag(*flag);
+    if (text.text().empty()) continue;
+    int value;
+    if (!absl::SimpleAtoi(text.text(), &value)) {
+      return BadFlag(name, text.text(), "not a whole number");
+    }
+    *out = value;
+  }
+  const FlagText capabilities = absl::GetFlag(FLAGS_daemon_capabilities);
+  for (absl::string_view name : absl::StrSplit(capabilities.text(), ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (!name.empty()) options.capabilities.emplace_back(name);
+  }
+  options.no_new_privs = absl::GetFlag(FLAGS_daemon_no_new_privs);
+  const FlagText ready_fd = absl::GetFlag(FLAGS_daemon_ready_fd);
+  if (!absl::SimpleAtoi(ready_fd.text(), &options.ready_fd)) {
+    return BadFlag("daemon_ready_fd", ready_fd.text(),
+                   "not a descriptor number (-1: none)");
   }
   return absl::OkStatus();
 }
@@ -353,13 +425,21 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
 
+  // Service-manager controls (issue 15).
+  if (absl::Status controls = ReadProcessControlFlags(request.options);
+      !controls.ok()) {
+    return controls;
+  }
+
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {
     request.log = LogTarget::kStderr;
   } else if (log.text() == "syslog") {
     request.log = LogTarget::kSyslog;
+  } else if (log.text() == "journal") {
+    request.log = LogTarget::kJournal;
   } else {
-    return BadFlag("daemon_log", log.text(), "not stderr or syslog");
+    return BadFlag("daemon_log", log.text(), "not stderr, syslog or journal");
   }
 
   // The core judges the values. A control action that starts nothing only

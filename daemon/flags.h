@@ -16,7 +16,7 @@
 //   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
 //   --daemon_control=ACTION     start, stop, restart, reload, status
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
-//   --daemon_log=stderr|syslog  where glog goes
+//   --daemon_log=stderr|syslog|journal  where glog goes
 //   --daemon_user, --daemon_group  drop privileges after writing the pid file
 //   --daemon_chroot=DIR         chroot before dropping privileges
 //   --daemon_core_dumps         allow core dumps (default: RLIMIT_CORE 0)
@@ -25,6 +25,12 @@
 //   --daemon_restart_delay, --daemon_restart_max_delay,
 //   --daemon_restart_reset_after, --daemon_restart_limit,
 //   --daemon_child_pidfile      the restart schedule and the worker's pid file
+//   Service-manager controls (issue 15):
+//   --daemon_rlimits=nofile=N,core=0:unlimited  resource limits
+//   --daemon_nice=N, --daemon_oom_score_adj=N   scheduling, OOM killer
+//   --daemon_capabilities=cap_net_bind_service  kept across the user drop
+//   --daemon_no_new_privs       PR_SET_NO_NEW_PRIVS after a drop (default true)
+//   --daemon_ready_fd=N         a newline to descriptor N on readiness
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -85,7 +91,9 @@ bool AbslParseFlag(absl::string_view text, FlagText* flag, std::string* error);
 std::string AbslUnparseFlag(const FlagText& flag);
 
 // Where glog goes (`--daemon_log`).
-enum class LogTarget { kStderr, kSyslog };
+// kJournal (issue 15): stderr with sd-daemon(3) priority prefixes, which
+// kStderr also gets while $JOURNAL_STREAM names stderr.
+enum class LogTarget { kStderr, kSyslog, kJournal };
 
 // A validated command line.
 struct FlagRequest {
@@ -158,5 +166,12 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_max_delay);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_reset_after);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_limit);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_child_pidfile);
+// Service-manager controls (issue 15).
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_rlimits);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_nice);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_oom_score_adj);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_capabilities);
+ABSL_DECLARE_FLAG(bool, daemon_no_new_privs);
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_fd);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

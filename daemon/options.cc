@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/process_controls.h"
 
 namespace daemonkit {
 namespace {
@@ -152,7 +153,8 @@ absl::Status ValidateOptions(const Options& options) {
           "keep_fds", absl::StrCat("descriptor to keep ", fd, " is negative"));
     }
   }
-  return absl::OkStatus();
+  // Service-manager controls (issue 15).
+  return internal::ValidateProcessControls(options);
 }
 
 absl::StatusOr<std::vector<std::string>> ParseVariableList(

@@ -31,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,18 @@ enum class RestartPolicy {
   kNo,         // no supervisor: the daemon is the application
   kOnFailure,  // restart after a non-zero exit or a signal other than TERM/INT
   kAlways,     // restart after any end that was not asked for by a stop
+};
+
+// Service-manager controls (issue 15): one entry of `Options::rlimits`.
+// `resource` is a name of setrlimit(2)'s RLIMIT_* in lower case without
+// the prefix: nofile, nproc, core, memlock, as, stack, cpu, fsize, data,
+// rtprio, nice, msgqueue, sigpending, locks. Values are in setrlimit's
+// units; `kUnlimited` is RLIM_INFINITY. `hard` unset keeps the hard limit.
+inline constexpr uint64_t kUnlimited = ~uint64_t{0};
+struct ResourceLimit {
+  std::string resource;
+  uint64_t soft = 0;
+  std::optional<uint64_t> hard;
 };
 
 // Options
@@ -165,6 +178,44 @@ struct Options {
   // Descriptors above 2 that must survive the close of inherited
   // descriptors (a listening socket bound before daemonizing, say).
   std::vector<int> keep_fds;
+
+  // Service-manager controls (issue 15). What a service manager would set
+  // on the process, for the managers and scripts that do not. Applied in
+  // the daemon (or the foreground process) before the privilege drop, so
+  // that a limit only root may raise can be raised (niceness and the OOM
+  // score before the chroot, resource limits after it); a value the kernel
+  // refuses is a start error naming the flag (exit 1).
+  //
+  // Resource limits, set in order. A `core` entry is applied after (and so
+  // wins over) the RLIMIT_CORE that `core_dumps` chooses; the dumpable flag
+  // after a privilege drop still comes from `core_dumps` alone.
+  std::vector<ResourceLimit> rlimits;
+  // Scheduling niceness, -20 to 19 (setpriority(2)). Unset: inherited.
+  std::optional<int> nice;
+  // /proc/self/oom_score_adj, -1000 to 1000. Unset: inherited.
+  std::optional<int> oom_score_adj;
+  // Capabilities (capabilities(7) names, "cap_net_bind_service" or
+  // "net_bind_service") that the daemon keeps, as permitted, effective,
+  // inheritable and ambient capabilities (the ambient set survives
+  // execve(2) as a non-root user), across the `user` drop. Every other
+  // capability is removed, from the bounding set too. Needs root. Empty:
+  // the kernel's rules (a drop to a non-root user keeps none).
+  // Security: every kept capability is a privilege the daemon's user now
+  // has (cap_dac_override reads any file); keep the fewest possible. One
+  // that lets the dropped daemon become root again (cap_setuid) fails the
+  // start: the drop's check that setuid(0) fails runs again afterwards.
+  std::vector<std::string> capabilities;
+  // After a privilege drop, set PR_SET_NO_NEW_PRIVS: no program the daemon
+  // executes can gain privileges (setuid binaries, file capabilities).
+  bool no_new_privs = true;
+  // Readiness on a descriptor (s6 `notification-fd`, dinit
+  // `ready-notification = pipefd:N`): when the application calls
+  // `Daemon::NotifyReady()` (under supervision: when the first worker is
+  // ready), one newline is written to this descriptor and it is closed. It
+  // must be open when `Daemonize()` is called (a start error otherwise) and
+  // above 2; it survives the close of inherited descriptors and is made
+  // close-on-exec. -1: none.
+  int ready_fd = -1;
 };
 
 // The one check of an `Options`' values; touches nothing. Returns a usage
@@ -202,6 +253,16 @@ std::string UsageErrorField(const absl::Status& status);
 // names are ignored, empty entries skipped. kInvalidArgument naming the
 // entry for a name that holds '=' or a NUL or whitespace inside.
 absl::StatusOr<std::vector<std::string>> ParseVariableList(
+    absl::string_view list);
+
+// Service-manager controls (issue 15): parses the text form of
+// `Options::rlimits` (what `--daemon_rlimits` takes): a comma list of
+// `RESOURCE=SOFT` or `RESOURCE=SOFT:HARD`, each value a number or
+// `unlimited` ("nofile=65536,nproc=512:1024,memlock=unlimited"); spaces
+// around entries are ignored, empty entries skipped. kInvalidArgument naming
+// the entry for text that is not of that form. Resource names are judged by
+// `ValidateOptions()`.
+absl::StatusOr<std::vector<ResourceLimit>> ParseResourceLimits(
     absl::string_view list);
 
 // Maps a status to the exit code: kExitSuccess for OK, kExitUsage for a

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-600}"
-fuzzers=(pid_file_fuzzer flags_fuzzer notify_env_fuzzer keep_env_fuzzer)
+fuzzers=(pid_file_fuzzer flags_fuzzer notify_env_fuzzer keep_env_fuzzer controls_fuzzer)
 corpus_root="${FUZZ_CORPUS_DIR:-${HOME}/.cache/daemonkit-fuzz}"
 each=$((seconds / ${#fuzzers[@]}))
 ((each > 0)) || each=1

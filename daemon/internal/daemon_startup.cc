@@ -11,15 +11,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/environment.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/path_keeper.h"
+#include "daemon/internal/process_controls.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
@@ -119,6 +122,38 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   return absl::OkStatus();
 }
 
+// Service-manager controls (issue 15): stdio buffers a stdout that is not a
+// terminal in blocks of 4 KiB, so a daemon's printf lines reach its log file
+// or the journal's pipe minutes late, or are lost when it is killed. Line
+// by line, as on a terminal.
+void LineBufferStdoutUnlessTerminal() {
+  if (isatty(STDOUT_FILENO)) return;
+  std::fflush(stdout);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+}
+
+// Service-manager controls (issue 15): the validated options in the terms
+// of process_controls.h.
+std::vector<LimitRequest> LimitRequests(const Options& options) {
+  static_assert(kUnlimited == RLIM_INFINITY, "setrlimit's infinity");
+  std::vector<LimitRequest> requests;
+  for (const ResourceLimit& limit : options.rlimits) {
+    requests.push_back({limit.resource, limit.soft, limit.hard});
+  }
+  return requests;
+}
+
+std::vector<int> CapabilityNumbers(const Options& options) {
+  std::vector<int> numbers;
+  for (const std::string& name : options.capabilities) {
+    // Validated: every name is known.
+    if (std::optional<int> cap = CapabilityByName(name)) {
+      numbers.push_back(*cap);
+    }
+  }
+  return numbers;
+}
+
 // daemon(7)'s steps after the forks, in order; what is unset in `options`
 // is left alone.
 absl::Status BecomeDaemon(const Options& options,
@@ -127,6 +162,7 @@ absl::Status BecomeDaemon(const Options& options,
                           std::optional<PidFile>& worker_pidfile) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
+  LineBufferStdoutUnlessTerminal();
   if (options.umask) umask(*options.umask);
   // syslog connects lazily, by path: inside the new root /dev/log is gone.
   ConnectSyslogNow();
@@ -139,16 +175,36 @@ absl::Status BecomeDaemon(const Options& options,
     DAEMONKIT_RETURN_IF_ERROR(
         StartPathKeeper(outputs, pidfile, worker_pidfile));
   }
+  // Service-manager controls (issue 15): /proc/self/oom_score_adj is not
+  // reachable from inside a chroot.
+  DAEMONKIT_RETURN_IF_ERROR(
+      ApplyScheduling(options.nice, options.oom_score_adj));
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
   }
+  // Service-manager controls (issue 15): after core_dumps' RLIMIT_CORE
+  // (an explicit core limit wins), before the drop (raising a hard limit
+  // needs root).
+  DAEMONKIT_RETURN_IF_ERROR(ApplyResourceLimits(LimitRequests(options)));
+  CapabilityKeeper capabilities(CapabilityNumbers(options),
+                                credentials && options.no_new_privs);
+  DAEMONKIT_RETURN_IF_ERROR(capabilities.Prepare());
   if (credentials) {
     DAEMONKIT_RETURN_IF_ERROR(DropPrivileges(*credentials));
     // setuid cleared the dumpable flag; core dumps asked for need it back.
     if (options.core_dumps.value_or(false) && prctl(PR_SET_DUMPABLE, 1) != 0) {
       return ErrnoError(errno, "prctl PR_SET_DUMPABLE");
     }
+  }
+  DAEMONKIT_RETURN_IF_ERROR(capabilities.Finish());
+  // A kept capability must not undo the drop (cap_setuid): the same check
+  // as DropPrivileges', now with the capabilities in effect.
+  if (credentials && credentials->uid != 0 && !options.capabilities.empty() &&
+      setuid(0) == 0) {
+    return absl::PermissionDeniedError(
+        "--daemon_capabilities: the daemon could regain root after dropping "
+        "privileges; refusing to run");
   }
   if (options.keep_env) KeepOnlyVariables(*options.keep_env);
   return absl::OkStatus();
@@ -173,6 +229,10 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   started.reporter = std::move(worker.to_supervisor);
   started.notifier = std::move(worker.notifier);
   started.signal_fd = worker.signal_fd;
+  // Service-manager controls (issue 15): readiness on the descriptor is the
+  // supervisor's to tell, once; no worker keeps the manager's pipe.
+  if (started.ready_fd >= 0) close(started.ready_fd);
+  started.ready_fd = -1;
   return started;
 }
 
@@ -196,6 +256,7 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
   started.notifier = std::move(request.notifier);
+  started.ready_fd = request.options.ready_fd;
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }
@@ -220,6 +281,7 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   started.reporter = std::move(reporter);
   started.signal_fd = *signal_fd;
   started.notifier = std::move(request.notifier);
+  started.ready_fd = request.options.ready_fd;
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }

@@ -38,6 +38,10 @@ struct StartedDaemon {
   ReadyReporter reporter;  // to the launcher, or a worker's to its supervisor
   int signal_fd = -1;      // the self-pipe (signals.h)
   Notifier notifier;
+  // Service-manager controls (issue 15): `Options::ready_fd`, for
+  // `Daemon::NotifyReady()` to write; -1 when none, and in a worker (the
+  // supervisor writes it).
+  int ready_fd = -1;
 };
 
 // What the caller of `Daemonize()` prepared while still attached to the

@@ -22,6 +22,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/ready_fd.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/worker_pidfile.h"
@@ -250,6 +251,8 @@ class Supervisor {
                       "its start failed, so the daemon stops";
         Stop(SIGPIPE);
       }
+      // Service-manager controls (issue 15): the first readiness only.
+      SignalReadyFd(options_.ready_fd);
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
     } else {
       Notify(absl::StrCat("STATUS=running, restart ", restarts_));

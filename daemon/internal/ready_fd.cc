@@ -1,0 +1,54 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Checked in the caller of Daemonize(); written by the application's
+// process or, under supervision, by the supervisor.
+
+#include "daemon/internal/ready_fd.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/internal/errors.h"
+#include "glog/logging.h"
+
+namespace daemonkit {
+namespace internal {
+
+absl::Status PrepareReadyFd(int fd) {
+  if (fd < 0) return absl::OkStatus();
+  const int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) {
+    const int saved = errno;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--daemon_ready_fd=", fd, ": descriptor ", fd, " is not open (",
+        std::strerror(saved), "); the service manager passes it"));
+  }
+  if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+    return ErrnoError(
+        errno, absl::StrCat("--daemon_ready_fd=", fd, ": fcntl F_SETFD"));
+  }
+  return absl::OkStatus();
+}
+
+void SignalReadyFd(int fd) {
+  if (fd < 0) return;
+  ssize_t written;
+  do {
+    written = write(fd, "\n", 1);
+  } while (written < 0 && errno == EINTR);
+  if (written != 1) {
+    PLOG(WARNING) << "--daemon_ready_fd=" << fd
+                  << ": writing the readiness line";
+  }
+  // close(2) is not retried on EINTR: on Linux the descriptor is gone.
+  if (close(fd) != 0 && errno != EINTR) {
+    PLOG(WARNING) << "--daemon_ready_fd=" << fd << ": close";
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit
