@@ -47,7 +47,8 @@ class Daemon::Impl {
         pidfile_(std::move(started.pidfile)),
         reporter_(std::move(started.reporter)),
         signal_fd_(started.signal_fd),
-        notifier_(std::move(started.notifier)) {
+        notifier_(std::move(started.notifier)),
+        sockets_(std::move(started.sockets)) {
     if (notifier_.watchdog_interval()) {
       next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
     }
@@ -69,8 +70,11 @@ class Daemon::Impl {
       reporter_.Forget();
       outputs_.Forget();
       notifier_.Forget();
+      sockets_.Forget();
       return;
     }
+    // Before the pid file: once it is gone a new start may bind the path.
+    sockets_.RemoveFiles();
     if (pidfile_) pidfile_->Remove();
     Owned::ReleaseAll();
   }
@@ -186,6 +190,7 @@ class Daemon::Impl {
   absl::Time next_watchdog_ = absl::InfiniteFuture();
   bool healthy_ = true;
   bool notify_failure_logged_ = false;
+  internal::ListenSockets sockets_;  // issue 14
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {
@@ -215,5 +220,18 @@ void Daemon::NotifyStatus(absl::string_view status) {
   impl_->Notify(absl::StrCat("STATUS=", status));
 }
 void Daemon::SetHealthy(bool healthy) { impl_->healthy_ = healthy; }
+
+// Listening sockets (issue 14).
+absl::StatusOr<int> Daemon::ListenSocket(absl::string_view name) const {
+  const int fd = impl_->sockets_.Find(name);
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no listening socket named '", name, "'"));
+  }
+  return fd;
+}
+std::vector<std::string> Daemon::ListenSocketNames() const {
+  return impl_->sockets_.names();
+}
 
 }  // namespace daemonkit

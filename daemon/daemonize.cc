@@ -66,6 +66,16 @@ absl::StatusOr<Options> Resolve(Options options) {
   DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
   DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile,
                              Absolute(options.child_pidfile));
+  // Listening sockets (issue 14): a socket file is removed after chdir.
+  for (std::string& entry : options.listen) {
+    const size_t path = entry.find("=unix:");
+    if (path != std::string::npos && entry.size() > path + 6 &&
+        entry[path + 6] != '@' && entry[path + 6] != '/') {
+      DAEMONKIT_ASSIGN_OR_RETURN(std::string absolute,
+                                 Absolute(entry.substr(path + 6)));
+      entry = absl::StrCat(entry.substr(0, path + 6), absolute);
+    }
+  }
   if (!options.chroot.empty()) {
     // The working directory is a place inside the new root.
     if (!options.workdir) options.workdir = "/";
@@ -187,6 +197,9 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.outputs, internal::OutputFiles::Open(options.stdout_path,
                                                    options.stderr_path, owner));
+  // Listening sockets (issue 14): bound while privileged, before any fork.
+  DAEMONKIT_ASSIGN_OR_RETURN(request.sockets,
+                             internal::ListenSockets::Open(options.listen, owner));
   std::move(remove).Cancel();
   return absl::OkStatus();
 }
@@ -200,6 +213,7 @@ std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
   for (int fd : request.outputs.fds()) keep.push_back(fd);
   if (request.pidfile) keep.push_back(request.pidfile->fd());
   if (request.worker_pidfile) keep.push_back(request.worker_pidfile->fd());
+  for (int fd : request.sockets.fds()) keep.push_back(fd);
   return keep;
 }
 
@@ -263,7 +277,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   if (*first_child > 0) {
     internal::RunLauncher(*first_child, *pipe, request.options,
                           std::move(request.pidfile),
-                          std::move(request.outputs));  // never returns
+                          std::move(request.outputs),
+                          std::move(request.sockets));  // never returns
   }
   internal::ReadyReporter reporter =
       internal::RunSessionLeader(*pipe, DescriptorsToKeep(request, *pipe));

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
@@ -84,6 +85,11 @@ ABSL_FLAG(daemonkit::FlagText, daemon_log,
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
+// Listening sockets (issue 14).
+ABSL_FLAG(daemonkit::FlagText, daemon_listen, daemonkit::FlagText::Default(""),
+          "comma list of NAME=ADDRESS sockets bound before the first fork and "
+          "the privilege drop: tcp:HOST:PORT, tcp:[V6ADDR]:PORT, unix:PATH, "
+          "unix:@NAME; empty: none");
 
 namespace daemonkit {
 
@@ -126,6 +132,7 @@ const FieldFlag kFieldFlags[] = {
      &FLAGS_daemon_restart_reset_after},
     {"restart_limit", "daemon_restart_limit", &FLAGS_daemon_restart_limit},
     {"child_pidfile", "daemon_child_pidfile", &FLAGS_daemon_child_pidfile},
+    {"listen", "daemon_listen", &FLAGS_daemon_listen},
 };
 
 // The core's verdict on the translated options, told in the command line's
@@ -352,6 +359,13 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   }
   const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
   request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
+
+  // Listening sockets (issue 14): entries split here, judged by the core.
+  const FlagText listen = absl::GetFlag(FLAGS_daemon_listen);
+  for (absl::string_view entry : absl::StrSplit(listen.text(), ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (!entry.empty()) request.options.listen.emplace_back(entry);
+  }
 
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {

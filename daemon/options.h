@@ -165,6 +165,29 @@ struct Options {
   // Descriptors above 2 that must survive the close of inherited
   // descriptors (a listening socket bound before daemonizing, say).
   std::vector<int> keep_fds;
+
+  // Listening sockets (issue 14).
+  //
+  // Sockets to create, bind and set listening before the first fork and
+  // before the privilege drop (so a daemon that runs as `user` can still
+  // serve port 80), each "NAME=ADDRESS" (`--daemon_listen` takes them as a
+  // comma list):
+  //
+  //   "web=tcp:0.0.0.0:80"  "web6=tcp:[::]:80"  "admin=unix:/run/x.sock"
+  //   "admin=unix:@x" (the abstract namespace)
+  //
+  // TCP sockets get SO_REUSEADDR; all are close-on-exec and blocking, with
+  // the largest backlog the kernel allows (SOMAXCONN). A Unix socket file is
+  // created 0660, owned by `user` and `group` when given (as the output
+  // files are), and removed at a clean stop while its path still names it;
+  // a socket file no process listens on (left by a crash) is replaced. A
+  // name that systemd's socket activation passed ($LISTEN_FDS, named by
+  // $LISTEN_FDNAMES) is taken from there instead and not bound. The
+  // application gets them by name: `Daemon::ListenSocket()`.
+  //
+  // An entry that does not parse, or two with one name: a usage error. An
+  // address in use or forbidden: a start error naming it, nothing left.
+  std::vector<std::string> listen;
 };
 
 // The one check of an `Options`' values; touches nothing. Returns a usage

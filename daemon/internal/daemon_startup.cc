@@ -89,9 +89,11 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
 // itself: reopen its outputs, remove its pid files (path_keeper.h).
 absl::Status StartPathKeeper(OutputFiles& outputs,
                              std::optional<PidFile>& pidfile,
-                             std::optional<PidFile>& worker_pidfile) {
+                             std::optional<PidFile>& worker_pidfile,
+                             ListenSockets& sockets) {
   KeeperTargets targets;
   targets.outputs = outputs.KeeperOutputs();
+  targets.sockets = sockets.KeeperFiles();
   for (auto [file, target] :
        {std::make_pair(&pidfile, &targets.pidfile),
         std::make_pair(&worker_pidfile, &targets.worker_pidfile)}) {
@@ -105,6 +107,7 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
+  sockets.UseKeeper(keeper);
   if (pidfile) pidfile->UseKeeper(keeper, KeeperPidFileId::kDaemon);
   if (worker_pidfile) {
     worker_pidfile->UseKeeper(keeper, KeeperPidFileId::kWorker);
@@ -117,7 +120,8 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
 absl::Status BecomeDaemon(const Options& options,
                           const std::optional<Credentials>& credentials,
                           OutputFiles& outputs, std::optional<PidFile>& pidfile,
-                          std::optional<PidFile>& worker_pidfile) {
+                          std::optional<PidFile>& worker_pidfile,
+                          ListenSockets& sockets) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   if (options.umask) umask(*options.umask);
@@ -128,7 +132,7 @@ absl::Status BecomeDaemon(const Options& options,
   // which stays outside and privileged, reopens and removes them.
   if (!options.chroot.empty() || credentials) {
     DAEMONKIT_RETURN_IF_ERROR(
-        StartPathKeeper(outputs, pidfile, worker_pidfile));
+        StartPathKeeper(outputs, pidfile, worker_pidfile, sockets));
   }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   // The pid file stays open and locked: written through its descriptor.
@@ -155,7 +159,8 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   if (options.restart == RestartPolicy::kNo) return started;
   Worker worker = Supervise(
       options, {&started.pidfile, &worker_pidfile, &started.outputs,
-                &started.reporter, &started.notifier, started.signal_fd});
+                &started.reporter, &started.notifier, started.signal_fd,
+                &started.sockets});
   // In the worker. The supervisor's pid file and its line to the launcher
   // are the supervisor's: this process closes its copies (the supervisor
   // keeps the lock, and the launcher hears from it alone).
@@ -166,6 +171,8 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   started.reporter = std::move(worker.to_supervisor);
   started.notifier = std::move(worker.notifier);
   started.signal_fd = worker.signal_fd;
+  // The sockets serve the worker; their files are the supervisor's.
+  started.sockets.DisownFiles();
   return started;
 }
 
@@ -173,6 +180,7 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
 
 void StartRequest::RemoveWhatWasMade() {
   outputs.RemoveCreated();
+  sockets.RemoveFiles();
   if (worker_pidfile) worker_pidfile->Remove();
   if (pidfile) pidfile->Remove();
 }
@@ -182,13 +190,15 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   DAEMONKIT_ASSIGN_OR_RETURN(const int signal_fd, SignalPipe::Install());
   DAEMONKIT_RETURN_IF_ERROR(BecomeDaemon(request.options, request.credentials,
                                          request.outputs, request.pidfile,
-                                         request.worker_pidfile));
+                                         request.worker_pidfile,
+                                         request.sockets));
   StartedDaemon started;
   started.detached = false;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
   started.notifier = std::move(request.notifier);
+  started.sockets = std::move(request.sockets);
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }
@@ -196,7 +206,7 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
 StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   absl::Status status =
       BecomeDaemon(request.options, request.credentials, request.outputs,
-                   request.pidfile, request.worker_pidfile);
+                   request.pidfile, request.worker_pidfile, request.sockets);
   absl::StatusOr<int> signal_fd = SignalPipe::Install();
   if (status.ok()) status = signal_fd.status();
   // What arrived while held goes into the pipe now.
@@ -213,6 +223,7 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   started.reporter = std::move(reporter);
   started.signal_fd = *signal_fd;
   started.notifier = std::move(request.notifier);
+  started.sockets = std::move(request.sockets);
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }

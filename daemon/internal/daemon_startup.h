@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "daemon/internal/listen_sockets.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
@@ -38,6 +39,8 @@ struct StartedDaemon {
   ReadyReporter reporter;  // to the launcher, or a worker's to its supervisor
   int signal_fd = -1;      // the self-pipe (signals.h)
   Notifier notifier;
+  // Listening sockets (issue 14); in a worker, without the files.
+  ListenSockets sockets;
 };
 
 // What the caller of `Daemonize()` prepared while still attached to the
@@ -49,6 +52,7 @@ struct StartRequest {
   std::optional<PidFile> pidfile;         // locked
   std::optional<PidFile> worker_pidfile;  // worker_pidfile.h
   OutputFiles outputs;                    // opened, not installed
+  ListenSockets sockets;  // listening (issue 14), kept through the forks
 
   // After a failed start: removes the output files this start created and
   // the pid files.

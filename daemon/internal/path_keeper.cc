@@ -31,7 +31,7 @@ namespace {
 // The request: a fixed-size record and exactly one descriptor, the socket
 // to reply on. Anything else is malformed and ends the keeper.
 constexpr uint32_t kMagic = 0x6b656570;  // "keep"
-enum Op : uint8_t { kOpenOutput = 1, kRemovePidFile = 2 };
+enum Op : uint8_t { kOpenOutput = 1, kRemovePidFile = 2, kRemoveSocket = 3 };
 struct Request {
   uint32_t magic;
   uint8_t op;
@@ -139,7 +139,10 @@ void Serve(const Request& request, int reply_fd, const KeeperTargets& targets) {
     return;
   }
   const KeeperPidFile& pidfile =
-      *TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index));
+      request.op == kRemoveSocket
+          ? targets.sockets[request.index]
+          : *TargetPidFile(targets,
+                           static_cast<KeeperPidFileId>(request.index));
   absl::StatusOr<bool> removed =
       UnlinkIfSame(pidfile.path, pidfile.dev, pidfile.ino);
   Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
@@ -199,7 +202,9 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
           request.index < targets.outputs.size()) ||
          (request.op == kRemovePidFile && request.index <= 1 &&
           TargetPidFile(targets, static_cast<KeeperPidFileId>(request.index))
-              .has_value()));
+              .has_value()) ||
+         (request.op == kRemoveSocket &&
+          request.index < targets.sockets.size()));
     if (!well_formed) {
       if (reply_fd >= 0) close(reply_fd);
       return 1;
@@ -211,7 +216,7 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
 
 absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
     const KeeperTargets& targets) {
-  if (targets.outputs.size() > 255) {
+  if (targets.outputs.size() > 255 || targets.sockets.size() > 255) {
     return absl::InvalidArgumentError("too many output files for the keeper");
   }
   int sv[2];
@@ -315,6 +320,14 @@ absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {
   int removed;
   DAEMONKIT_RETURN_IF_ERROR(
       Ask(kRemovePidFile, static_cast<uint8_t>(id), &removed));
+  return removed == -2;
+}
+
+absl::StatusOr<bool> PathKeeperClient::RemoveSocketFile(size_t index) {
+  if (index > 255) return absl::InvalidArgumentError("no such socket file");
+  int removed;
+  DAEMONKIT_RETURN_IF_ERROR(
+      Ask(kRemoveSocket, static_cast<uint8_t>(index), &removed));
   return removed == -2;
 }
 

@@ -341,6 +341,7 @@ class Supervisor {
   [[noreturn]] void Exit(int code) {
     EndLeftovers();
     RemoveWorkerPidFileNow();
+    if (state_.sockets != nullptr) state_.sockets->RemoveFiles();
     if (*state_.pidfile) (*state_.pidfile)->Remove();
     std::fflush(stdout);
     std::fflush(stderr);
