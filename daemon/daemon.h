@@ -191,6 +191,9 @@ class Daemon {
   // wait in the backlog while a worker restarts. kNotFound when there is
   // none of that name.
   //
+  // Example (tests/listen_api_example.cc compiles it; the daemon's signals
+  // keep working beside the socket in the application's own poll loop):
+  //
   //   absl::StatusOr<int> listener = daemon->ListenSocket("web");
   //   if (!listener.ok()) {
   //     daemon->FailStartup(listener.status());
@@ -207,7 +210,10 @@ class Daemon {
   //     }
   //     if (fds[1].revents & POLLIN) {
   //       int client = accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
-  //       if (client >= 0) { /* ... serve it ... */ close(client); }
+  //       if (client >= 0) {
+  //         (void)!write(client, "hello\n", 6);  // ... serve it ...
+  //         close(client);
+  //       }
   //     }
   //   }
   absl::StatusOr<int> ListenSocket(absl::string_view name) const;
