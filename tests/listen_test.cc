@@ -5,11 +5,15 @@
 // real client talking to it.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -117,6 +121,57 @@ TEST_F(ListenTest, TcpAndUnixSocketsAreBoundBeforeTheForkAndServed) {
   // A clean stop removes the socket file.
   ASSERT_EQ(Stop().exit_code, 0);
   EXPECT_NE(lstat(unix_path.c_str(), &st), 0);
+}
+
+// Reads from `fd` until a newline (or 30 s pass); the line without it.
+std::string ReadLine(int fd) {
+  std::string line;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  char c;
+  while (absl::Now() < deadline) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, 100) <= 0) continue;
+    if (read(fd, &c, 1) != 1 || c == '\n') break;
+    line.push_back(c);
+  }
+  return line;
+}
+
+TEST_F(ListenTest, EchoServesManyClientsAtOnceAndASilentOneBlocksNobody) {
+  const std::string path = dir_ + "/echo.sock";
+  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + path}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t daemon = ReadPid(pidfile_);
+  // A client that sends half a line and then nothing.
+  const int silent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(connect(silent, reinterpret_cast<struct sockaddr*>(&address),
+                    sizeof(address)),
+            0);
+  ASSERT_EQ(write(silent, "half", 4), 4);
+  // Then 100 clients at once, each with one line and its connection open.
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(fd, reinterpret_cast<struct sockaddr*>(&address),
+                      sizeof(address)),
+              0);
+    const std::string line = absl::StrCat("client ", i, "\n");
+    ASSERT_EQ(write(fd, line.data(), line.size()),
+              static_cast<ssize_t>(line.size()));
+    clients.push_back(fd);
+  }
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(ReadLine(clients[i]), absl::StrCat(daemon, " client ", i));
+    close(clients[i]);
+  }
+  // The silent client's half line is answered once it ends.
+  ASSERT_EQ(shutdown(silent, SHUT_WR), 0);
+  EXPECT_EQ(ReadLine(silent), absl::StrCat(daemon, " half"));
+  close(silent);
+  ASSERT_EQ(Stop().exit_code, 0);
 }
 
 TEST_F(ListenTest, AnAddressInUseIsAStartErrorThatLeavesNothing) {
