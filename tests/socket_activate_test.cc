@@ -11,10 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/listen_testing.h"
@@ -63,6 +67,20 @@ class SocketActivateTest : public ::testing::Test {
         [&] { return test_support::FileExists(socket_); }));
   }
 
+  // Exchange() once the activator listens: it binds (the file appears)
+  // before it calls listen(), and a connection in between is refused.
+  std::string FirstExchange(const std::string& text, std::string* error) {
+    std::string reply;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    do {
+      error->clear();
+      reply = Exchange(socket_, text, error);
+      if (*error != std::strerror(ECONNREFUSED)) break;
+      absl::SleepFor(absl::Milliseconds(5));
+    } while (absl::Now() < deadline);
+    return reply;
+  }
+
   test_support::ShortTempDir tmp_;
   std::string dir_, socket_, pidfile_;
   test_support::Spawned activator_;
@@ -73,7 +91,7 @@ TEST_F(SocketActivateTest, TheFirstConnectionIsAnsweredInTheForeground) {
   std::string error;
   // The connection that starts the service is answered by it: the
   // activator execs echo in its own process, which takes descriptor 3.
-  EXPECT_EQ(Exchange(socket_, "first\n", &error),
+  EXPECT_EQ(FirstExchange("first\n", &error),
             absl::StrCat(activator_.pid, " first\n"))
       << error << ReadFileOrEmpty(activator_.err_path);
   EXPECT_EQ(Exchange(socket_, "second\n"),
@@ -90,7 +108,7 @@ TEST_F(SocketActivateTest, DetachedWorkersServeTheActivatedSocket) {
   Activate({"--daemon_restart=always", "--daemon_restart_delay=10ms",
             "--daemon_child_pidfile=" + dir_ + "/worker.pid"});
   std::string error;
-  const std::string reply = Exchange(socket_, "one\n", &error);
+  const std::string reply = FirstExchange("one\n", &error);
   RunResult launcher = test_support::WaitProgram(activator_);
   activator_.pid = -1;
   ASSERT_EQ(launcher.exit_code, 0) << launcher.stderr_text;
