@@ -178,6 +178,14 @@ class Daemon {
 
   // Listening sockets (issue 14).
   //
+  // Upgrades: `--daemon_control=upgrade` (SIGUSR2, handled by WaitUntil)
+  // starts the binary now at this program's path with its command line and
+  // these sockets, and once that one is ready, this process sees kStop like
+  // any stop: it should stop accepting and finish the connections it has.
+  // The sockets, the pid file and the socket files are the successor's
+  // from then on (~Daemon leaves them). Not in a supervised daemon, after a
+  // privilege drop or chroot, or without a pid file.
+  //
   // ListenSocket()
   //
   // The listening socket named `name`: the one systemd's socket activation

@@ -175,7 +175,15 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
-  if (!options.pidfile.empty()) {
+  if (request.handover) {
+    // Upgrades (issue 14): the old daemon's locked pid file, inherited.
+    if (options.pidfile.empty()) {
+      return absl::FailedPreconditionError("an upgrade needs a pid file");
+    }
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        request.pidfile,
+        internal::PidFile::Adopt(options.pidfile, request.handover->pidfile_fd));
+  } else if (!options.pidfile.empty()) {
     DAEMONKIT_ASSIGN_OR_RETURN(
         request.pidfile,
         internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
@@ -198,8 +206,29 @@ absl::Status Prepare(const Options& requested,
       request.outputs, internal::OutputFiles::Open(options.stdout_path,
                                                    options.stderr_path, owner));
   // Listening sockets (issue 14): bound while privileged, before any fork.
-  DAEMONKIT_ASSIGN_OR_RETURN(request.sockets,
-                             internal::ListenSockets::Open(options.listen, owner));
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.sockets,
+      internal::ListenSockets::Open(options.listen, owner,
+                                    request.handover.has_value()));
+  // Upgrades (issue 14): the command line, while still in the caller's
+  // directory, for a successor that reads it the same way.
+  if (options.restart != RestartPolicy::kNo) {
+    request.upgrade_refusal = "upgrade is not supported under supervision";
+  } else if (!options.user.empty() || !options.group.empty() ||
+             !options.chroot.empty()) {
+    request.upgrade_refusal =
+        "upgrade is not supported after a privilege drop or chroot";
+  } else if (options.pidfile.empty()) {
+    request.upgrade_refusal = "upgrade needs a pid file";
+  } else {
+    absl::StatusOr<internal::UpgradeSource> source =
+        internal::CaptureUpgradeSource();
+    if (source.ok()) {
+      request.upgrade_source = *std::move(source);
+    } else {
+      request.upgrade_refusal = std::string(source.status().message());
+    }
+  }
   std::move(remove).Cancel();
   return absl::OkStatus();
 }
@@ -248,9 +277,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
     for (int fd : opened_streams) close(fd);
   };
   internal::StartRequest request;
-  DAEMONKIT_RETURN_IF_ERROR(Prepare(options, request));
+  // Upgrades (issue 14): started by the running daemon, this process takes
+  // over its pid file and sockets and tells it when it is ready.
+  request.handover = internal::TakeUpgradeHandover();
+  if (absl::Status prepared = Prepare(options, request); !prepared.ok()) {
+    if (request.handover) {
+      internal::ReadyReporter(request.handover->ready_fd)
+          .ReportError(prepared.message());
+    }
+    return prepared;
+  }
 
-  if (!request.options.detach) {
+  if (!request.options.detach || request.handover) {
     absl::StatusOr<internal::StartedDaemon> started =
         internal::StartInForeground(request);
     if (!started.ok()) {

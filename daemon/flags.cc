@@ -41,8 +41,8 @@ ABSL_FLAG(daemonkit::FlagText, daemon_ready_timeout,
           "how long the launcher waits for the daemon to report ready");
 ABSL_FLAG(daemonkit::FlagText, daemon_control,
           daemonkit::FlagText::Default("start"),
-          "what to do: start, stop, restart, reload or status, through the "
-          "pid file");
+          "what to do: start, stop, restart, reload, status or upgrade, "
+          "through the pid file");
 ABSL_FLAG(daemonkit::FlagText, daemon_user, daemonkit::FlagText::Default(""),
           "drop to this user (name or uid) after the pid file is written, with "
           "its groups; empty: keep the current user");
@@ -282,7 +282,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   absl::StatusOr<ControlAction> action = ParseControlAction(control.text());
   if (!action.ok()) {
     return BadFlag("daemon_control", control.text(),
-                   "not one of start, stop, restart, reload, status");
+                   "not one of start, stop, restart, reload, status, upgrade");
   }
   request.action = *action;
 
@@ -429,6 +429,24 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
       if (!status.ok()) ExitWith(status);
       if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
       break;
+    }
+    case ControlAction::kUpgrade: {  // issue 14
+      absl::StatusOr<UpgradeResult> result =
+          UpgradeDaemon(pidfile, request->options.ready_timeout,
+                        request->options.stop_timeout);
+      if (absl::IsNotFound(result.status())) {
+        std::fprintf(stderr, "%s: not running\n",
+                     program_invocation_short_name);
+        std::exit(kExitReloadNotRunning);
+      }
+      if (!result.ok()) ExitWith(result.status());
+      std::printf(
+          "upgraded, pid %d (was %d): ready after %s, old %s after %s\n",
+          static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
+          absl::FormatDuration(result->ready_after).c_str(),
+          result->old_gone ? "gone" : "still draining",
+          absl::FormatDuration(result->old_gone_after).c_str());
+      std::exit(kExitSuccess);
     }
     case ControlAction::kStart:
       break;

@@ -14,7 +14,7 @@
 //   --daemon_umask=OCTAL        file-mode creation mask (default 0)
 //   --daemon_stdout=PATH|inherit, --daemon_stderr=PATH|inherit
 //   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
-//   --daemon_control=ACTION     start, stop, restart, reload, status
+//   --daemon_control=ACTION     start, stop, restart, reload, status, upgrade
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
 //   --daemon_log=stderr|syslog  where glog goes
 //   --daemon_user, --daemon_group  drop privileges after writing the pid file
@@ -114,7 +114,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // DaemonizeFromFlags()
 //
 // The one call. Validates the flags (exit 2 on a bad value); runs `stop`,
-// `reload` and `status` and exits with their documented codes; for `restart`
+// `reload`, `status` and `upgrade` and exits with their documented codes; for `restart`
 // stops first; then starts: daemonizes (or stays in the foreground) and
 // returns the `Daemon` handle in the daemon process. On any start failure
 // prints one line on stderr and exits 1 ("already running, pid N").

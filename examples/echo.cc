@@ -8,8 +8,9 @@
 //
 // One thread, one poll() loop over the library's signal descriptor, the
 // listening socket and every client, all non-blocking: a slow client never
-// holds up another. On SIGTERM it stops accepting and answers what it has
-// already read, then exits.
+// holds up another. On SIGTERM (or once `--daemon_control=upgrade` has a
+// successor serving) it stops accepting and serves the connections it has
+// to their end (a client silent for a second is dropped), then exits.
 //
 //   echo --daemon_listen=echo=tcp:127.0.0.1:7000 --daemon_pidfile=/run/echo.pid
 //   printf 'hello\n' | nc -q1 127.0.0.1 7000      # "4242 hello"
@@ -62,8 +63,13 @@ class EchoServer {
 
   // Serves until a stop; then answers what was read and returns.
   void Run() {
-    const size_t max_line = static_cast<size_t>(absl::GetFlag(FLAGS_echo_max_line));
-    while (!daemon_.stop_requested() || HasPendingOutput()) {
+    const size_t max_line =
+        static_cast<size_t>(absl::GetFlag(FLAGS_echo_max_line));
+    // After a stop (or an upgrade, which stops this process once its
+    // successor serves), every connection already accepted is served to
+    // its end: a client never loses a reply. New ones wait in the
+    // listening socket's backlog for the successor.
+    while (!daemon_.stop_requested() || !clients_.empty()) {
       std::vector<struct pollfd> fds;
       fds.push_back({daemon_.signal_fd(), POLLIN, 0});
       const bool accepting = !daemon_.stop_requested();
@@ -73,15 +79,15 @@ class EchoServer {
         if (!client.out.empty()) events |= POLLOUT;
         fds.push_back({fd, events, 0});
       }
-      // While draining after a stop, a client that never reads its answer
-      // does not keep the server forever.
+      // While draining after a stop, a client silent for a second does not
+      // keep the server forever.
       const int timeout_ms = daemon_.stop_requested() ? 1000 : -1;
       const int ready = poll(fds.data(), fds.size(), timeout_ms);
       if (ready < 0) {
         if (errno != EINTR) PLOG(ERROR) << "poll";
         continue;
       }
-      if (ready == 0) break;  // drained as far as the clients let it
+      if (ready == 0) break;  // the rest are silent
       if (fds[0].revents & POLLIN) {
         // Handles SIGTERM (stop), SIGHUP (reload), without blocking.
         daemon_.WaitUntil(absl::InfinitePast());
@@ -96,13 +102,6 @@ class EchoServer {
   }
 
  private:
-  bool HasPendingOutput() const {
-    for (const auto& [fd, client] : clients_) {
-      if (!client.out.empty() || !client.in.empty()) return true;
-    }
-    return false;
-  }
-
   void Accept() {
     for (;;) {
       const int fd =
@@ -130,7 +129,8 @@ class EchoServer {
           continue;
         }
         if (n == 0) client.closing = true;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR) {
           drop = true;
         }
         break;
@@ -151,12 +151,13 @@ class EchoServer {
       }
     }
     while (!drop && !client.out.empty()) {
-      const ssize_t n = send(fd, client.out.data(), client.out.size(),
-                             MSG_NOSIGNAL);
+      const ssize_t n =
+          send(fd, client.out.data(), client.out.size(), MSG_NOSIGNAL);
       if (n > 0) {
         client.out.erase(0, static_cast<size_t>(n));
       } else {
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR) {
           drop = true;
         }
         break;
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!SetNonBlocking(*listener)) {
-    daemon->FailStartup(absl::InternalError("cannot make the socket non-blocking"));
+    daemon->FailStartup(
+        absl::InternalError("cannot make the socket non-blocking"));
     return 1;
   }
   daemon->NotifyReady();

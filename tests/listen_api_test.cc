@@ -86,10 +86,10 @@ TEST(ListenApiTest, SignalsWorkBesideTheSocketsInTheApplicationsPollLoop) {
 
 TEST(ListenApiTest, AnUnknownNameIsNotFoundAndFailsTheStart) {
   test_support::ShortTempDir tmp;
-  RunResult start = RunProgram(
-      {test_support::RunfilePath("tests/listen_api_example"),
-       "--daemon_pidfile=" + tmp.path() + "/api.pid",
-       "--daemon_listen=other=unix:" + tmp.path() + "/other.sock"});
+  RunResult start =
+      RunProgram({test_support::RunfilePath("tests/listen_api_example"),
+                  "--daemon_pidfile=" + tmp.path() + "/api.pid",
+                  "--daemon_listen=other=unix:" + tmp.path() + "/other.sock"});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("no listening socket named 'web'"));
   EXPECT_FALSE(test_support::FileExists(tmp.path() + "/other.sock"));

@@ -41,9 +41,8 @@ TEST(ListenPrivilegesTest, ADroppedDaemonServesAPrivilegedPortAndItsSocket) {
       test_support::RunfilePath("examples/echo"), "--daemon_pidfile=" + pidfile,
       "--daemon_stderr=" + dir + "/echo.log", "--daemon_user=nobody"};
   int port = 0;
-  RunResult start =
-      test_support::RunOnFreeLoopbackPort(argv, "echo", "admin=unix:" + path,
-                                          600, 1000, &port);
+  RunResult start = test_support::RunOnFreeLoopbackPort(
+      argv, "echo", "admin=unix:" + path, 600, 1000, &port);
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t daemon = ReadPid(pidfile);
   ASSERT_GT(daemon, 0);
@@ -56,9 +55,16 @@ TEST(ListenPrivilegesTest, ADroppedDaemonServesAPrivilegedPortAndItsSocket) {
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0660u);
   EXPECT_EQ(st.st_uid, 65534u);
+  // Upgrades need the daemon's own privileges to start its successor.
+  RunResult upgrade = RunProgram(
+      {argv[0], "--daemon_pidfile=" + pidfile, "--daemon_control=upgrade"});
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text,
+              ::testing::HasSubstr("not supported after a privilege drop"));
+  EXPECT_EQ(ReadPid(pidfile), daemon);
   // The daemon, which may not write the directory, has it removed.
-  RunResult stop = RunProgram({argv[0], "--daemon_pidfile=" + pidfile,
-                               "--daemon_control=stop"});
+  RunResult stop = RunProgram(
+      {argv[0], "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_TRUE(test_support::WaitUntilGone(daemon));
   EXPECT_FALSE(test_support::FileExists(path));

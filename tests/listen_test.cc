@@ -59,9 +59,7 @@ class ListenTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
-  RunResult Stop() const {
-    return RunProgram(Echo({"--daemon_control=stop"}));
-  }
+  RunResult Stop() const { return RunProgram(Echo({"--daemon_control=stop"})); }
   // The socket inodes ("socket:[N]") among `pid`'s descriptors.
   static std::vector<std::string> Sockets(pid_t pid) {
     std::vector<std::string> sockets;
@@ -106,9 +104,9 @@ TEST_F(ListenTest, TcpAndUnixSocketsAreBoundBeforeTheForkAndServed) {
   ASSERT_EQ(Stop().exit_code, 0);
   EXPECT_FALSE(test_support::FileExists(unix_path));
   // Again with the Unix socket named echo, beside an abstract one.
-  start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path +
-                           ",admin=unix:@dk-listen-" +
-                           std::to_string(getpid())}));
+  start =
+      RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path +
+                       ",admin=unix:@dk-listen-" + std::to_string(getpid())}));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t second = ReadPid(pidfile_);
   EXPECT_EQ(Exchange(unix_path, "one\n"), absl::StrCat(second, " one\n"));
@@ -179,8 +177,8 @@ TEST_F(ListenTest, AnAddressInUseIsAStartErrorThatLeavesNothing) {
   const int holder = test_support::ListenUnix(busy);
   ASSERT_GE(holder, 0);
   const std::string first = dir_ + "/first.sock";
-  RunResult start = RunProgram(Echo({"--daemon_listen=a=unix:" + first +
-                                     ",echo=unix:" + busy}));
+  RunResult start = RunProgram(
+      Echo({"--daemon_listen=a=unix:" + first + ",echo=unix:" + busy}));
   close(holder);
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text,
@@ -197,8 +195,8 @@ TEST_F(ListenTest, AForbiddenAddressIsAStartError) {
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_listen echo=unix:"));
   EXPECT_THAT(start.stderr_text, HasSubstr("No such file or directory"));
-  EXPECT_EQ(std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'),
-            1);
+  EXPECT_EQ(
+      std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'), 1);
   EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
@@ -210,8 +208,8 @@ TEST_F(ListenTest, MalformedEntriesAndDuplicateNamesAreUsageErrors) {
         "echo=unix:" + dir_ + "/a,echo=unix:" + dir_ + "/b"}) {
     RunResult start = RunProgram(Echo({"--daemon_listen=" + bad}));
     EXPECT_EQ(start.exit_code, 2) << bad;
-    EXPECT_THAT(start.stderr_text,
-                MatchesRegex(".*: --daemon_listen=.*\n")) << bad;
+    EXPECT_THAT(start.stderr_text, MatchesRegex(".*: --daemon_listen=.*\n"))
+        << bad;
     EXPECT_EQ(
         std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'),
         1);
@@ -221,10 +219,10 @@ TEST_F(ListenTest, MalformedEntriesAndDuplicateNamesAreUsageErrors) {
 
 TEST_F(ListenTest, EveryWorkerGetsTheSocketsAndTheSupervisorRemovesTheFile) {
   const std::string path = dir_ + "/echo.sock";
-  RunResult start = RunProgram(Echo(
-      {"--daemon_listen=echo=unix:" + path, "--daemon_restart=always",
-       "--daemon_restart_delay=10ms", "--daemon_child_pidfile=" +
-                                          child_pidfile_}));
+  RunResult start =
+      RunProgram(Echo({"--daemon_listen=echo=unix:" + path,
+                       "--daemon_restart=always", "--daemon_restart_delay=10ms",
+                       "--daemon_child_pidfile=" + child_pidfile_}));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t worker = ReadPid(child_pidfile_);
   ASSERT_GT(worker, 0);
@@ -313,8 +311,8 @@ TEST_F(ListenTest, AnActivatedDescriptorThatIsNoSocketFailsTheStart) {
 }
 
 TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {
-  RunResult start = RunProgram(
-      Echo({"--daemon_listen=other=unix:" + dir_ + "/other.sock"}));
+  RunResult start =
+      RunProgram(Echo({"--daemon_listen=other=unix:" + dir_ + "/other.sock"}));
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, HasSubstr("no listening socket named 'echo'"));
   EXPECT_FALSE(test_support::FileExists(dir_ + "/other.sock"));

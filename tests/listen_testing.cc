@@ -112,8 +112,8 @@ std::string Exchange(const std::string& address, const std::string& text,
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     struct pollfd pfd = {fd, POLLIN, 0};
-    const int ms = static_cast<int>(
-        std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now())));
+    const int ms = static_cast<int>(std::max<int64_t>(
+        0, absl::ToInt64Milliseconds(deadline - absl::Now())));
     const int ready = poll(&pfd, 1, ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
@@ -177,8 +177,8 @@ pid_t ExecActivated(const std::vector<std::string>& argv,
                     const std::vector<int>& fds, const std::string& names,
                     const std::string& output,
                     const std::map<std::string, std::string>& env) {
-  const int out = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                       0644);
+  const int out =
+      open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   EXPECT_GE(out, 0) << output;
   const pid_t pid = fork();
   if (pid != 0) {
@@ -210,7 +210,8 @@ pid_t ExecActivated(const std::vector<std::string>& argv,
   setenv("LISTEN_FDNAMES", names.c_str(), 1);
   for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   execv(args[0], args.data());
   _exit(127);

@@ -115,9 +115,9 @@ TEST_F(SocketActivateTest, DetachedWorkersServeTheActivatedSocket) {
   const pid_t worker = ReadPid(dir_ + "/worker.pid");
   ASSERT_GT(worker, 0);
   EXPECT_EQ(reply, absl::StrCat(worker, " one\n")) << error;
-  RunResult stop = RunProgram({test_support::RunfilePath("examples/echo"),
-                               "--daemon_pidfile=" + pidfile_,
-                               "--daemon_control=stop"});
+  RunResult stop =
+      RunProgram({test_support::RunfilePath("examples/echo"),
+                  "--daemon_pidfile=" + pidfile_, "--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
 }
 

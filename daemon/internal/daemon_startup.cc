@@ -179,6 +179,13 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
 }  // namespace
 
 void StartRequest::RemoveWhatWasMade() {
+  if (handover) {
+    // An upgrade's new daemon that failed: the pid file and the socket
+    // files are still the running daemon's.
+    sockets.DisownFiles();
+    if (pidfile) pidfile->Close();
+    pidfile.reset();
+  }
   outputs.RemoveCreated();
   sockets.RemoveFiles();
   if (worker_pidfile) worker_pidfile->Remove();
@@ -188,12 +195,26 @@ void StartRequest::RemoveWhatWasMade() {
 absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   // The self-pipe first: a signal during the rest is then only noted.
   DAEMONKIT_ASSIGN_OR_RETURN(const int signal_fd, SignalPipe::Install());
-  DAEMONKIT_RETURN_IF_ERROR(BecomeDaemon(request.options, request.credentials,
-                                         request.outputs, request.pidfile,
-                                         request.worker_pidfile,
-                                         request.sockets));
+  // An upgrade's new daemon (issue 14) does not write its pid: the old one
+  // does, once this one is ready, and writes its own back otherwise.
+  std::optional<PidFile> handed_over;
+  if (request.handover) handed_over.swap(request.pidfile);
+  absl::Status became = BecomeDaemon(request.options, request.credentials,
+                                     request.outputs, request.pidfile,
+                                     request.worker_pidfile, request.sockets);
+  if (request.handover) handed_over.swap(request.pidfile);
+  DAEMONKIT_RETURN_IF_ERROR(became);
   StartedDaemon started;
   started.detached = false;
+  if (request.handover) {
+    started.detached = request.options.detach;
+    started.reporter = ReadyReporter(request.handover->ready_fd);
+    started.handover_pending = true;
+    request.handover->ready_fd = -1;
+  }
+  started.upgrade_source = std::move(request.upgrade_source);
+  started.upgrade_refusal = request.upgrade_refusal;
+  started.ready_timeout = request.options.ready_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
@@ -218,6 +239,9 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   }
   StartedDaemon started;
   started.detached = true;
+  started.upgrade_source = std::move(request.upgrade_source);
+  started.upgrade_refusal = request.upgrade_refusal;
+  started.ready_timeout = request.options.ready_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.reporter = std::move(reporter);

@@ -69,8 +69,9 @@ absl::StatusOr<ListenEntry> ParseListenEntry(absl::string_view entry) {
     return parsed;
   }
   if (!absl::ConsumePrefix(&rest, "tcp:")) {
-    return Bad(entry, "the address is not tcp:HOST:PORT, tcp:[V6]:PORT, "
-                      "unix:PATH or unix:@NAME");
+    return Bad(entry,
+               "the address is not tcp:HOST:PORT, tcp:[V6]:PORT, "
+               "unix:PATH or unix:@NAME");
   }
   const size_t colon = rest.rfind(':');
   if (colon == absl::string_view::npos) {

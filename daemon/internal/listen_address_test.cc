@@ -44,13 +44,26 @@ TEST(ParseListenEntryTest, UnixPathAndAbstract) {
 }
 
 TEST(ParseListenEntryTest, RejectsMalformed) {
-  for (const char* bad : {
-           "", "echo", "=tcp:127.0.0.1:1", "a b=tcp:127.0.0.1:1",
-           "a:b=tcp:127.0.0.1:1", "a=udp:127.0.0.1:1", "a=tcp:127.0.0.1",
-           "a=tcp:127.0.0.1:0", "a=tcp:127.0.0.1:65536", "a=tcp:127.0.0.1:+80",
-           "a=tcp:127.0.0.1: 80", "a=tcp:localhost:80", "a=tcp::80",
-           "a=tcp:::1:80", "a=tcp:[::1:80", "a=tcp:[1.2.3.4]:80", "a=unix:",
-           "a=unix:@", "a=unix:/run/", "a=tcp:1.2.3.4:80x"}) {
+  for (const char* bad : {"",
+                          "echo",
+                          "=tcp:127.0.0.1:1",
+                          "a b=tcp:127.0.0.1:1",
+                          "a:b=tcp:127.0.0.1:1",
+                          "a=udp:127.0.0.1:1",
+                          "a=tcp:127.0.0.1",
+                          "a=tcp:127.0.0.1:0",
+                          "a=tcp:127.0.0.1:65536",
+                          "a=tcp:127.0.0.1:+80",
+                          "a=tcp:127.0.0.1: 80",
+                          "a=tcp:localhost:80",
+                          "a=tcp::80",
+                          "a=tcp:::1:80",
+                          "a=tcp:[::1:80",
+                          "a=tcp:[1.2.3.4]:80",
+                          "a=unix:",
+                          "a=unix:@",
+                          "a=unix:/run/",
+                          "a=tcp:1.2.3.4:80x"}) {
     absl::StatusOr<ListenEntry> entry = ParseListenEntry(bad);
     EXPECT_FALSE(entry.ok()) << bad;
     if (!entry.ok()) {

@@ -36,8 +36,7 @@ constexpr int kListenFdsStart = 3;
 
 // What an error says about the entry it is about.
 std::string Describe(const ListenEntry& entry) {
-  return absl::StrCat("--daemon_listen ", entry.name, "=",
-                      entry.address.text);
+  return absl::StrCat("--daemon_listen ", entry.name, "=", entry.address.text);
 }
 
 // A sockaddr for `address`; `length` receives its size.
@@ -77,10 +76,9 @@ SocketAddress MakeAddress(const ListenAddress& address) {
       const size_t offset = address.abstract ? 1 : 0;
       std::memcpy(un->sun_path + offset, address.path.data(),
                   address.path.size());
-      result.length = static_cast<socklen_t>(offsetof(struct sockaddr_un,
-                                                      sun_path) +
-                                             offset + address.path.size() +
-                                             (address.abstract ? 0 : 1));
+      result.length = static_cast<socklen_t>(
+          offsetof(struct sockaddr_un, sun_path) + offset +
+          address.path.size() + (address.abstract ? 0 : 1));
       break;
     }
   }
@@ -175,8 +173,7 @@ absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets() {
     names = absl::StrSplit(names_text, ':');
   }
   int count;
-  if (!absl::SimpleAtoi(fds_text, &count) || count < 0 ||
-      count > (1 << 16)) {
+  if (!absl::SimpleAtoi(fds_text, &count) || count < 0 || count > (1 << 16)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "socket activation: LISTEN_FDS=", fds_text, " is not a count"));
   }
@@ -189,8 +186,8 @@ absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets() {
     }
     if (!S_ISSOCK(st.st_mode)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("socket activation: descriptor ", fd, " of LISTEN_FDS=",
-                       count, " is not a socket"));
+          absl::StrCat("socket activation: descriptor ", fd,
+                       " of LISTEN_FDS=", count, " is not a socket"));
     }
     const int flags = fcntl(fd, F_GETFD);
     if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
@@ -226,8 +223,7 @@ absl::StatusOr<ListenSocket> BindListenSocket(
   const int on = 1;
   if (address.family != ListenAddress::Family::kUnix &&
       setsockopt(socket.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
-    return ErrnoError(errno,
-                      absl::StrCat(Describe(entry), ": SO_REUSEADDR"));
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": SO_REUSEADDR"));
   }
   // [::] means IPv6 only, so that 0.0.0.0 on the same port is a socket of
   // its own (and an entry of its own), whatever net.ipv6.bindv6only says.
@@ -286,7 +282,7 @@ ListenSockets& ListenSockets::operator=(ListenSockets&& other) noexcept {
 
 absl::StatusOr<ListenSockets> ListenSockets::Open(
     const std::vector<std::string>& listen,
-    const std::optional<std::pair<uid_t, gid_t>>& owner) {
+    const std::optional<std::pair<uid_t, gid_t>>& owner, bool adopt_files) {
   ListenSockets result;
   DAEMONKIT_ASSIGN_OR_RETURN(result.sockets_, TakeActivatedSockets());
   absl::Cleanup undo = [&result] {
@@ -298,13 +294,41 @@ absl::StatusOr<ListenSockets> ListenSockets::Open(
   };
   for (const std::string& text : listen) {
     DAEMONKIT_ASSIGN_OR_RETURN(ListenEntry entry, ParseListenEntry(text));
-    if (result.Find(entry.name) >= 0) continue;  // activated: systemd's wins
+    if (result.Find(entry.name) >= 0) {  // activated: systemd's wins
+      if (adopt_files) result.AdoptFile(entry);
+      continue;
+    }
     DAEMONKIT_ASSIGN_OR_RETURN(ListenSocket socket,
                                BindListenSocket(entry, owner));
     result.sockets_.push_back(std::move(socket));
   }
   std::move(undo).Cancel();
   return result;
+}
+
+void ListenSockets::AdoptFile(const ListenEntry& entry) {
+  if (entry.address.family != ListenAddress::Family::kUnix ||
+      entry.address.abstract) {
+    return;
+  }
+  for (ListenSocket& socket : sockets_) {
+    if (socket.name != entry.name) continue;
+    struct sockaddr_un bound = {};
+    socklen_t length = sizeof(bound);
+    struct stat st;
+    if (getsockname(socket.fd, reinterpret_cast<struct sockaddr*>(&bound),
+                    &length) != 0 ||
+        bound.sun_family != AF_UNIX ||
+        strncmp(bound.sun_path, entry.address.path.c_str(),
+                sizeof(bound.sun_path)) != 0 ||
+        lstat(entry.address.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+      return;
+    }
+    socket.file = entry.address.path;
+    socket.dev = st.st_dev;
+    socket.ino = st.st_ino;
+    return;
+  }
 }
 
 std::vector<int> ListenSockets::fds() const {

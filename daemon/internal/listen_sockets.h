@@ -86,10 +86,14 @@ class ListenSockets {
 
   // Takes the activated sockets, then binds each entry of `listen`
   // (`Options::listen`, already validated) whose name was not activated.
-  // On error closes what it had and removes the files it bound.
+  // On error closes what it had and removes the files it bound. With
+  // `adopt_files` (a daemon started by an upgrade, whose "activated"
+  // sockets are its predecessor's), an activated Unix socket bound to the
+  // path of its `listen` entry becomes this process's file to remove.
   static absl::StatusOr<ListenSockets> Open(
       const std::vector<std::string>& listen,
-      const std::optional<std::pair<uid_t, gid_t>>& owner);
+      const std::optional<std::pair<uid_t, gid_t>>& owner,
+      bool adopt_files = false);
 
   // Wraps sockets the caller made (tests).
   explicit ListenSockets(std::vector<ListenSocket> sockets)
@@ -122,6 +126,9 @@ class ListenSockets {
   void Forget();
 
  private:
+  // See Open's `adopt_files`.
+  void AdoptFile(const ListenEntry& entry);
+
   std::vector<ListenSocket> sockets_;
   bool owns_files_ = true;
   std::shared_ptr<PathKeeperClient> keeper_;

@@ -219,10 +219,10 @@ TEST(ListenSocketsTest, AnActivatedNameWinsOverTheSameEntry) {
               setenv("LISTEN_PID", absl::StrCat(getpid()).c_str(), 1);
               setenv("LISTEN_FDS", "1", 1);
               setenv("LISTEN_FDNAMES", "echo", 1);
-              absl::StatusOr<ListenSockets> sockets = ListenSockets::Open(
-                  {"echo=unix:" + dir + "/echo.sock",
-                   "other=unix:" + dir + "/other.sock"},
-                  std::nullopt);
+              absl::StatusOr<ListenSockets> sockets =
+                  ListenSockets::Open({"echo=unix:" + dir + "/echo.sock",
+                                       "other=unix:" + dir + "/other.sock"},
+                                      std::nullopt);
               if (!sockets.ok()) return 3;
               if (sockets->Find("echo") != 3) return 4;
               if (sockets->Find("other") < 0) return 5;

@@ -62,6 +62,11 @@ class PidFile {
   static absl::StatusOr<PidFile> Acquire(const std::string& path,
                                          absl::Duration wait_for_pid);
 
+  // Upgrades (issue 14): takes over `fd`, the locked pid file a running
+  // daemon handed to its successor, after checking that `path` (absolute)
+  // still names that file. kFailedPrecondition otherwise.
+  static absl::StatusOr<PidFile> Adopt(const std::string& path, int fd);
+
   PidFile(PidFile&& other) noexcept;
   PidFile& operator=(PidFile&& other) noexcept;
   PidFile(const PidFile&) = delete;

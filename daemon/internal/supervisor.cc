@@ -23,6 +23,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
@@ -50,6 +51,9 @@ class Supervisor {
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
+      FailStart(watched.message());
+    }
+    if (absl::Status watched = SignalPipe::Watch(SIGUSR2); !watched.ok()) {
       FailStart(watched.message());
     }
     // What the application leaves behind (a double-forked helper) is
@@ -165,6 +169,17 @@ class Supervisor {
           LOG(ERROR) << "reopen output files: " << reopened;
         }
         if (worker_pidfd_ >= 0) PidfdSendSignal(worker_pidfd_, SIGHUP);
+      }
+      // Upgrades (issue 14) replace an unsupervised daemon only; a
+      // supervisor answers the request instead of dying of SIGUSR2.
+      if (signo == SIGUSR2) {
+        const int channel = ConnectUpgradeChannel();
+        if (channel >= 0) {
+          static constexpr char kRefusal[] =
+              "ERR upgrade is not supported under supervision\n";
+          (void)!send(channel, kRefusal, sizeof(kRefusal) - 1, MSG_NOSIGNAL);
+          close(channel);
+        }
       }
       // SIGCHLD (and everything else): reap below.
     }
