@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -251,8 +252,8 @@ pid_t PidOfPidfd(int pidfd) {
   const ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
   close(fd);
   if (n <= 0) return 0;
-  for (absl::string_view line :
-       absl::StrSplit(absl::string_view(buffer, static_cast<size_t>(n)), '\n')) {
+  for (absl::string_view line : absl::StrSplit(
+           absl::string_view(buffer, static_cast<size_t>(n)), '\n')) {
     pid_t pid;
     if (absl::ConsumePrefix(&line, "Pid:") &&
         absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid)) {
@@ -288,9 +289,13 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   if (result.old_pid <= 0) {
     return absl::InternalError("cannot tell the daemon's pid from its pidfd");
   }
-  // The daemon answers on an abstract socket named after its pid, which
-  // only this process (root, or the daemon's user) listens on.
-  const std::string name = internal::UpgradeChannelName(result.old_pid);
+  // The daemon answers on an abstract socket named after its pid file,
+  // which only this process (root, or the daemon's user) listens on.
+  struct stat st;
+  if (stat(pidfile.c_str(), &st) != 0) {
+    return internal::ErrnoError(errno, absl::StrCat("stat ", pidfile));
+  }
+  const std::string name = internal::UpgradeChannelName(st.st_dev, st.st_ino);
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path + 1, name.data(), name.size());

@@ -169,7 +169,7 @@ class Daemon::Impl {
           stop_requested_ = true;
         } else if (signo == SIGHUP) {
           reload_pending_ = true;
-        } else if (signo == SIGUSR2 && !stop_requested_) {
+        } else if (signo == SIGUSR2) {
           Upgrade();
         }
       }
@@ -197,17 +197,21 @@ class Daemon::Impl {
   // Upgrades (issue 14): answers a `--daemon_control=upgrade` request,
   // starting the successor and stopping this process once it is ready.
   void Upgrade() {
-    const int channel = internal::ConnectUpgradeChannel();
+    const int channel =
+        internal::ConnectUpgradeChannel(pidfile_ ? pidfile_->fd() : -1);
     if (channel < 0) {
       LOG(WARNING) << "SIGUSR2 without an upgrade request; ignored";
       return;
     }
     std::string reply;
-    if (!upgrade_source_ || !pidfile_) {
-      reply = absl::StrCat(
-          "ERR ", upgrade_refusal_.empty() ? "upgrade is not supported here"
-                                           : upgrade_refusal_,
-          "\n");
+    if (stop_requested_) {
+      reply = "ERR the daemon is stopping\n";
+    } else if (!upgrade_source_ || !pidfile_) {
+      reply = absl::StrCat("ERR ",
+                           upgrade_refusal_.empty()
+                               ? "upgrade is not supported here"
+                               : upgrade_refusal_,
+                           "\n");
     } else {
       LOG(INFO) << "upgrading: starting " << upgrade_source_->exe;
       absl::StatusOr<pid_t> next = internal::StartSuccessor(

@@ -181,8 +181,8 @@ absl::Status Prepare(const Options& requested,
       return absl::FailedPreconditionError("an upgrade needs a pid file");
     }
     DAEMONKIT_ASSIGN_OR_RETURN(
-        request.pidfile,
-        internal::PidFile::Adopt(options.pidfile, request.handover->pidfile_fd));
+        request.pidfile, internal::PidFile::Adopt(
+                             options.pidfile, request.handover->pidfile_fd));
   } else if (!options.pidfile.empty()) {
     DAEMONKIT_ASSIGN_OR_RETURN(
         request.pidfile,

@@ -114,9 +114,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // DaemonizeFromFlags()
 //
 // The one call. Validates the flags (exit 2 on a bad value); runs `stop`,
-// `reload`, `status` and `upgrade` and exits with their documented codes; for `restart`
-// stops first; then starts: daemonizes (or stays in the foreground) and
-// returns the `Daemon` handle in the daemon process. On any start failure
+// `reload`, `status` and `upgrade` and exits with their documented codes; for
+// `restart` stops first; then starts: daemonizes (or stays in the foreground)
+// and returns the `Daemon` handle in the daemon process. On any start failure
 // prints one line on stderr and exits 1 ("already running, pid N").
 //
 // Sends glog to stderr (the `--daemon_stderr` file once detached) rather than

@@ -60,11 +60,11 @@ TEST(ListenApiTest, SignalsWorkBesideTheSocketsInTheApplicationsPollLoop) {
   const std::string pidfile = tmp.path() + "/api.pid";
   const std::string out = tmp.path() + "/out";
   const std::string web = tmp.path() + "/web.sock";
-  RunResult start = RunProgram(
-      {test_support::RunfilePath("tests/listen_api_example"),
-       "--daemon_pidfile=" + pidfile, "--daemon_stdout=" + out,
-       "--daemon_listen=web=unix:" + web + ",admin=unix:@dk-listen-api-" +
-           std::to_string(getpid())});
+  RunResult start =
+      RunProgram({test_support::RunfilePath("tests/listen_api_example"),
+                  "--daemon_pidfile=" + pidfile, "--daemon_stdout=" + out,
+                  "--daemon_listen=web=unix:" + web + ",admin=unix:@" +
+                      tmp.path().substr(5)});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t daemon = ReadPid(pidfile);
   ASSERT_GT(daemon, 0);

@@ -104,9 +104,8 @@ TEST_F(ListenTest, TcpAndUnixSocketsAreBoundBeforeTheForkAndServed) {
   ASSERT_EQ(Stop().exit_code, 0);
   EXPECT_FALSE(test_support::FileExists(unix_path));
   // Again with the Unix socket named echo, beside an abstract one.
-  start =
-      RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path +
-                       ",admin=unix:@dk-listen-" + std::to_string(getpid())}));
+  start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path +
+                           ",admin=unix:@" + dir_.substr(5)}));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t second = ReadPid(pidfile_);
   EXPECT_EQ(Exchange(unix_path, "one\n"), absl::StrCat(second, " one\n"));

@@ -157,10 +157,10 @@ absl::Status BecomeDaemon(const Options& options,
 StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
                                std::optional<PidFile>& worker_pidfile) {
   if (options.restart == RestartPolicy::kNo) return started;
-  Worker worker = Supervise(
-      options, {&started.pidfile, &worker_pidfile, &started.outputs,
-                &started.reporter, &started.notifier, started.signal_fd,
-                &started.sockets});
+  Worker worker =
+      Supervise(options, {&started.pidfile, &worker_pidfile, &started.outputs,
+                          &started.reporter, &started.notifier,
+                          started.signal_fd, &started.sockets});
   // In the worker. The supervisor's pid file and its line to the launcher
   // are the supervisor's: this process closes its copies (the supervisor
   // keeps the lock, and the launcher hears from it alone).
@@ -199,9 +199,9 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   // does, once this one is ready, and writes its own back otherwise.
   std::optional<PidFile> handed_over;
   if (request.handover) handed_over.swap(request.pidfile);
-  absl::Status became = BecomeDaemon(request.options, request.credentials,
-                                     request.outputs, request.pidfile,
-                                     request.worker_pidfile, request.sockets);
+  absl::Status became =
+      BecomeDaemon(request.options, request.credentials, request.outputs,
+                   request.pidfile, request.worker_pidfile, request.sockets);
   if (request.handover) handed_over.swap(request.pidfile);
   DAEMONKIT_RETURN_IF_ERROR(became);
   StartedDaemon started;

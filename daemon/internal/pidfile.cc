@@ -303,8 +303,8 @@ absl::StatusOr<PidFile> PidFile::Adopt(const std::string& path, int fd) {
                              PinnedPath::Pin(path, "pid file"));
   struct stat held, named;
   if (fstat(fd, &held) != 0) {
-    return ErrnoError(errno, absl::StrCat("stat the handed-over pid file ",
-                                          path));
+    return ErrnoError(errno,
+                      absl::StrCat("stat the handed-over pid file ", path));
   }
   if (pinned.Lstat(&named) != 0 || named.st_dev != held.st_dev ||
       named.st_ino != held.st_ino) {

@@ -173,7 +173,8 @@ class Supervisor {
       // Upgrades (issue 14) replace an unsupervised daemon only; a
       // supervisor answers the request instead of dying of SIGUSR2.
       if (signo == SIGUSR2) {
-        const int channel = ConnectUpgradeChannel();
+        const int channel = ConnectUpgradeChannel(
+            *state_.pidfile ? (*state_.pidfile)->fd() : -1);
         if (channel >= 0) {
           static constexpr char kRefusal[] =
               "ERR upgrade is not supported under supervision\n";

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -269,12 +270,14 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   return absl::FailedPreconditionError(error);
 }
 
-std::string UpgradeChannelName(pid_t daemon) {
-  return absl::StrCat("daemonkit-upgrade-", daemon);
+std::string UpgradeChannelName(dev_t dev, ino_t ino) {
+  return absl::StrCat("daemonkit-upgrade-", dev, "-", ino);
 }
 
-int ConnectUpgradeChannel() {
-  const std::string name = UpgradeChannelName(getpid());
+int ConnectUpgradeChannel(int pidfile_fd) {
+  struct stat st;
+  if (pidfile_fd < 0 || fstat(pidfile_fd, &st) != 0) return -1;
+  const std::string name = UpgradeChannelName(st.st_dev, st.st_ino);
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path + 1, name.data(), name.size());

@@ -7,7 +7,7 @@
 // with the binary now at its path, without refusing a connection.
 //
 //   control process                old daemon                new daemon
-//   binds @daemonkit-upgrade-OLD
+//   binds @daemonkit-upgrade-DEV-INO (of the pid file)
 //   SIGUSR2 (through a pidfd) ──►  connects to it, checks
 //                                  the peer's uid
 //                                  fork, exec(path, argv) ─► LISTEN_FDS = its
@@ -82,14 +82,17 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      const ListenSockets& sockets,
                                      absl::Duration ready_timeout);
 
-// The abstract socket name of the upgrade request to `daemon`, without the
-// leading NUL.
-std::string UpgradeChannelName(pid_t daemon);
+// The abstract socket name of the upgrade request to the daemon holding
+// the pid file with this device and inode, without the leading NUL. Named
+// after the file, not the pid: abstract names belong to the network
+// namespace, which processes of several pid namespaces (containers, test
+// sandboxes) can share with equal pids.
+std::string UpgradeChannelName(dev_t dev, ino_t ino);
 
-// In the old daemon, on SIGUSR2: connects to its upgrade channel, and
-// checks that whoever listens there is root or this process's user. -1 when
-// there is no request (a stray SIGUSR2).
-int ConnectUpgradeChannel();
+// In the old daemon, on SIGUSR2: connects to the upgrade channel of its pid
+// file `pidfile_fd`, and checks that whoever listens there is root or this
+// process's user. -1 when there is no request (a stray SIGUSR2).
+int ConnectUpgradeChannel(int pidfile_fd);
 
 }  // namespace internal
 }  // namespace daemonkit
