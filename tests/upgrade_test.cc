@@ -190,6 +190,34 @@ TEST_F(UpgradeTest, AForegroundDaemonIsReplacedToo) {
   EXPECT_FALSE(test_support::FileExists(socket_));
 }
 
+TEST_F(UpgradeTest, UnderSystemdTheOldDaemonNamesTheNewMainPid) {
+  test_support::NotifyReceiver systemd;
+  test_support::Spawned foreground = test_support::SpawnProgram(
+      {binary_, "--daemon=false", "--daemon_pidfile=" + pidfile_,
+       "--daemon_listen=echo=unix:" + socket_},
+      {{"NOTIFY_SOCKET", systemd.address()}});
+  started_.push_back(foreground.pid);
+  EXPECT_EQ(systemd.Receive(), "READY=1");
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t successor = ReadPid(pidfile_);
+  // The new one says READY=1 (systemd takes it once it is the main pid);
+  // the old one, still the main pid, names its successor and does not say
+  // STOPPING=1: the service goes on.
+  std::vector<std::string> messages;
+  for (std::string message;
+       !(message = systemd.Receive(absl::Seconds(5))).empty();) {
+    messages.push_back(message);
+    if (message == absl::StrCat("MAINPID=", successor)) break;
+  }
+  EXPECT_THAT(messages,
+              ::testing::Contains(absl::StrCat("MAINPID=", successor)));
+  EXPECT_THAT(messages, ::testing::Not(::testing::Contains("STOPPING=1")));
+  RunResult old = test_support::WaitProgram(foreground);
+  EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 TEST_F(UpgradeTest, NotRunningExits7) {
   RunResult upgrade = Upgrade();
   EXPECT_EQ(upgrade.exit_code, 7);
