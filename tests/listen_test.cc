@@ -188,6 +188,21 @@ TEST_F(ListenTest, AnAddressInUseIsAStartErrorThatLeavesNothing) {
   EXPECT_TRUE(test_support::LiveProcessesSpawnedByThisTest().empty());
 }
 
+TEST_F(ListenTest, ASecondStartSaysAlreadyRunningAndLeavesTheSocketAlone) {
+  const std::string path = dir_ + "/echo.sock";
+  ASSERT_EQ(RunProgram(Echo({"--daemon_listen=echo=unix:" + path})).exit_code,
+            0);
+  const pid_t daemon = ReadPid(pidfile_);
+  RunResult again = RunProgram(Echo({"--daemon_listen=echo=unix:" + path}));
+  EXPECT_EQ(again.exit_code, 1);
+  // The pid file is locked before anything is bound.
+  EXPECT_THAT(again.stderr_text,
+              HasSubstr(absl::StrCat("already running, pid ", daemon)));
+  EXPECT_EQ(Exchange(path, "ok\n"), absl::StrCat(daemon, " ok\n"));
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_FALSE(test_support::FileExists(path));
+}
+
 TEST_F(ListenTest, AForbiddenAddressIsAStartError) {
   RunResult start = RunProgram(
       Echo({"--daemon_listen=echo=unix:" + dir_ + "/missing/dir/echo.sock"}));

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -121,6 +122,34 @@ TEST(BindListenSocketTest, ADeadSocketFileIsReplacedALiveOneIsInUse) {
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_TRUE(ConnectUnix(path));
   close(third->fd);
+}
+
+TEST(BindListenSocketTest, TcpIsReuseAddrCloseOnExecAndListening) {
+  absl::StatusOr<ListenSocket> socket;
+  // A free loopback port, found by trying (binding port 0 first and
+  // reusing its number would race with every other test).
+  for (int port = 20000 + getpid() % 20000, tries = 0; tries < 50;
+       ++tries, port = 20000 + (port * 7 + 13) % 40000) {
+    socket = BindListenSocket(Entry(absl::StrCat("t=tcp:127.0.0.1:", port)),
+                              std::nullopt);
+    if (socket.ok() || !absl::StrContains(socket.status().message(),
+                                          "Address already in use")) {
+      break;
+    }
+  }
+  ASSERT_TRUE(socket.ok()) << socket.status();
+  int value = 0;
+  socklen_t length = sizeof(value);
+  ASSERT_EQ(getsockopt(socket->fd, SOL_SOCKET, SO_REUSEADDR, &value, &length),
+            0);
+  EXPECT_EQ(value, 1);
+  value = 0;
+  ASSERT_EQ(getsockopt(socket->fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &length),
+            0);
+  EXPECT_EQ(value, 1);
+  EXPECT_EQ(fcntl(socket->fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  EXPECT_TRUE(socket->file.empty());
+  close(socket->fd);
 }
 
 TEST(BindListenSocketTest, TcpInUseNamesTheEntry) {
