@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,7 +76,7 @@ class EchoServer {
       const bool accepting = !daemon_.stop_requested();
       fds.push_back({accepting ? listener_ : -1, POLLIN, 0});
       for (const auto& [fd, client] : clients_) {
-        short events = client.closing ? 0 : POLLIN;
+        int16_t events = client.closing ? 0 : POLLIN;
         if (!client.out.empty()) events |= POLLOUT;
         fds.push_back({fd, events, 0});
       }
@@ -117,7 +118,7 @@ class EchoServer {
     }
   }
 
-  void Serve(int fd, short revents, size_t max_line) {
+  void Serve(int fd, int16_t revents, size_t max_line) {
     Client& client = clients_[fd];
     bool drop = false;
     if (revents & (POLLIN | POLLHUP | POLLERR)) {

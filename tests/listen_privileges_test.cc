@@ -32,7 +32,7 @@ using ::testing::ContainsRegex;
 TEST(ListenPrivilegesTest, ADroppedDaemonServesAPrivilegedPortAndItsSocket) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   test_support::ShortTempDir tmp;
-  const std::string dir = tmp.path();
+  const std::string& dir = tmp.path();
   // Root's, and no one else may create files in it: /run, in short.
   ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
   const std::string pidfile = dir + "/echo.pid";

@@ -180,6 +180,12 @@ pid_t ExecActivated(const std::vector<std::string>& argv,
   const int out =
       open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   EXPECT_GE(out, 0) << output;
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& arg : argv) {
+    args.push_back(const_cast<char*>(arg.c_str()));
+  }
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid != 0) {
     close(out);
@@ -209,10 +215,6 @@ pid_t ExecActivated(const std::vector<std::string>& argv,
   setenv("LISTEN_FDS", count, 1);
   setenv("LISTEN_FDNAMES", names.c_str(), 1);
   for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-  std::vector<char*> args;
-  for (const std::string& arg : argv)
-    args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
   execv(args[0], args.data());
   _exit(127);
 }

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -238,8 +239,8 @@ TEST_F(UpgradeTest, ASupervisedDaemonRefusesAndKeepsRunning) {
 
 // What the load client counted.
 struct LoadCounts {
-  long ok = 0, refused = 0, reset = 0, lost = 0, other = 0;
-  long pids = 0;  // distinct serving pids seen
+  int64_t ok = 0, refused = 0, reset = 0, lost = 0, other = 0;
+  int64_t pids = 0;  // distinct serving pids seen
 };
 
 // The load client, in a forked child (the test process stays
@@ -249,7 +250,7 @@ struct LoadCounts {
 [[noreturn]] void RunLoadClient(int port, int stop_fd, int out_fd) {
   LoadCounts counts;
   std::set<std::string> pids;
-  for (long n = 0;; ++n) {
+  for (int64_t n = 0;; ++n) {
     struct pollfd stop = {stop_fd, POLLIN, 0};
     if (poll(&stop, 1, 0) > 0) break;
     std::string error;
@@ -270,7 +271,7 @@ struct LoadCounts {
       ++counts.other;
     }
   }
-  counts.pids = static_cast<long>(pids.size());
+  counts.pids = static_cast<int64_t>(pids.size());
   (void)!write(out_fd, &counts, sizeof(counts));
   _exit(0);
 }
@@ -320,14 +321,16 @@ TEST_F(UpgradeTest, TwentyUpgradesUnderLoadRefuseResetAndLoseNothing) {
   const int status = test_support::ReapChild(client);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   std::sort(durations.begin(), durations.end());
-  std::printf(
-      "load: %ld replies, %ld refused, %ld reset, %ld lost, %ld other; %ld "
-      "serving pids; %d upgrades, command to old process gone: min %s, "
-      "median %s, max %s\n",
-      counts.ok, counts.refused, counts.reset, counts.lost, counts.other,
-      counts.pids, upgraded, absl::FormatDuration(durations.front()).c_str(),
-      absl::FormatDuration(durations[durations.size() / 2]).c_str(),
-      absl::FormatDuration(durations.back()).c_str());
+  std::printf("%s\n", absl::StrCat(
+                          "load: ", counts.ok, " replies, ", counts.refused,
+                          " refused, ", counts.reset, " reset, ", counts.lost,
+                          " lost, ", counts.other, " other; ", counts.pids,
+                          " serving pids; ", upgraded,
+                          " upgrades, command to old process gone: min ",
+                          absl::FormatDuration(durations.front()), ", median ",
+                          absl::FormatDuration(durations[durations.size() / 2]),
+                          ", max ", absl::FormatDuration(durations.back()))
+                          .c_str());
   EXPECT_EQ(upgraded, 20);
   EXPECT_EQ(counts.refused, 0);
   EXPECT_EQ(counts.reset, 0);

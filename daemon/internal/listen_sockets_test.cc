@@ -47,7 +47,7 @@ class ShortDir {
 std::string MakeTempDir(const std::string&) {
   static ShortDir dir;  // removed at the test's exit
   static int count = 0;
-  const std::string path = absl::StrCat(dir.path(), "/", ++count);
+  std::string path = absl::StrCat(dir.path(), "/", ++count);
   EXPECT_EQ(mkdir(path.c_str(), 0700), 0);
   return path;
 }

@@ -144,12 +144,14 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   const std::string handover_tail =
       absl::StrCat(":", pidfile_target, ":", ready_target);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 3);
   for (std::string& variable : env) envp.push_back(variable.data());
   envp.push_back(listen_pid.data());
   envp.push_back(handover.data());
   envp.push_back(nullptr);
-  std::vector<char*> argv;
   std::vector<std::string> args = source.argv;
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   char* const listen_pid_digits =
