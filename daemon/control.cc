@@ -2,17 +2,28 @@
 
 #include "daemon/control.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
@@ -101,8 +112,10 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
   if (text == "restart") return ControlAction::kRestart;
   if (text == "reload") return ControlAction::kReload;
   if (text == "status") return ControlAction::kStatus;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown action '", text, "' (start, stop, restart, reload, status)"));
+  if (text == "upgrade") return ControlAction::kUpgrade;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown action '", text,
+                   "' (start, stop, restart, reload, status, upgrade)"));
 }
 
 std::string DaemonStatus::Describe() const {
@@ -218,6 +231,125 @@ absl::Status ReloadDaemon(const std::string& pidfile_arg) {
                             : internal::ErrnoError(errno, "send SIGHUP");
   }
   close(pidfd);
+  return result;
+}
+
+// Upgrades (issue 14).
+namespace {
+
+// The pid a pidfd stands for (its fdinfo's "Pid:" line); 0 if unknown.
+pid_t PidOfPidfd(int pidfd) {
+  const int fd = open(absl::StrCat("/proc/self/fdinfo/", pidfd).c_str(),
+                      O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buffer[1024];
+  const ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  for (absl::string_view line : absl::StrSplit(
+           absl::string_view(buffer, static_cast<size_t>(n)), '\n')) {
+    pid_t pid;
+    if (absl::ConsumePrefix(&line, "Pid:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid)) {
+      return pid;
+    }
+  }
+  return 0;
+}
+
+// Waits until `fd` is readable, up to `deadline`.
+bool WaitReadable(int fd, absl::Time deadline) {
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    const int n =
+        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
+                                            absl::Duration ready_timeout,
+                                            absl::Duration drain_timeout) {
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
+  absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
+  UpgradeResult result;
+  result.old_pid = PidOfPidfd(pidfd);
+  if (result.old_pid <= 0) {
+    return absl::InternalError("cannot tell the daemon's pid from its pidfd");
+  }
+  // The daemon answers on an abstract socket named after its pid file,
+  // which only this process (root, or the daemon's user) listens on.
+  struct stat st;
+  if (stat(pidfile.c_str(), &st) != 0) {
+    return internal::ErrnoError(errno, absl::StrCat("stat ", pidfile));
+  }
+  const std::string name = internal::UpgradeChannelName(st.st_dev, st.st_ino);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  const socklen_t length = static_cast<socklen_t>(
+      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) return internal::ErrnoError(errno, "socket");
+  absl::Cleanup close_listener = [listener] { close(listener); };
+  if (bind(listener, reinterpret_cast<struct sockaddr*>(&address), length) !=
+          0 ||
+      listen(listener, 1) != 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("listen on @", name,
+                            " (another upgrade of this daemon running?)"));
+  }
+  const absl::Time start = absl::Now();
+  if (internal::PidfdSendSignal(pidfd, SIGUSR2) != 0) {
+    if (errno == ESRCH) return absl::NotFoundError("not running");
+    return internal::ErrnoError(errno, "send SIGUSR2");
+  }
+  // The old daemon connects once its main loop sees the signal, and answers
+  // once the new one is ready or has failed.
+  const absl::Time deadline = start + ready_timeout + absl::Seconds(10);
+  if (!WaitReadable(listener, deadline)) {
+    return absl::DeadlineExceededError(
+        "the daemon did not answer the upgrade request (is its main loop "
+        "calling WaitUntil?)");
+  }
+  const int channel = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  if (channel < 0) return internal::ErrnoError(errno, "accept");
+  absl::Cleanup close_channel = [channel] { close(channel); };
+  struct ucred peer;
+  socklen_t peer_length = sizeof(peer);
+  if (getsockopt(channel, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) != 0 ||
+      peer.pid != result.old_pid) {
+    return absl::PermissionDeniedError(
+        "the upgrade answer did not come from the daemon");
+  }
+  std::string answer;
+  while (answer.find('\n') == std::string::npos) {
+    if (!WaitReadable(channel, deadline)) break;
+    char buffer[4096];
+    const ssize_t n = read(channel, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<size_t>(n));
+  }
+  absl::string_view line = answer;
+  line = line.substr(0, line.find('\n'));
+  if (absl::ConsumePrefix(&line, "ERR ")) {
+    return absl::FailedPreconditionError(line);
+  }
+  if (!absl::ConsumePrefix(&line, "OK ") ||
+      !absl::SimpleAtoi(line, &result.new_pid)) {
+    return absl::UnavailableError(
+        "the daemon ended the upgrade without an answer");
+  }
+  result.ready_after = absl::Now() - start;
+  result.old_gone = WaitReadable(pidfd, absl::Now() + drain_timeout);
+  result.old_gone_after = absl::Now() - start;
   return result;
 }
 

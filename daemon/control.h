@@ -41,7 +41,14 @@
 namespace daemonkit {
 
 // The actions of `--daemon_control`.
-enum class ControlAction { kStart, kStop, kRestart, kReload, kStatus };
+enum class ControlAction {
+  kStart,
+  kStop,
+  kRestart,
+  kReload,
+  kStatus,
+  kUpgrade,  // issue 14
+};
 
 // Parses "start", "stop", "restart", "reload" or "status"; kInvalidArgument
 // otherwise.
@@ -109,6 +116,31 @@ absl::Status StopDaemon(const std::string& pidfile, absl::Duration timeout,
 
 // Sends SIGHUP to the daemon. kNotFound when it is not running.
 absl::Status ReloadDaemon(const std::string& pidfile);
+
+// Upgrades (issue 14).
+//
+// What `--daemon_control=upgrade` did.
+struct UpgradeResult {
+  pid_t old_pid = 0;
+  pid_t new_pid = 0;
+  // From the request to the new daemon's readiness, and to the old one's
+  // exit (its drain included); `old_gone` false when it still drained at
+  // the deadline.
+  absl::Duration ready_after;
+  absl::Duration old_gone_after;
+  bool old_gone = false;
+};
+
+// Replaces the running daemon with the binary now at its path, started with
+// its command line and its listening sockets (daemon/internal/upgrade.h):
+// sends it SIGUSR2 and waits up to `ready_timeout` (plus a margin) for the
+// answer, then up to `drain_timeout` for the old process to be gone. OK
+// with the result when the new daemon is ready and holds the pid file;
+// kNotFound when no daemon runs; otherwise the new daemon's own error
+// (kFailedPrecondition), and the old daemon keeps serving.
+absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile,
+                                            absl::Duration ready_timeout,
+                                            absl::Duration drain_timeout);
 
 }  // namespace daemonkit
 

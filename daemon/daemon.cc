@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/upgrade.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -49,7 +51,12 @@ class Daemon::Impl {
         reporter_(std::move(started.reporter)),
         signal_fd_(started.signal_fd),
         notifier_(std::move(started.notifier)),
-        ready_fd_(started.ready_fd) {
+        ready_fd_(started.ready_fd),
+        sockets_(std::move(started.sockets)),
+        upgrade_source_(std::move(started.upgrade_source)),
+        upgrade_refusal_(std::move(started.upgrade_refusal)),
+        ready_timeout_(started.ready_timeout),
+        handover_pending_(started.handover_pending) {
     if (notifier_.watchdog_interval()) {
       next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
     }
@@ -62,6 +69,14 @@ class Daemon::Impl {
     Owned::Own(Owned::kReadyPipe, reporter_.fd());
     Owned::Own(Owned::kSupervisorLine, notifier_.connected_fd());
     if (!Owned::InstallForkHandler()) LOG(WARNING) << "pthread_atfork failed";
+    // Upgrades (issue 14): `--daemon_control=upgrade` sends SIGUSR2. Not
+    // in a supervised worker, whose supervisor would not hear of it.
+    if (upgrade_source_ || !upgrade_refusal_.empty()) {
+      if (absl::Status watched = internal::SignalPipe::Watch(SIGUSR2);
+          !watched.ok()) {
+        LOG(WARNING) << "upgrades are off: " << watched;
+      }
+    }
   }
 
   ~Impl() {
@@ -72,8 +87,20 @@ class Daemon::Impl {
       reporter_.Forget();
       outputs_.Forget();
       notifier_.Forget();
+      sockets_.Forget();
       return;
     }
+    if (handed_over_ || handover_pending_) {
+      // An upgrade gave the pid file (the same lock) and the socket files
+      // to the new daemon, or this new daemon was never ready and they are
+      // still the old one's: they stay.
+      sockets_.DisownFiles();
+      if (pidfile_) pidfile_->Close();
+      Owned::ReleaseAll();
+      return;
+    }
+    // Before the pid file: once it is gone a new start may bind the path.
+    sockets_.RemoveFiles();
     if (pidfile_) pidfile_->Remove();
     Owned::ReleaseAll();
   }
@@ -99,6 +126,9 @@ class Daemon::Impl {
     Owned::Release(Owned::kReadyPipe);
     // Service-manager controls (issue 15): s6, dinit.
     internal::SignalReadyFd(std::exchange(ready_fd_, -1));
+    // An upgrade's new daemon: the pid file and the socket files are its
+    // own from now on (the old one writes this pid and exits).
+    handover_pending_ = false;
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
   }
@@ -127,7 +157,9 @@ class Daemon::Impl {
     if (reporter_.pending()) reporter_.ReportError(error.message());
     Owned::Release(Owned::kReadyPipe);
     Owned::Release(Owned::kPidFile);
-    if (pidfile_) pidfile_->Remove();
+    // A failed upgrade's new daemon leaves the old one's pid file alone.
+    if (pidfile_ && !handover_pending_) pidfile_->Remove();
+    if (pidfile_ && handover_pending_) pidfile_->Close();
     pidfile_.reset();
     // Service-manager controls (issue 15): end-of-file without a newline
     // tells the manager the start failed.
@@ -145,6 +177,8 @@ class Daemon::Impl {
           stop_requested_ = true;
         } else if (signo == SIGHUP) {
           reload_pending_ = true;
+        } else if (signo == SIGUSR2) {
+          Upgrade();
         }
       }
       if (stop_requested_) return Event::kStop;
@@ -166,6 +200,49 @@ class Daemon::Impl {
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
       }
     }
+  }
+
+  // Upgrades (issue 14): answers a `--daemon_control=upgrade` request,
+  // starting the successor and stopping this process once it is ready.
+  void Upgrade() {
+    const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
+                                       pidfile_->dev(), pidfile_->ino())
+                                 : -1;
+    if (channel < 0) {
+      LOG(WARNING) << "SIGUSR2 without an upgrade request; ignored";
+      return;
+    }
+    std::string reply;
+    if (stop_requested_) {
+      reply = "ERR the daemon is stopping\n";
+    } else if (!upgrade_source_ || !pidfile_) {
+      reply = absl::StrCat("ERR ",
+                           upgrade_refusal_.empty()
+                               ? "upgrade is not supported here"
+                               : upgrade_refusal_,
+                           "\n");
+    } else {
+      LOG(INFO) << "upgrading: starting " << upgrade_source_->exe;
+      absl::StatusOr<pid_t> next = internal::StartSuccessor(
+          *upgrade_source_, pidfile_->fd(), sockets_, ready_timeout_);
+      if (next.ok()) {
+        absl::Status written = pidfile_->WritePid(*next);
+        if (!written.ok()) LOG(ERROR) << "upgrade: " << written;
+        Notify(absl::StrCat("MAINPID=", *next));
+        LOG(INFO) << "upgraded: pid " << *next << " serves; stopping";
+        handed_over_ = true;
+        stop_requested_ = true;
+        reply = absl::StrCat("OK ", *next, "\n");
+      } else {
+        LOG(ERROR) << "upgrade failed, still serving: "
+                   << next.status().message();
+        reply = absl::StrCat("ERR ", next.status().message(), "\n");
+      }
+    }
+    if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      PLOG(WARNING) << "upgrade: answer the control process";
+    }
+    close(channel);
   }
 
   void Reload() {
@@ -196,6 +273,12 @@ class Daemon::Impl {
   bool notify_failure_logged_ = false;
   // Service-manager controls (issue 15): Options::ready_fd until ready.
   int ready_fd_ = -1;
+  internal::ListenSockets sockets_;  // issue 14
+  std::optional<internal::UpgradeSource> upgrade_source_;
+  std::string upgrade_refusal_;
+  absl::Duration ready_timeout_;
+  bool handed_over_ = false;
+  bool handover_pending_ = false;
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {
@@ -225,5 +308,18 @@ void Daemon::NotifyStatus(absl::string_view status) {
   impl_->Notify(absl::StrCat("STATUS=", status));
 }
 void Daemon::SetHealthy(bool healthy) { impl_->healthy_ = healthy; }
+
+// Listening sockets (issue 14).
+absl::StatusOr<int> Daemon::ListenSocket(absl::string_view name) const {
+  const int fd = impl_->sockets_.Find(name);
+  if (fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no listening socket named '", name, "'"));
+  }
+  return fd;
+}
+std::vector<std::string> Daemon::ListenSocketNames() const {
+  return impl_->sockets_.names();
+}
 
 }  // namespace daemonkit

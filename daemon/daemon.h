@@ -94,6 +94,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -173,6 +175,59 @@ class Daemon {
 
   // True when this process detached (SysV mode).
   bool detached() const;
+
+  // Listening sockets (issue 14).
+  //
+  // Upgrades: `--daemon_control=upgrade` (SIGUSR2, handled by WaitUntil)
+  // starts the binary now at this program's path with its command line and
+  // these sockets, and once that one is ready, this process sees kStop like
+  // any stop: it should stop accepting and finish the connections it has.
+  // The sockets, the pid file and the socket files are the successor's
+  // from then on (~Daemon leaves them). Not in a supervised daemon, after a
+  // privilege drop or chroot, or without a pid file.
+  //
+  // ListenSocket()
+  //
+  // The listening socket named `name`: the one systemd's socket activation
+  // passed under that name ($LISTEN_FDNAMES; "unknown" when unnamed), or
+  // else the one `Options::listen` (`--daemon_listen=NAME=ADDRESS`) bound
+  // before the first fork. Ready for accept(2): bound, listening, blocking
+  // and close-on-exec (make it non-blocking for a poll loop). The descriptor
+  // stays the library's for the process's life: do not close it. When
+  // several share the name (systemd can pass two with one name), the first.
+  // Under supervision every worker gets the same sockets, so connections
+  // wait in the backlog while a worker restarts. kNotFound when there is
+  // none of that name.
+  //
+  // Example (tests/listen_api_example.cc compiles it; the daemon's signals
+  // keep working beside the socket in the application's own poll loop):
+  //
+  //   absl::StatusOr<int> listener = daemon->ListenSocket("web");
+  //   if (!listener.ok()) {
+  //     daemon->FailStartup(listener.status());
+  //     return 1;
+  //   }
+  //   fcntl(*listener, F_SETFL, O_NONBLOCK);
+  //   struct pollfd fds[2] = {{daemon->signal_fd(), POLLIN, 0},
+  //                           {*listener, POLLIN, 0}};
+  //   daemon->NotifyReady();
+  //   while (!daemon->stop_requested()) {
+  //     if (poll(fds, 2, -1) < 0) continue;  // EINTR
+  //     if (fds[0].revents & POLLIN) {
+  //       daemon->WaitUntil(absl::InfinitePast());  // handles the signal
+  //     }
+  //     if (fds[1].revents & POLLIN) {
+  //       int client = accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
+  //       if (client >= 0) {
+  //         (void)!write(client, "hello\n", 6);  // ... serve it ...
+  //         close(client);
+  //       }
+  //     }
+  //   }
+  absl::StatusOr<int> ListenSocket(absl::string_view name) const;
+
+  // The names of every listening socket, activated ones first, in order.
+  std::vector<std::string> ListenSocketNames() const;
 
   // Implementation details below: only `Daemonize()` makes a `Daemon`.
  private:

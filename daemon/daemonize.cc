@@ -68,6 +68,16 @@ absl::StatusOr<Options> Resolve(Options options) {
   DAEMONKIT_ASSIGN_OR_RETURN(options.chroot, Absolute(options.chroot));
   DAEMONKIT_ASSIGN_OR_RETURN(options.child_pidfile,
                              Absolute(options.child_pidfile));
+  // Listening sockets (issue 14): a socket file is removed after chdir.
+  for (std::string& entry : options.listen) {
+    const size_t path = entry.find("=unix:");
+    if (path != std::string::npos && entry.size() > path + 6 &&
+        entry[path + 6] != '@' && entry[path + 6] != '/') {
+      DAEMONKIT_ASSIGN_OR_RETURN(std::string absolute,
+                                 Absolute(entry.substr(path + 6)));
+      entry = absl::StrCat(entry.substr(0, path + 6), absolute);
+    }
+  }
   if (!options.chroot.empty()) {
     // The working directory is a place inside the new root.
     if (!options.workdir) options.workdir = "/";
@@ -169,7 +179,15 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
-  if (!options.pidfile.empty()) {
+  if (request.handover) {
+    // Upgrades (issue 14): the old daemon's locked pid file, inherited.
+    if (options.pidfile.empty()) {
+      return absl::FailedPreconditionError("an upgrade needs a pid file");
+    }
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        request.pidfile, internal::PidFile::Adopt(
+                             options.pidfile, request.handover->pidfile_fd));
+  } else if (!options.pidfile.empty()) {
     DAEMONKIT_ASSIGN_OR_RETURN(
         request.pidfile,
         internal::PidFile::Acquire(options.pidfile, options.ready_timeout));
@@ -191,6 +209,30 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.outputs, internal::OutputFiles::Open(options.stdout_path,
                                                    options.stderr_path, owner));
+  // Listening sockets (issue 14): bound while privileged, before any fork.
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      request.sockets,
+      internal::ListenSockets::Open(options.listen, owner,
+                                    request.handover.has_value()));
+  // Upgrades (issue 14): the command line, while still in the caller's
+  // directory, for a successor that reads it the same way.
+  if (options.restart != RestartPolicy::kNo) {
+    request.upgrade_refusal = "upgrade is not supported under supervision";
+  } else if (!options.user.empty() || !options.group.empty() ||
+             !options.chroot.empty()) {
+    request.upgrade_refusal =
+        "upgrade is not supported after a privilege drop or chroot";
+  } else if (options.pidfile.empty()) {
+    request.upgrade_refusal = "upgrade needs a pid file";
+  } else {
+    absl::StatusOr<internal::UpgradeSource> source =
+        internal::CaptureUpgradeSource();
+    if (source.ok()) {
+      request.upgrade_source = *std::move(source);
+    } else {
+      request.upgrade_refusal = std::string(source.status().message());
+    }
+  }
   std::move(remove).Cancel();
   return absl::OkStatus();
 }
@@ -206,6 +248,7 @@ std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
   if (request.worker_pidfile) keep.push_back(request.worker_pidfile->fd());
   // Service-manager controls (issue 15).
   if (request.options.ready_fd >= 0) keep.push_back(request.options.ready_fd);
+  for (int fd : request.sockets.fds()) keep.push_back(fd);
   return keep;
 }
 
@@ -240,9 +283,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
     for (int fd : opened_streams) close(fd);
   };
   internal::StartRequest request;
-  DAEMONKIT_RETURN_IF_ERROR(Prepare(options, request));
+  // Upgrades (issue 14): started by the running daemon, this process takes
+  // over its pid file and sockets and tells it when it is ready.
+  request.handover = internal::TakeUpgradeHandover();
+  if (absl::Status prepared = Prepare(options, request); !prepared.ok()) {
+    if (request.handover) {
+      internal::ReadyReporter(request.handover->ready_fd)
+          .ReportError(prepared.message());
+    }
+    return prepared;
+  }
 
-  if (!request.options.detach) {
+  if (!request.options.detach || request.handover) {
     absl::StatusOr<internal::StartedDaemon> started =
         internal::StartInForeground(request);
     if (!started.ok()) {
@@ -269,7 +321,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   if (*first_child > 0) {
     internal::RunLauncher(*first_child, *pipe, request.options,
                           std::move(request.pidfile),
-                          std::move(request.outputs));  // never returns
+                          std::move(request.outputs),
+                          std::move(request.sockets));  // never returns
   }
   internal::ReadyReporter reporter =
       internal::RunSessionLeader(*pipe, DescriptorsToKeep(request, *pipe));

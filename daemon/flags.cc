@@ -42,8 +42,8 @@ ABSL_FLAG(daemonkit::FlagText, daemon_ready_timeout,
           "how long the launcher waits for the daemon to report ready");
 ABSL_FLAG(daemonkit::FlagText, daemon_control,
           daemonkit::FlagText::Default("start"),
-          "what to do: start, stop, restart, reload or status, through the "
-          "pid file");
+          "what to do: start, stop, restart, reload, status or upgrade, "
+          "through the pid file");
 ABSL_FLAG(daemonkit::FlagText, daemon_user, daemonkit::FlagText::Default(""),
           "drop to this user (name or uid) after the pid file is written, with "
           "its groups; empty: keep the current user");
@@ -88,6 +88,11 @@ ABSL_FLAG(daemonkit::FlagText, daemon_log,
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
+// Listening sockets (issue 14).
+ABSL_FLAG(daemonkit::FlagText, daemon_listen, daemonkit::FlagText::Default(""),
+          "comma list of NAME=ADDRESS sockets bound before the first fork and "
+          "the privilege drop: tcp:HOST:PORT, tcp:[V6ADDR]:PORT, unix:PATH, "
+          "unix:@NAME; empty: none");
 
 // Service-manager controls (issue 15).
 ABSL_FLAG(daemonkit::FlagText, daemon_rlimits, daemonkit::FlagText::Default(""),
@@ -159,6 +164,7 @@ const FieldFlag kFieldFlags[] = {
     {"oom_score_adj", "daemon_oom_score_adj", &FLAGS_daemon_oom_score_adj},
     {"capabilities", "daemon_capabilities", &FLAGS_daemon_capabilities},
     {"ready_fd", "daemon_ready_fd", &FLAGS_daemon_ready_fd},
+    {"listen", "daemon_listen", &FLAGS_daemon_listen},
 };
 
 // The core's verdict on the translated options, told in the command line's
@@ -347,7 +353,7 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
   absl::StatusOr<ControlAction> action = ParseControlAction(control.text());
   if (!action.ok()) {
     return BadFlag("daemon_control", control.text(),
-                   "not one of start, stop, restart, reload, status");
+                   "not one of start, stop, restart, reload, status, upgrade");
   }
   request.action = *action;
 
@@ -431,6 +437,13 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     return controls;
   }
 
+  // Listening sockets (issue 14): entries split here, judged by the core.
+  const FlagText listen = absl::GetFlag(FLAGS_daemon_listen);
+  for (absl::string_view entry : absl::StrSplit(listen.text(), ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (!entry.empty()) request.options.listen.emplace_back(entry);
+  }
+
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
   if (log.text() == "stderr") {
     request.log = LogTarget::kStderr;
@@ -495,6 +508,24 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
       if (!status.ok()) ExitWith(status);
       if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
       break;
+    }
+    case ControlAction::kUpgrade: {  // issue 14
+      absl::StatusOr<UpgradeResult> result =
+          UpgradeDaemon(pidfile, request->options.ready_timeout,
+                        request->options.stop_timeout);
+      if (absl::IsNotFound(result.status())) {
+        std::fprintf(stderr, "%s: not running\n",
+                     program_invocation_short_name);
+        std::exit(kExitReloadNotRunning);
+      }
+      if (!result.ok()) ExitWith(result.status());
+      std::printf(
+          "upgraded, pid %d (was %d): ready after %s, old %s after %s\n",
+          static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
+          absl::FormatDuration(result->ready_after).c_str(),
+          result->old_gone ? "gone" : "still draining",
+          absl::FormatDuration(result->old_gone_after).c_str());
+      std::exit(kExitSuccess);
     }
     case ControlAction::kStart:
       break;

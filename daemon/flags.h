@@ -14,7 +14,7 @@
 //   --daemon_umask=OCTAL        file-mode creation mask (default 0)
 //   --daemon_stdout=PATH|inherit, --daemon_stderr=PATH|inherit
 //   --daemon_ready_timeout=DUR  how long the launcher waits for readiness
-//   --daemon_control=ACTION     start, stop, restart, reload, status
+//   --daemon_control=ACTION     start, stop, restart, reload, status, upgrade
 //   --daemon_stop_timeout=DUR   SIGTERM, then SIGKILL after this long
 //   --daemon_log=stderr|syslog|journal  where glog goes
 //   --daemon_user, --daemon_group  drop privileges after writing the pid file
@@ -31,6 +31,9 @@
 //   --daemon_capabilities=cap_net_bind_service  kept across the user drop
 //   --daemon_no_new_privs       PR_SET_NO_NEW_PRIVS after a drop (default true)
 //   --daemon_ready_fd=N         a newline to descriptor N on readiness
+//   --daemon_listen=NAME=ADDR,...  listening sockets bound before the fork
+//                               (tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH,
+//                               unix:@NAME); see Daemon::ListenSocket()
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -119,9 +122,9 @@ absl::StatusOr<FlagRequest> RequestFromFlags();
 // DaemonizeFromFlags()
 //
 // The one call. Validates the flags (exit 2 on a bad value); runs `stop`,
-// `reload` and `status` and exits with their documented codes; for `restart`
-// stops first; then starts: daemonizes (or stays in the foreground) and
-// returns the `Daemon` handle in the daemon process. On any start failure
+// `reload`, `status` and `upgrade` and exits with their documented codes; for
+// `restart` stops first; then starts: daemonizes (or stays in the foreground)
+// and returns the `Daemon` handle in the daemon process. On any start failure
 // prints one line on stderr and exits 1 ("already running, pid N").
 //
 // Sends glog to stderr (the `--daemon_stderr` file once detached) rather than
@@ -173,5 +176,7 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_oom_score_adj);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_capabilities);
 ABSL_DECLARE_FLAG(bool, daemon_no_new_privs);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_fd);
+// Listening sockets (issue 14).
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_listen);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

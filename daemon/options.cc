@@ -6,6 +6,7 @@
 
 #include "daemon/options.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/listen_address.h"
 #include "daemon/process_controls.h"
 
 namespace daemonkit {
@@ -152,6 +154,19 @@ absl::Status ValidateOptions(const Options& options) {
       return UsageError(
           "keep_fds", absl::StrCat("descriptor to keep ", fd, " is negative"));
     }
+  }
+  // Listening sockets (issue 14).
+  std::vector<std::string> listen_names;
+  for (const std::string& entry : options.listen) {
+    absl::StatusOr<internal::ListenEntry> parsed =
+        internal::ParseListenEntry(entry);
+    if (!parsed.ok()) return UsageError("listen", parsed.status().message());
+    if (std::find(listen_names.begin(), listen_names.end(), parsed->name) !=
+        listen_names.end()) {
+      return UsageError("listen", absl::StrCat("the name '", parsed->name,
+                                               "' is given twice"));
+    }
+    listen_names.push_back(parsed->name);
   }
   // Service-manager controls (issue 15).
   return internal::ValidateProcessControls(options);

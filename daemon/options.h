@@ -143,6 +143,9 @@ struct Options {
   // When set, every environment variable not named here is removed before
   // the application runs; those of the supervisor (NOTIFY_SOCKET,
   // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*) are always kept.
+  // (LISTEN_* that name this process were consumed and unset by the socket
+  // activation of `listen`, issue 14; kept here are only those of another
+  // process, which sd_listen_fds() in the application ignores too.)
   std::optional<std::vector<std::string>> keep_env;
 
   // Supervision: with a policy other than kNo, the daemon process becomes a
@@ -216,6 +219,29 @@ struct Options {
   // above 2; it survives the close of inherited descriptors and is made
   // close-on-exec. -1: none.
   int ready_fd = -1;
+
+  // Listening sockets (issue 14).
+  //
+  // Sockets to create, bind and set listening before the first fork and
+  // before the privilege drop (so a daemon that runs as `user` can still
+  // serve port 80), each "NAME=ADDRESS" (`--daemon_listen` takes them as a
+  // comma list):
+  //
+  //   "web=tcp:0.0.0.0:80"  "web6=tcp:[::]:80"  "admin=unix:/run/x.sock"
+  //   "admin=unix:@x" (the abstract namespace)
+  //
+  // TCP sockets get SO_REUSEADDR; all are close-on-exec and blocking, with
+  // the largest backlog the kernel allows (SOMAXCONN). A Unix socket file is
+  // created 0660, owned by `user` and `group` when given (as the output
+  // files are), and removed at a clean stop while its path still names it;
+  // a socket file no process listens on (left by a crash) is replaced. A
+  // name that systemd's socket activation passed ($LISTEN_FDS, named by
+  // $LISTEN_FDNAMES) is taken from there instead and not bound. The
+  // application gets them by name: `Daemon::ListenSocket()`.
+  //
+  // An entry that does not parse, or two with one name: a usage error. An
+  // address in use or forbidden: a start error naming it, nothing left.
+  std::vector<std::string> listen;
 };
 
 // The one check of an `Options`' values; touches nothing. Returns a usage

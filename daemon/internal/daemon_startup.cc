@@ -92,9 +92,11 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
 // itself: reopen its outputs, remove its pid files (path_keeper.h).
 absl::Status StartPathKeeper(OutputFiles& outputs,
                              std::optional<PidFile>& pidfile,
-                             std::optional<PidFile>& worker_pidfile) {
+                             std::optional<PidFile>& worker_pidfile,
+                             ListenSockets& sockets) {
   KeeperTargets targets;
   targets.outputs = outputs.KeeperOutputs();
+  targets.sockets = sockets.KeeperFiles();
   for (auto [file, target] :
        {std::make_pair(&pidfile, &targets.pidfile),
         std::make_pair(&worker_pidfile, &targets.worker_pidfile)}) {
@@ -115,6 +117,7 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   DAEMONKIT_ASSIGN_OR_RETURN(std::shared_ptr<PathKeeperClient> keeper,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
+  sockets.UseKeeper(keeper);
   if (pidfile) pidfile->HandToKeeper(keeper);
   if (worker_pidfile) {
     worker_pidfile->UseKeeper(keeper, KeeperPidFileId::kWorker);
@@ -159,7 +162,8 @@ std::vector<int> CapabilityNumbers(const Options& options) {
 absl::Status BecomeDaemon(const Options& options,
                           const std::optional<Credentials>& credentials,
                           OutputFiles& outputs, std::optional<PidFile>& pidfile,
-                          std::optional<PidFile>& worker_pidfile) {
+                          std::optional<PidFile>& worker_pidfile,
+                          ListenSockets& sockets) {
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(RedirectStdinToDevNull());
   DAEMONKIT_RETURN_IF_ERROR(outputs.Install());
   LineBufferStdoutUnlessTerminal();
@@ -173,7 +177,7 @@ absl::Status BecomeDaemon(const Options& options,
   // which stays outside and privileged, reopens and removes them.
   if (!options.chroot.empty() || credentials) {
     DAEMONKIT_RETURN_IF_ERROR(
-        StartPathKeeper(outputs, pidfile, worker_pidfile));
+        StartPathKeeper(outputs, pidfile, worker_pidfile, sockets));
   }
   // Service-manager controls (issue 15): /proc/self/oom_score_adj is not
   // reachable from inside a chroot.
@@ -216,9 +220,10 @@ absl::Status BecomeDaemon(const Options& options,
 StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
                                std::optional<PidFile>& worker_pidfile) {
   if (options.restart == RestartPolicy::kNo) return started;
-  Worker worker = Supervise(
-      options, {&started.pidfile, &worker_pidfile, &started.outputs,
-                &started.reporter, &started.notifier, started.signal_fd});
+  Worker worker =
+      Supervise(options, {&started.pidfile, &worker_pidfile, &started.outputs,
+                          &started.reporter, &started.notifier,
+                          started.signal_fd, &started.sockets});
   // In the worker. The supervisor's pid file and its line to the launcher
   // are the supervisor's: this process closes its copies (the supervisor
   // keeps the lock, and the launcher hears from it alone).
@@ -233,13 +238,23 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   // supervisor's to tell, once; no worker keeps the manager's pipe.
   if (started.ready_fd >= 0) close(started.ready_fd);
   started.ready_fd = -1;
+  // The sockets serve the worker; their files are the supervisor's.
+  started.sockets.DisownFiles();
   return started;
 }
 
 }  // namespace
 
 void StartRequest::RemoveWhatWasMade() {
+  if (handover) {
+    // An upgrade's new daemon that failed: the pid file and the socket
+    // files are still the running daemon's.
+    sockets.DisownFiles();
+    if (pidfile) pidfile->Close();
+    pidfile.reset();
+  }
   outputs.RemoveCreated();
+  sockets.RemoveFiles();
   if (worker_pidfile) worker_pidfile->Remove();
   if (pidfile) pidfile->Remove();
 }
@@ -247,16 +262,32 @@ void StartRequest::RemoveWhatWasMade() {
 absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   // The self-pipe first: a signal during the rest is then only noted.
   DAEMONKIT_ASSIGN_OR_RETURN(const int signal_fd, SignalPipe::Install());
-  DAEMONKIT_RETURN_IF_ERROR(BecomeDaemon(request.options, request.credentials,
-                                         request.outputs, request.pidfile,
-                                         request.worker_pidfile));
+  // An upgrade's new daemon (issue 14) does not write its pid: the old one
+  // does, once this one is ready, and writes its own back otherwise.
+  std::optional<PidFile> handed_over;
+  if (request.handover) handed_over.swap(request.pidfile);
+  absl::Status became =
+      BecomeDaemon(request.options, request.credentials, request.outputs,
+                   request.pidfile, request.worker_pidfile, request.sockets);
+  if (request.handover) handed_over.swap(request.pidfile);
+  DAEMONKIT_RETURN_IF_ERROR(became);
   StartedDaemon started;
   started.detached = false;
+  if (request.handover) {
+    started.detached = request.options.detach;
+    started.reporter = ReadyReporter(request.handover->ready_fd);
+    started.handover_pending = true;
+    request.handover->ready_fd = -1;
+  }
+  started.upgrade_source = std::move(request.upgrade_source);
+  started.upgrade_refusal = request.upgrade_refusal;
+  started.ready_timeout = request.options.ready_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
   started.notifier = std::move(request.notifier);
   started.ready_fd = request.options.ready_fd;
+  started.sockets = std::move(request.sockets);
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }
@@ -264,7 +295,7 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
 StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   absl::Status status =
       BecomeDaemon(request.options, request.credentials, request.outputs,
-                   request.pidfile, request.worker_pidfile);
+                   request.pidfile, request.worker_pidfile, request.sockets);
   absl::StatusOr<int> signal_fd = SignalPipe::Install();
   if (status.ok()) status = signal_fd.status();
   // What arrived while held goes into the pipe now.
@@ -276,12 +307,16 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   }
   StartedDaemon started;
   started.detached = true;
+  started.upgrade_source = std::move(request.upgrade_source);
+  started.upgrade_refusal = request.upgrade_refusal;
+  started.ready_timeout = request.options.ready_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.reporter = std::move(reporter);
   started.signal_fd = *signal_fd;
   started.notifier = std::move(request.notifier);
   started.ready_fd = request.options.ready_fd;
+  started.sockets = std::move(request.sockets);
   return SuperviseIfAsked(request.options, std::move(started),
                           request.worker_pidfile);
 }

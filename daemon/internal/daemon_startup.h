@@ -15,11 +15,13 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "daemon/internal/listen_sockets.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/upgrade.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -42,6 +44,16 @@ struct StartedDaemon {
   // `Daemon::NotifyReady()` to write; -1 when none, and in a worker (the
   // supervisor writes it).
   int ready_fd = -1;
+  // Listening sockets (issue 14); in a worker, without the files.
+  ListenSockets sockets;
+  // --daemon_control=upgrade (issue 14): how to start a successor; unset
+  // where upgrades are not supported (`upgrade_refusal` says why).
+  std::optional<UpgradeSource> upgrade_source;
+  std::string upgrade_refusal;
+  absl::Duration ready_timeout = absl::Seconds(30);
+  // A new daemon started by an upgrade, not yet ready: the pid file and the
+  // socket files are still the old daemon's.
+  bool handover_pending = false;
 };
 
 // What the caller of `Daemonize()` prepared while still attached to the
@@ -53,6 +65,12 @@ struct StartRequest {
   std::optional<PidFile> pidfile;         // locked
   std::optional<PidFile> worker_pidfile;  // worker_pidfile.h
   OutputFiles outputs;                    // opened, not installed
+  ListenSockets sockets;  // listening (issue 14), kept through the forks
+  // Upgrades (issue 14): set in a new daemon started by an upgrade; what
+  // the daemon will need to start its own successor.
+  std::optional<UpgradeHandover> handover;
+  std::optional<UpgradeSource> upgrade_source;
+  std::string upgrade_refusal;
 
   // After a failed start: removes the output files this start created and
   // the pid files.

@@ -92,8 +92,10 @@ std::string SignalName(int signo) {
 }  // namespace
 
 void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
-                 std::optional<PidFile> pidfile, OutputFiles outputs) {
+                 std::optional<PidFile> pidfile, OutputFiles outputs,
+                 ListenSockets sockets) {
   close(pipe.write_fd);
+  sockets.Close();
   // The caller's handlers and mask were kept for a failed fork; the launcher
   // never returns to the caller.
   (void)ResetSignals();
@@ -171,6 +173,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     }
     // What this start created and nobody wrote to (a daemon's error stays).
     outputs.RemoveCreated();
+    sockets.RemoveFiles();
   }
   if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
     RemoveWorkerPidFile(options.child_pidfile, kKillGrace);

@@ -15,6 +15,7 @@
 
 #include <optional>
 
+#include "daemon/internal/listen_sockets.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
@@ -29,10 +30,13 @@ namespace internal {
 // copy of the locked pid file, closed at once so that only the daemon holds
 // the lock; `outputs` the output files opened before the fork, whose
 // created (and still empty) files a failed start removes.
+// `sockets` (issue 14): the listening sockets, closed at once (the daemon
+// has them); a failed start removes the socket files it bound.
 [[noreturn]] void RunLauncher(pid_t first_child, ReadyPipe pipe,
                               const Options& options,
                               std::optional<PidFile> pidfile,
-                              OutputFiles outputs);
+                              OutputFiles outputs,
+                              ListenSockets sockets = ListenSockets());
 
 }  // namespace internal
 }  // namespace daemonkit

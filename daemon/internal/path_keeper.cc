@@ -35,7 +35,12 @@ namespace {
 // to reply on, plus the sender's credentials that the kernel attaches
 // (SO_PASSCRED). Anything else is malformed and ends the serving.
 constexpr uint32_t kMagic = 0x6b656570;  // "keep"
-enum Op : uint8_t { kOpenOutput = 1, kRemovePidFile = 2, kNameWorker = 4 };
+enum Op : uint8_t {
+  kOpenOutput = 1,
+  kRemovePidFile = 2,
+  kRemoveSocket = 3,
+  kNameWorker = 4,
+};
 struct Request {
   uint32_t magic;
   uint8_t op;
@@ -237,6 +242,8 @@ class Keeper {
                TargetPidFile(targets_,
                              static_cast<KeeperPidFileId>(request.index))
                    .has_value();
+      case kRemoveSocket:
+        return request.index < targets_.sockets.size();
       case kNameWorker:
         return targets_.worker_pidfile && targets_.worker_pidfile->fd >= 0 &&
                daemon_pid_ > 0 && request.pid > 0;
@@ -259,6 +266,21 @@ class Keeper {
     }
     if (request.op == kNameWorker) {
       Reply(reply_fd, NameWorker(request.pid, sender), false, -1);
+      return;
+    }
+    if (request.op == kRemoveSocket) {
+      // The supervisor's or the daemon's to ask, at a clean stop.
+      if (daemon_pid_ > 0 && sender != daemon_pid_) {
+        Reply(reply_fd,
+              absl::PermissionDeniedError(
+                  "only the daemon may remove its socket files"),
+              false, -1);
+        return;
+      }
+      const KeeperPidFile& socket = targets_.sockets[request.index];
+      absl::StatusOr<bool> removed =
+          UnlinkIfSame(socket.path, socket.dev, socket.ino);
+      Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
       return;
     }
     const auto id = static_cast<KeeperPidFileId>(request.index);
@@ -419,7 +441,7 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
 
 absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
     const KeeperTargets& targets) {
-  if (targets.outputs.size() > 255) {
+  if (targets.outputs.size() > 255 || targets.sockets.size() > 255) {
     return absl::InvalidArgumentError("too many output files for the keeper");
   }
   int sv[2];
@@ -561,6 +583,14 @@ absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {
   int removed;
   DAEMONKIT_RETURN_IF_ERROR(
       Ask(kRemovePidFile, static_cast<uint8_t>(id), &removed));
+  return removed == -2;
+}
+
+absl::StatusOr<bool> PathKeeperClient::RemoveSocketFile(size_t index) {
+  if (index > 255) return absl::InvalidArgumentError("no such socket file");
+  int removed;
+  DAEMONKIT_RETURN_IF_ERROR(
+      Ask(kRemoveSocket, static_cast<uint8_t>(index), &removed));
   return removed == -2;
 }
 

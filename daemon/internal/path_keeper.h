@@ -110,6 +110,9 @@ struct KeeperTargets {
   std::vector<KeeperOutput> outputs;
   std::optional<KeeperPidFile> pidfile;         // KeeperPidFileId::kDaemon
   std::optional<KeeperPidFile> worker_pidfile;  // KeeperPidFileId::kWorker
+  // Listening sockets (issue 14): the Unix socket files the start bound,
+  // removed like the pid files (RemoveSocketFile), by index.
+  std::vector<KeeperPidFile> sockets;
 };
 
 // The daemon's end. Move-only through shared_ptr: the output files and the
@@ -146,6 +149,10 @@ class PathKeeperClient {
   // keeper's serving. Only the supervisor may have the worker's removed.
   absl::StatusOr<bool> RemovePidFile(
       KeeperPidFileId id = KeeperPidFileId::kDaemon);
+
+  // Asks the keeper to unlink socket file `index` of `KeeperTargets::
+  // sockets`, on the same terms as a pid file (listen_sockets.h).
+  absl::StatusOr<bool> RemoveSocketFile(size_t index);
 
   int fd() const { return fd_; }
   // A pidfd of the keeper, held so that the pid file's lock, which the

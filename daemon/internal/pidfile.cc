@@ -333,6 +333,23 @@ absl::StatusOr<pid_t> ParsePid(absl::string_view content) {
   return static_cast<pid_t>(pid);
 }
 
+// Upgrades (issue 14).
+absl::StatusOr<PidFile> PidFile::Adopt(const std::string& path, int fd) {
+  DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
+                             PinnedPath::Pin(path, "pid file"));
+  struct stat held, named;
+  if (fstat(fd, &held) != 0) {
+    return ErrnoError(errno,
+                      absl::StrCat("stat the handed-over pid file ", path));
+  }
+  if (pinned.Lstat(&named) != 0 || named.st_dev != held.st_dev ||
+      named.st_ino != held.st_ino) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pid file ", path, " is not the file the running daemon handed over"));
+  }
+  return PidFile(std::move(pinned), fd);
+}
+
 absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
   const absl::Time deadline = absl::Now() + wait_for_pid;
@@ -421,9 +438,20 @@ void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace) {
   }
 }
 
+PidFile::PidFile(PinnedPath pinned, int fd)
+    : pinned_(std::move(pinned)), fd_(fd) {
+  struct stat st;
+  if (fd_ >= 0 && fstat(fd_, &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+}
+
 PidFile::PidFile(PidFile&& other) noexcept
     : pinned_(std::move(other.pinned_)),
       fd_(std::exchange(other.fd_, -1)),
+      dev_(other.dev_),
+      ino_(other.ino_),
       keeper_(std::move(other.keeper_)),
       keeper_id_(other.keeper_id_) {}
 
@@ -432,6 +460,8 @@ PidFile& PidFile::operator=(PidFile&& other) noexcept {
     Close();
     pinned_ = std::move(other.pinned_);
     fd_ = std::exchange(other.fd_, -1);
+    dev_ = other.dev_;
+    ino_ = other.ino_;
     keeper_ = std::move(other.keeper_);
     keeper_id_ = other.keeper_id_;
   }

@@ -62,6 +62,11 @@ class PidFile {
   static absl::StatusOr<PidFile> Acquire(const std::string& path,
                                          absl::Duration wait_for_pid);
 
+  // Upgrades (issue 14): takes over `fd`, the locked pid file a running
+  // daemon handed to its successor, after checking that `path` (absolute)
+  // still names that file. kFailedPrecondition otherwise.
+  static absl::StatusOr<PidFile> Adopt(const std::string& path, int fd);
+
   PidFile(PidFile&& other) noexcept;
   PidFile& operator=(PidFile&& other) noexcept;
   PidFile(const PidFile&) = delete;
@@ -110,16 +115,21 @@ class PidFile {
 
   int fd() const { return fd_; }
   const std::string& path() const { return pinned_.path(); }
+  // The file's device and inode, as opened (kept after HandToKeeper).
+  dev_t dev() const { return dev_; }
+  ino_t ino() const { return ino_; }
   // The keeper set by UseKeeper or HandToKeeper, or null.
   PathKeeperClient* keeper() const { return keeper_.get(); }
 
  private:
   friend absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
 
-  PidFile(PinnedPath pinned, int fd) : pinned_(std::move(pinned)), fd_(fd) {}
+  PidFile(PinnedPath pinned, int fd);
 
   PinnedPath pinned_;
   int fd_ = -1;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
   std::shared_ptr<PathKeeperClient> keeper_;
   KeeperPidFileId keeper_id_ = KeeperPidFileId::kDaemon;
 };

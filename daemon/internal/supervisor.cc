@@ -25,6 +25,7 @@
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
@@ -52,6 +53,9 @@ class Supervisor {
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
+      FailStart(watched.message());
+    }
+    if (absl::Status watched = SignalPipe::Watch(SIGUSR2); !watched.ok()) {
       FailStart(watched.message());
     }
     // What the application leaves behind (a double-forked helper) is
@@ -179,6 +183,20 @@ class Supervisor {
           LOG(ERROR) << "reopen output files: " << reopened;
         }
         if (worker_pidfd_ >= 0) PidfdSendSignal(worker_pidfd_, SIGHUP);
+      }
+      // Upgrades (issue 14) replace an unsupervised daemon only; a
+      // supervisor answers the request instead of dying of SIGUSR2.
+      if (signo == SIGUSR2) {
+        const int channel =
+            *state_.pidfile ? ConnectUpgradeChannel((*state_.pidfile)->dev(),
+                                                    (*state_.pidfile)->ino())
+                            : -1;
+        if (channel >= 0) {
+          static constexpr char kRefusal[] =
+              "ERR upgrade is not supported under supervision\n";
+          (void)!send(channel, kRefusal, sizeof(kRefusal) - 1, MSG_NOSIGNAL);
+          close(channel);
+        }
       }
       // SIGCHLD (and everything else): reap below.
     }
@@ -357,6 +375,7 @@ class Supervisor {
   [[noreturn]] void Exit(int code) {
     EndLeftovers();
     RemoveWorkerPidFileNow();
+    if (state_.sockets != nullptr) state_.sockets->RemoveFiles();
     if (*state_.pidfile) (*state_.pidfile)->Remove();
     std::fflush(stdout);
     std::fflush(stderr);

@@ -42,6 +42,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/listen_sockets.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
@@ -69,6 +70,9 @@ struct SupervisorState {
   ReadyReporter* launcher;
   Notifier* notifier;
   int signal_fd;
+  // Listening sockets (issue 14): every worker inherits them; their files
+  // go at the supervisor's exit. Null: none.
+  ListenSockets* sockets = nullptr;
 };
 
 // Runs the supervisor in the calling process, with the restart and stop

@@ -1,0 +1,397 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Runs in the caller of Daemonize() (taking and binding, before the first
+// fork), in the launcher (removing a failed start's files), and in the
+// process that holds the pid file (removing them at a clean exit).
+
+#include "daemon/internal/listen_sockets.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/safe_open.h"
+#include "glog/logging.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+// The first descriptor systemd passes (SD_LISTEN_FDS_START).
+constexpr int kListenFdsStart = 3;
+
+// What an error says about the entry it is about.
+std::string Describe(const ListenEntry& entry) {
+  return absl::StrCat("--daemon_listen ", entry.name, "=", entry.address.text);
+}
+
+// A sockaddr for `address`; `length` receives its size.
+struct SocketAddress {
+  struct sockaddr_storage storage;
+  socklen_t length = 0;
+  const struct sockaddr* get() const {
+    return reinterpret_cast<const struct sockaddr*>(&storage);
+  }
+};
+
+SocketAddress MakeAddress(const ListenAddress& address) {
+  SocketAddress result;
+  std::memset(&result.storage, 0, sizeof(result.storage));
+  switch (address.family) {
+    case ListenAddress::Family::kInet: {
+      auto* in = reinterpret_cast<struct sockaddr_in*>(&result.storage);
+      in->sin_family = AF_INET;
+      in->sin_port = htons(address.port);
+      (void)inet_pton(AF_INET, address.host.c_str(), &in->sin_addr);
+      result.length = sizeof(*in);
+      break;
+    }
+    case ListenAddress::Family::kInet6: {
+      auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&result.storage);
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = htons(address.port);
+      (void)inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr);
+      result.length = sizeof(*in6);
+      break;
+    }
+    case ListenAddress::Family::kUnix: {
+      auto* un = reinterpret_cast<struct sockaddr_un*>(&result.storage);
+      un->sun_family = AF_UNIX;
+      // The abstract namespace: a leading NUL, and the length says where
+      // the name ends (no terminating NUL is part of it).
+      const size_t offset = address.abstract ? 1 : 0;
+      std::memcpy(un->sun_path + offset, address.path.data(),
+                  address.path.size());
+      result.length = static_cast<socklen_t>(
+          offsetof(struct sockaddr_un, sun_path) + offset +
+          address.path.size() + (address.abstract ? 0 : 1));
+      break;
+    }
+  }
+  return result;
+}
+
+int DomainOf(const ListenAddress& address) {
+  switch (address.family) {
+    case ListenAddress::Family::kInet:
+      return AF_INET;
+    case ListenAddress::Family::kInet6:
+      return AF_INET6;
+    case ListenAddress::Family::kUnix:
+      return AF_UNIX;
+  }
+  return AF_UNSPEC;
+}
+
+// True when `path` is a socket file that nobody listens on: what a daemon
+// that was SIGKILLed (or a machine that lost power) leaves behind.
+bool IsDeadSocketFile(const SocketAddress& address, const std::string& path,
+                      struct stat* st) {
+  if (lstat(path.c_str(), st) != 0 || !S_ISSOCK(st->st_mode)) return false;
+  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return false;
+  int connected;
+  do {
+    connected = connect(probe, address.get(), address.length);
+  } while (connected != 0 && errno == EINTR);
+  const int saved = errno;
+  close(probe);
+  return connected != 0 && saved == ECONNREFUSED;
+}
+
+// Gives a socket file just bound its documented mode and owner, checking
+// that the path still names it.
+absl::Status SetSocketFileMode(
+    const ListenEntry& entry, ListenSocket& socket,
+    const std::optional<std::pair<uid_t, gid_t>>& owner) {
+  const std::string& path = entry.address.path;
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": stat ", path));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(entry), ": ", path, " is not the socket just bound"));
+  }
+  socket.file = path;
+  socket.dev = st.st_dev;
+  socket.ino = st.st_ino;
+  // Nobody can connect yet (listen() comes after), so the mode bind gave
+  // (0777 minus the umask) is never used.
+  if (owner && lchown(path.c_str(), owner->first, owner->second) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": chown ", path));
+  }
+  if (chmod(path.c_str(), 0660) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": chmod ", path));
+  }
+  struct stat after;
+  if (lstat(path.c_str(), &after) != 0 || after.st_dev != st.st_dev ||
+      after.st_ino != st.st_ino) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(entry), ": ", path, " was replaced while it was set up"));
+  }
+  return absl::OkStatus();
+}
+
+void RemoveFile(const ListenSocket& socket, PathKeeperClient* keeper,
+                size_t keeper_index) {
+  absl::StatusOr<bool> removed =
+      keeper != nullptr ? keeper->RemoveSocketFile(keeper_index)
+                        : UnlinkIfSame(socket.file, socket.dev, socket.ino);
+  if (!removed.ok()) {
+    LOG(ERROR) << "remove socket file " << socket.file << ": "
+               << removed.status().message();
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets() {
+  std::vector<ListenSocket> sockets;
+  const char* pid_text = getenv("LISTEN_PID");
+  const char* fds_text = getenv("LISTEN_FDS");
+  if (pid_text == nullptr || fds_text == nullptr) return sockets;
+  pid_t pid;
+  if (!absl::SimpleAtoi(pid_text, &pid) || pid != getpid()) return sockets;
+  const char* names_text = getenv("LISTEN_FDNAMES");
+  std::vector<std::string> names;
+  if (names_text != nullptr) {
+    names = absl::StrSplit(names_text, ':');
+  }
+  int count;
+  if (!absl::SimpleAtoi(fds_text, &count) || count < 0 || count > (1 << 16)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "socket activation: LISTEN_FDS=", fds_text, " is not a count"));
+  }
+  for (int i = 0; i < count; ++i) {
+    const int fd = kListenFdsStart + i;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      return ErrnoError(errno, absl::StrCat("socket activation: descriptor ",
+                                            fd, " of LISTEN_FDS=", count));
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("socket activation: descriptor ", fd,
+                       " of LISTEN_FDS=", count, " is not a socket"));
+    }
+    const int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      return ErrnoError(errno, absl::StrCat("socket activation: descriptor ",
+                                            fd, " close-on-exec"));
+    }
+    ListenSocket socket;
+    socket.fd = fd;
+    socket.activated = true;
+    socket.name = static_cast<size_t>(i) < names.size() && !names[i].empty()
+                      ? names[i]
+                      : "unknown";
+    sockets.push_back(std::move(socket));
+  }
+  // Consumed: a program this process runs must not take them again.
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return sockets;
+}
+
+absl::StatusOr<ListenSocket> BindListenSocket(
+    const ListenEntry& entry,
+    const std::optional<std::pair<uid_t, gid_t>>& owner) {
+  const ListenAddress& address = entry.address;
+  ListenSocket socket;
+  socket.name = entry.name;
+  socket.fd = ::socket(DomainOf(address), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (socket.fd < 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": socket"));
+  }
+  absl::Cleanup close_socket = [&socket] { close(socket.fd); };
+  const int on = 1;
+  if (address.family != ListenAddress::Family::kUnix &&
+      setsockopt(socket.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": SO_REUSEADDR"));
+  }
+  // [::] means IPv6 only, so that 0.0.0.0 on the same port is a socket of
+  // its own (and an entry of its own), whatever net.ipv6.bindv6only says.
+  if (address.family == ListenAddress::Family::kInet6 &&
+      setsockopt(socket.fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": IPV6_V6ONLY"));
+  }
+  // A relative path was made absolute, and may have grown too long.
+  if (address.family == ListenAddress::Family::kUnix &&
+      address.path.size() > kMaxUnixPath) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(entry), ": a Unix socket path is at most ",
+                     kMaxUnixPath, " bytes"));
+  }
+  const SocketAddress sockaddr = MakeAddress(address);
+  int bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
+  struct stat dead;
+  if (bound != 0 && errno == EADDRINUSE &&
+      address.family == ListenAddress::Family::kUnix && !address.abstract &&
+      IsDeadSocketFile(sockaddr, address.path, &dead)) {
+    LOG(INFO) << Describe(entry) << ": replacing the dead socket file "
+              << address.path;
+    (void)UnlinkIfSame(address.path, dead.st_dev, dead.st_ino);
+    bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
+  }
+  if (bound != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": bind"));
+  }
+  if (address.family == ListenAddress::Family::kUnix && !address.abstract) {
+    absl::Status set = SetSocketFileMode(entry, socket, owner);
+    if (!set.ok()) {
+      if (!socket.file.empty()) {
+        (void)UnlinkIfSame(socket.file, socket.dev, socket.ino);
+      }
+      return set;
+    }
+  }
+  if (listen(socket.fd, SOMAXCONN) != 0) {
+    const int saved = errno;
+    if (!socket.file.empty()) {
+      (void)UnlinkIfSame(socket.file, socket.dev, socket.ino);
+    }
+    return ErrnoError(saved, absl::StrCat(Describe(entry), ": listen"));
+  }
+  std::move(close_socket).Cancel();
+  return socket;
+}
+
+ListenSockets& ListenSockets::operator=(ListenSockets&& other) noexcept {
+  sockets_ = std::move(other.sockets_);
+  owns_files_ = other.owns_files_;
+  keeper_ = std::move(other.keeper_);
+  other.sockets_.clear();
+  return *this;
+}
+
+absl::StatusOr<ListenSockets> ListenSockets::Open(
+    const std::vector<std::string>& listen,
+    const std::optional<std::pair<uid_t, gid_t>>& owner, bool adopt_files) {
+  ListenSockets result;
+  DAEMONKIT_ASSIGN_OR_RETURN(result.sockets_, TakeActivatedSockets());
+  absl::Cleanup undo = [&result] {
+    result.RemoveFiles();
+    // The activated ones are not closed: they are the caller's to keep.
+    for (ListenSocket& socket : result.sockets_) {
+      if (!socket.activated) close(socket.fd);
+    }
+  };
+  for (const std::string& text : listen) {
+    DAEMONKIT_ASSIGN_OR_RETURN(ListenEntry entry, ParseListenEntry(text));
+    if (result.Find(entry.name) >= 0) {  // activated: systemd's wins
+      if (adopt_files) result.AdoptFile(entry);
+      continue;
+    }
+    DAEMONKIT_ASSIGN_OR_RETURN(ListenSocket socket,
+                               BindListenSocket(entry, owner));
+    result.sockets_.push_back(std::move(socket));
+  }
+  std::move(undo).Cancel();
+  return result;
+}
+
+void ListenSockets::AdoptFile(const ListenEntry& entry) {
+  if (entry.address.family != ListenAddress::Family::kUnix ||
+      entry.address.abstract) {
+    return;
+  }
+  for (ListenSocket& socket : sockets_) {
+    if (socket.name != entry.name) continue;
+    struct sockaddr_un bound = {};
+    socklen_t length = sizeof(bound);
+    struct stat st;
+    if (getsockname(socket.fd, reinterpret_cast<struct sockaddr*>(&bound),
+                    &length) != 0 ||
+        bound.sun_family != AF_UNIX ||
+        strncmp(bound.sun_path, entry.address.path.c_str(),
+                sizeof(bound.sun_path)) != 0 ||
+        lstat(entry.address.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+      return;
+    }
+    socket.file = entry.address.path;
+    socket.dev = st.st_dev;
+    socket.ino = st.st_ino;
+    return;
+  }
+}
+
+std::vector<int> ListenSockets::fds() const {
+  std::vector<int> fds;
+  for (const ListenSocket& socket : sockets_) fds.push_back(socket.fd);
+  return fds;
+}
+
+int ListenSockets::Find(absl::string_view name) const {
+  for (const ListenSocket& socket : sockets_) {
+    if (socket.name == name) return socket.fd;
+  }
+  return -1;
+}
+
+std::vector<std::string> ListenSockets::names() const {
+  std::vector<std::string> names;
+  for (const ListenSocket& socket : sockets_) names.push_back(socket.name);
+  return names;
+}
+
+std::vector<KeeperPidFile> ListenSockets::KeeperFiles() const {
+  std::vector<KeeperPidFile> files;
+  for (const ListenSocket& socket : sockets_) {
+    if (!socket.file.empty()) {
+      files.push_back(KeeperPidFile{socket.file, socket.dev, socket.ino});
+    }
+  }
+  return files;
+}
+
+void ListenSockets::UseKeeper(std::shared_ptr<PathKeeperClient> keeper) {
+  keeper_ = std::move(keeper);
+}
+
+void ListenSockets::DisownFiles() {
+  owns_files_ = false;
+  keeper_.reset();
+}
+
+void ListenSockets::RemoveFiles() {
+  if (!owns_files_) return;
+  owns_files_ = false;
+  size_t keeper_index = 0;
+  for (const ListenSocket& socket : sockets_) {
+    if (socket.file.empty()) continue;
+    RemoveFile(socket, keeper_.get(), keeper_index++);
+  }
+  keeper_.reset();
+}
+
+void ListenSockets::Close() {
+  for (ListenSocket& socket : sockets_) {
+    if (socket.fd >= 0) close(socket.fd);
+    socket.fd = -1;
+  }
+}
+
+void ListenSockets::Forget() {
+  for (ListenSocket& socket : sockets_) socket.fd = -1;
+  owns_files_ = false;
+  keeper_.reset();
+}
+
+}  // namespace internal
+}  // namespace daemonkit

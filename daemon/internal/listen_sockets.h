@@ -1,0 +1,140 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/listen_sockets.h
+// -----------------------------------------------------------------------------
+//
+// The daemon's listening sockets (`Options::listen`, `--daemon_listen`, and
+// systemd's socket activation): taken or bound by the caller of
+// `Daemonize()` before the first fork, while it still has its privileges,
+// kept through the close of inherited descriptors, inherited by every worker
+// under supervision, and handed to the application by name
+// (`Daemon::ListenSocket()`).
+//
+// Who owns what. The sockets are the application's: a process it forks keeps
+// them (a pre-forking server needs exactly that); they are close-on-exec.
+// The Unix socket *files* this start bound belong to the process that holds
+// the pid file: the daemon (or the supervisor, not its workers) removes them
+// at a clean exit, through the path keeper after a chroot or privilege drop,
+// and only while the path still names the socket bound (device and inode);
+// a failed start's launcher removes them too. Activated sockets are
+// systemd's: never removed.
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_LISTEN_SOCKETS_H_
+#define DAEMONKIT_DAEMON_INTERNAL_LISTEN_SOCKETS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/internal/listen_address.h"
+#include "daemon/internal/path_keeper.h"
+
+namespace daemonkit {
+namespace internal {
+
+// One listening socket.
+struct ListenSocket {
+  std::string name;
+  int fd = -1;
+  bool activated = false;  // from $LISTEN_FDS, not bound here
+  // A Unix socket file bound here: its path and identity (lstat right after
+  // bind), for the removal. Empty path: nothing to remove.
+  std::string file;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+// TakeActivatedSockets()
+//
+// systemd's socket activation (sd_listen_fds_with_names(3)): when
+// $LISTEN_PID is this process's pid, descriptors 3 to 3+$LISTEN_FDS-1, named
+// by the colon list $LISTEN_FDNAMES ("unknown" where a name is missing or
+// empty). Each must be a socket; each is made close-on-exec; the three
+// variables are unset. Without them, or when $LISTEN_PID names another
+// process, returns none and leaves the environment alone. A malformed value
+// or a descriptor that is not a socket: kFailedPrecondition naming it.
+absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets();
+
+// The socket of one parsed `--daemon_listen` entry, bound and listening.
+// A Unix socket file gets mode 0660 and, with `owner`, that owner; a socket
+// file there that nobody listens on (ECONNREFUSED) is replaced, anything
+// else at the path is "in use". Errors name `flag_entry` and the errno text.
+absl::StatusOr<ListenSocket> BindListenSocket(
+    const ListenEntry& entry,
+    const std::optional<std::pair<uid_t, gid_t>>& owner);
+
+// ListenSockets
+//
+// The set, in order: the activated ones first, then the bound ones.
+// Move-only: it owns the descriptors and the files.
+class ListenSockets {
+ public:
+  ListenSockets() = default;
+  ListenSockets(ListenSockets&& other) noexcept { *this = std::move(other); }
+  ListenSockets& operator=(ListenSockets&& other) noexcept;
+  ListenSockets(const ListenSockets&) = delete;
+  ListenSockets& operator=(const ListenSockets&) = delete;
+  // Closes nothing and removes nothing: the process exit closes the
+  // sockets, and a file is removed only when asked (RemoveFiles).
+  ~ListenSockets() = default;
+
+  // Takes the activated sockets, then binds each entry of `listen`
+  // (`Options::listen`, already validated) whose name was not activated.
+  // On error closes what it had and removes the files it bound. With
+  // `adopt_files` (a daemon started by an upgrade, whose "activated"
+  // sockets are its predecessor's), an activated Unix socket bound to the
+  // path of its `listen` entry becomes this process's file to remove.
+  static absl::StatusOr<ListenSockets> Open(
+      const std::vector<std::string>& listen,
+      const std::optional<std::pair<uid_t, gid_t>>& owner,
+      bool adopt_files = false);
+
+  // Wraps sockets the caller made (tests).
+  explicit ListenSockets(std::vector<ListenSocket> sockets)
+      : sockets_(std::move(sockets)) {}
+
+  const std::vector<ListenSocket>& sockets() const { return sockets_; }
+  std::vector<int> fds() const;
+  // The first socket named `name`; -1 if none.
+  int Find(absl::string_view name) const;
+  std::vector<std::string> names() const;
+
+  // The socket files, for the path keeper (KeeperTargets::sockets), and
+  // from now on removed through it.
+  std::vector<KeeperPidFile> KeeperFiles() const;
+  void UseKeeper(std::shared_ptr<PathKeeperClient> keeper);
+
+  // This process will not remove the files (a worker: they are its
+  // supervisor's); the descriptors stay.
+  void DisownFiles();
+
+  // Removes the socket files bound here while their paths still name them;
+  // once. Errors are logged.
+  void RemoveFiles();
+
+  // Closes every descriptor (the launcher, once the daemon has them).
+  void Close();
+
+  // Drops the descriptors without closing them (a child forked by the
+  // application, which keeps them) and never removes a file.
+  void Forget();
+
+ private:
+  // See Open's `adopt_files`.
+  void AdoptFile(const ListenEntry& entry);
+
+  std::vector<ListenSocket> sockets_;
+  bool owns_files_ = true;
+  std::shared_ptr<PathKeeperClient> keeper_;
+};
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_LISTEN_SOCKETS_H_

@@ -1,0 +1,337 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Listening sockets (issue 14) on real daemons: //examples:echo started with
+// --daemon_listen, or the way systemd's socket activation starts it, and a
+// real client talking to it.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/listen_testing.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::Exchange;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+class ListenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.path();
+    pidfile_ = dir_ + "/echo.pid";
+    child_pidfile_ = dir_ + "/worker.pid";
+    log_ = dir_ + "/echo.log";
+  }
+  void TearDown() override {
+    for (const std::string& file : {pidfile_, child_pidfile_}) {
+      test_support::KillAndWait(ReadPid(file));
+    }
+    for (pid_t pid : started_) test_support::KillAndWait(pid);
+  }
+
+  std::vector<std::string> Echo(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {test_support::RunfilePath("examples/echo"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_stderr=" + log_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+  RunResult Stop() const { return RunProgram(Echo({"--daemon_control=stop"})); }
+  // The socket inodes ("socket:[N]") among `pid`'s descriptors.
+  static std::vector<std::string> Sockets(pid_t pid) {
+    std::vector<std::string> sockets;
+    for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
+      if (absl::StartsWith(target, "socket:")) sockets.push_back(target);
+    }
+    return sockets;
+  }
+
+  // Whether /proc/PID/fdinfo/FD shows O_CLOEXEC among the flags (octal).
+  static bool CloseOnExec(pid_t pid, int fd) {
+    const std::string info =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
+    for (absl::string_view line : absl::StrSplit(info, '\n')) {
+      unsigned flags;
+      if (absl::ConsumePrefix(&line, "flags:\t") &&
+          absl::numbers_internal::safe_strtou32_base(line, &flags, 8)) {
+        return (flags & O_CLOEXEC) != 0;
+      }
+    }
+    return false;
+  }
+
+  test_support::ShortTempDir tmp_;
+  std::string dir_, pidfile_, child_pidfile_, log_;
+  std::vector<pid_t> started_;
+};
+
+TEST_F(ListenTest, TcpAndUnixSocketsAreBoundBeforeTheForkAndServed) {
+  const std::string unix_path = dir_ + "/echo.sock";
+  int port = 0;
+  RunResult start = test_support::RunOnFreeLoopbackPort(
+      Echo({}), "echo", "other=unix:" + unix_path, 20000, 60000, &port);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_NE(port, 0);
+  const pid_t daemon = ReadPid(pidfile_);
+  ASSERT_GT(daemon, 0);
+  EXPECT_EQ(Exchange(absl::StrCat("127.0.0.1:", port), "hello\nworld\n"),
+            absl::StrCat(daemon, " hello\n", daemon, " world\n"));
+  EXPECT_EQ(Sockets(daemon).size(), 2u);
+  EXPECT_TRUE(test_support::FileExists(unix_path));
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_FALSE(test_support::FileExists(unix_path));
+  // Again with the Unix socket named echo, beside an abstract one.
+  start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path +
+                           ",admin=unix:@" + dir_.substr(5)}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t second = ReadPid(pidfile_);
+  EXPECT_EQ(Exchange(unix_path, "one\n"), absl::StrCat(second, " one\n"));
+  // Both sockets are the daemon's; the file is a socket, 0660.
+  EXPECT_EQ(Sockets(second).size(), 2u);
+  struct stat st;
+  ASSERT_EQ(lstat(unix_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  // A clean stop removes the socket file.
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_NE(lstat(unix_path.c_str(), &st), 0);
+}
+
+// Reads from `fd` until a newline (or 30 s pass); the line without it.
+std::string ReadLine(int fd) {
+  std::string line;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  char c;
+  while (absl::Now() < deadline) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, 100) <= 0) continue;
+    if (read(fd, &c, 1) != 1 || c == '\n') break;
+    line.push_back(c);
+  }
+  return line;
+}
+
+TEST_F(ListenTest, EchoServesManyClientsAtOnceAndASilentOneBlocksNobody) {
+  const std::string path = dir_ + "/echo.sock";
+  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + path}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t daemon = ReadPid(pidfile_);
+  // A client that sends half a line and then nothing.
+  const int silent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(connect(silent, reinterpret_cast<struct sockaddr*>(&address),
+                    sizeof(address)),
+            0);
+  ASSERT_EQ(write(silent, "half", 4), 4);
+  // Then 100 clients at once, each with one line and its connection open.
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(fd, reinterpret_cast<struct sockaddr*>(&address),
+                      sizeof(address)),
+              0);
+    const std::string line = absl::StrCat("client ", i, "\n");
+    ASSERT_EQ(write(fd, line.data(), line.size()),
+              static_cast<ssize_t>(line.size()));
+    clients.push_back(fd);
+  }
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(ReadLine(clients[i]), absl::StrCat(daemon, " client ", i));
+    close(clients[i]);
+  }
+  // The silent client's half line is answered once it ends.
+  ASSERT_EQ(shutdown(silent, SHUT_WR), 0);
+  EXPECT_EQ(ReadLine(silent), absl::StrCat(daemon, " half"));
+  close(silent);
+  ASSERT_EQ(Stop().exit_code, 0);
+}
+
+TEST_F(ListenTest, AnAddressInUseIsAStartErrorThatLeavesNothing) {
+  const std::string busy = dir_ + "/busy.sock";
+  const int holder = test_support::ListenUnix(busy);
+  ASSERT_GE(holder, 0);
+  const std::string first = dir_ + "/first.sock";
+  RunResult start = RunProgram(
+      Echo({"--daemon_listen=a=unix:" + first + ",echo=unix:" + busy}));
+  close(holder);
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              MatchesRegex(absl::StrCat(".*: --daemon_listen echo=unix:", busy,
+                                        ": bind: Address already in use\n")));
+  EXPECT_FALSE(test_support::FileExists(first));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+  EXPECT_TRUE(test_support::LiveProcessesSpawnedByThisTest().empty());
+}
+
+TEST_F(ListenTest, ASecondStartSaysAlreadyRunningAndLeavesTheSocketAlone) {
+  const std::string path = dir_ + "/echo.sock";
+  ASSERT_EQ(RunProgram(Echo({"--daemon_listen=echo=unix:" + path})).exit_code,
+            0);
+  const pid_t daemon = ReadPid(pidfile_);
+  RunResult again = RunProgram(Echo({"--daemon_listen=echo=unix:" + path}));
+  EXPECT_EQ(again.exit_code, 1);
+  // The pid file is locked before anything is bound.
+  EXPECT_THAT(again.stderr_text,
+              HasSubstr(absl::StrCat("already running, pid ", daemon)));
+  EXPECT_EQ(Exchange(path, "ok\n"), absl::StrCat(daemon, " ok\n"));
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_FALSE(test_support::FileExists(path));
+}
+
+TEST_F(ListenTest, AForbiddenAddressIsAStartError) {
+  RunResult start = RunProgram(
+      Echo({"--daemon_listen=echo=unix:" + dir_ + "/missing/dir/echo.sock"}));
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_listen echo=unix:"));
+  EXPECT_THAT(start.stderr_text, HasSubstr("No such file or directory"));
+  EXPECT_EQ(
+      std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'), 1);
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
+TEST_F(ListenTest, MalformedEntriesAndDuplicateNamesAreUsageErrors) {
+  for (const std::string& bad :
+       {std::string("echo"), std::string("echo=tcp:127.0.0.1:0"),
+        std::string("echo=tcp:[::1:80"), std::string("echo=udp:1.2.3.4:5"),
+        std::string("e cho=unix:/x"),
+        "echo=unix:" + dir_ + "/a,echo=unix:" + dir_ + "/b"}) {
+    RunResult start = RunProgram(Echo({"--daemon_listen=" + bad}));
+    EXPECT_EQ(start.exit_code, 2) << bad;
+    EXPECT_THAT(start.stderr_text, MatchesRegex(".*: --daemon_listen=.*\n"))
+        << bad;
+    EXPECT_EQ(
+        std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'),
+        1);
+    EXPECT_FALSE(test_support::FileExists(pidfile_));
+  }
+}
+
+TEST_F(ListenTest, EveryWorkerGetsTheSocketsAndTheSupervisorRemovesTheFile) {
+  const std::string path = dir_ + "/echo.sock";
+  RunResult start =
+      RunProgram(Echo({"--daemon_listen=echo=unix:" + path,
+                       "--daemon_restart=always", "--daemon_restart_delay=10ms",
+                       "--daemon_child_pidfile=" + child_pidfile_}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t worker = ReadPid(child_pidfile_);
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(Exchange(path, "a\n"), absl::StrCat(worker, " a\n"));
+  // A crash: the next worker serves the same socket, and a client that
+  // connects in between waits in the backlog instead of being refused.
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+  ASSERT_TRUE(test_support::WaitUntilGone(worker));
+  std::string error;
+  const std::string reply = Exchange(path, "b\n", &error);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const pid_t next = ReadPid(child_pidfile_);
+    return next > 0 && next != worker;
+  }));
+  const pid_t next = ReadPid(child_pidfile_);
+  EXPECT_EQ(reply, absl::StrCat(next, " b\n")) << error;
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_FALSE(test_support::FileExists(path));
+}
+
+TEST_F(ListenTest, AnActivatedSocketIsServedInTheForeground) {
+  const std::string activated = dir_ + "/activated.sock";
+  const int fd = test_support::ListenUnix(activated);
+  ASSERT_GE(fd, 0);
+  const std::string not_bound = dir_ + "/not-bound.sock";
+  const pid_t pid = test_support::ExecActivated(
+      Echo({"--daemon=false", "--daemon_listen=echo=unix:" + not_bound}), {fd},
+      "echo", log_);
+  close(fd);
+  started_.push_back(pid);
+  std::string reply;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    reply = Exchange(activated, "hi\n");
+    return !reply.empty();
+  })) << ReadFileOrEmpty(log_);
+  EXPECT_EQ(reply, absl::StrCat(pid, " hi\n"));
+  // The activated name won: the --daemon_listen one was never bound.
+  EXPECT_FALSE(test_support::FileExists(not_bound));
+  // The descriptor is close-on-exec now (fdinfo's flags show O_CLOEXEC).
+  EXPECT_TRUE(CloseOnExec(pid, 3));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  const int status = test_support::ReapChild(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // systemd's socket file is systemd's: the daemon leaves it.
+  EXPECT_TRUE(test_support::FileExists(activated));
+}
+
+TEST_F(ListenTest, AnActivatedSocketServesEverySupervisedWorker) {
+  const std::string activated = dir_ + "/activated.sock";
+  const int fd = test_support::ListenUnix(activated);
+  ASSERT_GE(fd, 0);
+  // Detached and supervised: the launcher systemd started took the socket.
+  const pid_t launcher = test_support::ExecActivated(
+      Echo({"--daemon_restart=always", "--daemon_restart_delay=10ms",
+            "--daemon_child_pidfile=" + child_pidfile_}),
+      {fd}, "echo", dir_ + "/launcher.out");
+  close(fd);
+  const int status = test_support::ReapChild(launcher);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << ReadFileOrEmpty(dir_ + "/launcher.out");
+  const pid_t worker = ReadPid(child_pidfile_);
+  EXPECT_EQ(Exchange(activated, "x\n"), absl::StrCat(worker, " x\n"));
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const pid_t next = ReadPid(child_pidfile_);
+    return next > 0 && next != worker;
+  }));
+  const pid_t next = ReadPid(child_pidfile_);
+  EXPECT_EQ(Exchange(activated, "y\n"), absl::StrCat(next, " y\n"));
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_TRUE(test_support::FileExists(activated));
+}
+
+TEST_F(ListenTest, AnActivatedDescriptorThatIsNoSocketFailsTheStart) {
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null_fd, 0);
+  const pid_t pid = test_support::ExecActivated(
+      Echo({"--daemon=false"}), {null_fd}, "echo", dir_ + "/out");
+  close(null_fd);
+  const int status = test_support::ReapChild(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/out"),
+              HasSubstr("socket activation: descriptor 3 of LISTEN_FDS=1 is "
+                        "not a socket"));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
+TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {
+  RunResult start =
+      RunProgram(Echo({"--daemon_listen=other=unix:" + dir_ + "/other.sock"}));
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("no listening socket named 'echo'"));
+  EXPECT_FALSE(test_support::FileExists(dir_ + "/other.sock"));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
+}  // namespace
+}  // namespace daemonkit
