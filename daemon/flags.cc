@@ -84,6 +84,12 @@ ABSL_FLAG(daemonkit::FlagText, daemon_log,
 ABSL_FLAG(daemonkit::FlagText, daemon_stop_timeout,
           daemonkit::FlagText::Default("10s"),
           "how long stop waits after SIGTERM before it sends SIGKILL");
+// Service-manager controls (issue 15): a watchdog of our own.
+ABSL_FLAG(daemonkit::FlagText, daemon_watchdog,
+          daemonkit::FlagText::Default("0"),
+          "with --daemon_restart: a worker that reports no progress "
+          "(Daemon::WaitUntil while healthy) for this long is killed "
+          "(SIGABRT, then SIGKILL) and restarted; 0: off");
 
 namespace daemonkit {
 
@@ -126,6 +132,8 @@ const FieldFlag kFieldFlags[] = {
      &FLAGS_daemon_restart_reset_after},
     {"restart_limit", "daemon_restart_limit", &FLAGS_daemon_restart_limit},
     {"child_pidfile", "daemon_child_pidfile", &FLAGS_daemon_child_pidfile},
+    // Service-manager controls (issue 15).
+    {"watchdog", "daemon_watchdog", &FLAGS_daemon_watchdog},
 };
 
 // The core's verdict on the translated options, told in the command line's
@@ -362,12 +370,21 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     return BadFlag("daemon_log", log.text(), "not stderr or syslog");
   }
 
+  // Service-manager controls (issue 15): a watchdog of our own.
+  if (absl::Status read = ReadDurationFlag("daemon_watchdog",
+                                           absl::GetFlag(FLAGS_daemon_watchdog),
+                                           &request.options.watchdog);
+      !read.ok()) {
+    return read;
+  }
+
   // The core judges the values. A control action that starts nothing only
   // reads the worker's pid file: there it asks for no supervision.
   Options checked = request.options;
   if (request.action != ControlAction::kStart &&
       request.action != ControlAction::kRestart) {
     checked.child_pidfile.clear();
+    checked.watchdog = absl::ZeroDuration();  // issue 15
   }
   if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
     return InFlagTerms(valid);

@@ -25,6 +25,7 @@
 //   --daemon_restart_delay, --daemon_restart_max_delay,
 //   --daemon_restart_reset_after, --daemon_restart_limit,
 //   --daemon_child_pidfile      the restart schedule and the worker's pid file
+//   --daemon_watchdog=DURATION  restart a worker that reports no progress
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -158,5 +159,7 @@ ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_max_delay);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_reset_after);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_restart_limit);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_child_pidfile);
+// Service-manager controls (issue 15).
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_watchdog);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

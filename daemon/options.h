@@ -165,6 +165,17 @@ struct Options {
   // Descriptors above 2 that must survive the close of inherited
   // descriptors (a listening socket bound before daemonizing, say).
   std::vector<int> keep_fds;
+
+  // Service-manager controls (issue 15): a watchdog of our own.
+  // With supervision (`restart`), a worker that reports no progress for this
+  // long after it is ready is sent SIGABRT, then SIGKILL after three
+  // quarters of `stop_timeout` (the worker's share of a stop), and restarted
+  // (whatever its exit status: a hung worker failed). Progress is what
+  // feeds systemd's watchdog: `Daemon::WaitUntil()` while healthy (see
+  // `Daemon::SetHealthy()`). A restarted worker gets `ready_timeout` to
+  // become ready. Zero: off; otherwise at least 20ms, and only with
+  // `restart` (only the supervisor can restart a worker).
+  absl::Duration watchdog = absl::ZeroDuration();
 };
 
 // The one check of an `Options`' values; touches nothing. Returns a usage
