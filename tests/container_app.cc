@@ -14,6 +14,8 @@
 //   stopping                when WaitFor returns kStop; it then exits with
 //                           --exit_code
 //   deaf                    instead, with --deaf_to_stop: it never exits
+//
+// With --thread it starts a thread before Daemonize, which must then fail.
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -24,6 +26,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -35,6 +38,7 @@ ABSL_FLAG(std::string, report, "", "file to append what happened to");
 ABSL_FLAG(int, orphans, 20, "how many orphans to leave behind");
 ABSL_FLAG(int, exit_code, 42, "exit code after a stop");
 ABSL_FLAG(bool, deaf_to_stop, false, "go on after kStop");
+ABSL_FLAG(bool, thread, false, "start a thread before Daemonize");
 
 namespace {
 
@@ -75,6 +79,11 @@ pid_t LeaveOrphan() {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string report = absl::GetFlag(FLAGS_report);
+  if (absl::GetFlag(FLAGS_thread)) {
+    std::thread([] {
+      for (;;) pause();
+    }).detach();
+  }
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();
   Append(report,
          "app " + std::to_string(getpid()) + " " + std::to_string(getppid()));

@@ -89,6 +89,15 @@ class ContainerTest : public ::testing::Test {
         << "children of unshare: '" << children << "'";
   }
 
+  // Waits for the container to end; its processes are no longer ours to
+  // kill.
+  RunResult Wait() {
+    RunResult result = test_support::WaitProgram(unshare_);
+    unshare_.pid = -1;
+    init_ = 0;
+    return result;
+  }
+
   // The namespace's own /proc, as mounted by --mount-proc inside it.
   std::string NamespaceProc() const {
     return absl::StrCat("/proc/", init_, "/root/proc");
@@ -147,8 +156,7 @@ TEST_F(ContainerTest, OrphansAreReapedAndTheApplicationsWaitpidWorks) {
   // container's.
   ASSERT_EQ(kill(init_, SIGTERM), 0);
   EXPECT_TRUE(test_support::WaitUntilGone(init_));
-  RunResult result = test_support::WaitProgram(unshare_);
-  unshare_.pid = -1;
+  RunResult result = Wait();
   EXPECT_EQ(result.exit_code, 42) << result.stderr_text;
   EXPECT_EQ(ReportLines("stopping").size(), 1u);
 }
@@ -156,8 +164,7 @@ TEST_F(ContainerTest, OrphansAreReapedAndTheApplicationsWaitpidWorks) {
 TEST_F(ContainerTest, SigintToPidOneStopsTheApplication) {
   ASSERT_NO_FATAL_FAILURE(Start({"--orphans=0", "--exit_code=5"}));
   ASSERT_EQ(kill(init_, SIGINT), 0);
-  RunResult result = test_support::WaitProgram(unshare_);
-  unshare_.pid = -1;
+  RunResult result = Wait();
   EXPECT_EQ(result.exit_code, 5) << result.stderr_text;
   EXPECT_EQ(ReportLines("stopping").size(), 1u);
 }
@@ -166,12 +173,22 @@ TEST_F(ContainerTest, AnApplicationDeafToSigtermIsKilledAfterTheStopTimeout) {
   ASSERT_NO_FATAL_FAILURE(
       Start({"--orphans=0", "--deaf_to_stop", "--daemon_stop_timeout=500ms"}));
   ASSERT_EQ(kill(init_, SIGTERM), 0);
-  RunResult result = test_support::WaitProgram(unshare_);
-  unshare_.pid = -1;
+  RunResult result = Wait();
   // 128 + SIGKILL: the application's end, as pid 1 reports it.
   EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.stderr_text;
   EXPECT_EQ(ReportLines("deaf").size(), 1u);
   EXPECT_TRUE(ReportLines("stopping").empty());
+}
+
+TEST_F(ContainerTest, ThreadsBeforeDaemonizeAsPidOneAreAStartError) {
+  RunResult result = test_support::RunProgram(
+      {kUnshare, "--pid", "--fork", "--mount-proc",
+       test_support::RunfilePath("tests/container_app"), "--daemon=false",
+       "--thread", "--report=" + report_});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("cannot run as pid 1 with 2 threads"));
+  EXPECT_FALSE(FileExists(report_));
 }
 
 }  // namespace
