@@ -9,7 +9,8 @@
 //   - while fewer than --hang_starts starts are recorded (this one
 //     included): makes --ticks_before_hang ticks of --tick, appends
 //     "hang <pid>", and hangs without ever calling WaitUntil again
-//     (deaf to SIGABRT too with --ignore_abort);
+//     (deaf to SIGABRT too with --ignore_abort), or, with --unhealthy,
+//     calls SetHealthy(false) and goes on calling WaitUntil;
 //   - otherwise ticks (WaitFor(--tick)) until stopped, appending
 //     "tick <pid>" after each tick.
 
@@ -33,6 +34,8 @@ ABSL_FLAG(int, hang_starts, 0, "how many starts hang");
 ABSL_FLAG(int, ticks_before_hang, 2, "ticks a hanging start makes first");
 ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(50), "one unit of work");
 ABSL_FLAG(bool, ignore_abort, false, "a hanging start ignores SIGABRT");
+ABSL_FLAG(bool, unhealthy, false,
+          "a hanging start calls SetHealthy(false) and goes on ticking");
 
 namespace {
 
@@ -74,6 +77,14 @@ int main(int argc, char** argv) {
     }
     if (absl::GetFlag(FLAGS_ignore_abort)) signal(SIGABRT, SIG_IGN);
     Append(report, "hang " + pid);
+    if (absl::GetFlag(FLAGS_unhealthy)) {
+      // Knows it is stuck: its main loop still runs, but reports no
+      // progress.
+      daemon->SetHealthy(false);
+      while (daemon->WaitFor(tick) != daemonkit::Event::kStop) {
+      }
+      return 0;
+    }
     for (;;) pause();  // stuck: no more WaitUntil, no more progress
   }
   while (daemon->WaitFor(tick) != daemonkit::Event::kStop) {

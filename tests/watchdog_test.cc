@@ -137,6 +137,22 @@ TEST_F(WatchdogTest, WorkerDeafToSigabrtIsKilledAfterTheGrace) {
   StopAndCheckGone();
 }
 
+TEST_F(WatchdogTest, WorkerThatDeclaresItselfUnhealthyIsRestarted) {
+  // SetHealthy(false) stops the keep-alives, as it does systemd's.
+  RunResult start =
+      Run({"--hang_starts=1", "--unhealthy", "--daemon_restart=on-failure",
+           "--daemon_restart_delay=100ms", "--daemon_watchdog=300ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 2 &&
+           ReadPid(child_pidfile_) == ReportedStarts(report_)[1].pid;
+  })) << ReadFileOrEmpty(report_)
+      << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
+  StopAndCheckGone();
+}
+
 TEST_F(WatchdogTest, HealthyWorkerWithLongWorkIsNeverRestarted) {
   // Each tick waits 1s in WaitFor, longer than the 300ms period: WaitUntil
   // wakes by itself to report progress. Four ticks are over ten periods.
