@@ -38,7 +38,6 @@ using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::RunResult;
 using ::daemonkit::test_support::Spawned;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 constexpr char kUnshare[] = "/usr/bin/unshare";
 

@@ -92,8 +92,7 @@ int ExitCodeOf(int wait_status) {
     int signo;
     if (kill_at_ms >= 0) {
       const int64_t left = std::max<int64_t>(0, kill_at_ms - MonotonicMillis());
-      struct timespec timeout = {static_cast<time_t>(left / 1000),
-                                 static_cast<long>(left % 1000) * 1000000};
+      struct timespec timeout = absl::ToTimespec(absl::Milliseconds(left));
       signo = sigtimedwait(&waited, &info, &timeout);
     } else {
       signo = sigwaitinfo(&waited, &info);

@@ -88,37 +88,36 @@ TEST(ContainerInitTest, ApplicationIsPidTwoWithItsMaskAndNoSharedDescriptor) {
   EXPECT_EQ(code, 9);
 }
 
+int DieOfSigkill() {
+  kill(getpid(), SIGKILL);
+  return 0;
+}
+
 TEST(ContainerInitTest, ADeathBySignalIsExitCode128PlusIt) {
-  const int code = RunInContainer([] {},
-                                  [] {
-                                    kill(getpid(), SIGKILL);
-                                    return 0;
-                                  });
+  const int code = RunInContainer([] {}, DieOfSigkill);
   ASSERT_NE(code, kNoNamespace) << "cannot create a pid namespace here";
   EXPECT_EQ(code, 128 + SIGKILL);
 }
 
+// Sends pid 1, from inside the namespace where pid 1 has no handler,
+// SIGUSR1 (which must come back from pid 1) and then SIGTERM, to which it is
+// deaf.
+int SignalPidOneAndIgnoreSigterm() {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, nullptr);
+  if (kill(1, SIGUSR1) != 0) return 2;
+  siginfo_t info;
+  if (sigwaitinfo(&usr1, &info) != SIGUSR1) return 3;
+  if (info.si_pid != 1) return 4;
+  signal(SIGTERM, SIG_IGN);
+  if (kill(1, SIGTERM) != 0) return 5;
+  for (;;) pause();
+}
+
 TEST(ContainerInitTest, ForwardsSignalsAndKillsAfterTheStopTimeout) {
-  const int code = RunInContainer([] {},
-                                  [] {
-                                    // Sent to pid 1 from inside the namespace,
-                                    // where pid 1 has no handler: forwarded by
-                                    // pid 1 all the same.
-                                    sigset_t usr1;
-                                    sigemptyset(&usr1);
-                                    sigaddset(&usr1, SIGUSR1);
-                                    sigprocmask(SIG_BLOCK, &usr1, nullptr);
-                                    if (kill(1, SIGUSR1) != 0) return 2;
-                                    siginfo_t info;
-                                    if (sigwaitinfo(&usr1, &info) != SIGUSR1)
-                                      return 3;
-                                    if (info.si_pid != 1) return 4;
-                                    // Deaf to SIGTERM: SIGKILL after the stop
-                                    // timeout.
-                                    signal(SIGTERM, SIG_IGN);
-                                    if (kill(1, SIGTERM) != 0) return 5;
-                                    for (;;) pause();
-                                  },
+  const int code = RunInContainer([] {}, SignalPidOneAndIgnoreSigterm,
                                   absl::Milliseconds(200));
   ASSERT_NE(code, kNoNamespace) << "cannot create a pid namespace here";
   EXPECT_EQ(code, 128 + SIGKILL);

@@ -266,10 +266,10 @@ class Supervisor {
                  << DescribeExit(wait_status);
     const absl::Duration uptime = absl::Now() - worker_started_;
     RelayWorkerNotifications();  // its last words, before ours
+    ReadWorkerMessages();        // a last error message, if any
     // A worker the watchdog ended failed, whatever its status says (it may
     // catch SIGABRT and exit 0).
     const bool hung = watchdog_.WorkerEnded();
-    ReadWorkerMessages();        // a last error message, if any
     if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
     if (worker_notify_fd_ >= 0) close(worker_notify_fd_);
