@@ -40,7 +40,10 @@
 //
 // Foreground ("new-style") mode, `Options::detach = false`, does not fork: it
 // is what systemd `Type=simple`/`Type=notify`, containers and debuggers want.
-// The same `Daemon` handle then serves the signals and the pid file.
+// The same `Daemon` handle then serves the signals and the pid file. One
+// exception (issue 15): as pid 1 of a pid namespace (a container), it forks
+// once, and the parent stays pid 1 to reap orphans and forward signals
+// while the application runs on as pid 2 ("internal/container_init.h").
 //
 // In both modes, when $NOTIFY_SOCKET is set the daemon speaks systemd's
 // sd_notify protocol: READY=1 (with MAINPID= when detached) on

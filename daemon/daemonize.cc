@@ -25,6 +25,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/daemon.h"
+#include "daemon/internal/container_init.h"
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
@@ -282,6 +283,22 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   absl::Cleanup restore_streams = [&opened_streams] {
     for (int fd : opened_streams) close(fd);
   };
+  // Service-manager controls (issue 15): pid 1 of a container splits off
+  // an init that reaps orphans and forwards signals; the application goes
+  // on as pid 2 (internal/container_init.h). A bad option is reported
+  // before anything forks; threads would not follow the application.
+  if (!options.detach && internal::IsContainerInit()) {
+    DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(options));
+    absl::StatusOr<int> threads = internal::CountThreads();
+    if (threads.ok() && *threads > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot run as pid 1 with ", *threads,
+          " threads: the application forks away from pid 1, and fork copies "
+          "only the calling thread; call Daemonize before starting threads"));
+    }
+    DAEMONKIT_RETURN_IF_ERROR(
+        internal::SplitOffContainerInit(options.stop_timeout));
+  }
   internal::StartRequest request;
   // Upgrades (issue 14): started by the running daemon, this process takes
   // over its pid file and sockets and tells it when it is ready.

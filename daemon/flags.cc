@@ -116,6 +116,12 @@ ABSL_FLAG(daemonkit::FlagText, daemon_ready_fd,
           daemonkit::FlagText::Default("-1"),
           "on readiness write a newline to this descriptor and close it (s6 "
           "notification-fd, dinit pipefd); -1: none");
+// Service-manager controls (issue 15): a watchdog of our own.
+ABSL_FLAG(daemonkit::FlagText, daemon_watchdog,
+          daemonkit::FlagText::Default("0"),
+          "with --daemon_restart: a worker that reports no progress "
+          "(Daemon::WaitUntil while healthy) for this long is killed "
+          "(SIGABRT, then SIGKILL) and restarted; 0: off");
 
 namespace daemonkit {
 
@@ -165,6 +171,8 @@ const FieldFlag kFieldFlags[] = {
     {"capabilities", "daemon_capabilities", &FLAGS_daemon_capabilities},
     {"ready_fd", "daemon_ready_fd", &FLAGS_daemon_ready_fd},
     {"listen", "daemon_listen", &FLAGS_daemon_listen},
+    // Service-manager controls (issue 15).
+    {"watchdog", "daemon_watchdog", &FLAGS_daemon_watchdog},
 };
 
 // The core's verdict on the translated options, told in the command line's
@@ -455,12 +463,21 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     return BadFlag("daemon_log", log.text(), "not stderr, syslog or journal");
   }
 
+  // Service-manager controls (issue 15): a watchdog of our own.
+  if (absl::Status read = ReadDurationFlag("daemon_watchdog",
+                                           absl::GetFlag(FLAGS_daemon_watchdog),
+                                           &request.options.watchdog);
+      !read.ok()) {
+    return read;
+  }
+
   // The core judges the values. A control action that starts nothing only
   // reads the worker's pid file: there it asks for no supervision.
   Options checked = request.options;
   if (request.action != ControlAction::kStart &&
       request.action != ControlAction::kRestart) {
     checked.child_pidfile.clear();
+    checked.watchdog = absl::ZeroDuration();  // issue 15
   }
   if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
     return InFlagTerms(valid);

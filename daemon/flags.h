@@ -34,6 +34,7 @@
 //   --daemon_listen=NAME=ADDR,...  listening sockets bound before the fork
 //                               (tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH,
 //                               unix:@NAME); see Daemon::ListenSocket()
+//   --daemon_watchdog=DURATION  restart a worker that reports no progress
 //
 // The library validates its own flag values (they never die inside Abseil's
 // generic parser): a bad value is one line on stderr naming the flag, exit
@@ -178,5 +179,7 @@ ABSL_DECLARE_FLAG(bool, daemon_no_new_privs);
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_ready_fd);
 // Listening sockets (issue 14).
 ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_listen);
+// Service-manager controls (issue 15).
+ABSL_DECLARE_FLAG(daemonkit::FlagText, daemon_watchdog);
 
 #endif  // DAEMONKIT_DAEMON_FLAGS_H_

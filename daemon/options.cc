@@ -168,6 +168,22 @@ absl::Status ValidateOptions(const Options& options) {
     }
     listen_names.push_back(parsed->name);
   }
+  // Service-manager controls (issue 15): a watchdog of our own.
+  if (options.watchdog < absl::ZeroDuration()) {
+    return UsageError("watchdog", "watchdog must not be negative");
+  }
+  // Below twice the shortest keep-alive interval (10ms) even a healthy
+  // worker could not keep up.
+  if (options.watchdog > absl::ZeroDuration() &&
+      options.watchdog < absl::Milliseconds(20)) {
+    return UsageError("watchdog", "watchdog is below 20ms (0: off)");
+  }
+  if (options.watchdog > absl::ZeroDuration() &&
+      options.restart == RestartPolicy::kNo) {
+    return UsageError("watchdog",
+                      "a watchdog needs `restart` (supervision): only the "
+                      "supervisor can restart a hung worker");
+  }
   // Service-manager controls (issue 15).
   return internal::ValidateProcessControls(options);
 }

@@ -242,6 +242,17 @@ struct Options {
   // An entry that does not parse, or two with one name: a usage error. An
   // address in use or forbidden: a start error naming it, nothing left.
   std::vector<std::string> listen;
+
+  // Service-manager controls (issue 15): a watchdog of our own.
+  // With supervision (`restart`), a worker that reports no progress for this
+  // long after it is ready is sent SIGABRT, then SIGKILL after three
+  // quarters of `stop_timeout` (the worker's share of a stop), and restarted
+  // (whatever its exit status: a hung worker failed). Progress is what
+  // feeds systemd's watchdog: `Daemon::WaitUntil()` while healthy (see
+  // `Daemon::SetHealthy()`). A restarted worker gets `ready_timeout` to
+  // become ready. Zero: off; otherwise at least 20ms, and only with
+  // `restart` (only the supervisor can restart a worker).
+  absl::Duration watchdog = absl::ZeroDuration();
 };
 
 // The one check of an `Options`' values; touches nothing. Returns a usage

@@ -163,9 +163,7 @@ class Keeper {
         daemon_pid_(daemon_pidfd >= 0 ? PidOfPidfd(daemon_pidfd) : 0),
         targets_(targets),
         holds_pidfile_lock_(daemon_pidfd >= 0 && targets.pidfile &&
-                            targets.pidfile->fd >= 0),
-        daemon_is_namespace_init_(daemon_pidfd >= 0 &&
-                                  PidfdIsNamespaceInit(daemon_pidfd)) {}
+                            targets.pidfile->fd >= 0) {}
   Keeper(const Keeper&) = delete;
   Keeper& operator=(const Keeper&) = delete;
   ~Keeper() { ReleaseWorker(); }
@@ -284,11 +282,7 @@ class Keeper {
       return;
     }
     const auto id = static_cast<KeeperPidFileId>(request.index);
-    // The init of a pid namespace (a daemon run as a container's pid 1)
-    // takes every process of the namespace, its keeper too, with it when it
-    // exits: its pid file is removed when asked, as it stops.
-    if (id == KeeperPidFileId::kDaemon && holds_pidfile_lock_ &&
-        !daemon_is_namespace_init_) {
+    if (id == KeeperPidFileId::kDaemon && holds_pidfile_lock_) {
       remove_pidfile_at_exit_ = true;
       Reply(reply_fd, absl::OkStatus(), true, -1);
       return;
@@ -382,7 +376,6 @@ class Keeper {
   // once the daemon has exited: until then the file must say it runs, and a
   // compromised daemon must not be able to make it say otherwise.
   const bool holds_pidfile_lock_;
-  const bool daemon_is_namespace_init_;
   bool remove_pidfile_at_exit_ = false;
   bool serving_ = true;
   int exit_code_ = 0;

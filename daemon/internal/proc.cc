@@ -135,19 +135,6 @@ pid_t PidOfPidfd(int pidfd) {
   return info.ok() ? PidInPidfdInfo(*info) : 0;
 }
 
-bool PidfdIsNamespaceInit(int pidfd) {
-  absl::StatusOr<std::string> info =
-      ReadSmallFile(absl::StrCat("/proc/self/fdinfo/", pidfd));
-  if (!info.ok()) return false;
-  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-    if (!absl::ConsumePrefix(&line, "NSpid:")) continue;
-    std::vector<absl::string_view> pids =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    return !pids.empty() && pids.back() == "1";
-  }
-  return false;
-}
-
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
   const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());

@@ -70,11 +70,6 @@ absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid);
 // has been reaped.
 pid_t PidOfPidfd(int pidfd);
 
-// Whether the process behind this process's `pidfd` is pid 1 of its own
-// pid namespace (the last pid of its fdinfo's "NSpid:" line is 1): a
-// container's init, whose exit ends every other process of the namespace.
-bool PidfdIsNamespaceInit(int pidfd);
-
 // Returns whether the write lock on the file (`dev`, `ino`) is held for
 // process `pid`: by `pid` itself (ProcessHoldsWriteLock), or by its path
 // keeper. A daemon that dropped privileges or chrooted keeps no descriptor

@@ -26,6 +26,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/upgrade.h"
+#include "daemon/internal/watchdog.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
 
@@ -49,7 +50,10 @@ std::string DescribeExit(int wait_status) {
 class Supervisor {
  public:
   Supervisor(const Options& options, SupervisorState state)
-      : options_(options), state_(state), delay_(options.restart_delay) {}
+      : options_(options),
+        state_(state),
+        delay_(options.restart_delay),
+        watchdog_(options.watchdog, options.stop_timeout * 3 / 4) {}
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
@@ -74,6 +78,7 @@ class Supervisor {
       RelayWorkerNotifications();
       HandleSignals();
       ReadWorkerMessages();
+      CheckWatchdog();
     }
   }
 
@@ -88,8 +93,9 @@ class Supervisor {
     // can speak for the worker; SEQPACKET keeps message boundaries and
     // tells the end. Non-blocking both ways: a busy supervisor must not
     // stall the worker's main loop.
+    // The watchdog of our own hears the worker's progress on it too.
     int notify[2] = {-1, -1};
-    if (state_.notifier->enabled() &&
+    if ((state_.notifier->enabled() || watchdog_.enabled()) &&
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
                    notify) != 0) {
       GiveUp(ErrnoError(errno, "cannot start a worker: socketpair").ToString());
@@ -103,9 +109,11 @@ class Supervisor {
       if (worker_own_group_) (void)setpgid(0, 0);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
-      return BecomeWorker(supervisor, pipe->write_fd, notify[1],
-                          state_.notifier->watchdog_interval(),
-                          *state_.worker_pidfile);
+      return BecomeWorker(
+          supervisor, pipe->write_fd, notify[1],
+          KeepAliveInterval(state_.notifier->watchdog_interval(),
+                            options_.watchdog),
+          *state_.worker_pidfile);
     }
     if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
       // EACCES: the worker has already exec'd; it made its group itself.
@@ -136,6 +144,10 @@ class Supervisor {
     worker_ready_ = false;
     relay_.reloading = false;
     worker_started_ = absl::Now();
+    // The first worker's start is the launcher's to time.
+    watchdog_.WorkerStarted(worker_started_, first_ready_
+                                                 ? options_.ready_timeout
+                                                 : absl::InfiniteDuration());
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
   }
@@ -146,6 +158,7 @@ class Supervisor {
     if (worker_notify_fd_ >= 0) fds.push_back({worker_notify_fd_, POLLIN, 0});
     absl::Time wake = absl::InfiniteFuture();
     if (worker_pid_ == 0) wake = std::min(restart_at_, FeedWatchdog());
+    if (worker_pid_ != 0) wake = watchdog_.NextWake();
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
       timeout_ms = static_cast<int>(
@@ -249,6 +262,9 @@ class Supervisor {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n <= 0) break;  // the worker closed its end, or an error
+      if (ReportsProgress(absl::string_view(buffer, static_cast<size_t>(n)))) {
+        watchdog_.Progress(absl::Now());
+      }
       const std::string relayed =
           RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
                               options_.restart, &relay_);
@@ -260,6 +276,7 @@ class Supervisor {
 
   void WorkerReady() {
     worker_ready_ = true;
+    watchdog_.WorkerReady(absl::Now());
     if (!first_ready_) {
       first_ready_ = true;
       if (state_.launcher->pending() && !state_.launcher->ReportReady()) {
@@ -284,6 +301,9 @@ class Supervisor {
     const absl::Duration uptime = absl::Now() - worker_started_;
     RelayWorkerNotifications();  // its last words, before ours
     ReadWorkerMessages();        // a last error message, if any
+    // A worker the watchdog ended failed, whatever its status says (it may
+    // catch SIGABRT and exit 0).
+    const bool hung = watchdog_.WorkerEnded();
     if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
     if (worker_pidfd_ >= 0) close(worker_pidfd_);
     if (worker_notify_fd_ >= 0) close(worker_notify_fd_);
@@ -298,7 +318,7 @@ class Supervisor {
                                                       DescribeExit(wait_status),
                                                       " before it was ready"));
     }
-    if (!ShouldRestart(options_.restart, wait_status)) {
+    if (!hung && !ShouldRestart(options_.restart, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
       Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
@@ -320,6 +340,38 @@ class Supervisor {
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
     delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+  }
+
+  // The watchdog of our own (watchdog.h): SIGABRT to a worker that has
+  // reported no progress for the period (a core dump, where allowed, shows
+  // where it hung), SIGKILL after the grace; WorkerEnded() restarts it. The
+  // worker is an unreaped child: its pid cannot name another process.
+  void CheckWatchdog() {
+    if (worker_pid_ == 0) return;
+    switch (watchdog_.Check(absl::Now())) {
+      case ProgressWatchdog::Action::kNone:
+        return;
+      case ProgressWatchdog::Action::kAbort:
+        LOG(ERROR) << "watchdog: worker " << worker_pid_
+                   << (worker_ready_ ? " reported no progress for "
+                                     : " was not ready within ")
+                   << absl::FormatDuration(worker_ready_
+                                               ? options_.watchdog
+                                               : options_.ready_timeout)
+                   << "; sending SIGABRT";
+        Notify("STATUS=watchdog: worker hung, aborting it");
+        if (kill(worker_pid_, SIGABRT) != 0) {
+          PLOG(ERROR) << "kill worker " << worker_pid_ << " SIGABRT";
+        }
+        return;
+      case ProgressWatchdog::Action::kKill:
+        LOG(ERROR) << "watchdog: worker " << worker_pid_
+                   << " survived SIGABRT; sending SIGKILL";
+        if (kill(worker_pid_, SIGKILL) != 0) {
+          PLOG(ERROR) << "kill worker " << worker_pid_ << " SIGKILL";
+        }
+        return;
+    }
   }
 
   // SIGTERM/SIGINT: the worker first (TERM, then KILL after the stop
@@ -468,6 +520,7 @@ class Supervisor {
   bool worker_own_group_ = true;
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();
+  ProgressWatchdog watchdog_;  // our own (--daemon_watchdog)
   ReadyDecoder worker_messages_;
   std::string worker_error_;
   bool worker_ready_ = false;

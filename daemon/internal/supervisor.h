@@ -28,6 +28,12 @@
 // hangs; it does feed it while it waits out a restart delay, which is its own
 // work.
 //
+// A watchdog of our own (`--daemon_watchdog`, watchdog.h): the worker's
+// WATCHDOG=1 keep-alives come on the same line (which then exists without
+// $NOTIFY_SOCKET too); a worker silent for the period after its readiness
+// gets SIGABRT, SIGKILL after three quarters of the stop timeout, and is
+// restarted.
+//
 // The worker's pid file (`--daemon_child_pidfile`): worker_pidfile.h. What
 // a worker starts with, and its first steps after the fork: worker.h.
 

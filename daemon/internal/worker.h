@@ -27,7 +27,8 @@ namespace internal {
 struct Worker {
   ReadyReporter to_supervisor;  // NotifyReady() goes here
   // sd_notify to the supervisor, which relays; disabled without
-  // $NOTIFY_SOCKET. Feeds the watchdog at the supervisor's interval.
+  // $NOTIFY_SOCKET and without `--daemon_watchdog`. Feeds the watchdog at
+  // the supervisor's interval (watchdog.h KeepAliveInterval).
   Notifier notifier;
   // The worker's pid file, locked by this process and holding its pid; -1
   // without one. Keep it open for the process's life: the kernel drops the

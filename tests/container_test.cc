@@ -1,0 +1,194 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// pid 1 in a container, in a real pid namespace (`unshare --pid --fork
+// --mount-proc`): the application, run in the foreground, leaves orphans
+// that land on the namespace's pid 1, which reaps them (none stays a zombie
+// in the namespace's /proc), while the application's own waitpid() on its
+// child still gets that child's status; SIGTERM or SIGINT to pid 1 stops
+// the container with the application's exit status, and an application
+// deaf to it is killed after the stop timeout.
+//
+// Needs a pid namespace: as root outside Bazel's sandboxes, in the
+// processwrapper sandbox, and in the linux-sandbox. Where none can be made,
+// the tests fail, saying so, rather than pass without having run.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::RunResult;
+using ::daemonkit::test_support::Spawned;
+using ::testing::HasSubstr;
+
+constexpr char kUnshare[] = "/usr/bin/unshare";
+
+class ContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test_support::MakeTempDir("container");
+    report_ = dir_ + "/report";
+    // Whether this place lets us make a pid namespace at all.
+    ASSERT_TRUE(FileExists(kUnshare))
+        << kUnshare << " (util-linux) is missing: cannot test pid 1";
+    RunResult probe = test_support::RunProgram(
+        {kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
+    ASSERT_EQ(probe.exit_code, 0)
+        << "cannot create a pid namespace here (not root, or a sandbox "
+           "that forbids it), so pid 1 is NOT tested: "
+        << probe.stderr_text;
+  }
+  void TearDown() override {
+    // SIGKILL to the namespace's init ends the whole namespace.
+    if (init_ > 0) test_support::KillAndWait(init_);
+    if (unshare_.pid > 0) test_support::KillAndWait(unshare_.pid);
+  }
+
+  // Starts the container: unshare, whose child is the namespace's pid 1,
+  // which runs //tests:container_app in the foreground.
+  void Start(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        kUnshare,
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        test_support::RunfilePath("tests/container_app"),
+        "--daemon=false",
+        "--report=" + report_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    unshare_ = test_support::SpawnProgram(argv);
+    ASSERT_TRUE(test_support::WaitFor([&] {
+      return absl::StrContains(ReadFileOrEmpty(report_), "\nready\n") ||
+             !test_support::IsAlive(unshare_.pid);
+    }));
+    ASSERT_THAT(ReadFileOrEmpty(report_), HasSubstr("\nready\n"))
+        << ReadFileOrEmpty(unshare_.err_path);
+    // The namespace's pid 1, as this test sees it: unshare's one child.
+    const std::string children = ReadFileOrEmpty(absl::StrCat(
+        "/proc/", unshare_.pid, "/task/", unshare_.pid, "/children"));
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(children), &init_))
+        << "children of unshare: '" << children << "'";
+  }
+
+  // Waits for the container to end; its processes are no longer ours to
+  // kill.
+  RunResult Wait() {
+    RunResult result = test_support::WaitProgram(unshare_);
+    unshare_.pid = -1;
+    init_ = 0;
+    return result;
+  }
+
+  // The namespace's own /proc, as mounted by --mount-proc inside it.
+  std::string NamespaceProc() const {
+    return absl::StrCat("/proc/", init_, "/root/proc");
+  }
+
+  // Processes of the namespace in state Z.
+  std::vector<std::string> Zombies() const {
+    std::vector<std::string> zombies;
+    const std::string proc = NamespaceProc();
+    for (int pid = 1; pid < 4096; ++pid) {
+      const std::string stat =
+          ReadFileOrEmpty(absl::StrCat(proc, "/", pid, "/stat"));
+      const size_t paren = stat.rfind(')');
+      if (paren != std::string::npos && paren + 2 < stat.size() &&
+          stat[paren + 2] == 'Z') {
+        zombies.push_back(stat);
+      }
+    }
+    return zombies;
+  }
+
+  std::vector<std::string> ReportLines(absl::string_view prefix) const {
+    std::vector<std::string> lines;
+    for (absl::string_view line :
+         absl::StrSplit(ReadFileOrEmpty(report_), '\n')) {
+      if (absl::StartsWith(line, prefix)) lines.emplace_back(line);
+    }
+    return lines;
+  }
+
+  std::string dir_, report_;
+  Spawned unshare_;
+  pid_t init_ = 0;
+};
+
+TEST_F(ContainerTest, OrphansAreReapedAndTheApplicationsWaitpidWorks) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--orphans=20"}));
+  // The application runs as pid 2, the child of the namespace's init.
+  EXPECT_EQ(ReportLines("app "), std::vector<std::string>{"app 2 1"});
+  // Its own waitpid got its child's status: nobody stole it.
+  EXPECT_EQ(ReportLines("child "), std::vector<std::string>{"child exit 7"});
+  const std::vector<std::string> orphans = ReportLines("orphan ");
+  ASSERT_EQ(orphans.size(), 20u);
+  // Every orphan exited on pid 1, which reaped it: gone from the
+  // namespace's /proc, no zombie left.
+  const std::string proc = NamespaceProc();
+  ASSERT_TRUE(FileExists(proc + "/1/stat")) << "no namespace /proc at " << proc;
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    for (const std::string& orphan : orphans) {
+      if (FileExists(absl::StrCat(proc, "/", orphan.substr(7)))) return false;
+    }
+    return Zombies().empty();
+  })) << absl::StrJoin(Zombies(), "\n");
+
+  // SIGTERM to pid 1 reaches the application, whose exit code is the
+  // container's.
+  ASSERT_EQ(kill(init_, SIGTERM), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(init_));
+  RunResult result = Wait();
+  EXPECT_EQ(result.exit_code, 42) << result.stderr_text;
+  EXPECT_EQ(ReportLines("stopping").size(), 1u);
+}
+
+TEST_F(ContainerTest, SigintToPidOneStopsTheApplication) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--orphans=0", "--exit_code=5"}));
+  ASSERT_EQ(kill(init_, SIGINT), 0);
+  RunResult result = Wait();
+  EXPECT_EQ(result.exit_code, 5) << result.stderr_text;
+  EXPECT_EQ(ReportLines("stopping").size(), 1u);
+}
+
+TEST_F(ContainerTest, AnApplicationDeafToSigtermIsKilledAfterTheStopTimeout) {
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--orphans=0", "--deaf_to_stop", "--daemon_stop_timeout=500ms"}));
+  ASSERT_EQ(kill(init_, SIGTERM), 0);
+  RunResult result = Wait();
+  // 128 + SIGKILL: the application's end, as pid 1 reports it.
+  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.stderr_text;
+  EXPECT_EQ(ReportLines("deaf").size(), 1u);
+  EXPECT_TRUE(ReportLines("stopping").empty());
+}
+
+TEST_F(ContainerTest, ThreadsBeforeDaemonizeAsPidOneAreAStartError) {
+  RunResult result = test_support::RunProgram(
+      {kUnshare, "--pid", "--fork", "--mount-proc",
+       test_support::RunfilePath("tests/container_app"), "--daemon=false",
+       "--thread", "--report=" + report_});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("cannot run as pid 1 with 2 threads"));
+  EXPECT_FALSE(FileExists(report_));
+}
+
+}  // namespace
+}  // namespace daemonkit

@@ -1,0 +1,198 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// --daemon_watchdog on real processes: a supervised worker that stops
+// calling WaitUntil is aborted and restarted (killed when it ignores
+// SIGABRT), a healthy one whose work takes longer than the watchdog period
+// is never restarted, and bad values are usage errors.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsAlive;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::ReportedStart;
+using ::daemonkit::test_support::ReportedStarts;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class WatchdogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test_support::MakeTempDir("watchdog");
+    pidfile_ = dir_ + "/supervisor.pid";
+    child_pidfile_ = dir_ + "/worker.pid";
+    report_ = dir_ + "/report";
+    err_ = dir_ + "/stderr";
+  }
+  void TearDown() override {
+    test_support::KillAndWait(ReadPid(pidfile_));
+    for (const ReportedStart& start : ReportedStarts(report_)) {
+      test_support::KillAndWait(start.pid);
+    }
+  }
+
+  RunResult Run(std::vector<std::string> extra) const {
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("tests/progress_app"),
+        "--daemon_pidfile=" + pidfile_,
+        "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+        "--report=" + report_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProgram(argv);
+  }
+  size_t Starts() const { return ReportedStarts(report_).size(); }
+  int Lines(const std::string& prefix) const {
+    int count = 0;
+    for (absl::string_view line :
+         absl::StrSplit(ReadFileOrEmpty(report_), '\n')) {
+      if (absl::StartsWith(line, prefix)) ++count;
+    }
+    return count;
+  }
+
+  // Stops the daemon and checks nothing is left.
+  void StopAndCheckGone() {
+    const pid_t supervisor = ReadPid(pidfile_);
+    RunResult stop = Run({"--daemon_control=stop"});
+    EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+    EXPECT_FALSE(IsAlive(supervisor));
+    for (const ReportedStart& start : ReportedStarts(report_)) {
+      EXPECT_FALSE(IsAlive(start.pid)) << start.pid;
+    }
+    EXPECT_FALSE(FileExists(pidfile_));
+    EXPECT_FALSE(FileExists(child_pidfile_));
+  }
+
+  std::string dir_, pidfile_, child_pidfile_, report_, err_;
+};
+
+TEST_F(WatchdogTest, HungWorkerIsAbortedAndRestarted) {
+  RunResult start =
+      Run({"--hang_starts=1", "--daemon_restart=on-failure",
+           "--daemon_restart_delay=100ms", "--daemon_watchdog=500ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  // The first worker hangs; the watchdog aborts it, the supervisor starts
+  // a second one, which stays healthy and ticks.
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 2 &&
+           ReadPid(child_pidfile_) == ReportedStarts(report_)[1].pid &&
+           Lines("tick ") >= 3;
+  })) << ReadFileOrEmpty(report_)
+      << ReadFileOrEmpty(err_);
+  const std::vector<ReportedStart> starts = ReportedStarts(report_);
+  EXPECT_EQ(Lines("hang "), 1);
+  EXPECT_FALSE(IsAlive(starts[0].pid));
+  EXPECT_TRUE(IsAlive(starts[1].pid));
+  EXPECT_TRUE(IsAlive(supervisor));
+  const std::string log = ReadFileOrEmpty(err_);
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("watchdog: worker ", starts[0].pid,
+                                          " reported no progress for 500ms")));
+  EXPECT_THAT(log,
+              HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
+  EXPECT_THAT(log, Not(HasSubstr("restart 2")));
+  EXPECT_THAT(log, Not(HasSubstr("SIGKILL")));
+  StopAndCheckGone();
+}
+
+TEST_F(WatchdogTest, WorkerDeafToSigabrtIsKilledAfterTheGrace) {
+  // The grace is three quarters of the stop timeout: 750ms.
+  RunResult start =
+      Run({"--hang_starts=1", "--ignore_abort", "--daemon_restart=always",
+           "--daemon_restart_delay=100ms", "--daemon_watchdog=300ms",
+           "--daemon_stop_timeout=1s"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 2 &&
+           ReadPid(child_pidfile_) == ReportedStarts(report_)[1].pid;
+  })) << ReadFileOrEmpty(report_)
+      << ReadFileOrEmpty(err_);
+  const std::vector<ReportedStart> starts = ReportedStarts(report_);
+  EXPECT_FALSE(IsAlive(starts[0].pid));
+  const std::string log = ReadFileOrEmpty(err_);
+  EXPECT_THAT(log,
+              HasSubstr(absl::StrCat("watchdog: worker ", starts[0].pid,
+                                     " survived SIGABRT; sending SIGKILL")));
+  EXPECT_THAT(log,
+              HasSubstr("restarting in 100ms after signal Killed, restart 1"));
+  StopAndCheckGone();
+}
+
+TEST_F(WatchdogTest, WorkerThatDeclaresItselfUnhealthyIsRestarted) {
+  // SetHealthy(false) stops the keep-alives, as it does systemd's.
+  RunResult start =
+      Run({"--hang_starts=1", "--unhealthy", "--daemon_restart=on-failure",
+           "--daemon_restart_delay=100ms", "--daemon_watchdog=300ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 2 &&
+           ReadPid(child_pidfile_) == ReportedStarts(report_)[1].pid;
+  })) << ReadFileOrEmpty(report_)
+      << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting in 100ms after signal Aborted, restart 1"));
+  StopAndCheckGone();
+}
+
+TEST_F(WatchdogTest, HealthyWorkerWithLongWorkIsNeverRestarted) {
+  // Each tick waits 1s in WaitFor, longer than the 300ms period: WaitUntil
+  // wakes by itself to report progress. Four ticks are over ten periods.
+  RunResult start =
+      Run({"--tick=1s", "--daemon_restart=always", "--daemon_watchdog=300ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t worker = ReadPid(child_pidfile_);
+  ASSERT_GT(worker, 0);
+  ASSERT_TRUE(test_support::WaitFor([&] { return Lines("tick ") >= 4; }))
+      << ReadFileOrEmpty(report_) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(Starts(), 1u);
+  EXPECT_EQ(ReadPid(child_pidfile_), worker);
+  EXPECT_TRUE(IsAlive(worker));
+  const std::string log = ReadFileOrEmpty(err_);
+  EXPECT_THAT(log, Not(HasSubstr("watchdog")));
+  EXPECT_THAT(log, Not(HasSubstr("restarting")));
+  StopAndCheckGone();
+}
+
+TEST_F(WatchdogTest, BadValuesAreUsageErrorsNamingTheFlag) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--daemon_restart=always", "--daemon_watchdog=-1s"},
+           {"--daemon_restart=always", "--daemon_watchdog=soon"},
+           {"--daemon_restart=always", "--daemon_watchdog=1ms"},
+           // No supervisor to restart (and no worker's pid file).
+           {"--daemon_child_pidfile=", "--daemon_watchdog=1s"},
+       }) {
+    RunResult result = Run(args);
+    EXPECT_EQ(result.exit_code, 2) << args.back();
+    EXPECT_THAT(result.stderr_text, HasSubstr("--daemon_watchdog="))
+        << args.back();
+    EXPECT_EQ(
+        std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'),
+        1)
+        << result.stderr_text;
+    EXPECT_FALSE(FileExists(pidfile_));
+    EXPECT_EQ(Starts(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace daemonkit
