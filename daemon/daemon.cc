@@ -131,6 +131,26 @@ class Daemon::Impl {
     handover_pending_ = false;
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
+    StoreSocketsWithServiceManager();
+  }
+
+  // The sockets this start bound go to systemd's fd store (FDSTORE=1, one
+  // message per name), so that a restart of the service (which ends this
+  // process) keeps them: systemd hands them back as socket activation,
+  // named, and the next start takes them instead of binding again, with no
+  // moment in which a connection is refused. Activated sockets are
+  // systemd's already. The unit needs FileDescriptorStoreMax=; without it,
+  // or without systemd, the messages are ignored.
+  void StoreSocketsWithServiceManager() {
+    for (const internal::ListenSocket& socket : sockets_.sockets()) {
+      if (socket.activated) continue;
+      absl::Status stored = notifier_.SendWithFd(
+          absl::StrCat("FDSTORE=1\nFDNAME=", socket.name), socket.fd);
+      if (!stored.ok()) {
+        LOG(WARNING) << "sd_notify FDSTORE " << socket.name << ": "
+                     << stored.message();
+      }
+    }
   }
 
   void Notify(absl::string_view message) {

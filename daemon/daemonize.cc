@@ -161,6 +161,36 @@ absl::Status CheckSingleThreaded() {
   return absl::OkStatus();
 }
 
+// Service-manager controls (issue 15): the readiness descriptor must be the
+// manager's, not one the daemon itself lives on: the newline and the close
+// would go into the pid file, or close an activated listening socket.
+absl::Status CheckReadyFdIsNoneOfOurs(const internal::StartRequest& request) {
+  const int fd = request.options.ready_fd;
+  if (fd < 0) return absl::OkStatus();
+  for (const internal::ListenSocket& socket : request.sockets.sockets()) {
+    if (socket.fd == fd) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--daemon_ready_fd=", fd, " is the listening socket ",
+                       socket.name, ", not the service manager's descriptor"));
+    }
+  }
+  struct stat ready;
+  if (fstat(fd, &ready) != 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("--daemon_ready_fd=", fd, ": fstat"));
+  }
+  for (const std::optional<internal::PidFile>* file :
+       {&request.pidfile, &request.worker_pidfile}) {
+    if (*file && (*file)->dev() == ready.st_dev &&
+        (*file)->ino() == ready.st_ino) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--daemon_ready_fd=", fd, " is the pid file ", (*file)->path(),
+          ", not the service manager's descriptor"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Everything that can fail and needs no fork, while still attached to the
 // terminal: the checks, the pid files (locked), the output files. Nothing
 // is left behind on error.
@@ -168,6 +198,10 @@ absl::Status Prepare(const Options& requested,
                      internal::StartRequest& request) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
   DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
+  // An upgrade's successor runs the old daemon's command line: its
+  // `--daemon_ready_fd` was the service manager's, told once and closed;
+  // the number now names one of the handed-over descriptors.
+  if (request.handover) request.options.ready_fd = -1;
   const Options& options = request.options;
   DAEMONKIT_RETURN_IF_ERROR(CheckFilesAreDistinct(options));
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
@@ -215,6 +249,7 @@ absl::Status Prepare(const Options& requested,
       request.sockets,
       internal::ListenSockets::Open(options.listen, owner,
                                     request.handover.has_value()));
+  DAEMONKIT_RETURN_IF_ERROR(CheckReadyFdIsNoneOfOurs(request));
   // Upgrades (issue 14): the command line, while still in the caller's
   // directory, for a successor that reads it the same way.
   if (options.restart != RestartPolicy::kNo) {

@@ -141,12 +141,19 @@ TEST_F(CapabilitiesTest, RootWithoutADropKeepsExactlyTheNamedCapability) {
             StatusField(getpid(), "NoNewPrivs"));
 }
 
+// Found by an attack: cap_setgid gave a child of the daemon gid 0, and
+// cap_sys_ptrace let it ptrace the root path keeper. Every capability that
+// leads back to root is refused with a drop, before anything starts.
 TEST_F(CapabilitiesTest, ACapabilityThatUndoesTheDropFailsTheStart) {
-  RunResult start =
-      Start({"--daemon_user=nobody", "--daemon_capabilities=cap_setuid"});
-  EXPECT_EQ(start.exit_code, 1);
-  EXPECT_THAT(start.stderr_text, HasSubstr("could regain root"));
-  EXPECT_FALSE(FileExists(pidfile_));
+  for (const char* cap : {"cap_setuid", "cap_setgid", "sys_ptrace",
+                          "CAP_SYS_ADMIN", "cap_dac_override", "cap_setfcap"}) {
+    RunResult start = Start(
+        {"--daemon_user=nobody", absl::StrCat("--daemon_capabilities=", cap)});
+    EXPECT_EQ(start.exit_code, 2) << cap;
+    EXPECT_THAT(start.stderr_text, HasSubstr("could regain root")) << cap;
+    EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_capabilities")) << cap;
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
 

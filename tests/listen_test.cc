@@ -324,6 +324,23 @@ TEST_F(ListenTest, AnActivatedDescriptorThatIsNoSocketFailsTheStart) {
   EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
+// s6 or dinit passing their readiness descriptor at the number systemd
+// uses for the first activated socket: a misconfiguration to refuse, not a
+// socket to write a newline into and close.
+TEST_F(ListenTest, AReadyFdThatIsAnActivatedSocketIsAStartError) {
+  const int listening = test_support::ListenUnix(dir_ + "/a.sock");
+  ASSERT_GE(listening, 0);
+  const pid_t pid = test_support::ExecActivated(
+      Echo({"--daemon=false", "--daemon_ready_fd=3"}), {listening}, "echo",
+      dir_ + "/out");
+  close(listening);
+  const int status = test_support::ReapChild(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/out"),
+              HasSubstr("--daemon_ready_fd=3 is the listening socket echo"));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
 TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {
   RunResult start =
       RunProgram(Echo({"--daemon_listen=other=unix:" + dir_ + "/other.sock"}));

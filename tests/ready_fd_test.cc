@@ -191,6 +191,37 @@ TEST_F(ReadyFdTest, ADescriptorThatIsNotOpenIsAStartError) {
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
 
+// A descriptor the readiness line cannot be written to, or one that is the
+// daemon's own pid file: refused at start rather than a warning in a log.
+TEST_F(ReadyFdTest, ADescriptorNotTheManagersToWriteIsAStartError) {
+  CloseWriteEnd();
+  const int read_only = fcntl(read_fd_, F_DUPFD, 58);  // inherited
+  ASSERT_EQ(read_only, 58);
+  RunResult start = RunProgram(
+      {RunfilePath("examples/ticker"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_stdout=" + log_, "--daemon_ready_fd=58"});
+  close(read_only);
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("--daemon_ready_fd=58: descriptor 58 is not open for "
+                        "writing"));
+  EXPECT_FALSE(FileExists(pidfile_));
+
+  const int pid_file = open(pidfile_.c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(pid_file, 0);
+  ASSERT_EQ(dup2(pid_file, 59), 59);  // inherited
+  close(pid_file);
+  start = RunProgram({RunfilePath("examples/ticker"),
+                      "--daemon_pidfile=" + pidfile_, "--daemon_stdout=" + log_,
+                      "--daemon_ready_fd=59"});
+  close(59);
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("--daemon_ready_fd=59 is the pid file " + pidfile_));
+  EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
 TEST_F(ReadyFdTest, MalformedValuesAreUsageErrors) {
   for (const char* value : {"abc", "-2", "1", "2.5", ""}) {
     SCOPED_TRACE(value);

@@ -136,6 +136,28 @@ TEST_F(UpgradeTest, TheNewBinaryTakesOverThePidFileAndTheSockets) {
   EXPECT_FALSE(test_support::FileExists(socket_));
 }
 
+// The successor runs the old command line, `--daemon_ready_fd=N` included;
+// that number is one of the handed-over descriptors by then (a listening
+// socket), which the successor must not write to and close.
+TEST_F(UpgradeTest, AReadyFdOnTheCommandLineIsTheManagersOnlyOnce) {
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  const int manager_end = fcntl(ready[1], F_DUPFD, 3);  // inherited, low
+  ASSERT_GE(manager_end, 3);
+  close(ready[1]);
+  RunResult start = Start({absl::StrCat("--daemon_ready_fd=", manager_end)});
+  close(manager_end);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  char byte;
+  EXPECT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t new_pid = ReadPid(pidfile_);
+  EXPECT_EQ(Exchange(socket_, "still\n"), absl::StrCat(new_pid, " still\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 TEST_F(UpgradeTest, AFailingNewBinaryLeavesTheOldOneServing) {
   ASSERT_EQ(Start().exit_code, 0);
   const pid_t old_pid = ReadPid(pidfile_);

@@ -119,6 +119,12 @@ class Notifier {
   // disabled.
   absl::Status Send(absl::string_view message) const;
 
+  // Sends `message` with descriptor `fd` attached (SCM_RIGHTS), as
+  // sd_pid_notify_with_fds(3) does for "FDSTORE=1". Only toward
+  // $NOTIFY_SOCKET: a connected notifier (a supervised worker) and a
+  // disabled one send nothing and return OK.
+  absl::Status SendWithFd(absl::string_view message, int fd) const;
+
  private:
   // Unset with fd_ >= 0: a connected socket (Connected()).
   std::optional<NotifyAddress> address_;

@@ -27,6 +27,13 @@ absl::Status PrepareReadyFd(int fd) {
         "--daemon_ready_fd=", fd, ": descriptor ", fd, " is not open (",
         std::strerror(saved), "); the service manager passes it"));
   }
+  const int status_flags = fcntl(fd, F_GETFL);
+  if (status_flags < 0 || ((status_flags & O_ACCMODE) != O_WRONLY &&
+                           (status_flags & O_ACCMODE) != O_RDWR)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--daemon_ready_fd=", fd, ": descriptor ", fd,
+        " is not open for writing; the readiness line could not be written"));
+  }
   if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
     return ErrnoError(
         errno, absl::StrCat("--daemon_ready_fd=", fd, ": fcntl F_SETFD"));

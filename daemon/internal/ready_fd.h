@@ -24,8 +24,8 @@
 namespace daemonkit {
 namespace internal {
 
-// For `fd` >= 0: checks that it is open (kFailedPrecondition naming
-// `--daemon_ready_fd` otherwise) and makes it close-on-exec, so that no
+// For `fd` >= 0: checks that it is open for writing (kFailedPrecondition
+// naming `--daemon_ready_fd` otherwise) and makes it close-on-exec, so that no
 // program the daemon executes holds the manager's pipe open. -1: OK.
 absl::Status PrepareReadyFd(int fd);
 
