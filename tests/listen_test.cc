@@ -341,6 +341,39 @@ TEST_F(ListenTest, AReadyFdThatIsAnActivatedSocketIsAStartError) {
   EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
+// Under systemd, the sockets a start bound go to the fd store once it is
+// ready, named, so that a restart of the service gets them back (as socket
+// activation) and binds nothing: no moment with nobody listening.
+TEST_F(ListenTest, BoundSocketsGoToTheServiceManagersFdStore) {
+  test_support::NotifyReceiver systemd;
+  const std::string unix_path = dir_ + "/echo.sock";
+  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path}),
+                               {{"NOTIFY_SOCKET", systemd.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  std::string message;
+  int stored = -1;
+  for (int i = 0; i < 5 && !absl::StartsWith(message, "FDSTORE=1"); ++i) {
+    if (stored >= 0) close(stored);
+    message = systemd.Receive(&stored);
+  }
+  EXPECT_EQ(message, "FDSTORE=1\nFDNAME=echo");
+  ASSERT_GE(stored, 0);
+  // The daemon's listening socket itself: listening, bound to the path.
+  int listening = 0;
+  socklen_t length = sizeof(listening);
+  ASSERT_EQ(getsockopt(stored, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length),
+            0);
+  EXPECT_EQ(listening, 1);
+  struct sockaddr_un bound = {};
+  length = sizeof(bound);
+  ASSERT_EQ(
+      getsockname(stored, reinterpret_cast<struct sockaddr*>(&bound), &length),
+      0);
+  EXPECT_EQ(std::string(bound.sun_path), unix_path);
+  close(stored);
+  ASSERT_EQ(Stop().exit_code, 0);
+}
+
 TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {
   RunResult start =
       RunProgram(Echo({"--daemon_listen=other=unix:" + dir_ + "/other.sock"}));

@@ -322,6 +322,33 @@ std::string NotifyReceiver::Receive(absl::Duration timeout) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
 }
 
+std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
+  *fd = -1;
+  struct pollfd pfd = {fd_, POLLIN, 0};
+  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
+      0) {
+    return "";
+  }
+  char buffer[4096];
+  struct iovec iov = {buffer, sizeof(buffer)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return "";
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+        *fd < 0) {
+      std::memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+  }
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
 std::vector<pid_t> LiveSessionMembers(pid_t sid) {
   std::vector<pid_t> members;
   DIR* proc = opendir("/proc");

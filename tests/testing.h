@@ -190,6 +190,10 @@ class NotifyReceiver {
   // The next message, or "" when none arrives within `timeout`.
   std::string Receive(absl::Duration timeout = absl::Seconds(30));
 
+  // The next message and the descriptor that came with it (SCM_RIGHTS, the
+  // caller's to close; -1 when none).
+  std::string Receive(int* fd, absl::Duration timeout = absl::Seconds(30));
+
  private:
   int fd_ = -1;
   std::string address_;
