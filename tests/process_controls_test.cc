@@ -36,6 +36,7 @@ using ::daemonkit::test_support::StatOf;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class ProcessControlsTest : public ::daemonkit::test_support::TickerFixture {};
 
@@ -69,6 +70,29 @@ TEST_F(ProcessControlsTest, DaemonRunsWithTheLimitsNicenessAndOomScoreAsked) {
               ContainsRegex("^Max msgqueue size 4096 "));
   EXPECT_EQ(StatOf(pid).field(19), "5");
   EXPECT_EQ(OomScoreAdj(pid), "500");
+}
+
+// Found by an attack: a small fsize limit meant for the application also
+// bound the supervisor, which died writing its log past it. The limits are
+// each worker's; the supervisor keeps its own (hard limits raised for the
+// workers' sake aside).
+TEST_F(ProcessControlsTest, UnderSupervisionTheLimitsAreTheWorkersOnly) {
+  const std::string worker_pidfile = dir_ + "/worker.pid";
+  const pid_t supervisor = StartTicker(
+      {"--daemon_restart=always", "--daemon_child_pidfile=" + worker_pidfile,
+       "--daemon_rlimits=fsize=3000,nofile=500:4000", "--interval=1h"});
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::ReadPid(worker_pidfile) > 0; }));
+  const pid_t worker = test_support::ReadPid(worker_pidfile);
+  EXPECT_THAT(LimitLine(worker, "Max file size"),
+              ContainsRegex("^Max file size 3000 "));
+  EXPECT_EQ(LimitLine(worker, "Max open files"),
+            "Max open files 500 4000 files");
+  EXPECT_EQ(LimitLine(supervisor, "Max file size"),
+            LimitLine(getpid(), "Max file size"));
+  EXPECT_THAT(LimitLine(supervisor, "Max open files"),
+              Not(HasSubstr("Max open files 500 ")));
 }
 
 TEST_F(ProcessControlsTest, WithoutTheFlagsTheDaemonInheritsTheLauncher) {

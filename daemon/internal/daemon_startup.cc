@@ -189,8 +189,11 @@ absl::Status BecomeDaemon(const Options& options,
   }
   // Service-manager controls (issue 15): after core_dumps' RLIMIT_CORE
   // (an explicit core limit wins), before the drop (raising a hard limit
-  // needs root).
-  DAEMONKIT_RETURN_IF_ERROR(ApplyResourceLimits(LimitRequests(options)));
+  // needs root). They are the application's: under supervision only the
+  // hard limits are raised here, and each worker applies them in full.
+  DAEMONKIT_RETURN_IF_ERROR(options.restart == RestartPolicy::kNo
+                                ? ApplyResourceLimits(LimitRequests(options))
+                                : RaiseHardLimits(LimitRequests(options)));
   CapabilityKeeper capabilities(CapabilityNumbers(options),
                                 credentials && options.no_new_privs);
   DAEMONKIT_RETURN_IF_ERROR(capabilities.Prepare());
@@ -240,6 +243,12 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   started.ready_fd = -1;
   // The sockets serve the worker; their files are the supervisor's.
   started.sockets.DisownFiles();
+  // The limits asked for are the application's (RaiseHardLimits).
+  if (absl::Status limited = ApplyResourceLimits(LimitRequests(options));
+      !limited.ok()) {
+    started.reporter.ReportError(limited.message());
+    _exit(kExitFailure);
+  }
   return started;
 }
 

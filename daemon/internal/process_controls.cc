@@ -169,6 +169,22 @@ absl::Status ApplyResourceLimits(const std::vector<LimitRequest>& limits) {
   return absl::OkStatus();
 }
 
+absl::Status RaiseHardLimits(const std::vector<LimitRequest>& limits) {
+  std::vector<LimitRequest> raises;
+  for (const LimitRequest& request : limits) {
+    const std::optional<int> resource = ResourceByName(request.name);
+    struct rlimit limit;
+    if (!resource || !request.hard || getrlimit(*resource, &limit) != 0 ||
+        *request.hard <= limit.rlim_max) {
+      continue;  // unknown or unreadable: the worker's full apply says so
+    }
+    LimitRequest raise = request;
+    raise.soft = limit.rlim_cur;
+    raises.push_back(raise);
+  }
+  return ApplyResourceLimits(raises);
+}
+
 absl::Status ApplyScheduling(std::optional<int> nice,
                              std::optional<int> oom_score_adj) {
   if (nice && setpriority(PRIO_PROCESS, 0, *nice) != 0) {

@@ -43,6 +43,16 @@ std::optional<int> CapabilityByName(absl::string_view name);
 // One resource limit to set; `soft` and `hard` in the units of
 // setrlimit(2), RLIM_INFINITY for "unlimited"; `hard` unset keeps the
 // current hard limit.
+struct LimitRequest;
+
+// Only the hard limits that `limits` raise above the current ones, soft
+// limits untouched: what a supervisor does before its privilege drop, so
+// that each worker (forked after it) can then apply `limits` in full with
+// ApplyResourceLimits, while the supervisor itself keeps its own limits (a
+// small fsize or cpu limit meant for the application would end it).
+// Errors as ApplyResourceLimits.
+absl::Status RaiseHardLimits(const std::vector<LimitRequest>& limits);
+
 struct LimitRequest {
   std::string name;
   uint64_t soft = 0;
