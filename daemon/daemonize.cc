@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -118,6 +119,45 @@ absl::Status CheckDirectories(const Options& options) {
   return absl::OkStatus();
 }
 
+// A pid file root's tools trust (start-stop-daemon --pidfile, systemd's
+// PIDFile=, our own stop) must not be replaceable by the user the daemon
+// drops to: no directory on its path may be writable by that user, unless
+// sticky and not the user's own (then only root may rename root's file).
+// Otherwise the user renames the file away and writes another pid in its
+// place, whoever holds the lock.
+absl::Status CheckPidFileDirectoriesAreNotTheUsers(
+    const Options& options,
+    const std::optional<internal::Credentials>& credentials) {
+  if (!credentials || credentials->uid == 0) return absl::OkStatus();
+  for (const std::string& pidfile : {options.pidfile, options.child_pidfile}) {
+    if (pidfile.empty()) continue;
+    for (size_t slash = pidfile.find('/', 1);
+         slash != std::string::npos && slash < pidfile.size();
+         slash = pidfile.find('/', slash + 1)) {
+      const std::string dir = pidfile.substr(0, slash);
+      struct stat st;
+      if (stat(dir.c_str(), &st) != 0) continue;  // reported when opened
+      const bool in_group =
+          st.st_gid == credentials->gid ||
+          std::find(credentials->groups.begin(), credentials->groups.end(),
+                    st.st_gid) != credentials->groups.end();
+      const bool writable =
+          (st.st_uid == credentials->uid && (st.st_mode & S_IWUSR)) ||
+          (in_group && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
+      if (writable &&
+          (!(st.st_mode & S_ISVTX) || st.st_uid == credentials->uid)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "pid file ", pidfile, ": directory ", dir, " is writable by ",
+            credentials->description,
+            " (--daemon_user), who could replace the pid file that root's "
+            "tools trust; use a directory only root may write, such as "
+            "/run"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The pid files and the output files must be different files (see
 // ValidateOptions for the same path twice): two paths that reach one
 // existing file (a hard link, a directory link an administrator made) are
@@ -214,6 +254,8 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
+  DAEMONKIT_RETURN_IF_ERROR(
+      CheckPidFileDirectoriesAreNotTheUsers(options, request.credentials));
   if (request.handover) {
     // Upgrades (issue 14): the old daemon's locked pid file, inherited.
     if (options.pidfile.empty()) {

@@ -254,6 +254,30 @@ TEST_F(PrivilegesTest, AContainersInitLeavesNoPidFileWhenItStops) {
   EXPECT_FALSE(FileExists(pidfile_)) << ReadFileOrEmpty(pidfile_);
 }
 
+// Found by an attack: with the pid file in a directory nobody owns, nobody
+// renamed the file away and wrote "1" in its place: status said dead, stop
+// stopped nothing, and start-stop-daemon --pidfile would signal pid 1.
+TEST_F(PrivilegesTest, APidFileTheDroppedUserCouldReplaceIsRefused) {
+  const std::string theirs = dir_ + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0);
+  pidfile_ = theirs + "/t.pid";
+  RunResult start = Ticker({"--daemon_user=nobody", "--interval=1h"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("directory " + theirs + " is writable by user nobody"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  // A sticky directory of root's (as /tmp) lets nobody replace none of
+  // root's files: accepted.
+  const std::string sticky = dir_ + "/sticky";
+  ASSERT_EQ(mkdir(sticky.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(sticky.c_str(), 01777), 0);
+  pidfile_ = sticky + "/t.pid";
+  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  EXPECT_GT(pid, 0);
+  EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+}
+
 TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {
   const pid_t pid = StartTicker(
       {"--daemon_user=12345", "--daemon_group=23456", "--interval=1h"});
