@@ -4,11 +4,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -90,6 +93,34 @@ absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened) {
   if (opened != nullptr) {
     opened->insert(opened->end(), mine.begin(), mine.end());
   }
+  return absl::OkStatus();
+}
+
+absl::Status SendWithDescriptor(int socket, absl::string_view data, int fd,
+                                absl::string_view what, int flags,
+                                const struct sockaddr_un* to,
+                                socklen_t to_length) {
+  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
+  struct msghdr msg = {};
+  msg.msg_name = const_cast<struct sockaddr_un*>(to);
+  msg.msg_namelen = to != nullptr ? to_length : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError(errno, absl::StrCat("send to ", what));
   return absl::OkStatus();
 }
 

@@ -10,9 +10,13 @@
 #ifndef DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
 #define DAEMONKIT_DAEMON_INTERNAL_DESCRIPTORS_H_
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace daemonkit {
@@ -33,6 +37,15 @@ absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened = nullptr);
 
 // Points `target_fd` at `source_fd` (dup2), retrying on EINTR.
 absl::Status Redirect(int source_fd, int target_fd);
+
+// Sends `data` as one message on the Unix socket `socket` (to `to`, when
+// given, for a datagram socket), with descriptor `fd` attached (SCM_RIGHTS)
+// when `fd` >= 0. `flags` are sendmsg(2)'s beside MSG_NOSIGNAL (always set).
+// EINTR is retried; other errors name "send to `what`".
+absl::Status SendWithDescriptor(int socket, absl::string_view data, int fd,
+                                absl::string_view what, int flags = 0,
+                                const struct sockaddr_un* to = nullptr,
+                                socklen_t to_length = 0);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "glog/logging.h"
 
@@ -169,28 +170,10 @@ absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
   if (!address_ || fd_ >= 0) return absl::OkStatus();
   const int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return ErrnoError(errno, "notify socket");
-  struct iovec iov = {const_cast<char*>(message.data()), message.size()};
-  struct msghdr msg = {};
-  msg.msg_name = const_cast<struct sockaddr_un*>(&address_->address);
-  msg.msg_namelen = address_->length;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  ssize_t sent;
-  do {
-    sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  const int saved = errno;
+  absl::Status sent = SendWithDescriptor(sock, message, fd, "NOTIFY_SOCKET", 0,
+                                         &address_->address, address_->length);
   close(sock);
-  if (sent < 0) return ErrnoError(saved, "send to NOTIFY_SOCKET");
-  return absl::OkStatus();
+  return sent;
 }
 
 Notifier Notifier::Connected(int fd, std::optional<absl::Duration> watchdog) {

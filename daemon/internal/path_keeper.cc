@@ -60,26 +60,9 @@ constexpr int kReplyTimeoutMs = 10000;
 // (a requester may hand over a reply socket whose peer never reads).
 absl::Status SendWithFd(int socket, const void* data, size_t size, int fd,
                         int flags = 0) {
-  struct iovec iov = {const_cast<void*>(data), size};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, "send to the path keeper");
-  return absl::OkStatus();
+  return SendWithDescriptor(
+      socket, absl::string_view(static_cast<const char*>(data), size), fd,
+      "the path keeper", flags);
 }
 
 // Receives one message and at most one descriptor. Returns the size (0 at
@@ -322,8 +305,9 @@ class Keeper {
       ReleaseWorker();
     }
     const int pidfd = PidfdOpen(worker);
-    if (pidfd < 0)
+    if (pidfd < 0) {
       return ErrnoError(errno, absl::StrCat("pidfd_open ", worker));
+    }
     absl::StatusOr<ProcStat> stat = ReadProcStat(worker);
     pid_t parent = 0;
     if (!stat.ok() || !stat->running() ||

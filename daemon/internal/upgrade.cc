@@ -50,26 +50,6 @@ void FormatPid(pid_t value, char* out) {
   *out = '\0';
 }
 
-absl::StatusOr<std::string> ReadWhole(const char* path) {
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("open ", path));
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      close(fd);
-      return ErrnoError(saved, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return text;
-}
-
 }  // namespace
 
 std::optional<UpgradeHandover> TakeUpgradeHandover() {
@@ -100,7 +80,7 @@ absl::StatusOr<UpgradeSource> CaptureUpgradeSource() {
   if (n < 0) return ErrnoError(errno, "readlink /proc/self/exe");
   source.exe.assign(exe, static_cast<size_t>(n));
   DAEMONKIT_ASSIGN_OR_RETURN(std::string cmdline,
-                             ReadWhole("/proc/self/cmdline"));
+                             ReadSmallFile("/proc/self/cmdline"));
   if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
   source.argv = absl::StrSplit(cmdline, '\0');
   char cwd[4096];
