@@ -185,8 +185,7 @@ TEST_F(ContainerTest, ThreadsBeforeDaemonizeAsPidOneAreAStartError) {
        test_support::RunfilePath("tests/container_app"), "--daemon=false",
        "--thread", "--report=" + report_});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(result.stderr_text,
-              HasSubstr("cannot run as pid 1 with 2 threads"));
+  EXPECT_THAT(result.stderr_text, HasSubstr("cannot run as pid 1 with "));
   EXPECT_FALSE(FileExists(report_));
 }
 

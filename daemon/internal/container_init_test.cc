@@ -58,7 +58,8 @@ int RunInContainer(const std::function<void()>& before,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-TEST(ContainerInitTest, ApplicationIsPidTwoWithItsMaskAndNoSharedDescriptor) {
+TEST(ContainerInitTest,
+     ApplicationIsPidOnesChildWithItsMaskAndNoSharedDescriptor) {
   static int fds[2];
   const int code = RunInContainer(
       [] {
@@ -69,7 +70,9 @@ TEST(ContainerInitTest, ApplicationIsPidTwoWithItsMaskAndNoSharedDescriptor) {
         if (pipe(fds) != 0) _exit(1);
       },
       [] {
-        if (getpid() != 2) return 2;
+        // Pid 2 as a rule; ThreadSanitizer's helper thread in pid 1 can
+        // take that number first.
+        if (getpid() == 1) return 2;
         if (getppid() != 1) return 3;
         sigset_t mask;
         sigprocmask(SIG_SETMASK, nullptr, &mask);
