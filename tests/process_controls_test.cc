@@ -126,10 +126,15 @@ TEST_F(ProcessControlsTest, ForegroundProcessGetsThemToo) {
       << ReadFileOrEmpty(spawned.err_path);
   const pid_t pid = ReadPid(pidfile_);
   EXPECT_EQ(pid, spawned.pid);
-  EXPECT_THAT(LimitLine(pid, "Max open files"),
-              ContainsRegex("^Max open files 900 "));
-  EXPECT_EQ(StatOf(pid).field(19), "3");
-  EXPECT_EQ(OomScoreAdj(pid), "200");
+  // The pid is written first, the controls applied a moment later (there
+  // is no launcher to wait for readiness in the foreground).
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return absl::StartsWith(LimitLine(pid, "Max open files"),
+                            "Max open files 900 ") &&
+           StatOf(pid).field(19) == "3" && OomScoreAdj(pid) == "200";
+  })) << LimitLine(pid, "Max open files")
+      << ", nice " << StatOf(pid).field(19) << ", oom_score_adj "
+      << OomScoreAdj(pid);
   ASSERT_EQ(kill(spawned.pid, SIGTERM), 0);
   EXPECT_EQ(test_support::WaitProgram(spawned).exit_code, 0);
 }
