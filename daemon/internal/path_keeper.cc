@@ -387,6 +387,8 @@ void PrepareKeeperIdentity() {
     (void)signal(signo, SIG_IGN);  // EINVAL for the few reserved: fine
   }
   (void)prctl(PR_SET_NAME, kKeeperProcessName);
+  // Nothing here may keep a filesystem busy, nor a directory reachable.
+  (void)!chdir("/");
 }
 
 // The keeper process, after the double fork: sheds everything the daemon
@@ -396,8 +398,7 @@ void PrepareKeeperIdentity() {
   // Terminal signals (Ctrl-C on a foreground daemon) go to the foreground
   // process group: the keeper must outlive them to remove the pid file.
   (void)setpgid(0, 0);
-  // Nothing here may keep a filesystem busy, nor a directory reachable.
-  if (chdir("/") != 0) _exit(kExitFailure);
+  if (chdir("/") != 0) _exit(kExitFailure);  // done before the fork too
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0) _exit(kExitFailure);
   for (int target = 0; target <= 2; ++target) {
