@@ -51,6 +51,15 @@ class ContainerTest : public ::testing::Test {
         << kUnshare << " (util-linux) is missing: cannot test pid 1";
     RunResult probe = test_support::RunProgram(
         {kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
+    // A chroot (tools/check_fresh.sh) has no mount at its "/" whose
+    // propagation unshare could make private: there a container's own /proc
+    // cannot be mounted, which says nothing of the library.
+    if (probe.exit_code != 0 &&
+        absl::StrContains(probe.stderr_text,
+                          "cannot change root filesystem propagation")) {
+      GTEST_SKIP() << "in a chroot: pid 1 is NOT tested here: "
+                   << probe.stderr_text;
+    }
     ASSERT_EQ(probe.exit_code, 0)
         << "cannot create a pid namespace here (not root, or a sandbox "
            "that forbids it), so pid 1 is NOT tested: "
