@@ -47,23 +47,14 @@ class ContainerTest : public ::testing::Test {
     dir_ = test_support::MakeTempDir("container");
     report_ = dir_ + "/report";
     // Whether this place lets us make a pid namespace at all.
-    ASSERT_TRUE(FileExists(kUnshare))
-        << kUnshare << " (util-linux) is missing: cannot test pid 1";
-    RunResult probe = test_support::RunProgram(
-        {kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
-    // A chroot (tools/check_fresh.sh) has no mount at its "/" whose
-    // propagation unshare could make private: there a container's own /proc
-    // cannot be mounted, which says nothing of the library.
-    if (probe.exit_code != 0 &&
-        absl::StrContains(probe.stderr_text,
+    const std::string why_not = test_support::WhyNoContainerHere();
+    if (absl::StrContains(why_not,
                           "cannot change root filesystem propagation")) {
-      GTEST_SKIP() << "in a chroot: pid 1 is NOT tested here: "
-                   << probe.stderr_text;
+      GTEST_SKIP() << "in a chroot: pid 1 is NOT tested here: " << why_not;
     }
-    ASSERT_EQ(probe.exit_code, 0)
+    ASSERT_EQ(why_not, "")
         << "cannot create a pid namespace here (not root, or a sandbox "
-           "that forbids it), so pid 1 is NOT tested: "
-        << probe.stderr_text;
+           "that forbids it), so pid 1 is NOT tested";
   }
   void TearDown() override {
     // SIGKILL to the namespace's init ends the whole namespace.

@@ -159,6 +159,18 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   return WaitProgram(SpawnProgram(argv, env, stdin_path));
 }
 
+std::string WhyNoContainerHere() {
+  constexpr char kUnshare[] = "/usr/bin/unshare";
+  if (!FileExists(kUnshare)) {
+    return absl::StrCat(kUnshare, " (util-linux) is missing");
+  }
+  RunResult probe = RunProgram(
+      {kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
+  if (probe.exit_code == 0) return "";
+  return absl::StrCat(kUnshare, " exited ", probe.exit_code, ": ",
+                      probe.stderr_text);
+}
+
 pid_t ReadPid(const std::string& pidfile) {
   int pid = 0;
   std::string content = ReadFileOrEmpty(pidfile);

@@ -172,6 +172,15 @@ int ReapChild(pid_t pid);
 // changes the process itself: descriptors 1 and 2, credentials.
 int ExitCodeInChild(const std::function<int()>& body);
 
+// Why this place cannot run a program as pid 1 of a new pid namespace with
+// its own /proc (`unshare --pid --fork --mount-proc`), or "" when it can.
+// In a chroot (tools/check_fresh.sh) "/" is no mount point, so unshare
+// cannot make its propagation private; tests of containers skip there, and
+// say so, rather than fail on something that says nothing of the library.
+// Any other failure (not root, a sandbox that forbids namespaces) is
+// returned too: the caller decides whether that is a skip or a failure.
+std::string WhyNoContainerHere();
+
 // NotifyReceiver
 //
 // The supervisor's end of sd_notify: a datagram socket with a kernel-chosen
