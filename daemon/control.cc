@@ -283,13 +283,15 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   if (result.old_pid <= 0) {
     return absl::InternalError("cannot tell the daemon's pid from its pidfd");
   }
-  // The daemon answers on an abstract socket named after its pid file,
-  // which only this process (root, or the daemon's user) listens on.
+  // The daemon answers on an abstract socket named after its pid file and
+  // a random token that only the signal carries (upgrade.h).
   struct stat st;
   if (stat(pidfile.c_str(), &st) != 0) {
     return internal::ErrnoError(errno, absl::StrCat("stat ", pidfile));
   }
-  const std::string name = internal::UpgradeChannelName(st.st_dev, st.st_ino);
+  DAEMONKIT_ASSIGN_OR_RETURN(const uint64_t token, internal::NewUpgradeToken());
+  const std::string name =
+      internal::UpgradeChannelName(st.st_dev, st.st_ino, token);
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path + 1, name.data(), name.size());
@@ -301,12 +303,10 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   if (bind(listener, reinterpret_cast<struct sockaddr*>(&address), length) !=
           0 ||
       listen(listener, 1) != 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("listen on @", name,
-                            " (another upgrade of this daemon running?)"));
+    return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }
   const absl::Time start = absl::Now();
-  if (internal::PidfdSendSignal(pidfd, SIGUSR2) != 0) {
+  if (internal::PidfdSendQueuedSignal(pidfd, SIGUSR2, token) != 0) {
     if (errno == ESRCH) return absl::NotFoundError("not running");
     return internal::ErrnoError(errno, "send SIGUSR2");
   }

@@ -7,12 +7,14 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -26,6 +28,7 @@
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
@@ -68,15 +71,49 @@ class Daemon::Impl {
     Owned::Own(Owned::kKeeperPidfd, outputs_.keeper_pidfd());
     Owned::Own(Owned::kReadyPipe, reporter_.fd());
     Owned::Own(Owned::kSupervisorLine, notifier_.connected_fd());
+    WatchKeeper();
     if (!Owned::InstallForkHandler()) LOG(WARNING) << "pthread_atfork failed";
     // Upgrades (issue 14): `--daemon_control=upgrade` sends SIGUSR2. Not
     // in a supervised worker, whose supervisor would not hear of it.
     if (upgrade_source_ || !upgrade_refusal_.empty()) {
-      if (absl::Status watched = internal::SignalPipe::Watch(SIGUSR2);
+      if (absl::Status watched = internal::SignalPipe::WatchQueued(SIGUSR2);
           !watched.ok()) {
         LOG(WARNING) << "upgrades are off: " << watched;
       }
     }
+  }
+
+  // A path keeper holds the pid file's lock for this daemon; should it die
+  // (SIGKILL is the one signal it cannot ignore) the lock goes with it, the
+  // daemon would look stopped and a second one could start. So the keeper's
+  // exit is an event like a signal: signal_fd() becomes an epoll set of the
+  // signal pipe and the keeper's pidfd, which the application's own poll
+  // loop watches unchanged, and WaitUntil() then stops the daemon.
+  void WatchKeeper() {
+    const int keeper = outputs_.keeper_pidfd();
+    if (keeper < 0) return;
+    const int set = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event on_input = {};
+    on_input.events = EPOLLIN;
+    bool added = set >= 0;
+    for (int fd : {signal_fd_, keeper}) {
+      on_input.data.fd = fd;
+      added = added && epoll_ctl(set, EPOLL_CTL_ADD, fd, &on_input) == 0;
+    }
+    if (!added) {
+      PLOG(WARNING) << "cannot watch the path keeper; its death would go "
+                       "unnoticed";
+      if (set >= 0) close(set);
+      return;
+    }
+    signal_fd_ = event_set_ = set;
+    Owned::Own(Owned::kEventSet, set);
+  }
+
+  // Whether the path keeper (and with it the pid file's lock) is gone.
+  bool KeeperGone() const {
+    const int keeper = outputs_.keeper_pidfd();
+    return keeper >= 0 && internal::AwaitExit(keeper, absl::ZeroDuration());
   }
 
   ~Impl() {
@@ -90,6 +127,7 @@ class Daemon::Impl {
       sockets_.Forget();
       return;
     }
+    if (event_set_ >= 0) close(event_set_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -106,6 +144,10 @@ class Daemon::Impl {
   }
 
   void NotifyReady() {
+    // An upgrade's new daemon outlives the old one from here on: the old
+    // one exits as soon as it reads "ready". (Should the old one die before
+    // it reads it, the report fails and this one stops, below.)
+    if (handover_pending_) internal::SurviveTheOldDaemon();
     if (reporter_.pending() && !reporter_.ReportReady()) {
       // Nobody waits for this start any more: the launcher was killed
       // (SIGKILL, which it could not turn into a clean failure). Its exit
@@ -186,20 +228,34 @@ class Daemon::Impl {
     if (ready_fd_ >= 0) close(std::exchange(ready_fd_, -1));
   }
 
+  // Acts on the signals that arrived: records a stop or a reload, and
+  // answers an upgrade request unless `upgrading` (one runs already: the
+  // channel of another request cannot even be bound meanwhile).
+  void HandleSignals(bool upgrading) {
+    for (int signo : internal::SignalPipe::Drain()) {
+      if (signo == SIGTERM || signo == SIGINT) {
+        if (!stop_requested_) {
+          LOG(INFO) << "stopping on " << strsignal(signo);
+          Notify("STOPPING=1");
+        }
+        stop_requested_ = true;
+      } else if (signo == SIGHUP) {
+        reload_pending_ = true;
+      } else if (signo == SIGUSR2 && !upgrading) {
+        Upgrade();
+      }
+    }
+  }
+
   Event WaitUntil(absl::Time deadline) {
     for (;;) {
-      for (int signo : internal::SignalPipe::Drain()) {
-        if (signo == SIGTERM || signo == SIGINT) {
-          if (!stop_requested_) {
-            LOG(INFO) << "stopping on " << strsignal(signo);
-            Notify("STOPPING=1");
-          }
-          stop_requested_ = true;
-        } else if (signo == SIGHUP) {
-          reload_pending_ = true;
-        } else if (signo == SIGUSR2) {
-          Upgrade();
-        }
+      HandleSignals(/*upgrading=*/false);
+      if (!stop_requested_ && KeeperGone()) {
+        LOG(ERROR) << "the path keeper is gone, and the pid file's lock with "
+                      "it: stopping, as a daemon nobody can see must not run "
+                      "beside the next one";
+        Notify("STOPPING=1");
+        stop_requested_ = true;
       }
       if (stop_requested_) return Event::kStop;
       if (reload_pending_) {
@@ -225,8 +281,9 @@ class Daemon::Impl {
   // Upgrades (issue 14): answers a `--daemon_control=upgrade` request,
   // starting the successor and stopping this process once it is ready.
   void Upgrade() {
+    const uint64_t token = internal::SignalPipe::TakeQueuedValue();
     const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
-                                       pidfile_->dev(), pidfile_->ino())
+                                       pidfile_->dev(), pidfile_->ino(), token)
                                  : -1;
     if (channel < 0) {
       LOG(WARNING) << "SIGUSR2 without an upgrade request; ignored";
@@ -243,8 +300,14 @@ class Daemon::Impl {
                            "\n");
     } else {
       LOG(INFO) << "upgrading: starting " << upgrade_source_->exe;
-      absl::StatusOr<pid_t> next = internal::StartSuccessor(
-          *upgrade_source_, pidfile_->fd(), sockets_, ready_timeout_);
+      // A stop that comes meanwhile ends the new daemon too (the old one
+      // would otherwise stop and leave it, unready and unrecorded).
+      absl::StatusOr<pid_t> next =
+          internal::StartSuccessor(*upgrade_source_, pidfile_->fd(), sockets_,
+                                   ready_timeout_, signal_fd_, [this] {
+                                     HandleSignals(/*upgrading=*/true);
+                                     return stop_requested_;
+                                   });
       if (next.ok()) {
         absl::Status written = pidfile_->WritePid(*next);
         if (!written.ok()) LOG(ERROR) << "upgrade: " << written;
@@ -284,6 +347,7 @@ class Daemon::Impl {
   std::optional<internal::PidFile> pidfile_;
   internal::ReadyReporter reporter_;
   int signal_fd_;
+  int event_set_ = -1;  // WatchKeeper()'s epoll set, when there is a keeper
   bool stop_requested_ = false;
   bool reload_pending_ = false;
   std::function<void()> reload_hook_;

@@ -159,9 +159,11 @@ class Daemon {
   // True once SIGTERM or SIGINT has been seen by WaitUntil.
   bool stop_requested() const;
 
-  // A descriptor that becomes readable when a signal is pending, for
-  // programs with their own poll/epoll loop: when it is readable, call
-  // `WaitUntil(absl::InfinitePast())` to handle the signal.
+  // A descriptor that becomes readable when a signal is pending (or when
+  // the path keeper that holds the pid file's lock for a dropped or
+  // chrooted daemon has died, which stops the daemon), for programs with
+  // their own poll/epoll loop: when it is readable, call
+  // `WaitUntil(absl::InfinitePast())` to handle it. Do not read it.
   int signal_fd() const;
 
   // Sets the function run on SIGHUP, after the output files are reopened.
@@ -187,7 +189,8 @@ class Daemon {
   // any stop: it should stop accepting and finish the connections it has.
   // The sockets, the pid file and the socket files are the successor's
   // from then on (~Daemon leaves them). Not in a supervised daemon, after a
-  // privilege drop or chroot, or without a pid file.
+  // privilege drop or chroot, without a pid file, as a container's pid 1,
+  // or in the foreground without $NOTIFY_SOCKET.
   //
   // ListenSocket()
   //

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -302,6 +303,13 @@ absl::Status Prepare(const Options& requested,
         "upgrade is not supported after a privilege drop or chroot";
   } else if (options.pidfile.empty()) {
     request.upgrade_refusal = "upgrade needs a pid file";
+  } else if (!options.detach && !request.handover &&
+             getenv("NOTIFY_SOCKET") == nullptr) {
+    // Nobody would follow the new process: the old one's exit would end
+    // the service for its shell or its supervisor.
+    request.upgrade_refusal =
+        "upgrade in the foreground needs a service manager that follows "
+        "MAINPID= ($NOTIFY_SOCKET)";
   } else {
     absl::StatusOr<internal::UpgradeSource> source =
         internal::CaptureUpgradeSource();
@@ -364,7 +372,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   // an init that reaps orphans and forwards signals; the application goes
   // on as pid 2 (internal/container_init.h). A bad option is reported
   // before anything forks; threads would not follow the application.
-  if (!options.detach && internal::IsContainerInit()) {
+  const bool container_init = !options.detach && internal::IsContainerInit();
+  if (container_init) {
     DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(options));
     absl::StatusOr<int> threads = internal::CountThreads();
     if (threads.ok() && *threads > 1) {
@@ -386,6 +395,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
           .ReportError(prepared.message());
     }
     return prepared;
+  }
+  if (container_init) {
+    // The application's exit ends pid 1, and with it the container.
+    request.upgrade_source.reset();
+    request.upgrade_refusal = "upgrade is not possible as a container's init";
   }
 
   if (!request.options.detach || request.handover) {

@@ -147,6 +147,38 @@ TEST_F(PrivilegesTest, SigtermToTheWholeServiceLeavesNoPidFile) {
   EXPECT_TRUE(test_support::WaitUntilGone(keeper));
 }
 
+// Found by an attack: SIGKILL, the one signal the keeper cannot ignore,
+// took the pid file's lock with it while the daemon ran on: status said
+// "dead" and a second start succeeded beside it. The daemon now stops.
+TEST_F(PrivilegesTest, ADaemonWhoseKeeperIsKilledStops) {
+  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_GT(pid, 0);
+  const pid_t keeper = KeeperOf(pid);
+  ASSERT_GT(keeper, 0);
+  ASSERT_EQ(kill(keeper, SIGKILL), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("the path keeper is gone"));
+}
+
+// The same under supervision: the supervisor holds the lock's keeper, and
+// stops with its worker rather than restart it.
+TEST_F(PrivilegesTest, ASupervisorWhoseKeeperIsKilledStopsWithItsWorker) {
+  const pid_t supervisor = StartTicker(
+      {"--daemon_user=nobody", "--daemon_restart=always", "--interval=1h"});
+  ASSERT_GT(supervisor, 0);
+  const pid_t keeper = KeeperOf(supervisor);
+  ASSERT_GT(keeper, 0);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    workers = test_support::DescendantsOf(supervisor);
+    return !workers.empty();
+  }));
+  ASSERT_EQ(kill(keeper, SIGKILL), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(supervisor));
+  for (pid_t worker : workers) EXPECT_TRUE(test_support::WaitUntilGone(worker));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("the path keeper is gone"));
+}
+
 // A daemon that exec'd another program has dropped the library's
 // descriptors (its pidfd of the keeper among them); its keeper still holds
 // the lock for it, and stop finds and ends it.

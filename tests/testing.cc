@@ -164,8 +164,8 @@ std::string WhyNoContainerHere() {
   if (!FileExists(kUnshare)) {
     return absl::StrCat(kUnshare, " (util-linux) is missing");
   }
-  RunResult probe = RunProgram(
-      {kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
+  RunResult probe =
+      RunProgram({kUnshare, "--pid", "--fork", "--mount-proc", "/bin/true"});
   if (probe.exit_code == 0) return "";
   return absl::StrCat(kUnshare, " exited ", probe.exit_code, ": ",
                       probe.stderr_text);

@@ -250,7 +250,17 @@ absl::StatusOr<ListenSocket> BindListenSocket(
     bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
   }
   if (bound != 0) {
-    return ErrnoError(errno, absl::StrCat(Describe(entry), ": bind"));
+    const int saved = errno;
+    // bind(2) says "in use" of any file at the path; a file that is no
+    // socket is not "in use" by anybody, and nothing here replaces it.
+    struct stat existing;
+    if (saved == EADDRINUSE && address.family == ListenAddress::Family::kUnix &&
+        !address.abstract && lstat(address.path.c_str(), &existing) == 0 &&
+        !S_ISSOCK(existing.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          Describe(entry), ": ", address.path, " exists and is not a socket"));
+    }
+    return ErrnoError(saved, absl::StrCat(Describe(entry), ": bind"));
   }
   if (address.family == ListenAddress::Family::kUnix && !address.abstract) {
     absl::Status set = SetSocketFileMode(entry, socket, owner);

@@ -29,6 +29,7 @@ class OwnedDescriptors {
     kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
+    kEventSet,  // Daemon::signal_fd() when it watches the keeper too
     kSlotCount,
   };
 

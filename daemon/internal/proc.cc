@@ -5,11 +5,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -210,6 +212,18 @@ int PidfdOpen(pid_t pid) {
 int PidfdSendSignal(int pidfd, int signo) {
   return static_cast<int>(
       syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0));
+}
+
+int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value) {
+  siginfo_t info = {};
+  info.si_signo = signo;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid();
+  info.si_uid = getuid();
+  info.si_value.sival_ptr =
+      reinterpret_cast<void*>(static_cast<uintptr_t>(value));
+  return static_cast<int>(
+      syscall(SYS_pidfd_send_signal, pidfd, signo, &info, 0));
 }
 
 bool AwaitExit(int pidfd, absl::Duration timeout) {

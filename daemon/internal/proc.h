@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,10 @@ bool IsFcntlWriteLockLine(absl::string_view line);
 // -1 with errno set on failure, as the syscalls do. The pidfd is O_CLOEXEC.
 int PidfdOpen(pid_t pid);
 int PidfdSendSignal(int pidfd, int signo);
+
+// Like sigqueue(3) through a pidfd: `signo` with `value` as its si_value
+// (si_code SI_QUEUE). 0, or -1 with errno set.
+int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value);
 
 // Waits up to `timeout` for the process behind `pidfd` to exit (a pidfd
 // polls readable then). Returns whether it did.

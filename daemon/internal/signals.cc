@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
@@ -23,6 +25,12 @@ int g_pipe_read_fd = -1;
 volatile sig_atomic_t g_pipe_owner = 0;
 // The signals routed into the pipe, as a bit per signal number.
 volatile sig_atomic_t g_watched = 0;
+
+// The value of the last signal sent with sigqueue(3) (SI_QUEUE) to a
+// signal watched with WatchQueued(); 0 when none.
+std::atomic<uint64_t> g_queued_value{0};
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "a signal handler may store only a lock-free atomic");
 
 constexpr int kRoutedSignals[] = {SIGTERM, SIGINT, SIGHUP};
 
@@ -49,6 +57,17 @@ extern "C" void ForwardSignalToPipe(int signo) {
     (void)ignored;
   }
   errno = saved_errno;
+}
+
+extern "C" void ForwardQueuedSignalToPipe(int signo, siginfo_t* info,
+                                          void* /*context*/) {
+  if (getpid() == g_pipe_owner && info != nullptr &&
+      info->si_code == SI_QUEUE) {
+    g_queued_value.store(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(
+                             info->si_value.sival_ptr)),
+                         std::memory_order_relaxed);
+  }
+  ForwardSignalToPipe(signo);
 }
 
 // SIGPIPE's handler: the write that raised it fails with EPIPE, which the
@@ -152,6 +171,22 @@ absl::Status SignalPipe::Watch(int signo) {
   return SetDisposition(signo, ForwardSignalToPipe);
 }
 
+absl::Status SignalPipe::WatchQueued(int signo) {
+  if (signo < 31) g_watched = g_watched | (1 << signo);
+  struct sigaction action = {};
+  action.sa_sigaction = ForwardQueuedSignalToPipe;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART | SA_SIGINFO;
+  if (sigaction(signo, &action, nullptr) != 0) {
+    return ErrnoError(errno, absl::StrCat("sigaction ", strsignal(signo)));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t SignalPipe::TakeQueuedValue() {
+  return g_queued_value.exchange(0, std::memory_order_relaxed);
+}
+
 absl::StatusOr<int> SignalPipe::Reinstall() {
   if (g_pipe_read_fd >= 0) {
     // Signals keep writing to the old pipe until the new one is in place;
@@ -195,8 +230,10 @@ void ResetSignalsInForkedChild() {
     struct sigaction current;
     if (sigaction(signo, nullptr, &current) != 0) continue;
     // A disposition the application set after ours is its own business.
-    if (current.sa_handler != ForwardSignalToPipe &&
-        current.sa_handler != DiscardSignal) {
+    if ((current.sa_flags & SA_SIGINFO) != 0
+            ? current.sa_sigaction != ForwardQueuedSignalToPipe
+            : current.sa_handler != ForwardSignalToPipe &&
+                  current.sa_handler != DiscardSignal) {
       continue;
     }
     struct sigaction action = {};

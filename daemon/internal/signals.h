@@ -23,6 +23,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,6 +68,15 @@ class SignalPipe {
 
   // Also routes `signo` into the pipe (the supervisor's SIGCHLD).
   static absl::Status Watch(int signo);
+
+  // Like Watch(), and keeps the value of the last `signo` sent with
+  // sigqueue(3) (si_code SI_QUEUE; plain kill(2) leaves it alone), which
+  // TakeQueuedValue() returns. An upgrade request carries its channel's
+  // token this way (upgrade.h).
+  static absl::Status WatchQueued(int signo);
+
+  // The value kept by WatchQueued(), reset to 0; 0 when none came.
+  static uint64_t TakeQueuedValue();
 
   // In a process forked from one that installed the pipe (a supervised
   // worker): closes the inherited pipe, which the parent keeps reading, and

@@ -59,7 +59,8 @@ class Supervisor {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
       FailStart(watched.message());
     }
-    if (absl::Status watched = SignalPipe::Watch(SIGUSR2); !watched.ok()) {
+    if (absl::Status watched = SignalPipe::WatchQueued(SIGUSR2);
+        !watched.ok()) {
       FailStart(watched.message());
     }
     // What the application leaves behind (a double-forked helper) is
@@ -77,6 +78,7 @@ class Supervisor {
       WaitForEvent();
       RelayWorkerNotifications();
       HandleSignals();
+      StopIfTheKeeperIsGone();
       ReadWorkerMessages();
       CheckWatchdog();
     }
@@ -156,6 +158,9 @@ class Supervisor {
     std::vector<struct pollfd> fds = {{state_.signal_fd, POLLIN, 0}};
     if (worker_ready_fd_ >= 0) fds.push_back({worker_ready_fd_, POLLIN, 0});
     if (worker_notify_fd_ >= 0) fds.push_back({worker_notify_fd_, POLLIN, 0});
+    if (state_.outputs->keeper_pidfd() >= 0) {
+      fds.push_back({state_.outputs->keeper_pidfd(), POLLIN, 0});
+    }
     absl::Time wake = absl::InfiniteFuture();
     if (worker_pid_ == 0) wake = std::min(restart_at_, FeedWatchdog());
     if (worker_pid_ != 0) wake = watchdog_.NextWake();
@@ -200,10 +205,11 @@ class Supervisor {
       // Upgrades (issue 14) replace an unsupervised daemon only; a
       // supervisor answers the request instead of dying of SIGUSR2.
       if (signo == SIGUSR2) {
-        const int channel =
-            *state_.pidfile ? ConnectUpgradeChannel((*state_.pidfile)->dev(),
-                                                    (*state_.pidfile)->ino())
-                            : -1;
+        const int channel = *state_.pidfile ? ConnectUpgradeChannel(
+                                                  (*state_.pidfile)->dev(),
+                                                  (*state_.pidfile)->ino(),
+                                                  SignalPipe::TakeQueuedValue())
+                                            : -1;
         if (channel >= 0) {
           static constexpr char kRefusal[] =
               "ERR upgrade is not supported under supervision\n";
@@ -372,6 +378,17 @@ class Supervisor {
         }
         return;
     }
+  }
+
+  // The path keeper holds the pid file's lock: without it the daemon looks
+  // stopped and a second one could start beside it (daemon.cc, WatchKeeper).
+  void StopIfTheKeeperIsGone() {
+    const int keeper = state_.outputs->keeper_pidfd();
+    if (keeper < 0 || !AwaitExit(keeper, absl::ZeroDuration())) return;
+    LOG(ERROR) << "the path keeper is gone, and the pid file's lock with it: "
+                  "stopping, as a daemon nobody can see must not run beside "
+                  "the next one";
+    Stop(SIGTERM);
   }
 
   // SIGTERM/SIGINT: the worker first (TERM, then KILL after the stop

@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,30 +78,43 @@ std::optional<UpgradeHandover> TakeUpgradeHandover() {
 
 absl::StatusOr<UpgradeSource> CaptureUpgradeSource() {
   UpgradeSource source;
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n < 0) return ErrnoError(errno, "readlink /proc/self/exe");
-  source.exe.assign(exe, static_cast<size_t>(n));
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(errno, "getcwd");
+  source.cwd = cwd;
+  // The path execve(2) was given, unresolved: /proc/self/exe would pin the
+  // release a symlink named at start. A path that named a descriptor
+  // (fexecve) names nothing later; then the binary's own path it is.
+  const char* executed = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+  if (executed != nullptr && *executed != '\0' &&
+      !absl::StartsWith(executed, "/dev/fd/") &&
+      !absl::StartsWith(executed, "/proc/")) {
+    source.exe = executed[0] == '/' ? std::string(executed)
+                                    : absl::StrCat(source.cwd, "/", executed);
+  } else {
+    char exe[4096];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n < 0) return ErrnoError(errno, "readlink /proc/self/exe");
+    source.exe.assign(exe, static_cast<size_t>(n));
+    // Replaced since it started: the kernel shows " (deleted)" after the
+    // path, where the new binary now is.
+    if (absl::EndsWith(source.exe, " (deleted)")) {
+      source.exe.resize(source.exe.size() - std::strlen(" (deleted)"));
+    }
+  }
   DAEMONKIT_ASSIGN_OR_RETURN(std::string cmdline,
                              ReadSmallFile("/proc/self/cmdline"));
   if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
   source.argv = absl::StrSplit(cmdline, '\0');
-  char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(errno, "getcwd");
-  source.cwd = cwd;
   return source;
 }
 
 absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      int pidfile_fd,
                                      const ListenSockets& sockets,
-                                     absl::Duration ready_timeout) {
-  // The binary now at the path (the running one may have been replaced:
-  // the kernel then shows " (deleted)" after its old path).
-  std::string exe = source.exe;
-  if (absl::EndsWith(exe, " (deleted)")) {
-    exe.resize(exe.size() - std::strlen(" (deleted)"));
-  }
+                                     absl::Duration ready_timeout,
+                                     int interrupt_fd,
+                                     const std::function<bool()>& interrupted) {
+  const std::string& exe = source.exe;
   const std::vector<int> fds = sockets.fds();
   const int count = static_cast<int>(fds.size());
   // Everything the child needs is made here: after fork it only moves
@@ -144,90 +160,159 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   // same lock.
   const int pidfile_copy = fcntl(pidfile_fd, F_DUPFD_CLOEXEC, 3);
   if (pidfile_copy < 0) return ErrnoError(errno, "dup the pid file");
+  // ready: the new daemon's "R" or error. exec_failure: close-on-exec, so
+  // end-of-file says the exec happened; otherwise the child writes what
+  // failed and its errno.
   int ready[2];
+  int exec_failure[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
     const int saved = errno;
     close(pidfile_copy);
     return ErrnoError(saved, "pipe");
   }
+  if (pipe2(exec_failure, O_CLOEXEC) != 0) {
+    const int saved = errno;
+    close(pidfile_copy);
+    close(ready[0]);
+    close(ready[1]);
+    return ErrnoError(saved, "pipe");
+  }
   // Sources above every target, so no dup2 overwrites a source still to
-  // be moved.
+  // be moved; the failure pipe last, just above the targets.
   std::vector<int> sources = fds;
   sources.push_back(pidfile_copy);
   sources.push_back(ready[1]);
-  const int floor = std::max(
-      ready_target + 1, *std::max_element(sources.begin(), sources.end()) + 1);
+  const int failure_target = ready_target + 1;
+  const int floor =
+      std::max({failure_target + 1,
+                *std::max_element(sources.begin(), sources.end()) + 1,
+                exec_failure[1] + 1});
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     const int saved = errno;
-    close(ready[0]);
-    close(ready[1]);
-    close(pidfile_copy);
+    for (int fd :
+         {ready[0], ready[1], exec_failure[0], exec_failure[1], pidfile_copy}) {
+      close(fd);
+    }
     return ErrnoError(saved, "fork the new daemon");
   }
   if (pid == 0) {
+    // Only async-signal-safe calls from here to the exec.
+    int failure = fcntl(exec_failure[1], F_DUPFD_CLOEXEC, floor);
+    const auto fail = [&failure](int step) {
+      const int report[2] = {step, errno};
+      if (failure >= 0) {
+        ssize_t ignored = write(failure, report, sizeof(report));
+        (void)ignored;
+      }
+      _exit(127);
+    };
+    if (failure < 0) fail(0);
     int moved[256 + 2];
-    if (sources.size() > sizeof(moved) / sizeof(moved[0])) _exit(127);
+    if (sources.size() > sizeof(moved) / sizeof(moved[0])) {
+      errno = EMFILE;
+      fail(0);
+    }
     for (size_t i = 0; i < sources.size(); ++i) {
       moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, floor);
-      if (moved[i] < 0) _exit(127);
+      if (moved[i] < 0) fail(0);
     }
     for (size_t i = 0; i < sources.size(); ++i) {
-      if (dup2(moved[i], 3 + static_cast<int>(i)) < 0) _exit(127);
+      if (dup2(moved[i], 3 + static_cast<int>(i)) < 0) fail(0);
     }
-    syscall(SYS_close_range, ready_target + 1, ~0U, 0);
-    if (chdir(source.cwd.c_str()) != 0) _exit(127);
+    if (dup3(failure, failure_target, O_CLOEXEC) < 0) fail(0);
+    failure = failure_target;
+    syscall(SYS_close_range, failure_target + 1, ~0U, 0);
+    // A group of its own: a failed start is ended with what it started.
+    if (setpgid(0, 0) != 0) fail(1);
+    // Until it is ready, it does not outlive an old daemon that was
+    // SIGKILLed meanwhile (the old one's pid file would name nothing).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(1);
+    if (getppid() != parent) _exit(127);
+    if (chdir(source.cwd.c_str()) != 0) fail(2);
     FormatPid(getpid(), listen_pid_digits);
     FormatPid(getpid(), handover_digits);
     // Append ":PIDFILE_FD:READY_FD" after the pid.
     char* end = handover_digits + std::strlen(handover_digits);
     std::memcpy(end, handover_tail.c_str(), handover_tail.size() + 1);
     execve(exe.c_str(), argv.data(), envp.data());
-    _exit(127);
+    fail(3);
   }
+  // Also here, so that a kill of the group cannot come before the child's
+  // own setpgid (EACCES: it has already exec'd, and did it itself).
+  (void)setpgid(pid, pid);
   close(ready[1]);
+  close(exec_failure[1]);
   close(pidfile_copy);
   const int pidfd = PidfdOpen(pid);
+  int report[2] = {0, 0};
+  ssize_t got_report;
+  do {
+    got_report = read(exec_failure[0], report, sizeof(report));
+  } while (got_report < 0 && errno == EINTR);
+  close(exec_failure[0]);
   ReadyDecoder decoder;
   const absl::Time deadline = absl::Now() + ready_timeout;
-  std::string error;
+  absl::Status error;
   bool ready_seen = false;
-  for (;;) {
+  if (got_report == sizeof(report)) {
+    constexpr const char* kSteps[] = {"move descriptors for", "detach",
+                                      "enter the directory of", "run"};
+    const int step = std::clamp(report[0], 0, 3);
+    error = ErrnoError(report[1], absl::StrCat("cannot ", kSteps[step], " ",
+                                               step == 2 ? source.cwd : exe));
+  }
+  while (error.ok()) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      error = absl::StrCat("the new daemon was not ready within ",
-                           absl::FormatDuration(ready_timeout));
+      error = absl::DeadlineExceededError(
+          absl::StrCat("the new daemon was not ready within ",
+                       absl::FormatDuration(ready_timeout)));
       break;
     }
-    struct pollfd pfd = {ready[0], POLLIN, 0};
+    // poll(2) skips a negative descriptor: no pidfd, no interrupt_fd.
+    struct pollfd pfds[3] = {
+        {ready[0], POLLIN, 0}, {pidfd, POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
     const int n =
-        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+        poll(pfds, 3, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      error = ErrnoError(errno, "poll the new daemon's ready pipe").ToString();
+      error = ErrnoError(errno, "poll the new daemon's ready pipe");
       break;
     }
     if (n == 0) continue;
-    char buffer[4096];
-    const ssize_t got = read(ready[0], buffer, sizeof(buffer));
-    if (got < 0 && errno == EINTR) continue;
-    if (got > 0) {
-      decoder.Append(absl::string_view(buffer, static_cast<size_t>(got)));
-      bool done = false;
-      while (std::optional<ReadyDecoder::Message> message = decoder.Next()) {
-        if (message->kind == ReadyDecoder::Message::Kind::kReady) done = true;
+    if ((pfds[2].revents & POLLIN) != 0 && interrupted()) {
+      error = absl::AbortedError(
+          "the daemon was told to stop before the new one was ready");
+      break;
+    }
+    if (pfds[0].revents != 0) {
+      char buffer[4096];
+      const ssize_t got = read(ready[0], buffer, sizeof(buffer));
+      if (got < 0 && errno == EINTR) continue;
+      if (got > 0) {
+        decoder.Append(absl::string_view(buffer, static_cast<size_t>(got)));
+        while (std::optional<ReadyDecoder::Message> message = decoder.Next()) {
+          if (message->kind == ReadyDecoder::Message::Kind::kReady) {
+            ready_seen = true;
+          }
+        }
+        if (ready_seen) break;
+        continue;
       }
-      if (done) {
-        ready_seen = true;
-        break;
-      }
+      // End-of-file (or a broken pipe): the new daemon is done writing.
+    } else if (pfds[1].revents == 0) {
       continue;
     }
-    // End-of-file: an error message, or it died.
+    // The pipe's end, or the new daemon's exit with nothing more to read
+    // (what it started may hold the pipe open): an error message, or it
+    // died.
     if (std::optional<std::string> text = decoder.ErrorAtEnd()) {
-      error = *text;
+      error = absl::FailedPreconditionError(*text);
     } else {
-      error = "the new daemon exited before it was ready";
+      error = absl::FailedPreconditionError(
+          "the new daemon exited before it was ready");
     }
     break;
   }
@@ -236,29 +321,42 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
     if (pidfd >= 0) close(pidfd);
     return pid;
   }
+  // The group first: the leader's death would not end what it started.
+  (void)kill(-pid, SIGKILL);
   if (pidfd >= 0) {
     (void)PidfdSendSignal(pidfd, SIGKILL);
     close(pidfd);
   } else {
-    kill(pid, SIGKILL);
+    (void)kill(pid, SIGKILL);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127 &&
-      error == "the new daemon exited before it was ready") {
-    error = absl::StrCat("cannot run ", exe);
+  return error;
+}
+
+void SurviveTheOldDaemon() { (void)prctl(PR_SET_PDEATHSIG, 0); }
+
+absl::StatusOr<uint64_t> NewUpgradeToken() {
+  uint64_t token = 0;
+  while (token == 0) {
+    const ssize_t n = getrandom(&token, sizeof(token), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof(token))) {
+      return ErrnoError(n < 0 ? errno : EIO, "getrandom");
+    }
   }
-  return absl::FailedPreconditionError(error);
+  return token;
 }
 
-std::string UpgradeChannelName(dev_t dev, ino_t ino) {
-  return absl::StrCat("daemonkit-upgrade-", dev, "-", ino);
+std::string UpgradeChannelName(dev_t dev, ino_t ino, uint64_t token) {
+  return absl::StrCat("daemonkit-upgrade-", dev, "-", ino, "-",
+                      absl::Hex(token, absl::kZeroPad16));
 }
 
-int ConnectUpgradeChannel(dev_t dev, ino_t ino) {
-  if (ino == 0) return -1;
-  const std::string name = UpgradeChannelName(dev, ino);
+int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token) {
+  if (ino == 0 || token == 0) return -1;
+  const std::string name = UpgradeChannelName(dev, ino, token);
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path + 1, name.data(), name.size());

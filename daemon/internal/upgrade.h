@@ -7,14 +7,15 @@
 // with the binary now at its path, without refusing a connection.
 //
 //   control process                old daemon                new daemon
-//   binds @daemonkit-upgrade-DEV-INO (of the pid file)
-//   SIGUSR2 (through a pidfd) ──►  connects to it, checks
+//   binds @daemonkit-upgrade-DEV-INO-TOKEN (TOKEN: 64 random bits)
+//   SIGUSR2 with TOKEN (sigqueue,
+//   through a pidfd)          ──►  connects to it, checks
 //                                  the peer's uid
 //                                  fork, exec(path, argv) ─► LISTEN_FDS = its
-//                                    with its sockets,       sockets, the pid
-//                                    the pid file's          file's descriptor
-//                                    descriptor, a pipe      (the same OFD
-//                                    lock)
+//                                    in a process group of   sockets, the pid
+//                                    its own, with its       file's descriptor
+//                                    sockets, the pid file's (the same OFD
+//                                    descriptor, a pipe      lock)
 //                                  waits for "R" ◄────────── NotifyReady()
 //                                  writes NEW into the
 //                                  pid file, MAINPID=NEW
@@ -27,19 +28,33 @@
 // The listening sockets are never closed in between: connections that
 // arrive while both run wait in the one shared backlog. If the new daemon
 // reports an error, dies or is not ready within `Options::ready_timeout`,
-// it is SIGKILLed, the old one writes its own pid back and keeps serving,
-// and the control process prints "ERR <the new one's error>".
+// its process group is SIGKILLed (what it started goes too), the old one
+// keeps serving, and the control process prints "ERR <the new one's
+// error>". A stop (SIGTERM, SIGINT) that reaches the old daemon meanwhile
+// ends the new one the same way before the old one stops; should the old
+// one be SIGKILLed instead, the new one, not yet ready, gets SIGKILL from
+// the kernel (PR_SET_PDEATHSIG, which it clears once ready).
+//
+// The channel's name is random, not derived from the daemon, because an
+// abstract name is anybody's to bind first: a name another local user
+// could predict, they could hold, and no upgrade would ever be answered.
 //
 // Only a daemon without supervision, privilege drop or chroot upgrades (the
-// new one must open its outputs by path as the old one's user); others
-// answer with an error. The old daemon waits for the new one inside
-// WaitUntil(): meanwhile connections queue in the backlog.
+// new one must open its outputs by path as the old one's user); neither
+// pid 1 of a container (its exit ends the container) nor a foreground
+// process without a service manager to take MAINPID= (its exit ends the
+// service) can hand over; others answer with an error. The old daemon waits
+// for the new one inside WaitUntil(): meanwhile it serves nothing, and
+// connections queue in the backlog (none is refused while the backlog has
+// room; the wait is bounded by `Options::ready_timeout`).
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_UPGRADE_H_
 #define DAEMONKIT_DAEMON_INTERNAL_UPGRADE_H_
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,8 +81,10 @@ struct UpgradeHandover {
 std::optional<UpgradeHandover> TakeUpgradeHandover();
 
 // What the old daemon needs to start its successor, captured when it
-// starts (before it changes directory): its binary's path, its arguments,
-// and the directory relative paths in them are taken from.
+// starts (before it changes directory): its binary's path as it was
+// executed (AT_EXECFN, made absolute: a deployment that moves a symlink to
+// a new release upgrades to the release the link names then), its
+// arguments, and the directory relative paths in them are taken from.
 struct UpgradeSource {
   std::string exe;
   std::vector<std::string> argv;
@@ -76,25 +93,37 @@ struct UpgradeSource {
 absl::StatusOr<UpgradeSource> CaptureUpgradeSource();
 
 // Starts the successor and waits for its readiness; its pid, or the error
-// it reported (or why it is not there). On error the successor is gone.
+// it reported (or why it is not there). While waiting, whenever
+// `interrupt_fd` turns readable it calls `interrupted`, and gives up (an
+// Aborted error) when that returns true. On error the successor and its
+// process group are gone.
 absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      int pidfile_fd,
                                      const ListenSockets& sockets,
-                                     absl::Duration ready_timeout);
+                                     absl::Duration ready_timeout,
+                                     int interrupt_fd,
+                                     const std::function<bool()>& interrupted);
 
-// The abstract socket name of the upgrade request to the daemon holding
-// the pid file with this device and inode, without the leading NUL. Named
-// after the file, not the pid: abstract names belong to the network
-// namespace, which processes of several pid namespaces (containers, test
-// sandboxes) can share with equal pids.
-std::string UpgradeChannelName(dev_t dev, ino_t ino);
+// In the new daemon, once it is ready: it no longer dies with the old one.
+void SurviveTheOldDaemon();
 
-// In the old daemon, on SIGUSR2: connects to the upgrade channel of its pid
-// file (PidFile::dev(), ino(): the daemon of a path keeper holds no
-// descriptor of it), and checks that whoever listens there is root or this
-// process's user. -1 when there is no request (a stray SIGUSR2) or no file
-// (`ino` 0).
-int ConnectUpgradeChannel(dev_t dev, ino_t ino);
+// A fresh random token for an upgrade request's channel (never 0).
+absl::StatusOr<uint64_t> NewUpgradeToken();
+
+// The abstract socket name of an upgrade request to the daemon holding the
+// pid file with this device and inode, without the leading NUL. Named
+// after the file, not the pid (abstract names belong to the network
+// namespace, which processes of several pid namespaces, containers and
+// test sandboxes, can share with equal pids), and after the request's
+// random `token`, so nobody can hold it in advance.
+std::string UpgradeChannelName(dev_t dev, ino_t ino, uint64_t token);
+
+// In the old daemon, on SIGUSR2 with `token`: connects to the upgrade
+// channel of its pid file (PidFile::dev(), ino(): the daemon of a path
+// keeper holds no descriptor of it), and checks that whoever listens there
+// is root or this process's user. -1 when there is no request (a stray
+// SIGUSR2: `token` 0) or no file (`ino` 0).
+int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token);
 
 }  // namespace internal
 }  // namespace daemonkit
