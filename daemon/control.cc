@@ -302,7 +302,7 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   absl::Cleanup close_listener = [listener] { close(listener); };
   if (bind(listener, reinterpret_cast<struct sockaddr*>(&address), length) !=
           0 ||
-      listen(listener, 1) != 0) {
+      listen(listener, 16) != 0) {
     return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }
   const absl::Time start = absl::Now();
@@ -313,21 +313,32 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   // The old daemon connects once its main loop sees the signal, and answers
   // once the new one is ready or has failed.
   const absl::Time deadline = start + ready_timeout + absl::Seconds(10);
-  if (!WaitReadable(listener, deadline)) {
-    return absl::DeadlineExceededError(
-        "the daemon did not answer the upgrade request (is its main loop "
-        "calling WaitUntil?)");
+  // The channel's name is visible in /proc/net/unix once bound: anybody
+  // may connect to it. Only the daemon's connection counts; others are
+  // closed and the wait goes on.
+  int channel = -1;
+  while (channel < 0) {
+    if (!WaitReadable(listener, deadline)) {
+      return absl::DeadlineExceededError(
+          "the daemon did not answer the upgrade request (is its main loop "
+          "calling WaitUntil?)");
+    }
+    const int connected = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connected < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return internal::ErrnoError(errno, "accept");
+    }
+    struct ucred peer;
+    socklen_t peer_length = sizeof(peer);
+    if (getsockopt(connected, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) ==
+            0 &&
+        peer.pid == result.old_pid) {
+      channel = connected;
+    } else {
+      close(connected);
+    }
   }
-  const int channel = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  if (channel < 0) return internal::ErrnoError(errno, "accept");
   absl::Cleanup close_channel = [channel] { close(channel); };
-  struct ucred peer;
-  socklen_t peer_length = sizeof(peer);
-  if (getsockopt(channel, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) != 0 ||
-      peer.pid != result.old_pid) {
-    return absl::PermissionDeniedError(
-        "the upgrade answer did not come from the daemon");
-  }
   std::string answer;
   while (answer.find('\n') == std::string::npos) {
     if (!WaitReadable(channel, deadline)) break;

@@ -144,10 +144,24 @@ class Daemon::Impl {
   }
 
   void NotifyReady() {
-    // An upgrade's new daemon outlives the old one from here on: the old
-    // one exits as soon as it reads "ready". (Should the old one die before
-    // it reads it, the report fails and this one stops, below.)
-    if (handover_pending_) internal::SurviveTheOldDaemon();
+    // An upgrade's new daemon outlives the old one from here on (the old
+    // one exits as soon as it reads "ready"), and its pid is in the file
+    // before it says so: should the old one die at any moment from here,
+    // the file names the process that serves. (An old one that rejects it
+    // after all kills it first and writes its own pid back.)
+    if (handover_pending_) {
+      internal::SurviveTheOldDaemon();
+      if (pidfile_) {
+        if (absl::Status written = pidfile_->WritePid(getpid());
+            !written.ok()) {
+          LOG(ERROR) << "upgrade: " << written;
+        }
+      }
+      if (reporter_.pending() && !reporter_.ReportReady()) {
+        LOG(WARNING) << "the old daemon is gone before it heard that this "
+                        "one is ready; this one serves on";
+      }
+    }
     if (reporter_.pending() && !reporter_.ReportReady()) {
       // Nobody waits for this start any more: the launcher was killed
       // (SIGKILL, which it could not turn into a clean failure). Its exit
@@ -173,26 +187,7 @@ class Daemon::Impl {
     handover_pending_ = false;
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
-    StoreSocketsWithServiceManager();
-  }
-
-  // The sockets this start bound go to systemd's fd store (FDSTORE=1, one
-  // message per name), so that a restart of the service (which ends this
-  // process) keeps them: systemd hands them back as socket activation,
-  // named, and the next start takes them instead of binding again, with no
-  // moment in which a connection is refused. Activated sockets are
-  // systemd's already. The unit needs FileDescriptorStoreMax=; without it,
-  // or without systemd, the messages are ignored.
-  void StoreSocketsWithServiceManager() {
-    for (const internal::ListenSocket& socket : sockets_.sockets()) {
-      if (socket.activated) continue;
-      absl::Status stored = notifier_.SendWithFd(
-          absl::StrCat("FDSTORE=1\nFDNAME=", socket.name), socket.fd);
-      if (!stored.ok()) {
-        LOG(WARNING) << "sd_notify FDSTORE " << socket.name << ": "
-                     << stored.message();
-      }
-    }
+    sockets_.StoreWithServiceManager(notifier_);
   }
 
   void Notify(absl::string_view message) {
@@ -319,6 +314,11 @@ class Daemon::Impl {
       } else {
         LOG(ERROR) << "upgrade failed, still serving: "
                    << next.status().message();
+        // The new one may have written its pid before it was killed.
+        if (absl::Status written = pidfile_->WritePid(getpid());
+            !written.ok()) {
+          LOG(ERROR) << "upgrade: " << written;
+        }
         reply = absl::StrCat("ERR ", next.status().message(), "\n");
       }
     }

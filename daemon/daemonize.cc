@@ -202,6 +202,22 @@ absl::Status CheckSingleThreaded() {
   return absl::OkStatus();
 }
 
+// Upgrades (issue 14): an old daemon upgrades only without supervision,
+// privilege drop or chroot, and hands its successor the pid file's open
+// descriptor. A command line that asks for one of those now (a flag file
+// edited since the start) would give a dropped or jailed process a
+// root-owned file to rewrite: that takes a restart, not an upgrade.
+absl::Status CheckSuccessorOptions(const Options& options) {
+  if (!options.user.empty() || !options.group.empty() ||
+      !options.chroot.empty() || options.restart != RestartPolicy::kNo) {
+    return absl::FailedPreconditionError(
+        "an upgrade cannot add --daemon_user, --daemon_group, "
+        "--daemon_chroot or --daemon_restart (the command line changed "
+        "since the start): restart the daemon instead");
+  }
+  return absl::OkStatus();
+}
+
 // Service-manager controls (issue 15): the readiness descriptor must be the
 // manager's, not one the daemon itself lives on: the newline and the close
 // would go into the pid file, or close an activated listening socket.
@@ -244,6 +260,8 @@ absl::Status Prepare(const Options& requested,
   // the number now names one of the handed-over descriptors.
   if (request.handover) request.options.ready_fd = -1;
   const Options& options = request.options;
+  if (request.handover)
+    DAEMONKIT_RETURN_IF_ERROR(CheckSuccessorOptions(options));
   DAEMONKIT_RETURN_IF_ERROR(CheckFilesAreDistinct(options));
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
   DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/upgrade.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
@@ -494,6 +495,12 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
   if (!request.ok()) ExitWith(request.status());
   ConfigureLogging(request->log);
   const std::string& pidfile = request->options.pidfile;
+  // An upgrade's successor repeats the old daemon's command line; a
+  // `restart` there would stop the old daemon that is starting it.
+  if (request->action == ControlAction::kRestart &&
+      internal::IsUpgradeSuccessor()) {
+    request->action = ControlAction::kStart;
+  }
 
   switch (request->action) {
     case ControlAction::kStatus: {

@@ -341,15 +341,10 @@ TEST_F(ListenTest, AReadyFdThatIsAnActivatedSocketIsAStartError) {
   EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
-// Under systemd, the sockets a start bound go to the fd store once it is
-// ready, named, so that a restart of the service gets them back (as socket
-// activation) and binds nothing: no moment with nobody listening.
-TEST_F(ListenTest, BoundSocketsGoToTheServiceManagersFdStore) {
-  test_support::NotifyReceiver systemd;
-  const std::string unix_path = dir_ + "/echo.sock";
-  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path}),
-                               {{"NOTIFY_SOCKET", systemd.address()}});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+// The next FDSTORE=1 message a fake systemd receives: the descriptor that
+// came with it must be the daemon's listening socket bound to `unix_path`.
+void ExpectStoredSocket(test_support::NotifyReceiver& systemd,
+                        const std::string& unix_path) {
   std::string message;
   int stored = -1;
   for (int i = 0; i < 5 && !absl::StartsWith(message, "FDSTORE=1"); ++i) {
@@ -361,16 +356,41 @@ TEST_F(ListenTest, BoundSocketsGoToTheServiceManagersFdStore) {
   // The daemon's listening socket itself: listening, bound to the path.
   int listening = 0;
   socklen_t length = sizeof(listening);
-  ASSERT_EQ(getsockopt(stored, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length),
+  EXPECT_EQ(getsockopt(stored, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length),
             0);
   EXPECT_EQ(listening, 1);
   struct sockaddr_un bound = {};
   length = sizeof(bound);
-  ASSERT_EQ(
+  EXPECT_EQ(
       getsockname(stored, reinterpret_cast<struct sockaddr*>(&bound), &length),
       0);
   EXPECT_EQ(std::string(bound.sun_path), unix_path);
   close(stored);
+}
+
+// Under systemd, the sockets a start bound go to the fd store once it is
+// ready, named, so that a restart of the service gets them back (as socket
+// activation) and binds nothing: no moment with nobody listening.
+TEST_F(ListenTest, BoundSocketsGoToTheServiceManagersFdStore) {
+  test_support::NotifyReceiver systemd;
+  const std::string unix_path = dir_ + "/echo.sock";
+  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path}),
+                               {{"NOTIFY_SOCKET", systemd.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ExpectStoredSocket(systemd, unix_path);
+  ASSERT_EQ(Stop().exit_code, 0);
+}
+
+// Under supervision the supervisor, systemd's main process, stores them
+// (a worker's FDSTORE= would not be taken).
+TEST_F(ListenTest, ASupervisorPutsTheSocketsInTheFdStoreToo) {
+  test_support::NotifyReceiver systemd;
+  const std::string unix_path = dir_ + "/echo.sock";
+  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path,
+                                     "--daemon_restart=always"}),
+                               {{"NOTIFY_SOCKET", systemd.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ExpectStoredSocket(systemd, unix_path);
   ASSERT_EQ(Stop().exit_code, 0);
 }
 

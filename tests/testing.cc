@@ -66,6 +66,14 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return buffer.str();
 }
 
+bool WriteFile(const std::string& path, const std::string& content) {
+  FILE* file = std::fopen(path.c_str(), "we");
+  if (file == nullptr) return false;
+  const bool written =
+      std::fwrite(content.data(), 1, content.size(), file) == content.size();
+  return std::fclose(file) == 0 && written;
+}
+
 bool FileExists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;

@@ -64,6 +64,8 @@ RunResult WaitProgram(const Spawned& spawned);
 // Reads a whole file; empty when missing.
 std::string ReadFileOrEmpty(const std::string& path);
 bool FileExists(const std::string& path);
+// Replaces the file at `path` with `content`; whether it all went in.
+bool WriteFile(const std::string& path, const std::string& content);
 
 // The pid in `pidfile`, or 0.
 pid_t ReadPid(const std::string& pidfile);

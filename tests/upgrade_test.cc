@@ -80,6 +80,22 @@ int ListenAbstract(const std::string& name) {
   return fd;
 }
 
+// A connection to the abstract name `name` (without its NUL), or -1.
+int ConnectAbstract(const std::string& name) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  const socklen_t length = static_cast<socklen_t>(
+      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&address), length) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 class UpgradeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,10 +134,9 @@ class UpgradeTest : public ::testing::Test {
   // is no daemon at all.
   bool InstallScript(const std::string& lines) const {
     const std::string script = dir_ + "/script";
-    FILE* file = std::fopen(script.c_str(), "w");
-    if (file == nullptr) return false;
-    std::fputs(absl::StrCat("#!/bin/sh\n", lines).c_str(), file);
-    return std::fclose(file) == 0 && InstallBinary(script, binary_);
+    return test_support::WriteFile(script,
+                                   absl::StrCat("#!/bin/sh\n", lines)) &&
+           InstallBinary(script, binary_);
   }
   // The one child of the old daemon (its successor being started).
   pid_t SuccessorOf(pid_t old_pid) const {
@@ -313,6 +328,109 @@ TEST_F(UpgradeTest, AKilledOldDaemonTakesItsUnreadySuccessorWithIt) {
   ASSERT_EQ(kill(old_pid, SIGKILL), 0);
   EXPECT_TRUE(test_support::WaitUntilGone(successor));
   EXPECT_NE(test_support::WaitProgram(upgrade).exit_code, 0);
+}
+
+// Found by an attack: the successor repeats the old command line, and a
+// daemon started with `--daemon_control=restart` (as init scripts do) had
+// its successor stop it, and with it the successor.
+TEST_F(UpgradeTest, ADaemonStartedByRestartIsUpgradedToo) {
+  ASSERT_EQ(Start({"--daemon_control=restart"}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t new_pid = ReadPid(pidfile_);
+  EXPECT_NE(new_pid, old_pid);
+  EXPECT_EQ(Exchange(socket_, "r\n"), absl::StrCat(new_pid, " r\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Found by an attack: a flag file edited to add --daemon_user gave the
+// dropped successor the root-owned pid file's descriptor. The successor
+// refuses; the old daemon serves on.
+TEST_F(UpgradeTest, ASuccessorCannotAddAPrivilegeDrop) {
+  const std::string flagfile = dir_ + "/echo.flags";
+  ASSERT_TRUE(test_support::WriteFile(
+      flagfile, absl::StrCat("--daemon_listen=echo=unix:", socket_, "\n")));
+  ASSERT_EQ(Run({"--flagfile=" + flagfile}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  started_.push_back(old_pid);
+  ASSERT_TRUE(test_support::WriteFile(
+      flagfile, absl::StrCat("--daemon_listen=echo=unix:", socket_,
+                             "\n--daemon_user=nobody\n")));
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("an upgrade cannot add"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "s\n"), absl::StrCat(old_pid, " s\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Found by an attack: an old daemon SIGKILLed after its successor was ready
+// but before it wrote the successor's pid left a serving daemon named by no
+// pid file. The successor writes its own pid before it says it is ready.
+// (The successor takes half a second to start, during which the old
+// daemon is stopped, so that it cannot finish the handover itself.)
+TEST_F(UpgradeTest, AnOldDaemonKilledDuringTheHandoverLeavesTheSuccessorNamed) {
+  ASSERT_EQ(Start().exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  const std::string real = dir_ + "/echo.real";
+  ASSERT_TRUE(InstallBinary(test_support::RunfilePath("examples/echo"), real));
+  ASSERT_TRUE(
+      InstallScript(absl::StrCat("sleep 0.5\nexec ", real, " \"$@\"\n")));
+  test_support::Spawned upgrade = test_support::SpawnProgram(
+      {test_support::RunfilePath("examples/echo"),
+       "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  const pid_t successor = SuccessorOf(old_pid);
+  ASSERT_GT(successor, 0);
+  started_.push_back(successor);
+  ASSERT_EQ(kill(old_pid, SIGSTOP), 0);
+  EXPECT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(pidfile_) == successor; }));
+  ASSERT_EQ(kill(old_pid, SIGKILL), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid));
+  (void)test_support::WaitProgram(upgrade);
+  EXPECT_EQ(ReadPid(pidfile_), successor);
+  EXPECT_EQ(Exchange(socket_, "k\n"), absl::StrCat(successor, " k\n"));
+  RunResult status = Run({"--daemon_control=status"});
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", successor, "\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(successor));
+}
+
+// Found by an attack: the channel's name, token and all, is visible in
+// /proc/net/unix once bound, and the control action gave up at the first
+// connection that was not the daemon's. Others' connections are skipped.
+TEST_F(UpgradeTest, ConnectionsOfOthersToTheChannelAreSkipped) {
+  ASSERT_EQ(Start().exit_code, 0);
+  int stop[2];
+  ASSERT_EQ(pipe2(stop, O_CLOEXEC), 0);
+  const pid_t intruder = fork();
+  if (intruder == 0) {
+    close(stop[1]);
+    // Connects to every upgrade channel it sees, until told to stop.
+    for (;;) {
+      struct pollfd told = {stop[0], POLLIN, 0};
+      if (poll(&told, 1, 0) > 0) _exit(0);
+      for (absl::string_view line : absl::StrSplit(
+               ReadFileOrEmpty("/proc/net/unix"), '\n', absl::SkipEmpty())) {
+        const size_t at = line.find("@daemonkit-upgrade-");
+        if (at == absl::string_view::npos) continue;
+        const int fd = ConnectAbstract(std::string(line.substr(at + 1)));
+        if (fd >= 0) close(fd);
+      }
+    }
+  }
+  close(stop[0]);
+  int upgraded = 0;
+  for (int i = 0; i < 5; ++i) {
+    RunResult upgrade = Upgrade();
+    EXPECT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+    if (upgrade.exit_code == 0) ++upgraded;
+  }
+  close(stop[1]);
+  test_support::ReapChild(intruder);
+  EXPECT_EQ(upgraded, 5);
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
 // A binary the daemon cannot run: the reason, errno's text included.

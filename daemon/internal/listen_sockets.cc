@@ -403,5 +403,17 @@ void ListenSockets::Forget() {
   keeper_.reset();
 }
 
+void ListenSockets::StoreWithServiceManager(const Notifier& notifier) const {
+  for (const ListenSocket& socket : sockets_) {
+    if (socket.activated) continue;
+    absl::Status stored = notifier.SendWithFd(
+        absl::StrCat("FDSTORE=1\nFDNAME=", socket.name), socket.fd);
+    if (!stored.ok()) {
+      LOG(WARNING) << "sd_notify FDSTORE " << socket.name << ": "
+                   << stored.message();
+    }
+  }
+}
+
 }  // namespace internal
 }  // namespace daemonkit

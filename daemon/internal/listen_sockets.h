@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "daemon/internal/listen_address.h"
+#include "daemon/internal/notify.h"
 #include "daemon/internal/path_keeper.h"
 
 namespace daemonkit {
@@ -100,6 +101,17 @@ class ListenSockets {
       : sockets_(std::move(sockets)) {}
 
   const std::vector<ListenSocket>& sockets() const { return sockets_; }
+
+  // Puts the sockets this start bound into systemd's fd store (FDSTORE=1,
+  // FDNAME= the name; one message each), so that a restart of the service
+  // (which ends this process) keeps them: systemd hands them back as socket
+  // activation, and the next start takes them instead of binding again,
+  // with no moment in which a connection is refused. Activated sockets are
+  // systemd's already. Sent by the main process (the supervisor, or the
+  // daemon itself); without $NOTIFY_SOCKET, or without
+  // FileDescriptorStoreMax= in the unit, nothing is kept. Failures are
+  // logged: the service runs on without the store.
+  void StoreWithServiceManager(const Notifier& notifier) const;
   std::vector<int> fds() const;
   // The first socket named `name`; -1 if none.
   int Find(absl::string_view name) const;

@@ -53,8 +53,11 @@ struct Request {
 // message; a descriptor attached to a successful OpenOutput.
 constexpr size_t kMaxReply = 512;
 // How long the daemon waits for an answer: the keeper only opens or unlinks
-// a file, but that file may sit on a stalled network filesystem.
-constexpr int kReplyTimeoutMs = 10000;
+// a file, but that file may sit on a stalled network filesystem, or the
+// keeper may be stopped (SIGSTOP, a debugger, a frozen cgroup). The daemon
+// handles no signal meanwhile, so this stays well below the default stop
+// timeout (10 s): a stop that comes during a reload still ends it cleanly.
+constexpr int kReplyTimeoutMs = 3000;
 
 // `flags`: MSG_DONTWAIT for the keeper's replies, which must never block it
 // (a requester may hand over a reply socket whose peer never reads).

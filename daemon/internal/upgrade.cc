@@ -55,6 +55,16 @@ void FormatPid(pid_t value, char* out) {
 
 }  // namespace
 
+bool IsUpgradeSuccessor() {
+  const char* value = getenv(kUpgradeVariable);
+  pid_t pid;
+  return value != nullptr &&
+         absl::SimpleAtoi(absl::string_view(value).substr(
+                              0, absl::string_view(value).find(':')),
+                          &pid) &&
+         pid == getpid();
+}
+
 std::optional<UpgradeHandover> TakeUpgradeHandover() {
   const char* value = getenv(kUpgradeVariable);
   if (value == nullptr) return std::nullopt;
@@ -364,6 +374,13 @@ int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token) {
       offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  // The main loop waits here: not for long, should others fill the
+  // listener's backlog (its name is visible once bound).
+  const struct timeval timeout = {1, 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) != 0) {
+    close(fd);
+    return -1;
+  }
   if (connect(fd, reinterpret_cast<struct sockaddr*>(&address), length) != 0) {
     close(fd);
     return -1;

@@ -77,6 +77,12 @@ struct UpgradeHandover {
   int ready_fd = -1;    // "R" or "E<text>" to the old daemon
 };
 
+// Whether this process was started by an upgrade (kUpgradeVariable names
+// it), before TakeUpgradeHandover(): it then starts, whatever the
+// `--daemon_control` of the command line it repeats (`restart` would stop
+// the old daemon that started it).
+bool IsUpgradeSuccessor();
+
 // Takes (and unsets) kUpgradeVariable when it names this process.
 std::optional<UpgradeHandover> TakeUpgradeHandover();
 
