@@ -63,37 +63,45 @@ std::string ReadLink(const std::string& path) {
   return n < 0 ? "" : std::string(target, static_cast<size_t>(n));
 }
 
-// A listening socket on the abstract name `name` (without its NUL), or -1.
-int ListenAbstract(const std::string& name) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address), length) != 0 ||
-      listen(fd, 1) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+// A stream socket and the address of the abstract name `name` (without
+// its NUL); a socket of -1 when none could be made.
+struct AbstractSocket {
+  int fd;
+  struct sockaddr_un address;
+  socklen_t length;
+};
+AbstractSocket MakeAbstractSocket(const std::string& name) {
+  AbstractSocket made = {socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), {}, 0};
+  made.address.sun_family = AF_UNIX;
+  std::memcpy(made.address.sun_path + 1, name.data(), name.size());
+  made.length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                                       1 + name.size());
+  return made;
 }
 
-// A connection to the abstract name `name` (without its NUL), or -1.
-int ConnectAbstract(const std::string& name) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
-  if (connect(fd, reinterpret_cast<struct sockaddr*>(&address), length) != 0) {
-    close(fd);
+// A listening socket on the abstract name `name`, or -1.
+int ListenAbstract(const std::string& name) {
+  AbstractSocket made = MakeAbstractSocket(name);
+  if (made.fd < 0) return -1;
+  if (bind(made.fd, reinterpret_cast<struct sockaddr*>(&made.address),
+           made.length) != 0 ||
+      listen(made.fd, 1) != 0) {
+    close(made.fd);
     return -1;
   }
-  return fd;
+  return made.fd;
+}
+
+// A connection to the abstract name `name`, or -1.
+int ConnectAbstract(const std::string& name) {
+  AbstractSocket made = MakeAbstractSocket(name);
+  if (made.fd < 0) return -1;
+  if (connect(made.fd, reinterpret_cast<struct sockaddr*>(&made.address),
+              made.length) != 0) {
+    close(made.fd);
+    return -1;
+  }
+  return made.fd;
 }
 
 class UpgradeTest : public ::testing::Test {
@@ -138,14 +146,22 @@ class UpgradeTest : public ::testing::Test {
                                    absl::StrCat("#!/bin/sh\n", lines)) &&
            InstallBinary(script, binary_);
   }
-  // The one child of the old daemon (its successor being started).
-  pid_t SuccessorOf(pid_t old_pid) const {
+  // Starts `upgrade` without waiting for it.
+  test_support::Spawned UpgradeInBackground() const {
+    return test_support::SpawnProgram(
+        {test_support::RunfilePath("examples/echo"),
+         "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  }
+  // The one child of the old daemon (its successor being started), also
+  // kept for the tear-down; 0 when none appeared.
+  pid_t SuccessorOf(pid_t old_pid) {
     pid_t successor = 0;
     test_support::WaitFor([&] {
       const std::vector<pid_t> children = test_support::DescendantsOf(old_pid);
       successor = children.empty() ? 0 : children.front();
       return successor > 0;
     });
+    if (successor > 0) started_.push_back(successor);
     return successor;
   }
   RunResult Upgrade() {
@@ -293,12 +309,9 @@ TEST_F(UpgradeTest, AStopDuringTheUpgradeEndsTheSuccessorToo) {
   ASSERT_EQ(Start().exit_code, 0);
   const pid_t old_pid = ReadPid(pidfile_);
   ASSERT_TRUE(InstallScript("sleep 1000 &\nexec sleep 1000\n"));
-  test_support::Spawned upgrade = test_support::SpawnProgram(
-      {test_support::RunfilePath("examples/echo"),
-       "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  test_support::Spawned upgrade = UpgradeInBackground();
   const pid_t successor = SuccessorOf(old_pid);
   ASSERT_GT(successor, 0);
-  started_.push_back(successor);
   RunResult stop = Run({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   RunResult upgraded = test_support::WaitProgram(upgrade);
@@ -319,12 +332,9 @@ TEST_F(UpgradeTest, AKilledOldDaemonTakesItsUnreadySuccessorWithIt) {
   ASSERT_EQ(Start().exit_code, 0);
   const pid_t old_pid = ReadPid(pidfile_);
   ASSERT_TRUE(InstallScript("exec sleep 1000\n"));
-  test_support::Spawned upgrade = test_support::SpawnProgram(
-      {test_support::RunfilePath("examples/echo"),
-       "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  test_support::Spawned upgrade = UpgradeInBackground();
   const pid_t successor = SuccessorOf(old_pid);
   ASSERT_GT(successor, 0);
-  started_.push_back(successor);
   ASSERT_EQ(kill(old_pid, SIGKILL), 0);
   EXPECT_TRUE(test_support::WaitUntilGone(successor));
   EXPECT_NE(test_support::WaitProgram(upgrade).exit_code, 0);
@@ -377,12 +387,9 @@ TEST_F(UpgradeTest, AnOldDaemonKilledDuringTheHandoverLeavesTheSuccessorNamed) {
   ASSERT_TRUE(InstallBinary(test_support::RunfilePath("examples/echo"), real));
   ASSERT_TRUE(
       InstallScript(absl::StrCat("sleep 0.5\nexec ", real, " \"$@\"\n")));
-  test_support::Spawned upgrade = test_support::SpawnProgram(
-      {test_support::RunfilePath("examples/echo"),
-       "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  test_support::Spawned upgrade = UpgradeInBackground();
   const pid_t successor = SuccessorOf(old_pid);
   ASSERT_GT(successor, 0);
-  started_.push_back(successor);
   ASSERT_EQ(kill(old_pid, SIGSTOP), 0);
   EXPECT_TRUE(
       test_support::WaitFor([&] { return ReadPid(pidfile_) == successor; }));
