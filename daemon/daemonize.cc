@@ -260,8 +260,9 @@ absl::Status Prepare(const Options& requested,
   // the number now names one of the handed-over descriptors.
   if (request.handover) request.options.ready_fd = -1;
   const Options& options = request.options;
-  if (request.handover)
+  if (request.handover) {
     DAEMONKIT_RETURN_IF_ERROR(CheckSuccessorOptions(options));
+  }
   DAEMONKIT_RETURN_IF_ERROR(CheckFilesAreDistinct(options));
   if (options.detach) DAEMONKIT_RETURN_IF_ERROR(CheckSingleThreaded());
   DAEMONKIT_RETURN_IF_ERROR(CheckDirectories(options));

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -220,8 +221,9 @@ int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value) {
   info.si_code = SI_QUEUE;
   info.si_pid = getpid();
   info.si_uid = getuid();
-  info.si_value.sival_ptr =
-      reinterpret_cast<void*>(static_cast<uintptr_t>(value));
+  // All 64 bits, as the receiver reads them (signals.h, WatchQueued).
+  static_assert(sizeof(info.si_value) == sizeof(value));
+  std::memcpy(&info.si_value, &value, sizeof(value));
   return static_cast<int>(
       syscall(SYS_pidfd_send_signal, pidfd, signo, &info, 0));
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
@@ -63,9 +64,10 @@ extern "C" void ForwardQueuedSignalToPipe(int signo, siginfo_t* info,
                                           void* /*context*/) {
   if (getpid() == g_pipe_owner && info != nullptr &&
       info->si_code == SI_QUEUE) {
-    g_queued_value.store(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(
-                             info->si_value.sival_ptr)),
-                         std::memory_order_relaxed);
+    uint64_t value;
+    static_assert(sizeof(info->si_value) == sizeof(value));
+    std::memcpy(&value, &info->si_value, sizeof(value));
+    g_queued_value.store(value, std::memory_order_relaxed);
   }
   ForwardSignalToPipe(signo);
 }

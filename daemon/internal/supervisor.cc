@@ -295,8 +295,9 @@ class Supervisor {
       // Service-manager controls (issue 15): the first readiness only.
       SignalReadyFd(options_.ready_fd);
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
-      if (state_.sockets)
+      if (state_.sockets) {
         state_.sockets->StoreWithServiceManager(*state_.notifier);
+      }
     } else {
       Notify(absl::StrCat("STATUS=running, restart ", restarts_));
     }

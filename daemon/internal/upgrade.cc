@@ -94,7 +94,10 @@ absl::StatusOr<UpgradeSource> CaptureUpgradeSource() {
   // The path execve(2) was given, unresolved: /proc/self/exe would pin the
   // release a symlink named at start. A path that named a descriptor
   // (fexecve) names nothing later; then the binary's own path it is.
-  const char* executed = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+  const char* executed =
+      // The auxiliary vector holds the address as an integer.
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
+      reinterpret_cast<const char*>(getauxval(AT_EXECFN));
   if (executed != nullptr && *executed != '\0' &&
       !absl::StartsWith(executed, "/dev/fd/") &&
       !absl::StartsWith(executed, "/proc/")) {
