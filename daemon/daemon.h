@@ -198,7 +198,10 @@ class Daemon {
   // passed under that name ($LISTEN_FDNAMES; "unknown" when unnamed), or
   // else the one `Options::listen` (`--daemon_listen=NAME=ADDRESS`) bound
   // before the first fork. Ready for accept(2): bound, listening, blocking
-  // and close-on-exec (make it non-blocking for a poll loop). The descriptor
+  // and close-on-exec (make it non-blocking for a poll loop). An activated
+  // descriptor is checked to be a socket and is otherwise passed on as the
+  // service manager made it: a datagram socket for ListenDatagram=, a
+  // connected one for Accept=yes are the unit's choice, not an error. The descriptor
   // stays the library's for the process's life: do not close it. When
   // several share the name (systemd can pass two with one name), the first.
   // Under supervision every worker gets the same sockets, so connections
