@@ -312,7 +312,8 @@ class Daemon::Impl {
         stop_requested_ = true;
         reply = absl::StrCat("OK ", *next, "\n");
       } else {
-        LOG(ERROR) << "upgrade failed, still serving: "
+        LOG(ERROR) << "upgrade failed"
+                   << (stop_requested_ ? ", stopping: " : ", still serving: ")
                    << next.status().message();
         // The new one may have written its pid before it was killed.
         if (absl::Status written = pidfile_->WritePid(getpid());

@@ -201,10 +201,10 @@ class Daemon {
   // and close-on-exec (make it non-blocking for a poll loop). An activated
   // descriptor is checked to be a socket and is otherwise passed on as the
   // service manager made it: a datagram socket for ListenDatagram=, a
-  // connected one for Accept=yes are the unit's choice, not an error. The descriptor
-  // stays the library's for the process's life: do not close it. When
-  // several share the name (systemd can pass two with one name), the first.
-  // Under supervision every worker gets the same sockets, so connections
+  // connected one for Accept=yes are the unit's choice, not an error. The
+  // descriptor stays the library's for the process's life: do not close it.
+  // When several share the name (systemd can pass two with one name), the
+  // first. Under supervision every worker gets the same sockets, so connections
   // wait in the backlog while a worker restarts. kNotFound when there is
   // none of that name.
   //

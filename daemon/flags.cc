@@ -495,12 +495,11 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
   if (!request.ok()) ExitWith(request.status());
   ConfigureLogging(request->log);
   const std::string& pidfile = request->options.pidfile;
-  // An upgrade's successor repeats the old daemon's command line; a
-  // `restart` there would stop the old daemon that is starting it.
-  if (request->action == ControlAction::kRestart &&
-      internal::IsUpgradeSuccessor()) {
-    request->action = ControlAction::kStart;
-  }
+  // An upgrade's successor repeats the old daemon's command line, which
+  // may have been `restart` (init scripts), or a flag file edited since to
+  // say anything: whatever it says, the successor starts (a `restart`,
+  // `stop` or `upgrade` would act on the old daemon starting it).
+  if (internal::IsUpgradeSuccessor()) request->action = ControlAction::kStart;
 
   switch (request->action) {
     case ControlAction::kStatus: {

@@ -342,8 +342,9 @@ TEST_F(ListenTest, AReadyFdThatIsAnActivatedSocketIsAStartError) {
 }
 
 // The next FDSTORE=1 message a fake systemd receives: the descriptor that
-// came with it must be the daemon's listening socket bound to `unix_path`.
-void ExpectStoredSocket(test_support::NotifyReceiver& systemd,
+// came with it (the caller's to close; -1 with a test failure) must be the
+// daemon's listening socket bound to `unix_path`.
+int ReceiveStoredSocket(test_support::NotifyReceiver& systemd,
                         const std::string& unix_path) {
   std::string message;
   int stored = -1;
@@ -352,7 +353,7 @@ void ExpectStoredSocket(test_support::NotifyReceiver& systemd,
     message = systemd.Receive(&stored);
   }
   EXPECT_EQ(message, "FDSTORE=1\nFDNAME=echo");
-  ASSERT_GE(stored, 0);
+  if (stored < 0) return -1;
   // The daemon's listening socket itself: listening, bound to the path.
   int listening = 0;
   socklen_t length = sizeof(listening);
@@ -365,33 +366,51 @@ void ExpectStoredSocket(test_support::NotifyReceiver& systemd,
       getsockname(stored, reinterpret_cast<struct sockaddr*>(&bound), &length),
       0);
   EXPECT_EQ(std::string(bound.sun_path), unix_path);
-  close(stored);
+  return stored;
 }
 
 // Under systemd, the sockets a start bound go to the fd store once it is
 // ready, named, so that a restart of the service gets them back (as socket
-// activation) and binds nothing: no moment with nobody listening.
-TEST_F(ListenTest, BoundSocketsGoToTheServiceManagersFdStore) {
-  test_support::NotifyReceiver systemd;
-  const std::string unix_path = dir_ + "/echo.sock";
-  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path}),
-                               {{"NOTIFY_SOCKET", systemd.address()}});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ExpectStoredSocket(systemd, unix_path);
-  ASSERT_EQ(Stop().exit_code, 0);
+// activation) and binds nothing: no moment with nobody listening. Found by
+// an attack: the clean stop removed the socket file, so the restarted
+// service listened on a socket nobody could reach any more. `extra`: more
+// flags of the first start.
+class ListenFdStoreTest : public ListenTest {
+ protected:
+  void ExpectARestartServesTheStoredSocket(std::vector<std::string> extra) {
+    test_support::NotifyReceiver systemd;
+    const std::string unix_path = dir_ + "/echo.sock";
+    extra.push_back("--daemon_listen=echo=unix:" + unix_path);
+    RunResult start =
+        RunProgram(Echo(extra), {{"NOTIFY_SOCKET", systemd.address()}});
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    const int stored = ReceiveStoredSocket(systemd, unix_path);
+    ASSERT_GE(stored, 0);
+    ASSERT_EQ(Stop().exit_code, 0);
+    EXPECT_TRUE(test_support::FileExists(unix_path));
+    // `systemctl restart`: systemd starts the service again with what its fd
+    // store holds, as socket activation.
+    const pid_t restarted = test_support::ExecActivated(
+        {test_support::RunfilePath("examples/echo"), "--daemon=false"},
+        {stored}, "echo", dir_ + "/restarted.out");
+    close(stored);
+    EXPECT_TRUE(test_support::WaitFor(
+        [&] { return !Exchange(unix_path, "again\n").empty(); }));
+    EXPECT_EQ(Exchange(unix_path, "again\n"),
+              absl::StrCat(restarted, " again\n"));
+    kill(restarted, SIGTERM);
+    EXPECT_EQ(test_support::ReapChild(restarted), 0);
+  }
+};
+
+TEST_F(ListenFdStoreTest, BoundSocketsGoToTheServiceManagersFdStore) {
+  ExpectARestartServesTheStoredSocket({});
 }
 
 // Under supervision the supervisor, systemd's main process, stores them
 // (a worker's FDSTORE= would not be taken).
-TEST_F(ListenTest, ASupervisorPutsTheSocketsInTheFdStoreToo) {
-  test_support::NotifyReceiver systemd;
-  const std::string unix_path = dir_ + "/echo.sock";
-  RunResult start = RunProgram(Echo({"--daemon_listen=echo=unix:" + unix_path,
-                                     "--daemon_restart=always"}),
-                               {{"NOTIFY_SOCKET", systemd.address()}});
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  ExpectStoredSocket(systemd, unix_path);
-  ASSERT_EQ(Stop().exit_code, 0);
+TEST_F(ListenFdStoreTest, ASupervisorPutsTheSocketsInTheFdStoreToo) {
+  ExpectARestartServesTheStoredSocket({"--daemon_restart=always"});
 }
 
 TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {

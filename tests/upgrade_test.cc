@@ -354,6 +354,49 @@ TEST_F(UpgradeTest, ADaemonStartedByRestartIsUpgradedToo) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
+// Found by an attack: a flag file edited since the start to say any
+// other action (`stop`) made the successor act on the old daemon.
+TEST_F(UpgradeTest, AnEditedFlagFileSayingStopStillStartsTheSuccessor) {
+  const std::string flagfile = dir_ + "/echo.flags";
+  const std::string listen =
+      absl::StrCat("--daemon_listen=echo=unix:", socket_);
+  ASSERT_TRUE(test_support::WriteFile(flagfile, listen + "\n"));
+  ASSERT_EQ(Run({"--flagfile=" + flagfile}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  started_.push_back(old_pid);
+  ASSERT_TRUE(test_support::WriteFile(
+      flagfile, absl::StrCat(listen, "\n--daemon_control=stop\n")));
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t new_pid = ReadPid(pidfile_);
+  EXPECT_NE(new_pid, old_pid);
+  EXPECT_EQ(Exchange(socket_, "e\n"), absl::StrCat(new_pid, " e\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Found by an attack: a forged handover (the variable, a descriptor of the
+// pid file opened anew) beside a running daemon was taken, and its clean
+// exit removed the running daemon's pid file. The descriptor must hold the
+// running daemon's lock.
+TEST_F(UpgradeTest, AForgedHandoverBesideARunningDaemonIsRefused) {
+  ASSERT_EQ(Start().exit_code, 0);
+  const pid_t daemon = ReadPid(pidfile_);
+  const std::string answer = dir_ + "/answer";
+  RunResult forged = RunProgram(
+      {"/bin/sh", "-c",
+       absl::StrCat("exec 4<>", pidfile_, " 5>", answer,
+                    "; exec env DAEMONKIT_UPGRADE=$$:4:5 LISTEN_FDS=0 ",
+                    binary_, " --daemon_pidfile=", pidfile_,
+                    " --daemon_listen=echo=unix:", dir_, "/forged.sock")});
+  EXPECT_NE(forged.exit_code, 0);
+  EXPECT_THAT(ReadFileOrEmpty(answer),
+              HasSubstr("not the running daemon's descriptor"));
+  EXPECT_EQ(ReadPid(pidfile_), daemon);
+  RunResult status = Run({"--daemon_control=status"});
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", daemon, "\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 // Found by an attack: a flag file edited to add --daemon_user gave the
 // dropped successor the root-owned pid file's descriptor. The successor
 // refuses; the old daemon serves on.
@@ -437,6 +480,23 @@ TEST_F(UpgradeTest, ConnectionsOfOthersToTheChannelAreSkipped) {
   close(stop[1]);
   test_support::ReapChild(intruder);
   EXPECT_EQ(upgraded, 5);
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Found by an attack: the successor was exec'd with descriptor 0 closed
+// (a fork handler closed it in every child the daemon forked), so the
+// first file it opened became its stdin.
+TEST_F(UpgradeTest, ASuccessorStartsWithItsStandardStreamsOpen) {
+  ASSERT_EQ(Start().exit_code, 0);
+  const std::string real = dir_ + "/echo.real";
+  const std::string streams = dir_ + "/streams";
+  ASSERT_TRUE(InstallBinary(test_support::RunfilePath("examples/echo"), real));
+  ASSERT_TRUE(InstallScript(absl::StrCat(
+      "for fd in 0 1 2; do [ -e /proc/$$/fd/$fd ] && printf $fd >> ", streams,
+      "; done\nexec ", real, " \"$@\"\n")));
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  EXPECT_EQ(ReadFileOrEmpty(streams), "012");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 

@@ -385,7 +385,14 @@ void ListenSockets::RemoveFiles() {
   size_t keeper_index = 0;
   for (const ListenSocket& socket : sockets_) {
     if (socket.file.empty()) continue;
-    RemoveFile(socket, keeper_.get(), keeper_index++);
+    // The keeper numbers every socket file, stored or not.
+    const size_t index = keeper_index++;
+    if (socket.stored) {
+      LOG(INFO) << "leaving " << socket.file
+                << ": its socket is in the service manager's fd store";
+      continue;
+    }
+    RemoveFile(socket, keeper_.get(), index);
   }
   keeper_.reset();
 }
@@ -403,15 +410,18 @@ void ListenSockets::Forget() {
   keeper_.reset();
 }
 
-void ListenSockets::StoreWithServiceManager(const Notifier& notifier) const {
-  for (const ListenSocket& socket : sockets_) {
+void ListenSockets::StoreWithServiceManager(const Notifier& notifier) {
+  if (!notifier.to_service_manager()) return;
+  for (ListenSocket& socket : sockets_) {
     if (socket.activated) continue;
     absl::Status stored = notifier.SendWithFd(
         absl::StrCat("FDSTORE=1\nFDNAME=", socket.name), socket.fd);
     if (!stored.ok()) {
       LOG(WARNING) << "sd_notify FDSTORE " << socket.name << ": "
                    << stored.message();
+      continue;
     }
+    socket.stored = true;
   }
 }
 

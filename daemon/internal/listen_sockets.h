@@ -49,6 +49,9 @@ struct ListenSocket {
   std::string file;
   dev_t dev = 0;
   ino_t ino = 0;
+  // Sent to the service manager's fd store, which may hand it back to the
+  // next start: its file then stays at a clean stop.
+  bool stored = false;
 };
 
 // TakeActivatedSockets()
@@ -110,8 +113,11 @@ class ListenSockets {
   // systemd's already. Sent by the main process (the supervisor, or the
   // daemon itself); without $NOTIFY_SOCKET, or without
   // FileDescriptorStoreMax= in the unit, nothing is kept. Failures are
-  // logged: the service runs on without the store.
-  void StoreWithServiceManager(const Notifier& notifier) const;
+  // logged: the service runs on without the store. A Unix socket file sent
+  // stays at a clean stop (RemoveFiles), since the stored socket may serve
+  // the next start; should systemd have dropped it, the next start replaces
+  // the dead file.
+  void StoreWithServiceManager(const Notifier& notifier);
   std::vector<int> fds() const;
   // The first socket named `name`; -1 if none.
   int Find(absl::string_view name) const;

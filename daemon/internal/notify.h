@@ -113,6 +113,8 @@ class Notifier {
   void Forget() { fd_ = -1; }
 
   bool enabled() const { return address_.has_value() || fd_ >= 0; }
+  // Whether messages go to $NOTIFY_SOCKET itself (not through a supervisor).
+  bool to_service_manager() const { return address_.has_value() && fd_ < 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <array>
+
 #include "daemon/internal/signals.h"
 
 namespace daemonkit {
@@ -12,8 +14,15 @@ namespace internal {
 namespace {
 
 // Written by the main thread before any fork that could run the handler;
-// read by the handler in the child (a copy of this memory).
-int g_owned[OwnedDescriptors::kSlotCount] = {-1, -1, -1, -1, -1};
+// read by the handler in the child (a copy of this memory). Every slot
+// starts at -1 whatever their number: a slot left at 0 would close every
+// child's stdin.
+using OwnedArray = std::array<int, OwnedDescriptors::kSlotCount>;
+OwnedArray g_owned = [] {
+  OwnedArray none;
+  none.fill(-1);
+  return none;
+}();
 
 extern "C" void CloseOwnedDescriptorsInChild() {
   OwnedDescriptors::CloseInChild();

@@ -347,6 +347,16 @@ absl::StatusOr<PidFile> PidFile::Adopt(const std::string& path, int fd) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pid file ", path, " is not the file the running daemon handed over"));
   }
+  // The running daemon's own description holds the write lock, so taking
+  // it again through the descriptor succeeds; a descriptor of the file
+  // opened anew (a forged handover beside a running daemon) fails, and one
+  // nobody locks gets the lock, as a start would.
+  struct flock lock = WholeFileLock(F_WRLCK);
+  if (fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+    return ErrnoError(errno,
+                      absl::StrCat("lock the handed-over pid file ", path,
+                                   " (not the running daemon's descriptor)"));
+  }
   return PidFile(std::move(pinned), fd);
 }
 

@@ -79,8 +79,8 @@ struct UpgradeHandover {
 
 // Whether this process was started by an upgrade (kUpgradeVariable names
 // it), before TakeUpgradeHandover(): it then starts, whatever the
-// `--daemon_control` of the command line it repeats (`restart` would stop
-// the old daemon that started it).
+// `--daemon_control` of the command line it repeats (`restart`, `stop` or
+// `upgrade` would act on the old daemon that started it).
 bool IsUpgradeSuccessor();
 
 // Takes (and unsets) kUpgradeVariable when it names this process.
