@@ -164,6 +164,16 @@ class UpgradeTest : public ::testing::Test {
     if (successor > 0) started_.push_back(successor);
     return successor;
   }
+  // Upgrades the daemon `old_pid`, checks that a new process serves the
+  // socket, and stops it.
+  void ExpectAnUpgradeThatServes(pid_t old_pid) {
+    RunResult upgrade = Upgrade();
+    ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+    const pid_t new_pid = ReadPid(pidfile_);
+    EXPECT_NE(new_pid, old_pid);
+    EXPECT_EQ(Exchange(socket_, "u\n"), absl::StrCat(new_pid, " u\n"));
+    EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+  }
   RunResult Upgrade() {
     RunResult result = Run({"--daemon_control=upgrade"});
     if (ReadPid(pidfile_) > 0) started_.push_back(ReadPid(pidfile_));
@@ -345,13 +355,7 @@ TEST_F(UpgradeTest, AKilledOldDaemonTakesItsUnreadySuccessorWithIt) {
 // its successor stop it, and with it the successor.
 TEST_F(UpgradeTest, ADaemonStartedByRestartIsUpgradedToo) {
   ASSERT_EQ(Start({"--daemon_control=restart"}).exit_code, 0);
-  const pid_t old_pid = ReadPid(pidfile_);
-  RunResult upgrade = Upgrade();
-  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
-  const pid_t new_pid = ReadPid(pidfile_);
-  EXPECT_NE(new_pid, old_pid);
-  EXPECT_EQ(Exchange(socket_, "r\n"), absl::StrCat(new_pid, " r\n"));
-  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+  ExpectAnUpgradeThatServes(ReadPid(pidfile_));
 }
 
 // Found by an attack: a flag file edited since the start to say any
@@ -366,12 +370,7 @@ TEST_F(UpgradeTest, AnEditedFlagFileSayingStopStillStartsTheSuccessor) {
   started_.push_back(old_pid);
   ASSERT_TRUE(test_support::WriteFile(
       flagfile, absl::StrCat(listen, "\n--daemon_control=stop\n")));
-  RunResult upgrade = Upgrade();
-  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
-  const pid_t new_pid = ReadPid(pidfile_);
-  EXPECT_NE(new_pid, old_pid);
-  EXPECT_EQ(Exchange(socket_, "e\n"), absl::StrCat(new_pid, " e\n"));
-  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+  ExpectAnUpgradeThatServes(old_pid);
 }
 
 // Found by an attack: a forged handover (the variable, a descriptor of the
