@@ -189,6 +189,19 @@ int main(int argc, char** argv) {
         "echo")));
     return 1;
   }
+  // Socket activation passes what the unit made (daemon.h): a datagram
+  // socket (ListenDatagram=) or a connected one (Accept=yes) is no server
+  // socket for this program, and accept(2) on it would fail forever.
+  int listening = 0;
+  socklen_t length = sizeof(listening);
+  if (getsockopt(*listener, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) !=
+          0 ||
+      listening == 0) {
+    daemon->FailStartup(absl::FailedPreconditionError(
+        "the socket named echo is not a listening stream socket (a "
+        "ListenStream= socket with Accept=no)"));
+    return 1;
+  }
   if (!SetNonBlocking(*listener)) {
     daemon->FailStartup(
         absl::InternalError("cannot make the socket non-blocking"));

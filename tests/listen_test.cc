@@ -284,6 +284,22 @@ TEST_F(ListenTest, AnActivatedSocketIsServedInTheForeground) {
   EXPECT_TRUE(test_support::FileExists(activated));
 }
 
+// Found by an attack: handed a datagram socket (ListenDatagram=), echo
+// called accept(2) on it in a tight loop, logging 15 MB in seconds. It
+// fails its start instead, naming the socket.
+TEST_F(ListenTest, EchoRefusesAnActivatedSocketItCannotAcceptOn) {
+  const int datagram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(datagram, 0);
+  const pid_t pid = test_support::ExecActivated(Echo({"--daemon=false"}),
+                                                {datagram}, "echo", log_);
+  close(datagram);
+  const int status = test_support::ReapChild(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(ReadFileOrEmpty(log_),
+              HasSubstr("the socket named echo is not a listening stream "
+                        "socket"));
+}
+
 TEST_F(ListenTest, AnActivatedSocketServesEverySupervisedWorker) {
   const std::string activated = dir_ + "/activated.sock";
   const int fd = test_support::ListenUnix(activated);

@@ -95,6 +95,8 @@ TEST_F(SupervisionPrivilegesTest,
   EXPECT_THAT(DescriptorsOn(worker, child_pidfile_), IsEmpty());
   EXPECT_THAT(DescriptorsOn(worker, pidfile_), IsEmpty());
   EXPECT_THAT(DescriptorsOn(supervisor, pidfile_), IsEmpty());
+  // Found by an attack: the dropped supervisor still held it read-write.
+  EXPECT_THAT(DescriptorsOn(supervisor, child_pidfile_), IsEmpty());
   struct stat st;
   ASSERT_EQ(stat(child_pidfile_.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);

@@ -376,14 +376,14 @@ TEST_F(UpgradeTest, AnEditedFlagFileSayingStopStillStartsTheSuccessor) {
 // Found by an attack: a forged handover (the variable, a descriptor of the
 // pid file opened anew) beside a running daemon was taken, and its clean
 // exit removed the running daemon's pid file. The descriptor must hold the
-// running daemon's lock.
+// running daemon's lock. (The "ready pipe" is a pipe to a file.)
 TEST_F(UpgradeTest, AForgedHandoverBesideARunningDaemonIsRefused) {
   ASSERT_EQ(Start().exit_code, 0);
   const pid_t daemon = ReadPid(pidfile_);
   const std::string answer = dir_ + "/answer";
   RunResult forged = RunProgram(
-      {"/bin/sh", "-c",
-       absl::StrCat("exec 4<>", pidfile_, " 5>", answer,
+      {"/bin/bash", "-c",
+       absl::StrCat("exec 4<>", pidfile_, " 5> >(cat > ", answer, ")",
                     "; exec env DAEMONKIT_UPGRADE=$$:4:5 LISTEN_FDS=0 ",
                     binary_, " --daemon_pidfile=", pidfile_,
                     " --daemon_listen=echo=unix:", dir_, "/forged.sock")});
@@ -393,6 +393,24 @@ TEST_F(UpgradeTest, AForgedHandoverBesideARunningDaemonIsRefused) {
   EXPECT_EQ(ReadPid(pidfile_), daemon);
   RunResult status = Run({"--daemon_control=status"});
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", daemon, "\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Found by an attack: with no daemon running, a forged handover whose
+// "ready pipe" was a regular file got "R" written over the file's first
+// bytes. Descriptors that are not a file and a pipe make no handover.
+TEST_F(UpgradeTest, AForgedHandoverWritesNothingIntoAFileAsItsReadyPipe) {
+  const std::string precious = dir_ + "/precious";
+  ASSERT_TRUE(test_support::WriteFile(precious, "precious data\n"));
+  RunResult forged = RunProgram(
+      {"/bin/sh", "-c",
+       absl::StrCat("exec 4<>", pidfile_, " 5<>", precious,
+                    "; exec env DAEMONKIT_UPGRADE=$$:4:5 LISTEN_FDS=0 ",
+                    binary_, " --daemon_pidfile=", pidfile_,
+                    " --daemon_listen=echo=unix:", socket_)});
+  EXPECT_EQ(forged.exit_code, 0) << forged.stderr_text;  // a plain start
+  started_.push_back(ReadPid(pidfile_));
+  EXPECT_EQ(ReadFileOrEmpty(precious), "precious data\n");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 

@@ -119,8 +119,10 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
   outputs.UseKeeper(keeper);
   sockets.UseKeeper(keeper);
   if (pidfile) pidfile->HandToKeeper(keeper);
+  // The supervisor keeps no descriptor of the worker's either: the keeper
+  // writes, locks and empties it for each worker (NameWorker).
   if (worker_pidfile) {
-    worker_pidfile->UseKeeper(keeper, KeeperPidFileId::kWorker);
+    worker_pidfile->HandToKeeper(keeper, KeeperPidFileId::kWorker);
   }
   return absl::OkStatus();
 }

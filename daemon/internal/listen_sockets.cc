@@ -114,13 +114,22 @@ bool IsDeadSocketFile(const SocketAddress& address, const std::string& path,
 }
 
 // Gives a socket file just bound its documented mode and owner, checking
-// that the path still names it.
+// that the path still names it. Both go through a descriptor of the file
+// itself (O_PATH, not following a link): between bind(2) and here whoever
+// may write the directory could put a symbolic link at the path, and
+// chmod(2) by path would follow it and change, as root, the mode of any
+// file the link names.
 absl::Status SetSocketFileMode(
     const ListenEntry& entry, ListenSocket& socket,
     const std::optional<std::pair<uid_t, gid_t>>& owner) {
   const std::string& path = entry.address.path;
+  const int file = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (file < 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": open ", path));
+  }
+  absl::Cleanup close_file = [file] { close(file); };
   struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
+  if (fstat(file, &st) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": stat ", path));
   }
   if (!S_ISSOCK(st.st_mode)) {
@@ -132,11 +141,15 @@ absl::Status SetSocketFileMode(
   socket.ino = st.st_ino;
   // Nobody can connect yet (listen() comes after), so the mode bind gave
   // (0777 minus the umask) is never used.
-  if (owner && lchown(path.c_str(), owner->first, owner->second) != 0) {
+  if (owner &&
+      fchownat(file, "", owner->first, owner->second, AT_EMPTY_PATH) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": chown ", path));
   }
-  if (chmod(path.c_str(), 0660) != 0) {
-    return ErrnoError(errno, absl::StrCat(Describe(entry), ": chmod ", path));
+  // fchmod(2) does not take an O_PATH descriptor; its /proc link reaches
+  // the very inode (a link there is never followed twice).
+  if (chmod(absl::StrCat("/proc/self/fd/", file).c_str(), 0660) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": chmod ", path,
+                                          " (through /proc/self/fd)"));
   }
   struct stat after;
   if (lstat(path.c_str(), &after) != 0 || after.st_dev != st.st_dev ||

@@ -96,13 +96,14 @@ class PidFile {
     keeper_id_ = id;
   }
 
-  // For the daemon's pid file, once `keeper` holds its locked descriptor
-  // (KeeperPidFile::fd): closes this process's descriptor, so that a
-  // daemon about to drop privileges keeps no way to write the root-owned
-  // file, and Remove() asks the keeper, which removes the file once the
-  // daemon has exited.
-  void HandToKeeper(std::shared_ptr<PathKeeperClient> keeper) {
-    UseKeeper(std::move(keeper), KeeperPidFileId::kDaemon);
+  // Once `keeper` holds this file's descriptor (KeeperPidFile::fd): closes
+  // this process's descriptor, so that a daemon (or a supervisor) about to
+  // drop privileges keeps no way to write the root-owned file, and Remove()
+  // asks the keeper, which removes the daemon's file once the daemon has
+  // exited.
+  void HandToKeeper(std::shared_ptr<PathKeeperClient> keeper,
+                    KeeperPidFileId id = KeeperPidFileId::kDaemon) {
+    UseKeeper(std::move(keeper), id);
     Close();
   }
 

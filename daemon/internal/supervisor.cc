@@ -507,9 +507,10 @@ class Supervisor {
   }
 
   // After reaping a worker: its lock went with it; its pid goes too. An
-  // empty, unlocked pid file reads as "not running".
+  // empty, unlocked pid file reads as "not running". (A path keeper holds
+  // the file instead, and empties it itself.)
   void EmptyWorkerPidFile() {
-    if (*state_.worker_pidfile &&
+    if (*state_.worker_pidfile && (*state_.worker_pidfile)->fd() >= 0 &&
         ftruncate((*state_.worker_pidfile)->fd(), 0) != 0) {
       PLOG(WARNING) << "empty worker pid file "
                     << (*state_.worker_pidfile)->path();

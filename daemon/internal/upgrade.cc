@@ -78,6 +78,15 @@ std::optional<UpgradeHandover> TakeUpgradeHandover() {
     return std::nullopt;
   }
   unsetenv(kUpgradeVariable);
+  // What an old daemon hands over: a regular file (the pid file, whose
+  // lock PidFile::Adopt checks) and a pipe. Anything else is not an
+  // upgrade, and the ready pipe's "R" must not land in somebody's file.
+  struct stat pidfile, ready;
+  if (fstat(handover.pidfile_fd, &pidfile) != 0 ||
+      fstat(handover.ready_fd, &ready) != 0 || !S_ISREG(pidfile.st_mode) ||
+      !S_ISFIFO(ready.st_mode)) {
+    return std::nullopt;
+  }
   for (int fd : {handover.pidfile_fd, handover.ready_fd}) {
     const int flags = fcntl(fd, F_GETFD);
     if (flags < 0) return std::nullopt;

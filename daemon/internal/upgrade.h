@@ -83,7 +83,8 @@ struct UpgradeHandover {
 // `upgrade` would act on the old daemon that started it).
 bool IsUpgradeSuccessor();
 
-// Takes (and unsets) kUpgradeVariable when it names this process.
+// Takes (and unsets) kUpgradeVariable when it names this process; nullopt
+// (an ordinary start) unless its descriptors are a regular file and a pipe.
 std::optional<UpgradeHandover> TakeUpgradeHandover();
 
 // What the old daemon needs to start its successor, captured when it
