@@ -76,25 +76,31 @@ socklen_t MakeAddress(const std::string& address,
 
 }  // namespace
 
-std::string Exchange(const std::string& address, const std::string& text,
-                     std::string* error, absl::Duration timeout) {
+int ConnectTo(const std::string& address, std::string* error) {
   struct sockaddr_storage storage;
   int domain = AF_UNSPEC;
   const socklen_t length = MakeAddress(address, &storage, &domain);
   if (length == 0) {
     ADD_FAILURE() << "not an address: " << address;
-    return "";
+    return -1;
   }
   const int fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     if (error) *error = std::strerror(errno);
-    return "";
+    return -1;
   }
   if (connect(fd, reinterpret_cast<struct sockaddr*>(&storage), length) != 0) {
     if (error) *error = std::strerror(errno);
     close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+std::string Exchange(const std::string& address, const std::string& text,
+                     std::string* error, absl::Duration timeout) {
+  const int fd = ConnectTo(address, error);
+  if (fd < 0) return "";
   size_t sent = 0;
   while (sent < text.size()) {
     const ssize_t n =

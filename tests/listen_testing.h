@@ -37,6 +37,10 @@ class ShortTempDir {
   std::string path_;
 };
 
+// A stream connection to `address` (as Exchange() takes it), or -1 with
+// strerror's text in `error` (when given).
+int ConnectTo(const std::string& address, std::string* error = nullptr);
+
 // Connects to `address` ("/path" for a Unix socket file, "@name" for an
 // abstract one, "HOST:PORT" for TCP), sends `text`, shuts down its sending
 // side and returns everything read until end-of-file (within `timeout`).

@@ -10,13 +10,11 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -61,47 +59,6 @@ std::string ReadLink(const std::string& path) {
   char target[4096];
   const ssize_t n = readlink(path.c_str(), target, sizeof(target));
   return n < 0 ? "" : std::string(target, static_cast<size_t>(n));
-}
-
-// A stream socket and the address of the abstract name `name` (without
-// its NUL); a socket of -1 when none could be made.
-struct AbstractSocket {
-  int fd;
-  struct sockaddr_un address;
-  socklen_t length;
-};
-AbstractSocket MakeAbstractSocket(const std::string& name) {
-  AbstractSocket made = {socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), {}, 0};
-  made.address.sun_family = AF_UNIX;
-  std::memcpy(made.address.sun_path + 1, name.data(), name.size());
-  made.length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
-                                       1 + name.size());
-  return made;
-}
-
-// A listening socket on the abstract name `name`, or -1.
-int ListenAbstract(const std::string& name) {
-  AbstractSocket made = MakeAbstractSocket(name);
-  if (made.fd < 0) return -1;
-  if (bind(made.fd, reinterpret_cast<struct sockaddr*>(&made.address),
-           made.length) != 0 ||
-      listen(made.fd, 1) != 0) {
-    close(made.fd);
-    return -1;
-  }
-  return made.fd;
-}
-
-// A connection to the abstract name `name`, or -1.
-int ConnectAbstract(const std::string& name) {
-  AbstractSocket made = MakeAbstractSocket(name);
-  if (made.fd < 0) return -1;
-  if (connect(made.fd, reinterpret_cast<struct sockaddr*>(&made.address),
-              made.length) != 0) {
-    close(made.fd);
-    return -1;
-  }
-  return made.fd;
 }
 
 class UpgradeTest : public ::testing::Test {
@@ -388,8 +345,11 @@ TEST_F(UpgradeTest, AForgedHandoverBesideARunningDaemonIsRefused) {
                     binary_, " --daemon_pidfile=", pidfile_,
                     " --daemon_listen=echo=unix:", dir_, "/forged.sock")});
   EXPECT_NE(forged.exit_code, 0);
-  EXPECT_THAT(ReadFileOrEmpty(answer),
-              HasSubstr("not the running daemon's descriptor"));
+  // `cat` behind the pipe may write the answer after the shell is gone.
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(answer),
+                             "not the running daemon's descriptor");
+  })) << ReadFileOrEmpty(answer);
   EXPECT_EQ(ReadPid(pidfile_), daemon);
   RunResult status = Run({"--daemon_control=status"});
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", daemon, "\n"));
@@ -482,7 +442,7 @@ TEST_F(UpgradeTest, ConnectionsOfOthersToTheChannelAreSkipped) {
                ReadFileOrEmpty("/proc/net/unix"), '\n', absl::SkipEmpty())) {
         const size_t at = line.find("@daemonkit-upgrade-");
         if (at == absl::string_view::npos) continue;
-        const int fd = ConnectAbstract(std::string(line.substr(at + 1)));
+        const int fd = test_support::ConnectTo(std::string(line.substr(at)));
         if (fd >= 0) close(fd);
       }
     }
@@ -574,7 +534,7 @@ TEST_F(UpgradeTest, APredictableChannelNameHeldBySomebodyElseBlocksNothing) {
          {absl::StrCat("daemonkit-upgrade-", st.st_dev, "-", st.st_ino),
           absl::StrCat("daemonkit-upgrade-", st.st_dev, "-", st.st_ino,
                        "-0000000000000000")}) {
-      if (ListenAbstract(name) < 0) _exit(2);
+      if (test_support::ListenUnix("@" + name) < 0) _exit(2);
     }
     (void)!write(ready[1], "x", 1);
     pause();

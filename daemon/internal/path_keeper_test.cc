@@ -22,6 +22,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "daemon/internal/descriptors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/proc.h"
 #include "gmock/gmock.h"
@@ -247,20 +249,12 @@ TEST_F(PathKeeperTest, AReplySocketNobodyReadsDoesNotStallTheKeeper) {
   ASSERT_EQ(fcntl(stuck[1], F_SETFL, 0), 0);
   // A well-formed OpenOutput request with `stuck[1]` as its reply socket.
   const uint32_t request[3] = {0x6b656570, 1, 0};  // magic, op 1, index 0
-  struct iovec iov = {const_cast<uint32_t*>(request), sizeof(request)};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &stuck[1], sizeof(int));
-  ASSERT_EQ(sendmsg(client_->fd(), &msg, MSG_NOSIGNAL),
-            static_cast<ssize_t>(sizeof(request)));
+  ASSERT_TRUE(SendWithDescriptor(
+                  client_->fd(),
+                  absl::string_view(reinterpret_cast<const char*>(request),
+                                    sizeof(request)),
+                  stuck[1], "the keeper")
+                  .ok());
   // The next request is answered (a stalled keeper would let it time out).
   absl::StatusOr<int> fd = client_->OpenOutput(0);
   ASSERT_TRUE(fd.ok()) << fd.status();
