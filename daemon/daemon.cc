@@ -27,8 +27,8 @@
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/owned_descriptors.h"
+#include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
-#include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
@@ -108,12 +108,6 @@ class Daemon::Impl {
     }
     signal_fd_ = event_set_ = set;
     Owned::Own(Owned::kEventSet, set);
-  }
-
-  // Whether the path keeper (and with it the pid file's lock) is gone.
-  bool KeeperGone() const {
-    const int keeper = outputs_.keeper_pidfd();
-    return keeper >= 0 && internal::AwaitExit(keeper, absl::ZeroDuration());
   }
 
   ~Impl() {
@@ -245,10 +239,8 @@ class Daemon::Impl {
   Event WaitUntil(absl::Time deadline) {
     for (;;) {
       HandleSignals(/*upgrading=*/false);
-      if (!stop_requested_ && KeeperGone()) {
-        LOG(ERROR) << "the path keeper is gone, and the pid file's lock with "
-                      "it: stopping, as a daemon nobody can see must not run "
-                      "beside the next one";
+      if (!stop_requested_ && outputs_.keeper_exited()) {
+        LOG(ERROR) << internal::kKeeperExitedMessage;
         Notify("STOPPING=1");
         stop_requested_ = true;
       }

@@ -83,6 +83,8 @@ class OutputFiles {
   int keeper_fd() const { return keeper_ ? keeper_->fd() : -1; }
   // The keeper's pidfd, or -1.
   int keeper_pidfd() const { return keeper_ ? keeper_->keeper_pidfd() : -1; }
+  // PathKeeperClient::Exited(); false without a keeper.
+  bool keeper_exited() const { return keeper_ && keeper_->Exited(); }
 
   // What the keeper may open, by index: the paths and their policy.
   std::vector<KeeperOutput> KeeperOutputs() const;

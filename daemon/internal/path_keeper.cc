@@ -502,6 +502,10 @@ PathKeeperClient::~PathKeeperClient() {
   if (keeper_pidfd_ >= 0) close(keeper_pidfd_);
 }
 
+bool PathKeeperClient::Exited() const {
+  return keeper_pidfd_ >= 0 && AwaitExit(keeper_pidfd_, absl::ZeroDuration());
+}
+
 absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd,
                                    pid_t pid) {
   *fd = -1;

@@ -117,6 +117,11 @@ struct KeeperTargets {
 
 // The daemon's end. Move-only through shared_ptr: the output files and the
 // pid file share one keeper.
+// Why a daemon (or its supervisor) stops when PathKeeperClient::Exited().
+inline constexpr char kKeeperExitedMessage[] =
+    "the path keeper is gone, and the pid file's lock with it: stopping, as "
+    "a daemon nobody can see must not run beside the next one";
+
 class PathKeeperClient {
  public:
   // Forks the keeper (twice: it is a grandchild) with `targets`; returns
@@ -159,6 +164,12 @@ class PathKeeperClient {
   // keeper holds, is found from the daemon (proc.h WriteLockHeldFor); -1
   // for a wrapped socket.
   int keeper_pidfd() const { return keeper_pidfd_; }
+
+  // Whether the keeper has exited, and the pid file's lock with it (SIGKILL
+  // is the one signal it cannot ignore). A daemon then stops, logging
+  // kKeeperExitedMessage: nobody could see it, and a second one could start
+  // beside it. False without a pidfd.
+  bool Exited() const;
 
   // Drops the descriptor numbers without closing them: in a child forked by
   // the daemon, whose copies a fork handler already closed.

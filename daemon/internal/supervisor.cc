@@ -383,14 +383,10 @@ class Supervisor {
     }
   }
 
-  // The path keeper holds the pid file's lock: without it the daemon looks
-  // stopped and a second one could start beside it (daemon.cc, WatchKeeper).
+  // The path keeper holds the pid file's lock (PathKeeperClient::Exited).
   void StopIfTheKeeperIsGone() {
-    const int keeper = state_.outputs->keeper_pidfd();
-    if (keeper < 0 || !AwaitExit(keeper, absl::ZeroDuration())) return;
-    LOG(ERROR) << "the path keeper is gone, and the pid file's lock with it: "
-                  "stopping, as a daemon nobody can see must not run beside "
-                  "the next one";
+    if (!state_.outputs->keeper_exited()) return;
+    LOG(ERROR) << kKeeperExitedMessage;
     Stop(SIGTERM);
   }
 

@@ -53,19 +53,8 @@ void FormatPid(pid_t value, char* out) {
   *out = '\0';
 }
 
-}  // namespace
-
-bool IsUpgradeSuccessor() {
-  const char* value = getenv(kUpgradeVariable);
-  pid_t pid;
-  return value != nullptr &&
-         absl::SimpleAtoi(absl::string_view(value).substr(
-                              0, absl::string_view(value).find(':')),
-                          &pid) &&
-         pid == getpid();
-}
-
-std::optional<UpgradeHandover> TakeUpgradeHandover() {
+// kUpgradeVariable's descriptors when it names this process, untouched.
+std::optional<UpgradeHandover> ParseUpgradeVariable() {
   const char* value = getenv(kUpgradeVariable);
   if (value == nullptr) return std::nullopt;
   std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
@@ -77,6 +66,17 @@ std::optional<UpgradeHandover> TakeUpgradeHandover() {
       handover.pidfile_fd < 3 || handover.ready_fd < 3) {
     return std::nullopt;
   }
+  return handover;
+}
+
+}  // namespace
+
+bool IsUpgradeSuccessor() { return ParseUpgradeVariable().has_value(); }
+
+std::optional<UpgradeHandover> TakeUpgradeHandover() {
+  std::optional<UpgradeHandover> parsed = ParseUpgradeVariable();
+  if (!parsed) return std::nullopt;
+  const UpgradeHandover handover = *parsed;
   unsetenv(kUpgradeVariable);
   // What an old daemon hands over: a regular file (the pid file, whose
   // lock PidFile::Adopt checks) and a pipe. Anything else is not an
