@@ -26,7 +26,7 @@ namespace daemonkit {
 namespace {
 
 using ::daemonkit::test_support::FileExists;
-using ::daemonkit::test_support::KillAndWait;
+using ::daemonkit::test_support::KillPidFileHolder;
 using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::ReadFileOrEmpty;
@@ -47,7 +47,7 @@ class CapabilitiesTest : public ::testing::Test {
     pidfile_ = dir_ + "/app.pid";
     log_ = dir_ + "/app.log";
   }
-  void TearDown() override { KillAndWait(ReadPid(pidfile_)); }
+  void TearDown() override { KillPidFileHolder(pidfile_); }
 
   // Starts //tests:controls_app in a new network namespace.
   RunResult Start(std::vector<std::string> extra) {

@@ -19,13 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -36,7 +33,6 @@ namespace {
 using ::daemonkit::test_support::FileExists;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::RunResult;
-using ::daemonkit::test_support::Spawned;
 using ::testing::HasSubstr;
 
 constexpr char kUnshare[] = "/usr/bin/unshare";
@@ -56,45 +52,31 @@ class ContainerTest : public ::testing::Test {
         << "cannot create a pid namespace here (not root, or a sandbox "
            "that forbids it), so pid 1 is NOT tested";
   }
-  void TearDown() override {
-    // SIGKILL to the namespace's init ends the whole namespace.
-    if (init_ > 0) test_support::KillAndWait(init_);
-    if (unshare_.pid > 0) test_support::KillAndWait(unshare_.pid);
-  }
+  void TearDown() override { container_.Kill(); }
 
   // Starts the container: unshare, whose child is the namespace's pid 1,
   // which runs //tests:container_app in the foreground.
   void Start(std::vector<std::string> extra) {
     std::vector<std::string> argv = {
-        kUnshare,
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        test_support::RunfilePath("tests/container_app"),
-        "--daemon=false",
+        test_support::RunfilePath("tests/container_app"), "--daemon=false",
         "--report=" + report_};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    unshare_ = test_support::SpawnProgram(argv);
+    container_.Start(argv);
     ASSERT_TRUE(test_support::WaitFor([&] {
       return absl::StrContains(ReadFileOrEmpty(report_), "\nready\n") ||
-             !test_support::IsAlive(unshare_.pid);
+             !test_support::IsAlive(container_.unshare_pid());
     }));
     ASSERT_THAT(ReadFileOrEmpty(report_), HasSubstr("\nready\n"))
-        << ReadFileOrEmpty(unshare_.err_path);
-    // The namespace's pid 1, as this test sees it: unshare's one child.
-    const std::string children = ReadFileOrEmpty(absl::StrCat(
-        "/proc/", unshare_.pid, "/task/", unshare_.pid, "/children"));
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(children), &init_))
-        << "children of unshare: '" << children << "'";
+        << ReadFileOrEmpty(container_.stderr_path());
+    init_ = container_.Init();
+    ASSERT_GT(init_, 0) << "no pid 1 under unshare";
   }
 
   // Waits for the container to end; its processes are no longer ours to
   // kill.
   RunResult Wait() {
-    RunResult result = test_support::WaitProgram(unshare_);
-    unshare_.pid = -1;
     init_ = 0;
-    return result;
+    return container_.Wait();
   }
 
   // The namespace's own /proc, as mounted by --mount-proc inside it.
@@ -128,7 +110,8 @@ class ContainerTest : public ::testing::Test {
   }
 
   std::string dir_, report_;
-  Spawned unshare_;
+  test_support::PidNamespace container_;
+  // The namespace's pid 1 as this test sees it, pinned by container_.
   pid_t init_ = 0;
 };
 

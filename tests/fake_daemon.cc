@@ -11,6 +11,11 @@
 //              ignore_term  ready, then deaf to SIGTERM
 //              child        reap a child of its own, then ready
 //              kill_between_forks  SIGKILL itself between the two forks
+//              slow_keeper  with a path keeper (--daemon_user): the keeper's
+//                           intermediate process records "keeper starting"
+//                           in --report, then sleeps --delay before it
+//                           forks the keeper (a keeper slow to start); then
+//                           as ready
 //              crash_times  ready, then abort while fewer than --crash_times
 //                           starts are recorded in --report
 //              children     run `yes` into a closed pipe (posix_spawn) and
@@ -224,6 +229,12 @@ int main(int argc, char** argv) {
   if (behavior == "kill_between_forks") {
     daemonkit::internal::SetBetweenForksHookForTesting([] { raise(SIGKILL); });
   }
+  if (behavior == "slow_keeper") {
+    daemonkit::internal::SetKeeperStartHookForTesting([] {
+      Record(absl::GetFlag(FLAGS_report), "keeper starting");
+      absl::SleepFor(absl::GetFlag(FLAGS_delay));
+    });
+  }
   if (behavior == "fork_fails") {
     if (!request.ok()) return 2;
     return ForkFails(request->options);
@@ -256,7 +267,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_helper)) {
     Record(report_path, "helper " + std::to_string(ForkHelper()));
   }
-  absl::SleepFor(absl::GetFlag(FLAGS_delay));
+  if (behavior != "slow_keeper") absl::SleepFor(absl::GetFlag(FLAGS_delay));
 
   if (behavior == "fail") {
     daemon->FailStartup(

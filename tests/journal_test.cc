@@ -26,6 +26,7 @@ namespace {
 
 using ::daemonkit::test_support::IsAlive;
 using ::daemonkit::test_support::KillAndWait;
+using ::daemonkit::test_support::KillPidFileHolder;
 using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::ReadFileOrEmpty;
@@ -55,7 +56,7 @@ class JournalTest : public ::testing::Test {
     err_stream_ = absl::StrCat(st.st_dev, ":", st.st_ino);
   }
   void TearDown() override {
-    KillAndWait(ReadPid(pidfile_));
+    KillPidFileHolder(pidfile_);
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
   }
 

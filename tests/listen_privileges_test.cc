@@ -68,7 +68,7 @@ TEST(ListenPrivilegesTest, ADroppedDaemonServesAPrivilegedPortAndItsSocket) {
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_TRUE(test_support::WaitUntilGone(daemon));
   EXPECT_FALSE(test_support::FileExists(path));
-  test_support::KillAndWait(ReadPid(pidfile));
+  test_support::KillPidFileHolder(pidfile);
 }
 
 }  // namespace

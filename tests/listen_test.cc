@@ -47,7 +47,7 @@ class ListenTest : public ::testing::Test {
   }
   void TearDown() override {
     for (const std::string& file : {pidfile_, child_pidfile_}) {
-      test_support::KillAndWait(ReadPid(file));
+      test_support::KillPidFileHolder(file);
     }
     for (pid_t pid : started_) test_support::KillAndWait(pid);
   }

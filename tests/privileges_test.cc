@@ -211,42 +211,28 @@ TEST_F(PrivilegesTest, ADaemonThatExecdIsStillFoundAndStopped) {
   EXPECT_EQ(RunProgram(status).exit_code, 3);
 }
 
-// A dropped ticker in the foreground as pid 1 of a new pid namespace, as a
-// container runs it; the `unshare` process standing for the container, and
-// the daemon's keeper.
+// The processes of a dropped daemon in a container, as this test sees
+// them: the application (pid 2 in the namespace) and its path keeper.
 struct ContainerDaemon {
-  pid_t unshare = 0;
+  pid_t application = 0;
   pid_t keeper = 0;
 };
-ContainerDaemon StartInPidNamespace(const std::string& pidfile) {
-  const std::string ticker = test_support::RunfilePath("examples/ticker");
-  ContainerDaemon container;
-  container.unshare = fork();
-  if (container.unshare == 0) {
-    execl("/usr/bin/unshare", "unshare", "--pid", "--fork", "--mount-proc",
-          ticker.c_str(), "--daemon=false",
-          ("--daemon_pidfile=" + pidfile).c_str(), "--daemon_user=nobody",
-          "--interval=1h", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // The keeper appears once the daemon has locked and written the file.
-  EXPECT_TRUE(test_support::WaitFor([&] {
-    for (pid_t pid : test_support::DescendantsOf(container.unshare)) {
-      if (ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm")) ==
-          "daemonkit-keep\n") {
-        container.keeper = pid;
-      }
-    }
-    return container.keeper > 0 && !ReadFileOrEmpty(pidfile).empty();
-  })) << "no keeper";
-  return container;
-}
 
-// How the container ended: unshare passes on the daemon's exit code.
-int ExitCodeOf(const ContainerDaemon& container) {
-  int wait_status;
-  EXPECT_EQ(waitpid(container.unshare, &wait_status, 0), container.unshare);
-  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+// The application and keeper among the descendants of the namespace's pid
+// 1 `init` (a keeper is named kKeeperProcessName, and so is the process
+// that forks it, until it exits); zeros for what is not there.
+ContainerDaemon ProcessesUnder(pid_t init, const std::string& application) {
+  ContainerDaemon found;
+  for (pid_t pid : test_support::DescendantsOf(init)) {
+    const std::string comm =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm"));
+    if (comm == "daemonkit-keep\n") {
+      found.keeper = found.keeper == 0 ? pid : -1;  // -1: more than one
+    } else if (comm == application + "\n") {
+      found.application = found.application == 0 ? pid : -1;
+    }
+  }
+  return found;
 }
 
 // The container tests, which need a pid namespace with its own /proc.
@@ -263,28 +249,58 @@ class PrivilegesInContainerTest : public PrivilegesTest {
     }
     ASSERT_EQ(why_not, "") << "cannot create a pid namespace here";
   }
+  // The container first, by the processes this test holds: the pid file
+  // names a process of another namespace, which TickerFixture leaves.
+  void TearDown() override {
+    container_.Kill();
+    PrivilegesTest::TearDown();
+  }
+
+  // Runs a dropped ticker in the foreground as pid 1 of a new pid
+  // namespace, as a container runs it, and returns once its pid is written.
+  // The pid is written only once the keeper serves (issue 25), so from
+  // then on exactly one keeper holds a pidfd of exactly the application.
+  ContainerDaemon StartTickerInContainer() {
+    container_.Start({test_support::RunfilePath("examples/ticker"),
+                      "--daemon=false", "--daemon_pidfile=" + pidfile_,
+                      "--daemon_user=nobody", "--interval=1h"});
+    EXPECT_TRUE(test_support::WaitFor([&] {
+      return test_support::ReadPid(pidfile_) > 0 ||
+             !IsAlive(container_.unshare_pid());
+    })) << "no pid written";
+    const ContainerDaemon daemon =
+        ProcessesUnder(container_.Init(), "ticker");
+    EXPECT_GT(daemon.keeper, 0) << "not exactly one keeper";
+    EXPECT_GT(daemon.application, 0) << "not exactly one application";
+    if (daemon.keeper > 0) {
+      EXPECT_EQ(test_support::PidfdTargetsOf(daemon.keeper),
+                std::vector<pid_t>{daemon.application});
+    }
+    return daemon;
+  }
+
+  test_support::PidNamespace container_;
 };
 
-// Written in another pid namespace, the number in the file ("1") names no
+// Written in another pid namespace, the number in the file ("2") names no
 // process here; the keeper's pidfd still leads to the daemon, and nothing
 // is ever sent to the keeper.
 TEST_F(PrivilegesInContainerTest,
        ADaemonInAnotherPidNamespaceIsReachedThroughItsKeeper) {
-  const ContainerDaemon container = StartInPidNamespace(pidfile_);
-  ASSERT_GT(container.keeper, 0);
-  // The application's pid in the namespace, which names no process here.
-  const std::vector<pid_t> kept =
-      test_support::PidfdTargetsOf(container.keeper);
-  ASSERT_EQ(kept.size(), 1u);
-  EXPECT_NE(test_support::ReadPid(pidfile_), kept[0]);
+  const ContainerDaemon daemon = StartTickerInContainer();
+  ASSERT_GT(daemon.keeper, 0);
+  ASSERT_GT(daemon.application, 0);
+  EXPECT_NE(test_support::ReadPid(pidfile_), daemon.application);
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
+  EXPECT_THAT(status.stdout_text,
+              HasSubstr(absl::StrCat("running, pid ", daemon.application)));
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   // The daemon stopped cleanly: it was the one signalled, not its keeper
   // (which ignores SIGTERM: the stop would have timed out on it).
-  EXPECT_EQ(ExitCodeOf(container), 0);
+  EXPECT_EQ(container_.Wait().exit_code, 0);
   EXPECT_FALSE(FileExists(pidfile_)) << ReadFileOrEmpty(pidfile_);
 }
 
@@ -293,14 +309,47 @@ TEST_F(PrivilegesInContainerTest,
 // waits for the keeper, which removes the pid file once the application has
 // exited, to end first.
 TEST_F(PrivilegesInContainerTest, AContainersInitLeavesNoPidFileWhenItStops) {
-  const ContainerDaemon container = StartInPidNamespace(pidfile_);
-  ASSERT_GT(container.keeper, 0);
-  const std::vector<pid_t> kept =
-      test_support::PidfdTargetsOf(container.keeper);
-  ASSERT_EQ(kept.size(), 1u);
-  ASSERT_EQ(kill(kept[0], SIGTERM), 0);
-  EXPECT_EQ(ExitCodeOf(container), 0);
+  const ContainerDaemon daemon = StartTickerInContainer();
+  ASSERT_GT(daemon.application, 0);
+  ASSERT_EQ(kill(daemon.application, SIGTERM), 0);
+  EXPECT_EQ(container_.Wait().exit_code, 0);
   EXPECT_FALSE(FileExists(pidfile_)) << ReadFileOrEmpty(pidfile_);
+}
+
+// Issue 25: while a dropped daemon in a container waits for its keeper (a
+// test hook holds the keeper's start for 8 s, longer than a control action
+// waits for a pid to be written), the lock is held by the daemon and the process
+// forking its keeper. The daemon used to write its pid ("2", naming no
+// process here) before that: status said "pid unknown" and stop refused to
+// signal anyone. Now nothing is written until the keeper serves, and both
+// find the daemon among the lock's holders, the one that is no keeper.
+TEST_F(PrivilegesInContainerTest, ControlActionsWhileTheKeeperStartsFindTheDaemon) {
+  const std::string report = dir_ + "/report";
+  container_.Start({test_support::RunfilePath("tests/fake_daemon"),
+                    "--daemon=false", "--daemon_pidfile=" + pidfile_,
+                    "--daemon_user=nobody", "--behavior=slow_keeper",
+                    "--delay=8s", "--report=" + report});
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(report), "keeper starting") ||
+           !IsAlive(container_.unshare_pid());
+  }));
+  ASSERT_THAT(ReadFileOrEmpty(report), HasSubstr("keeper starting"))
+      << ReadFileOrEmpty(container_.stderr_path());
+  const pid_t application =
+      ProcessesUnder(container_.Init(), "fake_daemon").application;
+  ASSERT_GT(application, 0);
+  EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", application,
+                         " (the pid file holds no pid)\n"));
+  // Still starting (status took 2 s of the 8): stop ends it all the same.
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(application));
+  container_.Wait();
+  EXPECT_EQ(test_support::ReadPid(pidfile_), 0) << ReadFileOrEmpty(pidfile_);
 }
 
 // Found by an attack: with the pid file in a directory nobody owns, nobody

@@ -30,6 +30,7 @@ namespace {
 
 using ::daemonkit::test_support::FileExists;
 using ::daemonkit::test_support::KillAndWait;
+using ::daemonkit::test_support::KillPidFileHolder;
 using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::ReadFileOrEmpty;
@@ -90,8 +91,8 @@ class ReadyFdTest : public ::testing::Test {
   void TearDown() override {
     CloseWriteEnd();
     close(read_fd_);
-    KillAndWait(ReadPid(child_pidfile_));
-    KillAndWait(ReadPid(pidfile_));
+    KillPidFileHolder(child_pidfile_);
+    KillPidFileHolder(pidfile_);
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
   }
 

@@ -47,8 +47,8 @@ class SocketActivateTest : public ::testing::Test {
     pidfile_ = dir_ + "/echo.pid";
   }
   void TearDown() override {
-    test_support::KillAndWait(ReadPid(dir_ + "/worker.pid"));
-    test_support::KillAndWait(ReadPid(pidfile_));
+    test_support::KillPidFileHolder(dir_ + "/worker.pid");
+    test_support::KillPidFileHolder(pidfile_);
     if (activator_.pid > 0) test_support::KillAndWait(activator_.pid);
   }
   // Starts the activator on the socket file with `echo_flags`.

@@ -37,7 +37,7 @@ class SupervisionPrivilegesTest : public ::testing::Test {
     child_pidfile_ = dir_ + "/worker.pid";
   }
   void TearDown() override {
-    test_support::KillAndWait(ReadPid(pidfile_));
+    test_support::KillPidFileHolder(pidfile_);
     for (pid_t worker : workers_) test_support::KillAndWait(worker);
   }
   RunResult Ticker(std::vector<std::string> extra) const {

@@ -47,7 +47,7 @@ class SupervisionTest : public ::testing::Test {
     err_ = dir_ + "/stderr";
   }
   void TearDown() override {
-    test_support::KillAndWait(ReadPid(pidfile_));
+    test_support::KillPidFileHolder(pidfile_);
     for (const ReportedStart& start : ReportedStarts(report_)) {
       test_support::KillAndWait(start.pid);
     }

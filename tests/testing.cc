@@ -23,8 +23,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "gtest/gtest.h"
 
@@ -273,6 +275,14 @@ void KillAndWait(pid_t pid) {
   EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " survived SIGKILL";
 }
 
+void KillPidFileHolder(const std::string& pidfile) {
+  absl::StatusOr<internal::PidFileProbe> probe =
+      internal::ProbePidFile(pidfile);
+  if (probe.ok() && probe->pid_verified && probe->pid.has_value()) {
+    KillAndWait(*probe->pid);
+  }
+}
+
 std::vector<pid_t> LiveProcessesSpawnedByThisTest() {
   const std::string marker = SpawnMarker();
   std::vector<pid_t> pids;
@@ -309,6 +319,67 @@ std::map<int, std::string> OpenDescriptors(pid_t pid) {
   }
   closedir(dir);
   return fds;
+}
+
+void PidNamespace::Start(const std::vector<std::string>& argv) {
+  // --kill-child: should the test (or unshare) die first, the kernel
+  // SIGKILLs pid 1 (PR_SET_PDEATHSIG), and the namespace with it.
+  std::vector<std::string> command = {"/usr/bin/unshare", "--pid", "--fork",
+                                      "--mount-proc", "--kill-child"};
+  command.insert(command.end(), argv.begin(), argv.end());
+  unshare_ = SpawnProgram(command);
+}
+
+pid_t PidNamespace::Init() {
+  if (init_pidfd_ >= 0) {
+    return internal::AwaitExit(init_pidfd_, absl::ZeroDuration()) ? 0 : init_;
+  }
+  if (unshare_.pid <= 0) return 0;
+  pid_t child = 0;
+  const std::string children = ReadFileOrEmpty(absl::StrCat(
+      "/proc/", unshare_.pid, "/task/", unshare_.pid, "/children"));
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(children), &child)) {
+    return 0;
+  }
+  const int pidfd = internal::PidfdOpen(child);
+  if (pidfd < 0) return 0;
+  // Still unshare's child once pinned, so the pidfd is that process's: its
+  // pid cannot have been reaped and reused before pidfd_open.
+  pid_t parent = 0;
+  if (!StatOf(child).ParseField(ProcStat::kPpid, &parent) ||
+      parent != unshare_.pid) {
+    close(pidfd);
+    return 0;
+  }
+  init_ = child;
+  init_pidfd_ = pidfd;
+  return init_;
+}
+
+RunResult PidNamespace::Wait() {
+  RunResult result = WaitProgram(unshare_);
+  unshare_.pid = -1;
+  if (init_pidfd_ >= 0) close(init_pidfd_);
+  init_pidfd_ = -1;
+  init_ = 0;
+  return result;
+}
+
+void PidNamespace::Kill() {
+  if (unshare_.pid > 0) Init();  // pin pid 1, if it is there, to wait for it
+  if (init_pidfd_ >= 0) {
+    internal::PidfdSendSignal(init_pidfd_, SIGKILL);
+    EXPECT_TRUE(internal::AwaitExit(init_pidfd_, absl::Seconds(30)))
+        << "the namespace's pid 1 (" << init_ << ") survived SIGKILL";
+  }
+  if (unshare_.pid > 0) {
+    kill(unshare_.pid, SIGKILL);
+    (void)WaitProgram(unshare_);
+  }
+  unshare_.pid = -1;
+  if (init_pidfd_ >= 0) close(init_pidfd_);
+  init_pidfd_ = -1;
+  init_ = 0;
 }
 
 NotifyReceiver::NotifyReceiver() {

@@ -118,7 +118,17 @@ bool WaitFor(Predicate predicate, absl::Duration timeout = absl::Seconds(30)) {
 
 // SIGKILLs `pid` if it still runs and waits for it to be gone: for test
 // tear-down, so that nothing is left behind even when an assertion failed.
+// Only for a pid the test knows is its own: a pid it started, or one
+// KillPidFileHolder verified.
 void KillAndWait(pid_t pid);
+
+// KillAndWait of the daemon `pidfile` names, only when that process (in
+// this pid namespace) holds the file's write lock, itself or through its
+// path keeper. A number nobody verifies is never signalled: a stale file's
+// pid may have gone to an unrelated process since, and a pid written in
+// another pid namespace ("2" in a container) names another process here
+// (the host's kthreadd, without a pid namespace of the test's own).
+void KillPidFileHolder(const std::string& pidfile);
 
 // Every live process that SpawnProgram (or RunProgram) started in this test
 // process, however it detached since, and what those started in turn: they
@@ -182,6 +192,55 @@ int ExitCodeInChild(const std::function<int()>& body);
 // Any other failure (not root, a sandbox that forbids namespaces) is
 // returned too: the caller decides whether that is a skip or a failure.
 std::string WhyNoContainerHere();
+
+// PidNamespace
+//
+// A program run as pid 1 of a new pid namespace with its own /proc, as a
+// container runs its entrypoint (`unshare --pid --fork --mount-proc
+// --kill-child PROGRAM...`), and ended, with every process in the
+// namespace, when the object goes: by the processes the test holds
+// (unshare, its child through a pidfd), never by a number read from a file
+// that a process of the namespace wrote, which names another process here.
+//
+//   test_support::PidNamespace container;
+//   container.Start({ticker, "--daemon=false", ...});
+//   ... container.Init() is the namespace's pid 1 as this test sees it
+//   RunResult result = container.Wait();  // or nothing: the destructor kills
+class PidNamespace {
+ public:
+  PidNamespace() = default;
+  ~PidNamespace() { Kill(); }
+  PidNamespace(const PidNamespace&) = delete;
+  PidNamespace& operator=(const PidNamespace&) = delete;
+
+  // Spawns `argv` as the namespace's pid 1 (SpawnProgram: output captured,
+  // the test's marker in its environment).
+  void Start(const std::vector<std::string>& argv);
+
+  // The namespace's pid 1 in this test's pid namespace (unshare's one
+  // child), pinned by a pidfd once found; 0 while unshare has not forked
+  // it yet, or once it is gone.
+  pid_t Init();
+
+  // unshare's pid, while it is not yet reaped; -1 after.
+  pid_t unshare_pid() const { return unshare_.pid; }
+  // Where unshare's standard error goes (what the program said, too).
+  const std::string& stderr_path() const { return unshare_.err_path; }
+
+  // Waits for the container to end and reaps unshare, which passes on its
+  // pid 1's exit code (128 + the signal that killed it).
+  RunResult Wait();
+
+  // SIGKILLs the namespace's pid 1 (which ends every process in the
+  // namespace) and waits for it, then unshare, and reaps unshare. Safe to
+  // call again.
+  void Kill();
+
+ private:
+  Spawned unshare_;
+  pid_t init_ = 0;
+  int init_pidfd_ = -1;
+};
 
 // NotifyReceiver
 //

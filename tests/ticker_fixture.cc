@@ -16,7 +16,7 @@ void TickerFixture::SetUp() {
 
 void TickerFixture::TearDown() {
   for (pid_t pid : started_) KillAndWait(pid);
-  KillAndWait(ReadPid(pidfile_));
+  KillPidFileHolder(pidfile_);
 }
 
 std::vector<std::string> TickerFixture::TickerArgs(

@@ -72,7 +72,7 @@ class UpgradeTest : public ::testing::Test {
         InstallBinary(test_support::RunfilePath("examples/echo"), binary_));
   }
   void TearDown() override {
-    test_support::KillAndWait(ReadPid(pidfile_));
+    test_support::KillPidFileHolder(pidfile_);
     for (pid_t pid : started_) test_support::KillAndWait(pid);
   }
   // Runs the daemon's binary (`binary_`) for a start; the control actions

@@ -89,11 +89,12 @@ absl::Status ChangeRootAndDirectory(const Options& options) {
 
 // Starts the path keeper, which stays outside the chroot and keeps the
 // launcher's privileges, and does for the daemon what it can no longer do
-// itself: reopen its outputs, remove its pid files (path_keeper.h).
-absl::Status StartPathKeeper(OutputFiles& outputs,
-                             std::optional<PidFile>& pidfile,
-                             std::optional<PidFile>& worker_pidfile,
-                             ListenSockets& sockets) {
+// itself: reopen its outputs, remove its pid files (path_keeper.h). Returns
+// once the keeper serves, holding only what it keeps; the daemon still
+// holds its pid file, to write its pid, then HandPidFilesToKeeper.
+absl::StatusOr<std::shared_ptr<PathKeeperClient>> StartPathKeeper(
+    OutputFiles& outputs, std::optional<PidFile>& pidfile,
+    std::optional<PidFile>& worker_pidfile, ListenSockets& sockets) {
   KeeperTargets targets;
   targets.outputs = outputs.KeeperOutputs();
   targets.sockets = sockets.KeeperFiles();
@@ -107,9 +108,9 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
     }
     *target = KeeperPidFile{(*file)->path(), st.st_dev, st.st_ino};
   }
-  // The daemon's pid file (its pid already written) stays open, locked, in
-  // the keeper alone: a daemon that may write a root-owned pid file can
-  // point every tool that trusts the number at another process.
+  // The daemon's pid file stays open, locked, in the keeper alone once the
+  // daemon has written its pid: a daemon that may write a root-owned pid
+  // file can point every tool that trusts the number at another process.
   if (pidfile) targets.pidfile->fd = pidfile->fd();
   // The worker's too: the keeper locks it for each worker (NameWorker), so
   // that no worker, which runs the application, holds it.
@@ -118,13 +119,20 @@ absl::Status StartPathKeeper(OutputFiles& outputs,
                              PathKeeperClient::Start(targets));
   outputs.UseKeeper(keeper);
   sockets.UseKeeper(keeper);
+  return keeper;
+}
+
+// The daemon closes its descriptors of the pid files, which the keeper
+// holds from now on (path_keeper.h).
+void HandPidFilesToKeeper(const std::shared_ptr<PathKeeperClient>& keeper,
+                          std::optional<PidFile>& pidfile,
+                          std::optional<PidFile>& worker_pidfile) {
   if (pidfile) pidfile->HandToKeeper(keeper);
   // The supervisor keeps no descriptor of the worker's either: the keeper
   // writes, locks and empties it for each worker (NameWorker).
   if (worker_pidfile) {
     worker_pidfile->HandToKeeper(keeper, KeeperPidFileId::kWorker);
   }
-  return absl::OkStatus();
 }
 
 // Service-manager controls (issue 15): stdio buffers a stdout that is not a
@@ -172,15 +180,22 @@ absl::Status BecomeDaemon(const Options& options,
   if (options.umask) umask(*options.umask);
   // syslog connects lazily, by path: inside the new root /dev/log is gone.
   ConnectSyslogNow();
-  // Written through its descriptor, before the keeper may take it over.
-  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
   // A daemon that chroots or drops privileges may no longer reach its files
   // by path (a jail, a directory only root may enter or write): the keeper,
   // which stays outside and privileged, reopens and removes them.
+  std::shared_ptr<PathKeeperClient> keeper;
   if (!options.chroot.empty() || credentials) {
-    DAEMONKIT_RETURN_IF_ERROR(
-        StartPathKeeper(outputs, pidfile, worker_pidfile, sockets));
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        keeper, StartPathKeeper(outputs, pidfile, worker_pidfile, sockets));
   }
+  // Written through its descriptor, and only once a keeper serves (issue
+  // 25): a control action that reads a pid it cannot verify (the daemon
+  // wrote it in another pid namespace) looks for the daemon through the
+  // lock's holders, which are then only the daemon and its keeper, holding
+  // a pidfd of the daemon alone; never the keeper's intermediate process,
+  // nor a keeper still holding the daemon's other descriptors.
+  if (pidfile) DAEMONKIT_RETURN_IF_ERROR(pidfile->WritePid(getpid()));
+  if (keeper) HandPidFilesToKeeper(keeper, pidfile, worker_pidfile);
   // Service-manager controls (issue 15): /proc/self/oom_score_adj is not
   // reachable from inside a chroot.
   DAEMONKIT_RETURN_IF_ERROR(

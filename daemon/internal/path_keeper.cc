@@ -20,10 +20,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/testing_hooks.h"
 #include "daemon/options.h"
 #include "daemon/proc.h"
 
@@ -58,6 +61,16 @@ constexpr size_t kMaxReply = 512;
 // handles no signal meanwhile, so this stays well below the default stop
 // timeout (10 s): a stop that comes during a reload still ends it cleanly.
 constexpr int kReplyTimeoutMs = 3000;
+
+// The two notes the daemon waits for in Start, on the keeper's socket: the
+// intermediate process's, with the keeper's pidfd, and the keeper's own,
+// once it holds nothing but what it keeps. They may arrive in either order.
+constexpr char kKeeperPidfdNote = 'k';
+constexpr char kKeeperServingNote = 's';
+// How long Start waits for both: two forks and a close_range, so this is
+// only reached by a keeper that was stopped or starved (a sanitizer build on
+// a loaded machine takes milliseconds); the start then fails, whole.
+constexpr int kKeeperStartTimeoutMs = 30000;
 
 // `flags`: MSG_DONTWAIT for the keeper's replies, which must never block it
 // (a requester may hand over a reply socket whose peer never reads).
@@ -411,7 +424,60 @@ void PrepareKeeperIdentity() {
                       targets.pidfile ? targets.pidfile->fd : -1,
                       targets.worker_pidfile ? targets.worker_pidfile->fd : -1};
   if (!CloseInheritedDescriptors(keep).ok()) _exit(kExitFailure);
+  // Until now the keeper held every descriptor of the daemon's, pidfds
+  // among them: a reader of the pid file could not yet tell from the
+  // keeper's pidfds which process it keeps. The daemon writes its pid only
+  // after this note (daemon_startup.cc).
+  if (!SendWithFd(fd, &kKeeperServingNote, 1, -1, MSG_DONTWAIT).ok()) {
+    _exit(kExitFailure);
+  }
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
+}
+
+// In the daemon: waits for the two notes of a keeper's start (the keeper's
+// pidfd from the intermediate process, then the keeper's word that it
+// serves) and returns that pidfd. Once this returns, the keeper holds only
+// the descriptors it keeps.
+absl::StatusOr<int> AwaitKeeperServing(int socket) {
+  int keeper_pidfd = -1;
+  bool serving = false;
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(kKeeperStartTimeoutMs);
+  while (keeper_pidfd < 0 || !serving) {
+    struct pollfd pfd = {socket, POLLIN, 0};
+    const int64_t left_ms = absl::ToInt64Milliseconds(
+        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
+    const int ready = poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      if (keeper_pidfd >= 0) close(keeper_pidfd);
+      return ready == 0
+                 ? absl::DeadlineExceededError("the path keeper did not start")
+                 : ErrnoError(errno, "wait for the path keeper");
+    }
+    char note = 0;
+    int fd;
+    bool extra;
+    absl::StatusOr<size_t> n = ReceiveWithFd(socket, &note, 1, &fd, &extra);
+    const bool pidfd_note =
+        n.ok() && *n == 1 && note == kKeeperPidfdNote && fd >= 0 &&
+        keeper_pidfd < 0 && !extra;
+    const bool serving_note = n.ok() && *n == 1 &&
+                              note == kKeeperServingNote && fd < 0 && !serving &&
+                              !extra;
+    if (pidfd_note) {
+      keeper_pidfd = fd;
+    } else if (serving_note) {
+      serving = true;
+    } else {
+      if (fd >= 0) close(fd);
+      if (keeper_pidfd >= 0) close(keeper_pidfd);
+      return absl::InternalError(
+          n.ok() && *n == 0 ? "the path keeper exited before it served"
+                            : "the path keeper sent no pidfd");
+    }
+  }
+  return keeper_pidfd;
 }
 
 }  // namespace
@@ -457,15 +523,15 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
   if (middle == 0) {
     close(sv[0]);
     PrepareKeeperIdentity();
+    RunKeeperStartHookForTesting();
     const pid_t keeper = fork();
     if (keeper == 0) RunKeeper(sv[1], daemon_pidfd, targets);
     if (keeper < 0) _exit(1);
     // The keeper's pidfd, for the daemon: opened here, where the keeper is
     // a child that nobody else can reap, so the pid names it.
     const int keeper_pidfd = PidfdOpen(keeper);
-    const char note = 'k';
     if (keeper_pidfd < 0 ||
-        !SendWithFd(sv[1], &note, sizeof(note), keeper_pidfd).ok()) {
+        !SendWithFd(sv[1], &kKeeperPidfdNote, 1, keeper_pidfd).ok()) {
       kill(keeper, SIGKILL);
       _exit(1);
     }
@@ -482,18 +548,13 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
     close(sv[0]);
     return absl::InternalError("could not fork the path keeper");
   }
-  char note;
-  int keeper_pidfd;
-  bool extra;
-  absl::StatusOr<size_t> n =
-      ReceiveWithFd(sv[0], &note, sizeof(note), &keeper_pidfd, &extra);
-  if (!n.ok() || *n != 1 || keeper_pidfd < 0 || extra) {
-    if (keeper_pidfd >= 0) close(keeper_pidfd);
+  absl::StatusOr<int> keeper_pidfd = AwaitKeeperServing(sv[0]);
+  if (!keeper_pidfd.ok()) {
     close(sv[0]);
-    return absl::InternalError("the path keeper sent no pidfd");
+    return keeper_pidfd.status();
   }
   auto client = std::make_shared<PathKeeperClient>(sv[0]);
-  client->keeper_pidfd_ = keeper_pidfd;
+  client->keeper_pidfd_ = *keeper_pidfd;
   return client;
 }
 

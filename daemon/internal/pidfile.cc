@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/cleanup/cleanup.h"
@@ -137,12 +138,23 @@ std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
   return *pid;
 }
 
+// Whether `pid` is a path keeper (or the intermediate process that forks
+// one, which already carries the name).
+bool IsKeeper(pid_t pid) {
+  absl::StatusOr<std::string> comm =
+      ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"));
+  return comm.ok() &&
+         absl::StripTrailingAsciiWhitespace(*comm) == kKeeperProcessName;
+}
+
 // The one process that /proc shows holding a write lock on the file, when
 // the number in it names none. Several holders (a fork that inherited the
 // locked descriptor: a daemon mid-start and its launcher) leave no way to
-// tell which is the daemon, and the caller itself is never the answer. A
-// holder found while other users' processes cannot be looked at still
-// holds the lock: it is the daemon the caller may act on.
+// tell which is the daemon, and the caller itself is never the answer;
+// except a daemon and the keeper it is starting (both hold the lock until
+// the daemon hands its descriptor over): the one holder that is no keeper
+// is the daemon. A holder found while other users' processes cannot be
+// looked at still holds the lock: it is the daemon the caller may act on.
 std::optional<pid_t> SoleWriteLockHolder(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return std::nullopt;
@@ -153,10 +165,16 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
                  << holders.status().message();
     return std::nullopt;
   }
-  if (holders->pids.size() != 1 || holders->pids[0] == getpid()) {
+  std::vector<pid_t> candidates = holders->pids;
+  if (candidates.size() > 1) {
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                    [](pid_t pid) { return IsKeeper(pid); }),
+                     candidates.end());
+  }
+  if (candidates.size() != 1 || candidates[0] == getpid()) {
     return std::nullopt;
   }
-  return holders->pids[0];
+  return candidates[0];
 }
 
 // When the sole holder of the lock is a path keeper (path_keeper.h), the
@@ -174,12 +192,7 @@ void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
     probe.pid_verified = true;
     return;
   }
-  absl::StatusOr<std::string> comm =
-      ReadSmallFile(absl::StrCat("/proc/", *probe.holder, "/comm"));
-  if (!comm.ok() ||
-      absl::StripTrailingAsciiWhitespace(*comm) != kKeeperProcessName) {
-    return;  // the daemon holds its lock itself
-  }
+  if (!IsKeeper(*probe.holder)) return;  // the daemon holds its lock itself
   if (kept.ok() && kept->size() == 1) {
     probe.holder = kept->front();
   } else {

@@ -7,6 +7,7 @@ namespace internal {
 namespace {
 
 void (*g_between_forks_hook)() = nullptr;
+void (*g_keeper_start_hook)() = nullptr;
 
 }  // namespace
 
@@ -16,6 +17,14 @@ void SetBetweenForksHookForTesting(void (*hook)()) {
 
 void RunBetweenForksHookForTesting() {
   if (g_between_forks_hook != nullptr) g_between_forks_hook();
+}
+
+void SetKeeperStartHookForTesting(void (*hook)()) {
+  g_keeper_start_hook = hook;
+}
+
+void RunKeeperStartHookForTesting() {
+  if (g_keeper_start_hook != nullptr) g_keeper_start_hook();
 }
 
 }  // namespace internal

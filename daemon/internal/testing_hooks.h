@@ -17,6 +17,12 @@ namespace internal {
 void SetBetweenForksHookForTesting(void (*hook)());
 void RunBetweenForksHookForTesting();
 
+// Runs in the path keeper's intermediate process (path_keeper.h), before
+// it forks the keeper: a hook that sleeps widens the moment in which the
+// daemon waits for its keeper, for tests of what control actions see then.
+void SetKeeperStartHookForTesting(void (*hook)());
+void RunKeeperStartHookForTesting();
+
 }  // namespace internal
 }  // namespace daemonkit
 

@@ -28,6 +28,18 @@ TEST(TestingHooksTest, RunsTheHookThatIsSetUntilCleared) {
   EXPECT_EQ(g_calls, 2);
 }
 
+TEST(TestingHooksTest, TheKeeperStartHookIsItsOwn) {
+  g_calls = 0;
+  SetKeeperStartHookForTesting(&CountCall);
+  RunBetweenForksHookForTesting();  // another point: not this hook
+  EXPECT_EQ(g_calls, 0);
+  RunKeeperStartHookForTesting();
+  EXPECT_EQ(g_calls, 1);
+  SetKeeperStartHookForTesting(nullptr);
+  RunKeeperStartHookForTesting();
+  EXPECT_EQ(g_calls, 1);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace daemonkit
