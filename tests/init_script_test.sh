@@ -23,8 +23,12 @@ expect() {  # expect CODE ACTION: run the script, compare its exit code
   fi
 }
 
+# Never a bare number from the pid file: a stale one may name another
+# process by now. The daemon's own stop signals only the lock's holder.
 cleanup() {
-  [[ -f "${PIDFILE}" ]] && kill -9 "$(cat "${PIDFILE}")" 2>/dev/null
+  [[ -f "${PIDFILE}" ]] &&
+    "${DAEMON}" --daemon_pidfile="${PIDFILE}" --daemon_control=stop \
+      --daemon_stop_timeout=2s >/dev/null 2>&1
   return 0
 }
 trap cleanup EXIT
