@@ -268,8 +268,7 @@ class PrivilegesInContainerTest : public PrivilegesTest {
       return test_support::ReadPid(pidfile_) > 0 ||
              !IsAlive(container_.unshare_pid());
     })) << "no pid written";
-    const ContainerDaemon daemon =
-        ProcessesUnder(container_.Init(), "ticker");
+    const ContainerDaemon daemon = ProcessesUnder(container_.Init(), "ticker");
     EXPECT_GT(daemon.keeper, 0) << "not exactly one keeper";
     EXPECT_GT(daemon.application, 0) << "not exactly one application";
     if (daemon.keeper > 0) {
@@ -318,12 +317,13 @@ TEST_F(PrivilegesInContainerTest, AContainersInitLeavesNoPidFileWhenItStops) {
 
 // Issue 25: while a dropped daemon in a container waits for its keeper (a
 // test hook holds the keeper's start for 8 s, longer than a control action
-// waits for a pid to be written), the lock is held by the daemon and the process
-// forking its keeper. The daemon used to write its pid ("2", naming no
+// waits for a pid to be written), the lock is held by the daemon and the
+// process forking its keeper. The daemon used to write its pid ("2", naming no
 // process here) before that: status said "pid unknown" and stop refused to
 // signal anyone. Now nothing is written until the keeper serves, and both
 // find the daemon among the lock's holders, the one that is no keeper.
-TEST_F(PrivilegesInContainerTest, ControlActionsWhileTheKeeperStartsFindTheDaemon) {
+TEST_F(PrivilegesInContainerTest,
+       ControlActionsWhileTheKeeperStartsFindTheDaemon) {
   const std::string report = dir_ + "/report";
   container_.Start({test_support::RunfilePath("tests/fake_daemon"),
                     "--daemon=false", "--daemon_pidfile=" + pidfile_,
@@ -341,9 +341,8 @@ TEST_F(PrivilegesInContainerTest, ControlActionsWhileTheKeeperStartsFindTheDaemo
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text,
-            absl::StrCat("running, pid ", application,
-                         " (the pid file holds no pid)\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", application,
+                                             " (the pid file holds no pid)\n"));
   // Still starting (status took 2 s of the 8): stop ends it all the same.
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;

@@ -447,7 +447,8 @@ absl::StatusOr<int> AwaitKeeperServing(int socket) {
     struct pollfd pfd = {socket, POLLIN, 0};
     const int64_t left_ms = absl::ToInt64Milliseconds(
         absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
-    const int ready = poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
+    const int ready =
+        poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
       if (keeper_pidfd >= 0) close(keeper_pidfd);
@@ -459,12 +460,10 @@ absl::StatusOr<int> AwaitKeeperServing(int socket) {
     int fd;
     bool extra;
     absl::StatusOr<size_t> n = ReceiveWithFd(socket, &note, 1, &fd, &extra);
-    const bool pidfd_note =
-        n.ok() && *n == 1 && note == kKeeperPidfdNote && fd >= 0 &&
-        keeper_pidfd < 0 && !extra;
-    const bool serving_note = n.ok() && *n == 1 &&
-                              note == kKeeperServingNote && fd < 0 && !serving &&
-                              !extra;
+    const bool pidfd_note = n.ok() && *n == 1 && note == kKeeperPidfdNote &&
+                            fd >= 0 && keeper_pidfd < 0 && !extra;
+    const bool serving_note = n.ok() && *n == 1 && note == kKeeperServingNote &&
+                              fd < 0 && !serving && !extra;
     if (pidfd_note) {
       keeper_pidfd = fd;
     } else if (serving_note) {
@@ -472,9 +471,9 @@ absl::StatusOr<int> AwaitKeeperServing(int socket) {
     } else {
       if (fd >= 0) close(fd);
       if (keeper_pidfd >= 0) close(keeper_pidfd);
-      return absl::InternalError(
-          n.ok() && *n == 0 ? "the path keeper exited before it served"
-                            : "the path keeper sent no pidfd");
+      return absl::InternalError(n.ok() && *n == 0
+                                     ? "the path keeper exited before it served"
+                                     : "the path keeper sent no pidfd");
     }
   }
   return keeper_pidfd;
