@@ -51,9 +51,12 @@ TEST_F(SessionLeaderTest, DaemonIsInANewSessionItDoesNotLead) {
     for (;;) pause();
   }
   close(pipe->write_fd);
+  // The first child reports the daemon's pid and exits; reaping it before
+  // the pipe is read and closed keeps its report from meeting a closed pipe
+  // (SIGPIPE) when the daemon's ready message came first.
+  const int first_status = test_support::ReapChild(first_child);
   ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::Minutes(1));
   close(pipe->read_fd);
-  const int first_status = test_support::ReapChild(first_child);
   ASSERT_TRUE(WIFEXITED(first_status)) << first_status;
   EXPECT_EQ(WEXITSTATUS(first_status), kExitSuccess);
   ASSERT_EQ(outcome.kind, ReadyOutcome::Kind::kReady) << outcome.message;
@@ -139,6 +142,7 @@ TEST_F(SessionLeaderTest, HookRunsInTheNewSessionBeforeTheSecondFork) {
   }
   close(hook[1]);
   close(pipe->write_fd);
+  const int first_status = test_support::ReapChild(first_child);  // as above
   ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::Minutes(1));
   close(pipe->read_fd);
   std::string seen;
@@ -149,7 +153,7 @@ TEST_F(SessionLeaderTest, HookRunsInTheNewSessionBeforeTheSecondFork) {
   }
   close(hook[0]);
   EXPECT_EQ(seen, "L");
-  EXPECT_TRUE(WIFEXITED(test_support::ReapChild(first_child)));
+  EXPECT_TRUE(WIFEXITED(first_status)) << first_status;
   if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
   if (outcome.daemon_pid > 0) test_support::ReapChild(outcome.daemon_pid);
 }
