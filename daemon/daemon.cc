@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -149,10 +150,55 @@ class Daemon::Impl {
     Owned::Own(Owned::kEventSet, set);
   }
 
+  // Issue 23.7: in a process forked from the daemon, the fork handler
+  // closed the self-pipe, the event set, the keep-alive timer, the keeper's
+  // pidfd and the supervisor line, and their numbers may be the
+  // application's own files by now: polling them spun (POLLNVAL at once,
+  // or a file always readable). The handle there uses none of them. It
+  // waits on a descriptor of its own (an eventfd nobody writes: signals
+  // take their default action in a forked child), made on first use.
+  bool InForkedChild() const { return getpid() != owner_pid_; }
+
+  // The forked child's own wait descriptor; -1 (logged) when it cannot be
+  // made, and then waits poll nothing.
+  int ChildWaitFd() {
+    if (child_wait_fd_ < 0 && !child_wait_fd_failed_) {
+      child_wait_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (child_wait_fd_ < 0) {
+        child_wait_fd_failed_ = true;
+        PLOG(ERROR) << "eventfd for the daemon handle in a forked child; its "
+                       "signal_fd() is -1";
+      }
+    }
+    return child_wait_fd_;
+  }
+
+  // WaitUntil() in a forked child: until the deadline (or kStop, when the
+  // daemon was stopping as it forked), touching nothing of the daemon's.
+  Event WaitInForkedChild(absl::Time deadline) {
+    for (;;) {
+      if (stop_requested_) return Event::kStop;
+      const absl::Time now = absl::Now();
+      if (now >= deadline) return Event::kTimeout;
+      const absl::Duration left = deadline - now;
+      struct timespec timeout = absl::ToTimespec(left);
+      const int fd = ChildWaitFd();
+      struct pollfd pfd = {fd, POLLIN, 0};
+      if (ppoll(&pfd, fd >= 0 ? 1 : 0,
+                deadline == absl::InfiniteFuture() ? nullptr : &timeout,
+                nullptr) < 0 &&
+          errno != EINTR) {
+        PLOG(ERROR) << "ppoll in a forked child";
+        absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+      }
+    }
+  }
+
   ~Impl() {
     if (getpid() != owner_pid_) {
       // A child forked by the daemon: the fork handler already closed these
       // descriptors, and the pid file is the daemon's to remove.
+      if (child_wait_fd_ >= 0) close(child_wait_fd_);
       if (pidfile_) pidfile_->Forget();
       reporter_.Forget();
       outputs_.Forget();
@@ -225,6 +271,9 @@ class Daemon::Impl {
   }
 
   void Notify(absl::string_view message) {
+    // A forked child is not the service, and the supervisor line's number
+    // is no longer the library's there.
+    if (InForkedChild()) return;
     absl::Status sent = notifier_.Send(message);
     if (!sent.ok() && !notify_failure_logged_) {
       LOG(WARNING) << "sd_notify: " << sent.message();
@@ -289,6 +338,7 @@ class Daemon::Impl {
   }
 
   Event WaitUntil(absl::Time deadline) {
+    if (InForkedChild()) return WaitInForkedChild(deadline);
     for (;;) {
       HandleSignals(/*upgrading=*/false);
       if (!stop_requested_ && outputs_.keeper_exited()) {
@@ -401,6 +451,9 @@ class Daemon::Impl {
   int signal_fd_;
   int event_set_ = -1;       // WatchKeeper()'s epoll set, when there is one
   int watchdog_timer_ = -1;  // StartWatchdogTimer()'s timerfd
+  // ChildWaitFd(): a forked child's own descriptor, made on first use.
+  int child_wait_fd_ = -1;
+  bool child_wait_fd_failed_ = false;
   bool stop_requested_ = false;
   bool reload_pending_ = false;
   std::function<void()> reload_hook_;
@@ -436,7 +489,9 @@ Event Daemon::WaitFor(absl::Duration timeout) {
   return impl_->WaitUntil(absl::Now() + timeout);
 }
 bool Daemon::stop_requested() const { return impl_->stop_requested_; }
-int Daemon::signal_fd() const { return impl_->signal_fd_; }
+int Daemon::signal_fd() const {
+  return impl_->InForkedChild() ? impl_->ChildWaitFd() : impl_->signal_fd_;
+}
 void Daemon::SetReloadHook(std::function<void()> hook) {
   impl_->reload_hook_ = std::move(hook);
 }

@@ -165,7 +165,11 @@ class Daemon {
   // keep-alive is due), for programs with their own poll/epoll loop: when
   // it is readable, call `WaitUntil(absl::InfinitePast())` to handle it
   // (that call sends the keep-alive, so such a loop needs no timeout of
-  // its own for the watchdog). Do not read it.
+  // its own for the watchdog). Do not read it. In a process forked from the
+  // daemon (signals take their default action there) the handle has a
+  // descriptor of its own instead, which nothing makes readable, and
+  // `WaitUntil()` there sleeps until its deadline: the daemon's descriptors
+  // are closed in the child, and their numbers may be the child's files.
   int signal_fd() const;
 
   // Sets the function run on SIGHUP, after the output files are reopened.
