@@ -127,7 +127,7 @@ std::string LocalTimestamp(absl::Time t) {
       strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &local) == 0) {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S%Ez", t, absl::UTCTimeZone());
   }
-  const long east = local.tm_gmtoff;  // seconds east of UTC
+  const int64_t east = local.tm_gmtoff;  // seconds east of UTC
   // Offsets are within a day; the casts bound what snprintf may write.
   const int minutes = static_cast<int>((east < 0 ? -east : east) / 60 % 1440);
   char rest[32];

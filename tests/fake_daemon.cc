@@ -217,9 +217,9 @@ int ForkFails(const daemonkit::Options& options) {
 }
 
 // This process's utime + stime in clock ticks (/proc/self/stat), or -1.
-long OwnCpuTicks() {
+int64_t OwnCpuTicks() {
   absl::StatusOr<daemonkit::ProcStat> stat = daemonkit::ReadOwnProcStat();
-  long user = 0, system = 0;
+  int64_t user = 0, system = 0;
   if (!stat.ok() || !stat->ParseField(14, &user) ||
       !stat->ParseField(15, &system)) {
     return -1;
@@ -233,11 +233,11 @@ void ForkedChildWaits(daemonkit::Daemon& daemon, const std::string& report) {
   // The application's own file takes the lowest free number: likely one the
   // fork handler just closed.
   const int own = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-  const long cpu_before = OwnCpuTicks();
+  const int64_t cpu_before = OwnCpuTicks();
   const int64_t start = MonotonicNanos();
   const daemonkit::Event event = daemon.WaitFor(absl::Seconds(1));
   const int64_t waited_ms = (MonotonicNanos() - start) / 1000000;
-  const long cpu = OwnCpuTicks() - cpu_before;
+  const int64_t cpu = OwnCpuTicks() - cpu_before;
   struct pollfd pfd = {daemon.signal_fd(), POLLIN, 0};
   const int polled = poll(&pfd, 1, 200);
   const char* name = event == daemonkit::Event::kTimeout ? "timeout"

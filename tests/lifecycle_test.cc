@@ -191,7 +191,7 @@ TEST_F(LifecycleTest, AForkedChildWaitingOnTheHandleSleepsUntilItsTimeout) {
   std::vector<std::string> words = absl::StrSplit(line, ' ');
   ASSERT_EQ(words.size(), 11u) << report;
   EXPECT_EQ(words[3], "timeout") << line;
-  long waited_ms = 0, cpu_ticks = 0;
+  int64_t waited_ms = 0, cpu_ticks = 0;
   ASSERT_TRUE(absl::SimpleAtoi(words[5], &waited_ms)) << line;
   ASSERT_TRUE(absl::SimpleAtoi(words[7], &cpu_ticks)) << line;
   // It woke on its timeout, not before (nor long after).

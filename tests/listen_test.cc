@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -175,14 +176,14 @@ TEST_F(ListenTest, EchoServesManyClientsAtOnceAndASilentOneBlocksNobody) {
 }
 
 // echo's resident memory in kilobytes (VmRSS in /proc/PID/status), or -1.
-long ResidentKilobytes(pid_t pid) {
+int64_t ResidentKilobytes(pid_t pid) {
   const std::string status =
       ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
     if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
     line = absl::StripAsciiWhitespace(line);
     absl::ConsumeSuffix(&line, " kB");
-    long kilobytes;
+    int64_t kilobytes;
     if (absl::SimpleAtoi(line, &kilobytes)) return kilobytes;
   }
   return -1;
@@ -200,7 +201,7 @@ TEST_F(ListenTest, AClientThatNeverReadsCostsBoundedMemoryAndIsDropped) {
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t daemon = ReadPid(pidfile_);
   ASSERT_GT(daemon, 0);
-  const long before = ResidentKilobytes(daemon);
+  const int64_t before = ResidentKilobytes(daemon);
   ASSERT_GT(before, 0);
   std::string error;
   const int greedy = test_support::ConnectTo(path, &error);
@@ -212,7 +213,7 @@ TEST_F(ListenTest, AClientThatNeverReadsCostsBoundedMemoryAndIsDropped) {
   for (int i = 0; i < 64; ++i) chunk += line;
   constexpr size_t kTotal = size_t{256} << 20;
   size_t sent = 0;
-  long most = before;
+  int64_t most = before;
   bool served_beside = false;
   int send_error = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);

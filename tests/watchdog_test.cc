@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -39,9 +40,9 @@ using ::testing::Not;
 
 // utime + stime of `pid` in clock ticks (/proc/PID/stat fields 14 and 15),
 // or -1.
-long CpuTicks(pid_t pid) {
+int64_t CpuTicks(pid_t pid) {
   const ProcStat stat = test_support::StatOf(pid);
-  long user = 0, system = 0;
+  int64_t user = 0, system = 0;
   if (!stat.ParseField(14, &user) || !stat.ParseField(15, &system)) return -1;
   return user + system;
 }
@@ -209,7 +210,7 @@ TEST_F(WatchdogTest, AnIdlePollLoopOnTheSignalFdKeepsTheWatchdogFed) {
   ASSERT_GE(client, 0) << error;
   // Idle for three and a half watchdog periods: the condition under test
   // is that nothing happens for that long.
-  const long cpu_before = CpuTicks(worker);
+  const int64_t cpu_before = CpuTicks(worker);
   const absl::Time until = absl::Now() + absl::Milliseconds(3500);
   while (absl::Now() < until) {
     EXPECT_EQ(ReadPid(child_pidfile_), worker) << ReadFileOrEmpty(err_);
