@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +73,7 @@ class Daemon::Impl {
     Owned::Own(Owned::kKeeperPidfd, outputs_.keeper_pidfd());
     Owned::Own(Owned::kReadyPipe, reporter_.fd());
     Owned::Own(Owned::kSupervisorLine, notifier_.connected_fd());
+    StartWatchdogTimer();
     WatchKeeper();
     if (!Owned::InstallForkHandler()) LOG(WARNING) << "pthread_atfork failed";
     // Upgrades (issue 14): `--daemon_control=upgrade` sends SIGUSR2. Not
@@ -83,37 +86,119 @@ class Daemon::Impl {
     }
   }
 
+  // Keep-alives (issue 18.10): an application that follows this header's
+  // example polls signal_fd() with no timeout and calls WaitUntil() only
+  // when it is readable, so an idle one would send no WATCHDOG=1 and a
+  // healthy daemon would be killed every watchdog period. A periodic
+  // timer (CLOCK_MONOTONIC: a clock step neither delays nor rushes it) in
+  // signal_fd()'s set makes it readable when a keep-alive is due, and
+  // WaitUntil() sends it. Without the timer, keep-alives are sent only
+  // while WaitUntil() blocks, as before.
+  void StartWatchdogTimer() {
+    if (!notifier_.watchdog_interval()) return;
+    const int timer =
+        timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (timer < 0) {
+      PLOG(WARNING) << "timerfd_create; keep-alives are sent only while "
+                       "WaitUntil() blocks";
+      return;
+    }
+    struct itimerspec period = {};
+    period.it_interval = absl::ToTimespec(*notifier_.watchdog_interval());
+    period.it_value = period.it_interval;
+    if (timerfd_settime(timer, 0, &period, nullptr) != 0) {
+      PLOG(WARNING) << "timerfd_settime; keep-alives are sent only while "
+                       "WaitUntil() blocks";
+      close(timer);
+      return;
+    }
+    watchdog_timer_ = timer;
+    Owned::Own(Owned::kWatchdogTimer, timer);
+  }
+
   // A path keeper holds the pid file's lock for this daemon; should it die
   // (SIGKILL is the one signal it cannot ignore) the lock goes with it, the
   // daemon would look stopped and a second one could start. So the keeper's
   // exit is an event like a signal: signal_fd() becomes an epoll set of the
-  // signal pipe and the keeper's pidfd, which the application's own poll
-  // loop watches unchanged, and WaitUntil() then stops the daemon.
+  // signal pipe, the keeper's pidfd and the keep-alive timer, which the
+  // application's own poll loop watches unchanged, and WaitUntil() then
+  // stops the daemon (or sends the keep-alive).
   void WatchKeeper() {
     const int keeper = outputs_.keeper_pidfd();
-    if (keeper < 0) return;
+    if (keeper < 0 && watchdog_timer_ < 0) return;
     const int set = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event on_input = {};
     on_input.events = EPOLLIN;
     bool added = set >= 0;
-    for (int fd : {signal_fd_, keeper}) {
+    for (int fd : {signal_fd_, keeper, watchdog_timer_}) {
+      if (fd < 0) continue;
       on_input.data.fd = fd;
       added = added && epoll_ctl(set, EPOLL_CTL_ADD, fd, &on_input) == 0;
     }
     if (!added) {
-      PLOG(WARNING) << "cannot watch the path keeper; its death would go "
-                       "unnoticed";
+      PLOG(WARNING) << "cannot make signal_fd() an event set; the path "
+                       "keeper's death would go unnoticed and keep-alives "
+                       "are sent only while WaitUntil() blocks";
       if (set >= 0) close(set);
+      if (watchdog_timer_ >= 0) {
+        Owned::Release(Owned::kWatchdogTimer);
+        close(std::exchange(watchdog_timer_, -1));
+      }
       return;
     }
     signal_fd_ = event_set_ = set;
     Owned::Own(Owned::kEventSet, set);
   }
 
+  // Issue 23.7: in a process forked from the daemon, the fork handler
+  // closed the self-pipe, the event set, the keep-alive timer, the keeper's
+  // pidfd and the supervisor line, and their numbers may be the
+  // application's own files by now: polling them spun (POLLNVAL at once,
+  // or a file always readable). The handle there uses none of them. It
+  // waits on a descriptor of its own (an eventfd nobody writes: signals
+  // take their default action in a forked child), made on first use.
+  bool InForkedChild() const { return getpid() != owner_pid_; }
+
+  // The forked child's own wait descriptor; -1 (logged) when it cannot be
+  // made, and then waits poll nothing.
+  int ChildWaitFd() {
+    if (child_wait_fd_ < 0 && !child_wait_fd_failed_) {
+      child_wait_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (child_wait_fd_ < 0) {
+        child_wait_fd_failed_ = true;
+        PLOG(ERROR) << "eventfd for the daemon handle in a forked child; its "
+                       "signal_fd() is -1";
+      }
+    }
+    return child_wait_fd_;
+  }
+
+  // WaitUntil() in a forked child: until the deadline (or kStop, when the
+  // daemon was stopping as it forked), touching nothing of the daemon's.
+  Event WaitInForkedChild(absl::Time deadline) {
+    for (;;) {
+      if (stop_requested_) return Event::kStop;
+      const absl::Time now = absl::Now();
+      if (now >= deadline) return Event::kTimeout;
+      const absl::Duration left = deadline - now;
+      struct timespec timeout = absl::ToTimespec(left);
+      const int fd = ChildWaitFd();
+      struct pollfd pfd = {fd, POLLIN, 0};
+      if (ppoll(&pfd, fd >= 0 ? 1 : 0,
+                deadline == absl::InfiniteFuture() ? nullptr : &timeout,
+                nullptr) < 0 &&
+          errno != EINTR) {
+        PLOG(ERROR) << "ppoll in a forked child";
+        absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+      }
+    }
+  }
+
   ~Impl() {
     if (getpid() != owner_pid_) {
       // A child forked by the daemon: the fork handler already closed these
       // descriptors, and the pid file is the daemon's to remove.
+      if (child_wait_fd_ >= 0) close(child_wait_fd_);
       if (pidfile_) pidfile_->Forget();
       reporter_.Forget();
       outputs_.Forget();
@@ -122,6 +207,7 @@ class Daemon::Impl {
       return;
     }
     if (event_set_ >= 0) close(event_set_);
+    if (watchdog_timer_ >= 0) close(watchdog_timer_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -185,6 +271,9 @@ class Daemon::Impl {
   }
 
   void Notify(absl::string_view message) {
+    // A forked child is not the service, and the supervisor line's number
+    // is no longer the library's there.
+    if (InForkedChild()) return;
     absl::Status sent = notifier_.Send(message);
     if (!sent.ok() && !notify_failure_logged_) {
       LOG(WARNING) << "sd_notify: " << sent.message();
@@ -195,6 +284,18 @@ class Daemon::Impl {
   // Sends WATCHDOG=1 when due; returns the time of the next one.
   absl::Time FeedWatchdog(absl::Time now) {
     if (!notifier_.watchdog_interval()) return absl::InfiniteFuture();
+    if (watchdog_timer_ >= 0) {
+      // The timer says when, and wakes every wait on signal_fd() for it.
+      // Reading it (however many periods passed) makes signal_fd() quiet
+      // again, healthy or not.
+      uint64_t expirations = 0;
+      if (read(watchdog_timer_, &expirations, sizeof(expirations)) ==
+              static_cast<ssize_t>(sizeof(expirations)) &&
+          healthy_) {
+        Notify("WATCHDOG=1");
+      }
+      return absl::InfiniteFuture();
+    }
     if (now >= next_watchdog_) {
       if (healthy_) Notify("WATCHDOG=1");
       next_watchdog_ = now + *notifier_.watchdog_interval();
@@ -237,6 +338,7 @@ class Daemon::Impl {
   }
 
   Event WaitUntil(absl::Time deadline) {
+    if (InForkedChild()) return WaitInForkedChild(deadline);
     for (;;) {
       HandleSignals(/*upgrading=*/false);
       if (!stop_requested_ && outputs_.keeper_exited()) {
@@ -244,6 +346,10 @@ class Daemon::Impl {
         Notify("STOPPING=1");
         stop_requested_ = true;
       }
+      // First of all, whatever is returned: an application's poll loop
+      // wakes for a due keep-alive and calls WaitUntil(absl::InfinitePast())
+      // for it, stopping or not.
+      const absl::Time keep_alive = FeedWatchdog(absl::Now());
       if (stop_requested_) return Event::kStop;
       if (reload_pending_) {
         reload_pending_ = false;
@@ -252,7 +358,7 @@ class Daemon::Impl {
       }
       const absl::Time now = absl::Now();
       if (now >= deadline) return Event::kTimeout;
-      const absl::Time wake = std::min(deadline, FeedWatchdog(now));
+      const absl::Time wake = std::min(deadline, keep_alive);
       absl::Duration left = wake - now;
       struct timespec timeout = absl::ToTimespec(left);
       struct pollfd pfd = {signal_fd_, POLLIN, 0};
@@ -292,6 +398,9 @@ class Daemon::Impl {
       absl::StatusOr<pid_t> next =
           internal::StartSuccessor(*upgrade_source_, pidfile_->fd(), sockets_,
                                    ready_timeout_, signal_fd_, [this] {
+                                     // A due keep-alive wakes this wait
+                                     // too: send it, or the wait spins.
+                                     FeedWatchdog(absl::Now());
                                      HandleSignals(/*upgrading=*/true);
                                      return stop_requested_;
                                    });
@@ -340,7 +449,11 @@ class Daemon::Impl {
   std::optional<internal::PidFile> pidfile_;
   internal::ReadyReporter reporter_;
   int signal_fd_;
-  int event_set_ = -1;  // WatchKeeper()'s epoll set, when there is a keeper
+  int event_set_ = -1;       // WatchKeeper()'s epoll set, when there is one
+  int watchdog_timer_ = -1;  // StartWatchdogTimer()'s timerfd
+  // ChildWaitFd(): a forked child's own descriptor, made on first use.
+  int child_wait_fd_ = -1;
+  bool child_wait_fd_failed_ = false;
   bool stop_requested_ = false;
   bool reload_pending_ = false;
   std::function<void()> reload_hook_;
@@ -376,7 +489,9 @@ Event Daemon::WaitFor(absl::Duration timeout) {
   return impl_->WaitUntil(absl::Now() + timeout);
 }
 bool Daemon::stop_requested() const { return impl_->stop_requested_; }
-int Daemon::signal_fd() const { return impl_->signal_fd_; }
+int Daemon::signal_fd() const {
+  return impl_->InForkedChild() ? impl_->ChildWaitFd() : impl_->signal_fd_;
+}
 void Daemon::SetReloadHook(std::function<void()> hook) {
   impl_->reload_hook_ = std::move(hook);
 }

@@ -161,9 +161,15 @@ class Daemon {
 
   // A descriptor that becomes readable when a signal is pending (or when
   // the path keeper that holds the pid file's lock for a dropped or
-  // chrooted daemon has died, which stops the daemon), for programs with
-  // their own poll/epoll loop: when it is readable, call
-  // `WaitUntil(absl::InfinitePast())` to handle it. Do not read it.
+  // chrooted daemon has died, which stops the daemon, or when a watchdog
+  // keep-alive is due), for programs with their own poll/epoll loop: when
+  // it is readable, call `WaitUntil(absl::InfinitePast())` to handle it
+  // (that call sends the keep-alive, so such a loop needs no timeout of
+  // its own for the watchdog). Do not read it. In a process forked from the
+  // daemon (signals take their default action there) the handle has a
+  // descriptor of its own instead, which nothing makes readable, and
+  // `WaitUntil()` there sleeps until its deadline: the daemon's descriptors
+  // are closed in the child, and their numbers may be the child's files.
   int signal_fd() const;
 
   // Sets the function run on SIGHUP, after the output files are reopened.
@@ -174,8 +180,10 @@ class Daemon {
   void NotifyStatus(absl::string_view status);
 
   // While healthy (the default), `WaitUntil()` sends WATCHDOG=1 keep-alives
-  // at half of $WATCHDOG_USEC; an application that knows it is stuck calls
-  // SetHealthy(false) and lets systemd's watchdog restart it.
+  // at half of $WATCHDOG_USEC (also when called for a readable
+  // `signal_fd()`, which a due keep-alive makes readable); an application that
+  // knows it is stuck calls SetHealthy(false) and lets systemd's watchdog
+  // restart it.
   void SetHealthy(bool healthy);
 
   // True when this process detached (SysV mode).

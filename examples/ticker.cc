@@ -11,6 +11,7 @@
 // Without --daemon_pidfile and --daemon_stdout it writes its pid file and
 // output into $TMPDIR (or /tmp), and says where.
 
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -114,6 +115,28 @@ std::string ReadyMessage(const daemonkit::FlagRequest& request) {
   return message;
 }
 
+// An RFC 3339 timestamp of `t` in the C library's local time: the clock
+// glog's line prefixes use (localtime_r), which honours a POSIX TZ such as
+// "XYZ-5" or "EST5EDT". absl::LocalTimeZone() loads only zoneinfo files
+// and took such a TZ for UTC: one log, two clocks (issue 23.11).
+std::string LocalTimestamp(absl::Time t) {
+  const struct timespec ts = absl::ToTimespec(t);
+  struct tm local;
+  char date[64];
+  if (localtime_r(&ts.tv_sec, &local) == nullptr ||
+      strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &local) == 0) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S%Ez", t, absl::UTCTimeZone());
+  }
+  const int64_t east = local.tm_gmtoff;  // seconds east of UTC
+  // Offsets are within a day; the casts bound what snprintf may write.
+  const int minutes = static_cast<int>((east < 0 ? -east : east) / 60 % 1440);
+  char rest[32];
+  snprintf(rest, sizeof(rest), ".%06d%c%02d:%02d",
+           static_cast<int>(ts.tv_nsec / 1000 % 1000000), east < 0 ? '-' : '+',
+           minutes / 60, minutes % 60);
+  return absl::StrCat(date, rest);
+}
+
 void PrintLine(const std::string& line) {
   static bool reported_failure = false;
   // stdout's error flag is sticky: a launcher whose stdout was closed failed
@@ -194,8 +217,7 @@ int main(int argc, char** argv) {
     daemonkit::Event event = daemon->WaitUntil(deadline);
     if (event == daemonkit::Event::kStop) break;
     if (event == daemonkit::Event::kReload) continue;
-    PrintLine(absl::FormatTime("%Y-%m-%dT%H:%M:%E6S%Ez", absl::Now(),
-                               absl::LocalTimeZone()));
+    PrintLine(LocalTimestamp(absl::Now()));
     if (crash_after > 0 && tick == crash_after) {
       LOG(ERROR) << "crashing after " << tick << " ticks, as asked";
       std::abort();

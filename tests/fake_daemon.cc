@@ -30,6 +30,13 @@
 //              fork_fails   make fork() fail (seccomp), call Daemonize, and
 //                           print whether the caller's descriptors, signal
 //                           handlers and mask are as they were
+//              fork_waits   ready, then fork a child that opens a file of
+//                           its own and calls WaitFor(1s) on the handle it
+//                           inherited, then polls signal_fd() for 200ms;
+//                           it records "child PID event E ms N cpu_ticks T
+//                           signal_fd R" (T: its utime + stime); the
+//                           daemon reaps it ("child exited N"), then as
+//                           ready
 //
 //   --helper                fork a helper that waits forever during start-up
 //                           ("helper <pid>"), in the daemon's session
@@ -43,6 +50,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -68,6 +76,7 @@
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
 #include "daemon/internal/testing_hooks.h"
+#include "daemon/proc.h"
 
 ABSL_FLAG(std::string, behavior, "ready", "what to do; see the file comment");
 ABSL_FLAG(std::string, report, "",
@@ -207,6 +216,41 @@ int ForkFails(const daemonkit::Options& options) {
   _exit(lost.empty() ? 0 : 1);
 }
 
+// This process's utime + stime in clock ticks (/proc/self/stat), or -1.
+int64_t OwnCpuTicks() {
+  absl::StatusOr<daemonkit::ProcStat> stat = daemonkit::ReadOwnProcStat();
+  int64_t user = 0, system = 0;
+  if (!stat.ok() || !stat->ParseField(14, &user) ||
+      !stat->ParseField(15, &system)) {
+    return -1;
+  }
+  return user + system;
+}
+
+// A child forked by the application that waits on the daemon's handle, as
+// a pre-forking server's children might.
+void ForkedChildWaits(daemonkit::Daemon& daemon, const std::string& report) {
+  // The application's own file takes the lowest free number: likely one the
+  // fork handler just closed.
+  const int own = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+  const int64_t cpu_before = OwnCpuTicks();
+  const int64_t start = MonotonicNanos();
+  const daemonkit::Event event = daemon.WaitFor(absl::Seconds(1));
+  const int64_t waited_ms = (MonotonicNanos() - start) / 1000000;
+  const int64_t cpu = OwnCpuTicks() - cpu_before;
+  struct pollfd pfd = {daemon.signal_fd(), POLLIN, 0};
+  const int polled = poll(&pfd, 1, 200);
+  const char* name = event == daemonkit::Event::kTimeout ? "timeout"
+                     : event == daemonkit::Event::kStop  ? "stop"
+                                                         : "reload";
+  Record(report, "child " + std::to_string(getpid()) + " event " + name +
+                     " ms " + std::to_string(waited_ms) + " cpu_ticks " +
+                     std::to_string(cpu) + " signal_fd " +
+                     std::to_string(polled) + " " +
+                     std::to_string(pfd.revents));
+  if (own >= 0) close(own);
+}
+
 int RecordedStarts(const std::string& report) {
   std::ifstream in(report);
   std::string line;
@@ -314,6 +358,17 @@ int main(int argc, char** argv) {
   if (behavior == "crash_times" &&
       earlier_starts < absl::GetFlag(FLAGS_crash_times)) {
     std::abort();
+  }
+  if (behavior == "fork_waits") {
+    const pid_t child = fork();
+    if (child == 0) {
+      ForkedChildWaits(*daemon, report_path);
+      _exit(0);
+    }
+    int status = 0;
+    while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    Record(report_path, "child exited " + std::to_string(WEXITSTATUS(status)));
   }
   if (behavior == "ignore_term") {
     signal(SIGTERM, SIG_IGN);

@@ -403,11 +403,21 @@ TEST(JsonParserTest, RejectsWhatIsNotJson) {
 }
 
 // What JSON makes of a byte string: bytes outside valid UTF-8 become the
-// character of the same number (the documented lossy mapping).
+// character of the same number (the documented lossy mapping); a valid
+// multi-byte sequence (all this test uses are three bytes, E0 to EF) reads
+// as itself.
 std::string AsJsonReadsIt(const std::string& bytes) {
   std::string out;
-  for (unsigned char c : bytes) {
-    if (c < 0x80) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    auto continuation = [&](size_t k) {
+      return k < bytes.size() &&
+             (static_cast<unsigned char>(bytes[k]) & 0xc0) == 0x80;
+    };
+    if (c >= 0xe1 && c <= 0xec && continuation(i + 1) && continuation(i + 2)) {
+      out.append(bytes, i, 3);
+      i += 2;
+    } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back(static_cast<char>(0xc0 | (c >> 6)));
@@ -429,7 +439,10 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
       // Two literals end the \xff escape.
       "a\xff"  // NOLINT(bugprone-suspicious-missing-comma)
       "b",
-      "line\nFAIL  forged", "\x1b[2Jclear", "", "with space"};
+      "line\nFAIL  forged", "\x1b[2Jclear", "", "with space",
+      // Bidi overrides and isolates, line and paragraph separators (issue
+      // 23.11): they reorder or break a terminal line like a control.
+      "\u202Eevil\u2066x\u2069\u2028y\u2029"};
   int input[2];
   ASSERT_EQ(pipe2(input, O_CLOEXEC), 0);
   const pid_t child = fork();
@@ -507,6 +520,118 @@ TEST(InspectTest, HostileNamesGiveValidJsonAndCannotForgeTextLines) {
   EXPECT_THAT(text, HasSubstr("a\\xffb"));
   EXPECT_THAT(text, HasSubstr("cwd\\xff\\n\\x1b[1mbold"));
   EXPECT_THAT(text, HasSubstr("/f\\xfe\\n\\x1b]0;title\\x07"));
+  EXPECT_THAT(text, HasSubstr("\\xe2\\x80\\xaeevil\\xe2\\x81\\xa6x"
+                              "\\xe2\\x81\\xa9\\xe2\\x80\\xa8y"
+                              "\\xe2\\x80\\xa9"));
+}
+
+// Issue 18.16, found by an attack: a process whose directory is longer
+// than PATH_MAX made inspect exit 2 with no report at all. Every attribute
+// it could read is reported, the rest marked unreadable, and --check still
+// judges the process.
+TEST(InspectTest, ACwdLongerThanPathMaxIsMarkedUnreadableAndTheRestReported) {
+  const std::string top = test_support::MakeTempDir("inspect") + "/deep";
+  ASSERT_EQ(mkdir(top.c_str(), 0755), 0);
+  const std::string part(200, 'd');
+  int input[2];
+  ASSERT_EQ(pipe2(input, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    // 30 levels of 201 bytes: over 6000 bytes, past PATH_MAX (4096).
+    if (chdir(top.c_str()) != 0) _exit(127);
+    for (int i = 0; i < 30; ++i) {
+      if (mkdir(part.c_str(), 0755) != 0 || chdir(part.c_str()) != 0) {
+        _exit(127);
+      }
+    }
+    const int fd = open("held", O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || dup2(fd, 7) != 7 || dup2(input[0], 0) != 0) _exit(127);
+    execl("/bin/cat", "cat", "-", "long-cwd-marker",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(input[0]);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(test_support::ReadFileOrEmpty(
+                                 absl::StrCat("/proc/", child, "/cmdline")),
+                             "long-cwd-marker");
+  }));
+  RunResult json_run = RunProgram(
+      {Inspect(), absl::StrCat("--pid=", child), "--format=json", "--check"});
+  RunResult text_run =
+      RunProgram({Inspect(), absl::StrCat("--pid=", child), "--check"});
+  close(input[1]);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  // GNU rm walks a deep tree with openat(2).
+  RunProgram({"/bin/rm", "-rf", top});
+
+  // A verdict (stdin is a pipe: exit 1), not "cannot read" (2).
+  EXPECT_EQ(json_run.exit_code, 1) << json_run.stderr_text;
+  Json doc;
+  std::string error;
+  ASSERT_TRUE(JsonParser(json_run.stdout_text).Parse(&doc, &error))
+      << error << "\n"
+      << json_run.stdout_text;
+  EXPECT_EQ(doc.Get("pid")->text, absl::StrCat(child));
+  EXPECT_EQ(doc.Get("uid")->text, absl::StrCat(getuid()));
+  EXPECT_EQ(doc.Get("command")->text, "cat - long-cwd-marker");
+  ASSERT_NE(doc.Get("cwd"), nullptr);
+  EXPECT_EQ(doc.Get("cwd")->type, Json::kNull);
+  const Json* unreadable = doc.Get("unreadable");
+  ASSERT_NE(unreadable, nullptr) << json_run.stdout_text;
+  ASSERT_NE(unreadable->Get("cwd"), nullptr) << json_run.stdout_text;
+  EXPECT_THAT(unreadable->Get("cwd")->text, HasSubstr("too long"));
+  // The descriptor on the deep file is listed, its target unreadable.
+  bool found = false;
+  for (const Json& fd : doc.Get("fds")->items) {
+    if (fd.Get("fd")->text != "7") continue;
+    found = true;
+    EXPECT_EQ(fd.Get("target")->type, Json::kNull);
+    ASSERT_NE(fd.Get("unreadable"), nullptr);
+  }
+  EXPECT_TRUE(found) << json_run.stdout_text;
+  EXPECT_NE(doc.Get("checks"), nullptr);
+
+  EXPECT_EQ(text_run.exit_code, 1) << text_run.stderr_text;
+  EXPECT_THAT(text_run.stdout_text, HasSubstr("cwd             unreadable ("));
+  EXPECT_THAT(text_run.stdout_text, HasSubstr("7 -> unreadable ("));
+  EXPECT_THAT(text_run.stdout_text, HasSubstr("FAIL  stdin on /dev/null"));
+  EXPECT_THAT(text_run.stdout_text, HasSubstr("PASS  no controlling terminal"));
+}
+
+// Issue 23.11: inspect on a zombie exited 2 with no JSON. It is reported as
+// a zombie, with its state; --check says it is no running daemon.
+TEST(InspectTest, AZombieIsReportedAsOne) {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(child).state() == 'Z'; }));
+  RunResult json_run =
+      RunProgram({Inspect(), absl::StrCat("--pid=", child), "--format=json"});
+  RunResult check_run =
+      RunProgram({Inspect(), absl::StrCat("--pid=", child), "--check"});
+  waitpid(child, nullptr, 0);
+
+  EXPECT_EQ(json_run.exit_code, 0) << json_run.stderr_text;
+  Json doc;
+  std::string error;
+  ASSERT_TRUE(JsonParser(json_run.stdout_text).Parse(&doc, &error))
+      << error << "\n"
+      << json_run.stdout_text;
+  EXPECT_EQ(doc.Get("pid")->text, absl::StrCat(child));
+  EXPECT_EQ(doc.Get("ppid")->text, absl::StrCat(getpid()));
+  ASSERT_NE(doc.Get("state"), nullptr) << json_run.stdout_text;
+  EXPECT_EQ(doc.Get("state")->text, "Z");
+  ASSERT_NE(doc.Get("zombie"), nullptr);
+  EXPECT_EQ(doc.Get("zombie")->text, "true");
+
+  EXPECT_EQ(check_run.exit_code, 1) << check_run.stderr_text;
+  EXPECT_THAT(check_run.stdout_text, HasSubstr("state           Z (zombie"));
+  EXPECT_THAT(check_run.stdout_text,
+              HasSubstr(absl::StrCat("FAIL  a running process (pid ", child,
+                                     " is a zombie")));
 }
 
 TEST(InspectTest, KernelThreadIsNotJudged) {

@@ -170,6 +170,41 @@ TEST_F(LifecycleTest, AForkedChildDoesNotKeepTheDaemonRunning) {
   EXPECT_EQ(Status().exit_code, 1) << "the helper holds the pid-file lock";
 }
 
+// Issue 23.7, found by an attack: the fork handler closes the self-pipe in
+// a child, but the handle the child inherited kept polling that number
+// (POLLNVAL at once, or the application's own file that took it): every
+// WaitUntil spun at 100% CPU. The child waits on a descriptor of its own.
+TEST_F(LifecycleTest, AForkedChildWaitingOnTheHandleSleepsUntilItsTimeout) {
+  RunResult start = Launch("fork_waits");
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(report_), "child exited");
+  })) << ReadFileOrEmpty(report_);
+  const std::string report = ReadFileOrEmpty(report_);
+  std::string line;
+  for (absl::string_view l : absl::StrSplit(report, '\n')) {
+    if (absl::StartsWith(l, "child ") && !absl::StartsWith(l, "child exited")) {
+      line = std::string(l);
+    }
+  }
+  // "child PID event E ms N cpu_ticks T signal_fd R REVENTS"
+  std::vector<std::string> words = absl::StrSplit(line, ' ');
+  ASSERT_EQ(words.size(), 11u) << report;
+  EXPECT_EQ(words[3], "timeout") << line;
+  int64_t waited_ms = 0, cpu_ticks = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(words[5], &waited_ms)) << line;
+  ASSERT_TRUE(absl::SimpleAtoi(words[7], &cpu_ticks)) << line;
+  // It woke on its timeout, not before (nor long after).
+  EXPECT_GE(waited_ms, 1000) << line;
+  EXPECT_LT(waited_ms, 10000) << line;
+  // Near zero: a spinning wait burns about a second of CPU here.
+  EXPECT_LE(cpu_ticks, sysconf(_SC_CLK_TCK) / 10) << line;
+  // Its signal_fd() is quiet: nothing pending, nothing invalid.
+  EXPECT_EQ(words[9], "0") << line;
+  EXPECT_THAT(report, HasSubstr("child exited 0"));
+  EXPECT_TRUE(IsAlive(test_support::FirstReportedPid(report_)));
+}
+
 TEST_F(LifecycleTest, ExecutedProgramsDieOfSigpipe) {
   RunResult start = Launch("children");
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;

@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/listen_testing.h"
@@ -168,6 +172,89 @@ TEST_F(ListenTest, EchoServesManyClientsAtOnceAndASilentOneBlocksNobody) {
   ASSERT_EQ(shutdown(silent, SHUT_WR), 0);
   EXPECT_EQ(ReadLine(silent), absl::StrCat(daemon, " half"));
   close(silent);
+  ASSERT_EQ(Stop().exit_code, 0);
+}
+
+// echo's resident memory in kilobytes (VmRSS in /proc/PID/status), or -1.
+int64_t ResidentKilobytes(pid_t pid) {
+  const std::string status =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "VmRSS:")) continue;
+    line = absl::StripAsciiWhitespace(line);
+    absl::ConsumeSuffix(&line, " kB");
+    int64_t kilobytes;
+    if (absl::SimpleAtoi(line, &kilobytes)) return kilobytes;
+  }
+  return -1;
+}
+
+// Issue 23.2, found by an attack: a client that sends lines and never reads
+// its replies took echo to 1.9 GB in 15 s. Its replies are bounded
+// (--echo_max_pending), then it is not read from, then dropped
+// (--echo_stall_timeout); every other client is served meanwhile.
+TEST_F(ListenTest, AClientThatNeverReadsCostsBoundedMemoryAndIsDropped) {
+  const std::string path = dir_ + "/echo.sock";
+  RunResult start =
+      RunProgram(Echo({"--daemon_listen=echo=unix:" + path,
+                       "--echo_max_pending=65536", "--echo_stall_timeout=2s"}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t daemon = ReadPid(pidfile_);
+  ASSERT_GT(daemon, 0);
+  const int64_t before = ResidentKilobytes(daemon);
+  ASSERT_GT(before, 0);
+  std::string error;
+  const int greedy = test_support::ConnectTo(path, &error);
+  ASSERT_GE(greedy, 0) << error;
+  ASSERT_EQ(fcntl(greedy, F_SETFL, fcntl(greedy, F_GETFL) | O_NONBLOCK), 0);
+  // Lines of 1000 bytes, up to 256 MB of them; never a read.
+  const std::string line = std::string(999, 'x') + "\n";
+  std::string chunk;
+  for (int i = 0; i < 64; ++i) chunk += line;
+  constexpr size_t kTotal = size_t{256} << 20;
+  size_t sent = 0;
+  int64_t most = before;
+  bool served_beside = false;
+  int send_error = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (sent < kTotal && absl::Now() < deadline) {
+    const ssize_t n = send(greedy, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      if (sent % (size_t{4} << 20) < chunk.size()) {
+        most = std::max(most, ResidentKilobytes(daemon));
+      }
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      send_error = errno;  // echo dropped the client
+      break;
+    }
+    most = std::max(most, ResidentKilobytes(daemon));
+    // While the greedy client is stuck, another one is answered.
+    if (!served_beside) {
+      EXPECT_EQ(Exchange(path, "beside\n", &error, absl::Seconds(10)),
+                absl::StrCat(daemon, " beside\n"))
+          << error;
+      served_beside = true;
+    }
+    struct pollfd pfd = {greedy, POLLOUT, 0};
+    poll(&pfd, 1, 100);
+  }
+  most = std::max(most, ResidentKilobytes(daemon));
+  close(greedy);
+  EXPECT_TRUE(served_beside);
+  EXPECT_LT(sent, kTotal) << "echo took every byte the client sent";
+  EXPECT_TRUE(send_error == EPIPE || send_error == ECONNRESET)
+      << "the stalled client was not dropped: " << strerror(send_error);
+  // 64 KiB of replies and one read's worth over: a few megabytes of slack
+  // for the allocator, far below the 256 MB sent.
+  EXPECT_LT(most - before, 16 * 1024)
+      << "VmRSS grew from " << before << " kB to " << most << " kB";
+  // Still serving, with the same pid.
+  EXPECT_EQ(Exchange(path, "after\n", &error), absl::StrCat(daemon, " after\n"))
+      << error;
+  EXPECT_THAT(ReadFileOrEmpty(log_), HasSubstr("dropping a client"));
   ASSERT_EQ(Stop().exit_code, 0);
 }
 

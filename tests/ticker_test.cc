@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -231,6 +234,51 @@ TEST_F(TickerTest, ForegroundModeStaysAttachedAndAppliesOnlyWhatIsAsked) {
   EXPECT_EQ(lines[0], "Run daemon");
   EXPECT_FALSE(FileExists(pidfile_)) << "removed on clean exit";
   EXPECT_FALSE(FileExists(dir_ + "/ticker.log"));
+}
+
+// Issue 23.11: the ticker's timestamps ignored a POSIX TZ ("XYZ-5") that
+// glog's line prefixes honour, so one log told two times. Both now come
+// from the C library's local time.
+TEST_F(TickerTest, TimestampsHonourAPosixTzAsGlogDoes) {
+  for (const auto& [tz, offset] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"UTC0", "+00:00"}, {"XYZ-5", "+05:00"}, {"ABC+3:30", "-03:30"}}) {
+    SCOPED_TRACE(tz);
+    RunResult result = RunProgram(
+        {test_support::RunfilePath("examples/ticker"), "--daemon=false",
+         "--daemon_pidfile=" + pidfile_, "--interval=1ms", "--count=1"},
+        {{"TMPDIR", dir_}, {"TZ", tz}});
+    ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+    std::vector<std::string> lines =
+        absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+    ASSERT_FALSE(lines.empty());
+    const std::string& stamp = lines.back();
+    // 2026-12-05T20:59:45.711436+05:00
+    ASSERT_THAT(stamp, MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+                                    "[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}"
+                                    ":[0-9]{2}"));
+    EXPECT_EQ(stamp.substr(stamp.size() - 6), offset) << stamp;
+    // glog's "I20261205 20:59:45.711447 ..." line about the exit, a moment
+    // later: the same clock reading, to the minute (or just past it).
+    std::string glog_time;
+    for (absl::string_view line : absl::StrSplit(result.stderr_text, '\n')) {
+      if (absl::StrContains(line, "ticker exiting") && line.size() > 18) {
+        glog_time = std::string(line.substr(10, 8));  // HH:MM:SS
+      }
+    }
+    ASSERT_FALSE(glog_time.empty()) << result.stderr_text;
+    auto seconds_of_day = [](absl::string_view hms) {
+      int h = 0, m = 0, sec = 0;
+      absl::SimpleAtoi(hms.substr(0, 2), &h);
+      absl::SimpleAtoi(hms.substr(3, 2), &m);
+      absl::SimpleAtoi(hms.substr(6, 2), &sec);
+      return h * 3600 + m * 60 + sec;
+    };
+    const int apart = (seconds_of_day(glog_time) -
+                       seconds_of_day(stamp.substr(11, 8)) + 86400) %
+                      86400;
+    EXPECT_LT(apart, 60) << stamp << " vs glog's " << glog_time;
+  }
 }
 
 TEST_F(TickerTest, SurvivesAReaderClosingItsStdoutPipe) {

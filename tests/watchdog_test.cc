@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,8 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/listen_testing.h"
 #include "tests/testing.h"
 
 namespace daemonkit {
@@ -32,6 +37,15 @@ using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// utime + stime of `pid` in clock ticks (/proc/PID/stat fields 14 and 15),
+// or -1.
+int64_t CpuTicks(pid_t pid) {
+  const ProcStat stat = test_support::StatOf(pid);
+  int64_t user = 0, system = 0;
+  if (!stat.ParseField(14, &user) || !stat.ParseField(15, &system)) return -1;
+  return user + system;
+}
 
 class WatchdogTest : public ::testing::Test {
  protected:
@@ -169,6 +183,61 @@ TEST_F(WatchdogTest, HealthyWorkerWithLongWorkIsNeverRestarted) {
   const std::string log = ReadFileOrEmpty(err_);
   EXPECT_THAT(log, Not(HasSubstr("watchdog")));
   EXPECT_THAT(log, Not(HasSubstr("restarting")));
+  StopAndCheckGone();
+}
+
+// Issue 18.10, found by an attack: daemon.h's poll loop (poll on
+// signal_fd() with no timeout, as //examples:echo does) sent no keep-alive
+// while idle, so --daemon_watchdog aborted a healthy, idle echo every
+// period. signal_fd() becomes readable when a keep-alive is due, and
+// servicing it (WaitUntil(absl::InfinitePast())) sends it.
+TEST_F(WatchdogTest, AnIdlePollLoopOnTheSignalFdKeepsTheWatchdogFed) {
+  test_support::ShortTempDir tmp;
+  const std::string socket = tmp.path() + "/echo.sock";
+  RunResult start = RunProgram(
+      {test_support::RunfilePath("examples/echo"),
+       "--daemon_pidfile=" + pidfile_,
+       "--daemon_child_pidfile=" + child_pidfile_, "--daemon_stderr=" + err_,
+       "--daemon_listen=echo=unix:" + socket, "--daemon_restart=always",
+       "--daemon_restart_delay=10ms", "--daemon_watchdog=1s"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  const pid_t worker = ReadPid(child_pidfile_);
+  ASSERT_GT(worker, 0);
+  // A client that stays connected, idle, through the periods.
+  std::string error;
+  const int client = test_support::ConnectTo(socket, &error);
+  ASSERT_GE(client, 0) << error;
+  // Idle for three and a half watchdog periods: the condition under test
+  // is that nothing happens for that long.
+  const int64_t cpu_before = CpuTicks(worker);
+  const absl::Time until = absl::Now() + absl::Milliseconds(3500);
+  while (absl::Now() < until) {
+    EXPECT_EQ(ReadPid(child_pidfile_), worker) << ReadFileOrEmpty(err_);
+    EXPECT_TRUE(IsAlive(worker));
+    if (ReadPid(child_pidfile_) != worker) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(ReadPid(child_pidfile_), worker);
+  EXPECT_TRUE(IsAlive(worker));
+  // Idle means idle: a keep-alive left unread would make echo's poll loop
+  // spin (a second of CPU in 3.5 s is far beyond a few wake-ups).
+  EXPECT_LT(CpuTicks(worker) - cpu_before, sysconf(_SC_CLK_TCK) / 2);
+  const std::string log = ReadFileOrEmpty(err_);
+  EXPECT_THAT(log, Not(HasSubstr("watchdog:")));
+  EXPECT_THAT(log, Not(HasSubstr("restarting")));
+  // The idle connection survived and is served, by the same worker.
+  ASSERT_EQ(write(client, "still\n", 6), 6);
+  std::string reply;
+  char c;
+  while (reply.size() < 64 && read(client, &c, 1) == 1 && c != '\n') {
+    reply.push_back(c);
+  }
+  close(client);
+  EXPECT_EQ(reply, absl::StrCat(worker, " still"));
+  EXPECT_EQ(test_support::Exchange(socket, "new\n"),
+            absl::StrCat(worker, " new\n"));
+  EXPECT_TRUE(IsAlive(supervisor));
   StopAndCheckGone();
 }
 

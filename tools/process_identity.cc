@@ -33,7 +33,16 @@ absl::StatusOr<std::string> ReadLink(const std::string& path) {
   char buffer[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer));
   if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("readlink ", path));
+  // A full buffer may be a cut one: never report half a path as the path.
+  if (static_cast<size_t>(n) >= sizeof(buffer)) {
+    return absl::ErrnoToStatus(ENAMETOOLONG, absl::StrCat("readlink ", path));
+  }
   return std::string(buffer, static_cast<size_t>(n));
+}
+
+// Why an attribute is unreadable, for the report: the error's message.
+std::string Reason(const absl::Status& status) {
+  return std::string(status.message());
 }
 
 // Terminal character devices: the legacy pty majors, tty/console, and the
@@ -107,6 +116,28 @@ bool IsC1Control(absl::string_view sequence) {
          static_cast<unsigned char>(sequence[1]) <= 0x9f;
 }
 
+// The code point of a valid three-byte UTF-8 sequence, or 0.
+uint32_t ThreeByteCodePoint(absl::string_view sequence) {
+  if (sequence.size() != 3) return 0;
+  return (static_cast<uint32_t>(static_cast<unsigned char>(sequence[0]) & 0x0f)
+          << 12) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(sequence[1]) & 0x3f)
+          << 6) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(sequence[2]) &
+                                0x3f));
+}
+
+// Whether the valid UTF-8 sequence `sequence` encodes a character that
+// reorders or breaks a displayed line: the bidi embeddings and overrides
+// (U+202A to U+202E), the bidi isolates (U+2066 to U+2069), and the line
+// and paragraph separators (U+2028, U+2029). A name with U+202E shows the
+// rest of the report line backwards ("Trojan Source").
+bool IsLineReordering(absl::string_view sequence) {
+  const uint32_t code = ThreeByteCodePoint(sequence);
+  return (code >= 0x2028 && code <= 0x202e) ||
+         (code >= 0x2066 && code <= 0x2069);
+}
+
 // The two-character escape of a newline, tab or carriage return, which JSON
 // and the text report share; nullptr for any other byte.
 const char* ShortEscape(unsigned char c) {
@@ -140,6 +171,10 @@ std::string JsonString(absl::string_view text) {
                             static_cast<unsigned char>(sequence[1]));
       continue;
     }
+    if (IsLineReordering(sequence)) {
+      absl::StrAppendFormat(&out, "\\u%04x", ThreeByteCodePoint(sequence));
+      continue;
+    }
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
@@ -161,7 +196,8 @@ std::string TextEscape(absl::string_view text) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     const size_t length = Utf8SequenceLength(text.substr(i));
     if (length == 0 || (length == 1 && (c < 0x20 || c == 0x7f)) ||
-        IsC1Control(text.substr(i, length))) {
+        IsC1Control(text.substr(i, length)) ||
+        IsLineReordering(text.substr(i, length))) {
       const size_t bytes = length == 0 ? 1 : length;
       for (size_t k = 0; k < bytes; ++k) {
         const unsigned char b = static_cast<unsigned char>(text[i + k]);
@@ -184,6 +220,20 @@ std::string TextEscape(absl::string_view text) {
   return out;
 }
 
+// "unreadable (REASON)", escaped for the text report.
+std::string Unreadable(absl::string_view reason) {
+  return absl::StrCat("unreadable (", TextEscape(reason), ")");
+}
+
+// "N -> TARGET", or "N -> unreadable (REASON)"; raw, as a finding's detail
+// (which FormatFindings and FormatJson escape).
+std::string DescribeDescriptor(const OpenDescriptor& fd) {
+  return absl::StrCat(fd.fd, " -> ",
+                      fd.unreadable.empty()
+                          ? fd.target
+                          : absl::StrCat("unreadable (", fd.unreadable, ")"));
+}
+
 std::string OctalUmask(const std::optional<mode_t>& umask) {
   return umask ? absl::StrFormat("%04o", *umask) : "unknown";
 }
@@ -194,6 +244,11 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   ProcessIdentity identity;
   identity.pid = pid;
 
+  // The one file without which there is no report: it says whether the
+  // process exists. Everything after it is reported when it can be read
+  // and marked unreadable, with the reason, when not (issue 18.16): a
+  // directory longer than PATH_MAX, a zombie's released files, or files
+  // that are not ours to read must not hide what can be read.
   absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   if (!stat.ok()) return stat.status();
   uint64_t tty_nr = 0;
@@ -204,40 +259,58 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     return absl::InternalError(
         absl::StrCat("malformed ", ProcPath(pid, "stat")));
   }
+  identity.state = stat->state();
   identity.session_leader = identity.sid == pid;
   uint64_t flags = 0;
   identity.kernel_thread = stat->ParseField(ProcStat::kFlags, &flags) &&
                            (flags & ProcStat::kPfKthread);
   if (tty_nr != 0) identity.tty = TerminalName(static_cast<dev_t>(tty_nr));
 
+  auto mark = [&identity](std::initializer_list<const char*> keys,
+                          const std::string& reason) {
+    for (const char* key : keys) identity.unreadable[key] = reason;
+  };
   absl::StatusOr<std::string> status = ReadProcFile(ProcPath(pid, "status"));
-  if (!status.ok()) return status.status();
-  std::vector<std::string> uids = StatusValues(*status, "Uid");
-  std::vector<std::string> gids = StatusValues(*status, "Gid");
-  if (!ParseAt(uids, 0, &identity.uid) || !ParseAt(uids, 1, &identity.euid) ||
-      !ParseAt(gids, 0, &identity.gid) || !ParseAt(gids, 1, &identity.egid)) {
-    return absl::InternalError(
-        absl::StrCat("malformed ", ProcPath(pid, "status")));
+  std::vector<std::string> uids, gids;
+  if (status.ok()) {
+    uids = StatusValues(*status, "Uid");
+    gids = StatusValues(*status, "Gid");
   }
-  for (const std::string& group : StatusValues(*status, "Groups")) {
-    gid_t gid;
-    if (absl::SimpleAtoi(group, &gid)) identity.groups.push_back(gid);
+  if (!status.ok()) {
+    mark({"uid", "euid", "gid", "egid", "groups", "umask"},
+         Reason(status.status()));
+  } else if (!ParseAt(uids, 0, &identity.uid) ||
+             !ParseAt(uids, 1, &identity.euid) ||
+             !ParseAt(gids, 0, &identity.gid) ||
+             !ParseAt(gids, 1, &identity.egid)) {
+    mark({"uid", "euid", "gid", "egid"},
+         absl::StrCat("malformed ", ProcPath(pid, "status")));
   }
-  std::vector<std::string> umask = StatusValues(*status, "Umask");
-  if (!umask.empty() && !umask[0].empty() && umask[0].size() <= 4 &&
-      umask[0].find_first_not_of("01234567") == std::string::npos) {
-    identity.umask = static_cast<mode_t>(std::stoul(umask[0], nullptr, 8));
+  if (status.ok()) {
+    for (const std::string& group : StatusValues(*status, "Groups")) {
+      gid_t gid;
+      if (absl::SimpleAtoi(group, &gid)) identity.groups.push_back(gid);
+    }
+    std::vector<std::string> umask = StatusValues(*status, "Umask");
+    if (!umask.empty() && !umask[0].empty() && umask[0].size() <= 4 &&
+        umask[0].find_first_not_of("01234567") == std::string::npos) {
+      identity.umask = static_cast<mode_t>(std::stoul(umask[0], nullptr, 8));
+    }
   }
 
   absl::StatusOr<std::string> cwd = ReadLink(ProcPath(pid, "cwd"));
-  if (!cwd.ok()) return cwd.status();
-  identity.cwd = *cwd;
+  if (cwd.ok()) {
+    identity.cwd = *cwd;
+  } else {
+    mark({"cwd"}, Reason(cwd.status()));
+  }
 
   absl::StatusOr<std::string> cmdline = ReadProcFile(ProcPath(pid, "cmdline"));
-  if (!cmdline.ok()) return cmdline.status();
-  // NUL-terminated arguments; a process that rewrote its arguments may
-  // leave a last one without the NUL.
-  if (!cmdline->empty()) {
+  if (!cmdline.ok()) {
+    mark({"argv", "command"}, Reason(cmdline.status()));
+  } else if (!cmdline->empty()) {
+    // NUL-terminated arguments; a process that rewrote its arguments may
+    // leave a last one without the NUL.
     if (cmdline->back() == '\0') cmdline->pop_back();
     identity.argv = absl::StrSplit(*cmdline, '\0');
   }
@@ -246,22 +319,28 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   const std::string fd_dir = ProcPath(pid, "fd");
   DIR* dir = opendir(fd_dir.c_str());
   if (dir == nullptr) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("opendir ", fd_dir));
+    mark({"fds"},
+         Reason(absl::ErrnoToStatus(errno, absl::StrCat("opendir ", fd_dir))));
   }
-  while (struct dirent* entry = readdir(dir)) {
+  while (struct dirent* entry = dir ? readdir(dir) : nullptr) {
     OpenDescriptor descriptor;
     if (!absl::SimpleAtoi(entry->d_name, &descriptor.fd)) continue;
     const std::string link = absl::StrCat(fd_dir, "/", entry->d_name);
     absl::StatusOr<std::string> target = ReadLink(link);
-    if (!target.ok()) continue;  // closed meanwhile
-    descriptor.target = *target;
+    if (absl::IsNotFound(target.status())) continue;  // closed meanwhile
+    if (target.ok()) {
+      descriptor.target = *target;
+    } else {
+      descriptor.unreadable = Reason(target.status());
+    }
+    // stat(2) follows the descriptor itself, however long its path.
     struct stat st;
     descriptor.is_terminal = ::stat(link.c_str(), &st) == 0 &&
                              S_ISCHR(st.st_mode) &&
                              IsTerminalDevice(st.st_rdev);
     identity.fds.push_back(descriptor);
   }
-  closedir(dir);
+  if (dir != nullptr) closedir(dir);
   std::sort(identity.fds.begin(), identity.fds.end(),
             [](const OpenDescriptor& a, const OpenDescriptor& b) {
               return a.fd < b.fd;
@@ -282,6 +361,9 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     identity.parent_is_namespace_init =
         identity.ppid == 1 || (!nspids.empty() && nspids.back() == "1");
   }
+  // Gone (and reaped) while it was read: what was read may be anyone's.
+  absl::StatusOr<ProcStat> again = ReadProcStat(pid);
+  if (absl::IsNotFound(again.status())) return again.status();
   return identity;
 }
 
@@ -295,23 +377,34 @@ std::string FormatText(const ProcessIdentity& id) {
   line("pgid", absl::StrCat(id.pgid));
   line("sid", absl::StrCat(id.sid));
   line("session_leader", id.session_leader ? "yes" : "no");
+  if (id.state != '\0') {
+    line("state", id.zombie() ? "Z (zombie: it has exited and its parent has "
+                                "not reaped it)"
+                              : std::string(1, id.state));
+  }
   line("tty", TextEscape(id.tty.value_or("none")));
-  line("uid", absl::StrCat(id.uid));
-  line("euid", absl::StrCat(id.euid));
-  line("gid", absl::StrCat(id.gid));
-  line("egid", absl::StrCat(id.egid));
-  line("groups", id.groups.empty() ? "none" : absl::StrJoin(id.groups, " "));
-  line("cwd", TextEscape(id.cwd));
-  line("umask", OctalUmask(id.umask));
-  line("command", TextEscape(id.command));
+  // A value, or why it could not be read.
+  auto value = [&id](const std::string& key, const std::string& text) {
+    auto it = id.unreadable.find(key);
+    return it == id.unreadable.end() ? text : Unreadable(it->second);
+  };
+  line("uid", value("uid", absl::StrCat(id.uid)));
+  line("euid", value("euid", absl::StrCat(id.euid)));
+  line("gid", value("gid", absl::StrCat(id.gid)));
+  line("egid", value("egid", absl::StrCat(id.egid)));
+  line("groups",
+       value("groups",
+             id.groups.empty() ? "none" : absl::StrJoin(id.groups, " ")));
+  line("cwd", value("cwd", TextEscape(id.cwd)));
+  line("umask", value("umask", OctalUmask(id.umask)));
+  line("command", value("command", TextEscape(id.command)));
   if (id.kernel_thread) line("kernel_thread", "yes");
   bool first = true;
   for (const OpenDescriptor& fd : id.fds) {
-    line(first ? "fds" : "",
-         absl::StrCat(fd.fd, " -> ", TextEscape(fd.target)));
+    line(first ? "fds" : "", TextEscape(DescribeDescriptor(fd)));
     first = false;
   }
-  if (first) line("fds", "none");
+  if (first) line("fds", value("fds", "none"));
   return out;
 }
 
@@ -326,6 +419,15 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
                         absl::StrCat("pid ", id.pid, " is a kernel thread")});
     return findings;
   }
+  if (id.zombie()) {
+    // What is left of it is an exit status: no daemon, whatever its ids.
+    findings.push_back(
+        {Verdict::kFail, "a running process",
+         absl::StrCat("pid ", id.pid,
+                      " is a zombie: it has exited and its parent ", id.ppid,
+                      " has not reaped it")});
+    return findings;
+  }
 
   findings.push_back({verdict(!id.session_leader), "not a session leader",
                       absl::StrCat("pid ", id.pid, ", sid ", id.sid)});
@@ -333,23 +435,33 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
   findings.push_back({verdict(!id.tty.has_value()), "no controlling terminal",
                       id.tty ? absl::StrCat("has ", *id.tty) : "none"});
 
-  std::vector<std::string> on_terminal;
-  for (const OpenDescriptor& fd : id.fds) {
-    if (fd.is_terminal) {
-      on_terminal.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+  // Without the descriptors, neither rule on them can be shown to hold.
+  const auto fds_unreadable = id.unreadable.find("fds");
+  if (fds_unreadable != id.unreadable.end()) {
+    const std::string why =
+        absl::StrCat("descriptors unreadable: ", fds_unreadable->second);
+    findings.push_back(
+        {Verdict::kFail, "no descriptor open on a terminal", why});
+    findings.push_back({Verdict::kFail, "stdin on /dev/null", why});
+  } else {
+    std::vector<std::string> on_terminal;
+    for (const OpenDescriptor& fd : id.fds) {
+      if (fd.is_terminal) on_terminal.push_back(DescribeDescriptor(fd));
     }
-  }
-  findings.push_back(
-      {verdict(on_terminal.empty()), "no descriptor open on a terminal",
-       on_terminal.empty() ? "none" : absl::StrJoin(on_terminal, ", ")});
+    findings.push_back(
+        {verdict(on_terminal.empty()), "no descriptor open on a terminal",
+         on_terminal.empty() ? "none" : absl::StrJoin(on_terminal, ", ")});
 
-  std::string stdin_target = "closed";
-  for (const OpenDescriptor& fd : id.fds) {
-    if (fd.fd == 0) stdin_target = fd.target;
+    std::string stdin_target = "0 -> closed";
+    bool stdin_null = false;
+    for (const OpenDescriptor& fd : id.fds) {
+      if (fd.fd != 0) continue;
+      stdin_target = DescribeDescriptor(fd);
+      stdin_null = fd.unreadable.empty() && fd.target == "/dev/null";
+    }
+    findings.push_back(
+        {verdict(stdin_null), "stdin on /dev/null", stdin_target});
   }
-  findings.push_back({verdict(stdin_target == "/dev/null"),
-                      "stdin on /dev/null",
-                      absl::StrCat("0 -> ", stdin_target)});
 
   const bool parent_outside_session = id.ppid == 0 || id.parent_sid != id.sid;
   findings.push_back(
@@ -363,7 +475,7 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
 
   std::vector<std::string> extra;
   for (const OpenDescriptor& fd : id.fds) {
-    if (fd.fd > 2) extra.push_back(absl::StrCat(fd.fd, " -> ", fd.target));
+    if (fd.fd > 2) extra.push_back(DescribeDescriptor(fd));
   }
   findings.push_back({Verdict::kInfo, "descriptors above 2",
                       extra.empty() ? "none" : absl::StrJoin(extra, ", ")});
@@ -395,22 +507,48 @@ std::string FormatJson(const ProcessIdentity& id,
   for (const std::string& arg : id.argv) argv.push_back(JsonString(arg));
   std::vector<std::string> fds;
   for (const OpenDescriptor& fd : id.fds) {
-    fds.push_back(absl::StrCat("{\"fd\":", fd.fd,
-                               ",\"target\":", JsonString(fd.target), "}"));
+    fds.push_back(fd.unreadable.empty()
+                      ? absl::StrCat("{\"fd\":", fd.fd,
+                                     ",\"target\":", JsonString(fd.target), "}")
+                      : absl::StrCat("{\"fd\":", fd.fd,
+                                     ",\"target\":null,\"unreadable\":",
+                                     JsonString(fd.unreadable), "}"));
   }
+  // A key that could not be read is null, its reason under "unreadable".
+  auto value = [&id](const std::string& key, const std::string& json) {
+    return id.readable(key) ? json : std::string("null");
+  };
+  std::vector<std::string> unreadable;
+  for (const auto& [key, reason] : id.unreadable) {
+    unreadable.push_back(
+        absl::StrCat(JsonString(key), ":", JsonString(reason)));
+  }
+  // Before "command", which stays last but for "checks".
+  std::string state;
+  if (id.state != '\0') {
+    state = absl::StrCat(",\"state\":", JsonString(std::string(1, id.state)));
+  }
+  absl::StrAppend(&state, ",\"zombie\":", id.zombie() ? "true" : "false",
+                  ",\"unreadable\":{", absl::StrJoin(unreadable, ","), "}");
   std::string out = absl::StrCat(
       "{\"pid\":", id.pid, ",\"ppid\":", id.ppid, ",\"pgid\":", id.pgid,
       ",\"sid\":", id.sid,
       ",\"session_leader\":", id.session_leader ? "true" : "false",
-      ",\"tty\":", id.tty ? JsonString(*id.tty) : "null", ",\"uid\":", id.uid,
-      ",\"euid\":", id.euid, ",\"gid\":", id.gid, ",\"egid\":", id.egid,
-      ",\"groups\":[", absl::StrJoin(id.groups, ","),
-      "],\"cwd\":", JsonString(id.cwd),
-      ",\"umask\":", id.umask ? JsonString(OctalUmask(id.umask)) : "null",
-      ",\"fds\":[", absl::StrJoin(fds, ","),
-      "],\"kernel_thread\":", id.kernel_thread ? "true" : "false",
-      ",\"argv\":[", absl::StrJoin(argv, ","),
-      "],\"command\":", JsonString(id.command));
+      ",\"tty\":", id.tty ? JsonString(*id.tty) : "null",
+      ",\"uid\":", value("uid", absl::StrCat(id.uid)),
+      ",\"euid\":", value("euid", absl::StrCat(id.euid)),
+      ",\"gid\":", value("gid", absl::StrCat(id.gid)),
+      ",\"egid\":", value("egid", absl::StrCat(id.egid)), ",\"groups\":",
+      value("groups", absl::StrCat("[", absl::StrJoin(id.groups, ","), "]")),
+      ",\"cwd\":", value("cwd", JsonString(id.cwd)), ",\"umask\":",
+      id.umask && id.readable("umask") ? JsonString(OctalUmask(id.umask))
+                                       : "null",
+      ",\"fds\":",
+      value("fds", absl::StrCat("[", absl::StrJoin(fds, ","), "]")),
+      ",\"kernel_thread\":", id.kernel_thread ? "true" : "false", state,
+      ",\"argv\":",
+      value("argv", absl::StrCat("[", absl::StrJoin(argv, ","), "]")),
+      ",\"command\":", value("command", JsonString(id.command)));
   if (findings != nullptr) {
     std::vector<std::string> checks;
     for (const Finding& f : *findings) {

@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct OpenDescriptor {
   int fd = -1;
   std::string target;  // readlink of /proc/PID/fd/N: a path, pipe:[...], ...
   bool is_terminal = false;
+  // Why `target` could not be read (a path longer than PATH_MAX, say);
+  // empty when it was.
+  std::string unreadable = {};
 };
 
 struct ProcessIdentity {
@@ -58,18 +62,38 @@ struct ProcessIdentity {
   // About the parent, for the "not a child of an interactive shell" rule.
   pid_t parent_sid = 0;  // 0 when the parent cannot be read
   bool parent_is_namespace_init = false;
+
+  // The one-letter state of /proc/PID/stat ('S', 'R', 'Z', ...).
+  char state = '\0';
+  // Exited, not yet reaped by its parent: only ids and credentials remain.
+  bool zombie() const { return state == 'Z'; }
+
+  // The attributes that could not be read, by their JSON key ("cwd",
+  // "fds", "uid", "command", ...), each with the reason; their fields
+  // above hold nothing meaningful. A directory longer than PATH_MAX, a
+  // zombie's lost files, or details that are not ours to read.
+  std::map<std::string, std::string> unreadable;
+  bool readable(const std::string& key) const {
+    return unreadable.count(key) == 0;
+  }
 };
 
-// Reads process `pid`. kNotFound when there is no such process,
-// kPermissionDenied when its details are not ours to read.
+// Reads process `pid`: every attribute it can, recording the others in
+// `unreadable` with the reason. kNotFound when there is no such process (or
+// it went away while being read), kPermissionDenied or kInternal when not
+// even its /proc/PID/stat can be read.
 absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid);
 
 // Aligned "key   value" lines, for people. A process chooses its argv, its
 // directory's name and the names of the files it opens, so every such string
 // is escaped: a backslash as \\, a newline, tab or carriage return as \n, \t,
-// \r, other control characters (C0, DEL, C1) and bytes that are not valid
-// UTF-8 as \xNN (C1 characters as the bytes of their UTF-8 encoding). No
-// process can forge a report line or send the terminal an escape sequence.
+// \r, other control characters (C0, DEL, C1), the characters that reorder
+// or break a line (bidi embeddings, overrides and isolates U+202A to U+202E
+// and U+2066 to U+2069, the line and paragraph separators U+2028 and
+// U+2029) and bytes that are not valid UTF-8 as \xNN (characters as the
+// bytes of their UTF-8 encoding). No process can forge a report line, make
+// one read backwards, or send the terminal an escape sequence. An
+// unreadable attribute reads "unreadable (REASON)".
 std::string FormatText(const ProcessIdentity& identity);
 
 // One daemon(7) rule and whether the process keeps it.
@@ -84,7 +108,9 @@ struct Finding {
 // Judges `identity` against daemon(7): not a session leader, no controlling
 // terminal, no descriptor open on a terminal, stdin on /dev/null, not a
 // child of an interactive shell. Descriptors above 2 are listed as kInfo. A
-// kernel thread gets a single kNotApplicable finding.
+// kernel thread gets a single kNotApplicable finding, a zombie a single
+// kFail ("a running process"). A rule whose attributes are unreadable
+// fails, saying so: it cannot be shown to hold.
 std::vector<Finding> CheckDaemonRules(const ProcessIdentity& identity);
 
 // True when no finding is kFail.
@@ -95,7 +121,10 @@ std::string FormatFindings(const std::vector<Finding>& findings);
 
 // One JSON object with the keys pid, ppid, pgid, sid, session_leader, tty,
 // uid, euid, gid, egid, groups, cwd, umask, fds, command, argv (the
-// arguments as an array), kernel_thread; and "checks" when `findings` is
+// arguments as an array), kernel_thread, state (one letter), zombie, and
+// unreadable (an object: key -> reason; the key's own value is null; a
+// descriptor whose target is unreadable has "target":null and its own
+// "unreadable" reason); and "checks" when `findings` is
 // given (verdict "pass", "fail", "info" or "not applicable"). Always valid
 // JSON: strings are UTF-8, control characters are escaped, and a byte that is
 // not part of valid UTF-8 is written as \u00XX, the character of the same

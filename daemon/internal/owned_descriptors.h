@@ -29,7 +29,8 @@ class OwnedDescriptors {
     kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
-    kEventSet,  // Daemon::signal_fd() when it watches the keeper too
+    kEventSet,       // Daemon::signal_fd() when it watches more than signals
+    kWatchdogTimer,  // the timerfd that says a keep-alive is due
     kSlotCount,
   };
 
