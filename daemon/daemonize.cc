@@ -159,6 +159,31 @@ absl::Status CheckPidFileDirectoriesAreNotTheUsers(
   return absl::OkStatus();
 }
 
+// Issue 18.2: kept capabilities and a chroot confine only a daemon that
+// is not root (ValidateOptions already refused them without a user); a
+// `--daemon_user` that names uid 0 under another name drops nothing.
+absl::Status CheckDropIsToAnotherUser(
+    const Options& options,
+    const std::optional<internal::Credentials>& credentials) {
+  if (!credentials || credentials->uid != 0) return absl::OkStatus();
+  if (!options.capabilities.empty()) {
+    return UsageError(
+        "capabilities",
+        absl::StrCat("--daemon_capabilities: ", credentials->description,
+                     " is root: kept capabilities confine only a daemon "
+                     "dropped to another user; make --daemon_user a user "
+                     "other than root"));
+  }
+  if (!options.chroot.empty()) {
+    return UsageError("chroot",
+                      absl::StrCat("--daemon_chroot=", options.chroot, ": ",
+                                   credentials->description,
+                                   " is root, who can leave a chroot; make "
+                                   "--daemon_user a user other than root"));
+  }
+  return absl::OkStatus();
+}
+
 // The pid files and the output files must be different files (see
 // ValidateOptions for the same path twice): two paths that reach one
 // existing file (a hard link, a directory link an administrator made) are
@@ -274,6 +299,8 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
+  DAEMONKIT_RETURN_IF_ERROR(
+      CheckDropIsToAnotherUser(options, request.credentials));
   DAEMONKIT_RETURN_IF_ERROR(
       CheckPidFileDirectoriesAreNotTheUsers(options, request.credentials));
   if (request.handover) {
