@@ -279,6 +279,15 @@ absl::Status CheckReadyFdIsNoneOfOurs(const internal::StartRequest& request) {
 absl::Status Prepare(const Options& requested,
                      internal::StartRequest& request) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
+  // Issue 18.11: pid 1 of a pid namespace (a container's entrypoint) that
+  // detached would exit once its daemon is ready, and the kernel ends the
+  // namespace with the daemon in it, leaving a stale pid file.
+  if (requested.detach && internal::IsContainerInit()) {
+    return absl::FailedPreconditionError(
+        "cannot detach as pid 1 of a pid namespace (a container's "
+        "entrypoint): the namespace, daemon included, ends when pid 1 "
+        "exits; run in the foreground with --daemon=false");
+  }
   DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
   // An upgrade's successor runs the old daemon's command line: its
   // `--daemon_ready_fd` was the service manager's, told once and closed;
