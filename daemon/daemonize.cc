@@ -130,7 +130,7 @@ std::string DirectoryTheUserMayWrite(const std::string& path,
   for (size_t slash = path.find('/', 1);
        slash != std::string::npos && slash < path.size();
        slash = path.find('/', slash + 1)) {
-    const std::string dir = path.substr(0, slash);
+    std::string dir = path.substr(0, slash);
     struct stat st;
     if (stat(dir.c_str(), &st) != 0) continue;  // reported when opened
     const bool in_group =

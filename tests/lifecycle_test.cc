@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -305,12 +306,15 @@ TEST_F(LifecycleTest, KeepEnvLeavesExactlyOneWellFormedEntryPerKeptName) {
   const std::vector<std::string> args =
       Args("keep_env", {"--daemon_keep_env=KEEP,KEPT"});
   std::vector<char*> argv;
-  for (const std::string& arg : args)
+  argv.reserve(args.size() + 1);
+  for (const std::string& arg : args) {
     argv.push_back(const_cast<char*>(arg.c_str()));
+  }
   argv.push_back(nullptr);
   std::string env_strings[] = {"NOEQUALS", "=x",     "",       "KEEP=2",
                                "KEPT=k",   "KEEP=3", "KEPT=l", "DROPPED=y"};
   std::vector<char*> envp;
+  envp.reserve(std::size(env_strings) + 1);
   for (std::string& variable : env_strings) envp.push_back(variable.data());
   envp.push_back(nullptr);
   const pid_t launcher = fork();
