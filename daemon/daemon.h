@@ -44,6 +44,8 @@
 // exception (issue 15): as pid 1 of a pid namespace (a container), it forks
 // once, and the parent stays pid 1 to reap orphans and forward signals
 // while the application runs on as pid 2 ("internal/container_init.h").
+// Detaching as pid 1 is refused (kFailedPrecondition): the launcher's exit
+// would end the namespace, daemon included.
 //
 // In both modes, when $NOTIFY_SOCKET is set the daemon speaks systemd's
 // sd_notify protocol: READY=1 (with MAINPID= when detached) on

@@ -33,6 +33,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/journal_sink.h"
 #include "daemon/internal/launcher.h"
+#include "daemon/internal/listen_address.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
@@ -120,6 +121,32 @@ absl::Status CheckDirectories(const Options& options) {
   return absl::OkStatus();
 }
 
+// The first directory on the absolute `path` (the file's own directory
+// and each above it) that the user of `credentials` may write, unless it
+// is sticky and not that user's (then only root may rename root's files in
+// it); empty when there is none.
+std::string DirectoryTheUserMayWrite(const std::string& path,
+                                     const internal::Credentials& credentials) {
+  for (size_t slash = path.find('/', 1);
+       slash != std::string::npos && slash < path.size();
+       slash = path.find('/', slash + 1)) {
+    std::string dir = path.substr(0, slash);
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) continue;  // reported when opened
+    const bool in_group =
+        st.st_gid == credentials.gid ||
+        std::find(credentials.groups.begin(), credentials.groups.end(),
+                  st.st_gid) != credentials.groups.end();
+    const bool writable =
+        (st.st_uid == credentials.uid && (st.st_mode & S_IWUSR)) ||
+        (in_group && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
+    if (writable && (!(st.st_mode & S_ISVTX) || st.st_uid == credentials.uid)) {
+      return dir;
+    }
+  }
+  return "";
+}
+
 // A pid file root's tools trust (start-stop-daemon --pidfile, systemd's
 // PIDFile=, our own stop) must not be replaceable by the user the daemon
 // drops to: no directory on its path may be writable by that user, unless
@@ -132,29 +159,88 @@ absl::Status CheckPidFileDirectoriesAreNotTheUsers(
   if (!credentials || credentials->uid == 0) return absl::OkStatus();
   for (const std::string& pidfile : {options.pidfile, options.child_pidfile}) {
     if (pidfile.empty()) continue;
-    for (size_t slash = pidfile.find('/', 1);
-         slash != std::string::npos && slash < pidfile.size();
-         slash = pidfile.find('/', slash + 1)) {
-      const std::string dir = pidfile.substr(0, slash);
+    const std::string dir = DirectoryTheUserMayWrite(pidfile, *credentials);
+    if (!dir.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "pid file ", pidfile, ": directory ", dir, " is writable by ",
+          credentials->description,
+          " (--daemon_user), who could replace the pid file that root's "
+          "tools trust; use a directory only root may write, such as "
+          "/run"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Issue 18.5: root creates a dropped daemon's Unix socket file (bind), may
+// replace a dead one there, and its keeper removes it at the stop, all by
+// path. A directory on that path the dropped user may write lets it put a
+// link there (dir/sub -> /root-only) and have root make a socket file of
+// the user's in a root-only directory, which no stop removes and which
+// fails every later start; a link a non-root user owns anywhere on the
+// path (one planted in /tmp) does the same. Both are refused, as for the
+// pid file.
+absl::Status CheckSocketDirectoriesAreNotTheUsers(
+    const Options& options,
+    const std::optional<internal::Credentials>& credentials) {
+  if (!credentials || credentials->uid == 0) return absl::OkStatus();
+  for (const std::string& text : options.listen) {
+    absl::StatusOr<internal::ListenEntry> entry =
+        internal::ParseListenEntry(text);
+    // A bad entry is reported when bound.
+    if (!entry.ok() ||
+        entry->address.family != internal::ListenAddress::Family::kUnix ||
+        entry->address.abstract) {
+      continue;
+    }
+    const std::string& path = entry->address.path;
+    const std::string what = absl::StrCat("--daemon_listen=", text, ": ");
+    const std::string dir = DirectoryTheUserMayWrite(path, *credentials);
+    if (!dir.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, "directory ", dir, " is writable by ", credentials->description,
+          " (--daemon_user), who could put a link there and have root "
+          "create and remove the socket file elsewhere; use a directory "
+          "only root may write, such as /run"));
+    }
+    for (size_t slash = path.find('/', 1);
+         slash != std::string::npos && slash < path.size();
+         slash = path.find('/', slash + 1)) {
+      const std::string component = path.substr(0, slash);
       struct stat st;
-      if (stat(dir.c_str(), &st) != 0) continue;  // reported when opened
-      const bool in_group =
-          st.st_gid == credentials->gid ||
-          std::find(credentials->groups.begin(), credentials->groups.end(),
-                    st.st_gid) != credentials->groups.end();
-      const bool writable =
-          (st.st_uid == credentials->uid && (st.st_mode & S_IWUSR)) ||
-          (in_group && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
-      if (writable &&
-          (!(st.st_mode & S_ISVTX) || st.st_uid == credentials->uid)) {
+      if (lstat(component.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+          st.st_uid != 0) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "pid file ", pidfile, ": directory ", dir, " is writable by ",
-            credentials->description,
-            " (--daemon_user), who could replace the pid file that root's "
-            "tools trust; use a directory only root may write, such as "
-            "/run"));
+            what, component, " is a symbolic link of uid ", st.st_uid,
+            ", who could point it at any directory root may write; name "
+            "the socket's directory without it"));
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+// Issue 18.2: kept capabilities and a chroot confine only a daemon that
+// is not root (ValidateOptions already refused them without a user); a
+// `--daemon_user` that names uid 0 under another name drops nothing.
+absl::Status CheckDropIsToAnotherUser(
+    const Options& options,
+    const std::optional<internal::Credentials>& credentials) {
+  if (!credentials || credentials->uid != 0) return absl::OkStatus();
+  if (!options.capabilities.empty()) {
+    return UsageError(
+        "capabilities",
+        absl::StrCat("--daemon_capabilities: ", credentials->description,
+                     " is root: kept capabilities confine only a daemon "
+                     "dropped to another user; make --daemon_user a user "
+                     "other than root"));
+  }
+  if (!options.chroot.empty()) {
+    return UsageError("chroot",
+                      absl::StrCat("--daemon_chroot=", options.chroot, ": ",
+                                   credentials->description,
+                                   " is root, who can leave a chroot; make "
+                                   "--daemon_user a user other than root"));
   }
   return absl::OkStatus();
 }
@@ -254,6 +340,15 @@ absl::Status CheckReadyFdIsNoneOfOurs(const internal::StartRequest& request) {
 absl::Status Prepare(const Options& requested,
                      internal::StartRequest& request) {
   DAEMONKIT_RETURN_IF_ERROR(ValidateOptions(requested));
+  // Issue 18.11: pid 1 of a pid namespace (a container's entrypoint) that
+  // detached would exit once its daemon is ready, and the kernel ends the
+  // namespace with the daemon in it, leaving a stale pid file.
+  if (requested.detach && internal::IsContainerInit()) {
+    return absl::FailedPreconditionError(
+        "cannot detach as pid 1 of a pid namespace (a container's "
+        "entrypoint): the namespace, daemon included, ends when pid 1 "
+        "exits; run in the foreground with --daemon=false");
+  }
   DAEMONKIT_ASSIGN_OR_RETURN(request.options, Resolve(requested));
   // An upgrade's successor runs the old daemon's command line: its
   // `--daemon_ready_fd` was the service manager's, told once and closed;
@@ -275,7 +370,11 @@ absl::Status Prepare(const Options& requested,
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
   DAEMONKIT_RETURN_IF_ERROR(
+      CheckDropIsToAnotherUser(options, request.credentials));
+  DAEMONKIT_RETURN_IF_ERROR(
       CheckPidFileDirectoriesAreNotTheUsers(options, request.credentials));
+  DAEMONKIT_RETURN_IF_ERROR(
+      CheckSocketDirectoriesAreNotTheUsers(options, request.credentials));
   if (request.handover) {
     // Upgrades (issue 14): the old daemon's locked pid file, inherited.
     if (options.pidfile.empty()) {

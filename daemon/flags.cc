@@ -51,8 +51,8 @@ ABSL_FLAG(daemonkit::FlagText, daemon_user, daemonkit::FlagText::Default(""),
 ABSL_FLAG(daemonkit::FlagText, daemon_group, daemonkit::FlagText::Default(""),
           "drop to this group (name or gid); empty: the user's primary group");
 ABSL_FLAG(daemonkit::FlagText, daemon_chroot, daemonkit::FlagText::Default(""),
-          "chroot here before dropping privileges; --daemon_workdir is then "
-          "inside it; empty: no chroot");
+          "chroot here before dropping privileges (needs --daemon_user); "
+          "--daemon_workdir is then inside it; empty: no chroot");
 ABSL_FLAG(bool, daemon_core_dumps, false,
           "allow core dumps; false: RLIMIT_CORE 0 (a core file can hold the "
           "daemon's secrets)");
@@ -109,8 +109,8 @@ ABSL_FLAG(daemonkit::FlagText, daemon_oom_score_adj,
 ABSL_FLAG(daemonkit::FlagText, daemon_capabilities,
           daemonkit::FlagText::Default(""),
           "comma list of capabilities (cap_net_bind_service, ...) kept as "
-          "ambient capabilities across the --daemon_user drop; all others "
-          "cleared, bounding set included; empty: none kept");
+          "ambient capabilities across the --daemon_user drop (needed); "
+          "all others cleared, bounding set included; empty: none kept");
 ABSL_FLAG(bool, daemon_no_new_privs, true,
           "set PR_SET_NO_NEW_PRIVS after a privilege drop");
 ABSL_FLAG(daemonkit::FlagText, daemon_ready_fd,
@@ -158,6 +158,7 @@ const FieldFlag kFieldFlags[] = {
     {"ready_timeout", "daemon_ready_timeout", &FLAGS_daemon_ready_timeout},
     {"stop_timeout", "daemon_stop_timeout", &FLAGS_daemon_stop_timeout},
     {"keep_env", "daemon_keep_env", &FLAGS_daemon_keep_env},
+    {"chroot", "daemon_chroot", &FLAGS_daemon_chroot},
     {"restart_delay", "daemon_restart_delay", &FLAGS_daemon_restart_delay},
     {"restart_max_delay", "daemon_restart_max_delay",
      &FLAGS_daemon_restart_max_delay},
@@ -479,6 +480,10 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
       request.action != ControlAction::kRestart) {
     checked.child_pidfile.clear();
     checked.watchdog = absl::ZeroDuration();  // issue 15
+    // Issue 18.2: a daemon started before chroot and capabilities needed
+    // --daemon_user must still be stoppable with its own command line.
+    checked.chroot.clear();
+    checked.capabilities.clear();
   }
   if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
     return InFlagTerms(valid);

@@ -89,6 +89,14 @@ absl::Status ValidateOptions(const Options& options) {
     return UsageError("pidfile", absl::StrCat("pid file ", options.pidfile,
                                               " names a directory"));
   }
+  // A chroot confines only a dropped daemon (issue 18.2): root leaves it
+  // (chroot into a subdirectory, then chdir("..")). A user that is root is
+  // refused in Prepare (daemonize.cc), once the name is resolved.
+  if (!options.chroot.empty() && options.user.empty()) {
+    return UsageError("chroot",
+                      "root can leave a chroot: add --daemon_user=USER (a "
+                      "user other than root)");
+  }
   if (options.keep_env) {
     for (const std::string& name : *options.keep_env) {
       if (name.empty() || name.find('=') != std::string::npos) {

@@ -123,7 +123,8 @@ struct Options {
   // requests, about the configured files, and exits with the daemon. With
   // `user` alone the same keeper serves the dropped daemon, which may no
   // longer be allowed to reach its files by path. syslog (`--daemon_log`)
-  // is connected before the chroot. Empty: no chroot.
+  // is connected before the chroot. Needs `user`, naming a user other than
+  // root (a usage error otherwise: root leaves a chroot). Empty: no chroot.
   std::string chroot;
 
   // Allow core dumps (RLIMIT_CORE up to the hard limit, and the dumpable
@@ -203,10 +204,14 @@ struct Options {
   // execve(2) as a non-root user), across the `user` drop. Every other
   // capability is removed, from the bounding set too. Needs root. Empty:
   // the kernel's rules (a drop to a non-root user keeps none).
-  // Security: every kept capability is a privilege the daemon's user now
-  // has (cap_dac_override reads any file); keep the fewest possible. One
-  // that lets the dropped daemon become root again (cap_setuid) fails the
-  // start: the drop's check that setuid(0) fails runs again afterwards.
+  // Needs `user`, naming a user other than root (a usage error otherwise:
+  // root reads every file, capabilities or not). Only the capabilities
+  // that can neither lead back to root, read or write any file, leave a
+  // chroot, nor signal, trace or change another user's process may be
+  // kept (cap_net_bind_service, cap_net_broadcast, cap_net_raw,
+  // cap_ipc_lock, cap_audit_write, cap_wake_alarm, cap_block_suspend);
+  // every other one is a usage error naming why (docs/security.md has the
+  // table of all 41).
   std::vector<std::string> capabilities;
   // After a privilege drop, set PR_SET_NO_NEW_PRIVS: no program the daemon
   // executes can gain privileges (setuid binaries, file capabilities).

@@ -5,8 +5,7 @@
 
 #include "daemon/process_controls.h"
 
-#include <algorithm>
-#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,34 +90,32 @@ absl::Status ValidateProcessControls(const Options& options) {
         absl::StrCat("OOM score adjustment ", *options.oom_score_adj,
                      " is not from -1000 to 1000"));
   }
-  // Capabilities that make the drop to --daemon_user void: each gives its
-  // holder a way to uid or gid 0, to write any file (/etc/passwd), or to
-  // run code in a root process (the path keeper, any other). Kept across
-  // the drop, the daemon "could become root again", which the drop
-  // promises it cannot.
-  static constexpr absl::string_view kUndoTheDrop[] = {
-      "cap_setuid",       "cap_setgid",     "cap_setpcap",    "cap_setfcap",
-      "cap_sys_admin",    "cap_sys_module", "cap_sys_ptrace", "cap_sys_rawio",
-      "cap_dac_override", "cap_fowner",     "cap_chown",      "cap_mknod",
-      "cap_bpf"};
-  const bool drops = !options.user.empty() || !options.group.empty();
+  // Kept capabilities confine only a dropped daemon (issue 18.2): as root,
+  // with or without them, the daemon (and anything it runs) reads and
+  // writes every file. A user that is root is refused in Prepare
+  // (daemonize.cc), once the name is resolved.
+  if (!options.capabilities.empty() && options.user.empty()) {
+    return UsageError(
+        "capabilities",
+        "kept capabilities confine only a daemon dropped to another user: "
+        "add --daemon_user=USER (a user other than root)");
+  }
   for (const std::string& name : options.capabilities) {
-    if (!CapabilityByName(name)) {
+    const std::optional<int> cap = CapabilityByName(name);
+    if (!cap) {
       return UsageError("capabilities",
                         absl::StrCat("unknown capability '", name,
                                      "' (see capabilities(7))"));
     }
-    const bool undoes = std::any_of(
-        std::begin(kUndoTheDrop), std::end(kUndoTheDrop),
-        [&name](absl::string_view forbidden) {
-          return CapabilityByName(forbidden) == CapabilityByName(name);
-        });
-    if (drops && undoes) {
+    const CapabilityVerdict& verdict = CapabilityVerdictOf(*cap);
+    if (!verdict.kept) {
       return UsageError(
           "capabilities",
-          absl::StrCat(name,
-                       " undoes the drop to another user: with it the "
-                       "daemon could regain root (capabilities(7))"));
+          absl::StrCat("cap_", verdict.name,
+                       " is refused after a drop to --daemon_user: it ",
+                       verdict.reason,
+                       " (docs/security.md lists what a dropped daemon may "
+                       "keep)"));
     }
   }
   if (options.ready_fd != -1 && options.ready_fd < 3) {

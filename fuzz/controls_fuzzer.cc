@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -46,8 +47,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (*options.oom_score_adj < -1000 || *options.oom_score_adj > 1000)) {
       __builtin_trap();
     }
+    // Issue 18: kept capabilities need a drop, and only allowed ones pass.
+    if (!options.capabilities.empty() && options.user.empty()) {
+      __builtin_trap();
+    }
     for (const std::string& name : options.capabilities) {
-      if (!daemonkit::internal::CapabilityByName(name)) __builtin_trap();
+      const std::optional<int> cap =
+          daemonkit::internal::CapabilityByName(name);
+      if (!cap || !daemonkit::internal::CapabilityVerdictOf(*cap).kept) {
+        __builtin_trap();
+      }
     }
     if (options.ready_fd != -1 && options.ready_fd < 3) __builtin_trap();
   }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -114,6 +115,25 @@ class ContainerTest : public ::testing::Test {
   // The namespace's pid 1 as this test sees it, pinned by container_.
   pid_t init_ = 0;
 };
+
+// Issue 18.11, found by an attack: a container entrypoint without
+// --daemon=false detached, the launcher (pid 1) said "Run daemon ..." and
+// exited 0, the kernel killed the namespace, the pid file stayed. As pid 1
+// a detach is refused before anything starts.
+TEST_F(ContainerTest, DetachingAsPidOneIsRefused) {
+  const std::string pidfile = dir_ + "/app.pid";
+  container_.Start({test_support::RunfilePath("tests/container_app"),
+                    "--daemon_pidfile=" + pidfile, "--report=" + report_});
+  RunResult result = container_.Wait();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stderr_text, HasSubstr("pid 1"));
+  EXPECT_THAT(result.stderr_text, HasSubstr("--daemon=false"));
+  EXPECT_EQ(
+      std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'), 1)
+      << result.stderr_text;
+  EXPECT_FALSE(FileExists(pidfile));
+  EXPECT_THAT(ReportLines("app "), ::testing::IsEmpty());
+}
 
 TEST_F(ContainerTest, OrphansAreReapedAndTheApplicationsWaitpidWorks) {
   ASSERT_NO_FATAL_FAILURE(Start({"--orphans=20"}));

@@ -23,7 +23,8 @@
 //                           helper that waits forever ("helper <pid>"), then
 //                           ready; records "event reload" / "event stop"
 //              keep_env     record whether a getenv("KEPT") pointer taken
-//                           before daemonizing still reads the same value
+//                           before daemonizing still reads the same value,
+//                           and each entry of environ ("environ [A=b]")
 //              exec         ready, then exec `sleep 3600` (the daemon is
 //                           another program from then on, with none of
 //                           the library's close-on-exec descriptors)
@@ -324,6 +325,11 @@ int main(int argc, char** argv) {
     Record(report_path, kept_pointer != nullptr && kept_value == kept_pointer
                             ? "kept pointer intact"
                             : "kept pointer changed");
+    // What every program the daemon executes would be given.
+    for (char** entry = environ; entry != nullptr && *entry != nullptr;
+         ++entry) {
+      Record(report_path, "environ [" + std::string(*entry) + "]");
+    }
   }
   if (behavior == "children") {
     Record(report_path, RunYesIntoClosedPipe());

@@ -48,10 +48,12 @@ TEST_F(HardeningTest, UnknownUserOrGroupIsOneLineAndNothingIsCreated) {
 }
 
 TEST_F(HardeningTest, MissingChrootOrWorkdirInsideItFailsBeforeForking) {
-  RunResult result = Ticker({"--daemon_chroot=" + dir_ + "/nowhere"});
+  RunResult result =
+      Ticker({"--daemon_user=nobody", "--daemon_chroot=" + dir_ + "/nowhere"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr("chroot " + dir_ + "/nowhere"));
-  result = Ticker({"--daemon_chroot=" + dir_, "--daemon_workdir=/missing"});
+  result = Ticker({"--daemon_user=nobody", "--daemon_chroot=" + dir_,
+                   "--daemon_workdir=/missing"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stderr_text, HasSubstr(dir_ + "/missing"));
   EXPECT_FALSE(FileExists(pidfile_));

@@ -8,11 +8,14 @@
 // /proc.
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -327,6 +330,56 @@ TEST_F(LifecycleTest, KeepEnvLeavesGetenvPointersOfKeptVariablesValid) {
       "/proc/", test_support::FirstReportedPid(report_), "/environ"));
   EXPECT_THAT(environ, HasSubstr("KEPT=the value"));
   EXPECT_THAT(environ, Not(HasSubstr("_DROPPED")));
+}
+
+// Issue 23.3, found by an attack: entries without '=' ("NOEQUALS", "=x",
+// an empty one) survived --daemon_keep_env, and KEEP=2 and KEEP=3 both
+// reached the daemon and every program it ran (getenv saw one, a shell the
+// other). Exactly one NAME=value per kept name is left, the one getenv
+// answered (the first), in environ and in /proc/PID/environ alike.
+TEST_F(LifecycleTest, KeepEnvLeavesExactlyOneWellFormedEntryPerKeptName) {
+  const std::vector<std::string> args =
+      Args("keep_env", {"--daemon_keep_env=KEEP,KEPT"});
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (const std::string& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  std::string env_strings[] = {"NOEQUALS", "=x",     "",       "KEEP=2",
+                               "KEPT=k",   "KEEP=3", "KEPT=l", "DROPPED=y"};
+  std::vector<char*> envp;
+  envp.reserve(std::size(env_strings) + 1);
+  for (std::string& variable : env_strings) envp.push_back(variable.data());
+  envp.push_back(nullptr);
+  const pid_t launcher = fork();
+  ASSERT_GE(launcher, 0) << std::strerror(errno);
+  if (launcher == 0) {
+    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+        dup2(null, 2) < 0) {
+      _exit(126);
+    }
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  EXPECT_EQ(test_support::ReapChild(launcher), 0);
+  const pid_t daemon = test_support::FirstReportedPid(report_);
+  ASSERT_GT(daemon, 0);
+  std::vector<std::string> block = absl::StrSplit(
+      ReadFileOrEmpty(absl::StrCat("/proc/", daemon, "/environ")), '\0',
+      absl::SkipEmpty());
+  EXPECT_THAT(block, ::testing::UnorderedElementsAre("KEEP=2", "KEPT=k"));
+  std::vector<std::string> environ;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFileOrEmpty(report_), '\n')) {
+    if (absl::ConsumePrefix(&line, "environ [") &&
+        absl::ConsumeSuffix(&line, "]")) {
+      environ.emplace_back(line);
+    }
+  }
+  EXPECT_THAT(environ, ::testing::UnorderedElementsAre("KEEP=2", "KEPT=k"));
+  EXPECT_THAT(ReadFileOrEmpty(report_), HasSubstr("kept pointer intact"));
 }
 
 TEST_F(LifecycleTest, UnknownNotifySocketFormWarnsOnceAndStarts) {

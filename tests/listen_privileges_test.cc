@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,53 @@ TEST(ListenPrivilegesTest, ADroppedDaemonServesAPrivilegedPortAndItsSocket) {
   EXPECT_TRUE(test_support::WaitUntilGone(daemon));
   EXPECT_FALSE(test_support::FileExists(path));
   test_support::KillPidFileHolder(pidfile);
+}
+
+// Issue 18.5, found by an attack: the daemon's user planted dir/sub ->
+// /root-only-dir in a directory it owns; root then made a socket file of
+// nobody's inside the root-only directory, which the clean stop left, and
+// every later start failed "Address already in use". A socket directory
+// the dropped user may write, and a link of a user other than root on the
+// path (one planted in a sticky /tmp), are refused before anything starts.
+TEST(ListenPrivilegesTest, ASocketPathTheDroppedUserCouldRedirectIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  test_support::ShortTempDir tmp;
+  const std::string& dir = tmp.path();
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  const std::string root_only = dir + "/root-only";
+  ASSERT_EQ(mkdir(root_only.c_str(), 0700), 0);
+  // The attacker's recipe: nobody's directory, nobody's link in it.
+  const std::string owned = dir + "/nobodys";
+  ASSERT_EQ(mkdir(owned.c_str(), 0755), 0);
+  ASSERT_EQ(chown(owned.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(symlink(root_only.c_str(), (owned + "/sub").c_str()), 0);
+  ASSERT_EQ(lchown((owned + "/sub").c_str(), 65534, 65534), 0);
+  // Another user's link in a sticky directory of root's, as in /tmp.
+  const std::string sticky = dir + "/sticky";
+  ASSERT_EQ(mkdir(sticky.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(sticky.c_str(), 01777), 0);
+  ASSERT_EQ(symlink(root_only.c_str(), (sticky + "/link").c_str()), 0);
+  ASSERT_EQ(lchown((sticky + "/link").c_str(), 12345, 12345), 0);
+  const std::string pidfile = dir + "/echo.pid";
+  for (const auto& [path, refusal] :
+       std::vector<std::pair<std::string, std::string>>{
+           {owned + "/sub/app.sock", "directory " + owned + " is writable by"},
+           {owned + "/app.sock", "directory " + owned + " is writable by"},
+           {sticky + "/link/app.sock",
+            sticky + "/link is a symbolic link of uid 12345"}}) {
+    SCOPED_TRACE(path);
+    const std::string listen = "--daemon_listen=echo=unix:" + path;
+    RunResult start = RunProgram({test_support::RunfilePath("examples/echo"),
+                                  "--daemon_pidfile=" + pidfile,
+                                  "--daemon_user=nobody", listen});
+    EXPECT_EQ(start.exit_code, 1) << start.stderr_text;
+    EXPECT_THAT(start.stderr_text, ::testing::HasSubstr(listen));
+    EXPECT_THAT(start.stderr_text, ::testing::HasSubstr(refusal));
+    EXPECT_FALSE(test_support::FileExists(pidfile));
+    EXPECT_FALSE(test_support::FileExists(root_only + "/app.sock"));
+    EXPECT_FALSE(test_support::FileExists(owned + "/app.sock"));
+    test_support::KillPidFileHolder(pidfile);
+  }
 }
 
 }  // namespace

@@ -230,7 +230,9 @@ absl::Status BecomeDaemon(const Options& options,
         "--daemon_capabilities: the daemon could regain root after dropping "
         "privileges; refusing to run");
   }
-  if (options.keep_env) KeepOnlyVariables(*options.keep_env);
+  if (options.keep_env) {
+    DAEMONKIT_RETURN_IF_ERROR(KeepOnlyVariables(*options.keep_env));
+  }
   return absl::OkStatus();
 }
 

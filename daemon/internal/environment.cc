@@ -5,9 +5,15 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "daemon/internal/errors.h"
 #include "daemon/proc.h"
 
 extern char** environ;
@@ -21,12 +27,13 @@ namespace {
 // with, not from libc's environ: unsetenv alone leaves a removed secret
 // readable there (and in memory). So does a setenv() that replaced it before
 // (libc then points environ at a new string and leaves the old one in the
-// block). This zeroes every entry of that block whose name `kept` refuses;
-// the entries kept do not move, so a pointer getenv() returned for them
-// stays valid. Strings the application set later (setenv, putenv) live
-// elsewhere and are not ours to overwrite.
-template <typename Kept>
-void ScrubStartBlock(const Kept& kept) {
+// block). This zeroes every entry of that block but the `kept` strings
+// themselves (by address), so a second copy of a kept name, an entry
+// without '=' and one with an empty name go too; the entries kept do not
+// move, so a pointer getenv() returned for them stays valid. Strings the
+// application set later (setenv, putenv) live elsewhere and are not ours to
+// overwrite.
+void ScrubStartBlock(const std::vector<char*>& kept) {
   absl::StatusOr<ProcStat> stat = ReadOwnProcStat();
   uintptr_t start = 0, end = 0;
   // env_start and env_end exist since Linux 3.5.
@@ -43,10 +50,7 @@ void ScrubStartBlock(const Kept& kept) {
       reinterpret_cast<char*>(end);  // NOLINT(performance-no-int-to-ptr)
   while (entry < block_end) {
     const size_t length = strnlen(entry, block_end - entry);
-    const absl::string_view variable(entry, length);
-    const size_t equals = variable.find('=');
-    if (equals != absl::string_view::npos && equals > 0 &&
-        !kept(variable.substr(0, equals))) {
+    if (std::find(kept.begin(), kept.end(), entry) == kept.end()) {
       std::memset(entry, 0, length);
     }
     entry += length + 1;
@@ -55,24 +59,45 @@ void ScrubStartBlock(const Kept& kept) {
 
 }  // namespace
 
-void KeepOnlyVariables(const std::vector<std::string>& keep) {
+absl::Status KeepOnlyVariables(const std::vector<std::string>& keep) {
   auto kept = [&keep](absl::string_view name) {
     return std::find(keep.begin(), keep.end(), name) != keep.end() ||
            std::find(std::begin(kSupervisorVariables),
                      std::end(kSupervisorVariables),
                      name) != std::end(kSupervisorVariables);
   };
-  std::vector<std::string> names;
+  // Issue 23.3: exactly one well-formed NAME=value per kept name, the one
+  // getenv() answers (the first). A second copy would reach a program the
+  // daemon executes (a shell takes the last), and an entry without '=' or
+  // with an empty name is nobody's variable.
+  std::vector<char*> entries;
+  std::vector<absl::string_view> names;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    absl::string_view variable(*entry);
-    absl::string_view name = variable.substr(0, variable.find('='));
-    if (!name.empty() && !kept(name)) names.emplace_back(name);
+    const absl::string_view variable(*entry);
+    const size_t equals = variable.find('=');
+    if (equals == absl::string_view::npos || equals == 0) continue;
+    const absl::string_view name = variable.substr(0, equals);
+    if (!kept(name) ||
+        std::find(names.begin(), names.end(), name) != names.end()) {
+      continue;
+    }
+    names.push_back(name);
+    entries.push_back(*entry);
   }
-  // unsetenv only takes entries out of the environ array: the kept strings
-  // stay where they are, and so do the pointers getenv() handed out. After
-  // it, environ points at no entry of the block that the scrub zeroes.
-  for (const std::string& name : names) unsetenv(name.c_str());
-  ScrubStartBlock(kept);
+  // A fresh array of the very same strings: clearenv() drops the array
+  // (not the strings), putenv() takes each string itself, not a copy, so
+  // the pointers getenv() handed out stay valid.
+  if (clearenv() != 0) {
+    return absl::InternalError("--daemon_keep_env: clearenv failed");
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (putenv(entries[i]) != 0) {
+      return ErrnoError(errno,
+                        absl::StrCat("--daemon_keep_env: putenv ", names[i]));
+    }
+  }
+  ScrubStartBlock(entries);
+  return absl::OkStatus();
 }
 
 }  // namespace internal

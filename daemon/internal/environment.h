@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "daemon/options.h"
@@ -32,7 +33,11 @@ using ::daemonkit::ParseVariableList;
 // Removes every environment variable but `keep` and kSupervisorVariables,
 // from libc's environment and from the block the process started with (which
 // /proc/PID/environ shows), so a removed secret is gone from memory too.
-void KeepOnlyVariables(const std::vector<std::string>& keep);
+// What stays is exactly one NAME=value per kept name, the one getenv()
+// answered (the first): no second copy, no entry without '=' or with an
+// empty name. Kept strings do not move (getenv() pointers stay valid).
+// Errors: only when libc cannot allocate the new array.
+absl::Status KeepOnlyVariables(const std::vector<std::string>& keep);
 
 }  // namespace internal
 }  // namespace daemonkit

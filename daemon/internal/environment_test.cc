@@ -63,7 +63,7 @@ class KeepOnlyVariablesDeathTest : public ::testing::Test {
 // and the kept and supervisor variables stay; a distinct code otherwise.
 void KeepAndCheck() {
   const char* kept_before = getenv("DAEMONKIT_KEPT");
-  KeepOnlyVariables({"DAEMONKIT_KEPT"});
+  if (!KeepOnlyVariables({"DAEMONKIT_KEPT"}).ok()) _Exit(9);
   if (getenv("DAEMONKIT_SECRET") != nullptr) _Exit(10);
   if (getenv("DAEMONKIT_KEPT") != kept_before) _Exit(11);  // did not move
   if (std::string(getenv("DAEMONKIT_KEPT")) != "kept-value") _Exit(12);

@@ -46,50 +46,113 @@ constexpr NamedResource kResources[] = {
     {"locks", RLIMIT_LOCKS},
 };
 
-// capabilities(7)'s names, indexed by CAP_* number (linux/capability.h).
-constexpr const char* kCapabilities[] = {
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
+// What a daemon dropped to another user may keep (issue 18.1): all of
+// capabilities(7), indexed by CAP_* number (linux/capability.h), with the
+// verdict and its reason. An allow-list: only a capability that can
+// neither lead back to root, read or write a file its user could not,
+// leave a chroot, nor signal, trace or change another user's process is
+// kept. No capability is kept without a chroot and refused with one: each
+// that leaves a chroot also breaks the drop without one. docs/security.md
+// has the same table, which //tests:capabilities_test holds to this one.
+constexpr CapabilityVerdict kCapabilityVerdicts[] = {
+    {"chown", false,
+     "gives any file to its own user (chown /etc/shadow), then writes it"},
+    {"dac_override", false, "reads and writes any file, whatever its mode"},
+    {"dac_read_search", false,
+     "reads any file: open_by_handle_at reaches the real / even from inside a "
+     "chroot"},
+    {"fowner", false, "changes the mode of any file (chmod /etc/shadow)"},
+    {"fsetid", false,
+     "sets the set-group-ID bit for groups it is not in, and keeps set-user-ID "
+     "bits through its own writes"},
+    {"kill", false, "signals any process, root's path keeper included"},
+    {"setgid", false, "becomes any group, group 0 included"},
+    {"setuid", false, "becomes any user, root included"},
+    {"setpcap", false,
+     "changes its own capability sets and securebits, undoing what the drop "
+     "fixed"},
+    {"linux_immutable", false,
+     "makes files immutable or append-only, which root's tools (logrotate, "
+     "package upgrades) then fail on"},
+    {"net_bind_service", true,
+     "binds ports below 1024, and reaches no file and no other process"},
+    {"net_broadcast", true,
+     "makes socket broadcasts and listens to multicast, and reaches no file "
+     "and no other process"},
+    {"net_admin", false,
+     "reconfigures the host's interfaces, routes and firewall, and so can "
+     "redirect root's connections to itself"},
+    {"net_raw", true,
+     "opens raw and packet sockets (ping, DHCP): it sees and forges the host's "
+     "packets, but reaches no file and no other process"},
+    {"ipc_lock", true,
+     "locks its own memory beyond RLIMIT_MEMLOCK, and reaches no file and no "
+     "other process"},
+    {"ipc_owner", false,
+     "reads and writes every System V IPC object, root's shared memory "
+     "included"},
+    {"sys_module", false, "loads kernel modules, running code in the kernel"},
+    {"sys_rawio", false,
+     "reads and writes raw devices and I/O ports (/dev/mem, a disk)"},
+    {"sys_chroot", false,
+     "leaves a chroot (chroot into a subdirectory, chdir(\"..\"), "
+     "chroot(\".\")), and becomes root with a setuid program in a root it "
+     "forged"},
+    {"sys_ptrace", false,
+     "traces any process, root's path keeper included, and runs code in it"},
+    {"sys_pacct", false,
+     "switches root's process accounting off or onto another file"},
+    {"sys_admin", false,
+     "mounts, enters namespaces and much more: it is nearly root"},
+    {"sys_boot", false, "reboots the machine or loads another kernel (kexec)"},
+    {"sys_nice", false,
+     "changes the priority, scheduling policy and CPU placement of any "
+     "process, root's included"},
+    {"sys_resource", false,
+     "changes other processes' resource limits (prlimit) and uses the disk "
+     "space and quotas kept for root"},
+    {"sys_time", false,
+     "sets the system clock, which root's certificates, timers and logs rely "
+     "on"},
+    {"sys_tty_config", false,
+     "reconfigures and hangs up terminals, root's console included"},
+    {"mknod", false,
+     "creates device files (a disk's), through which it reads and writes any "
+     "file"},
+    {"lease", false,
+     "takes leases on any file it can open, stalling root's opens of that "
+     "file"},
+    {"audit_write", true,
+     "writes records to the kernel's audit log, which stamps each with its uid "
+     "and pid, and reaches no file and no other process"},
+    {"audit_control", false,
+     "switches auditing off and changes its rules, blinding root's audit"},
+    {"setfcap", false,
+     "gives a program file capabilities, which it then runs with"},
+    {"mac_override", false,
+     "overrides the mandatory access control (SELinux, AppArmor, Smack) meant "
+     "to confine it"},
+    {"mac_admin", false, "changes the mandatory access control policy"},
+    {"syslog", false,
+     "reads and clears the kernel log and sees kernel addresses"},
+    {"wake_alarm", true,
+     "sets timers that wake the machine from suspend, and reaches no file and "
+     "no other process"},
+    {"block_suspend", true,
+     "keeps the machine from suspending, and reaches no file and no other "
+     "process"},
+    {"audit_read", false,
+     "reads the audit log, what root types at an audited terminal included"},
+    {"perfmon", false,
+     "observes any process and the kernel with perf, root's data included"},
+    {"bpf", false, "loads BPF programs and maps, which read kernel memory"},
+    {"checkpoint_restore", false,
+     "chooses the pid of the processes it creates (ns_last_pid, clone3's "
+     "set_tid), so it can place one at a pid a root tool trusts"},
 };
+static_assert(sizeof(kCapabilityVerdicts) / sizeof(kCapabilityVerdicts[0]) ==
+                  CAP_LAST_CAP + 1,
+              "a verdict for every capability the kernel headers name");
 
 std::string LimitText(uint64_t value) {
   return value == RLIM_INFINITY ? "unlimited" : absl::StrCat(value);
@@ -128,13 +191,17 @@ std::optional<int> ResourceByName(absl::string_view name) {
   return std::nullopt;
 }
 
+const CapabilityVerdict& CapabilityVerdictOf(int cap) {
+  return kCapabilityVerdicts[cap];
+}
+
 std::optional<int> CapabilityByName(absl::string_view name) {
   std::string lower = absl::AsciiStrToLower(name);
   absl::string_view bare = lower;
   absl::ConsumePrefix(&bare, "cap_");
-  for (size_t i = 0; i < sizeof(kCapabilities) / sizeof(kCapabilities[0]);
-       ++i) {
-    if (bare == kCapabilities[i]) return static_cast<int>(i);
+  for (size_t i = 0;
+       i < sizeof(kCapabilityVerdicts) / sizeof(kCapabilityVerdicts[0]); ++i) {
+    if (bare == kCapabilityVerdicts[i].name) return static_cast<int>(i);
   }
   return std::nullopt;
 }
@@ -213,6 +280,23 @@ absl::Status ApplyScheduling(std::optional<int> nice,
 
 absl::Status CapabilityKeeper::Prepare() {
   if (keep_.empty()) return absl::OkStatus();
+  // A capability the process itself cannot have (a container, a unit's
+  // CapabilityBoundingSet=) would fail capset with a bare EPERM.
+  for (int cap : keep_) {
+    const int bounded = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (bounded < 0) {
+      return ErrnoError(errno, absl::StrCat("--daemon_capabilities: read cap_",
+                                            kCapabilityVerdicts[cap].name,
+                                            " in the bounding set"));
+    }
+    if (bounded == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--daemon_capabilities: cap_", kCapabilityVerdicts[cap].name,
+          " is not in this process's bounding set (CapBnd in "
+          "/proc/self/status): whatever started it took it away, so the "
+          "daemon cannot keep it"));
+    }
+  }
   // PR_CAPBSET_READ answers EINVAL past the kernel's last capability: no
   // /proc needed (the daemon may already be inside its chroot).
   for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
@@ -240,9 +324,10 @@ absl::Status CapabilityKeeper::Finish() {
     DAEMONKIT_RETURN_IF_ERROR(SetCapabilities(keep_));
     for (int cap : keep_) {
       if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
-        return ErrnoError(errno,
-                          absl::StrCat("--daemon_capabilities: raise ambient ",
-                                       "capability cap_", kCapabilities[cap]));
+        return ErrnoError(
+            errno,
+            absl::StrCat("--daemon_capabilities: raise ambient ",
+                         "capability cap_", kCapabilityVerdicts[cap].name));
       }
     }
   }

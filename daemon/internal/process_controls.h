@@ -40,6 +40,18 @@ std::optional<int> ResourceByName(absl::string_view name);
 // "NET_BIND_SERVICE"); nullopt for any other name.
 std::optional<int> CapabilityByName(absl::string_view name);
 
+// Whether a daemon dropped to another user may keep a capability (issue
+// 18.1), and why: the one table of all of capabilities(7), which
+// docs/security.md repeats.
+struct CapabilityVerdict {
+  const char* name;    // capabilities(7)'s, without "cap_": "net_raw"
+  bool kept;           // may be kept after a drop, with a chroot or not
+  const char* reason;  // what it lets the daemon do: "it <reason>"
+};
+
+// The verdict on CAP_* number `cap`, one CapabilityByName() returned.
+const CapabilityVerdict& CapabilityVerdictOf(int cap);
+
 // One resource limit to set; `soft` and `hard` in the units of
 // setrlimit(2), RLIM_INFINITY for "unlimited"; `hard` unset keeps the
 // current hard limit.
