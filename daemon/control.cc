@@ -47,13 +47,17 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
 }
 
 // Probes the pid file; while the lock is held by a daemon that has not yet
-// written its pid, waits a little for it. When the number in the file still
-// names no holder after that, looks for the holder in /proc: the file may
-// have been rewritten (a compromised daemon that kept a writable descriptor
+// written its pid (the file is empty), waits a little for it. When the
+// number in the file names no holder, looks for the holder in /proc: the
+// daemon wrote its pid in another pid namespace (a container's "1"), or the
+// file was rewritten (a compromised daemon that kept a writable descriptor
 // on it can write any number, 1 included). That scan costs O(processes x
-// descriptors), so it runs only after the cheap check failed.
+// descriptors), so it runs only after the cheap check failed, and at once
+// only when there is a number: waiting gives a written number nothing
+// (issue 23, attack finding: every status of a container's daemon took 2 s).
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
   const absl::Time deadline = absl::Now() + kStartingGrace;
+  bool scanned = false;
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe,
                                internal::ProbePidFile(pidfile));
@@ -62,6 +66,19 @@ absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
     }
     if (absl::Now() >= deadline) {
       return internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
+    }
+    if (probe.pid.has_value() && !scanned) {
+      scanned = true;
+      DAEMONKIT_ASSIGN_OR_RETURN(
+          PidFileProbe found,
+          internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc));
+      // Found, or none to find (a keeper left without its daemon, or the
+      // lock released meanwhile); otherwise (several holders: a start in
+      // progress) wait as for an empty file.
+      if (found.holder || found.left_keeper ||
+          found.state != PidFileProbe::State::kLocked) {
+        return found;
+      }
     }
     absl::SleepFor(absl::Milliseconds(5));
   }

@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
@@ -180,6 +181,39 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
   return candidates[0];
 }
 
+// The parent process of `pid` (/proc/PID/stat), or 0.
+pid_t ParentOf(pid_t pid) {
+  absl::StatusOr<std::string> stat =
+      ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return 0;
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return 0;
+  // ") S PPID ..."
+  std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(*stat).substr(paren + 1), ' ', absl::SkipEmpty());
+  pid_t parent = 0;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent)) return 0;
+  return parent;
+}
+
+// The one process in `pids` that is the parent of every other one.
+std::optional<pid_t> ParentOfAllOthers(const std::vector<pid_t>& pids) {
+  std::optional<pid_t> found;
+  for (pid_t candidate : pids) {
+    bool parent_of_all = true;
+    for (pid_t other : pids) {
+      if (other != candidate && ParentOf(other) != candidate) {
+        parent_of_all = false;
+        break;
+      }
+    }
+    if (!parent_of_all) continue;
+    if (found) return std::nullopt;
+    found = candidate;
+  }
+  return found;
+}
+
 // When the sole holder of the lock is a path keeper (path_keeper.h), the
 // daemon is the process it keeps, not the keeper: signalling the keeper
 // would end it and release the lock while the daemon runs on. The keeper's
@@ -187,7 +221,9 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
 // daemon that closed its pidfd of the keeper, say by exec, is not found
 // from its side); otherwise (the daemon wrote its pid in another pid
 // namespace) the one process the keeper keeps, with no number verified; a
-// keeper of several (a supervisor and its worker) names no one to act on.
+// keeper of several (a supervisor and its worker) names the one that is
+// the parent of the others, the supervisor; a keeper of no live process,
+// none (left_keeper).
 void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
   absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
   if (kept.ok() && named && absl::c_linear_search(*kept, *named)) {
@@ -199,6 +235,16 @@ void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
   if (kept.ok() && kept->size() == 1) {
     probe.holder = kept->front();
     return;
+  }
+  // A supervised daemon's keeper keeps the supervisor and its worker
+  // (NameWorker): the daemon is the supervisor, the parent of the others
+  // (issue 23, attack finding: stop, reload and restart of a supervised,
+  // dropped daemon in a container found no one to act on).
+  if (kept.ok() && kept->size() > 1) {
+    if (std::optional<pid_t> parent = ParentOfAllOthers(*kept)) {
+      probe.holder = parent;
+      return;
+    }
   }
   // A keeper whose daemon is gone (issue 18.12: SIGSTOPped, it never saw the
   // exit) holds the lock for no one: nothing runs.
@@ -436,6 +482,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
   DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
                              PinnedPath::Pin(path, "pid file"));
   WarnIfDirectoryIsOpenToAll(pinned);
+  bool scanned = false;  // /proc searched once for the lock's holder
   for (;;) {
     // Another user's file in a sticky directory (/tmp) was planted: it is
     // no daemon of ours whatever its lock says, and root may replace it
@@ -498,6 +545,26 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
       return ErrnoError(saved, absl::StrCat("lock pid file ", path));
     }
     std::optional<pid_t> holder = VerifiedHolder(fd, path);
+    // A number that names no holder was not written by a starting daemon
+    // (that one's file is empty until it writes its own pid): the daemon
+    // wrote it in another pid namespace (a container's "1"), or someone
+    // rewrote it. The holder is looked up as status does, once, rather
+    // than waited for until the deadline (issue 23, attack finding).
+    if (!holder.has_value() && !scanned && NamedPid(fd, path).has_value()) {
+      scanned = true;
+      absl::StatusOr<PidFileProbe> probe =
+          ProbePidFile(path, HolderSearch::kScanProc);
+      if (probe.ok() && probe->state == PidFileProbe::State::kLocked) {
+        if (probe->left_keeper) {
+          close(fd);
+          return absl::AlreadyExistsError(absl::StrCat(
+              "pid file ", path, " is still locked by a path keeper (pid ",
+              *probe->left_keeper,
+              ") whose daemon is gone; --daemon_control=stop ends it"));
+        }
+        holder = probe->holder;
+      }
+    }
     close(fd);
     if (holder.has_value()) {
       return absl::AlreadyExistsError(

@@ -59,8 +59,10 @@ class PidFile {
   //
   // When another process holds the lock, returns kAlreadyExists with the
   // message "already running, pid N". If that holder has not written its pid
-  // yet (a concurrent start), waits up to `wait_for_pid` for it, and takes
-  // the lock itself if the holder gives up meanwhile.
+  // yet (a concurrent start: the file is empty), waits up to `wait_for_pid`
+  // for it, and takes the lock itself if the holder gives up meanwhile. A
+  // number that names no holder (written in another pid namespace, or
+  // rewritten) is not waited on: the holder is looked up in /proc at once.
   static absl::StatusOr<PidFile> Acquire(const std::string& path,
                                          absl::Duration wait_for_pid);
 
