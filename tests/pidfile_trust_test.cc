@@ -257,6 +257,13 @@ TEST_F(PidFileTrustTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
   EXPECT_THAT(status.stdout_text,
               HasSubstr(absl::StrCat("path keeper, pid ", keeper)));
   EXPECT_EQ(Control("reload").exit_code, 7);
+  // A start is refused while the keeper holds the lock, at once and saying
+  // why (not after the ready timeout, "holder has not written its pid").
+  RunResult start = Ticker(
+      {"--daemon_user=nobody", "--interval=1h", "--daemon_ready_timeout=20s"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr(absl::StrCat("path keeper (pid ", keeper, ")")));
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_TRUE(test_support::WaitUntilGone(keeper));
