@@ -52,7 +52,7 @@ uid_t Nobody() {
 // planted "daemon" would. The file is opened as root first: TEST_TMPDIR's
 // parents may be closed to other users, and a lock asks for nothing beyond
 // the open.
-bool HoldAs(const std::string& path, uid_t uid, short type) {
+bool HoldAs(const std::string& path, uid_t uid, int type) {
   const int fd = open(path.c_str(), type == F_RDLCK ? O_RDONLY : O_RDWR);
   if (fd < 0) return false;
   if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
@@ -60,7 +60,7 @@ bool HoldAs(const std::string& path, uid_t uid, short type) {
     return false;
   }
   struct flock lock = {};
-  lock.l_type = type;
+  lock.l_type = static_cast<decltype(lock.l_type)>(type);
   lock.l_whence = SEEK_SET;
   if (fcntl(fd, F_OFD_SETLK, &lock) != 0) return false;
   if (type == F_WRLCK) {
