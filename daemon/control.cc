@@ -47,13 +47,17 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
 }
 
 // Probes the pid file; while the lock is held by a daemon that has not yet
-// written its pid, waits a little for it. When the number in the file still
-// names no holder after that, looks for the holder in /proc: the file may
-// have been rewritten (a compromised daemon that kept a writable descriptor
+// written its pid (the file is empty), waits a little for it. When the
+// number in the file names no holder, looks for the holder in /proc: the
+// daemon wrote its pid in another pid namespace (a container's "1"), or the
+// file was rewritten (a compromised daemon that kept a writable descriptor
 // on it can write any number, 1 included). That scan costs O(processes x
-// descriptors), so it runs only after the cheap check failed.
+// descriptors), so it runs only after the cheap check failed, and at once
+// only when there is a number: waiting gives a written number nothing
+// (issue 23, attack finding: every status of a container's daemon took 2 s).
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
   const absl::Time deadline = absl::Now() + kStartingGrace;
+  bool scanned = false;
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe,
                                internal::ProbePidFile(pidfile));
@@ -62,6 +66,19 @@ absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
     }
     if (absl::Now() >= deadline) {
       return internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
+    }
+    if (probe.pid.has_value() && !scanned) {
+      scanned = true;
+      DAEMONKIT_ASSIGN_OR_RETURN(
+          PidFileProbe found,
+          internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc));
+      // Found, or none to find (a keeper left without its daemon, or the
+      // lock released meanwhile); otherwise (several holders: a start in
+      // progress) wait as for an empty file.
+      if (found.holder || found.left_keeper ||
+          found.state != PidFileProbe::State::kLocked) {
+        return found;
+      }
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
@@ -75,7 +92,7 @@ absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
 // process holding the file, a signal through it cannot reach another.
 absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
-  if (probe.state != PidFileProbe::State::kLocked) {
+  if (probe.state != PidFileProbe::State::kLocked || probe.left_keeper) {
     return absl::NotFoundError("not running");
   }
   if (!probe.holder.has_value()) {
@@ -136,10 +153,17 @@ std::string DaemonStatus::Describe() const {
       }
       return line;
     }
-    case State::kDead:
-      return pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ",
-                                    pid, ")")
-                     : absl::StrCat("dead, pid file ", pidfile, " left");
+    case State::kDead: {
+      std::string line =
+          pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ", pid,
+                                 ")")
+                  : absl::StrCat("dead, pid file ", pidfile, " left");
+      if (left_keeper_pid > 0) {
+        absl::StrAppend(&line, "; its path keeper, pid ", left_keeper_pid,
+                        ", still holds the lock");
+      }
+      return line;
+    }
     case State::kNotRunning:
       return "not running";
   }
@@ -177,6 +201,14 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
   switch (probe.state) {
     case PidFileProbe::State::kLocked:
       status.state = DaemonStatus::State::kRunning;
+      if (probe.left_keeper) {
+        // Issue 18.12: the lock outlived the daemon in its stopped keeper.
+        status.state = DaemonStatus::State::kDead;
+        status.pid = status.pidfile_pid;
+        status.pid_verified = false;
+        status.left_keeper_pid = *probe.left_keeper;
+        status.worker_pid = 0;
+      }
       break;
     case PidFileProbe::State::kUnlocked:
       status.state = DaemonStatus::State::kDead;
@@ -188,6 +220,67 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
   return status;
 }
 
+namespace {
+
+// Whether /proc shows `pid` stopped (by SIGSTOP, or traced).
+bool IsStopped(pid_t pid) {
+  absl::StatusOr<std::string> stat =
+      internal::ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return false;
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return false;
+  const char state = (*stat)[paren + 2];
+  return state == 'T' || state == 't';
+}
+
+// Issue 18.12: a path keeper that still holds the pid file's lock once its
+// daemon is gone (it was stopped, so it never saw the exit) keeps every
+// start out and makes the file read as running. It is resumed (it then
+// removes what its daemon asked it to and exits) and, if it does not exit
+// within `grace`, killed. Acts only on the process the probe shows as such
+// a keeper, through a pidfd opened before a second look confirms it.
+absl::Status EndKeeperLeftBehind(const std::string& pidfile,
+                                 absl::Duration grace) {
+  absl::StatusOr<PidFileProbe> probe =
+      internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
+  if (!probe.ok() || !probe->left_keeper) return absl::OkStatus();
+  const pid_t keeper = *probe->left_keeper;
+  const int pidfd = internal::PidfdOpen(keeper);
+  if (pidfd < 0) {
+    if (errno == ESRCH) return absl::OkStatus();
+    return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", keeper));
+  }
+  absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
+  absl::StatusOr<PidFileProbe> again =
+      internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
+  if (!again.ok() || again->left_keeper != keeper) return absl::OkStatus();
+  const bool stopped = IsStopped(keeper);
+  (void)internal::PidfdSendSignal(pidfd, SIGCONT);
+  if (internal::AwaitExit(pidfd, grace)) {
+    if (stopped) {
+      LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
+                   << ") was stopped, holding pid file " << pidfile
+                   << "; resumed it, and it exited";
+    }
+    return absl::OkStatus();
+  }
+  LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
+               << ") still holds pid file " << pidfile
+               << (stopped ? " (it was stopped)" : "") << "; killing it";
+  if (internal::PidfdSendSignal(pidfd, SIGKILL) != 0 && errno != ESRCH) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("kill the path keeper, pid ", keeper));
+  }
+  if (!internal::AwaitExit(pidfd, absl::Seconds(10))) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the path keeper (pid ", keeper, ") still holds pid file ",
+                     pidfile, " after SIGKILL"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
                         const std::string& child_pidfile_arg) {
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
@@ -196,7 +289,8 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
   // A daemon that had to be killed, or that was killed before this stop,
   // could not remove its pid files: what nobody holds is cleared. The
   // worker's lock goes with the worker, a moment after its supervisor.
-  auto remove_stale = [&] {
+  auto remove_stale = [&]() -> absl::Status {
+    DAEMONKIT_RETURN_IF_ERROR(EndKeeperLeftBehind(pidfile, kStartingGrace));
     // A keeper holds the lock a moment longer than its daemon lives: stop
     // returns once it is released, so that a start right after succeeds.
     // Removing a stale file is housekeeping: when it fails (a read-only file
@@ -206,20 +300,17 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
     if (!child_pidfile.empty()) {
       internal::RemoveWorkerPidFile(child_pidfile, kStartingGrace);
     }
+    return absl::OkStatus();
   };
   absl::StatusOr<int> pidfd = OpenHolder(pidfile);
-  if (absl::IsNotFound(pidfd.status())) {
-    remove_stale();
-    return absl::OkStatus();
-  }
+  if (absl::IsNotFound(pidfd.status())) return remove_stale();
   if (!pidfd.ok()) return pidfd.status();
 
   const absl::Status result =
       internal::TerminateProcess(*pidfd, timeout, "the daemon");
   close(*pidfd);
   DAEMONKIT_RETURN_IF_ERROR(result);
-  remove_stale();
-  return absl::OkStatus();
+  return remove_stale();
 }
 
 absl::Status ReloadDaemon(const std::string& pidfile_arg) {

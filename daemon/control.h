@@ -67,7 +67,8 @@ inline constexpr int kExitReloadNotRunning = 7;
 struct DaemonStatus {
   enum class State {
     kRunning,     // the lock is held
-    kDead,        // a pid file is left but nobody holds its lock
+    kDead,        // a pid file is left but no daemon holds its lock (nobody,
+                  // or a path keeper whose daemon is gone: left_keeper_pid)
     kNotRunning,  // no pid file
   };
   State state = State::kNotRunning;
@@ -82,13 +83,17 @@ struct DaemonStatus {
   // the one process that /proc shows holding the file's write lock.
   pid_t pidfile_pid = 0;
   pid_t worker_pid = 0;  // under supervision, the worker's (from its pid file)
+  // When dead: the path keeper that still holds the lock although its
+  // daemon has exited (issue 18.12: it was stopped); 0 when none.
+  pid_t left_keeper_pid = 0;
   std::string pidfile;
 
   // One line a script can parse: "running, pid 4242" (", worker 4243"
   // under supervision), "running, pid 4242 (the pid file says 1)" when the
   // file was rewritten but the holder of its lock is found, "running, pid
   // unknown (...)" when no single holder is, "dead, pid file /run/x.pid left
-  // (pid 4242)" or "not running".
+  // (pid 4242)" (with "; its path keeper, pid N, still holds the lock"
+  // when a keeper outlived its daemon) or "not running".
   std::string Describe() const;
   // LSB: kExitStatusRunning, kExitStatusDead or kExitStatusNotRunning.
   int ExitCode() const;
@@ -107,7 +112,10 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
 // system, no permission) is logged as a warning, since nothing runs. OK when
 // stopped or not running;
 // kDeadlineExceeded when even SIGKILL did not end it, kFailedPrecondition
-// when the lock holder cannot be identified. With `child_pidfile` (the
+// when the lock holder cannot be identified. A path keeper left holding the
+// lock once its daemon is gone (stopped with SIGSTOP) is resumed and, if it
+// does not exit within a grace, killed, so that the lock is released; stop
+// does not succeed while such a keeper holds it. With `child_pidfile` (the
 // worker's, under supervision), a worker pid file that no worker holds any
 // more is removed too: a supervisor killed with SIGKILL leaves it, and its
 // worker dies with it.

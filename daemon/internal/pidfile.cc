@@ -3,11 +3,14 @@
 #include "daemon/internal/pidfile.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
@@ -177,6 +181,39 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
   return candidates[0];
 }
 
+// The parent process of `pid` (/proc/PID/stat), or 0.
+pid_t ParentOf(pid_t pid) {
+  absl::StatusOr<std::string> stat =
+      ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return 0;
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return 0;
+  // ") S PPID ..."
+  std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(*stat).substr(paren + 1), ' ', absl::SkipEmpty());
+  pid_t parent = 0;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent)) return 0;
+  return parent;
+}
+
+// The one process in `pids` that is the parent of every other one.
+std::optional<pid_t> ParentOfAllOthers(const std::vector<pid_t>& pids) {
+  std::optional<pid_t> found;
+  for (pid_t candidate : pids) {
+    bool parent_of_all = true;
+    for (pid_t other : pids) {
+      if (other != candidate && ParentOf(other) != candidate) {
+        parent_of_all = false;
+        break;
+      }
+    }
+    if (!parent_of_all) continue;
+    if (found) return std::nullopt;
+    found = candidate;
+  }
+  return found;
+}
+
 // When the sole holder of the lock is a path keeper (path_keeper.h), the
 // daemon is the process it keeps, not the keeper: signalling the keeper
 // would end it and release the lock while the daemon runs on. The keeper's
@@ -184,7 +221,9 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
 // daemon that closed its pidfd of the keeper, say by exec, is not found
 // from its side); otherwise (the daemon wrote its pid in another pid
 // namespace) the one process the keeper keeps, with no number verified; a
-// keeper of several (a supervisor and its worker) names no one to act on.
+// keeper of several (a supervisor and its worker) names the one that is
+// the parent of the others, the supervisor; a keeper of no live process,
+// none (left_keeper).
 void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
   absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
   if (kept.ok() && named && absl::c_linear_search(*kept, *named)) {
@@ -195,9 +234,23 @@ void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
   if (!IsKeeper(*probe.holder)) return;  // the daemon holds its lock itself
   if (kept.ok() && kept->size() == 1) {
     probe.holder = kept->front();
-  } else {
-    probe.holder.reset();
+    return;
   }
+  // A supervised daemon's keeper keeps the supervisor and its worker
+  // (NameWorker): the daemon is the supervisor, the parent of the others
+  // (issue 23, attack finding: stop, reload and restart of a supervised,
+  // dropped daemon in a container found no one to act on).
+  if (kept.ok() && kept->size() > 1) {
+    if (std::optional<pid_t> parent = ParentOfAllOthers(*kept)) {
+      probe.holder = parent;
+      return;
+    }
+  }
+  // A keeper whose daemon is gone (issue 18.12: SIGSTOPped, it never saw the
+  // exit) holds the lock for no one: nothing runs.
+  absl::StatusOr<bool> left = KeepsOnlyExitedProcesses(*probe.holder);
+  if (left.ok() && *left) probe.left_keeper = probe.holder;
+  probe.holder.reset();
 }
 
 // Whether a write lock is held on the file. A read lock on a pid file proves
@@ -214,111 +267,145 @@ std::string BaseName(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
 }
 
-// Replaces a pid file that only readers lock (some user took a read lock to
-// block the start) with a new file, atomically and already write-locked, so
-// no user can take a read lock on it first. Returns the new file's
-// descriptor; -1 when the caller should look again (a writer got the old
-// file, another starter is replacing it, the file went away).
+// Whether a pid file's owner may be trusted: root or the caller, the owners
+// a start accepts (OpenPidFileChecked). In a sticky directory such as /tmp
+// any user may create the file first; a file another user owns is theirs,
+// whatever its lock and number say.
+bool TrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+absl::Status UntrustedOwnerError(const std::string& path, uid_t uid) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "pid file ", path, " is owned by uid ", uid,
+      ", neither root nor this user: not ours (another user may have planted "
+      "it); not trusting its lock or its number"));
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Whether `path`'s directory has the sticky bit: there a file is removed or
+// renamed only by its owner, the directory's owner or root, so a planted
+// file is replaceable by root and by nobody else.
+bool InStickyDirectory(const std::string& path) {
+  struct stat st;
+  return stat(DirectoryOf(path).c_str(), &st) == 0 && (st.st_mode & S_ISVTX);
+}
+
+// Replaces the pid file with a new one, atomically and already write-locked,
+// when what is there is no daemon's: a file that only readers lock (any user
+// may read-lock the 0644 file to block a start), or, in a sticky directory,
+// a file another user planted. Returns the new file's descriptor; -1 when
+// the caller should look again (a daemon won the old file meanwhile, the
+// file changed).
 //
-// Starters that replace serialize on a claim file ".NAME.claim" beside the
-// pid file: created 0600, so no other user can open, let alone lock, it. The
-// claim holder takes a read lock of its own on the old file: while it holds
-// it no one can take a write lock there, so no daemon can have won that file,
-// and nobody may unlink it (a daemon's Remove and RemoveStalePidFile hold a
-// write lock first; other starters wait for the claim). Then the claim file,
-// locked, is renamed over the pid file.
-absl::StatusOr<int> ReplaceReaderLockedFile(const PinnedPath& pinned) {
+// The new file is created under a random name with O_EXCL, 0600 and locked
+// before anyone else can open it, then exchanged with the path
+// (RENAME_EXCHANGE): the path never goes missing, so no other starter can
+// create a file there meanwhile, and nothing is unlinked by name on the
+// strength of an earlier look. What the exchange brought out is judged
+// afterwards, under its random name: a regular file held by no writer, or
+// one another user owns, is discarded; anything else (another starter's or
+// a daemon's file) is exchanged back. A starter that won the old file
+// checks, after locking, that the path still names it (PathStillNames), so
+// a file exchanged out while unlocked never becomes a daemon's. No file of
+// a predictable name is involved: a fixed claim file beside the pid file
+// could be created first, and locked, by any user of a sticky directory.
+absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
   const std::string& path = pinned.path();
   const std::string name = BaseName(path);
-  const std::string claim = absl::StrCat(".", name, ".claim");
-  // The directory is held only for the replacement, so that the claim
-  // file and the rename act in the one directory that was checked.
-  const size_t slash = path.rfind('/');
-  const std::string dir_path = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir_path = DirectoryOf(path);
+  // The directory is held only for the replacement, so that the new file
+  // and both exchanges act in the one directory.
   const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     return ErrnoError(
         errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
   absl::Cleanup close_dir = [dir] { close(dir); };
-  int fd = openat(
-      dir, claim.c_str(),
-      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
-  if (fd < 0) {
-    return ErrnoError(errno,
-                      absl::StrCat("pid file ", path, ": claim file ", claim));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("stat claim file ", claim));
-  }
-  struct flock lock = WholeFileLock(F_WRLCK);
-  struct stat by_path;
-  if (!S_ISREG(st.st_mode) || fcntl(fd, F_OFD_SETLK, &lock) != 0 ||
-      fstatat(dir, claim.c_str(), &by_path, AT_SYMLINK_NOFOLLOW) != 0 ||
-      by_path.st_dev != st.st_dev || by_path.st_ino != st.st_ino) {
-    // Another starter is replacing the file, or just did (what was opened
-    // is the new pid file).
-    close(fd);
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "pid file ", path, ": claim file ", claim, " is not a regular file"));
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    uint64_t token = 0;
+    ssize_t n;
+    do {
+      n = getrandom(&token, sizeof(token), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof(token))) {
+      return ErrnoError(n < 0 ? errno : EIO, "getrandom");
     }
-    return -1;
+    temp = absl::StrCat(".", name, ".", absl::Hex(token, absl::kZeroPad16));
+    fd = openat(dir, temp.c_str(),
+                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+                    O_NONBLOCK,
+                0600);
+    if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
+      return ErrnoError(errno, absl::StrCat("pid file ", path,
+                                            ": create the replacement ", temp));
+    }
   }
-  // Checked once it is known to be the claim file, still at its path: one
-  // that another user could open would let that user lock it.
-  if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-    close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "pid file ", path, " is locked only for reading, and its claim file ",
-        claim, " is not a private file of this user; cannot replace it"));
-  }
-  auto give_up = [&](int old) {
-    if (old >= 0) close(old);
-    (void)unlinkat(dir, claim.c_str(), 0);
+  auto discard_new = [&] {
+    (void)unlinkat(dir, temp.c_str(), 0);
     close(fd);
   };
-  if (ftruncate(fd, 0) != 0) {
-    int saved = errno;
-    give_up(-1);
-    return ErrnoError(saved, absl::StrCat("truncate claim file ", claim));
+  struct flock lock = WholeFileLock(F_WRLCK);
+  if (fcntl(fd, F_OFD_SETLK, &lock) != 0 || fchmod(fd, kPidFileMode) != 0) {
+    const int saved = errno;
+    discard_new();
+    return ErrnoError(saved, absl::StrCat("lock the new pid file ", temp));
   }
-  absl::StatusOr<int> opened_old = OpenPidFile(pinned, O_RDONLY);
-  const int old = opened_old.ok() ? *opened_old : -1;
-  if (old < 0) {
-    give_up(-1);
-    return -1;
-  }
-  struct flock read_lock = WholeFileLock(F_RDLCK);
-  if (fcntl(old, F_OFD_SETLK, &read_lock) != 0 ||
-      !PathStillNames(pinned, old)) {
-    give_up(old);
-    return -1;
-  }
-  if (renameat(dir, claim.c_str(), dir, name.c_str()) != 0) {
-    int saved = errno;
-    give_up(old);
+  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
+    const int saved = errno;
+    if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
+                                     RENAME_NOREPLACE) == 0) {
+      return fd;  // the old file went away: the new one takes its place
+    }
+    discard_new();
+    if (saved == ENOENT || saved == EEXIST) return -1;
     return ErrnoError(saved, absl::StrCat("replace pid file ", path));
   }
-  close(old);
-  LOG(WARNING) << "pid file " << path
-               << " was locked for reading by some process, not by a daemon; "
-                  "replaced it";
-  return fd;
+  // `temp` now names what the path named.
+  struct stat out;
+  bool discard = false;
+  if (fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(out.st_mode)) {
+    if (!TrustedOwner(out.st_uid)) {
+      discard = true;
+    } else {
+      const int old =
+          openat(dir, temp.c_str(),
+                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+      if (old >= 0) {
+        discard = !HeldByWriter(old);
+        close(old);
+      }
+    }
+  }
+  if (discard) {
+    (void)unlinkat(dir, temp.c_str(), 0);
+    LOG(WARNING) << "pid file " << path
+                 << " was no daemon's (another user's file, or locked only "
+                    "for reading); replaced it";
+    return fd;
+  }
+  // A daemon's (or a competing starter's) file: give it its path back.
+  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
+    const int saved = errno;
+    close(fd);
+    return ErrnoError(saved, absl::StrCat("pid file ", path,
+                                          ": put back the file now at ", temp));
+  }
+  discard_new();
+  return -1;
 }
 
 // A directory anyone may write to, without the sticky bit, lets anyone
 // replace the pid file between two runs.
 void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
-  const std::string& path = pinned.path();
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
   struct stat st;
-  if (stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) &&
-      !(st.st_mode & S_ISVTX)) {
+  if (stat(DirectoryOf(pinned.path()).c_str(), &st) == 0 &&
+      (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
     LOG(WARNING)
         << "the directory of pid file " << pinned.path()
         << " is writable by anyone: another user could replace the file";
@@ -373,6 +460,21 @@ absl::StatusOr<PidFile> PidFile::Adopt(const std::string& path, int fd) {
   return PidFile(std::move(pinned), fd);
 }
 
+// A file whose lock was won, still at its path: exact mode, emptied.
+absl::StatusOr<PidFile> PidFile::Won(PinnedPath pinned, int fd) {
+  PidFile pidfile(std::move(pinned), fd);
+  const std::string& path = pidfile.path();
+  // The modes are exact whatever the umask: anyone may read the file to
+  // check status.
+  if (fchmod(fd, kPidFileMode) != 0) {
+    return ErrnoError(errno, absl::StrCat("chmod pid file ", path));
+  }
+  if (ftruncate(fd, 0) != 0) {
+    return ErrnoError(errno, absl::StrCat("truncate pid file ", path));
+  }
+  return pidfile;
+}
+
 absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
   const absl::Time deadline = absl::Now() + wait_for_pid;
@@ -380,7 +482,36 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
   DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
                              PinnedPath::Pin(path, "pid file"));
   WarnIfDirectoryIsOpenToAll(pinned);
+  bool scanned = false;  // /proc searched once for the lock's holder
   for (;;) {
+    // Another user's file in a sticky directory (/tmp) was planted: it is
+    // no daemon of ours whatever its lock says, and root may replace it
+    // there. Elsewhere (or when this user may not), the open below refuses
+    // it by its owner.
+    struct stat planted;
+    if (pinned.Lstat(&planted) == 0 && S_ISREG(planted.st_mode) &&
+        !TrustedOwner(planted.st_uid) && InStickyDirectory(path)) {
+      absl::StatusOr<int> replaced = ReplacePidFile(pinned);
+      if (replaced.ok() && *replaced >= 0) {
+        if (!PathStillNames(pinned, *replaced)) {
+          close(*replaced);
+          continue;
+        }
+        return Won(std::move(pinned), *replaced);
+      }
+      if (!replaced.ok() && !absl::IsPermissionDenied(replaced.status())) {
+        return replaced.status();
+      }
+      if (replaced.ok()) {
+        if (absl::Now() >= deadline) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "already running: pid file ", path, " is being replaced"));
+        }
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Milliseconds(20));
+        continue;
+      }
+    }
     DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file,
                                OpenPidFileChecked(pinned, O_RDWR | O_CREAT));
     int fd = file.fd;
@@ -390,7 +521,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
     if (!won && (saved == EAGAIN || saved == EACCES) && !HeldByWriter(fd)) {
       // Only readers hold it: no daemon does. Replace it rather than wait.
       close(fd);
-      DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplaceReaderLockedFile(pinned));
+      DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplacePidFile(pinned));
       if (fd < 0) {
         if (absl::Now() >= deadline) {
           return absl::AlreadyExistsError(absl::StrCat(
@@ -407,22 +538,33 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
         close(fd);
         continue;
       }
-      PidFile pidfile(std::move(pinned), fd);
-      // The modes are exact whatever the umask: anyone may read the file to
-      // check status.
-      if (fchmod(fd, kPidFileMode) != 0) {
-        return ErrnoError(errno, absl::StrCat("chmod pid file ", path));
-      }
-      if (ftruncate(fd, 0) != 0) {
-        return ErrnoError(errno, absl::StrCat("truncate pid file ", path));
-      }
-      return pidfile;
+      return Won(std::move(pinned), fd);
     }
     if (saved != EAGAIN && saved != EACCES) {
       close(fd);
       return ErrnoError(saved, absl::StrCat("lock pid file ", path));
     }
     std::optional<pid_t> holder = VerifiedHolder(fd, path);
+    // A number that names no holder was not written by a starting daemon
+    // (that one's file is empty until it writes its own pid): the daemon
+    // wrote it in another pid namespace (a container's "1"), or someone
+    // rewrote it. The holder is looked up as status does, once, rather
+    // than waited for until the deadline (issue 23, attack finding).
+    if (!holder.has_value() && !scanned && NamedPid(fd, path).has_value()) {
+      scanned = true;
+      absl::StatusOr<PidFileProbe> probe =
+          ProbePidFile(path, HolderSearch::kScanProc);
+      if (probe.ok() && probe->state == PidFileProbe::State::kLocked) {
+        if (probe->left_keeper) {
+          close(fd);
+          return absl::AlreadyExistsError(absl::StrCat(
+              "pid file ", path, " is still locked by a path keeper (pid ",
+              *probe->left_keeper,
+              ") whose daemon is gone; --daemon_control=stop ends it"));
+        }
+        holder = probe->holder;
+      }
+    }
     close(fd);
     if (holder.has_value()) {
       return absl::AlreadyExistsError(
@@ -564,6 +706,16 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
                              OpenExistingPidFile(path, O_RDONLY));
   if (!existing) return probe;
   const int fd = existing->fd;
+  struct stat owner;
+  if (fstat(fd, &owner) != 0) {
+    const int saved = errno;
+    close(fd);
+    return ErrnoError(saved, absl::StrCat("stat pid file ", path));
+  }
+  if (!TrustedOwner(owner.st_uid)) {
+    close(fd);
+    return UntrustedOwnerError(path, owner.st_uid);
+  }
   // A read-lock probe conflicts only with a write lock, the daemon's: a read
   // lock that any user may take on the 0644 file is not a running daemon.
   struct flock lock = WholeFileLock(F_RDLCK);

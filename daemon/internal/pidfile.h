@@ -53,12 +53,16 @@ class PidFile {
   //
   // A file that only readers lock (anyone may read-lock a 0644 file; a
   // daemon holds a write lock) is no daemon's: it is replaced, atomically, by
-  // a new file that is write-locked before it appears at `path`.
+  // a new file that is write-locked before it appears at `path`. So is, in
+  // a sticky directory (/tmp) and where this user may rename it (root), a
+  // file another user owns: planted, whatever its lock says (issue 23.1).
   //
   // When another process holds the lock, returns kAlreadyExists with the
   // message "already running, pid N". If that holder has not written its pid
-  // yet (a concurrent start), waits up to `wait_for_pid` for it, and takes
-  // the lock itself if the holder gives up meanwhile.
+  // yet (a concurrent start: the file is empty), waits up to `wait_for_pid`
+  // for it, and takes the lock itself if the holder gives up meanwhile. A
+  // number that names no holder (written in another pid namespace, or
+  // rewritten) is not waited on: the holder is looked up in /proc at once.
   static absl::StatusOr<PidFile> Acquire(const std::string& path,
                                          absl::Duration wait_for_pid);
 
@@ -126,6 +130,8 @@ class PidFile {
   friend absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
 
   PidFile(PinnedPath pinned, int fd);
+  // Acquire's end: the lock on `fd` is won and `pinned` names the file.
+  static absl::StatusOr<PidFile> Won(PinnedPath pinned, int fd);
 
   PinnedPath pinned_;
   int fd_ = -1;
@@ -164,6 +170,10 @@ struct PidFileProbe {
   // Set when /proc was scanned for the holder (HolderSearch::kScanProc was
   // needed): a second look must scan too to find the same holder.
   bool scanned = false;
+  // With HolderSearch::kScanProc: a path keeper (path_keeper.h) that holds
+  // the lock although every process it kept has exited (it was stopped, or
+  // is about to exit): no daemon runs. `holder` is then empty.
+  std::optional<pid_t> left_keeper;
 };
 
 // How ProbePidFile looks for the holder of a locked file.
@@ -178,7 +188,10 @@ enum class HolderSearch {
 // Reads `path` without following a symbolic link. Only a write lock counts
 // as held: any user may take a read lock on the 0644 file, and a daemon
 // holds a write lock. Errors: the file cannot be opened or read, or is not a
-// regular file.
+// regular file; kFailedPrecondition when it is owned by anyone but root or
+// the caller (a file a start would refuse: another user may have planted it
+// in a sticky directory, and its lock holder is no daemon to credit or
+// signal).
 absl::StatusOr<PidFileProbe> ProbePidFile(
     const std::string& path, HolderSearch search = HolderSearch::kNumberOnly);
 

@@ -117,28 +117,27 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino) {
 
 namespace {
 
-// The pid in the "Pid:" line of a pidfd's fdinfo, or 0.
-pid_t PidInPidfdInfo(absl::string_view info) {
+// The "Pid:" line of a pidfd's fdinfo: the pid, -1 for an exited process,
+// 0 for one outside this pid namespace or when there is no such line.
+pid_t RawPidInPidfdInfo(absl::string_view info) {
   for (absl::string_view line : absl::StrSplit(info, '\n')) {
     pid_t target;
     if (absl::ConsumePrefix(&line, "Pid:") &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &target) &&
-        target > 0) {
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &target)) {
       return target;
     }
   }
   return 0;
 }
 
-}  // namespace
-
-pid_t PidOfPidfd(int pidfd) {
-  absl::StatusOr<std::string> info =
-      ReadSmallFile(absl::StrCat("/proc/self/fdinfo/", pidfd));
-  return info.ok() ? PidInPidfdInfo(*info) : 0;
+// The pid in the "Pid:" line of a pidfd's fdinfo, or 0.
+pid_t PidInPidfdInfo(absl::string_view info) {
+  const pid_t target = RawPidInPidfdInfo(info);
+  return target > 0 ? target : 0;
 }
 
-absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
+// The raw "Pid:" value of every pidfd `pid` holds (RawPidInPidfdInfo).
+absl::StatusOr<std::vector<pid_t>> RawPidfdTargets(pid_t pid) {
   const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = opendir(fd_dir.c_str());
   if (dir == nullptr) {
@@ -155,12 +154,36 @@ absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
     absl::StatusOr<std::string> info =
         ReadSmallFile(absl::StrCat("/proc/", pid, "/fdinfo/", entry->d_name));
     if (!info.ok()) continue;  // closed meanwhile
-    if (const pid_t target = PidInPidfdInfo(*info); target > 0) {
-      targets.push_back(target);
-    }
+    targets.push_back(RawPidInPidfdInfo(*info));
   }
   closedir(dir);
   return targets;
+}
+
+}  // namespace
+
+pid_t PidOfPidfd(int pidfd) {
+  absl::StatusOr<std::string> info =
+      ReadSmallFile(absl::StrCat("/proc/self/fdinfo/", pidfd));
+  return info.ok() ? PidInPidfdInfo(*info) : 0;
+}
+
+absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
+  DAEMONKIT_ASSIGN_OR_RETURN(std::vector<pid_t> raw, RawPidfdTargets(pid));
+  std::vector<pid_t> targets;
+  for (pid_t target : raw) {
+    if (target > 0) targets.push_back(target);
+  }
+  return targets;
+}
+
+absl::StatusOr<bool> KeepsOnlyExitedProcesses(pid_t pid) {
+  DAEMONKIT_ASSIGN_OR_RETURN(std::vector<pid_t> raw, RawPidfdTargets(pid));
+  if (raw.empty()) return false;
+  for (pid_t target : raw) {
+    if (target != -1) return false;
+  }
+  return true;
 }
 
 absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino) {

@@ -66,6 +66,11 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
 // when its descriptors cannot be read.
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid);
 
+// Whether `pid` holds pidfds, and only of exited processes ("Pid: -1"; a
+// process outside this pid namespace, "Pid: 0", counts as alive): a path
+// keeper whose daemon is gone. Errors as PidfdTargets.
+absl::StatusOr<bool> KeepsOnlyExitedProcesses(pid_t pid);
+
 // Returns the pid of the process that this process's `pidfd` refers to
 // (its fdinfo's "Pid:" line), or 0 when it cannot be read or the process
 // has been reaped.
