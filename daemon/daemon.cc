@@ -382,7 +382,8 @@ void Daemon::SetReloadHook(std::function<void()> hook) {
 }
 bool Daemon::detached() const { return impl_->detached_; }
 void Daemon::NotifyStatus(absl::string_view status) {
-  impl_->Notify(absl::StrCat("STATUS=", status));
+  // Issue 18.3: the text (often a client's) stays one assignment.
+  impl_->Notify(absl::StrCat("STATUS=", internal::StatusValue(status)));
 }
 void Daemon::SetHealthy(bool healthy) { impl_->healthy_ = healthy; }
 

@@ -170,7 +170,9 @@ class Daemon {
   void SetReloadHook(std::function<void()> hook);
 
   // Tells the supervisor a one-line status ("STATUS=..." of sd_notify), as
-  // `systemctl status` shows it. A no-op without $NOTIFY_SOCKET.
+  // `systemctl status` shows it. A no-op without $NOTIFY_SOCKET. Each
+  // newline and NUL in `status` is sent as a space: the text stays one
+  // STATUS= assignment, whatever a client put in it.
   void NotifyStatus(absl::string_view status);
 
   // While healthy (the default), `WaitUntil()` sends WATCHDOG=1 keep-alives

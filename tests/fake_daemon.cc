@@ -35,6 +35,9 @@
 //                           ("helper <pid>"), in the daemon's session
 //   --cleanup_delay         with --behavior=fail: clean up this long after
 //                           FailStartup, then record "cleaned up"
+//   --status                once ready, NotifyStatus() this text, C escapes
+//                           (\n, \0) decoded: an application that puts a
+//                           client's text in its status
 //
 // Each process that gets past daemonizing appends "<pid> <monotonic ns>" to
 // --report, so tests can see every daemon (and every restarted worker).
@@ -64,6 +67,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
@@ -79,6 +83,8 @@ ABSL_FLAG(int, crash_times, 0,
           "with --behavior=crash_times: how many starts crash");
 ABSL_FLAG(bool, helper, false,
           "fork a helper that waits forever during start-up");
+ABSL_FLAG(std::string, status, "",
+          "once ready, NotifyStatus() this text with C escapes decoded");
 ABSL_FLAG(absl::Duration, cleanup_delay, absl::ZeroDuration(),
           "with --behavior=fail: time spent cleaning up after FailStartup");
 
@@ -311,6 +317,12 @@ int main(int argc, char** argv) {
     }
   }
   daemon->NotifyReady();
+  if (!absl::GetFlag(FLAGS_status).empty()) {
+    std::string status;
+    if (!absl::CUnescape(absl::GetFlag(FLAGS_status), &status)) return 2;
+    daemon->NotifyStatus(status);
+    Record(report_path, "status sent");
+  }
   if (behavior == "crash_times" &&
       earlier_starts < absl::GetFlag(FLAGS_crash_times)) {
     std::abort();

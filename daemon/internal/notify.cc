@@ -81,10 +81,17 @@ int ErrnoForStatus(const absl::Status& status) {
   }
 }
 
+std::string StatusValue(absl::string_view text) {
+  std::string value(text);
+  for (char& c : value) {
+    if (c == '\n' || c == '\0') c = ' ';
+  }
+  return value;
+}
+
 std::string StartupFailureMessage(const absl::Status& status) {
-  std::string text(status.message());
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return absl::StrCat("STATUS=", text, "\nERRNO=", ErrnoForStatus(status));
+  return absl::StrCat("STATUS=", StatusValue(status.message()),
+                      "\nERRNO=", ErrnoForStatus(status));
 }
 
 bool IsOtherAddressFamily(absl::string_view value) {

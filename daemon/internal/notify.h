@@ -68,8 +68,14 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
 // kAlreadyExists, EINVAL for kInvalidArgument, EIO otherwise.
 int ErrnoForStatus(const absl::Status& status);
 
+// `text` made safe as the value of one STATUS= assignment: each newline and
+// NUL becomes a space. A newline would end the assignment and start another
+// (a client's text in a status could declare READY=1 or set WATCHDOG_USEC=),
+// and systemd reads a datagram only up to a NUL.
+std::string StatusValue(absl::string_view text);
+
 // The message that tells a supervisor a start failed: STATUS= with the error
-// text (newlines flattened) and ERRNO=. systemd shows both; start-stop-daemon
+// text (StatusValue) and ERRNO=. systemd shows both; start-stop-daemon
 // --notify-await stops waiting at ERRNO= instead of at its timeout.
 std::string StartupFailureMessage(const absl::Status& status);
 
