@@ -424,7 +424,7 @@ void ListenSockets::Forget() {
 }
 
 void ListenSockets::StoreWithServiceManager(const Notifier& notifier) {
-  if (!notifier.to_service_manager()) return;
+  if (!notifier.fd_store()) return;
   for (ListenSocket& socket : sockets_) {
     if (socket.activated) continue;
     absl::Status stored = notifier.SendWithFd(

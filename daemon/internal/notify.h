@@ -88,7 +88,7 @@ std::string StartupFailureMessage(const absl::Status& status);
 // descriptor it keeps; the daemon's fork handler closes it in children.
 class Notifier {
  public:
-  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID. An unset
+  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC, $WATCHDOG_PID and $FDSTORE. An unset
   // $NOTIFY_SOCKET gives a disabled notifier; so does an address family
   // this code does not speak ("FAMILY:...", such as the "vsock:CID:PORT"
   // systemd hands virtual machines), after one warning in the log: the
@@ -122,6 +122,11 @@ class Notifier {
   // Whether messages go to $NOTIFY_SOCKET itself (not through a supervisor).
   bool to_service_manager() const { return address_.has_value() && fd_ < 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
+  // Whether the service manager keeps descriptors for us: $FDSTORE set to a
+  // positive number (systemd 254+ sets it to FileDescriptorStoreMax=).
+  // $NOTIFY_SOCKET alone promises no store (start-stop-daemon
+  // --notify-await, a unit without FileDescriptorStoreMax=).
+  bool fd_store() const { return fd_store_ && to_service_manager(); }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
   // disabled.
@@ -137,6 +142,7 @@ class Notifier {
   // Unset with fd_ >= 0: a connected socket (Connected()).
   std::optional<NotifyAddress> address_;
   std::optional<absl::Duration> watchdog_;
+  bool fd_store_ = false;
   int fd_ = -1;
 };
 
