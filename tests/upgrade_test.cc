@@ -26,7 +26,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -576,6 +578,63 @@ TEST_F(UpgradeTest, UnderSystemdTheOldDaemonNamesTheNewMainPid) {
   EXPECT_THAT(messages, ::testing::Not(::testing::Contains("STOPPING=1")));
   RunResult old = test_support::WaitProgram(foreground);
   EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// The value of `name` in the environment `pid` started with; "" if unset.
+std::string EnvironmentOf(pid_t pid, const std::string& name) {
+  const std::string environ =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/environ"));
+  for (absl::string_view entry : absl::StrSplit(environ, '\0')) {
+    if (absl::ConsumePrefix(&entry, name + "=")) return std::string(entry);
+  }
+  return "";
+}
+
+// Issue 18.9: under WatchdogSec= systemd sets WATCHDOG_PID to the main pid.
+// A successor that inherited the old pid took the watchdog for another
+// process's and never sent WATCHDOG=1 once it was MAINPID: systemd killed
+// the upgraded service. It gets its own pid, as LISTEN_PID.
+TEST_F(UpgradeTest, TheSuccessorFeedsSystemdsWatchdogAsTheNewMainPid) {
+  // The ticker: its main loop waits in WaitFor, which sends the keep-alives.
+  const std::string ticker = dir_ + "/ticker";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/ticker"), ticker));
+  test_support::NotifyReceiver systemd;
+  // systemd sets WATCHDOG_PID to the pid it started: the shell's, which
+  // execs the daemon.
+  test_support::Spawned foreground = test_support::SpawnProgram(
+      {"/bin/sh", "-c", "WATCHDOG_PID=$$ exec \"$@\"", "sh", ticker,
+       "--daemon=false", "--daemon_pidfile=" + pidfile_, "--interval=100ms"},
+      {{"NOTIFY_SOCKET", systemd.address()}, {"WATCHDOG_USEC", "1000000"}});
+  started_.push_back(foreground.pid);
+  std::string message;
+  do {
+    message = systemd.Receive();
+  } while (!message.empty() && message != "READY=1");
+  ASSERT_EQ(message, "READY=1");
+  ASSERT_EQ(EnvironmentOf(foreground.pid, "WATCHDOG_PID"),
+            absl::StrCat(foreground.pid));
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t successor = ReadPid(pidfile_);
+  ASSERT_NE(successor, foreground.pid);
+  EXPECT_EQ(EnvironmentOf(successor, "WATCHDOG_PID"), absl::StrCat(successor));
+  EXPECT_EQ(EnvironmentOf(successor, "WATCHDOG_USEC"), "1000000");
+  RunResult old = test_support::WaitProgram(foreground);
+  EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  // Datagrams are queued as they are sent: with the old daemon gone, all it
+  // sent is waiting, and a keep-alive after those is the successor's (every
+  // half second).
+  while (!systemd.Receive(absl::ZeroDuration()).empty()) {
+  }
+  std::vector<std::string> messages;
+  while (!(message = systemd.Receive(absl::Seconds(10))).empty()) {
+    messages.push_back(message);
+    if (message == "WATCHDOG=1") break;
+  }
+  EXPECT_THAT(messages, ::testing::Contains("WATCHDOG=1"))
+      << absl::StrJoin(messages, " | ");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 

@@ -15,7 +15,9 @@
 //                                    in a process group of   sockets, the pid
 //                                    its own, with its       file's descriptor
 //                                    sockets, the pid file's (the same OFD
-//                                    descriptor, a pipe      lock)
+//                                    descriptor, a pipe      lock); LISTEN_PID
+//                                                            and WATCHDOG_PID
+//                                                            (when set) its pid
 //                                  waits for "R" ◄────────── NotifyReady()
 //                                  writes NEW into the
 //                                  pid file, MAINPID=NEW
