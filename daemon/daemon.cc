@@ -218,8 +218,8 @@ class Daemon::Impl {
   }
 
   // Acts on the signals that arrived: records a stop or a reload, and
-  // answers an upgrade request unless `upgrading` (one runs already: the
-  // channel of another request cannot even be bound meanwhile).
+  // answers an upgrade request: by upgrading, or while `upgrading` (one runs
+  // already) by saying so.
   void HandleSignals(bool upgrading) {
     for (int signo : internal::SignalPipe::Drain()) {
       if (signo == SIGTERM || signo == SIGINT) {
@@ -230,8 +230,12 @@ class Daemon::Impl {
         stop_requested_ = true;
       } else if (signo == SIGHUP) {
         reload_pending_ = true;
-      } else if (signo == SIGUSR2 && !upgrading) {
-        Upgrade();
+      } else if (signo == SIGUSR2) {
+        if (upgrading) {
+          RefuseUpgrade("an upgrade is already in progress");
+        } else {
+          Upgrade();
+        }
       }
     }
   }
@@ -263,6 +267,22 @@ class Daemon::Impl {
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
       }
     }
+  }
+
+  // Issue 18.17: answers the request a SIGUSR2 carries with "ERR `why`"
+  // and does nothing else. Without an answer its control process waited
+  // out its deadline and blamed the main loop.
+  void RefuseUpgrade(absl::string_view why) {
+    const uint64_t token = internal::SignalPipe::TakeQueuedValue();
+    const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
+                                       pidfile_->dev(), pidfile_->ino(), token)
+                                 : -1;
+    if (channel < 0) return;
+    const std::string reply = absl::StrCat("ERR ", why, "\n");
+    if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      PLOG(WARNING) << "upgrade: answer the control process";
+    }
+    close(channel);
   }
 
   // Upgrades (issue 14): answers a `--daemon_control=upgrade` request,

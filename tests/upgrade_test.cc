@@ -295,6 +295,34 @@ TEST_F(UpgradeTest, AStopDuringTheUpgradeEndsTheSuccessorToo) {
   EXPECT_FALSE(test_support::FileExists(socket_));
 }
 
+// Issue 18.17: a second upgrade while one runs was left unanswered until
+// its deadline, then blamed the daemon's main loop ("is its main loop
+// calling WaitUntil?"). It is told at once.
+TEST_F(UpgradeTest, ASecondConcurrentUpgradeIsToldOneIsInProgress) {
+  ASSERT_EQ(Start().exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  ASSERT_TRUE(InstallScript("exec sleep 1000\n"));
+  test_support::Spawned first = UpgradeInBackground();
+  const pid_t successor = SuccessorOf(old_pid);
+  ASSERT_GT(successor, 0);
+  // Its own deadline short, so that without an answer it fails quickly.
+  RunResult second =
+      Run({"--daemon_control=upgrade", "--daemon_ready_timeout=2s"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr("an upgrade is already in progress"));
+  EXPECT_THAT(second.stderr_text, ::testing::Not(HasSubstr("WaitUntil")));
+  // The first goes on until the stop ends it and its successor.
+  EXPECT_TRUE(test_support::IsAlive(successor));
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 1);
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("told to stop"));
+  EXPECT_TRUE(test_support::WaitUntilGone(successor));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
 // An old daemon SIGKILLed while its successor starts takes the successor
 // with it (it would run unready, named by no pid file).
 TEST_F(UpgradeTest, AKilledOldDaemonTakesItsUnreadySuccessorWithIt) {
