@@ -320,6 +320,13 @@ absl::Status Prepare(const Options& requested,
              !options.chroot.empty()) {
     request.upgrade_refusal =
         "upgrade is not supported after a privilege drop or chroot";
+  } else if (!options.capabilities.empty()) {
+    // Issue 18.13: the successor repeats the command line, and cannot drop
+    // the bounding set again from the one this process left it: every
+    // upgrade would fail. Refused at once, saying what works instead.
+    request.upgrade_refusal =
+        "upgrade is not supported with --daemon_capabilities (the new daemon "
+        "could not set up its capabilities again); use restart";
   } else if (options.pidfile.empty()) {
     request.upgrade_refusal = "upgrade needs a pid file";
   } else if (!options.detach && !request.handover &&
@@ -425,6 +432,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
     absl::StatusOr<internal::StartedDaemon> started =
         internal::StartInForeground(request);
     if (!started.ok()) {
+      // Issue 18.13: an upgrade's failure after the checks (entering its
+      // directory, capabilities, limits) goes to the old daemon too, which
+      // passes it to the control action; its stderr is nobody's terminal.
+      // The ready descriptor is still the request's until the start is.
+      if (request.handover && request.handover->ready_fd >= 0) {
+        internal::ReadyReporter(std::exchange(request.handover->ready_fd, -1))
+            .ReportError(started.status().message());
+      }
       request.RemoveWhatWasMade();
       return started.status();
     }

@@ -232,6 +232,59 @@ TEST_F(UpgradeTest, AFailingNewBinaryLeavesTheOldOneServing) {
   EXPECT_FALSE(test_support::FileExists(socket_));
 }
 
+// Issue 18.13: a successor that failed in the steps after its checks (here:
+// entering its working directory, which it may not search without the
+// capabilities the old daemon had) wrote its reason only to its own stderr;
+// the control action said "the new daemon exited before it was ready".
+TEST_F(UpgradeTest, TheSuccessorsStartErrorReachesTheControlAction) {
+  const std::string workdir = dir_ + "/work";
+  ASSERT_EQ(mkdir(workdir.c_str(), 0600), 0);
+  ASSERT_EQ(Start({"--daemon_workdir=" + workdir}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  // The new release runs without the capabilities that let root enter a
+  // directory it may not search.
+  const std::string release = dir_ + "/echo-release";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/echo"), release));
+  ASSERT_TRUE(InstallScript(absl::StrCat(
+      "exec setpriv --bounding-set=-dac_override,-dac_read_search -- '",
+      release, "' \"$@\"\n")));
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("chdir workdir " + workdir));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("Permission denied"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Issue 18.13: a daemon with --daemon_capabilities could never be upgraded
+// (its successor cannot drop the bounding set again), and every attempt
+// ended "exited before it was ready". The upgrade is refused at once and
+// says why; the daemon serves on.
+TEST_F(UpgradeTest, ADaemonWithCapabilitiesRefusesTheUpgradeAndSaysWhy) {
+  RunResult start = Start({"--daemon_capabilities=cap_net_bind_service"});
+  if (start.exit_code == 2) {
+    // Where capabilities need --daemon_user (a user drop, itself refused
+    // for upgrades), no such daemon starts at all.
+    EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_user"));
+    return;
+  }
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t old_pid = ReadPid(pidfile_);
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text,
+              HasSubstr("upgrade is not supported with --daemon_capabilities"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 // Found by an attack: in the foreground with nobody to follow MAINPID= (a
 // shell, s6, a container), the old process's exit ended the service, and
 // the new one ran on unwatched. Such a process refuses and keeps serving.
