@@ -285,6 +285,29 @@ TEST_F(UpgradeTest, ADaemonWithCapabilitiesRefusesTheUpgradeAndSaysWhy) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
+// Issue 18.15: with a small RLIMIT_NOFILE every upgrade failed ("Too many
+// open files", from the pipes, the moved descriptors or the successor), and
+// nothing said what it needs. A start whose limit leaves too little room
+// refuses upgrades, saying the limit and how to raise it; a limit with room
+// upgrades.
+TEST_F(UpgradeTest, ATightDescriptorLimitRefusesUpgradesAndSaysTheNeed) {
+  ASSERT_EQ(Start({"--daemon_rlimits=nofile=16"}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("RLIMIT_NOFILE"));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("is 16"));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("--daemon_rlimits=nofile="));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+
+  ASSERT_EQ(Start({"--daemon_rlimits=nofile=64"}).exit_code, 0);
+  ExpectAnUpgradeThatServes(ReadPid(pidfile_));
+}
+
 // Found by an attack: in the foreground with nobody to follow MAINPID= (a
 // shell, s6, a container), the old process's exit ended the service, and
 // the new one ran on unwatched. Such a process refuses and keeps serving.

@@ -113,6 +113,18 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      int interrupt_fd,
                                      const std::function<bool()>& interrupted);
 
+// The least RLIMIT_NOFILE (soft) with which a daemon holding `sockets`
+// listening sockets can upgrade (issue 18.15): the old daemon opens the
+// answer channel, a copy of the pid file and two pipes, its child moves
+// every handed-over descriptor above those before placing it, and the
+// successor starts holding them all; with room for the few files of the
+// application beside them.
+uint64_t UpgradeDescriptorsNeeded(size_t sockets);
+
+// The upgrade refusal for a daemon whose RLIMIT_NOFILE is `soft`, holding
+// `sockets` listening sockets; "" when the limit leaves room.
+std::string DescriptorHeadroomRefusal(uint64_t soft, size_t sockets);
+
 // In the new daemon, once it is ready: it no longer dies with the old one.
 void SurviveTheOldDaemon();
 
