@@ -29,6 +29,7 @@
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
@@ -122,6 +123,7 @@ class Daemon::Impl {
       return;
     }
     if (event_set_ >= 0) close(event_set_);
+    if (successor_pidfd_ >= 0) close(successor_pidfd_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -228,6 +230,10 @@ class Daemon::Impl {
           Notify("STOPPING=1");
         }
         stop_requested_ = true;
+      } else if (signo == SIGHUP && handed_over_) {
+        // Issue 18.7: the reload is for the process that serves now (a
+        // control action may have read this pid just before the handover).
+        ForwardReloadToSuccessor();
       } else if (signo == SIGHUP) {
         reload_pending_ = true;
       } else if (signo == SIGUSR2) {
@@ -267,6 +273,16 @@ class Daemon::Impl {
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
       }
     }
+  }
+
+  // Passes a reload on to the process this one handed over to.
+  void ForwardReloadToSuccessor() {
+    if (successor_pidfd_ < 0 ||
+        internal::PidfdSendSignal(successor_pidfd_, SIGHUP) != 0) {
+      PLOG(WARNING) << "upgrade: cannot pass the reload on to the new daemon";
+      return;
+    }
+    LOG(INFO) << "reload passed on to the new daemon";
   }
 
   // Issue 18.17: answers the request a SIGUSR2 carries with "ERR `why`"
@@ -322,6 +338,18 @@ class Daemon::Impl {
         LOG(INFO) << "upgraded: pid " << *next << " serves; stopping";
         handed_over_ = true;
         stop_requested_ = true;
+        // Still this process's child, unreaped: the pid is its own.
+        successor_pidfd_ = internal::PidfdOpen(*next);
+        if (successor_pidfd_ >= 0) {
+          Owned::Own(Owned::kSuccessorPidfd, successor_pidfd_);
+        }
+        // Issue 18.7: a SIGHUP that came while the successor started (a
+        // rotated log) is the successor's, which may have opened its
+        // outputs before the rename; this process reopens nothing now.
+        if (reload_pending_) {
+          reload_pending_ = false;
+          ForwardReloadToSuccessor();
+        }
         reply = absl::StrCat("OK ", *next, "\n");
       } else {
         LOG(ERROR) << "upgrade failed"
@@ -376,6 +404,7 @@ class Daemon::Impl {
   absl::Duration ready_timeout_;
   bool handed_over_ = false;
   bool handover_pending_ = false;
+  int successor_pidfd_ = -1;  // once handed over (issue 18.7)
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {

@@ -35,6 +35,9 @@
 //                           ("helper <pid>"), in the daemon's session
 //   --cleanup_delay         with --behavior=fail: clean up this long after
 //                           FailStartup, then record "cleaned up"
+//   --wait_for              before it declares itself ready, wait (in
+//                           WaitFor, so signals are noted) until this file
+//                           exists: a start as slow as a test needs
 //   --status                once ready, NotifyStatus() this text, C escapes
 //                           (\n, \0) decoded: an application that puts a
 //                           client's text in its status
@@ -83,6 +86,8 @@ ABSL_FLAG(int, crash_times, 0,
           "with --behavior=crash_times: how many starts crash");
 ABSL_FLAG(bool, helper, false,
           "fork a helper that waits forever during start-up");
+ABSL_FLAG(std::string, wait_for, "",
+          "before ready, wait until this file exists");
 ABSL_FLAG(std::string, status, "",
           "once ready, NotifyStatus() this text with C escapes decoded");
 ABSL_FLAG(absl::Duration, cleanup_delay, absl::ZeroDuration(),
@@ -314,6 +319,15 @@ int main(int argc, char** argv) {
     if (waitpid(child, &status, 0) == child && WIFEXITED(status)) {
       std::ofstream(report_path, std::ios::app)
           << "child exited " << WEXITSTATUS(status) << "\n";
+    }
+  }
+  if (const std::string wait_for = absl::GetFlag(FLAGS_wait_for);
+      !wait_for.empty()) {
+    Record(report_path, "waiting for " + wait_for);
+    while (access(wait_for.c_str(), F_OK) != 0) {
+      if (daemon->WaitFor(absl::Milliseconds(10)) == daemonkit::Event::kStop) {
+        return 0;
+      }
     }
   }
   daemon->NotifyReady();

@@ -308,6 +308,49 @@ TEST_F(UpgradeTest, ATightDescriptorLimitRefusesUpgradesAndSaysTheNeed) {
   ExpectAnUpgradeThatServes(ReadPid(pidfile_));
 }
 
+// Issue 18.7: logrotate renames the log and sends `reload` while an upgrade's
+// successor starts: the SIGHUP reached the old daemon, which then stopped
+// without reopening, and the successor, which had opened the log before the
+// rename, wrote into the rotated file for good. The reload reaches the
+// successor once it takes over.
+TEST_F(UpgradeTest, AReloadDuringTheUpgradeReachesTheSuccessor) {
+  const std::string fake = dir_ + "/fake";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("tests/fake_daemon"), fake));
+  const std::string go = dir_ + "/go";
+  const std::string report = dir_ + "/report";
+  const std::string log = dir_ + "/fake.log";
+  ASSERT_TRUE(test_support::WriteFile(go, ""));
+  RunResult start = RunProgram({fake, "--daemon_pidfile=" + pidfile_,
+                                "--daemon_stderr=" + log, "--report=" + report,
+                                "--wait_for=" + go});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t old_pid = ReadPid(pidfile_);
+  started_.push_back(old_pid);
+  ASSERT_EQ(unlink(go.c_str()), 0);
+  test_support::Spawned upgrade = UpgradeInBackground();
+  const pid_t successor = SuccessorOf(old_pid);
+  ASSERT_GT(successor, 0);
+  // The successor has opened its log and waits to be let go.
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return test_support::ReportedStarts(report).size() == 2 &&
+           absl::StrContains(ReadFileOrEmpty(report),
+                             absl::StrCat("waiting for ", go, "\n")) &&
+           ReadLink(absl::StrCat("/proc/", successor, "/fd/2")) == log;
+  }));
+  ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
+  RunResult reload = Run({"--daemon_control=reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  ASSERT_TRUE(test_support::WriteFile(go, ""));
+  RunResult upgraded = test_support::WaitProgram(upgrade);
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.stderr_text;
+  EXPECT_EQ(ReadPid(pidfile_), successor);
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return ReadLink(absl::StrCat("/proc/", successor, "/fd/2")) == log;
+  })) << ReadLink(absl::StrCat("/proc/", successor, "/fd/2"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 // Found by an attack: in the foreground with nobody to follow MAINPID= (a
 // shell, s6, a container), the old process's exit ended the service, and
 // the new one ran on unwatched. Such a process refuses and keeps serving.

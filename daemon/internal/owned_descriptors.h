@@ -29,7 +29,8 @@ class OwnedDescriptors {
     kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
-    kEventSet,  // Daemon::signal_fd() when it watches the keeper too
+    kEventSet,        // Daemon::signal_fd() when it watches the keeper too
+    kSuccessorPidfd,  // an upgrade's successor, for a late reload (18.7)
     kSlotCount,
   };
 
