@@ -60,6 +60,7 @@ class Daemon::Impl {
         upgrade_source_(std::move(started.upgrade_source)),
         upgrade_refusal_(std::move(started.upgrade_refusal)),
         ready_timeout_(started.ready_timeout),
+        stop_timeout_(started.stop_timeout),
         handover_pending_(started.handover_pending) {
     if (notifier_.watchdog_interval()) {
       next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
@@ -124,6 +125,7 @@ class Daemon::Impl {
     }
     if (event_set_ >= 0) close(event_set_);
     if (successor_pidfd_ >= 0) close(successor_pidfd_);
+    if (predecessor_pidfd_ >= 0) close(predecessor_pidfd_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -147,6 +149,17 @@ class Daemon::Impl {
     // after all kills it first and writes its own pid back.)
     if (handover_pending_) {
       internal::SurviveTheOldDaemon();
+      // Issue 18.8: the old daemon, our parent, drains on; a stop of this
+      // one ends it too. Its pid is ours to trust only while it is still
+      // our parent, checked once the pidfd pins it.
+      const pid_t predecessor = getppid();
+      const int pidfd = internal::PidfdOpen(predecessor);
+      if (pidfd >= 0 && getppid() == predecessor) {
+        predecessor_pidfd_ = pidfd;
+        Owned::Own(Owned::kPredecessorPidfd, pidfd);
+      } else if (pidfd >= 0) {
+        close(pidfd);
+      }
       if (pidfile_) {
         if (absl::Status written = pidfile_->WritePid(getpid());
             !written.ok()) {
@@ -230,6 +243,7 @@ class Daemon::Impl {
           Notify("STOPPING=1");
         }
         stop_requested_ = true;
+        EndDrainingPredecessor();
       } else if (signo == SIGHUP && handed_over_) {
         // Issue 18.7: the reload is for the process that serves now (a
         // control action may have read this pid just before the handover).
@@ -272,6 +286,44 @@ class Daemon::Impl {
         PLOG(ERROR) << "ppoll on the signal pipe";
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
       }
+    }
+  }
+
+  // Issue 18.8: a stop of the service also ends an old daemon still
+  // draining since it handed over to this one: it no longer listens nor
+  // holds the pid file, so no control action could reach it.
+  void EndDrainingPredecessor() {
+    if (predecessor_pidfd_ < 0) return;
+    if (internal::PidfdSendSignal(predecessor_pidfd_, SIGKILL) == 0) {
+      LOG(INFO) << "ended the old daemon still draining";
+    }
+    Owned::Release(Owned::kPredecessorPidfd);
+    close(std::exchange(predecessor_pidfd_, -1));
+  }
+
+  // Issue 18.8: after the handover this process drains what it has: it
+  // gives up its listening sockets and its pid file descriptor (both the
+  // successor's now), and ends, SIGKILLed by a timer of its own, no later
+  // than --daemon_stop_timeout from now, as a stop would end it.
+  void LeaveAfterHandover() {
+    sockets_.Relinquish();
+    if (pidfile_) {
+      pidfile_->Close();
+      Owned::Release(Owned::kPidFile);
+    }
+    struct sigevent event = {};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGKILL;
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) {
+      PLOG(ERROR) << "upgrade: no bound on the drain";
+      return;
+    }
+    struct itimerspec when = {};
+    when.it_value =
+        absl::ToTimespec(std::max(stop_timeout_, absl::Milliseconds(1)));
+    if (timer_settime(timer, 0, &when, nullptr) != 0) {
+      PLOG(ERROR) << "upgrade: no bound on the drain";
     }
   }
 
@@ -350,6 +402,7 @@ class Daemon::Impl {
           reload_pending_ = false;
           ForwardReloadToSuccessor();
         }
+        LeaveAfterHandover();
         reply = absl::StrCat("OK ", *next, "\n");
       } else {
         LOG(ERROR) << "upgrade failed"
@@ -402,9 +455,12 @@ class Daemon::Impl {
   std::optional<internal::UpgradeSource> upgrade_source_;
   std::string upgrade_refusal_;
   absl::Duration ready_timeout_;
+  absl::Duration stop_timeout_;
   bool handed_over_ = false;
   bool handover_pending_ = false;
   int successor_pidfd_ = -1;  // once handed over (issue 18.7)
+  // The old daemon still draining, once this successor serves (18.8).
+  int predecessor_pidfd_ = -1;
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {

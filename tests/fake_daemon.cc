@@ -27,6 +27,9 @@
 //              exec         ready, then exec `sleep 3600` (the daemon is
 //                           another program from then on, with none of
 //                           the library's close-on-exec descriptors)
+//              drain_forever  ready; once told to stop, never finishes
+//                           draining (records "draining"): an upgraded old
+//                           daemon with a client that never goes
 //              fork_fails   make fork() fail (seccomp), call Daemonize, and
 //                           print whether the caller's descriptors, signal
 //                           handlers and mask are as they were
@@ -350,6 +353,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   while (daemon->WaitFor(absl::Hours(1)) != daemonkit::Event::kStop) {
+  }
+  if (behavior == "drain_forever") {
+    Record(report_path, "draining " + std::to_string(getpid()));
+    for (;;) pause();
   }
   return 0;
 }

@@ -351,6 +351,77 @@ TEST_F(UpgradeTest, AReloadDuringTheUpgradeReachesTheSuccessor) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
+// The socket inodes ("socket:[N]") among `pid`'s descriptors.
+std::set<std::string> SocketsOf(pid_t pid) {
+  std::set<std::string> sockets;
+  for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
+    if (absl::StartsWith(target, "socket:")) sockets.insert(target);
+  }
+  return sockets;
+}
+
+// Issue 18.8: an upgraded old daemon that drains a client that never goes
+// kept its listening sockets and the pid file's descriptor: after `stop` of
+// the successor it still listened (new clients were never answered, a new
+// start found the address in use), and no control action could reach it.
+// It gives both up at the handover, ends within --daemon_stop_timeout, and
+// a stop of the successor ends it too. `stop_timeout`: the daemon's.
+class UpgradeDrainTest : public UpgradeTest {
+ protected:
+  // Starts the fake daemon, upgrades it; the old one's pid (draining).
+  pid_t StartAndUpgrade(const std::string& stop_timeout) {
+    const std::string fake = dir_ + "/fake";
+    EXPECT_TRUE(
+        InstallBinary(test_support::RunfilePath("tests/fake_daemon"), fake));
+    report_ = dir_ + "/report";
+    RunResult start = RunProgram(
+        {fake, "--behavior=drain_forever", "--daemon_pidfile=" + pidfile_,
+         "--daemon_stderr=" + dir_ + "/fake.log", "--report=" + report_,
+         "--daemon_listen=x=unix:" + socket_,
+         "--daemon_stop_timeout=" + stop_timeout});
+    EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t old_pid = ReadPid(pidfile_);
+    started_.push_back(old_pid);
+    RunResult upgrade = Upgrade();
+    EXPECT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+    EXPECT_NE(ReadPid(pidfile_), old_pid);
+    EXPECT_TRUE(test_support::WaitFor([&] {
+      return absl::StrContains(ReadFileOrEmpty(report_),
+                               absl::StrCat("draining ", old_pid));
+    }));
+    return old_pid;
+  }
+  std::string report_;
+};
+
+TEST_F(UpgradeDrainTest, TheOldDaemonGivesUpListenerAndPidFileAndEndsInTime) {
+  const pid_t old_pid = StartAndUpgrade("2s");
+  const pid_t new_pid = ReadPid(pidfile_);
+  // The successor's listening socket is no longer among the old one's
+  // descriptors, nor is the pid file.
+  const std::set<std::string> listening = SocketsOf(new_pid);
+  ASSERT_FALSE(listening.empty());
+  for (const auto& [fd, target] : test_support::OpenDescriptors(old_pid)) {
+    EXPECT_EQ(listening.count(target), 0u) << "fd " << fd << " " << target;
+    EXPECT_NE(target, pidfile_) << "fd " << fd;
+  }
+  // Its drain is bounded by --daemon_stop_timeout.
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid));
+  // The successor drains forever too: the stop ends it with SIGKILL.
+  EXPECT_EQ(
+      Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"}).exit_code, 0);
+}
+
+TEST_F(UpgradeDrainTest, StoppingTheSuccessorEndsTheDrainingOldDaemon) {
+  const pid_t old_pid = StartAndUpgrade("1h");
+  // The successor drains forever too: the stop ends it with SIGKILL.
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid));
+  EXPECT_TRUE(test_support::WaitFor(
+      [] { return test_support::LiveProcessesSpawnedByThisTest().empty(); }));
+}
+
 // Found by an attack: in the foreground with nobody to follow MAINPID= (a
 // shell, s6, a container), the old process's exit ended the service, and
 // the new one ran on unwatched. Such a process refuses and keeps serving.

@@ -140,6 +140,14 @@ class ListenSockets {
   // Closes every descriptor (the launcher, once the daemon has them).
   void Close();
 
+  // An upgraded old daemon's (issue 18.8): gives up the listening sockets,
+  // which its successor holds, and their files. Each descriptor number is
+  // replaced by a socket that listens nowhere (the application may still
+  // hold the number, so it is not closed and freed for reuse): new clients
+  // reach the successor alone, and a stopped successor leaves no listener
+  // behind.
+  void Relinquish();
+
   // Drops the descriptors without closing them (a child forked by the
   // application, which keeps them) and never removes a file.
   void Forget();

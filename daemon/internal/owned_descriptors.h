@@ -29,8 +29,9 @@ class OwnedDescriptors {
     kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
-    kEventSet,        // Daemon::signal_fd() when it watches the keeper too
-    kSuccessorPidfd,  // an upgrade's successor, for a late reload (18.7)
+    kEventSet,          // Daemon::signal_fd() when it watches the keeper too
+    kSuccessorPidfd,    // an upgrade's successor, for a late reload (18.7)
+    kPredecessorPidfd,  // an upgrade's draining old daemon (18.8)
     kSlotCount,
   };
 

@@ -25,7 +25,12 @@
 //   waits until OLD is gone        kStop, the application
 //                                  drains and exits; the
 //                                  pid file and socket
-//                                  files stay (they are NEW's)
+//                                  files stay (they are NEW's);
+//                                  it gives up its listeners
+//                                  and pid file descriptor,
+//                                  and is SIGKILLed after
+//                                  --daemon_stop_timeout or
+//                                  at NEW's stop (18.8)
 //
 // The listening sockets are never closed in between: connections that
 // arrive while both run wait in the one shared backlog. If the new daemon
