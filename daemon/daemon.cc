@@ -31,6 +31,7 @@
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
@@ -61,6 +62,7 @@ class Daemon::Impl {
         upgrade_source_(std::move(started.upgrade_source)),
         upgrade_refusal_(std::move(started.upgrade_refusal)),
         ready_timeout_(started.ready_timeout),
+        stop_timeout_(started.stop_timeout),
         handover_pending_(started.handover_pending) {
     if (notifier_.watchdog_interval()) {
       next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
@@ -208,6 +210,8 @@ class Daemon::Impl {
     }
     if (event_set_ >= 0) close(event_set_);
     if (watchdog_timer_ >= 0) close(watchdog_timer_);
+    if (successor_pidfd_ >= 0) close(successor_pidfd_);
+    if (predecessor_pidfd_ >= 0) close(predecessor_pidfd_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -231,6 +235,17 @@ class Daemon::Impl {
     // after all kills it first and writes its own pid back.)
     if (handover_pending_) {
       internal::SurviveTheOldDaemon();
+      // Issue 18.8: the old daemon, our parent, drains on; a stop of this
+      // one ends it too. Its pid is ours to trust only while it is still
+      // our parent, checked once the pidfd pins it.
+      const pid_t predecessor = getppid();
+      const int pidfd = internal::PidfdOpen(predecessor);
+      if (pidfd >= 0 && getppid() == predecessor) {
+        predecessor_pidfd_ = pidfd;
+        Owned::Own(Owned::kPredecessorPidfd, pidfd);
+      } else if (pidfd >= 0) {
+        close(pidfd);
+      }
       if (pidfile_) {
         if (absl::Status written = pidfile_->WritePid(getpid());
             !written.ok()) {
@@ -319,8 +334,8 @@ class Daemon::Impl {
   }
 
   // Acts on the signals that arrived: records a stop or a reload, and
-  // answers an upgrade request unless `upgrading` (one runs already: the
-  // channel of another request cannot even be bound meanwhile).
+  // answers an upgrade request: by upgrading, or while `upgrading` (one runs
+  // already) by saying so.
   void HandleSignals(bool upgrading) {
     for (int signo : internal::SignalPipe::Drain()) {
       if (signo == SIGTERM || signo == SIGINT) {
@@ -329,10 +344,19 @@ class Daemon::Impl {
           Notify("STOPPING=1");
         }
         stop_requested_ = true;
+        EndDrainingPredecessor();
+      } else if (signo == SIGHUP && handed_over_) {
+        // Issue 18.7: the reload is for the process that serves now (a
+        // control action may have read this pid just before the handover).
+        ForwardReloadToSuccessor();
       } else if (signo == SIGHUP) {
         reload_pending_ = true;
-      } else if (signo == SIGUSR2 && !upgrading) {
-        Upgrade();
+      } else if (signo == SIGUSR2) {
+        if (upgrading) {
+          RefuseUpgrade("an upgrade is already in progress");
+        } else {
+          Upgrade();
+        }
       }
     }
   }
@@ -369,6 +393,70 @@ class Daemon::Impl {
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
       }
     }
+  }
+
+  // Issue 18.8: a stop of the service also ends an old daemon still
+  // draining since it handed over to this one: it no longer listens nor
+  // holds the pid file, so no control action could reach it.
+  void EndDrainingPredecessor() {
+    if (predecessor_pidfd_ < 0) return;
+    if (internal::PidfdSendSignal(predecessor_pidfd_, SIGKILL) == 0) {
+      LOG(INFO) << "ended the old daemon still draining";
+    }
+    Owned::Release(Owned::kPredecessorPidfd);
+    close(std::exchange(predecessor_pidfd_, -1));
+  }
+
+  // Issue 18.8: after the handover this process drains what it has: it
+  // gives up its listening sockets and its pid file descriptor (both the
+  // successor's now), and ends, SIGKILLed by a timer of its own, no later
+  // than --daemon_stop_timeout from now, as a stop would end it.
+  void LeaveAfterHandover() {
+    sockets_.Relinquish();
+    if (pidfile_) {
+      pidfile_->Close();
+      Owned::Release(Owned::kPidFile);
+    }
+    struct sigevent event = {};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGKILL;
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) {
+      PLOG(ERROR) << "upgrade: no bound on the drain";
+      return;
+    }
+    struct itimerspec when = {};
+    when.it_value =
+        absl::ToTimespec(std::max(stop_timeout_, absl::Milliseconds(1)));
+    if (timer_settime(timer, 0, &when, nullptr) != 0) {
+      PLOG(ERROR) << "upgrade: no bound on the drain";
+    }
+  }
+
+  // Passes a reload on to the process this one handed over to.
+  void ForwardReloadToSuccessor() {
+    if (successor_pidfd_ < 0 ||
+        internal::PidfdSendSignal(successor_pidfd_, SIGHUP) != 0) {
+      PLOG(WARNING) << "upgrade: cannot pass the reload on to the new daemon";
+      return;
+    }
+    LOG(INFO) << "reload passed on to the new daemon";
+  }
+
+  // Issue 18.17: answers the request a SIGUSR2 carries with "ERR `why`"
+  // and does nothing else. Without an answer its control process waited
+  // out its deadline and blamed the main loop.
+  void RefuseUpgrade(absl::string_view why) {
+    const uint64_t token = internal::SignalPipe::TakeQueuedValue();
+    const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
+                                       pidfile_->dev(), pidfile_->ino(), token)
+                                 : -1;
+    if (channel < 0) return;
+    const std::string reply = absl::StrCat("ERR ", why, "\n");
+    if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      PLOG(WARNING) << "upgrade: answer the control process";
+    }
+    close(channel);
   }
 
   // Upgrades (issue 14): answers a `--daemon_control=upgrade` request,
@@ -411,6 +499,19 @@ class Daemon::Impl {
         LOG(INFO) << "upgraded: pid " << *next << " serves; stopping";
         handed_over_ = true;
         stop_requested_ = true;
+        // Still this process's child, unreaped: the pid is its own.
+        successor_pidfd_ = internal::PidfdOpen(*next);
+        if (successor_pidfd_ >= 0) {
+          Owned::Own(Owned::kSuccessorPidfd, successor_pidfd_);
+        }
+        // Issue 18.7: a SIGHUP that came while the successor started (a
+        // rotated log) is the successor's, which may have opened its
+        // outputs before the rename; this process reopens nothing now.
+        if (reload_pending_) {
+          reload_pending_ = false;
+          ForwardReloadToSuccessor();
+        }
+        LeaveAfterHandover();
         reply = absl::StrCat("OK ", *next, "\n");
       } else {
         LOG(ERROR) << "upgrade failed"
@@ -467,8 +568,12 @@ class Daemon::Impl {
   std::optional<internal::UpgradeSource> upgrade_source_;
   std::string upgrade_refusal_;
   absl::Duration ready_timeout_;
+  absl::Duration stop_timeout_;
   bool handed_over_ = false;
   bool handover_pending_ = false;
+  int successor_pidfd_ = -1;  // once handed over (issue 18.7)
+  // The old daemon still draining, once this successor serves (18.8).
+  int predecessor_pidfd_ = -1;
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {
@@ -497,7 +602,8 @@ void Daemon::SetReloadHook(std::function<void()> hook) {
 }
 bool Daemon::detached() const { return impl_->detached_; }
 void Daemon::NotifyStatus(absl::string_view status) {
-  impl_->Notify(absl::StrCat("STATUS=", status));
+  // Issue 18.3: the text (often a client's) stays one assignment.
+  impl_->Notify(absl::StrCat("STATUS=", internal::StatusValue(status)));
 }
 void Daemon::SetHealthy(bool healthy) { impl_->healthy_ = healthy; }
 

@@ -178,7 +178,9 @@ class Daemon {
   void SetReloadHook(std::function<void()> hook);
 
   // Tells the supervisor a one-line status ("STATUS=..." of sd_notify), as
-  // `systemctl status` shows it. A no-op without $NOTIFY_SOCKET.
+  // `systemctl status` shows it. A no-op without $NOTIFY_SOCKET. Each
+  // newline and NUL in `status` is sent as a space: the text stays one
+  // STATUS= assignment, whatever a client put in it.
   void NotifyStatus(absl::string_view status);
 
   // While healthy (the default), `WaitUntil()` sends WATCHDOG=1 keep-alives
@@ -198,8 +200,13 @@ class Daemon {
   // these sockets, and once that one is ready, this process sees kStop like
   // any stop: it should stop accepting and finish the connections it has.
   // The sockets, the pid file and the socket files are the successor's
-  // from then on (~Daemon leaves them). Not in a supervised daemon, after a
-  // privilege drop or chroot, without a pid file, as a container's pid 1,
+  // from then on: the descriptor numbers ListenSocket() gave stay open but
+  // no longer listen, the pid file's descriptor is closed, and the files
+  // stay. The drain is bounded: the process is SIGKILLed
+  // `--daemon_stop_timeout` after the handover, or when the successor is
+  // stopped, whichever comes first. A SIGHUP meanwhile goes on to the
+  // successor. Not in a supervised daemon, after a privilege drop or
+  // chroot, with capabilities, without a pid file, as a container's pid 1,
   // or in the foreground without $NOTIFY_SOCKET.
   //
   // ListenSocket()

@@ -12,6 +12,7 @@
 // In the foreground nothing forks: the caller runs daemon_startup.cc itself.
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -106,6 +108,19 @@ absl::Status CheckDirectory(absl::string_view what, const std::string& path) {
                              internal::OpenDirectoryNoFollow(path, what));
   close(fd);
   return absl::OkStatus();
+}
+
+// The RLIMIT_NOFILE soft limit the daemon will run with: the one
+// `--daemon_rlimits` sets, else the current one (unlimited when unknown).
+uint64_t NofileSoftLimit(const Options& options) {
+  std::optional<uint64_t> asked;
+  for (const ResourceLimit& limit : options.rlimits) {
+    if (limit.resource == "nofile") asked = limit.soft;  // the last one wins
+  }
+  if (asked) return *asked;
+  struct rlimit current;
+  if (getrlimit(RLIMIT_NOFILE, &current) != 0) return RLIM_INFINITY;
+  return current.rlim_cur;
 }
 
 // Checks, before anything forks, the directories the daemon will enter.
@@ -419,8 +434,21 @@ absl::Status Prepare(const Options& requested,
              !options.chroot.empty()) {
     request.upgrade_refusal =
         "upgrade is not supported after a privilege drop or chroot";
+  } else if (!options.capabilities.empty()) {
+    // Issue 18.13: the successor repeats the command line, and cannot drop
+    // the bounding set again from the one this process left it: every
+    // upgrade would fail. Refused at once, saying what works instead.
+    request.upgrade_refusal =
+        "upgrade is not supported with --daemon_capabilities (the new daemon "
+        "could not set up its capabilities again); use restart";
   } else if (options.pidfile.empty()) {
     request.upgrade_refusal = "upgrade needs a pid file";
+  } else if (std::string tight = internal::DescriptorHeadroomRefusal(
+                 NofileSoftLimit(options), request.sockets.fds().size());
+             !tight.empty()) {
+    // Issue 18.15: checked at start, not found out by every upgrade ("Too
+    // many open files" from wherever the descriptors ran out).
+    request.upgrade_refusal = std::move(tight);
   } else if (!options.detach && !request.handover &&
              getenv("NOTIFY_SOCKET") == nullptr) {
     // Nobody would follow the new process: the old one's exit would end
@@ -524,6 +552,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
     absl::StatusOr<internal::StartedDaemon> started =
         internal::StartInForeground(request);
     if (!started.ok()) {
+      // Issue 18.13: an upgrade's failure after the checks (entering its
+      // directory, capabilities, limits) goes to the old daemon too, which
+      // passes it to the control action; its stderr is nobody's terminal.
+      // The ready descriptor is still the request's until the start is.
+      if (request.handover && request.handover->ready_fd >= 0) {
+        internal::ReadyReporter(std::exchange(request.handover->ready_fd, -1))
+            .ReportError(started.status().message());
+      }
       request.RemoveWhatWasMade();
       return started.status();
     }

@@ -59,7 +59,8 @@ ABSL_FLAG(bool, daemon_core_dumps, false,
 ABSL_FLAG(daemonkit::FlagText, daemon_keep_env,
           daemonkit::FlagText::Default(""),
           "comma list of environment variables to keep, all others removed "
-          "(NOTIFY_SOCKET, LISTEN_*, WATCHDOG_* always kept); empty: keep all");
+          "(NOTIFY_SOCKET, LISTEN_*, WATCHDOG_*, FDSTORE always kept); empty: "
+          "keep all");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart,
           daemonkit::FlagText::Default("no"),
           "supervise the application and restart it: no, on-failure (non-zero "

@@ -143,7 +143,8 @@ struct Options {
 
   // When set, every environment variable not named here is removed before
   // the application runs; those of the supervisor (NOTIFY_SOCKET,
-  // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*) are always kept.
+  // LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, WATCHDOG_*, FDSTORE) are always
+  // kept.
   // (LISTEN_* that name this process were consumed and unset by the socket
   // activation of `listen`, issue 14; kept here are only those of another
   // process, which sd_listen_fds() in the application ignores too.)

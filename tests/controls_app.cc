@@ -8,6 +8,8 @@
 //                   ("bind port N: Permission denied")
 //   --log           logs one glog line of each severity INFO, WARNING and
 //                   ERROR once ready
+//   --log_nul       with --log, the warning line carries a client's text
+//                   with a NUL and a forged priority: "a nul\0<0>forged"
 //   --print_every=D prints "tick N" with printf every D, never flushing:
 //                   what reaches the file when is stdio's buffering alone
 //
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -34,6 +37,7 @@
 
 ABSL_FLAG(int, bind_port, 0, "bind a TCP socket to this port; 0: none");
 ABSL_FLAG(bool, log, false, "log a line of each severity once ready");
+ABSL_FLAG(bool, log_nul, false, "with --log, a NUL in the warning line");
 ABSL_FLAG(absl::Duration, print_every, absl::ZeroDuration(),
           "print a tick with printf this often, never flushing; 0: never");
 
@@ -77,7 +81,10 @@ int main(int argc, char** argv) {
   daemon->NotifyReady();
   if (absl::GetFlag(FLAGS_log)) {
     LOG(INFO) << "an info line";
-    LOG(WARNING) << "a warning line";
+    LOG(WARNING) << "a warning line"
+                 << (absl::GetFlag(FLAGS_log_nul)
+                         ? std::string(" a nul\0<0>forged", 16)
+                         : std::string());
     LOG(ERROR) << "an error line";
   }
   const absl::Duration every = absl::GetFlag(FLAGS_print_every);

@@ -28,6 +28,9 @@
 //              exec         ready, then exec `sleep 3600` (the daemon is
 //                           another program from then on, with none of
 //                           the library's close-on-exec descriptors)
+//              drain_forever  ready; once told to stop, never finishes
+//                           draining (records "draining"): an upgraded old
+//                           daemon with a client that never goes
 //              fork_fails   make fork() fail (seccomp), call Daemonize, and
 //                           print whether the caller's descriptors, signal
 //                           handlers and mask are as they were
@@ -43,6 +46,12 @@
 //                           ("helper <pid>"), in the daemon's session
 //   --cleanup_delay         with --behavior=fail: clean up this long after
 //                           FailStartup, then record "cleaned up"
+//   --wait_for              before it declares itself ready, wait (in
+//                           WaitFor, so signals are noted) until this file
+//                           exists: a start as slow as a test needs
+//   --status                once ready, NotifyStatus() this text, C escapes
+//                           (\n, \0) decoded: an application that puts a
+//                           client's text in its status
 //
 // Each process that gets past daemonizing appends "<pid> <monotonic ns>" to
 // --report, so tests can see every daemon (and every restarted worker).
@@ -73,6 +82,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
@@ -89,6 +99,10 @@ ABSL_FLAG(int, crash_times, 0,
           "with --behavior=crash_times: how many starts crash");
 ABSL_FLAG(bool, helper, false,
           "fork a helper that waits forever during start-up");
+ABSL_FLAG(std::string, wait_for, "",
+          "before ready, wait until this file exists");
+ABSL_FLAG(std::string, status, "",
+          "once ready, NotifyStatus() this text with C escapes decoded");
 ABSL_FLAG(absl::Duration, cleanup_delay, absl::ZeroDuration(),
           "with --behavior=fail: time spent cleaning up after FailStartup");
 
@@ -360,7 +374,22 @@ int main(int argc, char** argv) {
           << "child exited " << WEXITSTATUS(status) << "\n";
     }
   }
+  if (const std::string wait_for = absl::GetFlag(FLAGS_wait_for);
+      !wait_for.empty()) {
+    Record(report_path, "waiting for " + wait_for);
+    while (access(wait_for.c_str(), F_OK) != 0) {
+      if (daemon->WaitFor(absl::Milliseconds(10)) == daemonkit::Event::kStop) {
+        return 0;
+      }
+    }
+  }
   daemon->NotifyReady();
+  if (!absl::GetFlag(FLAGS_status).empty()) {
+    std::string status;
+    if (!absl::CUnescape(absl::GetFlag(FLAGS_status), &status)) return 2;
+    daemon->NotifyStatus(status);
+    Record(report_path, "status sent");
+  }
   if (behavior == "crash_times" &&
       earlier_starts < absl::GetFlag(FLAGS_crash_times)) {
     std::abort();
@@ -385,6 +414,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   while (daemon->WaitFor(absl::Hours(1)) != daemonkit::Event::kStop) {
+  }
+  if (behavior == "drain_forever") {
+    Record(report_path, "draining " + std::to_string(getpid()));
+    for (;;) pause();
   }
   return 0;
 }

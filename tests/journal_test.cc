@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -96,6 +97,23 @@ TEST_F(JournalTest, DaemonLogJournalForcesPriorities) {
   const std::string lines = LoggedLines();
   EXPECT_THAT(lines, ContainsRegex("(^|\n)<6>I[0-9][^\n]*an info line\n"));
   EXPECT_THAT(lines, ContainsRegex("(^|\n)<3>E[0-9][^\n]*an error line\n"));
+}
+
+// Issue 18.4: journald ends a line at a NUL and reads a "<0>" after it as
+// the priority emergency (a broadcast to every terminal). A NUL in a
+// message starts a new line with the message's own prefix instead.
+TEST_F(JournalTest, NulInAMessageCannotForgeAPriority) {
+  RunResult start =
+      RunProgram(App({"--daemon_log=journal", "--log", "--log_nul"}));
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const std::string lines = LoggedLines();
+  EXPECT_EQ(lines.find('\0'), std::string::npos);
+  EXPECT_THAT(lines, ContainsRegex("(^|\n)<4>W[0-9][^\n]*a warning line a nul\n"
+                                   "<4><0>forged\n"));
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
+    if (line.empty()) continue;
+    EXPECT_THAT(std::string(line), ContainsRegex("^<[346]>")) << line;
+  }
 }
 
 TEST_F(JournalTest, NoPrioritiesWhenStderrIsNotTheJournalStream) {

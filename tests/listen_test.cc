@@ -17,9 +17,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -484,8 +487,9 @@ class ListenFdStoreTest : public ListenTest {
     test_support::NotifyReceiver systemd;
     const std::string unix_path = dir_ + "/echo.sock";
     extra.push_back("--daemon_listen=echo=unix:" + unix_path);
-    RunResult start =
-        RunProgram(Echo(extra), {{"NOTIFY_SOCKET", systemd.address()}});
+    // systemd 254+ sets $FDSTORE to the unit's FileDescriptorStoreMax=.
+    RunResult start = RunProgram(
+        Echo(extra), {{"NOTIFY_SOCKET", systemd.address()}, {"FDSTORE", "4"}});
     ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
     const int stored = ReceiveStoredSocket(systemd, unix_path);
     ASSERT_GE(stored, 0);
@@ -515,6 +519,44 @@ TEST_F(ListenFdStoreTest, BoundSocketsGoToTheServiceManagersFdStore) {
 TEST_F(ListenFdStoreTest, ASupervisorPutsTheSocketsInTheFdStoreToo) {
   ExpectARestartServesTheStoredSocket({"--daemon_restart=always"});
 }
+
+// Issue 18.14: $NOTIFY_SOCKET alone is no fd store (start-stop-daemon
+// --notify-await, a unit without FileDescriptorStoreMax=): nothing is sent
+// to a store, and a clean stop removes the socket file as without systemd.
+// `fdstore`: the value of $FDSTORE, unset when empty.
+class ListenNoFdStoreTest : public ListenTest,
+                            public ::testing::WithParamInterface<
+                                std::tuple<std::string, std::string>> {};
+
+TEST_P(ListenNoFdStoreTest, WithoutAStoreTheSocketFileGoesAtStop) {
+  const auto& [fdstore, restart] = GetParam();
+  test_support::NotifyReceiver systemd;
+  const std::string unix_path = dir_ + "/echo.sock";
+  std::map<std::string, std::string> env = {
+      {"NOTIFY_SOCKET", systemd.address()}};
+  if (!fdstore.empty()) env["FDSTORE"] = fdstore;
+  std::vector<std::string> extra = {"--daemon_listen=echo=unix:" + unix_path};
+  if (!restart.empty()) extra.push_back("--daemon_restart=" + restart);
+  RunResult start = RunProgram(Echo(extra), env);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::FileExists(unix_path));
+  ASSERT_EQ(Stop().exit_code, 0);
+  EXPECT_FALSE(test_support::FileExists(unix_path));
+  // Everything it sent up to its STOPPING=1: no FDSTORE=.
+  for (;;) {
+    int fd = -1;
+    const std::string message = systemd.Receive(&fd);
+    if (fd >= 0) close(fd);
+    EXPECT_FALSE(absl::StrContains(message, "FDSTORE")) << message;
+    EXPECT_EQ(fd, -1) << message;
+    if (message.empty() || absl::StrContains(message, "STOPPING=1")) break;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(UnsetOrZero, ListenNoFdStoreTest,
+                         ::testing::Values(std::make_tuple("", ""),
+                                           std::make_tuple("0", ""),
+                                           std::make_tuple("", "always")));
 
 TEST_F(ListenTest, WithoutASocketNamedEchoTheStartFails) {
   RunResult start =

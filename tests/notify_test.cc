@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing.h"
@@ -86,6 +88,91 @@ TEST_F(NotifyTest, MalformedNotifySocketFailsTheStart) {
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text, ::testing::HasSubstr("NOTIFY_SOCKET"));
   EXPECT_FALSE(test_support::FileExists(pidfile_));
+}
+
+// An application that puts a client's text in its status (issue 18.3): a
+// newline or NUL in it must not become an assignment of its own, neither
+// sent directly nor relayed by a supervisor.
+class StatusInjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test_support::MakeTempDir("status");
+    pidfile_ = dir_ + "/fake.pid";
+    report_ = dir_ + "/report";
+  }
+  void TearDown() override {
+    RunProgram({test_support::RunfilePath("tests/fake_daemon"),
+                "--daemon_pidfile=" + pidfile_, "--daemon_control=stop"});
+    test_support::KillPidFileHolder(pidfile_);
+    for (const test_support::ReportedStart& start :
+         test_support::ReportedStarts(report_)) {
+      test_support::KillAndWait(start.pid);
+    }
+  }
+  // Starts the fake daemon with --status=`status` (C escapes) and returns
+  // every message up to and including the first STATUS= that starts with
+  // "STATUS=x" (the application's), failing the test if none comes.
+  std::vector<std::string> StartAndCollect(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        test_support::RunfilePath("tests/fake_daemon"), "--behavior=ready",
+        "--daemon_pidfile=" + pidfile_, "--report=" + report_,
+        "--status=x\\nWATCHDOG_USEC=1\\nREADY=1\\0<0>tail"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    RunResult start =
+        RunProgram(argv, {{"NOTIFY_SOCKET", receiver_.address()}});
+    EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+    std::vector<std::string> messages;
+    for (;;) {
+      std::string message = receiver_.Receive();
+      if (message.empty()) {
+        ADD_FAILURE() << "no STATUS=x... message";
+        break;
+      }
+      messages.push_back(message);
+      if (absl::StartsWith(message, "STATUS=x")) break;
+    }
+    return messages;
+  }
+  std::string dir_, pidfile_, report_;
+  NotifyReceiver receiver_;
+};
+
+// The assignments a message may carry, each a whole line.
+void ExpectOnlyDocumentedLines(const std::vector<std::string>& messages) {
+  for (const std::string& message : messages) {
+    EXPECT_EQ(message.find('\0'), std::string::npos) << message;
+    for (absl::string_view line : absl::StrSplit(message, '\n')) {
+      EXPECT_THAT(std::string(line),
+                  MatchesRegex("STATUS=.*|READY=1|MAINPID=[0-9]+|WATCHDOG=1|"
+                               "RELOADING=1|STOPPING=1|ERRNO=[0-9]+|"
+                               "MONOTONIC_USEC=[0-9]+"))
+          << "in " << message;
+      EXPECT_FALSE(absl::StartsWith(line, "WATCHDOG_USEC")) << message;
+    }
+  }
+}
+
+TEST_F(StatusInjectionTest, NewlineAndNulInStatusStayInsideStatus) {
+  std::vector<std::string> messages = StartAndCollect({});
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back(), "STATUS=x WATCHDOG_USEC=1 READY=1 <0>tail");
+  ExpectOnlyDocumentedLines(messages);
+}
+
+TEST_F(StatusInjectionTest, SupervisorRelaysNoInjectedAssignment) {
+  std::vector<std::string> messages =
+      StartAndCollect({"--daemon_restart=on-failure"});
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back(), "STATUS=x WATCHDOG_USEC=1 READY=1 <0>tail");
+  ExpectOnlyDocumentedLines(messages);
+  // The supervisor's own READY=1 (with its MAINPID=) is the only one.
+  for (const std::string& message : messages) {
+    for (absl::string_view line : absl::StrSplit(message, '\n')) {
+      if (line == "READY=1") {
+        EXPECT_TRUE(absl::StartsWith(message, "READY=1\nMAINPID=")) << message;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -26,7 +26,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -230,6 +232,196 @@ TEST_F(UpgradeTest, AFailingNewBinaryLeavesTheOldOneServing) {
   EXPECT_FALSE(test_support::FileExists(socket_));
 }
 
+// Issue 18.13: a successor that failed in the steps after its checks (here:
+// entering its working directory, which it may not search without the
+// capabilities the old daemon had) wrote its reason only to its own stderr;
+// the control action said "the new daemon exited before it was ready".
+TEST_F(UpgradeTest, TheSuccessorsStartErrorReachesTheControlAction) {
+  const std::string workdir = dir_ + "/work";
+  ASSERT_EQ(mkdir(workdir.c_str(), 0600), 0);
+  ASSERT_EQ(Start({"--daemon_workdir=" + workdir}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  // The new release runs without the capabilities that let root enter a
+  // directory it may not search.
+  const std::string release = dir_ + "/echo-release";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/echo"), release));
+  ASSERT_TRUE(InstallScript(absl::StrCat(
+      "exec setpriv --bounding-set=-dac_override,-dac_read_search -- '",
+      release, "' \"$@\"\n")));
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("chdir workdir " + workdir));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("Permission denied"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Issue 18.13: a daemon with --daemon_capabilities could never be upgraded
+// (its successor cannot drop the bounding set again), and every attempt
+// ended "exited before it was ready". The upgrade is refused at once and
+// says why; the daemon serves on.
+TEST_F(UpgradeTest, ADaemonWithCapabilitiesRefusesTheUpgradeAndSaysWhy) {
+  RunResult start = Start({"--daemon_capabilities=cap_net_bind_service"});
+  if (start.exit_code == 2) {
+    // Where capabilities need --daemon_user (a user drop, itself refused
+    // for upgrades), no such daemon starts at all.
+    EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_user"));
+    return;
+  }
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t old_pid = ReadPid(pidfile_);
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text,
+              HasSubstr("upgrade is not supported with --daemon_capabilities"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Issue 18.15: with a small RLIMIT_NOFILE every upgrade failed ("Too many
+// open files", from the pipes, the moved descriptors or the successor), and
+// nothing said what it needs. A start whose limit leaves too little room
+// refuses upgrades, saying the limit and how to raise it; a limit with room
+// upgrades.
+TEST_F(UpgradeTest, ATightDescriptorLimitRefusesUpgradesAndSaysTheNeed) {
+  ASSERT_EQ(Start({"--daemon_rlimits=nofile=16"}).exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  RunResult upgrade = Upgrade();
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("RLIMIT_NOFILE"));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("is 16"));
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("--daemon_rlimits=nofile="));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid);
+  EXPECT_EQ(Exchange(socket_, "on\n"), absl::StrCat(old_pid, " on\n"));
+  EXPECT_EQ(test_support::LiveProcessesSpawnedByThisTest(),
+            std::vector<pid_t>{old_pid});
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+
+  ASSERT_EQ(Start({"--daemon_rlimits=nofile=64"}).exit_code, 0);
+  ExpectAnUpgradeThatServes(ReadPid(pidfile_));
+}
+
+// Issue 18.7: logrotate renames the log and sends `reload` while an upgrade's
+// successor starts: the SIGHUP reached the old daemon, which then stopped
+// without reopening, and the successor, which had opened the log before the
+// rename, wrote into the rotated file for good. The reload reaches the
+// successor once it takes over.
+TEST_F(UpgradeTest, AReloadDuringTheUpgradeReachesTheSuccessor) {
+  const std::string fake = dir_ + "/fake";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("tests/fake_daemon"), fake));
+  const std::string go = dir_ + "/go";
+  const std::string report = dir_ + "/report";
+  const std::string log = dir_ + "/fake.log";
+  ASSERT_TRUE(test_support::WriteFile(go, ""));
+  RunResult start = RunProgram({fake, "--daemon_pidfile=" + pidfile_,
+                                "--daemon_stderr=" + log, "--report=" + report,
+                                "--wait_for=" + go});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t old_pid = ReadPid(pidfile_);
+  started_.push_back(old_pid);
+  ASSERT_EQ(unlink(go.c_str()), 0);
+  test_support::Spawned upgrade = UpgradeInBackground();
+  const pid_t successor = SuccessorOf(old_pid);
+  ASSERT_GT(successor, 0);
+  // The successor has opened its log and waits to be let go.
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return test_support::ReportedStarts(report).size() == 2 &&
+           absl::StrContains(ReadFileOrEmpty(report),
+                             absl::StrCat("waiting for ", go, "\n")) &&
+           ReadLink(absl::StrCat("/proc/", successor, "/fd/2")) == log;
+  }));
+  ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
+  RunResult reload = Run({"--daemon_control=reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  ASSERT_TRUE(test_support::WriteFile(go, ""));
+  RunResult upgraded = test_support::WaitProgram(upgrade);
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.stderr_text;
+  EXPECT_EQ(ReadPid(pidfile_), successor);
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return ReadLink(absl::StrCat("/proc/", successor, "/fd/2")) == log;
+  })) << ReadLink(absl::StrCat("/proc/", successor, "/fd/2"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// The socket inodes ("socket:[N]") among `pid`'s descriptors.
+std::set<std::string> SocketsOf(pid_t pid) {
+  std::set<std::string> sockets;
+  for (const auto& [fd, target] : test_support::OpenDescriptors(pid)) {
+    if (absl::StartsWith(target, "socket:")) sockets.insert(target);
+  }
+  return sockets;
+}
+
+// Issue 18.8: an upgraded old daemon that drains a client that never goes
+// kept its listening sockets and the pid file's descriptor: after `stop` of
+// the successor it still listened (new clients were never answered, a new
+// start found the address in use), and no control action could reach it.
+// It gives both up at the handover, ends within --daemon_stop_timeout, and
+// a stop of the successor ends it too. `stop_timeout`: the daemon's.
+class UpgradeDrainTest : public UpgradeTest {
+ protected:
+  // Starts the fake daemon, upgrades it; the old one's pid (draining).
+  pid_t StartAndUpgrade(const std::string& stop_timeout) {
+    const std::string fake = dir_ + "/fake";
+    EXPECT_TRUE(
+        InstallBinary(test_support::RunfilePath("tests/fake_daemon"), fake));
+    report_ = dir_ + "/report";
+    RunResult start = RunProgram(
+        {fake, "--behavior=drain_forever", "--daemon_pidfile=" + pidfile_,
+         "--daemon_stderr=" + dir_ + "/fake.log", "--report=" + report_,
+         "--daemon_listen=x=unix:" + socket_,
+         "--daemon_stop_timeout=" + stop_timeout});
+    EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t old_pid = ReadPid(pidfile_);
+    started_.push_back(old_pid);
+    RunResult upgrade = Upgrade();
+    EXPECT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+    EXPECT_NE(ReadPid(pidfile_), old_pid);
+    EXPECT_TRUE(test_support::WaitFor([&] {
+      return absl::StrContains(ReadFileOrEmpty(report_),
+                               absl::StrCat("draining ", old_pid));
+    }));
+    return old_pid;
+  }
+  std::string report_;
+};
+
+TEST_F(UpgradeDrainTest, TheOldDaemonGivesUpListenerAndPidFileAndEndsInTime) {
+  const pid_t old_pid = StartAndUpgrade("2s");
+  const pid_t new_pid = ReadPid(pidfile_);
+  // The successor's listening socket is no longer among the old one's
+  // descriptors, nor is the pid file.
+  const std::set<std::string> listening = SocketsOf(new_pid);
+  ASSERT_FALSE(listening.empty());
+  for (const auto& [fd, target] : test_support::OpenDescriptors(old_pid)) {
+    EXPECT_EQ(listening.count(target), 0u) << "fd " << fd << " " << target;
+    EXPECT_NE(target, pidfile_) << "fd " << fd;
+  }
+  // Its drain is bounded by --daemon_stop_timeout.
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid));
+  // The successor drains forever too: the stop ends it with SIGKILL.
+  EXPECT_EQ(
+      Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"}).exit_code, 0);
+}
+
+TEST_F(UpgradeDrainTest, StoppingTheSuccessorEndsTheDrainingOldDaemon) {
+  const pid_t old_pid = StartAndUpgrade("1h");
+  // The successor drains forever too: the stop ends it with SIGKILL.
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid));
+  EXPECT_TRUE(test_support::WaitFor(
+      [] { return test_support::LiveProcessesSpawnedByThisTest().empty(); }));
+}
+
 // Found by an attack: in the foreground with nobody to follow MAINPID= (a
 // shell, s6, a container), the old process's exit ended the service, and
 // the new one ran on unwatched. Such a process refuses and keeps serving.
@@ -291,6 +483,34 @@ TEST_F(UpgradeTest, AStopDuringTheUpgradeEndsTheSuccessorToo) {
              test_support::LiveProcessesSpawnedByThisTest());
   EXPECT_FALSE(test_support::FileExists(pidfile_));
   EXPECT_FALSE(test_support::FileExists(socket_));
+}
+
+// Issue 18.17: a second upgrade while one runs was left unanswered until
+// its deadline, then blamed the daemon's main loop ("is its main loop
+// calling WaitUntil?"). It is told at once.
+TEST_F(UpgradeTest, ASecondConcurrentUpgradeIsToldOneIsInProgress) {
+  ASSERT_EQ(Start().exit_code, 0);
+  const pid_t old_pid = ReadPid(pidfile_);
+  ASSERT_TRUE(InstallScript("exec sleep 1000\n"));
+  test_support::Spawned first = UpgradeInBackground();
+  const pid_t successor = SuccessorOf(old_pid);
+  ASSERT_GT(successor, 0);
+  // Its own deadline short, so that without an answer it fails quickly.
+  RunResult second =
+      Run({"--daemon_control=upgrade", "--daemon_ready_timeout=2s"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr("an upgrade is already in progress"));
+  EXPECT_THAT(second.stderr_text, ::testing::Not(HasSubstr("WaitUntil")));
+  // The first goes on until the stop ends it and its successor.
+  EXPECT_TRUE(test_support::IsAlive(successor));
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 1);
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("told to stop"));
+  EXPECT_TRUE(test_support::WaitUntilGone(successor));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
 }
 
 // An old daemon SIGKILLed while its successor starts takes the successor
@@ -576,6 +796,63 @@ TEST_F(UpgradeTest, UnderSystemdTheOldDaemonNamesTheNewMainPid) {
   EXPECT_THAT(messages, ::testing::Not(::testing::Contains("STOPPING=1")));
   RunResult old = test_support::WaitProgram(foreground);
   EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// The value of `name` in the environment `pid` started with; "" if unset.
+std::string EnvironmentOf(pid_t pid, const std::string& name) {
+  const std::string environ =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/environ"));
+  for (absl::string_view entry : absl::StrSplit(environ, '\0')) {
+    if (absl::ConsumePrefix(&entry, name + "=")) return std::string(entry);
+  }
+  return "";
+}
+
+// Issue 18.9: under WatchdogSec= systemd sets WATCHDOG_PID to the main pid.
+// A successor that inherited the old pid took the watchdog for another
+// process's and never sent WATCHDOG=1 once it was MAINPID: systemd killed
+// the upgraded service. It gets its own pid, as LISTEN_PID.
+TEST_F(UpgradeTest, TheSuccessorFeedsSystemdsWatchdogAsTheNewMainPid) {
+  // The ticker: its main loop waits in WaitFor, which sends the keep-alives.
+  const std::string ticker = dir_ + "/ticker";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/ticker"), ticker));
+  test_support::NotifyReceiver systemd;
+  // systemd sets WATCHDOG_PID to the pid it started: the shell's, which
+  // execs the daemon.
+  test_support::Spawned foreground = test_support::SpawnProgram(
+      {"/bin/sh", "-c", "WATCHDOG_PID=$$ exec \"$@\"", "sh", ticker,
+       "--daemon=false", "--daemon_pidfile=" + pidfile_, "--interval=100ms"},
+      {{"NOTIFY_SOCKET", systemd.address()}, {"WATCHDOG_USEC", "1000000"}});
+  started_.push_back(foreground.pid);
+  std::string message;
+  do {
+    message = systemd.Receive();
+  } while (!message.empty() && message != "READY=1");
+  ASSERT_EQ(message, "READY=1");
+  ASSERT_EQ(EnvironmentOf(foreground.pid, "WATCHDOG_PID"),
+            absl::StrCat(foreground.pid));
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t successor = ReadPid(pidfile_);
+  ASSERT_NE(successor, foreground.pid);
+  EXPECT_EQ(EnvironmentOf(successor, "WATCHDOG_PID"), absl::StrCat(successor));
+  EXPECT_EQ(EnvironmentOf(successor, "WATCHDOG_USEC"), "1000000");
+  RunResult old = test_support::WaitProgram(foreground);
+  EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  // Datagrams are queued as they are sent: with the old daemon gone, all it
+  // sent is waiting, and a keep-alive after those is the successor's (every
+  // half second).
+  while (!systemd.Receive(absl::ZeroDuration()).empty()) {
+  }
+  std::vector<std::string> messages;
+  while (!(message = systemd.Receive(absl::Seconds(10))).empty()) {
+    messages.push_back(message);
+    if (message == "WATCHDOG=1") break;
+  }
+  EXPECT_THAT(messages, ::testing::Contains("WATCHDOG=1"))
+      << absl::StrJoin(messages, " | ");
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 

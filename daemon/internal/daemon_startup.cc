@@ -310,6 +310,7 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
   started.upgrade_source = std::move(request.upgrade_source);
   started.upgrade_refusal = request.upgrade_refusal;
   started.ready_timeout = request.options.ready_timeout;
+  started.stop_timeout = request.options.stop_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.signal_fd = signal_fd;
@@ -338,6 +339,7 @@ StartedDaemon StartAfterForks(StartRequest& request, ReadyReporter reporter) {
   started.upgrade_source = std::move(request.upgrade_source);
   started.upgrade_refusal = request.upgrade_refusal;
   started.ready_timeout = request.options.ready_timeout;
+  started.stop_timeout = request.options.stop_timeout;
   started.outputs = std::move(request.outputs);
   started.pidfile = std::move(request.pidfile);
   started.reporter = std::move(reporter);

@@ -51,6 +51,8 @@ struct StartedDaemon {
   std::optional<UpgradeSource> upgrade_source;
   std::string upgrade_refusal;
   absl::Duration ready_timeout = absl::Seconds(30);
+  // How long an upgraded old daemon may drain (issue 18.8).
+  absl::Duration stop_timeout = absl::Seconds(10);
   // A new daemon started by an upgrade, not yet ready: the pid file and the
   // socket files are still the old daemon's.
   bool handover_pending = false;

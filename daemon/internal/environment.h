@@ -21,10 +21,11 @@ namespace daemonkit {
 namespace internal {
 
 // The variables a supervisor hands the daemon, always kept: sd_notify,
-// socket activation and the watchdog.
+// socket activation, the watchdog and the fd store (an upgrade's successor
+// reads them again).
 inline constexpr absl::string_view kSupervisorVariables[] = {
-    "NOTIFY_SOCKET",  "LISTEN_FDS",    "LISTEN_PID",
-    "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"};
+    "NOTIFY_SOCKET", "LISTEN_FDS",   "LISTEN_PID", "LISTEN_FDNAMES",
+    "WATCHDOG_USEC", "WATCHDOG_PID", "FDSTORE"};
 
 // The --daemon_keep_env list syntax is public (options.h); the fuzzer and
 // this module's tests reach it here too.

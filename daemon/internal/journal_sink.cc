@@ -52,6 +52,13 @@ void JournalStderrSink::send(google::LogSeverity severity, const char*,
                              const char* message, size_t message_len) {
   std::string text =
       ToString(severity, base_filename, line, time, message, message_len);
+  // Issue 18.4: journald ends a line at a NUL and would read what follows
+  // ("<0>...") as a line of its own with a priority of its choosing. A NUL
+  // (a client's text in a message) starts a new line, prefixed as the
+  // others below.
+  for (char& c : text) {
+    if (c == '\0') c = '\n';
+  }
   while (!text.empty() && text.back() == '\n') text.pop_back();
   if (Prefixed()) {
     // Every line of a multi-line message, or the journal files the rest

@@ -37,7 +37,9 @@ std::string JournalPrefix(google::LogSeverity severity);
 
 // A glog sink that writes each message to descriptor 2 in one write(2),
 // in glog's usual format, each line prefixed with JournalPrefix() when
-// `always` or when descriptor 2 is the stream `journal` names.
+// `always` or when descriptor 2 is the stream `journal` names. A NUL in a
+// message is written as a newline (a new prefixed line): journald ends a
+// line at a NUL, and a "<0>" after it would forge the priority.
 class JournalStderrSink : public google::LogSink {
  public:
   JournalStderrSink(bool always, std::optional<std::pair<dev_t, ino_t>> journal)

@@ -120,6 +120,29 @@ TEST(JournalSinkTest, WithoutJournalStreamGlogIsUntouched) {
   EXPECT_THAT(text, Not(HasSubstr("<6>")));
 }
 
+// Issue 18.4: a NUL ends a line for journald, and "<0>" after it would be
+// read as emergency.
+TEST(JournalSinkTest, NulStartsANewPrefixedLine) {
+  const std::string path = MakeTempDir("journal") + "/stderr";
+  EXPECT_EQ(ExitCodeInChild([&] {
+              const int fd = open(
+                  path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+              if (fd < 0 || dup2(fd, 2) != 2) return 10;
+              close(fd);
+              if (!google::IsGoogleLoggingInitialized()) {
+                google::InitGoogleLogging("journal_sink_test");
+              }
+              RouteGlogToJournalStderr(true);
+              LOG(ERROR) << std::string("client said x\0<0>forged\0", 24);
+              return 0;
+            }),
+            0);
+  const std::string text = ReadFileOrEmpty(path);
+  EXPECT_EQ(text.find('\0'), std::string::npos);
+  EXPECT_THAT(text,
+              ContainsRegex("(^|\n)<3>E[0-9].*client said x\n<3><0>forged\n$"));
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace daemonkit

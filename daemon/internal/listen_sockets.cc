@@ -410,6 +410,18 @@ void ListenSockets::RemoveFiles() {
   keeper_.reset();
 }
 
+void ListenSockets::Relinquish() {
+  DisownFiles();
+  for (ListenSocket& socket : sockets_) {
+    if (socket.fd < 0) continue;
+    const int placeholder = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (placeholder < 0 || dup3(placeholder, socket.fd, O_CLOEXEC) < 0) {
+      PLOG(WARNING) << "give up the listening socket " << socket.name;
+    }
+    if (placeholder >= 0) close(placeholder);
+  }
+}
+
 void ListenSockets::Close() {
   for (ListenSocket& socket : sockets_) {
     if (socket.fd >= 0) close(socket.fd);
@@ -424,7 +436,7 @@ void ListenSockets::Forget() {
 }
 
 void ListenSockets::StoreWithServiceManager(const Notifier& notifier) {
-  if (!notifier.to_service_manager()) return;
+  if (!notifier.fd_store()) return;
   for (ListenSocket& socket : sockets_) {
     if (socket.activated) continue;
     absl::Status stored = notifier.SendWithFd(

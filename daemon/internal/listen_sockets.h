@@ -111,8 +111,9 @@ class ListenSockets {
   // activation, and the next start takes them instead of binding again,
   // with no moment in which a connection is refused. Activated sockets are
   // systemd's already. Sent by the main process (the supervisor, or the
-  // daemon itself); without $NOTIFY_SOCKET, or without
-  // FileDescriptorStoreMax= in the unit, nothing is kept. Failures are
+  // daemon itself), and only when $FDSTORE is a positive number (systemd
+  // 254+, FileDescriptorStoreMax= in the unit): without it nothing is sent
+  // and a clean stop removes the socket files as without systemd. Failures are
   // logged: the service runs on without the store. A Unix socket file sent
   // stays at a clean stop (RemoveFiles), since the stored socket may serve
   // the next start; should systemd have dropped it, the next start replaces
@@ -138,6 +139,14 @@ class ListenSockets {
 
   // Closes every descriptor (the launcher, once the daemon has them).
   void Close();
+
+  // An upgraded old daemon's (issue 18.8): gives up the listening sockets,
+  // which its successor holds, and their files. Each descriptor number is
+  // replaced by a socket that listens nowhere (the application may still
+  // hold the number, so it is not closed and freed for reuse): new clients
+  // reach the successor alone, and a stopped successor leaves no listener
+  // behind.
+  void Relinquish();
 
   // Drops the descriptors without closing them (a child forked by the
   // application, which keeps them) and never removes a file.

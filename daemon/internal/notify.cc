@@ -81,10 +81,17 @@ int ErrnoForStatus(const absl::Status& status) {
   }
 }
 
+std::string StatusValue(absl::string_view text) {
+  std::string value(text);
+  for (char& c : value) {
+    if (c == '\n' || c == '\0') c = ' ';
+  }
+  return value;
+}
+
 std::string StartupFailureMessage(const absl::Status& status) {
-  std::string text(status.message());
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return absl::StrCat("STATUS=", text, "\nERRNO=", ErrnoForStatus(status));
+  return absl::StrCat("STATUS=", StatusValue(status.message()),
+                      "\nERRNO=", ErrnoForStatus(status));
 }
 
 bool IsOtherAddressFamily(absl::string_view value) {
@@ -121,12 +128,19 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   const char* pid = std::getenv("WATCHDOG_PID");
   notifier.watchdog_ =
       WatchdogInterval(usec ? usec : "", pid ? pid : "", getpid(), launcher);
+  // Issue 18.14: a socket sent where no store keeps it is lost, and its
+  // file, left for a next start that never gets the socket, stays.
+  const char* fdstore = std::getenv("FDSTORE");
+  int64_t slots = 0;
+  notifier.fd_store_ =
+      fdstore != nullptr && absl::SimpleAtoi(fdstore, &slots) && slots > 0;
   return notifier;
 }
 
 Notifier::Notifier(Notifier&& other) noexcept
     : address_(std::exchange(other.address_, std::nullopt)),
       watchdog_(std::exchange(other.watchdog_, std::nullopt)),
+      fd_store_(std::exchange(other.fd_store_, false)),
       fd_(std::exchange(other.fd_, -1)) {}
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
@@ -134,6 +148,7 @@ Notifier& Notifier::operator=(Notifier&& other) noexcept {
     if (fd_ >= 0) close(fd_);
     address_ = std::exchange(other.address_, std::nullopt);
     watchdog_ = std::exchange(other.watchdog_, std::nullopt);
+    fd_store_ = std::exchange(other.fd_store_, false);
     fd_ = std::exchange(other.fd_, -1);
   }
   return *this;

@@ -68,8 +68,14 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
 // kAlreadyExists, EINVAL for kInvalidArgument, EIO otherwise.
 int ErrnoForStatus(const absl::Status& status);
 
+// `text` made safe as the value of one STATUS= assignment: each newline and
+// NUL becomes a space. A newline would end the assignment and start another
+// (a client's text in a status could declare READY=1 or set WATCHDOG_USEC=),
+// and systemd reads a datagram only up to a NUL.
+std::string StatusValue(absl::string_view text);
+
 // The message that tells a supervisor a start failed: STATUS= with the error
-// text (newlines flattened) and ERRNO=. systemd shows both; start-stop-daemon
+// text (StatusValue) and ERRNO=. systemd shows both; start-stop-daemon
 // --notify-await stops waiting at ERRNO= instead of at its timeout.
 std::string StartupFailureMessage(const absl::Status& status);
 
@@ -82,7 +88,7 @@ std::string StartupFailureMessage(const absl::Status& status);
 // descriptor it keeps; the daemon's fork handler closes it in children.
 class Notifier {
  public:
-  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID. An unset
+  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC, $WATCHDOG_PID and $FDSTORE. An unset
   // $NOTIFY_SOCKET gives a disabled notifier; so does an address family
   // this code does not speak ("FAMILY:...", such as the "vsock:CID:PORT"
   // systemd hands virtual machines), after one warning in the log: the
@@ -116,6 +122,11 @@ class Notifier {
   // Whether messages go to $NOTIFY_SOCKET itself (not through a supervisor).
   bool to_service_manager() const { return address_.has_value() && fd_ < 0; }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
+  // Whether the service manager keeps descriptors for us: $FDSTORE set to a
+  // positive number (systemd 254+ sets it to FileDescriptorStoreMax=).
+  // $NOTIFY_SOCKET alone promises no store (start-stop-daemon
+  // --notify-await, a unit without FileDescriptorStoreMax=).
+  bool fd_store() const { return fd_store_ && to_service_manager(); }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
   // disabled.
@@ -131,6 +142,7 @@ class Notifier {
   // Unset with fd_ >= 0: a connected socket (Connected()).
   std::optional<NotifyAddress> address_;
   std::optional<absl::Duration> watchdog_;
+  bool fd_store_ = false;
   int fd_ = -1;
 };
 

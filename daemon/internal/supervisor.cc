@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
@@ -435,7 +436,7 @@ class Supervisor {
   [[noreturn]] void GiveUp(absl::string_view message) {
     LOG(ERROR) << message;
     EndLeftovers();
-    Notify(absl::StrCat("STATUS=", message));
+    Notify(absl::StrCat("STATUS=", StatusValue(message)));
     if (state_.launcher->pending()) state_.launcher->ReportError(message);
     Exit(kExitFailure);
   }
@@ -549,6 +550,17 @@ class Supervisor {
 
 }  // namespace
 
+namespace {
+
+// Whether `line` is `name` followed by a decimal number (ERRNO=5).
+bool IsNumberAssignment(absl::string_view line, absl::string_view name) {
+  if (!absl::ConsumePrefix(&line, name) || line.empty()) return false;
+  return std::all_of(line.begin(), line.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
 std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state) {
   std::string relayed;
@@ -556,12 +568,16 @@ std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
     if (!relayed.empty()) relayed += '\n';
     absl::StrAppend(&relayed, line);
   };
+  // Issue 18.3: only what the library itself sends, each matched as a whole
+  // line. A prefix match let a worker, as the unit's main process, move
+  // systemd's watchdog (WATCHDOG_USEC=), fire it (WATCHDOG=trigger) or
+  // extend its timeouts without bound (EXTEND_TIMEOUT_USEC=); and systemd
+  // reads a datagram only up to a NUL.
   for (absl::string_view line : absl::StrSplit(message, '\n')) {
-    if (absl::StartsWith(line, "STATUS=") || absl::StartsWith(line, "ERRNO=") ||
-        absl::StartsWith(line, "WATCHDOG=") ||
-        absl::StartsWith(line, "WATCHDOG_USEC=") ||
-        absl::StartsWith(line, "EXTEND_TIMEOUT_USEC=") ||
-        absl::StartsWith(line, "MONOTONIC_USEC=")) {
+    if (line.find('\0') != absl::string_view::npos) continue;
+    if (absl::StartsWith(line, "STATUS=") || line == "WATCHDOG=1" ||
+        IsNumberAssignment(line, "ERRNO=") ||
+        IsNumberAssignment(line, "MONOTONIC_USEC=")) {
       pass(line);
     } else if (line == "RELOADING=1") {
       state->reloading = true;

@@ -96,13 +96,15 @@ struct RelayState {
 };
 
 // The part of the worker's `message` that the supervisor passes on to
-// $NOTIFY_SOCKET, "" for none: STATUS=, ERRNO=, WATCHDOG=, WATCHDOG_USEC=,
-// EXTEND_TIMEOUT_USEC=, RELOADING=1 and MONOTONIC_USEC=; READY=1 only to end
-// a reload (the first readiness is the supervisor's to announce, with its
-// own MAINPID=); STOPPING=1 once, and not under kAlways, where the
-// supervisor restarts a worker that stops by itself. Anything else
-// (MAINPID=, FDSTORE=, BARRIER=, unknown assignments) is dropped: the
-// worker must not redirect systemd to another process.
+// $NOTIFY_SOCKET, "" for none. Each line must be whole and one of: STATUS=
+// (any text without NUL), WATCHDOG=1, ERRNO=<number>, RELOADING=1,
+// MONOTONIC_USEC=<number>; READY=1 only to end a reload (the first readiness
+// is the supervisor's to announce, with its own MAINPID=); STOPPING=1 once,
+// and not under kAlways, where the supervisor restarts a worker that stops
+// by itself. Anything else (MAINPID=, FDSTORE=, BARRIER=, WATCHDOG_USEC=,
+// WATCHDOG=trigger, EXTEND_TIMEOUT_USEC=, unknown assignments, a line with
+// a NUL) is dropped: the worker must not redirect systemd to another
+// process nor change how systemd watches the service.
 std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state);
 

@@ -30,9 +30,21 @@ TEST(RelayedNotificationTest, PassesStatusAndWatchdogDropsMainPid) {
             "STATUS=busy");
   EXPECT_EQ(RelayedNotification("WATCHDOG=1", RestartMode::kAlways, &state),
             "WATCHDOG=1");
-  EXPECT_EQ(RelayedNotification("WATCHDOG=trigger\nWATCHDOG_USEC=5000000",
+  // Issue 18.3: only whole documented assignments; nothing that changes how
+  // systemd watches the service.
+  EXPECT_EQ(RelayedNotification("WATCHDOG=trigger\nWATCHDOG_USEC=5000000\n"
+                                "EXTEND_TIMEOUT_USEC=999999999",
                                 RestartMode::kAlways, &state),
-            "WATCHDOG=trigger\nWATCHDOG_USEC=5000000");
+            "");
+  EXPECT_EQ(RelayedNotification("WATCHDOG=1x\nREADY=1 \nRELOADING=10",
+                                RestartMode::kAlways, &state),
+            "");
+  EXPECT_EQ(RelayedNotification("ERRNO=5x\nMONOTONIC_USEC=\nERRNO=5",
+                                RestartMode::kAlways, &state),
+            "ERRNO=5");
+  EXPECT_EQ(RelayedNotification(absl::string_view("STATUS=a\0b\nSTATUS=c", 19),
+                                RestartMode::kAlways, &state),
+            "STATUS=c");
   // The supervisor is the main process; a worker cannot point systemd at
   // another one, nor hand it descriptors.
   EXPECT_EQ(RelayedNotification("MAINPID=1", RestartMode::kAlways, &state), "");

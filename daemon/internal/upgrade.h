@@ -15,7 +15,9 @@
 //                                    in a process group of   sockets, the pid
 //                                    its own, with its       file's descriptor
 //                                    sockets, the pid file's (the same OFD
-//                                    descriptor, a pipe      lock)
+//                                    descriptor, a pipe      lock); LISTEN_PID
+//                                                            and WATCHDOG_PID
+//                                                            (when set) its pid
 //                                  waits for "R" ◄────────── NotifyReady()
 //                                  writes NEW into the
 //                                  pid file, MAINPID=NEW
@@ -23,7 +25,12 @@
 //   waits until OLD is gone        kStop, the application
 //                                  drains and exits; the
 //                                  pid file and socket
-//                                  files stay (they are NEW's)
+//                                  files stay (they are NEW's);
+//                                  it gives up its listeners
+//                                  and pid file descriptor,
+//                                  and is SIGKILLed after
+//                                  --daemon_stop_timeout or
+//                                  at NEW's stop (18.8)
 //
 // The listening sockets are never closed in between: connections that
 // arrive while both run wait in the one shared backlog. If the new daemon
@@ -110,6 +117,18 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      absl::Duration ready_timeout,
                                      int interrupt_fd,
                                      const std::function<bool()>& interrupted);
+
+// The least RLIMIT_NOFILE (soft) with which a daemon holding `sockets`
+// listening sockets can upgrade (issue 18.15): the old daemon opens the
+// answer channel, a copy of the pid file and two pipes, its child moves
+// every handed-over descriptor above those before placing it, and the
+// successor starts holding them all; with room for the few files of the
+// application beside them.
+uint64_t UpgradeDescriptorsNeeded(size_t sockets);
+
+// The upgrade refusal for a daemon whose RLIMIT_NOFILE is `soft`, holding
+// `sockets` listening sockets; "" when the limit leaves room.
+std::string DescriptorHeadroomRefusal(uint64_t soft, size_t sockets);
 
 // In the new daemon, once it is ready: it no longer dies with the old one.
 void SurviveTheOldDaemon();
