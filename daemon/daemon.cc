@@ -282,6 +282,7 @@ class Daemon::Impl {
     handover_pending_ = false;
     // systemd started the launcher: a detached daemon names its new self.
     Notify(detached_ ? absl::StrCat("READY=1\nMAINPID=", getpid()) : "READY=1");
+    ready_notified_ = true;
     sockets_.StoreWithServiceManager(notifier_);
   }
 
@@ -306,13 +307,13 @@ class Daemon::Impl {
       uint64_t expirations = 0;
       if (read(watchdog_timer_, &expirations, sizeof(expirations)) ==
               static_cast<ssize_t>(sizeof(expirations)) &&
-          healthy_) {
+          healthy_ && ready_notified_) {
         Notify("WATCHDOG=1");
       }
       return absl::InfiniteFuture();
     }
     if (now >= next_watchdog_) {
-      if (healthy_) Notify("WATCHDOG=1");
+      if (healthy_ && ready_notified_) Notify("WATCHDOG=1");
       next_watchdog_ = now + *notifier_.watchdog_interval();
     }
     return next_watchdog_;
@@ -561,6 +562,9 @@ class Daemon::Impl {
   internal::Notifier notifier_;
   absl::Time next_watchdog_ = absl::InfiniteFuture();
   bool healthy_ = true;
+  // systemd arms the watchdog once the start-up is complete (READY=1):
+  // keep-alives go out from then on, never before READY=1.
+  bool ready_notified_ = false;
   bool notify_failure_logged_ = false;
   // Service-manager controls (issue 15): Options::ready_fd until ready.
   int ready_fd_ = -1;

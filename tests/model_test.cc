@@ -304,6 +304,21 @@ class ModelRun {
         ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/comm"))));
   }
 
+  // The pid a process knows itself by (in its own pid namespace): what
+  // the application writes in its lines.
+  static pid_t OwnPid(pid_t pid) {
+    const std::string status =
+        ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+    for (absl::string_view line : absl::StrSplit(status, '\n')) {
+      if (!absl::ConsumePrefix(&line, "NSpid:")) continue;
+      std::vector<absl::string_view> pids =
+          absl::StrSplit(line, '\t', absl::SkipEmpty());
+      pid_t own = 0;
+      if (!pids.empty() && absl::SimpleAtoi(pids.back(), &own)) return own;
+    }
+    return pid;
+  }
+
   static pid_t ParentOf(pid_t pid) {
     pid_t parent = 0;
     test_support::StatOf(pid).ParseField(ProcStat::kPpid, &parent);
@@ -384,8 +399,9 @@ class ModelRun {
       if (FailedToStart()) return true;
       return Control("status").exit_code == 0 &&
              Instances().size() == ExpectedInstances() &&
-             absl::StrContains(ReadFileOrEmpty(log_),
-                               absl::StrCat("start ", Application()));
+             absl::StrContains(
+                 ReadFileOrEmpty(log_),
+                 absl::StrCat("start ", OwnPid(Application()), "\n"));
     });
     if (!up || FailedToStart()) {
       Violated("the foreground service never came up: " + Stderr());
@@ -482,8 +498,8 @@ class ModelRun {
                             result.stderr_text));
       return;
     }
-    const std::string expected =
-        absl::StrCat("reload ", application, " ", ++reloads_[application]);
+    const std::string expected = absl::StrCat(
+        "reload ", OwnPid(application), " ", ++reloads_[application], "\n");
     if (!test_support::WaitFor([&] {
           return absl::StrContains(ReadFileOrEmpty(log_), expected);
         })) {
@@ -506,7 +522,7 @@ class ModelRun {
         return now != 0 && now != old_application &&
                Instances().size() == ExpectedInstances() &&
                absl::StrContains(ReadFileOrEmpty(log_),
-                                 absl::StrCat("start ", now));
+                                 absl::StrCat("start ", OwnPid(now), "\n"));
       });
       if (!replaced) Violated("the supervisor did not start a new worker");
       return;

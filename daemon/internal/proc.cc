@@ -168,11 +168,27 @@ pid_t PidOfPidfd(int pidfd) {
   return info.ok() ? PidInPidfdInfo(*info) : 0;
 }
 
+namespace {
+
+// Whether every thread of `pid` has exited: a pidfd's fdinfo still names a
+// zombie (and a zombie waits for its parent, here pid 1 that reaps only
+// every second or two), but its own pidfd is readable once the whole
+// thread group is gone, and only then are its locks released.
+bool ThreadGroupExited(pid_t pid) {
+  const int pidfd = PidfdOpen(pid);
+  if (pidfd < 0) return errno == ESRCH;
+  const bool exited = AwaitExit(pidfd, absl::ZeroDuration());
+  close(pidfd);
+  return exited;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid) {
   DAEMONKIT_ASSIGN_OR_RETURN(std::vector<pid_t> raw, RawPidfdTargets(pid));
   std::vector<pid_t> targets;
   for (pid_t target : raw) {
-    if (target > 0) targets.push_back(target);
+    if (target > 0 && !ThreadGroupExited(target)) targets.push_back(target);
   }
   return targets;
 }
@@ -181,7 +197,7 @@ absl::StatusOr<bool> KeepsOnlyExitedProcesses(pid_t pid) {
   DAEMONKIT_ASSIGN_OR_RETURN(std::vector<pid_t> raw, RawPidfdTargets(pid));
   if (raw.empty()) return false;
   for (pid_t target : raw) {
-    if (target != -1) return false;
+    if (target != -1 && !ThreadGroupExited(target)) return false;
   }
   return true;
 }

@@ -62,13 +62,15 @@ absl::StatusOr<bool> ProcessHoldsWriteLock(pid_t pid, dev_t dev, ino_t ino);
 
 // Returns the processes that `pid` holds a pidfd of (the "Pid:" line of
 // each pidfd's /proc/PID/fdinfo entry; a pidfd of an exited process, "Pid:
-// -1", names none). kNotFound when the process is gone, kPermissionDenied
-// when its descriptors cannot be read.
+// -1", names none, and neither does a zombie whose threads have all
+// exited, which fdinfo still names until it is reaped). kNotFound when the
+// process is gone, kPermissionDenied when its descriptors cannot be read.
 absl::StatusOr<std::vector<pid_t>> PidfdTargets(pid_t pid);
 
-// Whether `pid` holds pidfds, and only of exited processes ("Pid: -1"; a
-// process outside this pid namespace, "Pid: 0", counts as alive): a path
-// keeper whose daemon is gone. Errors as PidfdTargets.
+// Whether `pid` holds pidfds, and only of exited processes ("Pid: -1", or
+// a zombie whose threads have all exited; a process outside this pid namespace,
+// "Pid: 0", counts as alive): a path keeper whose daemon is gone. Errors as
+// PidfdTargets.
 absl::StatusOr<bool> KeepsOnlyExitedProcesses(pid_t pid);
 
 // Returns the pid of the process that this process's `pidfd` refers to
