@@ -695,8 +695,9 @@ class ModelRun {
     }
     pid_t named = 0;
     absl::string_view line = status.stdout_text;
+    // "running, pid N", and in a container " (the pid file says 2)".
     if (!absl::ConsumePrefix(&line, "running, pid ") ||
-        !absl::SimpleAtoi(absl::StripTrailingAsciiWhitespace(line), &named) ||
+        !absl::SimpleAtoi(line.substr(0, line.find_first_of(" \n")), &named) ||
         std::find(instances.begin(), instances.end(), named) ==
             instances.end()) {
       Violated(absl::StrCat("status names no process of the tree: ",
