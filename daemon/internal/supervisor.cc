@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -109,6 +110,11 @@ class Supervisor {
       // Its own process group (set on both sides of the fork, so that it
       // holds whichever runs first), which a stop ends as a whole.
       if (worker_own_group_) (void)setpgid(0, 0);
+      // Issue 18.6: the manager's ready descriptor is the supervisor's to
+      // tell, once. While it holds it, the worker closes its copy here,
+      // before its own descriptors are made; once told, the number is free
+      // and may be any descriptor of the worker's (its signal pipe).
+      if (ready_fd_ >= 0) close(ready_fd_);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
       return BecomeWorker(
@@ -293,7 +299,7 @@ class Supervisor {
         Stop(SIGPIPE);
       }
       // Service-manager controls (issue 15): the first readiness only.
-      SignalReadyFd(options_.ready_fd);
+      SignalReadyFd(std::exchange(ready_fd_, -1));
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
       if (state_.sockets) {
         state_.sockets->StoreWithServiceManager(*state_.notifier);
@@ -528,6 +534,8 @@ class Supervisor {
 
   const Options& options_;
   SupervisorState state_;
+  // Options::ready_fd while the supervisor holds it, -1 once told.
+  int ready_fd_ = options_.ready_fd;
   absl::Duration delay_;
   absl::Time restart_at_ = absl::InfinitePast();
   pid_t worker_pid_ = 0;
