@@ -471,6 +471,40 @@ TEST_F(SupervisionTest, WhatACrashedWorkerLeftIsReapedAndEndedByStop) {
   }
 }
 
+// Issue 23.4: fork failing with EAGAIN for a moment (RLIMIT_NPROC, a full
+// pid table) while a worker is restarted: the supervisor retries on the
+// backoff schedule instead of ending the service. The fault comes from an
+// LD_PRELOAD shim that only the daemon's processes load.
+TEST_F(SupervisionTest, AFailedForkIsRetriedOnTheBackoffSchedule) {
+  const std::string fork_failures = dir_ + "/fork_failures";
+  RunResult start =
+      Run({"--daemon_restart=always", "--daemon_restart_delay=20ms"},
+          {{"LD_PRELOAD", test_support::RunfilePath("tests/fault_shim.so")},
+           {"DAEMONKIT_FAULT_FORK_FILE", fork_failures}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  // The next three forks fail; then the first worker dies.
+  ASSERT_TRUE(test_support::WriteFile(fork_failures, "3\n"));
+  test_support::KillPidFileHolder(child_pidfile_);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 2 &&
+           ReadPid(child_pidfile_) == ReportedStarts(report_)[1].pid;
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(ReadFileOrEmpty(fork_failures), "0\n")
+      << "the supervisor did not try again after each failure";
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("Resource temporarily unavailable; retrying in"));
+  EXPECT_TRUE(IsAlive(supervisor));
+  EXPECT_EQ(ReadPid(pidfile_), supervisor);
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
 TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {
   for (const std::string flag :
        {"--daemon_restart=sometimes", "--daemon_restart_delay=0s",

@@ -90,7 +90,9 @@ class Supervisor {
   std::optional<Worker> SpawnWorker() {
     absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
     if (!pipe.ok()) {
-      GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
+      CannotSpawn(
+          absl::StrCat("cannot start a worker: ", pipe.status().message()));
+      return std::nullopt;
     }
     // The worker's sd_notify line: a connected socket, so no other process
     // can speak for the worker; SEQPACKET keeps message boundaries and
@@ -101,11 +103,24 @@ class Supervisor {
     if ((state_.notifier->enabled() || watchdog_.enabled()) &&
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
                    notify) != 0) {
-      GiveUp(ErrnoError(errno, "cannot start a worker: socketpair").ToString());
+      const int saved = errno;
+      close(pipe->read_fd);
+      close(pipe->write_fd);
+      CannotSpawn(
+          ErrnoError(saved, "cannot start a worker: socketpair").message());
+      return std::nullopt;
     }
     const pid_t supervisor = getpid();
     pid_t pid = fork();
-    if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
+    if (pid < 0) {
+      const int saved = errno;
+      close(pipe->read_fd);
+      close(pipe->write_fd);
+      if (notify[0] >= 0) close(notify[0]);
+      if (notify[1] >= 0) close(notify[1]);
+      CannotSpawn(ErrnoError(saved, "fork a worker").message());
+      return std::nullopt;
+    }
     if (pid == 0) {
       // Its own process group (set on both sides of the fork, so that it
       // holds whichever runs first), which a stop ends as a whole.
@@ -158,6 +173,22 @@ class Supervisor {
                                                  : absl::InfiniteDuration());
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
+  }
+
+  // A worker could not be started (fork failed with EAGAIN: RLIMIT_NPROC
+  // reached for a moment, a full pid table; or no descriptor was left).
+  // Before the first readiness that is a failed start; after it, the
+  // service is not given up for it (issue 23.4): the next try comes on the
+  // backoff schedule, as runsv and s6-supervise do. No worker ran, so it
+  // counts for no restart limit.
+  void CannotSpawn(absl::string_view message) {
+    if (!first_ready_) GiveUp(message);
+    restart_at_ = absl::Now() + delay_;
+    const std::string status =
+        absl::StrCat(message, "; retrying in ", absl::FormatDuration(delay_));
+    LOG(ERROR) << status;
+    Notify("STATUS=" + status);
+    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   void WaitForEvent() {
