@@ -141,6 +141,33 @@ TEST_F(SupervisionTest, CrashLoopHitsTheLimitAndGivesUp) {
   EXPECT_EQ(Run({"--daemon_control=status"}).exit_code, 3);
 }
 
+// Issue 23.8: the limit is a sliding window, as systemd's
+// StartLimitIntervalSec/StartLimitBurst: it gives up only when more than
+// --daemon_restart_limit restarts fall within --daemon_restart_reset_after.
+// Here each worker crashes at once (so none resets the count by its
+// uptime), but the delay alone spaces the restarts wider than the window:
+// no two restarts are ever in one window, and the supervisor never gives up.
+TEST_F(SupervisionTest, RestartsSpacedWiderThanTheWindowNeverHitTheLimit) {
+  RunResult start = Run(
+      {"--behavior=crash_times", "--crash_times=3", "--daemon_restart=always",
+       "--daemon_restart_delay=1200ms", "--daemon_restart_max_delay=1200ms",
+       "--daemon_restart_reset_after=1s", "--daemon_restart_limit=1"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  // Three crashes, three restarts; the fourth worker stays up.
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return !IsAlive(supervisor) ||
+           (Starts() == 4 && ReadPid(child_pidfile_) > 0);
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_TRUE(IsAlive(supervisor)) << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_), Not(HasSubstr("giving up")));
+  EXPECT_EQ(Starts(), 4u);
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+}
+
 TEST_F(SupervisionTest, StopDuringABackoffWaitIsPrompt) {
   RunResult start =
       Run({"--behavior=crash_times", "--crash_times=1",

@@ -8,12 +8,14 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -37,6 +39,16 @@ namespace {
 
 // The largest sd_notify message relayed; systemd reads no more either.
 constexpr size_t kMaxNotification = 4096;
+
+// CLOCK_MONOTONIC as an absl::Time since an arbitrary epoch: for the
+// supervisor's own deadlines and intervals, which a step of the wall clock
+// (NTP, `date -s`) must neither stretch nor shorten. Never mixed with
+// absl::Now().
+absl::Time MonotonicNow() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
+}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -369,13 +381,10 @@ class Supervisor {
       Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
     if (uptime >= options_.restart_reset_after) {
-      restarts_in_window_ = 0;
       delay_ = options_.restart_delay;
     }
     ++restarts_;
-    ++restarts_in_window_;
-    if (options_.restart_limit > 0 &&
-        restarts_in_window_ > options_.restart_limit) {
+    if (options_.restart_limit > 0 && RestartLimitReached()) {
       GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
                           absl::FormatDuration(options_.restart_reset_after),
@@ -386,6 +395,26 @@ class Supervisor {
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
     delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+  }
+
+  // The restart limit as a sliding window (issue 23.8), as systemd's
+  // StartLimitIntervalSec= and StartLimitBurst=: records this restart and
+  // tells whether more than `restart_limit` restarts, this one included,
+  // fall within the last `restart_reset_after`. Only the times of the last
+  // `restart_limit` restarts are kept. On CLOCK_MONOTONIC: a clock step
+  // neither forgives a crash loop nor invents one.
+  bool RestartLimitReached() {
+    const absl::Time now = MonotonicNow();
+    const absl::Time window_start = now - options_.restart_reset_after;
+    const bool reached = recent_restarts_.size() >=
+                             static_cast<size_t>(options_.restart_limit) &&
+                         recent_restarts_.front() > window_start;
+    recent_restarts_.push_back(now);
+    while (recent_restarts_.size() >
+           static_cast<size_t>(options_.restart_limit)) {
+      recent_restarts_.pop_front();
+    }
+    return reached;
   }
 
   // The watchdog of our own (watchdog.h): SIGABRT to a worker that has
@@ -583,7 +612,8 @@ class Supervisor {
   absl::Time worker_started_;
   bool first_ready_ = false;
   int restarts_ = 0;
-  int restarts_in_window_ = 0;
+  // The monotonic times of the last `restart_limit` restarts, oldest first.
+  std::deque<absl::Time> recent_restarts_;
 };
 
 }  // namespace
