@@ -190,7 +190,7 @@ bool LoggedBy(const std::string& log, pid_t pid, absl::string_view text) {
 class ReadyFdRestartTest : public ReadyFdTest,
                            public ::testing::WithParamInterface<bool> {};
 
-TEST_P(ReadyFdRestartTest, RestartedWorkerStillHearsSignalsOnDescriptor3) {
+TEST_P(ReadyFdRestartTest, RestartedWorkerStillHearsReloadAndStop) {
   const bool detach = GetParam();
   const std::string report = dir_ + "/starts";
   // Descriptor 3, as s6's notification-fd: bash moves the pipe there (dash

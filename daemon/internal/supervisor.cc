@@ -272,6 +272,19 @@ class Supervisor {
   }
 
   void Reap() {
+    // Issue 23.6: a dead worker's process group goes with it, while the
+    // worker is still an unreaped zombie (peeked at with WNOWAIT): until it
+    // is reaped, its pid, so the group's number, cannot name another
+    // process group.
+    if (worker_pid_ != 0 && worker_own_group_) {
+      siginfo_t info = {};
+      if (waitid(P_PID, static_cast<id_t>(worker_pid_), &info,
+                 WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == worker_pid_ && kill(-worker_pid_, SIGKILL) != 0 &&
+          errno != ESRCH) {
+        PLOG(WARNING) << "kill process group " << worker_pid_;
+      }
+    }
     int wait_status;
     pid_t pid;
     while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
@@ -368,6 +381,12 @@ class Supervisor {
     worker_ready_fd_ = worker_pidfd_ = worker_notify_fd_ = -1;
     worker_pid_ = 0;
     EmptyWorkerPidFile();
+    // Issue 23.6: what the worker left behind (its group was killed in
+    // Reap(); orphans in sessions of their own were reparented here, as
+    // the subreaper) ends now, before the next worker starts, as systemd's
+    // control-group kill: a crash loop must not pile helpers up, each
+    // holding inherited sockets and files.
+    EndLeftovers();
     next_watchdog_ = absl::InfinitePast();
 
     if (!first_ready_) {
@@ -516,13 +535,15 @@ class Supervisor {
     _exit(code);
   }
 
-  // Once no worker runs: SIGKILLs every remaining child (what workers left
-  // behind, reparented here) and reaps it, until none is left; the children
-  // of a killed one come here in turn. As systemd's KillMode=mixed: the
+  // Once no worker runs (after each worker's end, and at the exit):
+  // SIGKILLs every remaining child (what workers left behind, reparented
+  // here) and reaps it, until none is left; the children of a killed one
+  // come here in turn. As systemd's KillMode=mixed: the
   // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
   // unreaped children cannot have recycled pids, so kill(2) is safe here.
   void EndLeftovers() {
     const absl::Time deadline = absl::Now() + kKillGrace;
+    int ended = 0;
     for (;;) {
       for (pid_t child : OwnChildren()) {
         if (child != worker_pid_) kill(child, SIGKILL);
@@ -530,10 +551,18 @@ class Supervisor {
       int wait_status;
       pid_t pid;
       while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+        if (pid != worker_pid_) ++ended;
       }
-      if (pid < 0 && errno == ECHILD) return;
+      if (pid < 0 && errno == ECHILD) {
+        if (ended > 0) {
+          LOG(INFO) << "ended " << ended << " processes the worker left behind";
+        }
+        return;
+      }
       if (worker_pid_ != 0 || absl::Now() >= deadline) {
-        if (worker_pid_ == 0) LOG(WARNING) << "children left after stop";
+        if (worker_pid_ == 0) {
+          LOG(WARNING) << "processes the worker left behind survived SIGKILL";
+        }
         return;
       }
       absl::SleepFor(absl::Milliseconds(5));
