@@ -29,6 +29,7 @@
 #include "daemon/internal/owned_descriptors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pidfile.h"
+#include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
@@ -41,6 +42,11 @@ namespace daemonkit {
 namespace {
 
 using Owned = internal::OwnedDescriptors;
+
+// How long WaitUntil() sleeps at most before it reads the wall clock again:
+// ppoll's timeout runs on the monotonic clock, so a step of the wall clock
+// past the deadline would otherwise wait out the old distance (issue 23.5).
+constexpr absl::Duration kWallClockRecheck = absl::Seconds(1);
 
 }  // namespace
 
@@ -61,7 +67,8 @@ class Daemon::Impl {
         ready_timeout_(started.ready_timeout),
         handover_pending_(started.handover_pending) {
     if (notifier_.watchdog_interval()) {
-      next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
+      next_watchdog_ =
+          internal::MonotonicNow() + *notifier_.watchdog_interval();
     }
     // What a process the application forks must not keep (the self-pipe
     // is the signal code's own to close).
@@ -192,7 +199,9 @@ class Daemon::Impl {
     }
   }
 
-  // Sends WATCHDOG=1 when due; returns the time of the next one.
+  // Sends WATCHDOG=1 when due; returns the time of the next one. On the
+  // monotonic clock (internal::MonotonicNow()): a step of the wall clock
+  // must not silence the keep-alives (issue 23.5).
   absl::Time FeedWatchdog(absl::Time now) {
     if (!notifier_.watchdog_interval()) return absl::InfiniteFuture();
     if (now >= next_watchdog_) {
@@ -236,7 +245,13 @@ class Daemon::Impl {
     }
   }
 
-  Event WaitUntil(absl::Time deadline) {
+  // Waits until the wall clock reaches `deadline` (WaitUntil) or the
+  // monotonic clock reaches `monotonic_deadline` (WaitFor: an interval,
+  // which no clock step stretches or cuts short); either may be
+  // InfiniteFuture. Issue 23.5: a wall-clock deadline is re-checked at
+  // least every kWallClockRecheck, so one that a step of the clock carried
+  // past is noticed.
+  Event Wait(absl::Time deadline, absl::Time monotonic_deadline) {
     for (;;) {
       HandleSignals(/*upgrading=*/false);
       if (!stop_requested_ && outputs_.keeper_exited()) {
@@ -251,12 +266,19 @@ class Daemon::Impl {
         return Event::kReload;
       }
       const absl::Time now = absl::Now();
-      if (now >= deadline) return Event::kTimeout;
-      const absl::Time wake = std::min(deadline, FeedWatchdog(now));
-      absl::Duration left = wake - now;
+      const absl::Time monotonic_now = internal::MonotonicNow();
+      if (now >= deadline || monotonic_now >= monotonic_deadline) {
+        return Event::kTimeout;
+      }
+      const absl::Time wake =
+          std::min(monotonic_deadline, FeedWatchdog(monotonic_now));
+      absl::Duration left = std::min(wake - monotonic_now, deadline - now);
+      if (deadline != absl::InfiniteFuture()) {
+        left = std::min(left, kWallClockRecheck);
+      }
       struct timespec timeout = absl::ToTimespec(left);
       struct pollfd pfd = {signal_fd_, POLLIN, 0};
-      const bool forever = wake == absl::InfiniteFuture();
+      const bool forever = left == absl::InfiniteDuration();
       if (ppoll(&pfd, 1, forever ? nullptr : &timeout, nullptr) < 0 &&
           errno != EINTR) {
         PLOG(ERROR) << "ppoll on the signal pipe";
@@ -370,10 +392,11 @@ void Daemon::FailStartup(const absl::Status& error) {
   impl_->FailStartup(error);
 }
 Event Daemon::WaitUntil(absl::Time deadline) {
-  return impl_->WaitUntil(deadline);
+  return impl_->Wait(deadline, absl::InfiniteFuture());
 }
 Event Daemon::WaitFor(absl::Duration timeout) {
-  return impl_->WaitUntil(absl::Now() + timeout);
+  return impl_->Wait(absl::InfiniteFuture(),
+                     internal::MonotonicNow() + timeout);
 }
 bool Daemon::stop_requested() const { return impl_->stop_requested_; }
 int Daemon::signal_fd() const { return impl_->signal_fd_; }

@@ -8,7 +8,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,16 +38,6 @@ namespace {
 
 // The largest sd_notify message relayed; systemd reads no more either.
 constexpr size_t kMaxNotification = 4096;
-
-// CLOCK_MONOTONIC as an absl::Time since an arbitrary epoch: for the
-// supervisor's own deadlines and intervals, which a step of the wall clock
-// (NTP, `date -s`) must neither stretch nor shorten. Never mixed with
-// absl::Now().
-absl::Time MonotonicNow() {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
-}
 
 std::string DescribeExit(int wait_status) {
   if (WIFEXITED(wait_status)) {
@@ -83,7 +72,7 @@ class Supervisor {
     }
     worker_own_group_ = !InTerminalForeground();
     for (;;) {
-      if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
+      if (worker_pid_ == 0 && MonotonicNow() >= restart_at_) {
         if (std::optional<Worker> worker = SpawnWorker()) {
           return *std::move(worker);
         }
@@ -178,7 +167,7 @@ class Supervisor {
     worker_error_.clear();
     worker_ready_ = false;
     relay_.reloading = false;
-    worker_started_ = absl::Now();
+    worker_started_ = MonotonicNow();
     // The first worker's start is the launcher's to time.
     watchdog_.WorkerStarted(worker_started_, first_ready_
                                                  ? options_.ready_timeout
@@ -195,7 +184,7 @@ class Supervisor {
   // counts for no restart limit.
   void CannotSpawn(absl::string_view message) {
     if (!first_ready_) GiveUp(message);
-    restart_at_ = absl::Now() + delay_;
+    restart_at_ = MonotonicNow() + delay_;
     const std::string status =
         absl::StrCat(message, "; retrying in ", absl::FormatDuration(delay_));
     LOG(ERROR) << status;
@@ -215,10 +204,10 @@ class Supervisor {
     if (worker_pid_ != 0) wake = watchdog_.NextWake();
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(
-          std::clamp<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
-                                  wake - absl::Now(), absl::Milliseconds(1))),
-                              0, 1 << 30));
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(
+              absl::Ceil(wake - MonotonicNow(), absl::Milliseconds(1))),
+          0, 1 << 30));
     }
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
@@ -232,7 +221,7 @@ class Supervisor {
     const std::optional<absl::Duration> interval =
         state_.notifier->watchdog_interval();
     if (!interval || !first_ready_) return absl::InfiniteFuture();
-    const absl::Time now = absl::Now();
+    const absl::Time now = MonotonicNow();
     if (now >= next_watchdog_) {
       Notify("WATCHDOG=1");
       next_watchdog_ = now + *interval;
@@ -331,7 +320,7 @@ class Supervisor {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n <= 0) break;  // the worker closed its end, or an error
       if (ReportsProgress(absl::string_view(buffer, static_cast<size_t>(n)))) {
-        watchdog_.Progress(absl::Now());
+        watchdog_.Progress(MonotonicNow());
       }
       const std::string relayed =
           RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
@@ -344,7 +333,7 @@ class Supervisor {
 
   void WorkerReady() {
     worker_ready_ = true;
-    watchdog_.WorkerReady(absl::Now());
+    watchdog_.WorkerReady(MonotonicNow());
     if (!first_ready_) {
       first_ready_ = true;
       if (state_.launcher->pending() && !state_.launcher->ReportReady()) {
@@ -369,7 +358,7 @@ class Supervisor {
   void WorkerEnded(int wait_status) {
     LOG(WARNING) << "worker " << worker_pid_ << " ended with "
                  << DescribeExit(wait_status);
-    const absl::Duration uptime = absl::Now() - worker_started_;
+    const absl::Duration uptime = MonotonicNow() - worker_started_;
     RelayWorkerNotifications();  // its last words, before ours
     ReadWorkerMessages();        // a last error message, if any
     // A worker the watchdog ended failed, whatever its status says (it may
@@ -409,7 +398,7 @@ class Supervisor {
                           absl::FormatDuration(options_.restart_reset_after),
                           "; last ", DescribeExit(wait_status)));
     }
-    restart_at_ = absl::Now() + delay_;
+    restart_at_ = MonotonicNow() + delay_;
     const std::string status = RestartStatus(delay_, wait_status, restarts_);
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
@@ -442,7 +431,7 @@ class Supervisor {
   // worker is an unreaped child: its pid cannot name another process.
   void CheckWatchdog() {
     if (worker_pid_ == 0) return;
-    switch (watchdog_.Check(absl::Now())) {
+    switch (watchdog_.Check(MonotonicNow())) {
       case ProgressWatchdog::Action::kNone:
         return;
       case ProgressWatchdog::Action::kAbort:
@@ -542,7 +531,7 @@ class Supervisor {
   // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
   // unreaped children cannot have recycled pids, so kill(2) is safe here.
   void EndLeftovers() {
-    const absl::Time deadline = absl::Now() + kKillGrace;
+    const absl::Time deadline = MonotonicNow() + kKillGrace;
     int ended = 0;
     for (;;) {
       for (pid_t child : OwnChildren()) {
@@ -559,7 +548,7 @@ class Supervisor {
         }
         return;
       }
-      if (worker_pid_ != 0 || absl::Now() >= deadline) {
+      if (worker_pid_ != 0 || MonotonicNow() >= deadline) {
         if (worker_pid_ == 0) {
           LOG(WARNING) << "processes the worker left behind survived SIGKILL";
         }
@@ -626,6 +615,9 @@ class Supervisor {
   // Options::ready_fd while the supervisor holds it, -1 once told.
   int ready_fd_ = options_.ready_fd;
   absl::Duration delay_;
+  // Every time the supervisor keeps (restart_at_, worker_started_, the
+  // watchdog's deadlines) is MonotonicNow(): a step of the wall clock must
+  // neither delay a restart nor blind the watchdog (issue 23.5).
   absl::Time restart_at_ = absl::InfinitePast();
   pid_t worker_pid_ = 0;
   int worker_pidfd_ = -1;
