@@ -68,8 +68,8 @@ class ClockStepTest : public ::testing::Test {
                                      "--daemon_pidfile=" + pidfile_,
                                      "--daemon_stderr=" + err_};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunProgram(argv, {{"LD_PRELOAD", RunfilePath("tests/fault_shim.so")},
-                             {"DAEMONKIT_FAULT_CLOCK_FILE", clock_}});
+    return RunProgram(argv, test_support::FaultShimEnvironment(
+                                {{"DAEMONKIT_FAULT_CLOCK_FILE", clock_}}));
   }
   RunResult RunSupervised(const std::string& binary,
                           std::vector<std::string> extra) const {

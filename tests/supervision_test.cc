@@ -503,8 +503,8 @@ TEST_F(SupervisionTest, AFailedForkIsRetriedOnTheBackoffSchedule) {
   const std::string fork_failures = dir_ + "/fork_failures";
   RunResult start =
       Run({"--daemon_restart=always", "--daemon_restart_delay=20ms"},
-          {{"LD_PRELOAD", test_support::RunfilePath("tests/fault_shim.so")},
-           {"DAEMONKIT_FAULT_FORK_FILE", fork_failures}});
+          test_support::FaultShimEnvironment(
+              {{"DAEMONKIT_FAULT_FORK_FILE", fork_failures}}));
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t supervisor = ReadPid(pidfile_);
   ASSERT_GT(supervisor, 0);
