@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,14 +35,14 @@
 namespace {
 
 // The number in the file `fd`, or `fallback` when it cannot be read.
-long long ReadNumber(int fd, long long fallback) {
+int64_t ReadNumber(int fd, int64_t fallback) {
   char buffer[32];
   ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
   if (n <= 0) return fallback;
   buffer[n] = '\0';
   char* end = nullptr;
   errno = 0;
-  const long long value = std::strtoll(buffer, &end, 10);
+  const int64_t value = std::strtoll(buffer, &end, 10);
   if (end == buffer || errno != 0) return fallback;
   return value;
 }
@@ -58,11 +60,11 @@ bool TakeForkFailure() {
   }
   bool fail = false;
   if (flock(fd, LOCK_EX) == 0) {
-    const long long left = ReadNumber(fd, 0);
+    const int64_t left = ReadNumber(fd, 0);
     if (left > 0) {
       char buffer[32];
       const int length =
-          std::snprintf(buffer, sizeof(buffer), "%lld\n", left - 1);
+          std::snprintf(buffer, sizeof(buffer), "%" PRId64 "\n", left - 1);
       fail = ftruncate(fd, 0) == 0 &&
              pwrite(fd, buffer, static_cast<size_t>(length), 0) == length;
     }
@@ -73,12 +75,12 @@ bool TakeForkFailure() {
 }
 
 // The wall clock's offset in seconds.
-long long ClockOffset() {
+int64_t ClockOffset() {
   const char* path = std::getenv("DAEMONKIT_FAULT_CLOCK_FILE");
   if (path == nullptr || *path == '\0') return 0;
   const int saved_errno = errno;
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  long long offset = 0;
+  int64_t offset = 0;
   if (fd >= 0) {
     offset = ReadNumber(fd, 0);
     close(fd);
