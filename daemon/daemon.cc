@@ -45,6 +45,11 @@ namespace {
 
 using Owned = internal::OwnedDescriptors;
 
+// How long WaitUntil() sleeps at most before it reads the wall clock again:
+// ppoll's timeout runs on the monotonic clock, so a step of the wall clock
+// past the deadline would otherwise wait out the old distance (issue 23.5).
+constexpr absl::Duration kWallClockRecheck = absl::Seconds(1);
+
 }  // namespace
 
 class Daemon::Impl {
@@ -65,7 +70,8 @@ class Daemon::Impl {
         stop_timeout_(started.stop_timeout),
         handover_pending_(started.handover_pending) {
     if (notifier_.watchdog_interval()) {
-      next_watchdog_ = absl::Now() + *notifier_.watchdog_interval();
+      next_watchdog_ =
+          internal::MonotonicNow() + *notifier_.watchdog_interval();
     }
     // What a process the application forks must not keep (the self-pipe
     // is the signal code's own to close).
@@ -297,7 +303,9 @@ class Daemon::Impl {
     }
   }
 
-  // Sends WATCHDOG=1 when due; returns the time of the next one.
+  // Sends WATCHDOG=1 when due; returns the time of the next one. On the
+  // monotonic clock (internal::MonotonicNow()): a step of the wall clock
+  // must not silence the keep-alives (issue 23.5).
   absl::Time FeedWatchdog(absl::Time now) {
     if (!notifier_.watchdog_interval()) return absl::InfiniteFuture();
     if (watchdog_timer_ >= 0) {
@@ -362,8 +370,20 @@ class Daemon::Impl {
     }
   }
 
-  Event WaitUntil(absl::Time deadline) {
-    if (InForkedChild()) return WaitInForkedChild(deadline);
+  // Waits until the wall clock reaches `deadline` (WaitUntil) or the
+  // monotonic clock reaches `monotonic_deadline` (WaitFor: an interval,
+  // which no clock step stretches or cuts short); either may be
+  // InfiniteFuture. Issue 23.5: a wall-clock deadline is re-checked at
+  // least every kWallClockRecheck, so one that a step of the clock carried
+  // past is noticed.
+  Event Wait(absl::Time deadline, absl::Time monotonic_deadline) {
+    if (InForkedChild()) {
+      if (monotonic_deadline != absl::InfiniteFuture()) {
+        deadline = std::min(deadline, absl::Now() + (monotonic_deadline -
+                                                     internal::MonotonicNow()));
+      }
+      return WaitInForkedChild(deadline);
+    }
     for (;;) {
       HandleSignals(/*upgrading=*/false);
       if (!stop_requested_ && outputs_.keeper_exited()) {
@@ -374,7 +394,7 @@ class Daemon::Impl {
       // First of all, whatever is returned: an application's poll loop
       // wakes for a due keep-alive and calls WaitUntil(absl::InfinitePast())
       // for it, stopping or not.
-      const absl::Time keep_alive = FeedWatchdog(absl::Now());
+      const absl::Time keep_alive = FeedWatchdog(internal::MonotonicNow());
       if (stop_requested_) return Event::kStop;
       if (reload_pending_) {
         reload_pending_ = false;
@@ -382,12 +402,18 @@ class Daemon::Impl {
         return Event::kReload;
       }
       const absl::Time now = absl::Now();
-      if (now >= deadline) return Event::kTimeout;
-      const absl::Time wake = std::min(deadline, keep_alive);
-      absl::Duration left = wake - now;
+      const absl::Time monotonic_now = internal::MonotonicNow();
+      if (now >= deadline || monotonic_now >= monotonic_deadline) {
+        return Event::kTimeout;
+      }
+      const absl::Time wake = std::min(monotonic_deadline, keep_alive);
+      absl::Duration left = std::min(wake - monotonic_now, deadline - now);
+      if (deadline != absl::InfiniteFuture()) {
+        left = std::min(left, kWallClockRecheck);
+      }
       struct timespec timeout = absl::ToTimespec(left);
       struct pollfd pfd = {signal_fd_, POLLIN, 0};
-      const bool forever = wake == absl::InfiniteFuture();
+      const bool forever = left == absl::InfiniteDuration();
       if (ppoll(&pfd, 1, forever ? nullptr : &timeout, nullptr) < 0 &&
           errno != EINTR) {
         PLOG(ERROR) << "ppoll on the signal pipe";
@@ -489,7 +515,7 @@ class Daemon::Impl {
                                    ready_timeout_, signal_fd_, [this] {
                                      // A due keep-alive wakes this wait
                                      // too: send it, or the wait spins.
-                                     FeedWatchdog(absl::Now());
+                                     FeedWatchdog(internal::MonotonicNow());
                                      HandleSignals(/*upgrading=*/true);
                                      return stop_requested_;
                                    });
@@ -592,10 +618,11 @@ void Daemon::FailStartup(const absl::Status& error) {
   impl_->FailStartup(error);
 }
 Event Daemon::WaitUntil(absl::Time deadline) {
-  return impl_->WaitUntil(deadline);
+  return impl_->Wait(deadline, absl::InfiniteFuture());
 }
 Event Daemon::WaitFor(absl::Duration timeout) {
-  return impl_->WaitUntil(absl::Now() + timeout);
+  return impl_->Wait(absl::InfiniteFuture(),
+                     internal::MonotonicNow() + timeout);
 }
 bool Daemon::stop_requested() const { return impl_->stop_requested_; }
 int Daemon::signal_fd() const {

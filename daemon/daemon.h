@@ -152,10 +152,15 @@ class Daemon {
   // Blocks until `deadline` passes or a signal asks for something. Returns
   // kStop at once (and every time after) once SIGTERM or SIGINT has arrived;
   // on SIGHUP reopens the output files, runs the reload hook and returns
-  // kReload. Use absolute deadlines for periodic work so it does not drift.
+  // kReload. `deadline` is a time of the wall clock: when the clock steps
+  // past it (NTP, `date -s`) it returns kTimeout within a second; when the
+  // clock steps back, the deadline is that much further away. For periodic
+  // work, wait for intervals with `WaitFor()` (the ticker example keeps a
+  // grid without drift that way).
   Event WaitUntil(absl::Time deadline);
 
-  // Same as `WaitUntil(absl::Now() + timeout)`.
+  // As `WaitUntil()`, for `timeout` measured on the monotonic clock: no
+  // step of the wall clock stretches or cuts it short.
   Event WaitFor(absl::Duration timeout);
 
   // True once SIGTERM or SIGINT has been seen by WaitUntil.

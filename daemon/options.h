@@ -154,8 +154,9 @@ struct Options {
   // supervisor that holds the pid file and forks the application as a
   // worker, restarting it after `restart_delay`, doubling up to
   // `restart_max_delay`; a worker up for `restart_reset_after` resets the
-  // delay and the count; after more than `restart_limit` restarts within
-  // that window (0: no limit) the supervisor gives up. `Daemonize()` then
+  // delay; when more than `restart_limit` restarts (0: no limit) fall
+  // within the last `restart_reset_after` (a sliding window on the monotonic
+  // clock) the supervisor gives up. `Daemonize()` then
   // returns in the worker. SIGTERM/SIGINT stop the worker (SIGKILL after
   // three quarters of `stop_timeout`, so that the supervisor ends what the
   // worker left behind and exits before a `stop` that waits `stop_timeout`

@@ -214,7 +214,15 @@ int main(int argc, char** argv) {
   const absl::Time start = absl::Now();
   absl::Time deadline = start;
   for (int64_t tick = 1; count == 0 || tick <= count;) {
-    daemonkit::Event event = daemon->WaitUntil(deadline);
+    // The wait is an interval (WaitFor, on the monotonic clock), never more
+    // than one: after a step of the wall clock back (NTP, `date -s`) the
+    // grid moves with the clock instead of waiting out the step, and a step
+    // during the wait does not stretch it (issue 23.5).
+    const absl::Time waiting_since = absl::Now();
+    if (deadline - waiting_since > interval) {
+      deadline = waiting_since + interval;
+    }
+    daemonkit::Event event = daemon->WaitFor(deadline - waiting_since);
     if (event == daemonkit::Event::kStop) break;
     if (event == daemonkit::Event::kReload) continue;
     PrintLine(LocalTimestamp(absl::Now()));

@@ -31,6 +31,11 @@
 //              drain_forever  ready; once told to stop, never finishes
 //                           draining (records "draining"): an upgraded old
 //                           daemon with a client that never goes
+//              wall_deadline  ready, then WaitUntil(now + 1h), a deadline on
+//                           the wall clock ("waiting for the deadline" once
+//                           it is set); records "event timeout" when it
+//                           returns kTimeout (issue 23.5: a clock stepped
+//                           past the deadline), then waits to be stopped
 //              fork_fails   make fork() fail (seccomp), call Daemonize, and
 //                           print whether the caller's descriptors, signal
 //                           handlers and mask are as they were
@@ -408,6 +413,16 @@ int main(int argc, char** argv) {
   if (behavior == "ignore_term") {
     signal(SIGTERM, SIG_IGN);
     for (;;) pause();
+  }
+  if (behavior == "wall_deadline") {
+    const absl::Time deadline = absl::Now() + absl::Hours(1);
+    Record(report_path, "waiting for the deadline");
+    for (;;) {
+      const daemonkit::Event event = daemon->WaitUntil(deadline);
+      if (event == daemonkit::Event::kStop) return 0;
+      if (event == daemonkit::Event::kTimeout) break;
+    }
+    Record(report_path, "event timeout");
   }
   if (behavior == "exec") {
     execl("/bin/sleep", "sleep", "3600", static_cast<char*>(nullptr));

@@ -4,11 +4,14 @@
 // subreaper from tests. It takes the --daemon* flags of //daemon. The first
 // worker (no "worker" line in --report yet) double-forks two helpers, one
 // that stays in its process group and one that starts a session of its own,
-// reports them, declares itself ready and crashes. Later workers just serve
-// until stopped. Lines appended to --report:
+// reports them, declares itself ready and crashes. Later workers first
+// look in /proc at the helpers reported so far (issue 23.6: the supervisor
+// must have ended them before this worker runs), then serve until stopped.
+// Lines appended to --report:
 //
 //   worker <pid>
 //   helper <pid> grouped|detached
+//   alive <n>        (later workers: how many reported helpers still run)
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -52,6 +55,29 @@ void DoubleFork(const std::string& report, bool detach) {
   }
 }
 
+// Whether `pid` runs: /proc/PID/stat exists and does not say zombie (a
+// killed helper not yet reaped is as good as gone).
+bool Runs(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  const size_t name_end = stat.rfind(')');
+  return name_end != std::string::npos && name_end + 2 < stat.size() &&
+         stat[name_end + 2] != 'Z' && stat[name_end + 2] != 'X';
+}
+
+// How many of the helpers in `report` still run.
+int HelpersAlive(const std::string& report) {
+  std::ifstream in(report);
+  int alive = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (!absl::StartsWith(line, "helper ")) continue;
+    const pid_t pid = std::atoi(line.c_str() + 7);
+    if (pid > 0 && Runs(pid)) ++alive;
+  }
+  return alive;
+}
+
 int CountLines(const std::string& report, const std::string& prefix) {
   std::ifstream in(report);
   int count = 0;
@@ -70,6 +96,7 @@ int main(int argc, char** argv) {
       daemonkit::DaemonizeFromRequest(daemonkit::RequestFromFlags());
   const bool first = CountLines(report, "worker ") == 0;
   Append(report, "worker " + std::to_string(getpid()));
+  if (!first) Append(report, "alive " + std::to_string(HelpersAlive(report)));
   if (first) {
     DoubleFork(report, /*detach=*/false);
     DoubleFork(report, /*detach=*/true);

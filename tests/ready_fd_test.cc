@@ -44,6 +44,7 @@ using ::daemonkit::test_support::TickerPidFromLog;
 using ::daemonkit::test_support::WaitProgram;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // What a reader got: the bytes, and whether end-of-file came.
 struct ReadBack {
@@ -168,6 +169,95 @@ TEST_F(ReadyFdTest, UnderSupervisionOnlyTheFirstReadinessIsTold) {
                .size() >= 3;
   })) << ReadFileOrEmpty(log_);
 }
+
+// Whether a line of the glog-formatted `log` comes from process `pid` and
+// holds `text`.
+bool LoggedBy(const std::string& log, pid_t pid, absl::string_view text) {
+  const std::string tag = absl::StrCat(" ", pid, " ");
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(log), '\n')) {
+    if (absl::StrContains(line, tag) && absl::StrContains(line, text)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Issue 18.6: the README's s6 recipe (--daemon_ready_fd=3, --daemon_restart)
+// with a crash. The supervisor closed descriptor 3 once it told readiness;
+// a restarted worker's own signal pipe then lands on 3, and it must not
+// close it as if it were the manager's: the new worker still hears SIGHUP
+// and SIGTERM, and stops without a SIGKILL.
+class ReadyFdRestartTest : public ReadyFdTest,
+                           public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ReadyFdRestartTest, RestartedWorkerStillHearsReloadAndStop) {
+  const bool detach = GetParam();
+  const std::string report = dir_ + "/starts";
+  // Descriptor 3, as s6's notification-fd: bash moves the pipe there (dash
+  // takes no descriptor above 9).
+  std::vector<std::string> argv = {
+      "/bin/bash",
+      "-c",
+      absl::StrCat("exec \"$0\" \"$@\" 3>&", write_fd_, " ", write_fd_, ">&-"),
+      RunfilePath("tests/fake_daemon"),
+      "--daemon_pidfile=" + pidfile_,
+      "--daemon_child_pidfile=" + child_pidfile_,
+      "--daemon_stdout=" + log_,
+      "--daemon_stderr=" + log_,
+      "--daemon_ready_fd=3",
+      "--daemon_restart=on-failure",
+      "--daemon_restart_delay=10ms",
+      "--daemon_stop_timeout=4s",
+      "--behavior=crash_times",
+      "--crash_times=1",
+      "--report=" + report};
+  if (!detach) argv.push_back("--daemon=false");
+  Spawned started = SpawnProgram(argv);
+  CloseWriteEnd();
+  const ReadBack back = ReadUntilEof(read_fd_);
+  EXPECT_EQ(back.data, "\n");
+  EXPECT_TRUE(back.eof);
+  if (detach) {
+    RunResult start = WaitProgram(started);
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  }
+  // The first worker crashed after its readiness; the second one serves.
+  pid_t worker = 0;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const std::vector<test_support::ReportedStart> starts =
+        test_support::ReportedStarts(report);
+    if (starts.size() != 2) return false;
+    worker = starts[1].pid;
+    return ReadPid(child_pidfile_) == worker;
+  })) << ReadFileOrEmpty(log_);
+  const std::vector<std::string> control = {
+      RunfilePath("tests/fake_daemon"), "--daemon_pidfile=" + pidfile_,
+      "--daemon_child_pidfile=" + child_pidfile_};
+  std::vector<std::string> reload = control;
+  reload.push_back("--daemon_control=reload");
+  RunResult reloaded = RunProgram(reload);
+  EXPECT_EQ(reloaded.exit_code, 0) << reloaded.stderr_text;
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return LoggedBy(log_, worker, "reloading on SIGHUP");
+  })) << "the restarted worker never heard SIGHUP:\n"
+      << ReadFileOrEmpty(log_);
+  std::vector<std::string> stop = control;
+  stop.push_back("--daemon_control=stop");
+  RunResult stopped = RunProgram(stop);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.stderr_text;
+  if (!detach) {
+    EXPECT_EQ(WaitProgram(started).exit_code, 0);
+  }
+  EXPECT_TRUE(LoggedBy(log_, worker, "stopping on Terminated"))
+      << ReadFileOrEmpty(log_);
+  EXPECT_THAT(ReadFileOrEmpty(log_), Not(HasSubstr("ignored SIGTERM")));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+INSTANTIATE_TEST_SUITE_P(ForegroundAndDetached, ReadyFdRestartTest,
+                         ::testing::Bool(), [](const auto& info) {
+                           return info.param ? "Detached" : "Foreground";
+                         });
 
 TEST_F(ReadyFdTest, AFailedStartClosesWithoutANewline) {
   Spawned launcher =

@@ -163,6 +163,16 @@ RunResult WaitProgram(const Spawned& spawned) {
   return result;
 }
 
+std::map<std::string, std::string> FaultShimEnvironment(
+    std::map<std::string, std::string> extra) {
+  extra["LD_PRELOAD"] = RunfilePath("tests/fault_shim.so");
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  extra["ASAN_OPTIONS"] = absl::StrCat(
+      asan != nullptr ? asan : "", asan != nullptr && *asan != '\0' ? ":" : "",
+      "verify_asan_link_order=0");
+  return extra;
+}
+
 RunResult RunProgram(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env,
                      const std::string& stdin_path) {

@@ -61,6 +61,15 @@ Spawned SpawnProgram(const std::vector<std::string>& argv,
                      const std::string& stdin_path = "/dev/null");
 RunResult WaitProgram(const Spawned& spawned);
 
+// The environment that makes a program load //tests:fault_shim.so (issue
+// 23: fork failures, wall-clock steps), with `extra` (the shim's control
+// files) added. Under AddressSanitizer the shim comes before the ASan
+// runtime, which ASan accepts only when told to (verify_asan_link_order=0,
+// appended to the test's own ASAN_OPTIONS). The test needs the shim in its
+// data.
+std::map<std::string, std::string> FaultShimEnvironment(
+    std::map<std::string, std::string> extra);
+
 // Reads a whole file; empty when missing.
 std::string ReadFileOrEmpty(const std::string& path);
 bool FileExists(const std::string& path);

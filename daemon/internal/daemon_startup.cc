@@ -257,8 +257,9 @@ StartedDaemon SuperviseIfAsked(const Options& options, StartedDaemon started,
   started.notifier = std::move(worker.notifier);
   started.signal_fd = worker.signal_fd;
   // Service-manager controls (issue 15): readiness on the descriptor is the
-  // supervisor's to tell, once; no worker keeps the manager's pipe.
-  if (started.ready_fd >= 0) close(started.ready_fd);
+  // supervisor's to tell, once; no worker keeps the manager's pipe. The
+  // supervisor closed the worker's copy at the fork, if it still had one:
+  // after a restart the number may be the worker's own (issue 18.6).
   started.ready_fd = -1;
   // The sockets serve the worker; their files are the supervisor's.
   started.sockets.DisownFiles();

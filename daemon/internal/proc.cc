@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -279,6 +280,13 @@ bool AwaitExit(int pidfd, absl::Duration timeout) {
     if (ready == 0) return false;
     if (errno != EINTR) return false;
   }
+}
+
+absl::Time MonotonicNow() {
+  struct timespec now;
+  // Cannot fail: CLOCK_MONOTONIC always exists and `now` is valid.
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
 }
 
 }  // namespace internal

@@ -126,6 +126,12 @@ int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value);
 // polls readable then). Returns whether it did.
 bool AwaitExit(int pidfd, absl::Duration timeout);
 
+// CLOCK_MONOTONIC as an absl::Time since an arbitrary epoch (issue 23.5):
+// for deadlines and intervals that a step of the wall clock (NTP, `date -s`)
+// must neither stretch nor shorten, such as restart delays, watchdog
+// periods and keep-alives. Never compared with absl::Now().
+absl::Time MonotonicNow();
+
 }  // namespace internal
 }  // namespace daemonkit
 

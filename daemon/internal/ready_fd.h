@@ -13,8 +13,10 @@
 // when it is not open), kept through the close of inherited descriptors,
 // and written by the one process that declares readiness: the
 // application's (`Daemon::NotifyReady()`), or under supervision the
-// supervisor, once, when the first worker is ready (workers close their
-// copy at once, so a restart says nothing more).
+// supervisor, once, when the first worker is ready (a worker forked while
+// the supervisor holds it closes its copy at the fork, so a restart says
+// nothing more; one forked later never touches the number, which may be its
+// own descriptor by then).
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_READY_FD_H_
 #define DAEMONKIT_DAEMON_INTERNAL_READY_FD_H_

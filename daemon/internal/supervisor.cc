@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -71,7 +73,7 @@ class Supervisor {
     }
     worker_own_group_ = !InTerminalForeground();
     for (;;) {
-      if (worker_pid_ == 0 && absl::Now() >= restart_at_) {
+      if (worker_pid_ == 0 && MonotonicNow() >= restart_at_) {
         if (std::optional<Worker> worker = SpawnWorker()) {
           return *std::move(worker);
         }
@@ -90,7 +92,9 @@ class Supervisor {
   std::optional<Worker> SpawnWorker() {
     absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
     if (!pipe.ok()) {
-      GiveUp(absl::StrCat("cannot start a worker: ", pipe.status().message()));
+      CannotSpawn(
+          absl::StrCat("cannot start a worker: ", pipe.status().message()));
+      return std::nullopt;
     }
     // The worker's sd_notify line: a connected socket, so no other process
     // can speak for the worker; SEQPACKET keeps message boundaries and
@@ -101,15 +105,33 @@ class Supervisor {
     if ((state_.notifier->enabled() || watchdog_.enabled()) &&
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
                    notify) != 0) {
-      GiveUp(ErrnoError(errno, "cannot start a worker: socketpair").ToString());
+      const int saved = errno;
+      close(pipe->read_fd);
+      close(pipe->write_fd);
+      CannotSpawn(
+          ErrnoError(saved, "cannot start a worker: socketpair").message());
+      return std::nullopt;
     }
     const pid_t supervisor = getpid();
     pid_t pid = fork();
-    if (pid < 0) GiveUp(ErrnoError(errno, "fork a worker").ToString());
+    if (pid < 0) {
+      const int saved = errno;
+      close(pipe->read_fd);
+      close(pipe->write_fd);
+      if (notify[0] >= 0) close(notify[0]);
+      if (notify[1] >= 0) close(notify[1]);
+      CannotSpawn(ErrnoError(saved, "fork a worker").message());
+      return std::nullopt;
+    }
     if (pid == 0) {
       // Its own process group (set on both sides of the fork, so that it
       // holds whichever runs first), which a stop ends as a whole.
       if (worker_own_group_) (void)setpgid(0, 0);
+      // Issue 18.6: the manager's ready descriptor is the supervisor's to
+      // tell, once. While it holds it, the worker closes its copy here,
+      // before its own descriptors are made; once told, the number is free
+      // and may be any descriptor of the worker's (its signal pipe).
+      if (ready_fd_ >= 0) close(ready_fd_);
       close(pipe->read_fd);
       if (notify[0] >= 0) close(notify[0]);
       return BecomeWorker(
@@ -146,13 +168,29 @@ class Supervisor {
     worker_error_.clear();
     worker_ready_ = false;
     relay_.reloading = false;
-    worker_started_ = absl::Now();
+    worker_started_ = MonotonicNow();
     // The first worker's start is the launcher's to time.
     watchdog_.WorkerStarted(worker_started_, first_ready_
                                                  ? options_.ready_timeout
                                                  : absl::InfiniteDuration());
     LOG(INFO) << "started worker " << pid;
     return std::nullopt;
+  }
+
+  // A worker could not be started (fork failed with EAGAIN: RLIMIT_NPROC
+  // reached for a moment, a full pid table; or no descriptor was left).
+  // Before the first readiness that is a failed start; after it, the
+  // service is not given up for it (issue 23.4): the next try comes on the
+  // backoff schedule, as runsv and s6-supervise do. No worker ran, so it
+  // counts for no restart limit.
+  void CannotSpawn(absl::string_view message) {
+    if (!first_ready_) GiveUp(message);
+    restart_at_ = MonotonicNow() + delay_;
+    const std::string status =
+        absl::StrCat(message, "; retrying in ", absl::FormatDuration(delay_));
+    LOG(ERROR) << status;
+    Notify("STATUS=" + status);
+    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   void WaitForEvent() {
@@ -167,10 +205,10 @@ class Supervisor {
     if (worker_pid_ != 0) wake = watchdog_.NextWake();
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(
-          std::clamp<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
-                                  wake - absl::Now(), absl::Milliseconds(1))),
-                              0, 1 << 30));
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(
+              absl::Ceil(wake - MonotonicNow(), absl::Milliseconds(1))),
+          0, 1 << 30));
     }
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
@@ -184,7 +222,7 @@ class Supervisor {
     const std::optional<absl::Duration> interval =
         state_.notifier->watchdog_interval();
     if (!interval || !first_ready_) return absl::InfiniteFuture();
-    const absl::Time now = absl::Now();
+    const absl::Time now = MonotonicNow();
     if (now >= next_watchdog_) {
       Notify("WATCHDOG=1");
       next_watchdog_ = now + *interval;
@@ -224,6 +262,19 @@ class Supervisor {
   }
 
   void Reap() {
+    // Issue 23.6: a dead worker's process group goes with it, while the
+    // worker is still an unreaped zombie (peeked at with WNOWAIT): until it
+    // is reaped, its pid, so the group's number, cannot name another
+    // process group.
+    if (worker_pid_ != 0 && worker_own_group_) {
+      siginfo_t info = {};
+      if (waitid(P_PID, static_cast<id_t>(worker_pid_), &info,
+                 WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == worker_pid_ && kill(-worker_pid_, SIGKILL) != 0 &&
+          errno != ESRCH) {
+        PLOG(WARNING) << "kill process group " << worker_pid_;
+      }
+    }
     int wait_status;
     pid_t pid;
     while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
@@ -270,7 +321,7 @@ class Supervisor {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n <= 0) break;  // the worker closed its end, or an error
       if (ReportsProgress(absl::string_view(buffer, static_cast<size_t>(n)))) {
-        watchdog_.Progress(absl::Now());
+        watchdog_.Progress(MonotonicNow());
       }
       const std::string relayed =
           RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
@@ -283,7 +334,7 @@ class Supervisor {
 
   void WorkerReady() {
     worker_ready_ = true;
-    watchdog_.WorkerReady(absl::Now());
+    watchdog_.WorkerReady(MonotonicNow());
     if (!first_ready_) {
       first_ready_ = true;
       if (state_.launcher->pending() && !state_.launcher->ReportReady()) {
@@ -294,7 +345,7 @@ class Supervisor {
         Stop(SIGPIPE);
       }
       // Service-manager controls (issue 15): the first readiness only.
-      SignalReadyFd(options_.ready_fd);
+      SignalReadyFd(std::exchange(ready_fd_, -1));
       Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
       if (state_.sockets) {
         state_.sockets->StoreWithServiceManager(*state_.notifier);
@@ -308,7 +359,7 @@ class Supervisor {
   void WorkerEnded(int wait_status) {
     LOG(WARNING) << "worker " << worker_pid_ << " ended with "
                  << DescribeExit(wait_status);
-    const absl::Duration uptime = absl::Now() - worker_started_;
+    const absl::Duration uptime = MonotonicNow() - worker_started_;
     RelayWorkerNotifications();  // its last words, before ours
     ReadWorkerMessages();        // a last error message, if any
     // A worker the watchdog ended failed, whatever its status says (it may
@@ -320,6 +371,12 @@ class Supervisor {
     worker_ready_fd_ = worker_pidfd_ = worker_notify_fd_ = -1;
     worker_pid_ = 0;
     EmptyWorkerPidFile();
+    // Issue 23.6: what the worker left behind (its group was killed in
+    // Reap(); orphans in sessions of their own were reparented here, as
+    // the subreaper) ends now, before the next worker starts, as systemd's
+    // control-group kill: a crash loop must not pile helpers up, each
+    // holding inherited sockets and files.
+    EndLeftovers();
     next_watchdog_ = absl::InfinitePast();
 
     if (!first_ready_) {
@@ -333,23 +390,40 @@ class Supervisor {
       Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
     if (uptime >= options_.restart_reset_after) {
-      restarts_in_window_ = 0;
       delay_ = options_.restart_delay;
     }
     ++restarts_;
-    ++restarts_in_window_;
-    if (options_.restart_limit > 0 &&
-        restarts_in_window_ > options_.restart_limit) {
+    if (options_.restart_limit > 0 && RestartLimitReached()) {
       GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
                           absl::FormatDuration(options_.restart_reset_after),
                           "; last ", DescribeExit(wait_status)));
     }
-    restart_at_ = absl::Now() + delay_;
+    restart_at_ = MonotonicNow() + delay_;
     const std::string status = RestartStatus(delay_, wait_status, restarts_);
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
     delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+  }
+
+  // The restart limit as a sliding window (issue 23.8), as systemd's
+  // StartLimitIntervalSec= and StartLimitBurst=: records this restart and
+  // tells whether more than `restart_limit` restarts, this one included,
+  // fall within the last `restart_reset_after`. Only the times of the last
+  // `restart_limit` restarts are kept. On CLOCK_MONOTONIC: a clock step
+  // neither forgives a crash loop nor invents one.
+  bool RestartLimitReached() {
+    const absl::Time now = MonotonicNow();
+    const absl::Time window_start = now - options_.restart_reset_after;
+    const bool reached = recent_restarts_.size() >=
+                             static_cast<size_t>(options_.restart_limit) &&
+                         recent_restarts_.front() > window_start;
+    recent_restarts_.push_back(now);
+    while (recent_restarts_.size() >
+           static_cast<size_t>(options_.restart_limit)) {
+      recent_restarts_.pop_front();
+    }
+    return reached;
   }
 
   // The watchdog of our own (watchdog.h): SIGABRT to a worker that has
@@ -358,7 +432,7 @@ class Supervisor {
   // worker is an unreaped child: its pid cannot name another process.
   void CheckWatchdog() {
     if (worker_pid_ == 0) return;
-    switch (watchdog_.Check(absl::Now())) {
+    switch (watchdog_.Check(MonotonicNow())) {
       case ProgressWatchdog::Action::kNone:
         return;
       case ProgressWatchdog::Action::kAbort:
@@ -451,13 +525,15 @@ class Supervisor {
     _exit(code);
   }
 
-  // Once no worker runs: SIGKILLs every remaining child (what workers left
-  // behind, reparented here) and reaps it, until none is left; the children
-  // of a killed one come here in turn. As systemd's KillMode=mixed: the
+  // Once no worker runs (after each worker's end, and at the exit):
+  // SIGKILLs every remaining child (what workers left behind, reparented
+  // here) and reaps it, until none is left; the children of a killed one
+  // come here in turn. As systemd's KillMode=mixed: the
   // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
   // unreaped children cannot have recycled pids, so kill(2) is safe here.
   void EndLeftovers() {
-    const absl::Time deadline = absl::Now() + kKillGrace;
+    const absl::Time deadline = MonotonicNow() + kKillGrace;
+    int ended = 0;
     for (;;) {
       for (pid_t child : OwnChildren()) {
         if (child != worker_pid_) kill(child, SIGKILL);
@@ -465,10 +541,18 @@ class Supervisor {
       int wait_status;
       pid_t pid;
       while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+        if (pid != worker_pid_) ++ended;
       }
-      if (pid < 0 && errno == ECHILD) return;
-      if (worker_pid_ != 0 || absl::Now() >= deadline) {
-        if (worker_pid_ == 0) LOG(WARNING) << "children left after stop";
+      if (pid < 0 && errno == ECHILD) {
+        if (ended > 0) {
+          LOG(INFO) << "ended " << ended << " processes the worker left behind";
+        }
+        return;
+      }
+      if (worker_pid_ != 0 || MonotonicNow() >= deadline) {
+        if (worker_pid_ == 0) {
+          LOG(WARNING) << "processes the worker left behind survived SIGKILL";
+        }
         return;
       }
       absl::SleepFor(absl::Milliseconds(5));
@@ -529,7 +613,12 @@ class Supervisor {
 
   const Options& options_;
   SupervisorState state_;
+  // Options::ready_fd while the supervisor holds it, -1 once told.
+  int ready_fd_ = options_.ready_fd;
   absl::Duration delay_;
+  // Every time the supervisor keeps (restart_at_, worker_started_, the
+  // watchdog's deadlines) is MonotonicNow(): a step of the wall clock must
+  // neither delay a restart nor blind the watchdog (issue 23.5).
   absl::Time restart_at_ = absl::InfinitePast();
   pid_t worker_pid_ = 0;
   int worker_pidfd_ = -1;
@@ -545,7 +634,8 @@ class Supervisor {
   absl::Time worker_started_;
   bool first_ready_ = false;
   int restarts_ = 0;
-  int restarts_in_window_ = 0;
+  // The monotonic times of the last `restart_limit` restarts, oldest first.
+  std::deque<absl::Time> recent_restarts_;
 };
 
 }  // namespace

@@ -11,10 +11,11 @@
 //
 // The supervisor does nothing in signal handlers (they feed the self-pipe).
 // It is a child subreaper: what a worker leaves behind (a double-forked
-// helper) is reparented to it and reaped; when the supervisor stops, gives up
-// or exits, it SIGKILLs what is left (the worker's process group, then every
-// remaining child, found in /proc) after the worker itself had SIGTERM and
-// the stop timeout. The worker dies with it (PR_SET_PDEATHSIG, checked after
+// helper) is reparented to it and reaped. When a worker dies, the
+// supervisor SIGKILLs what it left (its process group, then every remaining
+// child, found in /proc) before the next worker starts; when it stops, gives
+// up or exits, likewise, after the worker itself had SIGTERM and the stop
+// timeout. The worker dies with it (PR_SET_PDEATHSIG, checked after
 // setting it). The launcher still exits only when the first worker is
 // ready; a worker that dies before its first ready is a failed start, not a
 // restart loop.
