@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "prints a timestamp every --interval as a daemon; see --helpfull for the "
       "--daemon* flags");
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
 
   const absl::Duration interval = absl::GetFlag(FLAGS_interval);
   const int64_t count = absl::GetFlag(FLAGS_count);
