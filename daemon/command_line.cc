@@ -19,12 +19,14 @@
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "daemon/version.inc"
 
 namespace daemonkit {
 namespace {
@@ -206,7 +208,30 @@ std::string Suggestion(int argc, char* argv[], int index) {
 
 }  // namespace
 
+std::string VersionText() {
+  // This file is compiled in the binary's own compilation mode; Abseil's
+  // default text judged Debian's build of Abseil instead ("Debug build
+  // (NDEBUG not #defined)" for a -c opt binary, issue 22.3).
+#ifdef __OPTIMIZE__
+  std::string mode = "optimised build";
+#else
+  std::string mode = "debug build (not optimised)";
+#endif
+#ifdef NDEBUG
+  absl::StrAppend(&mode, ", assertions off");
+#else
+  absl::StrAppend(&mode, ", assertions on");
+#endif
+  return absl::StrCat("daemonkit ", DAEMONKIT_VERSION, ", ", mode);
+}
+
 std::vector<char*> ParseCommandLine(int argc, char* argv[]) {
+  absl::FlagsUsageConfig config;
+  config.version_string = [] {
+    return absl::StrCat(program_invocation_short_name, " (", VersionText(),
+                        ")\n");
+  };
+  absl::SetFlagsUsageConfig(config);
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     if (arg == "--") break;

@@ -12,6 +12,7 @@
 #ifndef DAEMONKIT_DAEMON_COMMAND_LINE_H_
 #define DAEMONKIT_DAEMON_COMMAND_LINE_H_
 
+#include <string>
 #include <vector>
 
 namespace daemonkit {
@@ -35,10 +36,16 @@ namespace daemonkit {
 //     whitespace in the value: a pid file named "t.pid ".
 //   * `-h`: exit 1 (Abseil's code for an unknown flag), pointing to --help.
 //
+// `--version` prints "PROGRAM (VersionText())" and exits 0.
+//
 // Returns what absl::ParseCommandLine returns: argv[0] alone, since every
 // other positional word is refused.
 inline constexpr int kMaxFlagFileDepth = 8;
 std::vector<char*> ParseCommandLine(int argc, char* argv[]);
+
+// The version and build mode: daemonkit's VERSION file and how this binary
+// was compiled, e.g. "daemonkit 0.1.0, optimised build, assertions off".
+std::string VersionText();
 
 }  // namespace daemonkit
 

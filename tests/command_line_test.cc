@@ -26,6 +26,7 @@ using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
 using ::daemonkit::test_support::WriteFile;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 int Lines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
@@ -136,6 +137,52 @@ TEST_F(CommandLineTest, ShortHelpPointsToHelp) {
   EXPECT_EQ(result.exit_code, 1) << result.stderr_text;
   EXPECT_THAT(result.stderr_text, HasSubstr("use --help"));
   EXPECT_EQ(Lines(result.stderr_text), 1) << result.stderr_text;
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// Issue 22.3: the version, and the build mode this binary was built in (the
+// test is compiled in the same mode), not Abseil's.
+TEST_F(CommandLineTest, VersionNamesTheVersionAndTheTrueBuildMode) {
+  std::string version = test_support::ReadFileOrEmpty(RunfilePath("VERSION"));
+  version.erase(version.find_last_not_of(" \n") + 1);
+  ASSERT_FALSE(version.empty());
+#ifdef __OPTIMIZE__
+  const std::string mode = "optimised build";
+#else
+  const std::string mode = "debug build (not optimised)";
+#endif
+#ifdef NDEBUG
+  const std::string assertions = "assertions off";
+#else
+  const std::string assertions = "assertions on";
+#endif
+  for (const char* program : {"examples/ticker", "tools/inspect"}) {
+    SCOPED_TRACE(program);
+    RunResult result = RunProgram({RunfilePath(program), "--version"});
+    EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+    const std::string name =
+        std::string(program).substr(std::string(program).find('/') + 1);
+    EXPECT_EQ(result.stdout_text,
+              absl::StrCat(name, " (daemonkit ", version, ", ", mode, ", ",
+                           assertions, ")\n"));
+    EXPECT_THAT(result.stdout_text, Not(HasSubstr("NDEBUG")));
+  }
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// Issue 22.7: the ticker's durations take a bare number of seconds, as the
+// --daemon_* durations do; a bad one says what a duration looks like.
+TEST_F(CommandLineTest, IntervalTakesBareSecondsLikeTheDaemonDurations) {
+  RunResult bare = Ticker({"--daemon=false", "--interval=0.01", "--count=3",
+                           "--startup_delay=0", "--daemon_stop_timeout=5"});
+  EXPECT_EQ(bare.exit_code, 0) << bare.stderr_text;
+  // Its identity (two lines), then the three ticks.
+  EXPECT_EQ(Lines(test_support::ReadFileOrEmpty(log_)), 5)
+      << test_support::ReadFileOrEmpty(log_);
+  RunResult bad = Ticker({"--daemon=false", "--interval=5x", "--count=1"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.stderr_text;
+  EXPECT_THAT(bad.stderr_text, HasSubstr("'5x'"));
+  EXPECT_THAT(bad.stderr_text, HasSubstr("a bare 5 is seconds"));
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
