@@ -63,12 +63,12 @@
 //
 // Example:
 //
-//   #include "absl/flags/parse.h"
 //   #include "daemon/daemon.h"
 //   #include "daemon/flags.h"
 //
 //   int main(int argc, char** argv) {
-//     absl::ParseCommandLine(argc, argv);
+//     // absl::ParseCommandLine, with the checks of daemon/command_line.h.
+//     daemonkit::ParseCommandLine(argc, argv);
 //     // Validates the --daemon_* flags, runs --daemon_control actions, and
 //     // detaches; returns only in the daemon (or in the foreground).
 //     std::unique_ptr<daemonkit::Daemon> daemon =

@@ -260,31 +260,79 @@ absl::Status CheckDropIsToAnotherUser(
   return absl::OkStatus();
 }
 
+// Which file `path` names, whether or not it exists yet: the file's own
+// device and inode when it does, else its directory's and its last
+// component. Found while no pid file exists yet, an alias of the main pid
+// file (through a directory link, or relative against absolute) is then
+// refused as such, not mistaken for a running daemon when the worker's pid
+// file finds the lock taken (issue 23.11).
+struct FileIdentity {
+  bool known = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;  // empty for an existing file
+
+  bool operator==(const FileIdentity& other) const {
+    return known && other.known && dev == other.dev && ino == other.ino &&
+           name == other.name;
+  }
+};
+
+FileIdentity IdentityOf(const std::string& path) {
+  FileIdentity identity;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    identity = {true, st.st_dev, st.st_ino, ""};
+    return identity;
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  const std::string name =
+      slash == std::string::npos ? path : path.substr(slash + 1);
+  // A missing directory is reported by CheckDirectories, with its name.
+  if (name.empty() || name == "." || name == ".." ||
+      stat(dir.c_str(), &st) != 0) {
+    return identity;
+  }
+  identity = {true, st.st_dev, st.st_ino, name};
+  return identity;
+}
+
 // The pid files and the output files must be different files (see
-// ValidateOptions for the same path twice): two paths that reach one
-// existing file (a hard link, a directory link an administrator made) are
-// found by device and inode. stdout and stderr may share a file.
+// ValidateOptions for the same path twice): two paths that reach one file,
+// existing or to be created (a hard link, a directory link an
+// administrator made, `x` and `$PWD/x`), are found by device and inode, a
+// usage error like the same path twice. stdout and stderr may share a file.
 absl::Status CheckFilesAreDistinct(const Options& options) {
-  std::vector<std::string> paths;
-  if (!options.pidfile.empty()) paths.push_back(options.pidfile);
-  if (!options.child_pidfile.empty()) paths.push_back(options.child_pidfile);
+  struct Named {
+    const char* field;
+    std::string path;
+  };
+  std::vector<Named> paths;
+  if (!options.pidfile.empty()) paths.push_back({"pidfile", options.pidfile});
+  if (!options.child_pidfile.empty()) {
+    paths.push_back({"child_pidfile", options.child_pidfile});
+  }
   const size_t pid_files = paths.size();
-  for (const std::optional<std::string>* path :
-       {&options.stdout_path, &options.stderr_path}) {
+  for (const auto& [field, path] :
+       {std::make_pair("stdout_path", &options.stdout_path),
+        std::make_pair("stderr_path", &options.stderr_path)}) {
     if (path->has_value() && **path != kInheritStream &&
         **path != "/dev/null") {
-      paths.push_back(**path);
+      paths.push_back({field, **path});
     }
   }
   for (size_t i = 0; i < pid_files; ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
-      struct stat a, b;
-      if (stat(paths[i].c_str(), &a) == 0 && stat(paths[j].c_str(), &b) == 0 &&
-          a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            paths[j], " and ", paths[i],
-            " are the same file; the pid file and the output files must be "
-            "different files"));
+      if (IdentityOf(paths[i].path) == IdentityOf(paths[j].path)) {
+        return UsageError(
+            paths[j].field,
+            absl::StrCat(paths[j].path, " and ", paths[i].path,
+                         " are the same file, given twice; the pid file, "
+                         "the worker's pid file and the output files must be "
+                         "different files"));
       }
     }
   }

@@ -43,7 +43,7 @@
 // Example:
 //
 //   int main(int argc, char** argv) {
-//     absl::ParseCommandLine(argc, argv);
+//     daemonkit::ParseCommandLine(argc, argv);
 //     std::unique_ptr<daemonkit::Daemon> daemon =
 //         daemonkit::DaemonizeFromFlags();
 //     daemon->NotifyReady();
@@ -60,6 +60,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/command_line.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 

@@ -64,7 +64,8 @@ absl::StatusOr<std::vector<ResourceLimit>> ParseResourceLimits(
 namespace internal {
 
 absl::Status ValidateProcessControls(const Options& options) {
-  for (const ResourceLimit& limit : options.rlimits) {
+  for (size_t i = 0; i < options.rlimits.size(); ++i) {
+    const ResourceLimit& limit = options.rlimits[i];
     if (!ResourceByName(limit.resource)) {
       return UsageError(
           "rlimits",
@@ -72,6 +73,15 @@ absl::Status ValidateProcessControls(const Options& options) {
                        "' (nofile, nproc, core, memlock, as, stack, cpu, "
                        "fsize, data, rtprio, nice, msgqueue, sigpending, "
                        "locks)"));
+    }
+    // One of two values would win silently (issue 23.11), as two sockets of
+    // one name would in --daemon_listen.
+    for (size_t j = 0; j < i; ++j) {
+      if (options.rlimits[j].resource == limit.resource) {
+        return UsageError(
+            "rlimits",
+            absl::StrCat("the resource '", limit.resource, "' is given twice"));
+      }
     }
     if (limit.hard && limit.soft > *limit.hard) {
       return UsageError("rlimits",

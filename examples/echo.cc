@@ -269,7 +269,7 @@ class EchoServer {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();
   absl::StatusOr<int> listener = daemon->ListenSocket("echo");
   if (!listener.ok()) {

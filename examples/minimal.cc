@@ -6,13 +6,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "absl/flags/parse.h"
 #include "absl/time/time.h"
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   // Validates the --daemon* flags, runs --daemon_control=stop|reload|status,
   // and detaches; it returns only in the daemon.
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
@@ -31,11 +33,38 @@
 #include "daemon/flags.h"
 #include "glog/logging.h"
 
-ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
-          "time between two timestamps");
+namespace ticker {
+
+// A duration flag that takes what the --daemon_* durations take (issue
+// 22.7): Abseil's form ("250ms", "1m30s") or a bare number of seconds, which
+// absl::Duration refused with no word about the unit.
+struct Seconds {
+  absl::Duration value;
+};
+
+bool AbslParseFlag(absl::string_view text, Seconds* out, std::string* error) {
+  double seconds;
+  if (absl::SimpleAtod(text, &seconds) && std::isfinite(seconds)) {
+    out->value = absl::Seconds(seconds);
+    return true;
+  }
+  if (absl::ParseDuration(text, &out->value)) return true;
+  *error = "not a duration (examples: 5s, 1m30s, 250ms; a bare 5 is seconds)";
+  return false;
+}
+
+std::string AbslUnparseFlag(Seconds duration) {
+  return absl::FormatDuration(duration.value);
+}
+
+}  // namespace ticker
+
+ABSL_FLAG(ticker::Seconds, interval, ticker::Seconds{absl::Seconds(1)},
+          "time between two timestamps (5s, 250ms, or a bare number of "
+          "seconds)");
 ABSL_FLAG(int64_t, count, 0,
           "stop after this many ticks; 0: run until stopped");
-ABSL_FLAG(absl::Duration, startup_delay, absl::ZeroDuration(),
+ABSL_FLAG(ticker::Seconds, startup_delay, ticker::Seconds{absl::ZeroDuration()},
           "simulated application start-up before the ticker declares itself "
           "ready (for demos and bench/)");
 ABSL_FLAG(int64_t, crash_after, 0,
@@ -161,9 +190,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "prints a timestamp every --interval as a daemon; see --helpfull for the "
       "--daemon* flags");
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
 
-  const absl::Duration interval = absl::GetFlag(FLAGS_interval);
+  const absl::Duration interval = absl::GetFlag(FLAGS_interval).value;
   const int64_t count = absl::GetFlag(FLAGS_count);
   const int64_t crash_after = absl::GetFlag(FLAGS_crash_after);
   if (interval <= absl::ZeroDuration() ||
@@ -203,7 +232,7 @@ int main(int argc, char** argv) {
   // The start-up work, simulated: a SIGHUP meanwhile is a reload (the
   // library reopened the outputs), not the end of the start-up.
   const absl::Time started_up =
-      absl::Now() + absl::GetFlag(FLAGS_startup_delay);
+      absl::Now() + absl::GetFlag(FLAGS_startup_delay).value;
   for (;;) {
     const daemonkit::Event event = daemon->WaitUntil(started_up);
     if (event == daemonkit::Event::kStop) return 0;

@@ -77,7 +77,7 @@ pid_t LeaveOrphan() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   const std::string report = absl::GetFlag(FLAGS_report);
   if (absl::GetFlag(FLAGS_thread)) {
     std::thread([] {

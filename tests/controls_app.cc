@@ -67,7 +67,7 @@ absl::Status BindPort(int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();
   if (const int port = absl::GetFlag(FLAGS_bind_port); port != 0) {
     absl::Status bound = BindPort(port);

@@ -282,7 +282,7 @@ int RecordedStarts(const std::string& report) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   const std::string behavior = absl::GetFlag(FLAGS_behavior);
   const std::string report_path = absl::GetFlag(FLAGS_report);
   absl::StatusOr<daemonkit::FlagRequest> request =

@@ -90,7 +90,7 @@ int CountLines(const std::string& report, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   const std::string report = absl::GetFlag(FLAGS_report);
   std::unique_ptr<daemonkit::Daemon> daemon =
       daemonkit::DaemonizeFromRequest(daemonkit::RequestFromFlags());

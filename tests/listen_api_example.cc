@@ -20,7 +20,7 @@
 #include "daemon/flags.h"
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();
   daemon->SetReloadHook([] {
     std::printf("reloaded\n");

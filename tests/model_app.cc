@@ -37,7 +37,7 @@ void Say(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   std::unique_ptr<daemonkit::Daemon> daemon = daemonkit::DaemonizeFromFlags();
   int reloads = 0;
   daemon->NotifyReady();

@@ -174,6 +174,10 @@ TEST_F(ProcessControlsTest, MalformedValuesAreUsageErrorsNamingTheFlag) {
       {"--daemon_rlimits=nofile=10:x", "--daemon_rlimits=nofile=10:x: "},
       {"--daemon_rlimits=files=10", "unknown resource 'files'"},
       {"--daemon_rlimits=nofile=10:5", "--daemon_rlimits=nofile=10:5: "},
+      // Issue 23.11: one of the two would win silently.
+      {"--daemon_rlimits=nofile=100,core=0,nofile=200",
+       "--daemon_rlimits=nofile=100,core=0,nofile=200: the resource 'nofile' "
+       "is given twice"},
       {"--daemon_nice=20", "--daemon_nice=20: "},
       {"--daemon_nice=-21", "--daemon_nice=-21: "},
       {"--daemon_nice=low", "--daemon_nice=low: "},

@@ -62,7 +62,7 @@ int64_t MonotonicNanos() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   const std::string report = absl::GetFlag(FLAGS_report);
   std::unique_ptr<daemonkit::Daemon> daemon =
       daemonkit::DaemonizeFromRequest(daemonkit::RequestFromFlags());

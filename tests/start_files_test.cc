@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -24,6 +25,7 @@ using ::daemonkit::test_support::FileExists;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kOldLog[] = "OLD LOG LINE 1\nOLD LOG LINE 2\n";
 
@@ -62,16 +64,47 @@ TEST_F(StartFilesTest, TheWorkersPidFileCannotBeTheLogNorTheMainOne) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
-// Two paths, one file: through a directory link an administrator made.
+// Two paths, one file: through a directory link an administrator made. A
+// usage error (exit 2) like the same path twice.
 TEST_F(StartFilesTest, TwoPathsToOneExistingFileAreRefused) {
   ASSERT_EQ(mkdir((dir_ + "/real").c_str(), 0755), 0);
   ASSERT_EQ(symlink((dir_ + "/real").c_str(), (dir_ + "/alias").c_str()), 0);
   log_ = dir_ + "/real/app.log";
   WriteOldLog(log_);
   RunResult start = Ticker({"--daemon_pidfile=" + dir_ + "/alias/app.log"});
-  EXPECT_EQ(start.exit_code, 1) << start.stderr_text;
-  EXPECT_THAT(start.stderr_text, HasSubstr("are the same file"));
+  EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
+  EXPECT_THAT(start.stderr_text, HasSubstr("are the same file, given twice"));
   EXPECT_EQ(ReadFileOrEmpty(log_), kOldLog);
+}
+
+// Issue 23.11: the worker's pid file as an alias of the main one, neither
+// existing yet, is the same file twice, not "already running".
+TEST_F(StartFilesTest, AnAliasOfThePidFileAsTheWorkersIsTheSameFileTwice) {
+  ASSERT_EQ(symlink(dir_.c_str(), (dir_ + "/alias").c_str()), 0);
+  const std::string name = pidfile_.substr(pidfile_.rfind('/'));
+  for (const std::string& alias :
+       {dir_ + "/alias" + name, dir_ + "/alias/." + name}) {
+    SCOPED_TRACE(alias);
+    RunResult start = Ticker({"--daemon_child_pidfile=" + alias,
+                              "--daemon_restart=always", "--interval=1h"});
+    EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
+    EXPECT_THAT(start.stderr_text, HasSubstr("are the same file, given twice"));
+    EXPECT_THAT(start.stderr_text, Not(HasSubstr("already running")));
+    EXPECT_EQ(
+        std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'), 1)
+        << start.stderr_text;
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+  // Relative against absolute, from the pid file's directory.
+  RunResult start = test_support::RunProgram(
+      {"/bin/sh", "-c",
+       "cd \"$0\" && exec \"$1\" --daemon_pidfile=x.pid "
+       "--daemon_child_pidfile=\"$0/x.pid\" --daemon_restart=always "
+       "--daemon_stdout=out.log --interval=1h",
+       dir_, test_support::RunfilePath("examples/ticker")});
+  EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
+  EXPECT_THAT(start.stderr_text, HasSubstr("are the same file, given twice"));
+  EXPECT_FALSE(FileExists(dir_ + "/x.pid"));
 }
 
 TEST_F(StartFilesTest, StdoutAndStderrMayShareAFile) {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "daemon/command_line.h"
 #include "daemon/control.h"
 #include "tools/process_identity.h"
 
@@ -75,7 +75,7 @@ pid_t TargetPid() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "prints a process's identity and checks it against daemon(7)");
-  absl::ParseCommandLine(argc, argv);
+  daemonkit::ParseCommandLine(argc, argv);
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format != "text" && format != "json") {
     Fail("--format=" + format + ": not text or json");

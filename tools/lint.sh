@@ -42,7 +42,8 @@ fi
 # has laid out.
 tools/bazel build //... >/dev/null 2>&1
 external="$(tools/bazel info output_base 2>/dev/null)/external"
-flags=(-std=c++17 -I.
+# -Ibazel-bin: daemon/version.inc, which a genrule makes from VERSION.
+flags=(-std=c++17 -I. -Ibazel-bin
   -isystem "${external}/com_google_absl/include"
   -isystem "${external}/com_github_google_glog/include"
   -isystem "${external}/com_github_gflags_gflags/include"
