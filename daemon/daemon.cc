@@ -34,6 +34,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/ready_fd.h"
+#include "daemon/internal/safe_open.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
@@ -90,6 +91,15 @@ class Daemon::Impl {
       if (absl::Status watched = internal::SignalPipe::WatchQueued(SIGUSR2);
           !watched.ok()) {
         LOG(WARNING) << "upgrades are off: " << watched;
+      }
+    }
+    // Issue 18.19: said at start too, so that the path is fixed before the
+    // upgrade that needs it (each upgrade checks again).
+    if (upgrade_source_) {
+      if (absl::Status runnable = internal::CheckRunnableByRootAlone(
+              upgrade_source_->exe, "binary");
+          !runnable.ok()) {
+        LOG(WARNING) << "upgrades will be refused: " << runnable.message();
       }
     }
   }

@@ -135,16 +135,73 @@ bool IsTrustedLink(int dir_fd, const char* name) {
   return (dir.st_mode & S_ISVTX) != 0 && trusted_owner(link.st_uid);
 }
 
+// "0775": the permission bits as chmod(1) takes them.
+std::string OctalMode(mode_t mode) {
+  std::string digits(4, '0');
+  for (int i = 3; i >= 0; --i) {
+    digits[static_cast<size_t>(i)] = static_cast<char>('0' + (mode & 07));
+    mode >>= 3;
+  }
+  return digits;
+}
+
+bool IsTrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+// Issue 18.19, for a file root runs (CheckRunnableByRootAlone): OK when
+// only root (or this process's user) may change what `name` in the
+// directory `dir_fd` (`shown`: its path as walked) names: the directory is
+// theirs, and nobody else may write it, or it is sticky (/tmp) and the
+// entry is theirs too (only its owner and the directory's may rename or
+// remove it there). Otherwise the refusal, naming `path` and why.
+absl::Status CheckEntryIsTrusted(int dir_fd, const std::string& shown,
+                                 const char* name, absl::string_view what,
+                                 const std::string& path) {
+  const std::string dir_name = shown.empty() ? "/" : shown;
+  const auto refuse = [&](absl::string_view why) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, ": ", why, ", who could choose what runs as uid ",
+        geteuid(), "; make it root's and writable by root alone"));
+  };
+  struct stat dir;
+  if (fstat(dir_fd, &dir) != 0) {
+    return ErrnoError(errno,
+                      absl::StrCat(what, " ", path, ": stat ", dir_name));
+  }
+  if (!IsTrustedOwner(dir.st_uid)) {
+    return refuse(
+        absl::StrCat("directory ", dir_name, " is owned by uid ", dir.st_uid));
+  }
+  if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return absl::OkStatus();
+  const std::string writers = absl::StrCat(
+      "directory ", dir_name, " is writable by its group or others (mode ",
+      OctalMode(dir.st_mode), ")");
+  if ((dir.st_mode & S_ISVTX) == 0) return refuse(writers);
+  struct stat entry;
+  if (fstatat(dir_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError(errno,
+                      absl::StrCat(what, " ", path, ": ", dir_name, "/", name));
+  }
+  if (!IsTrustedOwner(entry.st_uid)) {
+    return refuse(absl::StrCat(writers, " and its entry ", name,
+                               " is owned by uid ", entry.st_uid));
+  }
+  return absl::OkStatus();
+}
+
 // A descriptor (O_PATH) of the directory that holds `path`'s last
 // component, reached from "/" one component at a time with O_NOFOLLOW: a
 // symbolic link on the way is followed only when IsTrustedLink says root
 // (or this user) put it there. So a user who may write some directory along
 // the path (the daemon's own log directory, after a privilege drop) cannot
 // redirect the open with a link or a swapped directory component, at start
-// or at any later reopen. `name` receives the last component.
+// or at any later reopen. `name` receives the last component. `strict`
+// (issue 18.19) also refuses every directory on the way, "/" included,
+// that CheckEntryIsTrusted refuses, and every link not root's (or this
+// user's).
 absl::StatusOr<int> OpenParentDirectory(const std::string& path,
                                         absl::string_view what,
-                                        std::string* name) {
+                                        std::string* name,
+                                        bool strict = false) {
   const size_t slash = path.rfind('/');
   if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
     return absl::InvalidArgumentError(
@@ -158,15 +215,25 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
   int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return ErrnoError(errno, "open /");
   int links_followed = 0;
+  std::string shown;  // the directory `dir` as walked, for errors
   while (!todo.empty()) {
     const std::string component = std::move(todo.back());
     todo.pop_back();
     if (component == ".") continue;
+    if (strict) {
+      if (absl::Status trusted =
+              CheckEntryIsTrusted(dir, shown, component.c_str(), what, path);
+          !trusted.ok()) {
+        close(dir);
+        return trusted;
+      }
+    }
     int next = openat(dir, component.c_str(),
                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next >= 0) {
       close(dir);
       dir = next;
+      absl::StrAppend(&shown, "/", component);
       continue;
     }
     const int saved = errno;
@@ -177,6 +244,14 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
       close(dir);
       return ErrnoError(
           saved, absl::StrCat(what, " ", path, ": directory ", component));
+    }
+    if (strict && !IsTrustedOwner(st.st_uid)) {
+      close(dir);
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, ": ", shown, "/", component,
+                       " is a symbolic link of uid ", st.st_uid,
+                       ", who could choose what runs as uid ", geteuid(),
+                       "; make it root's"));
     }
     if (++links_followed > 40 || !IsTrustedLink(dir, component.c_str())) {
       close(dir);
@@ -205,6 +280,7 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
       close(dir);
       dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (dir < 0) return ErrnoError(errno, "open /");
+      shown.clear();
     }
   }
   return dir;
@@ -353,6 +429,65 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                                      KindOf(st.st_mode), ", not a directory")));
   }
   return fd;
+}
+
+absl::Status CheckRunnableByRootAlone(const std::string& path,
+                                      absl::string_view what) {
+  std::string current = path;
+  for (int links = 0;; ++links) {
+    if (links > 40) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " ", path, " resolves through too many symbolic links"));
+    }
+    std::string name;
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        const int dir,
+        OpenParentDirectory(current, what, &name, /*strict=*/true));
+    absl::Cleanup close_dir = [dir] { close(dir); };
+    const std::string parent = current.substr(0, current.rfind('/'));
+    DAEMONKIT_RETURN_IF_ERROR(
+        CheckEntryIsTrusted(dir, parent, name.c_str(), what, path));
+    struct stat st;
+    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoError(errno, absl::StrCat(what, " ", path));
+    }
+    const auto refuse = [&](absl::string_view why) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, ": ", current, " ", why,
+                       ", who could choose what runs as uid ", geteuid(),
+                       "; make it root's and writable by root alone"));
+    };
+    if (!IsTrustedOwner(st.st_uid)) {
+      return refuse(absl::StrCat("is owned by uid ", st.st_uid));
+    }
+    if (S_ISLNK(st.st_mode)) {
+      // A link as the last component (a deployment's "current" release):
+      // where it points is walked the same way.
+      char target[PATH_MAX];
+      const ssize_t length =
+          readlinkat(dir, name.c_str(), target, sizeof(target) - 1);
+      if (length < 0) {
+        return ErrnoError(errno, absl::StrCat("readlink ", current));
+      }
+      const std::string link(target, static_cast<size_t>(length));
+      if (link.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, " ", path, ": ", current, " is an empty link"));
+      }
+      current = link[0] == '/' ? link : absl::StrCat(parent, "/", link);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, ": ", current, " is ",
+                       KindOf(st.st_mode), ", not a regular file"));
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+      return refuse(absl::StrCat("is writable by its group or others (mode ",
+                                 OctalMode(st.st_mode), ")"));
+    }
+    return absl::OkStatus();
+  }
 }
 
 }  // namespace internal

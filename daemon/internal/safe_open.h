@@ -99,6 +99,21 @@ absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
 absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                                           absl::string_view what);
 
+// Issue 18.19: OK when only root (or this process's user) could have
+// chosen the file `path` names, which this process is about to execute (an
+// upgrade runs the binary at the daemon's path as the daemon's user, root
+// most often). The file, every directory from "/" to it and every symbolic
+// link on the way (the last component's too, a release link) must be
+// root's (or this user's); no such directory may be writable by its group
+// or others, except a sticky one (/tmp) whose entry on the way is root's
+// (or this user's); the file must be writable by nobody else either. A
+// user who may write anything on the way could otherwise pick what root
+// runs at the next upgrade. Since none of it can change but by root (or
+// this user), the path may be executed after the check. Errors (refusals:
+// kFailedPrecondition) start with `what` and `path` and say why.
+absl::Status CheckRunnableByRootAlone(const std::string& path,
+                                      absl::string_view what);
+
 }  // namespace internal
 }  // namespace daemonkit
 

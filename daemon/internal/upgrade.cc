@@ -30,6 +30,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
+#include "daemon/internal/safe_open.h"
 
 extern char** environ;
 
@@ -137,6 +138,17 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      int interrupt_fd,
                                      const std::function<bool()>& interrupted) {
   const std::string& exe = source.exe;
+  // Issue 18.19: what runs next runs as this process's user (root, most
+  // often), so it must be what only root (or that user) could have put
+  // there. Checked at each upgrade: the path's state then is what counts.
+  // By path, not by a descriptor: nobody else can change anything on a
+  // path that passes (that is the check), and the successor's AT_EXECFN
+  // must stay this path for its own upgrades to follow a release link.
+  if (absl::Status runnable = CheckRunnableByRootAlone(exe, "binary");
+      !runnable.ok()) {
+    return absl::Status(runnable.code(),
+                        absl::StrCat("refusing to run ", runnable.message()));
+  }
   const std::vector<int> fds = sockets.fds();
   const int count = static_cast<int>(fds.size());
   // Everything the child needs is made here: after fork it only moves

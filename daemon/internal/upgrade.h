@@ -54,6 +54,11 @@
 // for the new one inside WaitUntil(): meanwhile it serves nothing, and
 // connections queue in the backlog (none is refused while the backlog has
 // room; the wait is bounded by `Options::ready_timeout`).
+//
+// The successor runs as the old daemon's user, root most often: only a
+// binary that user alone could have put at the path is run (issue 18.19,
+// CheckRunnableByRootAlone in safe_open.h); any other upgrade is refused
+// with the path and the reason, and the old daemon serves on.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_UPGRADE_H_
 #define DAEMONKIT_DAEMON_INTERNAL_UPGRADE_H_
@@ -110,7 +115,9 @@ absl::StatusOr<UpgradeSource> CaptureUpgradeSource();
 // it reported (or why it is not there). While waiting, whenever
 // `interrupt_fd` turns readable it calls `interrupted`, and gives up (an
 // Aborted error) when that returns true. On error the successor and its
-// process group are gone.
+// process group are gone. A binary that someone other than root (or this
+// process's user) could have chosen is refused before anything starts
+// (issue 18.19, CheckRunnableByRootAlone).
 absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
                                      int pidfile_fd,
                                      const ListenSockets& sockets,
