@@ -31,6 +31,7 @@ class OwnedDescriptors {
     kSupervisorLine,
     kEventSet,       // Daemon::signal_fd() when it watches more than signals
     kWatchdogTimer,  // the timerfd that says a keep-alive is due
+    kPidFileTimer,   // the timerfd that says the pid file is due a look
     kSlotCount,
   };
 
