@@ -92,5 +92,22 @@ TEST_F(DeletedPidFileTest, AFileAnotherStartPutThereIsNeverReplaced) {
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", second, "\n"));
 }
 
+// The same under supervision: the supervisor holds the file.
+TEST_F(DeletedPidFileTest, ASupervisorRecreatesItsRemovedPidFile) {
+  const pid_t pid = StartTicker({"--daemon_restart=always", "--interval=1h"});
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadPid(pidfile_) == pid && WriteLocked(pidfile_);
+  })) << "the pid file did not come back";
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(pid));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
 }  // namespace
 }  // namespace daemonkit
