@@ -83,6 +83,7 @@ class Daemon::Impl {
     Owned::Own(Owned::kReadyPipe, reporter_.fd());
     Owned::Own(Owned::kSupervisorLine, notifier_.connected_fd());
     StartWatchdogTimer();
+    StartPidFileTimer();
     WatchKeeper();
     if (!Owned::InstallForkHandler()) LOG(WARNING) << "pthread_atfork failed";
     // Upgrades (issue 14): `--daemon_control=upgrade` sends SIGUSR2. Not
@@ -134,6 +135,82 @@ class Daemon::Impl {
     Owned::Own(Owned::kWatchdogTimer, timer);
   }
 
+  // Issue 18.18: a pid file removed while the daemon runs (a tmpfiles
+  // cleaner in /tmp, an rm) made `stop` exit 0 and let a second daemon start
+  // beside this one. The daemon looks at it on every WaitUntil() wake and,
+  // through this timer in signal_fd()'s set, at least every
+  // kPidFileCheckPeriod, and recreates it (PidFile::RestoreIfRemoved). Not
+  // when a path keeper holds the file: the keeper looks after it.
+  void StartPidFileTimer() {
+    if (!pidfile_ || pidfile_->fd() < 0 || pidfile_->keeper() != nullptr) {
+      return;
+    }
+    const int timer =
+        timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (timer < 0) {
+      PLOG(WARNING) << "timerfd_create; a removed pid file is recreated only "
+                       "when WaitUntil() wakes";
+      return;
+    }
+    struct itimerspec period = {};
+    period.it_interval = absl::ToTimespec(internal::kPidFileCheckPeriod);
+    period.it_value = period.it_interval;
+    if (timerfd_settime(timer, 0, &period, nullptr) != 0) {
+      PLOG(WARNING) << "timerfd_settime; a removed pid file is recreated only "
+                       "when WaitUntil() wakes";
+      close(timer);
+      return;
+    }
+    pidfile_timer_ = timer;
+    Owned::Own(Owned::kPidFileTimer, timer);
+  }
+
+  // Recreates the pid file if it was removed (StartPidFileTimer), and
+  // quiets the timer. Not while an upgrade hands the file over: two
+  // processes hold the one descriptor then, and only one may replace it.
+  void CheckPidFile() {
+    if (pidfile_timer_ >= 0) {
+      uint64_t expirations = 0;
+      (void)!read(pidfile_timer_, &expirations, sizeof(expirations));
+    }
+    if (!pidfile_ || handover_pending_ || handed_over_ || stop_requested_) {
+      return;
+    }
+    absl::StatusOr<internal::PidFileRestore> restored =
+        pidfile_->RestoreIfRemoved();
+    if (!restored.ok()) {
+      if (!pidfile_problem_logged_) {
+        LOG(ERROR) << "the pid file " << pidfile_->path()
+                   << " was removed and cannot be recreated ("
+                   << restored.status().message()
+                   << "): stop and status cannot find this daemon";
+      }
+      pidfile_problem_logged_ = true;
+      return;
+    }
+    switch (*restored) {
+      case internal::PidFileRestore::kInPlace:
+        pidfile_problem_logged_ = false;
+        break;
+      case internal::PidFileRestore::kRecreated:
+        Owned::Own(Owned::kPidFile, pidfile_->fd());
+        LOG(WARNING) << "the pid file " << pidfile_->path()
+                     << " was removed while the daemon ran; recreated it";
+        pidfile_problem_logged_ = false;
+        break;
+      case internal::PidFileRestore::kTaken:
+        if (!pidfile_problem_logged_) {
+          LOG(ERROR) << "the pid file " << pidfile_->path()
+                     << " was removed while the daemon ran and another "
+                        "process has put its own file there: stop and "
+                        "status act on that one, not on this daemon (pid "
+                     << getpid() << "); stop this one by its pid";
+        }
+        pidfile_problem_logged_ = true;
+        break;
+    }
+  }
+
   // A path keeper holds the pid file's lock for this daemon; should it die
   // (SIGKILL is the one signal it cannot ignore) the lock goes with it, the
   // daemon would look stopped and a second one could start. So the keeper's
@@ -143,12 +220,12 @@ class Daemon::Impl {
   // stops the daemon (or sends the keep-alive).
   void WatchKeeper() {
     const int keeper = outputs_.keeper_pidfd();
-    if (keeper < 0 && watchdog_timer_ < 0) return;
+    if (keeper < 0 && watchdog_timer_ < 0 && pidfile_timer_ < 0) return;
     const int set = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event on_input = {};
     on_input.events = EPOLLIN;
     bool added = set >= 0;
-    for (int fd : {signal_fd_, keeper, watchdog_timer_}) {
+    for (int fd : {signal_fd_, keeper, watchdog_timer_, pidfile_timer_}) {
       if (fd < 0) continue;
       on_input.data.fd = fd;
       added = added && epoll_ctl(set, EPOLL_CTL_ADD, fd, &on_input) == 0;
@@ -161,6 +238,10 @@ class Daemon::Impl {
       if (watchdog_timer_ >= 0) {
         Owned::Release(Owned::kWatchdogTimer);
         close(std::exchange(watchdog_timer_, -1));
+      }
+      if (pidfile_timer_ >= 0) {
+        Owned::Release(Owned::kPidFileTimer);
+        close(std::exchange(pidfile_timer_, -1));
       }
       return;
     }
@@ -228,6 +309,7 @@ class Daemon::Impl {
     if (watchdog_timer_ >= 0) close(watchdog_timer_);
     if (successor_pidfd_ >= 0) close(successor_pidfd_);
     if (predecessor_pidfd_ >= 0) close(predecessor_pidfd_);
+    if (pidfile_timer_ >= 0) close(pidfile_timer_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -396,6 +478,7 @@ class Daemon::Impl {
     }
     for (;;) {
       HandleSignals(/*upgrading=*/false);
+      CheckPidFile();
       if (!stop_requested_ && outputs_.keeper_exited()) {
         LOG(ERROR) << internal::kKeeperExitedMessage;
         Notify("STOPPING=1");
@@ -589,6 +672,8 @@ class Daemon::Impl {
   int signal_fd_;
   int event_set_ = -1;       // WatchKeeper()'s epoll set, when there is one
   int watchdog_timer_ = -1;  // StartWatchdogTimer()'s timerfd
+  int pidfile_timer_ = -1;   // StartPidFileTimer()'s timerfd
+  bool pidfile_problem_logged_ = false;
   // ChildWaitFd(): a forked child's own descriptor, made on first use.
   int child_wait_fd_ = -1;
   bool child_wait_fd_failed_ = false;

@@ -169,7 +169,9 @@ class Daemon {
   // A descriptor that becomes readable when a signal is pending (or when
   // the path keeper that holds the pid file's lock for a dropped or
   // chrooted daemon has died, which stops the daemon, or when a watchdog
-  // keep-alive is due), for programs with their own poll/epoll loop: when
+  // keep-alive is due, or, about once a second, when the daemon holds its
+  // pid file itself and looks whether it was removed, to recreate it),
+  // for programs with their own poll/epoll loop: when
   // it is readable, call `WaitUntil(absl::InfinitePast())` to handle it
   // (that call sends the keep-alive, so such a loop needs no timeout of
   // its own for the watchdog). Do not read it. In a process forked from the

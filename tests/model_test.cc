@@ -11,8 +11,9 @@
 // values at least once (a test proves it). The operations are the control
 // actions, a logrotate-style rename before each reload, and signals to a
 // role of the process tree (the application, the supervisor, the path
-// keeper: SIGKILL, SIGTERM, SIGSTOP then SIGCONT), and two control actions at
-// once. The application is tests/model_app.cc.
+// keeper: SIGKILL, SIGTERM, SIGSTOP then SIGCONT), two control actions at
+// once, and removing the pid file (a tmpfiles cleaner), which must come back.
+// The application is tests/model_app.cc.
 //
 // On a violation the test prints the configuration, the seed, the sequence
 // shrunk to the shortest one that still fails, and the command that replays
@@ -33,6 +34,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -114,6 +116,7 @@ enum class Op {
   kKillSupervisor,
   kTwoStarts,      // two starts at once
   kStopAndStatus,  // a stop and a status at once
+  kDeletePidfile,  // rm the pid file (a tmpfiles cleaner): it comes back
 };
 
 struct OpName {
@@ -133,6 +136,7 @@ constexpr OpName kOpNames[] = {
     {Op::kKillSupervisor, "kill_supervisor"},
     {Op::kTwoStarts, "two_starts"},
     {Op::kStopAndStatus, "stop_and_status"},
+    {Op::kDeletePidfile, "delete_pidfile"},
 };
 
 std::string NameOf(Op op) {
@@ -157,10 +161,10 @@ std::string Join(const std::vector<Op>& ops) {
 
 // The operations that mean something in `config`.
 std::vector<Op> OpsFor(const Configuration& config) {
-  std::vector<Op> ops = {Op::kStart,        Op::kStart,   Op::kStop,
-                         Op::kStatus,       Op::kReload,  Op::kReload,
-                         Op::kKillApp,      Op::kTermApp, Op::kFreezeApp,
-                         Op::kStopAndStatus};
+  std::vector<Op> ops = {Op::kStart,         Op::kStart,        Op::kStop,
+                         Op::kStatus,        Op::kReload,       Op::kReload,
+                         Op::kKillApp,       Op::kTermApp,      Op::kFreezeApp,
+                         Op::kStopAndStatus, Op::kDeletePidfile};
   const bool detaches =
       config.mode == Mode::kDetached || config.mode == Mode::kSupervised;
   if (detaches) {
@@ -621,6 +625,25 @@ class ModelRun {
                                 b.stderr_text));
         }
         running_ = true;
+        return;
+      }
+      case Op::kDeletePidfile: {
+        // Issue 18.18: whoever holds the lock (the daemon, its supervisor,
+        // its path keeper) puts the file back, locked, within about a
+        // second; a stopped service's leftover just goes.
+        if (unlink(pidfile_.c_str()) != 0 && errno != ENOENT) {
+          Violated(absl::StrCat("unlink the pid file: ", strerror(errno)));
+          return;
+        }
+        if (!running_) return;
+        if (!test_support::WaitFor(
+                [&] {
+                  return FileExists(pidfile_) &&
+                         Control("status").exit_code == 0;
+                },
+                absl::Seconds(10))) {
+          Violated("the removed pid file did not come back within 10 s");
+        }
         return;
       }
       case Op::kStopAndStatus: {

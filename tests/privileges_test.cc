@@ -150,6 +150,45 @@ TEST_F(PrivilegesTest, SigtermToTheWholeServiceLeavesNoPidFile) {
   EXPECT_TRUE(test_support::WaitUntilGone(keeper));
 }
 
+// Issue 18.18: a dropped daemon holds no descriptor of its pid file; its
+// root path keeper does, and recreates the file (root's, locked, naming the
+// daemon) when someone removes it.
+TEST_F(PrivilegesTest, ARemovedPidFileComesBackThroughTheKeeper) {
+  const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  auto write_locked = [&] {
+    const int fd = open(pidfile_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    struct flock lock = {};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    const bool held =
+        fcntl(fd, F_OFD_GETLK, &lock) == 0 && lock.l_type == F_WRLCK;
+    close(fd);
+    return held;
+  };
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return test_support::ReadPid(pidfile_) == pid && write_locked();
+  })) << "the pid file did not come back";
+  struct stat st;
+  ASSERT_EQ(stat(pidfile_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+
+  RunResult status = Ticker({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  RunResult second = Ticker({"--daemon_user=nobody", "--interval=1h"});
+  EXPECT_EQ(second.exit_code, 1) << second.stderr_text;
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("already running, pid ", pid)));
+  RunResult stop = Ticker({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(pid));
+  EXPECT_TRUE(test_support::WaitFor([&] { return !FileExists(pidfile_); }));
+}
+
 // Found by an attack: SIGKILL, the one signal the keeper cannot ignore,
 // took the pid file's lock with it while the daemon ran on: status said
 // "dead" and a second start succeeded beside it. The daemon now stops.

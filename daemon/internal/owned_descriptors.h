@@ -29,8 +29,9 @@ class OwnedDescriptors {
     kKeeperPidfd,
     kReadyPipe,
     kSupervisorLine,
-    kEventSet,  // Daemon::signal_fd() when it watches more than signals
+    kEventSet,          // Daemon::signal_fd() when it watches more than signals
     kWatchdogTimer,     // the timerfd that says a keep-alive is due
+    kPidFileTimer,      // the timerfd that says the pid file is due a look
     kSuccessorPidfd,    // an upgrade's successor, for a late reload (18.7)
     kPredecessorPidfd,  // an upgrade's draining old daemon (18.8)
     kSlotCount,

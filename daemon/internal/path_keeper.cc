@@ -162,7 +162,9 @@ class Keeper {
         daemon_pid_(daemon_pidfd >= 0 ? PidOfPidfd(daemon_pidfd) : 0),
         targets_(targets),
         holds_pidfile_lock_(daemon_pidfd >= 0 && targets.pidfile &&
-                            targets.pidfile->fd >= 0) {}
+                            targets.pidfile->fd >= 0) {
+    if (holds_pidfile_lock_) pidfile_ = *targets.pidfile;
+  }
   Keeper(const Keeper&) = delete;
   Keeper& operator=(const Keeper&) = delete;
   ~Keeper() { ReleaseWorker(); }
@@ -178,10 +180,18 @@ class Keeper {
       if (worker_at >= 0) fds[worker_at] = {worker_pidfd_, POLLIN, 0};
       const int socket_at = serving_ ? count++ : -1;
       if (socket_at >= 0) fds[socket_at] = {fd_, POLLIN, 0};
-      if (poll(fds, count, -1) < 0) {
+      // Issue 18.18: while it holds the daemon's lock, the keeper looks
+      // at least every kPidFileCheckPeriod whether the file was removed.
+      const int timeout_ms =
+          holds_pidfile_lock_
+              ? static_cast<int>(absl::ToInt64Milliseconds(kPidFileCheckPeriod))
+              : -1;
+      const int ready = poll(fds, count, timeout_ms);
+      if (ready < 0) {
         if (errno == EINTR) continue;
         return 1;
       }
+      if (holds_pidfile_lock_) RestorePidFileIfRemoved();
       // The daemon is gone: whatever still holds its end (a child it
       // forked) has no business with its files.
       if (daemon_at >= 0 && (fds[daemon_at].revents & POLLIN)) break;
@@ -199,8 +209,7 @@ class Keeper {
       }
     }
     if (remove_pidfile_at_exit_) {
-      (void)UnlinkIfSame(targets_.pidfile->path, targets_.pidfile->dev,
-                         targets_.pidfile->ino);
+      (void)UnlinkIfSame(pidfile_.path, pidfile_.dev, pidfile_.ino);
     }
     return exit_code_;
   }
@@ -302,6 +311,16 @@ class Keeper {
     Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
   }
 
+  // Issue 18.18: recreates the daemon's pid file, locked and naming the
+  // same process, when someone removed it (RestorePidFile). The keeper has
+  // nobody to tell but the daemon's log, which it cannot reach; it stays
+  // silent (stderr is /dev/null) and simply tries again next time.
+  void RestorePidFileIfRemoved() {
+    if (remove_pidfile_at_exit_) return;  // the daemon is stopping
+    (void)RestorePidFile(pidfile_.path, &pidfile_.fd, &pidfile_.dev,
+                         &pidfile_.ino);
+  }
+
   // Locks the worker's pid file for `worker`, on a description of its own,
   // and writes its pid: the record of which process is the worker, kept
   // where the worker (the application) cannot rewrite it. Only the
@@ -377,6 +396,9 @@ class Keeper {
   // compromised daemon must not be able to make it say otherwise.
   const bool holds_pidfile_lock_;
   bool remove_pidfile_at_exit_ = false;
+  // The daemon's pid file, while the keeper holds its lock: its descriptor,
+  // device and inode change when the keeper recreates a removed file.
+  KeeperPidFile pidfile_;
   bool serving_ = true;
   int exit_code_ = 0;
   int worker_pidfd_ = -1;

@@ -325,36 +325,12 @@ absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
   }
   absl::Cleanup close_dir = [dir] { close(dir); };
   std::string temp;
-  int fd = -1;
-  for (int attempt = 0; fd < 0; ++attempt) {
-    uint64_t token = 0;
-    ssize_t n;
-    do {
-      n = getrandom(&token, sizeof(token), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(sizeof(token))) {
-      return ErrnoError(n < 0 ? errno : EIO, "getrandom");
-    }
-    temp = absl::StrCat(".", name, ".", absl::Hex(token, absl::kZeroPad16));
-    fd = openat(dir, temp.c_str(),
-                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                    O_NONBLOCK,
-                0600);
-    if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
-      return ErrnoError(errno, absl::StrCat("pid file ", path,
-                                            ": create the replacement ", temp));
-    }
-  }
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      const int fd, CreateLockedPidFile(dir, path, kPidFileMode, &temp));
   auto discard_new = [&] {
     (void)unlinkat(dir, temp.c_str(), 0);
     close(fd);
   };
-  struct flock lock = WholeFileLock(F_WRLCK);
-  if (fcntl(fd, F_OFD_SETLK, &lock) != 0 || fchmod(fd, kPidFileMode) != 0) {
-    const int saved = errno;
-    discard_new();
-    return ErrnoError(saved, absl::StrCat("lock the new pid file ", temp));
-  }
   if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
     const int saved = errno;
     if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
@@ -431,6 +407,11 @@ absl::StatusOr<pid_t> ParsePid(absl::string_view content) {
     return absl::InvalidArgumentError("pid file holds an impossible pid");
   }
   return static_cast<pid_t>(pid);
+}
+
+absl::StatusOr<PidFileRestore> PidFile::RestoreIfRemoved() {
+  if (keeper_ != nullptr) return PidFileRestore::kInPlace;  // the keeper's
+  return RestorePidFile(path(), &fd_, &dev_, &ino_);
 }
 
 // Upgrades (issue 14).

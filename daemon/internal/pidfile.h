@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/pinned_path.h"
+#include "daemon/internal/safe_open.h"
 
 namespace daemonkit {
 namespace internal {
@@ -87,6 +88,13 @@ class PidFile {
   // dropped privileges), empties the file instead: an empty, unlocked pid
   // file reads as "not running", one with a pid in it as a crashed daemon.
   void Remove();
+
+  // Issue 18.18: recreates the file when its path names nothing
+  // (RestorePidFile, safe_open.h), so that `stop` and `status` find the daemon
+  // again and a start beside it is refused. The descriptor (and dev(), ino())
+  // may change: the caller updates whoever holds its number. Does nothing when
+  // a keeper holds the file (the keeper restores it).
+  absl::StatusOr<PidFileRestore> RestoreIfRemoved();
 
   // Closes this process's descriptor without removing the file: the forked
   // daemon keeps the lock.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -488,6 +490,116 @@ absl::Status CheckRunnableByRootAlone(const std::string& path,
     }
     return absl::OkStatus();
   }
+}
+
+namespace {
+
+std::string PidFileBaseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+std::string PidFileDirectory(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
+                                        mode_t mode, std::string* temp) {
+  const std::string name = PidFileBaseName(path);
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    uint64_t token = 0;
+    ssize_t n;
+    do {
+      n = getrandom(&token, sizeof(token), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof(token))) {
+      return ErrnoError(n < 0 ? errno : EIO, "getrandom");
+    }
+    *temp = absl::StrCat(".", name, ".", absl::Hex(token, absl::kZeroPad16));
+    fd = openat(dir, temp->c_str(),
+                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+                    O_NONBLOCK,
+                0600);
+    if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
+      return ErrnoError(
+          errno,
+          absl::StrCat("pid file ", path, ": create the replacement ", *temp));
+    }
+  }
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (fcntl(fd, F_OFD_SETLK, &lock) != 0 || fchmod(fd, mode) != 0) {
+    const int saved = errno;
+    (void)unlinkat(dir, temp->c_str(), 0);
+    close(fd);
+    return ErrnoError(saved, absl::StrCat("lock the new pid file ", *temp));
+  }
+  return fd;
+}
+
+absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
+                                              dev_t* dev, ino_t* ino) {
+  if (*fd < 0) return PidFileRestore::kInPlace;
+  struct stat named;
+  if (lstat(path.c_str(), &named) == 0) {
+    return named.st_dev == *dev && named.st_ino == *ino
+               ? PidFileRestore::kInPlace
+               : PidFileRestore::kTaken;
+  }
+  if (errno != ENOENT) {
+    return ErrnoError(errno, absl::StrCat("look at pid file ", path));
+  }
+  // The path names nothing: someone removed the file (a tmpfiles cleaner,
+  // an operator's rm). The new file gets the old one's content, so it names
+  // the process it named (the daemon, a supervisor), and is locked and
+  // filled before it appears: no reader ever sees it empty or unlocked.
+  const std::string dir_path = PidFileDirectory(path);
+  const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    return ErrnoError(
+        errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
+  }
+  absl::Cleanup close_dir = [dir] { close(dir); };
+  char content[64];
+  ssize_t length;
+  do {
+    length = pread(*fd, content, sizeof(content), 0);
+  } while (length < 0 && errno == EINTR);
+  if (length < 0) {
+    return ErrnoError(errno, absl::StrCat("read pid file ", path));
+  }
+  std::string temp;
+  DAEMONKIT_ASSIGN_OR_RETURN(const int fresh,
+                             CreateLockedPidFile(dir, path, 0644, &temp));
+  auto discard = [&] {
+    (void)unlinkat(dir, temp.c_str(), 0);
+    close(fresh);
+  };
+  struct stat st;
+  if (pwrite(fresh, content, static_cast<size_t>(length), 0) != length ||
+      fstat(fresh, &st) != 0) {
+    const int saved = errno;
+    discard();
+    return ErrnoError(saved, absl::StrCat("write the new pid file ", temp));
+  }
+  // RENAME_NOREPLACE: a file that appeared at the path meanwhile (a second
+  // start that won it) is never replaced.
+  if (renameat2(dir, temp.c_str(), dir, PidFileBaseName(path).c_str(),
+                RENAME_NOREPLACE) != 0) {
+    const int saved = errno;
+    discard();
+    if (saved == EEXIST) return PidFileRestore::kTaken;
+    return ErrnoError(saved, absl::StrCat("put the new pid file at ", path));
+  }
+  close(*fd);  // the removed file's lock goes with its last descriptor
+  *fd = fresh;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return PidFileRestore::kRecreated;
 }
 
 }  // namespace internal

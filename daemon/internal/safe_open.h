@@ -52,6 +52,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace daemonkit {
 namespace internal {
@@ -113,6 +114,37 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
 // kFailedPrecondition) start with `what` and `path` and say why.
 absl::Status CheckRunnableByRootAlone(const std::string& path,
                                       absl::string_view what);
+
+// Creates a pid file in `dir` (which holds `path`) under a random name
+// (O_EXCL, never through a link), write-locked (F_OFD_SETLK) and of `mode`
+// before anyone can open it. Sets `*temp` to its name. No file of a
+// predictable name is involved: a fixed name could be created first, and
+// locked, by any user of a sticky directory.
+absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
+                                        mode_t mode, std::string* temp);
+
+// How often a daemon (or its path keeper) looks whether its pid file was
+// removed, at most (issue 18.18): the bound on how long `stop`, `status`
+// and a second start see no pid file for a running daemon.
+inline constexpr absl::Duration kPidFileCheckPeriod = absl::Seconds(1);
+
+// What RestorePidFile found and did.
+enum class PidFileRestore {
+  kInPlace,    // the path names the locked file: nothing to do
+  kRecreated,  // the path named nothing: a new locked file is there now
+  kTaken,      // the path names another file (a later start's): left alone
+};
+
+// Issue 18.18: a pid file removed behind a running daemon's back (a tmpfiles
+// cleaner, rm) would make `stop` exit 0 with the daemon running on and let a
+// second daemon start beside it. When `path` names nothing, creates a new
+// file in its directory under a random name (O_EXCL, O_NOFOLLOW),
+// write-locks it, gives it mode 0644 and the content of `*fd`'s file, and
+// only then renames it into place (RENAME_NOREPLACE); then closes `*fd` and
+// sets `*fd`, `*dev` and `*ino` to the new file's. A file that another
+// process put at the path is never replaced (kTaken). `*fd` < 0: kInPlace.
+absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
+                                              dev_t* dev, ino_t* ino);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -82,6 +82,7 @@ class Supervisor {
       RelayWorkerNotifications();
       HandleSignals();
       StopIfTheKeeperIsGone();
+      CheckPidFile();
       ReadWorkerMessages();
       CheckWatchdog();
     }
@@ -203,6 +204,10 @@ class Supervisor {
     absl::Time wake = absl::InfiniteFuture();
     if (worker_pid_ == 0) wake = std::min(restart_at_, FeedWatchdog());
     if (worker_pid_ != 0) wake = watchdog_.NextWake();
+    // Issue 18.18: a supervisor that holds its pid file itself looks at
+    // least every kPidFileCheckPeriod whether it was removed.
+    if (HoldsPidFile())
+      wake = std::min(wake, absl::Now() + kPidFileCheckPeriod);
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
@@ -458,6 +463,39 @@ class Supervisor {
     }
   }
 
+  // Whether this process holds the pid file's descriptor (not its keeper).
+  bool HoldsPidFile() const {
+    return *state_.pidfile && (*state_.pidfile)->fd() >= 0 &&
+           (*state_.pidfile)->keeper() == nullptr;
+  }
+
+  // Issue 18.18: recreates a pid file someone removed (a tmpfiles cleaner),
+  // so that stop and status find the supervisor again; the daemon's
+  // Daemon::Impl does the same unsupervised.
+  void CheckPidFile() {
+    if (!HoldsPidFile()) return;
+    absl::StatusOr<PidFileRestore> restored =
+        (*state_.pidfile)->RestoreIfRemoved();
+    const std::string& path = (*state_.pidfile)->path();
+    if (restored.ok() && *restored == PidFileRestore::kRecreated) {
+      LOG(WARNING) << "the pid file " << path
+                   << " was removed while the daemon ran; recreated it";
+    }
+    const bool problem = !restored.ok() || *restored == PidFileRestore::kTaken;
+    if (problem && !pidfile_problem_logged_) {
+      LOG(ERROR) << "the pid file " << path
+                 << (restored.ok()
+                         ? " was removed while the daemon ran and another "
+                           "process has put its own file there"
+                         : absl::StrCat(" was removed and cannot be "
+                                        "recreated (",
+                                        restored.status().message(), ")"))
+                 << ": stop and status cannot find this daemon (pid "
+                 << getpid() << "); stop it by its pid";
+    }
+    pidfile_problem_logged_ = problem;
+  }
+
   // The path keeper holds the pid file's lock (PathKeeperClient::Exited).
   void StopIfTheKeeperIsGone() {
     if (!state_.outputs->keeper_exited()) return;
@@ -633,6 +671,7 @@ class Supervisor {
   bool worker_ready_ = false;
   absl::Time worker_started_;
   bool first_ready_ = false;
+  bool pidfile_problem_logged_ = false;
   int restarts_ = 0;
   // The monotonic times of the last `restart_limit` restarts, oldest first.
   std::deque<absl::Time> recent_restarts_;
