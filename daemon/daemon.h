@@ -53,8 +53,8 @@
 // around a SIGHUP reload, STATUS= from `NotifyStatus()`, and WATCHDOG=1 at
 // half of $WATCHDOG_USEC (never more often than every 10ms, whatever the
 // value) from within `WaitUntil()`. A $NOTIFY_SOCKET in an address family
-// the library does not speak (systemd's "vsock:CID:PORT") is logged once and
-// otherwise ignored.
+// the library does not speak (systemd's "vsock:CID:PORT"), or one that is no
+// socket address at all, is logged once and otherwise ignored.
 //
 // Most programs configure all of this from the command line through the
 // Abseil flags of "daemon/flags.h" (`--daemon`, `--daemon_pidfile`, ...), and

@@ -30,19 +30,6 @@ using ::daemonkit::test_support::RunResult;
 using ::daemonkit::test_support::WaitFor;
 using ::testing::HasSubstr;
 
-// Whether some process holds a write lock on the file at `path`.
-bool WriteLocked(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return false;
-  struct flock lock = {};
-  lock.l_type = F_RDLCK;
-  lock.l_whence = SEEK_SET;
-  const bool held =
-      fcntl(fd, F_OFD_GETLK, &lock) == 0 && lock.l_type == F_WRLCK;
-  close(fd);
-  return held;
-}
-
 class DeletedPidFileTest : public test_support::TickerFixture {};
 
 TEST_F(DeletedPidFileTest, ARemovedPidFileComesBackAndTheDaemonIsFound) {
@@ -51,7 +38,7 @@ TEST_F(DeletedPidFileTest, ARemovedPidFileComesBackAndTheDaemonIsFound) {
   ASSERT_GT(pid, 0);
   ASSERT_EQ(unlink(pidfile_.c_str()), 0);
   ASSERT_TRUE(WaitFor([&] {
-    return ReadPid(pidfile_) == pid && WriteLocked(pidfile_);
+    return ReadPid(pidfile_) == pid && test_support::IsWriteLocked(pidfile_);
   })) << "the pid file did not come back";
   EXPECT_TRUE(WaitFor([&] {
     return ReadFileOrEmpty(err_).find("recreated it") != std::string::npos;
@@ -87,7 +74,7 @@ TEST_F(DeletedPidFileTest, AFileAnotherStartPutThereIsNeverReplaced) {
            std::string::npos;
   })) << ReadFileOrEmpty(err_);
   EXPECT_EQ(ReadPid(pidfile_), second);
-  EXPECT_TRUE(WriteLocked(pidfile_));
+  EXPECT_TRUE(test_support::IsWriteLocked(pidfile_));
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", second, "\n"));
 }
@@ -98,7 +85,7 @@ TEST_F(DeletedPidFileTest, ASupervisorRecreatesItsRemovedPidFile) {
   ASSERT_GT(pid, 0);
   ASSERT_EQ(unlink(pidfile_.c_str()), 0);
   ASSERT_TRUE(WaitFor([&] {
-    return ReadPid(pidfile_) == pid && WriteLocked(pidfile_);
+    return ReadPid(pidfile_) == pid && test_support::IsWriteLocked(pidfile_);
   })) << "the pid file did not come back";
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);

@@ -157,19 +157,9 @@ TEST_F(PrivilegesTest, ARemovedPidFileComesBackThroughTheKeeper) {
   const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
   ASSERT_GT(pid, 0);
   ASSERT_EQ(unlink(pidfile_.c_str()), 0);
-  auto write_locked = [&] {
-    const int fd = open(pidfile_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return false;
-    struct flock lock = {};
-    lock.l_type = F_RDLCK;
-    lock.l_whence = SEEK_SET;
-    const bool held =
-        fcntl(fd, F_OFD_GETLK, &lock) == 0 && lock.l_type == F_WRLCK;
-    close(fd);
-    return held;
-  };
   ASSERT_TRUE(test_support::WaitFor([&] {
-    return test_support::ReadPid(pidfile_) == pid && write_locked();
+    return test_support::ReadPid(pidfile_) == pid &&
+           test_support::IsWriteLocked(pidfile_);
   })) << "the pid file did not come back";
   struct stat st;
   ASSERT_EQ(stat(pidfile_.c_str(), &st), 0);

@@ -293,6 +293,18 @@ void KillPidFileHolder(const std::string& pidfile) {
   }
 }
 
+bool IsWriteLocked(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  struct flock lock = {};
+  lock.l_type = F_RDLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held =
+      fcntl(fd, F_OFD_GETLK, &lock) == 0 && lock.l_type == F_WRLCK;
+  close(fd);
+  return held;
+}
+
 std::vector<pid_t> LiveProcessesSpawnedByThisTest() {
   const std::string marker = SpawnMarker();
   std::vector<pid_t> pids;

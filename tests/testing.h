@@ -73,6 +73,10 @@ std::map<std::string, std::string> FaultShimEnvironment(
 // Reads a whole file; empty when missing.
 std::string ReadFileOrEmpty(const std::string& path);
 bool FileExists(const std::string& path);
+// Whether some process holds a write lock (an OFD or POSIX lock, as a
+// daemon holds on its pid file) on the file at `path`, never followed
+// through a link.
+bool IsWriteLocked(const std::string& path);
 // Replaces the file at `path` with `content`; whether it all went in.
 bool WriteFile(const std::string& path, const std::string& content);
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/descriptors.h"
@@ -25,12 +26,13 @@ absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value) {
   result.address.sun_family = AF_UNIX;
   const bool abstract = !value.empty() && value[0] == '@';
   if (value.empty() || (!abstract && value[0] != '/')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "NOTIFY_SOCKET='", value, "' is neither an absolute path nor @name"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("NOTIFY_SOCKET='", absl::CHexEscape(value),
+                     "' is neither an absolute path nor @name"));
   }
   if (value.size() < 2 || value.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("NOTIFY_SOCKET='", value, "' names no socket"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NOTIFY_SOCKET='", absl::CHexEscape(value), "' names no socket"));
   }
   // A path needs room for its terminating NUL; an abstract name starts with
   // a NUL byte instead of the '@' and has no terminator.
@@ -110,19 +112,28 @@ absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   const char* socket = std::getenv("NOTIFY_SOCKET");
   // Empty is unset, as for libsystemd's sd_notify: no service manager.
   if (socket == nullptr || *socket == '\0') return notifier;
-  if (IsOtherAddressFamily(socket)) {
+  // Issue 23.10: whoever sets the environment must not fail every start.
+  // A family we do not speak (systemd's "vsock:") or a value that is no
+  // socket address at all (relative, "@" alone, too long) is logged once
+  // and otherwise ignored, as libsystemd's sd_notify ignores what it cannot
+  // send to.
+  absl::StatusOr<NotifyAddress> address =
+      IsOtherAddressFamily(socket)
+          ? absl::InvalidArgumentError(
+                absl::StrCat("NOTIFY_SOCKET='", absl::CHexEscape(socket),
+                             "' is an address family daemonkit does not speak"))
+          : ParseNotifySocket(socket);
+  if (!address.ok()) {
     // Called more than once per process (the daemon, a failure report).
     static bool warned = false;
     if (!warned) {
-      LOG(WARNING) << "NOTIFY_SOCKET='" << socket
-                   << "' is an address family daemonkit does not speak; "
-                      "running without sd_notify";
+      // The message names the variable and its value.
+      LOG(WARNING) << address.status().message()
+                   << "; running without sd_notify";
       warned = true;
     }
     return notifier;
   }
-  absl::StatusOr<NotifyAddress> address = ParseNotifySocket(socket);
-  if (!address.ok()) return address.status();
   notifier.address_ = *address;
   const char* usec = std::getenv("WATCHDOG_USEC");
   const char* pid = std::getenv("WATCHDOG_PID");

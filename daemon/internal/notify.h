@@ -93,8 +93,9 @@ class Notifier {
   // this code does not speak ("FAMILY:...", such as the "vsock:CID:PORT"
   // systemd hands virtual machines), after one warning in the log: the
   // daemon runs on without notifications rather than failing every start.
-  // A malformed path or abstract name is an error (kInvalidArgument naming
-  // it). `launcher` is the pid systemd started, if not us.
+  // So does a value that is no socket address at all (relative, "@" alone,
+  // too long: issue 23.10), as libsystemd's sd_notify ignores it; no error
+  // is returned today. `launcher` is the pid systemd started, if not us.
   static absl::StatusOr<Notifier> FromEnvironment(pid_t launcher);
 
   Notifier() = default;

@@ -206,8 +206,10 @@ class Supervisor {
     if (worker_pid_ != 0) wake = watchdog_.NextWake();
     // Issue 18.18: a supervisor that holds its pid file itself looks at
     // least every kPidFileCheckPeriod whether it was removed.
-    if (HoldsPidFile())
-      wake = std::min(wake, absl::Now() + kPidFileCheckPeriod);
+    // (Every wake here is on the monotonic clock.)
+    if (HoldsPidFile()) {
+      wake = std::min(wake, MonotonicNow() + kPidFileCheckPeriod);
+    }
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
