@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,23 +140,38 @@ absl::Status CheckDirectories(const Options& options) {
 // The first directory on the absolute `path` (the file's own directory
 // and each above it) that the user of `credentials` may write, unless it
 // is sticky and not that user's (then only root may rename root's files in
-// it); empty when there is none.
+// it); empty when there is none. Sets `why` to what makes it so, phrased
+// after the directory's name. A directory the user owns counts whatever
+// its mode (the owner may chmod it), and so does one with an access ACL
+// (system.posix_acl_access: named users or groups the mode bits do not
+// show; an ACL equal to the mode is not stored at all).
 std::string DirectoryTheUserMayWrite(const std::string& path,
-                                     const internal::Credentials& credentials) {
+                                     const internal::Credentials& credentials,
+                                     std::string* why) {
   for (size_t slash = path.find('/', 1);
        slash != std::string::npos && slash < path.size();
        slash = path.find('/', slash + 1)) {
     std::string dir = path.substr(0, slash);
     struct stat st;
     if (stat(dir.c_str(), &st) != 0) continue;  // reported when opened
+    if (st.st_uid == credentials.uid) {
+      *why = absl::StrCat("is owned by ", credentials.description,
+                          ", who may make it writable at any time");
+      return dir;
+    }
     const bool in_group =
         st.st_gid == credentials.gid ||
         std::find(credentials.groups.begin(), credentials.groups.end(),
                   st.st_gid) != credentials.groups.end();
     const bool writable =
-        (st.st_uid == credentials.uid && (st.st_mode & S_IWUSR)) ||
         (in_group && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH);
-    if (writable && (!(st.st_mode & S_ISVTX) || st.st_uid == credentials.uid)) {
+    if (writable && !(st.st_mode & S_ISVTX)) {
+      *why = absl::StrCat("is writable by ", credentials.description);
+      return dir;
+    }
+    if (getxattr(dir.c_str(), "system.posix_acl_access", nullptr, 0) > 0) {
+      *why = absl::StrCat("has an access ACL, which may let ",
+                          credentials.description, " write it");
       return dir;
     }
   }
@@ -174,11 +190,12 @@ absl::Status CheckPidFileDirectoriesAreNotTheUsers(
   if (!credentials || credentials->uid == 0) return absl::OkStatus();
   for (const std::string& pidfile : {options.pidfile, options.child_pidfile}) {
     if (pidfile.empty()) continue;
-    const std::string dir = DirectoryTheUserMayWrite(pidfile, *credentials);
+    std::string why;
+    const std::string dir =
+        DirectoryTheUserMayWrite(pidfile, *credentials, &why);
     if (!dir.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "pid file ", pidfile, ": directory ", dir, " is writable by ",
-          credentials->description,
+          "pid file ", pidfile, ": directory ", dir, " ", why,
           " (--daemon_user), who could replace the pid file that root's "
           "tools trust; use a directory only root may write, such as "
           "/run"));
@@ -210,10 +227,11 @@ absl::Status CheckSocketDirectoriesAreNotTheUsers(
     }
     const std::string& path = entry->address.path;
     const std::string what = absl::StrCat("--daemon_listen=", text, ": ");
-    const std::string dir = DirectoryTheUserMayWrite(path, *credentials);
+    std::string why;
+    const std::string dir = DirectoryTheUserMayWrite(path, *credentials, &why);
     if (!dir.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          what, "directory ", dir, " is writable by ", credentials->description,
+          what, "directory ", dir, " ", why,
           " (--daemon_user), who could put a link there and have root "
           "create and remove the socket file elsewhere; use a directory "
           "only root may write, such as /run"));

@@ -100,8 +100,8 @@ TEST(ListenPrivilegesTest, ASocketPathTheDroppedUserCouldRedirectIsRefused) {
   const std::string pidfile = dir + "/echo.pid";
   for (const auto& [path, refusal] :
        std::vector<std::pair<std::string, std::string>>{
-           {owned + "/sub/app.sock", "directory " + owned + " is writable by"},
-           {owned + "/app.sock", "directory " + owned + " is writable by"},
+           {owned + "/sub/app.sock", "directory " + owned + " is owned by"},
+           {owned + "/app.sock", "directory " + owned + " is owned by"},
            {sticky + "/link/app.sock",
             sticky + "/link is a symbolic link of uid 12345"}}) {
     SCOPED_TRACE(path);

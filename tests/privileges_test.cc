@@ -9,9 +9,13 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -461,7 +465,15 @@ TEST_F(PrivilegesTest, APidFileTheDroppedUserCouldReplaceIsRefused) {
   RunResult start = Ticker({"--daemon_user=nobody", "--interval=1h"});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text,
-              HasSubstr("directory " + theirs + " is writable by user nobody"));
+              HasSubstr("directory " + theirs + " is owned by user nobody"));
+  EXPECT_FALSE(FileExists(pidfile_));
+  // Found by the next attack: nobody's directory made read-only (0555)
+  // passed, and its owner made it writable again after the start.
+  ASSERT_EQ(chmod(theirs.c_str(), 0555), 0);
+  start = Ticker({"--daemon_user=nobody", "--interval=1h"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("directory " + theirs + " is owned by user nobody"));
   EXPECT_FALSE(FileExists(pidfile_));
   // A sticky directory of root's (as /tmp) lets nobody replace none of
   // root's files: accepted.
@@ -472,6 +484,25 @@ TEST_F(PrivilegesTest, APidFileTheDroppedUserCouldReplaceIsRefused) {
   const pid_t pid = StartTicker({"--daemon_user=nobody", "--interval=1h"});
   EXPECT_GT(pid, 0);
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+  // And root's directory with an ACL entry for nobody (the mode shows
+  // nothing of it).
+  const std::string acl = dir_ + "/acl";
+  ASSERT_EQ(mkdir(acl.c_str(), 0775), 0);
+  // system.posix_acl_access: version 2, then (tag, perm, id) entries:
+  // user::rwx, user:65534:rwx, group::r-x, mask::rwx, other::r-x.
+  const uint32_t entries[] = {2,          0x00070001, 0xffffffff, 0x00070002,
+                              65534,      0x00050004, 0xffffffff, 0x00070010,
+                              0xffffffff, 0x00050020, 0xffffffff};
+  if (setxattr(acl.c_str(), "system.posix_acl_access", entries, sizeof(entries),
+               0) != 0) {
+    GTEST_SKIP() << "no POSIX ACLs here: " << std::strerror(errno);
+  }
+  pidfile_ = acl + "/t.pid";
+  start = Ticker({"--daemon_user=nobody", "--interval=1h"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("directory " + acl + " has an access ACL"));
+  EXPECT_FALSE(FileExists(pidfile_));
 }
 
 TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {
