@@ -155,6 +155,7 @@ std::optional<Op> OpNamed(absl::string_view name) {
 
 std::string Join(const std::vector<Op>& ops) {
   std::vector<std::string> names;
+  names.reserve(ops.size());
   for (Op op : ops) names.push_back(NameOf(op));
   return absl::StrJoin(names, ",");
 }
@@ -785,6 +786,7 @@ class ModelRun {
     auto [seen, inserted] = descriptor_counts_.emplace(application, fds.size());
     if (!inserted && seen->second != fds.size()) {
       std::vector<std::string> listed;
+      listed.reserve(fds.size());
       for (const auto& [fd, target] : fds) {
         listed.push_back(absl::StrCat(fd, " ", target));
       }

@@ -96,12 +96,13 @@ TEST_F(StartFilesTest, AnAliasOfThePidFileAsTheWorkersIsTheSameFileTwice) {
     EXPECT_FALSE(FileExists(pidfile_));
   }
   // Relative against absolute, from the pid file's directory.
-  RunResult start = test_support::RunProgram(
-      {"/bin/sh", "-c",
-       "cd \"$0\" && exec \"$1\" --daemon_pidfile=x.pid "
-       "--daemon_child_pidfile=\"$0/x.pid\" --daemon_restart=always "
-       "--daemon_stdout=out.log --interval=1h",
-       dir_, test_support::RunfilePath("examples/ticker")});
+  const std::string script =
+      "cd \"$0\" && exec \"$1\" --daemon_pidfile=x.pid "
+      "--daemon_child_pidfile=\"$0/x.pid\" --daemon_restart=always "
+      "--daemon_stdout=out.log --interval=1h";
+  RunResult start =
+      test_support::RunProgram({"/bin/sh", "-c", script, dir_,
+                                test_support::RunfilePath("examples/ticker")});
   EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
   EXPECT_THAT(start.stderr_text, HasSubstr("are the same file, given twice"));
   EXPECT_FALSE(FileExists(dir_ + "/x.pid"));
