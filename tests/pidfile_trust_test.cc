@@ -17,8 +17,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -175,6 +179,47 @@ TEST_F(PidFileTrustTest, PlantedClaimFileBlocksNoStart) {
   EXPECT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_TRUE(IsAlive(reader.pid()));
   EXPECT_TRUE(IsAlive(claimer.pid()));
+}
+
+// Found by an attack: another user's link, dangling link, directory or
+// FIFO at the pid file's path in a sticky directory failed root's start
+// for good ("is a symbolic link; refusing to follow it", "is a
+// directory"); a planted regular file was already replaced. Each is
+// replaced the same way now, and what it pointed at is left alone.
+TEST_F(PidFileTrustTest, APlantedLinkDirectoryOrFifoBlocksNoStart) {
+  if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
+  const std::string target = dir_ + "/target";
+  ASSERT_TRUE(test_support::WriteFile(target, "root's\n"));
+  using Planter = std::function<int(const std::string&)>;
+  const std::vector<std::pair<std::string, Planter>> plants = {
+      {"link",
+       [&](const std::string& p) {
+         return symlink(target.c_str(), p.c_str());
+       }},
+      {"dangling link",
+       [&](const std::string& p) {
+         return symlink("/nonexistent", p.c_str());
+       }},
+      {"directory",
+       [](const std::string& p) { return mkdir(p.c_str(), 0755); }},
+      {"fifo", [](const std::string& p) { return mkfifo(p.c_str(), 0644); }},
+  };
+  for (const auto& [kind, plant] : plants) {
+    SCOPED_TRACE(kind);
+    ASSERT_EQ(plant(pidfile_), 0) << std::strerror(errno);
+    ASSERT_EQ(lchown(pidfile_.c_str(), nobody_, static_cast<gid_t>(-1)), 0);
+    RunResult start = Ticker({"--interval=1h", "--daemon_ready_timeout=5s"});
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t pid = ReadPid(pidfile_);
+    ASSERT_GT(pid, 0);
+    started_.push_back(pid);
+    EXPECT_EQ(Control("status").exit_code, 0);
+    RunResult stop = Control("stop");
+    EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+    EXPECT_TRUE(test_support::WaitUntilGone(pid));
+    EXPECT_FALSE(test_support::FileExists(pidfile_));
+    EXPECT_EQ(test_support::ReadFileOrEmpty(target), "root's\n");
+  }
 }
 
 // The path keeper of the dropped daemon `daemon` (its comm is

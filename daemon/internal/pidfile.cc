@@ -366,22 +366,26 @@ absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
   // `temp` now names what the path named.
   struct stat out;
   bool discard = false;
-  if (fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 &&
-      S_ISREG(out.st_mode)) {
-    if (!TrustedOwner(out.st_uid)) {
-      discard = true;
-    } else {
-      const int old =
-          openat(dir, temp.c_str(),
-                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-      if (old >= 0) {
-        discard = !HeldByWriter(old);
-        close(old);
-      }
+  const bool out_stat =
+      fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0;
+  if (out_stat && !TrustedOwner(out.st_uid)) {
+    // Another user's entry of any kind (a file, a link, a directory, a
+    // FIFO): no daemon of ours.
+    discard = true;
+  } else if (out_stat && S_ISREG(out.st_mode)) {
+    const int old =
+        openat(dir, temp.c_str(),
+               O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    if (old >= 0) {
+      discard = !HeldByWriter(old);
+      close(old);
     }
   }
   if (discard) {
-    (void)unlinkat(dir, temp.c_str(), 0);
+    // A planted directory goes if empty; one with entries stays under the
+    // random name, out of the way.
+    (void)unlinkat(dir, temp.c_str(),
+                   out_stat && S_ISDIR(out.st_mode) ? AT_REMOVEDIR : 0);
     LOG(WARNING) << "pid file " << path
                  << " was no daemon's (another user's file, or locked only "
                     "for reading); replaced it";
@@ -502,9 +506,11 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
     // no daemon of ours whatever its lock says, and root may replace it
     // there. Elsewhere (or when this user may not), the open below refuses
     // it by its owner.
+    // Not only a regular file: a link, a directory or a FIFO planted there
+    // would fail every start just as surely (found by an attack).
     struct stat planted;
-    if (pinned.Lstat(&planted) == 0 && S_ISREG(planted.st_mode) &&
-        !TrustedOwner(planted.st_uid) && InStickyDirectory(path)) {
+    if (pinned.Lstat(&planted) == 0 && !TrustedOwner(planted.st_uid) &&
+        InStickyDirectory(path)) {
       absl::StatusOr<int> replaced = ReplacePidFile(pinned);
       if (replaced.ok() && *replaced >= 0) {
         if (!PathStillNames(pinned, *replaced)) {
