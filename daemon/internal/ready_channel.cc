@@ -93,16 +93,39 @@ std::optional<std::string> ReadyDecoder::ErrorAtEnd() const {
 ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd) {
   ReadyOutcome outcome;
   ReadyDecoder decoder;
+  auto take_pid = [&outcome](pid_t pid) {
+    outcome.daemon_pid = pid;
+    if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+    outcome.daemon_pidfd = PidfdOpen(pid);
+  };
   for (;;) {
     // Act on every complete message received so far.
     while (std::optional<ReadyDecoder::Message> message = decoder.Next()) {
       if (message->kind == ReadyDecoder::Message::Kind::kReady) {
         outcome.kind = ReadyOutcome::Kind::kReady;
+        // The first child's pid report may sit behind the daemon's ready
+        // message (a daemon ready at once, its first child descheduled
+        // before it wrote). The launcher reaps the first child before it
+        // waits here, so that report is in the pipe already: take it
+        // without waiting.
+        for (;;) {
+          while (std::optional<ReadyDecoder::Message> more = decoder.Next()) {
+            if (more->kind != ReadyDecoder::Message::Kind::kReady) {
+              take_pid(more->pid);
+            }
+          }
+          struct pollfd now = {read_fd, POLLIN, 0};
+          char chunk[PIPE_BUF];
+          ssize_t n = 0;
+          if (poll(&now, 1, 0) > 0 && (now.revents & POLLIN) != 0) {
+            n = read(read_fd, chunk, sizeof(chunk));
+          }
+          if (n <= 0) break;
+          decoder.Append(absl::string_view(chunk, static_cast<size_t>(n)));
+        }
         return outcome;
       }
-      outcome.daemon_pid = message->pid;
-      if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
-      outcome.daemon_pidfd = PidfdOpen(message->pid);
+      take_pid(message->pid);
     }
 
     // Past the deadline, one more poll without waiting drains what the

@@ -55,6 +55,26 @@ TEST(AwaitReadyTest, ReadyAfterThePid) {
   EXPECT_EQ(outcome.daemon_pid, child);
 }
 
+// A daemon ready at once can beat its first child's pid report into the
+// pipe (session_leader_test saw it in CI): the report, already in the pipe
+// when the launcher reads the ready message, is taken too.
+TEST(AwaitReadyTest, APidReportBehindTheReadyMessageIsTaken) {
+  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  {
+    ReadyReporter daemon(dup(pipe->write_fd));
+    ReadyReporter first_child(pipe->write_fd);
+    ASSERT_TRUE(daemon.ReportReady());
+    first_child.ReportPid(getpid());
+  }
+  ReadyOutcome outcome =
+      AwaitReady(pipe->read_fd, absl::Now() + absl::Seconds(30));
+  close(pipe->read_fd);
+  EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
+  EXPECT_EQ(outcome.daemon_pid, getpid());
+  if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+}
+
 TEST(AwaitReadyTest, AReadableCancelDescriptorInterruptsTheWait) {
   int pipe_fds[2], cancel[2];
   ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
