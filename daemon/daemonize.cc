@@ -547,6 +547,8 @@ std::vector<int> DescriptorsToKeep(const internal::StartRequest& request,
   // Service-manager controls (issue 15).
   if (request.options.ready_fd >= 0) keep.push_back(request.options.ready_fd);
   for (int fd : request.sockets.fds()) keep.push_back(fd);
+  // Issue 18.5: the socket files are removed relative to these.
+  for (int fd : request.sockets.directory_fds()) keep.push_back(fd);
   return keep;
 }
 

@@ -7,6 +7,7 @@
 // (setuid to another user), so it runs outside the user-namespace sandbox
 // (tag no-sandbox) and cleans up its daemons itself.
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +116,63 @@ TEST(ListenPrivilegesTest, ASocketPathTheDroppedUserCouldRedirectIsRefused) {
     EXPECT_FALSE(test_support::FileExists(pidfile));
     EXPECT_FALSE(test_support::FileExists(root_only + "/app.sock"));
     EXPECT_FALSE(test_support::FileExists(owned + "/app.sock"));
+    test_support::KillPidFileHolder(pidfile);
+  }
+}
+
+// Issue 18.5: the socket file is removed relative to a descriptor of the
+// directory it was bound in, not by path. After the start, the socket's
+// directory is renamed away and a fresh one, holding a file of the same
+// name, is put at the old path (root swapping directories, say a
+// deployment's switch): the clean stop removes the socket it bound, in the
+// renamed directory, and leaves the planted file alone. Before, the stop
+// went by path: it left the planted file (another inode) and the socket
+// file both, for good. With --daemon_user the path keeper removes it
+// (through its own descriptor of the directory: the daemon holds none);
+// without, the daemon; under supervision, the supervisor.
+TEST(ListenPrivilegesTest, TheStopRemovesTheSocketInTheDirectoryItBoundIn) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  for (const std::vector<std::string>& extra :
+       std::vector<std::vector<std::string>>{
+           {"--daemon_user=nobody"}, {"--daemon_restart=always"}, {}}) {
+    SCOPED_TRACE(extra.empty() ? "as root" : extra[0]);
+    test_support::ShortTempDir tmp;
+    const std::string& dir = tmp.path();
+    ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+    const std::string sockets = dir + "/s";
+    ASSERT_EQ(mkdir(sockets.c_str(), 0755), 0);
+    const std::string path = sockets + "/app.sock";
+    const std::string pidfile = dir + "/echo.pid";
+    std::vector<std::string> argv = {test_support::RunfilePath("examples/echo"),
+                                     "--daemon_pidfile=" + pidfile,
+                                     "--daemon_stderr=" + dir + "/echo.log",
+                                     "--daemon_listen=echo=unix:" + path};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    RunResult start = RunProgram(argv);
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t daemon = ReadPid(pidfile);
+    ASSERT_GT(daemon, 0);
+    EXPECT_THAT(Exchange(path, "bound\n"), ::testing::EndsWith(" bound\n"));
+    // The swap: the directory goes, a new one with a file of the socket's
+    // name takes its path.
+    const std::string moved = dir + "/s.old";
+    ASSERT_EQ(rename(sockets.c_str(), moved.c_str()), 0);
+    ASSERT_EQ(mkdir(sockets.c_str(), 0755), 0);
+    const int planted =
+        open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(planted, 0);
+    close(planted);
+    EXPECT_THAT(Exchange(moved + "/app.sock", "moved\n"),
+                ::testing::EndsWith(" moved\n"));
+    RunResult stop = RunProgram(
+        {argv[0], "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+    EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+    EXPECT_TRUE(test_support::WaitUntilGone(daemon));
+    EXPECT_FALSE(test_support::FileExists(moved + "/app.sock"))
+        << ReadFileOrEmpty(dir + "/echo.log");
+    struct stat st;
+    ASSERT_EQ(lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
     test_support::KillPidFileHolder(pidfile);
   }
 }

@@ -97,33 +97,77 @@ int DomainOf(const ListenAddress& address) {
   return AF_UNSPEC;
 }
 
-// True when `path` is a socket file that nobody listens on: what a daemon
-// that was SIGKILLed (or a machine that lost power) leaves behind.
-bool IsDeadSocketFile(const SocketAddress& address, const std::string& path,
-                      struct stat* st) {
-  if (lstat(path.c_str(), st) != 0 || !S_ISSOCK(st->st_mode)) return false;
+// "/proc/self/fd/<dir>/<name>": the file `name` in the directory `dir`,
+// reached without walking any path; empty when that would not fit a
+// sockaddr_un (a name of more than some 85 bytes).
+std::string ThroughDirectory(int dir, const std::string& name) {
+  std::string through = absl::StrCat("/proc/self/fd/", dir, "/", name);
+  if (through.size() > kMaxUnixPath) through.clear();
+  return through;
+}
+
+// True when `name` in the directory `dir` is a socket file that nobody
+// listens on: what a daemon that was SIGKILLed (or a machine that lost
+// power) leaves behind. The probe connects through the directory's
+// descriptor when the name fits, else through `address` (the path).
+bool IsDeadSocketFile(const SocketAddress& address, int dir,
+                      const std::string& name, struct stat* st) {
+  if (fstatat(dir, name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISSOCK(st->st_mode)) {
+    return false;
+  }
   const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (probe < 0) return false;
+  SocketAddress target = address;
+  if (const std::string through = ThroughDirectory(dir, name);
+      !through.empty()) {
+    auto* un = reinterpret_cast<struct sockaddr_un*>(&target.storage);
+    std::memset(un->sun_path, 0, sizeof(un->sun_path));
+    std::memcpy(un->sun_path, through.data(), through.size());
+    target.length = static_cast<socklen_t>(
+        offsetof(struct sockaddr_un, sun_path) + through.size() + 1);
+  }
   int connected;
   do {
-    connected = connect(probe, address.get(), address.length);
+    connected = connect(probe, target.get(), target.length);
   } while (connected != 0 && errno == EINTR);
   const int saved = errno;
   close(probe);
   return connected != 0 && saved == ECONNREFUSED;
 }
 
+// Whether `path`, walked again, still reaches the directory `dir` (device
+// and inode).
+bool PathStillReaches(const std::string& path, int dir) {
+  std::string name;
+  absl::StatusOr<int> again = OpenContainingDirectory(path, "bind", &name);
+  if (!again.ok()) return false;
+  struct stat now, walked;
+  const bool same = fstat(*again, &now) == 0 && fstat(dir, &walked) == 0 &&
+                    now.st_dev == walked.st_dev && now.st_ino == walked.st_ino;
+  close(*again);
+  return same;
+}
+
 // Gives a socket file just bound its documented mode and owner, checking
-// that the path still names it. Both go through a descriptor of the file
-// itself (O_PATH, not following a link): between bind(2) and here whoever
-// may write the directory could put a symbolic link at the path, and
-// chmod(2) by path would follow it and change, as root, the mode of any
-// file the link names.
+// that it is in the walked directory, and that the path still reaches that
+// directory (bind(2) took the path). Both go through a descriptor of the
+// file itself (O_PATH, not following a link), opened relative to the
+// directory's: between bind(2) and here whoever may write the directory
+// could put a symbolic link at the name, and chmod(2) by path would follow
+// it and change, as root, the mode of any file the link names.
 absl::Status SetSocketFileMode(
     const ListenEntry& entry, ListenSocket& socket,
     const std::optional<std::pair<uid_t, gid_t>>& owner) {
   const std::string& path = entry.address.path;
-  const int file = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (!PathStillReaches(path, socket.dir)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(entry), ": the directory of ", path,
+        " was replaced while the socket was bound; the socket file may be "
+        "left wherever the path led"));
+  }
+  const int file = openat(socket.dir, socket.file_name.c_str(),
+                          O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (file < 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": open ", path));
   }
@@ -152,19 +196,25 @@ absl::Status SetSocketFileMode(
                                           " (through /proc/self/fd)"));
   }
   struct stat after;
-  if (lstat(path.c_str(), &after) != 0 || after.st_dev != st.st_dev ||
-      after.st_ino != st.st_ino) {
+  if (fstatat(socket.dir, socket.file_name.c_str(), &after,
+              AT_SYMLINK_NOFOLLOW) != 0 ||
+      after.st_dev != st.st_dev || after.st_ino != st.st_ino) {
     return absl::FailedPreconditionError(absl::StrCat(
         Describe(entry), ": ", path, " was replaced while it was set up"));
   }
   return absl::OkStatus();
 }
 
+// Issue 18.5: relative to the directory's descriptor (or by the keeper,
+// through its own), never by path.
 void RemoveFile(const ListenSocket& socket, PathKeeperClient* keeper,
                 size_t keeper_index) {
   absl::StatusOr<bool> removed =
       keeper != nullptr ? keeper->RemoveSocketFile(keeper_index)
-                        : UnlinkIfSame(socket.file, socket.dev, socket.ino);
+      : socket.dir < 0  ? absl::StatusOr<bool>(absl::FailedPreconditionError(
+                              "its directory's descriptor is closed"))
+                        : UnlinkAtIfSame(socket.dir, socket.file_name,
+                                         socket.dev, socket.ino, socket.file);
   if (!removed.ok()) {
     LOG(ERROR) << "remove socket file " << socket.file << ": "
                << removed.status().message();
@@ -252,14 +302,28 @@ absl::StatusOr<ListenSocket> BindListenSocket(
                      kMaxUnixPath, " bytes"));
   }
   const SocketAddress sockaddr = MakeAddress(address);
+  const bool unix_file =
+      address.family == ListenAddress::Family::kUnix && !address.abstract;
+  // Issue 18.5: the directory, walked once; everything after deals with
+  // the file relative to it.
+  if (unix_file) {
+    DAEMONKIT_ASSIGN_OR_RETURN(
+        socket.dir, OpenContainingDirectory(address.path, Describe(entry),
+                                            &socket.file_name));
+  }
+  absl::Cleanup close_dir = [&socket] {
+    if (socket.dir >= 0) close(socket.dir);
+  };
   int bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
   struct stat dead;
-  if (bound != 0 && errno == EADDRINUSE &&
-      address.family == ListenAddress::Family::kUnix && !address.abstract &&
-      IsDeadSocketFile(sockaddr, address.path, &dead)) {
-    LOG(INFO) << Describe(entry) << ": replacing the dead socket file "
-              << address.path;
-    (void)UnlinkIfSame(address.path, dead.st_dev, dead.st_ino);
+  if (bound != 0 && errno == EADDRINUSE && unix_file &&
+      IsDeadSocketFile(sockaddr, socket.dir, socket.file_name, &dead)) {
+    absl::StatusOr<bool> replaced = UnlinkAtIfSame(
+        socket.dir, socket.file_name, dead.st_dev, dead.st_ino, address.path);
+    if (replaced.ok() && *replaced) {
+      LOG(INFO) << Describe(entry) << ": replaced the dead socket file "
+                << address.path;
+    }
     bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
   }
   if (bound != 0) {
@@ -267,19 +331,21 @@ absl::StatusOr<ListenSocket> BindListenSocket(
     // bind(2) says "in use" of any file at the path; a file that is no
     // socket is not "in use" by anybody, and nothing here replaces it.
     struct stat existing;
-    if (saved == EADDRINUSE && address.family == ListenAddress::Family::kUnix &&
-        !address.abstract && lstat(address.path.c_str(), &existing) == 0 &&
+    if (saved == EADDRINUSE && unix_file &&
+        fstatat(socket.dir, socket.file_name.c_str(), &existing,
+                AT_SYMLINK_NOFOLLOW) == 0 &&
         !S_ISSOCK(existing.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(
           Describe(entry), ": ", address.path, " exists and is not a socket"));
     }
     return ErrnoError(saved, absl::StrCat(Describe(entry), ": bind"));
   }
-  if (address.family == ListenAddress::Family::kUnix && !address.abstract) {
+  if (unix_file) {
     absl::Status set = SetSocketFileMode(entry, socket, owner);
     if (!set.ok()) {
       if (!socket.file.empty()) {
-        (void)UnlinkIfSame(socket.file, socket.dev, socket.ino);
+        (void)UnlinkAtIfSame(socket.dir, socket.file_name, socket.dev,
+                             socket.ino, socket.file);
       }
       return set;
     }
@@ -287,10 +353,12 @@ absl::StatusOr<ListenSocket> BindListenSocket(
   if (listen(socket.fd, SOMAXCONN) != 0) {
     const int saved = errno;
     if (!socket.file.empty()) {
-      (void)UnlinkIfSame(socket.file, socket.dev, socket.ino);
+      (void)UnlinkAtIfSame(socket.dir, socket.file_name, socket.dev, socket.ino,
+                           socket.file);
     }
     return ErrnoError(saved, absl::StrCat(Describe(entry), ": listen"));
   }
+  std::move(close_dir).Cancel();
   std::move(close_socket).Cancel();
   return socket;
 }
@@ -338,16 +406,28 @@ void ListenSockets::AdoptFile(const ListenEntry& entry) {
     if (socket.name != entry.name) continue;
     struct sockaddr_un bound = {};
     socklen_t length = sizeof(bound);
-    struct stat st;
     if (getsockname(socket.fd, reinterpret_cast<struct sockaddr*>(&bound),
                     &length) != 0 ||
         bound.sun_family != AF_UNIX ||
         strncmp(bound.sun_path, entry.address.path.c_str(),
-                sizeof(bound.sun_path)) != 0 ||
-        lstat(entry.address.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+                sizeof(bound.sun_path)) != 0) {
+      return;
+    }
+    // Issue 18.5: removed, like a file bound here, relative to the
+    // directory walked now.
+    std::string name;
+    absl::StatusOr<int> dir =
+        OpenContainingDirectory(entry.address.path, Describe(entry), &name);
+    if (!dir.ok()) return;
+    struct stat st;
+    if (fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISSOCK(st.st_mode)) {
+      close(*dir);
       return;
     }
     socket.file = entry.address.path;
+    socket.dir = *dir;
+    socket.file_name = std::move(name);
     socket.dev = st.st_dev;
     socket.ino = st.st_ino;
     return;
@@ -373,11 +453,12 @@ std::vector<std::string> ListenSockets::names() const {
   return names;
 }
 
-std::vector<KeeperPidFile> ListenSockets::KeeperFiles() const {
-  std::vector<KeeperPidFile> files;
+std::vector<KeeperSocketFile> ListenSockets::KeeperFiles() const {
+  std::vector<KeeperSocketFile> files;
   for (const ListenSocket& socket : sockets_) {
     if (!socket.file.empty()) {
-      files.push_back(KeeperPidFile{socket.file, socket.dev, socket.ino});
+      files.push_back(KeeperSocketFile{
+          socket.file, socket.dir, socket.file_name, socket.dev, socket.ino});
     }
   }
   return files;
@@ -385,11 +466,31 @@ std::vector<KeeperPidFile> ListenSockets::KeeperFiles() const {
 
 void ListenSockets::UseKeeper(std::shared_ptr<PathKeeperClient> keeper) {
   keeper_ = std::move(keeper);
+  // The keeper holds its own copies; the daemon, about to chroot or drop
+  // its privileges, keeps none (a directory outside the new root is a way
+  // out of it).
+  CloseDirectories();
+}
+
+std::vector<int> ListenSockets::directory_fds() const {
+  std::vector<int> fds;
+  for (const ListenSocket& socket : sockets_) {
+    if (socket.dir >= 0) fds.push_back(socket.dir);
+  }
+  return fds;
+}
+
+void ListenSockets::CloseDirectories() {
+  for (ListenSocket& socket : sockets_) {
+    if (socket.dir >= 0) close(socket.dir);
+    socket.dir = -1;
+  }
 }
 
 void ListenSockets::DisownFiles() {
   owns_files_ = false;
   keeper_.reset();
+  CloseDirectories();
 }
 
 void ListenSockets::RemoveFiles() {
@@ -408,6 +509,7 @@ void ListenSockets::RemoveFiles() {
     RemoveFile(socket, keeper_.get(), index);
   }
   keeper_.reset();
+  CloseDirectories();
 }
 
 void ListenSockets::Relinquish() {
@@ -430,7 +532,7 @@ void ListenSockets::Close() {
 }
 
 void ListenSockets::Forget() {
-  for (ListenSocket& socket : sockets_) socket.fd = -1;
+  for (ListenSocket& socket : sockets_) socket.fd = socket.dir = -1;
   owns_files_ = false;
   keeper_.reset();
 }

@@ -15,9 +15,24 @@
 // The Unix socket *files* this start bound belong to the process that holds
 // the pid file: the daemon (or the supervisor, not its workers) removes them
 // at a clean exit, through the path keeper after a chroot or privilege drop,
-// and only while the path still names the socket bound (device and inode);
+// and only while the name still names the socket bound (device and inode);
 // a failed start's launcher removes them too. Activated sockets are
 // systemd's: never removed.
+//
+// Issue 18.5: each Unix socket file is dealt with relative to a descriptor
+// of its directory, reached by the same walk as the output files' (no
+// symbolic link followed that root alone could not have put there): the
+// dead-socket check and its replacement, the mode and owner, and every
+// removal (the daemon's, the keeper's, a failed start's) use that
+// descriptor and the last component, never the path again. A directory
+// renamed, or another put at the path, after the start does not make the
+// stop remove a file of the new one. bind(2) itself takes the path (a
+// socket's address is what getsockname(2), ss(8) and the fd store show, so
+// it stays the configured path), and the start checks right after it that
+// the socket file is in the walked directory and that the path still
+// reaches that directory; a path swapped between the walk and bind(2)
+// fails the start. Holding the directory keeps nothing busy that the bound
+// socket does not already: a socket file's bind holds its mount too.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_LISTEN_SOCKETS_H_
 #define DAEMONKIT_DAEMON_INTERNAL_LISTEN_SOCKETS_H_
@@ -44,9 +59,13 @@ struct ListenSocket {
   std::string name;
   int fd = -1;
   bool activated = false;  // from $LISTEN_FDS, not bound here
-  // A Unix socket file bound here: its path and identity (lstat right after
-  // bind), for the removal. Empty path: nothing to remove.
+  // A Unix socket file bound here: its path (for messages), its directory
+  // (an O_PATH descriptor from the walk, -1 once closed or handed to the
+  // keeper), its name there and its identity (fstatat right after bind),
+  // for the removal. Empty path: nothing to remove.
   std::string file;
+  int dir = -1;
+  std::string file_name;
   dev_t dev = 0;
   ino_t ino = 0;
   // Sent to the service manager's fd store, which may hand it back to the
@@ -125,19 +144,28 @@ class ListenSockets {
   std::vector<std::string> names() const;
 
   // The socket files, for the path keeper (KeeperTargets::sockets), and
-  // from now on removed through it.
-  std::vector<KeeperPidFile> KeeperFiles() const;
+  // from now on removed through it. UseKeeper closes this process's
+  // descriptors of their directories (the keeper holds its own): a daemon
+  // about to chroot must hold no directory outside its new root.
+  std::vector<KeeperSocketFile> KeeperFiles() const;
   void UseKeeper(std::shared_ptr<PathKeeperClient> keeper);
 
+  // The descriptors of the socket files' directories, which the first
+  // child's close of inherited descriptors must keep.
+  std::vector<int> directory_fds() const;
+
   // This process will not remove the files (a worker: they are its
-  // supervisor's); the descriptors stay.
+  // supervisor's); the sockets stay, their directories' descriptors are
+  // closed.
   void DisownFiles();
 
-  // Removes the socket files bound here while their paths still name them;
-  // once. Errors are logged.
+  // Removes the socket files bound here while their names in their
+  // directories still name them; once. Errors are logged. Closes the
+  // directories' descriptors.
   void RemoveFiles();
 
-  // Closes every descriptor (the launcher, once the daemon has them).
+  // Closes every socket (the launcher, once the daemon has them); the
+  // directories' descriptors stay, for RemoveFiles.
   void Close();
 
   // An upgraded old daemon's (issue 18.8): gives up the listening sockets,
@@ -155,6 +183,8 @@ class ListenSockets {
  private:
   // See Open's `adopt_files`.
   void AdoptFile(const ListenEntry& entry);
+  // Closes the directories' descriptors.
+  void CloseDirectories();
 
   std::vector<ListenSocket> sockets_;
   bool owns_files_ = true;

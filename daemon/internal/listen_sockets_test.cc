@@ -103,6 +103,31 @@ TEST(BindListenSocketTest, RemovalLeavesAFileThatReplacedTheSocket) {
   sockets.Close();
 }
 
+// Issue 18.5: the removal goes through the descriptor of the directory the
+// socket was bound in: after that directory is renamed and another, with a
+// file of the same name, put at its path, the socket is removed where it
+// is and the other file is left.
+TEST(BindListenSocketTest, RemovalFollowsTheDirectoryNotThePath) {
+  const std::string dir = MakeTempDir("bind_swapped");
+  const std::string sockets_dir = dir + "/s";
+  ASSERT_EQ(mkdir(sockets_dir.c_str(), 0755), 0);
+  const std::string path = sockets_dir + "/s.sock";
+  absl::StatusOr<ListenSocket> socket =
+      BindListenSocket(Entry("s=unix:" + path), std::nullopt);
+  ASSERT_TRUE(socket.ok()) << socket.status();
+  EXPECT_GE(socket->dir, 0);
+  ASSERT_EQ(rename(sockets_dir.c_str(), (dir + "/moved").c_str()), 0);
+  ASSERT_EQ(mkdir(sockets_dir.c_str(), 0755), 0);
+  const int planted = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(planted, 0);
+  close(planted);
+  ListenSockets sockets(std::vector<ListenSocket>{*socket});
+  sockets.RemoveFiles();
+  EXPECT_FALSE(test_support::FileExists(dir + "/moved/s.sock"));
+  EXPECT_TRUE(test_support::FileExists(path));
+  sockets.Close();
+}
+
 TEST(BindListenSocketTest, ADeadSocketFileIsReplacedALiveOneIsInUse) {
   const std::string dir = MakeTempDir("bind_dead");
   const std::string path = dir + "/s.sock";

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -283,9 +284,13 @@ class Keeper {
               false, -1);
         return;
       }
-      const KeeperPidFile& socket = targets_.sockets[request.index];
+      // Issue 18.5: in the directory it was bound in, whatever its path
+      // names now.
+      const KeeperSocketFile& socket = targets_.sockets[request.index];
       absl::StatusOr<bool> removed =
-          UnlinkIfSame(socket.path, socket.dev, socket.ino);
+          socket.dir < 0 ? absl::StatusOr<bool>(false)
+                         : UnlinkAtIfSame(socket.dir, socket.name, socket.dev,
+                                          socket.ino, socket.path);
       Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
       return;
     }
@@ -442,9 +447,12 @@ void PrepareKeeperIdentity() {
   for (int target = 0; target <= 2; ++target) {
     if (!Redirect(null_fd, target).ok()) _exit(kExitFailure);
   }
-  const int keep[] = {fd, daemon_pidfd,
-                      targets.pidfile ? targets.pidfile->fd : -1,
-                      targets.worker_pidfile ? targets.worker_pidfile->fd : -1};
+  std::vector<int> keep = {
+      fd, daemon_pidfd, targets.pidfile ? targets.pidfile->fd : -1,
+      targets.worker_pidfile ? targets.worker_pidfile->fd : -1};
+  for (const KeeperSocketFile& socket : targets.sockets) {
+    keep.push_back(socket.dir);
+  }
   if (!CloseInheritedDescriptors(keep).ok()) _exit(kExitFailure);
   // Until now the keeper held every descriptor of the daemon's, pidfds
   // among them: a reader of the pid file could not yet tell from the

@@ -18,7 +18,9 @@
 //
 //   - does not chroot, keeps its privileges (it runs as the user who started
 //     the daemon), and holds no descriptor but its end of a SOCK_SEQPACKET
-//     socketpair, a pidfd of the daemon, the daemon's pid file (open and
+//     socketpair, a pidfd of the daemon, the directories of the Unix
+//     socket files the start bound (O_PATH, issue 18.5: outside the
+//     chroot, so no way out of it), the daemon's pid file (open and
 //     write-locked: the daemon itself closes its copy, so that once
 //     unprivileged it cannot rewrite the root-owned file that tools such
 //     as start-stop-daemon trust), and /dev/null on 0-2; its working
@@ -105,14 +107,29 @@ struct KeeperPidFile {
   int fd = -1;
 };
 
+// A Unix socket file the keeper may remove (issue 18.5): named by `name`
+// in the directory `dir` (an O_PATH descriptor from the walk that bound it,
+// which the keeper holds from its start), removed only while that name
+// still has `dev` and `ino`. `path` is for messages only: a directory
+// renamed, or another put at the path, after the start changes nothing.
+struct KeeperSocketFile {
+  std::string path;
+  int dir = -1;
+  std::string name;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
 // Everything the keeper may touch, fixed when it starts.
 struct KeeperTargets {
   std::vector<KeeperOutput> outputs;
   std::optional<KeeperPidFile> pidfile;         // KeeperPidFileId::kDaemon
   std::optional<KeeperPidFile> worker_pidfile;  // KeeperPidFileId::kWorker
   // Listening sockets (issue 14): the Unix socket files the start bound,
-  // removed like the pid files (RemoveSocketFile), by index.
-  std::vector<KeeperPidFile> sockets;
+  // removed relative to their directories' descriptors (RemoveSocketFile),
+  // by index. The keeper, which never enters the chroot, holds those
+  // descriptors; the daemon closes its own before chroot(2).
+  std::vector<KeeperSocketFile> sockets;
 };
 
 // The daemon's end. Move-only through shared_ptr: the output files and the

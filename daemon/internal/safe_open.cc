@@ -390,14 +390,26 @@ absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
     return dir.status();
   }
   absl::Cleanup close_dir = [fd = *dir] { close(fd); };
+  return UnlinkAtIfSame(*dir, name, dev, ino, path);
+}
+
+absl::StatusOr<int> OpenContainingDirectory(const std::string& path,
+                                            absl::string_view what,
+                                            std::string* name) {
+  return OpenParentDirectory(path, what, name);
+}
+
+absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
+                                    ino_t ino, absl::string_view shown) {
   struct stat st;
-  if (fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return false;
-    return ErrnoError(errno, absl::StrCat("stat ", path));
+    return ErrnoError(errno, absl::StrCat("stat ", shown));
   }
   if (st.st_dev != dev || st.st_ino != ino) return false;
-  if (unlinkat(*dir, name.c_str(), 0) != 0) {
-    return ErrnoError(errno, absl::StrCat("unlink ", path));
+  if (unlinkat(dir, name.c_str(), 0) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoError(errno, absl::StrCat("unlink ", shown));
   }
   return true;
 }

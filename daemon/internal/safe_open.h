@@ -94,6 +94,24 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
 absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
                                   ino_t ino);
 
+// Issue 18.5: a descriptor (O_PATH | O_DIRECTORY, close-on-exec) of the
+// directory that holds `path`'s last component, walked from "/" as SafeOpen
+// walks (no symbolic link followed unless root or this user alone could have
+// put it there); `name` receives the last component. For a file that is
+// created, replaced and removed relative to its directory (a Unix socket
+// file), so that whatever later becomes of the path, the file dealt with is
+// the one in the directory that was walked.
+absl::StatusOr<int> OpenContainingDirectory(const std::string& path,
+                                            absl::string_view what,
+                                            std::string* name);
+
+// UnlinkIfSame relative to a directory descriptor: unlinkat(dir, name) only
+// while fstatat(dir, name) (not following a link) still has `dev` and `ino`.
+// False, without error, when the name names something else or nothing.
+// `shown` names the file in errors.
+absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
+                                    ino_t ino, absl::string_view shown);
+
 // Opens the directory `path` without following a symbolic link as its last
 // component (O_PATH, so opening has no side effect): for chroot and the
 // working directory. `what` names it in errors ("chroot", "workdir").
