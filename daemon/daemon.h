@@ -317,9 +317,15 @@ void LogToSyslog();
 // ERROR, "<2>" FATAL), so that systemd's journal files them by priority:
 // always when `always`, otherwise only while stderr is the stream that
 // $JOURNAL_STREAM names ("DEV:INO"; checked at each message, since stderr
-// changes when the daemon detaches). Without `always` and without
-// $JOURNAL_STREAM it changes nothing. Call once, after
-// google::InitGoogleLogging and before `Daemonize()`.
+// changes when the daemon detaches); otherwise glog's usual lines. Either
+// way each message goes to stderr in one write(2), and what a full file
+// system (or any failed or short write) lost is marked by a line
+// "[daemonkit: N bytes of log lost (REASON)]" before the next message that
+// gets through, so that a torn line is never glued to the next (issue
+// 23.11). Covers glog's messages only, not what the application writes
+// to stdout or stderr itself. `DaemonizeFromFlags()` calls it unless
+// logging goes to syslog. Call once, after google::InitGoogleLogging and
+// before `Daemonize()`.
 void LogToJournalStream(bool always);
 
 }  // namespace daemonkit

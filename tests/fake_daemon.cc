@@ -46,6 +46,9 @@
 //                           signal_fd R" (T: its utime + stime); the
 //                           daemon reaps it ("child exited N"), then as
 //                           ready
+//              log_lines    ready, then LOG(INFO) "line N" and 40 x's
+//                           every 2 ms until stopped (issue 23.11: a log
+//                           file on a file system that fills up)
 //
 //   --helper                fork a helper that waits forever during start-up
 //                           ("helper <pid>"), in the daemon's session
@@ -93,6 +96,7 @@
 #include "daemon/flags.h"
 #include "daemon/internal/testing_hooks.h"
 #include "daemon/proc.h"
+#include "glog/logging.h"
 
 ABSL_FLAG(std::string, behavior, "ready", "what to do; see the file comment");
 ABSL_FLAG(std::string, report, "",
@@ -423,6 +427,14 @@ int main(int argc, char** argv) {
       if (event == daemonkit::Event::kTimeout) break;
     }
     Record(report_path, "event timeout");
+  }
+  if (behavior == "log_lines") {
+    for (int line = 0;; ++line) {
+      LOG(INFO) << "line " << line << " " << std::string(40, 'x');
+      if (daemon->WaitFor(absl::Milliseconds(2)) == daemonkit::Event::kStop) {
+        return 0;
+      }
+    }
   }
   if (behavior == "exec") {
     execl("/bin/sleep", "sleep", "3600", static_cast<char*>(nullptr));

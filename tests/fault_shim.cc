@@ -13,6 +13,20 @@
 //                                    gettimeofday, time): a clock step (NTP,
 //                                    `date -s`) for these processes alone.
 //                                    Missing: no offset.
+//   DAEMONKIT_FAULT_WRITE_FILE=PATH  a file system filling up, for writes
+//                                    to descriptors 1 and 2 while they are
+//                                    regular files (the output files):
+//                                    while PATH holds "B R", a write gets
+//                                    at most B bytes through (a short
+//                                    write), and fails with ENOSPC once B
+//                                    is 0; the shim writes back what is
+//                                    left of B and R plus the writes it
+//                                    cut or refused. Missing: room enough.
+//                                    fwrite to stderr is done here as
+//                                    glibc does it for an unbuffered
+//                                    stream (write until all is out or a
+//                                    write fails), since glibc's own calls
+//                                    write(2) without this shim's wrapper.
 //
 // The test writes the files (under TEST_TMPDIR) when the fault is due; the
 // shim reads them at each call, so the fault starts and ends on the test's
@@ -22,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,12 +104,62 @@ int64_t ClockOffset() {
   return offset;
 }
 
+// How many of `count` bytes a write to `fd` may put through: `count`
+// without a fault; fewer, or 0 with errno ENOSPC, while the write file's
+// budget lasts. -1: refused.
+ssize_t WriteBudget(int fd, size_t count) {
+  const char* path = std::getenv("DAEMONKIT_FAULT_WRITE_FILE");
+  if (path == nullptr || *path == '\0' || (fd != 1 && fd != 2)) {
+    return static_cast<ssize_t>(count);
+  }
+  const int saved_errno = errno;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    errno = saved_errno;
+    return static_cast<ssize_t>(count);
+  }
+  const int control = open(path, O_RDWR | O_CLOEXEC);
+  if (control < 0) {
+    errno = saved_errno;
+    return static_cast<ssize_t>(count);
+  }
+  ssize_t allowed = static_cast<ssize_t>(count);
+  if (flock(control, LOCK_EX) == 0) {
+    char buffer[64];
+    const ssize_t n = pread(control, buffer, sizeof(buffer) - 1, 0);
+    int64_t budget = -1, cut = 0;
+    if (n > 0) {
+      buffer[n] = '\0';
+      if (std::sscanf(buffer, "%" SCNd64 " %" SCNd64, &budget, &cut) < 1) {
+        budget = -1;
+      }
+    }
+    if (budget >= 0) {
+      if (static_cast<int64_t>(count) > budget) {
+        allowed = budget > 0 ? static_cast<ssize_t>(budget) : -1;
+        ++cut;
+      }
+      budget -= allowed > 0 ? allowed : 0;
+      char out[64];
+      const int length = std::snprintf(
+          out, sizeof(out), "%" PRId64 " %" PRId64 "\n", budget, cut);
+      (void)!ftruncate(control, 0);
+      (void)!pwrite(control, out, static_cast<size_t>(length), 0);
+    }
+  }
+  close(control);
+  errno = allowed < 0 ? ENOSPC : saved_errno;
+  return allowed;
+}
+
 // The functions the shim wraps, resolved when it is loaded (before the
 // program runs, so before any fork), with no function-local statics: those
 // would pull the C++ runtime into the shim.
 pid_t (*next_fork)(void) = nullptr;
 int (*next_clock_gettime)(clockid_t, struct timespec*) = nullptr;
 int (*next_gettimeofday)(struct timeval*, void*) = nullptr;
+ssize_t (*next_write)(int, const void*, size_t) = nullptr;
+size_t (*next_fwrite)(const void*, size_t, size_t, FILE*) = nullptr;
 
 __attribute__((constructor)) void ResolveNext() {
   next_fork = reinterpret_cast<pid_t (*)(void)>(dlsym(RTLD_NEXT, "fork"));
@@ -102,6 +167,11 @@ __attribute__((constructor)) void ResolveNext() {
       dlsym(RTLD_NEXT, "clock_gettime"));
   next_gettimeofday = reinterpret_cast<int (*)(struct timeval*, void*)>(
       dlsym(RTLD_NEXT, "gettimeofday"));
+  next_write = reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(
+      dlsym(RTLD_NEXT, "write"));
+  next_fwrite =
+      reinterpret_cast<size_t (*)(const void*, size_t, size_t, FILE*)>(
+          dlsym(RTLD_NEXT, "fwrite"));
 }
 
 }  // namespace
@@ -136,6 +206,31 @@ time_t time(time_t* out) noexcept {
   if (clock_gettime(CLOCK_REALTIME, &now) != 0) return -1;
   if (out != nullptr) *out = now.tv_sec;
   return now.tv_sec;
+}
+
+ssize_t write(int fd, const void* data, size_t count) {
+  const ssize_t allowed = WriteBudget(fd, count);
+  if (allowed < 0) return -1;
+  return next_write(fd, data, static_cast<size_t>(allowed));
+}
+
+size_t fwrite(const void* data, size_t size, size_t items, FILE* stream) {
+  if (stream != stderr || size == 0 ||
+      std::getenv("DAEMONKIT_FAULT_WRITE_FILE") == nullptr) {
+    return next_fwrite(data, size, items, stream);
+  }
+  // stderr is unbuffered: glibc writes the whole block, and after a short
+  // write the rest, until a write fails.
+  const char* bytes = static_cast<const char*>(data);
+  const size_t total = size * items;
+  size_t done = 0;
+  while (done < total) {
+    const ssize_t n = write(fileno(stream), bytes + done, total - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done / size;
 }
 
 }  // extern "C"

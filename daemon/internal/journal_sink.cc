@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -70,12 +71,45 @@ void JournalStderrSink::send(google::LogSeverity severity, const char*,
   }
   text.push_back('\n');
   // One write per message: lines of concurrent processes do not interleave
-  // within a line. A short write to a pipe or full disk is not retried
-  // (nothing useful to do with a log failure inside the log).
+  // within a line; a loss is marked (issue 23.11).
+  writer_.Write(2, text);
+}
+
+std::string LossMarker(uint64_t bytes, absl::string_view reason) {
+  return absl::StrCat("[daemonkit: ", bytes, " bytes of log lost (", reason,
+                      ")]\n");
+}
+
+void LineWriter::Write(int fd, absl::string_view lines) {
+  std::string buffer;
+  if (torn_) buffer.push_back('\n');
+  if (lost_ > 0) buffer += LossMarker(lost_, reason_);
+  const size_t prefix = buffer.size();
+  buffer.append(lines.data(), lines.size());
   ssize_t written;
   do {
-    written = write(2, text.data(), text.size());
+    written = write_ != nullptr ? write_(fd, buffer.data(), buffer.size())
+                                : write(fd, buffer.data(), buffer.size());
   } while (written < 0 && errno == EINTR);
+  if (written >= 0 && static_cast<size_t>(written) == buffer.size()) {
+    torn_ = false;
+    lost_ = 0;
+    reason_.clear();
+    return;
+  }
+  if (written < 0) {
+    // Nothing reached the file: the newline and the marker are still due.
+    reason_ = std::strerror(errno);
+    lost_ += lines.size();
+    return;
+  }
+  // The file system's errno, when a write said it, says more.
+  if (reason_.empty()) reason_ = "short write";
+  const size_t n = static_cast<size_t>(written);
+  if (n > 0) torn_ = buffer[n - 1] != '\n';
+  // A marker cut short is written again, whole, with the same count; once
+  // it went out, only what is left of this message is lost.
+  lost_ = n <= prefix ? lost_ + lines.size() : buffer.size() - n;
 }
 
 void RouteGlogToJournalStderr(bool always) {
@@ -83,7 +117,6 @@ void RouteGlogToJournalStderr(bool always) {
   if (const char* stream = std::getenv("JOURNAL_STREAM")) {
     journal = ParseJournalStream(stream);
   }
-  if (!always && !journal) return;
   static JournalStderrSink* sink = new JournalStderrSink(always, journal);
   google::AddLogSink(sink);
   FLAGS_logtostderr = false;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,61 @@ TEST(JournalSinkTest, NulStartsANewPrefixedLine) {
   EXPECT_EQ(text.find('\0'), std::string::npos);
   EXPECT_THAT(text,
               ContainsRegex("(^|\n)<3>E[0-9].*client said x\n<3><0>forged\n$"));
+}
+
+// Issue 23.11: LineWriter against a file system that takes what the test
+// allows: whole messages, a marker of what was lost, a torn line ended
+// before anything else, and a marker cut short written again whole.
+std::string g_file;
+ssize_t g_room = -1;  // bytes the next writes may put through; -1: any
+ssize_t FakeWrite(int, const void* data, size_t size) {
+  if (g_room == 0) {
+    errno = ENOSPC;
+    return -1;
+  }
+  size_t n = size;
+  if (g_room > 0 && static_cast<size_t>(g_room) < n) {
+    n = static_cast<size_t>(g_room);
+  }
+  if (g_room > 0) g_room -= static_cast<ssize_t>(n);
+  g_file.append(static_cast<const char*>(data), n);
+  return static_cast<ssize_t>(n);
+}
+
+TEST(LineWriterTest, MarksWhatAFullDiskLost) {
+  g_file.clear();
+  g_room = -1;
+  LineWriter writer(&FakeWrite);
+  writer.Write(2, "one\n");
+  g_room = 3;
+  writer.Write(2, "two two\n");  // torn after "two"
+  EXPECT_TRUE(writer.torn());
+  EXPECT_EQ(writer.lost(), 5u);
+  g_room = 0;
+  writer.Write(2, "three\n");  // refused
+  EXPECT_EQ(writer.lost(), 11u);
+  g_room = 10;
+  writer.Write(2, "four\n");  // the newline and part of the marker
+  EXPECT_EQ(writer.lost(), 16u);
+  EXPECT_TRUE(writer.torn());
+  g_room = -1;
+  writer.Write(2, "five\n");
+  EXPECT_FALSE(writer.torn());
+  EXPECT_EQ(writer.lost(), 0u);
+  EXPECT_EQ(g_file,
+            "one\ntwo\n[daemonki\n"
+            "[daemonkit: 16 bytes of log lost (No space left on device)]\n"
+            "five\n");
+}
+
+TEST(LineWriterTest, AWholeMessageNeedsNoMarker) {
+  g_file.clear();
+  g_room = -1;
+  LineWriter writer(&FakeWrite);
+  writer.Write(2, "a\nb\n");
+  EXPECT_EQ(g_file, "a\nb\n");
+  EXPECT_EQ(writer.lost(), 0u);
+  EXPECT_FALSE(writer.torn());
 }
 
 }  // namespace
