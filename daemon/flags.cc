@@ -67,13 +67,15 @@ ABSL_FLAG(daemonkit::FlagText, daemon_restart,
           "exit or a signal other than TERM/INT) or always");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_delay,
           daemonkit::FlagText::Default("1s"),
-          "delay before the first restart, doubling after each");
+          "delay before restarting a worker that ran less than "
+          "--daemon_restart_reset_after, doubling after each (0 allowed); "
+          "one that ran longer restarts at once");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_max_delay,
           daemonkit::FlagText::Default("60s"),
           "the longest delay between restarts");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_reset_after,
           daemonkit::FlagText::Default("60s"),
-          "a worker up this long resets the delay and the restart count");
+          "a worker up this long restarts at once and resets the delay");
 ABSL_FLAG(daemonkit::FlagText, daemon_restart_limit,
           daemonkit::FlagText::Default("0"),
           "give up after this many restarts within the reset window; 0: never");

@@ -108,8 +108,10 @@ absl::Status ValidateOptions(const Options& options) {
   }
   // The restart values are checked whatever the policy: a value that would
   // be wrong under supervision is wrong on the command line already.
-  if (options.restart_delay <= absl::ZeroDuration()) {
-    return UsageError("restart_delay", "restart delay must be positive");
+  // 0 is allowed (issue 22.16): every restart is then immediate, as
+  // runsv's, and --daemon_restart_limit is what stops a crash loop.
+  if (options.restart_delay < absl::ZeroDuration()) {
+    return UsageError("restart_delay", "restart delay must not be negative");
   }
   if (options.restart_max_delay < options.restart_delay) {
     return UsageError("restart_max_delay",

@@ -152,15 +152,17 @@ struct Options {
 
   // Supervision: with a policy other than kNo, the daemon process becomes a
   // supervisor that holds the pid file and forks the application as a
-  // worker, restarting it after `restart_delay`, doubling up to
-  // `restart_max_delay`; a worker up for `restart_reset_after` resets the
-  // delay; when more than `restart_limit` restarts (0: no limit) fall
-  // within the last `restart_reset_after` (a sliding window on the monotonic
-  // clock) the supervisor gives up. `Daemonize()` then
-  // returns in the worker. SIGTERM/SIGINT stop the worker (SIGKILL after
-  // three quarters of `stop_timeout`, so that the supervisor ends what the
-  // worker left behind and exits before a `stop` that waits `stop_timeout`
-  // escalates to SIGKILL) and then the supervisor; SIGHUP is forwarded.
+  // worker. A worker that ran for `restart_reset_after` or longer is
+  // restarted at once and resets the delay (the rule of s6, runit and
+  // daemontools); one that died sooner is restarted after `restart_delay`
+  // (0 allowed), doubling up to `restart_max_delay`; when more than
+  // `restart_limit` restarts (0: no limit) fall within the last
+  // `restart_reset_after` (a sliding window on the monotonic clock) the
+  // supervisor gives up. `Daemonize()` then returns in the worker.
+  // SIGTERM/SIGINT stop the worker (SIGKILL after three quarters of
+  // `stop_timeout`, so that the supervisor ends what the worker left behind and
+  // exits before a `stop` that waits `stop_timeout` escalates to SIGKILL) and
+  // then the supervisor; SIGHUP is forwarded.
   RestartPolicy restart = RestartPolicy::kNo;
   absl::Duration restart_delay = absl::Seconds(1);
   absl::Duration restart_max_delay = absl::Seconds(60);

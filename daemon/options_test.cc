@@ -52,6 +52,14 @@ TEST(ValidateOptionsTest, EachBadValueIsAUsageErrorNamingItsField) {
   }
 }
 
+// Issue 22.16: a zero restart delay is allowed, as runsv's.
+TEST(ValidateOptionsTest, AZeroRestartDelayIsAllowed) {
+  Options options;
+  options.restart = RestartPolicy::kAlways;
+  options.restart_delay = absl::ZeroDuration();
+  EXPECT_TRUE(ValidateOptions(options).ok());
+}
+
 TEST(ValidateOptionsTest, AChildPidFileIsFineUnderSupervision) {
   Options options;
   options.child_pidfile = "/run/w.pid";

@@ -168,6 +168,67 @@ TEST_F(SupervisionTest, RestartsSpacedWiderThanTheWindowNeverHitTheLimit) {
   EXPECT_FALSE(IsAlive(supervisor));
 }
 
+// Issue 22.16, the rule of s6, runit and daemontools: a worker that ran
+// past --daemon_restart_reset_after is restarted at once. Each worker here
+// runs a second (--delay) before it is ready and crashes, against a reset
+// window of 200ms and a restart delay of an hour: only the rule lets the
+// two restarts happen within the wait.
+TEST_F(SupervisionTest, AWorkerThatRanLongEnoughRestartsAtOnce) {
+  RunResult start = Run(
+      {"--behavior=crash_times", "--crash_times=2", "--delay=1s",
+       "--daemon_restart=on-failure", "--daemon_restart_delay=1h",
+       "--daemon_restart_max_delay=1h", "--daemon_restart_reset_after=200ms"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return !IsAlive(supervisor) ||
+           (Starts() == 3 && ReadPid(child_pidfile_) > 0);
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting at once after signal Aborted, restart 2"));
+  EXPECT_THAT(ReadFileOrEmpty(err_), Not(HasSubstr("restarting in 1h")));
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+}
+
+// ... and one that died sooner waits the delay, whatever ran before it.
+TEST_F(SupervisionTest, AWorkerThatDiedYoungWaitsTheDelay) {
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=1h",
+           "--daemon_restart_max_delay=1h", "--daemon_restart_reset_after=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(err_), "restarting in 1h");
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(Starts(), 1u);
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+}
+
+// Issue 22.16: --daemon_restart_delay=0 is allowed and restarts at once.
+TEST_F(SupervisionTest, AZeroRestartDelayRestartsAtOnce) {
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=2",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=0",
+           "--daemon_restart_max_delay=1h", "--daemon_restart_reset_after=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return !IsAlive(supervisor) ||
+           (Starts() == 3 && ReadPid(child_pidfile_) > 0);
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("restarting at once after signal Aborted, restart 2"));
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+}
+
 TEST_F(SupervisionTest, StopDuringABackoffWaitIsPrompt) {
   RunResult start =
       Run({"--behavior=crash_times", "--crash_times=1",
@@ -531,7 +592,7 @@ TEST_F(SupervisionTest, AFailedForkIsRetriedOnTheBackoffSchedule) {
 
 TEST_F(SupervisionTest, BadRestartFlagsAreUsageErrors) {
   for (const std::string flag :
-       {"--daemon_restart=sometimes", "--daemon_restart_delay=0s",
+       {"--daemon_restart=sometimes", "--daemon_restart_delay=-1s",
         "--daemon_restart_limit=-1", "--daemon_restart_reset_after=never"}) {
     SCOPED_TRACE(flag);
     RunResult result = Run({flag, "--daemon_restart_max_delay=1h"});

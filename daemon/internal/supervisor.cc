@@ -396,9 +396,11 @@ class Supervisor {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
       Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
     }
-    if (uptime >= options_.restart_reset_after) {
-      delay_ = options_.restart_delay;
-    }
+    // Issue 22.16, the rule of s6-supervise, runsv and supervise: a worker
+    // that ran long enough is restarted at once and resets the backoff; only
+    // one that died young waits, so that a crash loop does not spin.
+    const bool ran_long = uptime >= options_.restart_reset_after;
+    if (ran_long) delay_ = options_.restart_delay;
     ++restarts_;
     if (options_.restart_limit > 0 && RestartLimitReached()) {
       GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
@@ -406,11 +408,12 @@ class Supervisor {
                           absl::FormatDuration(options_.restart_reset_after),
                           "; last ", DescribeExit(wait_status)));
     }
-    restart_at_ = MonotonicNow() + delay_;
-    const std::string status = RestartStatus(delay_, wait_status, restarts_);
+    const absl::Duration wait = ran_long ? absl::ZeroDuration() : delay_;
+    restart_at_ = MonotonicNow() + wait;
+    const std::string status = RestartStatus(wait, wait_status, restarts_);
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
-    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+    if (!ran_long) delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   // The restart limit as a sliding window (issue 23.8), as systemd's
@@ -741,8 +744,11 @@ bool ShouldRestart(RestartPolicy mode, int wait_status) {
 }
 
 std::string RestartStatus(absl::Duration delay, int wait_status, int restart) {
-  return absl::StrCat("restarting in ", absl::FormatDuration(delay), " after ",
-                      DescribeExit(wait_status), ", restart ", restart);
+  return absl::StrCat(
+      delay > absl::ZeroDuration()
+          ? absl::StrCat("restarting in ", absl::FormatDuration(delay))
+          : "restarting at once",
+      " after ", DescribeExit(wait_status), ", restart ", restart);
 }
 
 Worker Supervise(const Options& options, SupervisorState state) {

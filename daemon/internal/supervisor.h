@@ -109,7 +109,8 @@ struct RelayState {
 std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state);
 
-// "restarting in 4s after exit code 3, restart 2": the STATUS= line.
+// "restarting in 4s after exit code 3, restart 2" (or "restarting at once
+// after ..." for a zero delay): the STATUS= line.
 std::string RestartStatus(absl::Duration delay, int wait_status, int restart);
 
 // Whether `mode` restarts a worker that ended with `wait_status`.

@@ -96,6 +96,8 @@ TEST(ShouldRestartTest, FollowsTheMode) {
   EXPECT_FALSE(ShouldRestart(RestartMode::kOnFailure, terminated));
   EXPECT_EQ(RestartStatus(absl::Seconds(4), failed, 2),
             "restarting in 4s after exit code 3, restart 2");
+  EXPECT_EQ(RestartStatus(absl::ZeroDuration(), failed, 1),
+            "restarting at once after exit code 3, restart 1");
 }
 
 // Forks a "worker" that takes the pid file and waits to be killed; returns
