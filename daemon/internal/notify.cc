@@ -14,6 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "glog/logging.h"
@@ -107,6 +108,13 @@ bool IsOtherAddressFamily(absl::string_view value) {
   return true;
 }
 
+bool HasReadyLine(absl::string_view message) {
+  for (absl::string_view line : absl::StrSplit(message, '\n')) {
+    if (line == "READY=1") return true;
+  }
+  return false;
+}
+
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   Notifier notifier;
   const char* socket = std::getenv("NOTIFY_SOCKET");
@@ -152,7 +160,9 @@ Notifier::Notifier(Notifier&& other) noexcept
     : address_(std::exchange(other.address_, std::nullopt)),
       watchdog_(std::exchange(other.watchdog_, std::nullopt)),
       fd_store_(std::exchange(other.fd_store_, false)),
-      fd_(std::exchange(other.fd_, -1)) {}
+      fd_(std::exchange(other.fd_, -1)),
+      ready_delivered_(other.ready_delivered_.exchange(false)),
+      ended_(other.ended_.exchange(false)) {}
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
   if (this != &other) {
@@ -161,6 +171,8 @@ Notifier& Notifier::operator=(Notifier&& other) noexcept {
     watchdog_ = std::exchange(other.watchdog_, std::nullopt);
     fd_store_ = std::exchange(other.fd_store_, false);
     fd_ = std::exchange(other.fd_, -1);
+    ready_delivered_ = other.ready_delivered_.exchange(false);
+    ended_ = other.ended_.exchange(false);
   }
   return *this;
 }
@@ -178,7 +190,7 @@ absl::Status Notifier::Send(absl::string_view message) const {
     if (sent < 0) return ErrnoError(errno, "send to the supervisor");
     return absl::OkStatus();
   }
-  if (!address_) return absl::OkStatus();
+  if (!address_ || ended_) return absl::OkStatus();
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoError(errno, "notify socket");
   do {
@@ -188,12 +200,25 @@ absl::Status Notifier::Send(absl::string_view message) const {
   } while (sent < 0 && errno == EINTR);
   const int saved = errno;
   close(fd);
-  if (sent < 0) return ErrnoError(saved, "send to NOTIFY_SOCKET");
+  if (sent < 0) {
+    if ((saved == ENOENT || saved == ECONNREFUSED) && ready_delivered_ &&
+        !ended_.exchange(true)) {
+      LOG(INFO) << "NOTIFY_SOCKET is gone after READY=1 ("
+                << strerrordesc_np(saved)
+                << "): its listener has what it waited for "
+                   "(start-stop-daemon --notify-await removes it); no more "
+                   "sd_notify messages are sent";
+      return absl::OkStatus();
+    }
+    if (ended_) return absl::OkStatus();
+    return ErrnoError(saved, "send to NOTIFY_SOCKET");
+  }
+  if (HasReadyLine(message)) ready_delivered_ = true;
   return absl::OkStatus();
 }
 
 absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
-  if (!address_ || fd_ >= 0) return absl::OkStatus();
+  if (!address_ || fd_ >= 0 || ended_) return absl::OkStatus();
   const int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return ErrnoError(errno, "notify socket");
   absl::Status sent = SendWithDescriptor(sock, message, fd, "NOTIFY_SOCKET", 0,

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -67,6 +68,9 @@ std::optional<absl::Duration> WatchdogInterval(absl::string_view usec,
 // ENOENT for kNotFound, EACCES for kPermissionDenied, EEXIST for
 // kAlreadyExists, EINVAL for kInvalidArgument, EIO otherwise.
 int ErrnoForStatus(const absl::Status& status);
+
+// Whether `message` carries a "READY=1" line.
+bool HasReadyLine(absl::string_view message);
 
 // `text` made safe as the value of one STATUS= assignment: each newline and
 // NUL becomes a space. A newline would end the assignment and start another
@@ -130,7 +134,11 @@ class Notifier {
   bool fd_store() const { return fd_store_ && to_service_manager(); }
 
   // Sends `message` ("READY=1", "STATUS=...") as one datagram. OK when
-  // disabled.
+  // disabled. Issue 22.15: once a READY=1 was delivered to $NOTIFY_SOCKET,
+  // a socket that is gone (ENOENT, ECONNREFUSED) ends notification: its
+  // listener has heard what it waited for (start-stop-daemon --notify-await
+  // removes its socket after READY=1), so one INFO line says so, this and
+  // every later send return OK, and nothing more is sent.
   absl::Status Send(absl::string_view message) const;
 
   // Sends `message` with descriptor `fd` attached (SCM_RIGHTS), as
@@ -145,6 +153,11 @@ class Notifier {
   std::optional<absl::Duration> watchdog_;
   bool fd_store_ = false;
   int fd_ = -1;
+  // Whether $NOTIFY_SOCKET took a READY=1, and whether it has gone since.
+  // Atomic: Send() is const and may be called from the application's
+  // threads (NotifyStatus()).
+  mutable std::atomic<bool> ready_delivered_{false};
+  mutable std::atomic<bool> ended_{false};
 };
 
 }  // namespace internal

@@ -4,12 +4,20 @@
 
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <mutex>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "glog/logging.h"
 #include "gtest/gtest.h"
+#include "tests/listen_testing.h"
 #include "tests/testing.h"
 
 namespace daemonkit {
@@ -78,6 +86,102 @@ TEST(NotifierTest, SendsOneDatagramToTheSocket) {
   EXPECT_TRUE(notifier->enabled());
   ASSERT_TRUE(notifier->Send("READY=1\nSTATUS=up").ok());
   EXPECT_EQ(receiver.Receive(), "READY=1\nSTATUS=up");
+}
+
+// Keeps what glog logs at INFO and above, as the daemon's log would.
+class CapturedLog : public google::LogSink {
+ public:
+  CapturedLog() { google::AddLogSink(this); }
+  ~CapturedLog() override { google::RemoveLogSink(this); }
+  void send(google::LogSeverity severity, const char*, const char*, int,
+            const google::LogMessageTime&, const char* message,
+            size_t length) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    lines_.push_back(absl::StrCat(google::GetLogSeverityName(severity), " ",
+                                  absl::string_view(message, length)));
+  }
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// A datagram socket at a path, as start-stop-daemon --notify-await makes.
+int BindDatagramSocket(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  path.copy(address.sun_path, sizeof(address.sun_path) - 1);
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string ReceiveNow(int fd) {
+  char buffer[512];
+  const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+  return n < 0 ? "" : std::string(buffer, n);
+}
+
+// Issue 22.15: start-stop-daemon --notify-await removes its socket once it
+// has READY=1. What comes after (STATUS=, STOPPING=1) finds no socket: that
+// ends notification, with one INFO line, no error and no warning per
+// message, and nothing more is sent.
+TEST(NotifierTest, ASocketGoneAfterReadyEndsNotification) {
+  test_support::ShortTempDir dir;
+  const std::string path = dir.path() + "/notify";
+  const int listener = BindDatagramSocket(path);
+  ASSERT_GE(listener, 0) << std::strerror(errno);
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  CapturedLog log;
+  ASSERT_TRUE(notifier->Send("READY=1\nSTATUS=up").ok());
+  EXPECT_EQ(ReceiveNow(listener), "READY=1\nSTATUS=up");
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  for (const char* message : {"STATUS=tick", "WATCHDOG=1", "STOPPING=1"}) {
+    absl::Status sent = notifier->Send(message);
+    EXPECT_TRUE(sent.ok()) << message << ": " << sent;
+  }
+  // A socket back at the path hears nothing: notification has ended.
+  const int again = BindDatagramSocket(path);
+  ASSERT_GE(again, 0) << std::strerror(errno);
+  EXPECT_TRUE(notifier->Send("STATUS=late").ok());
+  EXPECT_EQ(ReceiveNow(again), "");
+  const std::vector<std::string> lines = log.Lines();
+  ASSERT_EQ(lines.size(), 1u) << absl::StrJoin(lines, "\n");
+  EXPECT_TRUE(absl::StartsWith(lines[0],
+                               "INFO NOTIFY_SOCKET is gone after "
+                               "READY=1"))
+      << lines[0];
+  close(again);
+  close(listener);
+}
+
+// Before READY=1 a missing socket is still an error: the listener never
+// heard that the service is up.
+TEST(NotifierTest, ASocketGoneBeforeReadyIsAnError) {
+  test_support::ShortTempDir dir;
+  const std::string path = dir.path() + "/notify";
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  absl::Status sent = notifier->Send("STATUS=starting");
+  EXPECT_TRUE(absl::IsNotFound(sent)) << sent;
+  sent = notifier->Send("READY=1");
+  EXPECT_TRUE(absl::IsNotFound(sent)) << sent;
+  EXPECT_FALSE(HasReadyLine("READY=10"));
+  EXPECT_TRUE(HasReadyLine("STATUS=x\nREADY=1"));
 }
 
 TEST(StartupFailureMessageTest, CarriesTheTextAndAnErrno) {
