@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -179,6 +181,42 @@ TEST_F(ContainerTest, AnApplicationDeafToSigtermIsKilledAfterTheStopTimeout) {
   // 128 + SIGKILL: the application's end, as pid 1 reports it.
   EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.stderr_text;
   EXPECT_EQ(ReportLines("deaf").size(), 1u);
+  EXPECT_TRUE(ReportLines("stopping").empty());
+}
+
+// Issue 22.17: started as a non-interactive shell starts `cmd &` (SIGINT
+// and SIGQUIT ignored, inherited through exec by unshare and pid 1), the
+// application still gets their default actions, as under dumb-init: a
+// SIGQUIT forwarded by pid 1 ends it (128 + SIGQUIT).
+TEST_F(ContainerTest, AnInheritedIgnoreDoesNotSwallowAForwardedQuit) {
+  struct sigaction ignore = {}, old_int = {}, old_quit = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(sigaction(SIGINT, &ignore, &old_int), 0);
+  ASSERT_EQ(sigaction(SIGQUIT, &ignore, &old_quit), 0);
+  Start({"--orphans=0"});
+  ASSERT_EQ(sigaction(SIGINT, &old_int, nullptr), 0);
+  ASSERT_EQ(sigaction(SIGQUIT, &old_quit, nullptr), 0);
+  if (HasFatalFailure()) return;
+  const auto ignored = [&](int pid) {
+    const std::string status =
+        ReadFileOrEmpty(absl::StrCat(NamespaceProc(), "/", pid, "/status"));
+    const size_t at = status.find("SigIgn:\t");
+    uint64_t mask = 0;
+    if (at == std::string::npos ||
+        !absl::SimpleHexAtoi(status.substr(at + 8, 16), &mask)) {
+      ADD_FAILURE() << "no SigIgn in " << status;
+    }
+    return mask;
+  };
+  const uint64_t quit_bit = uint64_t{1} << (SIGQUIT - 1);
+  const uint64_t int_bit = uint64_t{1} << (SIGINT - 1);
+  EXPECT_EQ(ReportLines("app "), std::vector<std::string>{"app 2 1"});
+  EXPECT_EQ(ignored(2) & (quit_bit | int_bit), 0u)
+      << "the application still ignores SIGINT or SIGQUIT";
+  ASSERT_EQ(kill(init_, SIGQUIT), 0);
+  RunResult result = Wait();
+  EXPECT_EQ(result.exit_code, 128 + SIGQUIT) << result.stderr_text;
   EXPECT_TRUE(ReportLines("stopping").empty());
 }
 

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -132,6 +133,34 @@ int ExitCodeOf(int wait_status) {
   }
 }
 
+// Issue 22.17, what dumb-init does for its child: a signal ignored when
+// pid 1 was started (a non-interactive shell starts `cmd &` with SIGINT and
+// SIGQUIT ignored; docker's shell form, a runner) goes back to its default
+// action in the application, so that a SIGQUIT pid 1 forwards does what
+// it says instead of nothing. Handlers the application installed itself
+// stay; only SIG_IGN, which exec passes on, is undone.
+absl::Status UnignoreInheritedSignals() {
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    struct sigaction current = {};
+    // glibc reserves two real-time signals for itself (EINVAL): skip them.
+    if (sigaction(signo, nullptr, &current) != 0) {
+      if (errno == EINVAL) continue;
+      return ErrnoError(errno, "sigaction");
+    }
+    if ((current.sa_flags & SA_SIGINFO) != 0 || current.sa_handler != SIG_IGN) {
+      continue;
+    }
+    struct sigaction action = {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(signo, &action, nullptr) != 0) {
+      return ErrnoError(errno, absl::StrCat("reset signal ", signo));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsContainerInit() { return getpid() == 1; }
@@ -152,6 +181,11 @@ absl::Status SplitOffContainerInit(absl::Duration stop_timeout) {
     return ErrnoError(saved, "fork the application away from pid 1");
   }
   if (application > 0) RunContainerInit(application, stop_timeout);
+  // All signals are still blocked: none arrives between the two states.
+  if (absl::Status reset = UnignoreInheritedSignals(); !reset.ok()) {
+    (void)sigprocmask(SIG_SETMASK, &caller_mask, nullptr);
+    return reset;
+  }
   if (sigprocmask(SIG_SETMASK, &caller_mask, nullptr) != 0) {
     return ErrnoError(errno, "sigprocmask");
   }

@@ -12,7 +12,8 @@
 // The answer is tini's: a separate parent. In the foreground, as pid 1,
 // `Daemonize()` forks first; the parent stays pid 1 and does nothing but
 // init's work (RunContainerInit), and the application runs on in the child,
-// as pid 2, with nothing of it changed. So:
+// as pid 2, with nothing of it changed but inherited ignored signals, which
+// get their default action back (as dumb-init does). So:
 //
 //   - orphans that land on pid 1 are reaped there, with waitpid(-1), which
 //     cannot steal the status of a child the application waits for: that
@@ -47,10 +48,12 @@ namespace internal {
 bool IsContainerInit();
 
 // Forks. In the child (the application, now pid 2) returns OK with the
-// signal mask and dispositions it had. The parent becomes the container's
+// signal mask and the handlers it had. The parent becomes the container's
 // init and never returns (see the top of this file). An error (fork failed)
 // returns in the calling process, which is still pid 1, with nothing
-// changed.
+// changed. The one change in the child (issue 22.17, as dumb-init): a
+// signal ignored (SIG_IGN) gets its default action back, since an ignore
+// inherited from whatever started pid 1 would make forwarding it futile.
 absl::Status SplitOffContainerInit(absl::Duration stop_timeout);
 
 }  // namespace internal
