@@ -105,7 +105,8 @@ TEST_F(PrivilegesTest, ADroppedDaemonHoldsNoDescriptorOfItsPidFile) {
   // Every action still finds the daemon through the file.
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
   // Restart: the keeper lets the lock go before the new start takes it.
   RunResult restart = Ticker(
@@ -172,7 +173,8 @@ TEST_F(PrivilegesTest, ARemovedPidFileComesBackThroughTheKeeper) {
 
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   RunResult second = Ticker({"--daemon_user=nobody", "--interval=1h"});
   EXPECT_EQ(second.exit_code, 1) << second.stderr_text;
   EXPECT_THAT(second.stderr_text,
@@ -235,7 +237,8 @@ TEST_F(PrivilegesTest, ADaemonThatExecdIsStillFoundAndStopped) {
   status.push_back("--daemon_control=status");
   RunResult running = RunProgram(status);
   EXPECT_EQ(running.exit_code, 0) << running.stdout_text;
-  EXPECT_EQ(running.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(running.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   std::vector<std::string> stop = common;
   stop.push_back("--daemon_control=stop");
   RunResult stopped = RunProgram(stop);
@@ -444,8 +447,9 @@ TEST_F(PrivilegesInContainerTest,
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", application,
-                                             " (the pid file holds no pid)\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", application, " (the pid file ",
+                         pidfile_, " holds no pid)\n"));
   // Still starting (status took 2 s of the 8): stop ends it all the same.
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;

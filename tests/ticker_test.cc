@@ -145,13 +145,15 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
 TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3);
-  EXPECT_EQ(status.stdout_text, "not running\n");
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("not running (pid file ", pidfile_, ")\n"));
 
   const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
 
   // kill -9: the pid file stays, but nobody holds its lock.
   test_support::KillAndWait(pid);
