@@ -450,6 +450,14 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
+  // Issue 22.9: a user who is not root naming itself drops nothing (the
+  // checks of a drop, such as a pid-file directory that user may write,
+  // are about another user).
+  if (request.credentials && geteuid() != 0 &&
+      request.credentials->uid == geteuid() &&
+      request.credentials->gid == getegid()) {
+    request.credentials.reset();
+  }
   DAEMONKIT_RETURN_IF_ERROR(
       CheckDropIsToAnotherUser(options, request.credentials));
   DAEMONKIT_RETURN_IF_ERROR(

@@ -176,6 +176,8 @@ const FieldFlag kFieldFlags[] = {
     {"nice", "daemon_nice", &FLAGS_daemon_nice},
     {"oom_score_adj", "daemon_oom_score_adj", &FLAGS_daemon_oom_score_adj},
     {"capabilities", "daemon_capabilities", &FLAGS_daemon_capabilities},
+    {"user", "daemon_user", &FLAGS_daemon_user},
+    {"group", "daemon_group", &FLAGS_daemon_group},
     {"ready_fd", "daemon_ready_fd", &FLAGS_daemon_ready_fd},
     {"listen", "daemon_listen", &FLAGS_daemon_listen},
     // Service-manager controls (issue 15).
@@ -564,6 +566,10 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     // --daemon_user must still be stoppable with its own command line.
     checked.chroot.clear();
     checked.capabilities.clear();
+    // Nor is a non-root operator's stop refused for a drop only the start
+    // makes (issue 22.9).
+    checked.user.clear();
+    checked.group.clear();
   }
   if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
     return InFlagTerms(valid);
