@@ -612,5 +612,43 @@ TEST_F(TickerTest, TwoForegroundTickersWithoutPidFileBothRun) {
   EXPECT_FALSE(FileExists(dir_ + "/ticker.pid"));
 }
 
+// Issue 22.12: a second daemon given an output file another running
+// daemon writes starts (a shared log may be meant) but is warned, naming
+// the file and the other writer; a reader (tail -f) is no writer.
+TEST_F(TickerTest, SharedOutputFileIsWarnedAbout) {
+  const pid_t first = StartTicker({"--interval=1h"});
+  ASSERT_GT(first, 0);
+  const std::string reader_log = dir_ + "/alone.log";
+  const std::string other_pidfile = dir_ + "/other.pid";
+  RunResult second = RunProgram({test_support::RunfilePath("examples/ticker"),
+                                 "--daemon_pidfile=" + other_pidfile,
+                                 "--daemon_stdout=" + log_,
+                                 "--daemon_stderr=" + err_, "--interval=1h"});
+  ASSERT_EQ(second.exit_code, 0) << second.stderr_text;
+  const pid_t other = ReadPid(other_pidfile);
+  ASSERT_GT(other, 0);
+  started_.push_back(other);
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("warning: --daemon_stdout file ", log_,
+                                     " is open for writing by pid ", first,
+                                     " (ticker)")));
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("warning: --daemon_stderr file ", err_)));
+
+  // A file only read by another process is no one else's output.
+  ASSERT_TRUE(test_support::WriteFile(reader_log, ""));
+  const int reader = open(reader_log.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  const std::string third_pidfile = dir_ + "/third.pid";
+  RunResult third =
+      RunProgram({test_support::RunfilePath("examples/ticker"),
+                  "--daemon_pidfile=" + third_pidfile,
+                  "--daemon_stdout=" + reader_log, "--interval=1h"});
+  close(reader);
+  ASSERT_EQ(third.exit_code, 0) << third.stderr_text;
+  if (ReadPid(third_pidfile) > 0) started_.push_back(ReadPid(third_pidfile));
+  EXPECT_THAT(third.stderr_text, Not(HasSubstr("warning")));
+}
+
 }  // namespace
 }  // namespace daemonkit
