@@ -43,7 +43,7 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
   if (getcwd(cwd, sizeof(cwd)) == nullptr) {
     return internal::ErrnoError(errno, "getcwd");
   }
-  return absl::StrCat(cwd, "/", path);
+  return absl::StrCat(cwd, std::strcmp(cwd, "/") == 0 ? "" : "/", path);
 }
 
 // Probes the pid file; while the lock is held by a daemon that has not yet
@@ -136,28 +136,37 @@ absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
 }
 
 std::string DaemonStatus::Describe() const {
+  // Every line names the file it read, as an absolute path: "not running"
+  // said from another directory shows where it looked (issue 22.4).
+  const std::string file =
+      pidfile.empty() ? std::string() : absl::StrCat(" ", pidfile);
   switch (state) {
     case State::kRunning: {
-      if (pid <= 0) return "running, pid not yet written";
+      if (pid <= 0) {
+        return absl::StrCat("running, pid not yet written (pid file", file,
+                            ")");
+      }
       if (!pid_verified) {
-        return absl::StrCat("running, pid unknown (the pid file names ", pid,
-                            ", which does not hold its lock)");
+        return absl::StrCat("running, pid unknown (the pid file", file,
+                            " names ", pid, ", which does not hold its lock)");
       }
       std::string line = absl::StrCat("running, pid ", pid);
       if (worker_pid > 0) absl::StrAppend(&line, ", worker ", worker_pid);
       if (pidfile_pid != pid) {
-        absl::StrAppend(
-            &line, pidfile_pid > 0
-                       ? absl::StrCat(" (the pid file says ", pidfile_pid, ")")
-                       : " (the pid file holds no pid)");
+        absl::StrAppend(&line, " (the pid file", file,
+                        pidfile_pid > 0 ? absl::StrCat(" says ", pidfile_pid)
+                                        : " holds no pid",
+                        ")");
+      } else if (!pidfile.empty()) {
+        absl::StrAppend(&line, " (pid file", file, ")");
       }
       return line;
     }
     case State::kDead: {
       std::string line =
-          pid > 0 ? absl::StrCat("dead, pid file ", pidfile, " left (pid ", pid,
-                                 ")")
-                  : absl::StrCat("dead, pid file ", pidfile, " left");
+          pid > 0
+              ? absl::StrCat("dead, pid file", file, " left (pid ", pid, ")")
+              : absl::StrCat("dead, pid file", file, " left");
       if (left_keeper_pid > 0) {
         absl::StrAppend(&line, "; its path keeper, pid ", left_keeper_pid,
                         ", still holds the lock");
@@ -165,9 +174,10 @@ std::string DaemonStatus::Describe() const {
       return line;
     }
     case State::kNotRunning:
-      return "not running";
+      break;
   }
-  return "not running";
+  return pidfile.empty() ? "not running"
+                         : absl::StrCat("not running (pid file", file, ")");
 }
 
 int DaemonStatus::ExitCode() const {
@@ -189,7 +199,7 @@ absl::StatusOr<DaemonStatus> QueryDaemonStatus(
                              Absolute(child_pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
-  status.pidfile = pidfile_arg;
+  status.pidfile = pidfile;
   status.pidfile_pid = probe.pid.value_or(0);
   // The process holding the lock, when found, whatever the file says.
   status.pid = probe.holder.value_or(status.pidfile_pid);

@@ -11,6 +11,8 @@
 //
 // In the foreground nothing forks: the caller runs daemon_startup.cc itself.
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -28,6 +30,8 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/daemon.h"
 #include "daemon/internal/container_init.h"
@@ -415,6 +419,92 @@ absl::Status CheckReadyFdIsNoneOfOurs(const internal::StartRequest& request) {
   return absl::OkStatus();
 }
 
+// Issue 22.12: two daemons given the same --daemon_stdout (or stderr) file
+// interleave their lines, and the reload of one reopens only its own
+// descriptor after a rotation, so the other writes on into the rotated
+// file. A shared log may be meant (one file for a group of services), so
+// this warns rather than refuses: the first other live process seen
+// holding the existing file open for writing is named. Only the processes
+// this user may look at are seen; the scan is O(processes x descriptors),
+// once per start, after the pid file is won (a second start of the same
+// daemon, "already running", is not warned about its own log).
+void WarnIfOutputIsAnotherWritersFile(const Options& options) {
+  struct Output {
+    const char* flag;
+    const std::optional<std::string>& path;
+  };
+  std::vector<std::pair<const char*, struct stat>> files;
+  for (const Output& output : {Output{"daemon_stdout", options.stdout_path},
+                               Output{"daemon_stderr", options.stderr_path}}) {
+    struct stat st;
+    if (!output.path || *output.path == kInheritStream ||
+        lstat(output.path->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    bool same_as_listed = false;
+    for (const auto& [flag, seen] : files) {
+      same_as_listed = same_as_listed ||
+                       (seen.st_dev == st.st_dev && seen.st_ino == st.st_ino);
+    }
+    if (!same_as_listed) files.emplace_back(output.flag, st);
+  }
+  if (files.empty()) return;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;  // a warning only: nothing to say without it
+  std::vector<bool> warned(files.size(), false);
+  const pid_t self = getpid();
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid == self) continue;
+    const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+    DIR* fds = opendir(fd_dir.c_str());
+    if (fds == nullptr) continue;  // gone, or another user's
+    while (struct dirent* fd_entry = readdir(fds)) {
+      if (fd_entry->d_name[0] == '.') continue;
+      struct stat st;
+      if (stat(absl::StrCat(fd_dir, "/", fd_entry->d_name).c_str(), &st) != 0) {
+        continue;
+      }
+      for (size_t i = 0; i < files.size(); ++i) {
+        if (warned[i] || st.st_dev != files[i].second.st_dev ||
+            st.st_ino != files[i].second.st_ino) {
+          continue;
+        }
+        absl::StatusOr<std::string> info = internal::ReadSmallFile(
+            absl::StrCat("/proc/", pid, "/fdinfo/", fd_entry->d_name));
+        if (!info.ok()) continue;
+        const size_t at = info->find("flags:");
+        unsigned int flags = 0;
+        if (at == std::string::npos ||
+            std::sscanf(info->c_str() + at, "flags: %o", &flags) != 1 ||
+            (flags & O_ACCMODE) == O_RDONLY) {
+          continue;
+        }
+        warned[i] = true;
+        std::string name = "?";
+        if (absl::StatusOr<std::string> comm =
+                internal::ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"));
+            comm.ok()) {
+          name = std::string(absl::StripTrailingAsciiWhitespace(*comm));
+        }
+        std::fprintf(stderr,
+                     "%s: warning: --%s file %s is open for writing by pid %d "
+                     "(%s) too: the two interleave their lines, and a reload "
+                     "of one does not reopen it for the other; give each "
+                     "daemon a file of its own\n",
+                     program_invocation_short_name, files[i].first,
+                     (files[i].first == std::string("daemon_stdout")
+                          ? *options.stdout_path
+                          : *options.stderr_path)
+                         .c_str(),
+                     static_cast<int>(pid), name.c_str());
+      }
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+}
+
 // Everything that can fail and needs no fork, while still attached to the
 // terminal: the checks, the pid files (locked), the output files. Nothing
 // is left behind on error.
@@ -450,6 +540,14 @@ absl::Status Prepare(const Options& requested,
   DAEMONKIT_ASSIGN_OR_RETURN(
       request.credentials,
       internal::ResolveCredentials(options.user, options.group));
+  // Issue 22.9: a user who is not root naming itself drops nothing (the
+  // checks of a drop, such as a pid-file directory that user may write,
+  // are about another user).
+  if (request.credentials && geteuid() != 0 &&
+      request.credentials->uid == geteuid() &&
+      request.credentials->gid == getegid()) {
+    request.credentials.reset();
+  }
   DAEMONKIT_RETURN_IF_ERROR(
       CheckDropIsToAnotherUser(options, request.credentials));
   DAEMONKIT_RETURN_IF_ERROR(
@@ -472,6 +570,7 @@ absl::Status Prepare(const Options& requested,
   // From here on a failure must not leave the pid files behind, nor an
   // output file this start created.
   absl::Cleanup remove = [&request] { request.RemoveWhatWasMade(); };
+  if (!request.handover) WarnIfOutputIsAnotherWritersFile(options);
   // The worker's pid file too, while privileged (see OpenWorkerPidFile).
   if (!options.child_pidfile.empty()) {
     DAEMONKIT_ASSIGN_OR_RETURN(

@@ -2,12 +2,16 @@
 
 #include "daemon/flags.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <tuple>
 
@@ -174,6 +178,8 @@ const FieldFlag kFieldFlags[] = {
     {"nice", "daemon_nice", &FLAGS_daemon_nice},
     {"oom_score_adj", "daemon_oom_score_adj", &FLAGS_daemon_oom_score_adj},
     {"capabilities", "daemon_capabilities", &FLAGS_daemon_capabilities},
+    {"user", "daemon_user", &FLAGS_daemon_user},
+    {"group", "daemon_group", &FLAGS_daemon_group},
     {"ready_fd", "daemon_ready_fd", &FLAGS_daemon_ready_fd},
     {"listen", "daemon_listen", &FLAGS_daemon_listen},
     // Service-manager controls (issue 15).
@@ -358,6 +364,81 @@ absl::Status ReadProcessControlFlags(Options& options) {
   return absl::OkStatus();
 }
 
+// The pid file a control action uses, as an absolute path: a relative one is
+// taken from the current directory at the time of the action (as
+// QueryDaemonStatus and StopDaemon take it), and every message names it, so
+// that "not running" from another directory shows where it looked (issue
+// 22.4). When the directory cannot be read the path is shown as given.
+std::string AbsolutePidFile(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, std::strcmp(cwd, "/") == 0 ? "" : "/", path);
+}
+
+std::string PidFileNote(const std::string& pidfile) {
+  return absl::StrCat(" (pid file ", pidfile, ")");
+}
+
+// What Ctrl-C during `stop` prints before the program dies of the signal:
+// built before the handler is installed, written with write(2) alone.
+char stop_interrupted_message[8192];
+size_t stop_interrupted_length = 0;
+constexpr std::array<int, 4> kStopSignals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+struct sigaction stop_saved_actions[kStopSignals.size()];
+
+void OnStopInterrupted(int signal_number) {
+  const int saved_errno = errno;
+  // Best effort: nothing to do if stderr is gone.
+  ssize_t written =
+      write(STDERR_FILENO, stop_interrupted_message, stop_interrupted_length);
+  static_cast<void>(written);
+  // Dying of the signal, not exiting, tells the shell (and a script's
+  // `wait`) that the stop was interrupted: the shell shows 130 for SIGINT.
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  sigaction(signal_number, &default_action, nullptr);
+  raise(signal_number);
+  errno = saved_errno;
+}
+
+// Until the stop returns, SIGINT, SIGTERM, SIGHUP and SIGQUIT say that the
+// daemon may still be running (its SIGTERM may have been sent, the wait for
+// it is cut short), instead of ending the program in silence (issue 22.10).
+void SayIfStopIsInterrupted(const std::string& pidfile, pid_t pid) {
+  const std::string message = absl::StrCat(
+      "\n", program_invocation_short_name, ": stop interrupted: the daemon",
+      pid > 0 ? absl::StrCat(", pid ", pid, ",") : std::string(),
+      " may still be running", PidFileNote(pidfile), "\n");
+  stop_interrupted_length =
+      std::min(message.size(), sizeof(stop_interrupted_message));
+  std::memcpy(stop_interrupted_message, message.data(),
+              stop_interrupted_length);
+  struct sigaction action = {};
+  action.sa_handler = OnStopInterrupted;
+  sigemptyset(&action.sa_mask);
+  for (size_t i = 0; i < kStopSignals.size(); ++i) {
+    if (sigaction(kStopSignals[i], nullptr, &stop_saved_actions[i]) != 0) {
+      stop_saved_actions[i].sa_handler = SIG_DFL;
+    }
+    // A signal ignored by whoever started us (nohup, a script's `&`) stays
+    // ignored.
+    if (stop_saved_actions[i].sa_handler == SIG_IGN) continue;
+    if (sigaction(kStopSignals[i], &action, nullptr) != 0) {
+      PLOG(WARNING) << "sigaction for the interrupted-stop message";
+    }
+  }
+}
+
+// After the stop: a `restart` goes on to start with the signals as they
+// were.
+void StopSayingStopIsInterrupted() {
+  for (size_t i = 0; i < kStopSignals.size(); ++i) {
+    sigaction(kStopSignals[i], &stop_saved_actions[i], nullptr);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<FlagRequest> RequestFromFlags() {
@@ -487,6 +568,10 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     // --daemon_user must still be stoppable with its own command line.
     checked.chroot.clear();
     checked.capabilities.clear();
+    // Nor is a non-root operator's stop refused for a drop only the start
+    // makes (issue 22.9).
+    checked.user.clear();
+    checked.group.clear();
   }
   if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
     return InFlagTerms(valid);
@@ -509,6 +594,7 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
   // `stop` or `upgrade` would act on the old daemon starting it).
   if (internal::IsUpgradeSuccessor()) request->action = ControlAction::kStart;
 
+  const std::string shown = AbsolutePidFile(pidfile);
   switch (request->action) {
     case ControlAction::kStatus: {
       absl::StatusOr<DaemonStatus> status =
@@ -525,18 +611,36 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
     case ControlAction::kReload: {
       absl::Status status = ReloadDaemon(pidfile);
       if (absl::IsNotFound(status)) {
-        std::fprintf(stderr, "%s: not running\n",
-                     program_invocation_short_name);
+        std::fprintf(stderr, "%s: not running%s\n",
+                     program_invocation_short_name, PidFileNote(shown).c_str());
         std::exit(kExitReloadNotRunning);
       }
       if (!status.ok()) ExitWith(status);
+      std::printf("SIGHUP sent%s\n", PidFileNote(shown).c_str());
       std::exit(kExitSuccess);
     }
     case ControlAction::kStop:
     case ControlAction::kRestart: {
+      // Only for the messages: StopDaemon decides on its own probe.
+      absl::StatusOr<DaemonStatus> before = QueryDaemonStatus(pidfile);
+      const bool was_running =
+          before.ok() && before->state == DaemonStatus::State::kRunning;
+      const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
+      SayIfStopIsInterrupted(shown, pid);
       absl::Status status = StopDaemon(pidfile, request->options.stop_timeout,
                                        request->options.child_pidfile);
+      StopSayingStopIsInterrupted();
       if (!status.ok()) ExitWith(status);
+      if (was_running) {
+        std::printf("stopped%s%s\n",
+                    pid > 0 ? absl::StrCat(", pid ", pid).c_str() : "",
+                    PidFileNote(shown).c_str());
+      } else if (request->action == ControlAction::kStop) {
+        // LSB: stopping what does not run succeeds; it is said all the
+        // same, with the file looked at (issue 22.10).
+        std::printf("not running%s\n", PidFileNote(shown).c_str());
+      }
+      std::fflush(stdout);
       if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
       break;
     }
@@ -545,17 +649,18 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
           UpgradeDaemon(pidfile, request->options.ready_timeout,
                         request->options.stop_timeout);
       if (absl::IsNotFound(result.status())) {
-        std::fprintf(stderr, "%s: not running\n",
-                     program_invocation_short_name);
+        std::fprintf(stderr, "%s: not running%s\n",
+                     program_invocation_short_name, PidFileNote(shown).c_str());
         std::exit(kExitReloadNotRunning);
       }
       if (!result.ok()) ExitWith(result.status());
       std::printf(
-          "upgraded, pid %d (was %d): ready after %s, old %s after %s\n",
+          "upgraded, pid %d (was %d): ready after %s, old %s after %s%s\n",
           static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
           absl::FormatDuration(result->ready_after).c_str(),
           result->old_gone ? "gone" : "still draining",
-          absl::FormatDuration(result->old_gone_after).c_str());
+          absl::FormatDuration(result->old_gone_after).c_str(),
+          PidFileNote(shown).c_str());
       std::exit(kExitSuccess);
     }
     case ControlAction::kStart:

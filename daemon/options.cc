@@ -6,13 +6,19 @@
 
 #include "daemon/options.h"
 
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -61,9 +67,88 @@ std::string FoldedPath(absl::string_view path) {
                       absl::StrJoin(parts, "/"));
 }
 
+// The uid a --daemon_user value names (a name, else a number); nullopt when
+// unknown: the resolution at start reports that.
+std::optional<uid_t> UidOf(const std::string& user) {
+  std::vector<char> buffer(16384);
+  struct passwd entry;
+  struct passwd* found = nullptr;
+  if (getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) ==
+          0 &&
+      found != nullptr) {
+    return found->pw_uid;
+  }
+  uid_t uid;
+  if (!user.empty() && absl::ascii_isdigit(user[0]) &&
+      absl::SimpleAtoi(user, &uid)) {
+    return uid;
+  }
+  return std::nullopt;
+}
+
+std::optional<gid_t> GidOf(const std::string& group) {
+  std::vector<char> buffer(16384);
+  struct group entry;
+  struct group* found = nullptr;
+  if (getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) ==
+          0 &&
+      found != nullptr) {
+    return found->gr_gid;
+  }
+  gid_t gid;
+  if (!group.empty() && absl::ascii_isdigit(group[0]) &&
+      absl::SimpleAtoi(group, &gid)) {
+    return gid;
+  }
+  return std::nullopt;
+}
+
+// Issue 22.9: a user who is not root asking for what only root can do (keep
+// capabilities across a drop, chroot, become another user or group) hears
+// "needs root" naming the option before anything else, not a bare EPERM
+// from deep in the start, nor advice (use /run) it cannot follow. Naming
+// oneself is no drop and is accepted.
+absl::Status CheckRootOnlyOptions(const Options& options) {
+  const uid_t euid = geteuid();
+  if (euid == 0) return absl::OkStatus();
+  const std::string running = absl::StrCat("needs root (running as uid ", euid);
+  if (!options.capabilities.empty()) {
+    return UsageError(
+        "capabilities",
+        absl::StrCat(running,
+                     "): capabilities are kept across a drop from root to "
+                     "`user`; leave it out"));
+  }
+  if (!options.chroot.empty()) {
+    return UsageError("chroot", absl::StrCat(running,
+                                             "): only root may chroot; "
+                                             "leave it out"));
+  }
+  if (!options.user.empty()) {
+    const std::optional<uid_t> uid = UidOf(options.user);
+    if (uid && *uid != euid) {
+      return UsageError(
+          "user", absl::StrCat(running, "): only root may become uid ", *uid,
+                               "; leave it out to run as yourself"));
+    }
+  }
+  if (!options.group.empty()) {
+    const std::optional<gid_t> gid = GidOf(options.group);
+    if (gid && *gid != getegid()) {
+      return UsageError(
+          "group", absl::StrCat(running, "): only root may become gid ", *gid,
+                                "; leave it out to run with your own group"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateOptions(const Options& options) {
+  if (absl::Status root = CheckRootOnlyOptions(options); !root.ok()) {
+    return root;
+  }
   if (options.umask && *options.umask > 0777) {
     return UsageError("umask", absl::StrCat("umask ", absl::Dec(*options.umask),
                                             " is above 0777"));

@@ -1,28 +1,35 @@
 // Copyright 2026 The daemonkit Authors.
 //
 // The ticker: the original Go-and-cgo daemon demo, done right. It prints
-// "Run daemon" on the terminal, daemonizes through //daemon, prints its
-// identity, then one RFC 3339 timestamp per --interval on absolute deadlines
+// "Run daemon" and its identity in its own output once daemonized through
+// //daemon, then one RFC 3339 timestamp per --interval on absolute deadlines
 // (no drift), until --count ticks or SIGTERM/SIGINT, which end it at once.
 //
 //   tools/bazel run //examples:ticker                           # start
 //   tools/bazel run //examples:ticker -- --daemon_control=stop  # stop
 //
-// Without --daemon_pidfile and --daemon_stdout it writes its pid file and
-// output into $TMPDIR (or /tmp), and says where.
+// Detached without --daemon_pidfile and --daemon_stdout it writes its pid
+// file and output into a directory of the user's own ($XDG_RUNTIME_DIR, else
+// ${TMPDIR:-/tmp}/ticker-<uid>), and says where; in the foreground only what
+// is given applies.
 
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <string_view>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -72,28 +79,98 @@ ABSL_FLAG(int64_t, crash_after, 0,
 
 namespace {
 
-std::string DefaultOutputDirectory() {
-  const char* tmpdir = std::getenv("TMPDIR");
-  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+// The pid file of the newcomer's defaults, when they apply: the stop line
+// the ticker prints leaves it out.
+std::string default_pidfile;
+
+// A path as an absolute one, taken from the current directory: what the
+// terminal is told is where the files are, from wherever it is read.
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, std::string_view(cwd) == "/" ? "" : "/", path);
 }
 
-// The newcomer's defaults: a pid file and an output file that a plain
-// `bazel run //examples:ticker` can start, follow and stop.
-void ApplyTickerDefaults() {
-  const std::string dir = DefaultOutputDirectory();
-  if (!absl::GetFlag(FLAGS_daemon_pidfile).given()) {
-    absl::SetFlag(&FLAGS_daemon_pidfile,
-                  daemonkit::FlagText(dir + "/ticker.pid"));
+// The directory of the newcomer's defaults, a directory of the user's own
+// (SPEC: "never a file that other users share"; issue 22.5): the shared
+// /tmp/ticker.pid let a second user's `stop` act on the first's daemon.
+// $XDG_RUNTIME_DIR when set (absolute, as the XDG spec wants), else
+// ${TMPDIR:-/tmp}/ticker-<uid>, made 0700 when `create`. Refused when it is
+// no directory (a symbolic link planted there included), belongs to another
+// user, or others may write in it.
+absl::StatusOr<std::string> DefaultDirectory(bool create) {
+  const uid_t uid = geteuid();
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  const bool from_runtime = runtime != nullptr && runtime[0] == '/';
+  std::string dir;
+  if (from_runtime) {
+    dir = runtime;
+  } else {
+    const char* tmpdir = std::getenv("TMPDIR");
+    dir = absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                       "/ticker-", uid);
+    if (create && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot make ", dir, ": ", std::strerror(errno)));
+    }
   }
-  if (absl::GetFlag(FLAGS_daemon)) {
-    if (!absl::GetFlag(FLAGS_daemon_stdout).given()) {
-      absl::SetFlag(&FLAGS_daemon_stdout,
-                    daemonkit::FlagText(dir + "/ticker.log"));
-    }
-    // Its log lines (stop, reload) go with the ticks unless sent elsewhere.
-    if (!absl::GetFlag(FLAGS_daemon_stderr).given()) {
-      absl::SetFlag(&FLAGS_daemon_stderr, absl::GetFlag(FLAGS_daemon_stdout));
-    }
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    // Nothing started here yet: a `status` or `stop` finds nothing.
+    if (errno == ENOENT && !create) return dir;
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, ": ", std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " is not a directory"));
+  }
+  if (st.st_uid != uid) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, " belongs to uid ", st.st_uid, ", not to you (uid ", uid, ")"));
+  }
+  if ((st.st_mode & 022) != 0) {
+    char mode[16];
+    snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, " may be written by other users (mode ", mode, "): chmod 700 it"));
+  }
+  return dir;
+}
+
+// The newcomer's defaults, a pid file and an output file, so that a plain
+// `bazel run //examples:ticker` can start, follow and stop it. Detached
+// only: in the foreground only what is given applies (SPEC), so that two
+// supervised tickers (s6, dinit, a container) never share a default pid
+// file (issue 22.13). A control action finds the detached default.
+void ApplyTickerDefaults() {
+  const bool starting = absl::GetFlag(FLAGS_daemon_control).text() == "start" ||
+                        absl::GetFlag(FLAGS_daemon_control).text() == "restart";
+  if (starting && !absl::GetFlag(FLAGS_daemon)) return;
+  const bool pidfile_given = absl::GetFlag(FLAGS_daemon_pidfile).given();
+  const bool stdout_given = absl::GetFlag(FLAGS_daemon_stdout).given();
+  if (pidfile_given && (stdout_given || !starting)) return;
+  absl::StatusOr<std::string> dir = DefaultDirectory(/*create=*/starting);
+  if (!dir.ok()) {
+    std::fprintf(stderr,
+                 "ticker: no default place for the pid file and output: %s; "
+                 "give --daemon_pidfile and --daemon_stdout\n",
+                 std::string(dir.status().message()).c_str());
+    std::exit(1);
+  }
+  if (!pidfile_given) {
+    default_pidfile = *dir + "/ticker.pid";
+    absl::SetFlag(&FLAGS_daemon_pidfile, daemonkit::FlagText(default_pidfile));
+  }
+  if (!starting) return;
+  if (!stdout_given) {
+    absl::SetFlag(&FLAGS_daemon_stdout,
+                  daemonkit::FlagText(*dir + "/ticker.log"));
+  }
+  // Its log lines (stop, reload) go with the ticks unless sent elsewhere.
+  if (!absl::GetFlag(FLAGS_daemon_stderr).given()) {
+    absl::SetFlag(&FLAGS_daemon_stderr, absl::GetFlag(FLAGS_daemon_stdout));
   }
 }
 
@@ -113,8 +190,7 @@ std::string ShellQuote(absl::string_view word) {
 // command that can be pasted into a shell.
 std::string StopCommand(const std::string& pidfile) {
   const std::string pidfile_flag =
-      absl::GetFlag(FLAGS_daemon_pidfile).text() ==
-              DefaultOutputDirectory() + "/ticker.pid"
+      !default_pidfile.empty() && pidfile == default_pidfile
           ? ""
           : absl::StrCat(" ", ShellQuote("--daemon_pidfile=" + pidfile));
   if (std::getenv("BUILD_WORKSPACE_DIRECTORY") != nullptr) {
@@ -134,12 +210,14 @@ std::string ReadyMessage(const daemonkit::FlagRequest& request) {
   std::string message;
   if (options.stdout_path &&
       *options.stdout_path != daemonkit::kInheritStream) {
-    absl::StrAppend(&message, "ticker: writing to ", *options.stdout_path,
-                    "\n  follow it: tail -f ", *options.stdout_path, "\n");
+    const std::string log = Absolute(*options.stdout_path);
+    absl::StrAppend(&message, "ticker: writing to ", log,
+                    "\n  follow it: tail -f ", ShellQuote(log), "\n");
   }
   if (!options.pidfile.empty()) {
-    absl::StrAppend(&message, "  pid file:  ", options.pidfile,
-                    "\n  stop it:   ", StopCommand(options.pidfile), "\n");
+    const std::string pidfile = Absolute(options.pidfile);
+    absl::StrAppend(&message, "  pid file:  ", pidfile,
+                    "\n  stop it:   ", StopCommand(pidfile), "\n");
   }
   return message;
 }
@@ -213,10 +291,6 @@ int main(int argc, char** argv) {
   const bool starting =
       request.ok() && (request->action == daemonkit::ControlAction::kStart ||
                        request->action == daemonkit::ControlAction::kRestart);
-  if (starting) {
-    std::printf("Run daemon\n");
-    std::fflush(stdout);
-  }
   if (starting && request->options.detach) {
     // The launcher's farewell, shown only once the daemon is ready.
     request->options.ready_message = ReadyMessage(*request);
@@ -224,6 +298,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<daemonkit::Daemon> daemon =
       daemonkit::DaemonizeFromRequest(std::move(request));
 
+  // The demo's first line, in the daemon's own output: the launcher says
+  // nothing before a start that may still fail (issue 22.6), and once the
+  // daemon is ready it says where the output goes.
+  PrintLine("Run daemon");
   PrintLine(absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
   PrintLine(absl::StrCat("Process id: ", getpid(), " ", getppid()));
   // What `systemctl status` shows next to the unit.

@@ -18,16 +18,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -166,7 +169,8 @@ TEST_F(ControlTest, ReadLockOnAStaleFileFakesNothingAndBlocksNoStart) {
   EXPECT_FALSE(FileExists(dir_ + "/.ticker.pid.claim"));
   status = Control("status");
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   // A second start sees the real daemon.
   RunResult again = RunProgram({Ticker(), "--daemon_pidfile=" + pidfile_,
                                 "--daemon_stdout=" + dir_ + "/log"});
@@ -226,8 +230,8 @@ TEST_F(ControlTest, WriteLockHeldByAnotherProcessIsNotCreditedToTheOpener) {
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_EQ(status.stdout_text,
-            absl::StrCat("running, pid ", locker.pid(), " (the pid file says ",
-                         opener.pid(), ")\n"));
+            absl::StrCat("running, pid ", locker.pid(), " (the pid file ",
+                         pidfile_, " says ", opener.pid(), ")\n"));
   RunResult inspect = RunProgram(
       {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.stderr_text;
@@ -283,8 +287,8 @@ TEST_F(ControlTest, RewrittenPidFileStillLeadsToTheDaemon) {
     RunResult status = Control("status");
     EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
     EXPECT_EQ(status.stdout_text,
-              absl::StrCat("running, pid ", pid, " (the pid file says ", number,
-                           ")\n"));
+              absl::StrCat("running, pid ", pid, " (the pid file ", pidfile_,
+                           " says ", number, ")\n"));
     RunResult inspect = RunProgram(
         {test_support::RunfilePath("tools/inspect"), "--pidfile=" + pidfile_});
     EXPECT_EQ(inspect.exit_code, 0) << inspect.stderr_text;
@@ -377,9 +381,27 @@ TEST_F(ControlTest, RelativePidFileWorksForEveryActionAndTheStopLineRuns) {
 
   RunResult status = Shell(sub, ticker + flags + " --daemon_control=status");
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  // The file named is the absolute path the action used (issue 22.4).
+  char* real_sub = realpath(sub.c_str(), nullptr);
+  ASSERT_NE(real_sub, nullptr);
+  const std::string shown = absl::StrCat(real_sub, "/r.pid");
+  free(real_sub);
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", shown, ")\n"));
   RunResult reload = Shell(sub, ticker + flags + " --daemon_control=reload");
   EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  EXPECT_EQ(reload.stdout_text,
+            absl::StrCat("SIGHUP sent (pid file ", shown, ")\n"));
+  // From another directory the same relative name is another file, and
+  // the answer says which one it looked at.
+  RunResult elsewhere =
+      Shell(dir_, ticker + flags + " --daemon_control=status");
+  EXPECT_EQ(elsewhere.exit_code, 3) << elsewhere.stderr_text;
+  char* real_dir = realpath(dir_.c_str(), nullptr);
+  ASSERT_NE(real_dir, nullptr);
+  EXPECT_EQ(elsewhere.stdout_text,
+            absl::StrCat("not running (pid file ", real_dir, "/r.pid)\n"));
+  free(real_dir);
   RunResult restart = Shell(
       sub, ticker + flags + " --daemon_control=restart --daemon_stdout=log");
   EXPECT_EQ(restart.exit_code, 0) << restart.stderr_text;
@@ -499,6 +521,69 @@ TEST_F(ControlTest, BooleanFlagsAbseilRejectsExitOneWithItsMessage) {
     EXPECT_THAT(result.stderr_text, HasSubstr("Illegal value 'maybe'"));
     EXPECT_FALSE(FileExists(pidfile_));
   }
+}
+
+// Issue 22.10: a stop with nothing to stop says so, naming the file it
+// looked at (exit 0, as LSB wants); a stop that ends a daemon says which.
+TEST_F(ControlTest, StopSaysWhatItStoppedOrThatNothingRuns) {
+  RunResult idle = Control("stop");
+  EXPECT_EQ(idle.exit_code, 0) << idle.stderr_text;
+  EXPECT_EQ(idle.stdout_text,
+            absl::StrCat("not running (pid file ", pidfile_, ")\n"));
+
+  const pid_t pid = Start();
+  ASSERT_GT(pid, 0);
+  RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_EQ(stop.stdout_text,
+            absl::StrCat("stopped, pid ", pid, " (pid file ", pidfile_, ")\n"));
+
+  RunResult reload = Control("reload");
+  EXPECT_EQ(reload.exit_code, 7);
+  EXPECT_THAT(reload.stderr_text,
+              HasSubstr(absl::StrCat("not running (pid file ", pidfile_, ")")));
+}
+
+// Whether `pid` has `signal_number` pending (/proc/PID/status SigPnd or
+// ShdPnd): a stopped process keeps it there.
+bool HasPending(pid_t pid, int signal_number) {
+  const std::string status =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "SigPnd:") &&
+        !absl::ConsumePrefix(&line, "ShdPnd:")) {
+      continue;
+    }
+    const uint64_t mask = std::strtoull(
+        std::string(absl::StripAsciiWhitespace(line)).c_str(), nullptr, 16);
+    if (mask & (uint64_t{1} << (signal_number - 1))) return true;
+  }
+  return false;
+}
+
+// Issue 22.10: Ctrl-C while `stop` waits for the daemon says that it may
+// still be running, then the stop dies of the SIGINT (the shell shows 130).
+TEST_F(ControlTest, InterruptedStopSaysTheDaemonMayStillRun) {
+  const pid_t pid = Start();
+  ASSERT_GT(pid, 0);
+  // Stopped, the daemon keeps the SIGTERM pending: the stop waits.
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  test_support::Spawned stop = test_support::SpawnProgram(
+      {Ticker(), "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
+       "--daemon_stop_timeout=1h"});
+  // The SIGTERM is sent after the message's handler is in place.
+  EXPECT_TRUE(test_support::WaitFor([&] { return HasPending(pid, SIGTERM); }));
+  ASSERT_EQ(kill(stop.pid, SIGINT), 0);
+  RunResult result = test_support::WaitProgram(stop);
+  EXPECT_EQ(result.term_signal, SIGINT) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr(absl::StrCat("stop interrupted: the daemon, pid ", pid,
+                                     ", may still be running (pid file ",
+                                     pidfile_, ")")));
+  EXPECT_TRUE(IsAlive(pid));
+  // Resumed, it takes the pending SIGTERM.
+  ASSERT_EQ(kill(pid, SIGCONT), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ TEST_F(DeletedPidFileTest, ARemovedPidFileComesBackAndTheDaemonIsFound) {
 
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
 
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -76,7 +77,8 @@ TEST_F(DeletedPidFileTest, AFileAnotherStartPutThereIsNeverReplaced) {
   EXPECT_EQ(ReadPid(pidfile_), second);
   EXPECT_TRUE(test_support::IsWriteLocked(pidfile_));
   RunResult status = Ticker({"--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", second, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", second,
+                                             " (pid file ", pidfile_, ")\n"));
 }
 
 // The same under supervision: the supervisor holds the file.
@@ -89,7 +91,8 @@ TEST_F(DeletedPidFileTest, ASupervisorRecreatesItsRemovedPidFile) {
   })) << "the pid file did not come back";
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_FALSE(IsAlive(pid));

@@ -146,8 +146,9 @@ TEST_F(HardeningTest, LauncherWithClosedStandardStreamsStillWorks) {
 }
 
 TEST_F(HardeningTest, LauncherWithClosedStdoutLogsNoFalseWriteError) {
-  // "Run daemon" fails to print on the closed stdout; the daemon's own
-  // output, to its log file, works and must not be reported as failing.
+  // The launcher's farewell fails to print on the closed stdout; the
+  // daemon's own output, to its log file, works and must not be reported as
+  // failing.
   RunResult start = TickerInShell("exec 1>&-;", {"--interval=5ms"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   // The identity lines and a few ticks.

@@ -93,6 +93,12 @@ TEST(InspectTest, UnreadableTargetsExitTwo) {
   RunResult missing = RunProgram({Inspect(), "--pid=4194305"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.stderr_text, HasSubstr("cannot read process 4194305"));
+  // Issue 22.11: said plainly; 2 (SPEC: "the process cannot be read"), not
+  // 1, which --check keeps for a rule that fails.
+  EXPECT_THAT(missing.stderr_text, HasSubstr("no process with pid 4194305"));
+  RunResult checked = RunProgram({Inspect(), "--pid=4194305", "--check"});
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_THAT(checked.stderr_text, HasSubstr("no process with pid 4194305"));
 
   RunResult no_daemon = RunProgram(
       {Inspect(),

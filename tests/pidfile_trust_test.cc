@@ -146,7 +146,8 @@ TEST_F(PidFileTrustTest, PlantedPidFileInAStickyDirectoryIsNeverTrusted) {
   EXPECT_THAT(NamesStartingWith(dir_, ".ticker.pid"), IsEmpty());
   status = Control("status");
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_TRUE(test_support::WaitUntilGone(pid));
@@ -276,7 +277,8 @@ TEST_F(PidFileTrustTest, StopEndsAStoppedPathKeeper) {
   EXPECT_TRUE(test_support::WaitUntilGone(keeper));
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, "not running\n");
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("not running (pid file ", pidfile_, ")\n"));
   const pid_t again = StartTicker({"--daemon_user=nobody", "--interval=1h"});
   EXPECT_GT(again, 0);
   EXPECT_EQ(Control("stop").exit_code, 0);

@@ -21,11 +21,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/listen_testing.h"
 #include "tests/testing.h"
 #include "tests/ticker_fixture.h"
 
@@ -105,7 +107,8 @@ TEST_F(PrivilegesTest, ADroppedDaemonHoldsNoDescriptorOfItsPidFile) {
   // Every action still finds the daemon through the file.
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Ticker({"--daemon_control=reload"}).exit_code, 0);
   // Restart: the keeper lets the lock go before the new start takes it.
   RunResult restart = Ticker(
@@ -172,7 +175,8 @@ TEST_F(PrivilegesTest, ARemovedPidFileComesBackThroughTheKeeper) {
 
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   RunResult second = Ticker({"--daemon_user=nobody", "--interval=1h"});
   EXPECT_EQ(second.exit_code, 1) << second.stderr_text;
   EXPECT_THAT(second.stderr_text,
@@ -235,7 +239,8 @@ TEST_F(PrivilegesTest, ADaemonThatExecdIsStillFoundAndStopped) {
   status.push_back("--daemon_control=status");
   RunResult running = RunProgram(status);
   EXPECT_EQ(running.exit_code, 0) << running.stdout_text;
-  EXPECT_EQ(running.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(running.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
   std::vector<std::string> stop = common;
   stop.push_back("--daemon_control=stop");
   RunResult stopped = RunProgram(stop);
@@ -444,8 +449,9 @@ TEST_F(PrivilegesInContainerTest,
   EXPECT_EQ(ReadFileOrEmpty(pidfile_), "");
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", application,
-                                             " (the pid file holds no pid)\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", application, " (the pid file ",
+                         pidfile_, " holds no pid)\n"));
   // Still starting (status took 2 s of the 8): stop ends it all the same.
   RunResult stop = Ticker({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -513,17 +519,70 @@ TEST_F(PrivilegesTest, NumericIdsNeedNoNames) {
   EXPECT_THAT(Status(pid), ContainsRegex("Gid:\t23456\t23456\t23456\t23456\n"));
 }
 
-TEST_F(PrivilegesTest, WithoutRootAnotherUserIsAClearError) {
+// Issue 22.9: as a user who is not root, what only root can do is refused
+// before anything else (exit 2, the usage code of a bad combination), naming
+// the flag and saying "needs root", with capability names, never numbers;
+// nothing is created. Naming oneself is no drop, and is accepted even with
+// the pid file in one's own directory (no "use /run" advice).
+TEST_F(PrivilegesTest, WithoutRootRootOnlyOptionsSayNeedsRoot) {
   ASSERT_EQ(chmod(dir_.c_str(), 0777), 0);
-  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534",
-                                   "--regid=65534", "--clear-groups", "--"};
-  for (const std::string& arg : TickerArgs({"--daemon_user=root"})) {
-    argv.push_back(arg);
+  auto as_nobody = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534",
+                                     "--regid=65534", "--clear-groups", "--"};
+    for (const std::string& arg : TickerArgs(extra)) argv.push_back(arg);
+    return RunProgram(argv);
+  };
+  struct Case {
+    std::vector<std::string> flags;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {{"--daemon_user=root"}, "--daemon_user=root: needs root"},
+      {{"--daemon_group=root"}, "--daemon_group=root: needs root"},
+      {{"--daemon_chroot=" + dir_}, "--daemon_chroot=" + dir_ + ": needs root"},
+      {{"--daemon_chroot=" + dir_, "--daemon_user=nobody"},
+       "--daemon_chroot=" + dir_ + ": needs root"},
+      {{"--daemon_capabilities=cap_net_bind_service"},
+       "--daemon_capabilities=cap_net_bind_service: needs root"},
+      {{"--daemon_capabilities=cap_net_bind_service", "--daemon_user=nobody"},
+       "--daemon_capabilities=cap_net_bind_service: needs root"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrJoin(c.flags, " "));
+    RunResult result = as_nobody(c.flags);
+    EXPECT_EQ(result.exit_code, 2) << result.stderr_text;
+    EXPECT_THAT(result.stderr_text, HasSubstr(c.names));
+    EXPECT_THAT(result.stderr_text, HasSubstr("running as uid 65534"));
+    EXPECT_THAT(result.stderr_text, Not(ContainsRegex("capability [0-9]")));
+    EXPECT_EQ(
+        std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'),
+        1)
+        << result.stderr_text;
+    EXPECT_FALSE(FileExists(pidfile_));
+    EXPECT_FALSE(FileExists(log_));
   }
-  RunResult result = RunProgram(argv);
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(result.stderr_text, HasSubstr("needs root"));
-  EXPECT_FALSE(FileExists(pidfile_));
+
+  // Oneself: no drop. The pid file in nobody's own directory is fine.
+  // Under /tmp: nobody cannot reach $TEST_TMPDIR (in root's home).
+  test_support::ShortTempDir reachable;
+  ASSERT_EQ(chmod(reachable.path().c_str(), 0755), 0);
+  const std::string own = reachable.path() + "/own";
+  ASSERT_EQ(mkdir(own.c_str(), 0755), 0);
+  ASSERT_EQ(chown(own.c_str(), 65534, 65534), 0);
+  pidfile_ = own + "/t.pid";
+  log_ = own + "/t.log";
+  err_ = own + "/t.err";
+  RunResult start = as_nobody({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = test_support::ReadPid(pidfile_);
+  ASSERT_GT(pid, 0);
+  started_.push_back(pid);
+  EXPECT_THAT(Status(pid), ContainsRegex("Uid:\t65534\t65534\t65534\t65534\n"));
+  RunResult stop = as_nobody({"--daemon_user=nobody", "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+  // The fixture's own files again, for its TearDown.
+  pidfile_ = dir_ + "/ticker.pid";
 }
 
 TEST_F(PrivilegesTest, ChrootConfinesTheDaemonAndKeepsItsFilesWorking) {

@@ -88,7 +88,7 @@ TEST_F(SupervisionPrivilegesTest,
   EXPECT_THAT(ReadFileOrEmpty(absl::StrCat("/proc/", worker, "/status")),
               ContainsRegex("Uid:\t65534\t65534\t65534\t65534\n"));
   EXPECT_EQ(Status(), absl::StrCat("running, pid ", supervisor, ", worker ",
-                                   worker, "\n"));
+                                   worker, " (pid file ", pidfile_, ")\n"));
   // Root's file, locked and written for the worker by the root path keeper:
   // the worker, which runs the application, could otherwise write another
   // pid into a file that root's tools trust.
@@ -112,8 +112,8 @@ TEST_F(SupervisionPrivilegesTest,
   workers_.push_back(next);
   EXPECT_THAT(DescriptorsOn(next, child_pidfile_), IsEmpty());
   EXPECT_TRUE(test_support::WaitFor([&] {
-    return Status() ==
-           absl::StrCat("running, pid ", supervisor, ", worker ", next, "\n");
+    return Status() == absl::StrCat("running, pid ", supervisor, ", worker ",
+                                    next, " (pid file ", pidfile_, ")\n");
   }));
 
   EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);

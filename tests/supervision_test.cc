@@ -115,8 +115,9 @@ TEST_F(SupervisionTest, CrashingWorkerIsRestartedOnTheBackoffSchedule) {
 
   RunResult status = Run({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", supervisor,
-                                             ", worker ", starts[3].pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", supervisor, ", worker ",
+                         starts[3].pid, " (pid file ", pidfile_, ")\n"));
 
   RunResult stop = Run({"--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -494,15 +495,16 @@ TEST_F(SupervisionTest, WorkerPidFileIsLockedForTheWorkersLifeOnly) {
       test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
   const pid_t supervisor = ReadPid(pidfile_);
   const pid_t worker = ReadPid(child_pidfile_);
-  EXPECT_EQ(
-      Run({"--daemon_control=status"}).stdout_text,
-      absl::StrCat("running, pid ", supervisor, ", worker ", worker, "\n"));
+  EXPECT_EQ(Run({"--daemon_control=status"}).stdout_text,
+            absl::StrCat("running, pid ", supervisor, ", worker ", worker,
+                         " (pid file ", pidfile_, ")\n"));
   kill(worker, SIGKILL);
   ASSERT_TRUE(test_support::WaitUntilGone(worker));
   // Unlocked and emptied once the supervisor has reaped it; no worker now.
   EXPECT_TRUE(test_support::WaitFor([&] {
     return Run({"--daemon_control=status"}).stdout_text ==
-           absl::StrCat("running, pid ", supervisor, "\n");
+           absl::StrCat("running, pid ", supervisor, " (pid file ", pidfile_,
+                        ")\n");
   }));
   EXPECT_EQ(ReadFileOrEmpty(child_pidfile_), "");
 }

@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +40,8 @@ using ::daemonkit::test_support::RunResult;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 class TickerTest : public test_support::TickerFixture {
  protected:
@@ -55,7 +60,10 @@ TEST_F(TickerTest, DaemonKeepsTheRulesOfDaemon7) {
       {"--daemon_workdir=" + dir_, "--daemon_umask=027", "--interval=50ms"});
   close(leaked);
   ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_THAT(result.stdout_text, HasSubstr("Run daemon"));
+  // The launcher's words come once the daemon is ready; "Run daemon" is the
+  // daemon's own first line (issue 22.6).
+  EXPECT_THAT(result.stdout_text, Not(HasSubstr("Run daemon")));
+  EXPECT_THAT(result.stdout_text, HasSubstr("ticker: writing to " + log_));
   const pid_t pid = ReadPid(pidfile_);
   ASSERT_GT(pid, 0);
   started_.push_back(pid);
@@ -103,12 +111,13 @@ TEST_F(TickerTest, PrintsIdentityThenTimestamps) {
   ASSERT_TRUE(test_support::WaitUntilGone(pid));
   EXPECT_FALSE(FileExists(pidfile_));
   std::vector<std::string> lines = LogLines();
-  ASSERT_EQ(lines.size(), 7u) << ReadFileOrEmpty(log_);
-  EXPECT_EQ(lines[0],
+  ASSERT_EQ(lines.size(), 8u) << ReadFileOrEmpty(log_);
+  EXPECT_EQ(lines[0], "Run daemon");
+  EXPECT_EQ(lines[1],
             absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
-  EXPECT_THAT(lines[1],
+  EXPECT_THAT(lines[2],
               MatchesRegex(absl::StrCat("Process id: ", pid, " [0-9]+")));
-  for (size_t i = 2; i < lines.size(); ++i) {
+  for (size_t i = 3; i < lines.size(); ++i) {
     EXPECT_THAT(lines[i],
                 MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
                              "[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}"));
@@ -145,13 +154,15 @@ TEST_F(TickerTest, SecondStartSaysAlreadyRunning) {
 TEST_F(TickerTest, StatusFollowsTheLockThroughACrash) {
   RunResult status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 3);
-  EXPECT_EQ(status.stdout_text, "not running\n");
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("not running (pid file ", pidfile_, ")\n"));
 
   const pid_t pid = StartTicker({"--interval=1h"});
   ASSERT_GT(pid, 0);
   status = Ticker({"--daemon_control=status"});
   EXPECT_EQ(status.exit_code, 0);
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", pid, "\n"));
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n"));
 
   // kill -9: the pid file stays, but nobody holds its lock.
   test_support::KillAndWait(pid);
@@ -468,6 +479,176 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<FailedStartCase>& info) {
       return info.param.name;
     });
+
+// Issue 22.5: without --daemon_pidfile and --daemon_stdout the detached
+// ticker writes into a directory of the user's own, made 0700, never into a
+// file every user shares; the terminal names it, and a stop finds it.
+TEST_F(TickerTest, DefaultsGoToADirectoryOfTheUsersOwn) {
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
+  // An empty XDG_RUNTIME_DIR is no directory: ${TMPDIR}/ticker-<uid>.
+  const std::map<std::string, std::string> env = {{"TMPDIR", dir_},
+                                                  {"XDG_RUNTIME_DIR", ""}};
+  const std::string own = absl::StrCat(dir_, "/ticker-", geteuid());
+  RunResult start = RunProgram({ticker, "--interval=1h"}, env);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(own + "/ticker.pid");
+  ASSERT_GT(pid, 0) << start.stdout_text;
+  started_.push_back(pid);
+  struct stat st;
+  ASSERT_EQ(lstat(own.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_THAT(start.stdout_text,
+              HasSubstr("ticker: writing to " + own + "/ticker.log"));
+  EXPECT_THAT(start.stdout_text,
+              HasSubstr("pid file:  " + own + "/ticker.pid"));
+  EXPECT_THAT(start.stdout_text, Not(HasSubstr("Run daemon")));
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return absl::StartsWith(ReadFileOrEmpty(own + "/ticker.log"),
+                            "Run daemon\n");
+  }));
+  EXPECT_FALSE(FileExists(dir_ + "/ticker.pid"));
+
+  RunResult status = RunProgram({ticker, "--daemon_control=status"}, env);
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+  EXPECT_EQ(
+      status.stdout_text,
+      absl::StrCat("running, pid ", pid, " (pid file ", own, "/ticker.pid)\n"));
+  RunResult stop = RunProgram({ticker, "--daemon_control=stop"}, env);
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_EQ(stop.stdout_text, absl::StrCat("stopped, pid ", pid, " (pid file ",
+                                           own, "/ticker.pid)\n"));
+  EXPECT_TRUE(test_support::WaitUntilGone(pid));
+
+  // $XDG_RUNTIME_DIR, when set, is the place.
+  const std::string runtime = dir_ + "/runtime";
+  ASSERT_EQ(mkdir(runtime.c_str(), 0700), 0);
+  const std::map<std::string, std::string> xdg = {{"TMPDIR", dir_},
+                                                  {"XDG_RUNTIME_DIR", runtime}};
+  start = RunProgram({ticker, "--interval=1h"}, xdg);
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t second = ReadPid(runtime + "/ticker.pid");
+  ASSERT_GT(second, 0);
+  started_.push_back(second);
+  EXPECT_TRUE(FileExists(runtime + "/ticker.log"));
+  stop = RunProgram({ticker, "--daemon_control=stop"}, xdg);
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(second));
+}
+
+// Issue 22.5: a default directory that is not the user's own (planted by
+// someone else, a symbolic link, writable by others) is refused, exit 1,
+// naming it; nothing starts and nothing is written there.
+TEST_F(TickerTest, DefaultDirectoryNotOfTheUsersOwnIsRefused) {
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
+  const std::map<std::string, std::string> env = {{"TMPDIR", dir_},
+                                                  {"XDG_RUNTIME_DIR", ""}};
+  const std::string own = absl::StrCat(dir_, "/ticker-", geteuid());
+  struct Case {
+    const char* name;
+    std::function<bool()> plant;
+    const char* says;
+    bool optional;  // needs a uid this machine (or sandbox) may not map
+  };
+  const std::string elsewhere = dir_ + "/elsewhere";
+  ASSERT_EQ(mkdir(elsewhere.c_str(), 0700), 0);
+  const std::vector<Case> cases = {
+      {"symlink", [&] { return symlink(elsewhere.c_str(), own.c_str()) == 0; },
+       "is not a directory", false},
+      {"world-writable",
+       [&] {
+         return mkdir(own.c_str(), 0700) == 0 && chmod(own.c_str(), 01777) == 0;
+       },
+       "may be written by other users (mode 1777)", false},
+      {"another user's",
+       [&] {
+         // A directory of nobody's (65534): root only, outside a sandbox
+         // that maps no other uid.
+         return mkdir(own.c_str(), 0700) == 0 &&
+                chown(own.c_str(), 65534, 65534) == 0;
+       },
+       "belongs to uid 65534", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    if (!c.plant()) {
+      EXPECT_TRUE(c.optional) << "could not plant " << own;
+      EXPECT_EQ(std::system(("rm -rf '" + own + "'").c_str()), 0);
+      continue;
+    }
+    RunResult start = RunProgram({ticker, "--interval=1h"}, env);
+    EXPECT_EQ(start.exit_code, 1) << start.stdout_text;
+    EXPECT_THAT(start.stderr_text, HasSubstr(own));
+    EXPECT_THAT(start.stderr_text, HasSubstr(c.says));
+    EXPECT_THAT(start.stderr_text, HasSubstr("give --daemon_pidfile"));
+    EXPECT_EQ(start.stdout_text, "");
+    EXPECT_FALSE(FileExists(own + "/ticker.pid"));
+    EXPECT_FALSE(FileExists(elsewhere + "/ticker.pid"));
+    ASSERT_EQ(std::system(("rm -rf '" + own + "'").c_str()), 0);
+  }
+}
+
+// Issue 22.13: in the foreground only what is given applies, so two
+// supervised tickers (s6, dinit, a container) without --daemon_pidfile run
+// side by side, and neither writes a default pid file.
+TEST_F(TickerTest, TwoForegroundTickersWithoutPidFileBothRun) {
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
+  const std::map<std::string, std::string> env = {{"TMPDIR", dir_},
+                                                  {"XDG_RUNTIME_DIR", ""}};
+  // Each runs long enough to overlap the other, however slow the start.
+  const std::vector<std::string> argv = {ticker, "--daemon=false",
+                                         "--interval=200ms", "--count=10"};
+  test_support::Spawned first = test_support::SpawnProgram(argv, env);
+  test_support::Spawned second = test_support::SpawnProgram(argv, env);
+  RunResult one = test_support::WaitProgram(first);
+  RunResult two = test_support::WaitProgram(second);
+  EXPECT_EQ(one.exit_code, 0) << one.stderr_text;
+  EXPECT_EQ(two.exit_code, 0) << two.stderr_text;
+  EXPECT_THAT(one.stderr_text, Not(HasSubstr("already running")));
+  EXPECT_THAT(two.stderr_text, Not(HasSubstr("already running")));
+  EXPECT_THAT(one.stdout_text, StartsWith("Run daemon\n"));
+  EXPECT_THAT(two.stdout_text, StartsWith("Run daemon\n"));
+  EXPECT_FALSE(FileExists(absl::StrCat(dir_, "/ticker-", geteuid())));
+  EXPECT_FALSE(FileExists(dir_ + "/ticker.pid"));
+}
+
+// Issue 22.12: a second daemon given an output file another running
+// daemon writes starts (a shared log may be meant) but is warned, naming
+// the file and the other writer; a reader (tail -f) is no writer.
+TEST_F(TickerTest, SharedOutputFileIsWarnedAbout) {
+  const pid_t first = StartTicker({"--interval=1h"});
+  ASSERT_GT(first, 0);
+  const std::string reader_log = dir_ + "/alone.log";
+  const std::string other_pidfile = dir_ + "/other.pid";
+  RunResult second = RunProgram({test_support::RunfilePath("examples/ticker"),
+                                 "--daemon_pidfile=" + other_pidfile,
+                                 "--daemon_stdout=" + log_,
+                                 "--daemon_stderr=" + err_, "--interval=1h"});
+  ASSERT_EQ(second.exit_code, 0) << second.stderr_text;
+  const pid_t other = ReadPid(other_pidfile);
+  ASSERT_GT(other, 0);
+  started_.push_back(other);
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("warning: --daemon_stdout file ", log_,
+                                     " is open for writing by pid ", first,
+                                     " (ticker)")));
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr(absl::StrCat("warning: --daemon_stderr file ", err_)));
+
+  // A file only read by another process is no one else's output.
+  ASSERT_TRUE(test_support::WriteFile(reader_log, ""));
+  const int reader = open(reader_log.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  const std::string third_pidfile = dir_ + "/third.pid";
+  RunResult third =
+      RunProgram({test_support::RunfilePath("examples/ticker"),
+                  "--daemon_pidfile=" + third_pidfile,
+                  "--daemon_stdout=" + reader_log, "--interval=1h"});
+  close(reader);
+  ASSERT_EQ(third.exit_code, 0) << third.stderr_text;
+  if (ReadPid(third_pidfile) > 0) started_.push_back(ReadPid(third_pidfile));
+  EXPECT_THAT(third.stderr_text, Not(HasSubstr("warning")));
+}
 
 }  // namespace
 }  // namespace daemonkit

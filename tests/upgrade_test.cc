@@ -168,7 +168,8 @@ TEST_F(UpgradeTest, TheNewBinaryTakesOverThePidFileAndTheSockets) {
             binary_);
   EXPECT_EQ(Exchange(socket_, "after\n"), absl::StrCat(new_pid, " after\n"));
   RunResult status = Run({"--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", new_pid, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", new_pid,
+                                             " (pid file ", pidfile_, ")\n"));
   // A second upgrade, from the upgraded one.
   RunResult again = Upgrade();
   ASSERT_EQ(again.exit_code, 0) << again.stderr_text;
@@ -572,7 +573,8 @@ TEST_F(UpgradeTest, AForgedHandoverBesideARunningDaemonIsRefused) {
   })) << ReadFileOrEmpty(answer);
   EXPECT_EQ(ReadPid(pidfile_), daemon);
   RunResult status = Run({"--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", daemon, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", daemon,
+                                             " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
@@ -639,7 +641,8 @@ TEST_F(UpgradeTest, AnOldDaemonKilledDuringTheHandoverLeavesTheSuccessorNamed) {
   EXPECT_EQ(ReadPid(pidfile_), successor);
   EXPECT_EQ(Exchange(socket_, "k\n"), absl::StrCat(successor, " k\n"));
   RunResult status = Run({"--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", successor, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", successor,
+                                             " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
   EXPECT_TRUE(test_support::WaitUntilGone(successor));
 }

@@ -110,7 +110,7 @@ mount_into "${root}/var/cache/apt/archives" --bind "${archives}"
 
 log "1/3 tools/bazel run //examples:ticker"
 in_chroot 'tools/bazel run //examples:ticker' | tee "${work}/run.txt"
-pidfile=/tmp/ticker.pid
+pidfile=/tmp/ticker-0/ticker.pid  # root, no $XDG_RUNTIME_DIR: the ticker's default
 [[ -s "${root}${pidfile}" ]] || { log "the ticker left no pid file at ${pidfile}"; exit 1; }
 ticker_pid="$(cat "${root}${pidfile}")"
 state="$(awk '{ print $3 }' "/proc/${ticker_pid}/stat" 2>/dev/null || echo gone)"

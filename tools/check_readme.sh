@@ -3,8 +3,9 @@
 # drift from the code. Each ```sh block that follows a "<!-- readme: run -->"
 # line runs in bash -e, in order, against the ticker built here: `ticker`
 # and /usr/local/bin/ticker are the built binary, and /tmp/, /run/,
-# /var/log/ and /etc/ (and $TMPDIR) point into a scratch directory, so
-# nothing outside it is touched.
+# /var/log/ and /etc/ (and $TMPDIR, with $XDG_RUNTIME_DIR unset, so the
+# ticker's default directory too) point into a scratch directory, so nothing
+# outside it is touched.
 # The quick-start and testing blocks are .ci/run's own steps; the C++ example
 # is //examples:minimal, checked word for word by //tests:readme_test.
 #
@@ -31,7 +32,7 @@ stop_all() {
     kill -KILL "${manager_pid}" 2>/dev/null || true
     wait "${manager_pid}" 2>/dev/null || true
   fi
-  for pidfile in "${scratch}"/run/*.pid "${scratch}"/tmp/*.pid; do
+  for pidfile in "${scratch}"/run/*.pid "${scratch}"/tmp/*.pid "${scratch}"/tmp/ticker-*/*.pid; do
     [[ -f "${pidfile}" ]] && bazel-bin/examples/ticker --daemon_pidfile="${pidfile}" \
       --daemon_control=stop >/dev/null 2>&1
   done
@@ -193,7 +194,9 @@ while IFS= read -r line; do
         script="$(printf '%s\n' "${block}" | rewrite)"
         echo "--- README block ${blocks}:"
         printf '%s\n' "${block}"
-        if ! PATH="${scratch}/bin:${PATH}" TMPDIR="${scratch}/tmp" \
+        # No $XDG_RUNTIME_DIR: the ticker's default directory is then
+        # ${TMPDIR}/ticker-<uid>, inside the scratch directory.
+        if ! env -u XDG_RUNTIME_DIR PATH="${scratch}/bin:${PATH}" TMPDIR="${scratch}/tmp" \
             bash -euo pipefail -c "${script}"; then
           echo "FAIL: README block ${blocks}" >&2
           failed=$((failed + 1))

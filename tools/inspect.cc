@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -85,6 +86,13 @@ int main(int argc, char** argv) {
   absl::StatusOr<daemonkit::ProcessIdentity> identity =
       daemonkit::ReadProcessIdentity(pid);
   if (!identity.ok()) {
+    // Said plainly when the pid names nothing (issue 22.11); the exit code
+    // stays the SPEC's 2: 1 is a rule that fails.
+    const std::string proc = "/proc/" + std::to_string(pid);
+    if (access(proc.c_str(), F_OK) != 0 && errno == ENOENT) {
+      Fail("no process with pid " + std::to_string(pid) +
+           " (cannot read process " + std::to_string(pid) + ")");
+    }
     Fail("cannot read process " + std::to_string(pid) + ": " +
          std::string(identity.status().message()));
   }

@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -303,9 +304,14 @@ absl::Status CapabilityKeeper::Prepare() {
     bool kept = false;
     for (int wanted : keep_) kept = kept || wanted == cap;
     if (!kept && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      return ErrnoError(
-          errno, absl::StrCat("--daemon_capabilities: drop capability ", cap,
-                              " from the bounding set"));
+      // Named, as everywhere (issue 22.9): a number says nothing to the
+      // reader; one past this build's table is named by its number.
+      const std::string name =
+          cap < static_cast<int>(std::size(kCapabilityVerdicts))
+              ? absl::StrCat("cap_", kCapabilityVerdicts[cap].name)
+              : absl::StrCat("capability ", cap, " (unnamed in this build)");
+      return ErrnoError(errno, absl::StrCat("--daemon_capabilities: drop ",
+                                            name, " from the bounding set"));
     }
   }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
