@@ -207,7 +207,9 @@ std::string StopCommand(const std::string& pidfile) {
 
 std::string ReadyMessage(const daemonkit::FlagRequest& request) {
   const daemonkit::Options& options = request.options;
-  std::string message;
+  // The demo's words on the terminal (SPEC), said only once the daemon is
+  // ready: never before a start that then fails (issue 22.6).
+  std::string message = "Run daemon\n";
   if (options.stdout_path &&
       *options.stdout_path != daemonkit::kInheritStream) {
     const std::string log = Absolute(*options.stdout_path);
@@ -298,9 +300,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<daemonkit::Daemon> daemon =
       daemonkit::DaemonizeFromRequest(std::move(request));
 
-  // The demo's first line, in the daemon's own output: the launcher says
-  // nothing before a start that may still fail (issue 22.6), and once the
-  // daemon is ready it says where the output goes.
+  // The demo's first line, in the daemon's own output too: the launcher
+  // says nothing before a start that may still fail (issue 22.6), and once
+  // the daemon is ready it says "Run daemon" and where the output goes.
   PrintLine("Run daemon");
   PrintLine(absl::StrCat("User gid: ", getegid(), ", uid: ", geteuid()));
   PrintLine(absl::StrCat("Process id: ", getpid(), " ", getppid()));
