@@ -483,12 +483,17 @@ class Supervisor {
       LOG(WARNING) << "the pid file " << path
                    << " was removed while the daemon ran; recreated it";
     }
+    if (restored.ok() && *restored == PidFileRestore::kReplaced) {
+      LOG(WARNING) << "the pid file " << path
+                   << " was replaced by a file no process holds while the "
+                      "daemon ran; put its own back";
+    }
     const bool problem = !restored.ok() || *restored == PidFileRestore::kTaken;
     if (problem && !pidfile_problem_logged_) {
       LOG(ERROR) << "the pid file " << path
                  << (restored.ok()
-                         ? " was removed while the daemon ran and another "
-                           "process has put its own file there"
+                         ? " was removed or replaced while the daemon ran "
+                           "and another process holds the file there now"
                          : absl::StrCat(" was removed and cannot be "
                                         "recreated (",
                                         restored.status().message(), ")"))
