@@ -332,6 +332,26 @@ bool ReceiveUntil(test_support::NotifyReceiver& receiver,
   return false;
 }
 
+// Between workers (a restart delay) the supervisor feeds systemd's watchdog
+// itself: it is the one at work, and a service in backoff is not hung (systemd
+// applies no watchdog to its own Restart= delay either); a crash loop ends at
+// --daemon_restart_limit, as StartLimitBurst=. It sends its first keep-alive
+// as soon as the worker is gone, long before the next one starts.
+TEST_F(SupervisionTest, TheSupervisorFeedsTheWatchdogOnlyBetweenWorkers) {
+  test_support::NotifyReceiver receiver;
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=2s"},
+          {{"NOTIFY_SOCKET", receiver.address()}, {"WATCHDOG_USEC", "200000"}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  std::vector<std::string> seen;
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=restarting in 2s after", &seen,
+                           /*prefix=*/true));
+  EXPECT_EQ(receiver.Receive(), "WATCHDOG=1");
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=running, restart 1", &seen));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
 // Attack finding 5: the supervisor's STATUS=running (and "running, restart
 // N") came 9 ms after the worker's own STATUS=, so systemctl status never
 // showed the application's text. The supervisor's own status is said only
