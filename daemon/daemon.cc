@@ -181,7 +181,7 @@ class Daemon::Impl {
     if (!restored.ok()) {
       if (!pidfile_problem_logged_) {
         LOG(ERROR) << "the pid file " << pidfile_->path()
-                   << " was removed and cannot be recreated ("
+                   << " was removed or replaced and cannot be put back ("
                    << restored.status().message()
                    << "): stop and status cannot find this daemon";
       }

@@ -619,6 +619,12 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
         errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
   absl::Cleanup close_dir = [dir] { close(dir); };
+  // A later start's file, held: left alone without even a moment's swap
+  // (a `stop` then would find this daemon instead of that one). Judged
+  // again after the exchange below, which is what decides.
+  if (swapped && IsAnotherDaemonsPidFile(dir, name)) {
+    return PidFileRestore::kTaken;
+  }
   // One replacer at a time per directory, as for starters (ReplacePidFile):
   // a starter exchanging its file in while this exchanges ours could have
   // either put back the wrong file.

@@ -507,8 +507,8 @@ class Supervisor {
                  << (restored.ok()
                          ? " was removed or replaced while the daemon ran "
                            "and another process holds the file there now"
-                         : absl::StrCat(" was removed and cannot be "
-                                        "recreated (",
+                         : absl::StrCat(" was removed or replaced and "
+                                        "cannot be put back (",
                                         restored.status().message(), ")"))
                  << ": stop and status cannot find this daemon (pid "
                  << getpid() << "); stop it by its pid";
