@@ -274,9 +274,20 @@ absl::Status EndKeeperLeftBehind(const std::string& pidfile,
     }
     return absl::OkStatus();
   }
-  LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
-               << ") still holds pid file " << pidfile
-               << (stopped ? " (it was stopped)" : "") << "; killing it";
+  // Attack finding 8: a keeper that was only slow (traced, its unlink
+  // delayed) was reported "(it was stopped)" from a look taken before the
+  // SIGCONT, which a tracer's momentary syscall stop also shows as 't'.
+  // Only what /proc says now is claimed.
+  if (IsStopped(keeper)) {
+    LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
+                 << ") still holds pid file " << pidfile
+                 << " and is stopped (state T or t: a tracer or debugger "
+                    "holds it?); killing it";
+  } else {
+    LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
+                 << ") did not let go of pid file " << pidfile << " within "
+                 << absl::FormatDuration(grace) << "; killing it";
+  }
   if (internal::PidfdSendSignal(pidfd, SIGKILL) != 0 && errno != ESRCH) {
     return internal::ErrnoError(
         errno, absl::StrCat("kill the path keeper, pid ", keeper));

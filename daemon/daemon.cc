@@ -136,11 +136,11 @@ class Daemon::Impl {
   }
 
   // Issue 18.18: a pid file removed while the daemon runs (a tmpfiles
-  // cleaner in /tmp, an rm) made `stop` exit 0 and let a second daemon start
-  // beside this one. The daemon looks at it on every WaitUntil() wake and,
-  // through this timer in signal_fd()'s set, at least every
-  // kPidFileCheckPeriod, and recreates it (PidFile::RestoreIfRemoved). Not
-  // when a path keeper holds the file: the keeper looks after it.
+  // cleaner in /tmp, an rm), or replaced by rename, made `stop` exit 0 and let
+  // a second daemon start beside this one. The daemon looks at it on every
+  // WaitUntil() wake and, through this timer in signal_fd()'s set, at least
+  // every kPidFileCheckPeriod, and recreates it (PidFile::RestoreIfRemoved).
+  // Not when a path keeper holds the file: the keeper looks after it.
   void StartPidFileTimer() {
     if (!pidfile_ || pidfile_->fd() < 0 || pidfile_->keeper() != nullptr) {
       return;
@@ -165,8 +165,8 @@ class Daemon::Impl {
     Owned::Own(Owned::kPidFileTimer, timer);
   }
 
-  // Recreates the pid file if it was removed (StartPidFileTimer), and
-  // quiets the timer. Not while an upgrade hands the file over: two
+  // Recreates the pid file if it was removed or replaced (StartPidFileTimer),
+  // and quiets the timer. Not while an upgrade hands the file over: two
   // processes hold the one descriptor then, and only one may replace it.
   void CheckPidFile() {
     if (pidfile_timer_ >= 0) {
@@ -181,7 +181,7 @@ class Daemon::Impl {
     if (!restored.ok()) {
       if (!pidfile_problem_logged_) {
         LOG(ERROR) << "the pid file " << pidfile_->path()
-                   << " was removed and cannot be recreated ("
+                   << " was removed or replaced and cannot be put back ("
                    << restored.status().message()
                    << "): stop and status cannot find this daemon";
       }
@@ -193,16 +193,20 @@ class Daemon::Impl {
         pidfile_problem_logged_ = false;
         break;
       case internal::PidFileRestore::kRecreated:
+      case internal::PidFileRestore::kReplaced:
         Owned::Own(Owned::kPidFile, pidfile_->fd());
         LOG(WARNING) << "the pid file " << pidfile_->path()
-                     << " was removed while the daemon ran; recreated it";
+                     << (*restored == internal::PidFileRestore::kRecreated
+                             ? " was removed while the daemon ran; recreated it"
+                             : " was replaced by a file no process holds "
+                               "while the daemon ran; put its own back");
         pidfile_problem_logged_ = false;
         break;
       case internal::PidFileRestore::kTaken:
         if (!pidfile_problem_logged_) {
           LOG(ERROR) << "the pid file " << pidfile_->path()
-                     << " was removed while the daemon ran and another "
-                        "process has put its own file there: stop and "
+                     << " was removed or replaced while the daemon ran and "
+                        "another process holds the file there now: stop and "
                         "status act on that one, not on this daemon (pid "
                      << getpid() << "); stop this one by its pid";
         }

@@ -74,6 +74,40 @@ TEST(InspectTest, CheckPassesARealDaemon) {
   test_support::KillAndWait(pid);
 }
 
+// Attack finding 6: a supervised worker's parent is its supervisor, in its
+// session by design; --check failed every one as "a child of an interactive
+// shell".
+TEST(InspectTest, CheckPassesASupervisedWorker) {
+  const std::string dir = test_support::MakeTempDir("inspect");
+  const std::string pidfile = dir + "/ticker.pid";
+  const std::string child_pidfile = dir + "/worker.pid";
+  const std::string ticker = test_support::RunfilePath("examples/ticker");
+  RunResult start = RunProgram(
+      {ticker, "--daemon_pidfile=" + pidfile,
+       "--daemon_child_pidfile=" + child_pidfile, "--daemon_restart=always",
+       "--daemon_stdout=" + dir + "/log", "--interval=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = test_support::ReadPid(pidfile);
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::ReadPid(child_pidfile) > 0; }));
+  const pid_t worker = test_support::ReadPid(child_pidfile);
+
+  RunResult check =
+      RunProgram({Inspect(), "--pidfile=" + child_pidfile, "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.stdout_text;
+  EXPECT_THAT(check.stdout_text,
+              HasSubstr(absl::StrCat("PASS  not a child of an interactive "
+                                     "shell (parent ",
+                                     supervisor)));
+  EXPECT_THAT(check.stdout_text, Not(HasSubstr("FAIL")));
+
+  RunResult stop = RunProgram(
+      {ticker, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  test_support::KillAndWait(worker);
+  test_support::KillAndWait(supervisor);
+}
+
 TEST(InspectTest, CheckFailsAProcessThatIsNoDaemon) {
   // inspect inspecting itself: a child of this test, in its session, with
   // stdin on a regular file.

@@ -394,6 +394,67 @@ bool ReceiveUntil(test_support::NotifyReceiver& receiver,
   return false;
 }
 
+// Between workers (a restart delay) the supervisor feeds systemd's watchdog
+// itself: it is the one at work, and a service in backoff is not hung (systemd
+// applies no watchdog to its own Restart= delay either); a crash loop ends at
+// --daemon_restart_limit, as StartLimitBurst=. It sends its first keep-alive
+// as soon as the worker is gone, long before the next one starts.
+TEST_F(SupervisionTest, TheSupervisorFeedsTheWatchdogOnlyBetweenWorkers) {
+  test_support::NotifyReceiver receiver;
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=1",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=2s"},
+          {{"NOTIFY_SOCKET", receiver.address()}, {"WATCHDOG_USEC", "200000"}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  std::vector<std::string> seen;
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=restarting in 2s after", &seen,
+                           /*prefix=*/true));
+  EXPECT_EQ(receiver.Receive(), "WATCHDOG=1");
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=running, restart 1", &seen));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Attack finding 5: the supervisor's STATUS=running (and "running, restart
+// N") came 9 ms after the worker's own STATUS=, so systemctl status never
+// showed the application's text. The supervisor's own status is said only
+// while the worker has said none: between workers (restarting in ...), and
+// at a readiness before which the worker sent no STATUS=.
+TEST_F(SupervisionTest, TheSupervisorNeverOverwritesTheWorkersStatus) {
+  test_support::NotifyReceiver receiver;
+  RunResult start =
+      RunProgram(TickerArgs({"--interval=1h", "--daemon_restart=always",
+                             "--daemon_restart_delay=10ms"}),
+                 {{"NOTIFY_SOCKET", receiver.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  std::vector<std::string> seen;
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=ticking every 1h", &seen));
+  ASSERT_TRUE(ReceiveUntil(
+      receiver, absl::StrCat("READY=1\nMAINPID=", supervisor), &seen));
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return ReadPid(child_pidfile_) > 0; }));
+  const pid_t first = ReadPid(child_pidfile_);
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  // Between workers the supervisor's word is the only one.
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=restarting in 10ms after signal",
+                           &seen, /*prefix=*/true));
+  // The next worker's own STATUS=, and the worker pid file naming it once
+  // it is ready.
+  ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=ticking every 1h", &seen));
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const pid_t worker = ReadPid(child_pidfile_);
+    return worker > 0 && worker != first &&
+           absl::StrContains(ReadFileOrEmpty(err_),
+                             absl::StrCat("worker ", worker, " ready"));
+  })) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(RunProgram(TickerArgs({"--daemon_control=stop"})).exit_code, 0);
+  ASSERT_TRUE(ReceiveUntil(receiver, "STOPPING=1", &seen));
+  for (const std::string& message : seen) {
+    EXPECT_THAT(message, Not(HasSubstr("STATUS=running"))) << message;
+  }
+}
+
 TEST_F(SupervisionTest,
        TheWorkersNotificationsReachSystemdThroughTheSupervisor) {
   test_support::NotifyReceiver receiver;
@@ -411,12 +472,11 @@ TEST_F(SupervisionTest,
 
   std::vector<std::string> seen;
   // The worker's STATUS= comes before its readiness, which the supervisor
-  // announces as systemd's main process.
+  // announces as systemd's main process (without a STATUS= of its own over
+  // the application's).
   ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=ticking every 1h", &seen));
   ASSERT_TRUE(ReceiveUntil(
-      receiver,
-      absl::StrCat("READY=1\nMAINPID=", supervisor, "\nSTATUS=running"),
-      &seen));
+      receiver, absl::StrCat("READY=1\nMAINPID=", supervisor), &seen));
   // Keep-alives, fed by the worker.
   ASSERT_TRUE(ReceiveUntil(receiver, "WATCHDOG=1", &seen));
   ASSERT_TRUE(ReceiveUntil(receiver, "WATCHDOG=1", &seen));

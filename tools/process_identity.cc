@@ -352,7 +352,15 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     absl::StatusOr<ProcStat> parent = ReadProcStat(identity.ppid);
     if (parent.ok()) {
       parent->ParseField(ProcStat::kSession, &identity.parent_sid);
+      int tty_nr = 0;
+      identity.parent_has_terminal =
+          !parent->ParseField(ProcStat::kTtyNr, &tty_nr) || tty_nr != 0;
     }
+    struct stat exe, parent_exe;
+    identity.parent_runs_same_program =
+        ::stat(ProcPath(pid, "exe").c_str(), &exe) == 0 &&
+        ::stat(ProcPath(identity.ppid, "exe").c_str(), &parent_exe) == 0 &&
+        exe.st_dev == parent_exe.st_dev && exe.st_ino == parent_exe.st_ino;
     absl::StatusOr<std::string> parent_status =
         ReadProcFile(ProcPath(identity.ppid, "status"));
     std::vector<std::string> nspids =
@@ -463,12 +471,25 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
         {verdict(stdin_null), "stdin on /dev/null", stdin_target});
   }
 
+  // A supervisor (a daemonkit --daemon_restart worker's parent) is in its
+  // worker's session by design: attack finding 6 failed every supervised
+  // worker here. It runs the same program, and has no controlling terminal,
+  // which an interactive shell has; a child of any other tty-less process
+  // (a test runner, a script under cron) still fails.
   const bool parent_outside_session = id.ppid == 0 || id.parent_sid != id.sid;
+  const bool parent_is_supervisor = !parent_outside_session &&
+                                    !id.parent_has_terminal &&
+                                    id.parent_runs_same_program;
   findings.push_back(
-      {verdict(id.parent_is_namespace_init || parent_outside_session),
+      {verdict(id.parent_is_namespace_init || parent_outside_session ||
+               parent_is_supervisor),
        "not a child of an interactive shell",
        id.parent_is_namespace_init
            ? absl::StrCat("parent ", id.ppid, " is pid 1 of its namespace")
+       : parent_is_supervisor
+           ? absl::StrCat("parent ", id.ppid, " is inside session ", id.sid,
+                          " but runs the same program without a controlling "
+                          "terminal: its supervisor")
            : absl::StrCat("parent ", id.ppid,
                           parent_outside_session ? " is outside" : " is inside",
                           " session ", id.sid)});

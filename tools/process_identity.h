@@ -62,6 +62,14 @@ struct ProcessIdentity {
   // About the parent, for the "not a child of an interactive shell" rule.
   pid_t parent_sid = 0;  // 0 when the parent cannot be read
   bool parent_is_namespace_init = false;
+  // Whether the parent has a controlling terminal (tty_nr of its
+  // /proc/PID/stat); true when that cannot be read.
+  bool parent_has_terminal = true;
+  // Whether the parent runs the same executable (/proc/PID/exe of both
+  // names one file, by device and inode); false when either cannot be
+  // read. With no terminal, that parent is the process's supervisor (a
+  // daemonkit --daemon_restart worker's), not an interactive shell.
+  bool parent_runs_same_program = false;
 
   // The one-letter state of /proc/PID/stat ('S', 'R', 'Z', ...).
   char state = '\0';

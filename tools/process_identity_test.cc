@@ -86,6 +86,29 @@ TEST(CheckDaemonRulesTest, PassesADaemonAndListsDescriptorsAboveTwo) {
               HasSubstr("INFO  descriptors above 2 (3 -> /run/x.pid)"));
 }
 
+// Attack finding 6: a supervised worker's parent is its supervisor, in the
+// worker's session by design, and without a controlling terminal.
+TEST(CheckDaemonRulesTest, AWorkerOfASupervisorWithoutTerminalPasses) {
+  ProcessIdentity id = DaemonLike();
+  id.ppid = 50;
+  id.parent_is_namespace_init = false;
+  id.parent_sid = id.sid;
+  id.parent_has_terminal = false;
+  id.parent_runs_same_program = true;
+  std::vector<Finding> findings = CheckDaemonRules(id);
+  EXPECT_TRUE(AllRulesHold(findings)) << FormatFindings(findings);
+  EXPECT_THAT(FormatFindings(findings),
+              HasSubstr("PASS  not a child of an interactive shell (parent 50 "
+                        "is inside session 99 but runs the same program "
+                        "without a controlling terminal: its supervisor)"));
+  // Another program's child, or one whose parent has a terminal, fails.
+  id.parent_runs_same_program = false;
+  EXPECT_FALSE(AllRulesHold(CheckDaemonRules(id)));
+  id.parent_runs_same_program = true;
+  id.parent_has_terminal = true;
+  EXPECT_FALSE(AllRulesHold(CheckDaemonRules(id)));
+}
+
 TEST(CheckDaemonRulesTest, EachRuleCanFail) {
   struct Case {
     std::string rule;
@@ -110,6 +133,7 @@ TEST(CheckDaemonRulesTest, EachRuleCanFail) {
          id.ppid = 50;
          id.parent_is_namespace_init = false;
          id.parent_sid = id.sid;
+         id.parent_has_terminal = true;
        }},
   };
   for (const Case& c : cases) {

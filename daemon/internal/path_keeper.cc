@@ -317,7 +317,8 @@ class Keeper {
   }
 
   // Issue 18.18: recreates the daemon's pid file, locked and naming the
-  // same process, when someone removed it (RestorePidFile). The keeper has
+  // same process, when someone removed it or renamed another file over it
+  // (RestorePidFile). The keeper has
   // nobody to tell but the daemon's log, which it cannot reach; it stays
   // silent (stderr is /dev/null) and simply tries again next time.
   void RestorePidFileIfRemoved() {

@@ -89,8 +89,9 @@ class PidFile {
   // file reads as "not running", one with a pid in it as a crashed daemon.
   void Remove();
 
-  // Issue 18.18: recreates the file when its path names nothing
-  // (RestorePidFile, safe_open.h), so that `stop` and `status` find the daemon
+  // Issue 18.18: recreates the file when its path names nothing, or a file
+  // other than the locked one that no process holds (RestorePidFile,
+  // safe_open.h), so that `stop` and `status` find the daemon
   // again and a start beside it is refused. The descriptor (and dev(), ino())
   // may change: the caller updates whoever holds its number. Does nothing when
   // a keeper holds the file (the keeper restores it).

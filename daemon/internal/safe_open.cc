@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -553,29 +556,89 @@ absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
   return fd;
 }
 
+namespace {
+
+// How long RestorePidFile waits for the directory's replacer flock
+// (ReplacePidFile in pidfile.cc takes the same one) before it goes on
+// unordered: replacements take microseconds, and the daemon's event loop
+// should not stall on a lock anyone who may open the directory could hold.
+constexpr absl::Duration kRestoreOrderWait = absl::Milliseconds(200);
+
+// Whether a process holds a write lock on `fd`'s file; when the kernel
+// cannot say, yes: the file is then left where it is.
+bool HeldByWriter(int fd) {
+  struct flock lock = {};
+  lock.l_type = F_RDLCK;
+  lock.l_whence = SEEK_SET;
+  return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
+}
+
+// Whether the entry `name` in `dir` (moved out of the pid file's path) is a
+// pid file some process holds for a daemon: a regular file of root or of
+// this user, write-locked. Such a file is a later start's, and goes back.
+bool IsAnotherDaemonsPidFile(int dir, const std::string& name) {
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return true;
+  if (!S_ISREG(st.st_mode)) return false;
+  if (st.st_uid != 0 && st.st_uid != geteuid()) return false;
+  const int fd =
+      openat(dir, name.c_str(),
+             O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return true;  // cannot tell: leave it be
+  const bool held = HeldByWriter(fd);
+  close(fd);
+  return held;
+}
+
+}  // namespace
+
 absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
                                               dev_t* dev, ino_t* ino) {
   if (*fd < 0) return PidFileRestore::kInPlace;
   struct stat named;
+  bool swapped = false;  // the path names another file, not nothing
   if (lstat(path.c_str(), &named) == 0) {
-    return named.st_dev == *dev && named.st_ino == *ino
-               ? PidFileRestore::kInPlace
-               : PidFileRestore::kTaken;
-  }
-  if (errno != ENOENT) {
+    if (named.st_dev == *dev && named.st_ino == *ino) {
+      return PidFileRestore::kInPlace;
+    }
+    swapped = true;
+  } else if (errno != ENOENT) {
     return ErrnoError(errno, absl::StrCat("look at pid file ", path));
   }
-  // The path names nothing: someone removed the file (a tmpfiles cleaner,
-  // an operator's rm). The new file gets the old one's content, so it names
-  // the process it named (the daemon, a supervisor), and is locked and
-  // filled before it appears: no reader ever sees it empty or unlocked.
+  // The path names nothing (someone removed the file: a tmpfiles cleaner,
+  // an operator's rm) or another file (someone renamed one over it: a
+  // stale copy, a restore from backup). The new file gets the old one's
+  // content, so it names the process it named (the daemon, a supervisor),
+  // and is locked and filled before it appears: no reader ever sees it
+  // empty or unlocked.
   const std::string dir_path = PidFileDirectory(path);
+  const std::string name = PidFileBaseName(path);
   const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     return ErrnoError(
         errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
   absl::Cleanup close_dir = [dir] { close(dir); };
+  // A later start's file, held: left alone without even a moment's swap
+  // (a `stop` then would find this daemon instead of that one). Judged
+  // again after the exchange below, which is what decides.
+  if (swapped && IsAnotherDaemonsPidFile(dir, name)) {
+    return PidFileRestore::kTaken;
+  }
+  // One replacer at a time per directory, as for starters (ReplacePidFile):
+  // a starter exchanging its file in while this exchanges ours could have
+  // either put back the wrong file.
+  const int order = open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  absl::Cleanup close_order = [order] {
+    if (order >= 0) close(order);  // releases the flock
+  };
+  if (order >= 0) {
+    const absl::Time give_up = absl::Now() + kRestoreOrderWait;
+    while (flock(order, LOCK_EX | LOCK_NB) != 0 &&
+           (errno == EWOULDBLOCK || errno == EINTR) && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
   char content[64];
   ssize_t length;
   do {
@@ -598,20 +661,56 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
     discard();
     return ErrnoError(saved, absl::StrCat("write the new pid file ", temp));
   }
-  // RENAME_NOREPLACE: a file that appeared at the path meanwhile (a second
-  // start that won it) is never replaced.
-  if (renameat2(dir, temp.c_str(), dir, PidFileBaseName(path).c_str(),
-                RENAME_NOREPLACE) != 0) {
-    const int saved = errno;
+  auto adopt = [&](PidFileRestore outcome) {
+    close(*fd);  // the old file's lock goes with its last descriptor
+    *fd = fresh;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return outcome;
+  };
+  // The path never goes missing while a file is swapped in (RENAME_EXCHANGE),
+  // so no starter can create one there meanwhile; what came out is judged
+  // under the random name, and goes back if it is a later start's (locked
+  // by a writer). A starter that locked the foreign file just before the
+  // exchange finds, checking after its lock, that the path no longer names
+  // it (PathStillNames in pidfile.cc), and looks again: at this file.
+  if (!swapped ||
+      renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
+    const int saved = swapped ? errno : ENOENT;
+    // RENAME_NOREPLACE: a file that appeared at the path meanwhile (a
+    // second start that won it) is never replaced; the next look judges it.
+    if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
+                                     RENAME_NOREPLACE) == 0) {
+      return adopt(PidFileRestore::kRecreated);
+    }
+    const int failed = saved == ENOENT ? errno : saved;
     discard();
-    if (saved == EEXIST) return PidFileRestore::kTaken;
-    return ErrnoError(saved, absl::StrCat("put the new pid file at ", path));
+    if (failed == EEXIST || failed == ENOENT) return PidFileRestore::kTaken;
+    return ErrnoError(failed, absl::StrCat("put the new pid file at ", path));
   }
-  close(*fd);  // the removed file's lock goes with its last descriptor
-  *fd = fresh;
-  *dev = st.st_dev;
-  *ino = st.st_ino;
-  return PidFileRestore::kRecreated;
+  // `temp` now names what the path named.
+  struct stat out = {};
+  const bool ours =
+      fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 &&
+      out.st_dev == *dev && out.st_ino == *ino;
+  if (ours || IsAnotherDaemonsPidFile(dir, temp)) {
+    // Our own file came back meanwhile, or a later start's took the path:
+    // give it the path back.
+    if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
+      const int saved = errno;
+      close(fresh);
+      return ErrnoError(
+          saved,
+          absl::StrCat("pid file ", path, ": put back the file now at ", temp));
+    }
+    discard();
+    return ours ? PidFileRestore::kInPlace : PidFileRestore::kTaken;
+  }
+  // A file nobody holds (a stale copy naming some other pid), or an entry
+  // that is no pid file at all: it goes (a directory only if empty; one
+  // with entries stays under the random name, out of the way).
+  (void)unlinkat(dir, temp.c_str(), S_ISDIR(out.st_mode) ? AT_REMOVEDIR : 0);
+  return adopt(PidFileRestore::kReplaced);
 }
 
 }  // namespace internal

@@ -169,6 +169,7 @@ class Supervisor {
     worker_error_.clear();
     worker_ready_ = false;
     relay_.reloading = false;
+    relay_.worker_status = false;
     worker_started_ = MonotonicNow();
     // The first worker's start is the launcher's to time.
     watchdog_.WorkerStarted(worker_started_, first_ready_
@@ -353,14 +354,26 @@ class Supervisor {
       }
       // Service-manager controls (issue 15): the first readiness only.
       SignalReadyFd(std::exchange(ready_fd_, -1));
-      Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=running"));
+      Notify(absl::StrCat("READY=1\nMAINPID=", getpid(), OwnStatus("running")));
       if (state_.sockets) {
         state_.sockets->StoreWithServiceManager(*state_.notifier);
       }
     } else {
-      Notify(absl::StrCat("STATUS=running, restart ", restarts_));
+      const std::string status =
+          OwnStatus(absl::StrCat("running, restart ", restarts_));
+      if (!status.empty()) Notify(status.substr(1));  // without its newline
     }
     LOG(INFO) << "worker " << worker_pid_ << " ready";
+  }
+
+  // "\nSTATUS=<text>", or "" once the worker has sent a STATUS= of its own
+  // (attack finding 5): systemctl status then shows the application's text,
+  // never overwritten by the supervisor's. Its worker's messages are read
+  // first, so that a STATUS= sent before its readiness counts.
+  std::string OwnStatus(absl::string_view text) {
+    RelayWorkerNotifications();
+    if (relay_.worker_status) return "";
+    return absl::StrCat("\nSTATUS=", text);
   }
 
   void WorkerEnded(int wait_status) {
@@ -486,14 +499,19 @@ class Supervisor {
       LOG(WARNING) << "the pid file " << path
                    << " was removed while the daemon ran; recreated it";
     }
+    if (restored.ok() && *restored == PidFileRestore::kReplaced) {
+      LOG(WARNING) << "the pid file " << path
+                   << " was replaced by a file no process holds while the "
+                      "daemon ran; put its own back";
+    }
     const bool problem = !restored.ok() || *restored == PidFileRestore::kTaken;
     if (problem && !pidfile_problem_logged_) {
       LOG(ERROR) << "the pid file " << path
                  << (restored.ok()
-                         ? " was removed while the daemon ran and another "
-                           "process has put its own file there"
-                         : absl::StrCat(" was removed and cannot be "
-                                        "recreated (",
+                         ? " was removed or replaced while the daemon ran "
+                           "and another process holds the file there now"
+                         : absl::StrCat(" was removed or replaced and "
+                                        "cannot be put back (",
                                         restored.status().message(), ")"))
                  << ": stop and status cannot find this daemon (pid "
                  << getpid() << "); stop it by its pid";
@@ -709,9 +727,11 @@ std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
   // reads a datagram only up to a NUL.
   for (absl::string_view line : absl::StrSplit(message, '\n')) {
     if (line.find('\0') != absl::string_view::npos) continue;
-    if (absl::StartsWith(line, "STATUS=") || line == "WATCHDOG=1" ||
-        IsNumberAssignment(line, "ERRNO=") ||
-        IsNumberAssignment(line, "MONOTONIC_USEC=")) {
+    if (absl::StartsWith(line, "STATUS=")) {
+      state->worker_status = true;
+      pass(line);
+    } else if (line == "WATCHDOG=1" || IsNumberAssignment(line, "ERRNO=") ||
+               IsNumberAssignment(line, "MONOTONIC_USEC=")) {
       pass(line);
     } else if (line == "RELOADING=1") {
       state->reloading = true;

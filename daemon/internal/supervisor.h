@@ -94,6 +94,9 @@ Worker Supervise(const Options& options, SupervisorState state);
 struct RelayState {
   bool reloading = false;  // a RELOADING=1 awaits its READY=1
   bool stopping = false;   // STOPPING=1 has been sent
+  // The current worker has sent a STATUS= of its own: the supervisor's
+  // "running" would overwrite the application's text (attack finding 5).
+  bool worker_status = false;
 };
 
 // The part of the worker's `message` that the supervisor passes on to

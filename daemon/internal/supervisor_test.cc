@@ -24,6 +24,19 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Attack finding 5: the supervisor's own STATUS= must not overwrite the
+// worker's; the state records that the worker has spoken.
+TEST(RelayedNotificationTest, RecordsTheWorkersOwnStatus) {
+  RelayState state;
+  EXPECT_EQ(RelayedNotification("WATCHDOG=1", RestartMode::kAlways, &state),
+            "WATCHDOG=1");
+  EXPECT_FALSE(state.worker_status);
+  EXPECT_EQ(RelayedNotification("ERRNO=5\nSTATUS=warming up",
+                                RestartMode::kAlways, &state),
+            "ERRNO=5\nSTATUS=warming up");
+  EXPECT_TRUE(state.worker_status);
+}
+
 TEST(RelayedNotificationTest, PassesStatusAndWatchdogDropsMainPid) {
   RelayState state;
   EXPECT_EQ(RelayedNotification("STATUS=busy", RestartMode::kAlways, &state),
