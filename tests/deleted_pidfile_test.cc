@@ -87,7 +87,8 @@ class DeletedPidFileTest : public test_support::TickerFixture {
     const std::string stale = dir_ + "/stale.pid";
     ASSERT_TRUE(test_support::WriteFile(stale, "99999\n"));
     ASSERT_EQ(rename(stale.c_str(), pidfile_.c_str()), 0);
-    const std::string running = absl::StrCat("running, pid ", pid, "\n");
+    const std::string running =
+        absl::StrCat("running, pid ", pid, " (pid file ", pidfile_, ")\n");
     ASSERT_TRUE(WaitFor([&] {
       RunResult status = Ticker({"--daemon_control=status"});
       return status.exit_code == 0 && status.stdout_text == running;
