@@ -2,8 +2,10 @@
 
 #include "daemon/flags.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -356,6 +358,39 @@ absl::Status ReadProcessControlFlags(Options& options) {
   return absl::OkStatus();
 }
 
+// Ctrl-C on `upgrade` (attack suspicion): the daemon already took the
+// request and carries it out whatever this process does, so an interrupted
+// control process says so instead of exiting silently (130). Cancelling
+// would need the old daemon's answer channel, which only says results.
+char interrupted_upgrade_message[512];
+size_t interrupted_upgrade_length = 0;
+
+void OnInterruptedUpgrade(int signo) {
+  ssize_t ignored = write(STDERR_FILENO, interrupted_upgrade_message,
+                          interrupted_upgrade_length);
+  (void)ignored;
+  _exit(128 + signo);
+}
+
+void SayTheUpgradeGoesOnWhenInterrupted() {
+  const int n = std::snprintf(
+      interrupted_upgrade_message, sizeof(interrupted_upgrade_message),
+      "%s: interrupted; an upgrade the daemon has begun goes on without "
+      "this command: check status\n",
+      program_invocation_short_name);
+  if (n <= 0) return;
+  interrupted_upgrade_length =
+      std::min(static_cast<size_t>(n), sizeof(interrupted_upgrade_message) - 1);
+  struct sigaction action = {};
+  action.sa_handler = OnInterruptedUpgrade;
+  sigemptyset(&action.sa_mask);
+  for (int signo : {SIGINT, SIGTERM}) {
+    if (sigaction(signo, &action, nullptr) != 0) {
+      PLOG(WARNING) << "sigaction";
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<FlagRequest> RequestFromFlags() {
@@ -539,6 +574,7 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
       break;
     }
     case ControlAction::kUpgrade: {  // issue 14
+      SayTheUpgradeGoesOnWhenInterrupted();
       absl::StatusOr<UpgradeResult> result =
           UpgradeDaemon(pidfile, request->options.ready_timeout,
                         request->options.stop_timeout);
@@ -546,6 +582,11 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
         std::fprintf(stderr, "%s: not running\n",
                      program_invocation_short_name);
         std::exit(kExitReloadNotRunning);
+      }
+      if (absl::IsUnknown(result.status())) {
+        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                     std::string(result.status().message()).c_str());
+        std::exit(kExitUpgradeUnknown);
       }
       if (!result.ok()) ExitWith(result.status());
       std::printf(
