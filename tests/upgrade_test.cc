@@ -979,7 +979,6 @@ TEST_F(UpgradeTest, TwentyUpgradesUnderLoadRefuseResetAndLoseNothing) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
-
 // The state letter of /proc/PID/stat ('T' stopped, 'Z' zombie); 0 if none.
 char StateOf(pid_t pid) {
   const std::string stat =
@@ -1125,19 +1124,27 @@ TEST_F(FrozenHandoverTest, AnInterruptedUpgradeSaysTheUpgradeGoesOn) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
-// Finding 7: under NOTIFY_SOCKET the successor's READY=1 (and STATUS=)
-// went out before the old process's MAINPID= for it, and systemd, with
-// NotifyAccess=main, dropped them. The successor holds its messages until
-// the old one confirms the handover, which comes after MAINPID=.
+// Finding 7: under NOTIFY_SOCKET the successor's STATUS= (the ticker's,
+// sent before it is ready) and READY=1 went out before the old process's
+// MAINPID= for it, and systemd, with NotifyAccess=main, dropped them. The
+// successor holds its messages until the old one confirms the handover,
+// which comes after MAINPID=.
 TEST_F(UpgradeTest, UnderSystemdTheSuccessorSpeaksOnlyAfterMainPid) {
+  const std::string ticker = dir_ + "/ticker";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/ticker"), ticker));
   test_support::NotifyReceiver systemd;
   systemd.PassCredentials();
   test_support::Spawned foreground = test_support::SpawnProgram(
-      {binary_, "--daemon=false", "--daemon_pidfile=" + pidfile_,
-       "--daemon_listen=echo=unix:" + socket_},
+      {ticker, "--daemon=false", "--daemon_pidfile=" + pidfile_,
+       "--interval=1h"},
       {{"NOTIFY_SOCKET", systemd.address()}});
   started_.push_back(foreground.pid);
-  EXPECT_EQ(systemd.Receive(), "READY=1");
+  std::string first;
+  do {
+    first = systemd.Receive();
+  } while (!first.empty() && first != "READY=1");
+  ASSERT_EQ(first, "READY=1");
   RunResult upgrade = Upgrade();
   ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
   const pid_t successor = ReadPid(pidfile_);
