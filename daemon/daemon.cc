@@ -567,7 +567,10 @@ class Daemon::Impl {
   void EndDrainingPredecessor() {
     if (predecessor_pidfd_ < 0) return;
     if (internal::PidfdSendSignal(predecessor_pidfd_, SIGKILL) == 0) {
-      LOG(INFO) << "ended the old daemon still draining";
+      LOG(INFO) << (confirm_fd_ >= 0
+                        ? "ended the old daemon, which had not yet confirmed "
+                          "the handover"
+                        : "ended the old daemon still draining");
     }
     Owned::Release(Owned::kPredecessorPidfd);
     close(std::exchange(predecessor_pidfd_, -1));
