@@ -452,8 +452,12 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   }
   absl::Cleanup close_channel = [channel] { close(channel); };
   std::string answer;
+  bool timed_out = false;
   while (answer.find('\n') == std::string::npos) {
-    if (!WaitReadable(channel, deadline)) break;
+    if (!WaitReadable(channel, deadline)) {
+      timed_out = true;
+      break;
+    }
     char buffer[4096];
     const ssize_t n = read(channel, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
@@ -465,10 +469,21 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   if (absl::ConsumePrefix(&line, "ERR ")) {
     return absl::FailedPreconditionError(line);
   }
+  // Attack 3: the daemon took the request and has not answered: it may be
+  // slow or frozen, and its successor may take over after this process
+  // gave up. Neither failure nor success is known (kUnknown).
+  if (timed_out) {
+    return absl::UnknownError(
+        absl::StrCat("no answer from the old daemon (pid ", result.old_pid,
+                     ") within ", absl::FormatDuration(deadline - start),
+                     "; the upgrade may still complete: check status"));
+  }
   if (!absl::ConsumePrefix(&line, "OK ") ||
       !absl::SimpleAtoi(line, &result.new_pid)) {
-    return absl::UnavailableError(
-        "the daemon ended the upgrade without an answer");
+    return absl::UnknownError(absl::StrCat(
+        "the old daemon (pid ", result.old_pid,
+        ") closed the upgrade channel without an answer (did it die?); the "
+        "upgrade may have completed: check status"));
   }
   result.ready_after = absl::Now() - start;
   result.old_gone = WaitReadable(pidfd, absl::Now() + drain_timeout);

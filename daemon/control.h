@@ -62,6 +62,11 @@ inline constexpr int kExitStatusNotRunning = 3;
 // (a directory, a device node, a FIFO, a symbolic link, no permission).
 inline constexpr int kExitStatusUnknown = 4;
 inline constexpr int kExitReloadNotRunning = 7;
+// `upgrade` gave up waiting for the old daemon's answer (attack 3): the
+// upgrade may or may not happen; `status` tells. SPEC gives `upgrade` the
+// codes 0, 1 and 7 only, so this is 1, told apart by its message ("the
+// upgrade may still complete: check status").
+inline constexpr int kExitUpgradeUnknown = 1;
 
 // What the pid file says about the daemon.
 struct DaemonStatus {
@@ -144,7 +149,9 @@ struct UpgradeResult {
 // sends it SIGUSR2 and waits up to `ready_timeout` (plus a margin) for the
 // answer, then up to `drain_timeout` for the old process to be gone. OK
 // with the result when the new daemon is ready and holds the pid file;
-// kNotFound when no daemon runs; otherwise the new daemon's own error
+// kNotFound when no daemon runs; kUnknown when the old daemon took the
+// request and gave no answer in time (or closed the channel without one):
+// the upgrade may still complete; otherwise the new daemon's own error
 // (kFailedPrecondition), and the old daemon keeps serving.
 absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile,
                                             absl::Duration ready_timeout,

@@ -21,7 +21,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -69,7 +71,9 @@ class Daemon::Impl {
         upgrade_refusal_(std::move(started.upgrade_refusal)),
         ready_timeout_(started.ready_timeout),
         stop_timeout_(started.stop_timeout),
-        handover_pending_(started.handover_pending) {
+        handover_pending_(started.handover_pending),
+        confirm_fd_(started.handover_confirm_fd) {
+    Owned::Own(Owned::kHandoverConfirm, confirm_fd_);
     if (notifier_.watchdog_interval()) {
       next_watchdog_ =
           internal::MonotonicNow() + *notifier_.watchdog_interval();
@@ -224,12 +228,16 @@ class Daemon::Impl {
   // stops the daemon (or sends the keep-alive).
   void WatchKeeper() {
     const int keeper = outputs_.keeper_pidfd();
-    if (keeper < 0 && watchdog_timer_ < 0 && pidfile_timer_ < 0) return;
+    if (keeper < 0 && watchdog_timer_ < 0 && pidfile_timer_ < 0 &&
+        confirm_fd_ < 0) {
+      return;
+    }
     const int set = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event on_input = {};
     on_input.events = EPOLLIN;
     bool added = set >= 0;
-    for (int fd : {signal_fd_, keeper, watchdog_timer_, pidfile_timer_}) {
+    for (int fd :
+         {signal_fd_, keeper, watchdog_timer_, pidfile_timer_, confirm_fd_}) {
       if (fd < 0) continue;
       on_input.data.fd = fd;
       added = added && epoll_ctl(set, EPOLL_CTL_ADD, fd, &on_input) == 0;
@@ -314,6 +322,7 @@ class Daemon::Impl {
     if (successor_pidfd_ >= 0) close(successor_pidfd_);
     if (predecessor_pidfd_ >= 0) close(predecessor_pidfd_);
     if (pidfile_timer_ >= 0) close(pidfile_timer_);
+    if (confirm_fd_ >= 0) close(confirm_fd_);
     if (handed_over_ || handover_pending_) {
       // An upgrade gave the pid file (the same lock) and the socket files
       // to the new daemon, or this new daemon was never ready and they are
@@ -392,6 +401,13 @@ class Daemon::Impl {
     // A forked child is not the service, and the supervisor line's number
     // is no longer the library's there.
     if (InForkedChild()) return;
+    // Attack 7: an upgrade's new daemon speaks once the old one has sent
+    // MAINPID= for it (CheckHandoverConfirmed); systemd's NotifyAccess=main
+    // would drop it before. A keep-alive is for now or never.
+    if (confirm_fd_ >= 0) {
+      if (message != "WATCHDOG=1") held_messages_.emplace_back(message);
+      return;
+    }
     absl::Status sent = notifier_.Send(message);
     if (!sent.ok() && !notify_failure_logged_) {
       LOG(WARNING) << "sd_notify: " << sent.message();
@@ -481,7 +497,10 @@ class Daemon::Impl {
       return WaitInForkedChild(deadline);
     }
     for (;;) {
-      HandleSignals(/*upgrading=*/false);
+      CheckHandoverConfirmed();
+      // Attack 1: until the old daemon confirms the handover, another
+      // upgrade would start a third process beside two.
+      HandleSignals(/*upgrading=*/confirm_fd_ >= 0);
       CheckPidFile();
       if (!stop_requested_ && outputs_.keeper_exited()) {
         LOG(ERROR) << internal::kKeeperExitedMessage;
@@ -519,13 +538,43 @@ class Daemon::Impl {
     }
   }
 
+  // An upgrade's new daemon: whether the old one has confirmed the
+  // handover ("H": it wrote this pid and sent MAINPID=), or is gone
+  // (end-of-file: it was killed; this one serves on, as before the
+  // confirmation existed). Then the held sd_notify messages go out.
+  void CheckHandoverConfirmed() {
+    if (confirm_fd_ < 0) return;
+    char byte;
+    ssize_t got;
+    do {
+      got = read(confirm_fd_, &byte, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (got < 0) PLOG(WARNING) << "upgrade: read the handover confirmation";
+    if (got == 0) {
+      LOG(WARNING) << "upgrade: the old daemon is gone without confirming "
+                      "the handover; this one serves on";
+    }
+    if (event_set_ >= 0) {
+      (void)epoll_ctl(event_set_, EPOLL_CTL_DEL, confirm_fd_, nullptr);
+    }
+    Owned::Release(Owned::kHandoverConfirm);
+    close(std::exchange(confirm_fd_, -1));
+    for (const std::string& message : std::exchange(held_messages_, {})) {
+      Notify(message);
+    }
+  }
+
   // Issue 18.8: a stop of the service also ends an old daemon still
   // draining since it handed over to this one: it no longer listens nor
   // holds the pid file, so no control action could reach it.
   void EndDrainingPredecessor() {
     if (predecessor_pidfd_ < 0) return;
     if (internal::PidfdSendSignal(predecessor_pidfd_, SIGKILL) == 0) {
-      LOG(INFO) << "ended the old daemon still draining";
+      LOG(INFO) << (confirm_fd_ >= 0
+                        ? "ended the old daemon, which had not yet confirmed "
+                          "the handover"
+                        : "ended the old daemon still draining");
     }
     Owned::Release(Owned::kPredecessorPidfd);
     close(std::exchange(predecessor_pidfd_, -1));
@@ -607,7 +656,7 @@ class Daemon::Impl {
       LOG(INFO) << "upgrading: starting " << upgrade_source_->exe;
       // A stop that comes meanwhile ends the new daemon too (the old one
       // would otherwise stop and leave it, unready and unrecorded).
-      absl::StatusOr<pid_t> next =
+      absl::StatusOr<internal::Successor> next =
           internal::StartSuccessor(*upgrade_source_, pidfile_->fd(), sockets_,
                                    ready_timeout_, signal_fd_, [this] {
                                      // A due keep-alive wakes this wait
@@ -616,15 +665,25 @@ class Daemon::Impl {
                                      HandleSignals(/*upgrading=*/true);
                                      return stop_requested_;
                                    });
+      absl::Status handed = next.status();
       if (next.ok()) {
-        absl::Status written = pidfile_->WritePid(*next);
+        absl::Status written = pidfile_->WritePid(next->pid);
         if (!written.ok()) LOG(ERROR) << "upgrade: " << written;
-        Notify(absl::StrCat("MAINPID=", *next));
-        LOG(INFO) << "upgraded: pid " << *next << " serves; stopping";
+        // Attack 7: MAINPID= before the successor says anything (it holds
+        // its messages until the confirmation below): systemd's
+        // NotifyAccess=main drops what a pid not yet main sends.
+        Notify(absl::StrCat("MAINPID=", next->pid));
+        // Attack 4: checked alive again at the handover itself.
+        handed = internal::ConfirmHandover(*next);
+        if (!handed.ok()) Notify(absl::StrCat("MAINPID=", getpid()));
+      }
+      if (handed.ok()) {
+        const pid_t successor = next->pid;
+        LOG(INFO) << "upgraded: pid " << successor << " serves; stopping";
         handed_over_ = true;
         stop_requested_ = true;
         // Still this process's child, unreaped: the pid is its own.
-        successor_pidfd_ = internal::PidfdOpen(*next);
+        successor_pidfd_ = internal::PidfdOpen(successor);
         if (successor_pidfd_ >= 0) {
           Owned::Own(Owned::kSuccessorPidfd, successor_pidfd_);
         }
@@ -636,17 +695,17 @@ class Daemon::Impl {
           ForwardReloadToSuccessor();
         }
         LeaveAfterHandover();
-        reply = absl::StrCat("OK ", *next, "\n");
+        reply = absl::StrCat("OK ", successor, "\n");
       } else {
         LOG(ERROR) << "upgrade failed"
                    << (stop_requested_ ? ", stopping: " : ", still serving: ")
-                   << next.status().message();
+                   << handed.message();
         // The new one may have written its pid before it was killed.
         if (absl::Status written = pidfile_->WritePid(getpid());
             !written.ok()) {
           LOG(ERROR) << "upgrade: " << written;
         }
-        reply = absl::StrCat("ERR ", next.status().message(), "\n");
+        reply = absl::StrCat("ERR ", handed.message(), "\n");
       }
     }
     if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
@@ -703,6 +762,10 @@ class Daemon::Impl {
   int successor_pidfd_ = -1;  // once handed over (issue 18.7)
   // The old daemon still draining, once this successor serves (18.8).
   int predecessor_pidfd_ = -1;
+  // An upgrade's new daemon until the old one confirms the handover
+  // (attack 1, 7), and the sd_notify messages held meanwhile.
+  int confirm_fd_ = -1;
+  std::vector<std::string> held_messages_;
 };
 
 std::unique_ptr<Daemon> Daemon::Create(internal::StartedDaemon started) {

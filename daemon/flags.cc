@@ -431,6 +431,39 @@ void SayIfStopIsInterrupted(const std::string& pidfile, pid_t pid) {
   }
 }
 
+// Ctrl-C on `upgrade` (attack suspicion): the daemon already took the
+// request and carries it out whatever this process does, so an interrupted
+// control process says so instead of exiting silently (130). Cancelling
+// would need the old daemon's answer channel, which only says results.
+char interrupted_upgrade_message[512];
+size_t interrupted_upgrade_length = 0;
+
+void OnInterruptedUpgrade(int signo) {
+  ssize_t ignored = write(STDERR_FILENO, interrupted_upgrade_message,
+                          interrupted_upgrade_length);
+  (void)ignored;
+  _exit(128 + signo);
+}
+
+void SayTheUpgradeGoesOnWhenInterrupted() {
+  const int n = std::snprintf(
+      interrupted_upgrade_message, sizeof(interrupted_upgrade_message),
+      "%s: interrupted; an upgrade the daemon has begun goes on without "
+      "this command: check status\n",
+      program_invocation_short_name);
+  if (n <= 0) return;
+  interrupted_upgrade_length =
+      std::min(static_cast<size_t>(n), sizeof(interrupted_upgrade_message) - 1);
+  struct sigaction action = {};
+  action.sa_handler = OnInterruptedUpgrade;
+  sigemptyset(&action.sa_mask);
+  for (int signo : {SIGINT, SIGTERM}) {
+    if (sigaction(signo, &action, nullptr) != 0) {
+      PLOG(WARNING) << "sigaction";
+    }
+  }
+}
+
 // After the stop: a `restart` goes on to start with the signals as they
 // were.
 void StopSayingStopIsInterrupted() {
@@ -645,6 +678,7 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
       break;
     }
     case ControlAction::kUpgrade: {  // issue 14
+      SayTheUpgradeGoesOnWhenInterrupted();
       absl::StatusOr<UpgradeResult> result =
           UpgradeDaemon(pidfile, request->options.ready_timeout,
                         request->options.stop_timeout);
@@ -652,6 +686,14 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
         std::fprintf(stderr, "%s: not running%s\n",
                      program_invocation_short_name, PidFileNote(shown).c_str());
         std::exit(kExitReloadNotRunning);
+      }
+      if (absl::IsUnknown(result.status())) {
+        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                     std::string(result.status().message()).c_str());
+        // SPEC's upgrade exit codes are 0, 1 and 7: an outcome this
+        // process could not learn is a failure of the command, and the
+        // message says that the upgrade may still complete.
+        std::exit(kExitUpgradeUnknown);
       }
       if (!result.ok()) ExitWith(result.status());
       std::printf(

@@ -462,6 +462,40 @@ std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
   return std::string(buffer, static_cast<size_t>(n));
 }
 
+void NotifyReceiver::PassCredentials() {
+  const int on = 1;
+  EXPECT_EQ(setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0)
+      << std::strerror(errno);
+}
+
+std::string NotifyReceiver::ReceiveFrom(pid_t* sender, absl::Duration timeout) {
+  *sender = 0;
+  struct pollfd pfd = {fd_, POLLIN, 0};
+  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
+      0) {
+    return "";
+  }
+  char buffer[4096];
+  struct iovec iov = {buffer, sizeof(buffer)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return "";
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS) {
+      struct ucred credentials;
+      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+      *sender = credentials.pid;
+    }
+  }
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
 std::vector<pid_t> LiveSessionMembers(pid_t sid) {
   std::vector<pid_t> members;
   DIR* proc = opendir("/proc");

@@ -277,6 +277,14 @@ class NotifyReceiver {
   // caller's to close; -1 when none).
   std::string Receive(int* fd, absl::Duration timeout = absl::Seconds(30));
 
+  // Has the kernel attach each sender's credentials from now on (as
+  // systemd's NotifyAccess= checks need), for ReceiveFrom.
+  void PassCredentials();
+  // The next message and its sender's pid (0 when it came without
+  // credentials).
+  std::string ReceiveFrom(pid_t* sender,
+                          absl::Duration timeout = absl::Seconds(30));
+
  private:
   int fd_ = -1;
   std::string address_;

@@ -982,5 +982,206 @@ TEST_F(UpgradeTest, TwentyUpgradesUnderLoadRefuseResetAndLoseNothing) {
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
+// The state letter of /proc/PID/stat ('T' stopped, 'Z' zombie); 0 if none.
+char StateOf(pid_t pid) {
+  const std::string stat =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size()
+             ? 0
+             : stat[paren + 2];
+}
+
+// The attack of 2026-12-06 (findings 1, 3, 4, 7): the old daemon frozen
+// between its successor's "ready" and the handover. The successor is the
+// real echo behind a gate (a file to wait for), so the test decides when
+// it becomes ready.
+class FrozenHandoverTest : public UpgradeTest {
+ protected:
+  void SetUp() override {
+    UpgradeTest::SetUp();
+    gate_ = dir_ + "/go";
+    ASSERT_EQ(Start({"--daemon_ready_timeout=120s"}).exit_code, 0);
+    old_pid_ = ReadPid(pidfile_);
+    ASSERT_GT(old_pid_, 0);
+    ASSERT_TRUE(InstallScript(absl::StrCat(
+        "while [ ! -e '", gate_, "' ]; do sleep 0.02; done\nexec '",
+        test_support::RunfilePath("examples/echo"), "' \"$@\"\n")));
+  }
+  // Starts `upgrade` (with `extra` flags), waits for the successor, then
+  // freezes the old daemon.
+  test_support::Spawned UpgradeAndFreeze(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {test_support::RunfilePath("examples/echo"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_control=upgrade"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    test_support::Spawned upgrade = test_support::SpawnProgram(argv);
+    successor_ = SuccessorOf(old_pid_);
+    EXPECT_GT(successor_, 0);
+    EXPECT_EQ(kill(old_pid_, SIGSTOP), 0);
+    EXPECT_TRUE(
+        test_support::WaitFor([&] { return StateOf(old_pid_) == 'T'; }));
+    return upgrade;
+  }
+  // Lets the successor start; true once it said ready (it wrote its pid).
+  bool OpenGateAndWaitReady() {
+    return test_support::WriteFile(gate_, "") && test_support::WaitFor([&] {
+             return ReadPid(pidfile_) == successor_;
+           });
+  }
+
+  std::string gate_;
+  pid_t old_pid_ = 0;
+  pid_t successor_ = 0;
+};
+
+// Finding 1: with the old daemon frozen after its successor said ready, the
+// pid file names the successor; a second upgrade was taken by it (a third
+// process), and `stop` exited 0 while the frozen old daemon kept the
+// listener. The successor refuses upgrades until the old one confirms the
+// handover, and a stop ends both.
+TEST_F(FrozenHandoverTest, UnconfirmedSuccessorRefusesUpgradesAndStopEndsBoth) {
+  test_support::Spawned first = UpgradeAndFreeze();
+  ASSERT_TRUE(OpenGateAndWaitReady());
+  RunResult second =
+      Run({"--daemon_control=upgrade", "--daemon_ready_timeout=2s"});
+  EXPECT_EQ(second.exit_code, 1) << second.stderr_text;
+  EXPECT_THAT(second.stderr_text,
+              HasSubstr("an upgrade is already in progress"));
+  EXPECT_EQ(test_support::DescendantsOf(successor_).size(), 0u);
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid_));
+  EXPECT_TRUE(test_support::WaitUntilGone(successor_));
+  // The control process was not answered: it says it does not know.
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stderr_text;
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("check status"));
+  EXPECT_THAT(upgraded.stderr_text,
+              ::testing::Not(HasSubstr("the daemon ended the upgrade")));
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+  EXPECT_TRUE(test_support::WaitFor(
+      [] { return test_support::LiveProcessesSpawnedByThisTest().empty(); }))
+      << ::testing::PrintToString(
+             test_support::LiveProcessesSpawnedByThisTest());
+}
+
+// Finding 4: the successor killed after it said ready, while the old daemon
+// was frozen; thawed, the old daemon handed over to the dead process and
+// exited, and nothing served. It checks the successor at the handover,
+// serves on with its own pid in the file, and `upgrade` fails saying why.
+TEST_F(FrozenHandoverTest, ADeadSuccessorIsNotHandedTheService) {
+  test_support::Spawned first = UpgradeAndFreeze();
+  ASSERT_TRUE(OpenGateAndWaitReady());
+  ASSERT_EQ(kill(successor_, SIGKILL), 0);
+  // The frozen old daemon's child: a zombie until it is reaped.
+  ASSERT_TRUE(
+      test_support::WaitFor([&] { return StateOf(successor_) == 'Z'; }));
+  ASSERT_EQ(kill(old_pid_, SIGCONT), 0);
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stderr_text;
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("died"));
+  EXPECT_EQ(ReadPid(pidfile_), old_pid_);
+  EXPECT_EQ(Exchange(socket_, "u\n"), absl::StrCat(old_pid_, " u\n"));
+  RunResult status = Run({"--daemon_control=status"});
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", old_pid_, "\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Finding 3: the control process that gave up on a frozen old daemon said
+// "the daemon ended the upgrade without an answer" and exited 1, and the
+// upgrade then completed. It says it does not know (exit 4), and the
+// upgrade indeed goes on once the old daemon runs again.
+TEST_F(FrozenHandoverTest, GivingUpOnAFrozenOldDaemonSaysTheOutcomeIsUnknown) {
+  test_support::Spawned first = UpgradeAndFreeze({"--daemon_ready_timeout=1s"});
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stderr_text;
+  EXPECT_THAT(upgraded.stderr_text,
+              HasSubstr(absl::StrCat("no answer from the old daemon (pid ",
+                                     old_pid_, ")")));
+  EXPECT_THAT(upgraded.stderr_text,
+              HasSubstr("the upgrade may still complete: check status"));
+  ASSERT_TRUE(OpenGateAndWaitReady());
+  ASSERT_EQ(kill(old_pid_, SIGCONT), 0);
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid_));
+  EXPECT_EQ(ReadPid(pidfile_), successor_);
+  EXPECT_EQ(Exchange(socket_, "u\n"), absl::StrCat(successor_, " u\n"));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// The attack's suspicion: Ctrl-C on `upgrade` exited 130 silently while
+// the upgrade went on. It says that the upgrade goes on.
+TEST_F(FrozenHandoverTest, AnInterruptedUpgradeSaysTheUpgradeGoesOn) {
+  test_support::Spawned first = test_support::SpawnProgram(
+      {test_support::RunfilePath("examples/echo"),
+       "--daemon_pidfile=" + pidfile_, "--daemon_control=upgrade"});
+  successor_ = SuccessorOf(old_pid_);
+  ASSERT_GT(successor_, 0);
+  ASSERT_EQ(kill(first.pid, SIGINT), 0);
+  RunResult upgraded = test_support::WaitProgram(first);
+  EXPECT_EQ(upgraded.exit_code, 130);
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("goes on"));
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("check status"));
+  ASSERT_TRUE(OpenGateAndWaitReady());
+  EXPECT_TRUE(test_support::WaitUntilGone(old_pid_));
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// Finding 7: under NOTIFY_SOCKET the successor's STATUS= (the ticker's,
+// sent before it is ready) and READY=1 went out before the old process's
+// MAINPID= for it, and systemd, with NotifyAccess=main, dropped them. The
+// successor holds its messages until the old one confirms the handover,
+// which comes after MAINPID=.
+TEST_F(UpgradeTest, UnderSystemdTheSuccessorSpeaksOnlyAfterMainPid) {
+  const std::string ticker = dir_ + "/ticker";
+  ASSERT_TRUE(
+      InstallBinary(test_support::RunfilePath("examples/ticker"), ticker));
+  test_support::NotifyReceiver systemd;
+  systemd.PassCredentials();
+  test_support::Spawned foreground = test_support::SpawnProgram(
+      {ticker, "--daemon=false", "--daemon_pidfile=" + pidfile_,
+       "--interval=1h"},
+      {{"NOTIFY_SOCKET", systemd.address()}});
+  started_.push_back(foreground.pid);
+  std::string first;
+  do {
+    first = systemd.Receive();
+  } while (!first.empty() && first != "READY=1");
+  ASSERT_EQ(first, "READY=1");
+  RunResult upgrade = Upgrade();
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t successor = ReadPid(pidfile_);
+  ASSERT_NE(successor, foreground.pid);
+  std::vector<std::string> messages;  // "PID: MESSAGE"
+  bool main_pid_seen = false;
+  bool successor_spoke_first = false;
+  bool successor_ready = false;
+  for (;;) {
+    pid_t sender = 0;
+    const std::string message = systemd.ReceiveFrom(&sender, absl::Seconds(10));
+    if (message.empty()) break;
+    messages.push_back(absl::StrCat(sender, ": ", message));
+    if (sender == foreground.pid &&
+        message == absl::StrCat("MAINPID=", successor)) {
+      main_pid_seen = true;
+    }
+    if (sender == successor) {
+      if (!main_pid_seen) successor_spoke_first = true;
+      if (absl::StrContains(message, "READY=1")) break;
+    }
+  }
+  for (const std::string& message : messages) {
+    if (absl::StartsWith(message, absl::StrCat(successor, ": ")) &&
+        absl::StrContains(message, "READY=1")) {
+      successor_ready = true;
+    }
+  }
+  EXPECT_TRUE(main_pid_seen) << absl::StrJoin(messages, " | ");
+  EXPECT_FALSE(successor_spoke_first) << absl::StrJoin(messages, " | ");
+  EXPECT_TRUE(successor_ready) << absl::StrJoin(messages, " | ");
+  RunResult old = test_support::WaitProgram(foreground);
+  EXPECT_EQ(old.exit_code, 0) << old.stderr_text;
+  EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
 }  // namespace
 }  // namespace daemonkit

@@ -307,6 +307,8 @@ absl::StatusOr<StartedDaemon> StartInForeground(StartRequest& request) {
     started.reporter = ReadyReporter(request.handover->ready_fd);
     started.handover_pending = true;
     request.handover->ready_fd = -1;
+    started.handover_confirm_fd =
+        std::exchange(request.handover->confirm_fd, -1);
   }
   started.upgrade_source = std::move(request.upgrade_source);
   started.upgrade_refusal = request.upgrade_refusal;

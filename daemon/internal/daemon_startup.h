@@ -56,6 +56,9 @@ struct StartedDaemon {
   // A new daemon started by an upgrade, not yet ready: the pid file and the
   // socket files are still the old daemon's.
   bool handover_pending = false;
+  // Its confirm pipe (upgrade.h UpgradeHandover::confirm_fd); -1 when the
+  // old daemon confirms nothing.
+  int handover_confirm_fd = -1;
 };
 
 // What the caller of `Daemonize()` prepared while still attached to the

@@ -34,6 +34,7 @@ class OwnedDescriptors {
     kPidFileTimer,      // the timerfd that says the pid file is due a look
     kSuccessorPidfd,    // an upgrade's successor, for a late reload (18.7)
     kPredecessorPidfd,  // an upgrade's draining old daemon (18.8)
+    kHandoverConfirm,   // a successor's wait for the old daemon's handover
     kSlotCount,
   };
 

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -70,6 +72,46 @@ std::optional<UpgradeHandover> ParseUpgradeVariable() {
   return handover;
 }
 
+// Ends `pid` (this process's child) and what it started: the group first,
+// for the leader's death would not end the rest; then reaps it.
+void KillAndReap(pid_t pid, int pidfd) {
+  (void)kill(-pid, SIGKILL);
+  if (pidfd >= 0) {
+    (void)PidfdSendSignal(pidfd, SIGKILL);
+  } else {
+    (void)kill(pid, SIGKILL);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Writes `byte` to the pipe `fd`, whose reader may be gone, without the
+// SIGPIPE that would kill this process (a pipe has no MSG_NOSIGNAL): the
+// signal is blocked for the write and a SIGPIPE it raised is taken back.
+bool WriteWithoutSigpipe(int fd, char byte) {
+  sigset_t pipe_only, old_mask, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  if (pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask) != 0) return false;
+  sigemptyset(&pending);
+  const bool was_pending =
+      sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  ssize_t n;
+  do {
+    n = write(fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  const int saved = errno;
+  if (n < 0 && saved == EPIPE && !was_pending) {
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  (void)pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  errno = saved;
+  return n == 1;
+}
+
 }  // namespace
 
 bool IsUpgradeSuccessor() { return ParseUpgradeVariable().has_value(); }
@@ -77,8 +119,25 @@ bool IsUpgradeSuccessor() { return ParseUpgradeVariable().has_value(); }
 std::optional<UpgradeHandover> TakeUpgradeHandover() {
   std::optional<UpgradeHandover> parsed = ParseUpgradeVariable();
   if (!parsed) return std::nullopt;
-  const UpgradeHandover handover = *parsed;
+  UpgradeHandover handover = *parsed;
   unsetenv(kUpgradeVariable);
+  // The confirm pipe, when the old daemon knows of it (see
+  // kUpgradeConfirmVariable); without it the handover counts as confirmed
+  // at once, as it did before.
+  if (const char* confirm = getenv(kUpgradeConfirmVariable);
+      confirm != nullptr) {
+    int fd = -1;
+    struct stat st;
+    if (absl::SimpleAtoi(confirm, &fd) && fd >= 3 &&
+        fd != handover.pidfile_fd && fd != handover.ready_fd &&
+        fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      const int flags = fcntl(fd, F_GETFL);
+      if (flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
+        handover.confirm_fd = fd;
+      }
+    }
+    unsetenv(kUpgradeConfirmVariable);
+  }
   // What an old daemon hands over: a regular file (the pid file, whose
   // lock PidFile::Adopt checks) and a pipe. Anything else is not an
   // upgrade, and the ready pipe's "R" must not land in somebody's file.
@@ -88,7 +147,8 @@ std::optional<UpgradeHandover> TakeUpgradeHandover() {
       !S_ISFIFO(ready.st_mode)) {
     return std::nullopt;
   }
-  for (int fd : {handover.pidfile_fd, handover.ready_fd}) {
+  for (int fd : {handover.pidfile_fd, handover.ready_fd, handover.confirm_fd}) {
+    if (fd < 0) continue;
     const int flags = fcntl(fd, F_GETFD);
     if (flags < 0) return std::nullopt;
     (void)fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
@@ -131,12 +191,10 @@ absl::StatusOr<UpgradeSource> CaptureUpgradeSource() {
   return source;
 }
 
-absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
-                                     int pidfile_fd,
-                                     const ListenSockets& sockets,
-                                     absl::Duration ready_timeout,
-                                     int interrupt_fd,
-                                     const std::function<bool()>& interrupted) {
+absl::StatusOr<Successor> StartSuccessor(
+    const UpgradeSource& source, int pidfile_fd, const ListenSockets& sockets,
+    absl::Duration ready_timeout, int interrupt_fd,
+    const std::function<bool()>& interrupted) {
   const std::string& exe = source.exe;
   // Issue 18.19: what runs next runs as this process's user (root, most
   // often), so it must be what only root (or that user) could have put
@@ -158,7 +216,9 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
     if (absl::StartsWith(variable, "LISTEN_") ||
-        absl::StartsWith(variable, absl::StrCat(kUpgradeVariable, "="))) {
+        absl::StartsWith(variable, absl::StrCat(kUpgradeVariable, "=")) ||
+        absl::StartsWith(variable,
+                         absl::StrCat(kUpgradeConfirmVariable, "="))) {
       continue;
     }
     // Issue 18.9: systemd's watchdog is the main pid's, which the successor
@@ -181,10 +241,12 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
       absl::StrCat(kUpgradeVariable, "=", std::string(kPidDigits, '\0'));
   const int pidfile_target = 3 + count;
   const int ready_target = 4 + count;
+  const int confirm_target = 5 + count;
   const std::string handover_tail =
       absl::StrCat(":", pidfile_target, ":", ready_target);
   std::vector<char*> envp;
   envp.reserve(env.size() + 4);
+  env.push_back(absl::StrCat(kUpgradeConfirmVariable, "=", confirm_target));
   for (std::string& variable : env) envp.push_back(variable.data());
   envp.push_back(listen_pid.data());
   if (watchdog_pid) envp.push_back(watchdog_pid_entry.data());
@@ -210,8 +272,10 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   // ready: the new daemon's "R" or error. exec_failure: close-on-exec, so
   // end-of-file says the exec happened; otherwise the child writes what
   // failed and its errno.
+  // confirm: the old daemon's "H" once the handover is done.
   int ready[2];
   int exec_failure[2];
+  int confirm[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
     const int saved = errno;
     close(pidfile_copy);
@@ -224,12 +288,21 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
     close(ready[1]);
     return ErrnoError(saved, "pipe");
   }
+  if (pipe2(confirm, O_CLOEXEC) != 0) {
+    const int saved = errno;
+    for (int fd :
+         {pidfile_copy, ready[0], ready[1], exec_failure[0], exec_failure[1]}) {
+      close(fd);
+    }
+    return ErrnoError(saved, "pipe");
+  }
   // Sources above every target, so no dup2 overwrites a source still to
   // be moved; the failure pipe last, just above the targets.
   std::vector<int> sources = fds;
   sources.push_back(pidfile_copy);
   sources.push_back(ready[1]);
-  const int failure_target = ready_target + 1;
+  sources.push_back(confirm[0]);
+  const int failure_target = confirm_target + 1;
   const int floor =
       std::max({failure_target + 1,
                 *std::max_element(sources.begin(), sources.end()) + 1,
@@ -238,8 +311,8 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   const pid_t pid = fork();
   if (pid < 0) {
     const int saved = errno;
-    for (int fd :
-         {ready[0], ready[1], exec_failure[0], exec_failure[1], pidfile_copy}) {
+    for (int fd : {ready[0], ready[1], exec_failure[0], exec_failure[1],
+                   pidfile_copy, confirm[0], confirm[1]}) {
       close(fd);
     }
     return ErrnoError(saved, "fork the new daemon");
@@ -293,6 +366,7 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
   close(ready[1]);
   close(exec_failure[1]);
   close(pidfile_copy);
+  close(confirm[0]);
   const int pidfd = PidfdOpen(pid);
   int report[2] = {0, 0};
   ssize_t got_report;
@@ -365,22 +439,66 @@ absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
     break;
   }
   close(ready[0]);
+  // Attack 4: "ready" is a past state; a successor killed since (its old
+  // daemon was frozen meanwhile) serves nothing, and must not be handed
+  // the service.
+  if (ready_seen && !SuccessorAlive(pid)) {
+    ready_seen = false;
+    error = absl::FailedPreconditionError(absl::StrCat(
+        "the new daemon (pid ", pid, ") died after it said it was ready"));
+  }
   if (ready_seen) {
     if (pidfd >= 0) close(pidfd);
-    return pid;
+    Successor successor;
+    successor.pid = pid;
+    successor.confirm_fd = confirm[1];
+    return successor;
   }
-  // The group first: the leader's death would not end what it started.
-  (void)kill(-pid, SIGKILL);
-  if (pidfd >= 0) {
-    (void)PidfdSendSignal(pidfd, SIGKILL);
-    close(pidfd);
-  } else {
-    (void)kill(pid, SIGKILL);
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  close(confirm[1]);
+  KillAndReap(pid, pidfd);
+  if (pidfd >= 0) close(pidfd);
   return error;
+}
+
+bool SuccessorAlive(pid_t pid) {
+  // The child's state without reaping it: a zombie (or a child already
+  // reaped, ECHILD) is dead. /proc would say the same with more parsing.
+  siginfo_t info = {};
+  int result;
+  do {
+    result = waitid(P_PID, static_cast<id_t>(pid), &info,
+                    WEXITED | WNOHANG | WNOWAIT);
+  } while (result < 0 && errno == EINTR);
+  if (result < 0) return false;
+  return info.si_pid == 0;
+}
+
+absl::Status ConfirmHandover(Successor& successor) {
+  absl::Status result;
+  if (!SuccessorAlive(successor.pid)) {
+    result = absl::FailedPreconditionError(absl::StrCat(
+        "the new daemon (pid ", successor.pid, ") died before the handover"));
+  } else if (!WriteWithoutSigpipe(successor.confirm_fd, 'H')) {
+    // EPIPE: nothing reads its end any more, so it is dead (or was never
+    // going to listen); anything else leaves it unconfirmed for good.
+    result = ErrnoError(
+        errno, absl::StrCat("confirm the handover to pid ", successor.pid));
+  }
+  if (!result.ok()) {
+    AbandonSuccessor(successor);
+    return result;
+  }
+  close(std::exchange(successor.confirm_fd, -1));
+  return result;
+}
+
+void AbandonSuccessor(Successor& successor) {
+  if (successor.confirm_fd >= 0) close(std::exchange(successor.confirm_fd, -1));
+  if (successor.pid > 0) {
+    const int pidfd = PidfdOpen(successor.pid);
+    KillAndReap(successor.pid, pidfd);
+    if (pidfd >= 0) close(pidfd);
+  }
 }
 
 uint64_t UpgradeDescriptorsNeeded(size_t sockets) {

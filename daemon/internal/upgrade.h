@@ -19,8 +19,11 @@
 //                                                            and WATCHDOG_PID
 //                                                            (when set) its pid
 //                                  waits for "R" ◄────────── NotifyReady()
-//                                  writes NEW into the
-//                                  pid file, MAINPID=NEW
+//                                  checks NEW still lives,   (holds its
+//                                  sd_notify writes NEW into the messages and
+//                                  pid file, MAINPID=NEW,     refuses upgrades)
+//                                  "H" on the confirm pipe ─► confirmed: sends
+//                                                            what it held
 //   reads "OK NEW" ◄────────────── stops: WaitUntil() says
 //   waits until OLD is gone        kStop, the application
 //                                  drains and exits; the
@@ -82,11 +85,19 @@ namespace internal {
 // The variable that tells a new daemon it is an upgrade:
 // "PID:PIDFILE_FD:READY_FD", PID its own (as LISTEN_PID).
 inline constexpr char kUpgradeVariable[] = "DAEMONKIT_UPGRADE";
+// The descriptor on which the old daemon confirms the handover (attack
+// 1, 4, 7): "H" once it wrote the new pid and sent MAINPID=. A variable of
+// its own, so that an older release started by an upgrade (a rollback),
+// which knows only kUpgradeVariable's three fields, still starts.
+inline constexpr char kUpgradeConfirmVariable[] = "DAEMONKIT_UPGRADE_CONFIRM";
 
 // In the new daemon.
 struct UpgradeHandover {
   int pidfile_fd = -1;  // the old daemon's locked pid file
   int ready_fd = -1;    // "R" or "E<text>" to the old daemon
+  // The old daemon's "H" (handover confirmed); -1 from an old daemon of
+  // an earlier release, which confirms nothing.
+  int confirm_fd = -1;
 };
 
 // Whether this process was started by an upgrade (kUpgradeVariable names
@@ -111,19 +122,39 @@ struct UpgradeSource {
 };
 absl::StatusOr<UpgradeSource> CaptureUpgradeSource();
 
-// Starts the successor and waits for its readiness; its pid, or the error
-// it reported (or why it is not there). While waiting, whenever
+// A successor that said it is ready, not yet confirmed (ConfirmHandover).
+struct Successor {
+  pid_t pid = -1;
+  int confirm_fd = -1;  // the write end of its confirm pipe
+};
+
+// Starts the successor and waits for its readiness; the successor, or the
+// error it reported (or why it is not there: one that died after it said
+// ready is dead, not ready). While waiting, whenever
 // `interrupt_fd` turns readable it calls `interrupted`, and gives up (an
 // Aborted error) when that returns true. On error the successor and its
 // process group are gone. A binary that someone other than root (or this
 // process's user) could have chosen is refused before anything starts
 // (issue 18.19, CheckRunnableByRootAlone).
-absl::StatusOr<pid_t> StartSuccessor(const UpgradeSource& source,
-                                     int pidfile_fd,
-                                     const ListenSockets& sockets,
-                                     absl::Duration ready_timeout,
-                                     int interrupt_fd,
-                                     const std::function<bool()>& interrupted);
+absl::StatusOr<Successor> StartSuccessor(
+    const UpgradeSource& source, int pidfile_fd, const ListenSockets& sockets,
+    absl::Duration ready_timeout, int interrupt_fd,
+    const std::function<bool()>& interrupted);
+
+// Whether the successor (this process's child) is still alive: not exited,
+// not a zombie. Attack 4: the old daemon handed over to a successor killed
+// after it said ready, and nothing served.
+bool SuccessorAlive(pid_t pid);
+
+// Tells the successor the handover is done ("H"; it then sends its held
+// sd_notify messages and takes upgrade requests), once it is checked
+// alive. On error (it died) the successor and its process group are
+// killed and reaped; either way `successor.confirm_fd` is closed.
+absl::Status ConfirmHandover(Successor& successor);
+
+// Ends a successor that will not be handed over: its process group, then
+// it, reaped; closes its confirm pipe.
+void AbandonSuccessor(Successor& successor);
 
 // The least RLIMIT_NOFILE (soft) with which a daemon holding `sockets`
 // listening sockets can upgrade (issue 18.15): the old daemon opens the
