@@ -1084,7 +1084,8 @@ TEST_F(FrozenHandoverTest, ADeadSuccessorIsNotHandedTheService) {
   EXPECT_EQ(ReadPid(pidfile_), old_pid_);
   EXPECT_EQ(Exchange(socket_, "u\n"), absl::StrCat(old_pid_, " u\n"));
   RunResult status = Run({"--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", old_pid_, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", old_pid_,
+                                             " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
 }
 
