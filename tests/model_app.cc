@@ -27,6 +27,8 @@
 //   DIR/slow_start   exists: sleep a second before NotifyReady(), so that
 //                    the test can act while a start (an upgrade's
 //                    successor) is under way
+//   DIR/hang         holds this process's pid: it stops its loop and
+//                    sleeps, alive, until killed (a watchdog's case)
 //
 // It sets a status text holding a newline and assignments after the ready
 // (issue 18.3: they must never become assignments of their own).
@@ -64,6 +66,18 @@ void Say(const std::string& line) {
   // One write: the reader never sees half a line. A failed write (a full
   // disk) is the test's to notice by the missing line.
   (void)!write(STDOUT_FILENO, whole.data(), whole.size());
+}
+
+// Whether DIR/hang names this process.
+bool TimeToHang() {
+  const std::string dir = absl::GetFlag(FLAGS_model_control);
+  if (dir.empty()) return false;
+  FILE* file = std::fopen((dir + "/hang").c_str(), "re");
+  if (file == nullptr) return false;
+  long pid = 0;
+  const bool named = std::fscanf(file, "%ld", &pid) == 1 && pid == getpid();
+  std::fclose(file);
+  return named;
 }
 
 bool ControlFileExists(const std::string& name) {
@@ -160,6 +174,9 @@ int main(int argc, char** argv) {
     if (!serving) {
       serving = true;
       Say(absl::StrCat("serving ", getpid()));
+    }
+    if (TimeToHang()) {
+      for (;;) pause();
     }
     if (ready > 0 && listener >= 0 && (fds[1].revents & POLLIN) != 0) {
       const int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
