@@ -29,6 +29,10 @@
 //                    successor) is under way
 //   DIR/hang         holds this process's pid: it stops its loop and
 //                    sleeps, alive, until killed (a watchdog's case)
+//   DIR/fork         holds this process's pid: it forks once a child that
+//                    waits on the Daemon handle it inherited, forever
+//                    (issue 23.7: a pre-forking server), and says
+//                    "forked <pid> <child>"; the child dies with it
 //
 // It sets a status text holding a newline and assignments after the ready
 // (issue 18.3: they must never become assignments of their own).
@@ -38,6 +42,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,11 +74,11 @@ void Say(const std::string& line) {
   (void)!write(STDOUT_FILENO, whole.data(), whole.size());
 }
 
-// Whether DIR/hang names this process.
-bool TimeToHang() {
+// Whether DIR/`name` names this process.
+bool ControlFileNamesMe(const std::string& name) {
   const std::string dir = absl::GetFlag(FLAGS_model_control);
   if (dir.empty()) return false;
-  FILE* file = std::fopen((dir + "/hang").c_str(), "re");
+  FILE* file = std::fopen((dir + "/" + name).c_str(), "re");
   if (file == nullptr) return false;
   long pid = 0;
   const bool named = std::fscanf(file, "%ld", &pid) == 1 && pid == getpid();
@@ -90,7 +96,9 @@ bool ControlFileExists(const std::string& name) {
 void Serve(int client, std::vector<int>* held) {
   std::string line;
   const absl::Time deadline = absl::Now() + absl::Seconds(1);
-  while (line.find('\n') == std::string::npos) {
+  // A line is short: a client that sends without end (and never reads)
+  // gets its first 4 KiB answered, and no more of our memory.
+  while (line.find('\n') == std::string::npos && line.size() < 4096) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
     struct pollfd pfd = {client, POLLIN, 0};
@@ -151,6 +159,7 @@ int main(int argc, char** argv) {
   if (ControlFileExists("slow_start")) absl::SleepFor(absl::Seconds(1));
   int reloads = 0;
   bool serving = false;
+  bool forked = false;
   std::vector<int> held;
   daemon->NotifyReady();
   Say(absl::StrCat("start ", getpid()));
@@ -175,8 +184,22 @@ int main(int argc, char** argv) {
       serving = true;
       Say(absl::StrCat("serving ", getpid()));
     }
-    if (TimeToHang()) {
+    if (ControlFileNamesMe("hang")) {
       for (;;) pause();
+    }
+    if (!forked && ControlFileNamesMe("fork")) {
+      forked = true;
+      const pid_t parent = getpid();
+      const pid_t child = fork();
+      if (child == 0) {
+        // Dies with the application; until then waits on the handle as a
+        // pre-forked worker would.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+          _exit(1);
+        }
+        for (;;) daemon->WaitFor(absl::Milliseconds(100));
+      }
+      if (child > 0) Say(absl::StrCat("forked ", getpid(), " ", child));
     }
     if (ready > 0 && listener >= 0 && (fds[1].revents & POLLIN) != 0) {
       const int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);

@@ -150,7 +150,11 @@ enum class Op {
   kKillSuccessorMidUpgrade,  // SIGKILL the successor before it is ready
   kKillLauncherMidStart,     // SIGKILL the launcher a few ms into a start
   kKillFirstChildMidStart,   // SIGKILL the launcher's child as it appears
-  kHangApp,  // the application stops its loop, alive: the watchdog acts
+  kHangApp,       // the application stops its loop, alive: the watchdog acts
+  kClockStep,     // the daemon's wall clock steps back (or forth) 1 h
+  kForkFailures,  // the supervisor's next 3 forks fail, a worker dies
+  kForkChild,     // the application forks a child that waits on Daemon
+  kClientNeverReads,  // a client sends and never reads its answers
 };
 
 struct OpName {
@@ -177,6 +181,10 @@ constexpr OpName kOpNames[] = {
     {Op::kKillLauncherMidStart, "kill_launcher_mid_start"},
     {Op::kKillFirstChildMidStart, "kill_first_child_mid_start"},
     {Op::kHangApp, "hang_app"},
+    {Op::kClockStep, "clock_step"},
+    {Op::kForkFailures, "fork_failures"},
+    {Op::kForkChild, "fork_child"},
+    {Op::kClientNeverReads, "client_never_reads"},
 };
 
 std::string NameOf(Op op) {
@@ -222,7 +230,13 @@ std::vector<Op> OpsFor(const Configuration& config) {
         !config.drop_user)) {
     ops.push_back(Op::kUpgrade);
   }
-  if (config.mode == Mode::kSupervised) ops.push_back(Op::kHangApp);
+  if (config.mode == Mode::kSupervised) {
+    ops.push_back(Op::kHangApp);
+    ops.push_back(Op::kForkFailures);
+  }
+  ops.push_back(Op::kClockStep);
+  ops.push_back(Op::kForkChild);
+  if (config.unix_listen) ops.push_back(Op::kClientNeverReads);
   if (detaches) {
     ops.push_back(Op::kRestart);
     ops.push_back(Op::kTwoStarts);
@@ -385,6 +399,15 @@ class ModelRun {
     if (config.notify != Notify::kNone) {
       notify_ = std::make_unique<test_support::NotifyReceiver>();
     }
+    // The fault shim's control files (tests/fault_shim.cc): no clock
+    // offset, no fork failure; the dropped user reads them and takes
+    // fork failures from the count.
+    if (!test_support::WriteFile(dir_ + "/clock", "0") ||
+        !test_support::WriteFile(dir_ + "/fork_failures", "0") ||
+        chmod((dir_ + "/fork_failures").c_str(), 0666) != 0 ||
+        chmod((dir_ + "/clock").c_str(), 0644) != 0) {
+      Violated("cannot write the fault shim's files");
+    }
   }
 
   ~ModelRun() {
@@ -449,7 +472,13 @@ class ModelRun {
     if (config_.unix_listen) {
       flags.push_back("--daemon_listen=app=unix:" + socket_);
     }
-    if (config_.keep_env) flags.push_back("--daemon_keep_env=MODEL_KEEP");
+    if (config_.keep_env) {
+      // The fault shim's variables stay: they are the test's, not the
+      // service's.
+      flags.push_back(
+          "--daemon_keep_env=MODEL_KEEP,LD_PRELOAD,ASAN_OPTIONS,"
+          "DAEMONKIT_FAULT_CLOCK_FILE,DAEMONKIT_FAULT_FORK_FILE");
+    }
     if (config_.rlimits) flags.push_back("--daemon_rlimits=nofile=256");
     if (config_.capabilities) {
       flags.push_back("--daemon_capabilities=cap_net_bind_service");
@@ -458,15 +487,20 @@ class ModelRun {
       flags.push_back(absl::StrCat("--daemon_ready_fd=", ready_write_));
     }
     if (config_.mode == Mode::kSupervised) {
-      // The supervisor's own watchdog, for hang_app.
+      // The supervisor's own watchdog, for hang_app; a short backoff,
+      // so that a restart is due within seconds however many came before.
       flags.push_back("--daemon_watchdog=1s");
+      flags.push_back("--daemon_restart_max_delay=1s");
     }
     return flags;
   }
 
   std::map<std::string, std::string> StartEnvironment() const {
-    std::map<std::string, std::string> env = {{"MODEL_KEEP", "kept"},
-                                              {"MODEL_DROP", "dropped"}};
+    std::map<std::string, std::string> env = test_support::FaultShimEnvironment(
+        {{"MODEL_KEEP", "kept"},
+         {"MODEL_DROP", "dropped"},
+         {"DAEMONKIT_FAULT_CLOCK_FILE", dir_ + "/clock"},
+         {"DAEMONKIT_FAULT_FORK_FILE", dir_ + "/fork_failures"}});
     if (notify_) env["NOTIFY_SOCKET"] = notify_->address();
     if (config_.notify == Notify::kFdStore) env["FDSTORE"] = "4";
     return env;
@@ -617,9 +651,10 @@ class ModelRun {
       if (comm == "unshare" || comm == "daemonkit-keep") continue;
       const std::string cmdline =
           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
-      // (Control invocations are done by the time anything looks.)
+      // (Control invocations are done by the time anything looks; the
+      // application's own forked children are its business.)
       if (absl::StrContains(cmdline, "--daemon_pidfile=" + pidfile_) &&
-          IsAlive(pid)) {
+          forked_.count(pid) == 0 && IsAlive(pid)) {
         pids.push_back(pid);
       }
     }
@@ -1161,6 +1196,8 @@ class ModelRun {
       Start();
       return;
     }
+    // A killed daemon's leftover, which this start would have replaced.
+    const std::string leftover = ReadFileOrEmpty(pidfile_);
     OpenReadyPipe();
     std::vector<std::string> argv = {app_};
     for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
@@ -1199,12 +1236,17 @@ class ModelRun {
                      ReadFileOrEmpty(log_),
                      absl::StrCat("serving ", OwnPid(application), "\n"));
           // Or nothing runs. A launcher SIGKILLed before its fork leaves
-          // the pid file it created, empty and unlocked: that reads as
-          // "not running" (3), and the next start replaces it.
-          return runs || (Instances().empty() && Keepers().empty() &&
-                          (!FileExists(pidfile_) ||
-                           (ReadFileOrEmpty(pidfile_).empty() &&
-                            Control("status").exit_code == 3)));
+          // the pid file it created, empty and unlocked, which reads as
+          // "not running" (3), or the leftover of a killed daemon it had
+          // not yet replaced (1 or 3): the next start replaces either.
+          if (runs) return true;
+          if (!Instances().empty() || !Keepers().empty()) return false;
+          if (!FileExists(pidfile_)) return true;
+          const std::string content = ReadFileOrEmpty(pidfile_);
+          const int status = Control("status").exit_code;
+          return (content.empty() && status == 3) ||
+                 (!leftover.empty() && content == leftover &&
+                  (status == 1 || status == 3));
         },
         absl::Seconds(15));
     if (!settled) {
@@ -1383,6 +1425,132 @@ class ModelRun {
         }
         return;
       }
+      case Op::kClockStep: {
+        // The wall clock of the daemon's processes (alone) steps back an
+        // hour, or forth again: every later step runs on it, the
+        // supervisor's restarts and watchdog, the pid file's watch, the
+        // drain timer; and when supervised a worker dies right away, so
+        // the restart backoff is tested now.
+        clock_offset_ = clock_offset_ == 0 ? -3600 : 0;
+        if (!test_support::WriteFile(dir_ + "/clock",
+                                     absl::StrCat(clock_offset_))) {
+          Violated("write the clock offset");
+          return;
+        }
+        if (!running_ || config_.mode != Mode::kSupervised) return;
+        const pid_t application = Application();
+        Signal(application, SIGKILL);
+        ApplicationEnded(application, /*clean_exit=*/false);
+        return;
+      }
+      case Op::kForkFailures: {
+        // Issue 23.4: EAGAIN from fork (RLIMIT_NPROC for a moment) must not
+        // end a supervised service: the supervisor retries on its backoff.
+        if (!running_) return;
+        const std::string count = dir_ + "/fork_failures";
+        if (!test_support::WriteFile(count, "3")) {
+          Violated("write the fork failure count");
+          return;
+        }
+        const pid_t application = Application();
+        Signal(application, SIGKILL);
+        ApplicationEnded(application, /*clean_exit=*/false);
+        const std::string left = ReadFileOrEmpty(count);
+        test_support::WriteFile(count, "0");
+        if (violation_.empty() && left != "0\n") {
+          Violated(
+              absl::StrCat("the supervisor did not retry its failed "
+                           "forks: the count is ",
+                           left));
+        }
+        return;
+      }
+      case Op::kForkChild: {
+        // Issue 23.7: a child of the daemon that waits on the Daemon handle
+        // it inherited must sleep, not spin.
+        if (!running_) return;
+        const pid_t application = Application();
+        const std::string trigger = dir_ + "/fork";
+        test_support::WriteFile(trigger, absl::StrCat(OwnPid(application)));
+        pid_t child = 0;
+        test_support::WaitFor(
+            [&] {
+              const std::string children = ReadFileOrEmpty(absl::StrCat(
+                  "/proc/", application, "/task/", application, "/children"));
+              for (absl::string_view word :
+                   absl::StrSplit(children, ' ', absl::SkipEmpty())) {
+                pid_t pid = 0;
+                if (absl::SimpleAtoi(word, &pid) &&
+                    Comm(pid) == Comm(application)) {
+                  child = pid;
+                }
+              }
+              return child != 0;
+            },
+            absl::Seconds(10));
+        unlink(trigger.c_str());
+        if (child == 0) {
+          Violated("the application forked no child");
+          return;
+        }
+        forked_[child] = application;
+        auto cpu_ticks = [](pid_t pid) {
+          int64_t user = 0, system = 0;
+          ProcStat stat = test_support::StatOf(pid);
+          stat.ParseField(14, &user);    // utime, proc(5)
+          stat.ParseField(15, &system);  // stime
+          return user + system;
+        };
+        const int64_t before = cpu_ticks(child);
+        absl::SleepFor(absl::Seconds(1));
+        const int64_t spent = cpu_ticks(child) - before;
+        // A sleeping waiter wakes ten times a second: far below 0.2 s.
+        if (spent > 20) {
+          Violated(absl::StrCat("the forked child spins: ", spent,
+                                " ticks of CPU in a second"));
+        }
+        return;
+      }
+      case Op::kClientNeverReads: {
+        // A client that sends and never reads must cost the application
+        // neither its service to others nor memory without bound.
+        if (!running_) return;
+        const pid_t application = Application();
+        const int client = ConnectUnix(socket_);
+        if (client < 0) {
+          Violated(absl::StrCat("connect: ", strerror(errno)));
+          return;
+        }
+        const std::string chunk(64 * 1024, 'x');
+        for (int i = 0; i < 64; ++i) {  // up to 4 MiB, as far as it takes
+          if (send(client, chunk.data(), chunk.size(),
+                   MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            break;
+          }
+        }
+        std::string failure;
+        const pid_t answered = Request(socket_, "beside", &failure);
+        close(client);
+        if (answered == 0) {
+          Violated("beside a client that never reads, no answer: " + failure);
+          return;
+        }
+        int64_t rss_kb = 0;
+        const std::string status =
+            ReadFileOrEmpty(absl::StrCat("/proc/", application, "/status"));
+        for (absl::string_view line : absl::StrSplit(status, '\n')) {
+          if (absl::ConsumePrefix(&line, "VmRSS:")) {
+            (void)absl::SimpleAtoi(
+                absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"),
+                &rss_kb);
+          }
+        }
+        if (rss_kb > 64 * 1024) {
+          Violated(absl::StrCat("the application grew to ", rss_kb,
+                                " kB for a client that never reads"));
+        }
+        return;
+      }
       case Op::kHangApp: {
         // The application stops its loop and stays alive: the supervisor's
         // watchdog (1 s) must replace it, as after a crash.
@@ -1438,6 +1606,16 @@ class ModelRun {
   // The model's invariants (docs/design.md).
   void CheckInvariants() {
     if (!violation_.empty()) return;
+    // A forked child of the application dies with it (its own
+    // PR_SET_PDEATHSIG): none outlives its parent.
+    for (const auto& [child, parent] : forked_) {
+      if (!IsAlive(parent) &&
+          !test_support::WaitFor([&] { return !IsAlive(child); })) {
+        Violated(
+            absl::StrCat("the application's child ", child, " outlived it"));
+        return;
+      }
+    }
     RunResult status = Control("status");
     if (!running_) {
       // Not running: status says so, with LSB's 3 (or 1 while a killed
@@ -1622,6 +1800,8 @@ class ModelRun {
   std::unique_ptr<test_support::PidNamespace> container_;
   bool pidfile_recreated_ = false;  // since the last start
   std::unique_ptr<test_support::NotifyReceiver> notify_;
+  std::map<pid_t, pid_t> forked_;  // fork_child's children, and their parents
+  int clock_offset_ = 0;
   bool awaiting_ready_ = false;  // a start, and no READY=1 yet
   pid_t main_pid_ = 0;           // the last MAINPID= the manager got
   int ready_read_ = -1, ready_write_ = -1;
