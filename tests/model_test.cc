@@ -6,14 +6,20 @@
 // against real processes and /proc after every step.
 //
 // A configuration is a launch mode (detached, foreground, supervised, pid 1
-// of a pid namespace) and four switches (user drop, a unix listening socket,
-// --daemon_keep_env, --daemon_rlimits); kConfigurations covers every pair of
-// values at least once (a test proves it). The operations are the control
-// actions, a logrotate-style rename before each reload, and signals to a
-// role of the process tree (the application, the supervisor, the path
-// keeper: SIGKILL, SIGTERM, SIGSTOP then SIGCONT), two control actions at
-// once, and removing the pid file (a tmpfiles cleaner), which must come back.
-// The application is tests/model_app.cc.
+// of a pid namespace), a NOTIFY_SOCKET receiver of the test's (none, one,
+// one with $FDSTORE) and six switches (user drop, a unix listening socket,
+// --daemon_keep_env, --daemon_rlimits, --daemon_ready_fd read by the test,
+// --daemon_capabilities with the drop); kConfigurations covers every pair of
+// values at least once (a test proves it). Supervised rows also run the
+// supervisor's watchdog. The operations are the control actions (upgrade
+// too, with a client load and a busy client to drain), a logrotate-style
+// rename before each reload, signals to a role of the process tree (the
+// application, the supervisor, the path keeper, the launcher or first child
+// mid-start, the upgrade successor: SIGKILL, SIGTERM, SIGSTOP then
+// SIGCONT), two control actions at once, removing the pid file (a tmpfiles
+// cleaner), a hanging application, and faults from tests/fault_shim.cc
+// (a wall-clock step, fork failures), a forking application and a client
+// that never reads. The application is tests/model_app.cc.
 //
 // On a violation the test prints the configuration, the seed, the sequence
 // shrunk to the shortest one that still fails, and the command that replays
@@ -21,6 +27,10 @@
 //
 //   tools/bazel test //tests:model_test --test_filter='*Replay*'
 //     --test_env=MODEL_REPLAY='3:start,kill_keeper,start'
+//
+// (--test_env=MODEL_VERBOSE=1 adds each step's time and the daemon's last
+// log lines.) Two known product defects are skipped or tolerated, each with
+// a DISABLED_ test that replays it; MODEL_STRICT=1 checks them too.
 //
 // CI runs a fixed set of seeds (MODEL_SEEDS, default 2 per configuration);
 // tools/soak.sh DURATION runs random ones for as long as asked.
