@@ -1280,7 +1280,10 @@ class ModelRun {
       return;
     }
     running_ = runs;
-    clean_ = runs || !FileExists(pidfile_);
+    // A launcher killed after it bound the socket, or before it replaced
+    // a killed daemon's leftovers, leaves files that no stop can know of:
+    // only a start that came up counts as clean.
+    clean_ = runs;
     pidfile_recreated_ = false;
   }
 
