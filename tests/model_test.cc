@@ -437,6 +437,9 @@ class ModelRun {
       // A fresh start (a restart too) owes the manager READY=1 first.
       if (running_ && (!was_running || ops[step] == Op::kRestart)) {
         awaiting_ready_ = true;
+        // A restart's stop comes first: until its STOPPING=1, what arrives
+        // is the old instance's.
+        awaiting_stopping_ = was_running;
         main_pid_ = 0;
       }
       if (violation_.empty()) CheckInvariants();
@@ -585,6 +588,8 @@ class ModelRun {
       const std::string message = notify_->Receive(&fd, absl::ZeroDuration());
       if (fd >= 0) close(fd);
       if (message.empty()) return;
+      const bool old_instance = awaiting_stopping_;
+      if (absl::StrContains(message, "STOPPING=1")) awaiting_stopping_ = false;
       const bool ready =
           absl::StrContains(absl::StrCat("\n", message, "\n"), "\nREADY=1\n");
       // Before it: the last words of a stopping instance (a restart's),
@@ -598,7 +603,7 @@ class ModelRun {
       const bool known_defect = config_.mode == Mode::kSupervised &&
                                 std::getenv("MODEL_STRICT") == nullptr &&
                                 absl::StartsWith(message, "STATUS=serving");
-      if (awaiting_ready_ && !ready && !known_defect &&
+      if (awaiting_ready_ && !ready && !known_defect && !old_instance &&
           !absl::StrContains(message, "STOPPING=1") &&
           !absl::StrContains(message, "ERRNO=")) {
         Violated(absl::StrCat("'", absl::CEscape(message), "' before READY=1"));
@@ -1815,8 +1820,9 @@ class ModelRun {
   std::unique_ptr<test_support::NotifyReceiver> notify_;
   std::map<pid_t, pid_t> forked_;  // fork_child's children, and their parents
   int clock_offset_ = 0;
-  bool awaiting_ready_ = false;  // a start, and no READY=1 yet
-  pid_t main_pid_ = 0;           // the last MAINPID= the manager got
+  bool awaiting_ready_ = false;     // a start, and no READY=1 yet
+  bool awaiting_stopping_ = false;  // a restart, and no STOPPING=1 yet
+  pid_t main_pid_ = 0;              // the last MAINPID= the manager got
   int ready_read_ = -1, ready_write_ = -1;
   std::string ready_seen_;
   std::vector<pid_t> draining_;  // old daemons still draining held_
