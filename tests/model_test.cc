@@ -6,14 +6,20 @@
 // against real processes and /proc after every step.
 //
 // A configuration is a launch mode (detached, foreground, supervised, pid 1
-// of a pid namespace) and four switches (user drop, a unix listening socket,
-// --daemon_keep_env, --daemon_rlimits); kConfigurations covers every pair of
-// values at least once (a test proves it). The operations are the control
-// actions, a logrotate-style rename before each reload, and signals to a
-// role of the process tree (the application, the supervisor, the path
-// keeper: SIGKILL, SIGTERM, SIGSTOP then SIGCONT), two control actions at
-// once, and removing the pid file (a tmpfiles cleaner), which must come back.
-// The application is tests/model_app.cc.
+// of a pid namespace), a NOTIFY_SOCKET receiver of the test's (none, one,
+// one with $FDSTORE) and six switches (user drop, a unix listening socket,
+// --daemon_keep_env, --daemon_rlimits, --daemon_ready_fd read by the test,
+// --daemon_capabilities with the drop); kConfigurations covers every pair of
+// values at least once (a test proves it). Supervised rows also run the
+// supervisor's watchdog. The operations are the control actions (upgrade
+// too, with a client load and a busy client to drain), a logrotate-style
+// rename before each reload, signals to a role of the process tree (the
+// application, the supervisor, the path keeper, the launcher or first child
+// mid-start, the upgrade successor: SIGKILL, SIGTERM, SIGSTOP then
+// SIGCONT), two control actions at once, removing the pid file (a tmpfiles
+// cleaner), a hanging application, and faults from tests/fault_shim.cc
+// (a wall-clock step, fork failures), a forking application and a client
+// that never reads. The application is tests/model_app.cc.
 //
 // On a violation the test prints the configuration, the seed, the sequence
 // shrunk to the shortest one that still fails, and the command that replays
@@ -22,28 +28,41 @@
 //   tools/bazel test //tests:model_test --test_filter='*Replay*'
 //     --test_env=MODEL_REPLAY='3:start,kill_keeper,start'
 //
+// (--test_env=MODEL_VERBOSE=1 adds each step's time and the daemon's last
+// log lines.) Two known product defects are skipped or tolerated, each with
+// a DISABLED_ test that replays it; MODEL_STRICT=1 checks them too.
+//
 // CI runs a fixed set of seeds (MODEL_SEEDS, default 2 per configuration);
 // tools/soak.sh DURATION runs random ones for as long as asked.
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -68,25 +87,40 @@ using ::daemonkit::test_support::RunResult;
 
 enum class Mode { kDetached, kForeground, kSupervised, kContainer };
 
+// What receives sd_notify messages: nobody, a NOTIFY_SOCKET receiver of
+// the test's, or that with $FDSTORE set (systemd 254+, a unit with
+// FileDescriptorStoreMax=).
+enum class Notify { kNone, kSocket, kFdStore };
+
 struct Configuration {
   Mode mode;
   bool drop_user;
   bool unix_listen;
   bool keep_env;
   bool rlimits;
+  Notify notify;
+  bool ready_fd;      // --daemon_ready_fd, the test reading it (s6, dinit)
+  bool capabilities;  // cap_net_bind_service kept across the drop
 };
 
 // A pairwise cover: every value of every dimension meets every value of
 // every other dimension in at least one row (PairwiseCoverIsComplete).
+// Twelve rows, the fewest that can hold every pair of a 4-valued and a
+// 3-valued dimension; capabilities only with a user drop (they need one).
 constexpr Configuration kConfigurations[] = {
-    {Mode::kDetached, false, false, false, false},
-    {Mode::kDetached, true, true, true, true},
-    {Mode::kForeground, false, true, false, true},
-    {Mode::kForeground, true, false, true, false},
-    {Mode::kSupervised, false, false, true, true},
-    {Mode::kSupervised, true, true, false, false},
-    {Mode::kContainer, false, true, true, false},
-    {Mode::kContainer, true, false, false, true},
+    {Mode::kDetached, false, true, false, false, Notify::kSocket, false, false},
+    {Mode::kDetached, true, false, false, false, Notify::kNone, true, true},
+    {Mode::kDetached, true, true, true, true, Notify::kFdStore, true, true},
+    {Mode::kForeground, false, false, true, false, Notify::kNone, true, false},
+    {Mode::kForeground, true, false, false, false, Notify::kFdStore, false,
+     false},
+    {Mode::kForeground, true, true, false, true, Notify::kSocket, true, true},
+    {Mode::kSupervised, false, true, true, true, Notify::kNone, true, false},
+    {Mode::kSupervised, true, false, false, true, Notify::kSocket, false, true},
+    {Mode::kSupervised, true, false, true, false, Notify::kFdStore, true, true},
+    {Mode::kContainer, false, true, true, true, Notify::kFdStore, false, false},
+    {Mode::kContainer, true, false, true, true, Notify::kSocket, true, true},
+    {Mode::kContainer, true, true, false, false, Notify::kNone, false, true},
 };
 constexpr int kConfigurationCount =
     sizeof(kConfigurations) / sizeof(kConfigurations[0]);
@@ -98,6 +132,10 @@ std::string Describe(const Configuration& config) {
   if (config.unix_listen) parts.push_back("listen=unix");
   if (config.keep_env) parts.push_back("keep_env");
   if (config.rlimits) parts.push_back("rlimits");
+  if (config.notify == Notify::kSocket) parts.push_back("notify");
+  if (config.notify == Notify::kFdStore) parts.push_back("notify+fdstore");
+  if (config.ready_fd) parts.push_back("ready_fd");
+  if (config.capabilities) parts.push_back("caps");
   return absl::StrJoin(parts, " ");
 }
 
@@ -117,6 +155,16 @@ enum class Op {
   kTwoStarts,      // two starts at once
   kStopAndStatus,  // a stop and a status at once
   kDeletePidfile,  // rm the pid file (a tmpfiles cleaner): it comes back
+  kUpgrade,        // --daemon_control=upgrade, a client load and a busy client
+  kReloadDuringUpgrade,      // a rename and a reload while the successor starts
+  kKillSuccessorMidUpgrade,  // SIGKILL the successor before it is ready
+  kKillLauncherMidStart,     // SIGKILL the launcher a few ms into a start
+  kKillFirstChildMidStart,   // SIGKILL the launcher's child as it appears
+  kHangApp,       // the application stops its loop, alive: the watchdog acts
+  kClockStep,     // the daemon's wall clock steps back (or forth) 1 h
+  kForkFailures,  // the supervisor's next 3 forks fail, a worker dies
+  kForkChild,     // the application forks a child that waits on Daemon
+  kClientNeverReads,  // a client sends and never reads its answers
 };
 
 struct OpName {
@@ -137,6 +185,16 @@ constexpr OpName kOpNames[] = {
     {Op::kTwoStarts, "two_starts"},
     {Op::kStopAndStatus, "stop_and_status"},
     {Op::kDeletePidfile, "delete_pidfile"},
+    {Op::kUpgrade, "upgrade"},
+    {Op::kReloadDuringUpgrade, "reload_during_upgrade"},
+    {Op::kKillSuccessorMidUpgrade, "kill_successor_mid_upgrade"},
+    {Op::kKillLauncherMidStart, "kill_launcher_mid_start"},
+    {Op::kKillFirstChildMidStart, "kill_first_child_mid_start"},
+    {Op::kHangApp, "hang_app"},
+    {Op::kClockStep, "clock_step"},
+    {Op::kForkFailures, "fork_failures"},
+    {Op::kForkChild, "fork_child"},
+    {Op::kClientNeverReads, "client_never_reads"},
 };
 
 std::string NameOf(Op op) {
@@ -160,6 +218,13 @@ std::string Join(const std::vector<Op>& ops) {
   return absl::StrJoin(names, ",");
 }
 
+// Whether `config` can upgrade (daemon.h): detached, unsupervised, no
+// privilege drop; everything else refuses with exit 1.
+bool CanUpgrade(const Configuration& config) {
+  return config.mode == Mode::kDetached && !config.drop_user &&
+         !config.capabilities;
+}
+
 // The operations that mean something in `config`.
 std::vector<Op> OpsFor(const Configuration& config) {
   std::vector<Op> ops = {Op::kStart,         Op::kStart,        Op::kStop,
@@ -168,9 +233,30 @@ std::vector<Op> OpsFor(const Configuration& config) {
                          Op::kStopAndStatus, Op::kDeletePidfile};
   const bool detaches =
       config.mode == Mode::kDetached || config.mode == Mode::kSupervised;
+  // (A foreground process under a NOTIFY_SOCKET could upgrade too; no row
+  // of the cover is one without a drop, and the model does not follow a
+  // foreground process's handover.)
+  if (!(config.mode == Mode::kForeground && config.notify != Notify::kNone &&
+        !config.drop_user)) {
+    ops.push_back(Op::kUpgrade);
+  }
+  if (config.mode == Mode::kSupervised) {
+    ops.push_back(Op::kHangApp);
+    ops.push_back(Op::kForkFailures);
+  }
+  ops.push_back(Op::kClockStep);
+  ops.push_back(Op::kForkChild);
+  if (config.unix_listen) ops.push_back(Op::kClientNeverReads);
   if (detaches) {
     ops.push_back(Op::kRestart);
     ops.push_back(Op::kTwoStarts);
+    ops.push_back(Op::kKillLauncherMidStart);
+    ops.push_back(Op::kKillFirstChildMidStart);
+  }
+  if (CanUpgrade(config)) {
+    ops.push_back(Op::kUpgrade);
+    ops.push_back(Op::kReloadDuringUpgrade);
+    ops.push_back(Op::kKillSuccessorMidUpgrade);
   }
   if (config.drop_user) ops.push_back(Op::kKillKeeper);
   if (config.mode == Mode::kSupervised) ops.push_back(Op::kKillSupervisor);
@@ -197,6 +283,117 @@ int EnvironmentInt(const char* name, int fallback) {
              : fallback;
 }
 
+// A connection to the unix socket at `path`, or -1 (errno set).
+int ConnectUnix(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) {
+    close(fd);
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&address),
+              sizeof(address)) != 0) {
+    const int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+// Reads from `fd` until a newline (10 s at most); the line without it, or
+// "" on EOF, an error or the deadline.
+std::string ReadLine(int fd) {
+  std::string text;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (text.find('\n') == std::string::npos) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return "";
+    struct pollfd pfd = {fd, POLLIN, 0};
+    const int ready =
+        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return "";
+    char buffer[256];
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "";
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text.substr(0, text.find('\n'));
+}
+
+// One request to the model app's socket: sends `line`, expects
+// "<pid> <line>". The pid that answered, or 0 with `*failure` said.
+pid_t Request(const std::string& path, const std::string& line,
+              std::string* failure) {
+  const int fd = ConnectUnix(path);
+  if (fd < 0) {
+    *failure = absl::StrCat("connect: ", strerror(errno));
+    return 0;
+  }
+  const std::string whole = line + "\n";
+  if (send(fd, whole.data(), whole.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(whole.size())) {
+    *failure = absl::StrCat("send: ", strerror(errno));
+    close(fd);
+    return 0;
+  }
+  const std::string answer = ReadLine(fd);
+  close(fd);
+  absl::string_view rest = answer;
+  pid_t pid = 0;
+  const size_t space = rest.find(' ');
+  if (space == absl::string_view::npos ||
+      !absl::SimpleAtoi(rest.substr(0, space), &pid) ||
+      rest.substr(space + 1) != line) {
+    *failure = absl::StrCat("'", line, "' answered '", answer, "'");
+    return 0;
+  }
+  return pid;
+}
+
+// A client load on the model app's socket while something happens (an
+// upgrade): one request after another, from a thread of the test, until
+// Finish(). Every request must be answered: none refused, reset or left
+// unanswered.
+class ClientLoad {
+ public:
+  explicit ClientLoad(std::string path)
+      : path_(std::move(path)), thread_([this] { Loop(); }) {}
+  ~ClientLoad() { Finish(); }
+
+  // Stops the load; the failures it saw.
+  std::vector<std::string> Finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return failures_;
+  }
+  int requests() const { return requests_; }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      std::string failure;
+      if (Request(path_, absl::StrCat("load ", requests_.load()), &failure) ==
+          0) {
+        failures_.push_back(failure);
+      }
+      ++requests_;
+    }
+  }
+
+  const std::string path_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::string> failures_;  // the thread's until joined
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
 // One run of a sequence in one configuration, in a fresh directory. Every
 // check that fails records a violation (the first one ends the run) rather
 // than a gtest failure, so that the driver can shrink the sequence.
@@ -208,16 +405,48 @@ class ModelRun {
         app_(test_support::RunfilePath("tests/model_app")),
         pidfile_(dir + "/model.pid"),
         log_(dir + "/model.log"),
-        socket_(dir + "/model.sock") {}
+        socket_(dir + "/model.sock") {
+    if (config.notify != Notify::kNone) {
+      notify_ = std::make_unique<test_support::NotifyReceiver>();
+    }
+    // The fault shim's control files (tests/fault_shim.cc): no clock
+    // offset, no fork failure; the dropped user reads them and takes
+    // fork failures from the count.
+    if (!test_support::WriteFile(dir_ + "/clock", "0") ||
+        !test_support::WriteFile(dir_ + "/fork_failures", "0") ||
+        chmod((dir_ + "/fork_failures").c_str(), 0666) != 0 ||
+        chmod((dir_ + "/clock").c_str(), 0644) != 0) {
+      Violated("cannot write the fault shim's files");
+    }
+  }
 
-  ~ModelRun() { EndEverything(); }
+  ~ModelRun() {
+    EndEverything();
+    CloseReadyPipe();
+  }
 
   // Runs `ops`; the first violated invariant, or "" when all held.
   std::string Run(const std::vector<Op>& ops) {
     for (size_t step = 0; step < ops.size() && violation_.empty(); ++step) {
       step_ = absl::StrCat("step ", step + 1, " (", NameOf(ops[step]), ")");
+      step_index_ = static_cast<int>(step);
+      const absl::Time began = absl::Now();
+      const bool was_running = running_;
+      CheckNotifications();  // what came before this step
       Apply(ops[step]);
+      // A fresh start (a restart too) owes the manager READY=1 first.
+      if (running_ && (!was_running || ops[step] == Op::kRestart)) {
+        awaiting_ready_ = true;
+        // A restart's stop comes first: until its STOPPING=1, what arrives
+        // is the old instance's.
+        awaiting_stopping_ = was_running;
+        main_pid_ = 0;
+      }
       if (violation_.empty()) CheckInvariants();
+      if (std::getenv("MODEL_VERBOSE") != nullptr) {
+        std::fprintf(stderr, "  %s: %s\n", step_.c_str(),
+                     absl::FormatDuration(absl::Now() - began).c_str());
+      }
     }
     return violation_;
   }
@@ -228,13 +457,25 @@ class ModelRun {
   }
 
   void Violated(const std::string& what) {
-    if (violation_.empty()) violation_ = absl::StrCat(step_, ": ", what);
+    if (!violation_.empty()) return;
+    violation_ = absl::StrCat(step_, ": ", what);
+    // What the daemon's own log says (its last lines), for the report.
+    if (std::getenv("MODEL_VERBOSE") != nullptr) {
+      const std::string log = ReadFileOrEmpty(dir_ + "/model.err");
+      std::vector<absl::string_view> lines =
+          absl::StrSplit(log, '\n', absl::SkipEmpty());
+      const size_t from = lines.size() > 8 ? lines.size() - 8 : 0;
+      for (size_t i = from; i < lines.size(); ++i) {
+        absl::StrAppend(&violation_, "\n    | ", lines[i]);
+      }
+    }
   }
 
   std::vector<std::string> StartFlags() const {
     std::vector<std::string> flags = {
         "--daemon_pidfile=" + pidfile_, "--daemon_stdout=" + log_,
-        "--daemon_stderr=" + dir_ + "/model.err", "--daemon_stop_timeout=20s"};
+        "--daemon_stderr=" + dir_ + "/model.err", "--daemon_stop_timeout=20s",
+        "--model_control=" + dir_};
     if (!detaches()) flags.push_back("--daemon=false");
     if (config_.mode == Mode::kSupervised) {
       flags.push_back("--daemon_restart=always");
@@ -244,13 +485,169 @@ class ModelRun {
     if (config_.unix_listen) {
       flags.push_back("--daemon_listen=app=unix:" + socket_);
     }
-    if (config_.keep_env) flags.push_back("--daemon_keep_env=MODEL_KEEP");
+    if (config_.keep_env) {
+      // The fault shim's variables stay: they are the test's, not the
+      // service's.
+      flags.push_back(
+          "--daemon_keep_env=MODEL_KEEP,LD_PRELOAD,ASAN_OPTIONS,"
+          "DAEMONKIT_FAULT_CLOCK_FILE,DAEMONKIT_FAULT_FORK_FILE");
+    }
     if (config_.rlimits) flags.push_back("--daemon_rlimits=nofile=256");
+    if (config_.capabilities) {
+      flags.push_back("--daemon_capabilities=cap_net_bind_service");
+    }
+    if (config_.ready_fd) {
+      flags.push_back(absl::StrCat("--daemon_ready_fd=", ready_write_));
+    }
+    if (config_.mode == Mode::kSupervised) {
+      // The supervisor's own watchdog, for hang_app; a short backoff,
+      // so that a restart is due within seconds however many came before.
+      flags.push_back("--daemon_watchdog=1s");
+      flags.push_back("--daemon_restart_max_delay=1s");
+    }
     return flags;
   }
 
   std::map<std::string, std::string> StartEnvironment() const {
-    return {{"MODEL_KEEP", "kept"}, {"MODEL_DROP", "dropped"}};
+    std::map<std::string, std::string> env = test_support::FaultShimEnvironment(
+        {{"MODEL_KEEP", "kept"},
+         {"MODEL_DROP", "dropped"},
+         {"DAEMONKIT_FAULT_CLOCK_FILE", dir_ + "/clock"},
+         {"DAEMONKIT_FAULT_FORK_FILE", dir_ + "/fork_failures"}});
+    if (notify_) env["NOTIFY_SOCKET"] = notify_->address();
+    if (config_.notify == Notify::kFdStore) env["FDSTORE"] = "4";
+    return env;
+  }
+
+  // The ready descriptor (--daemon_ready_fd): a pipe whose write end the
+  // next start inherits (at the number its flag names), whose read end
+  // the test reads as s6 or dinit would. Opened before every start.
+  void OpenReadyPipe() {
+    if (!config_.ready_fd) return;
+    CloseReadyPipe();
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0 ||
+        fcntl(fds[1], F_SETFD, 0) != 0) {  // the start inherits it
+      Violated(absl::StrCat("pipe: ", strerror(errno)));
+      return;
+    }
+    ready_read_ = fds[0];
+    ready_write_ = fds[1];
+    ready_seen_.clear();
+  }
+
+  // Once the start is spawned: the test keeps only the read end.
+  void SpawnedWithReadyPipe() {
+    if (ready_write_ >= 0) close(ready_write_);
+    ready_write_ = -1;
+  }
+
+  void CloseReadyPipe() {
+    SpawnedWithReadyPipe();
+    if (ready_read_ >= 0) close(ready_read_);
+    ready_read_ = -1;
+  }
+
+  // What the ready descriptor carried so far (nothing blocks).
+  const std::string& ReadyBytes() {
+    if (ready_read_ < 0) return ready_seen_;
+    for (;;) {
+      struct pollfd pfd = {ready_read_, POLLIN, 0};
+      if (poll(&pfd, 1, 0) <= 0) break;
+      char buffer[64];
+      const ssize_t n = read(ready_read_, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      ready_seen_.append(buffer, static_cast<size_t>(n));
+    }
+    return ready_seen_;
+  }
+
+  // A start that made the service ready wrote exactly one newline to the
+  // ready descriptor (under supervision once, for the first worker only).
+  void CheckReadyNewline() {
+    if (!config_.ready_fd || !violation_.empty()) return;
+    if (!test_support::WaitFor([&] { return !ReadyBytes().empty(); })) {
+      Violated("the ready descriptor got nothing from a ready start");
+      return;
+    }
+    if (ReadyBytes() != "\n") {
+      Violated(absl::StrCat("the ready descriptor got '", ReadyBytes(),
+                            "', not one newline"));
+    }
+  }
+
+  // The NOTIFY_SOCKET receiver's invariant: every message is made of the
+  // assignments daemon.h and the README document, one per line, well
+  // formed; READY=1 comes first after a start; FDSTORE only with $FDSTORE;
+  // the status text's newline never becomes an assignment (issue 18.3);
+  // the last MAINPID= is the process status names.
+  void CheckNotifications() {
+    if (!notify_ || !violation_.empty()) return;
+    for (;;) {
+      int fd = -1;
+      const std::string message = notify_->Receive(&fd, absl::ZeroDuration());
+      if (fd >= 0) close(fd);
+      if (message.empty()) return;
+      const bool old_instance = awaiting_stopping_;
+      if (absl::StrContains(message, "STOPPING=1")) awaiting_stopping_ = false;
+      const bool ready =
+          absl::StrContains(absl::StrCat("\n", message, "\n"), "\nREADY=1\n");
+      // Before it: the last words of a stopping instance (a restart's),
+      // and a refused start's report of its failure (ERRNO=), which is not
+      // the service's.
+      // KNOWN DEFECT (reported with the model's step 2): a supervisor
+      // relays its first worker's STATUS= before the READY=1 it sends for
+      // that worker (its loop relays the notify socket before it reads the
+      // ready pipe), then overwrites the text with STATUS=running; the
+      // model tolerates it until fixed (MODEL_STRICT=1 does not).
+      const bool known_defect = config_.mode == Mode::kSupervised &&
+                                std::getenv("MODEL_STRICT") == nullptr &&
+                                absl::StartsWith(message, "STATUS=serving");
+      if (awaiting_ready_ && !ready && !known_defect && !old_instance &&
+          !absl::StrContains(message, "STOPPING=1") &&
+          !absl::StrContains(message, "ERRNO=")) {
+        Violated(absl::StrCat("'", absl::CEscape(message), "' before READY=1"));
+        return;
+      }
+      if (ready) awaiting_ready_ = false;
+      for (absl::string_view line : absl::StrSplit(message, '\n')) {
+        if (line.empty()) continue;  // a final newline
+        const size_t equals = line.find('=');
+        const absl::string_view name = line.substr(0, equals);
+        const absl::string_view value =
+            equals == absl::string_view::npos ? "" : line.substr(equals + 1);
+        static const std::set<absl::string_view> kNames = {
+            "READY",   "RELOADING", "MONOTONIC_USEC", "STOPPING", "STATUS",
+            "MAINPID", "ERRNO",     "WATCHDOG",       "FDSTORE",  "FDNAME"};
+        bool well_formed =
+            equals != absl::string_view::npos && kNames.count(name) != 0;
+        if (name == "READY" || name == "RELOADING" || name == "STOPPING" ||
+            name == "WATCHDOG" || name == "FDSTORE") {
+          well_formed = well_formed && value == "1";
+        }
+        pid_t pid = 0;
+        if (name == "MAINPID" || name == "ERRNO" || name == "MONOTONIC_USEC") {
+          int64_t number = 0;
+          well_formed = well_formed && absl::SimpleAtoi(value, &number);
+          pid = static_cast<pid_t>(number);
+        }
+        if (name == "STATUS" && absl::StartsWith(value, "serving")) {
+          // The app's own text: its newlines and NUL as spaces.
+          well_formed = value == "serving READY=1 WATCHDOG=trigger ERRNO=5";
+        }
+        if (name == "FDSTORE" && config_.notify != Notify::kFdStore) {
+          Violated("FDSTORE=1 without $FDSTORE");
+          return;
+        }
+        if (!well_formed) {
+          Violated(absl::StrCat("a malformed or undocumented assignment '",
+                                absl::CEscape(line), "' in '",
+                                absl::CEscape(message), "'"));
+          return;
+        }
+        if (name == "MAINPID") main_pid_ = pid;
+      }
+    }
   }
 
   RunResult Control(const std::string& action) {
@@ -269,9 +666,10 @@ class ModelRun {
       if (comm == "unshare" || comm == "daemonkit-keep") continue;
       const std::string cmdline =
           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
-      // (Control invocations are done by the time anything looks.)
+      // (Control invocations are done by the time anything looks; the
+      // application's own forked children are its business.)
       if (absl::StrContains(cmdline, "--daemon_pidfile=" + pidfile_) &&
-          IsAlive(pid)) {
+          forked_.count(pid) == 0 && IsAlive(pid)) {
         pids.push_back(pid);
       }
     }
@@ -357,10 +755,14 @@ class ModelRun {
   // Starts the service as the mode does; whether the model now expects it
   // to run (a start beside a running one must be refused).
   void Start() {
+    OpenReadyPipe();
     std::vector<std::string> argv = {app_};
     for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
     if (detaches()) {
-      RunResult result = RunProgram(argv, StartEnvironment());
+      test_support::Spawned launcher =
+          test_support::SpawnProgram(argv, StartEnvironment());
+      SpawnedWithReadyPipe();
+      RunResult result = test_support::WaitProgram(launcher);
       if (running_) {
         if (result.exit_code != 1 ||
             !absl::StrContains(result.stderr_text, "already running")) {
@@ -376,11 +778,15 @@ class ModelRun {
         return;
       }
       running_ = true;
+      CheckReadyNewline();
       return;
     }
     if (running_) {
       // A second foreground instance must be refused at once.
-      RunResult result = RunProgram(argv, StartEnvironment());
+      test_support::Spawned second =
+          test_support::SpawnProgram(argv, StartEnvironment());
+      SpawnedWithReadyPipe();
+      RunResult result = test_support::WaitProgram(second);
       if (result.exit_code != 1 ||
           !absl::StrContains(result.stderr_text, "already running")) {
         Violated(absl::StrCat("a second foreground start exited ",
@@ -390,6 +796,7 @@ class ModelRun {
     }
     if (config_.mode == Mode::kForeground) {
       foreground_ = test_support::SpawnProgram(argv, StartEnvironment());
+      SpawnedWithReadyPipe();
     } else {
       container_ = std::make_unique<test_support::PidNamespace>();
       // PidNamespace::Start takes no environment: this process's own
@@ -398,6 +805,10 @@ class ModelRun {
         setenv(name.c_str(), value.c_str(), 1);
       }
       container_->Start(argv);
+      SpawnedWithReadyPipe();
+      // Only the container's own: the control actions run without them.
+      unsetenv("NOTIFY_SOCKET");
+      unsetenv("FDSTORE");
     }
     running_ = true;
     const bool up = test_support::WaitFor([&] {
@@ -410,7 +821,9 @@ class ModelRun {
     });
     if (!up || FailedToStart()) {
       Violated("the foreground service never came up: " + Stderr());
+      return;
     }
+    CheckReadyNewline();
   }
 
   // Whether the foreground process (or the container) already ended.
@@ -466,14 +879,41 @@ class ModelRun {
     // which the next start replaces.
     const bool was_running = running_;
     running_ = false;
+    pidfile_recreated_ = false;
     if (was_running) clean_ = true;
     ReapForeground(/*clean=*/was_running);
+    // The stop ended a draining predecessor too (issue 18.8): the next
+    // look finds none of them, though their busy clients are still open.
+    StopDraining(/*release=*/false);
+  }
+
+  // The old daemons of upgrades that drain a busy client (the client is
+  // the test's `held_` connection), unless `release` closes those clients
+  // so that they finish their drain now.
+  void StopDraining(bool release) {
+    if (!release) {
+      if (!test_support::WaitFor([&] {
+            for (pid_t pid : draining_) {
+              if (IsAlive(pid)) return false;
+            }
+            return true;
+          })) {
+        Violated("a stop left an old daemon draining");
+      }
+    }
+    for (int fd : held_) close(fd);
+    held_.clear();
+    draining_.clear();
   }
 
   // The service ended without a stop: by a signal to one of its roles.
   void EndedDirtily() {
     running_ = false;
+    pidfile_recreated_ = false;
     clean_ = false;
+    // What drains for an upgrade is bounded by its own timer; the busy
+    // clients go now, so that their old daemons end with them.
+    StopDraining(/*release=*/true);
     if (!test_support::WaitFor([&] { return Instances().empty(); })) {
       Violated(absl::StrCat("processes of the tree outlived its end: ",
                             absl::StrJoin(Instances(), " ")));
@@ -512,6 +952,346 @@ class ModelRun {
     }
   }
 
+  RunResult UpgradeControl() {
+    // The control's stop timeout bounds only its wait for the old daemon
+    // to be gone: a second, then it says "still draining".
+    return RunProgram({app_, "--daemon_pidfile=" + pidfile_,
+                       "--daemon_stop_timeout=1s", "--daemon_control=upgrade"});
+  }
+
+  // The new pid of "upgraded, pid N (was M): ..." when M is `old`, or 0.
+  static pid_t UpgradedTo(const RunResult& result, pid_t old) {
+    absl::string_view line = result.stdout_text;
+    pid_t now = 0, was = 0;
+    if (!absl::ConsumePrefix(&line, "upgraded, pid ")) return 0;
+    const size_t was_at = line.find(" (was ");
+    if (was_at == absl::string_view::npos ||
+        !absl::SimpleAtoi(line.substr(0, was_at), &now)) {
+      return 0;
+    }
+    line.remove_prefix(was_at + 6);
+    if (!absl::SimpleAtoi(line.substr(0, line.find(')')), &was) || was != old) {
+      return 0;
+    }
+    return now;
+  }
+
+  // The upgrade's outcome when it cannot happen: 7 when not running, 1
+  // when refused (the service runs on as it was).
+  bool UpgradeIsRefused(const RunResult& result, pid_t application) {
+    if (!running_) {
+      if (result.exit_code != 7) {
+        Violated(absl::StrCat("upgrade of a stopped service exited ",
+                              result.exit_code,
+                              " (want 7): ", result.stderr_text));
+      }
+      return true;
+    }
+    if (!CanUpgrade(config_)) {
+      // Refused at once, for what it is: not after the wait for an answer
+      // that never comes.
+      if (result.exit_code != 1 ||
+          absl::StrContains(result.stderr_text, "did not answer")) {
+        Violated(absl::StrCat("an upgrade that must be refused exited ",
+                              result.exit_code, ": ", result.stdout_text,
+                              result.stderr_text));
+      } else if (Application() != application) {
+        Violated("a refused upgrade replaced the application");
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // The successor `old` forked, once it has its log open; 0 if none in 10 s.
+  pid_t WaitForSuccessor(pid_t old) {
+    pid_t successor = 0;
+    test_support::WaitFor(
+        [&] {
+          for (pid_t pid : Instances()) {
+            if (pid == old || ParentOf(pid) != old) continue;
+            for (const auto& [fd, target] :
+                 test_support::OpenDescriptors(pid)) {
+              if (target == log_) successor = pid;
+            }
+          }
+          return successor != 0;
+        },
+        absl::Seconds(10));
+    return successor;
+  }
+
+  // After a successful upgrade from `old` to `successor`: it serves, and
+  // runs as the flags say (the invariants look at it next).
+  void UpgradedTo(pid_t old, pid_t successor) {
+    if (successor == 0 || successor == old) {
+      Violated("upgrade named no new pid");
+      return;
+    }
+    if (!test_support::WaitFor([&] {
+          return absl::StrContains(ReadFileOrEmpty(log_),
+                                   absl::StrCat("start ", successor, "\n"));
+        })) {
+      Violated(
+          absl::StrCat("the successor ", successor, " never said it started"));
+      return;
+    }
+    if (ReadPidFile() != successor) {
+      Violated(absl::StrCat("after the upgrade the pid file says ",
+                            ReadPidFile(), ", not ", successor));
+    }
+  }
+
+  pid_t ReadPidFile() const { return test_support::ReadPid(pidfile_); }
+
+  void Upgrade() {
+    const pid_t old = Application();
+    // KNOWN DEFECT (reported with the model's step 1): after a path keeper
+    // recreated the removed pid file (a new inode), the dropped daemon
+    // answers an upgrade request on the channel named after the old inode,
+    // so `upgrade` waits 40 s and blames the main loop instead of refusing
+    // at once. Skipped here until it is fixed; MODEL_STRICT=1 runs it
+    // (ModelTest.DISABLED_UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile).
+    if (pidfile_recreated_ && config_.drop_user &&
+        std::getenv("MODEL_STRICT") == nullptr) {
+      return;
+    }
+    if (!running_ || !CanUpgrade(config_)) {
+      UpgradeIsRefused(UpgradeControl(), old);
+      return;
+    }
+    // A busy client of the old daemon, which it must drain after the
+    // handover, and a client load throughout.
+    int held = -1;
+    std::unique_ptr<ClientLoad> load;
+    if (config_.unix_listen) {
+      held = ConnectUnix(socket_);
+      if (held < 0 || send(held, "hold\n", 5, MSG_NOSIGNAL) != 5 ||
+          ReadLine(held) != "held") {
+        if (held >= 0) close(held);
+        Violated(absl::StrCat("the application does not hold a client: ",
+                              strerror(errno)));
+        return;
+      }
+      load = std::make_unique<ClientLoad>(socket_);
+    }
+    RunResult result = UpgradeControl();
+    std::vector<std::string> failures;
+    if (load) {
+      // A few requests more after the handover, for the successor.
+      const int after = load->requests() + 3;
+      test_support::WaitFor([&] { return load->requests() >= after; });
+      failures = load->Finish();
+    }
+    if (held >= 0) {
+      held_.push_back(held);
+      draining_.push_back(old);
+    }
+    if (result.exit_code != 0) {
+      Violated(absl::StrCat("upgrade exited ", result.exit_code, ": ",
+                            result.stdout_text, result.stderr_text));
+      return;
+    }
+    const pid_t successor = UpgradedTo(result, old);
+    UpgradedTo(old, successor);
+    if (!failures.empty()) {
+      Violated(absl::StrCat(
+          failures.size(), " of ", load->requests(),
+          " requests failed across the upgrade, first: ", failures.front()));
+      return;
+    }
+    if (config_.unix_listen) {
+      std::string failure;
+      const pid_t answered = Request(socket_, "after", &failure);
+      if (answered != successor) {
+        Violated(absl::StrCat("after the upgrade ", answered,
+                              " answered, not the successor ", successor, ": ",
+                              failure));
+        return;
+      }
+      if (!IsAlive(old) ||
+          !absl::StrContains(result.stdout_text, "still draining")) {
+        Violated(absl::StrCat("the old daemon does not drain its busy client: ",
+                              result.stdout_text));
+      }
+    }
+  }
+
+  void ReloadDuringUpgrade() {
+    const pid_t old = Application();
+    if (!running_ || !CanUpgrade(config_)) {
+      Upgrade();
+      if (violation_.empty()) Reload();
+      return;
+    }
+    // The successor sleeps a second before it is ready: the rename and the
+    // reload fall after it opened the log (issue 18.7).
+    const std::string slow = dir_ + "/slow_start";
+    test_support::WriteFile(slow, "");
+    test_support::Spawned upgrade = test_support::SpawnProgram(
+        {app_, "--daemon_pidfile=" + pidfile_, "--daemon_stop_timeout=1s",
+         "--daemon_control=upgrade"});
+    const pid_t early = WaitForSuccessor(old);
+    const std::string rotated = absl::StrCat(log_, ".", ++rotations_);
+    const bool renamed = rename(log_.c_str(), rotated.c_str()) == 0;
+    RunResult reload = Control("reload");
+    RunResult result = test_support::WaitProgram(upgrade);
+    unlink(slow.c_str());
+    if (early == 0) {
+      Violated("no successor appeared");
+      return;
+    }
+    if (!renamed) {
+      Violated("rename the log");
+      return;
+    }
+    if (reload.exit_code != 0 || result.exit_code != 0) {
+      Violated(absl::StrCat("reload exited ", reload.exit_code, " (",
+                            reload.stderr_text, "), upgrade beside it ",
+                            result.exit_code, " (", result.stdout_text,
+                            result.stderr_text, ")"));
+      return;
+    }
+    const pid_t successor = UpgradedTo(result, old);
+    if (successor != early) {
+      Violated(absl::StrCat("upgraded to ", successor, ", not ", early));
+      return;
+    }
+    // The successor's lines went to the rotated file so far; the reload
+    // reaches it, and it reopens the log.
+    const std::string expected =
+        absl::StrCat("reload ", successor, " ", ++reloads_[successor], "\n");
+    if (!test_support::WaitFor([&] {
+          return absl::StrContains(ReadFileOrEmpty(log_), expected);
+        })) {
+      Violated(absl::StrCat("'", expected,
+                            "' never reached the new log: a reload during "
+                            "an upgrade was lost"));
+      return;
+    }
+    if (ReadPidFile() != successor) {
+      Violated(absl::StrCat("after the upgrade the pid file says ",
+                            ReadPidFile(), ", not ", successor));
+    }
+  }
+
+  void KillSuccessorMidUpgrade() {
+    const pid_t old = Application();
+    if (!running_ || !CanUpgrade(config_)) {
+      Upgrade();
+      return;
+    }
+    const std::string slow = dir_ + "/slow_start";
+    test_support::WriteFile(slow, "");
+    test_support::Spawned upgrade = test_support::SpawnProgram(
+        {app_, "--daemon_pidfile=" + pidfile_, "--daemon_stop_timeout=1s",
+         "--daemon_control=upgrade"});
+    const pid_t successor = WaitForSuccessor(old);
+    if (successor != 0) kill(successor, SIGKILL);
+    RunResult result = test_support::WaitProgram(upgrade);
+    unlink(slow.c_str());
+    if (successor == 0) {
+      Violated("no successor appeared");
+      return;
+    }
+    // The old daemon serves on, and names itself again.
+    if (result.exit_code != 1 || Application() != old || ReadPidFile() != old) {
+      Violated(absl::StrCat("killed mid-upgrade, upgrade exited ",
+                            result.exit_code, " (want 1): ", result.stdout_text,
+                            result.stderr_text, "; application ", Application(),
+                            ", was ", old, ", pid file ", ReadPidFile()));
+    }
+  }
+
+  // A start whose launcher (or first child) is SIGKILLed early: afterwards
+  // either the service runs and is as the flags say (the invariants look)
+  // or nothing of it runs and no pid file is left.
+  void KillMidStart(bool first_child) {
+    if (running_ || !detaches()) {
+      Start();
+      return;
+    }
+    // A killed daemon's leftover, which this start would have replaced.
+    const std::string leftover = ReadFileOrEmpty(pidfile_);
+    OpenReadyPipe();
+    std::vector<std::string> argv = {app_};
+    for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
+    test_support::Spawned launcher =
+        test_support::SpawnProgram(argv, StartEnvironment());
+    SpawnedWithReadyPipe();
+    pid_t victim = 0;
+    if (first_child) {
+      const std::string children = absl::StrCat(
+          "/proc/", launcher.pid, "/task/", launcher.pid, "/children");
+      test_support::WaitFor(
+          [&] {
+            const std::string text = ReadFileOrEmpty(children);
+            if (!absl::SimpleAtoi(text.substr(0, text.find(' ')), &victim)) {
+              victim = 0;
+            }
+            return victim > 0 || !IsAlive(launcher.pid);
+          },
+          absl::Seconds(10));
+    } else {
+      // A delay from the step's place: deterministic for a replay.
+      absl::SleepFor(absl::Milliseconds((step_index_ * 7) % 40));
+      victim = launcher.pid;
+    }
+    if (victim > 0) kill(victim, SIGKILL);
+    RunResult result = test_support::WaitProgram(launcher);
+    bool runs = false;
+    const bool settled = test_support::WaitFor(
+        [&] {
+          const pid_t application = Application();
+          // "serving": past the ready, the daemon did not stop (as it
+          // does when it finds its launcher gone at the ready).
+          runs = Control("status").exit_code == 0 &&
+                 Instances().size() == ExpectedInstances() &&
+                 absl::StrContains(
+                     ReadFileOrEmpty(log_),
+                     absl::StrCat("serving ", OwnPid(application), "\n"));
+          // Or nothing runs. A launcher SIGKILLed before its fork leaves
+          // the pid file it created, empty and unlocked, which reads as
+          // "not running" (3), or the leftover of a killed daemon it had
+          // not yet replaced (1 or 3): the next start replaces either.
+          if (runs) return true;
+          if (!Instances().empty() || !Keepers().empty()) return false;
+          if (!FileExists(pidfile_)) return true;
+          const std::string content = ReadFileOrEmpty(pidfile_);
+          const int status = Control("status").exit_code;
+          return (content.empty() && status == 3) ||
+                 (!leftover.empty() && content == leftover &&
+                  (status == 1 || status == 3));
+        },
+        absl::Seconds(15));
+    if (!settled) {
+      Violated(absl::StrCat(
+          "after the ", first_child ? "first child" : "launcher",
+          " was killed mid-start: ", Instances().size(),
+          " processes of the tree, pid file ",
+          FileExists(pidfile_)
+              ? absl::StrCat("left ('", ReadFileOrEmpty(pidfile_), "')")
+              : "gone",
+          ", status exits ", Control("status").exit_code, ", the launcher ",
+          result.term_signal != 0 ? "was killed" : "exited ", result.exit_code,
+          ": ", result.stderr_text));
+      return;
+    }
+    // A launcher that lived to tell says what happened.
+    if (result.term_signal == 0 && (result.exit_code == 0) != runs) {
+      Violated(absl::StrCat("the launcher exited ", result.exit_code,
+                            " and the service ", runs ? "runs" : "does not",
+                            ": ", result.stderr_text));
+      return;
+    }
+    running_ = runs;
+    // A launcher killed after it bound the socket, or before it replaced
+    // a killed daemon's leftovers, leaves files that no stop can know of:
+    // only a start that came up counts as clean.
+    clean_ = runs;
+    pidfile_recreated_ = false;
+  }
+
   void Signal(pid_t pid, int signal) {
     if (pid > 0 && kill(pid, signal) != 0) {
       Violated(absl::StrCat("kill ", pid, ": ", errno));
@@ -534,10 +1314,14 @@ class ModelRun {
     }
     if (clean_exit) {
       running_ = false;
+      pidfile_recreated_ = false;
       clean_ = true;
       if (!test_support::WaitFor([&] { return Instances().empty(); })) {
-        Violated("the application outlived its SIGTERM");
+        Violated(
+            "the application (or an old daemon draining) outlived its "
+            "SIGTERM");
       }
+      StopDraining(/*release=*/false);
       ReapForeground(/*clean=*/true);
       return;
     }
@@ -560,18 +1344,26 @@ class ModelRun {
       case Op::kRestart: {
         // As an operator restarts: with the start's flags (restart is a
         // stop, then this start).
+        OpenReadyPipe();
         std::vector<std::string> argv = {app_};
         for (std::string& flag : StartFlags()) argv.push_back(flag);
         argv.push_back("--daemon_control=restart");
-        RunResult result = RunProgram(argv, StartEnvironment());
+        test_support::Spawned restart =
+            test_support::SpawnProgram(argv, StartEnvironment());
+        SpawnedWithReadyPipe();
+        RunResult result = test_support::WaitProgram(restart);
         if (result.exit_code != 0) {
           Violated(absl::StrCat("restart exited ", result.exit_code, ": ",
                                 result.stderr_text));
           running_ = false;
+          pidfile_recreated_ = false;
           return;
         }
         running_ = true;
         clean_ = true;
+        pidfile_recreated_ = false;
+        StopDraining(/*release=*/false);  // the restart's stop ended them
+        CheckReadyNewline();
         return;
       }
       case Op::kKillApp:
@@ -606,12 +1398,14 @@ class ModelRun {
         return;
       }
       case Op::kTwoStarts: {
+        OpenReadyPipe();
         std::vector<std::string> argv = {app_};
         for (std::string& flag : StartFlags()) argv.push_back(flag);
         test_support::Spawned first =
             test_support::SpawnProgram(argv, StartEnvironment());
         test_support::Spawned second =
             test_support::SpawnProgram(argv, StartEnvironment());
+        SpawnedWithReadyPipe();
         RunResult a = test_support::WaitProgram(first);
         RunResult b = test_support::WaitProgram(second);
         const int started = (a.exit_code == 0) + (b.exit_code == 0);
@@ -625,6 +1419,7 @@ class ModelRun {
                                 b.exit_code, ": ", a.stderr_text, " | ",
                                 b.stderr_text));
         }
+        if (started == 1) CheckReadyNewline();
         running_ = true;
         return;
       }
@@ -637,6 +1432,7 @@ class ModelRun {
           return;
         }
         if (!running_) return;
+        pidfile_recreated_ = true;
         if (!test_support::WaitFor(
                 [&] {
                   return FileExists(pidfile_) &&
@@ -647,6 +1443,156 @@ class ModelRun {
         }
         return;
       }
+      case Op::kClockStep: {
+        // The wall clock of the daemon's processes (alone) steps back an
+        // hour, or forth again: every later step runs on it, the
+        // supervisor's restarts and watchdog, the pid file's watch, the
+        // drain timer; and when supervised a worker dies right away, so
+        // the restart backoff is tested now.
+        clock_offset_ = clock_offset_ == 0 ? -3600 : 0;
+        if (!test_support::WriteFile(dir_ + "/clock",
+                                     absl::StrCat(clock_offset_))) {
+          Violated("write the clock offset");
+          return;
+        }
+        if (!running_ || config_.mode != Mode::kSupervised) return;
+        const pid_t application = Application();
+        Signal(application, SIGKILL);
+        ApplicationEnded(application, /*clean_exit=*/false);
+        return;
+      }
+      case Op::kForkFailures: {
+        // Issue 23.4: EAGAIN from fork (RLIMIT_NPROC for a moment) must not
+        // end a supervised service: the supervisor retries on its backoff.
+        if (!running_) return;
+        const std::string count = dir_ + "/fork_failures";
+        if (!test_support::WriteFile(count, "3")) {
+          Violated("write the fork failure count");
+          return;
+        }
+        const pid_t application = Application();
+        Signal(application, SIGKILL);
+        ApplicationEnded(application, /*clean_exit=*/false);
+        const std::string left = ReadFileOrEmpty(count);
+        test_support::WriteFile(count, "0");
+        if (violation_.empty() && left != "0\n") {
+          Violated(
+              absl::StrCat("the supervisor did not retry its failed "
+                           "forks: the count is ",
+                           left));
+        }
+        return;
+      }
+      case Op::kForkChild: {
+        // Issue 23.7: a child of the daemon that waits on the Daemon handle
+        // it inherited must sleep, not spin.
+        if (!running_) return;
+        const pid_t application = Application();
+        const std::string trigger = dir_ + "/fork";
+        test_support::WriteFile(trigger, absl::StrCat(OwnPid(application)));
+        pid_t child = 0;
+        test_support::WaitFor(
+            [&] {
+              const std::string children = ReadFileOrEmpty(absl::StrCat(
+                  "/proc/", application, "/task/", application, "/children"));
+              for (absl::string_view word :
+                   absl::StrSplit(children, ' ', absl::SkipEmpty())) {
+                pid_t pid = 0;
+                if (absl::SimpleAtoi(word, &pid) &&
+                    Comm(pid) == Comm(application)) {
+                  child = pid;
+                }
+              }
+              return child != 0;
+            },
+            absl::Seconds(10));
+        unlink(trigger.c_str());
+        if (child == 0) {
+          Violated("the application forked no child");
+          return;
+        }
+        forked_[child] = application;
+        auto cpu_ticks = [](pid_t pid) {
+          int64_t user = 0, system = 0;
+          ProcStat stat = test_support::StatOf(pid);
+          stat.ParseField(14, &user);    // utime, proc(5)
+          stat.ParseField(15, &system);  // stime
+          return user + system;
+        };
+        const int64_t before = cpu_ticks(child);
+        absl::SleepFor(absl::Seconds(1));
+        const int64_t spent = cpu_ticks(child) - before;
+        // A sleeping waiter wakes ten times a second: far below 0.2 s.
+        if (spent > 20) {
+          Violated(absl::StrCat("the forked child spins: ", spent,
+                                " ticks of CPU in a second"));
+        }
+        return;
+      }
+      case Op::kClientNeverReads: {
+        // A client that sends and never reads must cost the application
+        // neither its service to others nor memory without bound.
+        if (!running_) return;
+        const pid_t application = Application();
+        const int client = ConnectUnix(socket_);
+        if (client < 0) {
+          Violated(absl::StrCat("connect: ", strerror(errno)));
+          return;
+        }
+        const std::string chunk(64 * 1024, 'x');
+        for (int i = 0; i < 64; ++i) {  // up to 4 MiB, as far as it takes
+          if (send(client, chunk.data(), chunk.size(),
+                   MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            break;
+          }
+        }
+        std::string failure;
+        const pid_t answered = Request(socket_, "beside", &failure);
+        close(client);
+        if (answered == 0) {
+          Violated("beside a client that never reads, no answer: " + failure);
+          return;
+        }
+        int64_t rss_kb = 0;
+        const std::string status =
+            ReadFileOrEmpty(absl::StrCat("/proc/", application, "/status"));
+        for (absl::string_view line : absl::StrSplit(status, '\n')) {
+          if (absl::ConsumePrefix(&line, "VmRSS:")) {
+            (void)absl::SimpleAtoi(
+                absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"),
+                &rss_kb);
+          }
+        }
+        if (rss_kb > 64 * 1024) {
+          Violated(absl::StrCat("the application grew to ", rss_kb,
+                                " kB for a client that never reads"));
+        }
+        return;
+      }
+      case Op::kHangApp: {
+        // The application stops its loop and stays alive: the supervisor's
+        // watchdog (1 s) must replace it, as after a crash.
+        if (!running_) return;
+        const pid_t application = Application();
+        test_support::WriteFile(dir_ + "/hang",
+                                absl::StrCat(OwnPid(application)));
+        ApplicationEnded(application, /*clean_exit=*/false);
+        unlink((dir_ + "/hang").c_str());
+        return;
+      }
+      case Op::kUpgrade:
+        Upgrade();
+        return;
+      case Op::kReloadDuringUpgrade:
+        ReloadDuringUpgrade();
+        return;
+      case Op::kKillSuccessorMidUpgrade:
+        KillSuccessorMidUpgrade();
+        return;
+      case Op::kKillLauncherMidStart:
+      case Op::kKillFirstChildMidStart:
+        KillMidStart(op == Op::kKillFirstChildMidStart);
+        return;
       case Op::kStopAndStatus: {
         test_support::Spawned stop = test_support::SpawnProgram(
             {app_, "--daemon_pidfile=" + pidfile_, "--daemon_stop_timeout=20s",
@@ -666,8 +1612,10 @@ class ModelRun {
         }
         const bool was_running = running_;
         running_ = false;
+        pidfile_recreated_ = false;
         if (was_running) clean_ = true;  // as Stop()
         ReapForeground(/*clean=*/was_running);
+        StopDraining(/*release=*/false);
         return;
       }
     }
@@ -676,6 +1624,16 @@ class ModelRun {
   // The model's invariants (docs/design.md).
   void CheckInvariants() {
     if (!violation_.empty()) return;
+    // A forked child of the application dies with it (its own
+    // PR_SET_PDEATHSIG): none outlives its parent.
+    for (const auto& [child, parent] : forked_) {
+      if (!IsAlive(parent) &&
+          !test_support::WaitFor([&] { return !IsAlive(child); })) {
+        Violated(
+            absl::StrCat("the application's child ", child, " outlived it"));
+        return;
+      }
+    }
     RunResult status = Control("status");
     if (!running_) {
       // Not running: status says so, with LSB's 3 (or 1 while a killed
@@ -698,9 +1656,12 @@ class ModelRun {
         Violated("a clean stop left the pid file");
         return;
       }
-      if (clean_ && config_.unix_listen && FileExists(socket_)) {
+      // (With the fd store, the stored socket's file stays: README.)
+      if (clean_ && config_.unix_listen && FileExists(socket_) &&
+          config_.notify != Notify::kFdStore) {
         Violated("a clean stop left the socket file");
       }
+      CheckNotifications();
       return;
     }
     // Running: one instance, the one status names, as its flags say.
@@ -710,7 +1671,11 @@ class ModelRun {
                             status.stderr_text));
       return;
     }
-    const std::vector<pid_t> instances = Instances();
+    std::vector<pid_t> instances = Instances();
+    for (pid_t pid : draining_) {
+      instances.erase(std::remove(instances.begin(), instances.end(), pid),
+                      instances.end());
+    }
     if (instances.size() != ExpectedInstances()) {
       Violated(absl::StrCat(instances.size(), " processes of the tree (",
                             absl::StrJoin(instances, " "), "), want ",
@@ -732,6 +1697,18 @@ class ModelRun {
       Violated("running without its pid file");
       return;
     }
+    CheckNotifications();
+    if (!violation_.empty()) return;
+    if (main_pid_ != 0 && main_pid_ != named && main_pid_ != OwnPid(named)) {
+      Violated(absl::StrCat("the manager was last told MAINPID=", main_pid_,
+                            ", status names ", named));
+      return;
+    }
+    if (config_.ready_fd && ReadyBytes().size() > 1) {
+      Violated(absl::StrCat("the ready descriptor got '",
+                            absl::CEscape(ReadyBytes()), "'"));
+      return;
+    }
     if (config_.unix_listen && !FileExists(socket_)) {
       Violated("running without its socket file");
       return;
@@ -740,10 +1717,23 @@ class ModelRun {
     const std::string proc_status =
         ReadFileOrEmpty(absl::StrCat("/proc/", application, "/status"));
     if (config_.drop_user) {
-      if (!absl::StrContains(proc_status, "Uid:\t65534\t65534\t65534\t65534") ||
-          !absl::StrContains(proc_status, "NoNewPrivs:\t1") ||
-          !absl::StrContains(proc_status, "CapEff:\t0000000000000000")) {
-        Violated("the application is not the dropped user:\n" + proc_status);
+      // cap_net_bind_service is bit 10; without it, nothing.
+      const char* caps =
+          config_.capabilities ? "0000000000000400" : "0000000000000000";
+      bool as_said =
+          absl::StrContains(proc_status, "Uid:\t65534\t65534\t65534\t65534") &&
+          absl::StrContains(proc_status, "NoNewPrivs:\t1");
+      for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"}) {
+        as_said = as_said && absl::StrContains(proc_status,
+                                               absl::StrCat(set, ":\t", caps));
+      }
+      if (config_.capabilities) {
+        as_said = as_said &&
+                  absl::StrContains(proc_status, "CapBnd:\t0000000000000400");
+      }
+      if (!as_said) {
+        Violated("the application is not the dropped user its flags say:\n" +
+                 proc_status);
         return;
       }
     } else if (!absl::StrContains(proc_status, "Uid:\t0\t0\t0\t0")) {
@@ -799,6 +1789,8 @@ class ModelRun {
   // processes, the container, and this run's tree found by its pid file's
   // path (unique to this run).
   void EndEverything() {
+    for (int fd : held_) close(fd);
+    held_.clear();
     if (container_) container_->Kill();
     container_.reset();
     for (int round = 0; round < 3; ++round) {
@@ -824,7 +1816,19 @@ class ModelRun {
   std::map<pid_t, size_t> descriptor_counts_;
   test_support::Spawned foreground_;
   std::unique_ptr<test_support::PidNamespace> container_;
+  bool pidfile_recreated_ = false;  // since the last start
+  std::unique_ptr<test_support::NotifyReceiver> notify_;
+  std::map<pid_t, pid_t> forked_;  // fork_child's children, and their parents
+  int clock_offset_ = 0;
+  bool awaiting_ready_ = false;     // a start, and no READY=1 yet
+  bool awaiting_stopping_ = false;  // a restart, and no STOPPING=1 yet
+  pid_t main_pid_ = 0;              // the last MAINPID= the manager got
+  int ready_read_ = -1, ready_write_ = -1;
+  std::string ready_seen_;
+  std::vector<pid_t> draining_;  // old daemons still draining held_
+  std::vector<int> held_;        // the busy clients they drain
   std::string step_;
+  int step_index_ = 0;
   std::string violation_;
 };
 
@@ -881,14 +1885,27 @@ void RunAndReport(int config_index, const std::vector<Op>& ops,
 TEST(ModelTest, PairwiseCoverIsComplete) {
   // Every value of each dimension, against every value of every other.
   auto values = [](const Configuration& c) {
-    return std::vector<int>{static_cast<int>(c.mode), c.drop_user,
-                            c.unix_listen, c.keep_env, c.rlimits};
+    return std::vector<int>{static_cast<int>(c.mode),
+                            c.drop_user,
+                            c.unix_listen,
+                            c.keep_env,
+                            c.rlimits,
+                            static_cast<int>(c.notify),
+                            c.ready_fd,
+                            c.capabilities};
   };
-  const std::vector<int> sizes = {4, 2, 2, 2, 2};
+  const std::vector<int> sizes = {4, 2, 2, 2, 2, 3, 2, 2};
+  constexpr size_t kDrop = 1, kCapabilities = 7;
+  for (const Configuration& config : kConfigurations) {
+    EXPECT_TRUE(!config.capabilities || config.drop_user)
+        << Describe(config) << ": capabilities need a user drop";
+  }
   for (size_t a = 0; a < sizes.size(); ++a) {
     for (size_t b = a + 1; b < sizes.size(); ++b) {
       for (int va = 0; va < sizes[a]; ++va) {
         for (int vb = 0; vb < sizes[b]; ++vb) {
+          // The one pair no configuration may have.
+          if (a == kDrop && b == kCapabilities && va == 0 && vb == 1) continue;
           bool covered = false;
           for (const Configuration& config : kConfigurations) {
             const std::vector<int> v = values(config);
@@ -905,7 +1922,8 @@ TEST(ModelTest, PairwiseCoverIsComplete) {
 class ModelConfigurationTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(ModelConfigurationTest, RandomSequencesKeepEveryInvariant) {
-  if (GetParam() >= 6 && !test_support::WhyNoContainerHere().empty()) {
+  if (kConfigurations[GetParam()].mode == Mode::kContainer &&
+      !test_support::WhyNoContainerHere().empty()) {
     GTEST_SKIP() << test_support::WhyNoContainerHere();
   }
   const Configuration& config = kConfigurations[GetParam()];
@@ -931,6 +1949,33 @@ INSTANTIATE_TEST_SUITE_P(Pairwise, ModelConfigurationTest,
                                [](char c) { return !std::isalnum(c); }, '_');
                            return absl::StrCat(info.param, "_", name);
                          });
+
+// The shrunk sequence of the known defect Upgrade() skips: enable once the
+// dropped daemon answers an upgrade on the recreated pid file's channel.
+TEST(ModelTest,
+     DISABLED_UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile) {
+  setenv("MODEL_STRICT", "1", 1);
+  const std::string violation = RunOnce(
+      kConfigurations[1], {Op::kStart, Op::kDeletePidfile, Op::kUpgrade});
+  unsetenv("MODEL_STRICT");
+  EXPECT_TRUE(violation.empty()) << violation;
+}
+
+// The shrunk sequence of the known defect CheckNotifications() tolerates:
+// enable once the supervisor sends READY=1 before relaying what its worker
+// said after its ready.
+TEST(ModelTest, DISABLED_SupervisorRelaysTheWorkersStatusAfterItsReady) {
+  setenv("MODEL_STRICT", "1", 1);
+  // A race between the supervisor's two channels: ten starts to see it.
+  std::vector<Op> ops;
+  for (int i = 0; i < 10; ++i) {
+    ops.push_back(Op::kStart);
+    ops.push_back(Op::kStop);
+  }
+  const std::string violation = RunOnce(kConfigurations[7], ops);
+  unsetenv("MODEL_STRICT");
+  EXPECT_TRUE(violation.empty()) << violation;
+}
 
 // Replays one sequence: MODEL_REPLAY='CONFIG:op,op,...' (what a violation
 // prints).
