@@ -616,14 +616,23 @@ class Daemon::Impl {
     LOG(INFO) << "reload passed on to the new daemon";
   }
 
+  // The answer channel of an upgrade request, named after the pid file as
+  // it is now: a path keeper that recreated a removed pid file made it a
+  // new inode, and a channel named after the one opened at start was never
+  // found (the control process waited 40 s for a refusal; the model test,
+  // `1:start,delete_pidfile,upgrade`).
+  int ConnectUpgradeChannel(uint64_t token) const {
+    if (!pidfile_) return -1;
+    const auto [dev, ino] = pidfile_->CurrentIdentity();
+    return internal::ConnectUpgradeChannel(dev, ino, token);
+  }
+
   // Issue 18.17: answers the request a SIGUSR2 carries with "ERR `why`"
   // and does nothing else. Without an answer its control process waited
   // out its deadline and blamed the main loop.
   void RefuseUpgrade(absl::string_view why) {
     const uint64_t token = internal::SignalPipe::TakeQueuedValue();
-    const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
-                                       pidfile_->dev(), pidfile_->ino(), token)
-                                 : -1;
+    const int channel = ConnectUpgradeChannel(token);
     if (channel < 0) return;
     const std::string reply = absl::StrCat("ERR ", why, "\n");
     if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
@@ -636,9 +645,7 @@ class Daemon::Impl {
   // starting the successor and stopping this process once it is ready.
   void Upgrade() {
     const uint64_t token = internal::SignalPipe::TakeQueuedValue();
-    const int channel = pidfile_ ? internal::ConnectUpgradeChannel(
-                                       pidfile_->dev(), pidfile_->ino(), token)
-                                 : -1;
+    const int channel = ConnectUpgradeChannel(token);
     if (channel < 0) {
       LOG(WARNING) << "SIGUSR2 without an upgrade request; ignored";
       return;

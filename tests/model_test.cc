@@ -879,7 +879,6 @@ class ModelRun {
     // which the next start replaces.
     const bool was_running = running_;
     running_ = false;
-    pidfile_recreated_ = false;
     if (was_running) clean_ = true;
     ReapForeground(/*clean=*/was_running);
     // The stop ended a draining predecessor too (issue 18.8): the next
@@ -909,7 +908,6 @@ class ModelRun {
   // The service ended without a stop: by a signal to one of its roles.
   void EndedDirtily() {
     running_ = false;
-    pidfile_recreated_ = false;
     clean_ = false;
     // What drains for an upgrade is bounded by its own timer; the busy
     // clients go now, so that their old daemons end with them.
@@ -1046,16 +1044,6 @@ class ModelRun {
 
   void Upgrade() {
     const pid_t old = Application();
-    // KNOWN DEFECT (reported with the model's step 1): after a path keeper
-    // recreated the removed pid file (a new inode), the dropped daemon
-    // answers an upgrade request on the channel named after the old inode,
-    // so `upgrade` waits 40 s and blames the main loop instead of refusing
-    // at once. Skipped here until it is fixed; MODEL_STRICT=1 runs it
-    // (ModelTest.DISABLED_UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile).
-    if (pidfile_recreated_ && config_.drop_user &&
-        std::getenv("MODEL_STRICT") == nullptr) {
-      return;
-    }
     if (!running_ || !CanUpgrade(config_)) {
       UpgradeIsRefused(UpgradeControl(), old);
       return;
@@ -1289,7 +1277,6 @@ class ModelRun {
     // a killed daemon's leftovers, leaves files that no stop can know of:
     // only a start that came up counts as clean.
     clean_ = runs;
-    pidfile_recreated_ = false;
   }
 
   void Signal(pid_t pid, int signal) {
@@ -1314,7 +1301,6 @@ class ModelRun {
     }
     if (clean_exit) {
       running_ = false;
-      pidfile_recreated_ = false;
       clean_ = true;
       if (!test_support::WaitFor([&] { return Instances().empty(); })) {
         Violated(
@@ -1356,12 +1342,10 @@ class ModelRun {
           Violated(absl::StrCat("restart exited ", result.exit_code, ": ",
                                 result.stderr_text));
           running_ = false;
-          pidfile_recreated_ = false;
           return;
         }
         running_ = true;
         clean_ = true;
-        pidfile_recreated_ = false;
         StopDraining(/*release=*/false);  // the restart's stop ended them
         CheckReadyNewline();
         return;
@@ -1432,7 +1416,6 @@ class ModelRun {
           return;
         }
         if (!running_) return;
-        pidfile_recreated_ = true;
         if (!test_support::WaitFor(
                 [&] {
                   return FileExists(pidfile_) &&
@@ -1612,7 +1595,6 @@ class ModelRun {
         }
         const bool was_running = running_;
         running_ = false;
-        pidfile_recreated_ = false;
         if (was_running) clean_ = true;  // as Stop()
         ReapForeground(/*clean=*/was_running);
         StopDraining(/*release=*/false);
@@ -1816,7 +1798,6 @@ class ModelRun {
   std::map<pid_t, size_t> descriptor_counts_;
   test_support::Spawned foreground_;
   std::unique_ptr<test_support::PidNamespace> container_;
-  bool pidfile_recreated_ = false;  // since the last start
   std::unique_ptr<test_support::NotifyReceiver> notify_;
   std::map<pid_t, pid_t> forked_;  // fork_child's children, and their parents
   int clock_offset_ = 0;
@@ -1952,8 +1933,7 @@ INSTANTIATE_TEST_SUITE_P(Pairwise, ModelConfigurationTest,
 
 // The shrunk sequence of the known defect Upgrade() skips: enable once the
 // dropped daemon answers an upgrade on the recreated pid file's channel.
-TEST(ModelTest,
-     DISABLED_UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile) {
+TEST(ModelTest, UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile) {
   setenv("MODEL_STRICT", "1", 1);
   const std::string violation = RunOnce(
       kConfigurations[1], {Op::kStart, Op::kDeletePidfile, Op::kUpgrade});

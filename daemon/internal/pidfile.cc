@@ -774,5 +774,14 @@ absl::StatusOr<bool> RemoveStalePidFile(const std::string& path) {
   return true;
 }
 
+std::pair<dev_t, ino_t> PidFile::CurrentIdentity() const {
+  struct stat now;
+  if (keeper_ != nullptr && lstat(path().c_str(), &now) == 0 &&
+      S_ISREG(now.st_mode)) {
+    return {now.st_dev, now.st_ino};
+  }
+  return {dev_, ino_};
+}
+
 }  // namespace internal
 }  // namespace daemonkit

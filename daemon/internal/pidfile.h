@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -132,6 +133,13 @@ class PidFile {
   // The file's device and inode, as opened (kept after HandToKeeper).
   dev_t dev() const { return dev_; }
   ino_t ino() const { return ino_; }
+  // The device and inode of the pid file as it is now: with a path keeper,
+  // which recreates a removed or replaced file (a new inode) that this
+  // process holds no descriptor of, the regular file at the path when it
+  // can be seen from here (not after a chroot); otherwise dev() and ino().
+  // A control process names its upgrade answer channel after the file at
+  // the path, so the answer must too.
+  std::pair<dev_t, ino_t> CurrentIdentity() const;
   // The keeper set by UseKeeper or HandToKeeper, or null.
   PathKeeperClient* keeper() const { return keeper_.get(); }
 

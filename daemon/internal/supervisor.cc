@@ -252,11 +252,14 @@ class Supervisor {
       // Upgrades (issue 14) replace an unsupervised daemon only; a
       // supervisor answers the request instead of dying of SIGUSR2.
       if (signo == SIGUSR2) {
-        const int channel = *state_.pidfile ? ConnectUpgradeChannel(
-                                                  (*state_.pidfile)->dev(),
-                                                  (*state_.pidfile)->ino(),
-                                                  SignalPipe::TakeQueuedValue())
-                                            : -1;
+        // Named after the pid file as it is now (CurrentIdentity): the
+        // keeper may have recreated it.
+        int channel = -1;
+        if (*state_.pidfile) {
+          const auto [dev, ino] = (*state_.pidfile)->CurrentIdentity();
+          channel =
+              ConnectUpgradeChannel(dev, ino, SignalPipe::TakeQueuedValue());
+        }
         if (channel >= 0) {
           static constexpr char kRefusal[] =
               "ERR upgrade is not supported under supervision\n";
