@@ -1,0 +1,522 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The program //tools:daemonkit runs, seen from its monitor (issue 21).
+
+#include "daemon/internal/program.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/proc.h"
+#include "daemon/options.h"
+#include "daemon/proc.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+constexpr char kReadyModes[] = "started, notify or fd:N";
+
+// The most listening sockets handed to a program (systemd's limit is far
+// above what a program listens on; the child moves them without allocating).
+constexpr int kMaxSockets = 64;
+
+// `fd` moved to a number at least `floor` (close-on-exec), the old one
+// closed; -1 with errno on failure (the old one closed too).
+int MoveAbove(int fd, int floor) {
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return moved;
+}
+
+// The sd_notify assignments a program's notification may carry on to an
+// outer service manager (issue 21.2): MAINPID=, FDSTORE=, ERRNO= and the
+// rest speak for the service, which the monitor is, so they stop here.
+constexpr absl::string_view kRelayed[] = {
+    "STATUS=", "RELOADING=", "STOPPING=", "WATCHDOG=", "READY="};
+
+struct SignalName {
+  const char* name;
+  int number;
+};
+constexpr SignalName kSignals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
+    {"TERM", SIGTERM}, {"ALRM", SIGALRM},   {"CONT", SIGCONT},
+    {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR},
+    {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},   {"PIPE", SIGPIPE},
+};
+
+// The live and zombie children of this process, from /proc (the kernel's
+// per-task "children" list is not built into every kernel).
+std::vector<std::pair<pid_t, char>> Children() {
+  std::vector<std::pair<pid_t, char>> children;
+  const pid_t self = getpid();
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return children;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0) continue;
+    absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+    pid_t parent = 0;
+    if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent) ||
+        parent != self) {
+      continue;
+    }
+    children.emplace_back(pid, stat->state());
+  }
+  closedir(proc);
+  return children;
+}
+
+// In the child, between fork and exec: only async-signal-safe calls, and
+// what it cannot do is reported through `report` (the errno) before
+// _exit(127). The environment is prepared before the fork.
+[[noreturn]] void ExecInChild(char* const argv[], char* const envp[],
+                              const ReadyMode& ready, int ready_write,
+                              const std::vector<ActivatedSocket>& sockets,
+                              int floor, int report, pid_t monitor) {
+  auto fail = [report](int error) {
+    (void)!write(report, &error, sizeof(error));
+    _exit(127);
+  };
+  // The lock lives in the monitor: a program without it would run unseen
+  // and a second one could start beside it.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
+  if (getppid() != monitor) _exit(127);
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    (void)sigaction(signo, &action, nullptr);  // EINVAL for glibc's own
+  }
+  // Sockets to 3.., by way of numbers above every target so that no dup2
+  // overwrites a socket not yet moved (the parent put `report` and
+  // `ready_write` above the targets too).
+  const int n = static_cast<int>(sockets.size());
+  int moved[kMaxSockets];
+  for (int i = 0; i < n; ++i) {
+    moved[i] = fcntl(sockets[i].fd, F_DUPFD_CLOEXEC, floor);
+    if (moved[i] < 0) fail(errno);
+  }
+  for (int i = 0; i < n; ++i) {
+    if (dup2(moved[i], 3 + i) < 0) fail(errno);  // dup2 clears CLOEXEC
+    close(moved[i]);
+  }
+  if (ready.kind == ReadyMode::Kind::kFd) {
+    if (ready_write == ready.fd) {
+      if (fcntl(ready_write, F_SETFD, 0) != 0) fail(errno);
+    } else if (dup2(ready_write, ready.fd) < 0) {
+      fail(errno);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(errno);
+  execvpe(argv[0], argv, envp);
+  fail(errno);
+  _exit(127);  // not reached
+}
+
+}  // namespace
+
+absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text) {
+  ReadyMode mode;
+  if (text == "started") return mode;
+  if (text == "notify") {
+    mode.kind = ReadyMode::Kind::kNotify;
+    return mode;
+  }
+  absl::string_view rest = text;
+  if (absl::ConsumePrefix(&rest, "fd:")) {
+    int fd;
+    if (!absl::SimpleAtoi(rest, &fd) || fd < 3 || fd > 1023) {
+      return UsageError("ready",
+                        absl::StrCat("--ready=", text,
+                                     ": the descriptor must be a number from 3 "
+                                     "to 1023 (0 to 2 are the program's stdin, "
+                                     "stdout and stderr)"));
+    }
+    mode.kind = ReadyMode::Kind::kFd;
+    mode.fd = fd;
+    return mode;
+  }
+  return UsageError(
+      "ready", absl::StrCat("--ready=", text, ": unknown --ready mode (takes ",
+                            kReadyModes, ")"));
+}
+
+absl::StatusOr<int> ParseSignal(absl::string_view flag,
+                                absl::string_view text) {
+  int number;
+  if (absl::SimpleAtoi(text, &number)) {
+    if (number >= 1 && number < NSIG) return number;
+  } else {
+    std::string name = absl::AsciiStrToUpper(text);
+    absl::string_view bare = name;
+    absl::ConsumePrefix(&bare, "SIG");
+    for (const SignalName& known : kSignals) {
+      if (bare == known.name) return known.number;
+    }
+  }
+  return UsageError(flag, absl::StrCat("--", flag, "=", text,
+                                       ": not a signal (a name such as TERM "
+                                       "or SIGQUIT, or a number)"));
+}
+
+absl::StatusOr<std::unique_ptr<Program>> Program::Start(
+    const std::vector<std::string>& argv, const ReadyMode& ready,
+    const std::vector<ActivatedSocket>& sockets) {
+  if (argv.empty()) return absl::InvalidArgumentError("no program to run");
+  if (sockets.size() > kMaxSockets) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxSockets, " listening sockets"));
+  }
+  if (ready.kind == ReadyMode::Kind::kFd &&
+      ready.fd < 3 + static_cast<int>(sockets.size())) {
+    return UsageError(
+        "ready",
+        absl::StrCat("--ready=fd:", ready.fd, ": descriptors 3 to ",
+                     2 + sockets.size(), " are the listening sockets'"));
+  }
+  std::unique_ptr<Program> program(new Program());
+  program->mode_ = ready;
+  program->uid_ = geteuid();
+
+  // The environment, made before the fork: the child only execs. The
+  // monitor's $NOTIFY_SOCKET and watchdog are the monitor's (it relays).
+  std::vector<std::string> env;
+  const bool relay_watchdog =
+      ready.kind == ReadyMode::Kind::kNotify && getenv("WATCHDOG_USEC");
+  for (char** var = environ; *var != nullptr; ++var) {
+    absl::string_view entry(*var);
+    if (absl::StartsWith(entry, "NOTIFY_SOCKET=") ||
+        absl::StartsWith(entry, "WATCHDOG_PID=") ||
+        absl::StartsWith(entry, "LISTEN_FDS=") ||
+        absl::StartsWith(entry, "LISTEN_PID=") ||
+        absl::StartsWith(entry, "LISTEN_FDNAMES=") ||
+        (absl::StartsWith(entry, "WATCHDOG_USEC=") && !relay_watchdog)) {
+      continue;
+    }
+    env.emplace_back(entry);
+  }
+
+  int ready_write = -1;
+  if (ready.kind == ReadyMode::Kind::kNotify) {
+    const int sock =
+        socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (sock < 0) return ErrnoError(errno, "notify socket");
+    program->ready_fd_ = sock;
+    uint64_t token = 0;
+    if (getrandom(&token, sizeof(token), 0) != sizeof(token)) {
+      return ErrnoError(errno, "getrandom");
+    }
+    // Abstract: nothing on disk to leave behind or to plant. Anybody may
+    // find the name in /proc/net/unix; only the program's user (or root)
+    // is heard (SO_PASSCRED).
+    const std::string name =
+        absl::StrCat("daemonkit-notify/", getpid(), "/", absl::Hex(token));
+    struct sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    const socklen_t length = static_cast<socklen_t>(
+        offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+    const int on = 1;
+    if (bind(sock, reinterpret_cast<struct sockaddr*>(&address), length) != 0 ||
+        setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+      return ErrnoError(errno, absl::StrCat("notify socket @", name));
+    }
+    env.push_back(absl::StrCat("NOTIFY_SOCKET=@", name));
+  } else if (ready.kind == ReadyMode::Kind::kFd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe");
+    program->ready_fd_ = fds[0];
+    ready_write = fds[1];
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+      close(ready_write);
+      return ErrnoError(errno, "fcntl");
+    }
+  }
+  if (!sockets.empty()) {
+    std::vector<std::string> names;
+    for (const ActivatedSocket& socket : sockets) names.push_back(socket.name);
+    env.push_back(absl::StrCat("LISTEN_FDS=", sockets.size()));
+    env.push_back(absl::StrCat("LISTEN_FDNAMES=", absl::StrJoin(names, ":")));
+    // LISTEN_PID= and WATCHDOG_PID= name the program, known after the
+    // fork: the child fills in the placeholder's digits (below).
+  }
+  std::vector<char*> envp;
+  for (std::string& entry : env) envp.push_back(entry.data());
+  // Room for the child's pid, written by the child into its own copy.
+  std::string listen_pid = "LISTEN_PID=0000000000";
+  std::string watchdog_pid = "WATCHDOG_PID=0000000000";
+  if (!sockets.empty()) envp.push_back(listen_pid.data());
+  if (relay_watchdog) envp.push_back(watchdog_pid.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argp;
+  for (std::string& arg : args) argp.push_back(arg.data());
+  argp.push_back(nullptr);
+
+  // Descriptors 3.. are the sockets' and N that of --ready=fd:N: the
+  // child's own descriptors live above them.
+  const int floor =
+      std::max<int>(3 + static_cast<int>(sockets.size()),
+                    ready.kind == ReadyMode::Kind::kFd ? ready.fd + 1 : 0);
+  if (ready_write >= 0 && ready_write < floor) {
+    ready_write = MoveAbove(ready_write, floor);
+    if (ready_write < 0) return ErrnoError(errno, "fcntl");
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(errno, "pipe");
+  }
+  if (report[1] < floor) report[1] = MoveAbove(report[1], floor);
+  if (report[1] < 0) {
+    const int saved = errno;
+    close(report[0]);
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(saved, "fcntl");
+  }
+  const pid_t monitor = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int error = errno;
+    close(report[0]);
+    close(report[1]);
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(error, "fork");
+  }
+  if (pid == 0) {
+    close(report[0]);
+    // The pid into the placeholders, without allocating.
+    auto put_pid = [](std::string& var) {
+      char* digits = var.data() + var.find('=') + 1;
+      pid_t self = getpid();
+      char buffer[16];
+      int n = 0;
+      do {
+        buffer[n++] = static_cast<char>('0' + self % 10);
+        self /= 10;
+      } while (self > 0);
+      for (int i = 0; i < n; ++i) digits[i] = buffer[n - 1 - i];
+      digits[n] = '\0';
+    };
+    put_pid(listen_pid);
+    put_pid(watchdog_pid);
+    ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, floor,
+                report[1], monitor);
+  }
+  close(report[1]);
+  if (ready_write >= 0) close(ready_write);
+  program->pid_ = pid;
+  program->pidfd_ = PidfdOpen(pid);  // our unreaped child: cannot be reused
+  int error = 0;
+  ssize_t n;
+  do {
+    n = read(report[0], &error, sizeof(error));
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n == sizeof(error)) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    program->pid_ = -1;
+    return ErrnoError(error, argv[0]);
+  }
+  if (program->pidfd_ < 0) {
+    const int saved = errno;
+    kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    program->pid_ = -1;
+    return ErrnoError(saved, "pidfd_open");
+  }
+  return program;
+}
+
+Program::~Program() {
+  if (pidfd_ >= 0) close(pidfd_);
+  if (ready_fd_ >= 0) close(ready_fd_);
+}
+
+absl::Status Program::Signal(int signo) const {
+  if (pidfd_ < 0) return absl::OkStatus();
+  if (PidfdSendSignal(pidfd_, signo) != 0 && errno != ESRCH) {
+    return ErrnoError(errno, absl::StrCat("send signal ", signo));
+  }
+  return absl::OkStatus();
+}
+
+ReadinessInput Program::ReadReadiness() {
+  if (ready_fd_ < 0) return {};
+  return mode_.kind == ReadyMode::Kind::kNotify ? ReadNotify() : ReadFdPipe();
+}
+
+ReadinessInput Program::ReadFdPipe() {
+  ReadinessInput input;
+  char buffer[256];
+  for (;;) {
+    const ssize_t n = read(ready_fd_, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return input;  // EAGAIN: nothing more now
+    if (n == 0) {
+      input.closed = true;
+      break;
+    }
+    if (std::memchr(buffer, '\n', static_cast<size_t>(n)) != nullptr) {
+      input.ready = true;
+      break;
+    }
+  }
+  close(ready_fd_);
+  ready_fd_ = -1;
+  return input;
+}
+
+ReadinessInput Program::ReadNotify() {
+  ReadinessInput input;
+  std::vector<std::string> relay;
+  for (;;) {
+    char buffer[4096];
+    struct iovec iov = {buffer, sizeof(buffer) - 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) +
+                                         CMSG_SPACE(sizeof(int) * 16)];
+    struct msghdr message = {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    const ssize_t n =
+        recvmsg(ready_fd_, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // EAGAIN: all read
+    const struct ucred* credentials = nullptr;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+         c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level != SOL_SOCKET) continue;
+      if (c->cmsg_type == SCM_CREDENTIALS) {
+        credentials = reinterpret_cast<const struct ucred*>(CMSG_DATA(c));
+      } else if (c->cmsg_type == SCM_RIGHTS) {
+        // FDSTORE=1 and the like: not ours to keep.
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+        for (size_t i = 0; i < count; ++i) close(fds[i]);
+      }
+    }
+    if (credentials == nullptr ||
+        (credentials->uid != uid_ && credentials->uid != 0)) {
+      continue;  // a stranger who found the name in /proc/net/unix
+    }
+    for (absl::string_view line :
+         absl::StrSplit(absl::string_view(buffer, static_cast<size_t>(n)), '\n',
+                        absl::SkipEmpty())) {
+      if (line == "READY=1" && !ready_seen_) {
+        ready_seen_ = true;
+        input.ready = true;
+        continue;  // the monitor's own NotifyReady() says it
+      }
+      for (absl::string_view prefix : kRelayed) {
+        if (absl::StartsWith(line, prefix)) {
+          relay.emplace_back(line);
+          break;
+        }
+      }
+    }
+  }
+  input.relay = absl::StrJoin(relay, "\n");
+  return input;
+}
+
+int ExitCodeOfWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitFailure;
+}
+
+std::string DescribeWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    return absl::StrCat("was killed by signal ", WTERMSIG(wait_status), " (",
+                        strsignal(WTERMSIG(wait_status)), ")");
+  }
+  return "ended";
+}
+
+void ReapExitedChildren(pid_t keep) {
+  for (const auto& [pid, state] : Children()) {
+    if (pid == keep || state != 'Z') continue;
+    int status;
+    (void)waitpid(pid, &status, WNOHANG);
+  }
+}
+
+void EndChildren(int signo, absl::Duration grace) {
+  const absl::Time deadline = MonotonicNow() + grace;
+  std::set<pid_t> signalled;
+  bool killed = false;
+  for (;;) {
+    // Reap first: an exited child is no longer ours to signal by number
+    // once reaped, and until then its pid cannot be reused.
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0) {
+    }
+    std::vector<std::pair<pid_t, char>> children = Children();
+    bool alive = false;
+    for (const auto& [pid, state] : children) {
+      if (state == 'Z') continue;
+      alive = true;
+      const bool late = MonotonicNow() >= deadline;
+      if (late) {
+        kill(pid, SIGKILL);
+        killed = true;
+      } else if (signalled.insert(pid).second) {
+        kill(pid, signo);
+        // A stopped process acts on nothing but SIGKILL until continued.
+        if (signo != SIGCONT) kill(pid, SIGCONT);
+      }
+    }
+    if (!alive && children.empty()) return;
+    if (!alive) {
+      // Zombies only: reaped on the next round.
+      continue;
+    }
+    absl::SleepFor(killed ? absl::Milliseconds(5) : absl::Milliseconds(10));
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit

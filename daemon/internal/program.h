@@ -1,0 +1,150 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/program.h
+// -----------------------------------------------------------------------------
+//
+// The program that //tools:daemonkit runs (issue 21), seen from its monitor:
+// the daemon process of the library, which forks and execs the program and
+// stays its parent for the program's whole life. The monitor holds the pid
+// file's lock (and a pidfd of the program, which is how readers find the
+// lock held for the program: proc.h WriteLockHeldFor), so the program may
+// close every descriptor it inherited; it learns the exec's outcome through
+// a close-on-exec pipe, reads the program's readiness (--ready), and at the
+// end, as a child subreaper, ends whatever the program left running.
+//
+// Example (tools/daemonkit.cc):
+//
+//   absl::StatusOr<ReadyMode> ready = ParseReadyMode("notify");
+//   absl::StatusOr<std::unique_ptr<Program>> program =
+//       Program::Start({"/usr/bin/server", "--port=80"}, *ready, {});
+//   if (!program.ok()) ...  // "/usr/bin/server: No such file or directory"
+//   poll (*program)->pidfd() and (*program)->ready_fd() ...
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_PROGRAM_H_
+#define DAEMONKIT_DAEMON_INTERNAL_PROGRAM_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace daemonkit {
+namespace internal {
+
+// What --ready= asks for.
+struct ReadyMode {
+  enum class Kind {
+    kStarted,  // the exec succeeded
+    kNotify,   // READY=1 on the program's own $NOTIFY_SOCKET
+    kFd,       // a newline on descriptor `fd` (s6's notification-fd)
+  };
+  Kind kind = Kind::kStarted;
+  int fd = -1;  // kFd: the program's descriptor number, 3 or more
+};
+
+// Parses "started", "notify" or "fd:N" (N from 3: 0 to 2 are the
+// program's standard streams). A usage error (field "ready") otherwise,
+// "unknown --ready mode 'x'" with the modes listed.
+absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text);
+
+// Parses a signal as --stop_signal and --reload_signal take it: "TERM",
+// "SIGTERM" or "15". A usage error (field `flag`) otherwise.
+absl::StatusOr<int> ParseSignal(absl::string_view flag, absl::string_view text);
+
+// A listening socket handed to the program by socket activation.
+struct ActivatedSocket {
+  std::string name;
+  int fd = -1;
+};
+
+// What the program reported on its readiness channel (ReadReadiness).
+struct ReadinessInput {
+  bool ready = false;  // READY=1, or a newline on the descriptor
+  // The channel can say no more: the program closed its end of the
+  // descriptor (kFd) before the newline.
+  bool closed = false;
+  // kNotify: the assignments to relay to an outer service manager, one
+  // message ("STATUS=...\nRELOADING=1"), empty when none.
+  std::string relay;
+};
+
+// Program
+//
+// A running program, the monitor's child. Not copyable; the destructor
+// closes the monitor's descriptors and neither signals nor reaps.
+class Program {
+ public:
+  // Forks; the child resets every signal to its default action, empties
+  // its mask, asks to be SIGKILLed when the monitor dies (the lock dies
+  // with the monitor: a program left without it would be invisible), puts
+  // `sockets` on descriptors 3.. with LISTEN_FDS, LISTEN_PID and
+  // LISTEN_FDNAMES, sets up the readiness channel ($NOTIFY_SOCKET for
+  // kNotify, removed otherwise; descriptor `ready.fd` for kFd), and execs
+  // `argv` (argv[0] searched in $PATH). Returns once the exec succeeded; an
+  // exec failure is an error naming the program ("prog: No such file or
+  // directory"), with the child reaped.
+  static absl::StatusOr<std::unique_ptr<Program>> Start(
+      const std::vector<std::string>& argv, const ReadyMode& ready,
+      const std::vector<ActivatedSocket>& sockets);
+
+  ~Program();
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // A pidfd of the program: readable once it has exited.
+  int pidfd() const { return pidfd_; }
+  // The descriptor that says something about readiness (the notify socket,
+  // the pipe of kFd), -1 for kStarted or once closed.
+  int ready_fd() const { return ready_fd_; }
+
+  // Reads what ready_fd() has, without blocking. After a kFd readiness or
+  // its end, the pipe is closed (ready_fd() is -1).
+  ReadinessInput ReadReadiness();
+
+  // Sends `signo` to the program (through its pidfd). OK when it already
+  // exited.
+  absl::Status Signal(int signo) const;
+
+ private:
+  Program() = default;
+  ReadinessInput ReadNotify();
+  ReadinessInput ReadFdPipe();
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  ReadyMode mode_;
+  int ready_fd_ = -1;
+  uid_t uid_ = 0;  // who may notify: the program's user (and root)
+  bool ready_seen_ = false;
+};
+
+// The wait status as daemonkit's exit code: the program's exit code, or
+// 128 + the signal that killed it (a shell's convention).
+int ExitCodeOfWaitStatus(int wait_status);
+
+// "exited with status 3", "was killed by signal 9 (Killed)".
+std::string DescribeWaitStatus(int wait_status);
+
+// Ends every process left below this one, a child subreaper (issue 21's
+// "stop ends the whole tree"): sends `signo` to each child as it is seen,
+// SIGKILL to all after `grace`, reaps each, and returns once this process
+// has no child left. Orphans of the program are re-parented here as their
+// parents die, so the loop reaches every descendant.
+void EndChildren(int signo, absl::Duration grace);
+
+// Reaps every child that has exited, without blocking, except `keep` (the
+// program, whose status its owner collects).
+void ReapExitedChildren(pid_t keep);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_PROGRAM_H_
