@@ -163,6 +163,34 @@ TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {
   EXPECT_EQ(Control("reload").exit_code, 7);
 }
 
+TEST_F(DaemonkitTest, RestartRunsTheProgramAgainAndStopDoesNot) {
+  const std::string runs = dir_ + "/runs";
+  const RunResult start =
+      Start({"--daemon_restart=always", "--daemon_restart_delay=100ms"},
+            {"/bin/sh", "-c",
+             absl::StrCat("echo run >> ", runs, "; exec sleep 1000")});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t first = ReadPid(pidfile_);
+  ASSERT_GT(first, 0);
+  ASSERT_TRUE(WaitFor([&] { return CommOf(first) == "sleep"; }));
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  // The pid file names the next run of the program once it runs.
+  pid_t second = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    second = ReadPid(pidfile_);
+    return second > 0 && second != first && CommOf(second) == "sleep";
+  })) << ReadPid(pidfile_);
+  EXPECT_EQ(ReadFileOrEmpty(runs), "run\nrun\n");
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", second, "\n"));
+  // A stop is no crash: nothing starts again.
+  const RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_EQ(ReadFileOrEmpty(runs), "run\nrun\n");
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
 TEST_F(DaemonkitTest, ExecFailureIsAStartErrorNamingTheProgram) {
   const std::string missing = dir_ + "/no-such-program";
   const RunResult start = Start({}, {missing, "--flag"});

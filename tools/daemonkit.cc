@@ -17,9 +17,11 @@
 // code. docs/design.md ("Any program") says why this shape.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,7 @@
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
+#include "daemon/proc.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, ready, "started",
@@ -51,7 +54,8 @@ ABSL_FLAG(std::string, ready, "started",
           "(READY=1 on the $NOTIFY_SOCKET it is given), fd:N (a newline on "
           "its descriptor N)");
 ABSL_FLAG(std::string, stop_signal, "TERM",
-          "what stop (and the monitor's own SIGTERM) sends the program");
+          "what the monitor sends the program to stop it (at stop, or at "
+          "its own SIGTERM or SIGINT)");
 ABSL_FLAG(std::string, reload_signal, "HUP",
           "what reload (and the monitor's own SIGHUP) sends the program");
 
@@ -98,43 +102,84 @@ absl::StatusOr<int> PinProgram(const std::string& pidfile) {
       "the pid file changed while it was read; try again");
 }
 
-// stop: --stop_signal to the program, SIGKILL after the stop timeout; the
-// monitor then ends the rest of the tree and exits, and the library's stop
-// waits for the lock to go (or ends whatever still holds it) and removes a
-// stale file.
+// Whether `pid` is a daemonkit monitor (its process name).
+bool IsMonitor(pid_t pid) {
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() && stat->field(ProcStat::kComm) ==
+                          absl::string_view(internal::kProgramMonitorName);
+}
+
+// The monitor of the program that `program_pidfd` pins: its parent, named
+// daemonkit and holding the pid file's lock (or the monitor itself, which
+// the pid file names between two runs under --daemon_restart). A pidfd of
+// it, or -1.
+int PinMonitor(const std::string& pidfile, int program_pidfd) {
+  const pid_t program = internal::PidOfPidfd(program_pidfd);
+  if (program <= 0) return -1;
+  if (IsMonitor(program)) return fcntl(program_pidfd, F_DUPFD_CLOEXEC, 0);
+  auto parent_of = [](pid_t pid) {
+    absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+    pid_t parent = 0;
+    if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent)) return 0;
+    return parent;
+  };
+  const pid_t parent = parent_of(program);
+  if (parent <= 1) return -1;
+  const int pidfd = internal::PidfdOpen(parent);
+  if (pidfd < 0) return -1;
+  // Pinned, and still the parent: the pid names the monitor.
+  struct stat st;
+  absl::StatusOr<bool> holds =
+      stat(pidfile.c_str(), &st) == 0
+          ? internal::ProcessHoldsWriteLock(parent, st.st_dev, st.st_ino)
+          : absl::StatusOr<bool>(false);
+  if (parent_of(program) != parent || !IsMonitor(parent) || !holds.ok() ||
+      !*holds) {
+    close(pidfd);
+    return -1;
+  }
+  return pidfd;
+}
+
+// stop: SIGTERM to the monitor, which sends the program its --stop_signal
+// (SIGKILL after the stop timeout), ends the rest of the tree and exits
+// without restarting anything; then the library's stop waits for the lock
+// to go (or ends whatever still holds it) and removes a stale file. Sent
+// to the program itself, the signal would look to a monitor under
+// --daemon_restart=always like a crash to restart.
 absl::Status StopProgram(const std::string& pidfile, int signo,
                          absl::Duration timeout) {
+  // The monitor may take the stop timeout for the program, then for the
+  // rest of the tree.
+  const absl::Duration monitor_timeout = 2 * timeout + kMonitorGrace;
   absl::StatusOr<int> pidfd = PinProgram(pidfile);
   if (pidfd.ok()) {
-    if (internal::PidfdSendSignal(*pidfd, signo) == 0) {
-      internal::PidfdSendSignal(*pidfd, SIGCONT);
-      if (!internal::AwaitExit(*pidfd, timeout)) {
-        internal::PidfdSendSignal(*pidfd, SIGKILL);
-        internal::AwaitExit(*pidfd, kMonitorGrace);
+    const int monitor = PinMonitor(pidfile, *pidfd);
+    const int target = monitor >= 0 ? monitor : *pidfd;
+    if (internal::PidfdSendSignal(target, monitor >= 0 ? SIGTERM : signo) ==
+        0) {
+      internal::PidfdSendSignal(target, SIGCONT);
+      if (!internal::AwaitExit(target, monitor_timeout)) {
+        internal::PidfdSendSignal(target, SIGKILL);
+        internal::AwaitExit(target, kMonitorGrace);
       }
     }
+    if (monitor >= 0) close(monitor);
     close(*pidfd);
-    // The monitor ends the rest of the tree (up to the stop timeout) and
-    // then lets go of the lock.
-    const absl::Time deadline = absl::Now() + timeout + kMonitorGrace;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
-      if (!status.ok() || status->state != DaemonStatus::State::kRunning) {
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
   } else if (!absl::IsNotFound(pidfd.status()) &&
              !absl::IsFailedPrecondition(pidfd.status())) {
     return pidfd.status();
   }
-  return StopDaemon(pidfile, timeout + kMonitorGrace);
+  return StopDaemon(pidfile, monitor_timeout);
 }
 
 absl::Status ReloadProgram(const std::string& pidfile, int signo) {
   absl::StatusOr<int> pinned = PinProgram(pidfile);
   if (!pinned.ok()) return pinned.status();
   const int pidfd = *pinned;
+  // The monitor between two runs: a HUP it ignores, not a signal that
+  // would kill it.
+  if (IsMonitor(internal::PidOfPidfd(pidfd))) signo = SIGHUP;
   absl::Status result = absl::OkStatus();
   if (internal::PidfdSendSignal(pidfd, signo) != 0) {
     result = errno == ESRCH
@@ -159,140 +204,208 @@ absl::Status CheckSupported(const Options& options) {
   if (!options.user.empty()) return refuse("daemon_user");
   if (!options.group.empty()) return refuse("daemon_group");
   if (!options.chroot.empty()) return refuse("daemon_chroot");
-  if (options.restart != RestartPolicy::kNo) return refuse("daemon_restart");
+  if (!options.child_pidfile.empty()) return refuse("daemon_child_pidfile");
   if (options.watchdog > absl::ZeroDuration()) return refuse("daemon_watchdog");
   if (!options.capabilities.empty()) return refuse("daemon_capabilities");
   return absl::OkStatus();
 }
 
 // The monitor, in the daemon process (or the foreground process): runs
-// the program to its end and returns daemonkit's exit code.
-int Monitor(std::unique_ptr<Daemon> daemon, const Options& options,
-            const std::vector<std::string>& argv, const ReadyMode& ready,
-            int stop_signal, int reload_signal) {
-  // The name readers of the pid file trust (proc.h WriteLockHeldFor),
-  // whatever this binary was installed as.
-  prctl(PR_SET_NAME, internal::kProgramMonitorName);
-  // The program's orphans (a daemonizing program's double fork) come here,
-  // so that the end of the program can end them too.
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    PLOG(WARNING) << "PR_SET_CHILD_SUBREAPER; the program's orphans escape";
-  }
-  std::vector<internal::ActivatedSocket> sockets;
-  for (const std::string& name : daemon->ListenSocketNames()) {
-    absl::StatusOr<int> fd = daemon->ListenSocket(name);
-    if (fd.ok()) sockets.push_back({name, *fd});
-  }
-  absl::StatusOr<std::unique_ptr<Program>> started =
-      Program::Start(argv, ready, sockets);
-  if (!started.ok()) {
-    if (daemon->detached()) {
-      daemon->FailStartup(started.status());
-    } else {
-      std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-                   std::string(started.status().message()).c_str());
-    }
-    return kExitFailure;  // ~Daemon removes the pid file
-  }
-  std::unique_ptr<Program> program = *std::move(started);
-  if (!options.pidfile.empty()) {
-    if (absl::Status written =
-            internal::DaemonAccess::WritePid(*daemon, program->pid());
-        !written.ok()) {
-      LOG(ERROR) << "pid file: " << written;
-    }
-  }
-  // The program feeds an outer watchdog itself (notify); otherwise keep-
-  // alives would say the monitor lives, not that the program works.
-  if (ready.kind == ReadyMode::Kind::kNotify) daemon->SetHealthy(false);
-  bool ready_said = false;
-  auto say_ready = [&] {
-    if (!ready_said) daemon->NotifyReady();
-    ready_said = true;
-  };
-  if (ready.kind == ReadyMode::Kind::kStarted) say_ready();
+// the program to its end (again and again under --daemon_restart) and
+// returns daemonkit's exit code.
+class Monitor {
+ public:
+  Monitor(std::unique_ptr<Daemon> daemon, const Options& options,
+          std::vector<std::string> argv, const ReadyMode& ready,
+          int stop_signal, int reload_signal)
+      : daemon_(std::move(daemon)),
+        options_(options),
+        argv_(std::move(argv)),
+        ready_(ready),
+        stop_signal_(stop_signal),
+        reload_signal_(reload_signal),
+        schedule_(options) {}
 
-  int wait_status = 0;
-  bool stopping = false;
-  absl::Time kill_at = absl::InfiniteFuture();
-  std::string not_ready_reason;
-  for (;;) {
-    struct pollfd fds[3] = {{daemon->signal_fd(), POLLIN, 0},
-                            {program->pidfd(), POLLIN, 0},
-                            {program->ready_fd(), POLLIN, 0}};
-    absl::Duration wait = absl::Seconds(1);
-    if (kill_at != absl::InfiniteFuture()) {
-      wait = std::min(wait, kill_at - internal::MonotonicNow());
+  int Run() {
+    // The name readers of the pid file trust (proc.h WriteLockHeldFor),
+    // whatever this binary was installed as.
+    prctl(PR_SET_NAME, internal::kProgramMonitorName);
+    // The program's orphans (a daemonizing program's double fork) come
+    // here, so that the end of the program can end them too.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+      PLOG(WARNING) << "PR_SET_CHILD_SUBREAPER; the program's orphans escape";
     }
-    const int timeout_ms = static_cast<int>(std::max<int64_t>(
-        0, absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1)))));
-    const int n = poll(fds, program->ready_fd() >= 0 ? 3 : 2, timeout_ms);
-    if (n < 0 && errno != EINTR) PLOG(ERROR) << "poll";
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      const Event event = daemon->WaitUntil(absl::InfinitePast());
-      if (event == Event::kStop && !stopping) {
-        stopping = true;
-        kill_at = internal::MonotonicNow() + options.stop_timeout;
-        if (absl::Status sent = program->Signal(stop_signal); !sent.ok()) {
-          LOG(ERROR) << sent;
-        }
-        program->Signal(SIGCONT).IgnoreError();
-      } else if (event == Event::kReload) {
-        if (absl::Status sent = program->Signal(reload_signal); !sent.ok()) {
-          LOG(ERROR) << sent;
-        }
+    for (const std::string& name : daemon_->ListenSocketNames()) {
+      absl::StatusOr<int> fd = daemon_->ListenSocket(name);
+      if (fd.ok()) sockets_.push_back({name, *fd});
+    }
+    // The program feeds an outer watchdog itself (notify); otherwise
+    // keep-alives would say the monitor lives, not that the program works.
+    if (ready_.kind == ReadyMode::Kind::kNotify) daemon_->SetHealthy(false);
+    for (;;) {
+      const absl::Time started_at = internal::MonotonicNow();
+      int wait_status = 0;
+      absl::StatusOr<std::unique_ptr<Program>> program =
+          Program::Start(argv_, ready_, sockets_);
+      if (!program.ok()) {
+        if (!ready_said_) return FailStart(program.status());
+        // A restart that cannot exec: as a run that failed at once.
+        LOG(ERROR) << program.status().message();
+        wait_status = 127 << 8;
+      } else {
+        wait_status = RunOnce(**program);
+        program->reset();
       }
-    }
-    if (n > 0 && program->ready_fd() >= 0 &&
-        (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      internal::ReadinessInput input = program->ReadReadiness();
-      if (!input.relay.empty()) {
-        internal::DaemonAccess::Notify(*daemon, input.relay);
+      // The rest of the tree goes with the program (systemd's control
+      // group), before anything starts again.
+      internal::EndChildren(stop_signal_, options_.stop_timeout);
+      if (!ready_said_) {
+        return FailStart(absl::FailedPreconditionError(
+            not_ready_reason_.empty()
+                ? absl::StrCat(argv_[0], " ",
+                               internal::DescribeWaitStatus(wait_status),
+                               " before it was ready")
+                : absl::StrCat(argv_[0], " ", not_ready_reason_)));
       }
-      if (input.ready) say_ready();
-      if (input.closed && !ready_said) {
-        not_ready_reason = absl::StrCat("closed descriptor ", ready.fd,
-                                        " before it wrote the newline that "
-                                        "says it is ready");
-        program->Signal(SIGKILL).IgnoreError();
+      exit_code_ = internal::ExitCodeOfWaitStatus(wait_status);
+      if (stopping_) return exit_code_;
+      if (daemon_->detached()) {
+        LOG(INFO) << argv_[0] << " "
+                  << internal::DescribeWaitStatus(wait_status);
       }
+      absl::StatusOr<std::optional<absl::Duration>> next =
+          schedule_.Next(wait_status, internal::MonotonicNow() - started_at);
+      if (!next.ok()) {
+        LOG(ERROR) << next.status().message();
+        daemon_->NotifyStatus(next.status().message());
+        return kExitFailure;
+      }
+      if (!next->has_value()) return exit_code_;
+      if (!WaitToRestart(**next, wait_status)) return exit_code_;
     }
-    if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
-      pid_t reaped;
-      do {
-        reaped = waitpid(program->pid(), &wait_status, 0);
-      } while (reaped < 0 && errno == EINTR);
-      break;
-    }
-    if (internal::MonotonicNow() >= kill_at) {
-      program->Signal(SIGKILL).IgnoreError();
-      kill_at = absl::InfiniteFuture();
-    }
-    internal::ReapExitedChildren(program->pid());
   }
 
-  const std::string name = argv[0];
-  if (!ready_said) {
-    const absl::Status failure = absl::FailedPreconditionError(
-        not_ready_reason.empty()
-            ? absl::StrCat(name, " ", internal::DescribeWaitStatus(wait_status),
-                           " before it was ready")
-            : absl::StrCat(name, " ", not_ready_reason));
-    if (daemon->detached()) {
-      daemon->FailStartup(failure);
+ private:
+  // A start that fails before the program was ever ready: the launcher's
+  // error (or, in the foreground, ours), exit 1.
+  int FailStart(const absl::Status& failure) {
+    if (daemon_->detached()) {
+      daemon_->FailStartup(failure);
     } else {
       std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
                    std::string(failure.message()).c_str());
     }
-  } else if (!stopping && daemon->detached()) {
-    // In the foreground the exit code says it.
-    LOG(INFO) << name << " " << internal::DescribeWaitStatus(wait_status);
+    return kExitFailure;  // ~Daemon removes the pid file
   }
-  // The rest of the tree goes with the program (systemd's control group).
-  internal::EndChildren(stop_signal, options.stop_timeout);
-  if (!ready_said) return kExitFailure;
-  return internal::ExitCodeOfWaitStatus(wait_status);
-}
+
+  void SayReady() {
+    if (!ready_said_) daemon_->NotifyReady();
+    ready_said_ = true;
+  }
+
+  // Runs `program` until it exits; returns its wait status.
+  int RunOnce(Program& program) {
+    if (!options_.pidfile.empty()) {
+      if (absl::Status written =
+              internal::DaemonAccess::WritePid(*daemon_, program.pid());
+          !written.ok()) {
+        LOG(ERROR) << "pid file: " << written;
+      }
+    }
+    if (ready_.kind == ReadyMode::Kind::kStarted) SayReady();
+    absl::Time kill_at = absl::InfiniteFuture();
+    for (;;) {
+      struct pollfd fds[3] = {{daemon_->signal_fd(), POLLIN, 0},
+                              {program.pidfd(), POLLIN, 0},
+                              {program.ready_fd(), POLLIN, 0}};
+      absl::Duration wait = absl::Seconds(1);
+      if (kill_at != absl::InfiniteFuture()) {
+        wait = std::min(wait, kill_at - internal::MonotonicNow());
+      }
+      const int timeout_ms = static_cast<int>(std::max<int64_t>(
+          0,
+          absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1)))));
+      const int n = poll(fds, program.ready_fd() >= 0 ? 3 : 2, timeout_ms);
+      if (n < 0 && errno != EINTR) PLOG(ERROR) << "poll";
+      if (n > 0 && (fds[0].revents & POLLIN)) {
+        const Event event = daemon_->WaitUntil(absl::InfinitePast());
+        if (event == Event::kStop && !stopping_) {
+          stopping_ = true;
+          kill_at = internal::MonotonicNow() + options_.stop_timeout;
+          if (absl::Status sent = program.Signal(stop_signal_); !sent.ok()) {
+            LOG(ERROR) << sent;
+          }
+          program.Signal(SIGCONT).IgnoreError();
+        } else if (event == Event::kReload) {
+          if (absl::Status sent = program.Signal(reload_signal_); !sent.ok()) {
+            LOG(ERROR) << sent;
+          }
+        }
+      }
+      if (n > 0 && program.ready_fd() >= 0 &&
+          (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+        internal::ReadinessInput input = program.ReadReadiness();
+        if (!input.relay.empty()) {
+          internal::DaemonAccess::Notify(*daemon_, input.relay);
+        }
+        if (input.ready) SayReady();
+        if (input.closed && !ready_said_) {
+          not_ready_reason_ = absl::StrCat("closed descriptor ", ready_.fd,
+                                           " before it wrote the newline "
+                                           "that says it is ready");
+          program.Signal(SIGKILL).IgnoreError();
+        }
+      }
+      if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+        int wait_status = 0;
+        pid_t reaped;
+        do {
+          reaped = waitpid(program.pid(), &wait_status, 0);
+        } while (reaped < 0 && errno == EINTR);
+        return wait_status;
+      }
+      if (internal::MonotonicNow() >= kill_at) {
+        program.Signal(SIGKILL).IgnoreError();
+        kill_at = absl::InfiniteFuture();
+      }
+      internal::ReapExitedChildren(program.pid());
+    }
+  }
+
+  // Between two runs the monitor is the service: the pid file names it,
+  // so that `kill $(cat P)` and stop end the wait. False when stopped.
+  bool WaitToRestart(absl::Duration delay, int wait_status) {
+    const std::string status = schedule_.Describe(delay, wait_status);
+    LOG(WARNING) << status;
+    daemon_->NotifyStatus(status);
+    if (delay <= absl::ZeroDuration()) return true;
+    if (!options_.pidfile.empty()) {
+      internal::DaemonAccess::WritePid(*daemon_, getpid()).IgnoreError();
+    }
+    const absl::Time restart_at = internal::MonotonicNow() + delay;
+    while (internal::MonotonicNow() < restart_at) {
+      if (daemon_->WaitFor(restart_at - internal::MonotonicNow()) ==
+          Event::kStop) {
+        stopping_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::unique_ptr<Daemon> daemon_;
+  const Options options_;
+  const std::vector<std::string> argv_;
+  const ReadyMode ready_;
+  const int stop_signal_;
+  const int reload_signal_;
+  internal::RestartSchedule schedule_;
+  std::vector<internal::ActivatedSocket> sockets_;
+  bool ready_said_ = false;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+  std::string not_ready_reason_;
+};
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -376,9 +489,14 @@ int Main(int argc, char** argv) {
   }
   const Options options = request->options;
   request->action = ControlAction::kStart;
+  // The monitor restarts the program itself: the library's supervisor
+  // would restart a copy of this monitor, and the pid file would name the
+  // supervisor rather than the program.
+  request->options.restart = RestartPolicy::kNo;
   std::unique_ptr<Daemon> daemon = DaemonizeFromRequest(std::move(request));
-  return Monitor(std::move(daemon), options, program_argv, *ready, *stop_signal,
-                 *reload_signal);
+  return Monitor(std::move(daemon), options, std::move(program_argv), *ready,
+                 *stop_signal, *reload_signal)
+      .Run();
 }
 
 }  // namespace

@@ -35,6 +35,7 @@
 #include "absl/time/clock.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/supervisor.h"
 #include "daemon/options.h"
 #include "daemon/proc.h"
 
@@ -457,6 +458,39 @@ ReadinessInput Program::ReadNotify() {
   }
   input.relay = absl::StrJoin(relay, "\n");
   return input;
+}
+
+RestartSchedule::RestartSchedule(const Options& options)
+    : options_(options), delay_(options.restart_delay) {}
+
+absl::StatusOr<std::optional<absl::Duration>> RestartSchedule::Next(
+    int wait_status, absl::Duration uptime) {
+  if (!ShouldRestart(options_.restart, wait_status)) return std::nullopt;
+  const bool ran_long = uptime >= options_.restart_reset_after;
+  if (ran_long) delay_ = options_.restart_delay;
+  ++restarts_;
+  if (options_.restart_limit > 0) {
+    const size_t limit = static_cast<size_t>(options_.restart_limit);
+    const absl::Time now = MonotonicNow();
+    const bool reached = recent_.size() >= limit &&
+                         recent_.front() > now - options_.restart_reset_after;
+    recent_.push_back(now);
+    while (recent_.size() > limit) recent_.pop_front();
+    if (reached) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "giving up after ", options_.restart_limit, " restarts within ",
+          absl::FormatDuration(options_.restart_reset_after), "; last ",
+          DescribeWaitStatus(wait_status)));
+    }
+  }
+  const absl::Duration wait = ran_long ? absl::ZeroDuration() : delay_;
+  if (!ran_long) delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+  return wait;
+}
+
+std::string RestartSchedule::Describe(absl::Duration delay,
+                                      int wait_status) const {
+  return RestartStatus(delay, wait_status, restarts_);
 }
 
 int ExitCodeOfWaitStatus(int wait_status) {

@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/options.h"
 
 namespace daemonkit {
 namespace internal {
@@ -124,6 +126,35 @@ class Program {
   int ready_fd_ = -1;
   uid_t uid_ = 0;  // who may notify: the program's user (and root)
   bool ready_seen_ = false;
+};
+
+// RestartSchedule
+//
+// --daemon_restart for a program: the library supervisor's rules
+// (supervisor.h), applied by the monitor to the program it runs. A run
+// that lasted `restart_reset_after` is restarted at once and resets the
+// backoff; a shorter one waits `restart_delay`, doubled after each such
+// run up to `restart_max_delay`; more than `restart_limit` restarts within
+// `restart_reset_after` give up.
+class RestartSchedule {
+ public:
+  explicit RestartSchedule(const Options& options);
+
+  // After a run that lasted `uptime` ended with `wait_status` (not by a
+  // stop): nullopt when the policy does not restart it; an error ("giving
+  // up after 5 restarts within 1m; last exited with status 1") at the
+  // limit; else how long to wait before the next start.
+  absl::StatusOr<std::optional<absl::Duration>> Next(int wait_status,
+                                                     absl::Duration uptime);
+  int restarts() const { return restarts_; }
+  // "restarting in 4s after exit code 3, restart 2": the STATUS= line.
+  std::string Describe(absl::Duration delay, int wait_status) const;
+
+ private:
+  Options options_;
+  absl::Duration delay_;
+  int restarts_ = 0;
+  std::deque<absl::Time> recent_;  // monotonic times of the last restarts
 };
 
 // The wait status as daemonkit's exit code: the program's exit code, or
