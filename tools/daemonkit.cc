@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
 #include "daemon/internal/daemon_access.h"
+#include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/proc.h"
@@ -201,8 +203,6 @@ absl::Status CheckSupported(const Options& options) {
                                          ": not supported by daemonkit for a "
                                          "program yet"));
   };
-  if (!options.user.empty()) return refuse("daemon_user");
-  if (!options.group.empty()) return refuse("daemon_group");
   if (!options.chroot.empty()) return refuse("daemon_chroot");
   if (!options.child_pidfile.empty()) return refuse("daemon_child_pidfile");
   if (options.watchdog > absl::ZeroDuration()) return refuse("daemon_watchdog");
@@ -217,11 +217,13 @@ class Monitor {
  public:
   Monitor(std::unique_ptr<Daemon> daemon, const Options& options,
           std::vector<std::string> argv, const ReadyMode& ready,
-          int stop_signal, int reload_signal)
+          internal::ProgramIdentity identity, int stop_signal,
+          int reload_signal)
       : daemon_(std::move(daemon)),
         options_(options),
         argv_(std::move(argv)),
         ready_(ready),
+        identity_(std::move(identity)),
         stop_signal_(stop_signal),
         reload_signal_(reload_signal),
         schedule_(options) {}
@@ -246,7 +248,7 @@ class Monitor {
       const absl::Time started_at = internal::MonotonicNow();
       int wait_status = 0;
       absl::StatusOr<std::unique_ptr<Program>> program =
-          Program::Start(argv_, ready_, sockets_);
+          Program::Start(argv_, ready_, sockets_, identity_);
       if (!program.ok()) {
         if (!ready_said_) return FailStart(program.status());
         // A restart that cannot exec: as a run that failed at once.
@@ -397,6 +399,7 @@ class Monitor {
   const Options options_;
   const std::vector<std::string> argv_;
   const ReadyMode ready_;
+  const internal::ProgramIdentity identity_;
   const int stop_signal_;
   const int reload_signal_;
   internal::RestartSchedule schedule_;
@@ -487,6 +490,19 @@ int Main(int argc, char** argv) {
       !supported.ok()) {
     Fail(supported);
   }
+  // --daemon_user and --daemon_group are the program's: resolved here,
+  // while an unknown name can still reach the terminal, and applied in
+  // the program's process. The monitor keeps the launcher's user, so it
+  // holds and writes the root-owned pid file itself (no path keeper).
+  internal::ProgramIdentity identity;
+  absl::StatusOr<std::optional<internal::Credentials>> credentials =
+      internal::ResolveCredentials(request->options.user,
+                                   request->options.group);
+  if (!credentials.ok()) Fail(credentials.status());
+  identity.credentials = *credentials;
+  identity.no_new_privs = request->options.no_new_privs;
+  request->options.user.clear();
+  request->options.group.clear();
   const Options options = request->options;
   request->action = ControlAction::kStart;
   // The monitor restarts the program itself: the library's supervisor
@@ -495,7 +511,7 @@ int Main(int argc, char** argv) {
   request->options.restart = RestartPolicy::kNo;
   std::unique_ptr<Daemon> daemon = DaemonizeFromRequest(std::move(request));
   return Monitor(std::move(daemon), options, std::move(program_argv), *ready,
-                 *stop_signal, *reload_signal)
+                 identity, *stop_signal, *reload_signal)
       .Run();
 }
 

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,6 +35,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/options.h"
@@ -99,26 +101,55 @@ std::vector<std::pair<pid_t, char>> Children() {
   return children;
 }
 
-// In the child, between fork and exec: only async-signal-safe calls, and
-// what it cannot do is reported through `report` (the errno) before
-// _exit(127). The environment is prepared before the fork.
+// What the child reports when it cannot become the program: one write,
+// under PIPE_BUF, so it arrives whole.
+struct ChildFailure {
+  enum Stage : int { kSetup = 0, kPrivileges = 1, kExec = 2 };
+  int stage = kSetup;
+  int error = 0;
+  char text[256] = {};  // kPrivileges: DropPrivileges' message
+};
+static_assert(sizeof(ChildFailure) < PIPE_BUF);
+
+// In the child, between fork and exec (the monitor is single-threaded, so
+// the child may allocate): what it cannot do is reported through `report`
+// before _exit(127). The environment is prepared before the fork.
 [[noreturn]] void ExecInChild(char* const argv[], char* const envp[],
                               const ReadyMode& ready, int ready_write,
                               const std::vector<ActivatedSocket>& sockets,
-                              int floor, int report, pid_t monitor) {
-  auto fail = [report](int error) {
-    (void)!write(report, &error, sizeof(error));
+                              const ProgramIdentity& identity, int floor,
+                              int report, pid_t monitor) {
+  auto fail = [report](int stage, int error, absl::string_view text = "") {
+    ChildFailure failure;
+    failure.stage = stage;
+    failure.error = error;
+    text.copy(failure.text, sizeof(failure.text) - 1);
+    (void)!write(report, &failure, sizeof(failure));
     _exit(127);
   };
   // The lock lives in the monitor: a program without it would run unseen
   // and a second one could start beside it.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    fail(ChildFailure::kSetup, errno);
+  }
   if (getppid() != monitor) _exit(127);
   struct sigaction action = {};
   action.sa_handler = SIG_DFL;
   for (int signo = 1; signo < NSIG; ++signo) {
     if (signo == SIGKILL || signo == SIGSTOP) continue;
     (void)sigaction(signo, &action, nullptr);  // EINVAL for glibc's own
+  }
+  // --daemon_user, --daemon_group: the program's, not the monitor's, which
+  // keeps the pid file's lock and its right to write it.
+  if (identity.credentials) {
+    if (absl::Status dropped = DropPrivileges(*identity.credentials);
+        !dropped.ok()) {
+      fail(ChildFailure::kPrivileges, 0, dropped.message());
+    }
+    if (identity.no_new_privs && identity.credentials->uid != 0 &&
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
   }
   // Sockets to 3.., by way of numbers above every target so that no dup2
   // overwrites a socket not yet moved (the parent put `report` and
@@ -127,24 +158,29 @@ std::vector<std::pair<pid_t, char>> Children() {
   int moved[kMaxSockets];
   for (int i = 0; i < n; ++i) {
     moved[i] = fcntl(sockets[i].fd, F_DUPFD_CLOEXEC, floor);
-    if (moved[i] < 0) fail(errno);
+    if (moved[i] < 0) fail(ChildFailure::kSetup, errno);
   }
   for (int i = 0; i < n; ++i) {
-    if (dup2(moved[i], 3 + i) < 0) fail(errno);  // dup2 clears CLOEXEC
+    if (dup2(moved[i], 3 + i) < 0)
+      fail(ChildFailure::kSetup, errno);  // dup2 clears CLOEXEC
     close(moved[i]);
   }
   if (ready.kind == ReadyMode::Kind::kFd) {
     if (ready_write == ready.fd) {
-      if (fcntl(ready_write, F_SETFD, 0) != 0) fail(errno);
+      if (fcntl(ready_write, F_SETFD, 0) != 0) {
+        fail(ChildFailure::kSetup, errno);
+      }
     } else if (dup2(ready_write, ready.fd) < 0) {
-      fail(errno);
+      fail(ChildFailure::kSetup, errno);
     }
   }
   sigset_t none;
   sigemptyset(&none);
-  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(errno);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
+    fail(ChildFailure::kSetup, errno);
+  }
   execvpe(argv[0], argv, envp);
-  fail(errno);
+  fail(ChildFailure::kExec, errno);
   _exit(127);  // not reached
 }
 
@@ -196,7 +232,8 @@ absl::StatusOr<int> ParseSignal(absl::string_view flag,
 
 absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     const std::vector<std::string>& argv, const ReadyMode& ready,
-    const std::vector<ActivatedSocket>& sockets) {
+    const std::vector<ActivatedSocket>& sockets,
+    const ProgramIdentity& identity) {
   if (argv.empty()) return absl::InvalidArgumentError("no program to run");
   if (sockets.size() > kMaxSockets) {
     return absl::InvalidArgumentError(
@@ -211,7 +248,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   }
   std::unique_ptr<Program> program(new Program());
   program->mode_ = ready;
-  program->uid_ = geteuid();
+  program->uid_ = identity.credentials ? identity.credentials->uid : geteuid();
 
   // The environment, made before the fork: the child only execs. The
   // monitor's $NOTIFY_SOCKET and watchdog are the monitor's (it relays).
@@ -335,25 +372,33 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     };
     put_pid(listen_pid);
     put_pid(watchdog_pid);
-    ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, floor,
-                report[1], monitor);
+    ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, identity,
+                floor, report[1], monitor);
   }
   close(report[1]);
   if (ready_write >= 0) close(ready_write);
   program->pid_ = pid;
   program->pidfd_ = PidfdOpen(pid);  // our unreaped child: cannot be reused
-  int error = 0;
+  ChildFailure failure;
   ssize_t n;
   do {
-    n = read(report[0], &error, sizeof(error));
+    n = read(report[0], &failure, sizeof(failure));
   } while (n < 0 && errno == EINTR);
   close(report[0]);
-  if (n == sizeof(error)) {
+  if (n == sizeof(failure)) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     program->pid_ = -1;
-    return ErrnoError(error, argv[0]);
+    failure.text[sizeof(failure.text) - 1] = '\0';
+    switch (failure.stage) {
+      case ChildFailure::kExec:
+        return ErrnoError(failure.error, argv[0]);
+      case ChildFailure::kPrivileges:
+        return absl::InternalError(failure.text);
+      default:
+        return ErrnoError(failure.error, "set up the program's process");
+    }
   }
   if (program->pidfd_ < 0) {
     const int saved = errno;

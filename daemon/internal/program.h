@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/privileges.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -66,6 +67,13 @@ struct ActivatedSocket {
   int fd = -1;
 };
 
+// Who the program runs as (--daemon_user, --daemon_group): unset, the
+// monitor's own user.
+struct ProgramIdentity {
+  std::optional<Credentials> credentials;
+  bool no_new_privs = true;  // PR_SET_NO_NEW_PRIVS after a drop
+};
+
 // What the program reported on its readiness channel (ReadReadiness).
 struct ReadinessInput {
   bool ready = false;  // READY=1, or a newline on the descriptor
@@ -83,18 +91,19 @@ struct ReadinessInput {
 // closes the monitor's descriptors and neither signals nor reaps.
 class Program {
  public:
-  // Forks; the child resets every signal to its default action, empties
-  // its mask, asks to be SIGKILLed when the monitor dies (the lock dies
-  // with the monitor: a program left without it would be invisible), puts
-  // `sockets` on descriptors 3.. with LISTEN_FDS, LISTEN_PID and
-  // LISTEN_FDNAMES, sets up the readiness channel ($NOTIFY_SOCKET for
-  // kNotify, removed otherwise; descriptor `ready.fd` for kFd), and execs
-  // `argv` (argv[0] searched in $PATH). Returns once the exec succeeded; an
-  // exec failure is an error naming the program ("prog: No such file or
-  // directory"), with the child reaped.
+  // Forks; the child resets every signal to its default action, drops
+  // privileges to `identity` (verified, privileges.h), empties its mask, asks
+  // to be SIGKILLed when the monitor dies (the lock dies with the monitor: a
+  // program left without it would be invisible), puts `sockets` on
+  // descriptors 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, sets up the
+  // readiness channel ($NOTIFY_SOCKET for kNotify, removed otherwise;
+  // descriptor `ready.fd` for kFd), and execs `argv` (argv[0] searched in
+  // $PATH). Returns once the exec succeeded; an exec failure is an error naming
+  // the program ("prog: No such file or directory"), with the child reaped.
   static absl::StatusOr<std::unique_ptr<Program>> Start(
       const std::vector<std::string>& argv, const ReadyMode& ready,
-      const std::vector<ActivatedSocket>& sockets);
+      const std::vector<ActivatedSocket>& sockets,
+      const ProgramIdentity& identity = {});
 
   ~Program();
   Program(const Program&) = delete;
