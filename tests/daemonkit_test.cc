@@ -29,6 +29,7 @@
 namespace daemonkit {
 namespace {
 
+using ::daemonkit::test_support::Exchange;
 using ::daemonkit::test_support::FileExists;
 using ::daemonkit::test_support::IsAlive;
 using ::daemonkit::test_support::IsWriteLocked;
@@ -303,6 +304,44 @@ TEST_F(DaemonkitTest, NotifyProgramThatExitsBeforeReadyFailsTheStart) {
               HasSubstr("exited with status 3 before it was ready"));
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// A Python server on its activated socket (issue 21.4's kind of program):
+// it checks LISTEN_PID and LISTEN_FDNAMES itself, says READY=1, and
+// serves on descriptor 3 after closing its standard streams.
+constexpr char kPythonServer[] = R"(
+import os, socket, sys
+if os.environ.get("LISTEN_PID") != str(os.getpid()): sys.exit(10)
+if os.environ.get("LISTEN_FDS") != "1": sys.exit(11)
+if os.environ.get("LISTEN_FDNAMES") != "web": sys.exit(12)
+server = socket.socket(fileno=3)
+for fd in (0, 1, 2): os.close(fd)
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+notify.sendto(b"READY=1", "\0" + address[1:])
+while True:
+    client, _ = server.accept()
+    client.sendall(b"hello from python\n")
+    client.close()
+)";
+
+TEST_F(DaemonkitTest, ListeningSocketsReachThePythonProgramByActivation) {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 is not installed";
+  }
+  const ShortTempDir socket_dir;
+  const std::string path = socket_dir.path() + "/web.sock";
+  const RunResult start =
+      Start({"--ready=notify", "--daemon_listen=web=unix:" + path},
+            {"/usr/bin/python3", "-c", kPythonServer});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  EXPECT_EQ(Exchange(path, ""), "hello from python\n");
+  const pid_t program = ReadPid(pidfile_);
+  EXPECT_EQ(CommOf(program), "python3");
+  const RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(path));
 }
 
 TEST_F(DaemonkitTest, ForegroundExitCodeIsTheProgramsOwn) {
