@@ -222,7 +222,7 @@ TEST_F(DaemonkitTest, ClosingTheReadyDescriptorWithoutNewlineFailsTheStart) {
 }
 
 TEST_F(DaemonkitTest, UnknownReadyModeIsAUsageError) {
-  const RunResult start = Start({"--ready=connect:tcp:x:1"}, {"/bin/true"});
+  const RunResult start = Start({"--ready=listening"}, {"/bin/true"});
   EXPECT_EQ(start.exit_code, 2);
   EXPECT_THAT(start.stderr_text, HasSubstr("unknown --ready mode"));
   EXPECT_FALSE(FileExists(pidfile_));
@@ -342,6 +342,59 @@ TEST_F(DaemonkitTest, ListeningSocketsReachThePythonProgramByActivation) {
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   EXPECT_FALSE(FileExists(path));
+}
+
+TEST_F(DaemonkitTest, ReadyWhenAConnectionToTheProgramSucceeds) {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 is not installed";
+  }
+  const ShortTempDir socket_dir;
+  const std::string path = socket_dir.path() + "/late.sock";
+  // Listens only after a while: the start waits for it.
+  const std::string server = absl::StrCat(
+      "import socket, time\n"
+      "time.sleep(0.3)\n"
+      "s = socket.socket(socket.AF_UNIX)\n"
+      "s.bind('",
+      path,
+      "')\n"
+      "s.listen()\n"
+      "while True:\n"
+      "    c, _ = s.accept()\n"
+      "    try:\n"
+      "        c.sendall(b'up\\n')\n"
+      "    except OSError:\n"
+      "        pass  # the readiness probe hangs up at once\n"
+      "    c.close()\n");
+  const RunResult start = Start({"--ready=connect:unix:" + path},
+                                {"/usr/bin/python3", "-c", server});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // Ready means it accepts now, at once.
+  EXPECT_EQ(Exchange(path, "", nullptr, absl::Seconds(5)), "up\n");
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+TEST_F(DaemonkitTest, ReadyWhenTheReadyCommandExitsZero) {
+  const std::string flag = dir_ + "/flag";
+  const RunResult start =
+      Start({"--ready=command", "--ready_command=test -e " + flag},
+            {"/bin/sh", "-c",
+             absl::StrCat("sleep 0.3; touch ", flag, "; exec sleep 1000")});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // The launcher returned only once the program had made the file.
+  EXPECT_TRUE(FileExists(flag));
+  const pid_t program = ReadPid(pidfile_);
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+TEST_F(DaemonkitTest, ReadyCommandWithoutCommandIsAUsageError) {
+  const RunResult start = Start({"--ready=command"}, {"/bin/true"});
+  EXPECT_EQ(start.exit_code, 2);
+  EXPECT_THAT(start.stderr_text, HasSubstr("--ready_command"));
 }
 
 TEST_F(DaemonkitTest, ForegroundExitCodeIsTheProgramsOwn) {

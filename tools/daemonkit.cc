@@ -54,7 +54,10 @@
 ABSL_FLAG(std::string, ready, "started",
           "when the program is ready: started (the exec succeeded), notify "
           "(READY=1 on the $NOTIFY_SOCKET it is given), fd:N (a newline on "
-          "its descriptor N)");
+          "its descriptor N), connect:tcp:HOST:PORT or connect:unix:PATH (a "
+          "connection succeeds), command (--ready_command exits 0)");
+ABSL_FLAG(std::string, ready_command, "",
+          "the command --ready=command polls, run by /bin/sh -c");
 ABSL_FLAG(std::string, stop_signal, "TERM",
           "what the monitor sends the program to stop it (at stop, or at "
           "its own SIGTERM or SIGINT)");
@@ -320,7 +323,10 @@ class Monitor {
       struct pollfd fds[3] = {{daemon_->signal_fd(), POLLIN, 0},
                               {program.pidfd(), POLLIN, 0},
                               {program.ready_fd(), POLLIN, 0}};
-      absl::Duration wait = absl::Seconds(1);
+      // The polled modes try again every kReadyPollInterval until ready.
+      const bool polling = program.polled() && !ready_said_;
+      absl::Duration wait =
+          polling ? internal::kReadyPollInterval : absl::Seconds(1);
       if (kill_at != absl::InfiniteFuture()) {
         wait = std::min(wait, kill_at - internal::MonotonicNow());
       }
@@ -370,7 +376,8 @@ class Monitor {
         program.Signal(SIGKILL).IgnoreError();
         kill_at = absl::InfiniteFuture();
       }
-      internal::ReapExitedChildren(program.pid());
+      if (polling && program.PollReady()) SayReady();
+      internal::ReapExitedChildren(program.pid(), program.command_pid());
     }
   }
 
@@ -429,8 +436,8 @@ int Main(int argc, char** argv) {
                                         argv + argc);
   ParseCommandLine(flag_argc, argv);
 
-  absl::StatusOr<ReadyMode> ready =
-      internal::ParseReadyMode(absl::GetFlag(FLAGS_ready));
+  absl::StatusOr<ReadyMode> ready = internal::ParseReadyMode(
+      absl::GetFlag(FLAGS_ready), absl::GetFlag(FLAGS_ready_command));
   if (!ready.ok()) Fail(ready.status());
   absl::StatusOr<int> stop_signal =
       internal::ParseSignal("stop_signal", absl::GetFlag(FLAGS_stop_signal));

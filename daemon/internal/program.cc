@@ -4,9 +4,12 @@
 
 #include "daemon/internal/program.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -35,6 +38,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/supervisor.h"
@@ -45,7 +49,9 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-constexpr char kReadyModes[] = "started, notify or fd:N";
+constexpr char kReadyModes[] =
+    "started, notify, fd:N, connect:tcp:HOST:PORT, connect:unix:PATH or "
+    "command";
 
 // The most listening sockets handed to a program (systemd's limit is far
 // above what a program listens on; the child moves them without allocating).
@@ -186,9 +192,58 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
 
 }  // namespace
 
-absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text) {
+absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
+                                         absl::string_view ready_command) {
   ReadyMode mode;
   if (text == "started") return mode;
+  if (text == "command") {
+    if (ready_command.empty()) {
+      return UsageError("ready",
+                        "--ready=command: needs --ready_command, "
+                        "the command whose exit 0 says ready");
+    }
+    mode.kind = ReadyMode::Kind::kCommand;
+    mode.command = std::string(ready_command);
+    return mode;
+  }
+  absl::string_view target = text;
+  if (absl::ConsumePrefix(&target, "connect:")) {
+    std::string written(target);
+    // Names are not resolved (a start must not wait on DNS), but for
+    // the one every machine has.
+    if (absl::StartsWith(written, "tcp:localhost:")) {
+      written = absl::StrCat("tcp:127.0.0.1:",
+                             written.substr(std::strlen("tcp:localhost:")));
+    }
+    absl::StatusOr<ListenEntry> entry =
+        ParseListenEntry(absl::StrCat("ready=", written));
+    if (!entry.ok()) {
+      // The parser's words for --daemon_listen, less its "listen entry
+      // 'ready=...': " preamble.
+      absl::string_view why = entry.status().message();
+      if (const size_t end = why.find("': "); end != why.npos) {
+        why.remove_prefix(end + 3);
+      }
+      return UsageError("ready", absl::StrCat("--ready=", text, ": ", why));
+    }
+    mode.kind = ReadyMode::Kind::kConnect;
+    mode.address = entry->address;
+    if (mode.address.family == ListenAddress::Family::kUnix &&
+        !mode.address.abstract && !absl::StartsWith(mode.address.path, "/")) {
+      // From where daemonkit was started, not from the daemon's workdir.
+      char cwd[PATH_MAX];
+      if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+        return ErrnoError(errno, "getcwd");
+      }
+      mode.address.path = absl::StrCat(cwd, "/", mode.address.path);
+      if (mode.address.path.size() > kMaxUnixPath) {
+        return UsageError("ready", absl::StrCat("--ready=", text,
+                                                ": the absolute path is too "
+                                                "long for a socket"));
+      }
+    }
+    return mode;
+  }
   if (text == "notify") {
     mode.kind = ReadyMode::Kind::kNotify;
     return mode;
@@ -248,6 +303,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   }
   std::unique_ptr<Program> program(new Program());
   program->mode_ = ready;
+  program->identity_ = identity;
   program->uid_ = identity.credentials ? identity.credentials->uid : geteuid();
 
   // The environment, made before the fork: the child only execs. The
@@ -425,6 +481,103 @@ absl::Status Program::Signal(int signo) const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// One connection attempt to `address`, of up to `timeout`.
+bool Connects(const ListenAddress& address, absl::Duration timeout) {
+  struct sockaddr_storage storage = {};
+  socklen_t length = 0;
+  int family = AF_UNIX;
+  if (address.family == ListenAddress::Family::kUnix) {
+    auto* un = reinterpret_cast<struct sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    const size_t offset = address.abstract ? 1 : 0;
+    address.path.copy(un->sun_path + offset, sizeof(un->sun_path) - 1 - offset);
+    length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                                    offset + address.path.size() +
+                                    (address.abstract ? 0 : 1));
+  } else if (address.family == ListenAddress::Family::kInet) {
+    auto* in = reinterpret_cast<struct sockaddr_in*>(&storage);
+    family = in->sin_family = AF_INET;
+    in->sin_port = htons(address.port);
+    if (inet_pton(AF_INET, address.host.c_str(), &in->sin_addr) != 1) {
+      return false;
+    }
+    length = sizeof(*in);
+  } else {
+    auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&storage);
+    family = in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(address.port);
+    if (inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr) != 1) {
+      return false;
+    }
+    length = sizeof(*in6);
+  }
+  const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  bool connected =
+      connect(fd, reinterpret_cast<struct sockaddr*>(&storage), length) == 0;
+  if (!connected && errno == EINPROGRESS) {
+    struct pollfd pfd = {fd, POLLOUT, 0};
+    int error = 0;
+    socklen_t error_length = sizeof(error);
+    connected =
+        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
+            1 &&
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
+        error == 0;
+  }
+  close(fd);
+  return connected;
+}
+
+}  // namespace
+
+bool Program::PollReady() {
+  if (mode_.kind == ReadyMode::Kind::kConnect) {
+    return Connects(mode_.address, kReadyPollInterval);
+  }
+  if (mode_.kind != ReadyMode::Kind::kCommand) return false;
+  if (command_pid_ > 0) {
+    int status = 0;
+    const pid_t reaped = waitpid(command_pid_, &status, WNOHANG);
+    if (reaped == 0 || (reaped < 0 && errno == EINTR)) return false;
+    command_pid_ = -1;
+    next_command_ = MonotonicNow() + kReadyPollInterval;
+    return reaped > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  if (MonotonicNow() < next_command_) return false;
+  // As the program runs: its user, default signals, no descriptor of the
+  // monitor's (all are close-on-exec), stdin from /dev/null.
+  const pid_t pid = fork();
+  if (pid < 0) {
+    next_command_ = MonotonicNow() + kReadyPollInterval;
+    return false;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct sigaction action = {};
+    action.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; ++signo) {
+      if (signo == SIGKILL || signo == SIGSTOP) continue;
+      (void)sigaction(signo, &action, nullptr);
+    }
+    if (identity_.credentials && !DropPrivileges(*identity_.credentials).ok()) {
+      _exit(126);
+    }
+    const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) dup2(null, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execl("/bin/sh", "sh", "-c", mode_.command.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  command_pid_ = pid;
+  return false;
+}
+
 ReadinessInput Program::ReadReadiness() {
   if (ready_fd_ < 0) return {};
   return mode_.kind == ReadyMode::Kind::kNotify ? ReadNotify() : ReadFdPipe();
@@ -555,9 +708,9 @@ std::string DescribeWaitStatus(int wait_status) {
   return "ended";
 }
 
-void ReapExitedChildren(pid_t keep) {
+void ReapExitedChildren(pid_t keep, pid_t keep_too) {
   for (const auto& [pid, state] : Children()) {
-    if (pid == keep || state != 'Z') continue;
+    if (pid == keep || pid == keep_too || state != 'Z') continue;
     int status;
     (void)waitpid(pid, &status, WNOHANG);
   }

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/options.h"
 
@@ -47,15 +48,28 @@ struct ReadyMode {
     kStarted,  // the exec succeeded
     kNotify,   // READY=1 on the program's own $NOTIFY_SOCKET
     kFd,       // a newline on descriptor `fd` (s6's notification-fd)
+    kConnect,  // a connection to `address` succeeds (polled)
+    kCommand,  // `command`, run by /bin/sh -c, exits 0 (polled)
   };
   Kind kind = Kind::kStarted;
   int fd = -1;  // kFd: the program's descriptor number, 3 or more
+  // kConnect: where to connect, as a --daemon_listen address is written
+  // (numeric host, or "localhost"; a relative Unix path made absolute).
+  ListenAddress address;
+  std::string command;  // kCommand: --ready_command
 };
 
-// Parses "started", "notify" or "fd:N" (N from 3: 0 to 2 are the
-// program's standard streams). A usage error (field "ready") otherwise,
-// "unknown --ready mode 'x'" with the modes listed.
-absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text);
+// Parses "started", "notify", "fd:N" (N from 3: 0 to 2 are the program's
+// standard streams), "connect:tcp:HOST:PORT", "connect:tcp:[V6]:PORT",
+// "connect:unix:PATH", "connect:unix:@NAME" or "command" (with
+// `ready_command`, which must then not be empty). A usage error (field
+// "ready") otherwise: "unknown --ready mode" with the modes listed.
+absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
+                                         absl::string_view ready_command = "");
+
+// How often the polled modes try: a connection attempt, or a new run of
+// the command once the last one failed.
+inline constexpr absl::Duration kReadyPollInterval = absl::Milliseconds(50);
 
 // Parses a signal as --stop_signal and --reload_signal take it: "TERM",
 // "SIGTERM" or "15". A usage error (field `flag`) otherwise.
@@ -116,6 +130,18 @@ class Program {
   // the pipe of kFd), -1 for kStarted or once closed.
   int ready_fd() const { return ready_fd_; }
 
+  // The polled modes (kConnect, kCommand): tries once (a connection
+  // attempt of up to kReadyPollInterval; the command's exit, or its next
+  // run) and returns whether the program is ready. False in other modes.
+  bool PollReady();
+  bool polled() const {
+    return mode_.kind == ReadyMode::Kind::kConnect ||
+           mode_.kind == ReadyMode::Kind::kCommand;
+  }
+  // The running --ready_command's pid, -1 when none: a child of the
+  // monitor that only PollReady() reaps.
+  pid_t command_pid() const { return command_pid_; }
+
   // Reads what ready_fd() has, without blocking. After a kFd readiness or
   // its end, the pipe is closed (ready_fd() is -1).
   ReadinessInput ReadReadiness();
@@ -135,6 +161,9 @@ class Program {
   int ready_fd_ = -1;
   uid_t uid_ = 0;  // who may notify: the program's user (and root)
   bool ready_seen_ = false;
+  ProgramIdentity identity_;  // the command's too
+  pid_t command_pid_ = -1;
+  absl::Time next_command_ = absl::InfinitePast();
 };
 
 // RestartSchedule
@@ -180,9 +209,10 @@ std::string DescribeWaitStatus(int wait_status);
 // parents die, so the loop reaches every descendant.
 void EndChildren(int signo, absl::Duration grace);
 
-// Reaps every child that has exited, without blocking, except `keep` (the
-// program, whose status its owner collects).
-void ReapExitedChildren(pid_t keep);
+// Reaps every child that has exited, without blocking, except `keep` and
+// `keep_too` (the program and the ready command, whose statuses their
+// owner collects).
+void ReapExitedChildren(pid_t keep, pid_t keep_too = -1);
 
 }  // namespace internal
 }  // namespace daemonkit
