@@ -7,6 +7,7 @@
 // ends its whole tree; an exec failure leaves nothing; the readiness modes
 // started, notify and fd:N; the foreground's exit code.
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -142,6 +144,40 @@ TEST_F(DaemonkitTest, StopEndsTheWholeTreeDaemonizedGrandchildrenToo) {
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_EQ(Control("status").exit_code, 3);
+}
+
+TEST_F(DaemonkitTest, OrphansThatExitAreReapedWhileTheProgramRuns) {
+  // The subshell's `sleep` is orphaned at once and reparented to the
+  // monitor (a subreaper); it must not stay a zombie there.
+  const RunResult start =
+      Start({}, {"/bin/sh", "-c", "(sleep 0.2 &); exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  // Every child of the monitor, zombies included, from /proc.
+  auto children = [&] {
+    std::vector<pid_t> found;
+    DIR* proc = opendir("/proc");
+    if (proc == nullptr) return found;
+    while (struct dirent* entry = readdir(proc)) {
+      pid_t pid = 0, parent = 0;
+      if (absl::SimpleAtoi(entry->d_name, &pid) &&
+          StatOf(pid).ParseField(ProcStat::kPpid, &parent) &&
+          parent == monitor) {
+        found.push_back(pid);
+      }
+    }
+    closedir(proc);
+    return found;
+  };
+  // The orphan, once exited, does not stay a zombie of the monitor.
+  EXPECT_TRUE(WaitFor([&] {
+    return children() == std::vector<pid_t>{program};
+  })) << children().size()
+      << " children";
+  EXPECT_EQ(Control("stop").exit_code, 0);
 }
 
 TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {

@@ -709,10 +709,17 @@ std::string DescribeWaitStatus(int wait_status) {
 }
 
 void ReapExitedChildren(pid_t keep, pid_t keep_too) {
-  for (const auto& [pid, state] : Children()) {
-    if (pid == keep || pid == keep_too || state != 'Z') continue;
+  // A look without reaping (WNOWAIT) first: the program's and the
+  // command's statuses are their owners' to collect. No /proc scan: this
+  // runs on every wake of the monitor.
+  for (;;) {
+    siginfo_t info = {};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return;
+    if (info.si_pid == 0 || info.si_pid == keep || info.si_pid == keep_too) {
+      return;
+    }
     int status;
-    (void)waitpid(pid, &status, WNOHANG);
+    if (waitpid(info.si_pid, &status, WNOHANG) <= 0) return;
   }
 }
 
