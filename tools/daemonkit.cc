@@ -457,6 +457,20 @@ int Main(int argc, char** argv) {
   // A bad --daemon_* value: the library's message and exit code.
   if (!request.ok()) DaemonizeFromRequest(std::move(request));
   const std::string& pidfile = request->options.pidfile;
+  // A start (or restart) that could not run: refused before a restart
+  // stops anything.
+  if (request->action == ControlAction::kStart ||
+      request->action == ControlAction::kRestart) {
+    if (program_argv.empty()) {
+      Fail(UsageError("program",
+                      "no program to run: daemonkit [flags] -- PROGRAM "
+                      "[ARGS...]"));
+    }
+    if (absl::Status supported = CheckSupported(request->options);
+        !supported.ok()) {
+      Fail(supported);
+    }
+  }
   switch (request->action) {
     case ControlAction::kStatus:
       // The library's status reads the lock, which the monitor holds for
@@ -487,15 +501,6 @@ int Main(int argc, char** argv) {
                       "for a program yet"));
     case ControlAction::kStart:
       break;
-  }
-  if (program_argv.empty()) {
-    Fail(UsageError("program",
-                    "no program to run: daemonkit [flags] -- PROGRAM "
-                    "[ARGS...]"));
-  }
-  if (absl::Status supported = CheckSupported(request->options);
-      !supported.ok()) {
-    Fail(supported);
   }
   // --daemon_user and --daemon_group are the program's: resolved here,
   // while an unknown name can still reach the terminal, and applied in
