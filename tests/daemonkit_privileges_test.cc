@@ -55,11 +55,14 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   const std::string dir = MakeTempDir("daemonkit_privileges");
   const std::string pidfile = dir + "/program.pid";
   const std::string daemonkit = RunfilePath("tools/daemonkit");
-  const RunResult start = RunProgram(
-      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_user=nobody", "--",
-       "/bin/sh", "-c",
-       "exec 0<&- 1>&- 2>&-; for fd in 3 4 5 6 7 8 9; do eval \"exec "
-       "$fd>&-\"; done; exec sleep 1000"});
+  // Closes every descriptor it inherited, then sleeps.
+  const std::string script =
+      "exec 0<&- 1>&- 2>&-; "
+      "for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+      "exec sleep 1000";
+  const RunResult start =
+      RunProgram({daemonkit, "--daemon_pidfile=" + pidfile,
+                  "--daemon_user=nobody", "--", "/bin/sh", "-c", script});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t program = ReadPid(pidfile);
   ASSERT_GT(program, 0);

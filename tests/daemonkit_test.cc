@@ -33,7 +33,6 @@ namespace {
 
 using ::daemonkit::test_support::Exchange;
 using ::daemonkit::test_support::FileExists;
-using ::daemonkit::test_support::IsAlive;
 using ::daemonkit::test_support::IsWriteLocked;
 using ::daemonkit::test_support::KillAndWait;
 using ::daemonkit::test_support::KillPidFileHolder;

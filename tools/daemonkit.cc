@@ -455,7 +455,10 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<FlagRequest> request = RequestFromFlags();
   // A bad --daemon_* value: the library's message and exit code.
-  if (!request.ok()) DaemonizeFromRequest(std::move(request));
+  if (!request.ok()) {
+    DaemonizeFromRequest(std::move(request));  // prints and exits
+    return kExitUsage;                         // not reached
+  }
   const std::string& pidfile = request->options.pidfile;
   // A start (or restart) that could not run: refused before a restart
   // stops anything.

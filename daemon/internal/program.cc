@@ -167,8 +167,10 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
     if (moved[i] < 0) fail(ChildFailure::kSetup, errno);
   }
   for (int i = 0; i < n; ++i) {
-    if (dup2(moved[i], 3 + i) < 0)
-      fail(ChildFailure::kSetup, errno);  // dup2 clears CLOEXEC
+    // dup2 clears CLOEXEC.
+    if (dup2(moved[i], 3 + i) < 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
     close(moved[i]);
   }
   if (ready.kind == ReadyMode::Kind::kFd) {
@@ -362,6 +364,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   }
   if (!sockets.empty()) {
     std::vector<std::string> names;
+    names.reserve(sockets.size());
     for (const ActivatedSocket& socket : sockets) names.push_back(socket.name);
     env.push_back(absl::StrCat("LISTEN_FDS=", sockets.size()));
     env.push_back(absl::StrCat("LISTEN_FDNAMES=", absl::StrJoin(names, ":")));
@@ -369,6 +372,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     // fork: the child fills in the placeholder's digits (below).
   }
   std::vector<char*> envp;
+  envp.reserve(env.size() + 3);
   for (std::string& entry : env) envp.push_back(entry.data());
   // Room for the child's pid, written by the child into its own copy.
   std::string listen_pid = "LISTEN_PID=0000000000";
@@ -378,6 +382,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> argp;
+  argp.reserve(args.size() + 1);
   for (std::string& arg : args) argp.push_back(arg.data());
   argp.push_back(nullptr);
 
