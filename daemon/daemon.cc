@@ -27,6 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "daemon/internal/daemon_access.h"
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
@@ -820,4 +821,21 @@ std::vector<std::string> Daemon::ListenSocketNames() const {
   return impl_->sockets_.names();
 }
 
+namespace internal {
+
+absl::Status DaemonAccess::WritePid(Daemon& daemon, pid_t pid) {
+  Daemon::Impl& impl = *daemon.impl_;
+  if (!impl.pidfile_ || impl.pidfile_->fd() < 0 ||
+      impl.pidfile_->keeper() != nullptr) {
+    return absl::FailedPreconditionError(
+        "this process does not hold its pid file itself");
+  }
+  return impl.pidfile_->WritePid(pid);
+}
+
+void DaemonAccess::Notify(Daemon& daemon, absl::string_view message) {
+  daemon.impl_->Notify(message);
+}
+
+}  // namespace internal
 }  // namespace daemonkit

@@ -111,6 +111,7 @@
 namespace daemonkit {
 namespace internal {
 struct StartedDaemon;  // daemon/internal/daemon_startup.h
+struct DaemonAccess;   // daemon/internal/daemon_access.h (issue 21)
 }  // namespace internal
 
 // What `Daemon::WaitUntil()` woke up for.
@@ -266,6 +267,7 @@ class Daemon {
  private:
   friend absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(
       const Options& options);
+  friend struct internal::DaemonAccess;
   class Impl;  // daemon/daemon.cc
 
   static std::unique_ptr<Daemon> Create(internal::StartedDaemon started);

@@ -203,6 +203,35 @@ absl::StatusOr<bool> KeepsOnlyExitedProcesses(pid_t pid) {
   return true;
 }
 
+namespace {
+
+// Whether `pid`'s parent is a daemonkit monitor holding the lock on (`dev`,
+// `ino`) and a pidfd of `pid` (WriteLockHeldFor).
+bool HeldByProgramMonitor(pid_t pid, dev_t dev, ino_t ino) {
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  pid_t parent = 0;
+  if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent) ||
+      parent <= 1) {
+    return false;
+  }
+  absl::StatusOr<std::string> comm =
+      ReadSmallFile(absl::StrCat("/proc/", parent, "/comm"));
+  if (!comm.ok() ||
+      absl::StripTrailingAsciiWhitespace(*comm) != kProgramMonitorName) {
+    return false;
+  }
+  absl::StatusOr<bool> holds = ProcessHoldsWriteLock(parent, dev, ino);
+  if (!holds.ok() || !*holds) return false;
+  absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(parent);
+  if (!kept.ok()) return false;
+  for (pid_t target : *kept) {
+    if (target == pid) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino) {
   absl::StatusOr<bool> holds = ProcessHoldsWriteLock(pid, dev, ino);
   if (!holds.ok() || *holds) return holds;
@@ -218,7 +247,7 @@ absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino) {
       if (target == pid) return true;
     }
   }
-  return false;
+  return HeldByProgramMonitor(pid, dev, ino);
 }
 
 absl::StatusOr<WriteLockHolders> FindWriteLockHolders(dev_t dev, ino_t ino) {

@@ -87,7 +87,18 @@ pid_t PidOfPidfd(int pidfd);
 // pidfds are required: the daemon's says where to look (cheaply, without a
 // scan of /proc), the keeper's proves the lock is held for this daemon.
 // Errors as ProcessHoldsWriteLock, for `pid`.
+//
+// Issue 21: a program run by //tools:daemonkit may close every descriptor
+// it inherited, so it can hold neither the lock nor a pidfd. Its monitor
+// (its parent, named kProgramMonitorName) holds the lock and a pidfd of it:
+// that counts too. The name keeps a library supervisor, which holds its
+// pid file's lock and a pidfd of its worker, from vouching for the worker
+// when someone rewrote the file with the worker's pid.
 absl::StatusOr<bool> WriteLockHeldFor(pid_t pid, dev_t dev, ino_t ino);
+
+// The process name (comm) of //tools:daemonkit's monitor, the parent that
+// holds the pid file's lock for the program it runs (issue 21).
+inline constexpr char kProgramMonitorName[] = "daemonkit";
 
 // The processes found holding a write lock on a file: FindWriteLockHolders.
 struct WriteLockHolders {

@@ -1,0 +1,766 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The program //tools:daemonkit runs, seen from its monitor (issue 21).
+
+#include "daemon/internal/program.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "daemon/internal/errors.h"
+#include "daemon/internal/listen_address.h"
+#include "daemon/internal/privileges.h"
+#include "daemon/internal/proc.h"
+#include "daemon/internal/supervisor.h"
+#include "daemon/options.h"
+#include "daemon/proc.h"
+
+namespace daemonkit {
+namespace internal {
+namespace {
+
+constexpr char kReadyModes[] =
+    "started, notify, fd:N, connect:tcp:HOST:PORT, connect:unix:PATH or "
+    "command";
+
+// The most listening sockets handed to a program (systemd's limit is far
+// above what a program listens on; the child moves them without allocating).
+constexpr int kMaxSockets = 64;
+
+// `fd` moved to a number at least `floor` (close-on-exec), the old one
+// closed; -1 with errno on failure (the old one closed too).
+int MoveAbove(int fd, int floor) {
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return moved;
+}
+
+// The sd_notify assignments a program's notification may carry on to an
+// outer service manager (issue 21.2): MAINPID=, FDSTORE=, ERRNO= and the
+// rest speak for the service, which the monitor is, so they stop here.
+constexpr absl::string_view kRelayed[] = {
+    "STATUS=", "RELOADING=", "STOPPING=", "WATCHDOG=", "READY="};
+
+struct SignalName {
+  const char* name;
+  int number;
+};
+constexpr SignalName kSignals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
+    {"TERM", SIGTERM}, {"ALRM", SIGALRM},   {"CONT", SIGCONT},
+    {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR},
+    {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},   {"PIPE", SIGPIPE},
+};
+
+// The live and zombie children of this process, from /proc (the kernel's
+// per-task "children" list is not built into every kernel).
+std::vector<std::pair<pid_t, char>> Children() {
+  std::vector<std::pair<pid_t, char>> children;
+  const pid_t self = getpid();
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return children;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0) continue;
+    absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+    pid_t parent = 0;
+    if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent) ||
+        parent != self) {
+      continue;
+    }
+    children.emplace_back(pid, stat->state());
+  }
+  closedir(proc);
+  return children;
+}
+
+// What the child reports when it cannot become the program: one write,
+// under PIPE_BUF, so it arrives whole.
+struct ChildFailure {
+  enum Stage : int { kSetup = 0, kPrivileges = 1, kExec = 2 };
+  int stage = kSetup;
+  int error = 0;
+  char text[256] = {};  // kPrivileges: DropPrivileges' message
+};
+static_assert(sizeof(ChildFailure) < PIPE_BUF);
+
+// In the child, between fork and exec (the monitor is single-threaded, so
+// the child may allocate): what it cannot do is reported through `report`
+// before _exit(127). The environment is prepared before the fork.
+[[noreturn]] void ExecInChild(char* const argv[], char* const envp[],
+                              const ReadyMode& ready, int ready_write,
+                              const std::vector<ActivatedSocket>& sockets,
+                              const ProgramIdentity& identity, int floor,
+                              int report, pid_t monitor) {
+  auto fail = [report](int stage, int error, absl::string_view text = "") {
+    ChildFailure failure;
+    failure.stage = stage;
+    failure.error = error;
+    text.copy(failure.text, sizeof(failure.text) - 1);
+    (void)!write(report, &failure, sizeof(failure));
+    _exit(127);
+  };
+  // The lock lives in the monitor: a program without it would run unseen
+  // and a second one could start beside it.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    fail(ChildFailure::kSetup, errno);
+  }
+  if (getppid() != monitor) _exit(127);
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    (void)sigaction(signo, &action, nullptr);  // EINVAL for glibc's own
+  }
+  // --daemon_user, --daemon_group: the program's, not the monitor's, which
+  // keeps the pid file's lock and its right to write it.
+  if (identity.credentials) {
+    if (absl::Status dropped = DropPrivileges(*identity.credentials);
+        !dropped.ok()) {
+      fail(ChildFailure::kPrivileges, 0, dropped.message());
+    }
+    if (identity.no_new_privs && identity.credentials->uid != 0 &&
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
+  }
+  // Sockets to 3.., by way of numbers above every target so that no dup2
+  // overwrites a socket not yet moved (the parent put `report` and
+  // `ready_write` above the targets too).
+  const int n = static_cast<int>(sockets.size());
+  int moved[kMaxSockets];
+  for (int i = 0; i < n; ++i) {
+    moved[i] = fcntl(sockets[i].fd, F_DUPFD_CLOEXEC, floor);
+    if (moved[i] < 0) fail(ChildFailure::kSetup, errno);
+  }
+  for (int i = 0; i < n; ++i) {
+    // dup2 clears CLOEXEC.
+    if (dup2(moved[i], 3 + i) < 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
+    close(moved[i]);
+  }
+  if (ready.kind == ReadyMode::Kind::kFd) {
+    if (ready_write == ready.fd) {
+      if (fcntl(ready_write, F_SETFD, 0) != 0) {
+        fail(ChildFailure::kSetup, errno);
+      }
+    } else if (dup2(ready_write, ready.fd) < 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, nullptr) != 0) {
+    fail(ChildFailure::kSetup, errno);
+  }
+  execvpe(argv[0], argv, envp);
+  fail(ChildFailure::kExec, errno);
+  _exit(127);  // not reached
+}
+
+}  // namespace
+
+absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
+                                         absl::string_view ready_command) {
+  ReadyMode mode;
+  if (text == "started") return mode;
+  if (text == "command") {
+    if (ready_command.empty()) {
+      return UsageError("ready",
+                        "--ready=command: needs --ready_command, "
+                        "the command whose exit 0 says ready");
+    }
+    mode.kind = ReadyMode::Kind::kCommand;
+    mode.command = std::string(ready_command);
+    return mode;
+  }
+  absl::string_view target = text;
+  if (absl::ConsumePrefix(&target, "connect:")) {
+    std::string written(target);
+    // Names are not resolved (a start must not wait on DNS), but for
+    // the one every machine has.
+    if (absl::StartsWith(written, "tcp:localhost:")) {
+      written = absl::StrCat("tcp:127.0.0.1:",
+                             written.substr(std::strlen("tcp:localhost:")));
+    }
+    absl::StatusOr<ListenEntry> entry =
+        ParseListenEntry(absl::StrCat("ready=", written));
+    if (!entry.ok()) {
+      // The parser's words for --daemon_listen, less its "listen entry
+      // 'ready=...': " preamble.
+      absl::string_view why = entry.status().message();
+      if (const size_t end = why.find("': "); end != why.npos) {
+        why.remove_prefix(end + 3);
+      }
+      return UsageError("ready", absl::StrCat("--ready=", text, ": ", why));
+    }
+    mode.kind = ReadyMode::Kind::kConnect;
+    mode.address = entry->address;
+    if (mode.address.family == ListenAddress::Family::kUnix &&
+        !mode.address.abstract && !absl::StartsWith(mode.address.path, "/")) {
+      // From where daemonkit was started, not from the daemon's workdir.
+      char cwd[PATH_MAX];
+      if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+        return ErrnoError(errno, "getcwd");
+      }
+      mode.address.path = absl::StrCat(cwd, "/", mode.address.path);
+      if (mode.address.path.size() > kMaxUnixPath) {
+        return UsageError("ready", absl::StrCat("--ready=", text,
+                                                ": the absolute path is too "
+                                                "long for a socket"));
+      }
+    }
+    return mode;
+  }
+  if (text == "notify") {
+    mode.kind = ReadyMode::Kind::kNotify;
+    return mode;
+  }
+  absl::string_view rest = text;
+  if (absl::ConsumePrefix(&rest, "fd:")) {
+    int fd;
+    if (!absl::SimpleAtoi(rest, &fd) || fd < 3 || fd > 1023) {
+      return UsageError("ready",
+                        absl::StrCat("--ready=", text,
+                                     ": the descriptor must be a number from 3 "
+                                     "to 1023 (0 to 2 are the program's stdin, "
+                                     "stdout and stderr)"));
+    }
+    mode.kind = ReadyMode::Kind::kFd;
+    mode.fd = fd;
+    return mode;
+  }
+  return UsageError(
+      "ready", absl::StrCat("--ready=", text, ": unknown --ready mode (takes ",
+                            kReadyModes, ")"));
+}
+
+absl::StatusOr<int> ParseSignal(absl::string_view flag,
+                                absl::string_view text) {
+  int number;
+  if (absl::SimpleAtoi(text, &number)) {
+    if (number >= 1 && number < NSIG) return number;
+  } else {
+    std::string name = absl::AsciiStrToUpper(text);
+    absl::string_view bare = name;
+    absl::ConsumePrefix(&bare, "SIG");
+    for (const SignalName& known : kSignals) {
+      if (bare == known.name) return known.number;
+    }
+  }
+  return UsageError(flag, absl::StrCat("--", flag, "=", text,
+                                       ": not a signal (a name such as TERM "
+                                       "or SIGQUIT, or a number)"));
+}
+
+absl::StatusOr<std::unique_ptr<Program>> Program::Start(
+    const std::vector<std::string>& argv, const ReadyMode& ready,
+    const std::vector<ActivatedSocket>& sockets,
+    const ProgramIdentity& identity) {
+  if (argv.empty()) return absl::InvalidArgumentError("no program to run");
+  if (sockets.size() > kMaxSockets) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxSockets, " listening sockets"));
+  }
+  if (ready.kind == ReadyMode::Kind::kFd &&
+      ready.fd < 3 + static_cast<int>(sockets.size())) {
+    return UsageError(
+        "ready",
+        absl::StrCat("--ready=fd:", ready.fd, ": descriptors 3 to ",
+                     2 + sockets.size(), " are the listening sockets'"));
+  }
+  std::unique_ptr<Program> program(new Program());
+  program->mode_ = ready;
+  program->identity_ = identity;
+  program->uid_ = identity.credentials ? identity.credentials->uid : geteuid();
+
+  // The environment, made before the fork: the child only execs. The
+  // monitor's $NOTIFY_SOCKET and watchdog are the monitor's (it relays).
+  std::vector<std::string> env;
+  const bool relay_watchdog =
+      ready.kind == ReadyMode::Kind::kNotify && getenv("WATCHDOG_USEC");
+  for (char** var = environ; *var != nullptr; ++var) {
+    absl::string_view entry(*var);
+    if (absl::StartsWith(entry, "NOTIFY_SOCKET=") ||
+        absl::StartsWith(entry, "WATCHDOG_PID=") ||
+        absl::StartsWith(entry, "LISTEN_FDS=") ||
+        absl::StartsWith(entry, "LISTEN_PID=") ||
+        absl::StartsWith(entry, "LISTEN_FDNAMES=") ||
+        (absl::StartsWith(entry, "WATCHDOG_USEC=") && !relay_watchdog)) {
+      continue;
+    }
+    env.emplace_back(entry);
+  }
+
+  int ready_write = -1;
+  if (ready.kind == ReadyMode::Kind::kNotify) {
+    const int sock =
+        socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (sock < 0) return ErrnoError(errno, "notify socket");
+    program->ready_fd_ = sock;
+    uint64_t token = 0;
+    if (getrandom(&token, sizeof(token), 0) != sizeof(token)) {
+      return ErrnoError(errno, "getrandom");
+    }
+    // Abstract: nothing on disk to leave behind or to plant. Anybody may
+    // find the name in /proc/net/unix; only the program's user (or root)
+    // is heard (SO_PASSCRED).
+    const std::string name =
+        absl::StrCat("daemonkit-notify/", getpid(), "/", absl::Hex(token));
+    struct sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    const socklen_t length = static_cast<socklen_t>(
+        offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+    const int on = 1;
+    if (bind(sock, reinterpret_cast<struct sockaddr*>(&address), length) != 0 ||
+        setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+      return ErrnoError(errno, absl::StrCat("notify socket @", name));
+    }
+    env.push_back(absl::StrCat("NOTIFY_SOCKET=@", name));
+  } else if (ready.kind == ReadyMode::Kind::kFd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe");
+    program->ready_fd_ = fds[0];
+    ready_write = fds[1];
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+      close(ready_write);
+      return ErrnoError(errno, "fcntl");
+    }
+  }
+  if (!sockets.empty()) {
+    std::vector<std::string> names;
+    names.reserve(sockets.size());
+    for (const ActivatedSocket& socket : sockets) names.push_back(socket.name);
+    env.push_back(absl::StrCat("LISTEN_FDS=", sockets.size()));
+    env.push_back(absl::StrCat("LISTEN_FDNAMES=", absl::StrJoin(names, ":")));
+    // LISTEN_PID= and WATCHDOG_PID= name the program, known after the
+    // fork: the child fills in the placeholder's digits (below).
+  }
+  std::vector<char*> envp;
+  envp.reserve(env.size() + 3);
+  for (std::string& entry : env) envp.push_back(entry.data());
+  // Room for the child's pid, written by the child into its own copy.
+  std::string listen_pid = "LISTEN_PID=0000000000";
+  std::string watchdog_pid = "WATCHDOG_PID=0000000000";
+  if (!sockets.empty()) envp.push_back(listen_pid.data());
+  if (relay_watchdog) envp.push_back(watchdog_pid.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argp;
+  argp.reserve(args.size() + 1);
+  for (std::string& arg : args) argp.push_back(arg.data());
+  argp.push_back(nullptr);
+
+  // Descriptors 3.. are the sockets' and N that of --ready=fd:N: the
+  // child's own descriptors live above them.
+  const int floor =
+      std::max<int>(3 + static_cast<int>(sockets.size()),
+                    ready.kind == ReadyMode::Kind::kFd ? ready.fd + 1 : 0);
+  if (ready_write >= 0 && ready_write < floor) {
+    ready_write = MoveAbove(ready_write, floor);
+    if (ready_write < 0) return ErrnoError(errno, "fcntl");
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(errno, "pipe");
+  }
+  if (report[1] < floor) report[1] = MoveAbove(report[1], floor);
+  if (report[1] < 0) {
+    const int saved = errno;
+    close(report[0]);
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(saved, "fcntl");
+  }
+  const pid_t monitor = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int error = errno;
+    close(report[0]);
+    close(report[1]);
+    if (ready_write >= 0) close(ready_write);
+    return ErrnoError(error, "fork");
+  }
+  if (pid == 0) {
+    close(report[0]);
+    // The pid into the placeholders, without allocating.
+    auto put_pid = [](std::string& var) {
+      char* digits = var.data() + var.find('=') + 1;
+      pid_t self = getpid();
+      char buffer[16];
+      int n = 0;
+      do {
+        buffer[n++] = static_cast<char>('0' + self % 10);
+        self /= 10;
+      } while (self > 0);
+      for (int i = 0; i < n; ++i) digits[i] = buffer[n - 1 - i];
+      digits[n] = '\0';
+    };
+    put_pid(listen_pid);
+    put_pid(watchdog_pid);
+    ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, identity,
+                floor, report[1], monitor);
+  }
+  close(report[1]);
+  if (ready_write >= 0) close(ready_write);
+  program->pid_ = pid;
+  program->pidfd_ = PidfdOpen(pid);  // our unreaped child: cannot be reused
+  ChildFailure failure;
+  ssize_t n;
+  do {
+    n = read(report[0], &failure, sizeof(failure));
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n == sizeof(failure)) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    program->pid_ = -1;
+    failure.text[sizeof(failure.text) - 1] = '\0';
+    switch (failure.stage) {
+      case ChildFailure::kExec:
+        return ErrnoError(failure.error, argv[0]);
+      case ChildFailure::kPrivileges:
+        return absl::InternalError(failure.text);
+      default:
+        return ErrnoError(failure.error, "set up the program's process");
+    }
+  }
+  if (program->pidfd_ < 0) {
+    const int saved = errno;
+    kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    program->pid_ = -1;
+    return ErrnoError(saved, "pidfd_open");
+  }
+  return program;
+}
+
+Program::~Program() {
+  if (pidfd_ >= 0) close(pidfd_);
+  if (ready_fd_ >= 0) close(ready_fd_);
+}
+
+absl::Status Program::Signal(int signo) const {
+  if (pidfd_ < 0) return absl::OkStatus();
+  if (PidfdSendSignal(pidfd_, signo) != 0 && errno != ESRCH) {
+    return ErrnoError(errno, absl::StrCat("send signal ", signo));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// One connection attempt to `address`, of up to `timeout`.
+bool Connects(const ListenAddress& address, absl::Duration timeout) {
+  struct sockaddr_storage storage = {};
+  socklen_t length = 0;
+  int family = AF_UNIX;
+  if (address.family == ListenAddress::Family::kUnix) {
+    auto* un = reinterpret_cast<struct sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    const size_t offset = address.abstract ? 1 : 0;
+    address.path.copy(un->sun_path + offset, sizeof(un->sun_path) - 1 - offset);
+    length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
+                                    offset + address.path.size() +
+                                    (address.abstract ? 0 : 1));
+  } else if (address.family == ListenAddress::Family::kInet) {
+    auto* in = reinterpret_cast<struct sockaddr_in*>(&storage);
+    family = in->sin_family = AF_INET;
+    in->sin_port = htons(address.port);
+    if (inet_pton(AF_INET, address.host.c_str(), &in->sin_addr) != 1) {
+      return false;
+    }
+    length = sizeof(*in);
+  } else {
+    auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&storage);
+    family = in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(address.port);
+    if (inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr) != 1) {
+      return false;
+    }
+    length = sizeof(*in6);
+  }
+  const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  bool connected =
+      connect(fd, reinterpret_cast<struct sockaddr*>(&storage), length) == 0;
+  if (!connected && errno == EINPROGRESS) {
+    struct pollfd pfd = {fd, POLLOUT, 0};
+    int error = 0;
+    socklen_t error_length = sizeof(error);
+    connected =
+        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
+            1 &&
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
+        error == 0;
+  }
+  close(fd);
+  return connected;
+}
+
+}  // namespace
+
+bool Program::PollReady() {
+  if (mode_.kind == ReadyMode::Kind::kConnect) {
+    return Connects(mode_.address, kReadyPollInterval);
+  }
+  if (mode_.kind != ReadyMode::Kind::kCommand) return false;
+  if (command_pid_ > 0) {
+    int status = 0;
+    const pid_t reaped = waitpid(command_pid_, &status, WNOHANG);
+    if (reaped == 0 || (reaped < 0 && errno == EINTR)) return false;
+    command_pid_ = -1;
+    next_command_ = MonotonicNow() + kReadyPollInterval;
+    return reaped > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  if (MonotonicNow() < next_command_) return false;
+  // As the program runs: its user, default signals, no descriptor of the
+  // monitor's (all are close-on-exec), stdin from /dev/null.
+  const pid_t pid = fork();
+  if (pid < 0) {
+    next_command_ = MonotonicNow() + kReadyPollInterval;
+    return false;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct sigaction action = {};
+    action.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; ++signo) {
+      if (signo == SIGKILL || signo == SIGSTOP) continue;
+      (void)sigaction(signo, &action, nullptr);
+    }
+    if (identity_.credentials && !DropPrivileges(*identity_.credentials).ok()) {
+      _exit(126);
+    }
+    const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) dup2(null, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execl("/bin/sh", "sh", "-c", mode_.command.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  command_pid_ = pid;
+  return false;
+}
+
+ReadinessInput Program::ReadReadiness() {
+  if (ready_fd_ < 0) return {};
+  return mode_.kind == ReadyMode::Kind::kNotify ? ReadNotify() : ReadFdPipe();
+}
+
+ReadinessInput Program::ReadFdPipe() {
+  ReadinessInput input;
+  char buffer[256];
+  for (;;) {
+    const ssize_t n = read(ready_fd_, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return input;  // EAGAIN: nothing more now
+    if (n == 0) {
+      input.closed = true;
+      break;
+    }
+    if (std::memchr(buffer, '\n', static_cast<size_t>(n)) != nullptr) {
+      input.ready = true;
+      break;
+    }
+  }
+  close(ready_fd_);
+  ready_fd_ = -1;
+  return input;
+}
+
+ReadinessInput Program::ReadNotify() {
+  ReadinessInput input;
+  std::vector<std::string> relay;
+  for (;;) {
+    char buffer[4096];
+    struct iovec iov = {buffer, sizeof(buffer) - 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) +
+                                         CMSG_SPACE(sizeof(int) * 16)];
+    struct msghdr message = {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    const ssize_t n =
+        recvmsg(ready_fd_, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // EAGAIN: all read
+    const struct ucred* credentials = nullptr;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+         c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level != SOL_SOCKET) continue;
+      if (c->cmsg_type == SCM_CREDENTIALS) {
+        credentials = reinterpret_cast<const struct ucred*>(CMSG_DATA(c));
+      } else if (c->cmsg_type == SCM_RIGHTS) {
+        // FDSTORE=1 and the like: not ours to keep.
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+        for (size_t i = 0; i < count; ++i) close(fds[i]);
+      }
+    }
+    if (credentials == nullptr ||
+        (credentials->uid != uid_ && credentials->uid != 0)) {
+      continue;  // a stranger who found the name in /proc/net/unix
+    }
+    for (absl::string_view line :
+         absl::StrSplit(absl::string_view(buffer, static_cast<size_t>(n)), '\n',
+                        absl::SkipEmpty())) {
+      if (line == "READY=1" && !ready_seen_) {
+        ready_seen_ = true;
+        input.ready = true;
+        continue;  // the monitor's own NotifyReady() says it
+      }
+      for (absl::string_view prefix : kRelayed) {
+        if (absl::StartsWith(line, prefix)) {
+          relay.emplace_back(line);
+          break;
+        }
+      }
+    }
+  }
+  input.relay = absl::StrJoin(relay, "\n");
+  return input;
+}
+
+RestartSchedule::RestartSchedule(const Options& options)
+    : options_(options), delay_(options.restart_delay) {}
+
+absl::StatusOr<std::optional<absl::Duration>> RestartSchedule::Next(
+    int wait_status, absl::Duration uptime) {
+  if (!ShouldRestart(options_.restart, wait_status)) return std::nullopt;
+  const bool ran_long = uptime >= options_.restart_reset_after;
+  if (ran_long) delay_ = options_.restart_delay;
+  ++restarts_;
+  if (options_.restart_limit > 0) {
+    const size_t limit = static_cast<size_t>(options_.restart_limit);
+    const absl::Time now = MonotonicNow();
+    const bool reached = recent_.size() >= limit &&
+                         recent_.front() > now - options_.restart_reset_after;
+    recent_.push_back(now);
+    while (recent_.size() > limit) recent_.pop_front();
+    if (reached) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "giving up after ", options_.restart_limit, " restarts within ",
+          absl::FormatDuration(options_.restart_reset_after), "; last ",
+          DescribeWaitStatus(wait_status)));
+    }
+  }
+  const absl::Duration wait = ran_long ? absl::ZeroDuration() : delay_;
+  if (!ran_long) delay_ = std::min(delay_ * 2, options_.restart_max_delay);
+  return wait;
+}
+
+std::string RestartSchedule::Describe(absl::Duration delay,
+                                      int wait_status) const {
+  return RestartStatus(delay, wait_status, restarts_);
+}
+
+int ExitCodeOfWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitFailure;
+}
+
+std::string DescribeWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    return absl::StrCat("was killed by signal ", WTERMSIG(wait_status), " (",
+                        strsignal(WTERMSIG(wait_status)), ")");
+  }
+  return "ended";
+}
+
+void ReapExitedChildren(pid_t keep, pid_t keep_too) {
+  // A look without reaping (WNOWAIT) first: the program's and the
+  // command's statuses are their owners' to collect. No /proc scan: this
+  // runs on every wake of the monitor.
+  for (;;) {
+    siginfo_t info = {};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return;
+    if (info.si_pid == 0 || info.si_pid == keep || info.si_pid == keep_too) {
+      return;
+    }
+    int status;
+    if (waitpid(info.si_pid, &status, WNOHANG) <= 0) return;
+  }
+}
+
+void EndChildren(int signo, absl::Duration grace) {
+  const absl::Time deadline = MonotonicNow() + grace;
+  std::set<pid_t> signalled;
+  bool killed = false;
+  for (;;) {
+    // Reap first: an exited child is no longer ours to signal by number
+    // once reaped, and until then its pid cannot be reused.
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0) {
+    }
+    std::vector<std::pair<pid_t, char>> children = Children();
+    bool alive = false;
+    for (const auto& [pid, state] : children) {
+      if (state == 'Z') continue;
+      alive = true;
+      const bool late = MonotonicNow() >= deadline;
+      if (late) {
+        kill(pid, SIGKILL);
+        killed = true;
+      } else if (signalled.insert(pid).second) {
+        kill(pid, signo);
+        // A stopped process acts on nothing but SIGKILL until continued.
+        if (signo != SIGCONT) kill(pid, SIGCONT);
+      }
+    }
+    if (!alive && children.empty()) return;
+    if (!alive) {
+      // Zombies only: reaped on the next round.
+      continue;
+    }
+    absl::SleepFor(killed ? absl::Milliseconds(5) : absl::Milliseconds(10));
+  }
+}
+
+}  // namespace internal
+}  // namespace daemonkit

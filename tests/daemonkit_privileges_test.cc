@@ -1,0 +1,98 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Issue 21: --daemon_user for a program run by //tools:daemonkit. The
+// program runs as the user (all four ids, no_new_privs); the monitor keeps
+// root, so the root-owned pid file stays locked and names the program.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsWriteLocked;
+using ::daemonkit::test_support::KillAndWait;
+using ::daemonkit::test_support::KillPidFileHolder;
+using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
+using ::daemonkit::test_support::MakeTempDir;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunfilePath;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
+using ::daemonkit::test_support::StatOf;
+using ::daemonkit::test_support::WaitFor;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// The value of `key` ("Uid:") in /proc/PID/status, tabs made spaces.
+std::string StatusField(pid_t pid, const std::string& key) {
+  for (absl::string_view line : absl::StrSplit(
+           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+    if (absl::ConsumePrefix(&line, key)) {
+      std::string value(absl::StripAsciiWhitespace(line));
+      std::replace(value.begin(), value.end(), '\t', ' ');
+      return value;
+    }
+  }
+  return "";
+}
+
+TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_privileges");
+  const std::string pidfile = dir + "/program.pid";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  // Closes every descriptor it inherited, then sleeps.
+  const std::string script =
+      "exec 0<&- 1>&- 2>&-; "
+      "for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+      "exec sleep 1000";
+  const RunResult start =
+      RunProgram({daemonkit, "--daemon_pidfile=" + pidfile,
+                  "--daemon_user=nobody", "--", "/bin/sh", "-c", script});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile);
+  ASSERT_GT(program, 0);
+  ASSERT_TRUE(WaitFor(
+      [&] { return StatOf(program).field(ProcStat::kComm) == "sleep"; }));
+  EXPECT_EQ(StatusField(program, "Uid:"), "65534 65534 65534 65534");
+  EXPECT_EQ(StatusField(program, "NoNewPrivs:"), "1");
+  EXPECT_EQ(StatusField(program, "CapEff:"), "0000000000000000");
+  EXPECT_TRUE(IsWriteLocked(pidfile));
+  const RunResult status = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=status"});
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program, "\n"));
+  const RunResult stop = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile));
+  KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+}
+
+TEST(DaemonkitPrivilegesTest, UnknownUserIsAStartError) {
+  const std::string dir = MakeTempDir("daemonkit_unknown_user");
+  const RunResult start = RunProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + dir + "/p.pid",
+       "--daemon_user=no-such-user-here", "--", "/bin/true"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("no-such-user-here"));
+  EXPECT_FALSE(FileExists(dir + "/p.pid"));
+}
+
+}  // namespace
+}  // namespace daemonkit

@@ -1,0 +1,445 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// Issue 21: //tools:daemonkit runs a program that does not link the library
+// (here /bin/sh scripts) as a daemon. Real processes throughout: the pid
+// file must name the program and stay locked while the program has closed
+// every descriptor it inherited; `kill $(cat P)` reaches the program; stop
+// ends its whole tree; an exec failure leaves nothing; the readiness modes
+// started, notify and fd:N; the foreground's exit code.
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/listen_testing.h"
+#include "tests/testing.h"
+
+namespace daemonkit {
+namespace {
+
+using ::daemonkit::test_support::Exchange;
+using ::daemonkit::test_support::FileExists;
+using ::daemonkit::test_support::IsWriteLocked;
+using ::daemonkit::test_support::KillAndWait;
+using ::daemonkit::test_support::KillPidFileHolder;
+using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
+using ::daemonkit::test_support::MakeTempDir;
+using ::daemonkit::test_support::OpenDescriptors;
+using ::daemonkit::test_support::ReadFileOrEmpty;
+using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RunfilePath;
+using ::daemonkit::test_support::RunProgram;
+using ::daemonkit::test_support::RunResult;
+using ::daemonkit::test_support::ShortTempDir;
+using ::daemonkit::test_support::StatOf;
+using ::daemonkit::test_support::WaitFor;
+using ::daemonkit::test_support::WaitUntilGone;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class DaemonkitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("daemonkit");
+    pidfile_ = dir_ + "/program.pid";
+    log_ = dir_ + "/program.log";
+  }
+  void TearDown() override {
+    KillPidFileHolder(pidfile_);
+    for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  }
+
+  // daemonkit with the pid file and log, then `flags`, then -- `program`.
+  RunResult Start(const std::vector<std::string>& flags,
+                  const std::vector<std::string>& program,
+                  const std::map<std::string, std::string>& env = {}) {
+    std::vector<std::string> argv = {
+        RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+        "--daemon_stdout=" + log_, "--daemon_stderr=" + log_};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back("--");
+    argv.insert(argv.end(), program.begin(), program.end());
+    return RunProgram(argv, env);
+  }
+
+  RunResult Control(const std::string& action,
+                    const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> argv = {RunfilePath("tools/daemonkit"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--daemon_control=" + action};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return RunProgram(argv);
+  }
+
+  // The program's command name, from /proc.
+  static std::string CommOf(pid_t pid) {
+    return std::string(StatOf(pid).field(ProcStat::kComm));
+  }
+
+  std::string dir_, pidfile_, log_;
+};
+
+// A shell script that closes every descriptor it inherited, starts a
+// child, and sleeps.
+constexpr char kClosesEverything[] =
+    "exec 0<&- 1>&- 2>&-; "
+    "for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; "
+    "sleep 1000 & exec sleep 1001";
+
+TEST_F(DaemonkitTest, PidFileNamesTheProgramThatClosedEveryDescriptor) {
+  const RunResult start = Start({}, {"/bin/sh", "-c", kClosesEverything});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  // The exec'd `sleep 1001` is the program: the pid file names it.
+  ASSERT_TRUE(WaitFor([&] { return CommOf(program) == "sleep"; }))
+      << CommOf(program);
+  EXPECT_TRUE(IsWriteLocked(pidfile_));
+  for (const auto& [fd, target] : OpenDescriptors(program)) {
+    EXPECT_NE(target, pidfile_) << "the program holds the pid file on " << fd;
+  }
+  const RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program, "\n"));
+
+  // `kill $(cat P)` reaches the program; the rest goes with it.
+  ASSERT_EQ(kill(program, SIGTERM), 0);
+  EXPECT_TRUE(WaitUntilGone(program));
+  EXPECT_TRUE(WaitFor([&] { return !FileExists(pidfile_); }));
+  EXPECT_TRUE(WaitFor([] { return LiveProcessesSpawnedByThisTest().empty(); }))
+      << "left running";
+  EXPECT_EQ(Control("status").exit_code, 3);
+}
+
+TEST_F(DaemonkitTest, StopEndsTheWholeTreeDaemonizedGrandchildrenToo) {
+  // A child, and a grandchild that left for a session of its own through
+  // a double fork (what a daemonizing program does).
+  const RunResult start = Start(
+      {},
+      {"/bin/sh", "-c", "sleep 1000 & (setsid sleep 1002 &); exec sleep 1001"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  ASSERT_TRUE(WaitFor([] {
+    return LiveProcessesSpawnedByThisTest().size() >= 4;
+  })) << "monitor, program, child and grandchild";
+  const RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  // stop returns once the tree is gone and the lock released.
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_EQ(Control("status").exit_code, 3);
+}
+
+TEST_F(DaemonkitTest, OrphansThatExitAreReapedWhileTheProgramRuns) {
+  // The subshell's `sleep` is orphaned at once and reparented to the
+  // monitor (a subreaper); it must not stay a zombie there.
+  const RunResult start =
+      Start({}, {"/bin/sh", "-c", "(sleep 0.2 &); exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  // Every child of the monitor, zombies included, from /proc.
+  auto children = [&] {
+    std::vector<pid_t> found;
+    DIR* proc = opendir("/proc");
+    if (proc == nullptr) return found;
+    while (struct dirent* entry = readdir(proc)) {
+      pid_t pid = 0, parent = 0;
+      if (absl::SimpleAtoi(entry->d_name, &pid) &&
+          StatOf(pid).ParseField(ProcStat::kPpid, &parent) &&
+          parent == monitor) {
+        found.push_back(pid);
+      }
+    }
+    closedir(proc);
+    return found;
+  };
+  // The orphan, once exited, does not stay a zombie of the monitor.
+  EXPECT_TRUE(WaitFor([&] {
+    return children() == std::vector<pid_t>{program};
+  })) << children().size()
+      << " children";
+  EXPECT_EQ(Control("stop").exit_code, 0);
+}
+
+TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {
+  const std::string seen = dir_ + "/seen";
+  const std::string script = absl::StrCat(
+      "trap '' TERM; trap 'echo usr1 >> ", seen, "' USR1; trap 'echo quit >> ",
+      seen, "; exit 0' QUIT; while :; do sleep 0.05; done");
+  const RunResult start = Start({"--stop_signal=QUIT", "--reload_signal=USR1"},
+                                {"/bin/sh", "-c", script});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const RunResult reload = Control("reload", {"--reload_signal=USR1"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  EXPECT_TRUE(WaitFor([&] { return ReadFileOrEmpty(seen) == "usr1\n"; }))
+      << ReadFileOrEmpty(seen);
+  // TERM is ignored: only QUIT ends it cleanly.
+  const RunResult stop = Control("stop", {"--stop_signal=QUIT"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_EQ(ReadFileOrEmpty(seen), "usr1\nquit\n");
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_EQ(Control("reload").exit_code, 7);
+}
+
+TEST_F(DaemonkitTest, RestartRunsTheProgramAgainAndStopDoesNot) {
+  const std::string runs = dir_ + "/runs";
+  const RunResult start =
+      Start({"--daemon_restart=always", "--daemon_restart_delay=100ms"},
+            {"/bin/sh", "-c",
+             absl::StrCat("echo run >> ", runs, "; exec sleep 1000")});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t first = ReadPid(pidfile_);
+  ASSERT_GT(first, 0);
+  ASSERT_TRUE(WaitFor([&] { return CommOf(first) == "sleep"; }));
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  // The pid file names the next run of the program once it runs.
+  pid_t second = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    second = ReadPid(pidfile_);
+    return second > 0 && second != first && CommOf(second) == "sleep";
+  })) << ReadPid(pidfile_);
+  EXPECT_EQ(ReadFileOrEmpty(runs), "run\nrun\n");
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", second, "\n"));
+  // A stop is no crash: nothing starts again.
+  const RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_EQ(ReadFileOrEmpty(runs), "run\nrun\n");
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(DaemonkitTest, ExecFailureIsAStartErrorNamingTheProgram) {
+  const std::string missing = dir_ + "/no-such-program";
+  const RunResult start = Start({}, {missing, "--flag"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr(missing + ": No such file or directory"));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(DaemonkitTest, ReadyAtANewlineOnTheDescriptorAsked) {
+  const RunResult start =
+      Start({"--ready=fd:3"}, {"/bin/sh", "-c", "echo >&3; exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", program, "\n"));
+}
+
+TEST_F(DaemonkitTest, ClosingTheReadyDescriptorWithoutNewlineFailsTheStart) {
+  const RunResult start =
+      Start({"--ready=fd:3"}, {"/bin/sh", "-c", "exec 3>&-; exec sleep 1000"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("closed descriptor 3"));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+TEST_F(DaemonkitTest, UnknownReadyModeIsAUsageError) {
+  const RunResult start = Start({"--ready=listening"}, {"/bin/true"});
+  EXPECT_EQ(start.exit_code, 2);
+  EXPECT_THAT(start.stderr_text, HasSubstr("unknown --ready mode"));
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// A datagram socket standing for an outer service manager.
+class NotifyReceiver {
+ public:
+  explicit NotifyReceiver(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    path.copy(address.sun_path, sizeof(address.sun_path) - 1);
+    bound_ = fd_ >= 0 && bind(fd_, reinterpret_cast<struct sockaddr*>(&address),
+                              sizeof(address)) == 0;
+  }
+  ~NotifyReceiver() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool bound() const { return bound_; }
+  // Every datagram that has arrived, one per element.
+  std::vector<std::string> Drain() {
+    std::vector<std::string> messages;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT)) > 0) {
+      messages.emplace_back(buffer, static_cast<size_t>(n));
+    }
+    return messages;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+TEST_F(DaemonkitTest, ReadyAtReadyOnItsOwnNotifySocketAndRelaysStatus) {
+  if (access("/usr/bin/systemd-notify", X_OK) != 0) {
+    GTEST_SKIP() << "systemd-notify is not installed";
+  }
+  // A short path: sun_path has room for 107 bytes.
+  const ShortTempDir socket_dir;
+  const std::string outer = socket_dir.path() + "/notify";
+  NotifyReceiver receiver(outer);
+  ASSERT_TRUE(receiver.bound());
+  const std::string env_file = dir_ + "/env";
+  const RunResult start =
+      Start({"--ready=notify"},
+            {"/bin/sh", "-c",
+             absl::StrCat("echo \"$NOTIFY_SOCKET\" > ", env_file,
+                          "; systemd-notify --status=warming; sleep 0.1; "
+                          "systemd-notify --ready --status=serving; "
+                          "exec sleep 1000")},
+            {{"NOTIFY_SOCKET", outer}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // The program had a socket of its own, not the outer one.
+  const std::string given = ReadFileOrEmpty(env_file);
+  EXPECT_TRUE(absl::StartsWith(given, "@daemonkit-notify/")) << given;
+  const pid_t program = ReadPid(pidfile_);
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", program, "\n"));
+  std::string all;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const std::string& m : receiver.Drain()) absl::StrAppend(&all, m, "|");
+    return absl::StrContains(all, "STATUS=serving") &&
+           absl::StrContains(all, "READY=1");
+  })) << all;
+  EXPECT_THAT(all, HasSubstr("STATUS=warming"));
+  EXPECT_THAT(all,
+              ::testing::Not(HasSubstr("MAINPID=" + std::to_string(program))));
+}
+
+TEST_F(DaemonkitTest, NotifyProgramThatExitsBeforeReadyFailsTheStart) {
+  const RunResult start =
+      Start({"--ready=notify"}, {"/bin/sh", "-c", "exit 3"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr("exited with status 3 before it was ready"));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// A Python server on its activated socket (issue 21.4's kind of program):
+// it checks LISTEN_PID and LISTEN_FDNAMES itself, says READY=1, and
+// serves on descriptor 3 after closing its standard streams.
+constexpr char kPythonServer[] = R"(
+import os, socket, sys
+if os.environ.get("LISTEN_PID") != str(os.getpid()): sys.exit(10)
+if os.environ.get("LISTEN_FDS") != "1": sys.exit(11)
+if os.environ.get("LISTEN_FDNAMES") != "web": sys.exit(12)
+server = socket.socket(fileno=3)
+for fd in (0, 1, 2): os.close(fd)
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+notify.sendto(b"READY=1", "\0" + address[1:])
+while True:
+    client, _ = server.accept()
+    client.sendall(b"hello from python\n")
+    client.close()
+)";
+
+TEST_F(DaemonkitTest, ListeningSocketsReachThePythonProgramByActivation) {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 is not installed";
+  }
+  const ShortTempDir socket_dir;
+  const std::string path = socket_dir.path() + "/web.sock";
+  const RunResult start =
+      Start({"--ready=notify", "--daemon_listen=web=unix:" + path},
+            {"/usr/bin/python3", "-c", kPythonServer});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  EXPECT_EQ(Exchange(path, ""), "hello from python\n");
+  const pid_t program = ReadPid(pidfile_);
+  EXPECT_EQ(CommOf(program), "python3");
+  const RunResult stop = Control("stop");
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(path));
+}
+
+TEST_F(DaemonkitTest, ReadyWhenAConnectionToTheProgramSucceeds) {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 is not installed";
+  }
+  const ShortTempDir socket_dir;
+  const std::string path = socket_dir.path() + "/late.sock";
+  // Listens only after a while: the start waits for it.
+  const std::string server = absl::StrCat(
+      "import socket, time\n"
+      "time.sleep(0.3)\n"
+      "s = socket.socket(socket.AF_UNIX)\n"
+      "s.bind('",
+      path,
+      "')\n"
+      "s.listen()\n"
+      "while True:\n"
+      "    c, _ = s.accept()\n"
+      "    try:\n"
+      "        c.sendall(b'up\\n')\n"
+      "    except OSError:\n"
+      "        pass  # the readiness probe hangs up at once\n"
+      "    c.close()\n");
+  const RunResult start = Start({"--ready=connect:unix:" + path},
+                                {"/usr/bin/python3", "-c", server});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // Ready means it accepts now, at once.
+  EXPECT_EQ(Exchange(path, "", nullptr, absl::Seconds(5)), "up\n");
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+TEST_F(DaemonkitTest, ReadyWhenTheReadyCommandExitsZero) {
+  const std::string flag = dir_ + "/flag";
+  const RunResult start =
+      Start({"--ready=command", "--ready_command=test -e " + flag},
+            {"/bin/sh", "-c",
+             absl::StrCat("sleep 0.3; touch ", flag, "; exec sleep 1000")});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  // The launcher returned only once the program had made the file.
+  EXPECT_TRUE(FileExists(flag));
+  const pid_t program = ReadPid(pidfile_);
+  EXPECT_EQ(Control("status").stdout_text,
+            absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+TEST_F(DaemonkitTest, ReadyCommandWithoutCommandIsAUsageError) {
+  const RunResult start = Start({"--ready=command"}, {"/bin/true"});
+  EXPECT_EQ(start.exit_code, 2);
+  EXPECT_THAT(start.stderr_text, HasSubstr("--ready_command"));
+}
+
+TEST_F(DaemonkitTest, ForegroundExitCodeIsTheProgramsOwn) {
+  const RunResult run = Start({"--daemon=false"}, {"/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(run.exit_code, 7) << run.stderr_text;
+  EXPECT_FALSE(FileExists(pidfile_));
+  const RunResult killed =
+      Start({"--daemon=false"}, {"/bin/sh", "-c", "kill -9 $$"});
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+}
+
+}  // namespace
+}  // namespace daemonkit
