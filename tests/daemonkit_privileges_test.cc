@@ -74,7 +74,8 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   EXPECT_TRUE(IsWriteLocked(pidfile));
   const RunResult status = RunProgram(
       {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=status"});
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program,
+                                             " (pid file ", pidfile, ")\n"));
   const RunResult stop = RunProgram(
       {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;

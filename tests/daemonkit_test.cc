@@ -114,7 +114,8 @@ TEST_F(DaemonkitTest, PidFileNamesTheProgramThatClosedEveryDescriptor) {
   }
   const RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
-  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program,
+                                             " (pid file ", pidfile_, ")\n"));
 
   // `kill $(cat P)` reaches the program; the rest goes with it.
   ASSERT_EQ(kill(program, SIGTERM), 0);
@@ -217,8 +218,9 @@ TEST_F(DaemonkitTest, RestartRunsTheProgramAgainAndStopDoesNot) {
     return second > 0 && second != first && CommOf(second) == "sleep";
   })) << ReadPid(pidfile_);
   EXPECT_EQ(ReadFileOrEmpty(runs), "run\nrun\n");
-  EXPECT_EQ(Control("status").stdout_text,
-            absl::StrCat("running, pid ", second, "\n"));
+  EXPECT_EQ(
+      Control("status").stdout_text,
+      absl::StrCat("running, pid ", second, " (pid file ", pidfile_, ")\n"));
   // A stop is no crash: nothing starts again.
   const RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
@@ -243,8 +245,9 @@ TEST_F(DaemonkitTest, ReadyAtANewlineOnTheDescriptorAsked) {
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t program = ReadPid(pidfile_);
   ASSERT_GT(program, 0);
-  EXPECT_EQ(Control("status").stdout_text,
-            absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(
+      Control("status").stdout_text,
+      absl::StrCat("running, pid ", program, " (pid file ", pidfile_, ")\n"));
 }
 
 TEST_F(DaemonkitTest, ClosingTheReadyDescriptorWithoutNewlineFailsTheStart) {
@@ -318,8 +321,9 @@ TEST_F(DaemonkitTest, ReadyAtReadyOnItsOwnNotifySocketAndRelaysStatus) {
   const std::string given = ReadFileOrEmpty(env_file);
   EXPECT_TRUE(absl::StartsWith(given, "@daemonkit-notify/")) << given;
   const pid_t program = ReadPid(pidfile_);
-  EXPECT_EQ(Control("status").stdout_text,
-            absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(
+      Control("status").stdout_text,
+      absl::StrCat("running, pid ", program, " (pid file ", pidfile_, ")\n"));
   std::string all;
   ASSERT_TRUE(WaitFor([&] {
     for (const std::string& m : receiver.Drain()) absl::StrAppend(&all, m, "|");
@@ -420,8 +424,9 @@ TEST_F(DaemonkitTest, ReadyWhenTheReadyCommandExitsZero) {
   // The launcher returned only once the program had made the file.
   EXPECT_TRUE(FileExists(flag));
   const pid_t program = ReadPid(pidfile_);
-  EXPECT_EQ(Control("status").stdout_text,
-            absl::StrCat("running, pid ", program, "\n"));
+  EXPECT_EQ(
+      Control("status").stdout_text,
+      absl::StrCat("running, pid ", program, " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(Control("stop").exit_code, 0);
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
