@@ -80,8 +80,8 @@ bool ControlFileNamesMe(const std::string& name) {
   if (dir.empty()) return false;
   FILE* file = std::fopen((dir + "/" + name).c_str(), "re");
   if (file == nullptr) return false;
-  long pid = 0;
-  const bool named = std::fscanf(file, "%ld", &pid) == 1 && pid == getpid();
+  int pid = 0;
+  const bool named = std::fscanf(file, "%d", &pid) == 1 && pid == getpid();
   std::fclose(file);
   return named;
 }

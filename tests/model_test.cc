@@ -1522,7 +1522,7 @@ class ModelRun {
           Violated(absl::StrCat("connect: ", strerror(errno)));
           return;
         }
-        const std::string chunk(64 * 1024, 'x');
+        const std::string chunk(size_t{64} * 1024, 'x');
         for (int i = 0; i < 64; ++i) {  // up to 4 MiB, as far as it takes
           if (send(client, chunk.data(), chunk.size(),
                    MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
@@ -1546,7 +1546,7 @@ class ModelRun {
                 &rss_kb);
           }
         }
-        if (rss_kb > 64 * 1024) {
+        if (rss_kb > int64_t{64} * 1024) {
           Violated(absl::StrCat("the application grew to ", rss_kb,
                                 " kB for a client that never reads"));
         }
@@ -1608,9 +1608,10 @@ class ModelRun {
     if (!violation_.empty()) return;
     // A forked child of the application dies with it (its own
     // PR_SET_PDEATHSIG): none outlives its parent.
-    for (const auto& [child, parent] : forked_) {
+    for (const auto& [forked, parent] : forked_) {
+      const pid_t child = forked;  // a lambda may not capture a binding
       if (!IsAlive(parent) &&
-          !test_support::WaitFor([&] { return !IsAlive(child); })) {
+          !test_support::WaitFor([child] { return !IsAlive(child); })) {
         Violated(
             absl::StrCat("the application's child ", child, " outlived it"));
         return;
