@@ -4,6 +4,7 @@
 // program runs as the user (all four ids, no_new_privs); the monitor keeps
 // root, so the root-owned pid file stays locked and names the program.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,7 @@ using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
 using ::daemonkit::test_support::StatOf;
 using ::daemonkit::test_support::WaitFor;
+using ::daemonkit::test_support::WaitUntilGone;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -82,6 +84,34 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   EXPECT_FALSE(FileExists(pidfile));
   KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+}
+
+// The second attack of 2026-12-06: a change of credentials clears the
+// parent-death signal, so a program dropped to --daemon_user (or only
+// --daemon_group) outlived a SIGKILLed monitor, holding no lock, and a
+// second start ran beside it. It dies with its monitor.
+TEST(DaemonkitPrivilegesTest, AKilledMonitorTakesTheDroppedProgramWithIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  for (const std::string drop :
+       {"--daemon_user=nobody", "--daemon_group=nogroup"}) {
+    SCOPED_TRACE(drop);
+    const std::string dir = MakeTempDir("daemonkit_monitor_killed");
+    const std::string pidfile = dir + "/program.pid";
+    const RunResult start = RunProgram({RunfilePath("tools/daemonkit"),
+                                        "--daemon_pidfile=" + pidfile, drop,
+                                        "--", "/bin/sleep", "1000"});
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    const pid_t program = ReadPid(pidfile);
+    ASSERT_GT(program, 0);
+    int monitor = 0;
+    ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+    ASSERT_GT(monitor, 1);
+    ASSERT_EQ(StatOf(monitor).field(ProcStat::kComm), "daemonkit");
+    ASSERT_EQ(kill(monitor, SIGKILL), 0);
+    EXPECT_TRUE(WaitUntilGone(program)) << "the program outlived its monitor";
+    if (!WaitUntilGone(program, absl::ZeroDuration())) KillAndWait(program);
+  }
   for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
 }
 

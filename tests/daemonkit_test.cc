@@ -335,6 +335,38 @@ TEST_F(DaemonkitTest, ReadyAtReadyOnItsOwnNotifySocketAndRelaysStatus) {
               ::testing::Not(HasSubstr("MAINPID=" + std::to_string(program))));
 }
 
+// The second attack of 2026-12-06: the relay passed on any line that began
+// with a relayed name, so a program could fire systemd's watchdog action
+// (WATCHDOG=trigger). Only whole documented lines go on, as the
+// supervisor's relay (issue 18.3).
+TEST_F(DaemonkitTest, OnlyDocumentedAssignmentsReachTheOuterManager) {
+  if (access("/usr/bin/systemd-notify", X_OK) != 0) {
+    GTEST_SKIP() << "systemd-notify is not installed";
+  }
+  const ShortTempDir socket_dir;
+  const std::string outer = socket_dir.path() + "/notify";
+  NotifyReceiver receiver(outer);
+  ASSERT_TRUE(receiver.bound());
+  const RunResult start =
+      Start({"--ready=notify"},
+            {"/bin/sh", "-c",
+             "systemd-notify WATCHDOG=trigger EXTEND_TIMEOUT_USEC=999999999 "
+             "READY=2 STATUS=forged; systemd-notify --ready --status=serving; "
+             "exec sleep 1000"},
+            {{"NOTIFY_SOCKET", outer}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  std::string all;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const std::string& m : receiver.Drain()) absl::StrAppend(&all, m, "|");
+    return absl::StrContains(all, "STATUS=serving") &&
+           absl::StrContains(all, "READY=1");
+  })) << all;
+  EXPECT_THAT(all, HasSubstr("STATUS=forged"));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("WATCHDOG=trigger")));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("EXTEND_TIMEOUT_USEC")));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("READY=2")));
+}
+
 TEST_F(DaemonkitTest, NotifyProgramThatExitsBeforeReadyFailsTheStart) {
   const RunResult start =
       Start({"--ready=notify"}, {"/bin/sh", "-c", "exit 3"});

@@ -67,11 +67,17 @@ int MoveAbove(int fd, int floor) {
   return moved;
 }
 
-// The sd_notify assignments a program's notification may carry on to an
-// outer service manager (issue 21.2): MAINPID=, FDSTORE=, ERRNO= and the
-// rest speak for the service, which the monitor is, so they stop here.
-constexpr absl::string_view kRelayed[] = {
-    "STATUS=", "RELOADING=", "STOPPING=", "WATCHDOG=", "READY="};
+// Whether a line of a program's notification goes on to an outer service
+// manager (issue 21.2): STATUS= and the four documented flags, each matched
+// as a whole line, as the supervisor relays (issue 18.3). MAINPID=,
+// FDSTORE=, ERRNO= and the rest speak for the service, which the monitor
+// is; WATCHDOG=trigger would fire systemd's watchdog action, and systemd
+// reads a datagram only up to a NUL.
+bool IsRelayed(absl::string_view line) {
+  if (line.find('\0') != absl::string_view::npos) return false;
+  return absl::StartsWith(line, "STATUS=") || line == "RELOADING=1" ||
+         line == "STOPPING=1" || line == "WATCHDOG=1" || line == "READY=1";
+}
 
 struct SignalName {
   const char* name;
@@ -156,6 +162,14 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
       fail(ChildFailure::kSetup, errno);
     }
+    // The kernel clears the parent-death signal when the credentials
+    // change: without this a program that dropped to --daemon_user
+    // outlived a SIGKILLed monitor, unseen, and a second start ran beside
+    // it (the second attack of 2026-12-06).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+      fail(ChildFailure::kSetup, errno);
+    }
+    if (getppid() != monitor) _exit(127);
   }
   // Sockets to 3.., by way of numbers above every target so that no dup2
   // overwrites a socket not yet moved (the parent put `report` and
@@ -567,8 +581,10 @@ bool Program::PollReady() {
       if (signo == SIGKILL || signo == SIGSTOP) continue;
       (void)sigaction(signo, &action, nullptr);
     }
-    if (identity_.credentials && !DropPrivileges(*identity_.credentials).ok()) {
-      _exit(126);
+    if (identity_.credentials) {
+      if (!DropPrivileges(*identity_.credentials).ok()) _exit(126);
+      // Cleared by the change of credentials (see ExecInChild).
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(126);
     }
     const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0) dup2(null, 0);
@@ -651,12 +667,7 @@ ReadinessInput Program::ReadNotify() {
         input.ready = true;
         continue;  // the monitor's own NotifyReady() says it
       }
-      for (absl::string_view prefix : kRelayed) {
-        if (absl::StartsWith(line, prefix)) {
-          relay.emplace_back(line);
-          break;
-        }
-      }
+      if (IsRelayed(line)) relay.emplace_back(line);
     }
   }
   input.relay = absl::StrJoin(relay, "\n");
