@@ -411,7 +411,16 @@ TEST_P(PlantedBeforeExitTest, TheCleanExitLeavesThePlantedThingAlone) {
   // still there, as it was (the exit came first), or was replaced by the
   // daemon's own pid file (within a second, by the daemon or its path
   // keeper: attack finding 2 of 2026-12-06), which the clean exit then
-  // removed. Never followed, never written through.
+  // removed. Never followed, never written through. The path keeper
+  // (with --daemon_user) outlives the daemon by a moment: its removal of
+  // the daemon's file is done once it lets go of the lock.
+  // (Only a regular file can be the daemon's: a planted FIFO is never
+  // opened, which would block.)
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    struct stat now;
+    return lstat(pidfile_.c_str(), &now) != 0 || !S_ISREG(now.st_mode) ||
+           !test_support::IsWriteLocked(pidfile_);
+  }));
   struct stat st;
   if (lstat(pidfile_.c_str(), &st) != 0 && errno == ENOENT) {
     EXPECT_EQ(ReadFileOrEmpty(victim_), kSecret);
