@@ -27,6 +27,8 @@ case "${BASH_REMATCH[2]}" in
   h) seconds=$((BASH_REMATCH[1] * 3600)) ;;
 esac
 readonly seeds_per_round=5
+# The rows of the model's pairwise cover (kConfigurations), one line each.
+configurations="$(grep -c '^    {Mode::' tests/model_test.cc)"
 log="$(mktemp -d)"
 trap 'rm -rf "${log}"' EXIT
 
@@ -71,7 +73,7 @@ fi
   echo "|---|---|"
   echo "| duration asked | ${duration} |"
   echo "| model rounds | ${rounds} (${failed_rounds} with a violation) |"
-  echo "| sequences | $((rounds * seeds_per_round * 8)) (${seeds_per_round} seeds x 8 configurations a round, 12 steps each) |"
+  echo "| sequences | $((rounds * seeds_per_round * configurations)) (${seeds_per_round} seeds x ${configurations} configurations a round, 12 steps each) |"
   echo "| first seeds | ${first_seeds[*]:-none} |"
   echo "| stress (10,000 cycles, 200 racing starts) | ${stress} |"
   if [[ -s "${log}/violations.txt" ]]; then
