@@ -60,9 +60,10 @@ absl::Status UnblockAllSignals();
 class SignalPipe {
  public:
   // Creates the pipe (once; later calls return the same descriptor), routes
-  // SIGTERM, SIGINT and SIGHUP into it and ignores SIGPIPE, so a write to a
-  // closed socket is an EPIPE error instead of a silent death. SIGCHLD is
-  // left alone: the application's children are its own business.
+  // SIGTERM, SIGINT and SIGHUP into it and catches SIGPIPE with a handler
+  // that does nothing, so a write to a closed socket is an EPIPE error
+  // instead of a silent death (and exec gives the default action back).
+  // SIGCHLD is left alone: the application's children are its own business.
   // Returns the read end: readable when a signal has arrived.
   static absl::StatusOr<int> Install();
 
