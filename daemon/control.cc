@@ -35,17 +35,6 @@ using internal::PidFileProbe;
 // How long to wait for a starting daemon (lock held, pid not yet written).
 constexpr absl::Duration kStartingGrace = absl::Seconds(2);
 
-// A control action runs where the user typed it: a relative pid file is
-// taken from the current directory, as Daemonize takes it at start.
-absl::StatusOr<std::string> Absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
-    return internal::ErrnoError(errno, "getcwd");
-  }
-  return absl::StrCat(cwd, std::strcmp(cwd, "/") == 0 ? "" : "/", path);
-}
-
 // Probes the pid file; while the lock is held by a daemon that has not yet
 // written its pid (the file is empty), waits a little for it. When the
 // number in the file names no holder, looks for the holder in /proc: the
@@ -123,6 +112,17 @@ absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
 
 }  // namespace
 
+// A control action runs where the user typed it: a relative pid file is
+// taken from the current directory, as Daemonize takes it at start.
+absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return internal::ErrnoError(errno, "getcwd");
+  }
+  return absl::StrCat(cwd, std::strcmp(cwd, "/") == 0 ? "" : "/", path);
+}
+
 absl::StatusOr<ControlAction> ParseControlAction(absl::string_view text) {
   if (text == "start") return ControlAction::kStart;
   if (text == "stop") return ControlAction::kStop;
@@ -194,9 +194,10 @@ int DaemonStatus::ExitCode() const {
 
 absl::StatusOr<DaemonStatus> QueryDaemonStatus(
     const std::string& pidfile_arg, const std::string& child_pidfile_arg) {
-  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
+                             AbsolutePath(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string child_pidfile,
-                             Absolute(child_pidfile_arg));
+                             AbsolutePath(child_pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   DaemonStatus status;
   status.pidfile = pidfile;
@@ -304,9 +305,10 @@ absl::Status EndKeeperLeftBehind(const std::string& pidfile,
 
 absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
                         const std::string& child_pidfile_arg) {
-  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
+                             AbsolutePath(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string child_pidfile,
-                             Absolute(child_pidfile_arg));
+                             AbsolutePath(child_pidfile_arg));
   // A daemon that had to be killed, or that was killed before this stop,
   // could not remove its pid files: what nobody holds is cleared. The
   // worker's lock goes with the worker, a moment after its supervisor.
@@ -335,7 +337,8 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
 }
 
 absl::Status ReloadDaemon(const std::string& pidfile_arg) {
-  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
+                             AbsolutePath(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
   absl::Status result = absl::OkStatus();
   if (internal::PidfdSendSignal(pidfd, SIGHUP) != 0) {
@@ -387,7 +390,8 @@ bool WaitReadable(int fd, absl::Time deadline) {
 absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
                                             absl::Duration ready_timeout,
                                             absl::Duration drain_timeout) {
-  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile, Absolute(pidfile_arg));
+  DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
+                             AbsolutePath(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
   absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
   UpgradeResult result;

@@ -104,6 +104,13 @@ struct DaemonStatus {
   int ExitCode() const;
 };
 
+// `path` as an absolute path: a relative one is taken from the current
+// directory, as every control action takes its pid file and as every
+// control message names it ("not running (pid file /run/app.pid)"), so that
+// a message said from another directory shows where it looked. An error
+// only when the current directory cannot be read.
+absl::StatusOr<std::string> AbsolutePath(const std::string& path);
+
 // Reads the state of the daemon behind `pidfile` without disturbing it, and
 // the worker's pid from `child_pidfile` when given and locked. Errors only
 // when the pid file cannot be read (a directory, a symbolic link, no

@@ -364,16 +364,11 @@ absl::Status ReadProcessControlFlags(Options& options) {
   return absl::OkStatus();
 }
 
-// The pid file a control action uses, as an absolute path: a relative one is
-// taken from the current directory at the time of the action (as
-// QueryDaemonStatus and StopDaemon take it), and every message names it, so
-// that "not running" from another directory shows where it looked (issue
-// 22.4). When the directory cannot be read the path is shown as given.
+// The pid file a control action names in its messages (issue 22.4), as
+// given when the current directory cannot be read.
 std::string AbsolutePidFile(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
-  return absl::StrCat(cwd, std::strcmp(cwd, "/") == 0 ? "" : "/", path);
+  absl::StatusOr<std::string> absolute = AbsolutePath(path);
+  return absolute.ok() ? *absolute : path;
 }
 
 std::string PidFileNote(const std::string& pidfile) {

@@ -188,16 +188,29 @@ TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {
   const RunResult start = Start({"--stop_signal=QUIT", "--reload_signal=USR1"},
                                 {"/bin/sh", "-c", script});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
   const RunResult reload = Control("reload", {"--reload_signal=USR1"});
   EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  // The library's words, naming the signal and the file (issue 22.4).
+  EXPECT_EQ(reload.stdout_text,
+            absl::StrCat("SIGUSR1 sent (pid file ", pidfile_, ")\n"));
   EXPECT_TRUE(WaitFor([&] { return ReadFileOrEmpty(seen) == "usr1\n"; }))
       << ReadFileOrEmpty(seen);
   // TERM is ignored: only QUIT ends it cleanly.
   const RunResult stop = Control("stop", {"--stop_signal=QUIT"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_EQ(stop.stdout_text, absl::StrCat("stopped, pid ", program,
+                                           " (pid file ", pidfile_, ")\n"));
   EXPECT_EQ(ReadFileOrEmpty(seen), "usr1\nquit\n");
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-  EXPECT_EQ(Control("reload").exit_code, 7);
+  const RunResult again = Control("stop");
+  EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+  EXPECT_EQ(again.stdout_text,
+            absl::StrCat("not running (pid file ", pidfile_, ")\n"));
+  const RunResult late = Control("reload");
+  EXPECT_EQ(late.exit_code, 7);
+  EXPECT_EQ(late.stderr_text,
+            absl::StrCat("daemonkit: not running (pid file ", pidfile_, ")\n"));
 }
 
 TEST_F(DaemonkitTest, RestartRunsTheProgramAgainAndStopDoesNot) {
@@ -257,6 +270,24 @@ TEST_F(DaemonkitTest, ClosingTheReadyDescriptorWithoutNewlineFailsTheStart) {
   EXPECT_THAT(start.stderr_text, HasSubstr("closed descriptor 3"));
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   EXPECT_FALSE(FileExists(pidfile_));
+}
+
+// A ready descriptor among the activated sockets' numbers is refused at the
+// terminal, before anything starts.
+TEST_F(DaemonkitTest, ReadyFdAmongTheListeningSocketsIsAUsageError) {
+  const ShortTempDir socket_dir;
+  const std::string socket = socket_dir.path() + "/ready.sock";
+  const RunResult start =
+      Start({"--ready=fd:3", "--daemon_listen=app=unix:" + socket},
+            {"/bin/sh", "-c", "echo >&3; exec sleep 1000"});
+  EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
+  EXPECT_EQ(start.stderr_text,
+            "daemonkit: --ready=fd:3: descriptor 3 is a listening socket's "
+            "(the 1 sockets of --daemon_listen take 3 to 3); use fd:4 or "
+            "above\n");
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_FALSE(FileExists(socket));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
 
 TEST_F(DaemonkitTest, UnknownReadyModeIsAUsageError) {

@@ -107,6 +107,13 @@ absl::StatusOr<int> PinProgram(const std::string& pidfile) {
       "the pid file changed while it was read; try again");
 }
 
+// " (pid file /abs/path)", the note the library's control messages end
+// with: said from another directory, it shows where the action looked.
+std::string PidFileNote(const std::string& pidfile) {
+  absl::StatusOr<std::string> absolute = AbsolutePath(pidfile);
+  return absl::StrCat(" (pid file ", absolute.ok() ? *absolute : pidfile, ")");
+}
+
 // Whether `pid` is a daemonkit monitor (its process name).
 bool IsMonitor(pid_t pid) {
   absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
@@ -473,6 +480,12 @@ int Main(int argc, char** argv) {
         !supported.ok()) {
       Fail(supported);
     }
+    // Said at the terminal with exit 2, not by the daemon with exit 1.
+    if (absl::Status free = internal::CheckReadyFdIsFree(
+            *ready, request->options.listen.size());
+        !free.ok()) {
+      Fail(free);
+    }
   }
   switch (request->action) {
     case ControlAction::kStatus:
@@ -483,18 +496,36 @@ int Main(int argc, char** argv) {
     case ControlAction::kReload: {
       absl::Status status = ReloadProgram(pidfile, *reload_signal);
       if (absl::IsNotFound(status)) {
-        std::fprintf(stderr, "%s: not running\n",
-                     program_invocation_short_name);
+        std::fprintf(stderr, "%s: not running%s\n",
+                     program_invocation_short_name,
+                     PidFileNote(pidfile).c_str());
         return kExitReloadNotRunning;
       }
       if (!status.ok()) Fail(status);
+      // The library's words, with the signal the program asked for.
+      std::printf("SIG%s sent%s\n", sigabbrev_np(*reload_signal),
+                  PidFileNote(pidfile).c_str());
       return kExitSuccess;
     }
     case ControlAction::kStop:
     case ControlAction::kRestart: {
+      // Only for the messages, as the library's stop: StopProgram decides
+      // on its own look.
+      absl::StatusOr<DaemonStatus> before = QueryDaemonStatus(pidfile);
+      const bool was_running =
+          before.ok() && before->state == DaemonStatus::State::kRunning;
+      const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
       absl::Status status =
           StopProgram(pidfile, *stop_signal, request->options.stop_timeout);
       if (!status.ok()) Fail(status);
+      if (was_running) {
+        std::printf("stopped%s%s\n",
+                    pid > 0 ? absl::StrCat(", pid ", pid).c_str() : "",
+                    PidFileNote(pidfile).c_str());
+      } else if (request->action == ControlAction::kStop) {
+        std::printf("not running%s\n", PidFileNote(pidfile).c_str());
+      }
+      std::fflush(stdout);
       if (request->action == ControlAction::kStop) return kExitSuccess;
       break;
     }

@@ -301,6 +301,19 @@ absl::StatusOr<int> ParseSignal(absl::string_view flag,
                                        "or SIGQUIT, or a number)"));
 }
 
+absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count) {
+  if (ready.kind != ReadyMode::Kind::kFd ||
+      ready.fd >= 3 + static_cast<int>(socket_count)) {
+    return absl::OkStatus();
+  }
+  return UsageError(
+      "ready",
+      absl::StrCat("--ready=fd:", ready.fd, ": descriptor ", ready.fd,
+                   " is a listening socket's (the ", socket_count,
+                   " sockets of --daemon_listen take 3 to ", 2 + socket_count,
+                   "); use fd:", 3 + socket_count, " or above"));
+}
+
 absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     const std::vector<std::string>& argv, const ReadyMode& ready,
     const std::vector<ActivatedSocket>& sockets,
@@ -310,13 +323,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("more than ", kMaxSockets, " listening sockets"));
   }
-  if (ready.kind == ReadyMode::Kind::kFd &&
-      ready.fd < 3 + static_cast<int>(sockets.size())) {
-    return UsageError(
-        "ready",
-        absl::StrCat("--ready=fd:", ready.fd, ": descriptors 3 to ",
-                     2 + sockets.size(), " are the listening sockets'"));
-  }
+  DAEMONKIT_RETURN_IF_ERROR(CheckReadyFdIsFree(ready, sockets.size()));
   std::unique_ptr<Program> program(new Program());
   program->mode_ = ready;
   program->identity_ = identity;

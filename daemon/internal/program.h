@@ -67,6 +67,11 @@ struct ReadyMode {
 absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
                                          absl::string_view ready_command = "");
 
+// OK unless `ready` is fd:N with N among the descriptors that `socket_count`
+// activated sockets take (3 to 2 + socket_count, as sd_listen_fds() finds
+// them): a usage error (field "ready") naming them.
+absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count);
+
 // How often the polled modes try: a connection attempt, or a new run of
 // the command once the last one failed.
 inline constexpr absl::Duration kReadyPollInterval = absl::Milliseconds(50);
