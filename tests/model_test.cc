@@ -728,13 +728,19 @@ class ModelRun {
     return parent;
   }
 
-  // The application: the instance that is no other instance's parent.
+  // The application: the instance that is no other instance's parent, and
+  // not an old daemon that still drains a busy client after an upgrade
+  // (its successor, once its own parent is gone, is no child of it).
   pid_t Application() const {
     const std::vector<pid_t> instances = Instances();
     std::set<pid_t> parents;
     for (pid_t pid : instances) parents.insert(ParentOf(pid));
     for (pid_t pid : instances) {
-      if (parents.count(pid) == 0) return pid;
+      if (parents.count(pid) == 0 &&
+          std::find(draining_.begin(), draining_.end(), pid) ==
+              draining_.end()) {
+        return pid;
+      }
     }
     return 0;
   }
@@ -1940,6 +1946,21 @@ TEST(ModelTest, UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile) {
       kConfigurations[1], {Op::kStart, Op::kDeletePidfile, Op::kUpgrade});
   unsetenv("MODEL_STRICT");
   EXPECT_TRUE(violation.empty()) << violation;
+}
+
+// A model error the soak found (seeds 695026691, 558709719): with an old
+// daemon still draining its busy client, the model took it for the
+// application, and the next upgrade's successor (no child of it) never
+// "appeared".
+TEST(ModelTest, AnUpgradeAfterAnUpgradeWhoseOldDaemonStillDrains) {
+  for (const std::vector<Op>& ops : std::vector<std::vector<Op>>{
+           {Op::kStart, Op::kUpgrade, Op::kReloadDuringUpgrade,
+            Op::kReloadDuringUpgrade},
+           {Op::kStart, Op::kUpgrade, Op::kReloadDuringUpgrade,
+            Op::kKillSuccessorMidUpgrade}}) {
+    const std::string violation = RunOnce(kConfigurations[0], ops);
+    EXPECT_TRUE(violation.empty()) << Join(ops) << ": " << violation;
+  }
 }
 
 // The shrunk sequence of the known defect CheckNotifications() tolerates:
