@@ -9,7 +9,9 @@
 // of a pid namespace), a NOTIFY_SOCKET receiver of the test's (none, one,
 // one with $FDSTORE) and six switches (user drop, a unix listening socket,
 // --daemon_keep_env, --daemon_rlimits, --daemon_ready_fd read by the test,
-// --daemon_capabilities with the drop); kConfigurations covers every pair of
+// --daemon_capabilities with the drop) and a systemd watchdog
+// ($WATCHDOG_USEC and $WATCHDOG_PID for the notify receiver);
+// kConfigurations covers every pair of
 // values at least once (a test proves it). Supervised rows also run the
 // supervisor's watchdog. The operations are the control actions (upgrade
 // too, with a client load and a busy client to drain), a logrotate-style
@@ -29,11 +31,25 @@
 //     --test_env=MODEL_REPLAY='3:start,kill_keeper,start'
 //
 // (--test_env=MODEL_VERBOSE=1 adds each step's time and the daemon's last
-// log lines.) Two known product defects are skipped or tolerated, each with
+// log lines.) Known product defects are skipped or tolerated, each with
 // a DISABLED_ test that replays it; MODEL_STRICT=1 checks them too.
 //
 // CI runs a fixed set of seeds (MODEL_SEEDS, default 2 per configuration);
 // tools/soak.sh DURATION runs random ones for as long as asked.
+//
+// Two aids for hunting past a defect that every sequence meets first (the
+// proof of power on old code, docs/stability.md):
+//
+//   MODEL_SKIP_OPS=op,op      leaves these operations out of random
+//                             sequences (a replay still runs them)
+//   MODEL_IGNORE='text|text'  a violation whose text contains one of these
+//                             is not a failure: the run goes on past that
+//                             check
+//
+// The shrinker keeps the violation's kind: a shorter sequence counts only
+// if it fails with the same kind of violation (its text without the step,
+// digits and quoted parts; ViolationKind), so that one defect's sequence
+// never shrinks into another's.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -101,26 +117,42 @@ struct Configuration {
   Notify notify;
   bool ready_fd;      // --daemon_ready_fd, the test reading it (s6, dinit)
   bool capabilities;  // cap_net_bind_service kept across the drop
+  // $WATCHDOG_USEC (and $WATCHDOG_PID naming the process started, as
+  // systemd sets them): WATCHDOG=1 must keep coming from the main pid,
+  // after an upgrade from the successor (issue 18.9). Only with a receiver.
+  bool watchdog;
 };
 
 // A pairwise cover: every value of every dimension meets every value of
 // every other dimension in at least one row (PairwiseCoverIsComplete).
 // Twelve rows, the fewest that can hold every pair of a 4-valued and a
-// 3-valued dimension; capabilities only with a user drop (they need one).
+// 3-valued dimension; capabilities only with a user drop (they need one),
+// a watchdog only with a notify receiver (it is the receiver's).
 constexpr Configuration kConfigurations[] = {
-    {Mode::kDetached, false, true, false, false, Notify::kSocket, false, false},
-    {Mode::kDetached, true, false, false, false, Notify::kNone, true, true},
-    {Mode::kDetached, true, true, true, true, Notify::kFdStore, true, true},
-    {Mode::kForeground, false, false, true, false, Notify::kNone, true, false},
-    {Mode::kForeground, true, false, false, false, Notify::kFdStore, false,
+    {Mode::kDetached, false, true, false, false, Notify::kSocket, false, false,
+     true},
+    {Mode::kDetached, true, false, false, false, Notify::kNone, true, true,
      false},
-    {Mode::kForeground, true, true, false, true, Notify::kSocket, true, true},
-    {Mode::kSupervised, false, true, true, true, Notify::kNone, true, false},
-    {Mode::kSupervised, true, false, false, true, Notify::kSocket, false, true},
-    {Mode::kSupervised, true, false, true, false, Notify::kFdStore, true, true},
-    {Mode::kContainer, false, true, true, true, Notify::kFdStore, false, false},
-    {Mode::kContainer, true, false, true, true, Notify::kSocket, true, true},
-    {Mode::kContainer, true, true, false, false, Notify::kNone, false, true},
+    {Mode::kDetached, true, true, true, true, Notify::kFdStore, true, true,
+     false},
+    {Mode::kForeground, false, false, true, false, Notify::kNone, true, false,
+     false},
+    {Mode::kForeground, true, false, false, false, Notify::kFdStore, false,
+     false, true},
+    {Mode::kForeground, true, true, false, true, Notify::kSocket, true, true,
+     false},
+    {Mode::kSupervised, false, true, true, true, Notify::kNone, true, false,
+     false},
+    {Mode::kSupervised, true, false, false, true, Notify::kSocket, false, true,
+     false},
+    {Mode::kSupervised, true, false, true, false, Notify::kFdStore, true, true,
+     true},
+    {Mode::kContainer, false, true, true, true, Notify::kFdStore, false, false,
+     false},
+    {Mode::kContainer, true, false, true, true, Notify::kSocket, true, true,
+     true},
+    {Mode::kContainer, true, true, false, false, Notify::kNone, false, true,
+     false},
 };
 constexpr int kConfigurationCount =
     sizeof(kConfigurations) / sizeof(kConfigurations[0]);
@@ -136,6 +168,7 @@ std::string Describe(const Configuration& config) {
   if (config.notify == Notify::kFdStore) parts.push_back("notify+fdstore");
   if (config.ready_fd) parts.push_back("ready_fd");
   if (config.capabilities) parts.push_back("caps");
+  if (config.watchdog) parts.push_back("watchdog");
   return absl::StrJoin(parts, " ");
 }
 
@@ -165,6 +198,8 @@ enum class Op {
   kForkFailures,  // the supervisor's next 3 forks fail, a worker dies
   kForkChild,     // the application forks a child that waits on Daemon
   kClientNeverReads,  // a client sends and never reads its answers
+  kFreezeKeeper,      // SIGSTOP the path keeper, status, stop, SIGCONT
+  kTwoUpgrades,       // two upgrades at once: one wins, one is told
 };
 
 struct OpName {
@@ -195,6 +230,8 @@ constexpr OpName kOpNames[] = {
     {Op::kForkFailures, "fork_failures"},
     {Op::kForkChild, "fork_child"},
     {Op::kClientNeverReads, "client_never_reads"},
+    {Op::kFreezeKeeper, "freeze_keeper"},
+    {Op::kTwoUpgrades, "two_upgrades"},
 };
 
 std::string NameOf(Op op) {
@@ -257,16 +294,42 @@ std::vector<Op> OpsFor(const Configuration& config) {
     ops.push_back(Op::kUpgrade);
     ops.push_back(Op::kReloadDuringUpgrade);
     ops.push_back(Op::kKillSuccessorMidUpgrade);
+    ops.push_back(Op::kTwoUpgrades);
   }
-  if (config.drop_user) ops.push_back(Op::kKillKeeper);
+  if (config.drop_user) {
+    ops.push_back(Op::kKillKeeper);
+    ops.push_back(Op::kFreezeKeeper);
+  }
   if (config.mode == Mode::kSupervised) ops.push_back(Op::kKillSupervisor);
   return ops;
+}
+
+// MODEL_SKIP_OPS: the operations left out of random sequences.
+std::set<Op> SkippedOps() {
+  std::set<Op> skipped;
+  const char* text = std::getenv("MODEL_SKIP_OPS");
+  if (text == nullptr) return skipped;
+  for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::optional<Op> op = OpNamed(name);
+    if (op.has_value()) {
+      skipped.insert(*op);
+    } else {
+      std::fprintf(stderr, "MODEL_SKIP_OPS: no operation named %s\n",
+                   std::string(name).c_str());
+    }
+  }
+  return skipped;
 }
 
 std::vector<Op> RandomSequence(const Configuration& config, uint32_t seed,
                                int length) {
   std::mt19937 random(seed);
-  const std::vector<Op> ops = OpsFor(config);
+  const std::set<Op> skipped = SkippedOps();
+  std::vector<Op> ops;
+  for (Op op : OpsFor(config)) {
+    if (skipped.count(op) == 0) ops.push_back(op);
+  }
+  if (ops.empty()) ops.push_back(Op::kStatus);
   std::uniform_int_distribution<size_t> pick(0, ops.size() - 1);
   std::vector<Op> sequence = {Op::kStart};  // most of the life is running
   while (static_cast<int>(sequence.size()) < length) {
@@ -408,6 +471,8 @@ class ModelRun {
         socket_(dir + "/model.sock") {
     if (config.notify != Notify::kNone) {
       notify_ = std::make_unique<test_support::NotifyReceiver>();
+      // Who sends WATCHDOG=1 matters (systemd's NotifyAccess=main).
+      if (config.watchdog) notify_->PassCredentials();
     }
     // The fault shim's control files (tests/fault_shim.cc): no clock
     // offset, no fork failure; the dropped user reads them and takes
@@ -458,6 +523,13 @@ class ModelRun {
 
   void Violated(const std::string& what) {
     if (!violation_.empty()) return;
+    // MODEL_IGNORE: a known violation, to look past (the proof of power).
+    if (const char* ignore = std::getenv("MODEL_IGNORE")) {
+      for (absl::string_view text :
+           absl::StrSplit(ignore, '|', absl::SkipEmpty())) {
+        if (absl::StrContains(what, text)) return;
+      }
+    }
     violation_ = absl::StrCat(step_, ": ", what);
     // What the daemon's own log says (its last lines), for the report.
     if (std::getenv("MODEL_VERBOSE") != nullptr) {
@@ -516,7 +588,29 @@ class ModelRun {
          {"DAEMONKIT_FAULT_FORK_FILE", dir_ + "/fork_failures"}});
     if (notify_) env["NOTIFY_SOCKET"] = notify_->address();
     if (config_.notify == Notify::kFdStore) env["FDSTORE"] = "4";
+    if (config_.watchdog && notify_) env["WATCHDOG_USEC"] = "600000";
     return env;
+  }
+
+  // The command that starts the service (with `extra` flags): the
+  // application and its flags, through a shell that sets $WATCHDOG_PID to
+  // the pid it execs as, as systemd names the process it started.
+  std::vector<std::string> LaunchArgv(
+      const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> argv;
+    // (In a container the process systemd started is unshare, outside
+    // the namespace: no process inside could match its pid, so there the
+    // variable is left unset, which sd_watchdog_enabled(3) reads as "any
+    // process".)
+    if (config_.watchdog && notify_ && config_.mode != Mode::kContainer) {
+      argv = {"/bin/sh", "-c",
+              "WATCHDOG_PID=$$; export WATCHDOG_PID; "
+              "exec \"$0\" \"$@\""};
+    }
+    argv.push_back(app_);
+    for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
+    for (const std::string& flag : extra) argv.push_back(flag);
+    return argv;
   }
 
   // The ready descriptor (--daemon_ready_fd): a pipe whose write end the
@@ -585,9 +679,15 @@ class ModelRun {
     if (!notify_ || !violation_.empty()) return;
     for (;;) {
       int fd = -1;
-      const std::string message = notify_->Receive(&fd, absl::ZeroDuration());
+      pid_t sender = 0;
+      const std::string message =
+          notify_->Receive(&fd, &sender, absl::ZeroDuration());
       if (fd >= 0) close(fd);
       if (message.empty()) return;
+      if (absl::StrContains(absl::StrCat("\n", message, "\n"),
+                            "\nWATCHDOG=1\n")) {
+        watchdog_senders_.insert(sender);
+      }
       const bool old_instance = awaiting_stopping_;
       if (absl::StrContains(message, "STOPPING=1")) awaiting_stopping_ = false;
       const bool ready =
@@ -762,8 +862,7 @@ class ModelRun {
   // to run (a start beside a running one must be refused).
   void Start() {
     OpenReadyPipe();
-    std::vector<std::string> argv = {app_};
-    for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
+    std::vector<std::string> argv = LaunchArgv();
     if (detaches()) {
       test_support::Spawned launcher =
           test_support::SpawnProgram(argv, StartEnvironment());
@@ -815,6 +914,7 @@ class ModelRun {
       // Only the container's own: the control actions run without them.
       unsetenv("NOTIFY_SOCKET");
       unsetenv("FDSTORE");
+      unsetenv("WATCHDOG_USEC");
     }
     running_ = true;
     const bool up = test_support::WaitFor([&] {
@@ -1197,6 +1297,114 @@ class ModelRun {
     }
   }
 
+  // Issue 18.12: the path keeper of a dropped daemon SIGSTOPped. While it
+  // is frozen the daemon still runs and status says so (the invariants);
+  // then `stop` tells the truth: it exits 0 only once the daemon and the
+  // keeper are gone and the lock is free (it resumes the keeper, and ends
+  // it after a grace: pidfile_trust_test's StopEndsAStoppedPathKeeper), and
+  // says so naming the path keeper. SIGCONT to whatever is left.
+  void FreezeKeeper() {
+    const std::vector<pid_t> keepers = Keepers();
+    if (!running_ || keepers.empty()) return;
+    for (pid_t keeper : keepers) Signal(keeper, SIGSTOP);
+    CheckInvariants();
+    if (violation_.empty()) {
+      RunResult result = Control("stop");
+      if (result.exit_code == 0 &&
+          !absl::StrContains(result.stderr_text, "path keeper")) {
+        Violated(
+            absl::StrCat("stop of a daemon whose keeper is stopped "
+                         "exited 0 and said nothing of the keeper: ",
+                         result.stdout_text, result.stderr_text));
+      } else if (result.exit_code != 0) {
+        Violated(absl::StrCat("stop with a stopped path keeper exited ",
+                              result.exit_code, ": ", result.stderr_text));
+      } else {
+        // Exit 0 means the lock is free: no keeper holds it any more.
+        for (pid_t keeper : keepers) {
+          if (IsAlive(keeper)) {
+            Violated(
+                absl::StrCat("stop exited 0 while the stopped path "
+                             "keeper ",
+                             keeper, " still holds the lock"));
+          }
+        }
+      }
+    }
+    for (pid_t keeper : keepers) kill(keeper, SIGCONT);
+    if (!violation_.empty()) return;
+    // KNOWN DEFECT (reported with the model's replay 11:start,freeze_keeper):
+    // the stopping daemon asks its frozen keeper to remove the unix socket
+    // file, gives up after 3 s ("the path keeper did not answer"), and the
+    // keeper that stop resumes then no longer knows of the file, which
+    // stays (issue 18.12 named it). Tolerated unless MODEL_STRICT=1; the
+    // next start replaces it as a dead socket.
+    if (config_.unix_listen && config_.notify != Notify::kFdStore &&
+        std::getenv("MODEL_STRICT") == nullptr) {
+      unlink(socket_.c_str());
+    }
+    running_ = false;
+    clean_ = true;
+    ReapForeground(/*clean=*/true);
+    StopDraining(/*release=*/false);
+  }
+
+  // Issue 18.17: two upgrades at once. The first (its successor slow to
+  // be ready) wins; the second is refused at once, exit 1, saying "an
+  // upgrade is already in progress". Where no upgrade can happen both are
+  // refused as one would be.
+  void TwoUpgrades() {
+    const pid_t old = Application();
+    if (!running_ || !CanUpgrade(config_)) {
+      test_support::Spawned first = test_support::SpawnProgram(
+          {app_, "--daemon_pidfile=" + pidfile_, "--daemon_stop_timeout=1s",
+           "--daemon_control=upgrade"});
+      RunResult second = UpgradeControl();
+      RunResult one = test_support::WaitProgram(first);
+      UpgradeIsRefused(one, old);
+      UpgradeIsRefused(second, old);
+      return;
+    }
+    const std::string slow = dir_ + "/slow_start";
+    test_support::WriteFile(slow, "");
+    test_support::Spawned first = test_support::SpawnProgram(
+        {app_, "--daemon_pidfile=" + pidfile_, "--daemon_stop_timeout=1s",
+         "--daemon_control=upgrade"});
+    const pid_t early = WaitForSuccessor(old);
+    // Its own deadline short: without an answer it would fail in 2 s
+    // blaming the main loop.
+    RunResult second =
+        RunProgram({app_, "--daemon_pidfile=" + pidfile_,
+                    "--daemon_ready_timeout=2s", "--daemon_control=upgrade"});
+    RunResult result = test_support::WaitProgram(first);
+    unlink(slow.c_str());
+    if (early == 0) {
+      Violated("no successor appeared");
+      return;
+    }
+    if (second.exit_code != 1 ||
+        !absl::StrContains(second.stderr_text,
+                           "an upgrade is already in progress")) {
+      Violated(absl::StrCat(
+          "the second of two upgrades exited ", second.exit_code,
+          " (want 1, an upgrade is already in progress): ", second.stdout_text,
+          second.stderr_text));
+      return;
+    }
+    if (result.exit_code != 0) {
+      Violated(absl::StrCat("the first of two upgrades exited ",
+                            result.exit_code, ": ", result.stdout_text,
+                            result.stderr_text));
+      return;
+    }
+    const pid_t successor = UpgradedTo(result, old);
+    if (successor != early) {
+      Violated(absl::StrCat("upgraded to ", successor, ", not ", early));
+      return;
+    }
+    UpgradedTo(old, successor);
+  }
+
   // A start whose launcher (or first child) is SIGKILLed early: afterwards
   // either the service runs and is as the flags say (the invariants look)
   // or nothing of it runs and no pid file is left.
@@ -1208,8 +1416,7 @@ class ModelRun {
     // A killed daemon's leftover, which this start would have replaced.
     const std::string leftover = ReadFileOrEmpty(pidfile_);
     OpenReadyPipe();
-    std::vector<std::string> argv = {app_};
-    for (std::string& flag : StartFlags()) argv.push_back(std::move(flag));
+    std::vector<std::string> argv = LaunchArgv();
     test_support::Spawned launcher =
         test_support::SpawnProgram(argv, StartEnvironment());
     SpawnedWithReadyPipe();
@@ -1337,9 +1544,8 @@ class ModelRun {
         // As an operator restarts: with the start's flags (restart is a
         // stop, then this start).
         OpenReadyPipe();
-        std::vector<std::string> argv = {app_};
-        for (std::string& flag : StartFlags()) argv.push_back(flag);
-        argv.push_back("--daemon_control=restart");
+        std::vector<std::string> argv =
+            LaunchArgv({"--daemon_control=restart"});
         test_support::Spawned restart =
             test_support::SpawnProgram(argv, StartEnvironment());
         SpawnedWithReadyPipe();
@@ -1368,7 +1574,9 @@ class ModelRun {
         if (!running_) return;
         const pid_t application = Application();
         Signal(application, SIGSTOP);
+        frozen_ = true;
         CheckInvariants();
+        frozen_ = false;
         Signal(application, SIGCONT);
         return;
       }
@@ -1381,6 +1589,12 @@ class ModelRun {
         EndedDirtily();
         return;
       }
+      case Op::kFreezeKeeper:
+        FreezeKeeper();
+        return;
+      case Op::kTwoUpgrades:
+        TwoUpgrades();
+        return;
       case Op::kKillSupervisor: {
         if (!running_) return;
         Signal(Supervisor(), SIGKILL);
@@ -1389,8 +1603,7 @@ class ModelRun {
       }
       case Op::kTwoStarts: {
         OpenReadyPipe();
-        std::vector<std::string> argv = {app_};
-        for (std::string& flag : StartFlags()) argv.push_back(flag);
+        std::vector<std::string> argv = LaunchArgv();
         test_support::Spawned first =
             test_support::SpawnProgram(argv, StartEnvironment());
         test_support::Spawned second =
@@ -1688,6 +1901,8 @@ class ModelRun {
     }
     CheckNotifications();
     if (!violation_.empty()) return;
+    CheckWatchdog(instances);
+    if (!violation_.empty()) return;
     if (main_pid_ != 0 && main_pid_ != named && main_pid_ != OwnPid(named)) {
       Violated(absl::StrCat("the manager was last told MAINPID=", main_pid_,
                             ", status names ", named));
@@ -1774,6 +1989,33 @@ class ModelRun {
     }
   }
 
+  // Under a systemd watchdog, WATCHDOG=1 keeps coming from a process of
+  // the running service (not from a draining old daemon): after an upgrade
+  // from the successor (issue 18.9). A frozen application sends none.
+  void CheckWatchdog(const std::vector<pid_t>& instances) {
+    if (!config_.watchdog || !notify_ || frozen_) return;
+    watchdog_senders_.clear();
+    const bool fed = test_support::WaitFor(
+        [&] {
+          CheckNotifications();
+          if (!violation_.empty()) return true;
+          for (pid_t pid : instances) {
+            if (watchdog_senders_.count(pid) != 0) return true;
+          }
+          return false;
+        },
+        absl::Seconds(5));
+    if (!violation_.empty()) return;
+    if (!fed) {
+      std::vector<pid_t> senders(watchdog_senders_.begin(),
+                                 watchdog_senders_.end());
+      Violated(absl::StrCat(
+          "no WATCHDOG=1 from the service (", absl::StrJoin(instances, " "),
+          ") within 5 s under WATCHDOG_USEC; senders: ",
+          senders.empty() ? "none" : absl::StrJoin(senders, " ")));
+    }
+  }
+
   // Ends whatever the run left, by what it holds: its own spawned
   // processes, the container, and this run's tree found by its pid file's
   // path (unique to this run).
@@ -1808,9 +2050,11 @@ class ModelRun {
   std::unique_ptr<test_support::NotifyReceiver> notify_;
   std::map<pid_t, pid_t> forked_;  // fork_child's children, and their parents
   int clock_offset_ = 0;
-  bool awaiting_ready_ = false;     // a start, and no READY=1 yet
-  bool awaiting_stopping_ = false;  // a restart, and no STOPPING=1 yet
-  pid_t main_pid_ = 0;              // the last MAINPID= the manager got
+  bool awaiting_ready_ = false;       // a start, and no READY=1 yet
+  bool awaiting_stopping_ = false;    // a restart, and no STOPPING=1 yet
+  pid_t main_pid_ = 0;                // the last MAINPID= the manager got
+  std::set<pid_t> watchdog_senders_;  // who sent WATCHDOG=1 since a look
+  bool frozen_ = false;               // the application is SIGSTOPped
   int ready_read_ = -1, ready_write_ = -1;
   std::string ready_seen_;
   std::vector<pid_t> draining_;  // old daemons still draining held_
@@ -1833,16 +2077,55 @@ std::string RunOnce(const Configuration& config, const std::vector<Op>& ops) {
   return violation;
 }
 
+// The kind of a violation: its text without the step it happened at, and
+// with every number and every quoted part (pids, counts, messages) made
+// alike, cut at its first colon (what follows is a program's output). Two
+// violations of one kind are the same defect as far as the shrinker knows.
+std::string ViolationKind(absl::string_view violation) {
+  // "step N (op): what"
+  const size_t prefix = violation.find("): ");
+  if (absl::StartsWith(violation, "step ") &&
+      prefix != absl::string_view::npos) {
+    violation.remove_prefix(prefix + 3);
+  }
+  violation = violation.substr(0, violation.find('\n'));
+  std::string kind;
+  bool quoted = false;
+  for (size_t i = 0; i < violation.size(); ++i) {
+    const char c = violation[i];
+    if (c == '\'') {
+      quoted = !quoted;
+      if (quoted) kind += "'Q'";
+      continue;
+    }
+    if (quoted) continue;
+    if (c == ':' && (i + 1 == violation.size() || violation[i + 1] == ' ' ||
+                     violation[i + 1] == '\n')) {
+      break;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (kind.empty() || kind.back() != '#') kind += '#';
+      continue;
+    }
+    kind += c;
+  }
+  return kind;
+}
+
 // Shrinks a failing sequence: drops one operation at a time while it still
-// fails (with any violation), until no single drop keeps it failing.
-std::vector<Op> Shrink(const Configuration& config, std::vector<Op> ops) {
+// fails with the same kind of violation, until no single drop does.
+std::vector<Op> Shrink(const Configuration& config, std::vector<Op> ops,
+                       const std::string& violation) {
+  const std::string kind = ViolationKind(violation);
   bool shrunk = true;
   while (shrunk && ops.size() > 1) {
     shrunk = false;
     for (size_t i = 0; i < ops.size(); ++i) {
       std::vector<Op> shorter = ops;
       shorter.erase(shorter.begin() + i);
-      if (!RunOnce(config, shorter).empty()) {
+      const std::string shorter_violation = RunOnce(config, shorter);
+      if (!shorter_violation.empty() &&
+          ViolationKind(shorter_violation) == kind) {
         ops = shorter;
         shrunk = true;
         break;
@@ -1857,7 +2140,7 @@ void RunAndReport(int config_index, const std::vector<Op>& ops,
   const Configuration& config = kConfigurations[config_index];
   const std::string violation = RunOnce(config, ops);
   if (violation.empty()) return;
-  const std::vector<Op> shortest = Shrink(config, ops);
+  const std::vector<Op> shortest = Shrink(config, ops, violation);
   const std::string shortest_violation = RunOnce(config, shortest);
   ADD_FAILURE() << "model violated in configuration " << config_index << " ("
                 << Describe(config) << "), " << origin
@@ -1880,20 +2163,24 @@ TEST(ModelTest, PairwiseCoverIsComplete) {
                             c.rlimits,
                             static_cast<int>(c.notify),
                             c.ready_fd,
-                            c.capabilities};
+                            c.capabilities,
+                            c.watchdog};
   };
-  const std::vector<int> sizes = {4, 2, 2, 2, 2, 3, 2, 2};
-  constexpr size_t kDrop = 1, kCapabilities = 7;
+  const std::vector<int> sizes = {4, 2, 2, 2, 2, 3, 2, 2, 2};
+  constexpr size_t kDrop = 1, kNotify = 5, kCapabilities = 7, kWatchdog = 8;
   for (const Configuration& config : kConfigurations) {
     EXPECT_TRUE(!config.capabilities || config.drop_user)
         << Describe(config) << ": capabilities need a user drop";
+    EXPECT_TRUE(!config.watchdog || config.notify != Notify::kNone)
+        << Describe(config) << ": a watchdog needs a notify receiver";
   }
   for (size_t a = 0; a < sizes.size(); ++a) {
     for (size_t b = a + 1; b < sizes.size(); ++b) {
       for (int va = 0; va < sizes[a]; ++va) {
         for (int vb = 0; vb < sizes[b]; ++vb) {
-          // The one pair no configuration may have.
+          // The pairs no configuration may have.
           if (a == kDrop && b == kCapabilities && va == 0 && vb == 1) continue;
+          if (a == kNotify && b == kWatchdog && va == 0 && vb == 1) continue;
           bool covered = false;
           for (const Configuration& config : kConfigurations) {
             const std::vector<int> v = values(config);
@@ -1977,6 +2264,29 @@ TEST(ModelTest, DISABLED_SupervisorRelaysTheWorkersStatusAfterItsReady) {
   const std::string violation = RunOnce(kConfigurations[7], ops);
   unsetenv("MODEL_STRICT");
   EXPECT_TRUE(violation.empty()) << violation;
+}
+
+// The shrunk sequence of the known defect FreezeKeeper() tolerates: enable
+// once a stop with a frozen path keeper leaves no socket file.
+TEST(ModelTest, DISABLED_AStopWithAFrozenKeeperRemovesTheSocketFile) {
+  setenv("MODEL_STRICT", "1", 1);
+  const std::string violation =
+      RunOnce(kConfigurations[11], {Op::kStart, Op::kFreezeKeeper});
+  unsetenv("MODEL_STRICT");
+  EXPECT_TRUE(violation.empty()) << violation;
+}
+
+// The shrinker's notion of one defect: the same text but for the step,
+// numbers and quoted parts.
+TEST(ModelTest, ViolationKindIgnoresStepNumbersAndQuotes) {
+  EXPECT_EQ(ViolationKind("step 3 (reload): 'reload 12 1' never reached the "
+                          "new log: a reload during an upgrade was lost"),
+            ViolationKind("step 7 (reload_during_upgrade): 'reload 99 3' "
+                          "never reached the new log"));
+  EXPECT_EQ(ViolationKind("step 2 (stop): stop exited 1: no such process"),
+            ViolationKind("step 5 (stop): stop exited 1: other text"));
+  EXPECT_NE(ViolationKind("step 2 (start): FDSTORE=1 without $FDSTORE"),
+            ViolationKind("step 2 (stop): a clean stop left the socket file"));
 }
 
 // Replays one sequence: MODEL_REPLAY='CONFIG:op,op,...' (what a violation

@@ -444,7 +444,14 @@ std::string NotifyReceiver::Receive(absl::Duration timeout) {
 }
 
 std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
+  pid_t sender = 0;
+  return Receive(fd, &sender, timeout);
+}
+
+std::string NotifyReceiver::Receive(int* fd, pid_t* sender,
+                                    absl::Duration timeout) {
   *fd = -1;
+  *sender = 0;
   struct pollfd pfd = {fd_, POLLIN, 0};
   if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
       0) {
@@ -452,7 +459,8 @@ std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
   }
   char buffer[4096];
   struct iovec iov = {buffer, sizeof(buffer)};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  alignas(struct cmsghdr) char
+      control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -465,6 +473,11 @@ std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
     if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
         *fd < 0) {
       std::memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS) {
+      struct ucred credentials;
+      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+      *sender = credentials.pid;
     }
   }
   return std::string(buffer, static_cast<size_t>(n));

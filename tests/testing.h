@@ -276,6 +276,9 @@ class NotifyReceiver {
   // The next message and the descriptor that came with it (SCM_RIGHTS, the
   // caller's to close; -1 when none).
   std::string Receive(int* fd, absl::Duration timeout = absl::Seconds(30));
+  // The same, and the sender's pid too when PassCredentials() was called
+  // (0 otherwise), as systemd judges WATCHDOG=1 by its sender.
+  std::string Receive(int* fd, pid_t* sender, absl::Duration timeout);
 
   // Has the kernel attach each sender's credentials from now on (as
   // systemd's NotifyAccess= checks need), for ReceiveFrom.
