@@ -8,12 +8,12 @@
 // Go demo"):
 //
 //   - run by the daemonkit command (tools/daemonkit.cc):
-//       daemonkit --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log \
-//           --ready=started -- ./ticker
+//     daemonkit --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log \
+//     --ready=started -- ./ticker
 //   - built with daemonize.go (-tags daemonkit), which daemonizes it
 //     through the C API (//daemon:c) in a cgo constructor, before the Go
 //     runtime starts:
-//       ./ticker --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log
+//     ./ticker --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log
 package main
 
 import (
