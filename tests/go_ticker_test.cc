@@ -168,6 +168,73 @@ TEST(GoTickerTest, RunUnchangedByDaemonkit) {
       << "left running: " << LiveProcessesSpawnedByThisTest().size();
 }
 
+TEST(GoTickerTest, DaemonizedThroughTheCApiBeforeTheRuntimeStarts) {
+  // The header and the shared library from the runfiles, as a user's
+  // CGO_CFLAGS and CGO_LDFLAGS would name them (README, "The Go demo").
+  const std::string library = RunfilePath("daemon/libdaemonkit_c.so");
+  const std::string library_dir = library.substr(0, library.rfind('/'));
+  const std::string include_dir = RunfilePath("");
+  const std::string ticker =
+      BuildGo("cticker", {"examples/go/ticker.go", "examples/go/daemonize.go"},
+              {"-tags", "daemonkit"},
+              {{"CGO_ENABLED", "1"},
+               {"CGO_CFLAGS", "-I" + include_dir},
+               {"CGO_LDFLAGS",
+                absl::StrCat("-L", library_dir, " -Wl,-rpath,", library_dir)}});
+  ASSERT_FALSE(ticker.empty());
+  const std::string dir = MakeTempDir("go_capi");
+  const std::string pidfile = "--daemon_pidfile=" + dir + "/ticker.pid";
+  const std::string log = dir + "/ticker.log";
+
+  const RunResult start =
+      RunProgram({ticker, pidfile, "--daemon_stdout=" + log});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t pid = ReadPid(dir + "/ticker.pid");
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(IsWriteLocked(dir + "/ticker.pid"));
+  EXPECT_EQ(ExeOf(pid), ticker);
+  ExpectDaemonInProc(pid);
+  pid_t sid = 0;
+  ASSERT_TRUE(StatOf(pid).ParseField(ProcStat::kSession, &sid));
+  EXPECT_NE(sid, pid);  // the double fork: no session leader
+  ExpectDemoOutput(log, pid, 2);
+  // The forks came before the runtime: the daemon has all its threads.
+  const int threads = ThreadsOf(pid);
+  std::printf("Go daemonized from its cgo constructor: %d threads\n", threads);
+  EXPECT_GT(threads, 1);
+
+  // The library's flags and exit codes, in a Go program.
+  const RunResult again =
+      RunProgram({ticker, pidfile, "--daemon_stdout=" + log});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(again.stderr_text, "already running"))
+      << again.stderr_text;
+  const RunResult bad = RunProgram({ticker, "--daemon_umask=abc"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.stderr_text;
+
+  // SIGHUP reaches the library through daemonize.go: the output is
+  // reopened, the Go program goes on ticking into the new file.
+  ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
+  const RunResult reload =
+      RunProgram({ticker, pidfile, "--daemon_control=reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const std::string text = ReadFileOrEmpty(log);
+        return test_support::IsDemoTimestamp(text.substr(0, text.find('\n')));
+      },
+      absl::Seconds(30)))
+      << ReadFileOrEmpty(log);
+
+  const RunResult stop = RunProgram({ticker, pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_TRUE(WaitUntilGone(pid));
+  // A clean stop: the handle removed its pid file.
+  EXPECT_FALSE(FileExists(dir + "/ticker.pid"));
+  EXPECT_TRUE(WaitFor([] { return LiveProcessesSpawnedByThisTest().empty(); }))
+      << "left running: " << LiveProcessesSpawnedByThisTest().size();
+}
+
 TEST(GoTickerTest, ForkAfterTheRuntimeStartedKeepsOneThread) {
   const std::string program =
       BuildGo("fork_after_start", {"tests/go/fork_after_start.go"});
