@@ -5,15 +5,15 @@
 // daemonize itself (a Go program cannot fork once its runtime runs: the
 // child keeps one thread of several, see tests/go_ticker_test.cc), and needs
 // no change to become a correct daemon, in either of two ways (README, "The
-// Go demo"):
+// Go demo"). Run by the daemonkit command (tools/daemonkit.cc):
 //
-//   - run by the daemonkit command (tools/daemonkit.cc):
-//     daemonkit --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log \
-//     --ready=started -- ./ticker
-//   - built with daemonize.go (-tags daemonkit), which daemonizes it
-//     through the C API (//daemon:c) in a cgo constructor, before the Go
-//     runtime starts:
-//     ./ticker --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log
+//	daemonkit --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log \
+//	    --ready=started -- ./ticker
+//
+// Or built with daemonize.go (-tags daemonkit), which daemonizes it through
+// the C API (//daemon:c) in a cgo constructor, before the Go runtime starts:
+//
+//	./ticker --daemon_pidfile=/tmp/t.pid --daemon_stdout=/tmp/t.log
 package main
 
 import (
