@@ -51,6 +51,10 @@ def _daemonkit_shared_library_impl(ctx):
     args.add_all(system_libraries)
     args.add_all([flag for flag in link_flags if flag.startswith("-l") or flag.startswith("-Wl,")])
     args.add_all(["-lstdc++", "-lm", "-lpthread"])
+
+    # --linkopt, e.g. the sanitizer configurations' -fsanitize=...: the
+    # archives were compiled for them.
+    args.add_all(ctx.fragments.cpp.linkopts)
     ctx.actions.run(
         executable = "/usr/bin/g++",
         arguments = [args],
@@ -64,6 +68,7 @@ def _daemonkit_shared_library_impl(ctx):
 
 daemonkit_shared_library = rule(
     implementation = _daemonkit_shared_library_impl,
+    fragments = ["cpp"],
     attrs = {
         "dep": attr.label(providers = [CcInfo], mandatory = True),
         "out": attr.output(mandatory = True),

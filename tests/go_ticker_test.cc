@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/proc.h"
@@ -129,6 +130,33 @@ int ThreadsOf(pid_t pid) {
   return -1;
 }
 
+// Under --config=asan or tsan, libdaemonkit_c.so needs the sanitizer's
+// runtime, which must be the first library loaded: the Go program does not
+// link it, so it is preloaded (as tests/testing.cc's fault shim is). The
+// environment for running the Go program linked against `library`: empty
+// for a plain build.
+std::map<std::string, std::string> SanitizerEnvironment(
+    const std::string& library) {
+  const RunResult ldd = RunProgram({"/usr/bin/ldd", library});
+  std::vector<std::string> preload;
+  for (absl::string_view line : absl::StrSplit(ldd.stdout_text, '\n')) {
+    // "\tlibasan.so.8 => /lib/x86_64-linux-gnu/libasan.so.8 (0x...)"
+    const std::vector<std::string> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (words.size() >= 3 && words[1] == "=>" &&
+        (absl::StartsWith(words[0], "libasan.") ||
+         absl::StartsWith(words[0], "libtsan.") ||
+         absl::StartsWith(words[0], "libubsan."))) {
+      preload.push_back(words[2]);
+    }
+  }
+  if (preload.empty()) return {};
+  // The Go runtime's memory is not malloc's, and what the library keeps
+  // for the process's life is no leak worth failing over here.
+  return {{"LD_PRELOAD", absl::StrJoin(preload, ":")},
+          {"ASAN_OPTIONS", "detect_leaks=0"}};
+}
+
 // The target of /proc/PID/exe.
 std::string ExeOf(pid_t pid) {
   char target[4096] = {};
@@ -182,12 +210,13 @@ TEST(GoTickerTest, DaemonizedThroughTheCApiBeforeTheRuntimeStarts) {
                {"CGO_LDFLAGS",
                 absl::StrCat("-L", library_dir, " -Wl,-rpath,", library_dir)}});
   ASSERT_FALSE(ticker.empty());
+  const std::map<std::string, std::string> env = SanitizerEnvironment(library);
   const std::string dir = MakeTempDir("go_capi");
   const std::string pidfile = "--daemon_pidfile=" + dir + "/ticker.pid";
   const std::string log = dir + "/ticker.log";
 
   const RunResult start =
-      RunProgram({ticker, pidfile, "--daemon_stdout=" + log});
+      RunProgram({ticker, pidfile, "--daemon_stdout=" + log}, env);
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t pid = ReadPid(dir + "/ticker.pid");
   ASSERT_GT(pid, 0);
@@ -205,18 +234,18 @@ TEST(GoTickerTest, DaemonizedThroughTheCApiBeforeTheRuntimeStarts) {
 
   // The library's flags and exit codes, in a Go program.
   const RunResult again =
-      RunProgram({ticker, pidfile, "--daemon_stdout=" + log});
+      RunProgram({ticker, pidfile, "--daemon_stdout=" + log}, env);
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(again.stderr_text, "already running"))
       << again.stderr_text;
-  const RunResult bad = RunProgram({ticker, "--daemon_umask=abc"});
+  const RunResult bad = RunProgram({ticker, "--daemon_umask=abc"}, env);
   EXPECT_EQ(bad.exit_code, 2) << bad.stderr_text;
 
   // SIGHUP reaches the library through daemonize.go: the output is
   // reopened, the Go program goes on ticking into the new file.
   ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
   const RunResult reload =
-      RunProgram({ticker, pidfile, "--daemon_control=reload"});
+      RunProgram({ticker, pidfile, "--daemon_control=reload"}, env);
   EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
   EXPECT_TRUE(WaitFor(
       [&] {
@@ -226,7 +255,8 @@ TEST(GoTickerTest, DaemonizedThroughTheCApiBeforeTheRuntimeStarts) {
       absl::Seconds(30)))
       << ReadFileOrEmpty(log);
 
-  const RunResult stop = RunProgram({ticker, pidfile, "--daemon_control=stop"});
+  const RunResult stop =
+      RunProgram({ticker, pidfile, "--daemon_control=stop"}, env);
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_TRUE(WaitUntilGone(pid));
   // A clean stop: the handle removed its pid file.

@@ -21,8 +21,9 @@
 // when it starts, so SIGTERM and SIGINT would kill the daemon without
 // removing its pid file and SIGHUP would kill it instead of reopening its
 // output. init() below takes them with os/signal and hands each to the
-// library's handler, saved by the constructor, then lets the handle act
-// on it (daemonkit_wait), from one locked OS thread.
+// library's handler, saved by the constructor; the handle's loop
+// (daemonkit_wait) runs on one locked OS thread and ends the program on a
+// stop.
 
 //go:build daemonkit
 
@@ -44,8 +45,9 @@ __attribute__((constructor)) static void daemonkit_before_go(int argc,
                                                              char** argv,
                                                              char** envp) {
   (void)envp;
-  // Control actions exit here; the launcher exits here once init() below
-  // declares the daemon ready; only the daemon goes on into Go.
+  // Control actions exit here; the launcher exits here once
+  // daemonkit_go_serve() declares the daemon ready; only the daemon goes on
+  // into Go.
   int rc = daemonkit_daemonize(argc, argv, &daemonkit_handle);
   if (rc != 0) exit(rc);
   for (int i = 0; i < 3; ++i) {
@@ -57,13 +59,10 @@ __attribute__((constructor)) static void daemonkit_before_go(int argc,
   }
 }
 
-static int daemonkit_go_ready(void) {
-  return daemonkit_notify_ready(daemonkit_handle);
-}
-
-// Runs the library's handler for `signo` (which writes to its pipe), then
-// lets the handle act: a DAEMONKIT_EVENT_*.
-static int daemonkit_go_deliver(int signo) {
+// Runs the library's handler for `signo`, which writes it to the library's
+// pipe (async-signal-safe, so callable from any thread) and so wakes
+// daemonkit_wait() in daemonkit_go_serve().
+static void daemonkit_go_forward(int signo) {
   for (int i = 0; i < 3; ++i) {
     if (daemonkit_routed[i] != signo) continue;
     void (*handler)(int) = daemonkit_library_action[i].sa_handler;
@@ -72,10 +71,16 @@ static int daemonkit_go_deliver(int signo) {
       handler(signo);
     }
   }
-  return daemonkit_wait(daemonkit_handle, 0);
 }
 
-static void daemonkit_go_close(void) {
+// The handle's life after the constructor, on one thread: ready (the Go
+// runtime runs: the launcher may exit 0), then reloads, the watchdog's
+// keep-alives, the pid file's upkeep, until a stop; then removes the pid
+// file.
+static void daemonkit_go_serve(void) {
+  daemonkit_notify_ready(daemonkit_handle);
+  while (daemonkit_wait(daemonkit_handle, -1) != DAEMONKIT_EVENT_STOP) {
+  }
   daemonkit_close(daemonkit_handle);
   daemonkit_handle = NULL;
 }
@@ -92,17 +97,15 @@ import (
 func init() {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	// The runtime started: the launcher may exit 0.
-	C.daemonkit_go_ready()
 	go func() {
-		// The handle is used from one thread.
-		runtime.LockOSThread()
 		for sig := range signals {
-			number := C.int(sig.(syscall.Signal))
-			if C.daemonkit_go_deliver(number) == C.DAEMONKIT_EVENT_STOP {
-				C.daemonkit_go_close() // removes the pid file
-				os.Exit(0)
-			}
+			C.daemonkit_go_forward(C.int(sig.(syscall.Signal)))
 		}
+	}()
+	go func() {
+		// The handle is used from this thread only, from now on.
+		runtime.LockOSThread()
+		C.daemonkit_go_serve()
+		os.Exit(0)
 	}()
 }
