@@ -29,7 +29,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/proc.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/demo_checks.h"
 #include "tests/testing.h"
@@ -54,7 +53,6 @@ using test_support::SpawnProgram;
 using test_support::StatOf;
 using test_support::WaitFor;
 using test_support::WaitUntilGone;
-using ::testing::IsEmpty;
 
 // Debian's go command, or "" (a test failure names the package).
 std::string GoCommand() {
@@ -102,7 +100,7 @@ std::string BuildGo(const std::string& name,
   env["GOCACHE"] = root + "/gocache";
   env["HOME"] = root + "/home";
   env["GOTOOLCHAIN"] = "local";
-  const std::string binary = root + "/" + name;
+  std::string binary = root + "/" + name;
   std::vector<std::string> argv = {
       "/bin/sh", "-c",   "cd \"$1\" && shift && exec \"$@\"", "sh", package,
       go,        "build"};

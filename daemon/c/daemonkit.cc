@@ -168,7 +168,7 @@ int daemonkit_fail_startup(daemonkit_daemon* daemon, const char* message) {
   return 0;
 }
 
-int daemonkit_wait(daemonkit_daemon* daemon, long timeout_ms) {
+int daemonkit_wait(daemonkit_daemon* daemon, int timeout_ms) {
   if (daemon == nullptr) return -EINVAL;
   daemonkit::Event event;
   if (timeout_ms < 0) {

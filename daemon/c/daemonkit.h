@@ -129,7 +129,7 @@ int daemonkit_fail_startup(daemonkit_daemon* daemon, const char* message);
  * the reload hook ran), DAEMONKIT_EVENT_TIMEOUT otherwise; -EINVAL for a
  * NULL handle. Also sends the watchdog's keep-alives.
  */
-int daemonkit_wait(daemonkit_daemon* daemon, long timeout_ms);
+int daemonkit_wait(daemonkit_daemon* daemon, int timeout_ms);
 
 /* daemonkit_signal_fd()
  *

@@ -1,17 +1,15 @@
 // Copyright 2026 The daemonkit Authors.
 //
-// The C API (issue 21) against real processes: each start runs in a forked
-// child of the test, which becomes the launcher, and the daemon it makes is
-// read through /proc and operated with the C API's own control actions.
+// The C API (issue 21) against real processes: each start runs the C test
+// daemon (daemon/c/daemonkit_test_app.c), which becomes the launcher, and
+// the daemon it makes is read through /proc and operated with the C API's
+// own control actions.
 
 #include "daemon/c/daemonkit.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -28,69 +26,27 @@
 namespace daemonkit {
 namespace {
 
-using test_support::ExitCodeInChild;
 using test_support::IsWriteLocked;
 using test_support::MakeTempDir;
 using test_support::ReadFileOrEmpty;
 using test_support::ReadPid;
+using test_support::RunfilePath;
+using test_support::RunProgram;
+using test_support::RunResult;
 using test_support::StatOf;
 using test_support::WaitFor;
 using test_support::WaitUntilGone;
+using test_support::WriteFile;
 
-// Points descriptor 2 at `path` (the launcher's stderr, for the test to
-// read); false when it cannot.
-bool StderrTo(const std::string& path) {
-  const int fd =
-      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool ok = dup2(fd, 2) == 2;
-  close(fd);
-  return ok;
-}
-
-// What the daemon of these tests does once daemonize returned 0: announce
-// itself, become ready (or fail with `fail_message`), then log each event
-// until stopped.
-int RunDaemon(daemonkit_daemon* daemon, const char* fail_message) {
-  std::printf("daemon %d signal_fd %d detached %d\n",
-              static_cast<int>(getpid()), daemonkit_signal_fd(daemon),
-              daemonkit_detached(daemon));
-  std::fflush(stdout);
-  if (fail_message != nullptr) {
-    daemonkit_fail_startup(daemon, fail_message);
-    daemonkit_close(daemon);
-    return 1;
-  }
-  daemonkit_notify_ready(daemon);
-  for (;;) {
-    const int event = daemonkit_wait(daemon, 60 * 1000);
-    if (event == DAEMONKIT_EVENT_RELOAD) std::printf("reload\n");
-    if (event == DAEMONKIT_EVENT_STOP) break;
-    std::fflush(stdout);
-  }
-  std::printf("stop %d\n", daemonkit_stop_requested(daemon));
-  std::fflush(stdout);
-  daemonkit_close(daemon);
-  return 0;
-}
-
-// Runs daemonkit_daemonize(`args`) in a forked child whose stderr goes to
-// `err`; the launcher's exit code (or daemonize's return code when it
-// returned one), or -1 when the child died of a signal.
-int Daemonize(std::vector<std::string> args, const std::string& err,
-              const char* fail_message = nullptr) {
-  args.insert(args.begin(), "c_test_daemon");
-  return ExitCodeInChild([&] {
-    if (!StderrTo(err)) return 100;
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    daemonkit_daemon* daemon = nullptr;
-    const int rc = daemonkit_daemonize(static_cast<int>(args.size()),
-                                       argv.data(), &daemon);
-    if (rc != 0) return rc;
-    return RunDaemon(daemon, fail_message);
-  });
+// Runs the C API's test daemon (daemon/c/daemonkit_test_app.c) with
+// `args`, its stderr into `err`; the launcher's exit code (or the one
+// daemonize returned), -1 when it died of a signal.
+int Daemonize(const std::vector<std::string>& args, const std::string& err) {
+  std::vector<std::string> argv = {RunfilePath("daemon/c_test_app")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const RunResult result = RunProgram(argv);
+  WriteFile(err, result.stderr_text);
+  return result.exit_code;
 }
 
 // The value of "Umask:" in /proc/PID/status, or "".
@@ -213,8 +169,9 @@ TEST(CApiTest, FailStartupReachesTheLaunchersStderr) {
   const std::string dir = MakeTempDir("capi_fail");
   const std::string pidfile = dir + "/d.pid";
   const std::string log = dir + "/out.log";
-  EXPECT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_stdout=" + log},
-                      dir + "/err", "no configuration at /etc/c_test.conf"),
+  EXPECT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_stdout=" + log,
+                       "--fail=no configuration at /etc/c_test.conf"},
+                      dir + "/err"),
             1);
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(dir + "/err"),
                                 "no configuration at /etc/c_test.conf"))

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
       if (next < now) next = now + 1000; /* after a suspend: no burst */
       continue;
     }
-    int event = daemonkit_wait(daemon, (long)(next - now));
+    int event = daemonkit_wait(daemon, (int)(next - now));
     if (event == DAEMONKIT_EVENT_STOP) break;
     if (event == DAEMONKIT_EVENT_RELOAD) printf("reloaded\n");
   }
