@@ -194,8 +194,14 @@ class Keeper {
       }
       if (holds_pidfile_lock_) RestorePidFileIfRemoved();
       // The daemon is gone: whatever still holds its end (a child it
-      // forked) has no business with its files.
-      if (daemon_at >= 0 && (fds[daemon_at].revents & POLLIN)) break;
+      // forked) has no business with its files. What the daemon itself
+      // asked before it exited is still done: a keeper stopped with
+      // SIGSTOP (issue 18.12) finds the clean stop's requests (remove the
+      // socket files) queued behind the daemon's exit when it is resumed.
+      if (daemon_at >= 0 && (fds[daemon_at].revents & POLLIN)) {
+        ServeQueued();
+        break;
+      }
       if (worker_at >= 0 && (fds[worker_at].revents & POLLIN)) {
         ReleaseWorker();
       }
@@ -216,6 +222,16 @@ class Keeper {
   }
 
  private:
+  // Answers the requests already queued on the socket, without waiting for
+  // more.
+  void ServeQueued() {
+    while (serving_) {
+      struct pollfd pfd = {fd_, POLLIN, 0};
+      if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0) return;
+      if (!ServeOne()) return;
+    }
+  }
+
   // Reads and answers one request; false at end-of-file or on a malformed
   // request (which also sets the exit code 1).
   bool ServeOne() {
