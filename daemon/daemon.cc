@@ -441,6 +441,15 @@ class Daemon::Impl {
   }
 
   void FailStartup(const absl::Status& error) {
+    // Found by the attack of 2026-12-06: after the ready, the start is
+    // over; removing the pid file and its lock would hide a daemon that
+    // runs on and let a second one start beside it.
+    if (ready_notified_) {
+      LOG(ERROR) << "start-up failure reported after the daemon was ready "
+                    "(ignored: the start succeeded; exit to stop): "
+                 << error.message();
+      return;
+    }
     LOG(ERROR) << "start-up failed: " << error.message();
     Notify(internal::StartupFailureMessage(error));
     if (reporter_.pending()) reporter_.ReportError(error.message());

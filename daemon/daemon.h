@@ -144,10 +144,11 @@ class Daemon {
 
   // Reports a start-up failure before `NotifyReady()`: the launcher prints
   // `error.message()` on its stderr and exits 1, and the pid file is
-  // removed. The caller should then clean up (close connections, remove
-  // what it made) and exit non-zero: the launcher waits up to
-  // `Options::stop_timeout` for the process to exit, and only then kills
-  // it and whatever it started.
+  // removed. After `NotifyReady()` it only logs the error: the start has
+  // succeeded, and the pid file keeps naming the running daemon. The caller
+  // should then clean up (close connections, remove what it made) and exit
+  // non-zero: the launcher waits up to `Options::stop_timeout` for the process
+  // to exit, and only then kills it and whatever it started.
   void FailStartup(const absl::Status& error);
 
   // Blocks until `deadline` passes or a signal asks for something. Returns

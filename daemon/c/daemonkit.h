@@ -113,9 +113,11 @@ int daemonkit_notify_ready(daemonkit_daemon* daemon);
  *
  * Reports a start-up failure before `daemonkit_notify_ready()`: the
  * launcher prints `message` on its stderr and exits 1, and the pid file is
- * removed. The caller should then clean up and exit non-zero; the launcher
- * kills the daemon and what it started after --daemon_stop_timeout if it
- * does not. Returns 0, or -EINVAL for a NULL handle or message.
+ * removed. After `daemonkit_notify_ready()` it only logs the message (the
+ * start has succeeded; the pid file keeps naming the daemon). The caller should
+ * then clean up and exit non-zero; the launcher kills the daemon and what it
+ * started after --daemon_stop_timeout if it does not. Returns 0, or -EINVAL for
+ * a NULL handle or message.
  */
 int daemonkit_fail_startup(daemonkit_daemon* daemon, const char* message);
 

@@ -188,6 +188,34 @@ TEST(CApiTest, FailStartupReachesTheLaunchersStderr) {
   EXPECT_TRUE(WaitUntilGone(pid));
 }
 
+// Found by the attack of 2026-12-06: a failure reported after the ready
+// removed the pid file and its lock while the daemon ran on, and a second
+// one then started beside it.
+TEST(CApiTest, AFailureReportedAfterTheReadyKeepsThePidFile) {
+  const std::string dir = MakeTempDir("capi_late");
+  const std::string pidfile = dir + "/d.pid";
+  const std::string log = dir + "/out.log";
+  ASSERT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_stdout=" + log,
+                       "--fail_after_ready=too late"},
+                      dir + "/err"),
+            0)
+      << ReadFileOrEmpty(dir + "/err");
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(log), "late failure 0\n");
+  })) << ReadFileOrEmpty(log);
+  const pid_t pid = ReadPid(pidfile);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_stdout=" + log},
+                      dir + "/second.err"),
+            1)
+      << ReadFileOrEmpty(dir + "/second.err");
+  EXPECT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_control=stop"},
+                      dir + "/stop.err"),
+            0);
+  EXPECT_TRUE(WaitUntilGone(pid));
+  EXPECT_FALSE(test_support::FileExists(pidfile));
+}
+
 TEST(CApiTest, NullHandlesAreRefused) {
   EXPECT_EQ(daemonkit_notify_ready(nullptr), -EINVAL);
   EXPECT_EQ(daemonkit_fail_startup(nullptr, "x"), -EINVAL);

@@ -2,7 +2,8 @@
  *
  * The daemon of daemon/c/daemonkit_test.cc, in C: daemonizes through the C
  * API with the command line it is given, says who it is, becomes ready (or,
- * with its own flag --fail=MESSAGE, fails its start with MESSAGE), then
+ * with its own flag --fail=MESSAGE, fails its start with MESSAGE; with
+ * --fail_after_ready=MESSAGE, reports that failure after the ready), then
  * logs each event until stopped. A program of its own rather than a fork
  * of the test: under ThreadSanitizer a forked child of the test has the
  * sanitizer's thread besides its own, and the library refuses to fork it.
@@ -16,8 +17,12 @@
 
 int main(int argc, char** argv) {
   const char* fail_message = NULL;
+  const char* late_failure = NULL;
   for (int i = 1; i < argc; ++i) {
     if (strncmp(argv[i], "--fail=", 7) == 0) fail_message = argv[i] + 7;
+    if (strncmp(argv[i], "--fail_after_ready=", 19) == 0) {
+      late_failure = argv[i] + 19;
+    }
   }
   daemonkit_daemon* daemon = NULL;
   int rc = daemonkit_daemonize(argc, argv, &daemon);
@@ -32,6 +37,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   daemonkit_notify_ready(daemon);
+  if (late_failure != NULL) {
+    printf("late failure %d\n", daemonkit_fail_startup(daemon, late_failure));
+  }
   for (;;) {
     int event = daemonkit_wait(daemon, 60 * 1000);
     if (event == DAEMONKIT_EVENT_RELOAD) printf("reload\n");

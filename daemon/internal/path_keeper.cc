@@ -199,6 +199,7 @@ class Keeper {
       // SIGSTOP (issue 18.12) finds the clean stop's requests (remove the
       // socket files) queued behind the daemon's exit when it is resumed.
       if (daemon_at >= 0 && (fds[daemon_at].revents & POLLIN)) {
+        daemon_gone_ = true;
         ServeQueued();
         break;
       }
@@ -303,10 +304,17 @@ class Keeper {
       // Issue 18.5: in the directory it was bound in, whatever its path
       // names now.
       const KeeperSocketFile& socket = targets_.sockets[request.index];
+      // Answered late (this keeper was stopped while its daemon exited):
+      // the inode may since have been reused by another daemon's socket of
+      // the same name, which listens; a dead one is the daemon's.
+      const bool taken_over =
+          daemon_gone_ && socket.dir >= 0 &&
+          SocketFileHasListener(socket.dir, socket.name, socket.path);
       absl::StatusOr<bool> removed =
-          socket.dir < 0 ? absl::StatusOr<bool>(false)
-                         : UnlinkAtIfSame(socket.dir, socket.name, socket.dev,
-                                          socket.ino, socket.path);
+          socket.dir < 0 || taken_over
+              ? absl::StatusOr<bool>(false)
+              : UnlinkAtIfSame(socket.dir, socket.name, socket.dev, socket.ino,
+                               socket.path);
       Reply(reply_fd, removed.status(), removed.ok() && *removed, -1);
       return;
     }
@@ -418,6 +426,8 @@ class Keeper {
   // compromised daemon must not be able to make it say otherwise.
   const bool holds_pidfile_lock_;
   bool remove_pidfile_at_exit_ = false;
+  // The daemon has exited: what is served now was asked before its exit.
+  bool daemon_gone_ = false;
   // The daemon's pid file, while the keeper holds its lock: its descriptor,
   // device and inode change when the keeper recreates a removed file.
   KeeperPidFile pidfile_;

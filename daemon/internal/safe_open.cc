@@ -7,14 +7,17 @@
 #include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -415,6 +418,31 @@ absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
     return ErrnoError(errno, absl::StrCat("unlink ", shown));
   }
   return true;
+}
+
+bool SocketFileHasListener(int dir, const std::string& name,
+                           const std::string& path) {
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISSOCK(st.st_mode)) {
+    return false;
+  }
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::string target = absl::StrCat("/proc/self/fd/", dir, "/", name);
+  if (target.size() >= sizeof(address.sun_path)) target = path;
+  if (target.size() >= sizeof(address.sun_path)) return false;
+  std::memcpy(address.sun_path, target.data(), target.size());
+  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return true;  // cannot tell: keep the file
+  int connected;
+  do {
+    connected = connect(probe, reinterpret_cast<struct sockaddr*>(&address),
+                        sizeof(address));
+  } while (connected != 0 && errno == EINTR);
+  const int saved = errno;
+  close(probe);
+  return connected == 0 || (saved != ECONNREFUSED && saved != ENOENT);
 }
 
 absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,

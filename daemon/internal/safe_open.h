@@ -112,6 +112,16 @@ absl::StatusOr<int> OpenContainingDirectory(const std::string& path,
 absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
                                     ino_t ino, absl::string_view shown);
 
+// Whether the socket file `name` in the directory `dir` has a listener: a
+// connection to it, made through the directory's descriptor (or to `path`
+// when "/proc/self/fd/DIR/NAME" would not fit a sockaddr_un), is not
+// refused. False when it is no socket or the connection is refused. For
+// removing a socket file late (a stopped path keeper resumed after its
+// daemon exited): by then the inode may have been reused by another
+// daemon's live socket of the same name.
+bool SocketFileHasListener(int dir, const std::string& name,
+                           const std::string& path);
+
 // Opens the directory `path` without following a symbolic link as its last
 // component (O_PATH, so opening has no side effect): for chroot and the
 // working directory. `what` names it in errors ("chroot", "workdir").

@@ -3,9 +3,13 @@
 #include "daemon/internal/safe_open.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -201,6 +205,35 @@ TEST_F(SafeOpenTest, UnlinkIfSameLeavesAReplacementAlone) {
   ASSERT_TRUE(removed.ok());
   EXPECT_TRUE(*removed);
   EXPECT_FALSE(FileExists(path_));
+}
+
+// Found by the attack of 2026-12-06: a path keeper resumed after its daemon
+// exited removed the socket file another daemon had since bound with the
+// same inode number. A late removal now keeps a file that has a listener.
+TEST_F(SafeOpenTest, SocketFileHasListenerTellsALiveSocketFromADeadOne) {
+  const int dir = open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  // Bound through the directory's descriptor: $TEST_TMPDIR is longer than
+  // a sockaddr_un holds.
+  const std::string through = absl::StrCat("/proc/self/fd/", dir, "/app.sock");
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(through.size(), sizeof(address.sun_path));
+  std::memcpy(address.sun_path, through.data(), through.size());
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(bind(listener, reinterpret_cast<struct sockaddr*>(&address),
+                 sizeof(address)),
+            0)
+      << strerror(errno);
+  ASSERT_EQ(listen(listener, 4), 0);
+  EXPECT_TRUE(SocketFileHasListener(dir, "app.sock", dir_ + "/app.sock"));
+  close(listener);  // the file stays, dead, as a SIGKILLed daemon leaves it
+  EXPECT_FALSE(SocketFileHasListener(dir, "app.sock", dir_ + "/app.sock"));
+  EXPECT_FALSE(SocketFileHasListener(dir, "out.log", path_));
+  EXPECT_FALSE(SocketFileHasListener(dir, "victim", victim_));
+  EXPECT_FALSE(SocketFileHasListener(dir, "none", dir_ + "/none"));
+  close(dir);
 }
 
 TEST_F(SafeOpenTest, DirectoryNoFollow) {
