@@ -7,10 +7,12 @@
 //
 // A configuration is a launch mode (detached, foreground, supervised, pid 1
 // of a pid namespace), a NOTIFY_SOCKET receiver of the test's (none, one,
-// one with $FDSTORE) and six switches (user drop, a unix listening socket,
-// --daemon_keep_env, --daemon_rlimits, --daemon_ready_fd read by the test,
-// --daemon_capabilities with the drop) and a systemd watchdog
-// ($WATCHDOG_USEC and $WATCHDOG_PID for the notify receiver);
+// one with $FDSTORE), a listening socket (none, unix, tcp on 127.0.0.1),
+// six switches (user drop, --daemon_keep_env, --daemon_rlimits,
+// --daemon_ready_fd read by the test, --daemon_capabilities with the drop,
+// --daemon_log=journal), a systemd watchdog ($WATCHDOG_USEC and
+// $WATCHDOG_PID for the notify receiver) and socket activation (the test
+// binds the socket and passes it as systemd does; tcp only that way);
 // kConfigurations covers every pair of
 // values at least once (a test proves it). Supervised rows also run the
 // supervisor's watchdog. The operations are the control actions (upgrade
@@ -142,7 +144,10 @@ struct Configuration {
 // every other dimension in at least one row (PairwiseCoverIsComplete).
 // Twelve rows, the fewest that can hold every pair of a 4-valued and a
 // 3-valued dimension; capabilities only with a user drop (they need one),
-// a watchdog only with a notify receiver (it is the receiver's).
+// a watchdog only with a notify receiver (it is the receiver's), activation
+// only with a socket and tcp only by activation. Rows 0, 1, 7 and 11 are
+// as before those last dimensions (tests below replay them); the others
+// were found by a local search over the allowed rows.
 constexpr Configuration kConfigurations[] = {
     {Mode::kDetached, false, Listen::kUnix, false, false, Notify::kSocket,
      false, false, true, false, false},
