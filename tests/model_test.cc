@@ -2436,6 +2436,25 @@ TEST(ModelTest, DISABLED_SupervisorRelaysTheWorkersStatusAfterItsReady) {
   EXPECT_TRUE(violation.empty()) << violation;
 }
 
+// No row of the cover upgrades an activated socket (upgrades need a
+// detached daemon without a drop, and those rows bind their own): the
+// successor must serve the manager's socket, unix or tcp, with no request
+// of the client load lost, and a stop must leave the socket file.
+TEST(ModelTest, AnUpgradeServesTheActivatedSocket) {
+  for (const Listen listen : {Listen::kUnix, Listen::kTcp}) {
+    // Row 0 (detached, no drop, a notify receiver and a systemd
+    // watchdog), with its socket activated instead, and the journal.
+    Configuration config = kConfigurations[0];
+    config.listen = listen;
+    config.activated = true;
+    config.journal = true;
+    const std::vector<Op> ops = {Op::kStart, Op::kUpgrade,
+                                 Op::kClientNeverReads, Op::kStop};
+    const std::string violation = RunOnce(config, ops);
+    EXPECT_TRUE(violation.empty()) << Describe(config) << ": " << violation;
+  }
+}
+
 // The shrunk sequence of a defect the model found once the cover met a
 // supervisor with a systemd watchdog ($WATCHDOG_USEC) and no user drop:
 // after its own watchdog replaced a hung worker, three failed forks are
