@@ -2474,12 +2474,21 @@ TEST(ModelTest, DISABLED_ASupervisorUnderASystemdWatchdogForksAgainAfterAHang) {
 // incomplete): the daemon's request to remove its socket file sat unread
 // behind its exit in the frozen keeper's socket, which the resumed keeper
 // then left unserved.
+// Row 10 (foreground) runs everywhere; row 11 (pid 1 of a pid namespace)
+// where a container can be made (not in a chroot without one).
 TEST(ModelTest, AStopWithAFrozenKeeperRemovesTheSocketFile) {
   setenv("MODEL_STRICT", "1", 1);
-  const std::string violation =
-      RunOnce(kConfigurations[11], {Op::kStart, Op::kFreezeKeeper});
+  for (int row : {10, 11}) {
+    if (kConfigurations[row].mode == Mode::kContainer &&
+        !test_support::WhyNoContainerHere().empty()) {
+      continue;
+    }
+    const std::string violation =
+        RunOnce(kConfigurations[row], {Op::kStart, Op::kFreezeKeeper});
+    EXPECT_TRUE(violation.empty())
+        << Describe(kConfigurations[row]) << ": " << violation;
+  }
   unsetenv("MODEL_STRICT");
-  EXPECT_TRUE(violation.empty()) << violation;
 }
 
 // The shrinker's notion of one defect: the same text but for the step,
