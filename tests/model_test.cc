@@ -33,8 +33,8 @@
 //     --test_env=MODEL_REPLAY='3:start,kill_keeper,start'
 //
 // (--test_env=MODEL_VERBOSE=1 adds each step's time and the daemon's last
-// log lines.) Known product defects are skipped or tolerated, each with
-// a DISABLED_ test that replays it; MODEL_STRICT=1 checks them too.
+// log lines.) The model skips no step and tolerates no known defect: a
+// defect it found has a test of its own that replays the shrunk sequence.
 //
 // CI runs a fixed set of seeds (MODEL_SEEDS, default 2 per configuration);
 // tools/soak.sh DURATION runs random ones for as long as asked.
@@ -809,15 +809,7 @@ class ModelRun {
       // Before it: the last words of a stopping instance (a restart's),
       // and a refused start's report of its failure (ERRNO=), which is not
       // the service's.
-      // KNOWN DEFECT (reported with the model's step 2): a supervisor
-      // relays its first worker's STATUS= before the READY=1 it sends for
-      // that worker (its loop relays the notify socket before it reads the
-      // ready pipe), then overwrites the text with STATUS=running; the
-      // model tolerates it until fixed (MODEL_STRICT=1 does not).
-      const bool known_defect = config_.mode == Mode::kSupervised &&
-                                std::getenv("MODEL_STRICT") == nullptr &&
-                                absl::StartsWith(message, "STATUS=serving");
-      if (awaiting_ready_ && !ready && !known_defect && !old_instance &&
+      if (awaiting_ready_ && !ready && !old_instance &&
           !absl::StrContains(message, "STOPPING=1") &&
           !absl::StrContains(message, "ERRNO=")) {
         Violated(absl::StrCat("'", absl::CEscape(message), "' before READY=1"));
@@ -1773,14 +1765,6 @@ class ModelRun {
         // Issue 23.4: EAGAIN from fork (RLIMIT_NPROC for a moment) must not
         // end a supervised service: the supervisor retries on its backoff.
         if (!running_) return;
-        // A known defect (DISABLED_ASupervisorUnderASystemdWatchdogForksAgain
-        // AfterAHang): with $WATCHDOG_USEC, once the supervisor's watchdog
-        // replaced a hung worker, a fork that fails is never retried. The
-        // model skips the step until it is fixed (MODEL_STRICT=1 does not).
-        if (hung_ && config_.watchdog &&
-            std::getenv("MODEL_STRICT") == nullptr) {
-          return;
-        }
         const std::string count = dir_ + "/fork_failures";
         if (!test_support::WriteFile(count, "3")) {
           Violated("write the fork failure count");
@@ -1890,7 +1874,6 @@ class ModelRun {
         // watchdog (1 s) must replace it, as after a crash.
         if (!running_) return;
         const pid_t application = Application();
-        hung_ = true;
         test_support::WriteFile(dir_ + "/hang",
                                 absl::StrCat(OwnPid(application)));
         ApplicationEnded(application, /*clean_exit=*/false);
@@ -2200,7 +2183,6 @@ class ModelRun {
   int activated_copy_ = -1;
   bool running_ = false;
   bool clean_ = true;
-  bool hung_ = false;  // a hang_app happened in this run
   int rotations_ = 0;
   std::map<pid_t, int> reloads_;
   std::map<pid_t, size_t> descriptor_counts_;
@@ -2395,13 +2377,12 @@ INSTANTIATE_TEST_SUITE_P(Pairwise, ModelConfigurationTest,
                            return absl::StrCat(info.param, "_", name);
                          });
 
-// The shrunk sequence of the known defect Upgrade() skips: enable once the
-// dropped daemon answers an upgrade on the recreated pid file's channel.
+// The shrunk sequence of a defect the model found: after the path keeper
+// recreated a removed pid file, an upgrade of the dropped daemon was
+// answered on the old inode's channel, and refused only after 40 s.
 TEST(ModelTest, UpgradeRefusedAtOnceAfterTheKeeperRecreatedThePidFile) {
-  setenv("MODEL_STRICT", "1", 1);
   const std::string violation = RunOnce(
       kConfigurations[1], {Op::kStart, Op::kDeletePidfile, Op::kUpgrade});
-  unsetenv("MODEL_STRICT");
   EXPECT_TRUE(violation.empty()) << violation;
 }
 
@@ -2420,11 +2401,11 @@ TEST(ModelTest, AnUpgradeAfterAnUpgradeWhoseOldDaemonStillDrains) {
   }
 }
 
-// The shrunk sequence of the known defect CheckNotifications() tolerates:
-// enable once the supervisor sends READY=1 before relaying what its worker
-// said after its ready.
-TEST(ModelTest, DISABLED_SupervisorRelaysTheWorkersStatusAfterItsReady) {
-  setenv("MODEL_STRICT", "1", 1);
+// The shrunk sequence of a defect CheckNotifications() once tolerated: a
+// supervisor relayed its first worker's STATUS= before the READY=1 it sent
+// for that worker (it read the notify socket before the ready pipe). The
+// worker's own READY=1 on the notify socket now orders the two.
+TEST(ModelTest, SupervisorRelaysTheWorkersStatusAfterItsReady) {
   // A race between the supervisor's two channels: ten starts to see it.
   std::vector<Op> ops;
   for (int i = 0; i < 10; ++i) {
@@ -2432,7 +2413,6 @@ TEST(ModelTest, DISABLED_SupervisorRelaysTheWorkersStatusAfterItsReady) {
     ops.push_back(Op::kStop);
   }
   const std::string violation = RunOnce(kConfigurations[7], ops);
-  unsetenv("MODEL_STRICT");
   EXPECT_TRUE(violation.empty()) << violation;
 }
 
@@ -2456,17 +2436,16 @@ TEST(ModelTest, AnUpgradeServesTheActivatedSocket) {
 }
 
 // The shrunk sequence of a defect the model found once the cover met a
-// supervisor with a systemd watchdog ($WATCHDOG_USEC) and no user drop:
-// after its own watchdog replaced a hung worker, three failed forks are
-// retried on the backoff ("retrying in 1s") and then never again, so no
-// worker runs. Without $WATCHDOG_USEC the same sequence passes. Enable once
-// the supervisor forks again; the model skips fork_failures after a hang
-// under a systemd watchdog until then.
-TEST(ModelTest, DISABLED_ASupervisorUnderASystemdWatchdogForksAgainAfterAHang) {
-  setenv("MODEL_STRICT", "1", 1);
+// supervisor with a systemd watchdog ($WATCHDOG_USEC): the supervisor,
+// feeding the watchdog itself between workers, blocked for good in
+// sendto(2) once the receiver's queue (10 datagrams) was full, so after
+// three failed forks it never forked again, nor heard a stop. The
+// receiver was the test's, which read only between steps; a sender now
+// waits at most kNotifySendTimeout (notify.h), and the test's receiver
+// reads at once, as a service manager does.
+TEST(ModelTest, ASupervisorUnderASystemdWatchdogForksAgainAfterAHang) {
   const std::string violation = RunOnce(
       kConfigurations[8], {Op::kStart, Op::kHangApp, Op::kForkFailures});
-  unsetenv("MODEL_STRICT");
   EXPECT_TRUE(violation.empty()) << violation;
 }
 
@@ -2477,7 +2456,6 @@ TEST(ModelTest, DISABLED_ASupervisorUnderASystemdWatchdogForksAgainAfterAHang) {
 // Row 10 (foreground) runs everywhere; row 11 (pid 1 of a pid namespace)
 // where a container can be made (not in a chroot without one).
 TEST(ModelTest, AStopWithAFrozenKeeperRemovesTheSocketFile) {
-  setenv("MODEL_STRICT", "1", 1);
   for (int row : {10, 11}) {
     if (kConfigurations[row].mode == Mode::kContainer &&
         !test_support::WhyNoContainerHere().empty()) {
@@ -2488,7 +2466,6 @@ TEST(ModelTest, AStopWithAFrozenKeeperRemovesTheSocketFile) {
     EXPECT_TRUE(violation.empty())
         << Describe(kConfigurations[row]) << ": " << violation;
   }
-  unsetenv("MODEL_STRICT");
 }
 
 // The shrinker's notion of one defect: the same text but for the step,

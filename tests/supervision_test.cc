@@ -8,8 +8,12 @@
 // ends badly.
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -412,6 +416,49 @@ TEST_F(SupervisionTest, TheSupervisorFeedsTheWatchdogOnlyBetweenWorkers) {
   EXPECT_EQ(receiver.Receive(), "WATCHDOG=1");
   ASSERT_TRUE(ReceiveUntil(receiver, "STATUS=running, restart 1", &seen));
   EXPECT_EQ(Run({"--daemon_control=stop"}).exit_code, 0);
+}
+
+// A service manager that stops reading (hung): its socket's queue fills
+// (net.unix.max_dgram_qlen datagrams) with the keep-alives the supervisor
+// sends between workers, and a supervisor blocked in sendto(2) neither
+// restarted a worker nor heard a stop (the model test found it). Each
+// message now waits at most kNotifySendTimeout for room: the crash loop is
+// still restarted, and stop still ends the service.
+TEST_F(SupervisionTest, AManagerThatStopsReadingStallsNeitherRestartsNorStop) {
+  // A socket with a kernel-chosen abstract name (autobind), never read.
+  const int manager = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(manager, 0) << std::strerror(errno);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  ASSERT_EQ(bind(manager, reinterpret_cast<struct sockaddr*>(&address),
+                 sizeof(sa_family_t)),
+            0)
+      << std::strerror(errno);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(getsockname(manager, reinterpret_cast<struct sockaddr*>(&address),
+                        &length),
+            0)
+      << std::strerror(errno);
+  const std::string socket_path =
+      "@" + std::string(address.sun_path + 1,
+                        length - offsetof(struct sockaddr_un, sun_path) - 1);
+  RunResult start =
+      Run({"--behavior=crash_times", "--crash_times=3",
+           "--daemon_restart=on-failure", "--daemon_restart_delay=100ms"},
+          {{"NOTIFY_SOCKET", socket_path}, {"WATCHDOG_USEC", "20000"}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t supervisor = ReadPid(pidfile_);
+  ASSERT_GT(supervisor, 0);
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return Starts() == 4 && ReadPid(child_pidfile_) > 0;
+  })) << Starts()
+      << " starts; " << ReadFileOrEmpty(err_);
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("(its queue is full)"));
+  RunResult stop = Run({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_FALSE(IsAlive(supervisor));
+  EXPECT_FALSE(FileExists(pidfile_));
+  close(manager);
 }
 
 // Attack finding 5: the supervisor's STATUS=running (and "running, restart

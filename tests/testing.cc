@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -413,7 +414,7 @@ void PidNamespace::Kill() {
 }
 
 NotifyReceiver::NotifyReceiver() {
-  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   EXPECT_GE(fd_, 0) << std::strerror(errno);
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
@@ -426,21 +427,89 @@ NotifyReceiver::NotifyReceiver() {
             0);
   const size_t name_length = length - offsetof(struct sockaddr_un, sun_path);
   address_ = "@" + std::string(address.sun_path + 1, name_length - 1);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  EXPECT_GE(stop_fd_, 0) << std::strerror(errno);
+  reader_ = std::thread([this] { ReadUntilStopped(); });
 }
 
 NotifyReceiver::~NotifyReceiver() {
+  const uint64_t one = 1;
+  EXPECT_EQ(write(stop_fd_, &one, sizeof(one)),
+            static_cast<ssize_t>(sizeof(one)))
+      << std::strerror(errno);
+  reader_.join();
+  for (const Message& message : messages_) {
+    if (message.fd >= 0) close(message.fd);
+  }
+  close(stop_fd_);
   if (fd_ >= 0) close(fd_);
 }
 
-std::string NotifyReceiver::Receive(absl::Duration timeout) {
-  struct pollfd pfd = {fd_, POLLIN, 0};
-  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
-      0) {
-    return "";
+void NotifyReceiver::ReadUntilStopped() {
+  for (;;) {
+    struct pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+      ADD_FAILURE() << "poll the notify socket: " << std::strerror(errno);
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    absl::MutexLock lock(&mutex_);
+    ReadQueued();
   }
-  char buffer[4096];
-  ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+}
+
+void NotifyReceiver::ReadQueued() {
+  for (;;) {
+    char buffer[4096];
+    struct iovec iov = {buffer, sizeof(buffer)};
+    alignas(struct cmsghdr) char
+        control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      EXPECT_EQ(errno, EAGAIN) << std::strerror(errno);
+      return;
+    }
+    Message message;
+    message.text.assign(buffer, static_cast<size_t>(n));
+    for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+         cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+      if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+        // The first descriptor is the message's; any more are closed.
+        const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int received = -1;
+          std::memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int),
+                      sizeof(int));
+          if (message.fd < 0) {
+            message.fd = received;
+          } else {
+            close(received);
+          }
+        }
+      }
+      if (cmsg->cmsg_level == SOL_SOCKET &&
+          cmsg->cmsg_type == SCM_CREDENTIALS) {
+        struct ucred credentials;
+        std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+        message.sender = credentials.pid;
+      }
+    }
+    messages_.push_back(std::move(message));
+  }
+}
+
+std::string NotifyReceiver::Receive(absl::Duration timeout) {
+  int fd = -1;
+  pid_t sender = 0;
+  std::string text = Receive(&fd, &sender, timeout);
+  if (fd >= 0) close(fd);
+  return text;
 }
 
 std::string NotifyReceiver::Receive(int* fd, absl::Duration timeout) {
@@ -452,35 +521,21 @@ std::string NotifyReceiver::Receive(int* fd, pid_t* sender,
                                     absl::Duration timeout) {
   *fd = -1;
   *sender = 0;
-  struct pollfd pfd = {fd_, POLLIN, 0};
-  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
-      0) {
+  absl::MutexLock lock(&mutex_);
+  // What was sent before this call counts even when the reader has not
+  // woken for it yet.
+  ReadQueued();
+  auto has_message = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return !messages_.empty();
+  };
+  if (!mutex_.AwaitWithTimeout(absl::Condition(&has_message), timeout)) {
     return "";
   }
-  char buffer[4096];
-  struct iovec iov = {buffer, sizeof(buffer)};
-  alignas(struct cmsghdr) char
-      control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
-  if (n <= 0) return "";
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
-       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-        *fd < 0) {
-      std::memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-    }
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS) {
-      struct ucred credentials;
-      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
-      *sender = credentials.pid;
-    }
-  }
-  return std::string(buffer, static_cast<size_t>(n));
+  Message message = std::move(messages_.front());
+  messages_.pop_front();
+  *fd = message.fd;
+  *sender = message.sender;
+  return message.text;
 }
 
 void NotifyReceiver::PassCredentials() {
@@ -490,31 +545,10 @@ void NotifyReceiver::PassCredentials() {
 }
 
 std::string NotifyReceiver::ReceiveFrom(pid_t* sender, absl::Duration timeout) {
-  *sender = 0;
-  struct pollfd pfd = {fd_, POLLIN, 0};
-  if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
-      0) {
-    return "";
-  }
-  char buffer[4096];
-  struct iovec iov = {buffer, sizeof(buffer)};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
-  if (n <= 0) return "";
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
-       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS) {
-      struct ucred credentials;
-      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
-      *sender = credentials.pid;
-    }
-  }
-  return std::string(buffer, static_cast<size_t>(n));
+  int fd = -1;
+  std::string text = Receive(&fd, sender, timeout);
+  if (fd >= 0) close(fd);
+  return text;
 }
 
 std::vector<pid_t> LiveSessionMembers(pid_t sid) {

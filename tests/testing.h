@@ -13,12 +13,15 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>  // NOLINT(build/c++11)
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "daemon/proc.h"
@@ -259,7 +262,10 @@ class PidNamespace {
 //
 // The supervisor's end of sd_notify: a datagram socket with a kernel-chosen
 // (autobind) abstract name, unique even when many runs of a test share a
-// network namespace.
+// network namespace. Like a service manager, it reads every message as it
+// comes (a thread of its own), so no sender ever waits for room in the
+// socket's queue (net.unix.max_dgram_qlen, 10 here) and a test that asks
+// late still gets every message, in order.
 class NotifyReceiver {
  public:
   NotifyReceiver();
@@ -270,7 +276,8 @@ class NotifyReceiver {
   // The value for $NOTIFY_SOCKET: "@" and the name.
   const std::string& address() const { return address_; }
 
-  // The next message, or "" when none arrives within `timeout`.
+  // The next message, or "" when none arrives within `timeout` (zero: one
+  // already sent, if any).
   std::string Receive(absl::Duration timeout = absl::Seconds(30));
 
   // The next message and the descriptor that came with it (SCM_RIGHTS, the
@@ -289,8 +296,21 @@ class NotifyReceiver {
                           absl::Duration timeout = absl::Seconds(30));
 
  private:
+  struct Message {
+    std::string text;
+    int fd = -1;
+    pid_t sender = 0;
+  };
+  // Moves what the socket holds into messages_. Needs mutex_ held.
+  void ReadQueued();
+  void ReadUntilStopped();
+
   int fd_ = -1;
+  int stop_fd_ = -1;  // an eventfd that ends the reader
   std::string address_;
+  absl::Mutex mutex_;
+  std::deque<Message> messages_;
+  std::thread reader_;
 };
 
 }  // namespace test_support

@@ -115,6 +115,32 @@ bool HasReadyLine(absl::string_view message) {
   return false;
 }
 
+namespace {
+
+// A datagram socket of our own for one message, whose sends wait at most
+// kNotifySendTimeout for room in the listener's queue.
+absl::StatusOr<int> OpenNotifySocket() {
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoError(errno, "notify socket");
+  const struct timeval timeout = absl::ToTimeval(kNotifySendTimeout);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) != 0) {
+    const int saved = errno;
+    close(fd);
+    return ErrnoError(saved, "notify socket: SO_SNDTIMEO");
+  }
+  return fd;
+}
+
+absl::Status QueueFullError(absl::string_view message) {
+  const absl::string_view first_line = message.substr(0, message.find('\n'));
+  return absl::UnavailableError(absl::StrCat(
+      "NOTIFY_SOCKET's listener has read nothing for ",
+      absl::FormatDuration(kNotifySendTimeout), " (its queue is full); '",
+      absl::CHexEscape(first_line), "' dropped"));
+}
+
+}  // namespace
+
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
   Notifier notifier;
   const char* socket = std::getenv("NOTIFY_SOCKET");
@@ -191,15 +217,15 @@ absl::Status Notifier::Send(absl::string_view message) const {
     return absl::OkStatus();
   }
   if (!address_ || ended_) return absl::OkStatus();
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoError(errno, "notify socket");
+  absl::StatusOr<int> fd = OpenNotifySocket();
+  if (!fd.ok()) return fd.status();
   do {
-    sent = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+    sent = sendto(*fd, message.data(), message.size(), MSG_NOSIGNAL,
                   reinterpret_cast<const struct sockaddr*>(&address_->address),
                   address_->length);
   } while (sent < 0 && errno == EINTR);
   const int saved = errno;
-  close(fd);
+  close(*fd);
   if (sent < 0) {
     if ((saved == ENOENT || saved == ECONNREFUSED) && ready_delivered_ &&
         !ended_.exchange(true)) {
@@ -211,6 +237,7 @@ absl::Status Notifier::Send(absl::string_view message) const {
       return absl::OkStatus();
     }
     if (ended_) return absl::OkStatus();
+    if (saved == EAGAIN) return QueueFullError(message);
     return ErrnoError(saved, "send to NOTIFY_SOCKET");
   }
   if (HasReadyLine(message)) ready_delivered_ = true;
@@ -219,11 +246,13 @@ absl::Status Notifier::Send(absl::string_view message) const {
 
 absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
   if (!address_ || fd_ >= 0 || ended_) return absl::OkStatus();
-  const int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return ErrnoError(errno, "notify socket");
-  absl::Status sent = SendWithDescriptor(sock, message, fd, "NOTIFY_SOCKET", 0,
+  absl::StatusOr<int> sock = OpenNotifySocket();
+  if (!sock.ok()) return sock.status();
+  absl::Status sent = SendWithDescriptor(*sock, message, fd, "NOTIFY_SOCKET", 0,
                                          &address_->address, address_->length);
-  close(sock);
+  // (SendWithDescriptor leaves errno as sendmsg(2) set it.)
+  if (!sent.ok() && errno == EAGAIN) sent = QueueFullError(message);
+  close(*sock);
   return sent;
 }
 

@@ -55,6 +55,15 @@ absl::StatusOr<NotifyAddress> ParseNotifySocket(absl::string_view value);
 // busy loop of datagrams; a watchdog that short cannot be met anyway.
 inline constexpr absl::Duration kMinWatchdogInterval = absl::Milliseconds(10);
 
+// How long a message to $NOTIFY_SOCKET waits for room in the listener's
+// queue (a datagram socket holds net.unix.max_dgram_qlen messages, 10 by
+// default) before it is dropped. A live service manager reads at once; one
+// that has read nothing for this long is hung, and the daemon must not hang
+// with it: a supervisor blocked in sendto(2) would neither restart a worker
+// nor hear its stop (the model test found it). Sends to a supervisor's
+// connected socket never wait at all (it is non-blocking).
+inline constexpr absl::Duration kNotifySendTimeout = absl::Seconds(1);
+
 // Parses $WATCHDOG_USEC (and $WATCHDOG_PID, empty when unset) into the
 // interval at which to send WATCHDOG=1: half the timeout, as sd_watchdog_
 // enabled(3) advises, but never less than kMinWatchdogInterval. nullopt
@@ -138,13 +147,15 @@ class Notifier {
   // a socket that is gone (ENOENT, ECONNREFUSED) ends notification: its
   // listener has heard what it waited for (start-stop-daemon --notify-await
   // removes its socket after READY=1), so one INFO line says so, this and
-  // every later send return OK, and nothing more is sent.
+  // every later send return OK, and nothing more is sent. A listener that
+  // leaves its queue full for kNotifySendTimeout gets nothing: the message
+  // is dropped and kUnavailable says so (the caller logs it).
   absl::Status Send(absl::string_view message) const;
 
   // Sends `message` with descriptor `fd` attached (SCM_RIGHTS), as
   // sd_pid_notify_with_fds(3) does for "FDSTORE=1". Only toward
   // $NOTIFY_SOCKET: a connected notifier (a supervised worker) and a
-  // disabled one send nothing and return OK.
+  // disabled one send nothing and return OK. Waits for room as Send() does.
   absl::Status SendWithFd(absl::string_view message, int fd) const;
 
  private:

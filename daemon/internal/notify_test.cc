@@ -167,6 +167,45 @@ TEST(NotifierTest, ASocketGoneAfterReadyEndsNotification) {
   close(listener);
 }
 
+// A listener that reads nothing (a hung service manager): once its queue
+// is full, a send gives up after kNotifySendTimeout with kUnavailable
+// naming what was dropped, instead of blocking the daemon for good. What
+// was queued before is intact, and a send goes through again once the
+// listener has read.
+TEST(NotifierTest, AListenerThatReadsNothingCostsABoundedWait) {
+  test_support::ShortTempDir dir;
+  const std::string path = dir.path() + "/notify";
+  const int listener = BindDatagramSocket(path);
+  ASSERT_GE(listener, 0) << std::strerror(errno);
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  // net.unix.max_dgram_qlen is 10 by default; whatever it is here, the
+  // queue fills within a few hundred sends.
+  int queued = 0;
+  absl::Status sent;
+  while (queued < 100000 && (sent = notifier->Send("WATCHDOG=1")).ok()) {
+    ++queued;
+  }
+  ASSERT_GT(queued, 0);
+  EXPECT_TRUE(absl::IsUnavailable(sent)) << sent;
+  EXPECT_TRUE(absl::StrContains(sent.message(), "'WATCHDOG=1' dropped"))
+      << sent;
+  sent = notifier->Send("STOPPING=1\nSTATUS=bye");
+  EXPECT_TRUE(absl::IsUnavailable(sent)) << sent;
+  EXPECT_TRUE(absl::StrContains(sent.message(), "'STOPPING=1' dropped"))
+      << sent;
+  EXPECT_EQ(ReceiveNow(listener), "WATCHDOG=1");
+  EXPECT_TRUE(notifier->Send("STATUS=again").ok());
+  std::string last;
+  for (std::string message; !(message = ReceiveNow(listener)).empty();) {
+    last = message;
+  }
+  EXPECT_EQ(last, "STATUS=again");
+  close(listener);
+}
+
 // Before READY=1 a missing socket is still an error: the listener never
 // heard that the service is up.
 TEST(NotifierTest, ASocketGoneBeforeReadyIsAnError) {

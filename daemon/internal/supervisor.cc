@@ -331,12 +331,19 @@ class Supervisor {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n <= 0) break;  // the worker closed its end, or an error
-      if (ReportsProgress(absl::string_view(buffer, static_cast<size_t>(n)))) {
-        watchdog_.Progress(MonotonicNow());
+      const absl::string_view message(buffer, static_cast<size_t>(n));
+      // The worker's READY=1 is its readiness too, in order with what it
+      // says on this socket: a STATUS= sent after its ready must reach the
+      // manager after ours (the model test saw it come first when the
+      // ready pipe, a channel of its own, was read later).
+      if (!worker_ready_ && !relay_.reloading && HasReadyLine(message)) {
+        relaying_ = true;
+        WorkerReady();
+        relaying_ = false;
       }
+      if (ReportsProgress(message)) watchdog_.Progress(MonotonicNow());
       const std::string relayed =
-          RelayedNotification(absl::string_view(buffer, static_cast<size_t>(n)),
-                              options_.restart, &relay_);
+          RelayedNotification(message, options_.restart, &relay_);
       if (!relayed.empty()) Notify(relayed);
     }
     close(worker_notify_fd_);
@@ -374,7 +381,9 @@ class Supervisor {
   // never overwritten by the supervisor's. Its worker's messages are read
   // first, so that a STATUS= sent before its readiness counts.
   std::string OwnStatus(absl::string_view text) {
-    RelayWorkerNotifications();
+    // (Called from the relay itself, at the worker's READY=1, everything
+    // the worker said before it has been read.)
+    if (!relaying_) RelayWorkerNotifications();
     if (relay_.worker_status) return "";
     return absl::StrCat("\nSTATUS=", text);
   }
@@ -695,6 +704,7 @@ class Supervisor {
   ReadyDecoder worker_messages_;
   std::string worker_error_;
   bool worker_ready_ = false;
+  bool relaying_ = false;  // inside RelayWorkerNotifications()
   absl::Time worker_started_;
   bool first_ready_ = false;
   bool pidfile_problem_logged_ = false;
