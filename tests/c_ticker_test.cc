@@ -81,5 +81,21 @@ TEST(CTickerTest, ABadFlagIsAUsageErrorAndAnUnknownWordIsTheProgramsOwn) {
   EXPECT_FALSE(FileExists(dir + "/t.pid"));
 }
 
+// --help is the program's own: it prints the usage and the library's flags
+// and starts nothing (the attack of 2026-12-06 started a daemon with it).
+TEST(CTickerTest, HelpPrintsTheFlagsAndStartsNothing) {
+  const std::string dir = MakeTempDir("c_ticker_help");
+  const std::string ticker = RunfilePath("examples/c/ticker");
+  RunResult help =
+      RunProgram({ticker, "--daemon_pidfile=" + dir + "/t.pid", "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.stderr_text;
+  EXPECT_TRUE(absl::StartsWith(help.stdout_text, "usage: "))
+      << help.stdout_text;
+  EXPECT_TRUE(absl::StrContains(help.stdout_text, "  --daemon_pidfile ("))
+      << help.stdout_text;
+  EXPECT_FALSE(FileExists(dir + "/t.pid"));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace daemonkit

@@ -11,11 +11,13 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
@@ -154,6 +156,27 @@ int daemonkit_daemonize(int argc, char** argv, daemonkit_daemon** daemon) {
   }
   *daemon = new daemonkit_daemon{std::move(started)};
   return 0;
+}
+
+const char* daemonkit_flags_help(void) {
+  static const std::string* const help = [] {
+    std::vector<const absl::CommandLineFlag*> flags;
+    for (const auto& [name, flag] : absl::GetAllFlags()) {
+      if (IsLibraryFlagName(name)) flags.push_back(flag);
+    }
+    std::sort(
+        flags.begin(), flags.end(),
+        [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+          return a->Name() < b->Name();
+        });
+    auto* text = new std::string;
+    for (const absl::CommandLineFlag* flag : flags) {
+      absl::StrAppend(text, "  --", flag->Name(), " (", flag->Help(),
+                      "); default: \"", flag->DefaultValue(), "\"\n");
+    }
+    return text;
+  }();
+  return help->c_str();
 }
 
 int daemonkit_notify_ready(daemonkit_daemon* daemon) {

@@ -101,6 +101,15 @@ typedef struct daemonkit_daemon daemonkit_daemon;
  */
 int daemonkit_daemonize(int argc, char** argv, daemonkit_daemon** daemon);
 
+/* daemonkit_flags_help()
+ *
+ * The --daemon_* flags daemonkit_daemonize() reads, for the program's own
+ * --help: one flag a line ("  --daemon_pidfile (help text); default: ...")
+ * in name order, ending in a newline. Static storage, never NULL; it
+ * starts nothing and reads no flag's value but its default.
+ */
+const char* daemonkit_flags_help(void);
+
 /* daemonkit_notify_ready()
  *
  * Declares the daemon ready: the launcher exits 0 (and systemd hears

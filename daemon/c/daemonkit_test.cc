@@ -129,6 +129,23 @@ TEST(CApiTest, DaemonizesReloadsAndStopsWithTheLibraryFlags) {
             3);  // LSB: not running
 }
 
+// A C program's --help is its own; the C API gives it the library's part.
+TEST(CApiTest, FlagsHelpListsTheLibrarysFlagsOnly) {
+  const std::string help = daemonkit_flags_help();
+  for (const char* name :
+       {"  --daemon (", "  --daemon_pidfile (", "  --daemon_stdout (",
+        "  --daemon_control (", "  --daemon_user (", "  --daemon_listen ("}) {
+    EXPECT_TRUE(absl::StrContains(help, name)) << name << " in\n" << help;
+  }
+  EXPECT_TRUE(absl::StrContains(help, "); default: \"start\"\n") &&
+              absl::EndsWith(help, "\n"))
+      << help;
+  // Not glog's, gflags' or gtest's flags.
+  EXPECT_FALSE(absl::StrContains(help, "--log_dir")) << help;
+  EXPECT_FALSE(absl::StrContains(help, "--gtest")) << help;
+  EXPECT_EQ(daemonkit_flags_help(), daemonkit_flags_help());
+}
+
 TEST(CApiTest, BadFlagsReturnTheUsageCodeAndForkNothing) {
   const std::string dir = MakeTempDir("capi_usage");
   const std::string err = dir + "/err";

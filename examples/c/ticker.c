@@ -47,7 +47,26 @@ static long long MonotonicMs(void) {
   return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+/* The program's own arguments: only --help (the --daemon_* words are the
+ * library's; daemonkit_daemonize reads them). Returns 1 when it was asked
+ * for, having printed it. */
+static int PrintedHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) break;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf(
+          "usage: %s [--daemon_* flags]\n"
+          "The demo's ticker in C: \"Run daemon\", its ids, then the time "
+          "every second.\nThe library's flags:\n%s",
+          argv[0], daemonkit_flags_help());
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (PrintedHelp(argc, argv)) return 0;
   daemonkit_daemon* daemon = NULL;
   int rc = daemonkit_daemonize(argc, argv, &daemon);
   if (rc != 0) return rc; /* the reason is on stderr, nothing forked */
