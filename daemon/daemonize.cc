@@ -49,6 +49,7 @@
 #include "daemon/internal/session_leader.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/syslog_sink.h"
+#include "daemon/internal/terminal_text.h"
 #include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {
@@ -761,8 +762,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
 }
 
 void ReportStartFailure(const absl::Status& status) {
-  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-               std::string(status.message()).c_str());
+  // The text may be the application's own (FailStartup) or name a path
+  // someone else chose: no escape sequence reaches the terminal.
+  internal::PrintProgramError(status.message());
   // A supervisor waiting for READY=1 learns of the failure at once.
   absl::StatusOr<internal::Notifier> notifier =
       internal::Notifier::FromEnvironment(getpid());

@@ -51,5 +51,17 @@ TEST(StartFailureTest, WithoutNotifySocketOnlyPrints) {
       std::string(program_invocation_short_name) + ": --daemon_umask=9: bad\n");
 }
 
+// The message may be the application's own (FailStartup) or hold a path
+// another user chose: it stays one line, and no escape sequence reaches
+// the terminal (the attack of 2026-12-06 cleared the screen with one).
+TEST(StartFailureTest, PrintsWhatATerminalWouldObeyAsEscapes) {
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(ReportInChild(absl::FailedPreconditionError(
+                "cannot load \x1b[2J/etc/app.conf\nforged line\xe2\x80\xae")),
+            std::string(program_invocation_short_name) +
+                ": cannot load \\x1b[2J/etc/app.conf\\nforged "
+                "line\\xe2\\x80\\xae\n");
+}
+
 }  // namespace
 }  // namespace daemonkit

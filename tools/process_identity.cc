@@ -20,10 +20,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "daemon/internal/terminal_text.h"
 #include "daemon/proc.h"
 
 namespace daemonkit {
 namespace {
+
+using internal::IsC1Control;
+using internal::IsLineReordering;
+using internal::ShortEscape;
+using internal::ThreeByteCodePoint;
+using internal::Utf8SequenceLength;
 
 std::string ProcPath(pid_t pid, absl::string_view entry) {
   return absl::StrCat("/proc/", pid, "/", entry);
@@ -83,76 +90,6 @@ bool ParseAt(const std::vector<std::string>& values, size_t index, T* out) {
   return index < values.size() && absl::SimpleAtoi(values[index], out);
 }
 
-// The length of the valid UTF-8 sequence at the start of `text` (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
-size_t Utf8SequenceLength(absl::string_view text) {
-  auto byte = [&text](size_t i) {
-    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
-  };
-  auto continuation = [&byte](size_t i) { return (byte(i) & 0xc0) == 0x80; };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return continuation(1) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    const unsigned char b1 = byte(1);
-    if (b0 == 0xe0 && b1 < 0xa0) return 0;  // overlong
-    if (b0 == 0xed && b1 > 0x9f) return 0;  // surrogate
-    return continuation(1) && continuation(2) ? 3 : 0;
-  }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const unsigned char b1 = byte(1);
-    if (b0 == 0xf0 && b1 < 0x90) return 0;  // overlong
-    if (b0 == 0xf4 && b1 > 0x8f) return 0;  // above U+10FFFF
-    return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
-  }
-  return 0;
-}
-
-// Whether the valid UTF-8 sequence `sequence` encodes a C1 control
-// character (U+0080 to U+009F), which terminals may obey like ESC.
-bool IsC1Control(absl::string_view sequence) {
-  return sequence.size() == 2 &&
-         static_cast<unsigned char>(sequence[0]) == 0xc2 &&
-         static_cast<unsigned char>(sequence[1]) <= 0x9f;
-}
-
-// The code point of a valid three-byte UTF-8 sequence, or 0.
-uint32_t ThreeByteCodePoint(absl::string_view sequence) {
-  if (sequence.size() != 3) return 0;
-  return (static_cast<uint32_t>(static_cast<unsigned char>(sequence[0]) & 0x0f)
-          << 12) |
-         (static_cast<uint32_t>(static_cast<unsigned char>(sequence[1]) & 0x3f)
-          << 6) |
-         (static_cast<uint32_t>(static_cast<unsigned char>(sequence[2]) &
-                                0x3f));
-}
-
-// Whether the valid UTF-8 sequence `sequence` encodes a character that
-// reorders or breaks a displayed line: the bidi embeddings and overrides
-// (U+202A to U+202E), the bidi isolates (U+2066 to U+2069), and the line
-// and paragraph separators (U+2028, U+2029). A name with U+202E shows the
-// rest of the report line backwards ("Trojan Source").
-bool IsLineReordering(absl::string_view sequence) {
-  const uint32_t code = ThreeByteCodePoint(sequence);
-  return (code >= 0x2028 && code <= 0x202e) ||
-         (code >= 0x2066 && code <= 0x2069);
-}
-
-// The two-character escape of a newline, tab or carriage return, which JSON
-// and the text report share; nullptr for any other byte.
-const char* ShortEscape(unsigned char c) {
-  switch (c) {
-    case '\n':
-      return "\\n";
-    case '\t':
-      return "\\t";
-    case '\r':
-      return "\\r";
-    default:
-      return nullptr;
-  }
-}
-
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size();) {
@@ -189,35 +126,10 @@ std::string JsonString(absl::string_view text) {
   return out + "\"";
 }
 
-// A string a process chose, made safe to print on a terminal line.
+// A string a process chose, made safe to print on a terminal line, and
+// decodable (its backslashes doubled).
 std::string TextEscape(absl::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t length = Utf8SequenceLength(text.substr(i));
-    if (length == 0 || (length == 1 && (c < 0x20 || c == 0x7f)) ||
-        IsC1Control(text.substr(i, length)) ||
-        IsLineReordering(text.substr(i, length))) {
-      const size_t bytes = length == 0 ? 1 : length;
-      for (size_t k = 0; k < bytes; ++k) {
-        const unsigned char b = static_cast<unsigned char>(text[i + k]);
-        if (const char* escape = ShortEscape(b)) {
-          out += escape;
-        } else {
-          absl::StrAppendFormat(&out, "\\x%02x", b);
-        }
-      }
-      i += bytes;
-      continue;
-    }
-    if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out.append(text.data() + i, length);
-    }
-    i += length;
-  }
-  return out;
+  return internal::TerminalSafe(text, internal::Backslashes::kDoubled);
 }
 
 // "unreadable (REASON)", escaped for the text report.

@@ -203,6 +203,18 @@ TEST(CApiTest, FailStartupReachesTheLaunchersStderr) {
                   text.substr(7).find(' ')),
       &pid));
   EXPECT_TRUE(WaitUntilGone(pid));
+
+  // The daemon's words reach the terminal as text, never as control
+  // sequences or a second line (the attack of 2026-12-06).
+  EXPECT_EQ(Daemonize({"--daemon_pidfile=" + pidfile, "--daemon_stdout=" + log,
+                       "--fail=bad \x1b]0;pwned\x07 config\nforged"},
+                      dir + "/err"),
+            1);
+  const std::string err = ReadFileOrEmpty(dir + "/err");
+  EXPECT_TRUE(
+      absl::StrContains(err, "bad \\x1b]0;pwned\\x07 config\\nforged\n"))
+      << err;
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
 }
 
 // Found by the attack of 2026-12-06: a failure reported after the ready

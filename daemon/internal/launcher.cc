@@ -19,6 +19,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/terminal_text.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/worker_pidfile.h"
 
@@ -26,11 +27,9 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-void PrintError(absl::string_view message) {
-  std::fprintf(stderr, "%s: %.*s\n", program_invocation_short_name,
-               static_cast<int>(message.size()), message.data());
-  std::fflush(stderr);
-}
+// The daemon's own words (FailStartup) among them: never raw on the
+// terminal.
+void PrintError(absl::string_view message) { PrintProgramError(message); }
 
 // Where the daemon's stderr went, for the reader of "it died": a file worth
 // looking at, or nothing.
