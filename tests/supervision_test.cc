@@ -349,6 +349,24 @@ TEST_F(SupervisionTest, CleanExitIsNotRestartedOnFailureOnly) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
+// A worker that a signal killed and that is not restarted (on-failure
+// does not restart SIGTERM, a stop) gives the foreground supervisor its
+// exit code by the one rule (wait_status.h): 128 + the signal, as the
+// container init and the daemonkit command say it (it said 1 before).
+TEST_F(SupervisionTest, AWorkerKilledByASignalIsTheSupervisors128PlusIt) {
+  test_support::Spawned supervisor = test_support::SpawnProgram(Args(
+      {"--behavior=exec", "--daemon=false", "--daemon_restart=on-failure"}));
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const pid_t worker = ReadPid(child_pidfile_);
+    return worker > 0 && ReadFileOrEmpty(absl::StrCat("/proc/", worker,
+                                                      "/comm")) == "sleep\n";
+  })) << ReadFileOrEmpty(err_);
+  ASSERT_EQ(kill(ReadPid(child_pidfile_), SIGTERM), 0);
+  const RunResult ended = test_support::WaitProgram(supervisor);
+  EXPECT_EQ(ended.exit_code, 128 + SIGTERM) << ReadFileOrEmpty(err_);
+  EXPECT_EQ(Starts(), 1u);
+}
+
 TEST_F(SupervisionTest, SighupIsForwardedToTheWorker) {
   RunResult start = Run({"--daemon_restart=always"});
   ASSERT_EQ(start.exit_code, 0);

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/wait_status.h"
 
 namespace daemonkit {
 namespace internal {
@@ -41,14 +42,6 @@ int64_t MonotonicMillis() {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
-}
-
-// The exit code that tells the application's end: its own, or 128 + the
-// signal that killed it.
-int ExitCodeOf(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return 1;
 }
 
 // The application is gone, and the kernel ends the rest of the namespace

@@ -29,6 +29,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/upgrade.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/internal/watchdog.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
@@ -419,7 +420,10 @@ class Supervisor {
     }
     if (!hung && !ShouldRestart(options_.restart, wait_status)) {
       LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
-      Exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : kExitFailure);
+      // The worker's outcome is the supervisor's, by the one rule
+      // (wait_status.h): a worker killed by a signal is 128 + it, as the
+      // container init and the daemonkit command say it.
+      Exit(ExitCodeOf(wait_status));
     }
     // Issue 22.16, the rule of s6-supervise, runsv and supervise: a worker
     // that ran long enough is restarted at once and resets the backoff; only

@@ -1,0 +1,34 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// File: daemon/internal/wait_status.h
+// -----------------------------------------------------------------------------
+//
+// The one rule that turns how a child ended (waitpid(2)'s status) into an
+// exit code, for every process that exits with its child's outcome: the
+// container init (pid 1 exits with the application's), the supervisor (it
+// exits with its last worker's when it does not restart it) and the
+// daemonkit command in the foreground (with its program's). The same rule
+// as a shell's `$?`, tini's and a container runtime's, so that
+// `docker run`, systemd's ExecMainStatus= and a script read the same number.
+//
+// Example:
+//
+//   int status;
+//   waitpid(child, &status, 0);
+//   _exit(ExitCodeOf(status));  // 0-255: its own code, or 128 + the signal
+
+#ifndef DAEMONKIT_DAEMON_INTERNAL_WAIT_STATUS_H_
+#define DAEMONKIT_DAEMON_INTERNAL_WAIT_STATUS_H_
+
+namespace daemonkit {
+namespace internal {
+
+// The child's own exit status when it exited; 128 + the signal's number
+// when a signal killed it (143 for SIGTERM, 137 for SIGKILL); 1 for a
+// status that tells no end (a stopped or continued child).
+int ExitCodeOf(int wait_status);
+
+}  // namespace internal
+}  // namespace daemonkit
+
+#endif  // DAEMONKIT_DAEMON_INTERNAL_WAIT_STATUS_H_
