@@ -31,6 +31,20 @@ namespace {
 // The payload that marks a usage error; its value is the field's name.
 constexpr absl::string_view kUsagePayload = "daemonkit/usage-error";
 
+// The one rule for an environment variable's name (--daemon_keep_env, its
+// flag and its Options field alike): not empty, and no '=', NUL or white
+// space, which no name in an environment can hold (the first '=' ends it).
+bool IsVariableName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (c == '=' || c == '\0' ||
+        absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::Status UsageError(absl::string_view field, absl::string_view message) {
@@ -184,7 +198,7 @@ absl::Status ValidateOptions(const Options& options) {
   }
   if (options.keep_env) {
     for (const std::string& name : *options.keep_env) {
-      if (name.empty() || name.find('=') != std::string::npos) {
+      if (!IsVariableName(name)) {
         return UsageError(
             "keep_env",
             absl::StrCat("'", name, "' is not an environment variable name"));
@@ -289,12 +303,9 @@ absl::StatusOr<std::vector<std::string>> ParseVariableList(
   for (absl::string_view name : absl::StrSplit(list, ',')) {
     name = absl::StripAsciiWhitespace(name);
     if (name.empty()) continue;
-    for (char c : name) {
-      if (c == '=' || c == '\0' ||
-          absl::ascii_isspace(static_cast<unsigned char>(c))) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", name, "' is not an environment variable name"));
-      }
+    if (!IsVariableName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", name, "' is not an environment variable name"));
     }
     names.emplace_back(name);
   }

@@ -3,8 +3,11 @@
 #include "daemon/options.h"
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "daemon/internal/errors.h"
 #include "gtest/gtest.h"
@@ -50,6 +53,30 @@ TEST(ValidateOptionsTest, EachBadValueIsAUsageErrorNamingItsField) {
     EXPECT_EQ(UsageErrorField(status), c.field);
     EXPECT_EQ(ExitCodeFor(status), kExitUsage);
   }
+}
+
+// The flag and the Options field judge a variable's name by one rule
+// (issue 20: the two copies disagreed on white space and NUL).
+TEST(ValidateOptionsTest, KeepEnvNamesFollowTheFlagsRule) {
+  for (const std::string& bad :
+       {std::string("A=B"), std::string(""), std::string("MY VAR"),
+        std::string("TAB\tX"), std::string("N\0UL", 4)}) {
+    SCOPED_TRACE(absl::CEscape(bad));
+    Options options;
+    options.keep_env = {{bad}};
+    EXPECT_EQ(UsageErrorField(ValidateOptions(options)), "keep_env");
+    // (The flag's list skips an empty word: ",," is no name at all.)
+    if (!bad.empty()) {
+      EXPECT_FALSE(ParseVariableList("OK," + bad).ok());
+    }
+  }
+  Options options;
+  options.keep_env = {{"PATH", "LC_ALL", "my.var-1"}};
+  EXPECT_TRUE(ValidateOptions(options).ok());
+  absl::StatusOr<std::vector<std::string>> parsed =
+      ParseVariableList("PATH, LC_ALL,,my.var-1");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, (std::vector<std::string>{"PATH", "LC_ALL", "my.var-1"}));
 }
 
 // Issue 22.16: a zero restart delay is allowed, as runsv's.
