@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
@@ -45,7 +46,7 @@ constexpr absl::Duration kStartingGrace = absl::Seconds(2);
 // only when there is a number: waiting gives a written number nothing
 // (issue 23, attack finding: every status of a container's daemon took 2 s).
 absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
-  const absl::Time deadline = absl::Now() + kStartingGrace;
+  const internal::Deadline deadline = internal::Deadline::In(kStartingGrace);
   bool scanned = false;
   for (;;) {
     DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe,
@@ -53,7 +54,7 @@ absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
     if (probe.state != PidFileProbe::State::kLocked || probe.pid_verified) {
       return probe;
     }
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
     }
     if (probe.pid.has_value() && !scanned) {
@@ -373,13 +374,11 @@ pid_t PidOfPidfd(int pidfd) {
 }
 
 // Waits until `fd` is readable, up to `deadline`.
-bool WaitReadable(int fd, absl::Time deadline) {
+bool WaitReadable(int fd, const internal::Deadline& deadline) {
   for (;;) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
+    if (deadline.Passed()) return false;
     struct pollfd pfd = {fd, POLLIN, 0};
-    const int n =
-        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    const int n = poll(&pfd, 1, deadline.PollTimeoutMs());
     if (n > 0) return true;
     if (n < 0 && errno != EINTR) return false;
   }
@@ -421,14 +420,15 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
       listen(listener, 16) != 0) {
     return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }
-  const absl::Time start = absl::Now();
+  const absl::Time start = internal::MonotonicNow();
   if (internal::PidfdSendQueuedSignal(pidfd, SIGUSR2, token) != 0) {
     if (errno == ESRCH) return absl::NotFoundError("not running");
     return internal::ErrnoError(errno, "send SIGUSR2");
   }
   // The old daemon connects once its main loop sees the signal, and answers
   // once the new one is ready or has failed.
-  const absl::Time deadline = start + ready_timeout + absl::Seconds(10);
+  const absl::Duration patience = ready_timeout + absl::Seconds(10);
+  const internal::Deadline deadline = internal::Deadline::In(patience);
   // The channel's name is visible in /proc/net/unix once bound: anybody
   // may connect to it. Only the daemon's connection counts; others are
   // closed and the wait goes on.
@@ -479,7 +479,7 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   if (timed_out) {
     return absl::UnknownError(
         absl::StrCat("no answer from the old daemon (pid ", result.old_pid,
-                     ") within ", absl::FormatDuration(deadline - start),
+                     ") within ", absl::FormatDuration(patience),
                      "; the upgrade may still complete: check status"));
   }
   if (!absl::ConsumePrefix(&line, "OK ") ||
@@ -489,9 +489,9 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
         ") closed the upgrade channel without an answer (did it die?); the "
         "upgrade may have completed: check status"));
   }
-  result.ready_after = absl::Now() - start;
-  result.old_gone = WaitReadable(pidfd, absl::Now() + drain_timeout);
-  result.old_gone_after = absl::Now() - start;
+  result.ready_after = internal::MonotonicNow() - start;
+  result.old_gone = WaitReadable(pidfd, internal::Deadline::In(drain_timeout));
+  result.old_gone_after = internal::MonotonicNow() - start;
   return result;
 }
 

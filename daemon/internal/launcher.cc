@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
@@ -110,7 +111,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
   // The first child only forks the daemon, hands the launcher its pid and
   // exits: reap it first, so it is not a zombie through the start-up and
   // the daemon's pid is in the pipe before the ready timeout can pass.
-  const absl::Time deadline = absl::Now() + options.ready_timeout;
+  const Deadline deadline = Deadline::In(options.ready_timeout);
   const bool first_child_reaped = ReapChildBefore(first_child, deadline);
   ReadyOutcome outcome;
   int interrupted_by = 0;

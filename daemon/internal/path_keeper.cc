@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
@@ -184,9 +185,7 @@ class Keeper {
       // Issue 18.18: while it holds the daemon's lock, the keeper looks
       // at least every kPidFileCheckPeriod whether the file was removed.
       const int timeout_ms =
-          holds_pidfile_lock_
-              ? static_cast<int>(absl::ToInt64Milliseconds(kPidFileCheckPeriod))
-              : -1;
+          holds_pidfile_lock_ ? PollTimeoutMs(kPidFileCheckPeriod) : -1;
       const int ready = poll(fds, count, timeout_ms);
       if (ready < 0) {
         if (errno == EINTR) continue;
@@ -498,14 +497,11 @@ void PrepareKeeperIdentity() {
 absl::StatusOr<int> AwaitKeeperServing(int socket) {
   int keeper_pidfd = -1;
   bool serving = false;
-  const absl::Time deadline =
-      absl::Now() + absl::Milliseconds(kKeeperStartTimeoutMs);
+  const Deadline deadline =
+      Deadline::In(absl::Milliseconds(kKeeperStartTimeoutMs));
   while (keeper_pidfd < 0 || !serving) {
     struct pollfd pfd = {socket, POLLIN, 0};
-    const int64_t left_ms = absl::ToInt64Milliseconds(
-        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
-    const int ready =
-        poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
+    const int ready = poll(&pfd, 1, deadline.PollTimeoutMs());
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
       if (keeper_pidfd >= 0) close(keeper_pidfd);

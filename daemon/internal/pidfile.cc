@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/safe_open.h"
@@ -340,9 +341,9 @@ absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
     if (order >= 0) close(order);  // releases the flock
   };
   if (order >= 0) {
-    const absl::Time give_up = absl::Now() + kReplacerOrderWait;
+    const Deadline give_up = Deadline::In(kReplacerOrderWait);
     while (flock(order, LOCK_EX | LOCK_NB) != 0 &&
-           (errno == EWOULDBLOCK || errno == EINTR) && absl::Now() < give_up) {
+           (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
       absl::SleepFor(absl::Milliseconds(1));
     }
   }
@@ -484,7 +485,7 @@ absl::StatusOr<PidFile> PidFile::Won(PinnedPath pinned, int fd) {
 
 absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
-  const absl::Time deadline = absl::Now() + wait_for_pid;
+  const Deadline deadline = Deadline::In(wait_for_pid);
   absl::Duration backoff = absl::Milliseconds(1);
   DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
                              PinnedPath::Pin(path, "pid file"));
@@ -493,7 +494,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
   // Another start is swapping a file into place: wait a moment (backing
   // off), and give up as "already running" at the deadline.
   auto await_replacement = [&]() -> absl::Status {
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return absl::AlreadyExistsError(absl::StrCat("already running: pid file ",
                                                    path, " is being replaced"));
     }
@@ -580,7 +581,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
       return absl::AlreadyExistsError(
           absl::StrCat("already running, pid ", *holder));
     }
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       return absl::AlreadyExistsError(
           absl::StrCat("already running: pid file ", path,
                        " is locked but its holder has not written its pid"));
@@ -591,7 +592,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
 }
 
 void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace) {
-  const absl::Time deadline = absl::Now() + grace;
+  const Deadline deadline = Deadline::In(grace);
   for (;;) {
     absl::StatusOr<bool> removed = RemoveStalePidFile(path);
     if (!removed.ok()) {
@@ -604,7 +605,7 @@ void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace) {
     // path keeper of a daemon that has just exited.
     absl::StatusOr<PidFileProbe> probe = ProbePidFile(path);
     if (!probe.ok() || probe->state == PidFileProbe::State::kMissing) return;
-    if (absl::Now() >= deadline) {
+    if (deadline.Passed()) {
       LOG(WARNING) << "pid file " << path << " still locked after "
                    << absl::FormatDuration(grace) << "; leaving it";
       return;

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -299,23 +300,14 @@ int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value) {
 
 bool AwaitExit(int pidfd, absl::Duration timeout) {
   if (pidfd < 0) return false;
-  const absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline = Deadline::In(timeout);
   for (;;) {
     struct pollfd pfd = {pidfd, POLLIN, 0};
-    int64_t left_ms = absl::ToInt64Milliseconds(
-        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
-    int ready = poll(&pfd, 1, left_ms > 0 ? static_cast<int>(left_ms) : 0);
+    const int ready = poll(&pfd, 1, deadline.PollTimeoutMs());
     if (ready > 0) return true;
     if (ready == 0) return false;
     if (errno != EINTR) return false;
   }
-}
-
-absl::Time MonotonicNow() {
-  struct timespec now;
-  // Cannot fail: CLOCK_MONOTONIC always exists and `now` is valid.
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return absl::UnixEpoch() + absl::DurationFromTimespec(now);
 }
 
 }  // namespace internal

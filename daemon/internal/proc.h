@@ -19,6 +19,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+// MonotonicNow() lives in deadline.h; included for the files that had it
+// from here (the daemonkit command's), until they include it themselves.
+#include "daemon/internal/deadline.h"
 #include "daemon/proc.h"
 
 namespace daemonkit {
@@ -136,12 +139,6 @@ int PidfdSendQueuedSignal(int pidfd, int signo, uint64_t value);
 // Waits up to `timeout` for the process behind `pidfd` to exit (a pidfd
 // polls readable then). Returns whether it did.
 bool AwaitExit(int pidfd, absl::Duration timeout);
-
-// CLOCK_MONOTONIC as an absl::Time since an arbitrary epoch (issue 23.5):
-// for deadlines and intervals that a step of the wall clock (NTP, `date -s`)
-// must neither stretch nor shorten, such as restart delays, watchdog
-// periods and keep-alives. Never compared with absl::Now().
-absl::Time MonotonicNow();
 
 }  // namespace internal
 }  // namespace daemonkit

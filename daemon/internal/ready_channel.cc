@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 
@@ -90,7 +91,7 @@ std::optional<std::string> ReadyDecoder::ErrorAtEnd() const {
   return buffer_.substr(1);
 }
 
-ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd) {
+ReadyOutcome AwaitReady(int read_fd, const Deadline& deadline, int cancel_fd) {
   ReadyOutcome outcome;
   ReadyDecoder decoder;
   auto take_pid = [&outcome](pid_t pid) {
@@ -130,14 +131,9 @@ ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd) {
 
     // Past the deadline, one more poll without waiting drains what the
     // daemon wrote in time.
-    const absl::Duration left =
-        std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct pollfd pfds[2] = {{read_fd, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
     struct pollfd& pfd = pfds[0];
-    int timeout_ms = static_cast<int>(std::min<int64_t>(
-        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-        INT_MAX));
-    int ready = poll(pfds, cancel_fd >= 0 ? 2 : 1, timeout_ms);
+    int ready = poll(pfds, cancel_fd >= 0 ? 2 : 1, deadline.PollTimeoutMs());
     if (ready > 0 && (pfds[1].revents & POLLIN) != 0 &&
         (pfd.revents & POLLIN) == 0) {
       outcome.kind = ReadyOutcome::Kind::kInterrupted;
@@ -150,7 +146,7 @@ ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd) {
       return outcome;
     }
     if (ready == 0) {
-      if (left > absl::ZeroDuration()) continue;
+      if (!deadline.Passed()) continue;
       outcome.kind = ReadyOutcome::Kind::kTimedOut;
       return outcome;
     }

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 
 namespace daemonkit {
 namespace internal {
@@ -117,9 +118,10 @@ struct ReadyOutcome {
 // ready message that arrived in time is never lost to it.
 // When `cancel_fd` (a signalfd, say) becomes readable before the daemon is
 // ready, returns kInterrupted: the caller reads why from it.
-ReadyOutcome AwaitReady(int read_fd, absl::Time deadline, int cancel_fd = -1);
+ReadyOutcome AwaitReady(int read_fd, const Deadline& deadline,
+                        int cancel_fd = -1);
 inline ReadyOutcome AwaitReady(int read_fd, absl::Duration timeout) {
-  return AwaitReady(read_fd, absl::Now() + timeout);
+  return AwaitReady(read_fd, Deadline::In(timeout));
 }
 
 }  // namespace internal

@@ -68,7 +68,7 @@ TEST(AwaitReadyTest, APidReportBehindTheReadyMessageIsTaken) {
     first_child.ReportPid(getpid());
   }
   ReadyOutcome outcome =
-      AwaitReady(pipe->read_fd, absl::Now() + absl::Seconds(30));
+      AwaitReady(pipe->read_fd, Deadline::In(absl::Seconds(30)));
   close(pipe->read_fd);
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
   EXPECT_EQ(outcome.daemon_pid, getpid());
@@ -81,7 +81,7 @@ TEST(AwaitReadyTest, AReadableCancelDescriptorInterruptsTheWait) {
   ASSERT_EQ(pipe2(cancel, O_CLOEXEC), 0);
   ASSERT_EQ(write(cancel[1], "x", 1), 1);
   ReadyOutcome outcome =
-      AwaitReady(pipe_fds[0], absl::Now() + absl::Seconds(30), cancel[0]);
+      AwaitReady(pipe_fds[0], Deadline::In(absl::Seconds(30)), cancel[0]);
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kInterrupted);
   for (int fd : {pipe_fds[0], pipe_fds[1], cancel[0], cancel[1]}) close(fd);
 }
@@ -150,14 +150,15 @@ TEST(AwaitReadyTest, WhatArrivedBeforeTheDeadlineIsReadFirst) {
   const std::string pid_message = absl::StrCat("P", getpid(), "\n");
   ASSERT_EQ(write(pipe->write_fd, pid_message.data(), pid_message.size()),
             static_cast<ssize_t>(pid_message.size()));
-  ReadyOutcome outcome = AwaitReady(pipe->read_fd, absl::InfinitePast());
+  ReadyOutcome outcome =
+      AwaitReady(pipe->read_fd, Deadline::In(absl::ZeroDuration()));
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kTimedOut);
   EXPECT_EQ(outcome.daemon_pid, getpid());
   EXPECT_GE(outcome.daemon_pidfd, 0);
   if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
 
   ASSERT_EQ(write(pipe->write_fd, "R\n", 2), 2);
-  outcome = AwaitReady(pipe->read_fd, absl::InfinitePast());
+  outcome = AwaitReady(pipe->read_fd, Deadline::In(absl::ZeroDuration()));
   EXPECT_EQ(outcome.kind, ReadyOutcome::Kind::kReady);
   close(pipe->read_fd);
   close(pipe->write_fd);

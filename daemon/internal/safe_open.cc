@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 
 namespace daemonkit {
@@ -661,9 +662,9 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
     if (order >= 0) close(order);  // releases the flock
   };
   if (order >= 0) {
-    const absl::Time give_up = absl::Now() + kRestoreOrderWait;
+    const Deadline give_up = Deadline::In(kRestoreOrderWait);
     while (flock(order, LOCK_EX | LOCK_NB) != 0 &&
-           (errno == EWOULDBLOCK || errno == EINTR) && absl::Now() < give_up) {
+           (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
       absl::SleepFor(absl::Milliseconds(1));
     }
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/proc.h"
 #include "daemon/proc.h"
 
@@ -61,10 +62,10 @@ std::vector<pid_t> SessionMembers(pid_t sid, bool with_zombies) {
 
 }  // namespace
 
-bool ReapChildBefore(pid_t child, absl::Time deadline) {
+bool ReapChildBefore(pid_t child, const Deadline& deadline) {
   const int pidfd = PidfdOpen(child);
   if (pidfd >= 0) {
-    const bool exited = AwaitExit(pidfd, deadline - absl::Now());
+    const bool exited = AwaitExit(pidfd, deadline.Left());
     close(pidfd);
     if (!exited) return false;
   }
@@ -83,7 +84,7 @@ std::vector<pid_t> LiveSessionMembers(pid_t sid) {
 bool KillRestOfOwnGroup(absl::Duration timeout) {
   const pid_t self = getpid();
   const pid_t group = getpgrp();
-  const absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline = Deadline::In(timeout);
   for (;;) {
     bool running = false;
     for (pid_t pid : Members(ProcStat::kPgrp, group, /*with_zombies=*/true)) {
@@ -98,13 +99,13 @@ bool KillRestOfOwnGroup(absl::Duration timeout) {
       close(pidfd);
     }
     if (!running) return true;
-    if (absl::Now() >= deadline) return false;
+    if (deadline.Passed()) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }
 }
 
 bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline = Deadline::In(timeout);
   for (;;) {
     bool running = false;
     if (daemon_pidfd >= 0 && !AwaitExit(daemon_pidfd, absl::ZeroDuration())) {
@@ -129,7 +130,7 @@ bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout) {
       close(pidfd);
     }
     if (!running) return true;
-    if (absl::Now() >= deadline) return false;
+    if (deadline.Passed()) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }
 }

@@ -20,13 +20,14 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 
 namespace daemonkit {
 namespace internal {
 
 // Waits until `deadline` for `child` (a child of the caller) to exit, and
 // reaps it. Returns false, with the child still running, on timeout.
-bool ReapChildBefore(pid_t child, absl::Time deadline);
+bool ReapChildBefore(pid_t child, const Deadline& deadline);
 
 // The live (not zombie) processes of session `sid`, from /proc.
 std::vector<pid_t> LiveSessionMembers(pid_t sid);

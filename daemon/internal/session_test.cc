@@ -125,16 +125,16 @@ TEST(KillSessionTest, AnEmptySessionIsDoneAtOnce) {
 TEST(ReapChildBeforeTest, ReapsAnExitedChildAndWaitsNoLongerThanAsked) {
   pid_t quick = fork();
   if (quick == 0) _exit(0);
-  EXPECT_TRUE(ReapChildBefore(quick, absl::Now() + absl::Seconds(30)));
+  EXPECT_TRUE(ReapChildBefore(quick, Deadline::In(absl::Seconds(30))));
   EXPECT_EQ(waitpid(quick, nullptr, WNOHANG), -1) << "not reaped";
 
   pid_t slow = fork();
   if (slow == 0) {
     for (;;) pause();
   }
-  EXPECT_FALSE(ReapChildBefore(slow, absl::Now() + absl::Milliseconds(20)));
+  EXPECT_FALSE(ReapChildBefore(slow, Deadline::In(absl::Milliseconds(20))));
   kill(slow, SIGKILL);
-  EXPECT_TRUE(ReapChildBefore(slow, absl::Now() + absl::Seconds(30)));
+  EXPECT_TRUE(ReapChildBefore(slow, Deadline::In(absl::Seconds(30))));
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
@@ -212,13 +213,9 @@ class Supervisor {
     if (HoldsPidFile()) {
       wake = std::min(wake, MonotonicNow() + kPidFileCheckPeriod);
     }
-    int timeout_ms = -1;
-    if (wake != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(
-          absl::ToInt64Milliseconds(
-              absl::Ceil(wake - MonotonicNow(), absl::Milliseconds(1))),
-          0, 1 << 30));
-    }
+    const int timeout_ms = wake == absl::InfiniteFuture()
+                               ? -1
+                               : PollTimeoutMs(wake - MonotonicNow());
     if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
       absl::SleepFor(absl::Milliseconds(10));

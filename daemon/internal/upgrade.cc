@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
@@ -375,7 +376,7 @@ absl::StatusOr<Successor> StartSuccessor(
   } while (got_report < 0 && errno == EINTR);
   close(exec_failure[0]);
   ReadyDecoder decoder;
-  const absl::Time deadline = absl::Now() + ready_timeout;
+  const Deadline deadline = Deadline::In(ready_timeout);
   absl::Status error;
   bool ready_seen = false;
   if (got_report == sizeof(report)) {
@@ -386,8 +387,7 @@ absl::StatusOr<Successor> StartSuccessor(
                                                step == 2 ? source.cwd : exe));
   }
   while (error.ok()) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
+    if (deadline.Passed()) {
       error = absl::DeadlineExceededError(
           absl::StrCat("the new daemon was not ready within ",
                        absl::FormatDuration(ready_timeout)));
@@ -396,8 +396,7 @@ absl::StatusOr<Successor> StartSuccessor(
     // poll(2) skips a negative descriptor: no pidfd, no interrupt_fd.
     struct pollfd pfds[3] = {
         {ready[0], POLLIN, 0}, {pidfd, POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
-    const int n =
-        poll(pfds, 3, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    const int n = poll(pfds, 3, deadline.PollTimeoutMs());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = ErrnoError(errno, "poll the new daemon's ready pipe");

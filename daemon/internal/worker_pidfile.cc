@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "glog/logging.h"
 
@@ -29,13 +30,13 @@ struct flock WholeFileLock(int type) {
 // Takes the classic (process-owned) record lock on the worker's pid file;
 // see OpenWorkerPidFile.
 absl::Status LockForThisProcess(int fd, const std::string& path) {
-  const absl::Time deadline = absl::Now() + kWorkerLockPatience;
+  const Deadline deadline = Deadline::In(kWorkerLockPatience);
   for (;;) {
     struct flock lock = WholeFileLock(F_WRLCK);
     if (fcntl(fd, F_SETLK, &lock) == 0) return absl::OkStatus();
     const int saved = errno;
     if (saved == EINTR) continue;
-    if ((saved != EAGAIN && saved != EACCES) || absl::Now() >= deadline) {
+    if ((saved != EAGAIN && saved != EACCES) || deadline.Passed()) {
       return ErrnoError(saved, absl::StrCat("lock worker pid file ", path));
     }
     absl::SleepFor(absl::Milliseconds(5));
