@@ -24,6 +24,13 @@
 
 namespace daemonkit {
 namespace internal {
+
+namespace {
+FailedStartSweep failed_start_sweep = nullptr;
+}  // namespace
+
+void SetFailedStartSweep(FailedStartSweep sweep) { failed_start_sweep = sweep; }
+
 namespace {
 
 void PrintError(absl::string_view message) {
@@ -168,6 +175,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
       PrintError("some processes of the failed start survived SIGKILL");
     }
+    if (failed_start_sweep != nullptr) failed_start_sweep(first_child);
     if (!options.pidfile.empty()) {
       (void)RemoveStalePidFile(options.pidfile);
     }
