@@ -625,9 +625,10 @@ int Main(int argc, char** argv) {
           const size_t count = ProgramCgroup::At(directory)->Processes().size();
           if (count == 0) continue;
           std::printf(
-              "monitor gone, but %zu processes of the program's tree still "
-              "run in cgroup %s; stop ends them%s\n",
-              count, directory.c_str(), PidFileNote(pidfile).c_str());
+              "monitor gone, but the program's tree still runs in cgroup %s "
+              "(%zu process%s); stop ends it%s\n",
+              directory.c_str(), count, count == 1 ? "" : "es",
+              PidFileNote(pidfile).c_str());
           return kExitStatusDead;
         }
       }
