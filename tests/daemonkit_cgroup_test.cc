@@ -44,6 +44,7 @@ using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RemoveProgramCgroups;
 using ::daemonkit::test_support::RunfilePath;
 using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
@@ -93,11 +94,7 @@ class DaemonkitCgroupTest : public ::testing::Test {
     KillPidFileHolder(pidfile_);
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
     // The cgroup a failed assertion left: only this pid file's.
-    for (const std::string& directory : FindProgramCgroups(name_)) {
-      std::unique_ptr<ProgramCgroup> cgroup = ProgramCgroup::At(directory);
-      EXPECT_TRUE(cgroup->End(SIGKILL, absl::ZeroDuration(), absl::Seconds(5)));
-      EXPECT_TRUE(cgroup->Remove().ok()) << directory;
-    }
+    RemoveProgramCgroups(pidfile_);
   }
 
   RunResult Daemonkit(const std::vector<std::string>& flags,
