@@ -234,6 +234,52 @@ TEST_F(DaemonkitCgroupTest, StopAfterTheMonitorWasKilledEndsTheGrandchild) {
   }
 }
 
+TEST_F(DaemonkitCgroupTest, StartBesideAKilledMonitorsTreeIsRefused) {
+  const RunResult start = Daemonkit(
+      {"--daemon_stdout=" + log_, "--daemon_stderr=" + log_}, DoubleForking());
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  const pid_t grandchild = Grandchild();
+  ASSERT_GT(grandchild, 0);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  ASSERT_EQ(StatOf(monitor).field(ProcStat::kComm), "daemonkit");
+  ASSERT_TRUE(Ours(monitor));
+  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  EXPECT_TRUE(WaitUntilGone(program));
+
+  const RunResult again =
+      Daemonkit({"--daemon_stdout=" + log_, "--daemon_stderr=" + log_},
+                {"sleep", "1003"});
+  if (cgroups_) {
+    // Not a second copy beside the first one's tree: refused, naming it.
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_THAT(again.stderr_text,
+                HasSubstr("processes of an earlier run still run in cgroup "));
+    EXPECT_TRUE(IsAlive(grandchild));
+    // Nothing forked: the killed monitor's stale pid file is as it was.
+    EXPECT_EQ(ReadPid(pidfile_), program);
+    // restart ends the leftovers, then starts.
+    const RunResult restart =
+        Daemonkit({"--daemon_control=restart", "--daemon_stdout=" + log_,
+                   "--daemon_stderr=" + log_},
+                  {"sleep", "1003"});
+    EXPECT_EQ(restart.exit_code, 0) << restart.stderr_text;
+    EXPECT_FALSE(IsAlive(grandchild));
+    EXPECT_TRUE(CgroupExists());
+  } else {
+    // The documented gap without a cgroup: the start runs beside it.
+    EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+    EXPECT_TRUE(IsAlive(grandchild));
+    KillAndWait(grandchild);
+  }
+  const RunResult stop = Daemonkit({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(CgroupExists());
+}
+
 TEST_F(DaemonkitCgroupTest, FailedStartLeavesNoSetsidDescendant) {
   // Never ready (no newline on descriptor 3): the launcher's timeout
   // SIGKILLs the monitor and sweeps the session, which the grandchild

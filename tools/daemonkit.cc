@@ -331,11 +331,15 @@ class Monitor {
     // The program's own cgroup (issue 21.3), where the machine lets us
     // make one: a cgroup2 mount we may write. Elsewhere the subreaper
     // alone ends the tree.
+    // Without a pid file, the name follows what the launcher's sweep
+    // knows (the session its first child made) or, in the foreground,
+    // this process.
     absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup =
         ProgramCgroup::Create(
-            cgroup_name_.empty()
+            !cgroup_name_.empty() ? cgroup_name_
+            : daemon_->detached()
                 ? internal::ProgramCgroupNameForSession(getsid(0))
-                : cgroup_name_);
+                : internal::ProgramCgroupNameForMonitor(getpid()));
     if (cgroup.ok()) {
       cgroup_ = std::move(*cgroup);
       cgroup_entry_.procs_fd = cgroup_->procs_fd();
@@ -710,6 +714,21 @@ int Main(int argc, char** argv) {
   // the pid file alone; a failed start's launcher sweeps it.
   start_cgroup_name =
       new std::string(internal::ProgramCgroupName(options.pidfile));
+  // What a SIGKILLed monitor's program left in it is not this start's to
+  // end, nor to run beside: refused before anything forks (the monitor
+  // checks again once it holds the lock), so that the sweep of a failed
+  // start ends only what this start put there.
+  if (absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
+      status.ok() && status->state != DaemonStatus::State::kRunning) {
+    for (const std::string& directory :
+         internal::FindProgramCgroups(*start_cgroup_name)) {
+      if (ProgramCgroup::At(directory)->Populated()) {
+        Fail(absl::FailedPreconditionError(absl::StrCat(
+            "processes of an earlier run still run in cgroup ", directory,
+            " (its monitor was killed): stop them first")));
+      }
+    }
+  }
   internal::SetFailedStartSweep(&SweepFailedStart);
   std::unique_ptr<Daemon> daemon = DaemonizeFromRequest(std::move(request));
   return Monitor(std::move(daemon), options, std::move(program_argv), *ready,

@@ -175,7 +175,11 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
       PrintError("some processes of the failed start survived SIGKILL");
     }
-    if (failed_start_sweep != nullptr) failed_start_sweep(first_child);
+    // A daemon that reported its failure itself has ended what it made.
+    if (failed_start_sweep != nullptr &&
+        outcome.kind != ReadyOutcome::Kind::kFailed) {
+      failed_start_sweep(first_child);
+    }
     if (!options.pidfile.empty()) {
       (void)RemoveStalePidFile(options.pidfile);
     }

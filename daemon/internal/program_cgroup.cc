@@ -208,6 +208,10 @@ std::string ProgramCgroupNameForSession(pid_t sid) {
   return absl::StrCat(kNamePrefix, "s", sid);
 }
 
+std::string ProgramCgroupNameForMonitor(pid_t monitor) {
+  return absl::StrCat(kNamePrefix, "m", monitor);
+}
+
 absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
     const std::string& name) {
   absl::StatusOr<CgroupMount> mount = OwnMount();

@@ -74,6 +74,9 @@ std::string ProgramCgroupName(const std::string& pidfile);
 // Without a pid file: "daemonkit.s<sid>", after the session the launcher's
 // first child made (the monitor's getsid(0), the launcher's first child).
 std::string ProgramCgroupNameForSession(pid_t sid);
+// Without a pid file in the foreground: "daemonkit.m<pid>", after the
+// monitor itself.
+std::string ProgramCgroupNameForMonitor(pid_t monitor);
 
 // ProgramCgroup
 //

@@ -82,6 +82,7 @@ TEST(ProgramCgroupNameTest, TheSameFileGivesTheSameName) {
   EXPECT_EQ(ProgramCgroupName(dir + "/no/such/dir/app.pid"), "");
   EXPECT_EQ(ProgramCgroupName(""), "");
   EXPECT_EQ(ProgramCgroupNameForSession(42), "daemonkit.s42");
+  EXPECT_EQ(ProgramCgroupNameForMonitor(42), "daemonkit.m42");
 }
 
 }  // namespace
