@@ -10,7 +10,9 @@
 // lock held for the program: proc.h WriteLockHeldFor), so the program may
 // close every descriptor it inherited; it learns the exec's outcome through
 // a close-on-exec pipe, reads the program's readiness (--ready), and at the
-// end, as a child subreaper, ends whatever the program left running.
+// end ends whatever the program left running: through the program's own
+// cgroup where one could be made (program_cgroup.h), and as a child
+// subreaper.
 //
 // Example (tools/daemonkit.cc):
 //
