@@ -95,6 +95,11 @@ class DaemonkitCgroupTest : public ::testing::Test {
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
     // The cgroup a failed assertion left: only this pid file's.
     RemoveProgramCgroups(pidfile_);
+    if (!foreign_.empty()) {
+      std::unique_ptr<ProgramCgroup> cgroup = ProgramCgroup::At(foreign_);
+      EXPECT_TRUE(cgroup->End(SIGKILL, absl::ZeroDuration(), absl::Seconds(5)));
+      EXPECT_TRUE(cgroup->Remove().ok()) << foreign_;
+    }
   }
 
   RunResult Daemonkit(const std::vector<std::string>& flags,
@@ -155,6 +160,7 @@ class DaemonkitCgroupTest : public ::testing::Test {
   bool CgroupExists() const { return !FindProgramCgroups(name_).empty(); }
 
   std::string dir_, pidfile_, log_, grandchild_file_, name_;
+  std::string foreign_;  // a look-alike cgroup a test made, removed at the end
   bool cgroups_ = false;
 };
 
@@ -304,6 +310,48 @@ TEST_F(DaemonkitCgroupTest, FailedStartLeavesNoSetsidDescendant) {
     ASSERT_TRUE(Ours(grandchild));
     KillAndWait(grandchild);
   }
+}
+
+// A user to whom a sub-tree is delegated (systemd's user@.service) can make
+// a cgroup of the name root's daemonkit gives a pid file, and put processes
+// of their own in it: root's status, stop and start must not take it for
+// the program's tree (not report it, not end it, not be blocked by it).
+TEST_F(DaemonkitCgroupTest, AnotherUsersCgroupOfTheSameNameIsNotTheProgram) {
+  if (!cgroups_) {
+    // Nothing can be made here: nothing is found either.
+    EXPECT_THAT(FindProgramCgroups(name_), IsEmpty());
+    EXPECT_EQ(Daemonkit({"--daemon_control=status"}).exit_code, 3);
+    return;
+  }
+  if (geteuid() != 0) GTEST_SKIP() << "chown to nobody needs root";
+  absl::StatusOr<std::unique_ptr<ProgramCgroup>> made =
+      ProgramCgroup::Create(name_);
+  ASSERT_TRUE(made.ok()) << made.status();
+  foreign_ = (*made)->directory();
+  ASSERT_EQ(chown(foreign_.c_str(), 65534, 65534), 0) << foreign_;
+  const test_support::Spawned sleeper =
+      test_support::SpawnProgram({"/bin/sleep", "1004"});
+  ASSERT_GT(sleeper.pid, 0);
+  const std::string pid = absl::StrCat(sleeper.pid);
+  ASSERT_EQ(write((*made)->procs_fd(), pid.data(), pid.size()),
+            static_cast<ssize_t>(pid.size()));
+  made->reset();
+  ASSERT_TRUE(WaitFor(
+      [&] { return absl::EndsWith(CgroupOf(sleeper.pid), "/" + name_); }));
+  EXPECT_THAT(FindProgramCgroups(name_), IsEmpty());
+  const RunResult status = Daemonkit({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 3) << status.stdout_text;
+  const RunResult stop = Daemonkit({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(stop.stdout_text, HasSubstr("not running"));
+  EXPECT_TRUE(IsAlive(sleeper.pid));
+  // A start from here would take that very directory: refused, naming it.
+  const RunResult start = Daemonkit({}, {"sleep", "1003"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.stderr_text, HasSubstr("is not this user's"));
+  EXPECT_TRUE(IsAlive(sleeper.pid));
+  KillAndWait(sleeper.pid);
+  test_support::WaitProgram(sleeper);
 }
 
 TEST_F(DaemonkitCgroupTest, ExecFailureRemovesTheCgroup) {

@@ -123,6 +123,15 @@ std::vector<std::string> Tree(const std::string& directory) {
   return tree;
 }
 
+// Whether `directory` is a directory this user made: a user to whom a
+// sub-tree is delegated (systemd's user@.service) may make one of the same
+// name, to be found by root's stop or status.
+bool IsOurDirectory(const std::string& directory) {
+  struct stat st;
+  return lstat(directory.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         st.st_uid == geteuid();
+}
+
 uint64_t Fnv1a(absl::string_view text) {
   uint64_t hash = 14695981039346656037ull;
   for (const char c : text) {
@@ -230,6 +239,10 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
   if (mkdir(directory.c_str(), 0755) == 0) {
     made = true;
   } else if (errno == EEXIST) {
+    if (!IsOurDirectory(directory)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cgroup ", directory, " exists and is not this user's"));
+    }
     if (cgroup->Populated()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "processes of an earlier run still run in cgroup ", directory,
@@ -346,11 +359,10 @@ std::vector<std::string> FindProgramCgroups(const std::string& name) {
   if (name.empty()) return found;
   absl::StatusOr<CgroupMount> mount = OwnMount();
   if (!mount.ok()) return found;
-  struct stat st;
   absl::StatusOr<std::string> own = OwnCgroupDirectory(*mount);
   if (own.ok()) {
     const std::string here = absl::StrCat(*own, "/", name);
-    if (stat(here.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (IsOurDirectory(here)) {
       found.push_back(here);
       return found;
     }
@@ -364,7 +376,7 @@ std::vector<std::string> FindProgramCgroups(const std::string& name) {
       const absl::string_view base =
           absl::string_view(sub).substr(sub.rfind('/') + 1);
       if (base == name) {
-        found.push_back(sub);
+        if (IsOurDirectory(sub)) found.push_back(sub);
       } else if (!absl::StartsWith(base, kNamePrefix)) {
         queue.push_back(std::move(sub));
       }

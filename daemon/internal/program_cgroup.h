@@ -90,8 +90,9 @@ class ProgramCgroup {
   // falls back) when no cgroup2 is mounted, it is read-only, this process's
   // cgroup is not in the mount, or mkdir fails with EACCES, EPERM, EROFS or
   // ENOENT. kFailedPrecondition, naming the path, when it exists and holds
-  // processes (an earlier run's, which `stop` ends). Other failures are
-  // errors naming the path; a directory this call made is removed again.
+  // processes (an earlier run's, which `stop` ends) or is another user's.
+  // Other failures are errors naming the path; a directory this call made
+  // is removed again.
   static absl::StatusOr<std::unique_ptr<ProgramCgroup>> Create(
       const std::string& name);
 
@@ -138,10 +139,12 @@ class ProgramCgroup {
   int procs_fd_ = -1;
 };
 
-// Every directory of the cgroup2 hierarchy named `name`: the one below this
-// process's own cgroup first (where a monitor started from here made it),
-// else a walk of the whole mounted tree (not into daemonkit.* directories).
-// Empty when none, or when no cgroup2 is mounted.
+// Every directory of the cgroup2 hierarchy named `name` and owned by this
+// process's effective user (a user to whom systemd delegated a sub-tree
+// could make one of the same name): the one below this process's own
+// cgroup first (where a monitor started from here made it), else a walk of
+// the whole mounted tree (not into daemonkit.* directories). Empty when
+// none, or when no cgroup2 is mounted.
 std::vector<std::string> FindProgramCgroups(const std::string& name);
 
 }  // namespace internal
