@@ -144,16 +144,21 @@ class DaemonkitCgroupTest : public ::testing::Test {
     return std::find(ours.begin(), ours.end(), pid) != ours.end();
   }
 
-  // The running grandchild's pid, once it runs `sleep` (its environment
-  // reads empty while it execs), verified as ours; 0 otherwise.
+  // The running grandchild's pid, once it runs `sleep` and is seen as ours
+  // (an exec sets the name before the new environment is readable); 0
+  // when that does not come.
   pid_t Grandchild() const {
     const pid_t pid = GrandchildPid();
-    if (pid <= 0 || !WaitFor([&] {
-          return StatOf(pid).field(ProcStat::kComm) == "sleep";
+    if (pid <= 0) return 0;
+    if (!WaitFor([&] {
+          return StatOf(pid).field(ProcStat::kComm) == "sleep" && Ours(pid);
         })) {
+      ADD_FAILURE() << "grandchild " << pid << ": "
+                    << StatOf(pid).field(ProcStat::kComm) << ", "
+                    << (Ours(pid) ? "ours" : "not seen as ours");
       return 0;
     }
-    return Ours(pid) ? pid : 0;
+    return pid;
   }
 
   // Whether the cgroup directory daemonkit names after the pid file exists.
