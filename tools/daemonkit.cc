@@ -204,9 +204,9 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
 // without restarting anything; then the library's stop waits for the lock
 // to go (or ends whatever still holds it) and removes a stale file, and
 // the program's cgroup, if any, is ended and removed (`leftovers` counts
-// those that still held processes). Sent
-// to the program itself, the signal would look to a monitor under
-// --daemon_restart=always like a crash to restart.
+// those that still held processes). Sent to the program itself, the
+// signal would look to a monitor under --daemon_restart=always like a
+// crash to restart.
 absl::Status StopProgram(const std::string& pidfile, int signo,
                          absl::Duration timeout, int* leftovers) {
   // The monitor may take the stop timeout for the program, then for the
@@ -300,6 +300,8 @@ class Monitor {
         cgroup_name_(std::move(cgroup_name)),
         schedule_(options) {}
 
+  // Runs the program (again and again under --daemon_restart) and returns
+  // daemonkit's exit code, the program's cgroup removed.
   int Run() {
     const int code = RunPrograms();
     // Empty by now (EndTree); a monitor that cannot remove it says so.
@@ -330,10 +332,9 @@ class Monitor {
     if (ready_.kind == ReadyMode::Kind::kNotify) daemon_->SetHealthy(false);
     // The program's own cgroup (issue 21.3), where the machine lets us
     // make one: a cgroup2 mount we may write. Elsewhere the subreaper
-    // alone ends the tree.
-    // Without a pid file, the name follows what the launcher's sweep
-    // knows (the session its first child made) or, in the foreground,
-    // this process.
+    // alone ends the tree. Without a pid file, the name follows what the
+    // launcher's sweep knows (the session its first child made) or, in
+    // the foreground, this process.
     absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup =
         ProgramCgroup::Create(
             !cgroup_name_.empty() ? cgroup_name_
@@ -543,7 +544,7 @@ class Monitor {
   const internal::ProgramIdentity identity_;
   const int stop_signal_;
   const int reload_signal_;
-  const std::string cgroup_name_;  // empty: after the session
+  const std::string cgroup_name_;  // empty: no pid file
   internal::RestartSchedule schedule_;
   std::unique_ptr<ProgramCgroup> cgroup_;  // null: none (the fallback)
   internal::CgroupEntry cgroup_entry_;
