@@ -266,7 +266,8 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
 }
 
 std::unique_ptr<ProgramCgroup> ProgramCgroup::At(std::string directory) {
-  std::unique_ptr<ProgramCgroup> cgroup(new ProgramCgroup(directory));
+  std::unique_ptr<ProgramCgroup> cgroup(
+      new ProgramCgroup(std::move(directory)));
   absl::StatusOr<CgroupMount> mount = OwnMount();
   if (mount.ok()) cgroup->path_ = PathOf(*mount, cgroup->directory_);
   return cgroup;
