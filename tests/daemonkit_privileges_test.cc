@@ -30,6 +30,7 @@ using ::daemonkit::test_support::LiveProcessesSpawnedByThisTest;
 using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RemoveProgramCgroups;
 using ::daemonkit::test_support::RunfilePath;
 using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
@@ -85,6 +86,7 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   EXPECT_FALSE(FileExists(pidfile));
   KillPidFileHolder(pidfile);
   for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  RemoveProgramCgroups(pidfile);
 }
 
 // The second attack of 2026-12-06: a change of credentials clears the
@@ -111,6 +113,8 @@ TEST(DaemonkitPrivilegesTest, AKilledMonitorTakesTheDroppedProgramWithIt) {
     ASSERT_EQ(kill(monitor, SIGKILL), 0);
     EXPECT_TRUE(WaitUntilGone(program)) << "the program outlived its monitor";
     if (!WaitUntilGone(program, absl::ZeroDuration())) KillAndWait(program);
+    // The killed monitor's cgroup (issue 21.3), empty by now.
+    RemoveProgramCgroups(pidfile);
   }
   for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
 }

@@ -41,6 +41,7 @@ using ::daemonkit::test_support::MakeTempDir;
 using ::daemonkit::test_support::OpenDescriptors;
 using ::daemonkit::test_support::ReadFileOrEmpty;
 using ::daemonkit::test_support::ReadPid;
+using ::daemonkit::test_support::RemoveProgramCgroups;
 using ::daemonkit::test_support::RunfilePath;
 using ::daemonkit::test_support::RunProgram;
 using ::daemonkit::test_support::RunResult;
@@ -61,6 +62,8 @@ class DaemonkitTest : public ::testing::Test {
   void TearDown() override {
     KillPidFileHolder(pidfile_);
     for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+    // A monitor SIGKILLed above leaves its program's cgroup (issue 21.3).
+    RemoveProgramCgroups(pidfile_);
   }
 
   // daemonkit with the pid file and log, then `flags`, then -- `program`.

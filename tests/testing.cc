@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/program_cgroup.h"
 #include "gtest/gtest.h"
 
 extern char** environ;
@@ -284,6 +285,18 @@ void KillAndWait(pid_t pid) {
   if (pid <= 0 || !IsAlive(pid)) return;
   kill(pid, SIGKILL);
   EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " survived SIGKILL";
+}
+
+void RemoveProgramCgroups(const std::string& pidfile) {
+  for (const std::string& directory :
+       internal::FindProgramCgroups(internal::ProgramCgroupName(pidfile))) {
+    std::unique_ptr<internal::ProgramCgroup> cgroup =
+        internal::ProgramCgroup::At(directory);
+    EXPECT_TRUE(cgroup->End(SIGKILL, absl::ZeroDuration(), absl::Seconds(5)))
+        << directory;
+    const absl::Status removed = cgroup->Remove();
+    EXPECT_TRUE(removed.ok()) << removed;
+  }
 }
 
 void KillPidFileHolder(const std::string& pidfile) {

@@ -146,6 +146,12 @@ void KillAndWait(pid_t pid);
 // (the host's kthreadd, without a pid namespace of the test's own).
 void KillPidFileHolder(const std::string& pidfile);
 
+// Ends (SIGKILL) and removes the cgroup //tools:daemonkit made for the
+// program of `pidfile` (issue 21.3), if one is left: for tear-down after
+// the daemon's processes were ended, and after a test that SIGKILLed a
+// monitor, which leaves its (empty) cgroup behind. EXPECTs that it goes.
+void RemoveProgramCgroups(const std::string& pidfile);
+
 // Every live process that SpawnProgram (or RunProgram) started in this test
 // process, however it detached since, and what those started in turn: they
 // carry a marker in their environment that names this process. Never look

@@ -13,8 +13,9 @@
 // inherited), says "ready" to the launcher when --ready says so, passes its
 // own stop and reload on to the program as --stop_signal and
 // --reload_signal, and once the program has exited ends what the program
-// left running (it is a child subreaper) and exits with the program's exit
-// code. docs/design.md ("Any program") says why this shape.
+// left running (the program's own cgroup where the machine lets it make
+// one, and as a child subreaper) and exits with the program's exit code.
+// docs/design.md ("Any program") says why this shape.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +46,11 @@
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
 #include "daemon/internal/daemon_access.h"
+#include "daemon/internal/launcher.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
+#include "daemon/internal/program_cgroup.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
 
@@ -68,11 +71,54 @@ namespace daemonkit {
 namespace {
 
 using internal::Program;
+using internal::ProgramCgroup;
 using internal::ReadyMode;
 
 // How long a stop waits, beyond --daemon_stop_timeout, for the monitor to
 // end the rest of the tree and let go of the lock.
 constexpr absl::Duration kMonitorGrace = absl::Seconds(5);
+
+// The name of the program's cgroup for this start's pid file (issue
+// 21.3), set before the launcher forks: its failed-start sweep finds the
+// cgroup by it. Empty without a pid file (the name then follows the
+// session). Never freed.
+const std::string* start_cgroup_name = nullptr;
+
+// Ends the processes of every cgroup named `name` with `signo`, SIGKILL
+// after `grace` (0 for SIGKILL at once), and removes them. An error naming
+// the cgroup when a process survived or a directory stayed; `ended` counts
+// the cgroups that held processes.
+absl::Status EndProgramCgroups(const std::string& name, int signo,
+                               absl::Duration grace, int* ended = nullptr) {
+  for (const std::string& directory : internal::FindProgramCgroups(name)) {
+    std::unique_ptr<ProgramCgroup> cgroup = ProgramCgroup::At(directory);
+    if (cgroup->Populated() && ended != nullptr) ++*ended;
+    if (!cgroup->End(signo, grace, kMonitorGrace)) {
+      return absl::InternalError(absl::StrCat(cgroup->Processes().size(),
+                                              " processes of cgroup ",
+                                              directory, " survived SIGKILL"));
+    }
+    if (absl::Status removed = cgroup->Remove(); !removed.ok()) {
+      return removed;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The launcher's sweep after a failed start (a ready timeout, an
+// interrupt): the program's cgroup holds what moved to a session of its
+// own, which the session sweep cannot see.
+void SweepFailedStart(pid_t session) {
+  const std::string name =
+      start_cgroup_name != nullptr && !start_cgroup_name->empty()
+          ? *start_cgroup_name
+          : internal::ProgramCgroupNameForSession(session);
+  if (absl::Status ended = EndProgramCgroups(name, 0, absl::ZeroDuration());
+      !ended.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                 std::string(ended.message()).c_str());
+  }
+}
 
 [[noreturn]] void Fail(const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
@@ -156,11 +202,13 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
 // stop: SIGTERM to the monitor, which sends the program its --stop_signal
 // (SIGKILL after the stop timeout), ends the rest of the tree and exits
 // without restarting anything; then the library's stop waits for the lock
-// to go (or ends whatever still holds it) and removes a stale file. Sent
-// to the program itself, the signal would look to a monitor under
-// --daemon_restart=always like a crash to restart.
+// to go (or ends whatever still holds it) and removes a stale file, and
+// the program's cgroup, if any, is ended and removed (`leftovers` counts
+// those that still held processes). Sent to the program itself, the
+// signal would look to a monitor under --daemon_restart=always like a
+// crash to restart.
 absl::Status StopProgram(const std::string& pidfile, int signo,
-                         absl::Duration timeout) {
+                         absl::Duration timeout, int* leftovers) {
   // The monitor may take the stop timeout for the program, then for the
   // rest of the tree.
   const absl::Duration monitor_timeout = 2 * timeout + kMonitorGrace;
@@ -182,7 +230,20 @@ absl::Status StopProgram(const std::string& pidfile, int signo,
              !absl::IsFailedPrecondition(pidfd.status())) {
     return pidfd.status();
   }
-  return StopDaemon(pidfile, monitor_timeout);
+  if (absl::Status stopped = StopDaemon(pidfile, monitor_timeout);
+      !stopped.ok()) {
+    return stopped;
+  }
+  // What the program's cgroup still holds: nothing once a monitor ended
+  // it; the program's tree when the monitor was SIGKILLed (its children,
+  // reparented away, and a setuid program, which the parent-death signal
+  // does not reach). Left alone when a new start holds the lock by now.
+  absl::StatusOr<DaemonStatus> after = QueryDaemonStatus(pidfile);
+  if (after.ok() && after->state == DaemonStatus::State::kRunning) {
+    return absl::OkStatus();
+  }
+  return EndProgramCgroups(internal::ProgramCgroupName(pidfile), signo, timeout,
+                           leftovers);
 }
 
 absl::Status ReloadProgram(const std::string& pidfile, int signo) {
@@ -228,7 +289,7 @@ class Monitor {
   Monitor(std::unique_ptr<Daemon> daemon, const Options& options,
           std::vector<std::string> argv, const ReadyMode& ready,
           internal::ProgramIdentity identity, int stop_signal,
-          int reload_signal)
+          int reload_signal, std::string cgroup_name)
       : daemon_(std::move(daemon)),
         options_(options),
         argv_(std::move(argv)),
@@ -236,9 +297,24 @@ class Monitor {
         identity_(std::move(identity)),
         stop_signal_(stop_signal),
         reload_signal_(reload_signal),
+        cgroup_name_(std::move(cgroup_name)),
         schedule_(options) {}
 
+  // Runs the program (again and again under --daemon_restart) and returns
+  // daemonkit's exit code, the program's cgroup removed.
   int Run() {
+    const int code = RunPrograms();
+    // Empty by now (EndTree); a monitor that cannot remove it says so.
+    if (cgroup_ != nullptr) {
+      if (absl::Status removed = RemoveCgroup(); !removed.ok()) {
+        LOG(ERROR) << removed.message();
+      }
+    }
+    return code;
+  }
+
+ private:
+  int RunPrograms() {
     // The name readers of the pid file trust (proc.h WriteLockHeldFor),
     // whatever this binary was installed as.
     prctl(PR_SET_NAME, internal::kProgramMonitorName);
@@ -254,11 +330,34 @@ class Monitor {
     // The program feeds an outer watchdog itself (notify); otherwise
     // keep-alives would say the monitor lives, not that the program works.
     if (ready_.kind == ReadyMode::Kind::kNotify) daemon_->SetHealthy(false);
+    // The program's own cgroup (issue 21.3), where the machine lets us
+    // make one: a cgroup2 mount we may write. Elsewhere the subreaper
+    // alone ends the tree. Without a pid file, the name follows what the
+    // launcher's sweep knows (the session its first child made) or, in
+    // the foreground, this process.
+    absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup =
+        ProgramCgroup::Create(
+            !cgroup_name_.empty() ? cgroup_name_
+            : daemon_->detached()
+                ? internal::ProgramCgroupNameForSession(getsid(0))
+                : internal::ProgramCgroupNameForMonitor(getpid()));
+    if (cgroup.ok()) {
+      cgroup_ = std::move(*cgroup);
+      cgroup_entry_.procs_fd = cgroup_->procs_fd();
+      cgroup_entry_.directory = cgroup_->directory();
+    } else if (absl::IsUnavailable(cgroup.status())) {
+      LOG(INFO) << "no cgroup of the program's own ("
+                << cgroup.status().message()
+                << "): its tree is ended through the monitor as a child "
+                   "subreaper";
+    } else {
+      return FailStart(cgroup.status());
+    }
     for (;;) {
       const absl::Time started_at = internal::MonotonicNow();
       int wait_status = 0;
       absl::StatusOr<std::unique_ptr<Program>> program =
-          Program::Start(argv_, ready_, sockets_, identity_);
+          Program::Start(argv_, ready_, sockets_, identity_, cgroup_entry_);
       if (!program.ok()) {
         if (!ready_said_) return FailStart(program.status());
         // A restart that cannot exec: as a run that failed at once.
@@ -270,7 +369,7 @@ class Monitor {
       }
       // The rest of the tree goes with the program (systemd's control
       // group), before anything starts again.
-      internal::EndChildren(stop_signal_, options_.stop_timeout);
+      EndTree();
       if (!ready_said_) {
         return FailStart(absl::FailedPreconditionError(
             not_ready_reason_.empty()
@@ -297,10 +396,39 @@ class Monitor {
     }
   }
 
- private:
+  // Ends what the program left: its cgroup's processes (`--stop_signal`,
+  // SIGKILL after the stop timeout), then the monitor's remaining children
+  // (the same), reaping every one.
+  void EndTree() {
+    if (cgroup_ != nullptr &&
+        !cgroup_->End(stop_signal_, options_.stop_timeout, kMonitorGrace)) {
+      LOG(ERROR) << cgroup_->Processes().size() << " processes of cgroup "
+                 << cgroup_->directory() << " survived SIGKILL";
+    }
+    internal::EndChildren(stop_signal_, options_.stop_timeout);
+  }
+
+  // Removes the program's cgroup, ending (SIGKILL) what it still holds.
+  absl::Status RemoveCgroup() {
+    std::unique_ptr<ProgramCgroup> cgroup = std::move(cgroup_);
+    cgroup_entry_ = {};
+    if (!cgroup->End(0, absl::ZeroDuration(), kMonitorGrace)) {
+      return absl::InternalError(
+          absl::StrCat(cgroup->Processes().size(), " processes of cgroup ",
+                       cgroup->directory(), " survived SIGKILL"));
+    }
+    return cgroup->Remove();
+  }
+
   // A start that fails before the program was ever ready: the launcher's
-  // error (or, in the foreground, ours), exit 1.
+  // error (or, in the foreground, ours), exit 1. The cgroup this start
+  // made goes first.
   int FailStart(const absl::Status& failure) {
+    if (cgroup_ != nullptr) {
+      if (absl::Status removed = RemoveCgroup(); !removed.ok()) {
+        LOG(ERROR) << removed.message();
+      }
+    }
     if (daemon_->detached()) {
       daemon_->FailStartup(failure);
     } else {
@@ -416,7 +544,10 @@ class Monitor {
   const internal::ProgramIdentity identity_;
   const int stop_signal_;
   const int reload_signal_;
+  const std::string cgroup_name_;  // empty: no pid file
   internal::RestartSchedule schedule_;
+  std::unique_ptr<ProgramCgroup> cgroup_;  // null: none (the fallback)
+  internal::CgroupEntry cgroup_entry_;
   std::vector<internal::ActivatedSocket> sockets_;
   bool ready_said_ = false;
   bool stopping_ = false;
@@ -488,11 +619,29 @@ int Main(int argc, char** argv) {
     }
   }
   switch (request->action) {
-    case ControlAction::kStatus:
+    case ControlAction::kStatus: {
+      // The monitor gone (SIGKILLed), what its program's cgroup still
+      // holds is no dead service: said so, exit 1 (LSB: the program is
+      // dead and its pid file, if any, left), and stop ends it.
+      absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
+      if (status.ok() && status->state != DaemonStatus::State::kRunning) {
+        for (const std::string& directory : internal::FindProgramCgroups(
+                 internal::ProgramCgroupName(pidfile))) {
+          const size_t count = ProgramCgroup::At(directory)->Processes().size();
+          if (count == 0) continue;
+          std::printf(
+              "monitor gone, but the program's tree still runs in cgroup %s "
+              "(%zu process%s); stop ends it%s\n",
+              directory.c_str(), count, count == 1 ? "" : "es",
+              PidFileNote(pidfile).c_str());
+          return kExitStatusDead;
+        }
+      }
       // The library's status reads the lock, which the monitor holds for
       // the program it names.
       DaemonizeFromRequest(std::move(request));
       return kExitFailure;  // not reached
+    }
     case ControlAction::kReload: {
       absl::Status status = ReloadProgram(pidfile, *reload_signal);
       if (absl::IsNotFound(status)) {
@@ -515,13 +664,19 @@ int Main(int argc, char** argv) {
       const bool was_running =
           before.ok() && before->state == DaemonStatus::State::kRunning;
       const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
-      absl::Status status =
-          StopProgram(pidfile, *stop_signal, request->options.stop_timeout);
+      int leftovers = 0;
+      absl::Status status = StopProgram(
+          pidfile, *stop_signal, request->options.stop_timeout, &leftovers);
       if (!status.ok()) Fail(status);
       if (was_running) {
         std::printf("stopped%s%s\n",
                     pid > 0 ? absl::StrCat(", pid ", pid).c_str() : "",
                     PidFileNote(pidfile).c_str());
+      } else if (leftovers > 0) {
+        std::printf(
+            "stopped what was left of the program's tree in its "
+            "cgroup%s\n",
+            PidFileNote(pidfile).c_str());
       } else if (request->action == ControlAction::kStop) {
         std::printf("not running%s\n", PidFileNote(pidfile).c_str());
       }
@@ -555,9 +710,30 @@ int Main(int argc, char** argv) {
   // would restart a copy of this monitor, and the pid file would name the
   // supervisor rather than the program.
   request->options.restart = RestartPolicy::kNo;
+  // The program's cgroup is named after the pid file (resolved from here,
+  // before the daemon leaves this directory), so that a stop finds it from
+  // the pid file alone; a failed start's launcher sweeps it.
+  start_cgroup_name =
+      new std::string(internal::ProgramCgroupName(options.pidfile));
+  // What a SIGKILLed monitor's program left in it is not this start's to
+  // end, nor to run beside: refused before anything forks (the monitor
+  // checks again once it holds the lock), so that the sweep of a failed
+  // start ends only what this start put there.
+  if (absl::StatusOr<DaemonStatus> status = QueryDaemonStatus(pidfile);
+      status.ok() && status->state != DaemonStatus::State::kRunning) {
+    for (const std::string& directory :
+         internal::FindProgramCgroups(*start_cgroup_name)) {
+      if (ProgramCgroup::At(directory)->Populated()) {
+        Fail(absl::FailedPreconditionError(absl::StrCat(
+            "processes of an earlier run still run in cgroup ", directory,
+            " (its monitor was killed): stop them first")));
+      }
+    }
+  }
+  internal::SetFailedStartSweep(&SweepFailedStart);
   std::unique_ptr<Daemon> daemon = DaemonizeFromRequest(std::move(request));
   return Monitor(std::move(daemon), options, std::move(program_argv), *ready,
-                 identity, *stop_signal, *reload_signal)
+                 identity, *stop_signal, *reload_signal, *start_cgroup_name)
       .Run();
 }
 

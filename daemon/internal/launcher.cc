@@ -26,6 +26,13 @@
 
 namespace daemonkit {
 namespace internal {
+
+namespace {
+FailedStartSweep failed_start_sweep = nullptr;
+}  // namespace
+
+void SetFailedStartSweep(FailedStartSweep sweep) { failed_start_sweep = sweep; }
+
 namespace {
 
 // The daemon's own words (FailStartup) among them: never raw on the
@@ -167,6 +174,11 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     }
     if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
       PrintError("some processes of the failed start survived SIGKILL");
+    }
+    // A daemon that reported its failure itself has ended what it made.
+    if (failed_start_sweep != nullptr &&
+        outcome.kind != ReadyOutcome::Kind::kFailed) {
+      failed_start_sweep(first_child);
     }
     if (!options.pidfile.empty()) {
       (void)RemoveStalePidFile(options.pidfile);

@@ -24,6 +24,16 @@
 namespace daemonkit {
 namespace internal {
 
+// What a failed start also ends, after the session sweep: //tools:daemonkit's
+// program cgroup (issue 21.3), which holds what left the session (setsid)
+// and which the sweep cannot see. Called in the launcher with the first
+// child's pid (the session's id) when the daemon died, was killed (not
+// ready in time, an interrupt) or never reported: one that reported its
+// failure itself has ended what it made. It says on stderr what survived.
+// Set before Daemonize(); nullptr (the default): nothing more.
+using FailedStartSweep = void (*)(pid_t session);
+void SetFailedStartSweep(FailedStartSweep sweep);
+
 // Never returns: exits kExitSuccess once the daemon is ready, kExitFailure
 // when it failed, died or was not ready within `options.ready_timeout`.
 // `pipe` is the ready pipe (both ends, taken over); `pidfile` the launcher's

@@ -116,7 +116,7 @@ std::vector<std::pair<pid_t, char>> Children() {
 // What the child reports when it cannot become the program: one write,
 // under PIPE_BUF, so it arrives whole.
 struct ChildFailure {
-  enum Stage : int { kSetup = 0, kPrivileges = 1, kExec = 2 };
+  enum Stage : int { kSetup = 0, kPrivileges = 1, kExec = 2, kCgroup = 3 };
   int stage = kSetup;
   int error = 0;
   char text[256] = {};  // kPrivileges: DropPrivileges' message
@@ -129,8 +129,8 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
 [[noreturn]] void ExecInChild(char* const argv[], char* const envp[],
                               const ReadyMode& ready, int ready_write,
                               const std::vector<ActivatedSocket>& sockets,
-                              const ProgramIdentity& identity, int floor,
-                              int report, pid_t monitor) {
+                              const ProgramIdentity& identity, int cgroup_procs,
+                              int floor, int report, pid_t monitor) {
   auto fail = [report](int stage, int error, absl::string_view text = "") {
     ChildFailure failure;
     failure.stage = stage;
@@ -145,6 +145,13 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
     fail(ChildFailure::kSetup, errno);
   }
   if (getppid() != monitor) _exit(127);
+  // Into the program's own cgroup before anything else (issue 21.3): as
+  // the monitor's user, which may move it (a dropped user may not), and
+  // before anything could fork, so that nothing of the program starts
+  // outside it.
+  if (cgroup_procs >= 0 && write(cgroup_procs, "0", 1) != 1) {
+    fail(ChildFailure::kCgroup, errno);
+  }
   struct sigaction action = {};
   action.sa_handler = SIG_DFL;
   for (int signo = 1; signo < NSIG; ++signo) {
@@ -317,7 +324,7 @@ absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count) {
 absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     const std::vector<std::string>& argv, const ReadyMode& ready,
     const std::vector<ActivatedSocket>& sockets,
-    const ProgramIdentity& identity) {
+    const ProgramIdentity& identity, const CgroupEntry& cgroup) {
   if (argv.empty()) return absl::InvalidArgumentError("no program to run");
   if (sockets.size() > kMaxSockets) {
     return absl::InvalidArgumentError(
@@ -455,7 +462,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     put_pid(listen_pid);
     put_pid(watchdog_pid);
     ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, identity,
-                floor, report[1], monitor);
+                cgroup.procs_fd, floor, report[1], monitor);
   }
   close(report[1]);
   if (ready_write >= 0) close(ready_write);
@@ -478,6 +485,10 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
         return ErrnoError(failure.error, argv[0]);
       case ChildFailure::kPrivileges:
         return absl::InternalError(failure.text);
+      case ChildFailure::kCgroup:
+        return ErrnoError(
+            failure.error,
+            absl::StrCat("move the program into cgroup ", cgroup.directory));
       default:
         return ErrnoError(failure.error, "set up the program's process");
     }

@@ -10,7 +10,9 @@
 // lock held for the program: proc.h WriteLockHeldFor), so the program may
 // close every descriptor it inherited; it learns the exec's outcome through
 // a close-on-exec pipe, reads the program's readiness (--ready), and at the
-// end, as a child subreaper, ends whatever the program left running.
+// end ends whatever the program left running: through the program's own
+// cgroup where one could be made (program_cgroup.h), and as a child
+// subreaper.
 //
 // Example (tools/daemonkit.cc):
 //
@@ -93,6 +95,14 @@ struct ProgramIdentity {
   bool no_new_privs = true;  // PR_SET_NO_NEW_PRIVS after a drop
 };
 
+// The cgroup the program moves itself into before its exec (issue 21.3,
+// program_cgroup.h): its cgroup.procs open for writing, and its directory
+// for messages. procs_fd -1: none.
+struct CgroupEntry {
+  int procs_fd = -1;
+  std::string directory;
+};
+
 // What the program reported on its readiness channel (ReadReadiness).
 struct ReadinessInput {
   bool ready = false;  // READY=1, or a newline on the descriptor
@@ -110,10 +120,12 @@ struct ReadinessInput {
 // closes the monitor's descriptors and neither signals nor reaps.
 class Program {
  public:
-  // Forks; the child resets every signal to its default action, drops
-  // privileges to `identity` (verified, privileges.h), empties its mask, asks
-  // to be SIGKILLed when the monitor dies (the lock dies with the monitor: a
-  // program left without it would be invisible), puts `sockets` on
+  // Forks; the child asks to be SIGKILLed when the monitor dies (the lock
+  // dies with the monitor: a program left without it would be invisible),
+  // moves itself into `cgroup` when given (a failure is an error naming its
+  // directory), resets every signal to its default action, drops
+  // privileges to `identity` (verified, privileges.h), empties its mask, puts
+  // `sockets` on
   // descriptors 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, sets up the
   // readiness channel ($NOTIFY_SOCKET for kNotify, removed otherwise;
   // descriptor `ready.fd` for kFd), and execs `argv` (argv[0] searched in
@@ -122,7 +134,7 @@ class Program {
   static absl::StatusOr<std::unique_ptr<Program>> Start(
       const std::vector<std::string>& argv, const ReadyMode& ready,
       const std::vector<ActivatedSocket>& sockets,
-      const ProgramIdentity& identity = {});
+      const ProgramIdentity& identity = {}, const CgroupEntry& cgroup = {});
 
   ~Program();
   Program(const Program&) = delete;
