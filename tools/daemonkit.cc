@@ -46,11 +46,13 @@
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
 #include "daemon/internal/daemon_access.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
 
@@ -378,7 +380,7 @@ class Monitor {
                                " before it was ready")
                 : absl::StrCat(argv_[0], " ", not_ready_reason_)));
       }
-      exit_code_ = internal::ExitCodeOfWaitStatus(wait_status);
+      exit_code_ = internal::ExitCodeOf(wait_status);
       if (stopping_) return exit_code_;
       if (daemon_->detached()) {
         LOG(INFO) << argv_[0] << " "
@@ -465,10 +467,8 @@ class Monitor {
       if (kill_at != absl::InfiniteFuture()) {
         wait = std::min(wait, kill_at - internal::MonotonicNow());
       }
-      const int timeout_ms = static_cast<int>(std::max<int64_t>(
-          0,
-          absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1)))));
-      const int n = poll(fds, program.ready_fd() >= 0 ? 3 : 2, timeout_ms);
+      const int n = poll(fds, program.ready_fd() >= 0 ? 3 : 2,
+                         internal::PollTimeoutMs(wait));
       if (n < 0 && errno != EINTR) PLOG(ERROR) << "poll";
       if (n > 0 && (fds[0].revents & POLLIN)) {
         const Event event = daemon_->WaitUntil(absl::InfinitePast());

@@ -19,9 +19,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-// MonotonicNow() lives in deadline.h; included for the files that had it
-// from here (the daemonkit command's), until they include it themselves.
-#include "daemon/internal/deadline.h"
 #include "daemon/proc.h"
 
 namespace daemonkit {

@@ -37,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
@@ -559,8 +560,7 @@ bool Connects(const ListenAddress& address, absl::Duration timeout) {
     int error = 0;
     socklen_t error_length = sizeof(error);
     connected =
-        poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) ==
-            1 &&
+        poll(&pfd, 1, PollTimeoutMs(timeout)) == 1 &&
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
         error == 0;
   }
@@ -725,12 +725,6 @@ std::string RestartSchedule::Describe(absl::Duration delay,
   return RestartStatus(delay, wait_status, restarts_);
 }
 
-int ExitCodeOfWaitStatus(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return kExitFailure;
-}
-
 std::string DescribeWaitStatus(int wait_status) {
   if (WIFEXITED(wait_status)) {
     return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
@@ -758,7 +752,7 @@ void ReapExitedChildren(pid_t keep, pid_t keep_too) {
 }
 
 void EndChildren(int signo, absl::Duration grace) {
-  const absl::Time deadline = MonotonicNow() + grace;
+  const Deadline deadline = Deadline::In(grace);
   std::set<pid_t> signalled;
   bool killed = false;
   for (;;) {
@@ -772,7 +766,7 @@ void EndChildren(int signo, absl::Duration grace) {
     for (const auto& [pid, state] : children) {
       if (state == 'Z') continue;
       alive = true;
-      const bool late = MonotonicNow() >= deadline;
+      const bool late = deadline.Passed();
       if (late) {
         kill(pid, SIGKILL);
         killed = true;

@@ -212,10 +212,6 @@ class RestartSchedule {
   std::deque<absl::Time> recent_;  // monotonic times of the last restarts
 };
 
-// The wait status as daemonkit's exit code: the program's exit code, or
-// 128 + the signal that killed it (a shell's convention).
-int ExitCodeOfWaitStatus(int wait_status);
-
 // "exited with status 3", "was killed by signal 9 (Killed)".
 std::string DescribeWaitStatus(int wait_status);
 

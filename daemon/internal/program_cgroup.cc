@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
 
@@ -310,10 +311,10 @@ void ProgramCgroup::SignalAll(int signo) const {
   }
 }
 
-bool ProgramCgroup::AwaitEmpty(absl::Time deadline) const {
+bool ProgramCgroup::AwaitEmpty(const Deadline& deadline) const {
   for (;;) {
     if (!Populated()) return true;
-    if (MonotonicNow() >= deadline) return false;
+    if (deadline.Passed()) return false;
     absl::SleepFor(kPollInterval);
   }
 }
@@ -325,9 +326,9 @@ bool ProgramCgroup::End(int signo, absl::Duration grace,
     SignalAll(signo);
     // A stopped process acts on nothing but SIGKILL until continued.
     if (signo != SIGCONT) SignalAll(SIGCONT);
-    if (AwaitEmpty(MonotonicNow() + grace)) return true;
+    if (AwaitEmpty(Deadline::In(grace))) return true;
   }
-  const absl::Time deadline = MonotonicNow() + kill_grace;
+  const Deadline deadline = Deadline::In(kill_grace);
   const std::string kill_file = absl::StrCat(directory_, "/cgroup.kill");
   const int fd = open(kill_file.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
@@ -340,7 +341,7 @@ bool ProgramCgroup::End(int signo, absl::Duration grace,
   for (;;) {
     SignalAll(SIGKILL);
     if (!Populated()) return true;
-    if (MonotonicNow() >= deadline) return false;
+    if (deadline.Passed()) return false;
     absl::SleepFor(kPollInterval);
   }
 }

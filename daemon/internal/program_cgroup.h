@@ -40,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/deadline.h"
 
 namespace daemonkit {
 namespace internal {
@@ -132,7 +133,7 @@ class ProgramCgroup {
   // the process was seen to be in the cgroup (a pid read from cgroup.procs
   // may have been reused by then).
   void SignalAll(int signo) const;
-  bool AwaitEmpty(absl::Time deadline) const;
+  bool AwaitEmpty(const Deadline& deadline) const;
 
   std::string directory_;
   std::string path_;  // as /proc/PID/cgroup names it ("/x/daemonkit.N")

@@ -20,7 +20,7 @@
 // for, gets the ready timeout to become ready before the watchdog takes it.
 //
 // Pure: no system calls, the clock is passed in, so watchdog_test pins it.
-// The supervisor passes the monotonic clock (proc.h MonotonicNow()), and
+// The supervisor passes the monotonic clock (deadline.h MonotonicNow()), and
 // the worker's keep-alives are due on it too: a step of the wall clock
 // neither blinds the watchdog nor makes it take a healthy worker for hung
 // (issue 23.5).
