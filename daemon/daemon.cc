@@ -704,6 +704,10 @@ class Daemon::Impl {
         successor_pidfd_ = internal::PidfdOpen(successor);
         if (successor_pidfd_ >= 0) {
           Owned::Own(Owned::kSuccessorPidfd, successor_pidfd_);
+          // From here a SIGHUP goes on to the successor from the handler,
+          // even once the application has left its main loop to drain;
+          // one already in the pipe is passed on below.
+          internal::SignalPipe::ForwardTo(SIGHUP, successor_pidfd_);
         }
         // Issue 18.7: a SIGHUP that came while the successor started (a
         // rotated log) is the successor's, which may have opened its
@@ -712,6 +716,8 @@ class Daemon::Impl {
           reload_pending_ = false;
           ForwardReloadToSuccessor();
         }
+        // And one that reached the pipe after this loop last drained it.
+        HandleSignals(/*upgrading=*/true);
         LeaveAfterHandover();
         reply = absl::StrCat("OK ", successor, "\n");
       } else {

@@ -413,6 +413,27 @@ TEST_F(UpgradeDrainTest, TheOldDaemonGivesUpListenerAndPidFileAndEndsInTime) {
       Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"}).exit_code, 0);
 }
 
+// Issue 18.7, the rest: a reload sent to the old daemon's pid after the
+// handover (a control action read the pid file just before it) reached an
+// old daemon whose application had left its main loop to drain, and was
+// lost; the model test saw it under load. The old daemon's handler passes
+// it on to the successor, which reopens its log.
+TEST_F(UpgradeDrainTest, AReloadThatReachesTheDrainingOldDaemonGoesOn) {
+  const pid_t old_pid = StartAndUpgrade("1h");
+  const pid_t new_pid = ReadPid(pidfile_);
+  const std::string log = dir_ + "/fake.log";
+  ASSERT_EQ(ReadLink(absl::StrCat("/proc/", new_pid, "/fd/2")), log);
+  ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
+  ASSERT_EQ(kill(old_pid, SIGHUP), 0);
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return ReadLink(absl::StrCat("/proc/", new_pid, "/fd/2")) == log;
+  })) << ReadLink(absl::StrCat("/proc/", new_pid, "/fd/2"));
+  EXPECT_TRUE(test_support::FileExists(log));
+  EXPECT_TRUE(test_support::IsAlive(old_pid));  // still draining
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=1s"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+}
+
 TEST_F(UpgradeDrainTest, StoppingTheSuccessorEndsTheDrainingOldDaemon) {
   const pid_t old_pid = StartAndUpgrade("1h");
   // The successor drains forever too: the stop ends it with SIGKILL.

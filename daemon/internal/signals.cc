@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,6 +27,11 @@ int g_pipe_read_fd = -1;
 volatile sig_atomic_t g_pipe_owner = 0;
 // The signals routed into the pipe, as a bit per signal number.
 volatile sig_atomic_t g_watched = 0;
+// ForwardTo(): the signal sent on instead of into the pipe, and where to.
+// The pidfd is set before the signal, so a handler that sees the signal
+// sees its pidfd.
+volatile sig_atomic_t g_forward_signo = 0;
+volatile sig_atomic_t g_forward_pidfd = -1;
 
 // The value of the last signal sent with sigqueue(3) (SI_QUEUE) to a
 // signal watched with WatchQueued(); 0 when none.
@@ -51,11 +57,18 @@ extern "C" void ForwardSignalToPipe(int signo) {
   if (getpid() != g_pipe_owner) {
     ActAsDefault(signo);
   } else {
-    const unsigned char byte = static_cast<unsigned char>(signo);
-    // A full pipe already holds plenty of pending signals: dropping this one
-    // loses nothing the main loop would act on.
-    ssize_t ignored = write(g_pipe_write_fd, &byte, 1);
-    (void)ignored;
+    if (signo == g_forward_signo && g_forward_pidfd >= 0) {
+      // A raw system call, as async-signal-safe as write(2). Should the
+      // process behind it be gone, there is nobody left to tell.
+      (void)syscall(SYS_pidfd_send_signal, static_cast<int>(g_forward_pidfd),
+                    signo, nullptr, 0);
+    } else {
+      const unsigned char byte = static_cast<unsigned char>(signo);
+      // A full pipe already holds plenty of pending signals: dropping this
+      // one loses nothing the main loop would act on.
+      ssize_t ignored = write(g_pipe_write_fd, &byte, 1);
+      (void)ignored;
+    }
   }
   errno = saved_errno;
 }
@@ -187,6 +200,12 @@ absl::Status SignalPipe::WatchQueued(int signo) {
 
 uint64_t SignalPipe::TakeQueuedValue() {
   return g_queued_value.exchange(0, std::memory_order_relaxed);
+}
+
+void SignalPipe::ForwardTo(int signo, int pidfd) {
+  g_forward_signo = 0;
+  g_forward_pidfd = pidfd;
+  if (pidfd >= 0) g_forward_signo = signo;
 }
 
 absl::StatusOr<int> SignalPipe::Reinstall() {

@@ -79,6 +79,15 @@ class SignalPipe {
   // The value kept by WatchQueued(), reset to 0; 0 when none came.
   static uint64_t TakeQueuedValue();
 
+  // From now on `signo` no longer goes into the pipe: the handler itself
+  // sends it on to the process behind `pidfd` (pidfd_send_signal(2)),
+  // whether or not anybody reads the pipe. An old daemon that handed over
+  // to its upgrade's successor passes a reload on this way while its
+  // application drains outside its main loop (issue 18.7: a control action
+  // may have read the old pid just before the handover). `pidfd` must stay
+  // open for the process's life.
+  static void ForwardTo(int signo, int pidfd);
+
   // In a process forked from one that installed the pipe (a supervised
   // worker): closes the inherited pipe, which the parent keeps reading, and
   // installs a fresh one. Signals watched with Watch() go back to SIG_DFL.

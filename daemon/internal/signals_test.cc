@@ -7,7 +7,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +73,43 @@ TEST(SignalPipeTest, AForkedChildDoesNotWriteIntoItsParentsPipe) {
       return 11;
     }
     if (!SignalPipe::Drain().empty()) return 12;  // the parent "got" it
+    return 0;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// ForwardTo(): the handler itself sends the signal on, nothing goes into
+// the pipe; -1 routes it into the pipe again.
+TEST(SignalPipeTest, AForwardedSignalGoesToTheOtherProcessNotThePipe) {
+  const int status = InChild([] {
+    if (!SignalPipe::Install().ok()) return 10;
+    int ready[2];
+    if (pipe(ready) != 0) return 11;
+    const pid_t receiver = fork();
+    if (receiver == 0) {
+      sigset_t hup;
+      sigemptyset(&hup);
+      sigaddset(&hup, SIGHUP);
+      sigprocmask(SIG_BLOCK, &hup, nullptr);
+      (void)!write(ready[1], "r", 1);
+      const struct timespec patience = {60, 0};
+      _exit(sigtimedwait(&hup, nullptr, &patience) == SIGHUP ? 0 : 1);
+    }
+    char byte;
+    if (read(ready[0], &byte, 1) != 1) return 12;
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, receiver, 0));
+    if (pidfd < 0) return 13;
+    SignalPipe::ForwardTo(SIGHUP, pidfd);
+    raise(SIGHUP);
+    int receiver_status = 0;
+    if (waitpid(receiver, &receiver_status, 0) != receiver) return 14;
+    if (!WIFEXITED(receiver_status) || WEXITSTATUS(receiver_status) != 0) {
+      return 15;  // it never came
+    }
+    if (!SignalPipe::Drain().empty()) return 16;
+    SignalPipe::ForwardTo(SIGHUP, -1);
+    raise(SIGHUP);
+    if (SignalPipe::Drain() != std::vector<int>{SIGHUP}) return 17;
     return 0;
   });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
