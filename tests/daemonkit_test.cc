@@ -286,11 +286,24 @@ TEST_F(DaemonkitTest, ReadyFdAmongTheListeningSocketsIsAUsageError) {
   EXPECT_EQ(start.exit_code, 2) << start.stderr_text;
   EXPECT_EQ(start.stderr_text,
             "daemonkit: --ready=fd:3: descriptor 3 is a listening socket's "
-            "(the 1 sockets of --daemon_listen take 3 to 3); use fd:4 or "
-            "above\n");
+            "(the socket of --daemon_listen takes 3); use fd:4 or above\n");
   EXPECT_FALSE(FileExists(pidfile_));
   EXPECT_FALSE(FileExists(socket));
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// The descriptor is plain decimal (the attack of 2026-12-06 had fd:03
+// accepted and then named fd:3).
+TEST_F(DaemonkitTest, AReadyDescriptorIsPlainDecimal) {
+  for (const char* mode : {"--ready=fd:03", "--ready=fd:+3", "--ready=fd: 3",
+                           "--ready=fd:", "--ready=fd:2", "--ready=fd:1024"}) {
+    const RunResult start = Start({mode}, {"/bin/true"});
+    EXPECT_EQ(start.exit_code, 2) << mode << ": " << start.stderr_text;
+    EXPECT_THAT(start.stderr_text,
+                HasSubstr("the descriptor must be a number from 3 to 1023"))
+        << mode;
+  }
+  EXPECT_FALSE(FileExists(pidfile_));
 }
 
 TEST_F(DaemonkitTest, UnknownReadyModeIsAUsageError) {

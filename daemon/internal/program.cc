@@ -275,7 +275,12 @@ absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
   absl::string_view rest = text;
   if (absl::ConsumePrefix(&rest, "fd:")) {
     int fd;
-    if (!absl::SimpleAtoi(rest, &fd) || fd < 3 || fd > 1023) {
+    // Plain decimal, as the README writes it: "fd:03" or "fd:+3" would be
+    // accepted by SimpleAtoi and then named differently everywhere else.
+    const bool decimal =
+        !rest.empty() && rest[0] != '0' &&
+        std::all_of(rest.begin(), rest.end(), absl::ascii_isdigit);
+    if (!decimal || !absl::SimpleAtoi(rest, &fd) || fd < 3 || fd > 1023) {
       return UsageError("ready",
                         absl::StrCat("--ready=", text,
                                      ": the descriptor must be a number from 3 "
@@ -317,8 +322,12 @@ absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count) {
   return UsageError(
       "ready",
       absl::StrCat("--ready=fd:", ready.fd, ": descriptor ", ready.fd,
-                   " is a listening socket's (the ", socket_count,
-                   " sockets of --daemon_listen take 3 to ", 2 + socket_count,
+                   " is a listening socket's (",
+                   socket_count == 1
+                       ? std::string("the socket of --daemon_listen takes 3")
+                       : absl::StrCat("the ", socket_count,
+                                      " sockets of --daemon_listen take 3 to ",
+                                      2 + socket_count),
                    "); use fd:", 3 + socket_count, " or above"));
 }
 
