@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/interrupted_stop.h"
 #include "daemon/internal/upgrade.h"
 #include "glog/logging.h"
 
@@ -375,57 +375,6 @@ std::string PidFileNote(const std::string& pidfile) {
   return absl::StrCat(" (pid file ", pidfile, ")");
 }
 
-// What Ctrl-C during `stop` prints before the program dies of the signal:
-// built before the handler is installed, written with write(2) alone.
-char stop_interrupted_message[8192];
-size_t stop_interrupted_length = 0;
-constexpr std::array<int, 4> kStopSignals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-struct sigaction stop_saved_actions[kStopSignals.size()];
-
-void OnStopInterrupted(int signal_number) {
-  const int saved_errno = errno;
-  // Best effort: nothing to do if stderr is gone.
-  ssize_t written =
-      write(STDERR_FILENO, stop_interrupted_message, stop_interrupted_length);
-  static_cast<void>(written);
-  // Dying of the signal, not exiting, tells the shell (and a script's
-  // `wait`) that the stop was interrupted: the shell shows 130 for SIGINT.
-  struct sigaction default_action = {};
-  default_action.sa_handler = SIG_DFL;
-  sigemptyset(&default_action.sa_mask);
-  sigaction(signal_number, &default_action, nullptr);
-  raise(signal_number);
-  errno = saved_errno;
-}
-
-// Until the stop returns, SIGINT, SIGTERM, SIGHUP and SIGQUIT say that the
-// daemon may still be running (its SIGTERM may have been sent, the wait for
-// it is cut short), instead of ending the program in silence (issue 22.10).
-void SayIfStopIsInterrupted(const std::string& pidfile, pid_t pid) {
-  const std::string message = absl::StrCat(
-      "\n", program_invocation_short_name, ": stop interrupted: the daemon",
-      pid > 0 ? absl::StrCat(", pid ", pid, ",") : std::string(),
-      " may still be running", PidFileNote(pidfile), "\n");
-  stop_interrupted_length =
-      std::min(message.size(), sizeof(stop_interrupted_message));
-  std::memcpy(stop_interrupted_message, message.data(),
-              stop_interrupted_length);
-  struct sigaction action = {};
-  action.sa_handler = OnStopInterrupted;
-  sigemptyset(&action.sa_mask);
-  for (size_t i = 0; i < kStopSignals.size(); ++i) {
-    if (sigaction(kStopSignals[i], nullptr, &stop_saved_actions[i]) != 0) {
-      stop_saved_actions[i].sa_handler = SIG_DFL;
-    }
-    // A signal ignored by whoever started us (nohup, a script's `&`) stays
-    // ignored.
-    if (stop_saved_actions[i].sa_handler == SIG_IGN) continue;
-    if (sigaction(kStopSignals[i], &action, nullptr) != 0) {
-      PLOG(WARNING) << "sigaction for the interrupted-stop message";
-    }
-  }
-}
-
 // Ctrl-C on `upgrade` (attack suspicion): the daemon already took the
 // request and carries it out whatever this process does, so an interrupted
 // control process says so instead of exiting silently (130). Cancelling
@@ -456,14 +405,6 @@ void SayTheUpgradeGoesOnWhenInterrupted() {
     if (sigaction(signo, &action, nullptr) != 0) {
       PLOG(WARNING) << "sigaction";
     }
-  }
-}
-
-// After the stop: a `restart` goes on to start with the signals as they
-// were.
-void StopSayingStopIsInterrupted() {
-  for (size_t i = 0; i < kStopSignals.size(); ++i) {
-    sigaction(kStopSignals[i], &stop_saved_actions[i], nullptr);
   }
 }
 
@@ -654,10 +595,13 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
       const bool was_running =
           before.ok() && before->state == DaemonStatus::State::kRunning;
       const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
-      SayIfStopIsInterrupted(shown, pid);
-      absl::Status status = StopDaemon(pidfile, request->options.stop_timeout,
-                                       request->options.child_pidfile);
-      StopSayingStopIsInterrupted();
+      absl::Status status;
+      {
+        const internal::SayIfStopIsInterrupted notice(
+            internal::StopInterruptedMessage(pid, PidFileNote(shown)));
+        status = StopDaemon(pidfile, request->options.stop_timeout,
+                            request->options.child_pidfile);
+      }
       if (!status.ok()) ExitWith(status);
       if (was_running) {
         std::printf("stopped%s%s\n",

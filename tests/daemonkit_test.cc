@@ -306,6 +306,33 @@ TEST_F(DaemonkitTest, AReadyDescriptorIsPlainDecimal) {
   EXPECT_FALSE(FileExists(pidfile_));
 }
 
+// Ctrl-C while `stop` waits for a program that takes its time says that the
+// program may still run, and the stop dies of the SIGINT, as the library's
+// stop does (the attack of 2026-12-06 found this one silent).
+TEST_F(DaemonkitTest, AnInterruptedStopSaysTheProgramMayStillRun) {
+  const std::string heard = dir_ + "/heard";
+  const RunResult start =
+      Start({}, {"/bin/sh", "-c",
+                 absl::StrCat("trap 'echo TERM >> ", heard,
+                              "' TERM; while :; do sleep 0.1; done")});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  test_support::Spawned stop = test_support::SpawnProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_control=stop", "--daemon_stop_timeout=1h"});
+  // The stop signal is sent once the message's handler is in place.
+  ASSERT_TRUE(WaitFor([&] { return FileExists(heard); }));
+  ASSERT_EQ(kill(stop.pid, SIGINT), 0);
+  const RunResult stopped = test_support::WaitProgram(stop);
+  EXPECT_EQ(stopped.term_signal, SIGINT) << stopped.stderr_text;
+  EXPECT_THAT(stopped.stderr_text,
+              HasSubstr(absl::StrCat(
+                  "stop interrupted: the daemon, pid ", program,
+                  ", may still be running (pid file ", pidfile_, ")")));
+  EXPECT_TRUE(test_support::IsAlive(program));
+}
+
 TEST_F(DaemonkitTest, UnknownReadyModeIsAUsageError) {
   const RunResult start = Start({"--ready=listening"}, {"/bin/true"});
   EXPECT_EQ(start.exit_code, 2);

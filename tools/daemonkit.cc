@@ -47,6 +47,7 @@
 #include "daemon/flags.h"
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/interrupted_stop.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
@@ -665,8 +666,16 @@ int Main(int argc, char** argv) {
           before.ok() && before->state == DaemonStatus::State::kRunning;
       const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
       int leftovers = 0;
-      absl::Status status = StopProgram(
-          pidfile, *stop_signal, request->options.stop_timeout, &leftovers);
+      absl::Status status;
+      {
+        // Ctrl-C during the wait says the program may still run (the
+        // library's stop does the same; the attack of 2026-12-06 found this
+        // one silent).
+        const internal::SayIfStopIsInterrupted notice(
+            internal::StopInterruptedMessage(pid, PidFileNote(pidfile)));
+        status = StopProgram(pidfile, *stop_signal,
+                             request->options.stop_timeout, &leftovers);
+      }
       if (!status.ok()) Fail(status);
       if (was_running) {
         std::printf("stopped%s%s\n",
