@@ -38,6 +38,7 @@
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/file_identity.h"
 #include "daemon/internal/journal_sink.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/listen_address.h"
@@ -289,23 +290,21 @@ absl::Status CheckDropIsToAnotherUser(
 // file (through a directory link, or relative against absolute) is then
 // refused as such, not mistaken for a running daemon when the worker's pid
 // file finds the lock taken (issue 23.11).
-struct FileIdentity {
+struct PathIdentity {
   bool known = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  std::string name;  // empty for an existing file
+  internal::FileIdentity file;  // the file, or its directory when missing
+  std::string name;             // empty for an existing file
 
-  bool operator==(const FileIdentity& other) const {
-    return known && other.known && dev == other.dev && ino == other.ino &&
-           name == other.name;
+  bool operator==(const PathIdentity& other) const {
+    return known && other.known && file == other.file && name == other.name;
   }
 };
 
-FileIdentity IdentityOf(const std::string& path) {
-  FileIdentity identity;
+PathIdentity IdentityOf(const std::string& path) {
+  PathIdentity identity;
   struct stat st;
   if (stat(path.c_str(), &st) == 0) {
-    identity = {true, st.st_dev, st.st_ino, ""};
+    identity = {true, internal::FileIdentity::Of(st), ""};
     return identity;
   }
   const size_t slash = path.rfind('/');
@@ -319,7 +318,7 @@ FileIdentity IdentityOf(const std::string& path) {
       stat(dir.c_str(), &st) != 0) {
     return identity;
   }
-  identity = {true, st.st_dev, st.st_ino, name};
+  identity = {true, internal::FileIdentity::Of(st), name};
   return identity;
 }
 
@@ -410,8 +409,8 @@ absl::Status CheckReadyFdIsNoneOfOurs(const internal::StartRequest& request) {
   }
   for (const std::optional<internal::PidFile>* file :
        {&request.pidfile, &request.worker_pidfile}) {
-    if (*file && (*file)->dev() == ready.st_dev &&
-        (*file)->ino() == ready.st_ino) {
+    if (*file && internal::FileIdentity{(*file)->dev(), (*file)->ino()} ==
+                     internal::FileIdentity::Of(ready)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "--daemon_ready_fd=", fd, " is the pid file ", (*file)->path(),
           ", not the service manager's descriptor"));
@@ -444,8 +443,7 @@ void WarnIfOutputIsAnotherWritersFile(const Options& options) {
     }
     bool same_as_listed = false;
     for (const auto& [flag, seen] : files) {
-      same_as_listed = same_as_listed ||
-                       (seen.st_dev == st.st_dev && seen.st_ino == st.st_ino);
+      same_as_listed = same_as_listed || internal::SameFile(seen, st);
     }
     if (!same_as_listed) files.emplace_back(output.flag, st);
   }
@@ -467,8 +465,7 @@ void WarnIfOutputIsAnotherWritersFile(const Options& options) {
         continue;
       }
       for (size_t i = 0; i < files.size(); ++i) {
-        if (warned[i] || st.st_dev != files[i].second.st_dev ||
-            st.st_ino != files[i].second.st_ino) {
+        if (warned[i] || !internal::SameFile(st, files[i].second)) {
           continue;
         }
         absl::StatusOr<std::string> info = internal::ReadSmallFile(

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "daemon/internal/file_identity.h"
 #include "daemon/internal/terminal_text.h"
 #include "daemon/proc.h"
 
@@ -272,7 +273,7 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
     identity.parent_runs_same_program =
         ::stat(ProcPath(pid, "exe").c_str(), &exe) == 0 &&
         ::stat(ProcPath(identity.ppid, "exe").c_str(), &parent_exe) == 0 &&
-        exe.st_dev == parent_exe.st_dev && exe.st_ino == parent_exe.st_ino;
+        internal::SameFile(exe, parent_exe);
     absl::StatusOr<std::string> parent_status =
         ReadProcFile(ProcPath(identity.ppid, "status"));
     std::vector<std::string> nspids =

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/file_identity.h"
 #include "daemon/internal/syslog_sink.h"
 
 namespace daemonkit {
@@ -43,8 +44,9 @@ bool JournalStderrSink::Prefixed() const {
   if (always_) return true;
   if (!journal_) return false;
   struct stat st;
-  return fstat(2, &st) == 0 && st.st_dev == journal_->first &&
-         st.st_ino == journal_->second;
+  return fstat(2, &st) == 0 &&
+         FileIdentity::Of(st) ==
+             FileIdentity{journal_->first, journal_->second};
 }
 
 void JournalStderrSink::send(google::LogSeverity severity, const char*,

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/file_identity.h"
 #include "daemon/internal/safe_open.h"
 #include "glog/logging.h"
 
@@ -144,7 +145,7 @@ bool PathStillReaches(const std::string& path, int dir) {
   if (!again.ok()) return false;
   struct stat now, walked;
   const bool same = fstat(*again, &now) == 0 && fstat(dir, &walked) == 0 &&
-                    now.st_dev == walked.st_dev && now.st_ino == walked.st_ino;
+                    SameFile(now, walked);
   close(*again);
   return same;
 }
@@ -198,7 +199,7 @@ absl::Status SetSocketFileMode(
   struct stat after;
   if (fstatat(socket.dir, socket.file_name.c_str(), &after,
               AT_SYMLINK_NOFOLLOW) != 0 ||
-      after.st_dev != st.st_dev || after.st_ino != st.st_ino) {
+      !SameFile(after, st)) {
     return absl::FailedPreconditionError(absl::StrCat(
         Describe(entry), ": ", path, " was replaced while it was set up"));
   }

@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/file_identity.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/safe_open.h"
 #include "glog/logging.h"
@@ -112,7 +113,7 @@ absl::StatusOr<std::string> ReadContent(int fd, const std::string& path) {
 bool PathStillNames(const PinnedPath& pinned, int fd) {
   struct stat by_path, by_fd;
   return pinned.Lstat(&by_path) == 0 && fstat(fd, &by_fd) == 0 &&
-         by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
+         SameFile(by_path, by_fd);
 }
 
 // The pid the file names, unless it is the caller's own: our own pid in a
@@ -450,8 +451,7 @@ absl::StatusOr<PidFile> PidFile::Adopt(const std::string& path, int fd) {
     return ErrnoError(errno,
                       absl::StrCat("stat the handed-over pid file ", path));
   }
-  if (pinned.Lstat(&named) != 0 || named.st_dev != held.st_dev ||
-      named.st_ino != held.st_ino) {
+  if (pinned.Lstat(&named) != 0 || !SameFile(named, held)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "pid file ", path, " is not the file the running daemon handed over"));
   }
@@ -685,8 +685,7 @@ void PidFile::Remove() {
     // RLIMIT_NOFILE 5): by name, while lstat still shows the locked file.
     struct stat by_path, by_fd;
     if (pinned_.Lstat(&by_path) == 0 && fstat(fd_, &by_fd) == 0 &&
-        by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino &&
-        pinned_.Unlink() == 0) {
+        SameFile(by_path, by_fd) && pinned_.Unlink() == 0) {
       removed = true;
     }
   }

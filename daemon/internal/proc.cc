@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/file_identity.h"
 
 namespace daemonkit {
 namespace internal {
@@ -70,8 +71,8 @@ absl::StatusOr<std::vector<std::string>> DescriptorsOnFile(pid_t pid, dev_t dev,
     if (!absl::SimpleAtoi(entry->d_name, &fd)) continue;
     struct stat st;
     // fstatat follows the magic link to the open file itself.
-    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 && st.st_dev == dev &&
-        st.st_ino == ino) {
+    if (fstatat(dirfd(dir), entry->d_name, &st, 0) == 0 &&
+        FileIdentity::Of(st) == FileIdentity{dev, ino}) {
       matching.push_back(entry->d_name);
       if (first_only) break;
     }

@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/file_identity.h"
 
 namespace daemonkit {
 namespace internal {
@@ -413,7 +414,7 @@ absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
     if (errno == ENOENT) return false;
     return ErrnoError(errno, absl::StrCat("stat ", shown));
   }
-  if (st.st_dev != dev || st.st_ino != ino) return false;
+  if (FileIdentity::Of(st) != FileIdentity{dev, ino}) return false;
   if (unlinkat(dir, name.c_str(), 0) != 0) {
     if (errno == ENOENT) return false;
     return ErrnoError(errno, absl::StrCat("unlink ", shown));
@@ -627,7 +628,7 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
   struct stat named;
   bool swapped = false;  // the path names another file, not nothing
   if (lstat(path.c_str(), &named) == 0) {
-    if (named.st_dev == *dev && named.st_ino == *ino) {
+    if (FileIdentity::Of(named) == FileIdentity{*dev, *ino}) {
       return PidFileRestore::kInPlace;
     }
     swapped = true;
@@ -721,7 +722,7 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
   struct stat out = {};
   const bool ours =
       fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 &&
-      out.st_dev == *dev && out.st_ino == *ino;
+      FileIdentity::Of(out) == FileIdentity{*dev, *ino};
   if (ours || IsAnotherDaemonsPidFile(dir, temp)) {
     // Our own file came back meanwhile, or a later start's took the path:
     // give it the path back.
