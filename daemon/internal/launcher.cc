@@ -22,6 +22,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/terminal_text.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {
@@ -168,9 +169,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     // so that no new member can join the session after the sweep.
     if (!first_child_reaped) {
       kill(first_child, SIGKILL);
-      int wait_status;
-      while (waitpid(first_child, &wait_status, 0) < 0 && errno == EINTR) {
-      }
+      ReapChild(first_child);
     }
     if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
       PrintError("some processes of the failed start survived SIGKILL");

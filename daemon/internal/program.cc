@@ -43,6 +43,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/supervisor.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/options.h"
 #include "daemon/proc.h"
 
@@ -485,9 +486,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   } while (n < 0 && errno == EINTR);
   close(report[0]);
   if (n == sizeof(failure)) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    ReapChild(pid);
     program->pid_ = -1;
     failure.text[sizeof(failure.text) - 1] = '\0';
     switch (failure.stage) {
@@ -506,9 +505,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   if (program->pidfd_ < 0) {
     const int saved = errno;
     kill(pid, SIGKILL);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    ReapChild(pid);
     program->pid_ = -1;
     return ErrnoError(saved, "pidfd_open");
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/proc.h"
 
 namespace daemonkit {
@@ -71,9 +72,7 @@ bool ReapChildBefore(pid_t child, const Deadline& deadline) {
   }
   // Exited (or no pidfd: the first child only forks and exits, so a
   // blocking wait is short).
-  int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
+  ReapChild(child);
   return true;
 }
 

@@ -564,9 +564,7 @@ class Supervisor {
       if (kill(-worker_pid_, SIGKILL) != 0 && errno != ESRCH) {
         PLOG(WARNING) << "kill process group " << worker_pid_;
       }
-      int wait_status;
-      while (waitpid(worker_pid_, &wait_status, 0) < 0 && errno == EINTR) {
-      }
+      ReapChild(worker_pid_);
       worker_pid_ = 0;
     }
     Exit(kExitSuccess);

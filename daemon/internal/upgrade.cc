@@ -34,6 +34,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/wait_status.h"
 
 extern char** environ;
 
@@ -82,9 +83,7 @@ void KillAndReap(pid_t pid, int pidfd) {
   } else {
     (void)kill(pid, SIGKILL);
   }
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  ReapChild(pid);
 }
 
 // Writes `byte` to the pipe `fd`, whose reader may be gone, without the

@@ -14,11 +14,12 @@
 // Example:
 //
 //   int status;
-//   waitpid(child, &status, 0);
-//   _exit(ExitCodeOf(status));  // 0-255: its own code, or 128 + the signal
+//   if (ReapChild(child, &status)) _exit(ExitCodeOf(status));  // 0-255
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_WAIT_STATUS_H_
 #define DAEMONKIT_DAEMON_INTERNAL_WAIT_STATUS_H_
+
+#include <sys/types.h>
 
 namespace daemonkit {
 namespace internal {
@@ -27,6 +28,12 @@ namespace internal {
 // when a signal killed it (143 for SIGTERM, 137 for SIGKILL); 1 for a
 // status that tells no end (a stopped or continued child).
 int ExitCodeOf(int wait_status);
+
+// Waits until the child `pid` has ended and reaps it, going on when a
+// signal interrupts the wait; stores its wait status in `*wait_status`
+// when given. False (errno set) when there is no such child to wait for
+// (ECHILD). Async-signal-safe: a forked child may call it.
+bool ReapChild(pid_t pid, int* wait_status = nullptr);
 
 }  // namespace internal
 }  // namespace daemonkit

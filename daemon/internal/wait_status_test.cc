@@ -2,6 +2,7 @@
 
 #include "daemon/internal/wait_status.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,17 @@ TEST(ExitCodeOfTest, AStopIsNoEnd) {
   EXPECT_EQ(ExitCodeOf(status), 1);
   kill(child, SIGKILL);
   ASSERT_EQ(waitpid(child, &status, 0), child);
+}
+
+TEST(ReapChildTest, ReapsAndTellsTheStatus) {
+  const pid_t child = fork();
+  if (child == 0) _exit(7);
+  int status = 0;
+  ASSERT_TRUE(ReapChild(child, &status));
+  EXPECT_EQ(ExitCodeOf(status), 7);
+  // Reaped: no such child any more.
+  EXPECT_FALSE(ReapChild(child));
+  EXPECT_EQ(errno, ECHILD);
 }
 
 }  // namespace
