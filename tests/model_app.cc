@@ -22,7 +22,9 @@
 // drain SIGKILLs it). That is the busy client of an upgrade.
 //
 // --model_control=DIR names a directory of files the test writes to steer
-// it (each read at every turn of the loop, ~5 times a second):
+// it (each read at every turn of the loop, ~5 times a second; by path, also
+// under --daemon_chroot=DIR, where the test makes DIR's own absolute path
+// lead back to DIR inside the new root):
 //
 //   DIR/slow_start   exists: sleep a second before NotifyReady(), so that
 //                    the test can act while a start (an upgrade's

@@ -473,7 +473,7 @@ void NotifyReceiver::ReadUntilStopped() {
       return;
     }
     if (fds[1].revents != 0) return;
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     ReadQueued();
   }
 }
@@ -521,6 +521,7 @@ void NotifyReceiver::ReadQueued() {
       }
     }
     messages_.push_back(std::move(message));
+    arrived_.notify_all();
   }
 }
 
@@ -541,14 +542,12 @@ std::string NotifyReceiver::Receive(int* fd, pid_t* sender,
                                     absl::Duration timeout) {
   *fd = -1;
   *sender = 0;
-  absl::MutexLock lock(&mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   // What was sent before this call counts even when the reader has not
   // woken for it yet.
   ReadQueued();
-  auto has_message = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    return !messages_.empty();
-  };
-  if (!mutex_.AwaitWithTimeout(absl::Condition(&has_message), timeout)) {
+  if (!arrived_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                         [this] { return !messages_.empty(); })) {
     return "";
   }
   Message message = std::move(messages_.front());

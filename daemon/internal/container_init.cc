@@ -18,6 +18,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/wait_status.h"
 
@@ -174,6 +175,18 @@ absl::Status SplitOffContainerInit(absl::Duration stop_timeout) {
     return ErrnoError(saved, "fork the application away from pid 1");
   }
   if (application > 0) RunContainerInit(application, stop_timeout);
+  // The sockets a service manager (podman, systemd-nspawn) activated for
+  // the process it started, pid 1 (LISTEN_PID=1), are the application's,
+  // which goes on as pid 2 with the descriptors: activation's check,
+  // LISTEN_PID == getpid(), silently dropped them (the model test found an
+  // activated container serving nothing).
+  const char* listen_pid = getenv("LISTEN_PID");
+  if (listen_pid != nullptr && absl::string_view(listen_pid) == "1" &&
+      setenv("LISTEN_PID", absl::StrCat(getpid()).c_str(), 1) != 0) {
+    const int saved = errno;
+    (void)sigprocmask(SIG_SETMASK, &caller_mask, nullptr);
+    return ErrnoError(saved, "setenv LISTEN_PID");
+  }
   // All signals are still blocked: none arrives between the two states.
   if (absl::Status reset = UnignoreInheritedSignals(); !reset.ok()) {
     (void)sigprocmask(SIG_SETMASK, &caller_mask, nullptr);

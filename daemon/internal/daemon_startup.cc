@@ -200,6 +200,13 @@ absl::Status BecomeDaemon(const Options& options,
   // reachable from inside a chroot.
   DAEMONKIT_RETURN_IF_ERROR(
       ApplyScheduling(options.nice, options.oom_score_adj));
+  // Before the chroot too: clearing the removed variables from the block
+  // /proc/PID/environ shows takes that block's bounds from /proc/self/stat
+  // (the model test found them left there by a chrooted daemon, whose
+  // /proc/self is gone). Nothing from here to the drop reads a variable.
+  if (options.keep_env) {
+    DAEMONKIT_RETURN_IF_ERROR(KeepOnlyVariables(*options.keep_env));
+  }
   DAEMONKIT_RETURN_IF_ERROR(ChangeRootAndDirectory(options));
   if (options.core_dumps) {
     DAEMONKIT_RETURN_IF_ERROR(LimitCoreDumps(*options.core_dumps));
@@ -229,9 +236,6 @@ absl::Status BecomeDaemon(const Options& options,
     return absl::PermissionDeniedError(
         "--daemon_capabilities: the daemon could regain root after dropping "
         "privileges; refusing to run");
-  }
-  if (options.keep_env) {
-    DAEMONKIT_RETURN_IF_ERROR(KeepOnlyVariables(*options.keep_env));
   }
   return absl::OkStatus();
 }

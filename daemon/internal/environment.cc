@@ -32,15 +32,26 @@ namespace {
 // without '=' and one with an empty name go too; the entries kept do not
 // move, so a pointer getenv() returned for them stays valid. Strings the
 // application set later (setenv, putenv) live elsewhere and are not ours to
-// overwrite.
-void ScrubStartBlock(const std::vector<char*>& kept) {
+// overwrite. Without /proc/self/stat (inside a chroot: the caller scrubs
+// before it) the block cannot be found: an error, never a silent skip that
+// leaves the removed values readable.
+absl::Status ScrubStartBlock(const std::vector<char*>& kept) {
   absl::StatusOr<ProcStat> stat = ReadOwnProcStat();
+  if (!stat.ok()) {
+    return absl::Status(
+        stat.status().code(),
+        absl::StrCat("--daemon_keep_env: cannot find the environment block "
+                     "to clear the removed variables from: ",
+                     stat.status().message()));
+  }
   uintptr_t start = 0, end = 0;
   // env_start and env_end exist since Linux 3.5.
-  if (!stat.ok() || !stat->ParseField(ProcStat::kEnvStart, &start) ||
+  if (!stat->ParseField(ProcStat::kEnvStart, &start) ||
       !stat->ParseField(ProcStat::kEnvEnd, &end) || start == 0 ||
       end <= start) {
-    return;
+    return absl::InternalError(
+        "--daemon_keep_env: /proc/self/stat gives no environment block "
+        "(env_start, env_end: Linux 3.5 or later)");
   }
   // The kernel gives the block's bounds as numbers (/proc/self/stat fields
   // 50 and 51): they are addresses in this very process.
@@ -55,6 +66,7 @@ void ScrubStartBlock(const std::vector<char*>& kept) {
     }
     entry += length + 1;
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -96,8 +108,7 @@ absl::Status KeepOnlyVariables(const std::vector<std::string>& keep) {
                         absl::StrCat("--daemon_keep_env: putenv ", names[i]));
     }
   }
-  ScrubStartBlock(entries);
-  return absl::OkStatus();
+  return ScrubStartBlock(entries);
 }
 
 }  // namespace internal

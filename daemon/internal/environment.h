@@ -37,7 +37,9 @@ using ::daemonkit::ParseVariableList;
 // What stays is exactly one NAME=value per kept name, the one getenv()
 // answered (the first): no second copy, no entry without '=' or with an
 // empty name. Kept strings do not move (getenv() pointers stay valid).
-// Errors: only when libc cannot allocate the new array.
+// Errors: when libc cannot allocate the new array, and when the block's
+// bounds cannot be read from /proc/self/stat (no /proc, as inside a chroot:
+// call it before chroot(2)), rather than leave the removed values there.
 absl::Status KeepOnlyVariables(const std::vector<std::string>& keep);
 
 }  // namespace internal

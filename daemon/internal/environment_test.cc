@@ -3,8 +3,12 @@
 #include "daemon/internal/environment.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -89,6 +93,28 @@ TEST_F(KeepOnlyVariablesDeathTest, ReplacedSecretIsGoneFromTheStartBlockToo) {
       {
         setenv("DAEMONKIT_SECRET", "replaced", 1);
         KeepAndCheck();
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// Without /proc/self (inside a chroot) the start block cannot be found: the
+// removal fails, naming the flag, rather than leave the secret in
+// /proc/PID/environ (a chrooted daemon once did, silently).
+TEST_F(KeepOnlyVariablesDeathTest, FailsWithoutProcRatherThanLeaveTheSecret) {
+  if (geteuid() != 0) GTEST_SKIP() << "chroot(2) needs root";
+  const std::string empty = std::string(getenv("TEST_TMPDIR")) + "/no-proc";
+  // (The death test's child runs this again: the directory is there.)
+  ASSERT_TRUE(mkdir(empty.c_str(), 0755) == 0 || errno == EEXIST)
+      << std::strerror(errno);
+  EXPECT_EXIT(
+      {
+        if (chroot(empty.c_str()) != 0 || chdir("/") != 0) _Exit(20);
+        const absl::Status status = KeepOnlyVariables({"DAEMONKIT_KEPT"});
+        if (status.ok()) _Exit(21);
+        if (!absl::StrContains(status.message(), "--daemon_keep_env")) {
+          _Exit(22);
+        }
+        _Exit(0);
       },
       ::testing::ExitedWithCode(0), "");
 }
