@@ -1071,6 +1071,7 @@ int main(int argc, char** argv) {
   std::printf("| 1 | start-to-ready <= 1.2x daemon(3) | %.2fx | %s |\n",
               ours_ratio.p50, verdict(ours_ratio.p50 <= 1.2));
   for (const char* peer : {"libdaemon", "start-stop-daemon --notify-await"}) {
+    if (ready_1024[peer].empty()) continue;  // left out by --only
     Summary other = Summarize(ready_1024[peer]);
     std::printf("| 1 | below %s (handshake) | %s vs %s ms | %s |\n", peer,
                 Ms(ours.p50).c_str(), Ms(other.p50).c_str(),
