@@ -31,8 +31,10 @@ struct Walk {
 
 bool HasTextRelocations(const struct dl_phdr_info* info,
                         const ElfW(Phdr) & phdr) {
-  const auto* dynamic =
-      reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + phdr.p_vaddr);
+  // The loader gives the segment's address as an integer (ELF's design).
+  const uintptr_t address = info->dlpi_addr + phdr.p_vaddr;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
+  const auto* dynamic = reinterpret_cast<const ElfW(Dyn)*>(address);
   for (; dynamic->d_tag != DT_NULL; ++dynamic) {
     if (dynamic->d_tag == DT_TEXTREL) return true;
     if (dynamic->d_tag == DT_FLAGS && (dynamic->d_un.d_val & DF_TEXTREL)) {
@@ -73,7 +75,7 @@ int FirstObject(struct dl_phdr_info* info, size_t, void* data) {
 
 absl::Status DropExecutablePages() {
   Walk walk;
-  const long page = sysconf(_SC_PAGESIZE);
+  const int64_t page = sysconf(_SC_PAGESIZE);
   if (page <= 0) return absl::InternalError("sysconf(_SC_PAGESIZE) failed");
   walk.page = static_cast<uintptr_t>(page);
   dl_iterate_phdr(FirstObject, &walk);
@@ -84,6 +86,7 @@ absl::Status DropExecutablePages() {
         "copies and must stay");
   }
   for (int i = 0; i < walk.count; ++i) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     if (madvise(reinterpret_cast<void*>(walk.ranges[i].begin),
                 walk.ranges[i].end - walk.ranges[i].begin,
                 MADV_DONTNEED) != 0) {

@@ -70,6 +70,7 @@ uint64_t TouchAll(const Segment& segment) {
   uint64_t sum = 0;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   for (uintptr_t at = segment.begin; at < segment.end; at += page) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     sum += *reinterpret_cast<const volatile unsigned char*>(at);
   }
   return sum;
