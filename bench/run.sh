@@ -10,17 +10,20 @@
 # time goes, in instructions and page faults: bench/profile_startup.sh.
 #
 # Installs the peers from Debian when missing (as root): libdaemon-dev,
-# daemonize, python3-daemon, golang-go and go-daemon's source package.
+# daemonize, python3-daemon, golang-go, go-daemon's source package, and s6
+# and runit (their supervisors' memory, against the daemonkit command's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=50
+memory_rounds=3
 if [[ "${1:-}" == "--quick" ]]; then
   rounds=10
+  memory_rounds=1
   shift
 fi
 readonly PEER_PACKAGES=(libdaemon-dev daemonize python3-daemon golang-go
-  golang-github-sevlyar-go-daemon-dev)
+  golang-github-sevlyar-go-daemon-dev s6 runit)
 tools/install_packages.sh bench "${PEER_PACKAGES[@]}"
 
 peers="${XDG_CACHE_HOME:-${HOME}/.cache}/daemonkit-bench"
@@ -38,9 +41,10 @@ GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="${peers}/go-cache" GOFLAGS= \
   go build -o "${peers}/go_daemon_ticker" ./bench/peers/go/main.go
 
 tools/bazel build -c opt //bench:harness //bench:hello_world \
-  //bench:hello_world_static //examples:ticker >&2
+  //bench:hello_world_static //examples:ticker //tools:daemonkit >&2
 bin="$(tools/bazel info -c opt bazel-bin 2>/dev/null)"
 install -m 0755 "${bin}/bench/hello_world" "${peers}/hello_cxx_toolchain"
 install -m 0755 "${bin}/bench/hello_world_static" "${peers}/hello_cxx_static"
 "${bin}/bench/harness" --peers="${peers}" --ticker="${bin}/examples/ticker" \
-  --rounds="${rounds}" "$@"
+  --daemonkit="${bin}/tools/daemonkit" --rounds="${rounds}" \
+  --memory_rounds="${memory_rounds}" "$@"

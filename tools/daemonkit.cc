@@ -56,6 +56,7 @@
 #include "daemon/internal/wait_status.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
+#include "tools/executable_pages.h"
 
 ABSL_FLAG(std::string, ready, "started",
           "when the program is ready: started (the exec succeeded), notify "
@@ -442,7 +443,13 @@ class Monitor {
   }
 
   void SayReady() {
-    if (!ready_said_) daemon_->NotifyReady();
+    if (!ready_said_) {
+      daemon_->NotifyReady();
+      // From here the monitor mostly waits: let go of the code and data of
+      // its start-up (docs/benchmarks.md, "The daemonkit command's
+      // memory"). Only memory is at stake: on failure the pages stay.
+      DropExecutablePages().IgnoreError();
+    }
     ready_said_ = true;
   }
 
