@@ -161,6 +161,25 @@ class DaemonkitCgroupTest : public ::testing::Test {
     return pid;
   }
 
+  // Starts the double-forking program and SIGKILLs its monitor; fills in
+  // the program's, the monitor's and the grandchild's pids (ASSERTs: call
+  // through ASSERT_NO_FATAL_FAILURE).
+  void StartAndKillTheMonitor(pid_t* program, pid_t* monitor,
+                              pid_t* grandchild) {
+    const RunResult start =
+        Daemonkit({"--daemon_stdout=" + log_, "--daemon_stderr=" + log_},
+                  DoubleForking());
+    ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+    *program = ReadPid(pidfile_);
+    ASSERT_GT(*program, 0);
+    *grandchild = Grandchild();
+    ASSERT_GT(*grandchild, 0);
+    ASSERT_TRUE(StatOf(*program).ParseField(ProcStat::kPpid, monitor));
+    ASSERT_EQ(StatOf(*monitor).field(ProcStat::kComm), "daemonkit");
+    ASSERT_TRUE(Ours(*monitor));
+    ASSERT_EQ(kill(*monitor, SIGKILL), 0);
+  }
+
   // Whether the cgroup directory daemonkit names after the pid file exists.
   bool CgroupExists() const { return !FindProgramCgroups(name_).empty(); }
 
@@ -203,18 +222,9 @@ TEST_F(DaemonkitCgroupTest, StopEndsASetsidGrandchild) {
 }
 
 TEST_F(DaemonkitCgroupTest, StopAfterTheMonitorWasKilledEndsTheGrandchild) {
-  const RunResult start = Daemonkit(
-      {"--daemon_stdout=" + log_, "--daemon_stderr=" + log_}, DoubleForking());
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t program = ReadPid(pidfile_);
-  ASSERT_GT(program, 0);
-  const pid_t grandchild = Grandchild();
-  ASSERT_GT(grandchild, 0);
-  pid_t monitor = 0;
-  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
-  ASSERT_EQ(StatOf(monitor).field(ProcStat::kComm), "daemonkit");
-  ASSERT_TRUE(Ours(monitor));
-  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  pid_t program = 0, monitor = 0, grandchild = 0;
+  ASSERT_NO_FATAL_FAILURE(
+      StartAndKillTheMonitor(&program, &monitor, &grandchild));
   // The program dies with its monitor (the parent-death signal); its
   // grandchild, reparented away, does not.
   EXPECT_TRUE(WaitUntilGone(program));
@@ -246,18 +256,9 @@ TEST_F(DaemonkitCgroupTest, StopAfterTheMonitorWasKilledEndsTheGrandchild) {
 }
 
 TEST_F(DaemonkitCgroupTest, StartBesideAKilledMonitorsTreeIsRefused) {
-  const RunResult start = Daemonkit(
-      {"--daemon_stdout=" + log_, "--daemon_stderr=" + log_}, DoubleForking());
-  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
-  const pid_t program = ReadPid(pidfile_);
-  ASSERT_GT(program, 0);
-  const pid_t grandchild = Grandchild();
-  ASSERT_GT(grandchild, 0);
-  pid_t monitor = 0;
-  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
-  ASSERT_EQ(StatOf(monitor).field(ProcStat::kComm), "daemonkit");
-  ASSERT_TRUE(Ours(monitor));
-  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  pid_t program = 0, monitor = 0, grandchild = 0;
+  ASSERT_NO_FATAL_FAILURE(
+      StartAndKillTheMonitor(&program, &monitor, &grandchild));
   EXPECT_TRUE(WaitUntilGone(program));
 
   const RunResult again =

@@ -125,6 +125,14 @@ int BindDatagramSocket(const std::string& path) {
   return fd;
 }
 
+// A notifier as a daemon makes it from NOTIFY_SOCKET=`path`.
+absl::StatusOr<Notifier> NotifierFor(const std::string& path) {
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
+  unsetenv("NOTIFY_SOCKET");
+  return notifier;
+}
+
 std::string ReceiveNow(int fd) {
   char buffer[512];
   const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
@@ -140,9 +148,7 @@ TEST(NotifierTest, ASocketGoneAfterReadyEndsNotification) {
   const std::string path = dir.path() + "/notify";
   const int listener = BindDatagramSocket(path);
   ASSERT_GE(listener, 0) << std::strerror(errno);
-  setenv("NOTIFY_SOCKET", path.c_str(), 1);
-  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
-  unsetenv("NOTIFY_SOCKET");
+  absl::StatusOr<Notifier> notifier = NotifierFor(path);
   ASSERT_TRUE(notifier.ok()) << notifier.status();
   CapturedLog log;
   ASSERT_TRUE(notifier->Send("READY=1\nSTATUS=up").ok());
@@ -177,9 +183,7 @@ TEST(NotifierTest, AListenerThatReadsNothingCostsABoundedWait) {
   const std::string path = dir.path() + "/notify";
   const int listener = BindDatagramSocket(path);
   ASSERT_GE(listener, 0) << std::strerror(errno);
-  setenv("NOTIFY_SOCKET", path.c_str(), 1);
-  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
-  unsetenv("NOTIFY_SOCKET");
+  absl::StatusOr<Notifier> notifier = NotifierFor(path);
   ASSERT_TRUE(notifier.ok()) << notifier.status();
   // net.unix.max_dgram_qlen is 10 by default; whatever it is here, the
   // queue fills within a few hundred sends.
@@ -211,9 +215,7 @@ TEST(NotifierTest, AListenerThatReadsNothingCostsABoundedWait) {
 TEST(NotifierTest, ASocketGoneBeforeReadyIsAnError) {
   test_support::ShortTempDir dir;
   const std::string path = dir.path() + "/notify";
-  setenv("NOTIFY_SOCKET", path.c_str(), 1);
-  absl::StatusOr<Notifier> notifier = Notifier::FromEnvironment(getpid());
-  unsetenv("NOTIFY_SOCKET");
+  absl::StatusOr<Notifier> notifier = NotifierFor(path);
   ASSERT_TRUE(notifier.ok()) << notifier.status();
   absl::Status sent = notifier->Send("STATUS=starting");
   EXPECT_TRUE(absl::IsNotFound(sent)) << sent;
