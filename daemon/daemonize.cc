@@ -33,6 +33,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/daemon.h"
 #include "daemon/internal/container_init.h"
 #include "daemon/internal/daemon_startup.h"
@@ -483,7 +484,10 @@ void WarnIfOutputIsAnotherWritersFile(const Options& options) {
         if (absl::StatusOr<std::string> comm =
                 internal::ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"));
             comm.ok()) {
-          name = std::string(absl::StripTrailingAsciiWhitespace(*comm));
+          // Chosen by that process, maybe another user's (PR_SET_NAME):
+          // never raw on root's terminal (the attack of 2026-12-06 cleared
+          // the screen and forged a line with one).
+          name = internal::TerminalSafe(absl::StripSuffix(*comm, "\n"));
         }
         std::fprintf(stderr,
                      "%s: warning: --%s file %s is open for writing by pid %d "
@@ -491,9 +495,10 @@ void WarnIfOutputIsAnotherWritersFile(const Options& options) {
                      "of one does not reopen it for the other; give each "
                      "daemon a file of its own\n",
                      program_invocation_short_name, files[i].first,
-                     (files[i].first == std::string("daemon_stdout")
-                          ? *options.stdout_path
-                          : *options.stderr_path)
+                     internal::TerminalSafe(files[i].first ==
+                                                    std::string("daemon_stdout")
+                                                ? *options.stdout_path
+                                                : *options.stderr_path)
                          .c_str(),
                      static_cast<int>(pid), name.c_str());
       }

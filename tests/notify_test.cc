@@ -5,6 +5,9 @@
 // SIGHUP, STOPPING=1, and WATCHDOG=1 keep-alives.
 
 #include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <string>
@@ -100,6 +103,50 @@ TEST_F(NotifyTest, MalformedNotifySocketWarnsOnceAndStarts) {
     EXPECT_EQ(RunProgram(Ticker({"--daemon_control=stop"})).exit_code, 0);
     EXPECT_FALSE(test_support::FileExists(pidfile_));
   }
+}
+
+// A service manager that stops reading: its queue fills with keep-alives,
+// and the daemon drops what finds no room (one warning), waiting at most
+// once. A wait per message (the attack of 2026-12-06) slowed the ticker to
+// a message a second and its stop past a short stop timeout; now the stop
+// is clean within 2 s.
+TEST_F(NotifyTest, AManagerThatStopsReadingSlowsNothing) {
+  // A socket with a kernel-chosen abstract name, never read.
+  const int manager = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(manager, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  ASSERT_EQ(bind(manager, reinterpret_cast<struct sockaddr*>(&address),
+                 sizeof(sa_family_t)),
+            0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(getsockname(manager, reinterpret_cast<struct sockaddr*>(&address),
+                        &length),
+            0);
+  const std::string name =
+      "@" + std::string(address.sun_path + 1,
+                        length - offsetof(struct sockaddr_un, sun_path) - 1);
+  const std::string err = dir_ + "/ticker.err";
+  RunResult start =
+      RunProgram(Ticker({"--interval=100ms", "--daemon_stderr=" + err}),
+                 {{"NOTIFY_SOCKET", name}, {"WATCHDOG_USEC", "20000"}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    return absl::StrContains(test_support::ReadFileOrEmpty(err),
+                             "(its queue is full)");
+  })) << test_support::ReadFileOrEmpty(err);
+  RunResult stop =
+      RunProgram(Ticker({"--daemon_control=stop", "--daemon_stop_timeout=2s"}));
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(stop.stderr_text,
+              ::testing::Not(::testing::HasSubstr("SIGKILL")));
+  const std::string log = test_support::ReadFileOrEmpty(err);
+  EXPECT_THAT(log, ::testing::HasSubstr("stopping on Terminated"));
+  // One warning for the whole streak.
+  EXPECT_EQ(log.find("(its queue is full)"), log.rfind("(its queue is full)"))
+      << log;
+  EXPECT_FALSE(test_support::FileExists(pidfile_));
+  close(manager);
 }
 
 // An application that puts a client's text in its status (issue 18.3): a

@@ -472,8 +472,12 @@ TEST_F(SupervisionTest, AManagerThatStopsReadingStallsNeitherRestartsNorStop) {
   })) << Starts()
       << " starts; " << ReadFileOrEmpty(err_);
   EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("(its queue is full)"));
-  RunResult stop = Run({"--daemon_control=stop"});
+  // A clean stop, not SIGKILL after the timeout (the attack of 2026-12-06:
+  // a wait per relayed keep-alive kept SIGTERM waiting for good).
+  RunResult stop = Run({"--daemon_control=stop", "--daemon_stop_timeout=5s"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(stop.stderr_text, Not(HasSubstr("SIGKILL")));
+  EXPECT_THAT(ReadFileOrEmpty(err_), HasSubstr("stopping on Terminated"));
   EXPECT_FALSE(IsAlive(supervisor));
   EXPECT_FALSE(FileExists(pidfile_));
   close(manager);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -612,6 +613,34 @@ TEST_F(TickerTest, TwoForegroundTickersWithoutPidFileBothRun) {
   EXPECT_THAT(two.stdout_text, StartsWith("Run daemon\n"));
   EXPECT_FALSE(FileExists(absl::StrCat(dir_, "/ticker-", geteuid())));
   EXPECT_FALSE(FileExists(dir_ + "/ticker.pid"));
+}
+
+// The other writer's name is its own choice (PR_SET_NAME, maybe another
+// user's): the warning shows it escaped, never as an escape sequence or a
+// second line on root's terminal (the attack of 2026-12-06).
+TEST_F(TickerTest, TheOtherWritersNameIsEscapedInTheWarning) {
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  const pid_t writer = fork();
+  if (writer == 0) {
+    const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || prctl(PR_SET_NAME, "\x1b[2J\nok\x1b") != 0) _exit(1);
+    (void)!write(ready[1], "r", 1);
+    for (;;) pause();
+  }
+  ASSERT_GT(writer, 0);
+  started_.push_back(writer);
+  close(ready[1]);
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+  const RunResult start = Ticker({"--interval=1h"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  EXPECT_THAT(start.stderr_text,
+              HasSubstr(absl::StrCat("is open for writing by pid ", writer,
+                                     " (\\x1b[2J\\nok\\x1b) too")))
+      << start.stderr_text;
+  EXPECT_EQ(start.stderr_text.find('\x1b'), std::string::npos);
 }
 
 // Issue 22.12: a second daemon given an output file another running

@@ -131,14 +131,6 @@ absl::StatusOr<int> OpenNotifySocket() {
   return fd;
 }
 
-absl::Status QueueFullError(absl::string_view message) {
-  const absl::string_view first_line = message.substr(0, message.find('\n'));
-  return absl::UnavailableError(absl::StrCat(
-      "NOTIFY_SOCKET's listener has read nothing for ",
-      absl::FormatDuration(kNotifySendTimeout), " (its queue is full); '",
-      absl::CHexEscape(first_line), "' dropped"));
-}
-
 }  // namespace
 
 absl::StatusOr<Notifier> Notifier::FromEnvironment(pid_t launcher) {
@@ -188,7 +180,9 @@ Notifier::Notifier(Notifier&& other) noexcept
       fd_store_(std::exchange(other.fd_store_, false)),
       fd_(std::exchange(other.fd_, -1)),
       ready_delivered_(other.ready_delivered_.exchange(false)),
-      ended_(other.ended_.exchange(false)) {}
+      ended_(other.ended_.exchange(false)),
+      listener_stuck_(other.listener_stuck_.exchange(false)),
+      dropped_(other.dropped_.exchange(0)) {}
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
   if (this != &other) {
@@ -199,12 +193,35 @@ Notifier& Notifier::operator=(Notifier&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     ready_delivered_ = other.ready_delivered_.exchange(false);
     ended_ = other.ended_.exchange(false);
+    listener_stuck_ = other.listener_stuck_.exchange(false);
+    dropped_ = other.dropped_.exchange(0);
   }
   return *this;
 }
 
 Notifier::~Notifier() {
   if (fd_ >= 0) close(fd_);
+}
+
+int Notifier::SendFlags(absl::string_view message) const {
+  const bool keep_alive = message == "WATCHDOG=1";
+  return MSG_NOSIGNAL | (keep_alive || listener_stuck_ ? MSG_DONTWAIT : 0);
+}
+
+void Notifier::Dropped(absl::string_view message) const {
+  ++dropped_;
+  if (listener_stuck_.exchange(true)) return;
+  const absl::string_view first_line = message.substr(0, message.find('\n'));
+  LOG(WARNING) << "sd_notify: NOTIFY_SOCKET's listener reads nothing (its "
+                  "queue is full); '"
+               << absl::CHexEscape(first_line)
+               << "' dropped, and every message until it reads again";
+}
+
+void Notifier::Delivered() const {
+  if (!listener_stuck_.exchange(false)) return;
+  LOG(INFO) << "sd_notify: NOTIFY_SOCKET's listener reads again; "
+            << dropped_.exchange(0) << " messages were dropped";
 }
 
 absl::Status Notifier::Send(absl::string_view message) const {
@@ -219,8 +236,9 @@ absl::Status Notifier::Send(absl::string_view message) const {
   if (!address_ || ended_) return absl::OkStatus();
   absl::StatusOr<int> fd = OpenNotifySocket();
   if (!fd.ok()) return fd.status();
+  const int flags = SendFlags(message);
   do {
-    sent = sendto(*fd, message.data(), message.size(), MSG_NOSIGNAL,
+    sent = sendto(*fd, message.data(), message.size(), flags,
                   reinterpret_cast<const struct sockaddr*>(&address_->address),
                   address_->length);
   } while (sent < 0 && errno == EINTR);
@@ -237,9 +255,13 @@ absl::Status Notifier::Send(absl::string_view message) const {
       return absl::OkStatus();
     }
     if (ended_) return absl::OkStatus();
-    if (saved == EAGAIN) return QueueFullError(message);
+    if (saved == EAGAIN) {
+      Dropped(message);
+      return absl::OkStatus();
+    }
     return ErrnoError(saved, "send to NOTIFY_SOCKET");
   }
+  Delivered();
   if (HasReadyLine(message)) ready_delivered_ = true;
   return absl::OkStatus();
 }
@@ -248,11 +270,17 @@ absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
   if (!address_ || fd_ >= 0 || ended_) return absl::OkStatus();
   absl::StatusOr<int> sock = OpenNotifySocket();
   if (!sock.ok()) return sock.status();
-  absl::Status sent = SendWithDescriptor(*sock, message, fd, "NOTIFY_SOCKET", 0,
+  absl::Status sent = SendWithDescriptor(*sock, message, fd, "NOTIFY_SOCKET",
+                                         SendFlags(message) & ~MSG_NOSIGNAL,
                                          &address_->address, address_->length);
   // (SendWithDescriptor leaves errno as sendmsg(2) set it.)
-  if (!sent.ok() && errno == EAGAIN) sent = QueueFullError(message);
+  const int saved = errno;
   close(*sock);
+  if (!sent.ok() && saved == EAGAIN) {
+    Dropped(message);
+    return absl::OkStatus();
+  }
+  if (sent.ok()) Delivered();
   return sent;
 }
 

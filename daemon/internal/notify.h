@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -60,8 +61,12 @@ inline constexpr absl::Duration kMinWatchdogInterval = absl::Milliseconds(10);
 // default) before it is dropped. A live service manager reads at once; one
 // that has read nothing for this long is hung, and the daemon must not hang
 // with it: a supervisor blocked in sendto(2) would neither restart a worker
-// nor hear its stop (the model test found it). Sends to a supervisor's
-// connected socket never wait at all (it is non-blocking).
+// nor hear its stop (the model test found it). Only once per hang: after a
+// drop, nothing waits until a message goes through again (a wait per
+// message still stalled a supervisor relaying keep-alives for good, the
+// attack of 2026-12-06 found), and a WATCHDOG=1 keep-alive, which the next
+// one replaces, never waits. Sends to a supervisor's connected socket never
+// wait at all (it is non-blocking).
 inline constexpr absl::Duration kNotifySendTimeout = absl::Seconds(1);
 
 // Parses $WATCHDOG_USEC (and $WATCHDOG_PID, empty when unset) into the
@@ -147,9 +152,11 @@ class Notifier {
   // a socket that is gone (ENOENT, ECONNREFUSED) ends notification: its
   // listener has heard what it waited for (start-stop-daemon --notify-await
   // removes its socket after READY=1), so one INFO line says so, this and
-  // every later send return OK, and nothing more is sent. A listener that
-  // leaves its queue full for kNotifySendTimeout gets nothing: the message
-  // is dropped and kUnavailable says so (the caller logs it).
+  // every later send return OK, and nothing more is sent. A message the
+  // listener's full queue has no room for (see kNotifySendTimeout) is
+  // dropped and counted, and Send() returns OK: the first drop of a streak
+  // is logged as a WARNING, its end (a message through again) as an INFO
+  // line with the count.
   absl::Status Send(absl::string_view message) const;
 
   // Sends `message` with descriptor `fd` attached (SCM_RIGHTS), as
@@ -169,6 +176,17 @@ class Notifier {
   // threads (NotifyStatus()).
   mutable std::atomic<bool> ready_delivered_{false};
   mutable std::atomic<bool> ended_{false};
+  // The listener's queue was full at the last send (no waiting until a
+  // message goes through), and how many messages were dropped since.
+  mutable std::atomic<bool> listener_stuck_{false};
+  mutable std::atomic<uint64_t> dropped_{0};
+
+  // How a send to $NOTIFY_SOCKET may wait: flags for sendto(2).
+  int SendFlags(absl::string_view message) const;
+  // Records a dropped message (logs the start of a streak).
+  void Dropped(absl::string_view message) const;
+  // Records a message that went through (logs the end of a streak).
+  void Delivered() const;
 };
 
 }  // namespace internal
