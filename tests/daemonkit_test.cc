@@ -199,12 +199,20 @@ TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {
             absl::StrCat("SIGUSR1 sent (pid file ", pidfile_, ")\n"));
   EXPECT_TRUE(WaitFor([&] { return ReadFileOrEmpty(seen) == "usr1\n"; }))
       << ReadFileOrEmpty(seen);
+  // A reload that does not repeat --reload_signal (logrotate's) goes
+  // through the monitor as the start's USR1; it killed the program with a
+  // SIGHUP before (the attack of 2026-12-06).
+  const RunResult plain_reload = Control("reload");
+  EXPECT_EQ(plain_reload.exit_code, 0) << plain_reload.stderr_text;
+  EXPECT_TRUE(WaitFor([&] { return ReadFileOrEmpty(seen) == "usr1\nusr1\n"; }))
+      << ReadFileOrEmpty(seen);
+  EXPECT_TRUE(test_support::IsAlive(program));
   // TERM is ignored: only QUIT ends it cleanly.
   const RunResult stop = Control("stop", {"--stop_signal=QUIT"});
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_EQ(stop.stdout_text, absl::StrCat("stopped, pid ", program,
                                            " (pid file ", pidfile_, ")\n"));
-  EXPECT_EQ(ReadFileOrEmpty(seen), "usr1\nquit\n");
+  EXPECT_EQ(ReadFileOrEmpty(seen), "usr1\nusr1\nquit\n");
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
   const RunResult again = Control("stop");
   EXPECT_EQ(again.exit_code, 0) << again.stderr_text;

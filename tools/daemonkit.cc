@@ -254,16 +254,21 @@ absl::Status ReloadProgram(const std::string& pidfile, int signo) {
   absl::StatusOr<int> pinned = PinProgram(pidfile);
   if (!pinned.ok()) return pinned.status();
   const int pidfd = *pinned;
-  // The monitor between two runs: a HUP it ignores, not a signal that
-  // would kill it.
-  if (IsMonitor(internal::PidOfPidfd(pidfd))) signo = SIGHUP;
+  // Through the monitor when there is one, as stop goes: it reopens its
+  // output files and passes the reload on as the start's --reload_signal
+  // (the attack of 2026-12-06: a reload sent to the program itself was
+  // SIGHUP whatever the start had said, and killed a program that handles
+  // only USR1). The monitor between two runs takes the HUP the same way.
+  int target = PinMonitor(pidfile, pidfd);
+  if (target >= 0 || IsMonitor(internal::PidOfPidfd(pidfd))) signo = SIGHUP;
   absl::Status result = absl::OkStatus();
-  if (internal::PidfdSendSignal(pidfd, signo) != 0) {
+  if (internal::PidfdSendSignal(target >= 0 ? target : pidfd, signo) != 0) {
     result = errno == ESRCH
                  ? absl::NotFoundError("not running")
                  : absl::InternalError(absl::StrCat("send signal ", signo, ": ",
                                                     std::strerror(errno)));
   }
+  if (target >= 0) close(target);
   close(pidfd);
   return result;
 }
