@@ -140,6 +140,15 @@ std::string ReceiveNow(int fd) {
   return n < 0 ? "" : std::string(buffer, n);
 }
 
+// The last of the messages queued on `fd` (all are read), or "".
+std::string LastQueued(int fd) {
+  std::string last;
+  for (std::string message; !(message = ReceiveNow(fd)).empty();) {
+    last = message;
+  }
+  return last;
+}
+
 // Issue 22.15: start-stop-daemon --notify-await removes its socket once it
 // has READY=1. What comes after (STATUS=, STOPPING=1) finds no socket: that
 // ends notification, with one INFO line, no error and no warning per
@@ -216,10 +225,7 @@ TEST(NotifierTest, AListenerThatReadsNothingCostsOneBoundedWait) {
   EXPECT_EQ(lines[1],
             "INFO sd_notify: NOTIFY_SOCKET's listener reads again; 101 "
             "messages were dropped");
-  std::string last;
-  for (std::string message; !(message = ReceiveNow(listener)).empty();) {
-    last = message;
-  }
+  const std::string last = LastQueued(listener);
   EXPECT_EQ(last, "STATUS=again");
   close(listener);
 }
@@ -260,10 +266,7 @@ TEST(NotifierTest, AStateMessageWaitsForRoomOnce) {
   EXPECT_TRUE(notifier->Send("STOPPING=1").ok());
   reader.join();
   EXPECT_TRUE(log.Lines().empty()) << absl::StrJoin(log.Lines(), "\n");
-  std::string last;
-  for (std::string message; !(message = ReceiveNow(listener)).empty();) {
-    last = message;
-  }
+  const std::string last = LastQueued(listener);
   EXPECT_EQ(last, "STOPPING=1");
   close(filler);
   close(listener);
