@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/pidfile.h"
@@ -353,26 +354,6 @@ absl::Status ReloadDaemon(const std::string& pidfile_arg) {
 // Upgrades (issue 14).
 namespace {
 
-// The pid a pidfd stands for (its fdinfo's "Pid:" line); 0 if unknown.
-pid_t PidOfPidfd(int pidfd) {
-  const int fd = open(absl::StrCat("/proc/self/fdinfo/", pidfd).c_str(),
-                      O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buffer[1024];
-  const ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  for (absl::string_view line : absl::StrSplit(
-           absl::string_view(buffer, static_cast<size_t>(n)), '\n')) {
-    pid_t pid;
-    if (absl::ConsumePrefix(&line, "Pid:") &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pid)) {
-      return pid;
-    }
-  }
-  return 0;
-}
-
 // Waits until `fd` is readable, up to `deadline`.
 bool WaitReadable(int fd, const internal::Deadline& deadline) {
   for (;;) {
@@ -393,9 +374,20 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
                              AbsolutePath(pidfile_arg));
   DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
   absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
+  return internal::RequestUpgrade(pidfile, pidfd, pidfd, ready_timeout,
+                                  drain_timeout);
+}
+
+namespace internal {
+
+absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
+                                             int target_pidfd, int old_pidfd,
+                                             absl::Duration ready_timeout,
+                                             absl::Duration drain_timeout) {
   UpgradeResult result;
-  result.old_pid = PidOfPidfd(pidfd);
-  if (result.old_pid <= 0) {
+  result.old_pid = PidOfPidfd(old_pidfd);
+  const pid_t target = PidOfPidfd(target_pidfd);
+  if (result.old_pid <= 0 || target <= 0) {
     return absl::InternalError("cannot tell the daemon's pid from its pidfd");
   }
   // The daemon answers on an abstract socket named after its pid file and
@@ -421,7 +413,7 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
     return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }
   const absl::Time start = internal::MonotonicNow();
-  if (internal::PidfdSendQueuedSignal(pidfd, SIGUSR2, token) != 0) {
+  if (internal::PidfdSendQueuedSignal(target_pidfd, SIGUSR2, token) != 0) {
     if (errno == ESRCH) return absl::NotFoundError("not running");
     return internal::ErrnoError(errno, "send SIGUSR2");
   }
@@ -448,7 +440,7 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
     socklen_t peer_length = sizeof(peer);
     if (getsockopt(connected, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) ==
             0 &&
-        peer.pid == result.old_pid) {
+        peer.pid == target) {
       channel = connected;
     } else {
       close(connected);
@@ -478,21 +470,24 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
   // gave up. Neither failure nor success is known (kUnknown).
   if (timed_out) {
     return absl::UnknownError(
-        absl::StrCat("no answer from the old daemon (pid ", result.old_pid,
-                     ") within ", absl::FormatDuration(patience),
+        absl::StrCat("no answer from the old daemon (pid ", target, ") within ",
+                     absl::FormatDuration(patience),
                      "; the upgrade may still complete: check status"));
   }
   if (!absl::ConsumePrefix(&line, "OK ") ||
       !absl::SimpleAtoi(line, &result.new_pid)) {
     return absl::UnknownError(absl::StrCat(
-        "the old daemon (pid ", result.old_pid,
+        "the old daemon (pid ", target,
         ") closed the upgrade channel without an answer (did it die?); the "
         "upgrade may have completed: check status"));
   }
   result.ready_after = internal::MonotonicNow() - start;
-  result.old_gone = WaitReadable(pidfd, internal::Deadline::In(drain_timeout));
+  result.old_gone =
+      WaitReadable(old_pidfd, internal::Deadline::In(drain_timeout));
   result.old_gone_after = internal::MonotonicNow() - start;
   return result;
 }
+
+}  // namespace internal
 
 }  // namespace daemonkit

@@ -664,6 +664,10 @@ class Daemon::Impl {
     std::string reply;
     if (stop_requested_) {
       reply = "ERR the daemon is stopping\n";
+    } else if (upgrade_taker_) {
+      // The daemonkit command's monitor upgrades its program itself.
+      upgrade_taker_(channel);
+      return;
     } else if (!upgrade_source_ || !pidfile_) {
       reply = absl::StrCat("ERR ",
                            upgrade_refusal_.empty()
@@ -778,6 +782,8 @@ class Daemon::Impl {
   int ready_fd_ = -1;
   internal::ListenSockets sockets_;  // issue 14
   std::optional<internal::UpgradeSource> upgrade_source_;
+  // DaemonAccess::TakeUpgradeRequests(): who answers upgrade requests.
+  std::function<void(int channel)> upgrade_taker_;
   std::string upgrade_refusal_;
   absl::Duration ready_timeout_;
   absl::Duration stop_timeout_;
@@ -851,6 +857,15 @@ absl::Status DaemonAccess::WritePid(Daemon& daemon, pid_t pid) {
 
 void DaemonAccess::Notify(Daemon& daemon, absl::string_view message) {
   daemon.impl_->Notify(message);
+}
+
+absl::Status DaemonAccess::TakeUpgradeRequests(
+    Daemon& daemon, std::function<void(int channel)> take) {
+  if (!daemon.impl_->pidfile_) {
+    return absl::FailedPreconditionError("no pid file: no upgrade requests");
+  }
+  daemon.impl_->upgrade_taker_ = std::move(take);
+  return internal::SignalPipe::WatchQueued(SIGUSR2);
 }
 
 }  // namespace internal

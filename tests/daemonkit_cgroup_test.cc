@@ -201,8 +201,9 @@ TEST_F(DaemonkitCgroupTest, StopEndsASetsidGrandchild) {
   ASSERT_TRUE(StatOf(grandchild).ParseField(ProcStat::kSession, &session));
   EXPECT_EQ(session, grandchild);
   if (cgroups_) {
-    // Both in the program's own cgroup, named after the pid file.
-    EXPECT_TRUE(absl::EndsWith(CgroupOf(program), "/" + name_))
+    // Both in the cgroup of the program's first run, below the one named
+    // after the pid file (an upgrade's program gets the next run's).
+    EXPECT_TRUE(absl::EndsWith(CgroupOf(program), "/" + name_ + "/run.1"))
         << CgroupOf(program);
     EXPECT_EQ(CgroupOf(grandchild), CgroupOf(program));
     EXPECT_TRUE(CgroupExists());

@@ -2,7 +2,8 @@
 //
 // daemonkit [--daemon_* flags] [--ready=MODE] [--stop_signal=SIG]
 //           [--reload_signal=SIG] -- PROGRAM [ARGS...]
-// daemonkit --daemon_pidfile=P --daemon_control=stop|status|reload|restart
+// daemonkit --daemon_pidfile=P
+//           --daemon_control=stop|status|reload|restart|upgrade
 //
 // Runs any program (Go, Python, shell, Java: one that cannot link the
 // library) as a daemon (issue 21). This binary links //daemon and
@@ -15,6 +16,8 @@
 // --reload_signal, and once the program has exited ends what the program
 // left running (the program's own cgroup where the machine lets it make
 // one, and as a child subreaper) and exits with the program's exit code.
+// `upgrade` asks the monitor to start the program anew beside the old one,
+// with the same sockets, and to stop the old one once the new one is ready.
 // docs/design.md ("Any program") says why this shape.
 
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +37,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -273,6 +278,47 @@ absl::Status ReloadProgram(const std::string& pidfile, int signo) {
   return result;
 }
 
+// upgrade (issue 21.4): asks the monitor, through the library's upgrade
+// channel, to start the program anew with the same sockets and, once the
+// new one is ready, to stop the old one; waits for the old program's end
+// (its stop timeout, then SIGKILL, then its tree's). The program's pids in
+// the result; kNotFound when not running.
+absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
+                                             const Options& options) {
+  absl::StatusOr<std::string> absolute = AbsolutePath(pidfile);
+  if (!absolute.ok()) return absolute.status();
+  absl::StatusOr<int> pinned = PinProgram(pidfile);
+  if (!pinned.ok()) return pinned.status();
+  const int program = *pinned;
+  const int monitor = PinMonitor(pidfile, program);
+  absl::StatusOr<UpgradeResult> result = absl::FailedPreconditionError(
+      absl::StrCat("no daemonkit monitor holds the pid file for pid ",
+                   internal::PidOfPidfd(program),
+                   ": it was not started by daemonkit for a program"));
+  // The old program's run cgroup, which the monitor removes once it has
+  // ended the program's tree: upgrade returns once that is gone too.
+  const std::string old_run =
+      internal::ProgramRunCgroupOf(internal::PidOfPidfd(program));
+  if (monitor >= 0) {
+    const absl::Duration drain = 2 * options.stop_timeout + kMonitorGrace;
+    const internal::Deadline deadline = internal::Deadline::In(drain);
+    const absl::Time asked = internal::MonotonicNow();
+    result = internal::RequestUpgrade(*absolute, monitor, program,
+                                      options.ready_timeout, drain);
+    close(monitor);
+    if (result.ok() && result->old_gone && !old_run.empty()) {
+      struct stat st;
+      while (stat(old_run.c_str(), &st) == 0 && !deadline.Passed()) {
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      result->old_gone = stat(old_run.c_str(), &st) != 0;
+      result->old_gone_after = internal::MonotonicNow() - asked;
+    }
+  }
+  close(program);
+  return result;
+}
+
 // What this first slice of the command does not do yet with the program:
 // each needs the monitor to act for it rather than the library's daemon
 // process (a privilege drop the program's, supervision restarting the
@@ -313,6 +359,8 @@ class Monitor {
   // daemonkit's exit code, the program's cgroup removed.
   int Run() {
     const int code = RunPrograms();
+    AnswerRequests(stopping_ ? "ERR the daemon is stopping\n"
+                             : "ERR the program has ended\n");
     // Empty by now (EndTree); a monitor that cannot remove it says so.
     if (cgroup_ != nullptr) {
       if (absl::Status removed = RemoveCgroup(); !removed.ok()) {
@@ -352,8 +400,6 @@ class Monitor {
                 : internal::ProgramCgroupNameForMonitor(getpid()));
     if (cgroup.ok()) {
       cgroup_ = std::move(*cgroup);
-      cgroup_entry_.procs_fd = cgroup_->procs_fd();
-      cgroup_entry_.directory = cgroup_->directory();
     } else if (absl::IsUnavailable(cgroup.status())) {
       LOG(INFO) << "no cgroup of the program's own ("
                 << cgroup.status().message()
@@ -362,23 +408,34 @@ class Monitor {
     } else {
       return FailStart(cgroup.status());
     }
+    // Upgrades (issue 21.4) replace the program, not this monitor: the
+    // library hands their requests here (RunOnce answers them).
+    if (!options_.pidfile.empty()) {
+      if (absl::Status taken = internal::DaemonAccess::TakeUpgradeRequests(
+              *daemon_, [this](int channel) { requests_.push_back(channel); });
+          !taken.ok()) {
+        LOG(WARNING) << "upgrades are off: " << taken.message();
+      }
+    }
     for (;;) {
       const absl::Time started_at = internal::MonotonicNow();
       int wait_status = 0;
-      absl::StatusOr<std::unique_ptr<Program>> program =
-          Program::Start(argv_, ready_, sockets_, identity_, cgroup_entry_);
+      absl::StatusOr<std::unique_ptr<Program>> program = StartRun();
       if (!program.ok()) {
         if (!ready_said_) return FailStart(program.status());
         // A restart that cannot exec: as a run that failed at once.
         LOG(ERROR) << program.status().message();
         wait_status = 127 << 8;
       } else {
-        wait_status = RunOnce(**program);
+        wait_status = RunOnce(*program);
         program->reset();
       }
       // The rest of the tree goes with the program (systemd's control
       // group), before anything starts again.
       EndTree();
+      if (draining_) RemoveRunCgroup(std::move(draining_->cgroup));
+      draining_.reset();
+      RemoveRunCgroup(std::move(run_cgroup_));
       if (!ready_said_) {
         return FailStart(absl::FailedPreconditionError(
             not_ready_reason_.empty()
@@ -417,10 +474,46 @@ class Monitor {
     internal::EndChildren(stop_signal_, options_.stop_timeout);
   }
 
+  // Starts the program in a cgroup of this run's own (run_cgroup_).
+  absl::StatusOr<std::unique_ptr<Program>> StartRun() {
+    absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup = NewRunCgroup();
+    if (!cgroup.ok()) return cgroup.status();
+    run_cgroup_ = std::move(*cgroup);
+    return Program::Start(argv_, ready_, sockets_, identity_,
+                          EntryOf(run_cgroup_.get()));
+  }
+
+  // The cgroup of the next run of the program, below the program's (each
+  // run has its own, so that an upgrade ends the old program's tree and
+  // not the new one's); null in the fallback.
+  absl::StatusOr<std::unique_ptr<ProgramCgroup>> NewRunCgroup() {
+    if (cgroup_ == nullptr) return std::unique_ptr<ProgramCgroup>();
+    return cgroup_->CreateChild(absl::StrCat("run.", ++runs_));
+  }
+
+  static internal::CgroupEntry EntryOf(const ProgramCgroup* cgroup) {
+    if (cgroup == nullptr) return {};
+    return {cgroup->procs_fd(), cgroup->directory()};
+  }
+
+  // Ends what is left in a run's cgroup (the program has exited; its
+  // tree gets --stop_signal, SIGKILL after the stop timeout) and removes
+  // it.
+  void RemoveRunCgroup(std::unique_ptr<ProgramCgroup> cgroup) {
+    if (cgroup == nullptr) return;
+    if (!cgroup->End(stop_signal_, options_.stop_timeout, kMonitorGrace)) {
+      LOG(ERROR) << cgroup->Processes().size() << " processes of cgroup "
+                 << cgroup->directory() << " survived SIGKILL";
+    }
+    if (absl::Status removed = cgroup->Remove(); !removed.ok()) {
+      LOG(ERROR) << removed.message();
+    }
+  }
+
   // Removes the program's cgroup, ending (SIGKILL) what it still holds.
   absl::Status RemoveCgroup() {
+    run_cgroup_.reset();
     std::unique_ptr<ProgramCgroup> cgroup = std::move(cgroup_);
-    cgroup_entry_ = {};
     if (!cgroup->End(0, absl::ZeroDuration(), kMonitorGrace)) {
       return absl::InternalError(
           absl::StrCat(cgroup->Processes().size(), " processes of cgroup ",
@@ -458,49 +551,59 @@ class Monitor {
     ready_said_ = true;
   }
 
-  // Runs `program` until it exits; returns its wait status.
-  int RunOnce(Program& program) {
-    if (!options_.pidfile.empty()) {
-      if (absl::Status written =
-              internal::DaemonAccess::WritePid(*daemon_, program.pid());
-          !written.ok()) {
-        LOG(ERROR) << "pid file: " << written;
-      }
-    }
+  // Runs `program` until it exits; returns its wait status. An upgrade
+  // (issue 21.4) replaces `program` with the new one once that is ready.
+  int RunOnce(std::unique_ptr<Program>& program) {
+    if (!options_.pidfile.empty()) WritePid(program->pid());
     if (ready_.kind == ReadyMode::Kind::kStarted) SayReady();
     absl::Time kill_at = absl::InfiniteFuture();
     for (;;) {
-      struct pollfd fds[3] = {{daemon_->signal_fd(), POLLIN, 0},
-                              {program.pidfd(), POLLIN, 0},
-                              {program.ready_fd(), POLLIN, 0}};
+      // The program, its readiness channel, the signals; an upgrade's new
+      // program and its channel; the program an upgrade replaced.
+      std::vector<struct pollfd> fds = {{daemon_->signal_fd(), POLLIN, 0},
+                                        {program->pidfd(), POLLIN, 0},
+                                        {program->ready_fd(), POLLIN, 0}};
+      Program* next = upgrade_ ? upgrade_->program.get() : nullptr;
+      Program* old = draining_ ? draining_->program.get() : nullptr;
+      fds.push_back({next != nullptr ? next->pidfd() : -1, POLLIN, 0});
+      fds.push_back({next != nullptr ? next->ready_fd() : -1, POLLIN, 0});
+      fds.push_back({old != nullptr ? old->pidfd() : -1, POLLIN, 0});
       // The polled modes try again every kReadyPollInterval until ready.
-      const bool polling = program.polled() && !ready_said_;
-      absl::Duration wait =
-          polling ? internal::kReadyPollInterval : absl::Seconds(1);
-      if (kill_at != absl::InfiniteFuture()) {
-        wait = std::min(wait, kill_at - internal::MonotonicNow());
+      const bool polling = program->polled() && !ready_said_;
+      absl::Duration wait = polling || (next != nullptr && next->polled())
+                                ? internal::kReadyPollInterval
+                                : absl::Seconds(1);
+      for (const absl::Time at :
+           {kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture(),
+            draining_ ? draining_->kill_at : absl::InfiniteFuture()}) {
+        if (at != absl::InfiniteFuture()) {
+          wait = std::min(wait, at - internal::MonotonicNow());
+        }
       }
-      const int n = poll(fds, program.ready_fd() >= 0 ? 3 : 2,
-                         internal::PollTimeoutMs(wait));
+      const int n = poll(fds.data(), fds.size(), internal::PollTimeoutMs(wait));
       if (n < 0 && errno != EINTR) PLOG(ERROR) << "poll";
-      if (n > 0 && (fds[0].revents & POLLIN)) {
+      auto readable = [&](size_t i) {
+        return n > 0 && fds[i].fd >= 0 &&
+               (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+      };
+      if (readable(0)) {
         const Event event = daemon_->WaitUntil(absl::InfinitePast());
         if (event == Event::kStop && !stopping_) {
           stopping_ = true;
           kill_at = internal::MonotonicNow() + options_.stop_timeout;
-          if (absl::Status sent = program.Signal(stop_signal_); !sent.ok()) {
+          if (upgrade_) AbandonUpgrade("the daemon is stopping");
+          if (absl::Status sent = program->Signal(stop_signal_); !sent.ok()) {
             LOG(ERROR) << sent;
           }
-          program.Signal(SIGCONT).IgnoreError();
+          program->Signal(SIGCONT).IgnoreError();
         } else if (event == Event::kReload) {
-          if (absl::Status sent = program.Signal(reload_signal_); !sent.ok()) {
+          if (absl::Status sent = program->Signal(reload_signal_); !sent.ok()) {
             LOG(ERROR) << sent;
           }
         }
       }
-      if (n > 0 && program.ready_fd() >= 0 &&
-          (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-        internal::ReadinessInput input = program.ReadReadiness();
+      if (readable(2) && program->ready_fd() >= 0) {
+        internal::ReadinessInput input = program->ReadReadiness();
         if (!input.relay.empty()) {
           internal::DaemonAccess::Notify(*daemon_, input.relay);
         }
@@ -509,23 +612,211 @@ class Monitor {
           not_ready_reason_ = absl::StrCat("closed descriptor ", ready_.fd,
                                            " before it wrote the newline "
                                            "that says it is ready");
-          program.Signal(SIGKILL).IgnoreError();
+          program->Signal(SIGKILL).IgnoreError();
         }
       }
-      if (n > 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+      if (readable(1)) {
         int wait_status = 0;
         pid_t reaped;
         do {
-          reaped = waitpid(program.pid(), &wait_status, 0);
+          reaped = waitpid(program->pid(), &wait_status, 0);
         } while (reaped < 0 && errno == EINTR);
+        if (upgrade_) {
+          AbandonUpgrade(absl::StrCat("the running program ",
+                                      internal::DescribeWaitStatus(wait_status),
+                                      " meanwhile"));
+        }
         return wait_status;
       }
       if (internal::MonotonicNow() >= kill_at) {
-        program.Signal(SIGKILL).IgnoreError();
+        program->Signal(SIGKILL).IgnoreError();
         kill_at = absl::InfiniteFuture();
       }
-      if (polling && program.PollReady()) SayReady();
-      internal::ReapExitedChildren(program.pid(), program.command_pid());
+      if (polling && program->PollReady()) SayReady();
+      // The upgrade under way, the program it replaced, new requests.
+      // (A stop above may have abandoned the upgrade.)
+      if (next != nullptr && upgrade_ && upgrade_->program.get() == next) {
+        StepUpgrade(program, readable(3), readable(4));
+      }
+      if (old != nullptr && draining_) StepDraining(readable(5));
+      TakeRequests(program);
+      std::vector<pid_t> keep = {program->pid(), program->command_pid()};
+      if (upgrade_) {
+        keep.push_back(upgrade_->program->pid());
+        keep.push_back(upgrade_->program->command_pid());
+      }
+      if (draining_) keep.push_back(draining_->program->pid());
+      internal::ReapExitedChildren(keep);
+    }
+  }
+
+  void WritePid(pid_t pid) {
+    if (absl::Status written = internal::DaemonAccess::WritePid(*daemon_, pid);
+        !written.ok()) {
+      LOG(ERROR) << "pid file: " << written;
+    }
+  }
+
+  // Answers the channel of an upgrade request with `reply` and closes it.
+  static void Answer(int channel, absl::string_view reply) {
+    if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      PLOG(WARNING) << "upgrade: answer the control process";
+    }
+    close(channel);
+  }
+
+  // Refuses every request not yet taken up.
+  void AnswerRequests(absl::string_view reply) {
+    for (int channel : std::exchange(requests_, {})) Answer(channel, reply);
+  }
+
+  // Takes up the requests that came: the first starts the new program
+  // beside `program` (with the same sockets, in a cgroup of its own), the
+  // others are refused.
+  void TakeRequests(std::unique_ptr<Program>& program) {
+    while (!requests_.empty()) {
+      const int channel = requests_.front();
+      requests_.erase(requests_.begin());
+      std::string refusal;
+      if (stopping_) {
+        refusal = "the daemon is stopping";
+      } else if (!ready_said_) {
+        refusal = "the program is not ready yet";
+      } else if (upgrade_ || draining_) {
+        refusal = draining_ ? "the program the last upgrade replaced is "
+                              "still stopping"
+                            : "an upgrade is already in progress";
+      }
+      if (!refusal.empty()) {
+        Answer(channel, absl::StrCat("ERR ", refusal, "\n"));
+        continue;
+      }
+      LOG(INFO) << "upgrading: starting " << argv_[0] << " beside pid "
+                << program->pid();
+      Upgrade upgrade;
+      upgrade.channel = channel;
+      upgrade.deadline = internal::MonotonicNow() + options_.ready_timeout;
+      absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup = NewRunCgroup();
+      absl::StatusOr<std::unique_ptr<Program>> started =
+          cgroup.ok() ? Program::Start(argv_, ready_, sockets_, identity_,
+                                       EntryOf(cgroup->get()))
+                      : cgroup.status();
+      if (cgroup.ok()) upgrade.cgroup = std::move(*cgroup);
+      if (!started.ok()) {
+        LOG(ERROR) << "upgrade failed, still serving: "
+                   << started.status().message();
+        RemoveRunCgroup(std::move(upgrade.cgroup));
+        Answer(channel, absl::StrCat("ERR ", started.status().message(), "\n"));
+        continue;
+      }
+      upgrade.program = std::move(*started);
+      upgrade_ = std::move(upgrade);
+      if (ready_.kind == ReadyMode::Kind::kStarted) HandOver(program);
+    }
+  }
+
+  // The new program of an upgrade: ready (hand over), gone or late
+  // (abandon). `exited`, `said`: its pidfd, its readiness channel polled
+  // readable.
+  void StepUpgrade(std::unique_ptr<Program>& program, bool exited, bool said) {
+    Program& next = *upgrade_->program;
+    bool ready = false;
+    if (said && next.ready_fd() >= 0) {
+      internal::ReadinessInput input = next.ReadReadiness();
+      ready = input.ready;
+      if (input.closed && !ready) {
+        AbandonUpgrade(absl::StrCat("the new ", argv_[0], " closed descriptor ",
+                                    ready_.fd,
+                                    " before it wrote the newline that says "
+                                    "it is ready"));
+        return;
+      }
+    }
+    if (!ready && next.polled()) ready = next.PollReady();
+    if (exited) {
+      int wait_status = 0;
+      while (waitpid(next.pid(), &wait_status, 0) < 0 && errno == EINTR) {
+      }
+      AbandonUpgrade(absl::StrCat("the new ", argv_[0], " ",
+                                  internal::DescribeWaitStatus(wait_status),
+                                  " before it was ready"),
+                     /*reaped=*/true);
+      return;
+    }
+    if (ready) {
+      HandOver(program);
+    } else if (internal::MonotonicNow() >= upgrade_->deadline) {
+      AbandonUpgrade(absl::StrCat("the new ", argv_[0],
+                                  " was not ready within ",
+                                  absl::FormatDuration(options_.ready_timeout),
+                                  " (--daemon_ready_timeout)"));
+    }
+  }
+
+  // The new program is ready: the pid file names it, the control process
+  // hears its pid, and the old one gets --stop_signal (SIGKILL after the
+  // stop timeout) and drains while the new one serves.
+  void HandOver(std::unique_ptr<Program>& program) {
+    Upgrade upgrade = std::move(*upgrade_);
+    upgrade_.reset();
+    const pid_t successor = upgrade.program->pid();
+    if (!options_.pidfile.empty()) WritePid(successor);
+    LOG(INFO) << "upgraded: pid " << successor << " serves; stopping pid "
+              << program->pid();
+    Answer(upgrade.channel, absl::StrCat("OK ", successor, "\n"));
+    Draining draining;
+    draining.program = std::exchange(program, std::move(upgrade.program));
+    draining.cgroup = std::exchange(run_cgroup_, std::move(upgrade.cgroup));
+    draining.kill_at = internal::MonotonicNow() + options_.stop_timeout;
+    if (absl::Status sent = draining.program->Signal(stop_signal_);
+        !sent.ok()) {
+      LOG(ERROR) << sent;
+    }
+    draining.program->Signal(SIGCONT).IgnoreError();
+    draining_ = std::move(draining);
+  }
+
+  // Ends the new program of an upgrade that failed (its tree, reaped, its
+  // cgroup removed) and answers "ERR `why`"; the running program serves on.
+  void AbandonUpgrade(absl::string_view why, bool reaped = false) {
+    Upgrade upgrade = std::move(*upgrade_);
+    upgrade_.reset();
+    LOG(ERROR) << "upgrade failed, "
+               << (stopping_ ? "stopping: " : "still serving: ") << why;
+    if (!reaped) {
+      upgrade.program->Signal(SIGKILL).IgnoreError();
+      while (waitpid(upgrade.program->pid(), nullptr, 0) < 0 &&
+             errno == EINTR) {
+      }
+    }
+    if (upgrade.program->command_pid() > 0) {
+      kill(upgrade.program->command_pid(), SIGKILL);
+      waitpid(upgrade.program->command_pid(), nullptr, 0);
+    }
+    if (upgrade.cgroup != nullptr) {
+      upgrade.cgroup->End(0, absl::ZeroDuration(), kMonitorGrace);
+    }
+    RemoveRunCgroup(std::move(upgrade.cgroup));
+    Answer(upgrade.channel, absl::StrCat("ERR ", why, "\n"));
+  }
+
+  // The program an upgrade replaced: SIGKILL at the stop timeout; once it
+  // has exited (`exited`: its pidfd polled readable), reaped, and what it
+  // left ended with its cgroup.
+  void StepDraining(bool exited) {
+    Program& old = *draining_->program;
+    if (exited) {
+      int wait_status = 0;
+      while (waitpid(old.pid(), &wait_status, 0) < 0 && errno == EINTR) {
+      }
+      LOG(INFO) << "the replaced pid " << old.pid() << " "
+                << internal::DescribeWaitStatus(wait_status);
+      Draining draining = std::move(*draining_);
+      draining_.reset();
+      RemoveRunCgroup(std::move(draining.cgroup));
+    } else if (internal::MonotonicNow() >= draining_->kill_at) {
+      old.Signal(SIGKILL).IgnoreError();
+      draining_->kill_at = absl::InfiniteFuture();
     }
   }
 
@@ -541,8 +832,12 @@ class Monitor {
     }
     const absl::Time restart_at = internal::MonotonicNow() + delay;
     while (internal::MonotonicNow() < restart_at) {
-      if (daemon_->WaitFor(restart_at - internal::MonotonicNow()) ==
-          Event::kStop) {
+      const Event event =
+          daemon_->WaitFor(restart_at - internal::MonotonicNow());
+      AnswerRequests(
+          "ERR the program is not running (the monitor waits to restart "
+          "it)\n");
+      if (event == Event::kStop) {
         stopping_ = true;
         return false;
       }
@@ -559,8 +854,28 @@ class Monitor {
   const int reload_signal_;
   const std::string cgroup_name_;  // empty: no pid file
   internal::RestartSchedule schedule_;
-  std::unique_ptr<ProgramCgroup> cgroup_;  // null: none (the fallback)
-  internal::CgroupEntry cgroup_entry_;
+  std::unique_ptr<ProgramCgroup> cgroup_;      // null: none (the fallback)
+  std::unique_ptr<ProgramCgroup> run_cgroup_;  // the running program's
+  int runs_ = 0;                               // runs, for their names
+  // Answer channels of upgrade requests not yet taken up (the library's
+  // WaitUntil queues them here).
+  std::vector<int> requests_;
+  // A new program of an upgrade, not yet ready; the channel answered once
+  // it is (or is not).
+  struct Upgrade {
+    std::unique_ptr<Program> program;
+    std::unique_ptr<ProgramCgroup> cgroup;
+    int channel = -1;
+    absl::Time deadline;  // monotonic: --daemon_ready_timeout
+  };
+  std::optional<Upgrade> upgrade_;
+  // The program an upgrade replaced, told to stop, until it has exited.
+  struct Draining {
+    std::unique_ptr<Program> program;
+    std::unique_ptr<ProgramCgroup> cgroup;
+    absl::Time kill_at;  // monotonic: --daemon_stop_timeout
+  };
+  std::optional<Draining> draining_;
   std::vector<internal::ActivatedSocket> sockets_;
   bool ready_said_ = false;
   bool stopping_ = false;
@@ -574,7 +889,7 @@ int Main(int argc, char** argv) {
       "  daemonkit [--daemon_* flags] [--ready=MODE] [--stop_signal=SIG] "
       "[--reload_signal=SIG] -- PROGRAM [ARGS...]\n"
       "  daemonkit --daemon_pidfile=P "
-      "--daemon_control=stop|status|reload|restart");
+      "--daemon_control=stop|status|reload|restart|upgrade");
   // The program's words are not ours: only those before "--" are parsed.
   int flag_argc = argc;
   for (int i = 1; i < argc; ++i) {
@@ -705,10 +1020,31 @@ int Main(int argc, char** argv) {
       if (request->action == ControlAction::kStop) return kExitSuccess;
       break;
     }
-    case ControlAction::kUpgrade:
-      Fail(UsageError("daemon_control",
-                      "--daemon_control=upgrade: not supported by daemonkit "
-                      "for a program yet"));
+    case ControlAction::kUpgrade: {
+      absl::StatusOr<UpgradeResult> result =
+          UpgradeProgram(pidfile, request->options);
+      if (absl::IsNotFound(result.status())) {
+        std::fprintf(stderr, "%s: not running%s\n",
+                     program_invocation_short_name,
+                     PidFileNote(pidfile).c_str());
+        return kExitReloadNotRunning;
+      }
+      if (absl::IsUnknown(result.status())) {
+        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                     std::string(result.status().message()).c_str());
+        return kExitUpgradeUnknown;
+      }
+      if (!result.ok()) Fail(result.status());
+      // The library's words, about the program.
+      std::printf(
+          "upgraded, pid %d (was %d): ready after %s, old %s after %s%s\n",
+          static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
+          absl::FormatDuration(result->ready_after).c_str(),
+          result->old_gone ? "gone" : "still stopping",
+          absl::FormatDuration(result->old_gone_after).c_str(),
+          PidFileNote(pidfile).c_str());
+      return kExitSuccess;
+    }
     case ControlAction::kStart:
       break;
   }

@@ -742,14 +742,15 @@ std::string DescribeWaitStatus(int wait_status) {
   return "ended";
 }
 
-void ReapExitedChildren(pid_t keep, pid_t keep_too) {
+void ReapExitedChildren(const std::vector<pid_t>& keep) {
   // A look without reaping (WNOWAIT) first: the program's and the
   // command's statuses are their owners' to collect. No /proc scan: this
   // runs on every wake of the monitor.
   for (;;) {
     siginfo_t info = {};
     if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return;
-    if (info.si_pid == 0 || info.si_pid == keep || info.si_pid == keep_too) {
+    if (info.si_pid == 0 ||
+        std::find(keep.begin(), keep.end(), info.si_pid) != keep.end()) {
       return;
     }
     int status;

@@ -222,10 +222,10 @@ std::string DescribeWaitStatus(int wait_status);
 // parents die, so the loop reaches every descendant.
 void EndChildren(int signo, absl::Duration grace);
 
-// Reaps every child that has exited, without blocking, except `keep` and
-// `keep_too` (the program and the ready command, whose statuses their
-// owner collects).
-void ReapExitedChildren(pid_t keep, pid_t keep_too = -1);
+// Reaps every child that has exited, without blocking, except those in
+// `keep` (the programs and their ready commands, whose statuses their
+// owner collects; -1 entries are ignored).
+void ReapExitedChildren(const std::vector<pid_t>& keep);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -70,10 +70,13 @@ absl::StatusOr<CgroupMount> OwnMount() {
   return ParseCgroupMount(*mountinfo);
 }
 
-// This process's cgroup directory, e.g. /sys/fs/cgroup/user.slice/x.scope.
-absl::StatusOr<std::string> OwnCgroupDirectory(const CgroupMount& mount) {
-  absl::StatusOr<std::string> text = ReadSmallFile("/proc/self/cgroup");
-  if (!text.ok()) return absl::NotFoundError("no /proc/self/cgroup");
+// The cgroup directory of `process` ("self" or a pid), e.g.
+// /sys/fs/cgroup/user.slice/x.scope.
+absl::StatusOr<std::string> CgroupDirectoryOf(const CgroupMount& mount,
+                                              absl::string_view process) {
+  absl::StatusOr<std::string> text =
+      ReadSmallFile(absl::StrCat("/proc/", process, "/cgroup"));
+  if (!text.ok()) return absl::NotFoundError("no /proc/PID/cgroup");
   absl::StatusOr<std::string> path = ParseUnifiedCgroup(*text);
   if (!path.ok()) return path.status();
   return CgroupDirectory(mount, *path);
@@ -230,7 +233,7 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
     return absl::UnavailableError(
         absl::StrCat(mount->mount_point, " is mounted read-only"));
   }
-  absl::StatusOr<std::string> own = OwnCgroupDirectory(*mount);
+  absl::StatusOr<std::string> own = CgroupDirectoryOf(*mount, "self");
   if (!own.ok()) return absl::UnavailableError(own.status().message());
   const std::string directory = absl::StrCat(
       *own, own->size() > 1 && own->back() == '/' ? "" : "/", name);
@@ -264,6 +267,45 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
     return ErrnoError(error, procs);
   }
   return cgroup;
+}
+
+absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::CreateChild(
+    absl::string_view name) const {
+  const std::string directory = absl::StrCat(directory_, "/", name);
+  std::unique_ptr<ProgramCgroup> child(new ProgramCgroup(directory));
+  child->path_ = path_.empty() ? "" : absl::StrCat(path_, "/", name);
+  const bool made = mkdir(directory.c_str(), 0755) == 0;
+  if (!made && errno != EEXIST) {
+    return ErrnoError(errno, absl::StrCat("mkdir ", directory));
+  }
+  if (!made && child->Populated()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cgroup ", directory, " holds processes"));
+  }
+  const std::string procs = absl::StrCat(directory, "/cgroup.procs");
+  child->procs_fd_ = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  if (child->procs_fd_ < 0) {
+    const int error = errno;
+    if (made) rmdir(directory.c_str());
+    return ErrnoError(error, procs);
+  }
+  return child;
+}
+
+std::string ProgramRunCgroupOf(pid_t pid) {
+  absl::StatusOr<CgroupMount> mount = OwnMount();
+  if (!mount.ok()) return "";
+  absl::StatusOr<std::string> directory =
+      CgroupDirectoryOf(*mount, absl::StrCat(pid));
+  if (!directory.ok()) return "";
+  const size_t slash = directory->rfind('/');
+  const size_t parent = directory->rfind('/', slash - 1);
+  if (slash == std::string::npos || slash == 0 || parent == std::string::npos ||
+      !absl::StartsWith(directory->substr(parent + 1), "daemonkit.") ||
+      !absl::StartsWith(directory->substr(slash + 1), "run.")) {
+    return "";
+  }
+  return *directory;
 }
 
 std::unique_ptr<ProgramCgroup> ProgramCgroup::At(std::string directory) {
@@ -361,7 +403,7 @@ std::vector<std::string> FindProgramCgroups(const std::string& name) {
   if (name.empty()) return found;
   absl::StatusOr<CgroupMount> mount = OwnMount();
   if (!mount.ok()) return found;
-  absl::StatusOr<std::string> own = OwnCgroupDirectory(*mount);
+  absl::StatusOr<std::string> own = CgroupDirectoryOf(*mount, "self");
   if (own.ok()) {
     const std::string here = absl::StrCat(*own, "/", name);
     if (IsOurDirectory(here)) {

@@ -10,7 +10,9 @@
 // stop ends the cgroup's processes (cgroup.kill, or each pid on kernels
 // before 5.14) and removes it once it is empty. The cgroup's name derives
 // from the pid file's path alone, so a stop or a status that comes after
-// the monitor was SIGKILLed finds it.
+// the monitor was SIGKILLed finds it. Each run of the program (a restart,
+// an upgrade's new program) is a child cgroup of it, `run.<n>`
+// (CreateChild), so that an upgrade ends the old program's tree alone.
 //
 // Where the machine does not let this process make one (no cgroup2 mount in
 // /proc/self/mountinfo, a read-only one, no permission: a chroot, a
@@ -97,6 +99,13 @@ class ProgramCgroup {
   static absl::StatusOr<std::unique_ptr<ProgramCgroup>> Create(
       const std::string& name);
 
+  // Makes the cgroup `name` below this one (a run of the program: an
+  // upgrade runs the new program beside the old, and ends the old one's
+  // tree alone) and opens its cgroup.procs for writing. An existing empty
+  // one is taken; errors name the path.
+  absl::StatusOr<std::unique_ptr<ProgramCgroup>> CreateChild(
+      absl::string_view name) const;
+
   // The cgroup at `directory` (an existing one, found by FindProgramCgroups).
   static std::unique_ptr<ProgramCgroup> At(std::string directory);
 
@@ -139,6 +148,11 @@ class ProgramCgroup {
   std::string path_;  // as /proc/PID/cgroup names it ("/x/daemonkit.N")
   int procs_fd_ = -1;
 };
+
+// The directory of the run cgroup (".../daemonkit.<...>/run.<n>",
+// ProgramCgroup::CreateChild) that process `pid` is in; empty when it is
+// in none, or it cannot be read.
+std::string ProgramRunCgroupOf(pid_t pid);
 
 // Every directory of the cgroup2 hierarchy named `name` and owned by this
 // process's effective user (a user to whom systemd delegated a sub-tree
