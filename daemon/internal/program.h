@@ -14,7 +14,7 @@
 // cgroup where one could be made (program_cgroup.h), and as a child
 // subreaper.
 //
-// Example (tools/daemonkit.cc):
+// Example (tools/program_monitor.cc):
 //
 //   absl::StatusOr<ReadyMode> ready = ParseReadyMode("notify");
 //   absl::StatusOr<std::unique_ptr<Program>> program =

@@ -1,0 +1,605 @@
+// Copyright 2026 The daemonkit Authors.
+//
+// The monitor of //tools:daemonkit (program_monitor.h).
+
+#include "tools/program_monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/internal/daemon_access.h"
+#include "daemon/internal/deadline.h"
+#include "daemon/internal/proc.h"
+#include "daemon/internal/program.h"
+#include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/wait_status.h"
+#include "glog/logging.h"
+#include "tools/executable_pages.h"
+#include "tools/program_control.h"
+
+namespace daemonkit {
+namespace {
+
+using internal::Program;
+using internal::ProgramCgroup;
+using internal::ReadyMode;
+
+// The monitor, in the daemon process (or the foreground process): runs
+// the program to its end (again and again under --daemon_restart) and
+// returns daemonkit's exit code.
+class Monitor {
+ public:
+  Monitor(std::unique_ptr<Daemon> daemon, const Options& options,
+          std::vector<std::string> argv, const ReadyMode& ready,
+          internal::ProgramIdentity identity, int stop_signal,
+          int reload_signal, std::string cgroup_name)
+      : daemon_(std::move(daemon)),
+        options_(options),
+        argv_(std::move(argv)),
+        ready_(ready),
+        identity_(std::move(identity)),
+        stop_signal_(stop_signal),
+        reload_signal_(reload_signal),
+        cgroup_name_(std::move(cgroup_name)),
+        schedule_(options) {}
+
+  // Runs the program (again and again under --daemon_restart) and returns
+  // daemonkit's exit code, the program's cgroup removed.
+  int Run() {
+    const int code = RunPrograms();
+    AnswerRequests(stopping_ ? "ERR the daemon is stopping\n"
+                             : "ERR the program has ended\n");
+    // Empty by now (EndTree); a monitor that cannot remove it says so.
+    if (cgroup_ != nullptr) {
+      if (absl::Status removed = RemoveCgroup(); !removed.ok()) {
+        LOG(ERROR) << removed.message();
+      }
+    }
+    return code;
+  }
+
+ private:
+  int RunPrograms() {
+    // The name readers of the pid file trust (proc.h WriteLockHeldFor),
+    // whatever this binary was installed as.
+    prctl(PR_SET_NAME, internal::kProgramMonitorName);
+    // The program's orphans (a daemonizing program's double fork) come
+    // here, so that the end of the program can end them too.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+      PLOG(WARNING) << "PR_SET_CHILD_SUBREAPER; the program's orphans escape";
+    }
+    for (const std::string& name : daemon_->ListenSocketNames()) {
+      absl::StatusOr<int> fd = daemon_->ListenSocket(name);
+      if (fd.ok()) sockets_.push_back({name, *fd});
+    }
+    // The program feeds an outer watchdog itself (notify); otherwise
+    // keep-alives would say the monitor lives, not that the program works.
+    if (ready_.kind == ReadyMode::Kind::kNotify) daemon_->SetHealthy(false);
+    // The program's own cgroup (issue 21.3), where the machine lets us
+    // make one: a cgroup2 mount we may write. Elsewhere the subreaper
+    // alone ends the tree. Without a pid file, the name follows what the
+    // launcher's sweep knows (the session its first child made) or, in
+    // the foreground, this process.
+    absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup =
+        ProgramCgroup::Create(
+            !cgroup_name_.empty() ? cgroup_name_
+            : daemon_->detached()
+                ? internal::ProgramCgroupNameForSession(getsid(0))
+                : internal::ProgramCgroupNameForMonitor(getpid()));
+    if (cgroup.ok()) {
+      cgroup_ = std::move(*cgroup);
+    } else if (absl::IsUnavailable(cgroup.status())) {
+      LOG(INFO) << "no cgroup of the program's own ("
+                << cgroup.status().message()
+                << "): its tree is ended through the monitor as a child "
+                   "subreaper";
+    } else {
+      return FailStart(cgroup.status());
+    }
+    // Upgrades (issue 21.4) replace the program, not this monitor: the
+    // library hands their requests here (RunOnce answers them).
+    if (!options_.pidfile.empty()) {
+      if (absl::Status taken = internal::DaemonAccess::TakeUpgradeRequests(
+              *daemon_, [this](int channel) { requests_.push_back(channel); });
+          !taken.ok()) {
+        LOG(WARNING) << "upgrades are off: " << taken.message();
+      }
+    }
+    for (;;) {
+      const absl::Time started_at = internal::MonotonicNow();
+      int wait_status = 0;
+      absl::StatusOr<std::unique_ptr<Program>> program = StartRun();
+      if (!program.ok()) {
+        if (!ready_said_) return FailStart(program.status());
+        // A restart that cannot exec: as a run that failed at once.
+        LOG(ERROR) << program.status().message();
+        wait_status = 127 << 8;
+      } else {
+        wait_status = RunOnce(*program);
+        program->reset();
+      }
+      // The rest of the tree goes with the program (systemd's control
+      // group), before anything starts again.
+      EndTree();
+      if (draining_) RemoveRunCgroup(std::move(draining_->cgroup));
+      draining_.reset();
+      RemoveRunCgroup(std::move(run_cgroup_));
+      if (!ready_said_) {
+        return FailStart(absl::FailedPreconditionError(
+            not_ready_reason_.empty()
+                ? absl::StrCat(argv_[0], " ",
+                               internal::DescribeWaitStatus(wait_status),
+                               " before it was ready")
+                : absl::StrCat(argv_[0], " ", not_ready_reason_)));
+      }
+      exit_code_ = internal::ExitCodeOf(wait_status);
+      if (stopping_) return exit_code_;
+      if (daemon_->detached()) {
+        LOG(INFO) << argv_[0] << " "
+                  << internal::DescribeWaitStatus(wait_status);
+      }
+      absl::StatusOr<std::optional<absl::Duration>> next =
+          schedule_.Next(wait_status, internal::MonotonicNow() - started_at);
+      if (!next.ok()) {
+        LOG(ERROR) << next.status().message();
+        daemon_->NotifyStatus(next.status().message());
+        return kExitFailure;
+      }
+      if (!next->has_value()) return exit_code_;
+      if (!WaitToRestart(**next, wait_status)) return exit_code_;
+    }
+  }
+
+  // Ends what the program left: its cgroup's processes (`--stop_signal`,
+  // SIGKILL after the stop timeout), then the monitor's remaining children
+  // (the same), reaping every one.
+  void EndTree() {
+    if (cgroup_ != nullptr &&
+        !cgroup_->End(stop_signal_, options_.stop_timeout, kMonitorGrace)) {
+      LOG(ERROR) << cgroup_->Processes().size() << " processes of cgroup "
+                 << cgroup_->directory() << " survived SIGKILL";
+    }
+    internal::EndChildren(stop_signal_, options_.stop_timeout);
+  }
+
+  // Starts the program in a cgroup of this run's own (run_cgroup_).
+  absl::StatusOr<std::unique_ptr<Program>> StartRun() {
+    absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup = NewRunCgroup();
+    if (!cgroup.ok()) return cgroup.status();
+    run_cgroup_ = std::move(*cgroup);
+    return Program::Start(argv_, ready_, sockets_, identity_,
+                          EntryOf(run_cgroup_.get()));
+  }
+
+  // The cgroup of the next run of the program, below the program's (each
+  // run has its own, so that an upgrade ends the old program's tree and
+  // not the new one's); null in the fallback.
+  absl::StatusOr<std::unique_ptr<ProgramCgroup>> NewRunCgroup() {
+    if (cgroup_ == nullptr) return std::unique_ptr<ProgramCgroup>();
+    return cgroup_->CreateChild(absl::StrCat("run.", ++runs_));
+  }
+
+  static internal::CgroupEntry EntryOf(const ProgramCgroup* cgroup) {
+    if (cgroup == nullptr) return {};
+    return {cgroup->procs_fd(), cgroup->directory()};
+  }
+
+  // Ends what is left in a run's cgroup (the program has exited; its
+  // tree gets --stop_signal, SIGKILL after the stop timeout) and removes
+  // it.
+  void RemoveRunCgroup(std::unique_ptr<ProgramCgroup> cgroup) {
+    if (cgroup == nullptr) return;
+    if (!cgroup->End(stop_signal_, options_.stop_timeout, kMonitorGrace)) {
+      LOG(ERROR) << cgroup->Processes().size() << " processes of cgroup "
+                 << cgroup->directory() << " survived SIGKILL";
+    }
+    if (absl::Status removed = cgroup->Remove(); !removed.ok()) {
+      LOG(ERROR) << removed.message();
+    }
+  }
+
+  // Removes the program's cgroup, ending (SIGKILL) what it still holds.
+  absl::Status RemoveCgroup() {
+    run_cgroup_.reset();
+    std::unique_ptr<ProgramCgroup> cgroup = std::move(cgroup_);
+    if (!cgroup->End(0, absl::ZeroDuration(), kMonitorGrace)) {
+      return absl::InternalError(
+          absl::StrCat(cgroup->Processes().size(), " processes of cgroup ",
+                       cgroup->directory(), " survived SIGKILL"));
+    }
+    return cgroup->Remove();
+  }
+
+  // A start that fails before the program was ever ready: the launcher's
+  // error (or, in the foreground, ours), exit 1. The cgroup this start
+  // made goes first.
+  int FailStart(const absl::Status& failure) {
+    if (cgroup_ != nullptr) {
+      if (absl::Status removed = RemoveCgroup(); !removed.ok()) {
+        LOG(ERROR) << removed.message();
+      }
+    }
+    if (daemon_->detached()) {
+      daemon_->FailStartup(failure);
+    } else {
+      std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                   std::string(failure.message()).c_str());
+    }
+    return kExitFailure;  // ~Daemon removes the pid file
+  }
+
+  void SayReady() {
+    if (!ready_said_) {
+      daemon_->NotifyReady();
+      // From here the monitor mostly waits: let go of the code and data of
+      // its start-up (docs/benchmarks.md, "The daemonkit command's
+      // memory"). Only memory is at stake: on failure the pages stay.
+      DropExecutablePages().IgnoreError();
+    }
+    ready_said_ = true;
+  }
+
+  // Runs `program` until it exits; returns its wait status. An upgrade
+  // (issue 21.4) replaces `program` with the new one once that is ready.
+  int RunOnce(std::unique_ptr<Program>& program) {
+    if (!options_.pidfile.empty()) WritePid(program->pid());
+    if (ready_.kind == ReadyMode::Kind::kStarted) SayReady();
+    absl::Time kill_at = absl::InfiniteFuture();
+    for (;;) {
+      // The program, its readiness channel, the signals; an upgrade's new
+      // program and its channel; the program an upgrade replaced.
+      std::vector<struct pollfd> fds = {{daemon_->signal_fd(), POLLIN, 0},
+                                        {program->pidfd(), POLLIN, 0},
+                                        {program->ready_fd(), POLLIN, 0}};
+      Program* next = upgrade_ ? upgrade_->program.get() : nullptr;
+      Program* old = draining_ ? draining_->program.get() : nullptr;
+      fds.push_back({next != nullptr ? next->pidfd() : -1, POLLIN, 0});
+      fds.push_back({next != nullptr ? next->ready_fd() : -1, POLLIN, 0});
+      fds.push_back({old != nullptr ? old->pidfd() : -1, POLLIN, 0});
+      // The polled modes try again every kReadyPollInterval until ready.
+      const bool polling = program->polled() && !ready_said_;
+      absl::Duration wait = polling || (next != nullptr && next->polled())
+                                ? internal::kReadyPollInterval
+                                : absl::Seconds(1);
+      for (const absl::Time at :
+           {kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture(),
+            draining_ ? draining_->kill_at : absl::InfiniteFuture()}) {
+        if (at != absl::InfiniteFuture()) {
+          wait = std::min(wait, at - internal::MonotonicNow());
+        }
+      }
+      const int n = poll(fds.data(), fds.size(), internal::PollTimeoutMs(wait));
+      if (n < 0 && errno != EINTR) PLOG(ERROR) << "poll";
+      auto readable = [&](size_t i) {
+        return n > 0 && fds[i].fd >= 0 &&
+               (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+      };
+      if (readable(0)) {
+        const Event event = daemon_->WaitUntil(absl::InfinitePast());
+        if (event == Event::kStop && !stopping_) {
+          stopping_ = true;
+          kill_at = internal::MonotonicNow() + options_.stop_timeout;
+          if (upgrade_) AbandonUpgrade("the daemon is stopping");
+          if (absl::Status sent = program->Signal(stop_signal_); !sent.ok()) {
+            LOG(ERROR) << sent;
+          }
+          program->Signal(SIGCONT).IgnoreError();
+        } else if (event == Event::kReload) {
+          if (absl::Status sent = program->Signal(reload_signal_); !sent.ok()) {
+            LOG(ERROR) << sent;
+          }
+        }
+      }
+      if (readable(2) && program->ready_fd() >= 0) {
+        internal::ReadinessInput input = program->ReadReadiness();
+        if (!input.relay.empty()) {
+          internal::DaemonAccess::Notify(*daemon_, input.relay);
+        }
+        if (input.ready) SayReady();
+        if (input.closed && !ready_said_) {
+          not_ready_reason_ = absl::StrCat("closed descriptor ", ready_.fd,
+                                           " before it wrote the newline "
+                                           "that says it is ready");
+          program->Signal(SIGKILL).IgnoreError();
+        }
+      }
+      if (readable(1)) {
+        int wait_status = 0;
+        pid_t reaped;
+        do {
+          reaped = waitpid(program->pid(), &wait_status, 0);
+        } while (reaped < 0 && errno == EINTR);
+        if (upgrade_) {
+          AbandonUpgrade(absl::StrCat("the running program ",
+                                      internal::DescribeWaitStatus(wait_status),
+                                      " meanwhile"));
+        }
+        return wait_status;
+      }
+      if (internal::MonotonicNow() >= kill_at) {
+        program->Signal(SIGKILL).IgnoreError();
+        kill_at = absl::InfiniteFuture();
+      }
+      if (polling && program->PollReady()) SayReady();
+      // The upgrade under way, the program it replaced, new requests.
+      // (A stop above may have abandoned the upgrade.)
+      if (next != nullptr && upgrade_ && upgrade_->program.get() == next) {
+        StepUpgrade(program, readable(3), readable(4));
+      }
+      if (old != nullptr && draining_) StepDraining(readable(5));
+      TakeRequests(program);
+      std::vector<pid_t> keep = {program->pid(), program->command_pid()};
+      if (upgrade_) {
+        keep.push_back(upgrade_->program->pid());
+        keep.push_back(upgrade_->program->command_pid());
+      }
+      if (draining_) keep.push_back(draining_->program->pid());
+      internal::ReapExitedChildren(keep);
+    }
+  }
+
+  void WritePid(pid_t pid) {
+    if (absl::Status written = internal::DaemonAccess::WritePid(*daemon_, pid);
+        !written.ok()) {
+      LOG(ERROR) << "pid file: " << written;
+    }
+  }
+
+  // Answers the channel of an upgrade request with `reply` and closes it.
+  static void Answer(int channel, absl::string_view reply) {
+    if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      PLOG(WARNING) << "upgrade: answer the control process";
+    }
+    close(channel);
+  }
+
+  // Refuses every request not yet taken up.
+  void AnswerRequests(absl::string_view reply) {
+    for (int channel : std::exchange(requests_, {})) Answer(channel, reply);
+  }
+
+  // Takes up the requests that came: the first starts the new program
+  // beside `program` (with the same sockets, in a cgroup of its own), the
+  // others are refused.
+  void TakeRequests(std::unique_ptr<Program>& program) {
+    while (!requests_.empty()) {
+      const int channel = requests_.front();
+      requests_.erase(requests_.begin());
+      std::string refusal;
+      if (stopping_) {
+        refusal = "the daemon is stopping";
+      } else if (!ready_said_) {
+        refusal = "the program is not ready yet";
+      } else if (upgrade_ || draining_) {
+        refusal = draining_ ? "the program the last upgrade replaced is "
+                              "still stopping"
+                            : "an upgrade is already in progress";
+      }
+      if (!refusal.empty()) {
+        Answer(channel, absl::StrCat("ERR ", refusal, "\n"));
+        continue;
+      }
+      LOG(INFO) << "upgrading: starting " << argv_[0] << " beside pid "
+                << program->pid();
+      Upgrade upgrade;
+      upgrade.channel = channel;
+      upgrade.deadline = internal::MonotonicNow() + options_.ready_timeout;
+      absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup = NewRunCgroup();
+      absl::StatusOr<std::unique_ptr<Program>> started =
+          cgroup.ok() ? Program::Start(argv_, ready_, sockets_, identity_,
+                                       EntryOf(cgroup->get()))
+                      : cgroup.status();
+      if (cgroup.ok()) upgrade.cgroup = std::move(*cgroup);
+      if (!started.ok()) {
+        LOG(ERROR) << "upgrade failed, still serving: "
+                   << started.status().message();
+        RemoveRunCgroup(std::move(upgrade.cgroup));
+        Answer(channel, absl::StrCat("ERR ", started.status().message(), "\n"));
+        continue;
+      }
+      upgrade.program = std::move(*started);
+      upgrade_ = std::move(upgrade);
+      if (ready_.kind == ReadyMode::Kind::kStarted) HandOver(program);
+    }
+  }
+
+  // The new program of an upgrade: ready (hand over), gone or late
+  // (abandon). `exited`, `said`: its pidfd, its readiness channel polled
+  // readable.
+  void StepUpgrade(std::unique_ptr<Program>& program, bool exited, bool said) {
+    Program& next = *upgrade_->program;
+    bool ready = false;
+    if (said && next.ready_fd() >= 0) {
+      internal::ReadinessInput input = next.ReadReadiness();
+      ready = input.ready;
+      if (input.closed && !ready) {
+        AbandonUpgrade(absl::StrCat("the new ", argv_[0], " closed descriptor ",
+                                    ready_.fd,
+                                    " before it wrote the newline that says "
+                                    "it is ready"));
+        return;
+      }
+    }
+    if (!ready && next.polled()) ready = next.PollReady();
+    if (exited) {
+      int wait_status = 0;
+      while (waitpid(next.pid(), &wait_status, 0) < 0 && errno == EINTR) {
+      }
+      AbandonUpgrade(absl::StrCat("the new ", argv_[0], " ",
+                                  internal::DescribeWaitStatus(wait_status),
+                                  " before it was ready"),
+                     /*reaped=*/true);
+      return;
+    }
+    if (ready) {
+      HandOver(program);
+    } else if (internal::MonotonicNow() >= upgrade_->deadline) {
+      AbandonUpgrade(absl::StrCat("the new ", argv_[0],
+                                  " was not ready within ",
+                                  absl::FormatDuration(options_.ready_timeout),
+                                  " (--daemon_ready_timeout)"));
+    }
+  }
+
+  // The new program is ready: the pid file names it, the control process
+  // hears its pid, and the old one gets --stop_signal (SIGKILL after the
+  // stop timeout) and drains while the new one serves.
+  void HandOver(std::unique_ptr<Program>& program) {
+    Upgrade upgrade = std::move(*upgrade_);
+    upgrade_.reset();
+    const pid_t successor = upgrade.program->pid();
+    if (!options_.pidfile.empty()) WritePid(successor);
+    LOG(INFO) << "upgraded: pid " << successor << " serves; stopping pid "
+              << program->pid();
+    Answer(upgrade.channel, absl::StrCat("OK ", successor, "\n"));
+    Draining draining;
+    draining.program = std::exchange(program, std::move(upgrade.program));
+    draining.cgroup = std::exchange(run_cgroup_, std::move(upgrade.cgroup));
+    draining.kill_at = internal::MonotonicNow() + options_.stop_timeout;
+    if (absl::Status sent = draining.program->Signal(stop_signal_);
+        !sent.ok()) {
+      LOG(ERROR) << sent;
+    }
+    draining.program->Signal(SIGCONT).IgnoreError();
+    draining_ = std::move(draining);
+  }
+
+  // Ends the new program of an upgrade that failed (its tree, reaped, its
+  // cgroup removed) and answers "ERR `why`"; the running program serves on.
+  void AbandonUpgrade(absl::string_view why, bool reaped = false) {
+    Upgrade upgrade = std::move(*upgrade_);
+    upgrade_.reset();
+    LOG(ERROR) << "upgrade failed, "
+               << (stopping_ ? "stopping: " : "still serving: ") << why;
+    if (!reaped) {
+      upgrade.program->Signal(SIGKILL).IgnoreError();
+      while (waitpid(upgrade.program->pid(), nullptr, 0) < 0 &&
+             errno == EINTR) {
+      }
+    }
+    if (upgrade.program->command_pid() > 0) {
+      kill(upgrade.program->command_pid(), SIGKILL);
+      waitpid(upgrade.program->command_pid(), nullptr, 0);
+    }
+    if (upgrade.cgroup != nullptr) {
+      upgrade.cgroup->End(0, absl::ZeroDuration(), kMonitorGrace);
+    }
+    RemoveRunCgroup(std::move(upgrade.cgroup));
+    Answer(upgrade.channel, absl::StrCat("ERR ", why, "\n"));
+  }
+
+  // The program an upgrade replaced: SIGKILL at the stop timeout; once it
+  // has exited (`exited`: its pidfd polled readable), reaped, and what it
+  // left ended with its cgroup.
+  void StepDraining(bool exited) {
+    Program& old = *draining_->program;
+    if (exited) {
+      int wait_status = 0;
+      while (waitpid(old.pid(), &wait_status, 0) < 0 && errno == EINTR) {
+      }
+      LOG(INFO) << "the replaced pid " << old.pid() << " "
+                << internal::DescribeWaitStatus(wait_status);
+      Draining draining = std::move(*draining_);
+      draining_.reset();
+      RemoveRunCgroup(std::move(draining.cgroup));
+    } else if (internal::MonotonicNow() >= draining_->kill_at) {
+      old.Signal(SIGKILL).IgnoreError();
+      draining_->kill_at = absl::InfiniteFuture();
+    }
+  }
+
+  // Between two runs the monitor is the service: the pid file names it,
+  // so that `kill $(cat P)` and stop end the wait. False when stopped.
+  bool WaitToRestart(absl::Duration delay, int wait_status) {
+    const std::string status = schedule_.Describe(delay, wait_status);
+    LOG(WARNING) << status;
+    daemon_->NotifyStatus(status);
+    if (delay <= absl::ZeroDuration()) return true;
+    if (!options_.pidfile.empty()) {
+      internal::DaemonAccess::WritePid(*daemon_, getpid()).IgnoreError();
+    }
+    const absl::Time restart_at = internal::MonotonicNow() + delay;
+    while (internal::MonotonicNow() < restart_at) {
+      const Event event =
+          daemon_->WaitFor(restart_at - internal::MonotonicNow());
+      AnswerRequests(
+          "ERR the program is not running (the monitor waits to restart "
+          "it)\n");
+      if (event == Event::kStop) {
+        stopping_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::unique_ptr<Daemon> daemon_;
+  const Options options_;
+  const std::vector<std::string> argv_;
+  const ReadyMode ready_;
+  const internal::ProgramIdentity identity_;
+  const int stop_signal_;
+  const int reload_signal_;
+  const std::string cgroup_name_;  // empty: no pid file
+  internal::RestartSchedule schedule_;
+  std::unique_ptr<ProgramCgroup> cgroup_;      // null: none (the fallback)
+  std::unique_ptr<ProgramCgroup> run_cgroup_;  // the running program's
+  int runs_ = 0;                               // runs, for their names
+  // Answer channels of upgrade requests not yet taken up (the library's
+  // WaitUntil queues them here).
+  std::vector<int> requests_;
+  // A new program of an upgrade, not yet ready; the channel answered once
+  // it is (or is not).
+  struct Upgrade {
+    std::unique_ptr<Program> program;
+    std::unique_ptr<ProgramCgroup> cgroup;
+    int channel = -1;
+    absl::Time deadline;  // monotonic: --daemon_ready_timeout
+  };
+  std::optional<Upgrade> upgrade_;
+  // The program an upgrade replaced, told to stop, until it has exited.
+  struct Draining {
+    std::unique_ptr<Program> program;
+    std::unique_ptr<ProgramCgroup> cgroup;
+    absl::Time kill_at;  // monotonic: --daemon_stop_timeout
+  };
+  std::optional<Draining> draining_;
+  std::vector<internal::ActivatedSocket> sockets_;
+  bool ready_said_ = false;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+  std::string not_ready_reason_;
+};
+
+}  // namespace
+
+int RunProgramMonitor(std::unique_ptr<Daemon> daemon, const Options& options,
+                      MonitoredProgram program) {
+  return Monitor(std::move(daemon), options, std::move(program.argv),
+                 program.ready, std::move(program.identity),
+                 program.stop_signal, program.reload_signal,
+                 std::move(program.cgroup_name))
+      .Run();
+}
+
+}  // namespace daemonkit
