@@ -545,6 +545,34 @@ TEST_F(DaemonkitTest, ReadyCommandWithoutCommandIsAUsageError) {
   EXPECT_THAT(start.stderr_text, HasSubstr("--ready_command"));
 }
 
+TEST_F(DaemonkitTest, WhileALeftoverIgnoresTheStopStatusNamesTheMonitor) {
+  // The program exits soon, leaving a child that ignores SIGTERM: the
+  // monitor ends it, SIGKILL after the 3 s stop timeout. Meanwhile the pid
+  // file must not name the program, which is gone.
+  const RunResult start =
+      Start({"--daemon_stop_timeout=3s"},
+            {"/bin/sh", "-c",
+             "/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.1; done' & "
+             "sleep 0.5; exit 0"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  ASSERT_GT(program, 0);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  ASSERT_EQ(CommOf(monitor), "daemonkit");
+  ASSERT_TRUE(WaitUntilGone(program, absl::Seconds(5)));
+  // Well within the stop timeout: the monitor, the service between runs.
+  EXPECT_TRUE(
+      WaitFor([&] { return ReadPid(pidfile_) == monitor; }, absl::Seconds(1)))
+      << ReadPid(pidfile_);
+  const RunResult status = Control("status");
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", monitor,
+                                             " (pid file ", pidfile_, ")\n"));
+  EXPECT_TRUE(
+      WaitFor([&] { return !FileExists(pidfile_); }, absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor([] { return LiveProcessesSpawnedByThisTest().empty(); }));
+}
+
 TEST_F(DaemonkitTest, ForegroundExitCodeIsTheProgramsOwn) {
   const RunResult run = Start({"--daemon=false"}, {"/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(run.exit_code, 7) << run.stderr_text;

@@ -137,6 +137,12 @@ class Monitor {
       } else {
         wait_status = RunOnce(*program);
         program->reset();
+        // The program is gone: until the next run the pid file names the
+        // monitor, which is the service meanwhile (the attack of
+        // 2026-12-06: while a descendant that ignores --stop_signal held
+        // EndTree for the stop timeout, status said "running" with the
+        // dead program's pid).
+        if (!options_.pidfile.empty()) WritePid(getpid());
       }
       // The rest of the tree goes with the program (systemd's control
       // group), before anything starts again.
