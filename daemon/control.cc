@@ -427,9 +427,13 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
   int channel = -1;
   while (channel < 0) {
     if (!WaitReadable(listener, deadline)) {
-      return absl::DeadlineExceededError(
-          "the daemon did not answer the upgrade request (is its main loop "
-          "calling WaitUntil?)");
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the daemon (pid ", target,
+          ") did not answer the upgrade request "
+          "within ",
+          absl::FormatDuration(patience),
+          ": it may be frozen or busy, or its main loop does not call "
+          "WaitUntil"));
     }
     const int connected = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (connected < 0) {

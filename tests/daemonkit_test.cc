@@ -539,6 +539,26 @@ TEST_F(DaemonkitTest, ReadyWhenTheReadyCommandExitsZero) {
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
 
+TEST_F(DaemonkitTest, ConnectReadinessToItsOwnListenSocketIsAUsageError) {
+  // daemonkit binds --daemon_listen itself: the connection would succeed
+  // before the program runs (the attack of 2026-12-07).
+  for (const std::string listen :
+       {"web=tcp:127.0.0.1:1", "web=tcp:0.0.0.0:1"}) {
+    const RunResult start =
+        Start({"--daemon_listen=" + listen, "--ready=connect:tcp:127.0.0.1:1"},
+              {"/bin/true"});
+    EXPECT_EQ(start.exit_code, 2) << listen;
+    EXPECT_THAT(start.stderr_text, HasSubstr("--daemon_listen=" + listen));
+    EXPECT_FALSE(FileExists(pidfile_));
+  }
+  const std::string path = dir_ + "/own.sock";
+  const RunResult unix_socket = Start(
+      {"--daemon_listen=web=unix:" + path, "--ready=connect:unix:" + path},
+      {"/bin/true"});
+  EXPECT_EQ(unix_socket.exit_code, 2);
+  EXPECT_FALSE(FileExists(path));
+}
+
 TEST_F(DaemonkitTest, ReadyCommandWithoutCommandIsAUsageError) {
   const RunResult start = Start({"--ready=command"}, {"/bin/true"});
   EXPECT_EQ(start.exit_code, 2);

@@ -10,6 +10,7 @@
 // upgrades and counts every connection that failed or got no answer.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/proc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/listen_testing.h"
@@ -293,6 +295,169 @@ TEST_F(DaemonkitUpgradeTest, TheOldProgramsTreeGoesWithItWhereItHasACgroup) {
   const RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// A shell program ready on descriptor 5 after the seconds in file `delay`,
+// which logs its start, its readiness and each SIGHUP with its pid, and
+// ignores SIGTERM while file `deaf` exists.
+class ShellProgramUpgradeTest : public DaemonkitUpgradeTest {
+ protected:
+  void SetUp() override {
+    DaemonkitUpgradeTest::SetUp();
+    log_ = dir_ + "/app.log";
+    delay_ = dir_ + "/delay";
+    deaf_ = dir_ + "/deaf";
+    ASSERT_TRUE(test_support::WriteFile(delay_, "0"));
+    script_ = dir_ + "/app.sh";
+    ASSERT_TRUE(test_support::WriteFile(
+        script_,
+        absl::StrCat("#!/bin/sh\n", "echo \"started $$\" >> ", log_, "\n",
+                     "trap 'echo \"HUP $$\" >> ", log_, "' HUP\n", "[ -e ",
+                     deaf_, " ] && trap '' TERM\n", "sleep $(cat ", delay_,
+                     ")\n", "echo >&5\n", "echo \"ready $$\" >> ", log_, "\n",
+                     "while :; do sleep 0.1; done\n")));
+    ASSERT_EQ(chmod(script_.c_str(), 0755), 0);
+  }
+
+  RunResult StartApp(const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> argv = {RunfilePath("tools/daemonkit"),
+                                     "--daemon_pidfile=" + pidfile_,
+                                     "--ready=fd:5"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back("--");
+    argv.push_back(script_);
+    return RunProgram(argv);
+  }
+
+  test_support::Spawned SpawnUpgrade() {
+    return test_support::SpawnProgram({RunfilePath("tools/daemonkit"),
+                                       "--daemon_pidfile=" + pidfile_,
+                                       "--daemon_control=upgrade"});
+  }
+
+  // Whether the log has `count` lines starting with `what`.
+  bool Logged(absl::string_view what, size_t count) const {
+    size_t seen = 0;
+    for (absl::string_view line :
+         absl::StrSplit(test_support::ReadFileOrEmpty(log_), '\n')) {
+      if (absl::StartsWith(line, what)) ++seen;
+    }
+    return seen >= count;
+  }
+
+  pid_t Monitor(pid_t program) const {
+    pid_t parent = 0;
+    test_support::StatOf(program).ParseField(ProcStat::kPpid, &parent);
+    return parent;
+  }
+
+  std::string log_, delay_, deaf_, script_;
+};
+
+TEST_F(ShellProgramUpgradeTest, AReloadDuringTheUpgradeReachesTheNewProgram) {
+  ASSERT_EQ(StartApp().exit_code, 0);
+  ASSERT_TRUE(test_support::WriteFile(delay_, "1"));
+  const test_support::Spawned upgrade = SpawnUpgrade();
+  // The new program has started, and is not ready yet: a log rotation.
+  ASSERT_TRUE(test_support::WaitFor([&] { return Logged("started", 2); }));
+  const RunResult reload = Control("reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  const RunResult upgraded = test_support::WaitProgram(upgrade);
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.stderr_text;
+  const pid_t next = Pids(upgraded.stdout_text).first;
+  ASSERT_GT(next, 0);
+  EXPECT_TRUE(test_support::WaitFor([&] {
+    return Logged(absl::StrCat("HUP ", next), 1);
+  })) << test_support::ReadFileOrEmpty(log_);
+}
+
+TEST_F(ShellProgramUpgradeTest, AMonitorKilledAfterTheHandoverIsNoSuccess) {
+  // The old program ignores SIGTERM: the monitor waits 20 s to SIGKILL it.
+  ASSERT_TRUE(test_support::WriteFile(deaf_, ""));
+  ASSERT_EQ(StartApp({"--daemon_stop_timeout=20s"}).exit_code, 0);
+  const pid_t old = ReadPid(pidfile_);
+  const pid_t monitor = Monitor(old);
+  ASSERT_GT(monitor, 0);
+  const test_support::Spawned upgrade = SpawnUpgrade();
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    const pid_t named = ReadPid(pidfile_);
+    return named > 0 && named != old;
+  }));
+  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  const RunResult upgraded = test_support::WaitProgram(upgrade);
+  EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stdout_text;
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("ended during the upgrade"));
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("check status"));
+}
+
+TEST_F(ShellProgramUpgradeTest, AFrozenMonitorStillHandsOverToAReadyProgram) {
+  ASSERT_EQ(StartApp({"--daemon_ready_timeout=2s"}).exit_code, 0);
+  const pid_t old = ReadPid(pidfile_);
+  const pid_t monitor = Monitor(old);
+  ASSERT_GT(monitor, 0);
+  ASSERT_TRUE(test_support::WriteFile(delay_, "0.5"));
+  const test_support::Spawned upgrade = SpawnUpgrade();
+  ASSERT_TRUE(test_support::WaitFor([&] { return Logged("started", 2); }));
+  ASSERT_EQ(kill(monitor, SIGSTOP), 0);
+  // Ready within the timeout, while its monitor cannot look; thawed once
+  // the timeout has passed.
+  ASSERT_TRUE(test_support::WaitFor([&] { return Logged("ready", 2); }));
+  absl::SleepFor(absl::Seconds(2.5));
+  // A signal pending at the thaw interrupts the monitor's poll (EINTR),
+  // which then reports nothing readable: the attack of 2026-12-07 saw the
+  // ready program called late that way (there, a second upgrade's
+  // SIGUSR2; here a reload's SIGHUP).
+  ASSERT_EQ(kill(monitor, SIGHUP), 0);
+  ASSERT_EQ(kill(monitor, SIGCONT), 0);
+  const RunResult upgraded = test_support::WaitProgram(upgrade);
+  EXPECT_EQ(upgraded.exit_code, 0) << upgraded.stderr_text;
+  EXPECT_NE(ReadPid(pidfile_), old);
+  EXPECT_TRUE(WaitUntilGone(old));
+}
+
+TEST_F(ShellProgramUpgradeTest, PolledReadinessCannotJudgeAnUpgrade) {
+  // A connection or a command would reach the old program, which serves.
+  const RunResult start = RunProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--ready=command", "--ready_command=true", "--", "/bin/sleep", "1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t serving = ReadPid(pidfile_);
+  const RunResult upgrade = Control("upgrade");
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text,
+              HasSubstr("cannot tell the new program from the old one"));
+  EXPECT_EQ(ReadPid(pidfile_), serving);
+  EXPECT_TRUE(IsAlive(serving));
+}
+
+TEST_F(ShellProgramUpgradeTest, ABinaryOthersMayReplaceIsNotUpgradedTo) {
+  // Anyone may write the directory: the binary the upgrade would run as
+  // root is anyone's choice.
+  const std::string open_dir = dir_ + "/anyones";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
+  const std::string binary = open_dir + "/app.sh";
+  ASSERT_EQ(link(script_.c_str(), binary.c_str()), 0);
+  const RunResult start = RunProgram({RunfilePath("tools/daemonkit"),
+                                      "--daemon_pidfile=" + pidfile_,
+                                      "--ready=fd:5", "--", binary});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t serving = ReadPid(pidfile_);
+  const RunResult upgrade = Control("upgrade");
+  EXPECT_EQ(upgrade.exit_code, 1);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr(open_dir));
+  EXPECT_EQ(ReadPid(pidfile_), serving);
+  EXPECT_TRUE(Logged("started", 1) && !Logged("started", 2));
+}
+
+TEST_F(ShellProgramUpgradeTest, AProgramGivenToUpgradeIsAUsageError) {
+  ASSERT_EQ(StartApp().exit_code, 0);
+  const RunResult upgrade = RunProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_control=upgrade", "--", "/bin/false"});
+  EXPECT_EQ(upgrade.exit_code, 2);
+  EXPECT_THAT(upgrade.stderr_text, HasSubstr("takes no program"));
+  EXPECT_TRUE(Logged("started", 1) && !Logged("started", 2));
 }
 
 TEST_F(DaemonkitUpgradeTest, NotRunningExitsSeven) {

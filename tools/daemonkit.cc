@@ -171,6 +171,11 @@ int Main(int argc, char** argv) {
         !free.ok()) {
       Fail(free);
     }
+    if (absl::Status own = internal::CheckReadyIsNotAListenSocket(
+            *ready, request->options.listen);
+        !own.ok()) {
+      Fail(own);
+    }
   }
   switch (request->action) {
     case ControlAction::kStatus: {
@@ -247,6 +252,12 @@ int Main(int argc, char** argv) {
       break;
     }
     case ControlAction::kUpgrade: {
+      // The attack of 2026-12-07: a program given here was ignored.
+      if (!program_argv.empty()) {
+        Fail(UsageError("daemon_control",
+                        "--daemon_control=upgrade runs the program the start "
+                        "named, with the start's flags; it takes no program"));
+      }
       absl::StatusOr<UpgradeResult> result =
           UpgradeProgram(pidfile, request->options);
       if (absl::IsNotFound(result.status())) {

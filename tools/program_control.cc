@@ -6,6 +6,7 @@
 #include "tools/program_control.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +123,12 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
   return pidfd;
 }
 
+// Whether the process `pidfd` pins has exited (its pidfd is readable).
+bool ProcessExited(int pidfd) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  return poll(&pfd, 1, 0) > 0;
+}
+
 }  // namespace
 
 // " (pid file /abs/path)", the note the library's control messages end
@@ -226,17 +233,28 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
     const absl::Duration drain = 2 * options.stop_timeout + kMonitorGrace;
     const internal::Deadline deadline = internal::Deadline::In(drain);
     const absl::Time asked = internal::MonotonicNow();
+    const pid_t monitor_pid = internal::PidOfPidfd(monitor);
     result = internal::RequestUpgrade(*absolute, monitor, program,
                                       options.ready_timeout, drain);
-    close(monitor);
     if (result.ok() && result->old_gone && !old_run.empty()) {
       struct stat st;
-      while (stat(old_run.c_str(), &st) == 0 && !deadline.Passed()) {
+      while (stat(old_run.c_str(), &st) == 0 && !deadline.Passed() &&
+             !ProcessExited(monitor)) {
         absl::SleepFor(absl::Milliseconds(10));
       }
       result->old_gone = stat(old_run.c_str(), &st) != 0;
       result->old_gone_after = internal::MonotonicNow() - asked;
     }
+    // The attack of 2026-12-07: a monitor SIGKILLed after the handover
+    // takes the new program with it (its parent-death signal), and an
+    // "upgraded" then told of a service that was gone.
+    if (result.ok() && ProcessExited(monitor)) {
+      result = absl::UnknownError(
+          absl::StrCat("the monitor (pid ", monitor_pid,
+                       ") ended during the upgrade, and the new program (pid ",
+                       result->new_pid, ") with it; check status"));
+    }
+    close(monitor);
   }
   close(program);
   return result;

@@ -5,6 +5,7 @@
 #include "tools/program_monitor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -23,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/control.h"
@@ -32,6 +34,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/safe_open.h"
 #include "daemon/internal/wait_status.h"
 #include "glog/logging.h"
 #include "tools/executable_pages.h"
@@ -314,6 +317,10 @@ class Monitor {
           if (absl::Status sent = program->Signal(reload_signal_); !sent.ok()) {
             LOG(ERROR) << sent;
           }
+          // The new program of an upgrade may have opened its outputs
+          // before a rotation: it gets the reload once ready (its handler
+          // is in place by then; the default action of SIGHUP is death).
+          if (upgrade_) upgrade_->reload_pending = true;
         }
       }
       if (readable(2) && program->ready_fd() >= 0) {
@@ -338,7 +345,8 @@ class Monitor {
         if (upgrade_) {
           AbandonUpgrade(absl::StrCat("the running program ",
                                       internal::DescribeWaitStatus(wait_status),
-                                      " meanwhile"));
+                                      " meanwhile"),
+                         /*reaped=*/false, /*serving=*/false);
         }
         return wait_status;
       }
@@ -400,6 +408,17 @@ class Monitor {
         refusal = draining_ ? "the program the last upgrade replaced is "
                               "still stopping"
                             : "an upgrade is already in progress";
+      } else if (ready_.kind == ReadyMode::Kind::kConnect ||
+                 ready_.kind == ReadyMode::Kind::kCommand) {
+        // The attack of 2026-12-07: the old program, which still serves,
+        // answered the new one's probe, and a release that never served
+        // replaced it.
+        refusal =
+            "--ready=connect and --ready=command cannot tell the new program "
+            "from the old one, which still serves; upgrade needs "
+            "--ready=notify, fd:N or started";
+      } else if (absl::Status runnable = CheckProgramBinary(); !runnable.ok()) {
+        refusal = std::string(runnable.message());
       }
       if (!refusal.empty()) {
         Answer(channel, absl::StrCat("ERR ", refusal, "\n"));
@@ -429,13 +448,50 @@ class Monitor {
     }
   }
 
+  // Issue 18.19 for the program: an upgrade runs the binary now at the
+  // program's path (argv[0], searched in $PATH as the exec does), as the
+  // program's user, root most often, so only a binary that root (or this
+  // user) alone could have put there is run.
+  absl::Status CheckProgramBinary() const {
+    std::string path = argv_[0];
+    if (path.find('/') == std::string::npos) {
+      const char* search = getenv("PATH");
+      std::string found;
+      for (absl::string_view dir :
+           absl::StrSplit(search != nullptr ? search : "/usr/bin:/bin", ':')) {
+        const std::string candidate =
+            absl::StrCat(dir.empty() ? "." : dir, "/", path);
+        if (access(candidate.c_str(), X_OK) == 0) {
+          found = candidate;
+          break;
+        }
+      }
+      if (found.empty()) {
+        return absl::NotFoundError(absl::StrCat(path, ": not found in $PATH"));
+      }
+      path = found;
+    }
+    if (path[0] != '/') {
+      char cwd[PATH_MAX];
+      if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+        return absl::InternalError("getcwd failed");
+      }
+      path = absl::StrCat(cwd, "/", path);
+    }
+    return internal::CheckRunnableByRootAlone(path, "program");
+  }
+
   // The new program of an upgrade: ready (hand over), gone or late
   // (abandon). `exited`, `said`: its pidfd, its readiness channel polled
   // readable.
   void StepUpgrade(std::unique_ptr<Program>& program, bool exited, bool said) {
     Program& next = *upgrade_->program;
     bool ready = false;
-    if (said && next.ready_fd() >= 0) {
+    // Past the deadline, a last look: a monitor that was frozen meanwhile
+    // may wake to a poll that reported nothing, with the program's word
+    // waiting (the attack of 2026-12-07: ready after 1 s, called late).
+    const bool late = internal::MonotonicNow() >= upgrade_->deadline;
+    if ((said || late) && next.ready_fd() >= 0) {
       internal::ReadinessInput input = next.ReadReadiness();
       ready = input.ready;
       if (input.closed && !ready) {
@@ -488,15 +544,26 @@ class Monitor {
     }
     draining.program->Signal(SIGCONT).IgnoreError();
     draining_ = std::move(draining);
+    if (upgrade.reload_pending) {
+      LOG(INFO) << "passing the reload that came during the upgrade on to "
+                << successor;
+      if (absl::Status sent = program->Signal(reload_signal_); !sent.ok()) {
+        LOG(ERROR) << sent;
+      }
+    }
   }
 
   // Ends the new program of an upgrade that failed (its tree, reaped, its
   // cgroup removed) and answers "ERR `why`"; the running program serves on.
-  void AbandonUpgrade(absl::string_view why, bool reaped = false) {
+  void AbandonUpgrade(absl::string_view why, bool reaped = false,
+                      bool serving = true) {
     Upgrade upgrade = std::move(*upgrade_);
     upgrade_.reset();
     LOG(ERROR) << "upgrade failed, "
-               << (stopping_ ? "stopping: " : "still serving: ") << why;
+               << (stopping_ ? "stopping: "
+                   : serving ? "still serving: "
+                             : "the running program ended: ")
+               << why;
     if (!reaped) {
       upgrade.program->Signal(SIGKILL).IgnoreError();
       while (waitpid(upgrade.program->pid(), nullptr, 0) < 0 &&
@@ -580,7 +647,8 @@ class Monitor {
     std::unique_ptr<Program> program;
     std::unique_ptr<ProgramCgroup> cgroup;
     int channel = -1;
-    absl::Time deadline;  // monotonic: --daemon_ready_timeout
+    absl::Time deadline;          // monotonic: --daemon_ready_timeout
+    bool reload_pending = false;  // a reload came meanwhile
   };
   std::optional<Upgrade> upgrade_;
   // The program an upgrade replaced, told to stop, until it has exited.

@@ -332,6 +332,43 @@ absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count) {
                    "); use fd:", 3 + socket_count, " or above"));
 }
 
+absl::Status CheckReadyIsNotAListenSocket(
+    const ReadyMode& ready, const std::vector<std::string>& listen) {
+  if (ready.kind != ReadyMode::Kind::kConnect) return absl::OkStatus();
+  const ListenAddress& probe = ready.address;
+  for (const std::string& entry : listen) {
+    absl::StatusOr<ListenEntry> parsed = ParseListenEntry(entry);
+    if (!parsed.ok()) continue;  // validation says so, with its own words
+    const ListenAddress& bound = parsed->address;
+    bool same = false;
+    if (probe.family == ListenAddress::Family::kUnix) {
+      std::string path = bound.path;
+      if (!bound.abstract && !path.empty() && path[0] != '/') {
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof(cwd)) != nullptr) {
+          path = absl::StrCat(cwd, "/", path);
+        }
+      }
+      same = bound.family == ListenAddress::Family::kUnix &&
+             bound.abstract == probe.abstract && path == probe.path;
+    } else {
+      // A wildcard listener takes the probe's connection too.
+      same = bound.family == probe.family && bound.port == probe.port &&
+             (bound.host == probe.host || bound.host == "0.0.0.0" ||
+              bound.host == "::");
+    }
+    if (same) {
+      return UsageError(
+          "ready",
+          absl::StrCat("--ready=connect:", probe.text,
+                       ": --daemon_listen=", entry,
+                       " is daemonkit's own socket, which takes a connection "
+                       "before the program runs; use --ready=notify or fd:N"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     const std::vector<std::string>& argv, const ReadyMode& ready,
     const std::vector<ActivatedSocket>& sockets,

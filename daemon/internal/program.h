@@ -74,6 +74,13 @@ absl::StatusOr<ReadyMode> ParseReadyMode(absl::string_view text,
 // them): a usage error (field "ready") naming them.
 absl::Status CheckReadyFdIsFree(const ReadyMode& ready, size_t socket_count);
 
+// OK unless `ready` is connect:ADDRESS to one of the `listen` sockets
+// (--daemon_listen entries): daemonkit binds those itself, so a connection
+// succeeds before the program runs. A usage error (field "ready") naming
+// the entry then.
+absl::Status CheckReadyIsNotAListenSocket(
+    const ReadyMode& ready, const std::vector<std::string>& listen);
+
 // How often the polled modes try: a connection attempt, or a new run of
 // the command once the last one failed.
 inline constexpr absl::Duration kReadyPollInterval = absl::Milliseconds(50);
