@@ -367,6 +367,13 @@ bool WaitReadable(int fd, const internal::Deadline& deadline) {
 
 }  // namespace
 
+std::string UpgradeResult::Describe() const {
+  return absl::StrCat("upgraded, pid ", new_pid, " (was ", old_pid,
+                      "): ready after ", absl::FormatDuration(ready_after),
+                      ", old ", old_gone ? "gone" : "still draining", " after ",
+                      absl::FormatDuration(old_gone_after));
+}
+
 absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
                                             absl::Duration ready_timeout,
                                             absl::Duration drain_timeout) {

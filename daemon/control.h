@@ -149,6 +149,10 @@ struct UpgradeResult {
   absl::Duration ready_after;
   absl::Duration old_gone_after;
   bool old_gone = false;
+
+  // "upgraded, pid NEW (was OLD): ready after 1.2s, old gone after 1.5s"
+  // ("old still draining after ..." when it was not gone).
+  std::string Describe() const;
 };
 
 // Replaces the running daemon with the binary now at its path, started with

@@ -635,13 +635,8 @@ std::unique_ptr<Daemon> DaemonizeFromRequest(
         std::exit(kExitUpgradeUnknown);
       }
       if (!result.ok()) ExitWith(result.status());
-      std::printf(
-          "upgraded, pid %d (was %d): ready after %s, old %s after %s%s\n",
-          static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
-          absl::FormatDuration(result->ready_after).c_str(),
-          result->old_gone ? "gone" : "still draining",
-          absl::FormatDuration(result->old_gone_after).c_str(),
-          PidFileNote(shown).c_str());
+      std::printf("%s%s\n", result->Describe().c_str(),
+                  PidFileNote(shown).c_str());
       std::exit(kExitSuccess);
     }
     case ControlAction::kStart:

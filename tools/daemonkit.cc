@@ -273,13 +273,8 @@ int Main(int argc, char** argv) {
       }
       if (!result.ok()) Fail(result.status());
       // The library's words, about the program.
-      std::printf(
-          "upgraded, pid %d (was %d): ready after %s, old %s after %s%s\n",
-          static_cast<int>(result->new_pid), static_cast<int>(result->old_pid),
-          absl::FormatDuration(result->ready_after).c_str(),
-          result->old_gone ? "gone" : "still stopping",
-          absl::FormatDuration(result->old_gone_after).c_str(),
-          PidFileNote(pidfile).c_str());
+      std::printf("%s%s\n", result->Describe().c_str(),
+                  PidFileNote(pidfile).c_str());
       return kExitSuccess;
     }
     case ControlAction::kStart:

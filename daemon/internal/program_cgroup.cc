@@ -259,14 +259,21 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
   } else {
     return ErrnoError(errno, absl::StrCat("mkdir ", directory));
   }
-  const std::string procs = absl::StrCat(directory, "/cgroup.procs");
-  cgroup->procs_fd_ = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (cgroup->procs_fd_ < 0) {
-    const int error = errno;
-    if (made) rmdir(directory.c_str());
-    return ErrnoError(error, procs);
+  if (absl::Status opened = cgroup->OpenProcs(made); !opened.ok()) {
+    return opened;
   }
   return cgroup;
+}
+
+absl::Status ProgramCgroup::OpenProcs(bool made) {
+  const std::string procs = absl::StrCat(directory_, "/cgroup.procs");
+  procs_fd_ = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  if (procs_fd_ < 0) {
+    const int error = errno;
+    if (made) rmdir(directory_.c_str());
+    return ErrnoError(error, procs);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::CreateChild(
@@ -282,12 +289,8 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::CreateChild(
     return absl::FailedPreconditionError(
         absl::StrCat("cgroup ", directory, " holds processes"));
   }
-  const std::string procs = absl::StrCat(directory, "/cgroup.procs");
-  child->procs_fd_ = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (child->procs_fd_ < 0) {
-    const int error = errno;
-    if (made) rmdir(directory.c_str());
-    return ErrnoError(error, procs);
+  if (absl::Status opened = child->OpenProcs(made); !opened.ok()) {
+    return opened;
   }
   return child;
 }

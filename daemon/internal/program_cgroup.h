@@ -142,6 +142,9 @@ class ProgramCgroup {
   // the process was seen to be in the cgroup (a pid read from cgroup.procs
   // may have been reused by then).
   void SignalAll(int signo) const;
+  // Opens cgroup.procs for writing; on failure an error naming it, and the
+  // directory removed again when this call's caller `made` it.
+  absl::Status OpenProcs(bool made);
   bool AwaitEmpty(const Deadline& deadline) const;
 
   std::string directory_;
