@@ -386,8 +386,58 @@ TEST_F(ShellProgramUpgradeTest, AMonitorKilledAfterTheHandoverIsNoSuccess) {
   ASSERT_EQ(kill(monitor, SIGKILL), 0);
   const RunResult upgraded = test_support::WaitProgram(upgrade);
   EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stdout_text;
-  EXPECT_THAT(upgraded.stderr_text, HasSubstr("ended during the upgrade"));
+  EXPECT_THAT(upgraded.stderr_text, HasSubstr("ended after the handover"));
   EXPECT_THAT(upgraded.stderr_text, HasSubstr("check status"));
+}
+
+TEST_F(ShellProgramUpgradeTest,
+       ANewProgramThatDiesWhileTheOldDrainsIsNoSuccess) {
+  // The old program ignores SIGTERM: it drains for the 4 s stop timeout.
+  ASSERT_TRUE(test_support::WriteFile(deaf_, ""));
+  ASSERT_EQ(StartApp({"--daemon_stop_timeout=4s"}).exit_code, 0);
+  const pid_t old = ReadPid(pidfile_);
+  ASSERT_EQ(unlink(deaf_.c_str()), 0);
+  const test_support::Spawned upgrade = SpawnUpgrade();
+  pid_t next = 0;
+  ASSERT_TRUE(test_support::WaitFor([&] {
+    next = ReadPid(pidfile_);
+    return next > 0 && next != old;
+  }));
+  ASSERT_EQ(kill(next, SIGKILL), 0);
+  const RunResult upgraded = test_support::WaitProgram(upgrade);
+  EXPECT_EQ(upgraded.exit_code, 1) << upgraded.stdout_text;
+  EXPECT_THAT(upgraded.stderr_text,
+              HasSubstr(absl::StrCat("the new program (pid ", next,
+                                     ") no longer runs")));
+}
+
+TEST_F(DaemonkitUpgradeTest, TheNewProgramsStatusReachesTheOuterManager) {
+  test_support::NotifyReceiver manager;
+  constexpr char kNotifying[] = R"(
+import os, socket, time
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+notify.sendto(b"READY=1\nSTATUS=serving %d" % os.getpid(),
+              "\0" + address[1:] if address[0] == "@" else address)
+time.sleep(1000)
+)";
+  const RunResult start = RunProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--ready=notify", "--", "/usr/bin/python3", "-c", kNotifying},
+      {{"NOTIFY_SOCKET", manager.address()}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const RunResult upgrade = Control("upgrade");
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t next = Pids(upgrade.stdout_text).first;
+  ASSERT_GT(next, 0);
+  const std::string wanted = absl::StrCat("STATUS=serving ", next);
+  std::string seen;
+  for (std::string message = manager.Receive(absl::Seconds(10));
+       !message.empty(); message = manager.Receive(absl::Seconds(10))) {
+    seen += message + "|";
+    if (absl::StrContains(message, wanted)) break;
+  }
+  EXPECT_THAT(seen, HasSubstr(wanted));
 }
 
 TEST_F(ShellProgramUpgradeTest, AFrozenMonitorStillHandsOverToAReadyProgram) {

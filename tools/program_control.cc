@@ -245,14 +245,18 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
       result->old_gone = stat(old_run.c_str(), &st) != 0;
       result->old_gone_after = internal::MonotonicNow() - asked;
     }
-    // The attack of 2026-12-07: a monitor SIGKILLed after the handover
-    // takes the new program with it (its parent-death signal), and an
-    // "upgraded" then told of a service that was gone.
-    if (result.ok() && ProcessExited(monitor)) {
-      result = absl::UnknownError(
-          absl::StrCat("the monitor (pid ", monitor_pid,
-                       ") ended during the upgrade, and the new program (pid ",
-                       result->new_pid, ") with it; check status"));
+    // The attacks of 2026-12-07: "upgraded" told of a service that was
+    // gone, when the new program died while the old one drained, or the
+    // monitor was SIGKILLed (taking the new program with it).
+    if (result.ok()) {
+      absl::StatusOr<DaemonStatus> now = QueryDaemonStatus(pidfile);
+      if (!now.ok() || now->state != DaemonStatus::State::kRunning ||
+          now->pid != result->new_pid || ProcessExited(monitor)) {
+        result = absl::UnknownError(absl::StrCat(
+            "the new program (pid ", result->new_pid,
+            ") no longer runs: it, or its monitor (pid ", monitor_pid,
+            "), ended after the handover; check status"));
+      }
     }
     close(monitor);
   }

@@ -9,12 +9,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -122,6 +125,11 @@ class Monitor {
     // Upgrades (issue 21.4) replace the program, not this monitor: the
     // library hands their requests here (RunOnce answers them).
     if (!options_.pidfile.empty()) {
+      // Said at start too, as the library does, so that the path is fixed
+      // before the upgrade that needs it.
+      if (absl::Status runnable = CheckProgramBinary(); !runnable.ok()) {
+        LOG(WARNING) << "upgrades will be refused: " << runnable.message();
+      }
       if (absl::Status taken = internal::DaemonAccess::TakeUpgradeRequests(
               *daemon_, [this](int channel) { requests_.push_back(channel); });
           !taken.ok()) {
@@ -436,10 +444,18 @@ class Monitor {
                       : cgroup.status();
       if (cgroup.ok()) upgrade.cgroup = std::move(*cgroup);
       if (!started.ok()) {
-        LOG(ERROR) << "upgrade failed, still serving: "
-                   << started.status().message();
+        std::string why(started.status().message());
+        if (absl::StrContains(why, std::strerror(EMFILE))) {
+          struct rlimit limit;
+          if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+            absl::StrAppend(&why, " (RLIMIT_NOFILE ", limit.rlim_cur,
+                            ": an upgrade runs the new program beside the "
+                            "old one; raise --daemon_rlimits=nofile=)");
+          }
+        }
+        LOG(ERROR) << "upgrade failed, still serving: " << why;
         RemoveRunCgroup(std::move(upgrade.cgroup));
-        Answer(channel, absl::StrCat("ERR ", started.status().message(), "\n"));
+        Answer(channel, absl::StrCat("ERR ", why, "\n"));
         continue;
       }
       upgrade.program = std::move(*started);
@@ -494,6 +510,12 @@ class Monitor {
     if ((said || late) && next.ready_fd() >= 0) {
       internal::ReadinessInput input = next.ReadReadiness();
       ready = input.ready;
+      // Its STATUS= and the like are the service's once it is handed
+      // over (the attack of 2026-12-07: they were dropped).
+      if (!input.relay.empty()) {
+        absl::StrAppend(&upgrade_->held_relay,
+                        upgrade_->held_relay.empty() ? "" : "\n", input.relay);
+      }
       if (input.closed && !ready) {
         AbandonUpgrade(absl::StrCat("the new ", argv_[0], " closed descriptor ",
                                     ready_.fd,
@@ -544,6 +566,9 @@ class Monitor {
     }
     draining.program->Signal(SIGCONT).IgnoreError();
     draining_ = std::move(draining);
+    if (!upgrade.held_relay.empty()) {
+      internal::DaemonAccess::Notify(*daemon_, upgrade.held_relay);
+    }
     if (upgrade.reload_pending) {
       LOG(INFO) << "passing the reload that came during the upgrade on to "
                 << successor;
@@ -649,6 +674,7 @@ class Monitor {
     int channel = -1;
     absl::Time deadline;          // monotonic: --daemon_ready_timeout
     bool reload_pending = false;  // a reload came meanwhile
+    std::string held_relay;       // its sd_notify lines for the manager
   };
   std::optional<Upgrade> upgrade_;
   // The program an upgrade replaced, told to stop, until it has exited.

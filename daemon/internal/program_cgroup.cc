@@ -66,7 +66,13 @@ std::string Unescape(absl::string_view field) {
 
 absl::StatusOr<CgroupMount> OwnMount() {
   absl::StatusOr<std::string> mountinfo = ReadSmallFile("/proc/self/mountinfo");
-  if (!mountinfo.ok()) return absl::NotFoundError("no /proc/self/mountinfo");
+  // No /proc (a chroot without it): no cgroup to find. Anything else (out
+  // of descriptors, say) is an error of its own, not "no cgroup here" (the
+  // attack of 2026-12-07: a start at a low nofile limit logged that).
+  if (!mountinfo.ok() && absl::IsNotFound(mountinfo.status())) {
+    return absl::NotFoundError("no /proc/self/mountinfo");
+  }
+  if (!mountinfo.ok()) return mountinfo.status();
   return ParseCgroupMount(*mountinfo);
 }
 
@@ -228,6 +234,7 @@ std::string ProgramCgroupNameForMonitor(pid_t monitor) {
 absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
     const std::string& name) {
   absl::StatusOr<CgroupMount> mount = OwnMount();
+  if (!mount.ok() && !absl::IsNotFound(mount.status())) return mount.status();
   if (!mount.ok()) return absl::UnavailableError(mount.status().message());
   if (mount->read_only) {
     return absl::UnavailableError(
