@@ -6,7 +6,6 @@
 #include "tools/program_control.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,12 +122,6 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
   return pidfd;
 }
 
-// Whether the process `pidfd` pins has exited (its pidfd is readable).
-bool ProcessExited(int pidfd) {
-  struct pollfd pfd = {pidfd, POLLIN, 0};
-  return poll(&pfd, 1, 0) > 0;
-}
-
 }  // namespace
 
 // " (pid file /abs/path)", the note the library's control messages end
@@ -239,7 +232,7 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
     if (result.ok() && result->old_gone && !old_run.empty()) {
       struct stat st;
       while (stat(old_run.c_str(), &st) == 0 && !deadline.Passed() &&
-             !ProcessExited(monitor)) {
+             !internal::AwaitExit(monitor, absl::ZeroDuration())) {
         absl::SleepFor(absl::Milliseconds(10));
       }
       result->old_gone = stat(old_run.c_str(), &st) != 0;
@@ -251,7 +244,8 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
     if (result.ok()) {
       absl::StatusOr<DaemonStatus> now = QueryDaemonStatus(pidfile);
       if (!now.ok() || now->state != DaemonStatus::State::kRunning ||
-          now->pid != result->new_pid || ProcessExited(monitor)) {
+          now->pid != result->new_pid ||
+          internal::AwaitExit(monitor, absl::ZeroDuration())) {
         result = absl::UnknownError(absl::StrCat(
             "the new program (pid ", result->new_pid,
             ") no longer runs: it, or its monitor (pid ", monitor_pid,

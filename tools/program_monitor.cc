@@ -41,6 +41,7 @@
 #include "daemon/internal/wait_status.h"
 #include "glog/logging.h"
 #include "tools/executable_pages.h"
+#include "tools/output_relay.h"
 #include "tools/program_control.h"
 
 namespace daemonkit {
@@ -73,6 +74,7 @@ class Monitor {
   // daemonkit's exit code, the program's cgroup removed.
   int Run() {
     const int code = RunPrograms();
+    relay_.Pump();
     AnswerRequests(stopping_ ? "ERR the daemon is stopping\n"
                              : "ERR the program has ended\n");
     // Empty by now (EndTree); a monitor that cannot remove it says so.
@@ -122,6 +124,11 @@ class Monitor {
     } else {
       return FailStart(cgroup.status());
     }
+    // The program's output reaches the files through this monitor, which
+    // reopens them on reload (output_relay.h).
+    absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options_);
+    if (!relay.ok()) return FailStart(relay.status());
+    relay_ = std::move(*relay);
     // Upgrades (issue 21.4) replace the program, not this monitor: the
     // library hands their requests here (RunOnce answers them).
     if (!options_.pidfile.empty()) {
@@ -148,6 +155,7 @@ class Monitor {
       } else {
         wait_status = RunOnce(*program);
         program->reset();
+        relay_.Pump();  // its last words
         // The program is gone: until the next run the pid file names the
         // monitor, which is the service meanwhile (the attack of
         // 2026-12-06: while a descendant that ignores --stop_signal held
@@ -158,8 +166,8 @@ class Monitor {
       // The rest of the tree goes with the program (systemd's control
       // group), before anything starts again.
       EndTree();
-      if (draining_) RemoveRunCgroup(std::move(draining_->cgroup));
-      draining_.reset();
+      for (Draining& old : draining_) RemoveRunCgroup(std::move(old.cgroup));
+      draining_.clear();
       RemoveRunCgroup(std::move(run_cgroup_));
       if (!ready_said_) {
         return FailStart(absl::FailedPreconditionError(
@@ -205,7 +213,7 @@ class Monitor {
     if (!cgroup.ok()) return cgroup.status();
     run_cgroup_ = std::move(*cgroup);
     return Program::Start(argv_, ready_, sockets_, identity_,
-                          EntryOf(run_cgroup_.get()));
+                          EntryOf(run_cgroup_.get()), relay_.outputs());
   }
 
   // The cgroup of the next run of the program, below the program's (each
@@ -284,23 +292,31 @@ class Monitor {
     absl::Time kill_at = absl::InfiniteFuture();
     for (;;) {
       // The program, its readiness channel, the signals; an upgrade's new
-      // program and its channel; the program an upgrade replaced.
+      // program and its channel; the output relay's pipes; the programs
+      // upgrades replaced (from 7 on).
       std::vector<struct pollfd> fds = {{daemon_->signal_fd(), POLLIN, 0},
                                         {program->pidfd(), POLLIN, 0},
                                         {program->ready_fd(), POLLIN, 0}};
       Program* next = upgrade_ ? upgrade_->program.get() : nullptr;
-      Program* old = draining_ ? draining_->program.get() : nullptr;
       fds.push_back({next != nullptr ? next->pidfd() : -1, POLLIN, 0});
       fds.push_back({next != nullptr ? next->ready_fd() : -1, POLLIN, 0});
-      fds.push_back({old != nullptr ? old->pidfd() : -1, POLLIN, 0});
+      for (const int output : relay_.read_fds()) {
+        fds.push_back({output, POLLIN, 0});
+      }
+      constexpr size_t kFirstDraining = 7;
+      const size_t polled_draining = draining_.size();
+      for (const Draining& old : draining_) {
+        fds.push_back({old.program->pidfd(), POLLIN, 0});
+      }
       // The polled modes try again every kReadyPollInterval until ready.
       const bool polling = program->polled() && !ready_said_;
       absl::Duration wait = polling || (next != nullptr && next->polled())
                                 ? internal::kReadyPollInterval
                                 : absl::Seconds(1);
-      for (const absl::Time at :
-           {kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture(),
-            draining_ ? draining_->kill_at : absl::InfiniteFuture()}) {
+      std::vector<absl::Time> deadlines = {
+          kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture()};
+      for (const Draining& old : draining_) deadlines.push_back(old.kill_at);
+      for (const absl::Time at : deadlines) {
         if (at != absl::InfiniteFuture()) {
           wait = std::min(wait, at - internal::MonotonicNow());
         }
@@ -311,6 +327,9 @@ class Monitor {
         return n > 0 && fds[i].fd >= 0 &&
                (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
       };
+      // Before a reload below reopens the files: what the program wrote
+      // until now belongs in the file it wrote to.
+      if (readable(5) || readable(6)) relay_.Pump();
       if (readable(0)) {
         const Event event = daemon_->WaitUntil(absl::InfinitePast());
         if (event == Event::kStop && !stopping_) {
@@ -368,14 +387,20 @@ class Monitor {
       if (next != nullptr && upgrade_ && upgrade_->program.get() == next) {
         StepUpgrade(program, readable(3), readable(4));
       }
-      if (old != nullptr && draining_) StepDraining(readable(5));
+      // Backwards: StepDraining removes the one that is gone, and a
+      // handover above appended the newest after those polled.
+      for (size_t i = polled_draining; i-- > 0;) {
+        StepDraining(i, readable(kFirstDraining + i));
+      }
       TakeRequests(program);
       std::vector<pid_t> keep = {program->pid(), program->command_pid()};
       if (upgrade_) {
         keep.push_back(upgrade_->program->pid());
         keep.push_back(upgrade_->program->command_pid());
       }
-      if (draining_) keep.push_back(draining_->program->pid());
+      for (const Draining& old : draining_) {
+        keep.push_back(old.program->pid());
+      }
       internal::ReapExitedChildren(keep);
     }
   }
@@ -412,10 +437,11 @@ class Monitor {
         refusal = "the daemon is stopping";
       } else if (!ready_said_) {
         refusal = "the program is not ready yet";
-      } else if (upgrade_ || draining_) {
-        refusal = draining_ ? "the program the last upgrade replaced is "
-                              "still stopping"
-                            : "an upgrade is already in progress";
+      } else if (upgrade_) {
+        // (Not the programs earlier upgrades replaced, which may drain for
+        // up to the stop timeout: a rollback right after a bad release
+        // must not wait for them, as the library's upgrade does not.)
+        refusal = "an upgrade is already in progress";
       } else if (ready_.kind == ReadyMode::Kind::kConnect ||
                  ready_.kind == ReadyMode::Kind::kCommand) {
         // The attack of 2026-12-07: the old program, which still serves,
@@ -440,7 +466,7 @@ class Monitor {
       absl::StatusOr<std::unique_ptr<ProgramCgroup>> cgroup = NewRunCgroup();
       absl::StatusOr<std::unique_ptr<Program>> started =
           cgroup.ok() ? Program::Start(argv_, ready_, sockets_, identity_,
-                                       EntryOf(cgroup->get()))
+                                       EntryOf(cgroup->get()), relay_.outputs())
                       : cgroup.status();
       if (cgroup.ok()) upgrade.cgroup = std::move(*cgroup);
       if (!started.ok()) {
@@ -565,7 +591,7 @@ class Monitor {
       LOG(ERROR) << sent;
     }
     draining.program->Signal(SIGCONT).IgnoreError();
-    draining_ = std::move(draining);
+    draining_.push_back(std::move(draining));
     if (!upgrade.held_relay.empty()) {
       internal::DaemonAccess::Notify(*daemon_, upgrade.held_relay);
     }
@@ -609,20 +635,21 @@ class Monitor {
   // The program an upgrade replaced: SIGKILL at the stop timeout; once it
   // has exited (`exited`: its pidfd polled readable), reaped, and what it
   // left ended with its cgroup.
-  void StepDraining(bool exited) {
-    Program& old = *draining_->program;
+  void StepDraining(size_t i, bool exited) {
+    Draining& draining = draining_[i];
+    Program& old = *draining.program;
     if (exited) {
       int wait_status = 0;
       while (waitpid(old.pid(), &wait_status, 0) < 0 && errno == EINTR) {
       }
       LOG(INFO) << "the replaced pid " << old.pid() << " "
                 << internal::DescribeWaitStatus(wait_status);
-      Draining draining = std::move(*draining_);
-      draining_.reset();
-      RemoveRunCgroup(std::move(draining.cgroup));
-    } else if (internal::MonotonicNow() >= draining_->kill_at) {
+      std::unique_ptr<ProgramCgroup> cgroup = std::move(draining.cgroup);
+      draining_.erase(draining_.begin() + static_cast<ptrdiff_t>(i));
+      RemoveRunCgroup(std::move(cgroup));
+    } else if (internal::MonotonicNow() >= draining.kill_at) {
       old.Signal(SIGKILL).IgnoreError();
-      draining_->kill_at = absl::InfiniteFuture();
+      draining.kill_at = absl::InfiniteFuture();
     }
   }
 
@@ -677,14 +704,16 @@ class Monitor {
     std::string held_relay;       // its sd_notify lines for the manager
   };
   std::optional<Upgrade> upgrade_;
-  // The program an upgrade replaced, told to stop, until it has exited.
+  // The programs upgrades replaced, each told to stop, until it has exited
+  // (oldest first).
   struct Draining {
     std::unique_ptr<Program> program;
     std::unique_ptr<ProgramCgroup> cgroup;
     absl::Time kill_at;  // monotonic: --daemon_stop_timeout
   };
-  std::optional<Draining> draining_;
+  std::vector<Draining> draining_;
   std::vector<internal::ActivatedSocket> sockets_;
+  OutputRelay relay_;  // none until RunPrograms makes it
   bool ready_said_ = false;
   bool stopping_ = false;
   int exit_code_ = 0;

@@ -132,7 +132,8 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
                               const ReadyMode& ready, int ready_write,
                               const std::vector<ActivatedSocket>& sockets,
                               const ProgramIdentity& identity, int cgroup_procs,
-                              int floor, int report, pid_t monitor) {
+                              const ProgramOutputs& outputs, int floor,
+                              int report, pid_t monitor) {
   auto fail = [report](int stage, int error, absl::string_view text = "") {
     ChildFailure failure;
     failure.stage = stage;
@@ -179,6 +180,12 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
       fail(ChildFailure::kSetup, errno);
     }
     if (getppid() != monitor) _exit(127);
+  }
+  // The output relay's pipes first: their numbers may be among the
+  // sockets' targets below (dup2 clears CLOEXEC on 1 and 2 only).
+  if ((outputs.stdout_fd >= 0 && dup2(outputs.stdout_fd, 1) < 0) ||
+      (outputs.stderr_fd >= 0 && dup2(outputs.stderr_fd, 2) < 0)) {
+    fail(ChildFailure::kSetup, errno);
   }
   // Sockets to 3.., by way of numbers above every target so that no dup2
   // overwrites a socket not yet moved (the parent put `report` and
@@ -372,7 +379,8 @@ absl::Status CheckReadyIsNotAListenSocket(
 absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     const std::vector<std::string>& argv, const ReadyMode& ready,
     const std::vector<ActivatedSocket>& sockets,
-    const ProgramIdentity& identity, const CgroupEntry& cgroup) {
+    const ProgramIdentity& identity, const CgroupEntry& cgroup,
+    const ProgramOutputs& outputs) {
   if (argv.empty()) return absl::InvalidArgumentError("no program to run");
   if (sockets.size() > kMaxSockets) {
     return absl::InvalidArgumentError(
@@ -510,7 +518,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     put_pid(listen_pid);
     put_pid(watchdog_pid);
     ExecInChild(argp.data(), envp.data(), ready, ready_write, sockets, identity,
-                cgroup.procs_fd, floor, report[1], monitor);
+                cgroup.procs_fd, outputs, floor, report[1], monitor);
   }
   close(report[1]);
   if (ready_write >= 0) close(ready_write);

@@ -110,6 +110,14 @@ struct CgroupEntry {
   std::string directory;
 };
 
+// Where the program's standard output and error go: descriptors the child
+// puts on 1 and 2 (the monitor's output relay, output_relay.h), -1 to keep
+// the monitor's own.
+struct ProgramOutputs {
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
 // What the program reported on its readiness channel (ReadReadiness).
 struct ReadinessInput {
   bool ready = false;  // READY=1, or a newline on the descriptor
@@ -130,18 +138,19 @@ class Program {
   // Forks; the child asks to be SIGKILLed when the monitor dies (the lock
   // dies with the monitor: a program left without it would be invisible),
   // moves itself into `cgroup` when given (a failure is an error naming its
-  // directory), resets every signal to its default action, drops
-  // privileges to `identity` (verified, privileges.h), empties its mask, puts
-  // `sockets` on
-  // descriptors 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, sets up the
-  // readiness channel ($NOTIFY_SOCKET for kNotify, removed otherwise;
-  // descriptor `ready.fd` for kFd), and execs `argv` (argv[0] searched in
-  // $PATH). Returns once the exec succeeded; an exec failure is an error naming
-  // the program ("prog: No such file or directory"), with the child reaped.
+  // directory), resets every signal to its default action, drops privileges
+  // to `identity` (verified, privileges.h), empties its mask, puts `outputs`
+  // on its descriptors 1 and 2 and `sockets` on 3.. with LISTEN_FDS,
+  // LISTEN_PID and LISTEN_FDNAMES, sets up the readiness channel
+  // ($NOTIFY_SOCKET for kNotify, removed otherwise; descriptor `ready.fd`
+  // for kFd), and execs `argv` (argv[0] searched in $PATH). Returns once the
+  // exec succeeded; an exec failure is an error naming the program ("prog:
+  // No such file or directory"), with the child reaped.
   static absl::StatusOr<std::unique_ptr<Program>> Start(
       const std::vector<std::string>& argv, const ReadyMode& ready,
       const std::vector<ActivatedSocket>& sockets,
-      const ProgramIdentity& identity = {}, const CgroupEntry& cgroup = {});
+      const ProgramIdentity& identity = {}, const CgroupEntry& cgroup = {},
+      const ProgramOutputs& outputs = {});
 
   ~Program();
   Program(const Program&) = delete;
