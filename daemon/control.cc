@@ -443,10 +443,16 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
         internal::Deadline::In(std::min(absl::Seconds(1), deadline.Left()));
     if (!WaitReadable(listener, slice)) {
       if (!deadline.Passed()) {
-        if (internal::PidfdSendQueuedSignal(target_pidfd, SIGUSR2, token) !=
-                0 &&
-            errno == ESRCH) {
-          return absl::NotFoundError("not running");
+        // It ran when asked: what it did with the request before it ended
+        // is unknown (the attack of 2026-12-07 saw "not running").
+        if (internal::AwaitExit(target_pidfd, absl::ZeroDuration()) ||
+            (internal::PidfdSendQueuedSignal(target_pidfd, SIGUSR2, token) !=
+                 0 &&
+             errno == ESRCH)) {
+          return absl::UnknownError(absl::StrCat(
+              "the daemon (pid ", target,
+              ") ended before it answered the upgrade request; check "
+              "status"));
         }
         continue;
       }

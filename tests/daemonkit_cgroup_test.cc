@@ -256,6 +256,41 @@ TEST_F(DaemonkitCgroupTest, StopAfterTheMonitorWasKilledEndsTheGrandchild) {
   }
 }
 
+// The attack of 2026-12-07: in the second after someone removed the pid
+// file, before its live monitor put it back, status called the monitor
+// gone and stop ended the program's cgroup without it, leaving the monitor
+// to restart into a removed cgroup. Each action waits for the file now.
+TEST_F(DaemonkitCgroupTest,
+       ActionsRightAfterThePidFileWasRemovedFindTheMonitor) {
+  if (!cgroups_) GTEST_SKIP() << "no cgroup of the program's own here";
+  const RunResult start =
+      Daemonkit({"--daemon_stdout=" + log_, "--daemon_stderr=" + log_},
+                {"/bin/sleep", "1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  const RunResult status = Daemonkit({"--daemon_control=status"});
+  EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
+  EXPECT_THAT(status.stdout_text,
+              HasSubstr(absl::StrCat("running, pid ", program)));
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  const RunResult again =
+      Daemonkit({"--daemon_stdout=" + log_, "--daemon_stderr=" + log_},
+                {"/bin/sleep", "1000"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.stderr_text, HasSubstr("already running"));
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  const RunResult stop = Daemonkit({"--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_EQ(stop.stdout_text, absl::StrCat("stopped, pid ", program,
+                                           " (pid file ", pidfile_, ")\n"));
+  EXPECT_TRUE(WaitUntilGone(monitor));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(CgroupExists());
+}
+
 TEST_F(DaemonkitCgroupTest, StartBesideAKilledMonitorsTreeIsRefused) {
   pid_t program = 0, monitor = 0, grandchild = 0;
   ASSERT_NO_FATAL_FAILURE(

@@ -89,6 +89,75 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   RemoveProgramCgroups(pidfile);
 }
 
+// --daemon_capabilities for a program (issue 21.1; refused with exit 2
+// before): the program, dropped to nobody, keeps exactly the capability
+// asked, in every set and the ambient one too, so that it survives the
+// program's own exec (sh execs sleep), and binds a privileged port with
+// it, which the same program without the flag cannot.
+TEST(DaemonkitPrivilegesTest, AProgramKeepsTheCapabilitiesAskedAcrossItsDrop) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_capabilities");
+  const std::string pidfile = dir + "/program.pid";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  const RunResult start = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_user=nobody",
+       "--daemon_capabilities=cap_net_bind_service", "--", "/bin/sh", "-c",
+       "exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile);
+  ASSERT_GT(program, 0);
+  ASSERT_TRUE(WaitFor(
+      [&] { return StatOf(program).field(ProcStat::kComm) == "sleep"; }));
+  EXPECT_EQ(StatusField(program, "Uid:"), "65534 65534 65534 65534");
+  EXPECT_EQ(StatusField(program, "NoNewPrivs:"), "1");
+  // cap_net_bind_service is bit 10.
+  for (const char* set :
+       {"CapInh:", "CapPrm:", "CapEff:", "CapAmb:", "CapBnd:"}) {
+    EXPECT_EQ(StatusField(program, set), "0000000000000400") << set;
+  }
+  const RunResult stop = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+
+  // At work: the first free port of 600-699 on the loopback, in the
+  // foreground; 13 when refused (EACCES).
+  constexpr char kBindLowPort[] =
+      "import socket, sys\n"
+      "for port in range(600, 700):\n"
+      "    s = socket.socket()\n"
+      "    try:\n"
+      "        s.bind(('127.0.0.1', port))\n"
+      "        sys.exit(0)\n"
+      "    except PermissionError:\n"
+      "        sys.exit(13)\n"
+      "    except OSError:\n"
+      "        pass\n"
+      "sys.exit(1)\n";
+  const RunResult with =
+      RunProgram({daemonkit, "--daemon=false", "--daemon_user=nobody",
+                  "--daemon_capabilities=cap_net_bind_service", "--",
+                  "/usr/bin/python3", "-c", kBindLowPort});
+  EXPECT_EQ(with.exit_code, 0) << with.stderr_text;
+  const RunResult without =
+      RunProgram({daemonkit, "--daemon=false", "--daemon_user=nobody", "--",
+                  "/usr/bin/python3", "-c", kBindLowPort});
+  EXPECT_EQ(without.exit_code, 13) << without.stderr_text;
+  // As for a library daemon: root under another name confines nothing.
+  const RunResult root = RunProgram(
+      {daemonkit, "--daemon=false", "--daemon_user=root",
+       "--daemon_capabilities=cap_net_bind_service", "--", "/bin/true"});
+  EXPECT_EQ(root.exit_code, 2);
+  EXPECT_EQ(root.stderr_text,
+            "daemonkit: --daemon_capabilities: user root (0), group 0 (0) "
+            "is root: kept "
+            "capabilities confine only a program dropped to another user; "
+            "make --daemon_user a user other than root\n");
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  RemoveProgramCgroups(pidfile);
+}
+
 // The second attack of 2026-12-06: a change of credentials clears the
 // parent-death signal, so a program dropped to --daemon_user (or only
 // --daemon_group) outlived a SIGKILLed monitor, holding no lock, and a

@@ -18,11 +18,13 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -357,6 +359,218 @@ TEST_F(DaemonkitTest,
        absl::StrContains(two.stderr_text, "an upgrade is already in progress")))
       << two.exit_code << ": " << two.stdout_text << two.stderr_text;
   EXPECT_EQ(Control("status").exit_code, 0);
+  EXPECT_EQ(Control("stop").exit_code, 0);
+}
+
+// A program that speaks sd_notify: READY=1, then WATCHDOG=1 every 100 ms
+// for a second, then it says "hanging" and hangs, alive. It prints what
+// its environment says of the watchdog.
+constexpr char kPingsThenHangs[] = R"(
+import os, socket, time
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+target = "\0" + address[1:] if address[0] == "@" else address
+print("start", os.getpid(), os.environ.get("WATCHDOG_USEC"),
+      os.environ.get("WATCHDOG_PID"), flush=True)
+notify.sendto(b"READY=1", target)
+for _ in range(10):
+    time.sleep(0.1)
+    notify.sendto(b"WATCHDOG=1", target)
+print("hanging", os.getpid(), flush=True)
+time.sleep(1000)
+)";
+
+// --daemon_watchdog for a program (issue 21.1): its WATCHDOG=1 is its
+// progress; silent for the period, it is aborted (SIGABRT) and restarted
+// on --daemon_restart's schedule, as the library's supervisor does with a
+// worker. Before, the command refused the flag.
+TEST_F(DaemonkitTest,
+       AProgramThatStopsFeedingTheWatchdogIsAbortedAndRestarted) {
+  const RunResult start =
+      Start({"--ready=notify", "--daemon_watchdog=400ms",
+             "--daemon_restart=always", "--daemon_restart_delay=100ms"},
+            {"/usr/bin/python3", "-c", kPingsThenHangs});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t first = ReadPid(pidfile_);
+  // The program is told the period, and that the watchdog is its own.
+  EXPECT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(log_),
+                             absl::StrCat("start ", first, " 400000 ", first));
+  })) << ReadFileOrEmpty(log_);
+  // Fed for a second (more than two periods), it is left alone; once it
+  // hangs, it is aborted and another one runs.
+  ASSERT_TRUE(WaitFor([&] {
+    const pid_t now = ReadPid(pidfile_);
+    return now != first && now > 0 &&
+           absl::StrContains(ReadFileOrEmpty(log_),
+                             absl::StrCat("start ", now, " "));
+  })) << ReadFileOrEmpty(log_);
+  const std::string log = ReadFileOrEmpty(log_);
+  const size_t hanging = log.find(absl::StrCat("hanging ", first, "\n"));
+  const size_t aborted = log.find(absl::StrCat(
+      "(pid ", first, ") sent no WATCHDOG=1 for 400ms; aborting it"));
+  ASSERT_NE(hanging, std::string::npos) << log;
+  ASSERT_NE(aborted, std::string::npos) << log;
+  EXPECT_LT(hanging, aborted) << log;
+  EXPECT_TRUE(absl::StrContains(log, "after signal Aborted, restart 1")) << log;
+  EXPECT_TRUE(WaitUntilGone(first));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// Only --ready=notify carries a program's progress: elsewhere the flag is
+// a usage error naming it, before anything starts.
+TEST_F(DaemonkitTest, AWatchdogWithoutNotifyReadinessIsAUsageError) {
+  const RunResult start =
+      Start({"--daemon_watchdog=1s", "--daemon_restart=always"},
+            {"/bin/sh", "-c", "exec sleep 1000"});
+  EXPECT_EQ(start.exit_code, 2);
+  EXPECT_EQ(start.stderr_text,
+            "daemonkit: --daemon_watchdog: needs --ready=notify (the "
+            "program's WATCHDOG=1 on its $NOTIFY_SOCKET is its progress)\n");
+  EXPECT_FALSE(FileExists(pidfile_));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// What the command does not take for a program: one line naming the
+// flag, exit 2, nothing started, no pid file.
+TEST_F(DaemonkitTest, FlagsTheCommandDoesNotTakeAreUsageErrors) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"--daemon_chroot=" + dir_,
+       "daemonkit: --daemon_chroot: not supported by daemonkit for a program "
+       "yet\n"},
+      {"--daemon_child_pidfile=" + dir_ + "/child.pid",
+       "daemonkit: --daemon_child_pidfile: daemonkit's --daemon_pidfile "
+       "already names the program (on every restart and upgrade); use it\n"},
+  };
+  for (const auto& [flag, message] : refused) {
+    const RunResult start =
+        Start({flag, "--daemon_user=nobody", "--daemon_restart=always"},
+              {"/bin/sh", "-c", "exec sleep 1000"});
+    EXPECT_EQ(start.exit_code, 2) << flag;
+    EXPECT_EQ(start.stderr_text, message);
+    EXPECT_FALSE(FileExists(pidfile_));
+    EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  }
+}
+
+// The line of /proc/PID/limits that starts with `name`, spaces squeezed.
+std::string LimitLine(pid_t pid, absl::string_view name) {
+  for (absl::string_view line : absl::StrSplit(
+           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/limits")), '\n')) {
+    if (absl::StartsWith(line, name)) {
+      return absl::StrJoin(absl::StrSplit(line, ' ', absl::SkipEmpty()), " ");
+    }
+  }
+  return "";
+}
+
+// --daemon_rlimits are the program's: the monitor, which writes the
+// program's output into the file, keeps its own. The attack of 2026-12-07:
+// with fsize=100000 the monitor died of SIGXFSZ at the 100000th byte of
+// the program's output, taking the program with it, the pid file left.
+TEST_F(DaemonkitTest, ResourceLimitsAreTheProgramsNotTheMonitors) {
+  const RunResult start =
+      Start({"--daemon_rlimits=fsize=100000,cpu=60"},
+            {"/bin/sh", "-c",
+             "i=0; while [ $i -lt 3000 ]; do "
+             "echo \"line $i of a hundred bytes or so, padded out to make the "
+             "output longer than the limit\"; i=$((i+1)); done; echo done; "
+             "exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  EXPECT_TRUE(WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(log_), "\ndone\n"); }));
+  EXPECT_GT(ReadFileOrEmpty(log_).size(), 100000u);
+  EXPECT_EQ(Control("status").exit_code, 0);
+  EXPECT_TRUE(WaitFor(
+      [&] { return StatOf(program).field(ProcStat::kComm) == "sleep"; }));
+  EXPECT_EQ(LimitLine(program, "Max file size"),
+            "Max file size 100000 unlimited bytes");
+  EXPECT_EQ(LimitLine(program, "Max cpu time"),
+            "Max cpu time 60 unlimited seconds");
+  EXPECT_EQ(LimitLine(monitor, "Max file size"),
+            "Max file size unlimited unlimited bytes");
+  EXPECT_EQ(Control("stop").exit_code, 0);
+}
+
+// Two upgrades one after the other, the second while the first's new
+// program is new: the first replaced the old program, and the second
+// replaced the first's, which drains meanwhile (two seconds on TERM).
+// Both succeeded; the first used to say its new program "no longer runs
+// ... check status" (exit 1), since the pid file named the second's (the
+// attack of 2026-12-07: 15 of 16 upgrades in a row "failed" so).
+TEST_F(DaemonkitTest, AnUpgradeReplacedByTheNextOneStillSucceeded) {
+  const RunResult start =
+      Start({"--daemon_stop_timeout=10s"},
+            {"/bin/sh", "-c",
+             "trap 'sleep 2; exit 0' TERM; while :; do sleep 0.05; done"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t original = ReadPid(pidfile_);
+  const std::vector<std::string> upgrade = {
+      RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+      "--daemon_stop_timeout=10s", "--daemon_control=upgrade"};
+  test_support::Spawned first = test_support::SpawnProgram(upgrade);
+  pid_t replaced_first = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    replaced_first = ReadPid(pidfile_);
+    return replaced_first > 0 && replaced_first != original;
+  }));
+  const RunResult second = RunProgram(upgrade);
+  const RunResult one = test_support::WaitProgram(first);
+  EXPECT_EQ(one.exit_code, 0) << one.stdout_text << one.stderr_text;
+  EXPECT_TRUE(absl::StartsWith(
+      one.stdout_text,
+      absl::StrCat("upgraded, pid ", replaced_first, " (was ", original)))
+      << one.stdout_text;
+  EXPECT_EQ(second.exit_code, 0) << second.stdout_text << second.stderr_text;
+  EXPECT_TRUE(absl::StartsWith(second.stdout_text,
+                               absl::StrCat("upgraded, pid ", ReadPid(pidfile_),
+                                            " (was ", replaced_first)))
+      << second.stdout_text;
+  EXPECT_EQ(Control("stop", {"--daemon_stop_timeout=10s"}).exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// An upgrade request waiting on a monitor that then dies (frozen first,
+// so that the request waits) ran into a daemon that was there when asked:
+// its fate is unknown, so "check status" (exit 1), not "not running" (7),
+// as the attack of 2026-12-07 saw.
+TEST_F(DaemonkitTest, AnUpgradeWaitingOnAMonitorThatDiesSaysCheckStatus) {
+  const RunResult start = Start({}, {"/bin/sh", "-c", "exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  pid_t monitor = 0;
+  ASSERT_TRUE(StatOf(ReadPid(pidfile_)).ParseField(ProcStat::kPpid, &monitor));
+  ASSERT_EQ(kill(monitor, SIGSTOP), 0);
+  test_support::Spawned upgrade = test_support::SpawnProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_ready_timeout=2s", "--daemon_control=upgrade"});
+  EXPECT_TRUE(WaitFor([&] { return SignalPending(monitor, SIGUSR2); }));
+  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  const RunResult result = test_support::WaitProgram(upgrade);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.stderr_text,
+            absl::StrCat("daemonkit: the daemon (pid ", monitor,
+                         ") ended before it answered the upgrade request; "
+                         "check status\n"));
+}
+
+// inspect --check judges a program daemonkit runs a daemon: its parent,
+// the monitor, shares its session but has no terminal, as a supervisor
+// (the attack of 2026-12-07: every such program failed "not a child of an
+// interactive shell").
+TEST_F(DaemonkitTest, InspectCheckPassesTheProgram) {
+  const RunResult start = Start({}, {"/bin/sleep", "1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  const RunResult check =
+      RunProgram({RunfilePath("tools/inspect"), absl::StrCat("--pid=", program),
+                  "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.stdout_text << check.stderr_text;
+  EXPECT_THAT(check.stdout_text,
+              HasSubstr("is the daemonkit monitor that runs it"));
   EXPECT_EQ(Control("stop").exit_code, 0);
 }
 

@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@
 #include "daemon/internal/interrupted_stop.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/privileges.h"
+#include "daemon/internal/process_controls.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
 #include "daemon/proc.h"
@@ -92,10 +94,10 @@ void SweepFailedStart(pid_t session) {
   std::exit(ExitCodeFor(status));
 }
 
-// What this first slice of the command does not do yet with the program:
-// each needs the monitor to act for it rather than the library's daemon
-// process (a privilege drop the program's, supervision restarting the
-// program); refused before anything starts rather than half done.
+// What the command does not do yet with the program: a chroot (the
+// program's path and the monitor's view would need translating), and a
+// second pid file (the pid file already names the program); refused
+// before anything starts rather than half done.
 absl::Status CheckSupported(const Options& options) {
   auto refuse = [](absl::string_view flag) {
     return UsageError(flag, absl::StrCat("--", flag,
@@ -103,9 +105,15 @@ absl::Status CheckSupported(const Options& options) {
                                          "program yet"));
   };
   if (!options.chroot.empty()) return refuse("daemon_chroot");
-  if (!options.child_pidfile.empty()) return refuse("daemon_child_pidfile");
-  if (options.watchdog > absl::ZeroDuration()) return refuse("daemon_watchdog");
-  if (!options.capabilities.empty()) return refuse("daemon_capabilities");
+  // Not "yet": the library's second pid file names a supervised worker,
+  // while the library's daemon process holds the first; here the first
+  // already names the program, on every restart and upgrade.
+  if (!options.child_pidfile.empty()) {
+    return UsageError("daemon_child_pidfile",
+                      "--daemon_child_pidfile: daemonkit's --daemon_pidfile "
+                      "already names the program (on every restart and "
+                      "upgrade); use it");
+  }
   return absl::OkStatus();
 }
 
@@ -152,6 +160,9 @@ int Main(int argc, char** argv) {
     return kExitUsage;                         // not reached
   }
   const std::string& pidfile = request->options.pidfile;
+  // A removed pid file its live monitor is about to put back: every
+  // action looks once it is back.
+  AwaitRestoredPidFile(pidfile);
   // A start (or restart) that could not run: refused before a restart
   // stops anything.
   if (request->action == ControlAction::kStart ||
@@ -165,6 +176,16 @@ int Main(int argc, char** argv) {
         !supported.ok()) {
       Fail(supported);
     }
+    // The monitor's own watchdog hears the program's progress on the
+    // only channel that carries it.
+    if (request->options.watchdog > absl::ZeroDuration() &&
+        ready->kind != ReadyMode::Kind::kNotify) {
+      Fail(UsageError("daemon_watchdog",
+                      "--daemon_watchdog: needs --ready=notify (the "
+                      "program's WATCHDOG=1 on its $NOTIFY_SOCKET is its "
+                      "progress)"));
+    }
+    ready->watchdog = request->options.watchdog;
     // Said at the terminal with exit 2, not by the daemon with exit 1.
     if (absl::Status free = internal::CheckReadyFdIsFree(
             *ready, request->options.listen.size());
@@ -291,6 +312,31 @@ int Main(int argc, char** argv) {
   if (!credentials.ok()) Fail(credentials.status());
   identity.credentials = *credentials;
   identity.no_new_privs = request->options.no_new_privs;
+  // --daemon_capabilities are the program's too, kept across its drop (the
+  // flags' validation made sure of a --daemon_user); as for a library
+  // daemon, only a drop to another user than root confines anything.
+  if (!request->options.capabilities.empty() && identity.credentials &&
+      identity.credentials->uid == 0) {
+    Fail(UsageError(
+        "capabilities",
+        absl::StrCat(
+            "--daemon_capabilities: ", identity.credentials->description,
+            " is root: kept capabilities confine only a program "
+            "dropped to another user; make --daemon_user a user "
+            "other than root")));
+  }
+  for (const std::string& name : request->options.capabilities) {
+    if (std::optional<int> cap = internal::CapabilityByName(name)) {
+      identity.capabilities.push_back(*cap);
+    }
+  }
+  request->options.capabilities.clear();
+  // So are --daemon_rlimits: the monitor, which writes the program's
+  // output, keeps its own (a small fsize or cpu limit would end it).
+  for (const ResourceLimit& limit : request->options.rlimits) {
+    identity.limits.push_back({limit.resource, limit.soft, limit.hard});
+  }
+  request->options.rlimits.clear();
   request->options.user.clear();
   request->options.group.clear();
   const Options options = request->options;
@@ -299,6 +345,8 @@ int Main(int argc, char** argv) {
   // would restart a copy of this monitor, and the pid file would name the
   // supervisor rather than the program.
   request->options.restart = RestartPolicy::kNo;
+  // So does its watchdog (the library's is its supervisor's).
+  request->options.watchdog = absl::ZeroDuration();
   // The program's cgroup is named after the pid file (resolved from here,
   // before the daemon leaves this directory), so that a stop finds it from
   // the pid file alone; a failed start's launcher sweeps it.

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -35,14 +36,40 @@ constexpr int kPipeSize = 1 << 20;
 
 constexpr size_t kMostPerPump = 1 << 20;
 
+// write(2) of all of `text` to `fd`; false on a failure (errno set).
+bool WriteAll(int fd, absl::string_view text) {
+  while (!text.empty()) {
+    const ssize_t written = write(fd, text.data(), text.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    text.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<OutputRelay> OutputRelay::Create(const Options& options) {
   OutputRelay relay;
-  const bool relayed[2] = {IsRelayed(options.stdout_path),
-                           IsRelayed(options.stderr_path)};
-  const bool shared =
-      relayed[0] && relayed[1] && *options.stdout_path == *options.stderr_path;
+  const std::optional<std::string>* paths[2] = {&options.stdout_path,
+                                                &options.stderr_path};
+  bool relayed[2];
+  struct stat files[2];
+  for (int stream = 0; stream < 2; ++stream) {
+    relayed[stream] = IsRelayed(*paths[stream]);
+    if (!relayed[stream]) continue;
+    relay.paths_[stream] = **paths[stream];
+    if (fstat(stream + 1, &files[stream]) != 0) {
+      return absl::ErrnoToStatus(
+          errno, absl::StrCat("fstat of ", relay.paths_[stream]));
+    }
+  }
+  // The same file however named (a relative path, a link on the way):
+  // one pipe, or their lines would lose their order (the attack of
+  // 2026-12-07).
+  const bool shared = relayed[0] && relayed[1] &&
+                      files[0].st_dev == files[1].st_dev &&
+                      files[0].st_ino == files[1].st_ino;
   for (int stream = 0; stream < 2; ++stream) {
     if (!relayed[stream] || (shared && stream == 1)) continue;
     int ends[2];
@@ -70,14 +97,18 @@ absl::StatusOr<OutputRelay> OutputRelay::Create(const Options& options) {
 OutputRelay::OutputRelay(OutputRelay&& other) noexcept
     : read_(std::exchange(other.read_, {-1, -1})),
       write_(std::exchange(other.write_, {-1, -1})),
-      failing_(other.failing_) {}
+      paths_(std::move(other.paths_)),
+      partial_(std::move(other.partial_)),
+      lost_(other.lost_) {}
 
 OutputRelay& OutputRelay::operator=(OutputRelay&& other) noexcept {
   if (this != &other) {
     Close();
     read_ = std::exchange(other.read_, {-1, -1});
     write_ = std::exchange(other.write_, {-1, -1});
-    failing_ = other.failing_;
+    paths_ = std::move(other.paths_);
+    partial_ = std::move(other.partial_);
+    lost_ = other.lost_;
   }
   return *this;
 }
@@ -99,33 +130,62 @@ internal::ProgramOutputs OutputRelay::outputs() const {
   return {write_[0], write_[1]};
 }
 
+void OutputRelay::Write(int stream, absl::string_view text) {
+  const int target = stream + 1;
+  if (lost_[stream] > 0) {
+    // Writes work again: the file says what it misses, on a line of its
+    // own (what was lost ended whole lines).
+    const std::string note = absl::StrCat(
+        "daemonkit: ", lost_[stream],
+        " bytes of the program's output were lost (the file could not be "
+        "written)\n");
+    if (!WriteAll(target, note)) {
+      lost_[stream] += text.size();
+      return;
+    }
+    lost_[stream] = 0;
+  }
+  if (!WriteAll(target, text)) {
+    if (lost_[stream] == 0) {
+      PLOG(ERROR) << "writing the program's output to " << paths_[stream]
+                  << "; it is lost until a write succeeds again";
+    }
+    lost_[stream] += text.size();
+  }
+}
+
 void OutputRelay::Pump() {
   char buffer[16384];
   for (int stream = 0; stream < 2; ++stream) {
     if (read_[stream] < 0) continue;
-    const int target = stream + 1;
+    std::string& partial = partial_[stream];
     size_t copied = 0;
     while (copied < kMostPerPump) {
       const ssize_t n = read(read_[stream], buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // EAGAIN: nothing more for now
       copied += static_cast<size_t>(n);
-      for (ssize_t done = 0; done < n;) {
-        const ssize_t written =
-            write(target, buffer + done, static_cast<size_t>(n - done));
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) {
-          if (!failing_) {
-            PLOG(ERROR) << "writing the program's output to descriptor "
-                        << target << "; lines are lost until a write succeeds";
-          }
-          failing_ = true;
-          break;
-        }
-        done += written;
-        failing_ = false;
+      partial.append(buffer, static_cast<size_t>(n));
+      // Up to the last newline; a line too long to keep goes as it is.
+      const size_t end = partial.rfind('\n');
+      const size_t whole = partial.size() > kLongestLine ? partial.size()
+                           : end == std::string::npos    ? 0
+                                                         : end + 1;
+      if (whole > 0) {
+        Write(stream, absl::string_view(partial).substr(0, whole));
+        partial.erase(0, whole);
       }
     }
+  }
+}
+
+void OutputRelay::FinishLines() {
+  Pump();
+  for (int stream = 0; stream < 2; ++stream) {
+    if (partial_[stream].empty()) continue;
+    partial_[stream] += '\n';
+    Write(stream, partial_[stream]);
+    partial_[stream].clear();
   }
 }
 

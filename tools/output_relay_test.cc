@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -83,64 +85,122 @@ TEST(OutputRelayTest, OnlyFilesAreRelayed) {
 }
 
 TEST(OutputRelayTest, OneFileForBothStreamsIsOnePipe) {
+  // Named two ways (the relay judges the files descriptors 1 and 2 are).
   Options options;
   options.stdout_path = TempPath("both.log");
-  options.stderr_path = TempPath("both.log");
+  options.stderr_path = TempPath("./both.log");
+  const std::string path = TempPath("both.log");
+  std::optional<Redirect> out, err;
+  out.emplace(1, path);
+  const int again = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(again, 0);
+  err.emplace(2, "/dev/null");
+  ASSERT_EQ(dup2(again, 2), 2);
+  close(again);
   absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options);
   ASSERT_TRUE(relay.ok()) << relay.status();
   const internal::ProgramOutputs outputs = relay->outputs();
+  // Lines of both streams arrive in the order written, in stdout's file.
+  WriteAll(outputs.stdout_fd, "one\n");
+  WriteAll(outputs.stderr_fd, "two\n");
+  WriteAll(outputs.stdout_fd, "three\n");
+  relay->Pump();
+  const std::array<int, 2> read_fds = relay->read_fds();
+  err.reset();
+  out.reset();  // (gtest's own output goes to 1 and 2 again)
   ASSERT_GE(outputs.stdout_fd, 0);
   ASSERT_GE(outputs.stderr_fd, 0);
   EXPECT_NE(outputs.stdout_fd, outputs.stderr_fd);
-  EXPECT_GE(relay->read_fds()[0], 0);
-  EXPECT_EQ(relay->read_fds()[1], -1);
+  EXPECT_GE(read_fds[0], 0);
+  EXPECT_EQ(read_fds[1], -1);
   // Close-on-exec: only the program's 1 and 2 (dup2) carry them over.
   EXPECT_EQ(fcntl(outputs.stdout_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
   EXPECT_EQ(fcntl(outputs.stderr_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-  EXPECT_EQ(fcntl(relay->read_fds()[0], F_GETFL) & O_NONBLOCK, O_NONBLOCK);
-
-  // Lines of both streams arrive in the order written, in stdout's file.
-  {
-    Redirect out(1, TempPath("both.log"));
-    WriteAll(outputs.stdout_fd, "one\n");
-    WriteAll(outputs.stderr_fd, "two\n");
-    WriteAll(outputs.stdout_fd, "three\n");
-    relay->Pump();
-  }  // (gtest's own output goes to descriptor 1 again)
-  EXPECT_EQ(ReadAll(TempPath("both.log")), "one\ntwo\nthree\n");
+  EXPECT_EQ(fcntl(read_fds[0], F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  EXPECT_EQ(ReadAll(path), "one\ntwo\nthree\n");
 }
 
 // The point of the relay: what the program writes after the monitor
 // reopened its file (logrotate renamed the old one) lands in the new file,
-// and what it wrote before stays in the old one.
-TEST(OutputRelayTest, LinesFollowTheReopenedFile) {
+// and what it wrote before stays in the old one; a line under way when the
+// file changed goes whole into the new one.
+TEST(OutputRelayTest, LinesFollowTheReopenedFileWhole) {
   Options options;
   options.stdout_path = TempPath("out.log");
   options.stderr_path = TempPath("err.log");
+  std::optional<Redirect> out, err;
+  out.emplace(1, TempPath("out.log"));
+  err.emplace(2, TempPath("err.log"));
   absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options);
   ASSERT_TRUE(relay.ok()) << relay.status();
   const internal::ProgramOutputs outputs = relay->outputs();
+  WriteAll(outputs.stdout_fd, "before\nhalf ");
+  WriteAll(outputs.stderr_fd, "complaint before\n");
+  relay->Pump();
+  out->Reopen(TempPath("out.log.new"));
+  err->Reopen(TempPath("err.log.new"));
+  WriteAll(outputs.stdout_fd, "a line\nafter\n");
+  WriteAll(outputs.stderr_fd, "complaint after\n");
+  relay->Pump();
+  relay->Pump();  // an empty pipe: returns at once
+  err.reset();
+  out.reset();
   ASSERT_GE(outputs.stdout_fd, 0);
   ASSERT_GE(outputs.stderr_fd, 0);
-
-  {
-    Redirect out(1, TempPath("out.log"));
-    Redirect err(2, TempPath("err.log"));
-    WriteAll(outputs.stdout_fd, "before\n");
-    WriteAll(outputs.stderr_fd, "complaint before\n");
-    relay->Pump();
-    out.Reopen(TempPath("out.log.new"));
-    err.Reopen(TempPath("err.log.new"));
-    WriteAll(outputs.stdout_fd, "after\n");
-    WriteAll(outputs.stderr_fd, "complaint after\n");
-    relay->Pump();
-    relay->Pump();  // an empty pipe: returns at once
-  }
-
   EXPECT_EQ(ReadAll(TempPath("out.log")), "before\n");
   EXPECT_EQ(ReadAll(TempPath("err.log")), "complaint before\n");
-  EXPECT_EQ(ReadAll(TempPath("out.log.new")), "after\n");
+  EXPECT_EQ(ReadAll(TempPath("out.log.new")), "half a line\nafter\n");
   EXPECT_EQ(ReadAll(TempPath("err.log.new")), "complaint after\n");
+}
+
+// A run that ended mid-line: FinishLines ends it, so that the next run's
+// first line is a line of its own.
+TEST(OutputRelayTest, FinishLinesEndsAnUnfinishedLine) {
+  Options options;
+  options.stdout_path = TempPath("cut.log");
+  std::optional<Redirect> out;
+  out.emplace(1, TempPath("cut.log"));
+  absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  const int writer = relay->outputs().stdout_fd;
+  WriteAll(writer, "whole\ncut off");
+  relay->Pump();
+  const std::string pumped = ReadAll(TempPath("cut.log"));
+  relay->FinishLines();
+  WriteAll(writer, "next run\n");
+  relay->FinishLines();  // nothing unfinished: no empty line
+  out.reset();
+  EXPECT_EQ(pumped, "whole\n");
+  EXPECT_EQ(ReadAll(TempPath("cut.log")), "whole\ncut off\nnext run\n");
+}
+
+// A file that cannot be written (/dev/full: ENOSPC) loses the lines, and
+// the file says how many bytes once writes work again.
+TEST(OutputRelayTest, LostOutputIsCountedInTheFile) {
+  Options options;
+  options.stdout_path = TempPath("full.log");
+  std::optional<Redirect> out;
+  out.emplace(1, TempPath("full.log"));
+  absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  const int writer = relay->outputs().stdout_fd;
+  WriteAll(writer, "kept\n");
+  relay->Pump();
+  const int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  const int saved = fcntl(1, F_DUPFD_CLOEXEC, 10);
+  ASSERT_EQ(dup2(full, 1), 1);
+  close(full);
+  WriteAll(writer, "lost one\nlost two\n");
+  relay->Pump();
+  ASSERT_EQ(dup2(saved, 1), 1);
+  close(saved);
+  WriteAll(writer, "back\n");
+  relay->Pump();
+  out.reset();
+  EXPECT_EQ(ReadAll(TempPath("full.log")),
+            "kept\ndaemonkit: 18 bytes of the program's output were lost (the "
+            "file could not be written)\nback\n");
 }
 
 // A program that writes more than one pump takes: each call copies a
@@ -148,29 +208,28 @@ TEST(OutputRelayTest, LinesFollowTheReopenedFile) {
 TEST(OutputRelayTest, ABigBurstArrivesWholeOverSeveralPumps) {
   Options options;
   options.stdout_path = TempPath("burst.log");
+  std::optional<Redirect> out;
+  out.emplace(1, TempPath("burst.log"));
   absl::StatusOr<OutputRelay> relay = OutputRelay::Create(options);
   ASSERT_TRUE(relay.ok()) << relay.status();
   const int writer = relay->outputs().stdout_fd;
-  ASSERT_GE(writer, 0);
   // What the pipe takes without a reader: 1 MiB where root may size it so,
   // else the default 64 kB.
   const int capacity = fcntl(writer, F_GETPIPE_SZ);
-  ASSERT_GT(capacity, 0);
   std::string line(99, 'x');
   line += '\n';
   std::string written;
-  {
-    Redirect out(1, TempPath("burst.log"));
-    for (int round = 0; round < 3; ++round) {
-      std::string chunk;
-      while (chunk.size() + line.size() <= static_cast<size_t>(capacity)) {
-        chunk += line;
-      }
-      WriteAll(writer, chunk);
-      written += chunk;
-      relay->Pump();
+  for (int round = 0; round < 3 && capacity > 0; ++round) {
+    std::string chunk;
+    while (chunk.size() + line.size() <= static_cast<size_t>(capacity)) {
+      chunk += line;
     }
+    WriteAll(writer, chunk);
+    written += chunk;
+    relay->Pump();
   }
+  out.reset();
+  ASSERT_GT(capacity, 0);
   EXPECT_EQ(ReadAll(TempPath("burst.log")).size(), written.size());
 }
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "daemon/internal/file_identity.h"
+#include "daemon/internal/proc.h"
 #include "daemon/internal/terminal_text.h"
 #include "daemon/proc.h"
 
@@ -268,6 +269,8 @@ absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
       int tty_nr = 0;
       identity.parent_has_terminal =
           !parent->ParseField(ProcStat::kTtyNr, &tty_nr) || tty_nr != 0;
+      identity.parent_is_program_monitor =
+          parent->field(ProcStat::kComm) == internal::kProgramMonitorName;
     }
     struct stat exe, parent_exe;
     identity.parent_runs_same_program =
@@ -393,9 +396,14 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
   const bool parent_is_supervisor = !parent_outside_session &&
                                     !id.parent_has_terminal &&
                                     id.parent_runs_same_program;
+  // So is the daemonkit command's monitor in its program's (the attack of
+  // 2026-12-07: every program it ran failed here).
+  const bool parent_is_monitor = !parent_outside_session &&
+                                 !id.parent_has_terminal &&
+                                 id.parent_is_program_monitor;
   findings.push_back(
       {verdict(id.parent_is_namespace_init || parent_outside_session ||
-               parent_is_supervisor),
+               parent_is_supervisor || parent_is_monitor),
        "not a child of an interactive shell",
        id.parent_is_namespace_init
            ? absl::StrCat("parent ", id.ppid, " is pid 1 of its namespace")
@@ -403,6 +411,10 @@ std::vector<Finding> CheckDaemonRules(const ProcessIdentity& id) {
            ? absl::StrCat("parent ", id.ppid, " is inside session ", id.sid,
                           " but runs the same program without a controlling "
                           "terminal: its supervisor")
+       : parent_is_monitor
+           ? absl::StrCat("parent ", id.ppid, " is inside session ", id.sid,
+                          " but is the daemonkit monitor that runs it, "
+                          "without a controlling terminal")
            : absl::StrCat("parent ", id.ppid,
                           parent_outside_session ? " is outside" : " is inside",
                           " session ", id.sid)});

@@ -70,6 +70,10 @@ struct ProcessIdentity {
   // read. With no terminal, that parent is the process's supervisor (a
   // daemonkit --daemon_restart worker's), not an interactive shell.
   bool parent_runs_same_program = false;
+  // Whether the parent is named as the daemonkit command's monitor
+  // (proc.h kProgramMonitorName): with no terminal, the parent that runs
+  // a program which cannot link the library, in the program's session.
+  bool parent_is_program_monitor = false;
 
   // The one-letter state of /proc/PID/stat ('S', 'R', 'Z', ...).
   char state = '\0';

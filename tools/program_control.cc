@@ -122,7 +122,46 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
   return pidfd;
 }
 
+// Whether a process of the cgroups named `name` is the child of a live
+// daemonkit monitor.
+bool MonitorRuns(const std::string& name) {
+  for (const std::string& directory : internal::FindProgramCgroups(name)) {
+    for (const pid_t pid : ProgramCgroup::At(directory)->Processes()) {
+      absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+      pid_t parent = 0;
+      if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent)) continue;
+      absl::StatusOr<ProcStat> monitor = ReadProcStat(parent);
+      if (monitor.ok() && monitor->state() != 'Z' &&
+          monitor->field(ProcStat::kComm) == internal::kProgramMonitorName) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Whether `pid` runs (not a zombie) as a child of `parent`, which has not
+// reaped it: the pid cannot name another process meanwhile.
+bool IsRunningChildOf(pid_t pid, pid_t parent) {
+  absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  pid_t ppid = 0;
+  return stat.ok() && stat->ParseField(ProcStat::kPpid, &ppid) &&
+         ppid == parent && stat->state() != 'Z';
+}
+
 }  // namespace
+
+void AwaitRestoredPidFile(const std::string& pidfile, absl::Duration patience) {
+  struct stat st;
+  if (pidfile.empty() || stat(pidfile.c_str(), &st) == 0 ||
+      !MonitorRuns(internal::ProgramCgroupName(pidfile))) {
+    return;
+  }
+  const internal::Deadline deadline = internal::Deadline::In(patience);
+  while (stat(pidfile.c_str(), &st) != 0 && !deadline.Passed()) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
 
 // " (pid file /abs/path)", the note the library's control messages end
 // with: said from another directory, it shows where the action looked.
@@ -243,8 +282,14 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
     // monitor was SIGKILLed (taking the new program with it).
     if (result.ok()) {
       absl::StatusOr<DaemonStatus> now = QueryDaemonStatus(pidfile);
+      // Another upgrade may have replaced the new program meanwhile (the
+      // attack of 2026-12-07: two at once, the first said "check
+      // status"): that one still runs, draining, as the monitor's child.
+      const bool replaced_since =
+          now.ok() && now->pid != result->new_pid &&
+          IsRunningChildOf(result->new_pid, monitor_pid);
       if (!now.ok() || now->state != DaemonStatus::State::kRunning ||
-          now->pid != result->new_pid ||
+          (now->pid != result->new_pid && !replaced_since) ||
           internal::AwaitExit(monitor, absl::ZeroDuration())) {
         result = absl::UnknownError(absl::StrCat(
             "the new program (pid ", result->new_pid,

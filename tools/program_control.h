@@ -47,6 +47,17 @@ std::string PidFileNote(const std::string& pidfile);
 absl::Status EndProgramCgroups(const std::string& name, int signo,
                                absl::Duration grace, int* ended = nullptr);
 
+// A monitor puts back a pid file someone removed within about a second
+// (issue 18.18); a control action in that second would take the service
+// for dead (the attack of 2026-12-07: `stop` ended the program and its
+// cgroup, and left the monitor restarting into a removed cgroup). When
+// `pidfile` is missing while a live monitor runs the program of its
+// cgroup, waits up to `patience` for the file to come back. Without a
+// cgroup of the program's own nothing tells the monitor, and this returns
+// at once.
+void AwaitRestoredPidFile(const std::string& pidfile,
+                          absl::Duration patience = absl::Seconds(3));
+
 // stop: asks the monitor to stop the program (SIGTERM to the monitor,
 // which stops it with the start's --stop_signal; `signo` goes to the
 // program itself only when no monitor stands behind it) and waits up to twice

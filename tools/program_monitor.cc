@@ -39,6 +39,7 @@
 #include "daemon/internal/program_cgroup.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/wait_status.h"
+#include "daemon/internal/watchdog.h"
 #include "glog/logging.h"
 #include "tools/executable_pages.h"
 #include "tools/output_relay.h"
@@ -68,13 +69,14 @@ class Monitor {
         stop_signal_(stop_signal),
         reload_signal_(reload_signal),
         cgroup_name_(std::move(cgroup_name)),
-        schedule_(options) {}
+        schedule_(options),
+        watchdog_(options.watchdog, options.stop_timeout * 3 / 4) {}
 
   // Runs the program (again and again under --daemon_restart) and returns
   // daemonkit's exit code, the program's cgroup removed.
   int Run() {
     const int code = RunPrograms();
-    relay_.Pump();
+    relay_.FinishLines();
     AnswerRequests(stopping_ ? "ERR the daemon is stopping\n"
                              : "ERR the program has ended\n");
     // Empty by now (EndTree); a monitor that cannot remove it says so.
@@ -169,6 +171,9 @@ class Monitor {
       for (Draining& old : draining_) RemoveRunCgroup(std::move(old.cgroup));
       draining_.clear();
       RemoveRunCgroup(std::move(run_cgroup_));
+      // Nothing of the run writes any more: a line it left unfinished
+      // ends here, not in the next run's first line.
+      relay_.FinishLines();
       if (!ready_said_) {
         return FailStart(absl::FailedPreconditionError(
             not_ready_reason_.empty()
@@ -289,6 +294,11 @@ class Monitor {
   int RunOnce(std::unique_ptr<Program>& program) {
     if (!options_.pidfile.empty()) WritePid(program->pid());
     if (ready_.kind == ReadyMode::Kind::kStarted) SayReady();
+    // The first run's readiness is the launcher's to time; a restarted
+    // one gets the ready timeout before the watchdog takes it.
+    watchdog_.WorkerStarted(
+        internal::MonotonicNow(),
+        ready_said_ ? options_.ready_timeout : absl::InfiniteDuration());
     absl::Time kill_at = absl::InfiniteFuture();
     for (;;) {
       // The program, its readiness channel, the signals; an upgrade's new
@@ -314,7 +324,8 @@ class Monitor {
                                 ? internal::kReadyPollInterval
                                 : absl::Seconds(1);
       std::vector<absl::Time> deadlines = {
-          kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture()};
+          kill_at, upgrade_ ? upgrade_->deadline : absl::InfiniteFuture(),
+          watchdog_.NextWake()};
       for (const Draining& old : draining_) deadlines.push_back(old.kill_at);
       for (const absl::Time at : deadlines) {
         if (at != absl::InfiniteFuture()) {
@@ -354,8 +365,14 @@ class Monitor {
         internal::ReadinessInput input = program->ReadReadiness();
         if (!input.relay.empty()) {
           internal::DaemonAccess::Notify(*daemon_, input.relay);
+          if (internal::ReportsProgress(input.relay)) {
+            watchdog_.Progress(internal::MonotonicNow());
+          }
         }
-        if (input.ready) SayReady();
+        if (input.ready) {
+          SayReady();
+          watchdog_.WorkerReady(internal::MonotonicNow());
+        }
         if (input.closed && !ready_said_) {
           not_ready_reason_ = absl::StrCat("closed descriptor ", ready_.fd,
                                            " before it wrote the newline "
@@ -369,6 +386,12 @@ class Monitor {
         do {
           reaped = waitpid(program->pid(), &wait_status, 0);
         } while (reaped < 0 && errno == EINTR);
+        // A program the watchdog ended failed, whatever its status says
+        // (it may catch SIGABRT and exit 0), as the supervisor's worker.
+        if (watchdog_.WorkerEnded() && WIFEXITED(wait_status) &&
+            WEXITSTATUS(wait_status) == 0) {
+          wait_status = SIGABRT;  // as if killed by it
+        }
         if (upgrade_) {
           AbandonUpgrade(absl::StrCat("the running program ",
                                       internal::DescribeWaitStatus(wait_status),
@@ -381,6 +404,7 @@ class Monitor {
         program->Signal(SIGKILL).IgnoreError();
         kill_at = absl::InfiniteFuture();
       }
+      CheckWatchdog(*program);
       if (polling && program->PollReady()) SayReady();
       // The upgrade under way, the program it replaced, new requests.
       // (A stop above may have abandoned the upgrade.)
@@ -402,6 +426,33 @@ class Monitor {
         keep.push_back(old.program->pid());
       }
       internal::ReapExitedChildren(keep);
+    }
+  }
+
+  // --daemon_watchdog: SIGABRT to a program silent for the whole period (a
+  // core dump shows where it hung, where --daemon_core_dumps allows one),
+  // SIGKILL three quarters of the stop timeout later; --daemon_restart
+  // then applies, as for the supervisor's worker.
+  void CheckWatchdog(const Program& program) {
+    switch (watchdog_.Check(internal::MonotonicNow())) {
+      case internal::ProgressWatchdog::Action::kNone:
+        return;
+      case internal::ProgressWatchdog::Action::kAbort:
+        LOG(ERROR) << "watchdog: " << argv_[0] << " (pid " << program.pid()
+                   << ") sent no WATCHDOG=1 for "
+                   << absl::FormatDuration(options_.watchdog)
+                   << "; aborting it";
+        daemon_->NotifyStatus("watchdog: the program hung, aborting it");
+        if (absl::Status sent = program.Signal(SIGABRT); !sent.ok()) {
+          LOG(ERROR) << sent;
+        }
+        program.Signal(SIGCONT).IgnoreError();
+        return;
+      case internal::ProgressWatchdog::Action::kKill:
+        LOG(ERROR) << "watchdog: " << argv_[0] << " (pid " << program.pid()
+                   << ") outlived SIGABRT; killing it";
+        program.Signal(SIGKILL).IgnoreError();
+        return;
     }
   }
 
@@ -474,9 +525,10 @@ class Monitor {
         if (absl::StrContains(why, std::strerror(EMFILE))) {
           struct rlimit limit;
           if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-            absl::StrAppend(&why, " (RLIMIT_NOFILE ", limit.rlim_cur,
+            absl::StrAppend(&why, " (the monitor's RLIMIT_NOFILE ",
+                            limit.rlim_cur,
                             ": an upgrade runs the new program beside the "
-                            "old one; raise --daemon_rlimits=nofile=)");
+                            "old one; start daemonkit with a higher one)");
           }
         }
         LOG(ERROR) << "upgrade failed, still serving: " << why;
@@ -582,6 +634,10 @@ class Monitor {
     LOG(INFO) << "upgraded: pid " << successor << " serves; stopping pid "
               << program->pid();
     Answer(upgrade.channel, absl::StrCat("OK ", successor, "\n"));
+    // The watchdog follows the program that serves now, ready this moment.
+    watchdog_.WorkerEnded();
+    watchdog_.WorkerStarted(internal::MonotonicNow(), absl::InfiniteDuration());
+    watchdog_.WorkerReady(internal::MonotonicNow());
     Draining draining;
     draining.program = std::exchange(program, std::move(upgrade.program));
     draining.cgroup = std::exchange(run_cgroup_, std::move(upgrade.cgroup));
@@ -687,6 +743,9 @@ class Monitor {
   const int reload_signal_;
   const std::string cgroup_name_;  // empty: no pid file
   internal::RestartSchedule schedule_;
+  // --daemon_watchdog (watchdog.h), fed by the running program's WATCHDOG=1
+  // on its notify socket; off (0) by default.
+  internal::ProgressWatchdog watchdog_;
   std::unique_ptr<ProgramCgroup> cgroup_;      // null: none (the fallback)
   std::unique_ptr<ProgramCgroup> run_cgroup_;  // the running program's
   int runs_ = 0;                               // runs, for their names

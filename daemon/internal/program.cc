@@ -42,6 +42,7 @@
 #include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/process_controls.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/options.h"
@@ -163,14 +164,32 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
   }
   // --daemon_user, --daemon_group: the program's, not the monitor's, which
   // keeps the pid file's lock and its right to write it.
+  if (absl::Status limited = ApplyResourceLimits(identity.limits);
+      !limited.ok()) {
+    fail(ChildFailure::kPrivileges, 0, limited.message());
+  }
   if (identity.credentials) {
+    // The library's own order (daemon_startup.cc): the bounding set and
+    // PR_SET_KEEPCAPS before the drop, the kept sets (ambient too) and
+    // PR_SET_NO_NEW_PRIVS after it.
+    CapabilityKeeper capabilities(
+        identity.capabilities,
+        identity.no_new_privs && identity.credentials->uid != 0);
+    if (absl::Status prepared = capabilities.Prepare(); !prepared.ok()) {
+      fail(ChildFailure::kPrivileges, 0, prepared.message());
+    }
     if (absl::Status dropped = DropPrivileges(*identity.credentials);
         !dropped.ok()) {
       fail(ChildFailure::kPrivileges, 0, dropped.message());
     }
-    if (identity.no_new_privs && identity.credentials->uid != 0 &&
-        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-      fail(ChildFailure::kSetup, errno);
+    if (absl::Status finished = capabilities.Finish(); !finished.ok()) {
+      fail(ChildFailure::kPrivileges, 0, finished.message());
+    }
+    // A kept capability must not undo the drop (cap_setuid).
+    if (!identity.capabilities.empty() && setuid(0) == 0) {
+      fail(ChildFailure::kPrivileges, 0,
+           "--daemon_capabilities: the program could regain root after "
+           "dropping privileges; refusing to run it");
     }
     // The kernel clears the parent-death signal when the credentials
     // change: without this a program that dropped to --daemon_user
@@ -395,8 +414,10 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   // The environment, made before the fork: the child only execs. The
   // monitor's $NOTIFY_SOCKET and watchdog are the monitor's (it relays).
   std::vector<std::string> env;
-  const bool relay_watchdog =
-      ready.kind == ReadyMode::Kind::kNotify && getenv("WATCHDOG_USEC");
+  const bool own_watchdog = ready.kind == ReadyMode::Kind::kNotify &&
+                            ready.watchdog > absl::ZeroDuration();
+  const bool relay_watchdog = ready.kind == ReadyMode::Kind::kNotify &&
+                              (getenv("WATCHDOG_USEC") || own_watchdog);
   for (char** var = environ; *var != nullptr; ++var) {
     absl::string_view entry(*var);
     if (absl::StartsWith(entry, "NOTIFY_SOCKET=") ||
@@ -404,10 +425,23 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
         absl::StartsWith(entry, "LISTEN_FDS=") ||
         absl::StartsWith(entry, "LISTEN_PID=") ||
         absl::StartsWith(entry, "LISTEN_FDNAMES=") ||
-        (absl::StartsWith(entry, "WATCHDOG_USEC=") && !relay_watchdog)) {
+        (absl::StartsWith(entry, "WATCHDOG_USEC=") &&
+         (!relay_watchdog || own_watchdog))) {
       continue;
     }
     env.emplace_back(entry);
+  }
+  if (own_watchdog) {
+    // The shorter period wins: the program keeps both watchdogs fed.
+    int64_t usec =
+        std::max<int64_t>(1, absl::ToInt64Microseconds(ready.watchdog));
+    int64_t outer = 0;
+    const char* outer_text = getenv("WATCHDOG_USEC");
+    if (outer_text != nullptr && absl::SimpleAtoi(outer_text, &outer) &&
+        outer > 0) {
+      usec = std::min(usec, outer);
+    }
+    env.push_back(absl::StrCat("WATCHDOG_USEC=", usec));
   }
 
   int ready_write = -1;

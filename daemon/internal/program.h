@@ -39,6 +39,7 @@
 #include "absl/time/time.h"
 #include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
+#include "daemon/internal/process_controls.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -59,6 +60,10 @@ struct ReadyMode {
   // (numeric host, or "localhost"; a relative Unix path made absolute).
   ListenAddress address;
   std::string command;  // kCommand: --ready_command
+  // kNotify: the monitor's own --daemon_watchdog (0: off). The program gets
+  // WATCHDOG_USEC (the shorter of this and an outer manager's) and
+  // WATCHDOG_PID, and its WATCHDOG=1 is its progress.
+  absl::Duration watchdog = absl::ZeroDuration();
 };
 
 // Parses "started", "notify", "fd:N" (N from 3: 0 to 2 are the program's
@@ -95,11 +100,21 @@ struct ActivatedSocket {
   int fd = -1;
 };
 
-// Who the program runs as (--daemon_user, --daemon_group): unset, the
-// monitor's own user.
+// Who the program runs as (--daemon_user, --daemon_group: unset, the
+// monitor's own user), with which capabilities and resource limits.
 struct ProgramIdentity {
   std::optional<Credentials> credentials;
   bool no_new_privs = true;  // PR_SET_NO_NEW_PRIVS after a drop
+  // --daemon_capabilities: CAP_* numbers (CapabilityByName) the program
+  // keeps across the drop, as its permitted, effective, inheritable and
+  // ambient sets (the ambient set is what survives its exec); every other
+  // one leaves the bounding set. Only with `credentials` of another user.
+  std::vector<int> capabilities;
+  // --daemon_rlimits: the program's alone, set in its process before the
+  // drop. The monitor keeps its own: it writes the program's output
+  // (output_relay.h), so a small fsize or cpu limit meant for the program
+  // would end it, and the service with it (the attack of 2026-12-07).
+  std::vector<LimitRequest> limits;
 };
 
 // The cgroup the program moves itself into before its exec (issue 21.3,
