@@ -54,16 +54,21 @@ std::string StderrHint(const Options& options) {
 // HUP) and kill or timeout(1) (TERM).
 constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-// Blocks the interrupting signals and returns a signalfd that reports them,
-// or -1 (they then keep their default action: the launcher dies, and the
-// daemon, finding nobody to report its readiness to, stops itself).
+// Called with every signal blocked (since the fork): leaves only the
+// interrupting signals blocked and returns a signalfd that reports them,
+// or -1 with every signal unblocked (they then keep their default action:
+// the launcher dies, and the daemon, finding nobody to report its
+// readiness to, stops itself). Never unblocked in between: a SIGHUP that
+// came after the fork stays pending for the signalfd (under load, one
+// killed the launcher between an unblocking and the signalfd).
 int InterruptSignalFd() {
   sigset_t set;
   sigemptyset(&set);
   for (int signo : kInterruptSignals) sigaddset(&set, signo);
   const int fd = signalfd(-1, &set, SFD_CLOEXEC);
-  if (fd < 0 || sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+  if (fd < 0 || sigprocmask(SIG_SETMASK, &set, nullptr) != 0) {
     if (fd >= 0) close(fd);
+    (void)UnblockAllSignals();
     return -1;
   }
   return fd;
@@ -105,8 +110,8 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
   close(pipe.write_fd);
   sockets.Close();
   // The caller's handlers and mask were kept for a failed fork; the launcher
-  // never returns to the caller.
-  (void)ResetSignals();
+  // never returns to the caller. (The mask: InterruptSignalFd.)
+  (void)ResetSignalDispositions();
   // Ctrl-C, a closed terminal, kill or timeout(1) ending the launcher while
   // the daemon starts would leave a daemon running behind an exit code that
   // says otherwise. Those signals are taken as events instead: the start is
