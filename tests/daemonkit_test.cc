@@ -57,6 +57,7 @@ using ::daemonkit::test_support::WaitFor;
 using ::daemonkit::test_support::WaitUntilGone;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class DaemonkitTest : public ::testing::Test {
  protected:
@@ -950,6 +951,114 @@ TEST_F(DaemonkitTest, ForegroundExitCodeIsTheProgramsOwn) {
   const RunResult killed =
       Start({"--daemon=false"}, {"/bin/sh", "-c", "kill -9 $$"});
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+}
+
+// A program that pings until SIGTERM, then drains for 1.2 s without a
+// ping and says "drained".
+constexpr char kDrainsWithoutPings[] = R"(
+import os, signal, socket, time
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+target = "\0" + address[1:] if address[0] == "@" else address
+stopping = False
+def stop(*_):
+    global stopping
+    stopping = True
+signal.signal(signal.SIGTERM, stop)
+notify.sendto(b"READY=1", target)
+while not stopping:
+    notify.sendto(b"WATCHDOG=1", target)
+    time.sleep(0.1)
+time.sleep(1.2)
+print("drained", flush=True)
+)";
+
+// The attack of 2026-12-07: the watchdog went on timing a program that
+// was draining after its stop signal, and aborted it one period in. A stop
+// (or the program's STOPPING=1) ends the watchdog's watch: the stop
+// timeout bounds the drain, as systemd's does.
+TEST_F(DaemonkitTest, TheWatchdogLetsAStoppingProgramDrain) {
+  const RunResult start =
+      Start({"--ready=notify", "--daemon_watchdog=400ms",
+             "--daemon_restart=on-failure", "--daemon_stop_timeout=10s"},
+            {"/usr/bin/python3", "-c", kDrainsWithoutPings});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const RunResult stop = Control("stop", {"--daemon_stop_timeout=10s"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  const std::string log = ReadFileOrEmpty(log_);
+  EXPECT_THAT(log, HasSubstr("drained\n"));
+  EXPECT_THAT(log, Not(HasSubstr("aborting it")));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// A program that says READY=1 and exits 1 at once.
+constexpr char kReadyThenFails[] = R"(
+import os, socket, sys
+address = os.environ["NOTIFY_SOCKET"]
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+notify.sendto(b"READY=1", "\0" + address[1:] if address[0] == "@" else address)
+sys.exit(1)
+)";
+
+// Between two runs no program feeds an outer manager's watchdog: the
+// monitor does, as the library's supervisor does between workers (the
+// attack of 2026-12-07: silent through a 3 s restart delay under a 500 ms
+// WATCHDOG_USEC, which systemd would have taken for a hang).
+TEST_F(DaemonkitTest, TheMonitorFeedsAnOuterWatchdogBetweenRuns) {
+  const ShortTempDir socket_dir;
+  const std::string outer = socket_dir.path() + "/notify";
+  NotifyReceiver receiver(outer);
+  ASSERT_TRUE(receiver.bound());
+  const RunResult start =
+      Start({"--ready=notify", "--daemon_restart=always",
+             "--daemon_restart_delay=3s"},
+            {"/usr/bin/python3", "-c", kReadyThenFails},
+            {{"NOTIFY_SOCKET", outer}, {"WATCHDOG_USEC", "400000"}});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(log_), "restarting in 3s");
+  })) << ReadFileOrEmpty(log_);
+  receiver.Drain();  // what came before the wait
+  int keep_alives = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (const std::string& message : receiver.Drain()) {
+          keep_alives += absl::StrContains(absl::StrCat("\n", message, "\n"),
+                                           "\nWATCHDOG=1\n");
+        }
+        return keep_alives >= 2;
+      },
+      absl::Seconds(2)))
+      << keep_alives << " keep-alives in the restart delay";
+  EXPECT_EQ(Control("stop").exit_code, 0);
+}
+
+// The pid file removed while the monitor waits to restart the program (no
+// program in its cgroup then): actions still wait for the monitor to put
+// it back (the attack of 2026-12-07: status said "not running", and a
+// second start ran beside it).
+TEST_F(DaemonkitTest, ARemovedPidFileIsAwaitedBetweenRunsToo) {
+  const RunResult start =
+      Start({"--daemon_restart=always", "--daemon_restart_delay=5s"},
+            {"/bin/sh", "-c", "exit 1"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFileOrEmpty(log_), "restarting in 5s");
+  })) << ReadFileOrEmpty(log_);
+  const pid_t monitor = ReadPid(pidfile_);
+  ASSERT_EQ(StatOf(monitor).field(ProcStat::kComm), "daemonkit");
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  const RunResult status = Control("status");
+  EXPECT_EQ(status.exit_code, 0) << status.stdout_text;
+  EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", monitor,
+                                             " (pid file ", pidfile_, ")\n"));
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+  const RunResult again =
+      Start({"--daemon_restart=always"}, {"/bin/sh", "-c", "exit 1"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.stderr_text, HasSubstr("already running"));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
 }
 
 }  // namespace

@@ -36,12 +36,17 @@ constexpr int kPipeSize = 1 << 20;
 
 constexpr size_t kMostPerPump = 1 << 20;
 
-// write(2) of all of `text` to `fd`; false on a failure (errno set).
-bool WriteAll(int fd, absl::string_view text) {
+// write(2) of all of `text` to `fd`; false on a failure (errno set), with
+// `*cut` set when part of it was written (a line left unended).
+bool WriteAll(int fd, absl::string_view text, bool* cut) {
+  const size_t size = text.size();
   while (!text.empty()) {
     const ssize_t written = write(fd, text.data(), text.size());
     if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return false;
+    if (written <= 0) {
+      *cut = text.size() < size;
+      return false;
+    }
     text.remove_prefix(static_cast<size_t>(written));
   }
   return true;
@@ -135,17 +140,22 @@ void OutputRelay::Write(int stream, absl::string_view text) {
   if (lost_[stream] > 0) {
     // Writes work again: the file says what it misses, on a line of its
     // own (what was lost ended whole lines).
+    // (After the rest of a line the failure cut, on a line of its own.)
     const std::string note = absl::StrCat(
-        "daemonkit: ", lost_[stream],
+        cut_[stream] ? "\n" : "", "daemonkit: ", lost_[stream],
         " bytes of the program's output were lost (the file could not be "
         "written)\n");
-    if (!WriteAll(target, note)) {
+    bool cut = false;
+    if (!WriteAll(target, note, &cut)) {
       lost_[stream] += text.size();
       return;
     }
     lost_[stream] = 0;
+    cut_[stream] = false;
   }
-  if (!WriteAll(target, text)) {
+  bool cut = false;
+  if (!WriteAll(target, text, &cut)) {
+    cut_[stream] = cut_[stream] || cut;
     if (lost_[stream] == 0) {
       PLOG(ERROR) << "writing the program's output to " << paths_[stream]
                   << "; it is lost until a write succeeds again";

@@ -104,6 +104,8 @@ class OutputRelay {
   std::array<std::string, 2> paths_;       // the files, for messages
   std::array<std::string, 2> partial_;     // a line not yet ended
   std::array<uint64_t, 2> lost_ = {0, 0};  // bytes lost since the last write
+  // A failed write left part of a line in the file.
+  std::array<bool, 2> cut_ = {false, false};
 };
 
 }  // namespace daemonkit

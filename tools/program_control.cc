@@ -5,7 +5,9 @@
 
 #include "tools/program_control.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -122,22 +125,41 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
   return pidfd;
 }
 
-// Whether a process of the cgroups named `name` is the child of a live
-// daemonkit monitor.
-bool MonitorRuns(const std::string& name) {
-  for (const std::string& directory : internal::FindProgramCgroups(name)) {
-    for (const pid_t pid : ProgramCgroup::At(directory)->Processes()) {
-      absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
-      pid_t parent = 0;
-      if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent)) continue;
-      absl::StatusOr<ProcStat> monitor = ReadProcStat(parent);
-      if (monitor.ok() && monitor->state() != 'Z' &&
-          monitor->field(ProcStat::kComm) == internal::kProgramMonitorName) {
-        return true;
+// Whether a live daemonkit monitor holds the file `absolute` open, also
+// once it was removed ("PATH (deleted)"): the monitor keeping its lock.
+// Found by /proc alone, so also between two runs (no program in its
+// cgroup then) and without a cgroup.
+bool MonitorHolds(const std::string& absolute) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return false;
+  bool held = false;
+  while (struct dirent* entry = readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+    if (!stat.ok() || stat->state() == 'Z' ||
+        stat->field(ProcStat::kComm) != internal::kProgramMonitorName) {
+      continue;
+    }
+    const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+    DIR* fds = opendir(fd_dir.c_str());
+    if (fds == nullptr) continue;
+    while (struct dirent* fd = readdir(fds)) {
+      char target[PATH_MAX];
+      const ssize_t n =
+          readlinkat(dirfd(fds), fd->d_name, target, sizeof(target) - 1);
+      if (n <= 0) continue;
+      const absl::string_view link(target, static_cast<size_t>(n));
+      if (link == absolute || link == absolute + " (deleted)") {
+        held = true;
+        break;
       }
     }
+    closedir(fds);
+    if (held) break;
   }
-  return false;
+  closedir(proc);
+  return held;
 }
 
 // Whether `pid` runs (not a zombie) as a child of `parent`, which has not
@@ -153,10 +175,9 @@ bool IsRunningChildOf(pid_t pid, pid_t parent) {
 
 void AwaitRestoredPidFile(const std::string& pidfile, absl::Duration patience) {
   struct stat st;
-  if (pidfile.empty() || stat(pidfile.c_str(), &st) == 0 ||
-      !MonitorRuns(internal::ProgramCgroupName(pidfile))) {
-    return;
-  }
+  if (pidfile.empty() || stat(pidfile.c_str(), &st) == 0) return;
+  absl::StatusOr<std::string> absolute = AbsolutePath(pidfile);
+  if (!absolute.ok() || !MonitorHolds(*absolute)) return;
   const internal::Deadline deadline = internal::Deadline::In(patience);
   while (stat(pidfile.c_str(), &st) != 0 && !deadline.Passed()) {
     absl::SleepFor(absl::Milliseconds(20));

@@ -51,10 +51,9 @@ absl::Status EndProgramCgroups(const std::string& name, int signo,
 // (issue 18.18); a control action in that second would take the service
 // for dead (the attack of 2026-12-07: `stop` ended the program and its
 // cgroup, and left the monitor restarting into a removed cgroup). When
-// `pidfile` is missing while a live monitor runs the program of its
-// cgroup, waits up to `patience` for the file to come back. Without a
-// cgroup of the program's own nothing tells the monitor, and this returns
-// at once.
+// `pidfile` is missing while a live daemonkit monitor holds it open (found
+// through /proc: also between two runs, with or without a cgroup), waits
+// up to `patience` for the file to come back.
 void AwaitRestoredPidFile(const std::string& pidfile,
                           absl::Duration patience = absl::Seconds(3));
 

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -345,6 +346,10 @@ class Monitor {
         const Event event = daemon_->WaitUntil(absl::InfinitePast());
         if (event == Event::kStop && !stopping_) {
           stopping_ = true;
+          // A program that drains is not hung: the stop timeout bounds it
+          // now, as systemd's watchdog stops at a stop (the attack of
+          // 2026-12-07: aborted one period into its drain).
+          watchdog_.WorkerEnded();
           kill_at = internal::MonotonicNow() + options_.stop_timeout;
           if (upgrade_) AbandonUpgrade("the daemon is stopping");
           if (absl::Status sent = program->Signal(stop_signal_); !sent.ok()) {
@@ -367,6 +372,11 @@ class Monitor {
           internal::DaemonAccess::Notify(*daemon_, input.relay);
           if (internal::ReportsProgress(input.relay)) {
             watchdog_.Progress(internal::MonotonicNow());
+          }
+          // STOPPING=1: it is on its way out, on its own.
+          if (absl::StrContains(absl::StrCat("\n", input.relay, "\n"),
+                                "\nSTOPPING=1\n")) {
+            watchdog_.WorkerEnded();
           }
         }
         if (input.ready) {
@@ -720,6 +730,13 @@ class Monitor {
       internal::DaemonAccess::WritePid(*daemon_, getpid()).IgnoreError();
     }
     const absl::Time restart_at = internal::MonotonicNow() + delay;
+    // No program feeds an outer watchdog meanwhile: the monitor does, as
+    // the library's supervisor between workers (the attack of 2026-12-07:
+    // silent for the whole delay, which systemd would take for a hang).
+    daemon_->SetHealthy(true);
+    absl::Cleanup program_feeds_it_again = [this] {
+      if (ready_.kind == ReadyMode::Kind::kNotify) daemon_->SetHealthy(false);
+    };
     while (internal::MonotonicNow() < restart_at) {
       const Event event =
           daemon_->WaitFor(restart_at - internal::MonotonicNow());
