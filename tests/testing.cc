@@ -22,8 +22,10 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -239,6 +241,30 @@ pid_t FirstReportedPid(const std::string& report) {
 ProcStat StatOf(pid_t pid) {
   absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   return stat.ok() ? *std::move(stat) : ProcStat();
+}
+
+std::string SignalStateOf(pid_t pid) {
+  const std::string task_dir = absl::StrCat("/proc/", pid, "/task");
+  DIR* tasks = opendir(task_dir.c_str());
+  if (tasks == nullptr) return absl::StrCat("pid ", pid, ": no /proc entry");
+  std::string state;
+  while (const struct dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string task = absl::StrCat(task_dir, "/", entry->d_name);
+    absl::StrAppend(&state, "thread ", entry->d_name);
+    for (absl::string_view line :
+         absl::StrSplit(ReadFileOrEmpty(task + "/status"), '\n')) {
+      for (absl::string_view field :
+           {"Name:", "State:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigCgt:"}) {
+        if (absl::StartsWith(line, field)) {
+          absl::StrAppend(&state, " ", absl::StrReplaceAll(line, {{"\t", ""}}));
+        }
+      }
+    }
+    absl::StrAppend(&state, " wchan:", ReadFileOrEmpty(task + "/wchan"), "\n");
+  }
+  closedir(tasks);
+  return state;
 }
 
 bool IsAlive(pid_t pid) {

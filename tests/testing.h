@@ -106,6 +106,12 @@ pid_t FirstReportedPid(const std::string& report);
 // proc(5), from 1); no fields when the process cannot be read.
 ProcStat StatOf(pid_t pid);
 
+// What a test prints when a signal it sent seems not acted on: for each
+// thread of `pid`, its name, state, pending (own and process-wide), blocked
+// and caught signal sets and where it sleeps (wchan), one line each. Tells a
+// blocked or still pending signal from one that was taken and lost.
+std::string SignalStateOf(pid_t pid);
+
 // Whether `pid` exists and its thread group has not wholly exited: running,
 // or a zombie main thread whose other threads still run (and still hold its
 // descriptors and locks).

@@ -224,7 +224,8 @@ TEST_F(TickerTest, SighupDuringStartupIsAReloadAndStartupGoesOn) {
   ASSERT_TRUE(test_support::WaitFor([&] {
     return FileExists(log_) &&
            (test_support::StatOf(pid).state() == 'S' || !IsAlive(pid));
-  }));
+  })) << test_support::SignalStateOf(pid)
+      << "its stderr: " << ReadFileOrEmpty(err_);
   // Still starting up: no tick, and the launcher still waits for it.
   EXPECT_EQ(ReadFileOrEmpty(log_), "");
   EXPECT_TRUE(IsAlive(launcher.pid)) << "the SIGHUP ended the start-up";
