@@ -578,12 +578,7 @@ TEST_F(ControlTest, InterruptedStopSaysTheDaemonMayStillRun) {
   // then: the stop hung, 1 run in 20 and 1 in 60; 0 in 120 since the test
   // waits for the poll. A plain build never hung.
   EXPECT_TRUE(test_support::WaitFor([&] {
-    if (!HasPending(pid, SIGTERM)) return false;
-    const std::string wchan =
-        ReadFileOrEmpty(absl::StrCat("/proc/", stop.pid, "/wchan"));
-    return absl::StrContains(wchan, "poll") ||
-           ((wchan.empty() || wchan == "0") &&
-            test_support::StatOf(stop.pid).state() == 'S');
+    return HasPending(pid, SIGTERM) && test_support::SleepsInPoll(stop.pid);
   }));
   ASSERT_EQ(kill(stop.pid, SIGINT), 0);
   RunResult result = test_support::WaitProgram(stop);

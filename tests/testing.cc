@@ -267,6 +267,13 @@ std::string SignalStateOf(pid_t pid) {
   return state;
 }
 
+bool SleepsInPoll(pid_t pid) {
+  const std::string wchan =
+      ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/wchan"));
+  return absl::StrContains(wchan, "poll") ||
+         ((wchan.empty() || wchan == "0") && StatOf(pid).state() == 'S');
+}
+
 bool IsAlive(pid_t pid) {
   const ProcStat stat = StatOf(pid);
   if (stat.running()) return true;

@@ -112,6 +112,13 @@ ProcStat StatOf(pid_t pid);
 // blocked or still pending signal from one that was taken and lost.
 std::string SignalStateOf(pid_t pid);
 
+// Whether `pid`'s main thread sleeps in poll(2) or ppoll(2), its wait for
+// events (or sleeps at all where the kernel hides wchan). A test that claims
+// "a signal during the wait" sends it then: ThreadSanitizer defers a handler
+// for a signal that comes outside a blocking call, and such signals were
+// lost now and then in TSan builds (never in plain ones).
+bool SleepsInPoll(pid_t pid);
+
 // Whether `pid` exists and its thread group has not wholly exited: running,
 // or a zombie main thread whose other threads still run (and still hold its
 // descriptors and locks).
