@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <tuple>
 
 #include "absl/flags/flag.h"
@@ -216,9 +217,16 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
     return BadFlag(name, flag.text(),
                    "not a duration (examples: 30s, 1m30s, 250ms)");
   }
+  // A duration reaches its users in microseconds at the finest
+  // (WATCHDOG_USEC): one past int64's was cut to its largest in silence
+  // (`99999999999h`, the attack of 2026-12-07), so it is refused as the
+  // infinite one is.
   if (duration == absl::InfiniteDuration() ||
-      duration == -absl::InfiniteDuration()) {
-    return BadFlag(name, flag.text(), "out of range");
+      duration == -absl::InfiniteDuration() ||
+      absl::AbsDuration(duration) >
+          absl::Microseconds(std::numeric_limits<int64_t>::max())) {
+    return BadFlag(name, flag.text(),
+                   "out of range (over about 292,000 years)");
   }
   return duration;
 }

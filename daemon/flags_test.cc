@@ -68,6 +68,12 @@ TEST_F(RequestFromFlagsTest, EveryBadValueIsAnInvalidArgumentNamingTheFlag) {
       {&FLAGS_daemon_umask, "99999999999999999999", "--daemon_umask=9999"},
       {&FLAGS_daemon_ready_timeout, "soon", "--daemon_ready_timeout=soon"},
       {&FLAGS_daemon_stop_timeout, "-1", "--daemon_stop_timeout=-1"},
+      // Past int64 microseconds: cut to its largest in silence before.
+      {&FLAGS_daemon_stop_timeout, "99999999999h",
+       "--daemon_stop_timeout=99999999999h"},
+      {&FLAGS_daemon_watchdog, "99999999999h",
+       "--daemon_watchdog=99999999999h"},
+      {&FLAGS_daemon_watchdog, "1e13", "--daemon_watchdog=1e13"},
       {&FLAGS_daemon_control, "bogus", "--daemon_control=bogus"},
       {&FLAGS_daemon_workdir, "", "--daemon_workdir="},
       {&FLAGS_daemon_stdout, "", "--daemon_stdout="},
