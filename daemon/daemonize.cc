@@ -33,6 +33,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "daemon/daemon.h"
 #include "daemon/internal/container_init.h"
@@ -66,6 +68,23 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
     return ErrnoError(errno, "getcwd");
   }
   return absl::StrCat(cwd, "/", path);
+}
+
+// "/dev/./null" and "/dev//null" as "/dev/null": the null device is
+// accepted as an output by that name, and the checks and the reopen on
+// reload compare the name (attack of 2026-12-07: refused as "a character
+// device"). Only "." and empty components are dropped: ".." could name
+// another file once a directory on the way is a link.
+std::string SpellNullDeviceOneWay(const std::string& path) {
+  if (path.empty() || path[0] != '/') return path;
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part != ".") parts.push_back(part);
+  }
+  if (parts.size() == 2 && parts[0] == "dev" && parts[1] == "null") {
+    return "/dev/null";
+  }
+  return path;
 }
 
 // Fills in daemon(7)'s defaults for a detached daemon and makes every path
@@ -103,6 +122,7 @@ absl::StatusOr<Options> Resolve(Options options) {
        {&options.stdout_path, &options.stderr_path}) {
     if (path->has_value() && **path != kInheritStream) {
       DAEMONKIT_ASSIGN_OR_RETURN(**path, Absolute(**path));
+      **path = SpellNullDeviceOneWay(**path);
     }
   }
   return options;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -63,11 +64,18 @@ absl::StatusOr<OutputRelay> OutputRelay::Create(const Options& options) {
   for (int stream = 0; stream < 2; ++stream) {
     relayed[stream] = IsRelayed(*paths[stream]);
     if (!relayed[stream]) continue;
-    relay.paths_[stream] = **paths[stream];
     if (fstat(stream + 1, &files[stream]) != 0) {
-      return absl::ErrnoToStatus(
-          errno, absl::StrCat("fstat of ", relay.paths_[stream]));
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat("fstat of ", **paths[stream]));
     }
+    // The null device by another spelling ("/dev/./null"): nothing to
+    // reopen, nothing to relay.
+    if (S_ISCHR(files[stream].st_mode) &&
+        files[stream].st_rdev == makedev(1, 3)) {
+      relayed[stream] = false;
+      continue;
+    }
+    relay.paths_[stream] = **paths[stream];
   }
   // The same file however named (a relative path, a link on the way):
   // one pipe, or their lines would lose their order (the attack of
