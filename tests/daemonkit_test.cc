@@ -497,6 +497,57 @@ TEST_F(DaemonkitTest, ResourceLimitsAreTheProgramsNotTheMonitors) {
   EXPECT_EQ(Control("stop").exit_code, 0);
 }
 
+// The attack of 2026-12-07: a `nofile` limit that the program fits in
+// failed its set-up with a bare errno ("Invalid argument", "Bad file
+// descriptor"): the set-up moves descriptors through numbers above the
+// program's own. The limit is now set last, just before the exec.
+TEST_F(DaemonkitTest, ANofileLimitTheProgramFitsInIsSetAfterItsDescriptors) {
+  const ShortTempDir socket_dir;
+  const std::string a = socket_dir.path() + "/a.sock";
+  const std::string b = socket_dir.path() + "/b.sock";
+  // Descriptors 0 to 4 are the program's; the loader opens its libraries
+  // at 5, one at a time.
+  RunResult start = Start({"--daemon_rlimits=nofile=6",
+                           "--daemon_listen=a=unix:" + a + ",b=unix:" + b},
+                          {"/bin/sh", "-c", "exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  pid_t program = ReadPid(pidfile_);
+  EXPECT_THAT(LimitLine(program, "Max open files"),
+              HasSubstr("Max open files 6 "));
+  EXPECT_THAT(OpenDescriptors(program)[4], HasSubstr("socket:"));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+
+  // The ready descriptor at the limit itself: open, the program's. Not
+  // told by a shell: dash moves a redirected descriptor to 10 or above
+  // first, which this limit refuses; awk opens /dev/fd/9 at 3.
+  start = Start({"--ready=fd:9", "--daemon_rlimits=nofile=9"},
+                {"/usr/bin/awk",
+                 "BEGIN { printf \"\\n\" > \"/dev/fd/9\"; "
+                 "close(\"/dev/fd/9\"); system(\"exec sleep 1000\") }"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  program = ReadPid(pidfile_);
+  EXPECT_THAT(LimitLine(program, "Max open files"),
+              HasSubstr("Max open files 9 "));
+  EXPECT_EQ(Control("stop").exit_code, 0);
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+}
+
+// "/dev/./null" and "/dev//null" are the null device, accepted as
+// "/dev/null" is (refused as "a character device" before: the attack of
+// 2026-12-07), and nothing is relayed into them.
+TEST_F(DaemonkitTest, TheNullDeviceSpeltAnotherWayIsTheNullDevice) {
+  const RunResult start = RunProgram(
+      {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
+       "--daemon_stdout=/dev/./null", "--daemon_stderr=/dev//null", "--",
+       "/bin/sh", "-c", "exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile_);
+  std::map<int, std::string> descriptors = OpenDescriptors(program);
+  EXPECT_EQ(descriptors[1], "/dev/null");
+  EXPECT_EQ(descriptors[2], "/dev/null");
+  EXPECT_EQ(Control("stop").exit_code, 0);
+}
+
 // Two upgrades one after the other, the second while the first's new
 // program is new: the first replaced the old program, and the second
 // replaced the first's, which drains meanwhile (two seconds on TERM).

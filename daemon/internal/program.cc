@@ -164,9 +164,22 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
   }
   // --daemon_user, --daemon_group: the program's, not the monitor's, which
   // keeps the pid file's lock and its right to write it.
-  if (absl::Status limited = ApplyResourceLimits(identity.limits);
-      !limited.ok()) {
+  // A `nofile` limit is set last, once the descriptors are in place: the
+  // set-up below moves them through numbers above the program's own, which
+  // a small limit refused with a bare EINVAL or EBADF (the attack of
+  // 2026-12-07). Only its raise of the hard limit comes now, while the
+  // process may still raise one. Lowering a limit needs no privilege.
+  std::vector<LimitRequest> descriptor_limits;
+  std::vector<LimitRequest> other_limits;
+  for (const LimitRequest& limit : identity.limits) {
+    (limit.name == "nofile" ? descriptor_limits : other_limits)
+        .push_back(limit);
+  }
+  if (absl::Status limited = ApplyResourceLimits(other_limits); !limited.ok()) {
     fail(ChildFailure::kPrivileges, 0, limited.message());
+  }
+  if (absl::Status raised = RaiseHardLimits(descriptor_limits); !raised.ok()) {
+    fail(ChildFailure::kPrivileges, 0, raised.message());
   }
   if (identity.credentials) {
     // The library's own order (daemon_startup.cc): the bounding set and
@@ -230,6 +243,10 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
     } else if (dup2(ready_write, ready.fd) < 0) {
       fail(ChildFailure::kSetup, errno);
     }
+  }
+  if (absl::Status limited = ApplyResourceLimits(descriptor_limits);
+      !limited.ok()) {
+    fail(ChildFailure::kPrivileges, 0, limited.message());
   }
   sigset_t none;
   sigemptyset(&none);
