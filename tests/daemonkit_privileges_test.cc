@@ -5,13 +5,16 @@
 // root, so the root-owned pid file stays locked and names the program.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -186,6 +189,114 @@ TEST(DaemonkitPrivilegesTest, AKilledMonitorTakesTheDroppedProgramWithIt) {
     RemoveProgramCgroups(pidfile);
   }
   for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+}
+
+// A root for --daemon_chroot holding /bin/sh (dash), /bin/sleep and the
+// libraries they load, copied from this machine where ldd finds them.
+std::string MakeJail(const std::string& dir) {
+  const std::string jail = dir + "/jail";
+  for (const std::string binary : {"/bin/sh", "/bin/sleep"}) {
+    std::vector<std::string> files = {binary};
+    const RunResult ldd = RunProgram({"/usr/bin/ldd", binary});
+    EXPECT_EQ(ldd.exit_code, 0) << ldd.stderr_text;
+    for (absl::string_view word :
+         absl::StrSplit(ldd.stdout_text, absl::ByAnyChar(" \t\n"))) {
+      if (absl::StartsWith(word, "/")) files.emplace_back(word);
+    }
+    for (const std::string& file : files) {
+      const std::string copy = jail + file;
+      std::filesystem::create_directories(
+          std::filesystem::path(copy).parent_path());
+      std::filesystem::copy_file(
+          file, copy, std::filesystem::copy_options::overwrite_existing);
+      EXPECT_EQ(chmod(copy.c_str(), 0755), 0) << copy;
+    }
+  }
+  std::filesystem::create_directories(jail + "/work");
+  return jail;
+}
+
+// Issue 21.1: --daemon_chroot for a program. The program runs in the new
+// root, in --daemon_workdir there, as --daemon_user; the monitor stays
+// outside with the pid file and writes the program's output into the log
+// outside; an upgrade finds the binary inside the root too.
+TEST(DaemonkitPrivilegesTest, AProgramInAChrootRunsThereTheMonitorOutside) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot");
+  const std::string jail = MakeJail(dir);
+  const std::string pidfile = dir + "/program.pid";
+  const std::string log = dir + "/program.log";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  const RunResult start =
+      RunProgram({daemonkit, "--daemon_pidfile=" + pidfile,
+                  "--daemon_stdout=" + log, "--daemon_chroot=" + jail,
+                  "--daemon_workdir=/work", "--daemon_user=nobody", "--",
+                  "/bin/sh", "-c", "echo \"in $PWD\"; exec sleep 1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  pid_t program = ReadPid(pidfile);
+  ASSERT_GT(program, 0);
+  EXPECT_EQ(
+      std::filesystem::read_symlink(absl::StrCat("/proc/", program, "/root")),
+      jail);
+  EXPECT_EQ(
+      std::filesystem::read_symlink(absl::StrCat("/proc/", program, "/cwd")),
+      jail + "/work");
+  EXPECT_EQ(StatusField(program, "Uid:"), "65534 65534 65534 65534");
+  int monitor = 0;
+  ASSERT_TRUE(StatOf(program).ParseField(ProcStat::kPpid, &monitor));
+  EXPECT_EQ(
+      std::filesystem::read_symlink(absl::StrCat("/proc/", monitor, "/root")),
+      "/");
+  EXPECT_TRUE(WaitFor([&] { return ReadFileOrEmpty(log) == "in /work\n"; }))
+      << ReadFileOrEmpty(log);
+
+  const RunResult upgrade = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=upgrade"});
+  EXPECT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  program = ReadPid(pidfile);
+  EXPECT_EQ(
+      std::filesystem::read_symlink(absl::StrCat("/proc/", program, "/root")),
+      jail);
+  const RunResult stop = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile));
+  KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  RemoveProgramCgroups(pidfile);
+}
+
+// What the chroot lacks fails the start with one line naming it (exit 1),
+// and leaves nothing behind.
+TEST(DaemonkitPrivilegesTest, WhatTheChrootLacksFailsTheStartNamingIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot_lacks");
+  const std::string jail = MakeJail(dir);
+  const std::string pidfile = dir + "/program.pid";
+  const struct {
+    std::vector<std::string> flags;
+    std::string said;
+  } cases[] = {
+      {{"--", "/usr/bin/env"},
+       "daemonkit: /usr/bin/env (inside --daemon_chroot=" + jail +
+           "): No such file or directory\n"},
+      {{"--daemon_workdir=/nowhere", "--", "/bin/sleep", "1000"},
+       "daemonkit: --daemon_workdir=/nowhere inside --daemon_chroot=" + jail +
+           ": No such file or directory\n"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {
+        RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile,
+        "--daemon_chroot=" + jail, "--daemon_user=nobody"};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    const RunResult start = RunProgram(argv);
+    EXPECT_EQ(start.exit_code, 1);
+    EXPECT_EQ(start.stderr_text, c.said);
+    EXPECT_FALSE(FileExists(pidfile));
+    EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+    RemoveProgramCgroups(pidfile);
+  }
 }
 
 TEST(DaemonkitPrivilegesTest, UnknownUserIsAStartError) {

@@ -434,12 +434,18 @@ TEST_F(DaemonkitTest, AWatchdogWithoutNotifyReadinessIsAUsageError) {
 }
 
 // What the command does not take for a program: one line naming the
-// flag, exit 2, nothing started, no pid file.
+// flag, exit 2, nothing started, no pid file. A chroot needs a drop to
+// another user than root (root leaves one), as for a library daemon.
 TEST_F(DaemonkitTest, FlagsTheCommandDoesNotTakeAreUsageErrors) {
+  const RunResult chroot =
+      Start({"--daemon_chroot=" + dir_}, {"/bin/sh", "-c", "exec sleep 1000"});
+  EXPECT_EQ(chroot.exit_code, 2);
+  EXPECT_EQ(chroot.stderr_text,
+            absl::StrCat("daemonkit: --daemon_chroot=", dir_,
+                         ": root can leave a chroot: add --daemon_user=USER "
+                         "(a user other than root)\n"));
+  EXPECT_FALSE(FileExists(pidfile_));
   const std::vector<std::pair<std::string, std::string>> refused = {
-      {"--daemon_chroot=" + dir_,
-       "daemonkit: --daemon_chroot: not supported by daemonkit for a program "
-       "yet\n"},
       {"--daemon_child_pidfile=" + dir_ + "/child.pid",
        "daemonkit: --daemon_child_pidfile: daemonkit's --daemon_pidfile "
        "already names the program (on every restart and upgrade); use it\n"},

@@ -43,6 +43,7 @@
 #include "daemon/internal/process_controls.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/safe_open.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
 #include "tools/program_control.h"
@@ -94,20 +95,12 @@ void SweepFailedStart(pid_t session) {
   std::exit(ExitCodeFor(status));
 }
 
-// What the command does not do yet with the program: a chroot (the
-// program's path and the monitor's view would need translating), and a
-// second pid file (the pid file already names the program); refused
-// before anything starts rather than half done.
+// What the command does not do with the program: a second pid file;
+// refused before anything starts rather than half done. The library's
+// second pid file names a supervised worker, while the library's daemon
+// process holds the first; here the first already names the program, on
+// every restart and upgrade.
 absl::Status CheckSupported(const Options& options) {
-  auto refuse = [](absl::string_view flag) {
-    return UsageError(flag, absl::StrCat("--", flag,
-                                         ": not supported by daemonkit for a "
-                                         "program yet"));
-  };
-  if (!options.chroot.empty()) return refuse("daemon_chroot");
-  // Not "yet": the library's second pid file names a supervised worker,
-  // while the library's daemon process holds the first; here the first
-  // already names the program, on every restart and upgrade.
   if (!options.child_pidfile.empty()) {
     return UsageError("daemon_child_pidfile",
                       "--daemon_child_pidfile: daemonkit's --daemon_pidfile "
@@ -337,6 +330,24 @@ int Main(int argc, char** argv) {
     identity.limits.push_back({limit.resource, limit.soft, limit.hard});
   }
   request->options.rlimits.clear();
+  // And --daemon_chroot, with --daemon_workdir a path in there: entered in
+  // the program's process just before its exec. The monitor stays outside,
+  // where the pid file, the outputs, the cgroup and the sockets' paths
+  // are, in "/" once detached. The flags' validation made sure of root
+  // and of a --daemon_user other than root (root leaves a chroot).
+  if (!request->options.chroot.empty()) {
+    absl::StatusOr<std::string> root = AbsolutePath(request->options.chroot);
+    if (!root.ok()) Fail(root.status());
+    absl::StatusOr<int> directory =
+        internal::OpenDirectoryNoFollow(*root, "chroot");
+    if (!directory.ok()) Fail(directory.status());
+    close(*directory);
+    identity.root = *root;
+    identity.workdir = request->options.workdir.value_or("/");
+    if (identity.workdir[0] != '/') identity.workdir.insert(0, "/");
+    request->options.chroot.clear();
+    request->options.workdir.reset();
+  }
   request->options.user.clear();
   request->options.group.clear();
   const Options options = request->options;

@@ -556,6 +556,15 @@ class Monitor {
   // program's path (argv[0], searched in $PATH as the exec does), as the
   // program's user, root most often, so only a binary that root (or this
   // user) alone could have put there is run.
+  // Under --daemon_chroot the exec looks inside the new root, and so does
+  // this, from outside: a path as the program sees it, on the monitor's.
+  std::string OutsideRoot(const std::string& inside) const {
+    if (identity_.root.empty()) return inside;
+    return absl::StrCat(identity_.root,
+                        inside[0] == '/' ? "" : identity_.workdir + "/",
+                        inside);
+  }
+
   absl::Status CheckProgramBinary() const {
     std::string path = argv_[0];
     if (path.find('/') == std::string::npos) {
@@ -564,16 +573,22 @@ class Monitor {
       for (absl::string_view dir :
            absl::StrSplit(search != nullptr ? search : "/usr/bin:/bin", ':')) {
         const std::string candidate =
-            absl::StrCat(dir.empty() ? "." : dir, "/", path);
+            OutsideRoot(absl::StrCat(dir.empty() ? "." : dir, "/", path));
         if (access(candidate.c_str(), X_OK) == 0) {
           found = candidate;
           break;
         }
       }
       if (found.empty()) {
-        return absl::NotFoundError(absl::StrCat(path, ": not found in $PATH"));
+        return absl::NotFoundError(absl::StrCat(
+            path, ": not found in $PATH",
+            identity_.root.empty()
+                ? ""
+                : absl::StrCat(" inside --daemon_chroot=", identity_.root)));
       }
       path = found;
+    } else {
+      path = OutsideRoot(path);
     }
     if (path[0] != '/') {
       char cwd[PATH_MAX];

@@ -181,6 +181,23 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
   if (absl::Status raised = RaiseHardLimits(descriptor_limits); !raised.ok()) {
     fail(ChildFailure::kPrivileges, 0, raised.message());
   }
+  // --daemon_chroot, before the drop (which takes the right to chroot) and
+  // before the exec, which then finds the program inside the new root.
+  if (!identity.root.empty()) {
+    if (chroot(identity.root.c_str()) != 0) {
+      fail(ChildFailure::kPrivileges, 0,
+           absl::StrCat("--daemon_chroot=", identity.root,
+                        ": chroot: ", strerror(errno)));
+    }
+    const std::string workdir =
+        identity.workdir.empty() ? "/" : identity.workdir;
+    if (chdir(workdir.c_str()) != 0) {
+      fail(ChildFailure::kPrivileges, 0,
+           absl::StrCat("--daemon_workdir=", workdir,
+                        " inside --daemon_chroot=", identity.root, ": ",
+                        strerror(errno)));
+    }
+  }
   if (identity.credentials) {
     // The library's own order (daemon_startup.cc): the bounding set and
     // PR_SET_KEEPCAPS before the drop, the kept sets (ambient too) and
@@ -587,7 +604,12 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     failure.text[sizeof(failure.text) - 1] = '\0';
     switch (failure.stage) {
       case ChildFailure::kExec:
-        return ErrnoError(failure.error, argv[0]);
+        return ErrnoError(
+            failure.error,
+            identity.root.empty()
+                ? argv[0]
+                : absl::StrCat(argv[0], " (inside --daemon_chroot=",
+                               identity.root, ")"));
       case ChildFailure::kPrivileges:
         return absl::InternalError(failure.text);
       case ChildFailure::kCgroup:

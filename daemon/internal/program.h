@@ -115,6 +115,13 @@ struct ProgramIdentity {
   // (output_relay.h), so a small fsize or cpu limit meant for the program
   // would end it, and the service with it (the attack of 2026-12-07).
   std::vector<LimitRequest> limits;
+  // --daemon_chroot: the program's new root, entered (as the monitor's
+  // user, before the drop) just before its exec, and `workdir` its working
+  // directory in there ("/" when empty). The monitor stays outside: it
+  // holds the pid file, the outputs, the cgroup and the sockets' paths.
+  // Empty: no chroot.
+  std::string root;
+  std::string workdir;
 };
 
 // The cgroup the program moves itself into before its exec (issue 21.3,
