@@ -267,6 +267,54 @@ TEST(DaemonkitPrivilegesTest, AProgramInAChrootRunsThereTheMonitorOutside) {
   RemoveProgramCgroups(pidfile);
 }
 
+// An upgrade checks the binary as the exec will find it: inside the root,
+// where an absolute symbolic link names a file of the root. The model
+// test's chroot rows found every upgrade refused ("No such file or
+// directory"): the monitor followed the link from outside, to its own "/".
+TEST(DaemonkitPrivilegesTest, AnUpgradeInAChrootFollowsTheRootsOwnLinks) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot_link");
+  const std::string jail = MakeJail(dir);
+  // /opt/daemonkit-test/sleep exists in the root only; /bin/app leads to it.
+  std::filesystem::create_directories(jail + "/opt/daemonkit-test");
+  std::filesystem::copy_file("/bin/sleep", jail + "/opt/daemonkit-test/sleep");
+  ASSERT_EQ(chmod((jail + "/opt/daemonkit-test/sleep").c_str(), 0755), 0);
+  ASSERT_FALSE(FileExists("/opt/daemonkit-test/sleep"));
+  std::filesystem::create_symlink("/opt/daemonkit-test/sleep",
+                                  jail + "/bin/app");
+  const std::string pidfile = dir + "/program.pid";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  const RunResult start = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_chroot=" + jail,
+       "--daemon_user=nobody", "--", "/bin/app", "1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t first = ReadPid(pidfile);
+  const RunResult upgrade = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=upgrade"});
+  EXPECT_EQ(upgrade.exit_code, 0) << upgrade.stderr_text;
+  const pid_t second = ReadPid(pidfile);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(
+      std::filesystem::read_symlink(absl::StrCat("/proc/", second, "/root")),
+      jail);
+  // A binary the dropped user could have put there is refused, as outside
+  // a root (issue 18.19), and the running program stays.
+  ASSERT_EQ(chown((jail + "/opt/daemonkit-test/sleep").c_str(), 65534, 65534),
+            0);
+  const RunResult refused = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=upgrade"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.stderr_text, HasSubstr("inside --daemon_chroot=" + jail));
+  EXPECT_EQ(ReadPid(pidfile), second);
+  const RunResult stop = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  RemoveProgramCgroups(pidfile);
+}
+
 // What the chroot lacks fails the start with one line naming it (exit 1),
 // and leaves nothing behind.
 TEST(DaemonkitPrivilegesTest, WhatTheChrootLacksFailsTheStartNamingIt) {

@@ -79,6 +79,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,6 +88,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -211,20 +213,24 @@ constexpr int kConfigurationCount =
 // --daemon_capabilities (with the drop), unix --daemon_listen, an outer
 // NOTIFY_SOCKET receiver with and without a systemd watchdog, keep_env,
 // rlimits and --daemon_ready_fd, each pair at least once
-// (CommandCoverIsPairwise; eight rows, the fewest a greedy search found).
-// The restarting rows run the monitor's own --daemon_watchdog (hang_app).
-// Not here: a chroot (the command refuses it, exit 2), a pid namespace,
-// tcp, outer socket activation and the journal (the program's own stderr
-// lines carry no prefix: that is the program's business).
+// (CommandCoverIsPairwise; eight rows, the fewest a greedy search found;
+// the chroot column, with the drop only, in the three rows of the first
+// assignment that covers every pair). The restarting rows run the
+// monitor's own --daemon_watchdog (hang_app). A chroot is the program's:
+// it is exec'd inside, so the run's directory holds a copy of it, of the
+// fault shim and of every library they load (CopyLibrariesIntoRoot).
+// Not here: a pid namespace, tcp, outer socket activation and the journal
+// (the program's own stderr lines carry no prefix: that is the program's
+// business).
 constexpr Configuration kCommandConfigurations[] = {
     {Mode::kForeground, true, Listen::kNone, true, true, Notify::kNone, true,
-     true, false, false, false, false, true},
+     true, false, false, false, true, true},
     {Mode::kForeground, false, Listen::kUnix, false, false, Notify::kSocket,
      false, false, true, false, false, false, true},
     {Mode::kSupervised, true, Listen::kUnix, true, false, Notify::kSocket,
-     false, true, false, false, false, false, true},
+     false, true, false, false, false, true, true},
     {Mode::kDetached, true, Listen::kNone, false, true, Notify::kSocket, true,
-     false, true, false, false, false, true},
+     false, true, false, false, true, true},
     {Mode::kDetached, false, Listen::kUnix, true, false, Notify::kNone, true,
      false, false, false, false, false, true},
     {Mode::kSupervised, false, Listen::kNone, false, true, Notify::kNone, false,
@@ -613,6 +619,32 @@ class ModelRun {
       CopyFile(test_support::RunfilePath("tests/model_app"), app_, 0755);
       CopyFile(test_support::RunfilePath("tests/fault_shim.so"),
                dir_ + "/fault_shim.so", 0644);
+      if (config.chroot) {
+        CopyLibrariesIntoRoot(app_);
+        CopyLibrariesIntoRoot(dir_ + "/fault_shim.so");
+      }
+    }
+  }
+
+  // The command's program is exec'd inside its root: every library `binary`
+  // loads (as ldd lists them, the loader too) is copied to its own path
+  // under the run's directory.
+  void CopyLibrariesIntoRoot(const std::string& binary) {
+    const RunResult ldd = RunProgram({"/usr/bin/ldd", binary});
+    if (ldd.exit_code != 0) {
+      Violated(absl::StrCat("ldd ", binary, ": ", ldd.stderr_text));
+      return;
+    }
+    for (absl::string_view word :
+         absl::StrSplit(ldd.stdout_text, absl::ByAnyChar(" \t\n"))) {
+      if (!absl::StartsWith(word, "/")) continue;
+      const std::string library(word);
+      const std::string copy = dir_ + library;
+      if (FileExists(copy)) continue;
+      std::error_code error;
+      std::filesystem::create_directories(
+          std::filesystem::path(copy).parent_path(), error);
+      CopyFile(library, copy, 0755);
     }
   }
 
@@ -1035,7 +1067,12 @@ class ModelRun {
     std::vector<pid_t> pids;
     for (pid_t pid : AllPids()) {
       const std::string comm = Comm(pid);
-      if (comm == "unshare" || comm == "daemonkit-keep") continue;
+      // (The command's monitor checks an upgrade's binary inside a
+      // chroot from a short-lived child of its own, "daemonkit-check".)
+      if (comm == "unshare" || comm == "daemonkit-keep" ||
+          comm == "daemonkit-check") {
+        continue;
+      }
       const std::string cmdline =
           ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
       // (Control invocations are done by the time anything looks; the
@@ -1396,8 +1433,13 @@ class ModelRun {
             if (pid == old) continue;
             if (config_.command) {
               // The monitor's new child (its output is the relay's pipe),
-              // not a program an earlier upgrade replaced, which drains.
+              // once it has exec'd the program (a fork of the monitor has
+              // its command line too: under a chroot the monitor checks
+              // the binary from one), and not a program an earlier upgrade
+              // replaced, which drains.
+              const std::string comm = Comm(pid);
               if (ParentOf(pid) == ParentOf(old) &&
+                  !absl::StartsWith(comm, "daemonkit") &&
                   std::find(draining_.begin(), draining_.end(), pid) ==
                       draining_.end()) {
                 successor = pid;
@@ -2391,7 +2433,10 @@ class ModelRun {
     const std::string root = config_.chroot ? dir_ : "/";
     const std::string cwd = config_.chroot ? dir_ : detaches() ? "/" : ".";
     std::vector<pid_t> jailed = {application};
-    if (config_.mode == Mode::kSupervised) jailed.push_back(Supervisor());
+    // The command's monitor (its "supervisor") stays outside the root.
+    if (config_.mode == Mode::kSupervised && !config_.command) {
+      jailed.push_back(Supervisor());
+    }
     for (pid_t pid : jailed) {
       for (const auto& [link, want] :
            {std::make_pair("root", root), std::make_pair("cwd", cwd)}) {
@@ -2660,25 +2705,27 @@ TEST(ModelTest, CommandCoverIsPairwise) {
   std::vector<std::vector<int>> rows;
   for (const Configuration& c : kCommandConfigurations) {
     EXPECT_TRUE(c.command && c.mode != Mode::kContainer &&
-                (!c.capabilities || c.drop_user) && !c.chroot && !c.journal &&
-                !c.activated && c.notify != Notify::kFdStore &&
-                c.listen != Listen::kTcp &&
+                (!c.capabilities || c.drop_user) &&
+                (!c.chroot || c.drop_user) && !c.journal && !c.activated &&
+                c.notify != Notify::kFdStore && c.listen != Listen::kTcp &&
                 (!c.watchdog || c.notify != Notify::kNone))
         << Describe(c);
     rows.push_back({static_cast<int>(c.mode), c.drop_user,
                     static_cast<int>(c.listen), c.keep_env, c.rlimits,
                     static_cast<int>(c.notify), c.ready_fd, c.capabilities,
-                    c.watchdog});
+                    c.watchdog, c.chroot});
   }
-  constexpr size_t kDrop = 1, kNotify = 5, kCapabilities = 7, kWatchdog = 8;
-  EXPECT_THAT(UncoveredPairs(rows, {3, 2, 2, 2, 2, 2, 2, 2, 2},
-                             [](size_t a, size_t b, int va, int vb) {
-                               return (a == kNotify && b == kWatchdog &&
-                                       va == 0 && vb == 1) ||
-                                      (a == kDrop && b == kCapabilities &&
-                                       va == 0 && vb == 1);
-                             }),
-              ::testing::IsEmpty());
+  constexpr size_t kDrop = 1, kNotify = 5, kCapabilities = 7, kWatchdog = 8,
+                   kChroot = 9;
+  EXPECT_THAT(
+      UncoveredPairs(
+          rows, {3, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+          [](size_t a, size_t b, int va, int vb) {
+            return (a == kNotify && b == kWatchdog && va == 0 && vb == 1) ||
+                   (a == kDrop && b == kCapabilities && va == 0 && vb == 1) ||
+                   (a == kDrop && b == kChroot && va == 0 && vb == 1);
+          }),
+      ::testing::IsEmpty());
 }
 
 class ModelConfigurationTest : public ::testing::TestWithParam<int> {};

@@ -5,6 +5,7 @@
 #include "tools/program_monitor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -556,16 +557,13 @@ class Monitor {
   // program's path (argv[0], searched in $PATH as the exec does), as the
   // program's user, root most often, so only a binary that root (or this
   // user) alone could have put there is run.
-  // Under --daemon_chroot the exec looks inside the new root, and so does
-  // this, from outside: a path as the program sees it, on the monitor's.
-  std::string OutsideRoot(const std::string& inside) const {
-    if (identity_.root.empty()) return inside;
-    return absl::StrCat(identity_.root,
-                        inside[0] == '/' ? "" : identity_.workdir + "/",
-                        inside);
+  absl::Status CheckProgramBinary() const {
+    if (identity_.root.empty()) return CheckProgramBinaryHere();
+    return CheckProgramBinaryInRoot();
   }
 
-  absl::Status CheckProgramBinary() const {
+  // The binary the exec would run from here: argv[0], searched in $PATH.
+  absl::Status CheckProgramBinaryHere() const {
     std::string path = argv_[0];
     if (path.find('/') == std::string::npos) {
       const char* search = getenv("PATH");
@@ -573,22 +571,16 @@ class Monitor {
       for (absl::string_view dir :
            absl::StrSplit(search != nullptr ? search : "/usr/bin:/bin", ':')) {
         const std::string candidate =
-            OutsideRoot(absl::StrCat(dir.empty() ? "." : dir, "/", path));
+            absl::StrCat(dir.empty() ? "." : dir, "/", path);
         if (access(candidate.c_str(), X_OK) == 0) {
           found = candidate;
           break;
         }
       }
       if (found.empty()) {
-        return absl::NotFoundError(absl::StrCat(
-            path, ": not found in $PATH",
-            identity_.root.empty()
-                ? ""
-                : absl::StrCat(" inside --daemon_chroot=", identity_.root)));
+        return absl::NotFoundError(absl::StrCat(path, ": not found in $PATH"));
       }
       path = found;
-    } else {
-      path = OutsideRoot(path);
     }
     if (path[0] != '/') {
       char cwd[PATH_MAX];
@@ -598,6 +590,73 @@ class Monitor {
       path = absl::StrCat(cwd, "/", path);
     }
     return internal::CheckRunnableByRootAlone(path, "program");
+  }
+
+  // Under --daemon_chroot the exec looks inside the new root, where an
+  // absolute symbolic link names a file of the root, not of the monitor's
+  // "/" (the model test's chroot rows: every upgrade was refused, the
+  // binary "not found" through the run directory's link to "/"). So the
+  // check runs where the exec will: in a child that enters the root and
+  // the working directory first, and reports one line back.
+  absl::Status CheckProgramBinaryInRoot() const {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+      return absl::ErrnoToStatus(errno, "pipe for the program's check");
+    }
+    const pid_t child = fork();
+    if (child < 0) {
+      const int saved = errno;
+      close(report[0]);
+      close(report[1]);
+      return absl::ErrnoToStatus(saved, "fork for the program's check");
+    }
+    if (child == 0) {
+      close(report[0]);
+      // Named as the path keeper is, so that nobody takes it for the
+      // monitor or the program; gone with the monitor.
+      prctl(PR_SET_NAME, "daemonkit-check");
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      absl::Status checked =
+          chroot(identity_.root.c_str()) != 0 ||
+                  chdir(identity_.workdir.empty()
+                            ? "/"
+                            : identity_.workdir.c_str()) != 0
+              ? absl::ErrnoToStatus(
+                    errno,
+                    absl::StrCat("enter --daemon_chroot=", identity_.root))
+              : CheckProgramBinaryHere();
+      const std::string said =
+          checked.ok() ? std::string()
+                       : absl::StrCat(std::string(checked.message()),
+                                      " (inside "
+                                      "--daemon_chroot=",
+                                      identity_.root, ")");
+      (void)!write(report[1], said.data(), said.size());
+      _exit(checked.ok() ? 0 : 1);
+    }
+    close(report[1]);
+    std::string said;
+    char buffer[512];
+    for (;;) {
+      const ssize_t n = read(report[0], buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      said.append(buffer, static_cast<size_t>(n));
+    }
+    close(report[0]);
+    int status = 0;
+    if (!internal::ReapChild(child, &status)) {
+      return absl::InternalError("the program's check: its process was lost");
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(
+        said.empty() ? absl::StrCat("the program's check inside "
+                                    "--daemon_chroot=",
+                                    identity_.root, " ",
+                                    internal::DescribeWaitStatus(status))
+                     : said);
   }
 
   // The new program of an upgrade: ready (hand over), gone or late
