@@ -613,24 +613,23 @@ class Monitor {
     if (child == 0) {
       close(report[0]);
       // Named as the path keeper is, so that nobody takes it for the
-      // monitor or the program; gone with the monitor.
-      prctl(PR_SET_NAME, "daemonkit-check");
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      absl::Status checked =
-          chroot(identity_.root.c_str()) != 0 ||
-                  chdir(identity_.workdir.empty()
-                            ? "/"
-                            : identity_.workdir.c_str()) != 0
-              ? absl::ErrnoToStatus(
-                    errno,
-                    absl::StrCat("enter --daemon_chroot=", identity_.root))
-              : CheckProgramBinaryHere();
+      // monitor or the program, and gone with the monitor: conveniences,
+      // without which the check is as good.
+      (void)prctl(PR_SET_NAME, "daemonkit-check");
+      (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const char* workdir =
+          identity_.workdir.empty() ? "/" : identity_.workdir.c_str();
+      absl::Status checked;
+      if (chroot(identity_.root.c_str()) != 0 || chdir(workdir) != 0) {
+        checked = absl::ErrnoToStatus(errno, "enter the root");
+      } else {
+        checked = CheckProgramBinaryHere();
+      }
       const std::string said =
-          checked.ok() ? std::string()
-                       : absl::StrCat(std::string(checked.message()),
-                                      " (inside "
-                                      "--daemon_chroot=",
-                                      identity_.root, ")");
+          checked.ok()
+              ? std::string()
+              : absl::StrCat(checked.message(),
+                             " (inside --daemon_chroot=", identity_.root, ")");
       (void)!write(report[1], said.data(), said.size());
       _exit(checked.ok() ? 0 : 1);
     }
