@@ -56,6 +56,21 @@ std::string StatusField(pid_t pid, const std::string& key) {
   return "";
 }
 
+// Stops the program by its pid file: exit 0, nothing of it left, no pid
+// file. Then ends whatever a failed expectation left, so that the next test
+// starts clean.
+void StopLeavingNothing(const std::string& daemonkit,
+                        const std::string& pidfile) {
+  const RunResult stop = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  EXPECT_FALSE(FileExists(pidfile));
+  KillPidFileHolder(pidfile);
+  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+  RemoveProgramCgroups(pidfile);
+}
+
 TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   const std::string dir = MakeTempDir("daemonkit_privileges");
@@ -82,14 +97,7 @@ TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
       {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=status"});
   EXPECT_EQ(status.stdout_text, absl::StrCat("running, pid ", program,
                                              " (pid file ", pidfile, ")\n"));
-  const RunResult stop = RunProgram(
-      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
-  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-  EXPECT_FALSE(FileExists(pidfile));
-  KillPidFileHolder(pidfile);
-  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
-  RemoveProgramCgroups(pidfile);
+  StopLeavingNothing(daemonkit, pidfile);
 }
 
 // --daemon_capabilities for a program (issue 21.1; refused with exit 2
@@ -257,14 +265,7 @@ TEST(DaemonkitPrivilegesTest, AProgramInAChrootRunsThereTheMonitorOutside) {
   EXPECT_EQ(
       std::filesystem::read_symlink(absl::StrCat("/proc/", program, "/root")),
       jail);
-  const RunResult stop = RunProgram(
-      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
-  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-  EXPECT_FALSE(FileExists(pidfile));
-  KillPidFileHolder(pidfile);
-  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
-  RemoveProgramCgroups(pidfile);
+  StopLeavingNothing(daemonkit, pidfile);
 }
 
 // An upgrade checks the binary as the exec will find it: inside the root,
@@ -306,13 +307,7 @@ TEST(DaemonkitPrivilegesTest, AnUpgradeInAChrootFollowsTheRootsOwnLinks) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.stderr_text, HasSubstr("inside --daemon_chroot=" + jail));
   EXPECT_EQ(ReadPid(pidfile), second);
-  const RunResult stop = RunProgram(
-      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=stop"});
-  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-  KillPidFileHolder(pidfile);
-  for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
-  RemoveProgramCgroups(pidfile);
+  StopLeavingNothing(daemonkit, pidfile);
 }
 
 // What the chroot lacks fails the start with one line naming it (exit 1),
