@@ -196,6 +196,14 @@ absl::Status ValidateOptions(const Options& options) {
                       "root can leave a chroot: add --daemon_user=USER (a "
                       "user other than root)");
   }
+  // Nor does it confine one that may become root again: a set-user-ID
+  // binary inside the root would (the attack of 2026-12-07).
+  if (!options.chroot.empty() && !options.no_new_privs) {
+    return UsageError("chroot",
+                      "--daemon_no_new_privs=false: a set-user-ID program "
+                      "inside the root could make the daemon root, which "
+                      "leaves a chroot; keep no_new_privs with a chroot");
+  }
   if (options.keep_env) {
     for (const std::string& name : *options.keep_env) {
       if (!IsVariableName(name)) {

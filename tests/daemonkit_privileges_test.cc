@@ -16,10 +16,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/listen_testing.h"
 #include "tests/testing.h"
 
 namespace daemonkit {
@@ -340,6 +342,148 @@ TEST(DaemonkitPrivilegesTest, WhatTheChrootLacksFailsTheStartNamingIt) {
     EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
     RemoveProgramCgroups(pidfile);
   }
+}
+
+// The attack of 2026-12-07 on the chroot: what must be refused before
+// anything starts, and how (exit 2 for a combination that cannot confine,
+// 1 for a path the program's user could change). Nothing runs after any.
+TEST(DaemonkitPrivilegesTest, AChrootThatCannotConfineIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot_refused");
+  const std::string jail = MakeJail(dir);
+  const std::string pidfile = dir + "/program.pid";
+  // A directory the program's user owns, for the root and for a socket
+  // (short: a socket's path is at most 107 bytes).
+  const test_support::ShortTempDir short_dir;
+  const std::string users = short_dir.path() + "/users";
+  std::filesystem::create_directories(users + "/jail");
+  ASSERT_EQ(chown(users.c_str(), 65534, 65534), 0);
+  const struct {
+    std::vector<std::string> flags;
+    int exit_code;
+    std::string said;
+  } cases[] = {
+      {{"--daemon_chroot=" + jail, "--daemon_user=root"},
+       2,
+       "--daemon_chroot=" + jail + ": user root (0), group"},
+      {{"--daemon_chroot=" + jail, "--daemon_user=0"},
+       2,
+       "is root, who can leave a chroot"},
+      {{"--daemon_chroot=" + jail, "--daemon_user=nobody",
+        "--daemon_no_new_privs=false"},
+       2,
+       "a set-user-ID program inside the root could make the daemon root"},
+      {{"--daemon_chroot=" + users + "/jail", "--daemon_user=nobody"},
+       1,
+       "--daemon_chroot=" + users + "/jail: directory " + users +
+           " is owned by user nobody"},
+      {{"--daemon_chroot=" + jail, "--daemon_user=nobody",
+        "--daemon_listen=app=unix:" + users + "/app.sock"},
+       1,
+       "--daemon_listen=app=unix:" + users + "/app.sock: directory " + users +
+           " is owned by user nobody"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(absl::StrJoin(c.flags, " "));
+    std::vector<std::string> argv = {RunfilePath("tools/daemonkit"),
+                                     "--daemon_pidfile=" + pidfile};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    argv.insert(argv.end(), {"--", "/bin/sleep", "1000"});
+    const RunResult start = RunProgram(argv);
+    EXPECT_EQ(start.exit_code, c.exit_code) << start.stderr_text;
+    EXPECT_THAT(start.stderr_text, HasSubstr(c.said));
+    EXPECT_FALSE(FileExists(pidfile));
+    EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+    RemoveProgramCgroups(pidfile);
+  }
+}
+
+// In the foreground the caller's descriptors are handed down, but not a
+// directory into a chroot: through one the jailed program listed the
+// host's "/" (the attack of 2026-12-07). The same for a library daemon
+// that chroots itself.
+TEST(DaemonkitPrivilegesTest, NoDirectoryDescriptorFollowsIntoTheChroot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot_fds");
+  const std::string jail = MakeJail(dir);
+  const std::string pidfile = dir + "/program.pid";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{
+            daemonkit, "--daemon=false", "--daemon_pidfile=" + pidfile,
+            "--daemon_chroot=" + jail, "--daemon_user=nobody", "--",
+            "/bin/sleep", "1000"},
+        std::vector<std::string>{
+            RunfilePath("examples/ticker"), "--daemon=false",
+            "--daemon_pidfile=" + pidfile, "--daemon_chroot=" + jail,
+            "--daemon_user=nobody", "--interval=1h"}}) {
+    SCOPED_TRACE(command[0]);
+    std::string shell = "exec 7</ 8<" + dir + "; exec";
+    for (const std::string& word : command) {
+      absl::StrAppend(&shell, " '", word, "'");
+    }
+    test_support::Spawned foreground =
+        test_support::SpawnProgram({"/bin/bash", "-c", shell});
+    pid_t jailed = 0;
+    ASSERT_TRUE(WaitFor([&] {
+      jailed = ReadPid(pidfile);
+      return jailed > 0 && std::filesystem::read_symlink(
+                               absl::StrCat("/proc/", jailed, "/root")) == jail;
+    })) << ReadFileOrEmpty(foreground.err_path);
+    for (const auto& [fd, target] : test_support::OpenDescriptors(jailed)) {
+      EXPECT_NE(fd, 7) << target;
+      EXPECT_NE(fd, 8) << target;
+      EXPECT_NE(target, "/");
+      EXPECT_NE(target, dir);
+    }
+    ASSERT_EQ(kill(foreground.pid, SIGTERM), 0);
+    test_support::WaitProgram(foreground);
+    EXPECT_TRUE(WaitUntilGone(jailed));
+    for (pid_t pid : LiveProcessesSpawnedByThisTest()) KillAndWait(pid);
+    RemoveProgramCgroups(pidfile);
+  }
+}
+
+// A restart whose start cannot succeed stops nothing: the chroot is
+// judged before the stop (the attack of 2026-12-07: a mistyped root
+// stopped the service and started nothing). And a root without the
+// program's ELF loader says so, not that the program is missing.
+TEST(DaemonkitPrivilegesTest, ARestartIntoABadRootStopsNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string dir = MakeTempDir("daemonkit_chroot_restart");
+  const std::string jail = MakeJail(dir);
+  const std::string pidfile = dir + "/program.pid";
+  const std::string daemonkit = RunfilePath("tools/daemonkit");
+  const RunResult start = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_chroot=" + jail,
+       "--daemon_user=nobody", "--", "/bin/sleep", "1000"});
+  ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
+  const pid_t program = ReadPid(pidfile);
+  const RunResult restart = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_control=restart",
+       "--daemon_chroot=" + dir + "/no-such-root", "--daemon_user=nobody", "--",
+       "/bin/sleep", "1000"});
+  EXPECT_NE(restart.exit_code, 0);
+  EXPECT_THAT(restart.stderr_text, HasSubstr(dir + "/no-such-root"));
+  EXPECT_EQ(ReadPid(pidfile), program);
+  EXPECT_TRUE(test_support::IsAlive(program));
+  StopLeavingNothing(daemonkit, pidfile);
+
+  const std::string bare = dir + "/bare";
+  std::filesystem::create_directories(bare + "/bin");
+  std::filesystem::copy_file("/bin/sleep", bare + "/bin/sleep");
+  ASSERT_EQ(chmod((bare + "/bin/sleep").c_str(), 0755), 0);
+  const RunResult no_loader = RunProgram(
+      {daemonkit, "--daemon_pidfile=" + pidfile, "--daemon_chroot=" + bare,
+       "--daemon_user=nobody", "--", "/bin/sleep", "1000"});
+  EXPECT_EQ(no_loader.exit_code, 1);
+  EXPECT_EQ(no_loader.stderr_text,
+            "daemonkit: /bin/sleep: its interpreter (the ELF loader, or the "
+            "program on its #! line) was not found inside --daemon_chroot=" +
+                bare + "\n");
+  EXPECT_FALSE(FileExists(pidfile));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  RemoveProgramCgroups(pidfile);
 }
 
 TEST(DaemonkitPrivilegesTest, UnknownUserIsAStartError) {

@@ -37,6 +37,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/flags.h"
+#include "daemon/internal/dropped_user.h"
 #include "daemon/internal/interrupted_stop.h"
 #include "daemon/internal/launcher.h"
 #include "daemon/internal/privileges.h"
@@ -110,6 +111,83 @@ absl::Status CheckSupported(const Options& options) {
   return absl::OkStatus();
 }
 
+// What of the request is the program's, not the monitor's, taken out of
+// `options` into the identity the program's process takes on before its
+// exec: its user and group (resolved here, while an unknown name can still
+// reach the terminal; the monitor keeps the launcher's user, so it holds
+// and writes the root-owned pid file itself, no path keeper), capabilities,
+// limits and chroot. Judged here, before a restart stops anything.
+internal::ProgramIdentity TakeProgramIdentity(Options& options) {
+  internal::ProgramIdentity identity;
+  absl::StatusOr<std::optional<internal::Credentials>> credentials =
+      internal::ResolveCredentials(options.user, options.group);
+  if (!credentials.ok()) Fail(credentials.status());
+  identity.credentials = *credentials;
+  identity.no_new_privs = options.no_new_privs;
+  // --daemon_capabilities are the program's too, kept across its drop (the
+  // flags' validation made sure of a --daemon_user); as for a library
+  // daemon, only a drop to another user than root confines anything.
+  if (!options.capabilities.empty() && identity.credentials &&
+      identity.credentials->uid == 0) {
+    Fail(UsageError(
+        "capabilities",
+        absl::StrCat(
+            "--daemon_capabilities: ", identity.credentials->description,
+            " is root: kept capabilities confine only a program "
+            "dropped to another user; make --daemon_user a user "
+            "other than root")));
+  }
+  // The library's judge of what the dropped user must not be able to
+  // change (a chroot for root under another name, the root's directories,
+  // the pid file's and the sockets'): the program's user here, while the
+  // monitor stays root and keeps using those paths (the attack of
+  // 2026-12-07: none of it was judged for a program).
+  Options judged = options;
+  for (std::string* path : {&judged.pidfile, &judged.chroot}) {
+    absl::StatusOr<std::string> absolute = AbsolutePath(*path);
+    if (!absolute.ok()) Fail(absolute.status());
+    *path = *absolute;
+  }
+  if (absl::Status refused = internal::CheckWhatTheDroppedUserMustNotChange(
+          judged, identity.credentials);
+      !refused.ok()) {
+    Fail(refused);
+  }
+  for (const std::string& name : options.capabilities) {
+    if (std::optional<int> cap = internal::CapabilityByName(name)) {
+      identity.capabilities.push_back(*cap);
+    }
+  }
+  options.capabilities.clear();
+  // So are --daemon_rlimits: the monitor, which writes the program's
+  // output, keeps its own (a small fsize or cpu limit would end it).
+  for (const ResourceLimit& limit : options.rlimits) {
+    identity.limits.push_back({limit.resource, limit.soft, limit.hard});
+  }
+  options.rlimits.clear();
+  // And --daemon_chroot, with --daemon_workdir a path in there: entered in
+  // the program's process just before its exec. The monitor stays outside,
+  // where the pid file, the outputs, the cgroup and the sockets' paths
+  // are, in "/" once detached. The flags' validation made sure of root
+  // and of a --daemon_user other than root (root leaves a chroot).
+  if (!options.chroot.empty()) {
+    absl::StatusOr<std::string> root = AbsolutePath(options.chroot);
+    if (!root.ok()) Fail(root.status());
+    absl::StatusOr<int> directory =
+        internal::OpenDirectoryNoFollow(*root, "chroot");
+    if (!directory.ok()) Fail(directory.status());
+    close(*directory);
+    identity.root = *root;
+    identity.workdir = options.workdir.value_or("/");
+    if (identity.workdir[0] != '/') identity.workdir.insert(0, "/");
+    options.chroot.clear();
+    options.workdir.reset();
+  }
+  options.user.clear();
+  options.group.clear();
+  return identity;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "runs PROGRAM as a daemon:\n"
@@ -158,6 +236,7 @@ int Main(int argc, char** argv) {
   AwaitRestoredPidFile(pidfile);
   // A start (or restart) that could not run: refused before a restart
   // stops anything.
+  internal::ProgramIdentity identity;
   if (request->action == ControlAction::kStart ||
       request->action == ControlAction::kRestart) {
     if (program_argv.empty()) {
@@ -190,6 +269,7 @@ int Main(int argc, char** argv) {
         !own.ok()) {
       Fail(own);
     }
+    identity = TakeProgramIdentity(request->options);
   }
   switch (request->action) {
     case ControlAction::kStatus: {
@@ -294,62 +374,6 @@ int Main(int argc, char** argv) {
     case ControlAction::kStart:
       break;
   }
-  // --daemon_user and --daemon_group are the program's: resolved here,
-  // while an unknown name can still reach the terminal, and applied in
-  // the program's process. The monitor keeps the launcher's user, so it
-  // holds and writes the root-owned pid file itself (no path keeper).
-  internal::ProgramIdentity identity;
-  absl::StatusOr<std::optional<internal::Credentials>> credentials =
-      internal::ResolveCredentials(request->options.user,
-                                   request->options.group);
-  if (!credentials.ok()) Fail(credentials.status());
-  identity.credentials = *credentials;
-  identity.no_new_privs = request->options.no_new_privs;
-  // --daemon_capabilities are the program's too, kept across its drop (the
-  // flags' validation made sure of a --daemon_user); as for a library
-  // daemon, only a drop to another user than root confines anything.
-  if (!request->options.capabilities.empty() && identity.credentials &&
-      identity.credentials->uid == 0) {
-    Fail(UsageError(
-        "capabilities",
-        absl::StrCat(
-            "--daemon_capabilities: ", identity.credentials->description,
-            " is root: kept capabilities confine only a program "
-            "dropped to another user; make --daemon_user a user "
-            "other than root")));
-  }
-  for (const std::string& name : request->options.capabilities) {
-    if (std::optional<int> cap = internal::CapabilityByName(name)) {
-      identity.capabilities.push_back(*cap);
-    }
-  }
-  request->options.capabilities.clear();
-  // So are --daemon_rlimits: the monitor, which writes the program's
-  // output, keeps its own (a small fsize or cpu limit would end it).
-  for (const ResourceLimit& limit : request->options.rlimits) {
-    identity.limits.push_back({limit.resource, limit.soft, limit.hard});
-  }
-  request->options.rlimits.clear();
-  // And --daemon_chroot, with --daemon_workdir a path in there: entered in
-  // the program's process just before its exec. The monitor stays outside,
-  // where the pid file, the outputs, the cgroup and the sockets' paths
-  // are, in "/" once detached. The flags' validation made sure of root
-  // and of a --daemon_user other than root (root leaves a chroot).
-  if (!request->options.chroot.empty()) {
-    absl::StatusOr<std::string> root = AbsolutePath(request->options.chroot);
-    if (!root.ok()) Fail(root.status());
-    absl::StatusOr<int> directory =
-        internal::OpenDirectoryNoFollow(*root, "chroot");
-    if (!directory.ok()) Fail(directory.status());
-    close(*directory);
-    identity.root = *root;
-    identity.workdir = request->options.workdir.value_or("/");
-    if (identity.workdir[0] != '/') identity.workdir.insert(0, "/");
-    request->options.chroot.clear();
-    request->options.workdir.reset();
-  }
-  request->options.user.clear();
-  request->options.group.clear();
   const Options options = request->options;
   request->action = ControlAction::kStart;
   // The monitor restarts the program itself: the library's supervisor

@@ -76,6 +76,10 @@ absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
 // it. No descriptor of a directory survives this function.
 absl::Status ChangeRootAndDirectory(const Options& options) {
   if (!options.chroot.empty()) {
+    // The daemon's own are closed by now; what is left was handed down (in
+    // the foreground the caller's descriptors stay), and a directory among
+    // them would lead out of the root.
+    DAEMONKIT_RETURN_IF_ERROR(CloseDirectoryDescriptors());
     DAEMONKIT_RETURN_IF_ERROR(EnterDirectory("chroot", options.chroot));
     if (chroot(".") != 0) {
       return ErrnoError(errno, absl::StrCat("chroot ", options.chroot));

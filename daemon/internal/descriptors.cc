@@ -4,7 +4,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -68,6 +70,36 @@ absl::Status CloseInheritedDescriptors(absl::Span<const int> keep) {
       return ErrnoError(errno, "close_range");
     }
     if (i < sorted.size()) first = static_cast<unsigned int>(sorted[i]) + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CloseDirectoryDescriptors() {
+  std::vector<int> candidates;
+  if (DIR* dir = opendir("/proc/self/fd"); dir != nullptr) {
+    while (struct dirent* entry = readdir(dir)) {
+      int fd;
+      if (absl::SimpleAtoi(entry->d_name, &fd) && fd > 2 && fd != dirfd(dir)) {
+        candidates.push_back(fd);
+      }
+    }
+    closedir(dir);
+  } else {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return ErrnoError(errno, "getrlimit RLIMIT_NOFILE");
+    }
+    const rlim_t most = std::min<rlim_t>(limit.rlim_cur, 1 << 20);
+    for (rlim_t fd = 3; fd < most; ++fd) {
+      candidates.push_back(static_cast<int>(fd));
+    }
+  }
+  for (int fd : candidates) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && close(fd) != 0 &&
+        errno != EINTR) {
+      return ErrnoError(errno, absl::StrCat("close directory descriptor ", fd));
+    }
   }
   return absl::OkStatus();
 }

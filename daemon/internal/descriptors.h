@@ -28,6 +28,14 @@ namespace internal {
 // neither mechanism available it fails with kUnavailable.
 absl::Status CloseInheritedDescriptors(absl::Span<const int> keep);
 
+// Closes every descriptor from 3 up that refers to a directory (O_PATH ones
+// too), whoever opened it: right before a chroot, any of them leads back out
+// of the new root (fchdir, openat), and in the foreground the caller's
+// descriptors are otherwise handed down as they are (the attack of
+// 2026-12-07: a jailed program listed the host's "/" through one). Reads
+// /proc/self/fd, else looks at each number below RLIMIT_NOFILE's soft limit.
+absl::Status CloseDirectoryDescriptors();
+
 // Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed, so that a
 // file opened later cannot land on a standard stream's number. Appends the
 // descriptors it opened to `opened` (when given), so that a caller that

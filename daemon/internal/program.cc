@@ -38,6 +38,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
@@ -122,7 +123,8 @@ struct ChildFailure {
   enum Stage : int { kSetup = 0, kPrivileges = 1, kExec = 2, kCgroup = 3 };
   int stage = kSetup;
   int error = 0;
-  char text[256] = {};  // kPrivileges: DropPrivileges' message
+  // kPrivileges: a message (DropPrivileges', a chroot's naming its path).
+  char text[2048] = {};
 };
 static_assert(sizeof(ChildFailure) < PIPE_BUF);
 
@@ -184,6 +186,11 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
   // --daemon_chroot, before the drop (which takes the right to chroot) and
   // before the exec, which then finds the program inside the new root.
   if (!identity.root.empty()) {
+    // In the foreground the caller's descriptors are handed down as they
+    // are: a directory among them would lead out of the root.
+    if (absl::Status closed = CloseDirectoryDescriptors(); !closed.ok()) {
+      fail(ChildFailure::kPrivileges, 0, closed.message());
+    }
     if (chroot(identity.root.c_str()) != 0) {
       fail(ChildFailure::kPrivileges, 0,
            absl::StrCat("--daemon_chroot=", identity.root,
@@ -271,6 +278,20 @@ static_assert(sizeof(ChildFailure) < PIPE_BUF);
     fail(ChildFailure::kSetup, errno);
   }
   execvpe(argv[0], argv, envp);
+  // ENOENT for a file that is there: what is missing is what runs it (the
+  // attack of 2026-12-07: a root without the ELF loader said only that the
+  // program was missing).
+  if (errno == ENOENT && std::strchr(argv[0], '/') != nullptr &&
+      access(argv[0], F_OK) == 0) {
+    fail(ChildFailure::kPrivileges, 0,
+         absl::StrCat(
+             argv[0],
+             ": its interpreter (the ELF loader, or the program "
+             "on its #! line) was not found",
+             identity.root.empty()
+                 ? ""
+                 : absl::StrCat(" inside --daemon_chroot=", identity.root)));
+  }
   fail(ChildFailure::kExec, errno);
   _exit(127);  // not reached
 }
