@@ -204,7 +204,7 @@ TEST(DaemonkitPrivilegesTest, AKilledMonitorTakesTheDroppedProgramWithIt) {
 // A root for --daemon_chroot holding /bin/sh (dash), /bin/sleep and the
 // libraries they load, copied from this machine where ldd finds them.
 std::string MakeJail(const std::string& dir) {
-  const std::string jail = dir + "/jail";
+  std::string jail = dir + "/jail";
   for (const std::string binary : {"/bin/sh", "/bin/sleep"}) {
     std::vector<std::string> files = {binary};
     const RunResult ldd = RunProgram({"/usr/bin/ldd", binary});
