@@ -62,6 +62,26 @@ TEST(CloseInheritedDescriptorsTest, ReachesTheHardDescriptorLimit) {
   EXPECT_EQ(exit_code, 0);
 }
 
+// Before a chroot: every directory, O_PATH ones too, and nothing else.
+TEST(CloseDirectoryDescriptorsTest, ClosesDirectoriesAndKeepsTheRest) {
+  const int exit_code = InChild([] {
+    const int directory = open("/", O_RDONLY | O_DIRECTORY);
+    const int path = open("/tmp", O_PATH);
+    const int file = open("/dev/null", O_RDONLY);
+    int pipe_ends[2];
+    if (directory < 3 || path < 3 || file < 3 || pipe(pipe_ends) != 0) {
+      return 10;
+    }
+    if (!CloseDirectoryDescriptors().ok()) return 11;
+    if (IsOpen(directory) || IsOpen(path)) return 12;
+    if (!IsOpen(file) || !IsOpen(pipe_ends[0]) || !IsOpen(pipe_ends[1])) {
+      return 13;
+    }
+    return 0;
+  });
+  EXPECT_EQ(exit_code, 0);
+}
+
 TEST(EnsureStandardStreamsOpenTest, FillsAClosedStreamWithDevNull) {
   const int exit_code = InChild([] {
     close(1);
