@@ -184,8 +184,12 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
         outcome.kind != ReadyOutcome::Kind::kFailed) {
       failed_start_sweep(first_child);
     }
+    // Every process of the start is gone. Should the lock still be held
+    // (once in the gate's ten processwrapper runs the file was left behind
+    // a tiny ready timeout, the holder unknown), wait for it as a stop
+    // does, and say why when the file has to stay.
     if (!options.pidfile.empty()) {
-      (void)RemoveStalePidFile(options.pidfile);
+      RemovePidFileOnceReleased(options.pidfile, kKillGrace);
     }
     // What this start created and nobody wrote to (a daemon's error stays).
     outputs.RemoveCreated();
