@@ -73,6 +73,19 @@ void StopLeavingNothing(const std::string& daemonkit,
   RemoveProgramCgroups(pidfile);
 }
 
+// Runs a start that must be refused: `exit_code`, words that match `said`,
+// no pid file, nothing of it running.
+void ExpectStartRefused(const std::vector<std::string>& argv,
+                        const std::string& pidfile, int exit_code,
+                        const ::testing::Matcher<const std::string&>& said) {
+  const RunResult start = RunProgram(argv);
+  EXPECT_EQ(start.exit_code, exit_code) << start.stderr_text;
+  EXPECT_THAT(start.stderr_text, said);
+  EXPECT_FALSE(FileExists(pidfile));
+  EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
+  RemoveProgramCgroups(pidfile);
+}
+
 TEST(DaemonkitPrivilegesTest, ProgramRunsAsTheUserMonitorKeepsThePidFile) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   const std::string dir = MakeTempDir("daemonkit_privileges");
@@ -335,12 +348,7 @@ TEST(DaemonkitPrivilegesTest, WhatTheChrootLacksFailsTheStartNamingIt) {
         RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile,
         "--daemon_chroot=" + jail, "--daemon_user=nobody"};
     argv.insert(argv.end(), c.flags.begin(), c.flags.end());
-    const RunResult start = RunProgram(argv);
-    EXPECT_EQ(start.exit_code, 1);
-    EXPECT_EQ(start.stderr_text, c.said);
-    EXPECT_FALSE(FileExists(pidfile));
-    EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-    RemoveProgramCgroups(pidfile);
+    ExpectStartRefused(argv, pidfile, 1, ::testing::Eq(c.said));
   }
 }
 
@@ -389,12 +397,7 @@ TEST(DaemonkitPrivilegesTest, AChrootThatCannotConfineIsRefused) {
                                      "--daemon_pidfile=" + pidfile};
     argv.insert(argv.end(), c.flags.begin(), c.flags.end());
     argv.insert(argv.end(), {"--", "/bin/sleep", "1000"});
-    const RunResult start = RunProgram(argv);
-    EXPECT_EQ(start.exit_code, c.exit_code) << start.stderr_text;
-    EXPECT_THAT(start.stderr_text, HasSubstr(c.said));
-    EXPECT_FALSE(FileExists(pidfile));
-    EXPECT_THAT(LiveProcessesSpawnedByThisTest(), IsEmpty());
-    RemoveProgramCgroups(pidfile);
+    ExpectStartRefused(argv, pidfile, c.exit_code, HasSubstr(c.said));
   }
 }
 
