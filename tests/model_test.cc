@@ -2348,12 +2348,15 @@ class ModelRun {
       return;
     }
     const std::map<int, std::string>& before = first->second;
-    if (frozen_ && config_.notify != Notify::kNone &&
+    if (frozen_ && (config_.notify != Notify::kNone || config_.command) &&
         OneSocketMore(before, fds)) {
       // Stopped between opening a notification's socket and closing it
       // (the watchdog's thread sends every 300 ms): the socket is held
       // until SIGCONT, and the next step's look counts again (seen once
-      // in CI, row 8 under TSan: 9 to 10, the one more a socket).
+      // in CI, row 8 under TSan: 9 to 10, the one more a socket). A
+      // program under the command always has a receiver, the monitor's
+      // (--ready=notify), whatever the row's outer one (the soak of
+      // 2026-12-07, row 16: 6 to 7).
       return;
     }
     if (before.size() != fds.size()) {
@@ -2908,6 +2911,25 @@ TEST(ModelTest, TheCommandsProgramWritesIntoTheReopenedLog) {
   const std::string violation =
       RunOnce(ConfigurationAt(kConfigurationCount + 5),
               {Op::kStart, Op::kReload, Op::kReload, Op::kStop});
+  EXPECT_TRUE(violation.empty()) << violation;
+}
+
+// The soak of 2026-12-07 (row 16, a program under the command with no
+// outer receiver): frozen right after its ready or a reload, the program
+// held the socket of its STATUS= or READY=1 to the monitor, one descriptor
+// more, which the model allowed only where the row had an outer receiver.
+// The model's error, not the command's (the look after SIGCONT counts
+// exactly); this sequence failed 4 of 50 before the allowance covered the
+// command's rows.
+TEST(ModelTest, AFrozenProgramMayHoldItsNotificationToTheMonitor) {
+  std::vector<Op> ops = {Op::kStart};
+  for (int i = 0; i < 5; ++i) {
+    ops.push_back(Op::kFreezeApp);
+    ops.push_back(Op::kReload);
+  }
+  ops.push_back(Op::kFreezeApp);
+  const std::string violation =
+      RunOnce(ConfigurationAt(kConfigurationCount + 4), ops);
   EXPECT_TRUE(violation.empty()) << violation;
 }
 
