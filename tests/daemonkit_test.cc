@@ -192,13 +192,16 @@ TEST_F(DaemonkitTest, OrphansThatExitAreReapedWhileTheProgramRuns) {
 
 TEST_F(DaemonkitTest, StopAndReloadSendTheSignalsAsked) {
   const std::string seen = dir_ + "/seen";
+  const std::string armed = dir_ + "/armed";
   const std::string script = absl::StrCat(
       "trap '' TERM; trap 'echo usr1 >> ", seen, "' USR1; trap 'echo quit >> ",
-      seen, "; exit 0' QUIT; while :; do sleep 0.05; done");
+      seen, "; exit 0' QUIT; : > ", armed, "; while :; do sleep 0.05; done");
   const RunResult start = Start({"--stop_signal=QUIT", "--reload_signal=USR1"},
                                 {"/bin/sh", "-c", script});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t program = ReadPid(pidfile_);
+  // The program is ready once started, before its shell sets the traps.
+  ASSERT_TRUE(WaitFor([&] { return FileExists(armed); }));
   const RunResult reload = Control("reload", {"--reload_signal=USR1"});
   EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
   // The library's words, naming the signal and the file (issue 22.4).
@@ -569,12 +572,16 @@ TEST_F(DaemonkitTest, TheNullDeviceSpeltAnotherWayIsTheNullDevice) {
 TEST_F(DaemonkitTest, AnUpgradeReplacedByTheNextOneStillSucceeded) {
   const std::string drain = dir_ + "/drain";
   ASSERT_TRUE(test_support::WriteFile(drain, "1"));
-  // Each program reads how long it drains when it starts, and says so.
+  // Each program reads how long it drains when it starts, and says so once
+  // its TERM trap is in place: the program is "ready" when it starts, and
+  // the next upgrade may stop it before its shell has set the trap (1 run
+  // in 30 on two busy cores, which CI saw: the first upgrade's program
+  // died at once and that upgrade said "check status").
   const RunResult start =
       Start({"--daemon_stop_timeout=10s"},
             {"/bin/sh", "-c",
              "d=$(cat " + drain +
-                 "); echo \"drain $d\"; trap \"sleep $d; exit 0\" TERM; "
+                 "); trap \"sleep $d; exit 0\" TERM; echo \"drain $d\"; "
                  "while :; do sleep 0.05; done"});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   ASSERT_TRUE(WaitFor(
@@ -590,6 +597,8 @@ TEST_F(DaemonkitTest, AnUpgradeReplacedByTheNextOneStillSucceeded) {
     replaced_first = ReadPid(pidfile_);
     return replaced_first > 0 && replaced_first != original;
   }));
+  ASSERT_TRUE(WaitFor(
+      [&] { return absl::StrContains(ReadFileOrEmpty(log_), "drain 5\n"); }));
   const RunResult second = RunProgram(upgrade);
   const RunResult one = test_support::WaitProgram(first);
   EXPECT_EQ(one.exit_code, 0) << one.stdout_text << one.stderr_text;
@@ -741,13 +750,16 @@ TEST_F(DaemonkitTest, AReadyDescriptorIsPlainDecimal) {
 // stop does (the attack of 2026-12-06 found this one silent).
 TEST_F(DaemonkitTest, AnInterruptedStopSaysTheProgramMayStillRun) {
   const std::string heard = dir_ + "/heard";
+  const std::string armed = dir_ + "/armed";
   const RunResult start =
       Start({}, {"/bin/sh", "-c",
-                 absl::StrCat("trap 'echo TERM >> ", heard,
-                              "' TERM; while :; do sleep 0.1; done")});
+                 absl::StrCat("trap 'echo TERM >> ", heard, "' TERM; : > ",
+                              armed, "; while :; do sleep 0.1; done")});
   ASSERT_EQ(start.exit_code, 0) << start.stderr_text;
   const pid_t program = ReadPid(pidfile_);
   ASSERT_GT(program, 0);
+  // Ready once started, before its shell sets the trap.
+  ASSERT_TRUE(WaitFor([&] { return FileExists(armed); }));
   test_support::Spawned stop = test_support::SpawnProgram(
       {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
        "--daemon_control=stop", "--daemon_stop_timeout=1h"});
