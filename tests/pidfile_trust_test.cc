@@ -319,5 +319,38 @@ TEST_F(PidFileTrustTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text;
 }
 
+// A keeper stopped while its daemon made its clean exit wakes with the
+// daemon gone and the "remove the pid file at exit" request queued. It
+// recreated the file first (issue 18.18's restore, taken before the
+// events), over what had taken the path meanwhile, then removed it: a FIFO
+// put there was gone, and a checker saw a regular file where the FIFO was
+// (the privileged paths test in CI's first stage). Now what is at the path
+// stays as it is.
+TEST_F(PidFileTrustTest, AKeeperResumedAfterItsDaemonsExitRecreatesNothing) {
+  if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  const pid_t daemon = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+  ASSERT_GT(daemon, 0);
+  const pid_t keeper = KeeperOf(daemon);
+  ASSERT_GT(keeper, 0);
+  PinnedProcess pinned(keeper);
+  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGSTOP, nullptr, 0),
+            0);
+  const std::string moved = pidfile_ + ".moved";
+  ASSERT_EQ(rename(pidfile_.c_str(), moved.c_str()), 0);
+  ASSERT_EQ(mkfifo(pidfile_.c_str(), 0644), 0);
+  // The clean exit asks the stopped keeper, waits out its reply, and goes.
+  ASSERT_EQ(kill(daemon, SIGTERM), 0);
+  ASSERT_TRUE(test_support::WaitUntilGone(daemon));
+  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGCONT, nullptr, 0),
+            0);
+  ASSERT_TRUE(test_support::WaitUntilGone(keeper));
+  struct stat st;
+  ASSERT_EQ(lstat(pidfile_.c_str(), &st), 0) << "the FIFO was removed";
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the keeper recreated the pid file";
+  EXPECT_TRUE(test_support::FileExists(moved));
+  ASSERT_EQ(unlink(pidfile_.c_str()), 0);
+}
+
 }  // namespace
 }  // namespace daemonkit

@@ -191,7 +191,6 @@ class Keeper {
         if (errno == EINTR) continue;
         return 1;
       }
-      if (holds_pidfile_lock_) RestorePidFileIfRemoved();
       // The daemon is gone: whatever still holds its end (a child it
       // forked) has no business with its files. What the daemon itself
       // asked before it exited is still done: a keeper stopped with
@@ -214,6 +213,13 @@ class Keeper {
           serving_ = false;
         }
       }
+      // After the events, never before: a keeper that woke (or was resumed
+      // from SIGSTOP) with its daemon gone and the clean stop's request
+      // queued recreated the file first, over what had taken the path
+      // meanwhile, and then removed it (a FIFO planted at the path was
+      // gone; the privileged paths test saw a regular file where its FIFO
+      // was, in CI's first stage).
+      if (holds_pidfile_lock_) RestorePidFileIfRemoved();
     }
     if (remove_pidfile_at_exit_) {
       (void)UnlinkIfSame(pidfile_.path, pidfile_.dev, pidfile_.ino);
@@ -346,6 +352,9 @@ class Keeper {
   // silent (stderr is /dev/null) and simply tries again next time.
   void RestorePidFileIfRemoved() {
     if (remove_pidfile_at_exit_) return;  // the daemon is stopping
+    // Nor for a daemon that exited since the poll: its file is not to come
+    // back naming nobody.
+    if (AwaitExit(daemon_pidfd_, absl::ZeroDuration())) return;
     (void)RestorePidFile(pidfile_.path, &pidfile_.fd, &pidfile_.dev,
                          &pidfile_.ino);
   }
