@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -254,27 +255,43 @@ class PinnedProcess {
   int pidfd_;
 };
 
+// A daemon dropped to nobody whose path keeper is stopped (SIGSTOP) and
+// pinned, so that the keeper ends with the test whatever it asserts.
+class StoppedKeeperTest : public PidFileTrustTest {
+ protected:
+  void SetUp() override {
+    PidFileTrustTest::SetUp();
+    if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    daemon_ = StartTicker({"--daemon_user=nobody", "--interval=1h"});
+    ASSERT_GT(daemon_, 0);
+    keeper_ = KeeperOf(daemon_);
+    ASSERT_GT(keeper_, 0);
+    pinned_ = std::make_unique<PinnedProcess>(keeper_);
+    ASSERT_GE(pinned_->pidfd(), 0);
+    ASSERT_EQ(SignalKeeper(SIGSTOP), 0);
+  }
+
+  int SignalKeeper(int signo) {
+    return static_cast<int>(
+        syscall(SYS_pidfd_send_signal, pinned_->pidfd(), signo, nullptr, 0));
+  }
+
+  pid_t daemon_ = 0;
+  pid_t keeper_ = 0;
+  std::unique_ptr<PinnedProcess> pinned_;
+};
+
 // Issue 18.12: SIGSTOP the keeper of a dropped daemon. `stop` must not
 // report success while the lock stays held, nor `status` say running when
 // no daemon exists: stop resumes the keeper (killing it after a grace), and
 // a start afterwards succeeds.
-TEST_F(PidFileTrustTest, StopEndsAStoppedPathKeeper) {
-  if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
-  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
-  const pid_t daemon = StartTicker({"--daemon_user=nobody", "--interval=1h"});
-  ASSERT_GT(daemon, 0);
-  const pid_t keeper = KeeperOf(daemon);
-  ASSERT_GT(keeper, 0);
-  PinnedProcess pinned(keeper);
-  ASSERT_GE(pinned.pidfd(), 0);
-  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGSTOP, nullptr, 0),
-            0);
-
+TEST_F(StoppedKeeperTest, StopEndsAStoppedPathKeeper) {
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
   EXPECT_THAT(stop.stderr_text, HasSubstr("path keeper"));
-  EXPECT_TRUE(test_support::WaitUntilGone(daemon));
-  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
+  EXPECT_TRUE(test_support::WaitUntilGone(daemon_));
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper_));
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text << status.stderr_text;
   EXPECT_EQ(status.stdout_text,
@@ -286,23 +303,14 @@ TEST_F(PidFileTrustTest, StopEndsAStoppedPathKeeper) {
 
 // The daemon dies (SIGKILL) while its keeper is stopped: status says dead,
 // not running; stop ends the keeper and clears the file.
-TEST_F(PidFileTrustTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
-  if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
-  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
-  const pid_t daemon = StartTicker({"--daemon_user=nobody", "--interval=1h"});
-  ASSERT_GT(daemon, 0);
-  const pid_t keeper = KeeperOf(daemon);
-  ASSERT_GT(keeper, 0);
-  PinnedProcess pinned(keeper);
-  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGSTOP, nullptr, 0),
-            0);
-  test_support::KillAndWait(daemon);
+TEST_F(StoppedKeeperTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
+  test_support::KillAndWait(daemon_);
 
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 1) << status.stdout_text << status.stderr_text;
   EXPECT_THAT(status.stdout_text, HasSubstr("dead"));
   EXPECT_THAT(status.stdout_text,
-              HasSubstr(absl::StrCat("path keeper, pid ", keeper)));
+              HasSubstr(absl::StrCat("path keeper, pid ", keeper_)));
   EXPECT_EQ(Control("reload").exit_code, 7);
   // A start is refused while the keeper holds the lock, at once and saying
   // why (not after the ready timeout, "holder has not written its pid").
@@ -310,10 +318,10 @@ TEST_F(PidFileTrustTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
       {"--daemon_user=nobody", "--interval=1h", "--daemon_ready_timeout=20s"});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.stderr_text,
-              HasSubstr(absl::StrCat("path keeper (pid ", keeper, ")")));
+              HasSubstr(absl::StrCat("path keeper (pid ", keeper_, ")")));
   RunResult stop = Control("stop");
   EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
-  EXPECT_TRUE(test_support::WaitUntilGone(keeper));
+  EXPECT_TRUE(test_support::WaitUntilGone(keeper_));
   EXPECT_FALSE(test_support::FileExists(pidfile_));
   status = Control("status");
   EXPECT_EQ(status.exit_code, 3) << status.stdout_text;
@@ -326,25 +334,15 @@ TEST_F(PidFileTrustTest, AStoppedKeeperOfADeadDaemonReadsAsDead) {
 // put there was gone, and a checker saw a regular file where the FIFO was
 // (the privileged paths test in CI's first stage). Now what is at the path
 // stays as it is.
-TEST_F(PidFileTrustTest, AKeeperResumedAfterItsDaemonsExitRecreatesNothing) {
-  if (geteuid() != 0 || nobody_ == 0) GTEST_SKIP() << "needs root and nobody";
-  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
-  const pid_t daemon = StartTicker({"--daemon_user=nobody", "--interval=1h"});
-  ASSERT_GT(daemon, 0);
-  const pid_t keeper = KeeperOf(daemon);
-  ASSERT_GT(keeper, 0);
-  PinnedProcess pinned(keeper);
-  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGSTOP, nullptr, 0),
-            0);
+TEST_F(StoppedKeeperTest, AKeeperResumedAfterItsDaemonsExitRecreatesNothing) {
   const std::string moved = pidfile_ + ".moved";
   ASSERT_EQ(rename(pidfile_.c_str(), moved.c_str()), 0);
   ASSERT_EQ(mkfifo(pidfile_.c_str(), 0644), 0);
   // The clean exit asks the stopped keeper, waits out its reply, and goes.
-  ASSERT_EQ(kill(daemon, SIGTERM), 0);
-  ASSERT_TRUE(test_support::WaitUntilGone(daemon));
-  ASSERT_EQ(syscall(SYS_pidfd_send_signal, pinned.pidfd(), SIGCONT, nullptr, 0),
-            0);
-  ASSERT_TRUE(test_support::WaitUntilGone(keeper));
+  ASSERT_EQ(kill(daemon_, SIGTERM), 0);
+  ASSERT_TRUE(test_support::WaitUntilGone(daemon_));
+  ASSERT_EQ(SignalKeeper(SIGCONT), 0);
+  ASSERT_TRUE(test_support::WaitUntilGone(keeper_));
   struct stat st;
   ASSERT_EQ(lstat(pidfile_.c_str(), &st), 0) << "the FIFO was removed";
   EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the keeper recreated the pid file";
