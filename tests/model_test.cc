@@ -2348,7 +2348,9 @@ class ModelRun {
       return;
     }
     const std::map<int, std::string>& before = first->second;
-    if (frozen_ && (config_.notify != Notify::kNone || config_.command) &&
+    if (frozen_ &&
+        (config_.notify != Notify::kNone || config_.command ||
+         config_.listen != Listen::kNone) &&
         OneSocketMore(before, fds)) {
       // Stopped between opening a notification's socket and closing it
       // (the watchdog's thread sends every 300 ms): the socket is held
@@ -2356,7 +2358,10 @@ class ModelRun {
       // in CI, row 8 under TSan: 9 to 10, the one more a socket). A
       // program under the command always has a receiver, the monitor's
       // (--ready=notify), whatever the row's outer one (the soak of
-      // 2026-12-07, row 16: 6 to 7).
+      // 2026-12-07, row 16: 6 to 7). An application that listens answers
+      // a client and then closes the connection: the client may have read
+      // the answer, and the next step frozen the application, before its
+      // close (the same soak, row 4: a socket at 12 beside the worker's 9).
       return;
     }
     if (before.size() != fds.size()) {
