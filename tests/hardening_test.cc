@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,27 @@ TEST_F(HardeningTest, TinyDescriptorLimitIsEnough) {
   RunResult start = TickerInShell("ulimit -n 16;", {"--interval=1h"});
   EXPECT_EQ(start.exit_code, 0) << start.stderr_text;
   EXPECT_TRUE(IsAlive(ReadPid(pidfile_)));
+}
+
+// Every limit too small to start in gets the start's one error line, no
+// more: out of descriptors, the failed start's cleanup could not look at
+// the pid file and said "the pid file is left" of one never made (the
+// attack of stop 33, at 8).
+TEST_F(HardeningTest, EveryTooSmallDescriptorLimitIsOneErrorLine) {
+  for (int limit = 4; limit < 16; ++limit) {
+    SCOPED_TRACE(absl::StrCat("ulimit -n ", limit));
+    RunResult start = TickerInShell(absl::StrCat("ulimit -n ", limit, ";"),
+                                    {"--interval=1h"});
+    if (start.exit_code == 0) {
+      EXPECT_EQ(Ticker({"--daemon_control=stop"}).exit_code, 0);
+      continue;
+    }
+    EXPECT_EQ(start.exit_code, 1) << start.stderr_text;
+    EXPECT_EQ(
+        std::count(start.stderr_text.begin(), start.stderr_text.end(), '\n'), 1)
+        << start.stderr_text;
+    EXPECT_FALSE(test_support::FileExists(pidfile_));
+  }
 }
 
 TEST_F(HardeningTest, HardDescriptorLimitLeaksNothingFromTheTop) {
