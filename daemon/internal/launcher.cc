@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,12 @@ void PrintError(absl::string_view message) { PrintProgramError(message); }
 std::string StderrHint(const Options& options) {
   if (!options.stderr_path || *options.stderr_path == kInheritStream ||
       *options.stderr_path == "/dev/null") {
+    return "";
+  }
+  // An empty file says nothing, and one this start made is removed below
+  // (the attack of stop 33: the hint named a file gone by then).
+  struct stat st;
+  if (stat(options.stderr_path->c_str(), &st) != 0 || st.st_size == 0) {
     return "";
   }
   return absl::StrCat(" (its stderr: ", *options.stderr_path, ")");

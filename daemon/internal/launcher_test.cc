@@ -199,11 +199,26 @@ TEST_F(LauncherTest, DaemonErrorIsPrintedAndTheDaemonEnded) {
 
 TEST_F(LauncherTest, EndOfFileWithoutReadyIsADeathAndEndsTheSession) {
   Options options;
-  options.stderr_path = "/var/log/example.err";
+  const std::string err =
+      test_support::MakeTempDir("launcher_died") + "/example.err";
+  ASSERT_TRUE(test_support::WriteFile(err, "E cannot bind\n"));
+  options.stderr_path = err;
   LauncherRun run = Launch(options, [](int, pid_t) { return false; });
-  ExpectFailedStart(run,
-                    "the daemon exited before it was ready (its stderr: "
-                    "/var/log/example.err)\n");
+  ExpectFailedStart(
+      run, "the daemon exited before it was ready (its stderr: " + err + ")\n");
+}
+
+// An empty stderr file says nothing, and one the start made is removed
+// with the failed start: the error names no such file (the attack of
+// stop 33 was sent to a file gone by then).
+TEST_F(LauncherTest, ADeathWithAnEmptyStderrNamesNoFile) {
+  Options options;
+  const std::string err =
+      test_support::MakeTempDir("launcher_died_silent") + "/example.err";
+  ASSERT_TRUE(test_support::WriteFile(err, ""));
+  options.stderr_path = err;
+  LauncherRun run = Launch(options, [](int, pid_t) { return false; });
+  ExpectFailedStart(run, "the daemon exited before it was ready\n");
 }
 
 TEST_F(LauncherTest, TimeoutKillsTheDaemon) {
