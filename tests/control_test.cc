@@ -506,10 +506,15 @@ TEST_F(ControlTest, StatusOfAPidFileThatIsNoFileIsUnknown) {
   RunResult status = Control("status");
   EXPECT_EQ(status.exit_code, 4) << status.stderr_text;
   EXPECT_THAT(status.stderr_text, HasSubstr(pidfile_));
+  // The state line on stdout, as for every state (SPEC).
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("unknown (pid file ", pidfile_, ")\n"));
   ASSERT_EQ(rmdir(pidfile_.c_str()), 0);
   ASSERT_EQ(mkfifo(pidfile_.c_str(), 0644), 0);
   status = Control("status");
   EXPECT_EQ(status.exit_code, 4) << status.stderr_text;
+  EXPECT_EQ(status.stdout_text,
+            absl::StrCat("unknown (pid file ", pidfile_, ")\n"));
 }
 
 TEST_F(ControlTest, BooleanFlagsAbseilRejectsExitOneWithItsMessage) {
