@@ -562,7 +562,14 @@ class Daemon::Impl {
     } while (got < 0 && errno == EINTR);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (got < 0) PLOG(WARNING) << "upgrade: read the handover confirmation";
-    if (got == 0) {
+    if (got == 0 && handover_pending_) {
+      // Not ready yet: the old daemon's death takes this one too (the
+      // parent-death signal, upgrade.h); it must not say it serves on (the
+      // attack of stop 33 read that line from a process dead 0.2 s later).
+      LOG(ERROR) << "upgrade: the old daemon is gone before this one was "
+                    "ready; the upgrade failed, this one stops";
+      stop_requested_ = true;
+    } else if (got == 0) {
       LOG(WARNING) << "upgrade: the old daemon is gone without confirming "
                       "the handover; this one serves on";
     }
