@@ -72,6 +72,7 @@ class Daemon::Impl {
         upgrade_source_(std::move(started.upgrade_source)),
         upgrade_refusal_(std::move(started.upgrade_refusal)),
         ready_timeout_(started.ready_timeout),
+        ready_deadline_(internal::MonotonicNow() + started.ready_timeout),
         stop_timeout_(started.stop_timeout),
         handover_pending_(started.handover_pending),
         confirm_fd_(started.handover_confirm_fd) {
@@ -340,6 +341,38 @@ class Daemon::Impl {
     Owned::ReleaseAll();
   }
 
+  // Nobody waits for this start any more: the launcher was killed
+  // (SIGKILL, which it could not turn into a clean failure). Its exit code
+  // said the start failed, so the daemon does not stay: the next
+  // WaitUntil() returns kStop, and the application exits cleanly.
+  void AbandonStart(absl::string_view why) {
+    Owned::Release(Owned::kReadyPipe);
+    reporter_.Close();
+    LOG(ERROR) << why;
+    // What the start set going goes too, as the launcher would have seen
+    // to (the path keeper, in a group of its own, stays to remove the pid
+    // file at the exit).
+    if (!internal::KillRestOfOwnGroup(internal::kKillGrace)) {
+      LOG(ERROR) << "some processes the start set going survived SIGKILL";
+    }
+    stop_requested_ = true;
+  }
+
+  // The attack of stop 33: a launcher SIGKILLed during a start that never
+  // became ready left the daemon running, unready, for good (the launcher's
+  // timeout was the only one). Past the ready timeout with the launcher
+  // gone, the start is given up as the launcher would have.
+  void CheckStartAbandoned() {
+    if (!reporter_.pending() || stop_requested_ ||
+        internal::MonotonicNow() < ready_deadline_ || !reporter_.ReaderGone()) {
+      return;
+    }
+    AbandonStart(absl::StrCat(
+        "the daemon was not ready within ",
+        absl::FormatDuration(ready_timeout_),
+        " and its launcher is gone; its start failed, so the daemon stops"));
+  }
+
   void NotifyReady() {
     // An upgrade's new daemon outlives the old one from here on (the old
     // one exits as soon as it reads "ready"), and its pid is in the file
@@ -371,20 +404,9 @@ class Daemon::Impl {
       }
     }
     if (reporter_.pending() && !reporter_.ReportReady()) {
-      // Nobody waits for this start any more: the launcher was killed
-      // (SIGKILL, which it could not turn into a clean failure). Its exit
-      // code said the start failed, so the daemon does not stay: the next
-      // WaitUntil() returns kStop, and the application exits cleanly.
-      Owned::Release(Owned::kReadyPipe);
-      LOG(ERROR) << "the launcher is gone before the daemon was ready; "
-                    "its start failed, so the daemon stops";
-      // What the start set going goes too, as the launcher would have seen
-      // to (the path keeper, in a group of its own, stays to remove the pid
-      // file at the exit).
-      if (!internal::KillRestOfOwnGroup(internal::kKillGrace)) {
-        LOG(ERROR) << "some processes the start set going survived SIGKILL";
-      }
-      stop_requested_ = true;
+      AbandonStart(
+          "the launcher is gone before the daemon was ready; its "
+          "start failed, so the daemon stops");
       return;
     }
     Owned::Release(Owned::kReadyPipe);
@@ -513,6 +535,7 @@ class Daemon::Impl {
       // upgrade would start a third process beside two.
       HandleSignals(/*upgrading=*/confirm_fd_ >= 0);
       CheckPidFile();
+      CheckStartAbandoned();
       if (!stop_requested_ && outputs_.keeper_exited()) {
         LOG(ERROR) << internal::kKeeperExitedMessage;
         Notify("STOPPING=1");
@@ -533,15 +556,23 @@ class Daemon::Impl {
       if (now >= deadline || monotonic_now >= monotonic_deadline) {
         return Event::kTimeout;
       }
-      const absl::Time wake = std::min(monotonic_deadline, keep_alive);
+      absl::Time wake = std::min(monotonic_deadline, keep_alive);
+      // Not ready yet: wake at the ready timeout, and past it when the
+      // launcher goes (its pipe's POLLERR).
+      const bool watch_launcher =
+          reporter_.pending() && monotonic_now >= ready_deadline_;
+      if (reporter_.pending() && !watch_launcher) {
+        wake = std::min(wake, ready_deadline_);
+      }
       absl::Duration left = std::min(wake - monotonic_now, deadline - now);
       if (deadline != absl::InfiniteFuture()) {
         left = std::min(left, kWallClockRecheck);
       }
       struct timespec timeout = absl::ToTimespec(left);
-      struct pollfd pfd = {signal_fd_, POLLIN, 0};
+      struct pollfd pfds[2] = {{signal_fd_, POLLIN, 0},
+                               {watch_launcher ? reporter_.fd() : -1, 0, 0}};
       const bool forever = left == absl::InfiniteDuration();
-      if (ppoll(&pfd, 1, forever ? nullptr : &timeout, nullptr) < 0 &&
+      if (ppoll(pfds, 2, forever ? nullptr : &timeout, nullptr) < 0 &&
           errno != EINTR) {
         PLOG(ERROR) << "ppoll on the signal pipe";
         absl::SleepFor(std::min(left, absl::Milliseconds(10)));
@@ -793,6 +824,10 @@ class Daemon::Impl {
   std::function<void(int channel)> upgrade_taker_;
   std::string upgrade_refusal_;
   absl::Duration ready_timeout_;
+  // The start's ready timeout, counted from this process's start (a little
+  // after the launcher's own): past it, a launcher that is gone can no
+  // longer end a start that never became ready, so the daemon does.
+  absl::Time ready_deadline_;
   absl::Duration stop_timeout_;
   bool handed_over_ = false;
   bool handover_pending_ = false;

@@ -111,5 +111,50 @@ TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorStopsToo) {
   ExpectNothingLeft();
 }
 
+// Found by the attack of stop 33: a killed launcher's daemon that never got
+// ready ran on, unready, for good (only the launcher timed the start). Past
+// the ready timeout it gives the start up itself, as the launcher would.
+TEST_F(InterruptedStartTest,
+       AKilledLaunchersDaemonNeverReadyStopsAtTheTimeout) {
+  test_support::Spawned launcher =
+      LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s"});
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("the daemon was not ready within 5s and its launcher "
+                        "is gone; its start failed, so the daemon stops"));
+}
+
+TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorNeverReadyStopsToo) {
+  test_support::Spawned launcher =
+      LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s",
+                       "--daemon_restart=always"});
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("the daemon was not ready within 5s and its launcher "
+                        "is gone; its start failed, so the daemon stops"));
+}
+
+// The daemonkit command's monitor, for a program that never says ready.
+TEST_F(InterruptedStartTest, AKilledLaunchersCommandNeverReadyStopsToo) {
+  const std::string started = dir_ + "/started";
+  test_support::Spawned launcher = test_support::SpawnProgram(
+      {test_support::RunfilePath("tools/daemonkit"),
+       "--daemon_pidfile=" + pidfile_, "--daemon_stdout=" + log_,
+       "--daemon_stderr=" + err_, "--ready=notify", "--daemon_ready_timeout=5s",
+       "--", "/bin/sh", "-c",
+       absl::StrCat(": > ", started, "; exec sleep 3600")});
+  ASSERT_TRUE(test_support::WaitFor([&] { return FileExists(started); }));
+  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+  ExpectNothingLeft();
+  EXPECT_THAT(ReadFileOrEmpty(err_),
+              HasSubstr("the daemon was not ready within 5s and its launcher "
+                        "is gone; its start failed, so the daemon stops"));
+}
+
 }  // namespace
 }  // namespace daemonkit

@@ -343,7 +343,10 @@ class Monitor {
       // Before a reload below reopens the files: what the program wrote
       // until now belongs in the file it wrote to.
       if (readable(5) || readable(6)) relay_.Pump();
-      if (readable(0)) {
+      // Until the first ready, the library also looks whether the start
+      // was abandoned (its launcher SIGKILLed, the ready timeout past):
+      // then it says kStop, as for a signal.
+      if (readable(0) || !ready_said_) {
         const Event event = daemon_->WaitUntil(absl::InfinitePast());
         if (event == Event::kStop && !stopping_) {
           stopping_ = true;

@@ -64,6 +64,17 @@ void ReadyReporter::ReportError(absl::string_view message) {
   Close();
 }
 
+bool ReadyReporter::ReaderGone() const {
+  if (fd_ < 0) return false;
+  // A pipe's write end polls POLLERR once its last reader has closed.
+  struct pollfd pfd = {fd_, 0, 0};
+  int n;
+  do {
+    n = poll(&pfd, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n == 1 && (pfd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 void ReadyReporter::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;

@@ -61,6 +61,10 @@ class ReadyReporter {
   [[nodiscard]] bool ReportReady();
   // `message` is cut to fit one atomic write.
   void ReportError(absl::string_view message);
+  // True when nobody holds the pipe's read end any more (the launcher was
+  // killed): a start nobody waits for. False while pending with a reader,
+  // and once reported.
+  bool ReaderGone() const;
   // Closes this process's descriptor without a message: if no other
   // process holds the pipe, the launcher sees the daemon "died".
   void Close();

@@ -110,6 +110,17 @@ TEST(ReadyReporterTest, ReportReadySaysWhenNobodyListens) {
   EXPECT_TRUE(ReadyReporter().ReportReady()) << "no launcher: nothing to tell";
 }
 
+TEST(ReadyReporterTest, ReaderGoneOnceTheLastReaderClosed) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  ReadyReporter reporter(fds[1]);
+  EXPECT_FALSE(reporter.ReaderGone()) << "the launcher still reads";
+  close(fds[0]);
+  EXPECT_TRUE(reporter.ReaderGone());
+  reporter.Close();
+  EXPECT_FALSE(reporter.ReaderGone()) << "nothing pending any more";
+}
+
 TEST(AwaitReadyTest, CarriesTheDaemonsErrorMessage) {
   ReadyOutcome outcome = Launch(
       [](ReadyReporter& r) {

@@ -58,7 +58,8 @@ class Supervisor {
       : options_(options),
         state_(state),
         delay_(options.restart_delay),
-        watchdog_(options.watchdog, options.stop_timeout * 3 / 4) {}
+        watchdog_(options.watchdog, options.stop_timeout * 3 / 4),
+        ready_deadline_(MonotonicNow() + options.ready_timeout) {}
 
   Worker Run() {
     if (absl::Status watched = SignalPipe::Watch(SIGCHLD); !watched.ok()) {
@@ -84,6 +85,7 @@ class Supervisor {
       RelayWorkerNotifications();
       HandleSignals();
       StopIfTheKeeperIsGone();
+      StopIfTheStartWasAbandoned();
       CheckPidFile();
       ReadWorkerMessages();
       CheckWatchdog();
@@ -212,6 +214,15 @@ class Supervisor {
     // (Every wake here is on the monotonic clock.)
     if (HoldsPidFile()) {
       wake = std::min(wake, MonotonicNow() + kPidFileCheckPeriod);
+    }
+    // Not ready yet: wake at the ready timeout, and past it when the
+    // launcher goes (its pipe's POLLERR).
+    if (!first_ready_ && state_.launcher->pending()) {
+      if (MonotonicNow() < ready_deadline_) {
+        wake = std::min(wake, ready_deadline_);
+      } else {
+        fds.push_back({state_.launcher->fd(), 0, 0});
+      }
     }
     const int timeout_ms = wake == absl::InfiniteFuture()
                                ? -1
@@ -541,6 +552,22 @@ class Supervisor {
 
   // SIGTERM/SIGINT: the worker first (TERM, then KILL after the stop
   // timeout), then the supervisor.
+  // Past the ready timeout, with no worker ready yet and the launcher
+  // gone (SIGKILLed: nobody left to end the start), the start is given up
+  // as the launcher would have (see Daemon::NotifyReady; the attack of
+  // stop 33 found such a daemon running unready for good).
+  void StopIfTheStartWasAbandoned() {
+    if (first_ready_ || !state_.launcher->pending() ||
+        MonotonicNow() < ready_deadline_ || !state_.launcher->ReaderGone()) {
+      return;
+    }
+    LOG(ERROR) << "the daemon was not ready within "
+               << absl::FormatDuration(options_.ready_timeout)
+               << " and its launcher is gone; its start failed, so the "
+                  "daemon stops";
+    Stop(SIGPIPE);
+  }
+
   [[noreturn]] void Stop(int signo) {
     LOG(INFO) << "stopping on " << strsignal(signo);
     if (!relay_.stopping) Notify("STOPPING=1");
@@ -700,6 +727,9 @@ class Supervisor {
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();
   ProgressWatchdog watchdog_;  // our own (--daemon_watchdog)
+  // The start's ready timeout, from the supervisor's start (a little after
+  // the launcher's).
+  const absl::Time ready_deadline_;
   ReadyDecoder worker_messages_;
   std::string worker_error_;
   bool worker_ready_ = false;
