@@ -173,7 +173,9 @@ TEST_F(HardeningTest, TinyDescriptorLimitIsEnough) {
 // the pid file and said "the pid file is left" of one never made (the
 // attack of stop 33, at 8).
 TEST_F(HardeningTest, EveryTooSmallDescriptorLimitIsOneErrorLine) {
-  for (int limit = 4; limit < 16; ++limit) {
+  // (From 5: at 4 UndefinedBehaviorSanitizer's own checks fail before
+  // main's first flag is read, which says nothing about the start.)
+  for (int limit = 5; limit < 16; ++limit) {
     SCOPED_TRACE(absl::StrCat("ulimit -n ", limit));
     RunResult start = TickerInShell(absl::StrCat("ulimit -n ", limit, ";"),
                                     {"--interval=1h"});
