@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -41,6 +42,19 @@ class InterruptedStartTest : public test_support::TickerFixture {
       return absl::StrContains(ReadFileOrEmpty(log_), "Process id:");
     })) << "the daemon never started";
     return launcher;
+  }
+
+  // SIGKILLs the launcher of a start that is never ready (its ready
+  // timeout 5 s): the daemon gives the start up at that timeout, says so,
+  // and nothing is left.
+  void KillTheLauncherOfANeverReadyStart(test_support::Spawned launcher) {
+    ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
+    EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
+    ExpectNothingLeft();
+    EXPECT_THAT(ReadFileOrEmpty(err_),
+                HasSubstr("the daemon was not ready within 5s and its "
+                          "launcher is gone; its start failed, so the daemon "
+                          "stops"));
   }
 
   // Nothing of the start is left, however long it takes to go.
@@ -118,24 +132,14 @@ TEST_F(InterruptedStartTest,
        AKilledLaunchersDaemonNeverReadyStopsAtTheTimeout) {
   test_support::Spawned launcher =
       LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s"});
-  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
-  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
-  ExpectNothingLeft();
-  EXPECT_THAT(ReadFileOrEmpty(err_),
-              HasSubstr("the daemon was not ready within 5s and its launcher "
-                        "is gone; its start failed, so the daemon stops"));
+  KillTheLauncherOfANeverReadyStart(std::move(launcher));
 }
 
 TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorNeverReadyStopsToo) {
   test_support::Spawned launcher =
       LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s",
                        "--daemon_restart=always"});
-  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
-  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
-  ExpectNothingLeft();
-  EXPECT_THAT(ReadFileOrEmpty(err_),
-              HasSubstr("the daemon was not ready within 5s and its launcher "
-                        "is gone; its start failed, so the daemon stops"));
+  KillTheLauncherOfANeverReadyStart(std::move(launcher));
 }
 
 // The daemonkit command's monitor, for a program that never says ready.
@@ -148,12 +152,7 @@ TEST_F(InterruptedStartTest, AKilledLaunchersCommandNeverReadyStopsToo) {
        "--", "/bin/sh", "-c",
        absl::StrCat(": > ", started, "; exec sleep 3600")});
   ASSERT_TRUE(test_support::WaitFor([&] { return FileExists(started); }));
-  ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
-  EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
-  ExpectNothingLeft();
-  EXPECT_THAT(ReadFileOrEmpty(err_),
-              HasSubstr("the daemon was not ready within 5s and its launcher "
-                        "is gone; its start failed, so the daemon stops"));
+  KillTheLauncherOfANeverReadyStart(std::move(launcher));
 }
 
 }  // namespace
