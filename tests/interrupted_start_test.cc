@@ -47,7 +47,8 @@ class InterruptedStartTest : public test_support::TickerFixture {
   // SIGKILLs the launcher of a start that is never ready (its ready
   // timeout 5 s): the daemon gives the start up at that timeout, says so,
   // and nothing is left.
-  void KillTheLauncherOfANeverReadyStart(test_support::Spawned launcher) {
+  void KillTheLauncherOfANeverReadyStart(
+      const test_support::Spawned& launcher) {
     ASSERT_EQ(kill(launcher.pid, SIGKILL), 0);
     EXPECT_EQ(test_support::WaitProgram(launcher).term_signal, SIGKILL);
     ExpectNothingLeft();
@@ -132,14 +133,14 @@ TEST_F(InterruptedStartTest,
        AKilledLaunchersDaemonNeverReadyStopsAtTheTimeout) {
   test_support::Spawned launcher =
       LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s"});
-  KillTheLauncherOfANeverReadyStart(std::move(launcher));
+  KillTheLauncherOfANeverReadyStart(launcher);
 }
 
 TEST_F(InterruptedStartTest, AKilledLaunchersSupervisorNeverReadyStopsToo) {
   test_support::Spawned launcher =
       LaunchSlowStart({"--startup_delay=1h", "--daemon_ready_timeout=5s",
                        "--daemon_restart=always"});
-  KillTheLauncherOfANeverReadyStart(std::move(launcher));
+  KillTheLauncherOfANeverReadyStart(launcher);
 }
 
 // The daemonkit command's monitor, for a program that never says ready.
@@ -152,7 +153,7 @@ TEST_F(InterruptedStartTest, AKilledLaunchersCommandNeverReadyStopsToo) {
        "--", "/bin/sh", "-c",
        absl::StrCat(": > ", started, "; exec sleep 3600")});
   ASSERT_TRUE(test_support::WaitFor([&] { return FileExists(started); }));
-  KillTheLauncherOfANeverReadyStart(std::move(launcher));
+  KillTheLauncherOfANeverReadyStart(launcher);
 }
 
 }  // namespace
