@@ -6,6 +6,7 @@
 // reopens on reload) what an outside observer cannot read from /proc, one
 // whole line per write(2):
 //
+//   unready <pid>          before it, when DIR/never_ready holds it back
 //   start <pid>            after NotifyReady()
 //   serving <pid>          after the first turn of its loop: the daemon
 //                          did not stop at once (as it does when its
@@ -29,6 +30,10 @@
 //   DIR/slow_start   exists: sleep a second before NotifyReady(), so that
 //                    the test can act while a start (an upgrade's
 //                    successor) is under way
+//   DIR/never_ready  exists: before NotifyReady() say "unready <pid>" and
+//                    wait on the handle (a stop ends it) as long as the
+//                    file is there: a start that is not ready within its
+//                    ready timeout
 //   DIR/hang         holds this process's pid: it stops its loop and
 //                    sleeps, alive, until killed (a watchdog's case)
 //   DIR/fork         holds this process's pid: it forks once a child that
@@ -173,6 +178,15 @@ int main(int argc, char** argv) {
     }
   }
   if (ControlFileExists("slow_start")) absl::SleepFor(absl::Seconds(1));
+  if (ControlFileExists("never_ready")) {
+    Say(absl::StrCat("unready ", getpid()));
+    while (ControlFileExists("never_ready")) {
+      if (daemon->WaitFor(absl::Milliseconds(200)) == daemonkit::Event::kStop) {
+        Say(absl::StrCat("stop ", getpid()));
+        return 0;
+      }
+    }
+  }
   int reloads = 0;
   bool serving = false;
   bool forked = false;

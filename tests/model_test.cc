@@ -21,8 +21,9 @@
 // too, with a client load and a busy client to drain), a logrotate-style
 // rename before each reload, signals to a role of the process tree (the
 // application, the supervisor, the path keeper, the launcher or first child
-// mid-start, the upgrade successor: SIGKILL, SIGTERM, SIGSTOP then
-// SIGCONT), two control actions at once, removing the pid file (a tmpfiles
+// mid-start, the launcher of a start that is never ready, the upgrade
+// successor: SIGKILL, SIGTERM, SIGSTOP then SIGCONT), two control actions
+// at once, removing the pid file (a tmpfiles
 // cleaner), a hanging application, and faults from tests/fault_shim.cc
 // (a wall-clock step, fork failures), a forking application and a client
 // that never reads. The application is tests/model_app.cc.
@@ -291,6 +292,7 @@ enum class Op {
   kKillSuccessorMidUpgrade,  // SIGKILL the successor before it is ready
   kKillLauncherMidStart,     // SIGKILL the launcher a few ms into a start
   kKillFirstChildMidStart,   // SIGKILL the launcher's child as it appears
+  kKillLauncherNeverReady,   // SIGKILL the launcher of a start never ready
   kHangApp,       // the application stops its loop, alive: the watchdog acts
   kClockStep,     // the daemon's wall clock steps back (or forth) 1 h
   kForkFailures,  // the supervisor's next 3 forks fail, a worker dies
@@ -323,6 +325,7 @@ constexpr OpName kOpNames[] = {
     {Op::kKillSuccessorMidUpgrade, "kill_successor_mid_upgrade"},
     {Op::kKillLauncherMidStart, "kill_launcher_mid_start"},
     {Op::kKillFirstChildMidStart, "kill_first_child_mid_start"},
+    {Op::kKillLauncherNeverReady, "kill_launcher_never_ready"},
     {Op::kHangApp, "hang_app"},
     {Op::kClockStep, "clock_step"},
     {Op::kForkFailures, "fork_failures"},
@@ -392,6 +395,7 @@ std::vector<Op> OpsFor(const Configuration& config) {
     ops.push_back(Op::kTwoStarts);
     ops.push_back(Op::kKillLauncherMidStart);
     ops.push_back(Op::kKillFirstChildMidStart);
+    ops.push_back(Op::kKillLauncherNeverReady);
   }
   if (CanUpgrade(config)) {
     ops.push_back(Op::kUpgrade);
@@ -1303,6 +1307,7 @@ class ModelRun {
     const bool was_running = running_;
     running_ = false;
     if (was_running) clean_ = true;
+    CheckNoProgramCgroup("a stop");
     ReapForeground(/*clean=*/was_running);
     // The stop ended a draining predecessor too (issue 18.8): the next
     // look finds none of them, though their busy clients are still open.
@@ -1815,6 +1820,87 @@ class ModelRun {
     clean_ = runs;
   }
 
+  // A start that is never ready (the application waits on its handle
+  // before NotifyReady) and whose launcher is SIGKILLed, so that no
+  // launcher's ready timeout ends it (the attack of stop 33): once its own
+  // ready timeout has passed, the daemon (the supervisor, the command's
+  // monitor) gives the start up as the launcher would have, and nothing of
+  // it is left: no process, no pid file, no socket file it bound.
+  void KillLauncherOfANeverReadyStart() {
+    if (running_ || !detaches()) {
+      Start();
+      return;
+    }
+    const std::string never_ready = dir_ + "/never_ready";
+    if (!test_support::WriteFile(never_ready, "")) {
+      Violated("write " + never_ready);
+      return;
+    }
+    // (The launcher, alive until the ready, is one of Instances() too.)
+    const auto unready_lines = [&] {
+      const std::string log = "\n" + ReadFileOrEmpty(log_);
+      size_t count = 0;
+      for (size_t at = log.find("\nunready "); at != std::string::npos;
+           at = log.find("\nunready ", at + 1)) {
+        ++count;
+      }
+      return count;
+    };
+    const size_t before = unready_lines();
+    OpenReadyPipe();
+    test_support::Spawned launcher = test_support::SpawnProgram(
+        LaunchArgv({"--daemon_ready_timeout=2s"}), StartEnvironment());
+    SpawnedWithReadyPipe();
+    // Killed within its own ready timeout, once the application waits.
+    test_support::WaitFor(
+        [&] { return unready_lines() > before || !IsAlive(launcher.pid); },
+        absl::Seconds(10));
+    kill(launcher.pid, SIGKILL);
+    RunResult result = test_support::WaitProgram(launcher);
+    if (result.term_signal != SIGKILL) {
+      unlink(never_ready.c_str());
+      Violated(absl::StrCat("the launcher of a start never ready exited ",
+                            result.exit_code,
+                            " before its SIGKILL: ", result.stderr_text));
+      return;
+    }
+    const bool ended = test_support::WaitFor(
+        [&] {
+          return Instances().empty() && Keepers().empty() &&
+                 !FileExists(pidfile_);
+        },
+        absl::Seconds(20));
+    unlink(never_ready.c_str());
+    if (!ended) {
+      Violated(
+          absl::StrCat("a start never ready whose launcher was killed left ",
+                       Instances().size(), " processes of the tree, ",
+                       Keepers().size(), " keepers, the pid file ",
+                       FileExists(pidfile_) ? "there" : "gone", " 20 s later"));
+      return;
+    }
+    if (!ReadyBytes().empty()) {
+      Violated(absl::StrCat("the ready descriptor got '", ReadyBytes(),
+                            "' from a start never ready"));
+      return;
+    }
+    CheckNoProgramCgroup("a start never ready, given up,");
+    running_ = false;
+    clean_ = true;
+  }
+
+  // The command's cgroup of the program (issue 21.3) goes with the
+  // program's end: a stop (or a start given up) that returned left none.
+  void CheckNoProgramCgroup(absl::string_view after) {
+    if (!config_.command) return;
+    const std::vector<std::string> left =
+        test_support::ProgramCgroupsOf(pidfile_);
+    if (!left.empty()) {
+      Violated(absl::StrCat(after, " left the program's cgroup ",
+                            absl::StrJoin(left, " ")));
+    }
+  }
+
   void Signal(pid_t pid, int signal) {
     if (pid > 0 && kill(pid, signal) != 0) {
       Violated(absl::StrCat("kill ", pid, ": ", errno));
@@ -2117,6 +2203,9 @@ class ModelRun {
       case Op::kKillLauncherMidStart:
       case Op::kKillFirstChildMidStart:
         KillMidStart(op == Op::kKillFirstChildMidStart);
+        return;
+      case Op::kKillLauncherNeverReady:
+        KillLauncherOfANeverReadyStart();
         return;
       case Op::kStopAndStatus: {
         test_support::Spawned stop = test_support::SpawnProgram(
@@ -2515,6 +2604,8 @@ class ModelRun {
     }
     if (foreground_.pid > 0) test_support::WaitProgram(foreground_);
     foreground_ = {};
+    // A SIGKILLed monitor leaves its program's cgroup behind.
+    if (config_.command) test_support::RemoveProgramCgroups(pidfile_);
   }
 
   const Configuration config_;

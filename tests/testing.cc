@@ -327,9 +327,12 @@ void KillAndWait(pid_t pid) {
   EXPECT_TRUE(WaitUntilGone(pid)) << "pid " << pid << " survived SIGKILL";
 }
 
+std::vector<std::string> ProgramCgroupsOf(const std::string& pidfile) {
+  return internal::FindProgramCgroups(internal::ProgramCgroupName(pidfile));
+}
+
 void RemoveProgramCgroups(const std::string& pidfile) {
-  for (const std::string& directory :
-       internal::FindProgramCgroups(internal::ProgramCgroupName(pidfile))) {
+  for (const std::string& directory : ProgramCgroupsOf(pidfile)) {
     std::unique_ptr<internal::ProgramCgroup> cgroup =
         internal::ProgramCgroup::At(directory);
     EXPECT_TRUE(cgroup->End(SIGKILL, absl::ZeroDuration(), absl::Seconds(5)))

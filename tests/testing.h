@@ -166,6 +166,10 @@ void KillPidFileHolder(const std::string& pidfile);
 // monitor, which leaves its (empty) cgroup behind. EXPECTs that it goes.
 void RemoveProgramCgroups(const std::string& pidfile);
 
+// The cgroup directories //tools:daemonkit made for the program of
+// `pidfile` that are still there: none once a stop of it has returned.
+std::vector<std::string> ProgramCgroupsOf(const std::string& pidfile);
+
 // Every live process that SpawnProgram (or RunProgram) started in this test
 // process, however it detached since, and what those started in turn: they
 // carry a marker in their environment that names this process. Never look
