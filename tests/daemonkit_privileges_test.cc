@@ -433,10 +433,11 @@ TEST(DaemonkitPrivilegesTest, NoDirectoryDescriptorFollowsIntoTheChroot) {
       return jailed > 0 && std::filesystem::read_symlink(
                                absl::StrCat("/proc/", jailed, "/root")) == jail;
     })) << ReadFileOrEmpty(foreground.err_path);
+    // Judged by what a descriptor reaches, not by its number: the daemon's
+    // own descriptors may take the numbers 7 and 8 once the inherited ones
+    // are closed (check_fresh saw its descriptor of the jail at 7).
     for (const auto& [fd, target] : test_support::OpenDescriptors(jailed)) {
-      EXPECT_NE(fd, 7) << target;
-      EXPECT_NE(fd, 8) << target;
-      EXPECT_NE(target, "/");
+      EXPECT_NE(target, "/") << fd;
       EXPECT_NE(target, dir);
     }
     ASSERT_EQ(kill(foreground.pid, SIGTERM), 0);
