@@ -7,6 +7,7 @@
 #   tools/flake_check.sh                  # 10 runs plain and processwrapper,
 #                                         # 5 under asan and tsan
 #   tools/flake_check.sh 3 plain tsan     # 3 runs of each, in two configs
+#   tools/flake_check.sh asan tsan        # the sanitizer half, 5 runs each
 #   FLAKE_TARGETS='//tests:upgrade_test' tools/flake_check.sh 20 tsan
 #
 # The configurations:
@@ -22,16 +23,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs_arg="${1:-}"
-if [[ -n "${runs_arg}" ]]; then
-  if ! [[ "${runs_arg}" =~ ^[1-9][0-9]*$ ]]; then
-    echo "tools/flake_check.sh: RUNS must be a positive whole number, not '${runs_arg}'" >&2
+# RUNS is optional: a first argument that is a number is RUNS, anything else
+# is a configuration (`tools/flake_check.sh tsan` runs tsan's default 5).
+runs_arg=""
+if [[ "${1:-}" =~ ^[0-9-] ]]; then
+  if ! [[ "$1" =~ ^[1-9][0-9]*$ ]]; then
+    echo "tools/flake_check.sh: RUNS must be a positive whole number, not '$1'" >&2
     exit 2
   fi
+  runs_arg="$1"
   shift
 fi
 configs=("$@")
 ((${#configs[@]} > 0)) || configs=(plain processwrapper asan tsan)
+# Every configuration is checked before the first run: a typo in the last
+# one must not be found an hour in.
+for config in "${configs[@]}"; do
+  case "${config}" in
+    plain | processwrapper | asan | tsan) ;;
+    *)
+      echo "tools/flake_check.sh: unknown configuration '${config}' (plain, processwrapper, asan, tsan)" >&2
+      exit 2
+      ;;
+  esac
+done
 read -r -a targets <<<"${FLAKE_TARGETS:-//...}"
 
 log="$(mktemp -d)"
@@ -66,10 +81,6 @@ for config in "${configs[@]}"; do
     asan | tsan)
       runs="${runs_arg:-5}"
       flags=("--config=${config}")
-      ;;
-    *)
-      echo "tools/flake_check.sh: unknown configuration '${config}' (plain, processwrapper, asan, tsan)" >&2
-      exit 2
       ;;
   esac
   echo "+ tools/bazel test ${flags[*]} --runs_per_test=${runs} ${targets[*]}" >&2
