@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +26,7 @@
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/termination.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "glog/logging.h"
@@ -82,7 +83,7 @@ absl::StatusOr<PidFileProbe> ProbeSettled(const std::string& pidfile) {
 // kFailedPrecondition when the lock is held but no single holder is found.
 // The pidfd pins the process: once the probe after it still shows that
 // process holding the file, a signal through it cannot reach another.
-absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
+absl::StatusOr<internal::UniqueFd> OpenHolder(const std::string& pidfile) {
   DAEMONKIT_ASSIGN_OR_RETURN(PidFileProbe probe, ProbeSettled(pidfile));
   if (probe.state != PidFileProbe::State::kLocked || probe.left_keeper) {
     return absl::NotFoundError("not running");
@@ -94,8 +95,8 @@ absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
         "is seen holding its lock; not signalling"));
   }
   const pid_t holder = *probe.holder;
-  int pidfd = internal::PidfdOpen(holder);
-  if (pidfd < 0) {
+  internal::UniqueFd pidfd(internal::PidfdOpen(holder));
+  if (!pidfd.valid()) {
     if (errno == ESRCH) return absl::NotFoundError("not running");
     return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", holder));
   }
@@ -103,7 +104,6 @@ absl::StatusOr<int> OpenHolder(const std::string& pidfile) {
       pidfile, probe.scanned ? internal::HolderSearch::kScanProc
                              : internal::HolderSearch::kNumberOnly);
   if (!again.ok() || again->holder != holder) {
-    close(pidfd);
     return absl::NotFoundError("not running");
   }
   if (!probe.pid_verified) {
@@ -259,18 +259,17 @@ absl::Status EndKeeperLeftBehind(const std::string& pidfile,
       internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
   if (!probe.ok() || !probe->left_keeper) return absl::OkStatus();
   const pid_t keeper = *probe->left_keeper;
-  const int pidfd = internal::PidfdOpen(keeper);
-  if (pidfd < 0) {
+  const internal::UniqueFd pidfd(internal::PidfdOpen(keeper));
+  if (!pidfd.valid()) {
     if (errno == ESRCH) return absl::OkStatus();
     return internal::ErrnoError(errno, absl::StrCat("pidfd_open ", keeper));
   }
-  absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
   absl::StatusOr<PidFileProbe> again =
       internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
   if (!again.ok() || again->left_keeper != keeper) return absl::OkStatus();
   const bool stopped = IsStopped(keeper);
-  (void)internal::PidfdSendSignal(pidfd, SIGCONT);
-  if (internal::AwaitExit(pidfd, grace)) {
+  (void)internal::PidfdSendSignal(pidfd.get(), SIGCONT);
+  if (internal::AwaitExit(pidfd.get(), grace)) {
     if (stopped) {
       LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
                    << ") was stopped, holding pid file " << pidfile
@@ -292,11 +291,11 @@ absl::Status EndKeeperLeftBehind(const std::string& pidfile,
                  << ") did not let go of pid file " << pidfile << " within "
                  << absl::FormatDuration(grace) << "; killing it";
   }
-  if (internal::PidfdSendSignal(pidfd, SIGKILL) != 0 && errno != ESRCH) {
+  if (internal::PidfdSendSignal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH) {
     return internal::ErrnoError(
         errno, absl::StrCat("kill the path keeper, pid ", keeper));
   }
-  if (!internal::AwaitExit(pidfd, absl::Seconds(10))) {
+  if (!internal::AwaitExit(pidfd.get(), absl::Seconds(10))) {
     return absl::DeadlineExceededError(
         absl::StrCat("the path keeper (pid ", keeper, ") still holds pid file ",
                      pidfile, " after SIGKILL"));
@@ -328,13 +327,13 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
     }
     return absl::OkStatus();
   };
-  absl::StatusOr<int> pidfd = OpenHolder(pidfile);
+  absl::StatusOr<internal::UniqueFd> pidfd = OpenHolder(pidfile);
   if (absl::IsNotFound(pidfd.status())) return remove_stale();
   if (!pidfd.ok()) return pidfd.status();
 
-  const absl::Status result =
-      internal::TerminateProcess(*pidfd, timeout, "the daemon");
-  close(*pidfd);
+  absl::Status result =
+      internal::TerminateProcess(pidfd->get(), timeout, "the daemon");
+  pidfd->reset();
   DAEMONKIT_RETURN_IF_ERROR(result);
   return remove_stale();
 }
@@ -342,14 +341,13 @@ absl::Status StopDaemon(const std::string& pidfile_arg, absl::Duration timeout,
 absl::Status ReloadDaemon(const std::string& pidfile_arg) {
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
                              AbsolutePath(pidfile_arg));
-  DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
-  absl::Status result = absl::OkStatus();
-  if (internal::PidfdSendSignal(pidfd, SIGHUP) != 0) {
-    result = errno == ESRCH ? absl::NotFoundError("not running")
-                            : internal::ErrnoError(errno, "send SIGHUP");
+  DAEMONKIT_ASSIGN_OR_RETURN(const internal::UniqueFd pidfd,
+                             OpenHolder(pidfile));
+  if (internal::PidfdSendSignal(pidfd.get(), SIGHUP) != 0) {
+    return errno == ESRCH ? absl::NotFoundError("not running")
+                          : internal::ErrnoError(errno, "send SIGHUP");
   }
-  close(pidfd);
-  return result;
+  return absl::OkStatus();
 }
 
 // Upgrades (issue 14).
@@ -380,10 +378,10 @@ absl::StatusOr<UpgradeResult> UpgradeDaemon(const std::string& pidfile_arg,
                                             absl::Duration drain_timeout) {
   DAEMONKIT_ASSIGN_OR_RETURN(const std::string pidfile,
                              AbsolutePath(pidfile_arg));
-  DAEMONKIT_ASSIGN_OR_RETURN(int pidfd, OpenHolder(pidfile));
-  absl::Cleanup close_pidfd = [pidfd] { close(pidfd); };
-  return internal::RequestUpgrade(pidfile, pidfd, pidfd, ready_timeout,
-                                  drain_timeout);
+  DAEMONKIT_ASSIGN_OR_RETURN(const internal::UniqueFd pidfd,
+                             OpenHolder(pidfile));
+  return internal::RequestUpgrade(pidfile, pidfd.get(), pidfd.get(),
+                                  ready_timeout, drain_timeout);
 }
 
 namespace internal {
@@ -412,12 +410,12 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
   std::memcpy(address.sun_path + 1, name.data(), name.size());
   const socklen_t length = static_cast<socklen_t>(
       offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
-  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) return internal::ErrnoError(errno, "socket");
-  absl::Cleanup close_listener = [listener] { close(listener); };
-  if (bind(listener, reinterpret_cast<struct sockaddr*>(&address), length) !=
-          0 ||
-      listen(listener, 16) != 0) {
+  const internal::UniqueFd listener(
+      socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.valid()) return internal::ErrnoError(errno, "socket");
+  if (bind(listener.get(), reinterpret_cast<struct sockaddr*>(&address),
+           length) != 0 ||
+      listen(listener.get(), 16) != 0) {
     return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }
   const absl::Time start = internal::MonotonicNow();
@@ -432,8 +430,8 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
   // The channel's name is visible in /proc/net/unix once bound: anybody
   // may connect to it. Only the daemon's connection counts; others are
   // closed and the wait goes on.
-  int channel = -1;
-  while (channel < 0) {
+  internal::UniqueFd channel;
+  while (!channel.valid()) {
     // The kernel keeps one pending SIGUSR2, whatever value each carries: a
     // request sent while another's signal was still pending was lost, and
     // waited out its patience (the model test's command rows, two upgrades
@@ -441,7 +439,7 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
     // a daemon that already took this token refuses or ignores the copy.
     const internal::Deadline slice =
         internal::Deadline::In(std::min(absl::Seconds(1), deadline.Left()));
-    if (!WaitReadable(listener, slice)) {
+    if (!WaitReadable(listener.get(), slice)) {
       if (!deadline.Passed()) {
         // It ran when asked: what it did with the request before it ended
         // is unknown (the attack of 2026-12-07 saw "not running").
@@ -464,31 +462,29 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
           ": it may be frozen or busy, or its main loop does not call "
           "WaitUntil"));
     }
-    const int connected = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connected < 0) {
+    internal::UniqueFd connected(
+        accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!connected.valid()) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return internal::ErrnoError(errno, "accept");
     }
     struct ucred peer;
     socklen_t peer_length = sizeof(peer);
-    if (getsockopt(connected, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) ==
-            0 &&
+    if (getsockopt(connected.get(), SOL_SOCKET, SO_PEERCRED, &peer,
+                   &peer_length) == 0 &&
         peer.pid == target) {
-      channel = connected;
-    } else {
-      close(connected);
+      channel = std::move(connected);
     }
   }
-  absl::Cleanup close_channel = [channel] { close(channel); };
   std::string answer;
   bool timed_out = false;
   while (answer.find('\n') == std::string::npos) {
-    if (!WaitReadable(channel, deadline)) {
+    if (!WaitReadable(channel.get(), deadline)) {
       timed_out = true;
       break;
     }
     char buffer[4096];
-    const ssize_t n = read(channel, buffer, sizeof(buffer));
+    const ssize_t n = read(channel.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     answer.append(buffer, static_cast<size_t>(n));

@@ -26,6 +26,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -167,14 +168,13 @@ absl::Status SetSocketFileMode(
         " was replaced while the socket was bound; the socket file may be "
         "left wherever the path led"));
   }
-  const int file = openat(socket.dir, socket.file_name.c_str(),
-                          O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (file < 0) {
+  const UniqueFd file(openat(socket.dir, socket.file_name.c_str(),
+                             O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!file.valid()) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": open ", path));
   }
-  absl::Cleanup close_file = [file] { close(file); };
   struct stat st;
-  if (fstat(file, &st) != 0) {
+  if (fstat(file.get(), &st) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": stat ", path));
   }
   if (!S_ISSOCK(st.st_mode)) {
@@ -186,13 +186,13 @@ absl::Status SetSocketFileMode(
   socket.ino = st.st_ino;
   // Nobody can connect yet (listen() comes after), so the mode bind gave
   // (0777 minus the umask) is never used.
-  if (owner &&
-      fchownat(file, "", owner->first, owner->second, AT_EMPTY_PATH) != 0) {
+  if (owner && fchownat(file.get(), "", owner->first, owner->second,
+                        AT_EMPTY_PATH) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": chown ", path));
   }
   // fchmod(2) does not take an O_PATH descriptor; its /proc link reaches
   // the very inode (a link there is never followed twice).
-  if (chmod(absl::StrCat("/proc/self/fd/", file).c_str(), 0660) != 0) {
+  if (chmod(absl::StrCat("/proc/self/fd/", file.get()).c_str(), 0660) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": chmod ", path,
                                           " (through /proc/self/fd)"));
   }

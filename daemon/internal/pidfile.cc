@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +26,7 @@
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -325,25 +325,25 @@ absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
   const std::string dir_path = DirectoryOf(path);
   // The directory is held only for the replacement, so that the new file
   // and both exchanges act in the one directory.
-  const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
+  const UniqueFd owned_dir(
+      open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!owned_dir.valid()) {
     return ErrnoError(
         errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
-  absl::Cleanup close_dir = [dir] { close(dir); };
+  const int dir = owned_dir.get();
   // One replacer at a time per directory: each exchanges its new file in,
   // looks at what came out and may exchange it back, and two of those
   // interleaved could put back the wrong file, or unlink a winner's (two
   // daemons, found by pidfile_lock_test 1 election in ~1,000). An flock on
   // the directory orders them; anyone who may open the directory could
   // hold it, so the wait is bounded and then goes on unordered, as before.
-  const int order = open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  absl::Cleanup close_order = [order] {
-    if (order >= 0) close(order);  // releases the flock
-  };
-  if (order >= 0) {
+  // Its close releases the flock.
+  const UniqueFd order(
+      open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (order.valid()) {
     const Deadline give_up = Deadline::In(kReplacerOrderWait);
-    while (flock(order, LOCK_EX | LOCK_NB) != 0 &&
+    while (flock(order.get(), LOCK_EX | LOCK_NB) != 0 &&
            (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
       absl::SleepFor(absl::Milliseconds(1));
     }

@@ -19,9 +19,9 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -30,6 +30,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -208,10 +209,10 @@ absl::Status CheckEntryIsTrusted(int dir_fd, const std::string& shown,
 // (issue 18.19) also refuses every directory on the way, "/" included,
 // that CheckEntryIsTrusted refuses, and every link not root's (or this
 // user's).
-absl::StatusOr<int> OpenParentDirectory(const std::string& path,
-                                        absl::string_view what,
-                                        std::string* name,
-                                        bool strict = false) {
+absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
+                                             absl::string_view what,
+                                             std::string* name,
+                                             bool strict = false) {
   const size_t slash = path.rfind('/');
   if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
     return absl::InvalidArgumentError(
@@ -222,8 +223,8 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
   std::vector<std::string> todo =
       absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
   std::reverse(todo.begin(), todo.end());
-  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return ErrnoError(errno, "open /");
+  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return ErrnoError(errno, "open /");
   int links_followed = 0;
   std::string shown;  // the directory `dir` as walked, for errors
   while (!todo.empty()) {
@@ -231,40 +232,32 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
     todo.pop_back();
     if (component == ".") continue;
     if (strict) {
-      if (absl::Status trusted =
-              CheckEntryIsTrusted(dir, shown, component.c_str(), what, path);
-          !trusted.ok()) {
-        close(dir);
-        return trusted;
-      }
+      DAEMONKIT_RETURN_IF_ERROR(
+          CheckEntryIsTrusted(dir.get(), shown, component.c_str(), what, path));
     }
-    int next = openat(dir, component.c_str(),
-                      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next >= 0) {
-      close(dir);
-      dir = next;
+    UniqueFd next(openat(dir.get(), component.c_str(),
+                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.valid()) {
+      dir = std::move(next);
       absl::StrAppend(&shown, "/", component);
       continue;
     }
     const int saved = errno;
     struct stat st;
     if ((saved != ELOOP && saved != ENOTDIR) ||
-        fstatat(dir, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        fstatat(dir.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISLNK(st.st_mode)) {
-      close(dir);
       return ErrnoError(
           saved, absl::StrCat(what, " ", path, ": directory ", component));
     }
     if (strict && !IsTrustedOwner(st.st_uid)) {
-      close(dir);
       return absl::FailedPreconditionError(
           absl::StrCat(what, " ", path, ": ", shown, "/", component,
                        " is a symbolic link of uid ", st.st_uid,
                        ", who could choose what runs as uid ", geteuid(),
                        "; make it root's"));
     }
-    if (++links_followed > 40 || !IsTrustedLink(dir, component.c_str())) {
-      close(dir);
+    if (++links_followed > 40 || !IsTrustedLink(dir.get(), component.c_str())) {
       return absl::FailedPreconditionError(absl::StrCat(
           what, " ", path, ": directory ", component,
           links_followed > 40
@@ -274,11 +267,9 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
     }
     char target[PATH_MAX];
     const ssize_t length =
-        readlinkat(dir, component.c_str(), target, sizeof(target) - 1);
+        readlinkat(dir.get(), component.c_str(), target, sizeof(target) - 1);
     if (length < 0) {
-      const int error = errno;
-      close(dir);
-      return ErrnoError(error, absl::StrCat("readlink ", component));
+      return ErrnoError(errno, absl::StrCat("readlink ", component));
     }
     const std::string link(target, static_cast<size_t>(length));
     std::vector<std::string> parts =
@@ -287,9 +278,8 @@ absl::StatusOr<int> OpenParentDirectory(const std::string& path,
       todo.push_back(std::move(*part));
     }
     if (!link.empty() && link[0] == '/') {
-      close(dir);
-      dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (dir < 0) return ErrnoError(errno, "open /");
+      dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!dir.valid()) return ErrnoError(errno, "open /");
       shown.clear();
     }
   }
@@ -303,9 +293,9 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
   const int flags =
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
   std::string name;
-  DAEMONKIT_ASSIGN_OR_RETURN(const int dir,
+  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd owned_dir,
                              OpenParentDirectory(path, policy.what, &name));
-  absl::Cleanup close_dir = [dir] { close(dir); };
+  const int dir = owned_dir.get();
   OpenedFile opened;
   struct stat st;  // of the file opened
   for (int attempt = 0;; ++attempt) {
@@ -392,19 +382,20 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
 absl::StatusOr<bool> UnlinkIfSame(const std::string& path, dev_t dev,
                                   ino_t ino) {
   std::string name;
-  absl::StatusOr<int> dir = OpenParentDirectory(path, "unlink", &name);
+  absl::StatusOr<UniqueFd> dir = OpenParentDirectory(path, "unlink", &name);
   if (!dir.ok()) {
     if (absl::IsNotFound(dir.status())) return false;
     return dir.status();
   }
-  absl::Cleanup close_dir = [fd = *dir] { close(fd); };
-  return UnlinkAtIfSame(*dir, name, dev, ino, path);
+  return UnlinkAtIfSame(dir->get(), name, dev, ino, path);
 }
 
 absl::StatusOr<int> OpenContainingDirectory(const std::string& path,
                                             absl::string_view what,
                                             std::string* name) {
-  return OpenParentDirectory(path, what, name);
+  DAEMONKIT_ASSIGN_OR_RETURN(UniqueFd dir,
+                             OpenParentDirectory(path, what, name));
+  return dir.release();
 }
 
 absl::StatusOr<bool> UnlinkAtIfSame(int dir, const std::string& name, dev_t dev,
@@ -453,13 +444,16 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
   std::string trimmed = path;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   std::string name = ".";
-  absl::StatusOr<int> parent = trimmed == "/"
-                                   ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                   : OpenParentDirectory(trimmed, what, &name);
-  if (parent.ok() && *parent < 0) parent = ErrnoError(errno, "open /");
-  DAEMONKIT_ASSIGN_OR_RETURN(const int dir, std::move(parent));
-  absl::Cleanup close_dir = [dir] { close(dir); };
-  int fd = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  absl::StatusOr<UniqueFd> parent;
+  if (trimmed == "/") {
+    const int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    parent = root >= 0 ? absl::StatusOr<UniqueFd>(UniqueFd(root))
+                       : ErrnoError(errno, "open /");
+  } else {
+    parent = OpenParentDirectory(trimmed, what, &name);
+  }
+  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd dir, std::move(parent));
+  int fd = openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, absl::StrCat(what, " ", path));
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -488,9 +482,9 @@ absl::Status CheckRunnableByRootAlone(const std::string& path,
     }
     std::string name;
     DAEMONKIT_ASSIGN_OR_RETURN(
-        const int dir,
+        const UniqueFd owned_dir,
         OpenParentDirectory(current, what, &name, /*strict=*/true));
-    absl::Cleanup close_dir = [dir] { close(dir); };
+    const int dir = owned_dir.get();
     const std::string parent = current.substr(0, current.rfind('/'));
     DAEMONKIT_RETURN_IF_ERROR(
         CheckEntryIsTrusted(dir, parent, name.c_str(), what, path));
@@ -643,12 +637,13 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
   // empty or unlocked.
   const std::string dir_path = PidFileDirectory(path);
   const std::string name = PidFileBaseName(path);
-  const int dir = open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
+  const UniqueFd owned_dir(
+      open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!owned_dir.valid()) {
     return ErrnoError(
         errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
   }
-  absl::Cleanup close_dir = [dir] { close(dir); };
+  const int dir = owned_dir.get();
   // A later start's file, held: left alone without even a moment's swap
   // (a `stop` then would find this daemon instead of that one). Judged
   // again after the exchange below, which is what decides.
@@ -658,13 +653,12 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
   // One replacer at a time per directory, as for starters (ReplacePidFile):
   // a starter exchanging its file in while this exchanges ours could have
   // either put back the wrong file.
-  const int order = open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  absl::Cleanup close_order = [order] {
-    if (order >= 0) close(order);  // releases the flock
-  };
-  if (order >= 0) {
+  // Its close releases the flock.
+  const UniqueFd order(
+      open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (order.valid()) {
     const Deadline give_up = Deadline::In(kRestoreOrderWait);
-    while (flock(order, LOCK_EX | LOCK_NB) != 0 &&
+    while (flock(order.get(), LOCK_EX | LOCK_NB) != 0 &&
            (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
       absl::SleepFor(absl::Milliseconds(1));
     }
