@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/comma_list.h"
 #include "daemon/version.inc"
 
 namespace daemonkit {
@@ -166,8 +167,9 @@ void CheckFlagFile(const std::string& name,
     std::string arg(stripped);
     char* args[] = {arg.data()};
     if (std::optional<std::string> value = FlagFileValue(1, args, &index)) {
-      for (absl::string_view file : absl::StrSplit(*value, ',')) {
-        if (!file.empty()) CheckFlagFile(std::string(file), chain);
+      for (absl::string_view file :
+           internal::SplitCommaList(*value, internal::ItemSpace::kKeep)) {
+        CheckFlagFile(std::string(file), chain);
       }
     }
   }
@@ -242,9 +244,10 @@ std::vector<char*> ParseCommandLine(int argc, char* argv[]) {
                                        "for every flag)"));
     }
     if (std::optional<std::string> value = FlagFileValue(argc, argv, &i)) {
-      for (absl::string_view file : absl::StrSplit(*value, ',')) {
+      for (absl::string_view file :
+           internal::SplitCommaList(*value, internal::ItemSpace::kKeep)) {
         std::vector<std::pair<std::string, std::string>> chain;
-        if (!file.empty()) CheckFlagFile(std::string(file), &chain);
+        CheckFlagFile(std::string(file), &chain);
       }
     }
   }

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/comma_list.h"
 #include "daemon/internal/interrupted_stop.h"
 #include "daemon/internal/upgrade.h"
 #include "glog/logging.h"
@@ -359,9 +360,8 @@ absl::Status ReadProcessControlFlags(Options& options) {
     *out = value;
   }
   const FlagText capabilities = absl::GetFlag(FLAGS_daemon_capabilities);
-  for (absl::string_view name : absl::StrSplit(capabilities.text(), ',')) {
-    name = absl::StripAsciiWhitespace(name);
-    if (!name.empty()) options.capabilities.emplace_back(name);
+  for (absl::string_view name : internal::SplitCommaList(capabilities.text())) {
+    options.capabilities.emplace_back(name);
   }
   options.no_new_privs = absl::GetFlag(FLAGS_daemon_no_new_privs);
   const FlagText ready_fd = absl::GetFlag(FLAGS_daemon_ready_fd);
@@ -510,9 +510,8 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
 
   // Listening sockets (issue 14): entries split here, judged by the core.
   const FlagText listen = absl::GetFlag(FLAGS_daemon_listen);
-  for (absl::string_view entry : absl::StrSplit(listen.text(), ',')) {
-    entry = absl::StripAsciiWhitespace(entry);
-    if (!entry.empty()) request.options.listen.emplace_back(entry);
+  for (absl::string_view entry : internal::SplitCommaList(listen.text())) {
+    request.options.listen.emplace_back(entry);
   }
 
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);

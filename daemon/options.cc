@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/internal/comma_list.h"
 #include "daemon/internal/listen_address.h"
 #include "daemon/process_controls.h"
 
@@ -308,9 +309,7 @@ absl::Status ValidateOptions(const Options& options) {
 absl::StatusOr<std::vector<std::string>> ParseVariableList(
     absl::string_view list) {
   std::vector<std::string> names;
-  for (absl::string_view name : absl::StrSplit(list, ',')) {
-    name = absl::StripAsciiWhitespace(name);
-    if (name.empty()) continue;
+  for (absl::string_view name : internal::SplitCommaList(list)) {
     if (!IsVariableName(name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", name, "' is not an environment variable name"));

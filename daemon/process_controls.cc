@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/internal/comma_list.h"
 #include "daemon/internal/process_controls.h"
 
 namespace daemonkit {
@@ -32,9 +33,7 @@ bool ParseLimitValue(absl::string_view text, uint64_t* value) {
 absl::StatusOr<std::vector<ResourceLimit>> ParseResourceLimits(
     absl::string_view list) {
   std::vector<ResourceLimit> limits;
-  for (absl::string_view entry : absl::StrSplit(list, ',')) {
-    entry = absl::StripAsciiWhitespace(entry);
-    if (entry.empty()) continue;
+  for (absl::string_view entry : internal::SplitCommaList(list)) {
     const std::vector<absl::string_view> sides =
         absl::StrSplit(entry, absl::MaxSplits('=', 1));
     ResourceLimit limit;
