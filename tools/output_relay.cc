@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/internal/file_identity.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -80,9 +81,8 @@ absl::StatusOr<OutputRelay> OutputRelay::Create(const Options& options) {
   // The same file however named (a relative path, a link on the way):
   // one pipe, or their lines would lose their order (the attack of
   // 2026-12-07).
-  const bool shared = relayed[0] && relayed[1] &&
-                      files[0].st_dev == files[1].st_dev &&
-                      files[0].st_ino == files[1].st_ino;
+  const bool shared =
+      relayed[0] && relayed[1] && internal::SameFile(files[0], files[1]);
   for (int stream = 0; stream < 2; ++stream) {
     if (!relayed[stream] || (shared && stream == 1)) continue;
     int ends[2];
