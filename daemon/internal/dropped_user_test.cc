@@ -59,7 +59,7 @@ class DroppedUserTest : public ::testing::Test {
   static std::string MakeDirectoryIn(const std::string& parent,
                                      const std::string& name, mode_t mode,
                                      uid_t uid = 0, gid_t gid = 0) {
-    const std::string path = absl::StrCat(parent, "/", name);
+    std::string path = absl::StrCat(parent, "/", name);
     EXPECT_EQ(mkdir(path.c_str(), 0700), 0) << path << ": errno " << errno;
     EXPECT_EQ(chown(path.c_str(), uid, gid), 0)
         << "chown " << path << " (the test runs as root): errno " << errno;
