@@ -396,10 +396,7 @@ class Monitor {
       }
       if (readable(1)) {
         int wait_status = 0;
-        pid_t reaped;
-        do {
-          reaped = waitpid(program->pid(), &wait_status, 0);
-        } while (reaped < 0 && errno == EINTR);
+        internal::ReapChild(program->pid(), &wait_status);
         // A program the watchdog ended failed, whatever its status says
         // (it may catch SIGABRT and exit 0), as the supervisor's worker.
         if (watchdog_.WorkerEnded() && WIFEXITED(wait_status) &&
@@ -691,8 +688,7 @@ class Monitor {
     if (!ready && next.polled()) ready = next.PollReady();
     if (exited) {
       int wait_status = 0;
-      while (waitpid(next.pid(), &wait_status, 0) < 0 && errno == EINTR) {
-      }
+      internal::ReapChild(next.pid(), &wait_status);
       AbandonUpgrade(absl::StrCat("the new ", argv_[0], " ",
                                   internal::DescribeWaitStatus(wait_status),
                                   " before it was ready"),
@@ -759,13 +755,11 @@ class Monitor {
                << why;
     if (!reaped) {
       upgrade.program->Signal(SIGKILL).IgnoreError();
-      while (waitpid(upgrade.program->pid(), nullptr, 0) < 0 &&
-             errno == EINTR) {
-      }
+      internal::ReapChild(upgrade.program->pid());
     }
     if (upgrade.program->command_pid() > 0) {
       kill(upgrade.program->command_pid(), SIGKILL);
-      waitpid(upgrade.program->command_pid(), nullptr, 0);
+      internal::ReapChild(upgrade.program->command_pid());
     }
     if (upgrade.cgroup != nullptr) {
       upgrade.cgroup->End(0, absl::ZeroDuration(), kMonitorGrace);
@@ -782,8 +776,7 @@ class Monitor {
     Program& old = *draining.program;
     if (exited) {
       int wait_status = 0;
-      while (waitpid(old.pid(), &wait_status, 0) < 0 && errno == EINTR) {
-      }
+      internal::ReapChild(old.pid(), &wait_status);
       LOG(INFO) << "the replaced pid " << old.pid() << " "
                 << internal::DescribeWaitStatus(wait_status);
       std::unique_ptr<ProgramCgroup> cgroup = std::move(draining.cgroup);

@@ -29,6 +29,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/testing_hooks.h"
+#include "daemon/internal/wait_status.h"
 #include "daemon/options.h"
 #include "daemon/proc.h"
 
@@ -600,12 +601,9 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
   }
   close(sv[1]);
   close(daemon_pidfd);
-  int wait_status;
-  pid_t reaped;
-  do {
-    reaped = waitpid(middle, &wait_status, 0);
-  } while (reaped < 0 && errno == EINTR);
-  if (reaped < 0 || !WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+  int wait_status = 0;
+  if (!ReapChild(middle, &wait_status) || !WIFEXITED(wait_status) ||
+      WEXITSTATUS(wait_status) != 0) {
     close(sv[0]);
     return absl::InternalError("could not fork the path keeper");
   }

@@ -870,17 +870,6 @@ std::string RestartSchedule::Describe(absl::Duration delay,
   return RestartStatus(delay, wait_status, restarts_);
 }
 
-std::string DescribeWaitStatus(int wait_status) {
-  if (WIFEXITED(wait_status)) {
-    return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
-  }
-  if (WIFSIGNALED(wait_status)) {
-    return absl::StrCat("was killed by signal ", WTERMSIG(wait_status), " (",
-                        strsignal(WTERMSIG(wait_status)), ")");
-  }
-  return "ended";
-}
-
 void ReapExitedChildren(const std::vector<pid_t>& keep) {
   // A look without reaping (WNOWAIT) first: the program's and the
   // command's statuses are their owners' to collect. No /proc scan: this

@@ -250,9 +250,6 @@ class RestartSchedule {
   std::deque<absl::Time> recent_;  // monotonic times of the last restarts
 };
 
-// "exited with status 3", "was killed by signal 9 (Killed)".
-std::string DescribeWaitStatus(int wait_status);
-
 // Ends every process left below this one, a child subreaper (issue 21's
 // "stop ends the whole tree"): sends `signo` to each child as it is seen,
 // SIGKILL to all after `grace`, reaps each, and returns once this process

@@ -42,16 +42,6 @@ namespace {
 // The largest sd_notify message relayed; systemd reads no more either.
 constexpr size_t kMaxNotification = 4096;
 
-std::string DescribeExit(int wait_status) {
-  if (WIFEXITED(wait_status)) {
-    return absl::StrCat("exit code ", WEXITSTATUS(wait_status));
-  }
-  if (WIFSIGNALED(wait_status)) {
-    return absl::StrCat("signal ", strsignal(WTERMSIG(wait_status)));
-  }
-  return "unknown status";
-}
-
 class Supervisor {
  public:
   Supervisor(const Options& options, SupervisorState state)
@@ -399,7 +389,7 @@ class Supervisor {
 
   void WorkerEnded(int wait_status) {
     LOG(WARNING) << "worker " << worker_pid_ << " ended with "
-                 << DescribeExit(wait_status);
+                 << WaitStatusSummary(wait_status);
     const absl::Duration uptime = MonotonicNow() - worker_started_;
     RelayWorkerNotifications();  // its last words, before ours
     ReadWorkerMessages();        // a last error message, if any
@@ -421,13 +411,14 @@ class Supervisor {
     next_watchdog_ = absl::InfinitePast();
 
     if (!first_ready_) {
-      FailStart(!worker_error_.empty() ? worker_error_
-                                       : absl::StrCat("the worker ended with ",
-                                                      DescribeExit(wait_status),
-                                                      " before it was ready"));
+      FailStart(!worker_error_.empty()
+                    ? worker_error_
+                    : absl::StrCat("the worker ended with ",
+                                   WaitStatusSummary(wait_status),
+                                   " before it was ready"));
     }
     if (!hung && !ShouldRestart(options_.restart, wait_status)) {
-      LOG(INFO) << "not restarting (" << DescribeExit(wait_status) << ")";
+      LOG(INFO) << "not restarting (" << WaitStatusSummary(wait_status) << ")";
       // The worker's outcome is the supervisor's, by the one rule
       // (wait_status.h): a worker killed by a signal is 128 + it, as the
       // container init and the daemonkit command say it.
@@ -443,7 +434,7 @@ class Supervisor {
       GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
                           " restarts within ",
                           absl::FormatDuration(options_.restart_reset_after),
-                          "; last ", DescribeExit(wait_status)));
+                          "; last ", WaitStatusSummary(wait_status)));
     }
     const absl::Duration wait = ran_long ? absl::ZeroDuration() : delay_;
     restart_at_ = MonotonicNow() + wait;
@@ -810,7 +801,7 @@ std::string RestartStatus(absl::Duration delay, int wait_status, int restart) {
       delay > absl::ZeroDuration()
           ? absl::StrCat("restarting in ", absl::FormatDuration(delay))
           : "restarting at once",
-      " after ", DescribeExit(wait_status), ", restart ", restart);
+      " after ", WaitStatusSummary(wait_status), ", restart ", restart);
 }
 
 Worker Supervise(const Options& options, SupervisorState state) {

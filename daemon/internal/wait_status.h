@@ -21,6 +21,8 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 namespace daemonkit {
 namespace internal {
 
@@ -34,6 +36,15 @@ int ExitCodeOf(int wait_status);
 // when given. False (errno set) when there is no such child to wait for
 // (ECHILD). Async-signal-safe: a forked child may call it.
 bool ReapChild(pid_t pid, int* wait_status = nullptr);
+
+// How a child ended, as a phrase after its name: "exited with status 3",
+// "was killed by signal 9 (Killed)", "ended" (the daemonkit command's
+// program and its upgrades).
+std::string DescribeWaitStatus(int wait_status);
+
+// How a child ended, as a noun: "exit code 3", "signal Killed", "unknown
+// status" (the supervisor's worker, in its restart and give-up lines).
+std::string WaitStatusSummary(int wait_status);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -65,6 +65,22 @@ TEST(ReapChildTest, ReapsAndTellsTheStatus) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+TEST(DescribeWaitStatusTest, SaysHowARealChildEnded) {
+  EXPECT_EQ(DescribeWaitStatus(StatusOfChild([] { _exit(3); })),
+            "exited with status 3");
+  EXPECT_EQ(DescribeWaitStatus(StatusOfChild([] { raise(SIGKILL); })),
+            "was killed by signal 9 (Killed)");
+  // A stopped child's status (WIFSTOPPED) tells no end.
+  EXPECT_EQ(DescribeWaitStatus(0x137f), "ended");
+}
+
+TEST(WaitStatusSummaryTest, NamesHowARealChildEnded) {
+  EXPECT_EQ(WaitStatusSummary(StatusOfChild([] { _exit(0); })), "exit code 0");
+  EXPECT_EQ(WaitStatusSummary(StatusOfChild([] { raise(SIGTERM); })),
+            "signal Terminated");
+  EXPECT_EQ(WaitStatusSummary(0x137f), "unknown status");
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace daemonkit
