@@ -29,6 +29,7 @@
 #include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
+#include "daemon/proc.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -238,13 +239,8 @@ namespace {
 
 // Whether /proc shows `pid` stopped (by SIGSTOP, or traced).
 bool IsStopped(pid_t pid) {
-  absl::StatusOr<std::string> stat =
-      internal::ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok()) return false;
-  const size_t paren = stat->rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat->size()) return false;
-  const char state = (*stat)[paren + 2];
-  return state == 'T' || state == 't';
+  const absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
+  return stat.ok() && (stat->state() == 'T' || stat->state() == 't');
 }
 
 // Issue 18.12: a path keeper that still holds the pid file's lock once its

@@ -27,6 +27,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/unique_fd.h"
+#include "daemon/proc.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -186,16 +187,9 @@ std::optional<pid_t> SoleWriteLockHolder(int fd) {
 
 // The parent process of `pid` (/proc/PID/stat), or 0.
 pid_t ParentOf(pid_t pid) {
-  absl::StatusOr<std::string> stat =
-      ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok()) return 0;
-  const size_t paren = stat->rfind(')');
-  if (paren == std::string::npos) return 0;
-  // ") S PPID ..."
-  std::vector<absl::string_view> fields = absl::StrSplit(
-      absl::string_view(*stat).substr(paren + 1), ' ', absl::SkipEmpty());
+  const absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
   pid_t parent = 0;
-  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent)) return 0;
+  if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent)) return 0;
   return parent;
 }
 
