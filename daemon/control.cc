@@ -25,6 +25,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/socket_address.h"
 #include "daemon/internal/termination.h"
 #include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
@@ -401,16 +402,12 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
   DAEMONKIT_ASSIGN_OR_RETURN(const uint64_t token, internal::NewUpgradeToken());
   const std::string name =
       internal::UpgradeChannelName(st.st_dev, st.st_ino, token);
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  DAEMONKIT_ASSIGN_OR_RETURN(const internal::SocketAddress address,
+                             internal::SocketAddress::UnixAbstract(name));
   const internal::UniqueFd listener(
       socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener.valid()) return internal::ErrnoError(errno, "socket");
-  if (bind(listener.get(), reinterpret_cast<struct sockaddr*>(&address),
-           length) != 0 ||
+  if (bind(listener.get(), address.get(), address.length()) != 0 ||
       listen(listener.get(), 16) != 0) {
     return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
   }

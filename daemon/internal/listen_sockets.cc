@@ -26,6 +26,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/socket_address.h"
 #include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
@@ -41,73 +42,6 @@ std::string Describe(const ListenEntry& entry) {
   return absl::StrCat("--daemon_listen ", entry.name, "=", entry.address.text);
 }
 
-// A sockaddr for `address`; `length` receives its size.
-struct SocketAddress {
-  struct sockaddr_storage storage;
-  socklen_t length = 0;
-  const struct sockaddr* get() const {
-    return reinterpret_cast<const struct sockaddr*>(&storage);
-  }
-};
-
-SocketAddress MakeAddress(const ListenAddress& address) {
-  SocketAddress result;
-  std::memset(&result.storage, 0, sizeof(result.storage));
-  switch (address.family) {
-    case ListenAddress::Family::kInet: {
-      auto* in = reinterpret_cast<struct sockaddr_in*>(&result.storage);
-      in->sin_family = AF_INET;
-      in->sin_port = htons(address.port);
-      (void)inet_pton(AF_INET, address.host.c_str(), &in->sin_addr);
-      result.length = sizeof(*in);
-      break;
-    }
-    case ListenAddress::Family::kInet6: {
-      auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&result.storage);
-      in6->sin6_family = AF_INET6;
-      in6->sin6_port = htons(address.port);
-      (void)inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr);
-      result.length = sizeof(*in6);
-      break;
-    }
-    case ListenAddress::Family::kUnix: {
-      auto* un = reinterpret_cast<struct sockaddr_un*>(&result.storage);
-      un->sun_family = AF_UNIX;
-      // The abstract namespace: a leading NUL, and the length says where
-      // the name ends (no terminating NUL is part of it).
-      const size_t offset = address.abstract ? 1 : 0;
-      std::memcpy(un->sun_path + offset, address.path.data(),
-                  address.path.size());
-      result.length = static_cast<socklen_t>(
-          offsetof(struct sockaddr_un, sun_path) + offset +
-          address.path.size() + (address.abstract ? 0 : 1));
-      break;
-    }
-  }
-  return result;
-}
-
-int DomainOf(const ListenAddress& address) {
-  switch (address.family) {
-    case ListenAddress::Family::kInet:
-      return AF_INET;
-    case ListenAddress::Family::kInet6:
-      return AF_INET6;
-    case ListenAddress::Family::kUnix:
-      return AF_UNIX;
-  }
-  return AF_UNSPEC;
-}
-
-// "/proc/self/fd/<dir>/<name>": the file `name` in the directory `dir`,
-// reached without walking any path; empty when that would not fit a
-// sockaddr_un (a name of more than some 85 bytes).
-std::string ThroughDirectory(int dir, const std::string& name) {
-  std::string through = absl::StrCat("/proc/self/fd/", dir, "/", name);
-  if (through.size() > kMaxUnixPath) through.clear();
-  return through;
-}
-
 // True when `name` in the directory `dir` is a socket file that nobody
 // listens on: what a daemon that was SIGKILLed (or a machine that lost
 // power) leaves behind. The probe connects through the directory's
@@ -120,18 +54,12 @@ bool IsDeadSocketFile(const SocketAddress& address, int dir,
   }
   const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (probe < 0) return false;
-  SocketAddress target = address;
-  if (const std::string through = ThroughDirectory(dir, name);
-      !through.empty()) {
-    auto* un = reinterpret_cast<struct sockaddr_un*>(&target.storage);
-    std::memset(un->sun_path, 0, sizeof(un->sun_path));
-    std::memcpy(un->sun_path, through.data(), through.size());
-    target.length = static_cast<socklen_t>(
-        offsetof(struct sockaddr_un, sun_path) + through.size() + 1);
-  }
+  absl::StatusOr<SocketAddress> through =
+      SocketAddress::UnixPath(ThroughDirectory(dir, name));
+  const SocketAddress& target = through.ok() ? *through : address;
   int connected;
   do {
-    connected = connect(probe, target.get(), target.length);
+    connected = connect(probe, target.get(), target.length());
   } while (connected != 0 && errno == EINTR);
   const int saved = errno;
   close(probe);
@@ -277,9 +205,21 @@ absl::StatusOr<ListenSocket> BindListenSocket(
     const ListenEntry& entry,
     const std::optional<std::pair<uid_t, gid_t>>& owner) {
   const ListenAddress& address = entry.address;
+  // A relative path was made absolute, and may have grown too long.
+  if (address.family == ListenAddress::Family::kUnix &&
+      address.path.size() > kMaxUnixPath) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(entry), ": a Unix socket path is at most ",
+                     kMaxUnixPath, " bytes"));
+  }
+  absl::StatusOr<SocketAddress> sockaddr = SocketAddress::Of(address);
+  if (!sockaddr.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(entry), ": ", sockaddr.status().message()));
+  }
   ListenSocket socket;
   socket.name = entry.name;
-  socket.fd = ::socket(DomainOf(address), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socket.fd = ::socket(sockaddr->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (socket.fd < 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": socket"));
   }
@@ -295,14 +235,6 @@ absl::StatusOr<ListenSocket> BindListenSocket(
       setsockopt(socket.fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
     return ErrnoError(errno, absl::StrCat(Describe(entry), ": IPV6_V6ONLY"));
   }
-  // A relative path was made absolute, and may have grown too long.
-  if (address.family == ListenAddress::Family::kUnix &&
-      address.path.size() > kMaxUnixPath) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Describe(entry), ": a Unix socket path is at most ",
-                     kMaxUnixPath, " bytes"));
-  }
-  const SocketAddress sockaddr = MakeAddress(address);
   const bool unix_file =
       address.family == ListenAddress::Family::kUnix && !address.abstract;
   // Issue 18.5: the directory, walked once; everything after deals with
@@ -315,17 +247,17 @@ absl::StatusOr<ListenSocket> BindListenSocket(
   absl::Cleanup close_dir = [&socket] {
     if (socket.dir >= 0) close(socket.dir);
   };
-  int bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
+  int bound = bind(socket.fd, sockaddr->get(), sockaddr->length());
   struct stat dead;
   if (bound != 0 && errno == EADDRINUSE && unix_file &&
-      IsDeadSocketFile(sockaddr, socket.dir, socket.file_name, &dead)) {
+      IsDeadSocketFile(*sockaddr, socket.dir, socket.file_name, &dead)) {
     absl::StatusOr<bool> replaced = UnlinkAtIfSame(
         socket.dir, socket.file_name, dead.st_dev, dead.st_ino, address.path);
     if (replaced.ok() && *replaced) {
       LOG(INFO) << Describe(entry) << ": replaced the dead socket file "
                 << address.path;
     }
-    bound = bind(socket.fd, sockaddr.get(), sockaddr.length);
+    bound = bind(socket.fd, sockaddr->get(), sockaddr->length());
   }
   if (bound != 0) {
     const int saved = errno;

@@ -44,6 +44,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/process_controls.h"
+#include "daemon/internal/socket_address.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/options.h"
@@ -514,13 +515,10 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     // is heard (SO_PASSCRED).
     const std::string name =
         absl::StrCat("daemonkit-notify/", getpid(), "/", absl::Hex(token));
-    struct sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path + 1, name.data(), name.size());
-    const socklen_t length = static_cast<socklen_t>(
-        offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+    DAEMONKIT_ASSIGN_OR_RETURN(const SocketAddress address,
+                               SocketAddress::UnixAbstract(name));
     const int on = 1;
-    if (bind(sock, reinterpret_cast<struct sockaddr*>(&address), length) != 0 ||
+    if (bind(sock, address.get(), address.length()) != 0 ||
         setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
       return ErrnoError(errno, absl::StrCat("notify socket @", name));
     }
@@ -667,39 +665,13 @@ absl::Status Program::Signal(int signo) const {
 namespace {
 
 // One connection attempt to `address`, of up to `timeout`.
-bool Connects(const ListenAddress& address, absl::Duration timeout) {
-  struct sockaddr_storage storage = {};
-  socklen_t length = 0;
-  int family = AF_UNIX;
-  if (address.family == ListenAddress::Family::kUnix) {
-    auto* un = reinterpret_cast<struct sockaddr_un*>(&storage);
-    un->sun_family = AF_UNIX;
-    const size_t offset = address.abstract ? 1 : 0;
-    address.path.copy(un->sun_path + offset, sizeof(un->sun_path) - 1 - offset);
-    length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
-                                    offset + address.path.size() +
-                                    (address.abstract ? 0 : 1));
-  } else if (address.family == ListenAddress::Family::kInet) {
-    auto* in = reinterpret_cast<struct sockaddr_in*>(&storage);
-    family = in->sin_family = AF_INET;
-    in->sin_port = htons(address.port);
-    if (inet_pton(AF_INET, address.host.c_str(), &in->sin_addr) != 1) {
-      return false;
-    }
-    length = sizeof(*in);
-  } else {
-    auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&storage);
-    family = in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(address.port);
-    if (inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr) != 1) {
-      return false;
-    }
-    length = sizeof(*in6);
-  }
-  const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+bool Connects(const ListenAddress& listen, absl::Duration timeout) {
+  const absl::StatusOr<SocketAddress> address = SocketAddress::Of(listen);
+  if (!address.ok()) return false;
+  const int fd =
+      socket(address->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
-  bool connected =
-      connect(fd, reinterpret_cast<struct sockaddr*>(&storage), length) == 0;
+  bool connected = connect(fd, address->get(), address->length()) == 0;
   if (!connected && errno == EINPROGRESS) {
     struct pollfd pfd = {fd, POLLOUT, 0};
     int error = 0;

@@ -34,6 +34,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/socket_address.h"
 #include "daemon/internal/wait_status.h"
 
 extern char** environ;
@@ -536,12 +537,9 @@ std::string UpgradeChannelName(dev_t dev, ino_t ino, uint64_t token) {
 
 int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token) {
   if (ino == 0 || token == 0) return -1;
-  const std::string name = UpgradeChannelName(dev, ino, token);
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
+  const absl::StatusOr<SocketAddress> address =
+      SocketAddress::UnixAbstract(UpgradeChannelName(dev, ino, token));
+  if (!address.ok()) return -1;
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   // The main loop waits here: not for long, should others fill the
@@ -551,7 +549,7 @@ int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token) {
     close(fd);
     return -1;
   }
-  if (connect(fd, reinterpret_cast<struct sockaddr*>(&address), length) != 0) {
+  if (connect(fd, address->get(), address->length()) != 0) {
     close(fd);
     return -1;
   }
