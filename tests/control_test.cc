@@ -571,8 +571,14 @@ bool HasPending(pid_t pid, int signal_number) {
 TEST_F(ControlTest, InterruptedStopSaysTheDaemonMayStillRun) {
   const pid_t pid = Start();
   ASSERT_GT(pid, 0);
-  // Stopped, the daemon keeps the SIGTERM pending: the stop waits.
+  // Stopped, the daemon keeps the SIGTERM pending: the stop waits. Stopped
+  // in fact, not only sent SIGSTOP: a daemon not yet scheduled since takes
+  // a SIGTERM that comes meanwhile first (the lower number), in its wait
+  // where SIGTERM is unblocked, and stops only then, with nothing pending
+  // (the gate's plain runs under load: 6 in 30).
   ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(pid).state() == 'T'; }));
   test_support::Spawned stop = test_support::SpawnProgram(
       {Ticker(), "--daemon_pidfile=" + pidfile_, "--daemon_control=stop",
        "--daemon_stop_timeout=1h"});
@@ -584,7 +590,15 @@ TEST_F(ControlTest, InterruptedStopSaysTheDaemonMayStillRun) {
   // waits for the poll. A plain build never hung.
   EXPECT_TRUE(test_support::WaitFor([&] {
     return HasPending(pid, SIGTERM) && test_support::SleepsInPoll(stop.pid);
-  }));
+  })) << "SIGTERM pending: "
+      << HasPending(pid, SIGTERM) << "; the stop's wchan '"
+      << ReadFileOrEmpty(absl::StrCat("/proc/", stop.pid, "/wchan"))
+      << "', state " << test_support::StatOf(stop.pid).state() << ", threads "
+      << test_support::StatOf(stop.pid).field(20) << ", syscall "
+      << ReadFileOrEmpty(absl::StrCat("/proc/", stop.pid, "/syscall"))
+      << "; the daemon's state " << test_support::StatOf(pid).state()
+      << ", status:\n"
+      << ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
   ASSERT_EQ(kill(stop.pid, SIGINT), 0);
   RunResult result = test_support::WaitProgram(stop);
   EXPECT_EQ(result.term_signal, SIGINT) << result.stderr_text;
