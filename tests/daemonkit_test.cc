@@ -342,6 +342,9 @@ TEST_F(DaemonkitTest,
   pid_t monitor = 0;
   ASSERT_TRUE(StatOf(ReadPid(pidfile_)).ParseField(ProcStat::kPpid, &monitor));
   ASSERT_EQ(kill(monitor, SIGSTOP), 0);
+  // Stopped in fact: until then, a signal sent meanwhile may be taken first.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(monitor).state() == 'T'; }));
   const std::vector<std::string> upgrade = {
       RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
       "--daemon_ready_timeout=2s", "--daemon_control=upgrade"};
@@ -625,6 +628,9 @@ TEST_F(DaemonkitTest, AnUpgradeWaitingOnAMonitorThatDiesSaysCheckStatus) {
   pid_t monitor = 0;
   ASSERT_TRUE(StatOf(ReadPid(pidfile_)).ParseField(ProcStat::kPpid, &monitor));
   ASSERT_EQ(kill(monitor, SIGSTOP), 0);
+  // Stopped in fact: until then, a signal sent meanwhile may be taken first.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(monitor).state() == 'T'; }));
   test_support::Spawned upgrade = test_support::SpawnProgram(
       {RunfilePath("tools/daemonkit"), "--daemon_pidfile=" + pidfile_,
        "--daemon_ready_timeout=2s", "--daemon_control=upgrade"});

@@ -456,6 +456,9 @@ TEST_F(ShellProgramUpgradeTest, AFrozenMonitorStillHandsOverToAReadyProgram) {
   const test_support::Spawned upgrade = SpawnUpgrade();
   ASSERT_TRUE(test_support::WaitFor([&] { return Logged("started", 2); }));
   ASSERT_EQ(kill(monitor, SIGSTOP), 0);
+  // Stopped in fact: until then, a signal sent meanwhile may be taken first.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(monitor).state() == 'T'; }));
   // Ready within the timeout, while its monitor cannot look; thawed once
   // the timeout has passed.
   ASSERT_TRUE(test_support::WaitFor([&] { return Logged("ready", 2); }));

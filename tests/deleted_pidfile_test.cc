@@ -197,6 +197,9 @@ TEST_F(DeletedPidFileTest, AFileAnotherStartPutThereIsNeverReplaced) {
   // Frozen, the first daemon cannot recreate its file before the second
   // start makes its own.
   ASSERT_EQ(kill(first, SIGSTOP), 0);
+  // Stopped in fact: until then, a signal sent meanwhile may be taken first.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(first).state() == 'T'; }));
   ASSERT_EQ(unlink(pidfile_.c_str()), 0);
   const pid_t second = StartTicker({"--interval=1h"});
   ASSERT_GT(second, 0);

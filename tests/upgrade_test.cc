@@ -654,6 +654,9 @@ TEST_F(UpgradeTest, AnOldDaemonKilledDuringTheHandoverLeavesTheSuccessorNamed) {
   const pid_t successor = SuccessorOf(old_pid);
   ASSERT_GT(successor, 0);
   ASSERT_EQ(kill(old_pid, SIGSTOP), 0);
+  // Stopped in fact: until then, a signal sent meanwhile may be taken first.
+  ASSERT_TRUE(test_support::WaitFor(
+      [&] { return test_support::StatOf(old_pid).state() == 'T'; }));
   EXPECT_TRUE(
       test_support::WaitFor([&] { return ReadPid(pidfile_) == successor; }));
   ASSERT_EQ(kill(old_pid, SIGKILL), 0);
