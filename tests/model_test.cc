@@ -460,7 +460,7 @@ int EnvironmentInt(const char* name, int fallback) {
 // What a client that sends and never reads may cost the application in
 // anonymous memory: the application reads one line of at most 4 KiB, and
 // keeping what the client pushed (up to 4 MiB) would show as far more.
-constexpr int64_t kMaxGrowthForAClientKb = 2 * 1024;
+constexpr int64_t kMaxGrowthForAClientKb = int64_t{2} * 1024;
 
 // RssAnon of `pid` (/proc/PID/status), in kB; -1 when it cannot be read.
 int64_t AnonymousKb(pid_t pid) {
