@@ -241,17 +241,33 @@ TEST(GoTickerTest, DaemonizedThroughTheCApiBeforeTheRuntimeStarts) {
 
   // SIGHUP reaches the library through daemonize.go: the output is
   // reopened, the Go program goes on ticking into the new file.
-  ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
-  const RunResult reload =
-      RunProgram({ticker, pidfile, "--daemon_control=reload"}, env);
-  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        const std::string text = ReadFileOrEmpty(log);
-        return test_support::IsDemoTimestamp(text.substr(0, text.find('\n')));
-      },
-      absl::Seconds(30)))
-      << ReadFileOrEmpty(log);
+#if defined(__SANITIZE_THREAD__)
+  // Not under ThreadSanitizer: a cgo runtime installs its handlers through
+  // libc's sigaction, which TSan wraps, and TSan runs a wrapped handler
+  // only when the thread that took the signal is in, or next enters, a libc
+  // call. The kernel gives a SIGHUP to the Go main thread, which waits in
+  // epoll_wait by a raw system call and never enters libc: the handler
+  // never runs (the stability gate: 2 reloads of 5, and 1 of 6 again with
+  // every thread's state printed: nothing pending, main thread in
+  // epoll_wait). A property of the preloaded runtime, not of the library;
+  // plain and ASan builds run this part.
+  const bool route_sighup = false;
+#else
+  const bool route_sighup = true;
+#endif
+  if (route_sighup) {
+    ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
+    const RunResult reload =
+        RunProgram({ticker, pidfile, "--daemon_control=reload"}, env);
+    EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          const std::string text = ReadFileOrEmpty(log);
+          return test_support::IsDemoTimestamp(text.substr(0, text.find('\n')));
+        },
+        absl::Seconds(30)))
+        << ReadFileOrEmpty(log);
+  }
 
   const RunResult stop =
       RunProgram({ticker, pidfile, "--daemon_control=stop"}, env);
