@@ -23,10 +23,10 @@
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/socket_address.h"
-#include "daemon/internal/termination.h"
 #include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/worker_pidfile.h"
@@ -265,37 +265,39 @@ absl::Status EndKeeperLeftBehind(const std::string& pidfile,
       internal::ProbePidFile(pidfile, internal::HolderSearch::kScanProc);
   if (!again.ok() || again->left_keeper != keeper) return absl::OkStatus();
   const bool stopped = IsStopped(keeper);
-  (void)internal::PidfdSendSignal(pidfd.get(), SIGCONT);
-  if (internal::AwaitExit(pidfd.get(), grace)) {
-    if (stopped) {
-      LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
-                   << ") was stopped, holding pid file " << pidfile
-                   << "; resumed it, and it exited";
-    }
-    return absl::OkStatus();
-  }
-  // Attack finding 8: a keeper that was only slow (traced, its unlink
-  // delayed) was reported "(it was stopped)" from a look taken before the
-  // SIGCONT, which a tracer's momentary syscall stop also shows as 't'.
-  // Only what /proc says now is claimed.
-  if (IsStopped(keeper)) {
-    LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
-                 << ") still holds pid file " << pidfile
-                 << " and is stopped (state T or t: a tracer or debugger "
-                    "holds it?); killing it";
-  } else {
-    LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
-                 << ") did not let go of pid file " << pidfile << " within "
-                 << absl::FormatDuration(grace) << "; killing it";
-  }
-  if (internal::PidfdSendSignal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("kill the path keeper, pid ", keeper));
-  }
-  if (!internal::AwaitExit(pidfd.get(), absl::Seconds(10))) {
+  internal::EndPolicy policy;
+  policy.first_signal = SIGCONT;
+  policy.grace = grace;
+  policy.kill_grace = internal::kKeeperKillGrace;
+  const absl::StatusOr<internal::EndOutcome> ended = internal::EndProcess(
+      pidfd.get(), policy, absl::StrCat("the path keeper (pid ", keeper, ")"),
+      [&] {
+        // Attack finding 8: a keeper that was only slow (traced, its unlink
+        // delayed) was reported "(it was stopped)" from a look taken before
+        // the SIGCONT, which a tracer's momentary syscall stop also shows as
+        // 't'. Only what /proc says now is claimed.
+        if (IsStopped(keeper)) {
+          LOG(WARNING) << "the daemon is gone, but its path keeper (pid "
+                       << keeper << ") still holds pid file " << pidfile
+                       << " and is stopped (state T or t: a tracer or "
+                          "debugger holds it?); killing it";
+        } else {
+          LOG(WARNING) << "the daemon is gone, but its path keeper (pid "
+                       << keeper << ") did not let go of pid file " << pidfile
+                       << " within " << absl::FormatDuration(grace)
+                       << "; killing it";
+        }
+      });
+  if (absl::IsDeadlineExceeded(ended.status())) {
     return absl::DeadlineExceededError(
         absl::StrCat("the path keeper (pid ", keeper, ") still holds pid file ",
                      pidfile, " after SIGKILL"));
+  }
+  if (!ended.ok()) return ended.status();
+  if (*ended == internal::EndOutcome::kExited && stopped) {
+    LOG(WARNING) << "the daemon is gone, but its path keeper (pid " << keeper
+                 << ") was stopped, holding pid file " << pidfile
+                 << "; resumed it, and it exited";
   }
   return absl::OkStatus();
 }

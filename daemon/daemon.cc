@@ -30,6 +30,7 @@
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/owned_descriptors.h"
@@ -41,7 +42,6 @@
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
-#include "daemon/internal/termination.h"
 #include "daemon/internal/upgrade.h"
 #include "glog/logging.h"
 
@@ -619,7 +619,7 @@ class Daemon::Impl {
   // holds the pid file, so no control action could reach it.
   void EndDrainingPredecessor() {
     if (predecessor_pidfd_ < 0) return;
-    if (internal::PidfdSendSignal(predecessor_pidfd_, SIGKILL) == 0) {
+    if (internal::KillThroughPidfd(predecessor_pidfd_) == 0) {
       LOG(INFO) << (confirm_fd_ >= 0
                         ? "ended the old daemon, which had not yet confirmed "
                           "the handover"
@@ -639,19 +639,9 @@ class Daemon::Impl {
       pidfile_->Close();
       Owned::Release(Owned::kPidFile);
     }
-    struct sigevent event = {};
-    event.sigev_notify = SIGEV_SIGNAL;
-    event.sigev_signo = SIGKILL;
-    timer_t timer;
-    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) {
-      PLOG(ERROR) << "upgrade: no bound on the drain";
-      return;
-    }
-    struct itimerspec when = {};
-    when.it_value =
-        absl::ToTimespec(std::max(stop_timeout_, absl::Milliseconds(1)));
-    if (timer_settime(timer, 0, &when, nullptr) != 0) {
-      PLOG(ERROR) << "upgrade: no bound on the drain";
+    if (absl::Status bounded = internal::KillSelfAfter(stop_timeout_);
+        !bounded.ok()) {
+      LOG(ERROR) << "upgrade: no bound on the drain: " << bounded.message();
     }
   }
 

@@ -30,16 +30,20 @@ MAX_FUNCTION_LINES = 80
 # Where each mechanism may live (paths relative to the root).
 DESCRIPTOR_OWNER = {"daemon/internal/unique_fd.h", "daemon/internal/unique_fd.cc"}
 KILL_OWNERS = {
-    "daemon/internal/termination.cc",
     "daemon/internal/kill_and_reap.cc",
     "daemon/internal/container_init.cc",
 }
 INODE_OWNERS = {"daemon/internal/file_identity.h", "daemon/internal/file_identity.cc"}
 
 RAW_CLOSE = re.compile(r"(?<![\w.>])(?:::)?close\(")
-# SIGKILL as a value sent, not as an entry of a table of signal names.
+# SIGKILL as a value sent, not as an entry of a table of signal names, a
+# value compared with ("signo == SIGKILL"), or the death signal a child asks
+# the kernel for (prctl(PR_SET_PDEATHSIG, SIGKILL): the kernel's kill when
+# the parent dies, not an escalation).
 SIGKILL_USE = re.compile(r"\bSIGKILL\b")
-SIGNAL_TABLE_ENTRY = re.compile(r"\{\s*SIGKILL\s*,|\bSIG(?:KILL)\s*\}")
+SIGKILL_NOT_SENT = re.compile(
+    r"\{\s*SIGKILL\s*,|\bSIGKILL\s*\}|[!=]=\s*SIGKILL\b"
+    r"|PR_SET_PDEATHSIG\s*,\s*SIGKILL\b")
 # One inode number compared with another ("a.st_ino == b.st_ino",
 # "ino_ != other.ino"), not a number checked against 0 or passed on.
 INODE_COMPARE = re.compile(
@@ -209,7 +213,7 @@ def main(argv):
         count = len(RAW_CLOSE.findall(code))
         if count and path not in DESCRIPTOR_OWNER:
             closes.append((count, path))
-        uses = len(SIGKILL_USE.findall(code)) - len(SIGNAL_TABLE_ENTRY.findall(code))
+        uses = len(SIGKILL_USE.findall(code)) - len(SIGKILL_NOT_SENT.findall(code))
         if uses > 0 and path not in KILL_OWNERS:
             kills.append((uses, path))
         if INODE_COMPARE.search(code) and path not in INODE_OWNERS:

@@ -27,6 +27,7 @@
 #include "daemon/control.h"
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
@@ -208,14 +209,14 @@ absl::Status StopProgram(const std::string& pidfile, int signo,
   if (pidfd.ok()) {
     const int monitor = PinMonitor(pidfile, *pidfd);
     const int target = monitor >= 0 ? monitor : *pidfd;
-    if (internal::PidfdSendSignal(target, monitor >= 0 ? SIGTERM : signo) ==
-        0) {
-      internal::PidfdSendSignal(target, SIGCONT);
-      if (!internal::AwaitExit(target, monitor_timeout)) {
-        internal::PidfdSendSignal(target, SIGKILL);
-        internal::AwaitExit(target, kMonitorGrace);
-      }
-    }
+    internal::EndPolicy policy;
+    policy.first_signal = monitor >= 0 ? SIGTERM : signo;
+    policy.then_continue = true;
+    policy.grace = monitor_timeout;
+    policy.kill_grace = kMonitorGrace;
+    // The outcome is the lock's to tell: StopDaemon below waits for it.
+    (void)internal::EndProcess(
+        target, policy, monitor >= 0 ? "the monitor" : "the program", [] {});
     if (monitor >= 0) close(monitor);
     close(*pidfd);
   } else if (!absl::IsNotFound(pidfd.status()) &&

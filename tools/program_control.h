@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/control.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -33,7 +34,7 @@ namespace daemonkit {
 // How long a monitor may take, beyond --daemon_stop_timeout, to end the
 // rest of the program's tree (after SIGKILL) and let go of the lock; a
 // stop waits that much longer.
-inline constexpr absl::Duration kMonitorGrace = absl::Seconds(5);
+inline constexpr absl::Duration kMonitorGrace = internal::kKillGrace;
 
 // " (pid file /abs/path)", the note the library's control messages end
 // with: said from another directory, it shows where the action looked.

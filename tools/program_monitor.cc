@@ -36,6 +36,7 @@
 #include "daemon/daemon.h"
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
@@ -391,7 +392,7 @@ class Monitor {
           not_ready_reason_ = absl::StrCat("closed descriptor ", ready_.fd,
                                            " before it wrote the newline "
                                            "that says it is ready");
-          program->Signal(SIGKILL).IgnoreError();
+          program->Kill();
         }
       }
       if (readable(1)) {
@@ -412,7 +413,7 @@ class Monitor {
         return wait_status;
       }
       if (internal::MonotonicNow() >= kill_at) {
-        program->Signal(SIGKILL).IgnoreError();
+        program->Kill();
         kill_at = absl::InfiniteFuture();
       }
       CheckWatchdog(*program);
@@ -462,7 +463,7 @@ class Monitor {
       case internal::ProgressWatchdog::Action::kKill:
         LOG(ERROR) << "watchdog: " << argv_[0] << " (pid " << program.pid()
                    << ") outlived SIGABRT; killing it";
-        program.Signal(SIGKILL).IgnoreError();
+        program.Kill();
         return;
     }
   }
@@ -754,11 +755,11 @@ class Monitor {
                              : "the running program ended: ")
                << why;
     if (!reaped) {
-      upgrade.program->Signal(SIGKILL).IgnoreError();
+      upgrade.program->Kill();
       internal::ReapChild(upgrade.program->pid());
     }
     if (upgrade.program->command_pid() > 0) {
-      kill(upgrade.program->command_pid(), SIGKILL);
+      internal::KillNow(upgrade.program->command_pid());
       internal::ReapChild(upgrade.program->command_pid());
     }
     if (upgrade.cgroup != nullptr) {
@@ -783,7 +784,7 @@ class Monitor {
       draining_.erase(draining_.begin() + static_cast<ptrdiff_t>(i));
       RemoveRunCgroup(std::move(cgroup));
     } else if (internal::MonotonicNow() >= draining.kill_at) {
-      old.Signal(SIGKILL).IgnoreError();
+      old.Kill();
       draining.kill_at = absl::InfiniteFuture();
     }
   }

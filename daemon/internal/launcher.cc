@@ -18,11 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/terminal_text.h"
-#include "daemon/internal/termination.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/internal/worker_pidfile.h"
 
@@ -180,7 +180,7 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
     // started. The first child, if it has not even forked yet, goes first,
     // so that no new member can join the session after the sweep.
     if (!first_child_reaped) {
-      kill(first_child, SIGKILL);
+      KillNow(first_child);
       ReapChild(first_child);
     }
     if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {

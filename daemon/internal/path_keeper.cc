@@ -26,6 +26,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/testing_hooks.h"
@@ -594,7 +595,7 @@ absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
     const int keeper_pidfd = PidfdOpen(keeper);
     if (keeper_pidfd < 0 ||
         !SendWithFd(sv[1], &kKeeperPidfdNote, 1, keeper_pidfd).ok()) {
-      kill(keeper, SIGKILL);
+      KillNow(keeper);
       _exit(1);
     }
     _exit(0);

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -40,6 +41,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/listen_address.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/proc.h"
@@ -641,7 +643,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   }
   if (program->pidfd_ < 0) {
     const int saved = errno;
-    kill(pid, SIGKILL);
+    KillNow(pid);
     ReapChild(pid);
     program->pid_ = -1;
     return ErrnoError(saved, "pidfd_open");
@@ -660,6 +662,10 @@ absl::Status Program::Signal(int signo) const {
     return ErrnoError(errno, absl::StrCat("send signal ", signo));
   }
   return absl::OkStatus();
+}
+
+void Program::Kill() const {
+  if (pidfd_ >= 0) (void)KillThroughPidfd(pidfd_);
 }
 
 namespace {
@@ -859,37 +865,39 @@ void ReapExitedChildren(const std::vector<pid_t>& keep) {
 }
 
 void EndChildren(int signo, absl::Duration grace) {
-  const Deadline deadline = Deadline::In(grace);
-  std::set<pid_t> signalled;
-  bool killed = false;
-  for (;;) {
-    // Reap first: an exited child is no longer ours to signal by number
-    // once reaped, and until then its pid cannot be reused.
+  // One look at the children: reaps what exited first (a child's pid stays
+  // ours, so safe to signal by number, until this process reaps it), then
+  // calls `act` on each live one. Returns whether any child is left.
+  const auto look = [](absl::FunctionRef<void(pid_t)> act) {
     int status;
     while (waitpid(-1, &status, WNOHANG) > 0) {
     }
-    std::vector<std::pair<pid_t, char>> children = Children();
-    bool alive = false;
+    const std::vector<std::pair<pid_t, char>> children = Children();
     for (const auto& [pid, state] : children) {
-      if (state == 'Z') continue;
+      if (state != 'Z') act(pid);
+    }
+    return !children.empty();
+  };
+  const Deadline deadline = Deadline::In(grace);
+  std::set<pid_t> signalled;
+  while (!deadline.Passed()) {
+    bool alive = false;
+    const bool left = look([&](pid_t pid) {
       alive = true;
-      const bool late = deadline.Passed();
-      if (late) {
-        kill(pid, SIGKILL);
-        killed = true;
-      } else if (signalled.insert(pid).second) {
+      if (signalled.insert(pid).second) {
         kill(pid, signo);
         // A stopped process acts on nothing but SIGKILL until continued.
         if (signo != SIGCONT) kill(pid, SIGCONT);
       }
-    }
-    if (!alive && children.empty()) return;
-    if (!alive) {
-      // Zombies only: reaped on the next round.
-      continue;
-    }
-    absl::SleepFor(killed ? absl::Milliseconds(5) : absl::Milliseconds(10));
+    });
+    if (!left) return;
+    // Zombies only: reaped on the next look, at once.
+    if (alive) absl::SleepFor(absl::Milliseconds(10));
   }
+  // Orphans keep arriving as their parents die, so there is no bound once
+  // SIGKILL is sent (as before kill_and_reap gathered the sweeps).
+  KillUntilGone([&] { return look([](pid_t pid) { KillNow(pid); }); },
+                Deadline::Never());
 }
 
 }  // namespace internal

@@ -204,6 +204,9 @@ class Program {
   // Sends `signo` to the program (through its pidfd). OK when it already
   // exited.
   absl::Status Signal(int signo) const;
+  // SIGKILLs the program now (through its pidfd), when the caller's own
+  // timer says its grace is over; nothing when it already exited.
+  void Kill() const;
 
  private:
   Program() = default;

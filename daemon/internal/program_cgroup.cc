@@ -27,7 +27,9 @@
 #include "absl/time/clock.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -354,13 +356,17 @@ bool ProgramCgroup::Populated() const {
   return false;
 }
 
-void ProgramCgroup::SignalAll(int signo) const {
+void ProgramCgroup::ForEachMember(
+    absl::FunctionRef<void(int pidfd)> act) const {
   for (const pid_t pid : Processes()) {
-    const int pidfd = PidfdOpen(pid);
-    if (pidfd < 0) continue;  // gone
-    if (path_.empty() || IsIn(pid, path_)) PidfdSendSignal(pidfd, signo);
-    close(pidfd);
+    const UniqueFd pidfd(PidfdOpen(pid));
+    if (!pidfd.valid()) continue;  // gone
+    if (path_.empty() || IsIn(pid, path_)) act(pidfd.get());
   }
+}
+
+void ProgramCgroup::SignalAll(int signo) const {
+  ForEachMember([signo](int pidfd) { PidfdSendSignal(pidfd, signo); });
 }
 
 bool ProgramCgroup::AwaitEmpty(const Deadline& deadline) const {
@@ -390,12 +396,12 @@ bool ProgramCgroup::End(int signo, absl::Duration grace,
   }
   // Kernels before 5.14: each pid, again and again (a process may fork
   // while the kill is on its way).
-  for (;;) {
-    SignalAll(SIGKILL);
-    if (!Populated()) return true;
-    if (deadline.Passed()) return false;
-    absl::SleepFor(kPollInterval);
-  }
+  return KillUntilGone(
+      [this] {
+        ForEachMember([](int pidfd) { KillThroughPidfd(pidfd); });
+        return Populated();
+      },
+      deadline);
 }
 
 absl::Status ProgramCgroup::Remove() const {

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -138,9 +139,11 @@ class ProgramCgroup {
  private:
   explicit ProgramCgroup(std::string directory)
       : directory_(std::move(directory)) {}
-  // Sends `signo` to each live process below, through a pidfd opened once
-  // the process was seen to be in the cgroup (a pid read from cgroup.procs
-  // may have been reused by then).
+  // Calls `act` with a pidfd of each live process below, opened once the
+  // process was seen to be in the cgroup (a pid read from cgroup.procs may
+  // have been reused by then).
+  void ForEachMember(absl::FunctionRef<void(int pidfd)> act) const;
+  // ForEachMember sending `signo`.
   void SignalAll(int signo) const;
   // Opens cgroup.procs for writing; on failure an error naming it, and the
   // directory removed again when this call's caller `made` it.

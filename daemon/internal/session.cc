@@ -12,7 +12,9 @@
 
 #include "absl/strings/numbers.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/proc.h"
 
@@ -64,12 +66,8 @@ std::vector<pid_t> SessionMembers(pid_t sid, bool with_zombies) {
 }  // namespace
 
 bool ReapChildBefore(pid_t child, const Deadline& deadline) {
-  const int pidfd = PidfdOpen(child);
-  if (pidfd >= 0) {
-    const bool exited = AwaitExit(pidfd, deadline.Left());
-    close(pidfd);
-    if (!exited) return false;
-  }
+  const UniqueFd pidfd(PidfdOpen(child));
+  if (pidfd.valid() && !AwaitExit(pidfd.get(), deadline.Left())) return false;
   // Exited (or no pidfd: the first child only forks and exits, so a
   // blocking wait is short).
   ReapChild(child);
@@ -83,55 +81,54 @@ std::vector<pid_t> LiveSessionMembers(pid_t sid) {
 bool KillRestOfOwnGroup(absl::Duration timeout) {
   const pid_t self = getpid();
   const pid_t group = getpgrp();
-  const Deadline deadline = Deadline::In(timeout);
-  for (;;) {
-    bool running = false;
-    for (pid_t pid : Members(ProcStat::kPgrp, group, /*with_zombies=*/true)) {
-      if (pid == self) continue;
-      const int pidfd = PidfdOpen(pid);
-      if (pidfd < 0) continue;
-      if (FieldOf(pid, ProcStat::kPgrp, /*with_zombies=*/true) == group &&
-          !AwaitExit(pidfd, absl::ZeroDuration())) {
-        PidfdSendSignal(pidfd, SIGKILL);
-        running = true;
-      }
-      close(pidfd);
-    }
-    if (!running) return true;
-    if (deadline.Passed()) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  return KillUntilGone(
+      [&] {
+        bool running = false;
+        for (pid_t pid :
+             Members(ProcStat::kPgrp, group, /*with_zombies=*/true)) {
+          if (pid == self) continue;
+          const UniqueFd pidfd(PidfdOpen(pid));
+          if (!pidfd.valid()) continue;
+          if (FieldOf(pid, ProcStat::kPgrp, /*with_zombies=*/true) == group &&
+              !AwaitExit(pidfd.get(), absl::ZeroDuration())) {
+            KillThroughPidfd(pidfd.get());
+            running = true;
+          }
+        }
+        return running;
+      },
+      Deadline::In(timeout));
 }
 
 bool KillSession(pid_t sid, int daemon_pidfd, absl::Duration timeout) {
-  const Deadline deadline = Deadline::In(timeout);
-  for (;;) {
-    bool running = false;
-    if (daemon_pidfd >= 0 && !AwaitExit(daemon_pidfd, absl::ZeroDuration())) {
-      PidfdSendSignal(daemon_pidfd, SIGKILL);
-      running = true;
-    }
-    const std::vector<pid_t> members =
-        SessionMembers(sid, /*with_zombies=*/true);
-    // The whole group at once (the daemon's children, forking or not), but
-    // only while it has members: an empty group's number could be reused.
-    if (!members.empty()) kill(-sid, SIGKILL);
-    for (pid_t pid : members) {
-      // Through a pidfd, and only once /proc confirms (while the pidfd's
-      // process still runs) that this pid is still a member.
-      const int pidfd = PidfdOpen(pid);
-      if (pidfd < 0) continue;
-      if (SessionOf(pid, /*with_zombies=*/true) == sid &&
-          !AwaitExit(pidfd, absl::ZeroDuration())) {
-        PidfdSendSignal(pidfd, SIGKILL);
-        running = true;
-      }
-      close(pidfd);
-    }
-    if (!running) return true;
-    if (deadline.Passed()) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  return KillUntilGone(
+      [&] {
+        bool running = false;
+        if (daemon_pidfd >= 0 &&
+            !AwaitExit(daemon_pidfd, absl::ZeroDuration())) {
+          KillThroughPidfd(daemon_pidfd);
+          running = true;
+        }
+        const std::vector<pid_t> members =
+            SessionMembers(sid, /*with_zombies=*/true);
+        // The whole group at once (the daemon's children, forking or not),
+        // but only while it has members: an empty group's number could be
+        // reused.
+        if (!members.empty()) KillGroupNow(sid);
+        for (pid_t pid : members) {
+          // Through a pidfd, and only once /proc confirms (while the pidfd's
+          // process still runs) that this pid is still a member.
+          const UniqueFd pidfd(PidfdOpen(pid));
+          if (!pidfd.valid()) continue;
+          if (SessionOf(pid, /*with_zombies=*/true) == sid &&
+              !AwaitExit(pidfd.get(), absl::ZeroDuration())) {
+            KillThroughPidfd(pidfd.get());
+            running = true;
+          }
+        }
+        return running;
+      },
+      Deadline::In(timeout));
 }
 
 }  // namespace internal

@@ -24,11 +24,11 @@
 #include "absl/strings/strip.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/signals.h"
-#include "daemon/internal/termination.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/internal/watchdog.h"
@@ -280,7 +280,7 @@ class Supervisor {
       siginfo_t info = {};
       if (waitid(P_PID, static_cast<id_t>(worker_pid_), &info,
                  WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_pid == worker_pid_ && kill(-worker_pid_, SIGKILL) != 0 &&
+          info.si_pid == worker_pid_ && KillGroupNow(worker_pid_) != 0 &&
           errno != ESRCH) {
         PLOG(WARNING) << "kill process group " << worker_pid_;
       }
@@ -489,7 +489,7 @@ class Supervisor {
       case ProgressWatchdog::Action::kKill:
         LOG(ERROR) << "watchdog: worker " << worker_pid_
                    << " survived SIGABRT; sending SIGKILL";
-        if (kill(worker_pid_, SIGKILL) != 0) {
+        if (KillNow(worker_pid_) != 0) {
           PLOG(ERROR) << "kill worker " << worker_pid_ << " SIGKILL";
         }
         return;
@@ -579,7 +579,7 @@ class Supervisor {
       }
       // The rest of its process group: while the worker is an unreaped
       // zombie its pid, and so the group's number, cannot be reused.
-      if (kill(-worker_pid_, SIGKILL) != 0 && errno != ESRCH) {
+      if (KillGroupNow(worker_pid_) != 0 && errno != ESRCH) {
         PLOG(WARNING) << "kill process group " << worker_pid_;
       }
       ReapChild(worker_pid_);
@@ -622,30 +622,28 @@ class Supervisor {
   // worker got SIGTERM and its stop timeout, the rest gets SIGKILL. Our own
   // unreaped children cannot have recycled pids, so kill(2) is safe here.
   void EndLeftovers() {
-    const absl::Time deadline = MonotonicNow() + kKillGrace;
     int ended = 0;
-    for (;;) {
-      for (pid_t child : OwnChildren()) {
-        if (child != worker_pid_) kill(child, SIGKILL);
-      }
-      int wait_status;
-      pid_t pid;
-      while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
-        if (pid != worker_pid_) ++ended;
-      }
-      if (pid < 0 && errno == ECHILD) {
-        if (ended > 0) {
-          LOG(INFO) << "ended " << ended << " processes the worker left behind";
-        }
-        return;
-      }
-      if (worker_pid_ != 0 || MonotonicNow() >= deadline) {
-        if (worker_pid_ == 0) {
-          LOG(WARNING) << "processes the worker left behind survived SIGKILL";
-        }
-        return;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
+    bool all_reaped = false;
+    const bool swept = KillUntilGone(
+        [&] {
+          for (pid_t child : OwnChildren()) {
+            if (child != worker_pid_) KillNow(child);
+          }
+          int wait_status;
+          pid_t pid;
+          while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+            if (pid != worker_pid_) ++ended;
+          }
+          all_reaped = pid < 0 && errno == ECHILD;
+          // While a worker runs, one round: it is not ours to wait for.
+          return !all_reaped && worker_pid_ == 0;
+        },
+        Deadline::In(kKillGrace));
+    if (all_reaped && ended > 0) {
+      LOG(INFO) << "ended " << ended << " processes the worker left behind";
+    }
+    if (!swept) {
+      LOG(WARNING) << "processes the worker left behind survived SIGKILL";
     }
   }
 

@@ -31,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/safe_open.h"
@@ -73,18 +74,6 @@ std::optional<UpgradeHandover> ParseUpgradeVariable() {
     return std::nullopt;
   }
   return handover;
-}
-
-// Ends `pid` (this process's child) and what it started: the group first,
-// for the leader's death would not end the rest; then reaps it.
-void KillAndReap(pid_t pid, int pidfd) {
-  (void)kill(-pid, SIGKILL);
-  if (pidfd >= 0) {
-    (void)PidfdSendSignal(pidfd, SIGKILL);
-  } else {
-    (void)kill(pid, SIGKILL);
-  }
-  ReapChild(pid);
 }
 
 // Writes `byte` to the pipe `fd`, whose reader may be gone, without the
