@@ -43,6 +43,7 @@
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/upgrade.h"
+#include "daemon/internal/upgrade_start.h"
 #include "glog/logging.h"
 
 namespace daemonkit {

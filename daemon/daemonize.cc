@@ -54,6 +54,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/syslog_sink.h"
 #include "daemon/internal/terminal_text.h"
+#include "daemon/internal/upgrade_start.h"
 #include "daemon/internal/worker_pidfile.h"
 
 namespace daemonkit {

@@ -22,6 +22,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/upgrade.h"
+#include "daemon/internal/upgrade_start.h"
 #include "daemon/options.h"
 
 namespace daemonkit {

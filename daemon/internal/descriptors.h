@@ -55,6 +55,13 @@ absl::Status SendWithDescriptor(int socket, absl::string_view data, int fd,
                                 const struct sockaddr_un* to = nullptr,
                                 socklen_t to_length = 0);
 
+// Writes `byte` to the pipe `fd`, whose reader may be gone, without the
+// SIGPIPE that would kill this process (a pipe has no MSG_NOSIGNAL): the
+// signal is blocked for the write, and a SIGPIPE it raised is taken back
+// (one pending before stays). Returns whether the byte was written; errno
+// says why not (EPIPE: nobody reads any more). EINTR is retried.
+bool WriteWithoutSigpipe(int fd, char byte);
+
 }  // namespace internal
 }  // namespace daemonkit
 

@@ -3,6 +3,7 @@
 #include "daemon/internal/descriptors.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,34 @@ TEST(EnsureStandardStreamsOpenTest, FillsAClosedStreamWithDevNull) {
     char target[64] = {};
     if (readlink("/proc/self/fd/1", target, sizeof(target) - 1) < 0) return 12;
     return std::string(target) == "/dev/null" ? 0 : 13;
+  });
+  EXPECT_EQ(exit_code, 0);
+}
+
+// A pipe whose reader is gone: the write fails with EPIPE, and this
+// process neither dies of SIGPIPE nor keeps one pending; a SIGPIPE that was
+// pending before stays.
+TEST(WriteWithoutSigpipeTest, AGoneReaderIsAnErrorNotASignal) {
+  const int exit_code = InChild([] {
+    int ends[2];
+    if (pipe(ends) != 0) return 10;
+    if (!WriteWithoutSigpipe(ends[1], 'H')) return 11;
+    char byte = 0;
+    if (read(ends[0], &byte, 1) != 1 || byte != 'H') return 12;
+    close(ends[0]);
+    if (WriteWithoutSigpipe(ends[1], 'H') || errno != EPIPE) return 13;
+    sigset_t pending;
+    if (sigpending(&pending) != 0 || sigismember(&pending, SIGPIPE)) return 14;
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    if (sigprocmask(SIG_BLOCK, &pipe_only, nullptr) != 0) return 15;
+    if (raise(SIGPIPE) != 0) return 16;
+    if (WriteWithoutSigpipe(ends[1], 'H')) return 17;
+    if (sigpending(&pending) != 0 || !sigismember(&pending, SIGPIPE)) {
+      return 18;
+    }
+    return 0;
   });
   EXPECT_EQ(exit_code, 0);
 }

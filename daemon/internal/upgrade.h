@@ -110,52 +110,6 @@ bool IsUpgradeSuccessor();
 // (an ordinary start) unless its descriptors are a regular file and a pipe.
 std::optional<UpgradeHandover> TakeUpgradeHandover();
 
-// What the old daemon needs to start its successor, captured when it
-// starts (before it changes directory): its binary's path as it was
-// executed (AT_EXECFN, made absolute: a deployment that moves a symlink to
-// a new release upgrades to the release the link names then), its
-// arguments, and the directory relative paths in them are taken from.
-struct UpgradeSource {
-  std::string exe;
-  std::vector<std::string> argv;
-  std::string cwd;
-};
-absl::StatusOr<UpgradeSource> CaptureUpgradeSource();
-
-// A successor that said it is ready, not yet confirmed (ConfirmHandover).
-struct Successor {
-  pid_t pid = -1;
-  int confirm_fd = -1;  // the write end of its confirm pipe
-};
-
-// Starts the successor and waits for its readiness; the successor, or the
-// error it reported (or why it is not there: one that died after it said
-// ready is dead, not ready). While waiting, whenever
-// `interrupt_fd` turns readable it calls `interrupted`, and gives up (an
-// Aborted error) when that returns true. On error the successor and its
-// process group are gone. A binary that someone other than root (or this
-// process's user) could have chosen is refused before anything starts
-// (issue 18.19, CheckRunnableByRootAlone).
-absl::StatusOr<Successor> StartSuccessor(
-    const UpgradeSource& source, int pidfile_fd, const ListenSockets& sockets,
-    absl::Duration ready_timeout, int interrupt_fd,
-    const std::function<bool()>& interrupted);
-
-// Whether the successor (this process's child) is still alive: not exited,
-// not a zombie. Attack 4: the old daemon handed over to a successor killed
-// after it said ready, and nothing served.
-bool SuccessorAlive(pid_t pid);
-
-// Tells the successor the handover is done ("H"; it then sends its held
-// sd_notify messages and takes upgrade requests), once it is checked
-// alive. On error (it died) the successor and its process group are
-// killed and reaped; either way `successor.confirm_fd` is closed.
-absl::Status ConfirmHandover(Successor& successor);
-
-// Ends a successor that will not be handed over: its process group, then
-// it, reaped; closes its confirm pipe.
-void AbandonSuccessor(Successor& successor);
-
 // The least RLIMIT_NOFILE (soft) with which a daemon holding `sockets`
 // listening sockets can upgrade (issue 18.15): the old daemon opens the
 // answer channel, a copy of the pid file and two pipes, its child moves
