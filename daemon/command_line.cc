@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/comma_list.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/version.inc"
 
 namespace daemonkit {
@@ -78,100 +79,122 @@ std::optional<std::string> FlagFileValue(int argc, char* argv[], int* i) {
 
 constexpr size_t kMaxFlagFileSize = 1 << 20;
 
-// Reads and checks the flag file `name`, included through `chain` (the
-// files that include it, outermost first, as given and as resolved), and
-// the files it includes in turn: Abseil's own reading of them then
-// terminates and takes each value as the user sees it. A file that cannot be
-// opened is left to Abseil ("Can't open flagfile").
-void CheckFlagFile(const std::string& name,
-                   std::vector<std::pair<std::string, std::string>>* chain) {
+// The files that include the one being checked, outermost first, each as
+// given and as resolved.
+using FlagFileChain = std::vector<std::pair<std::string, std::string>>;
+
+void CheckFlagFile(const std::string& name, FlagFileChain* chain);
+
+// "a -> b -> name": how `name` was reached, for a message.
+std::string ShowChain(const FlagFileChain& chain, const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& link : chain) names.push_back(link.first);
+  names.push_back(name);
+  return absl::StrJoin(names, " -> ");
+}
+
+// The content of the flag file `name` (`resolved` by realpath), or nullopt
+// when it cannot be opened: Abseil then reports it ("Can't open flagfile").
+// A read error ends the content where it happened (Abseil reports that
+// too). A file larger than kMaxFlagFileSize is a usage error: exits.
+std::optional<std::string> ReadFlagFile(const std::string& name,
+                                        const char* resolved) {
+  internal::UniqueFd fd(open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return std::nullopt;
+  std::string content;
+  char buffer[8192];
+  for (;;) {
+    const ssize_t got = read(fd.get(), buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // an unreadable file: Abseil reports it
+    content.append(buffer, static_cast<size_t>(got));
+    if (content.size() > kMaxFlagFileSize) {
+      fd.reset();  // closed before the exit, as every other path closes it
+      CommandLineError(kUsageExitCode, absl::StrCat("--flagfile=", name,
+                                                    ": larger than 1 MiB"));
+    }
+  }
+  return content;
+}
+
+// Checks line `line_number` of the flag file `name` as Abseil will read it,
+// and the flag files it names in turn (`chain` ends with `name`). Exits
+// with a usage error on whitespace Abseil would take into the flag's name
+// or value.
+void CheckLine(const std::string& name, int line_number, absl::string_view line,
+               FlagFileChain* chain) {
+  // What Abseil does with a line: leading whitespace dropped, comments and
+  // blank lines skipped, the rest taken whole as one argument.
+  const absl::string_view stripped = absl::StripLeadingAsciiWhitespace(line);
+  if (stripped.empty() || stripped[0] != '-') return;
+  const std::string where = absl::StrCat(name, ":", line_number, ": ");
+  const size_t equals = stripped.find('=');
+  const absl::string_view flag_name = stripped.substr(0, equals);
+  if (std::any_of(flag_name.begin(), flag_name.end(),
+                  [](char c) { return absl::ascii_isspace(c); })) {
+    // "--daemon_pidfile = t.pid" or "--daemon false": the name Abseil would
+    // look up has the whitespace in it.
+    absl::string_view value;
+    absl::string_view name_part = flag_name;
+    if (equals != absl::string_view::npos) {
+      value = stripped.substr(equals + 1);
+    } else {
+      const size_t space =
+          std::find_if(flag_name.begin(), flag_name.end(),
+                       [](char c) { return absl::ascii_isspace(c); }) -
+          flag_name.begin();
+      name_part = flag_name.substr(0, space);
+      value = flag_name.substr(space);
+    }
+    CommandLineError(kUsageExitCode,
+                     absl::StrCat(where, Visible(stripped),
+                                  ": whitespace around the flag's name; write ",
+                                  absl::StripAsciiWhitespace(name_part), "=",
+                                  absl::StripAsciiWhitespace(value)));
+  }
+  if (absl::ascii_isspace(static_cast<unsigned char>(stripped.back()))) {
+    CommandLineError(kUsageExitCode,
+                     absl::StrCat(where, Visible(stripped),
+                                  " ends in whitespace, which would be part "
+                                  "of the value; remove it"));
+  }
+  int index = 0;
+  std::string arg(stripped);
+  char* args[] = {arg.data()};
+  if (std::optional<std::string> value = FlagFileValue(1, args, &index)) {
+    for (absl::string_view file :
+         internal::SplitCommaList(*value, internal::ItemSpace::kKeep)) {
+      CheckFlagFile(std::string(file), chain);
+    }
+  }
+}
+
+// Reads and checks the flag file `name`, included through `chain`, and the
+// files it includes in turn: Abseil's own reading of them then terminates
+// and takes each value as the user sees it. A file that cannot be opened is
+// left to Abseil ("Can't open flagfile").
+void CheckFlagFile(const std::string& name, FlagFileChain* chain) {
   char resolved[PATH_MAX];
   if (realpath(name.c_str(), resolved) == nullptr) return;
-  auto show_chain = [&] {
-    std::vector<std::string> names;
-    for (const auto& link : *chain) names.push_back(link.first);
-    names.push_back(name);
-    return absl::StrJoin(names, " -> ");
-  };
   for (const auto& link : *chain) {
     if (link.second == resolved) {
       CommandLineError(kUsageExitCode,
                        absl::StrCat("--flagfile=", name, ": includes itself (",
-                                    show_chain(), ")"));
+                                    ShowChain(*chain, name), ")"));
     }
   }
   if (chain->size() >= static_cast<size_t>(kMaxFlagFileDepth)) {
     CommandLineError(
         kUsageExitCode,
         absl::StrCat("--flagfile=", name, ": flag files nested deeper than ",
-                     kMaxFlagFileDepth, " (", show_chain(), ")"));
+                     kMaxFlagFileDepth, " (", ShowChain(*chain, name), ")"));
   }
-  const int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return;
-  std::string content;
-  char buffer[8192];
-  for (;;) {
-    const ssize_t got = read(fd, buffer, sizeof(buffer));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;  // an unreadable file: Abseil reports it
-    content.append(buffer, static_cast<size_t>(got));
-    if (content.size() > kMaxFlagFileSize) {
-      close(fd);
-      CommandLineError(kUsageExitCode, absl::StrCat("--flagfile=", name,
-                                                    ": larger than 1 MiB"));
-    }
-  }
-  close(fd);
+  const std::optional<std::string> content = ReadFlagFile(name, resolved);
+  if (!content) return;
   chain->emplace_back(name, resolved);
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    ++line_number;
-    // What Abseil does with a line: leading whitespace dropped, comments and
-    // blank lines skipped, the rest taken whole as one argument.
-    const absl::string_view stripped = absl::StripLeadingAsciiWhitespace(line);
-    if (stripped.empty() || stripped[0] != '-') continue;
-    const std::string where = absl::StrCat(name, ":", line_number, ": ");
-    const size_t equals = stripped.find('=');
-    const absl::string_view flag_name = stripped.substr(0, equals);
-    if (std::any_of(flag_name.begin(), flag_name.end(),
-                    [](char c) { return absl::ascii_isspace(c); })) {
-      // "--daemon_pidfile = t.pid" or "--daemon false": the name Abseil would
-      // look up has the whitespace in it.
-      absl::string_view value;
-      absl::string_view name_part = flag_name;
-      if (equals != absl::string_view::npos) {
-        value = stripped.substr(equals + 1);
-      } else {
-        const size_t space =
-            std::find_if(flag_name.begin(), flag_name.end(),
-                         [](char c) { return absl::ascii_isspace(c); }) -
-            flag_name.begin();
-        name_part = flag_name.substr(0, space);
-        value = flag_name.substr(space);
-      }
-      CommandLineError(
-          kUsageExitCode,
-          absl::StrCat(where, Visible(stripped),
-                       ": whitespace around the flag's name; write ",
-                       absl::StripAsciiWhitespace(name_part), "=",
-                       absl::StripAsciiWhitespace(value)));
-    }
-    if (absl::ascii_isspace(static_cast<unsigned char>(stripped.back()))) {
-      CommandLineError(
-          kUsageExitCode,
-          absl::StrCat(where, Visible(stripped),
-                       " ends in whitespace, which would be part of the "
-                       "value; remove it"));
-    }
-    int index = 0;
-    std::string arg(stripped);
-    char* args[] = {arg.data()};
-    if (std::optional<std::string> value = FlagFileValue(1, args, &index)) {
-      for (absl::string_view file :
-           internal::SplitCommaList(*value, internal::ItemSpace::kKeep)) {
-        CheckFlagFile(std::string(file), chain);
-      }
-    }
+  for (absl::string_view line : absl::StrSplit(*content, '\n')) {
+    CheckLine(name, ++line_number, line, chain);
   }
   chain->pop_back();
 }
@@ -246,7 +269,7 @@ std::vector<char*> ParseCommandLine(int argc, char* argv[]) {
     if (std::optional<std::string> value = FlagFileValue(argc, argv, &i)) {
       for (absl::string_view file :
            internal::SplitCommaList(*value, internal::ItemSpace::kKeep)) {
-        std::vector<std::pair<std::string, std::string>> chain;
+        FlagFileChain chain;
         CheckFlagFile(std::string(file), &chain);
       }
     }

@@ -2,29 +2,21 @@
 
 #include "daemon/flags.h"
 
-#include <signal.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
-#include <limits>
+#include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "daemon/internal/comma_list.h"
-#include "daemon/internal/interrupted_stop.h"
+#include "daemon/internal/flag_values.h"
+#include "daemon/internal/flags_control_action.h"
 #include "daemon/internal/upgrade.h"
-#include "glog/logging.h"
 
 ABSL_FLAG(bool, daemon, true,
           "detach from the terminal (SysV double fork); false: stay in the "
@@ -144,12 +136,10 @@ std::string AbslUnparseFlag(const FlagText& flag) { return flag.text(); }
 
 namespace {
 
-// A flag's text that does not translate into an `Options` value: a usage
-// error born here, naming the flag.
-absl::Status BadFlag(absl::string_view name, absl::string_view value,
-                     absl::string_view why) {
-  return UsageError(name, absl::StrCat("--", name, "=", value, ": ", why));
-}
+using internal::BadFlag;
+using internal::FromUserDirectory;
+using internal::ReadDurationFlag;
+using internal::StreamPath;
 
 // The flag behind each `Options` field that ValidateOptions() can reject.
 struct FieldFlag {
@@ -206,125 +196,28 @@ absl::Status InFlagTerms(const absl::Status& status) {
   return UsageError(field, why);
 }
 
-// A duration as Abseil writes it ("30s", "1m30s", "250ms"), or a bare number
-// of seconds.
-absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view name,
-                                                 const FlagText& flag) {
-  absl::Duration duration;
-  double seconds;
-  if (absl::SimpleAtod(flag.text(), &seconds) && std::isfinite(seconds)) {
-    duration = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(flag.text(), &duration)) {
-    return BadFlag(name, flag.text(),
-                   "not a duration (examples: 30s, 1m30s, 250ms)");
-  }
-  // A duration reaches its users in microseconds at the finest
-  // (WATCHDOG_USEC): one past int64's was cut to its largest in silence
-  // (`99999999999h`, the attack of 2026-12-07), so it is refused as the
-  // infinite one is.
-  if (duration == absl::InfiniteDuration() ||
-      duration == -absl::InfiniteDuration() ||
-      absl::AbsDuration(duration) >
-          absl::Microseconds(std::numeric_limits<int64_t>::max())) {
-    return BadFlag(name, flag.text(),
-                   "out of range (over about 292,000 years)");
-  }
-  return duration;
-}
-
-// ParseDurationFlag into `*out`, for a run of flags read one after another.
-absl::Status ReadDurationFlag(absl::string_view name, const FlagText& flag,
-                              absl::Duration* out) {
-  absl::StatusOr<absl::Duration> value = ParseDurationFlag(name, flag);
-  if (!value.ok()) return value.status();
-  *out = *value;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<mode_t> ParseUmaskFlag(const FlagText& flag) {
-  absl::string_view text = flag.text();
-  bool octal = !text.empty() && text.size() <= 4;
-  int value = 0;
-  // Stops at the first non-octal digit: at most four digits, no overflow
-  // (libFuzzer found the unbounded loop overflowing on long input).
-  for (size_t i = 0; octal && i < text.size(); ++i) {
-    octal = text[i] >= '0' && text[i] <= '7';
-    value = value * 8 + (text[i] - '0');
-  }
-  if (!octal) {
-    return BadFlag("daemon_umask", text,
-                   "not an octal mode from 0 to 0777 (example: 022)");
-  }
-  return static_cast<mode_t>(value);
-}
-
-// Paths given to `bazel run` are meant relative to where the user typed the
-// command, not to the runfiles tree Bazel runs the program in.
-std::string FromUserDirectory(const std::string& path) {
-  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || user_dir == nullptr ||
-      *user_dir == '\0') {
-    return path;
-  }
-  return absl::StrCat(user_dir, "/", path);
-}
-
-// The stream value: "inherit", or a path.
-std::string StreamPath(const FlagText& flag) {
-  if (flag.text() == kInheritStream) return flag.text();
-  return FromUserDirectory(flag.text());
-}
-
-[[noreturn]] void ExitWith(const absl::Status& status) {
-  ReportStartFailure(status);
-  std::exit(ExitCodeFor(status));
-}
-
-void ConfigureLogging(LogTarget target) {
-  if (!google::IsGoogleLoggingInitialized()) {
-    google::InitGoogleLogging(program_invocation_short_name);
-  }
-  if (target == LogTarget::kSyslog) {
-    LogToSyslog();
-    return;
-  }
-  // A daemon must not scatter log files into /tmp or $TEST_TMPDIR (glog's
-  // defaults): its log goes to stderr, which after detaching is the
-  // --daemon_stderr file.
-  FLAGS_logtostderr = true;
-  // Service-manager controls (issue 15): the journal's priority prefixes,
-  // forced, or while $JOURNAL_STREAM names stderr.
-  LogToJournalStream(target == LogTarget::kJournal);
-}
-
 // --daemon_restart and its values, translated into `options`.
 absl::Status ReadRestartFlags(Options& options) {
-  const FlagText restart = absl::GetFlag(FLAGS_daemon_restart);
-  if (restart.text() == "no") {
-    options.restart = RestartPolicy::kNo;
-  } else if (restart.text() == "on-failure") {
-    options.restart = RestartPolicy::kOnFailure;
-  } else if (restart.text() == "always") {
-    options.restart = RestartPolicy::kAlways;
-  } else {
-    return BadFlag("daemon_restart", restart.text(),
-                   "not no, on-failure or always");
-  }
+  absl::StatusOr<RestartPolicy> restart =
+      internal::ParseRestartFlag(absl::GetFlag(FLAGS_daemon_restart).text());
+  if (!restart.ok()) return restart.status();
+  options.restart = *restart;
   const FlagText restart_delay = absl::GetFlag(FLAGS_daemon_restart_delay);
   if (absl::Status read = ReadDurationFlag(
-          "daemon_restart_delay", restart_delay, &options.restart_delay);
+          "daemon_restart_delay", restart_delay.text(), &options.restart_delay);
       !read.ok()) {
     return read;
   }
   const FlagText max_delay = absl::GetFlag(FLAGS_daemon_restart_max_delay);
-  if (absl::Status read = ReadDurationFlag(
-          "daemon_restart_max_delay", max_delay, &options.restart_max_delay);
+  if (absl::Status read =
+          ReadDurationFlag("daemon_restart_max_delay", max_delay.text(),
+                           &options.restart_max_delay);
       !read.ok()) {
     return read;
   }
   const FlagText reset_after = absl::GetFlag(FLAGS_daemon_restart_reset_after);
   if (absl::Status read =
-          ReadDurationFlag("daemon_restart_reset_after", reset_after,
+          ReadDurationFlag("daemon_restart_reset_after", reset_after.text(),
                            &options.restart_reset_after);
       !read.ok()) {
     return read;
@@ -372,54 +265,9 @@ absl::Status ReadProcessControlFlags(Options& options) {
   return absl::OkStatus();
 }
 
-// The pid file a control action names in its messages (issue 22.4), as
-// given when the current directory cannot be read.
-std::string AbsolutePidFile(const std::string& path) {
-  absl::StatusOr<std::string> absolute = AbsolutePath(path);
-  return absolute.ok() ? *absolute : path;
-}
-
-std::string PidFileNote(const std::string& pidfile) {
-  return absl::StrCat(" (pid file ", pidfile, ")");
-}
-
-// Ctrl-C on `upgrade` (attack suspicion): the daemon already took the
-// request and carries it out whatever this process does, so an interrupted
-// control process says so instead of exiting silently (130). Cancelling
-// would need the old daemon's answer channel, which only says results.
-char interrupted_upgrade_message[512];
-size_t interrupted_upgrade_length = 0;
-
-void OnInterruptedUpgrade(int signo) {
-  ssize_t ignored = write(STDERR_FILENO, interrupted_upgrade_message,
-                          interrupted_upgrade_length);
-  (void)ignored;
-  _exit(128 + signo);
-}
-
-void SayTheUpgradeGoesOnWhenInterrupted() {
-  const int n = std::snprintf(
-      interrupted_upgrade_message, sizeof(interrupted_upgrade_message),
-      "%s: interrupted; an upgrade the daemon has begun goes on without "
-      "this command: check status\n",
-      program_invocation_short_name);
-  if (n <= 0) return;
-  interrupted_upgrade_length =
-      std::min(static_cast<size_t>(n), sizeof(interrupted_upgrade_message) - 1);
-  struct sigaction action = {};
-  action.sa_handler = OnInterruptedUpgrade;
-  sigemptyset(&action.sa_mask);
-  for (int signo : {SIGINT, SIGTERM}) {
-    if (sigaction(signo, &action, nullptr) != 0) {
-      PLOG(WARNING) << "sigaction";
-    }
-  }
-}
-
-}  // namespace
-
-absl::StatusOr<FlagRequest> RequestFromFlags() {
-  FlagRequest request;
+// --daemon_control, and --daemon_pidfile, which every action but start
+// needs.
+absl::Status ReadActionFlags(FlagRequest& request) {
   const FlagText control = absl::GetFlag(FLAGS_daemon_control);
   absl::StatusOr<ControlAction> action = ParseControlAction(control.text());
   if (!action.ok()) {
@@ -427,7 +275,6 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
                    "not one of start, stop, restart, reload, status, upgrade");
   }
   request.action = *action;
-
   const FlagText pidfile = absl::GetFlag(FLAGS_daemon_pidfile);
   request.options.pidfile = FromUserDirectory(pidfile.text());
   if (request.action != ControlAction::kStart &&
@@ -436,55 +283,45 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
                       absl::StrCat("--daemon_control=", control.text(),
                                    " needs --daemon_pidfile"));
   }
+  return absl::OkStatus();
+}
 
-  request.options.detach = absl::GetFlag(FLAGS_daemon);
+// The daemon(7) attributes of the daemon's process: directory, mask,
+// streams, timeouts, user, environment.
+absl::Status ReadProcessFlags(Options& options) {
+  options.detach = absl::GetFlag(FLAGS_daemon);
   // Detached, every attribute is set (to its default if not given); in the
   // foreground only what the command line asks for.
-  auto wanted = [&request](const FlagText& flag) {
-    return request.options.detach || flag.given();
+  auto wanted = [&options](const FlagText& flag) {
+    return options.detach || flag.given();
   };
-
   const FlagText workdir = absl::GetFlag(FLAGS_daemon_workdir);
-  if (wanted(workdir)) {
-    request.options.workdir = FromUserDirectory(workdir.text());
-  }
-
+  if (wanted(workdir)) options.workdir = FromUserDirectory(workdir.text());
   const FlagText umask_flag = absl::GetFlag(FLAGS_daemon_umask);
-  absl::StatusOr<mode_t> umask_value = ParseUmaskFlag(umask_flag);
+  absl::StatusOr<mode_t> umask_value =
+      internal::ParseUmaskFlag(umask_flag.text());
   if (!umask_value.ok()) return umask_value.status();
-  if (wanted(umask_flag)) request.options.umask = *umask_value;
-
+  if (wanted(umask_flag)) options.umask = *umask_value;
   const FlagText stdout_flag = absl::GetFlag(FLAGS_daemon_stdout);
   const FlagText stderr_flag = absl::GetFlag(FLAGS_daemon_stderr);
-  if (wanted(stdout_flag)) {
-    request.options.stdout_path = StreamPath(stdout_flag);
+  if (wanted(stdout_flag)) options.stdout_path = StreamPath(stdout_flag.text());
+  if (wanted(stderr_flag)) options.stderr_path = StreamPath(stderr_flag.text());
+  for (auto [flag, name, out] :
+       {std::make_tuple(&FLAGS_daemon_ready_timeout, "daemon_ready_timeout",
+                        &options.ready_timeout),
+        std::make_tuple(&FLAGS_daemon_stop_timeout, "daemon_stop_timeout",
+                        &options.stop_timeout)}) {
+    if (absl::Status read =
+            ReadDurationFlag(name, absl::GetFlag(*flag).text(), out);
+        !read.ok()) {
+      return read;
+    }
   }
-  if (wanted(stderr_flag)) {
-    request.options.stderr_path = StreamPath(stderr_flag);
-  }
-
-  const FlagText ready_flag = absl::GetFlag(FLAGS_daemon_ready_timeout);
-  if (absl::Status read = ReadDurationFlag("daemon_ready_timeout", ready_flag,
-                                           &request.options.ready_timeout);
-      !read.ok()) {
-    return read;
-  }
-  if (absl::Status read = ReadDurationFlag(
-          "daemon_stop_timeout", absl::GetFlag(FLAGS_daemon_stop_timeout),
-          &request.options.stop_timeout);
-      !read.ok()) {
-    return read;
-  }
-  request.stop_timeout = request.options.stop_timeout;
-
-  request.options.user = absl::GetFlag(FLAGS_daemon_user).text();
-  request.options.group = absl::GetFlag(FLAGS_daemon_group).text();
-  request.options.chroot =
-      FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
+  options.user = absl::GetFlag(FLAGS_daemon_user).text();
+  options.group = absl::GetFlag(FLAGS_daemon_group).text();
+  options.chroot = FromUserDirectory(absl::GetFlag(FLAGS_daemon_chroot).text());
   const bool core_dumps = absl::GetFlag(FLAGS_daemon_core_dumps);
-  if (request.options.detach || core_dumps) {
-    request.options.core_dumps = core_dumps;
-  }
+  if (options.detach || core_dumps) options.core_dumps = core_dumps;
   const FlagText keep_env = absl::GetFlag(FLAGS_daemon_keep_env);
   if (!keep_env.text().empty()) {
     absl::StatusOr<std::vector<std::string>> names =
@@ -493,48 +330,23 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
       return BadFlag("daemon_keep_env", keep_env.text(),
                      names.status().message());
     }
-    request.options.keep_env = *std::move(names);
+    options.keep_env = *std::move(names);
   }
+  return absl::OkStatus();
+}
 
-  if (absl::Status restart = ReadRestartFlags(request.options); !restart.ok()) {
-    return restart;
-  }
-  const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
-  request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
-
-  // Service-manager controls (issue 15).
-  if (absl::Status controls = ReadProcessControlFlags(request.options);
-      !controls.ok()) {
-    return controls;
-  }
-
-  // Listening sockets (issue 14): entries split here, judged by the core.
-  const FlagText listen = absl::GetFlag(FLAGS_daemon_listen);
-  for (absl::string_view entry : internal::SplitCommaList(listen.text())) {
-    request.options.listen.emplace_back(entry);
-  }
-
+absl::StatusOr<LogTarget> ReadLogFlag() {
   const FlagText log = absl::GetFlag(FLAGS_daemon_log);
-  if (log.text() == "stderr") {
-    request.log = LogTarget::kStderr;
-  } else if (log.text() == "syslog") {
-    request.log = LogTarget::kSyslog;
-  } else if (log.text() == "journal") {
-    request.log = LogTarget::kJournal;
-  } else {
-    return BadFlag("daemon_log", log.text(), "not stderr, syslog or journal");
-  }
+  if (log.text() == "stderr") return LogTarget::kStderr;
+  if (log.text() == "syslog") return LogTarget::kSyslog;
+  if (log.text() == "journal") return LogTarget::kJournal;
+  return BadFlag("daemon_log", log.text(), "not stderr, syslog or journal");
+}
 
-  // Service-manager controls (issue 15): a watchdog of our own.
-  if (absl::Status read = ReadDurationFlag("daemon_watchdog",
-                                           absl::GetFlag(FLAGS_daemon_watchdog),
-                                           &request.options.watchdog);
-      !read.ok()) {
-    return read;
-  }
-
-  // The core judges the values. A control action that starts nothing only
-  // reads the worker's pid file: there it asks for no supervision.
+// What ValidateOptions() is asked to judge for `request`: a control action
+// that starts nothing only reads the worker's pid file: there it asks for
+// no supervision.
+Options AsJudged(const FlagRequest& request) {
   Options checked = request.options;
   if (request.action != ControlAction::kStart &&
       request.action != ControlAction::kRestart) {
@@ -549,7 +361,45 @@ absl::StatusOr<FlagRequest> RequestFromFlags() {
     checked.user.clear();
     checked.group.clear();
   }
-  if (absl::Status valid = ValidateOptions(checked); !valid.ok()) {
+  return checked;
+}
+
+}  // namespace
+
+absl::StatusOr<FlagRequest> RequestFromFlags() {
+  FlagRequest request;
+  if (absl::Status read = ReadActionFlags(request); !read.ok()) return read;
+  if (absl::Status read = ReadProcessFlags(request.options); !read.ok()) {
+    return read;
+  }
+  request.stop_timeout = request.options.stop_timeout;
+  if (absl::Status restart = ReadRestartFlags(request.options); !restart.ok()) {
+    return restart;
+  }
+  const FlagText child_pidfile = absl::GetFlag(FLAGS_daemon_child_pidfile);
+  request.options.child_pidfile = FromUserDirectory(child_pidfile.text());
+  // Service-manager controls (issue 15).
+  if (absl::Status controls = ReadProcessControlFlags(request.options);
+      !controls.ok()) {
+    return controls;
+  }
+  // Listening sockets (issue 14): entries split here, judged by the core.
+  const FlagText listen = absl::GetFlag(FLAGS_daemon_listen);
+  for (absl::string_view entry : internal::SplitCommaList(listen.text())) {
+    request.options.listen.emplace_back(entry);
+  }
+  absl::StatusOr<LogTarget> log = ReadLogFlag();
+  if (!log.ok()) return log.status();
+  request.log = *log;
+  // Service-manager controls (issue 15): a watchdog of our own.
+  if (absl::Status read = ReadDurationFlag(
+          "daemon_watchdog", absl::GetFlag(FLAGS_daemon_watchdog).text(),
+          &request.options.watchdog);
+      !read.ok()) {
+    return read;
+  }
+  // The core judges the values.
+  if (absl::Status valid = ValidateOptions(AsJudged(request)); !valid.ok()) {
     return InFlagTerms(valid);
   }
   return request;
@@ -561,102 +411,18 @@ std::unique_ptr<Daemon> DaemonizeFromFlags() {
 
 std::unique_ptr<Daemon> DaemonizeFromRequest(
     absl::StatusOr<FlagRequest> request) {
-  if (!request.ok()) ExitWith(request.status());
-  ConfigureLogging(request->log);
-  const std::string& pidfile = request->options.pidfile;
+  if (!request.ok()) internal::ExitWith(request.status());
+  internal::ConfigureLogging(request->log == LogTarget::kSyslog,
+                             request->log == LogTarget::kJournal);
   // An upgrade's successor repeats the old daemon's command line, which
   // may have been `restart` (init scripts), or a flag file edited since to
   // say anything: whatever it says, the successor starts (a `restart`,
   // `stop` or `upgrade` would act on the old daemon starting it).
   if (internal::IsUpgradeSuccessor()) request->action = ControlAction::kStart;
-
-  const std::string shown = AbsolutePidFile(pidfile);
-  switch (request->action) {
-    case ControlAction::kStatus: {
-      absl::StatusOr<DaemonStatus> status =
-          QueryDaemonStatus(pidfile, request->options.child_pidfile);
-      if (!status.ok()) {
-        // LSB: "program or service status is unknown". The state line is
-        // on stdout as for every other state (SPEC: status prints one
-        // line there; the attack of stop 33 found it empty), why on
-        // stderr.
-        std::printf("unknown%s\n", PidFileNote(shown).c_str());
-        std::fflush(stdout);
-        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-                     std::string(status.status().message()).c_str());
-        std::exit(kExitStatusUnknown);
-      }
-      std::printf("%s\n", status->Describe().c_str());
-      std::exit(status->ExitCode());
-    }
-    case ControlAction::kReload: {
-      absl::Status status = ReloadDaemon(pidfile);
-      if (absl::IsNotFound(status)) {
-        std::fprintf(stderr, "%s: not running%s\n",
-                     program_invocation_short_name, PidFileNote(shown).c_str());
-        std::exit(kExitReloadNotRunning);
-      }
-      if (!status.ok()) ExitWith(status);
-      std::printf("SIGHUP sent%s\n", PidFileNote(shown).c_str());
-      std::exit(kExitSuccess);
-    }
-    case ControlAction::kStop:
-    case ControlAction::kRestart: {
-      // Only for the messages: StopDaemon decides on its own probe.
-      absl::StatusOr<DaemonStatus> before = QueryDaemonStatus(pidfile);
-      const bool was_running =
-          before.ok() && before->state == DaemonStatus::State::kRunning;
-      const pid_t pid = was_running && before->pid_verified ? before->pid : 0;
-      absl::Status status;
-      {
-        const internal::SayIfStopIsInterrupted notice(
-            internal::StopInterruptedMessage(pid, PidFileNote(shown)));
-        status = StopDaemon(pidfile, request->options.stop_timeout,
-                            request->options.child_pidfile);
-      }
-      if (!status.ok()) ExitWith(status);
-      if (was_running) {
-        std::printf("stopped%s%s\n",
-                    pid > 0 ? absl::StrCat(", pid ", pid).c_str() : "",
-                    PidFileNote(shown).c_str());
-      } else if (request->action == ControlAction::kStop) {
-        // LSB: stopping what does not run succeeds; it is said all the
-        // same, with the file looked at (issue 22.10).
-        std::printf("not running%s\n", PidFileNote(shown).c_str());
-      }
-      std::fflush(stdout);
-      if (request->action == ControlAction::kStop) std::exit(kExitSuccess);
-      break;
-    }
-    case ControlAction::kUpgrade: {  // issue 14
-      SayTheUpgradeGoesOnWhenInterrupted();
-      absl::StatusOr<UpgradeResult> result =
-          UpgradeDaemon(pidfile, request->options.ready_timeout,
-                        request->options.stop_timeout);
-      if (absl::IsNotFound(result.status())) {
-        std::fprintf(stderr, "%s: not running%s\n",
-                     program_invocation_short_name, PidFileNote(shown).c_str());
-        std::exit(kExitReloadNotRunning);
-      }
-      if (absl::IsUnknown(result.status())) {
-        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-                     std::string(result.status().message()).c_str());
-        // SPEC's upgrade exit codes are 0, 1 and 7: an outcome this
-        // process could not learn is a failure of the command, and the
-        // message says that the upgrade may still complete.
-        std::exit(kExitUpgradeUnknown);
-      }
-      if (!result.ok()) ExitWith(result.status());
-      std::printf("%s%s\n", result->Describe().c_str(),
-                  PidFileNote(shown).c_str());
-      std::exit(kExitSuccess);
-    }
-    case ControlAction::kStart:
-      break;
-  }
-
+  // Exits, but for a start and the start of a restart.
+  internal::RunControlAction(request->action, request->options);
   absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemonize(request->options);
-  if (!daemon.ok()) ExitWith(daemon.status());
+  if (!daemon.ok()) internal::ExitWith(daemon.status());
   return *std::move(daemon);
 }
 

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,13 +19,13 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "daemon/internal/activated_sockets.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/socket_address.h"
+#include "daemon/internal/socket_file.h"
 #include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
@@ -34,49 +33,9 @@ namespace daemonkit {
 namespace internal {
 namespace {
 
-// The first descriptor systemd passes (SD_LISTEN_FDS_START).
-constexpr int kListenFdsStart = 3;
-
 // What an error says about the entry it is about.
 std::string Describe(const ListenEntry& entry) {
   return absl::StrCat("--daemon_listen ", entry.name, "=", entry.address.text);
-}
-
-// True when `name` in the directory `dir` is a socket file that nobody
-// listens on: what a daemon that was SIGKILLed (or a machine that lost
-// power) leaves behind. The probe connects through the directory's
-// descriptor when the name fits, else through `address` (the path).
-bool IsDeadSocketFile(const SocketAddress& address, int dir,
-                      const std::string& name, struct stat* st) {
-  if (fstatat(dir, name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0 ||
-      !S_ISSOCK(st->st_mode)) {
-    return false;
-  }
-  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return false;
-  absl::StatusOr<SocketAddress> through =
-      SocketAddress::UnixPath(ThroughDirectory(dir, name));
-  const SocketAddress& target = through.ok() ? *through : address;
-  int connected;
-  do {
-    connected = connect(probe, target.get(), target.length());
-  } while (connected != 0 && errno == EINTR);
-  const int saved = errno;
-  close(probe);
-  return connected != 0 && saved == ECONNREFUSED;
-}
-
-// Whether `path`, walked again, still reaches the directory `dir` (device
-// and inode).
-bool PathStillReaches(const std::string& path, int dir) {
-  std::string name;
-  absl::StatusOr<int> again = OpenContainingDirectory(path, "bind", &name);
-  if (!again.ok()) return false;
-  struct stat now, walked;
-  const bool same = fstat(*again, &now) == 0 && fstat(dir, &walked) == 0 &&
-                    SameFile(now, walked);
-  close(*again);
-  return same;
 }
 
 // Gives a socket file just bound its documented mode and owner, checking
@@ -134,6 +93,62 @@ absl::Status SetSocketFileMode(
   return absl::OkStatus();
 }
 
+// A stream socket for `entry`, close-on-exec, with the options its
+// family needs before bind(2).
+absl::StatusOr<UniqueFd> NewSocket(const ListenEntry& entry,
+                                   const SocketAddress& sockaddr) {
+  const ListenAddress& address = entry.address;
+  UniqueFd fd(::socket(sockaddr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": socket"));
+  }
+  const int on = 1;
+  if (address.family != ListenAddress::Family::kUnix &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": SO_REUSEADDR"));
+  }
+  // [::] means IPv6 only, so that 0.0.0.0 on the same port is a socket of
+  // its own (and an entry of its own), whatever net.ipv6.bindv6only says.
+  if (address.family == ListenAddress::Family::kInet6 &&
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+    return ErrnoError(errno, absl::StrCat(Describe(entry), ": IPV6_V6ONLY"));
+  }
+  return fd;
+}
+
+// bind(2) of `socket.fd` to `sockaddr`. For a Unix socket file
+// (`unix_file`, `socket.dir` walked), a socket file there that nobody
+// listens on is removed and the bind tried once more.
+absl::Status Bind(const ListenEntry& entry, const SocketAddress& sockaddr,
+                  bool unix_file, const ListenSocket& socket) {
+  const ListenAddress& address = entry.address;
+  int bound = bind(socket.fd, sockaddr.get(), sockaddr.length());
+  struct stat dead;
+  if (bound != 0 && errno == EADDRINUSE && unix_file &&
+      IsDeadSocketFile(sockaddr, socket.dir, socket.file_name, &dead)) {
+    absl::StatusOr<bool> replaced = UnlinkAtIfSame(
+        socket.dir, socket.file_name, dead.st_dev, dead.st_ino, address.path);
+    if (replaced.ok() && *replaced) {
+      LOG(INFO) << Describe(entry) << ": replaced the dead socket file "
+                << address.path;
+    }
+    bound = bind(socket.fd, sockaddr.get(), sockaddr.length());
+  }
+  if (bound == 0) return absl::OkStatus();
+  const int saved = errno;
+  // bind(2) says "in use" of any file at the path; a file that is no
+  // socket is not "in use" by anybody, and nothing here replaces it.
+  struct stat existing;
+  if (saved == EADDRINUSE && unix_file &&
+      fstatat(socket.dir, socket.file_name.c_str(), &existing,
+              AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISSOCK(existing.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(entry), ": ", address.path, " exists and is not a socket"));
+  }
+  return ErrnoError(saved, absl::StrCat(Describe(entry), ": bind"));
+}
+
 // Issue 18.5: relative to the directory's descriptor (or by the keeper,
 // through its own), never by path.
 void RemoveFile(const ListenSocket& socket, PathKeeperClient* keeper,
@@ -151,55 +166,6 @@ void RemoveFile(const ListenSocket& socket, PathKeeperClient* keeper,
 }
 
 }  // namespace
-
-absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets() {
-  std::vector<ListenSocket> sockets;
-  const char* pid_text = getenv("LISTEN_PID");
-  const char* fds_text = getenv("LISTEN_FDS");
-  if (pid_text == nullptr || fds_text == nullptr) return sockets;
-  pid_t pid;
-  if (!absl::SimpleAtoi(pid_text, &pid) || pid != getpid()) return sockets;
-  const char* names_text = getenv("LISTEN_FDNAMES");
-  std::vector<std::string> names;
-  if (names_text != nullptr) {
-    names = absl::StrSplit(names_text, ':');
-  }
-  int count;
-  if (!absl::SimpleAtoi(fds_text, &count) || count < 0 || count > (1 << 16)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "socket activation: LISTEN_FDS=", fds_text, " is not a count"));
-  }
-  for (int i = 0; i < count; ++i) {
-    const int fd = kListenFdsStart + i;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      return ErrnoError(errno, absl::StrCat("socket activation: descriptor ",
-                                            fd, " of LISTEN_FDS=", count));
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("socket activation: descriptor ", fd,
-                       " of LISTEN_FDS=", count, " is not a socket"));
-    }
-    const int flags = fcntl(fd, F_GETFD);
-    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
-      return ErrnoError(errno, absl::StrCat("socket activation: descriptor ",
-                                            fd, " close-on-exec"));
-    }
-    ListenSocket socket;
-    socket.fd = fd;
-    socket.activated = true;
-    socket.name = static_cast<size_t>(i) < names.size() && !names[i].empty()
-                      ? names[i]
-                      : "unknown";
-    sockets.push_back(std::move(socket));
-  }
-  // Consumed: a program this process runs must not take them again.
-  unsetenv("LISTEN_PID");
-  unsetenv("LISTEN_FDS");
-  unsetenv("LISTEN_FDNAMES");
-  return sockets;
-}
 
 absl::StatusOr<ListenSocket> BindListenSocket(
     const ListenEntry& entry,
@@ -219,60 +185,21 @@ absl::StatusOr<ListenSocket> BindListenSocket(
   }
   ListenSocket socket;
   socket.name = entry.name;
-  socket.fd = ::socket(sockaddr->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (socket.fd < 0) {
-    return ErrnoError(errno, absl::StrCat(Describe(entry), ": socket"));
-  }
-  absl::Cleanup close_socket = [&socket] { close(socket.fd); };
-  const int on = 1;
-  if (address.family != ListenAddress::Family::kUnix &&
-      setsockopt(socket.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
-    return ErrnoError(errno, absl::StrCat(Describe(entry), ": SO_REUSEADDR"));
-  }
-  // [::] means IPv6 only, so that 0.0.0.0 on the same port is a socket of
-  // its own (and an entry of its own), whatever net.ipv6.bindv6only says.
-  if (address.family == ListenAddress::Family::kInet6 &&
-      setsockopt(socket.fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
-    return ErrnoError(errno, absl::StrCat(Describe(entry), ": IPV6_V6ONLY"));
-  }
+  DAEMONKIT_ASSIGN_OR_RETURN(UniqueFd fd, NewSocket(entry, *sockaddr));
+  socket.fd = fd.get();
   const bool unix_file =
       address.family == ListenAddress::Family::kUnix && !address.abstract;
   // Issue 18.5: the directory, walked once; everything after deals with
   // the file relative to it.
+  UniqueFd dir;
   if (unix_file) {
     DAEMONKIT_ASSIGN_OR_RETURN(
-        socket.dir, OpenContainingDirectory(address.path, Describe(entry),
-                                            &socket.file_name));
+        const int walked, OpenContainingDirectory(address.path, Describe(entry),
+                                                  &socket.file_name));
+    dir.reset(walked);
+    socket.dir = dir.get();
   }
-  absl::Cleanup close_dir = [&socket] {
-    if (socket.dir >= 0) close(socket.dir);
-  };
-  int bound = bind(socket.fd, sockaddr->get(), sockaddr->length());
-  struct stat dead;
-  if (bound != 0 && errno == EADDRINUSE && unix_file &&
-      IsDeadSocketFile(*sockaddr, socket.dir, socket.file_name, &dead)) {
-    absl::StatusOr<bool> replaced = UnlinkAtIfSame(
-        socket.dir, socket.file_name, dead.st_dev, dead.st_ino, address.path);
-    if (replaced.ok() && *replaced) {
-      LOG(INFO) << Describe(entry) << ": replaced the dead socket file "
-                << address.path;
-    }
-    bound = bind(socket.fd, sockaddr->get(), sockaddr->length());
-  }
-  if (bound != 0) {
-    const int saved = errno;
-    // bind(2) says "in use" of any file at the path; a file that is no
-    // socket is not "in use" by anybody, and nothing here replaces it.
-    struct stat existing;
-    if (saved == EADDRINUSE && unix_file &&
-        fstatat(socket.dir, socket.file_name.c_str(), &existing,
-                AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISSOCK(existing.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(entry), ": ", address.path, " exists and is not a socket"));
-    }
-    return ErrnoError(saved, absl::StrCat(Describe(entry), ": bind"));
-  }
+  DAEMONKIT_RETURN_IF_ERROR(Bind(entry, *sockaddr, unix_file, socket));
   if (unix_file) {
     absl::Status set = SetSocketFileMode(entry, socket, owner);
     if (!set.ok()) {
@@ -291,8 +218,9 @@ absl::StatusOr<ListenSocket> BindListenSocket(
     }
     return ErrnoError(saved, absl::StrCat(Describe(entry), ": listen"));
   }
-  std::move(close_dir).Cancel();
-  std::move(close_socket).Cancel();
+  // Both are the returned socket's now (the set closes them).
+  (void)dir.release();
+  (void)fd.release();
   return socket;
 }
 
@@ -308,7 +236,15 @@ absl::StatusOr<ListenSockets> ListenSockets::Open(
     const std::vector<std::string>& listen,
     const std::optional<std::pair<uid_t, gid_t>>& owner, bool adopt_files) {
   ListenSockets result;
-  DAEMONKIT_ASSIGN_OR_RETURN(result.sockets_, TakeActivatedSockets());
+  DAEMONKIT_ASSIGN_OR_RETURN(std::vector<ActivatedSocket> activated,
+                             TakeActivatedSockets());
+  for (ActivatedSocket& taken : activated) {
+    ListenSocket socket;
+    socket.fd = taken.fd;
+    socket.activated = true;
+    socket.name = std::move(taken.name);
+    result.sockets_.push_back(std::move(socket));
+  }
   absl::Cleanup undo = [&result] {
     result.RemoveFiles();
     // The activated ones are not closed: they are the caller's to keep.

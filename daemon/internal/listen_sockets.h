@@ -73,17 +73,6 @@ struct ListenSocket {
   bool stored = false;
 };
 
-// TakeActivatedSockets()
-//
-// systemd's socket activation (sd_listen_fds_with_names(3)): when
-// $LISTEN_PID is this process's pid, descriptors 3 to 3+$LISTEN_FDS-1, named
-// by the colon list $LISTEN_FDNAMES ("unknown" where a name is missing or
-// empty). Each must be a socket; each is made close-on-exec; the three
-// variables are unset. Without them, or when $LISTEN_PID names another
-// process, returns none and leaves the environment alone. A malformed value
-// or a descriptor that is not a socket: kFailedPrecondition naming it.
-absl::StatusOr<std::vector<ListenSocket>> TakeActivatedSockets();
-
 // The socket of one parsed `--daemon_listen` entry, bound and listening.
 // A Unix socket file gets mode 0660 and, with `owner`, that owner; a socket
 // file there that nobody listens on (ECONNREFUSED) is replaced, anything

@@ -209,61 +209,6 @@ int InChild(Body body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
-TEST(TakeActivatedSocketsTest, TakesNamedSocketsAndUnsetsTheVariables) {
-  EXPECT_EQ(InChild([] {
-              int pair[2];
-              if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return 1;
-              if (dup2(pair[0], 3) != 3 || dup2(pair[1], 4) != 4) return 2;
-              setenv("LISTEN_PID", absl::StrCat(getpid()).c_str(), 1);
-              setenv("LISTEN_FDS", "2", 1);
-              setenv("LISTEN_FDNAMES", "web", 1);
-              absl::StatusOr<std::vector<ListenSocket>> taken =
-                  TakeActivatedSockets();
-              if (!taken.ok() || taken->size() != 2) return 3;
-              if ((*taken)[0].name != "web" || (*taken)[0].fd != 3) return 4;
-              // A missing name is "unknown", as sd_listen_fds_with_names.
-              if ((*taken)[1].name != "unknown" || (*taken)[1].fd != 4) {
-                return 5;
-              }
-              if (!(fcntl(3, F_GETFD) & FD_CLOEXEC)) return 6;
-              if (getenv("LISTEN_PID") || getenv("LISTEN_FDS") ||
-                  getenv("LISTEN_FDNAMES")) {
-                return 7;
-              }
-              return 0;
-            }),
-            0);
-}
-
-TEST(TakeActivatedSocketsTest, AnotherProcesssVariablesAreLeftAlone) {
-  EXPECT_EQ(InChild([] {
-              setenv("LISTEN_PID", absl::StrCat(getppid()).c_str(), 1);
-              setenv("LISTEN_FDS", "1", 1);
-              absl::StatusOr<std::vector<ListenSocket>> taken =
-                  TakeActivatedSockets();
-              if (!taken.ok() || !taken->empty()) return 1;
-              return getenv("LISTEN_FDS") != nullptr ? 0 : 2;
-            }),
-            0);
-}
-
-TEST(TakeActivatedSocketsTest, ADescriptorThatIsNoSocketIsAnError) {
-  EXPECT_EQ(InChild([] {
-              const int null_fd = open("/dev/null", O_RDONLY);
-              if (dup2(null_fd, 3) != 3) return 1;
-              setenv("LISTEN_PID", absl::StrCat(getpid()).c_str(), 1);
-              setenv("LISTEN_FDS", "1", 1);
-              absl::StatusOr<std::vector<ListenSocket>> taken =
-                  TakeActivatedSockets();
-              if (taken.ok()) return 2;
-              return taken.status().message().find("not a socket") !=
-                             std::string::npos
-                         ? 0
-                         : 3;
-            }),
-            0);
-}
-
 TEST(ListenSocketsTest, AnActivatedNameWinsOverTheSameEntry) {
   const std::string dir = MakeTempDir("activated_wins");
   EXPECT_EQ(InChild([&dir] {
