@@ -30,6 +30,7 @@
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/daemon_startup.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/executable_trust.h"
 #include "daemon/internal/notify.h"
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/owned_descriptors.h"

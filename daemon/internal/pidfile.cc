@@ -260,26 +260,11 @@ bool HeldByWriter(int fd) {
   return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
 }
 
-std::string BaseName(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
-// Whether a pid file's owner may be trusted: root or the caller, the owners
-// a start accepts (OpenPidFileChecked). In a sticky directory such as /tmp
-// any user may create the file first; a file another user owns is theirs,
-// whatever its lock and number say.
-bool TrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
-
 absl::Status UntrustedOwnerError(const std::string& path, uid_t uid) {
   return absl::FailedPreconditionError(absl::StrCat(
       "pid file ", path, " is owned by uid ", uid,
       ", neither root nor this user: not ours (another user may have planted "
       "it); not trusting its lock or its number"));
-}
-
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // Whether `path`'s directory has the sticky bit: there a file is removed or
@@ -364,7 +349,7 @@ absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
   bool discard = false;
   const bool out_stat =
       fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0;
-  if (out_stat && !TrustedOwner(out.st_uid)) {
+  if (out_stat && !IsTrustedOwner(out.st_uid)) {
     // Another user's entry of any kind (a file, a link, a directory, a
     // FIFO): no daemon of ours.
     discard = true;
@@ -504,7 +489,7 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
     // Not only a regular file: a link, a directory or a FIFO planted there
     // would fail every start just as surely (found by an attack).
     struct stat planted;
-    if (pinned.Lstat(&planted) == 0 && !TrustedOwner(planted.st_uid) &&
+    if (pinned.Lstat(&planted) == 0 && !IsTrustedOwner(planted.st_uid) &&
         InStickyDirectory(path)) {
       absl::StatusOr<int> replaced = ReplacePidFile(pinned);
       if (replaced.ok() && *replaced >= 0) {
@@ -722,7 +707,7 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     close(fd);
     return ErrnoError(saved, absl::StrCat("stat pid file ", path));
   }
-  if (!TrustedOwner(owner.st_uid)) {
+  if (!IsTrustedOwner(owner.st_uid)) {
     close(fd);
     return UntrustedOwnerError(path, owner.st_uid);
   }

@@ -41,6 +41,8 @@ constexpr char kDevNull[] = "/dev/null";
 // between lstat and open is a race someone is playing on purpose.
 constexpr int kMaxAttempts = 8;
 
+}  // namespace
+
 absl::string_view KindOf(mode_t mode) {
   switch (mode & S_IFMT) {
     case S_IFREG:
@@ -61,6 +63,8 @@ absl::string_view KindOf(mode_t mode) {
       return "not a regular file";
   }
 }
+
+namespace {
 
 absl::Status Refuse(const std::string& path, const OpenPolicy& policy,
                     absl::string_view why) {
@@ -138,166 +142,79 @@ bool IsTrustedLink(int dir_fd, const char* name) {
   // /proc's links (/proc/self/cwd, /proc/PID/fd/N) name whatever the
   // process that follows them has: the daemon's workdir, the keeper's "/".
   if (fs.f_type == PROC_SUPER_MAGIC) return false;
-  auto trusted_owner = [](uid_t uid) { return uid == 0 || uid == geteuid(); };
-  if (!trusted_owner(dir.st_uid)) return false;  // its owner may swap links
+  if (!IsTrustedOwner(dir.st_uid)) return false;  // its owner may swap links
   if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return true;
   // Others may write here, but in a sticky directory only a link's owner
   // (and the directory's) may rename or remove it.
-  return (dir.st_mode & S_ISVTX) != 0 && trusted_owner(link.st_uid);
+  return (dir.st_mode & S_ISVTX) != 0 && IsTrustedOwner(link.st_uid);
 }
 
-// "0775": the permission bits as chmod(1) takes them.
-std::string OctalMode(mode_t mode) {
-  std::string digits(4, '0');
-  for (int i = 3; i >= 0; --i) {
-    digits[static_cast<size_t>(i)] = static_cast<char>('0' + (mode & 07));
-    mode >>= 3;
+// OpenParentDirectory's state: the directory reached, the components still
+// to walk (the next one last), the directory as walked (for errors) and the
+// links followed so far.
+struct Walk {
+  UniqueFd dir;
+  std::vector<std::string> todo;
+  std::string shown;
+  int links_followed = 0;
+};
+
+// The walk could not open `component` as a directory without following a
+// link (`saved`: openat's errno). When it is a symbolic link that root or
+// this user alone could have put there, queues its target's components
+// (from "/" again for an absolute target); otherwise the error.
+absl::Status FollowLink(const std::string& path, absl::string_view what,
+                        const WalkGuard* guard, const std::string& component,
+                        int saved, Walk& walk) {
+  struct stat st;
+  if ((saved != ELOOP && saved != ENOTDIR) ||
+      fstatat(walk.dir.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) !=
+          0 ||
+      !S_ISLNK(st.st_mode)) {
+    return ErrnoError(saved,
+                      absl::StrCat(what, " ", path, ": directory ", component));
   }
-  return digits;
-}
-
-bool IsTrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
-
-// Issue 18.19, for a file root runs (CheckRunnableByRootAlone): OK when
-// only root (or this process's user) may change what `name` in the
-// directory `dir_fd` (`shown`: its path as walked) names: the directory is
-// theirs, and nobody else may write it, or it is sticky (/tmp) and the
-// entry is theirs too (only its owner and the directory's may rename or
-// remove it there). Otherwise the refusal, naming `path` and why.
-absl::Status CheckEntryIsTrusted(int dir_fd, const std::string& shown,
-                                 const char* name, absl::string_view what,
-                                 const std::string& path) {
-  const std::string dir_name = shown.empty() ? "/" : shown;
-  const auto refuse = [&](absl::string_view why) {
+  if (guard != nullptr) {
+    DAEMONKIT_RETURN_IF_ERROR(guard->CheckLink(walk.shown, component, st));
+  }
+  if (++walk.links_followed > 40 ||
+      !IsTrustedLink(walk.dir.get(), component.c_str())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", path, ": ", why, ", who could choose what runs as uid ",
-        geteuid(), "; make it root's and writable by root alone"));
-  };
-  struct stat dir;
-  if (fstat(dir_fd, &dir) != 0) {
-    return ErrnoError(errno,
-                      absl::StrCat(what, " ", path, ": stat ", dir_name));
+        what, " ", path, ": directory ", component,
+        walk.links_followed > 40
+            ? " resolves through too many symbolic links"
+            : " is a symbolic link in a directory others may write; "
+              "refusing to follow it"));
   }
-  if (!IsTrustedOwner(dir.st_uid)) {
-    return refuse(
-        absl::StrCat("directory ", dir_name, " is owned by uid ", dir.st_uid));
+  char target[PATH_MAX];
+  const ssize_t length =
+      readlinkat(walk.dir.get(), component.c_str(), target, sizeof(target) - 1);
+  if (length < 0) {
+    return ErrnoError(errno, absl::StrCat("readlink ", component));
   }
-  if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return absl::OkStatus();
-  const std::string writers = absl::StrCat(
-      "directory ", dir_name, " is writable by its group or others (mode ",
-      OctalMode(dir.st_mode), ")");
-  if ((dir.st_mode & S_ISVTX) == 0) return refuse(writers);
-  struct stat entry;
-  if (fstatat(dir_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError(errno,
-                      absl::StrCat(what, " ", path, ": ", dir_name, "/", name));
+  const std::string link(target, static_cast<size_t>(length));
+  std::vector<std::string> parts = absl::StrSplit(link, '/', absl::SkipEmpty());
+  for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
+    walk.todo.push_back(std::move(*part));
   }
-  if (!IsTrustedOwner(entry.st_uid)) {
-    return refuse(absl::StrCat(writers, " and its entry ", name,
-                               " is owned by uid ", entry.st_uid));
+  if (!link.empty() && link[0] == '/') {
+    walk.dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!walk.dir.valid()) return ErrnoError(errno, "open /");
+    walk.shown.clear();
   }
   return absl::OkStatus();
 }
 
-// A descriptor (O_PATH) of the directory that holds `path`'s last
-// component, reached from "/" one component at a time with O_NOFOLLOW: a
-// symbolic link on the way is followed only when IsTrustedLink says root
-// (or this user) put it there. So a user who may write some directory along
-// the path (the daemon's own log directory, after a privilege drop) cannot
-// redirect the open with a link or a swapped directory component, at start
-// or at any later reopen. `name` receives the last component. `strict`
-// (issue 18.19) also refuses every directory on the way, "/" included,
-// that CheckEntryIsTrusted refuses, and every link not root's (or this
-// user's).
-absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
-                                             absl::string_view what,
-                                             std::string* name,
-                                             bool strict = false) {
-  const size_t slash = path.rfind('/');
-  if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " is not an absolute file path"));
-  }
-  *name = path.substr(slash + 1);
-  // Components still to walk, the next one last.
-  std::vector<std::string> todo =
-      absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
-  std::reverse(todo.begin(), todo.end());
-  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid()) return ErrnoError(errno, "open /");
-  int links_followed = 0;
-  std::string shown;  // the directory `dir` as walked, for errors
-  while (!todo.empty()) {
-    const std::string component = std::move(todo.back());
-    todo.pop_back();
-    if (component == ".") continue;
-    if (strict) {
-      DAEMONKIT_RETURN_IF_ERROR(
-          CheckEntryIsTrusted(dir.get(), shown, component.c_str(), what, path));
-    }
-    UniqueFd next(openat(dir.get(), component.c_str(),
-                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (next.valid()) {
-      dir = std::move(next);
-      absl::StrAppend(&shown, "/", component);
-      continue;
-    }
-    const int saved = errno;
-    struct stat st;
-    if ((saved != ELOOP && saved != ENOTDIR) ||
-        fstatat(dir.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISLNK(st.st_mode)) {
-      return ErrnoError(
-          saved, absl::StrCat(what, " ", path, ": directory ", component));
-    }
-    if (strict && !IsTrustedOwner(st.st_uid)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", shown, "/", component,
-                       " is a symbolic link of uid ", st.st_uid,
-                       ", who could choose what runs as uid ", geteuid(),
-                       "; make it root's"));
-    }
-    if (++links_followed > 40 || !IsTrustedLink(dir.get(), component.c_str())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, " ", path, ": directory ", component,
-          links_followed > 40
-              ? " resolves through too many symbolic links"
-              : " is a symbolic link in a directory others may write; "
-                "refusing to follow it"));
-    }
-    char target[PATH_MAX];
-    const ssize_t length =
-        readlinkat(dir.get(), component.c_str(), target, sizeof(target) - 1);
-    if (length < 0) {
-      return ErrnoError(errno, absl::StrCat("readlink ", component));
-    }
-    const std::string link(target, static_cast<size_t>(length));
-    std::vector<std::string> parts =
-        absl::StrSplit(link, '/', absl::SkipEmpty());
-    for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
-      todo.push_back(std::move(*part));
-    }
-    if (!link.empty() && link[0] == '/') {
-      dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid()) return ErrnoError(errno, "open /");
-      shown.clear();
-    }
-  }
-  return dir;
-}
-
-}  // namespace
-
-absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
-                                    const OpenPolicy& policy) {
+// SafeOpen's open of `name` in `dir`, looked at again while the file
+// appears, vanishes or is replaced between the look and the open. `st`
+// receives the opened file's fstat; the caller owns the descriptor.
+absl::StatusOr<OpenedFile> OpenEntry(int dir, const std::string& name,
+                                     const std::string& path,
+                                     const OpenPolicy& policy,
+                                     struct stat& st) {
   const int flags =
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
-  std::string name;
-  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd owned_dir,
-                             OpenParentDirectory(path, policy.what, &name));
-  const int dir = owned_dir.get();
   OpenedFile opened;
-  struct stat st;  // of the file opened
   for (int attempt = 0;; ++attempt) {
     if (attempt == kMaxAttempts) {
       return absl::UnavailableError(absl::StrCat(
@@ -332,7 +249,7 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
         opened.fd = -1;
         continue;
       }
-      break;
+      return opened;
     }
     const int saved = errno;
     if (saved == ELOOP) {
@@ -343,7 +260,66 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     }
     return ErrnoError(saved, absl::StrCat(policy.what, " ", path));
   }
+}
 
+}  // namespace
+
+bool IsTrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+std::string BaseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
+                                             absl::string_view what,
+                                             std::string* name,
+                                             const WalkGuard* guard) {
+  const size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, " is not an absolute file path"));
+  }
+  *name = path.substr(slash + 1);
+  Walk walk;
+  walk.todo = absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
+  std::reverse(walk.todo.begin(), walk.todo.end());
+  walk.dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!walk.dir.valid()) return ErrnoError(errno, "open /");
+  while (!walk.todo.empty()) {
+    const std::string component = std::move(walk.todo.back());
+    walk.todo.pop_back();
+    if (component == ".") continue;
+    if (guard != nullptr) {
+      DAEMONKIT_RETURN_IF_ERROR(
+          guard->CheckStep(walk.dir.get(), walk.shown, component));
+    }
+    UniqueFd next(openat(walk.dir.get(), component.c_str(),
+                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.valid()) {
+      walk.dir = std::move(next);
+      absl::StrAppend(&walk.shown, "/", component);
+      continue;
+    }
+    const int saved = errno;
+    DAEMONKIT_RETURN_IF_ERROR(
+        FollowLink(path, what, guard, component, saved, walk));
+  }
+  return std::move(walk.dir);
+}
+
+absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
+                                    const OpenPolicy& policy) {
+  std::string name;
+  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd owned_dir,
+                             OpenParentDirectory(path, policy.what, &name));
+  struct stat st;  // of the file opened
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      OpenedFile opened, OpenEntry(owned_dir.get(), name, path, policy, st));
   if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
     return Fail(opened.fd, kind);
   }
@@ -472,81 +448,9 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
   return fd;
 }
 
-absl::Status CheckRunnableByRootAlone(const std::string& path,
-                                      absl::string_view what) {
-  std::string current = path;
-  for (int links = 0;; ++links) {
-    if (links > 40) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, " ", path, " resolves through too many symbolic links"));
-    }
-    std::string name;
-    DAEMONKIT_ASSIGN_OR_RETURN(
-        const UniqueFd owned_dir,
-        OpenParentDirectory(current, what, &name, /*strict=*/true));
-    const int dir = owned_dir.get();
-    const std::string parent = current.substr(0, current.rfind('/'));
-    DAEMONKIT_RETURN_IF_ERROR(
-        CheckEntryIsTrusted(dir, parent, name.c_str(), what, path));
-    struct stat st;
-    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoError(errno, absl::StrCat(what, " ", path));
-    }
-    const auto refuse = [&](absl::string_view why) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", current, " ", why,
-                       ", who could choose what runs as uid ", geteuid(),
-                       "; make it root's and writable by root alone"));
-    };
-    if (!IsTrustedOwner(st.st_uid)) {
-      return refuse(absl::StrCat("is owned by uid ", st.st_uid));
-    }
-    if (S_ISLNK(st.st_mode)) {
-      // A link as the last component (a deployment's "current" release):
-      // where it points is walked the same way.
-      char target[PATH_MAX];
-      const ssize_t length =
-          readlinkat(dir, name.c_str(), target, sizeof(target) - 1);
-      if (length < 0) {
-        return ErrnoError(errno, absl::StrCat("readlink ", current));
-      }
-      const std::string link(target, static_cast<size_t>(length));
-      if (link.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, " ", path, ": ", current, " is an empty link"));
-      }
-      current = link[0] == '/' ? link : absl::StrCat(parent, "/", link);
-      continue;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", current, " is ",
-                       KindOf(st.st_mode), ", not a regular file"));
-    }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-      return refuse(absl::StrCat("is writable by its group or others (mode ",
-                                 OctalMode(st.st_mode), ")"));
-    }
-    return absl::OkStatus();
-  }
-}
-
-namespace {
-
-std::string PidFileBaseName(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
-std::string PidFileDirectory(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-}  // namespace
-
 absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
                                         mode_t mode, std::string* temp) {
-  const std::string name = PidFileBaseName(path);
+  const std::string name = BaseName(path);
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
     uint64_t token = 0;
@@ -604,7 +508,7 @@ bool IsAnotherDaemonsPidFile(int dir, const std::string& name) {
   struct stat st;
   if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return true;
   if (!S_ISREG(st.st_mode)) return false;
-  if (st.st_uid != 0 && st.st_uid != geteuid()) return false;
+  if (!IsTrustedOwner(st.st_uid)) return false;
   const int fd =
       openat(dir, name.c_str(),
              O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
@@ -635,8 +539,8 @@ absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
   // content, so it names the process it named (the daemon, a supervisor),
   // and is locked and filled before it appears: no reader ever sees it
   // empty or unlocked.
-  const std::string dir_path = PidFileDirectory(path);
-  const std::string name = PidFileBaseName(path);
+  const std::string dir_path = DirectoryOf(path);
+  const std::string name = BaseName(path);
   const UniqueFd owned_dir(
       open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!owned_dir.valid()) {

@@ -43,6 +43,7 @@
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -50,9 +51,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -128,20 +131,56 @@ bool SocketFileHasListener(int dir, const std::string& name,
 absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                                           absl::string_view what);
 
-// Issue 18.19: OK when only root (or this process's user) could have
-// chosen the file `path` names, which this process is about to execute (an
-// upgrade runs the binary at the daemon's path as the daemon's user, root
-// most often). The file, every directory from "/" to it and every symbolic
-// link on the way (the last component's too, a release link) must be
-// root's (or this user's); no such directory may be writable by its group
-// or others, except a sticky one (/tmp) whose entry on the way is root's
-// (or this user's); the file must be writable by nobody else either. A
-// user who may write anything on the way could otherwise pick what root
-// runs at the next upgrade. Since none of it can change but by root (or
-// this user), the path may be executed after the check. Errors (refusals:
-// kFailedPrecondition) start with `what` and `path` and say why.
-absl::Status CheckRunnableByRootAlone(const std::string& path,
-                                      absl::string_view what);
+// -----------------------------------------------------------------------------
+// Building blocks shared with executable_trust.cc and the pid-file code
+// (pidfile.cc, pidfile_holder.cc, pidfile_replace.cc): one definition each.
+// -----------------------------------------------------------------------------
+
+// Whether a file or directory owned by `uid` may be trusted: root's or this
+// process's (effective) user's, the owners a start accepts. In a sticky
+// directory such as /tmp any user may create a file first; one another user
+// owns is theirs, whatever its content says.
+bool IsTrustedOwner(uid_t uid);
+
+// The last component of the absolute path `path` ("/run/x.pid": "x.pid").
+std::string BaseName(const std::string& path);
+
+// The directory that holds `path`'s last component ("/run/x.pid": "/run",
+// "/x.pid": "/").
+std::string DirectoryOf(const std::string& path);
+
+// What `mode`'s file type is, in words ("a FIFO", "a directory").
+absl::string_view KindOf(mode_t mode);
+
+// The refusals of a strict walk (CheckRunnableByRootAlone,
+// executable_trust.h), asked by OpenParentDirectory before each step. A
+// plain walk (SafeOpen) has none.
+class WalkGuard {
+ public:
+  virtual ~WalkGuard() = default;
+  // Before the walk steps through `component`, an entry of the directory
+  // `dir` (`shown`: that directory as walked, empty for "/").
+  virtual absl::Status CheckStep(int dir, const std::string& shown,
+                                 const std::string& component) const = 0;
+  // Before it follows `component`, a symbolic link of that directory whose
+  // lstat is `link` (and before the walk's own trust check of links).
+  virtual absl::Status CheckLink(const std::string& shown,
+                                 const std::string& component,
+                                 const struct stat& link) const = 0;
+};
+
+// A descriptor (O_PATH) of the directory that holds `path`'s last
+// component, reached from "/" one component at a time with O_NOFOLLOW: a
+// symbolic link on the way is followed only where root (or this user) alone
+// could have put it. So a user who may write some directory along the path
+// (the daemon's own log directory, after a privilege drop) cannot redirect
+// the open with a link or a swapped directory component, at start or at any
+// later reopen. `name` receives the last component. `guard`, when set, may
+// refuse any step (issue 18.19).
+absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
+                                             absl::string_view what,
+                                             std::string* name,
+                                             const WalkGuard* guard = nullptr);
 
 // Creates a pid file in `dir` (which holds `path`) under a random name
 // (O_EXCL, never through a link), write-locked (F_OFD_SETLK) and of `mode`

@@ -31,9 +31,9 @@
 #include "absl/strings/str_split.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/executable_trust.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
-#include "daemon/internal/safe_open.h"
 #include "daemon/internal/socket_address.h"
 #include "daemon/internal/wait_status.h"
 
