@@ -35,9 +35,6 @@ namespace internal {
 namespace {
 
 constexpr pid_t kPidMaxLimit = 4194304;
-constexpr mode_t kPidFileMode = 0644;
-// A pid file is a number and a newline; anything longer is not ours.
-constexpr size_t kMaxPidFileBytes = 64;
 
 // Opens a pid file through SafeOpen: never through a symbolic link, only a
 // regular file, and the open never blocks (a FIFO planted at the path). A
@@ -88,26 +85,6 @@ absl::StatusOr<std::optional<ExistingPidFile>> OpenExistingPidFile(
   return ExistingPidFile{*std::move(pinned), *fd};
 }
 
-struct flock WholeFileLock(int type) {
-  struct flock lock = {};
-  lock.l_type = static_cast<decltype(lock.l_type)>(type);
-  lock.l_whence = SEEK_SET;
-  lock.l_start = 0;
-  lock.l_len = 0;
-  return lock;
-}
-
-// Reads at most kMaxPidFileBytes from the start of the file.
-absl::StatusOr<std::string> ReadContent(int fd, const std::string& path) {
-  char buffer[kMaxPidFileBytes];
-  ssize_t n;
-  do {
-    n = pread(fd, buffer, sizeof(buffer), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, absl::StrCat("read pid file ", path));
-  return std::string(buffer, static_cast<size_t>(n));
-}
-
 // Whether the descriptor and the path still name the same file: a daemon
 // that exits unlinks its pid file, and a starter that opened it just before
 // must not keep a lock on an orphaned inode.
@@ -121,7 +98,7 @@ bool PathStillNames(const PinnedPath& pinned, int fd) {
 // file someone else has locked is a stale number that the kernel happened
 // to give us (and we of course have the file open).
 std::optional<pid_t> NamedPid(int fd, const std::string& path) {
-  absl::StatusOr<std::string> content = ReadContent(fd, path);
+  absl::StatusOr<std::string> content = ReadPidFileContent(fd, path);
   if (!content.ok()) return std::nullopt;
   absl::StatusOr<pid_t> pid = ParsePid(*content);
   if (!pid.ok() || *pid == getpid()) return std::nullopt;
@@ -250,16 +227,6 @@ void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
   probe.holder.reset();
 }
 
-// Whether a write lock is held on the file. A read lock on a pid file proves
-// nothing: the file is 0644, so anyone may open it and take one, and a
-// daemon holds a write lock. A read-lock probe conflicts only with writers.
-bool HeldByWriter(int fd) {
-  struct flock lock = WholeFileLock(F_RDLCK);
-  // When the kernel cannot say, assume a writer: the safe answer for a
-  // starter, which then does not replace the file.
-  return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
-}
-
 absl::Status UntrustedOwnerError(const std::string& path, uid_t uid) {
   return absl::FailedPreconditionError(absl::StrCat(
       "pid file ", path, " is owned by uid ", uid,
@@ -273,114 +240,6 @@ absl::Status UntrustedOwnerError(const std::string& path, uid_t uid) {
 bool InStickyDirectory(const std::string& path) {
   struct stat st;
   return stat(DirectoryOf(path).c_str(), &st) == 0 && (st.st_mode & S_ISVTX);
-}
-
-// Replaces the pid file with a new one, atomically and already write-locked,
-// when what is there is no daemon's: a file that only readers lock (any user
-// may read-lock the 0644 file to block a start), or, in a sticky directory,
-// a file another user planted. Returns the new file's descriptor; -1 when
-// the caller should look again (a daemon won the old file meanwhile, the
-// file changed).
-//
-// The new file is created under a random name with O_EXCL, 0600 and locked
-// before anyone else can open it, then exchanged with the path
-// (RENAME_EXCHANGE): the path never goes missing, so no other starter can
-// create a file there meanwhile, and nothing is unlinked by name on the
-// strength of an earlier look. What the exchange brought out is judged
-// afterwards, under its random name: a regular file held by no writer, or
-// one another user owns, is discarded; anything else (another starter's or
-// a daemon's file) is exchanged back. A starter that won the old file
-// checks, after locking, that the path still names it (PathStillNames), so
-// a file exchanged out while unlocked never becomes a daemon's. No file of
-// a predictable name is involved: a fixed claim file beside the pid file
-// could be created first, and locked, by any user of a sticky directory.
-// How long a replacer waits for its turn (ReplacePidFile) before it goes on
-// without it: replacements take microseconds.
-constexpr absl::Duration kReplacerOrderWait = absl::Seconds(2);
-
-absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
-  const std::string& path = pinned.path();
-  const std::string name = BaseName(path);
-  const std::string dir_path = DirectoryOf(path);
-  // The directory is held only for the replacement, so that the new file
-  // and both exchanges act in the one directory.
-  const UniqueFd owned_dir(
-      open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!owned_dir.valid()) {
-    return ErrnoError(
-        errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
-  }
-  const int dir = owned_dir.get();
-  // One replacer at a time per directory: each exchanges its new file in,
-  // looks at what came out and may exchange it back, and two of those
-  // interleaved could put back the wrong file, or unlink a winner's (two
-  // daemons, found by pidfile_lock_test 1 election in ~1,000). An flock on
-  // the directory orders them; anyone who may open the directory could
-  // hold it, so the wait is bounded and then goes on unordered, as before.
-  // Its close releases the flock.
-  const UniqueFd order(
-      open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (order.valid()) {
-    const Deadline give_up = Deadline::In(kReplacerOrderWait);
-    while (flock(order.get(), LOCK_EX | LOCK_NB) != 0 &&
-           (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  std::string temp;
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      const int fd, CreateLockedPidFile(dir, path, kPidFileMode, &temp));
-  auto discard_new = [&] {
-    (void)unlinkat(dir, temp.c_str(), 0);
-    close(fd);
-  };
-  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-    const int saved = errno;
-    if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
-                                     RENAME_NOREPLACE) == 0) {
-      return fd;  // the old file went away: the new one takes its place
-    }
-    discard_new();
-    if (saved == ENOENT || saved == EEXIST) return -1;
-    return ErrnoError(saved, absl::StrCat("replace pid file ", path));
-  }
-  // `temp` now names what the path named.
-  struct stat out;
-  bool discard = false;
-  const bool out_stat =
-      fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0;
-  if (out_stat && !IsTrustedOwner(out.st_uid)) {
-    // Another user's entry of any kind (a file, a link, a directory, a
-    // FIFO): no daemon of ours.
-    discard = true;
-  } else if (out_stat && S_ISREG(out.st_mode)) {
-    const int old =
-        openat(dir, temp.c_str(),
-               O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-    if (old >= 0) {
-      discard = !HeldByWriter(old);
-      close(old);
-    }
-  }
-  if (discard) {
-    // A planted directory goes if empty; one with entries stays under the
-    // random name, out of the way.
-    (void)unlinkat(dir, temp.c_str(),
-                   out_stat && S_ISDIR(out.st_mode) ? AT_REMOVEDIR : 0);
-    LOG(WARNING) << "pid file " << path
-                 << " was no daemon's (another user's file, or locked only "
-                    "for reading); replaced it";
-    return fd;
-  }
-  // A daemon's (or a competing starter's) file: give it its path back.
-  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-    const int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("pid file ", path,
-                                          ": put back the file now at ", temp));
-  }
-  discard_new();
-  return -1;
 }
 
 // A directory anyone may write to, without the sticky bit, lets anyone
@@ -491,13 +350,13 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
     struct stat planted;
     if (pinned.Lstat(&planted) == 0 && !IsTrustedOwner(planted.st_uid) &&
         InStickyDirectory(path)) {
-      absl::StatusOr<int> replaced = ReplacePidFile(pinned);
-      if (replaced.ok() && *replaced >= 0) {
-        if (!PathStillNames(pinned, *replaced)) {
-          close(*replaced);
+      absl::StatusOr<UniqueFd> replaced = ReplacePidFile(path);
+      if (replaced.ok() && replaced->valid()) {
+        if (!PathStillNames(pinned, replaced->get())) {
+          replaced->reset();
           continue;
         }
-        return Won(std::move(pinned), *replaced);
+        return Won(std::move(pinned), replaced->release());
       }
       if (!replaced.ok() && !absl::IsPermissionDenied(replaced.status())) {
         return replaced.status();
@@ -516,11 +375,12 @@ absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
     if (!won && (saved == EAGAIN || saved == EACCES) && !HeldByWriter(fd)) {
       // Only readers hold it: no daemon does. Replace it rather than wait.
       close(fd);
-      DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplacePidFile(pinned));
-      if (fd < 0) {
+      DAEMONKIT_ASSIGN_OR_RETURN(UniqueFd fresh, ReplacePidFile(path));
+      if (!fresh.valid()) {
         DAEMONKIT_RETURN_IF_ERROR(await_replacement());
         continue;
       }
+      fd = fresh.release();
       won = true;
     }
     if (won) {
@@ -734,7 +594,7 @@ absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
     }
   }
   if (!probe.pid.has_value()) {
-    absl::StatusOr<std::string> content = ReadContent(fd, path);
+    absl::StatusOr<std::string> content = ReadPidFileContent(fd, path);
     if (content.ok()) {
       absl::StatusOr<pid_t> pid = ParsePid(*content);
       if (pid.ok()) probe.pid = *pid;

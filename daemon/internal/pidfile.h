@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/internal/path_keeper.h"
+#include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/pinned_path.h"
 #include "daemon/internal/safe_open.h"
 
@@ -92,7 +93,7 @@ class PidFile {
 
   // Issue 18.18: recreates the file when its path names nothing, or a file
   // other than the locked one that no process holds (RestorePidFile,
-  // safe_open.h), so that `stop` and `status` find the daemon
+  // pidfile_replace.h), so that `stop` and `status` find the daemon
   // again and a start beside it is refused. The descriptor (and dev(), ino())
   // may change: the caller updates whoever holds its number. Does nothing when
   // a keeper holds the file (the keeper restores it).

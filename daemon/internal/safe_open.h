@@ -182,44 +182,6 @@ absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
                                              std::string* name,
                                              const WalkGuard* guard = nullptr);
 
-// Creates a pid file in `dir` (which holds `path`) under a random name
-// (O_EXCL, never through a link), write-locked (F_OFD_SETLK) and of `mode`
-// before anyone can open it. Sets `*temp` to its name. No file of a
-// predictable name is involved: a fixed name could be created first, and
-// locked, by any user of a sticky directory.
-absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
-                                        mode_t mode, std::string* temp);
-
-// How often a daemon (or its path keeper) looks whether its pid file was
-// removed or replaced, at most (issue 18.18): the bound on how long `stop`,
-// `status` and a second start see no pid file for a running daemon.
-inline constexpr absl::Duration kPidFileCheckPeriod = absl::Seconds(1);
-
-// What RestorePidFile found and did.
-enum class PidFileRestore {
-  kInPlace,    // the path names the locked file: nothing to do
-  kRecreated,  // the path named nothing: a new locked file is there now
-  kReplaced,   // the path named a file nobody held: a new one replaced it
-  kTaken,      // the path names another file a process holds: left alone
-};
-
-// Issue 18.18: a pid file removed behind a running daemon's back (a tmpfiles
-// cleaner, rm), or replaced by rename (a stale copy moved over it), would
-// make `stop` exit 0 with the daemon running on and let a second daemon
-// start beside it. When `path` (lstat, no link followed) does not name the
-// file of `*dev` and `*ino`, creates a new file in its directory under a
-// random name (O_EXCL, O_NOFOLLOW), write-locks it, gives it mode 0644 and
-// the content of `*fd`'s file, and only then puts it at the path: with
-// RENAME_NOREPLACE where the path names nothing, else by RENAME_EXCHANGE,
-// after which the file that came out is unlinked unless it is a regular
-// file of root or this user that a process holds write-locked (a later
-// start's), which is put back (kTaken). Then closes `*fd` and sets `*fd`,
-// `*dev` and `*ino` to the new file's. The directory's replacer flock
-// (the one starters take) orders it against a start replacing the file.
-// `*fd` < 0: kInPlace.
-absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
-                                              dev_t* dev, ino_t* ino);
-
 }  // namespace internal
 }  // namespace daemonkit
 
