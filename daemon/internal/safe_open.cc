@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <sys/file.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -16,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -25,9 +22,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/unique_fd.h"
@@ -121,11 +115,6 @@ absl::Status CheckExisting(const std::string& path, const OpenPolicy& policy,
   return absl::OkStatus();
 }
 
-absl::Status Fail(int fd, absl::Status status) {
-  close(fd);
-  return status;
-}
-
 // Whether a symbolic link named `name` in the directory `dir_fd` can only
 // have been placed there by root or by this process's own user: the
 // directory is theirs and nobody else may write it, or it is sticky (/tmp)
@@ -216,6 +205,7 @@ absl::StatusOr<OpenedFile> OpenEntry(int dir, const std::string& name,
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
   OpenedFile opened;
   for (int attempt = 0;; ++attempt) {
+    UniqueFd fd;  // closed when this attempt is given up
     if (attempt == kMaxAttempts) {
       return absl::UnavailableError(absl::StrCat(
           policy.what, " ", path, " keeps changing while being opened"));
@@ -226,29 +216,24 @@ absl::StatusOr<OpenedFile> OpenEntry(int dir, const std::string& name,
       if (errno != ENOENT || !policy.create) {
         return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
       }
-      opened.fd = openat(dir, name.c_str(), flags | O_CREAT | O_EXCL,
-                         policy.create_mode);
-      if (opened.fd < 0 && errno == EEXIST) continue;  // appeared: look again
-      opened.created = opened.fd >= 0;
+      fd.reset(openat(dir, name.c_str(), flags | O_CREAT | O_EXCL,
+                      policy.create_mode));
+      if (!fd.valid() && errno == EEXIST) continue;  // appeared: look again
+      opened.created = fd.valid();
     } else {
       DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
-      opened.fd = openat(dir, name.c_str(), flags);
-      if (opened.fd < 0 && errno == ENOENT) continue;  // vanished: look again
+      fd.reset(openat(dir, name.c_str(), flags));
+      if (!fd.valid() && errno == ENOENT) continue;  // vanished: look again
     }
-    if (opened.fd >= 0) {
-      if (fstat(opened.fd, &st) != 0) {
-        return Fail(
-            opened.fd,
-            ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path)));
+    if (fd.valid()) {
+      if (fstat(fd.get(), &st) != 0) {
+        return ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path));
       }
       // No link left: the file was unlinked, or replaced (a concurrent
       // start renames a new pid file over it), between the open and now.
       // Not an alias, just late: open what the path names now.
-      if (!opened.created && st.st_nlink == 0) {
-        close(opened.fd);
-        opened.fd = -1;
-        continue;
-      }
+      if (!opened.created && st.st_nlink == 0) continue;
+      opened.fd = fd.release();
       return opened;
     }
     const int saved = errno;
@@ -320,38 +305,33 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
   struct stat st;  // of the file opened
   DAEMONKIT_ASSIGN_OR_RETURN(
       OpenedFile opened, OpenEntry(owned_dir.get(), name, path, policy, st));
-  if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
-    return Fail(opened.fd, kind);
-  }
+  UniqueFd fd(opened.fd);  // closed on every refusal below
+  DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
   if (!opened.created) {
-    if (absl::Status existing = CheckExisting(path, policy, st);
-        !existing.ok()) {
-      return Fail(opened.fd, existing);
-    }
+    DAEMONKIT_RETURN_IF_ERROR(CheckExisting(path, policy, st));
   }
   opened.dev = st.st_dev;
   opened.ino = st.st_ino;
   // O_NONBLOCK only guarded the open: writes to a regular file never block
   // anyway, but a cleared flag is what the application expects on stdout.
-  const int status_flags = fcntl(opened.fd, F_GETFL);
+  const int status_flags = fcntl(fd.get(), F_GETFL);
   if (status_flags < 0 ||
-      fcntl(opened.fd, F_SETFL, status_flags & ~O_NONBLOCK) != 0) {
-    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("fcntl ", policy.what,
-                                                          " ", path)));
+      fcntl(fd.get(), F_SETFL, status_flags & ~O_NONBLOCK) != 0) {
+    return ErrnoError(errno, absl::StrCat("fcntl ", policy.what, " ", path));
   }
   if (opened.created) {
     // The exact mode whatever the umask, and the daemon's owner so that it
     // may reopen the file after dropping privileges.
-    if (fchmod(opened.fd, policy.create_mode) != 0 ||
-        (policy.create_owner && fchown(opened.fd, policy.create_owner->first,
+    if (fchmod(fd.get(), policy.create_mode) != 0 ||
+        (policy.create_owner && fchown(fd.get(), policy.create_owner->first,
                                        policy.create_owner->second) != 0)) {
       const int saved = errno;
       (void)UnlinkIfSame(path, opened.dev, opened.ino);
-      return Fail(opened.fd,
-                  ErrnoError(saved, absl::StrCat("set mode and owner of ",
-                                                 policy.what, " ", path)));
+      return ErrnoError(saved, absl::StrCat("set mode and owner of ",
+                                            policy.what, " ", path));
     }
   }
+  opened.fd = fd.release();
   return opened;
 }
 
@@ -429,23 +409,21 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
     parent = OpenParentDirectory(trimmed, what, &name);
   }
   DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd dir, std::move(parent));
-  int fd = openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat(what, " ", path));
+  UniqueFd fd(openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError(errno, absl::StrCat(what, " ", path));
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    return Fail(fd, ErrnoError(errno, absl::StrCat("stat ", what, " ", path)));
+  if (fstat(fd.get(), &st) != 0) {
+    return ErrnoError(errno, absl::StrCat("stat ", what, " ", path));
   }
   if (S_ISLNK(st.st_mode)) {
-    return Fail(fd, absl::FailedPreconditionError(absl::StrCat(
-                        what, " ", path,
-                        " is a symbolic link; refusing to follow it")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is a symbolic link; refusing to follow it"));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Fail(fd, absl::FailedPreconditionError(
-                        absl::StrCat(what, " ", path, " is ",
-                                     KindOf(st.st_mode), ", not a directory")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is ", KindOf(st.st_mode), ", not a directory"));
   }
-  return fd;
+  return fd.release();
 }
 
 }  // namespace internal

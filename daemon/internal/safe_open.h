@@ -54,7 +54,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
