@@ -27,6 +27,7 @@
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/kill_and_reap.h"
+#include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/testing_hooks.h"

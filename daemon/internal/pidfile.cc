@@ -3,110 +3,30 @@
 #include "daemon/internal/pidfile.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
-#include <cstdio>
+#include <optional>
+#include <string>
 #include <utility>
-#include <vector>
 
-#include "absl/algorithm/container.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
-#include "daemon/internal/proc.h"
+#include "daemon/internal/pidfile_holder.h"
+#include "daemon/internal/pidfile_replace.h"
+#include "daemon/internal/pinned_path.h"
 #include "daemon/internal/safe_open.h"
 #include "daemon/internal/unique_fd.h"
-#include "daemon/proc.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
 namespace internal {
 namespace {
-
-constexpr pid_t kPidMaxLimit = 4194304;
-constexpr mode_t kPidFileMode = 0644;
-// A pid file is a number and a newline; anything longer is not ours.
-constexpr size_t kMaxPidFileBytes = 64;
-
-// Opens a pid file through SafeOpen: never through a symbolic link, only a
-// regular file, and the open never blocks (a FIFO planted at the path). A
-// file opened for writing must have one link and belong to root or to the
-// caller; a read-only look (status) accepts any owner.
-absl::StatusOr<OpenedFile> OpenPidFileChecked(const PinnedPath& pinned,
-                                              int flags) {
-  OpenPolicy policy;
-  policy.what = "pid file";
-  policy.access = flags & O_ACCMODE;
-  policy.create = (flags & O_CREAT) != 0;
-  policy.create_mode = kPidFileMode;
-  if (policy.access != O_RDONLY) {
-    policy.owners = {0, geteuid()};
-    policy.single_link = true;
-  } else {
-    policy.single_link = false;
-  }
-  return SafeOpen(pinned.path(), policy);
-}
-
-absl::StatusOr<int> OpenPidFile(const PinnedPath& pinned, int flags) {
-  DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file,
-                             OpenPidFileChecked(pinned, flags));
-  return file.fd;
-}
-
-// An existing pid file, pinned and opened with `flags` (O_RDONLY for a
-// look, O_RDWR to remove it); nullopt when there is none to open. The
-// lookers (ProbePidFile, RemoveStalePidFile) treat "missing" as an answer,
-// not an error.
-struct ExistingPidFile {
-  PinnedPath pinned;
-  int fd;
-};
-absl::StatusOr<std::optional<ExistingPidFile>> OpenExistingPidFile(
-    const std::string& path, int flags) {
-  absl::StatusOr<PinnedPath> pinned = PinnedPath::Pin(path, "pid file");
-  if (!pinned.ok()) {
-    if (absl::IsNotFound(pinned.status())) return std::nullopt;
-    return pinned.status();
-  }
-  absl::StatusOr<int> fd = OpenPidFile(*pinned, flags);
-  if (!fd.ok()) {
-    if (absl::IsNotFound(fd.status())) return std::nullopt;
-    return fd.status();
-  }
-  return ExistingPidFile{*std::move(pinned), *fd};
-}
-
-struct flock WholeFileLock(int type) {
-  struct flock lock = {};
-  lock.l_type = static_cast<decltype(lock.l_type)>(type);
-  lock.l_whence = SEEK_SET;
-  lock.l_start = 0;
-  lock.l_len = 0;
-  return lock;
-}
-
-// Reads at most kMaxPidFileBytes from the start of the file.
-absl::StatusOr<std::string> ReadContent(int fd, const std::string& path) {
-  char buffer[kMaxPidFileBytes];
-  ssize_t n;
-  do {
-    n = pread(fd, buffer, sizeof(buffer), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, absl::StrCat("read pid file ", path));
-  return std::string(buffer, static_cast<size_t>(n));
-}
 
 // Whether the descriptor and the path still name the same file: a daemon
 // that exits unlinks its pid file, and a starter that opened it just before
@@ -117,285 +37,12 @@ bool PathStillNames(const PinnedPath& pinned, int fd) {
          SameFile(by_path, by_fd);
 }
 
-// The pid the file names, unless it is the caller's own: our own pid in a
-// file someone else has locked is a stale number that the kernel happened
-// to give us (and we of course have the file open).
-std::optional<pid_t> NamedPid(int fd, const std::string& path) {
-  absl::StatusOr<std::string> content = ReadContent(fd, path);
-  if (!content.ok()) return std::nullopt;
-  absl::StatusOr<pid_t> pid = ParsePid(*content);
-  if (!pid.ok() || *pid == getpid()) return std::nullopt;
-  return *pid;
-}
-
-// Returns the holder's pid when the file holds a pid whose process holds a
-// write lock on it, or whose path keeper holds it for it (so not a stale
-// number left from an earlier run, nor a process that merely has the file
-// open).
-std::optional<pid_t> VerifiedHolder(int fd, const std::string& path) {
-  std::optional<pid_t> pid = NamedPid(fd, path);
-  if (!pid) return std::nullopt;
-  struct stat st;
-  if (fstat(fd, &st) != 0) return std::nullopt;
-  absl::StatusOr<bool> holds = WriteLockHeldFor(*pid, st.st_dev, st.st_ino);
-  // Without permission to look (another user's daemon), the number of a
-  // write-locked file is the best information there is; only someone who
-  // may write the file can take that lock.
-  if (!holds.ok() && absl::IsPermissionDenied(holds.status())) return *pid;
-  if (!holds.ok() || !*holds) return std::nullopt;
-  return *pid;
-}
-
-// Whether `pid` is a path keeper (or the intermediate process that forks
-// one, which already carries the name).
-bool IsKeeper(pid_t pid) {
-  absl::StatusOr<std::string> comm =
-      ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"));
-  return comm.ok() &&
-         absl::StripTrailingAsciiWhitespace(*comm) == kKeeperProcessName;
-}
-
-// The one process that /proc shows holding a write lock on the file, when
-// the number in it names none. Several holders (a fork that inherited the
-// locked descriptor: a daemon mid-start and its launcher) leave no way to
-// tell which is the daemon, and the caller itself is never the answer;
-// except a daemon and the keeper it is starting (both hold the lock until
-// the daemon hands its descriptor over): the one holder that is no keeper
-// is the daemon. A holder found while other users' processes cannot be
-// looked at still holds the lock: it is the daemon the caller may act on.
-std::optional<pid_t> SoleWriteLockHolder(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return std::nullopt;
-  absl::StatusOr<WriteLockHolders> holders =
-      FindWriteLockHolders(st.st_dev, st.st_ino);
-  if (!holders.ok()) {
-    LOG(WARNING) << "looking for the pid file's holder: "
-                 << holders.status().message();
-    return std::nullopt;
-  }
-  std::vector<pid_t> candidates = holders->pids;
-  if (candidates.size() > 1) {
-    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                    [](pid_t pid) { return IsKeeper(pid); }),
-                     candidates.end());
-  }
-  if (candidates.size() != 1 || candidates[0] == getpid()) {
-    return std::nullopt;
-  }
-  return candidates[0];
-}
-
-// The parent process of `pid` (/proc/PID/stat), or 0.
-pid_t ParentOf(pid_t pid) {
-  const absl::StatusOr<ProcStat> stat = ReadProcStat(pid);
-  pid_t parent = 0;
-  if (!stat.ok() || !stat->ParseField(ProcStat::kPpid, &parent)) return 0;
-  return parent;
-}
-
-// The one process in `pids` that is the parent of every other one.
-std::optional<pid_t> ParentOfAllOthers(const std::vector<pid_t>& pids) {
-  std::optional<pid_t> found;
-  for (pid_t candidate : pids) {
-    bool parent_of_all = true;
-    for (pid_t other : pids) {
-      if (other != candidate && ParentOf(other) != candidate) {
-        parent_of_all = false;
-        break;
-      }
-    }
-    if (!parent_of_all) continue;
-    if (found) return std::nullopt;
-    found = candidate;
-  }
-  return found;
-}
-
-// When the sole holder of the lock is a path keeper (path_keeper.h), the
-// daemon is the process it keeps, not the keeper: signalling the keeper
-// would end it and release the lock while the daemon runs on. The keeper's
-// pidfd names the daemon: verified when that is the number in the file (a
-// daemon that closed its pidfd of the keeper, say by exec, is not found
-// from its side); otherwise (the daemon wrote its pid in another pid
-// namespace) the one process the keeper keeps, with no number verified; a
-// keeper of several (a supervisor and its worker) names the one that is
-// the parent of the others, the supervisor; a keeper of no live process,
-// none (left_keeper).
-void ResolveKeeper(std::optional<pid_t> named, PidFileProbe& probe) {
-  absl::StatusOr<std::vector<pid_t>> kept = PidfdTargets(*probe.holder);
-  if (kept.ok() && named && absl::c_linear_search(*kept, *named)) {
-    probe.pid = probe.holder = named;
-    probe.pid_verified = true;
-    return;
-  }
-  if (!IsKeeper(*probe.holder)) return;  // the daemon holds its lock itself
-  if (kept.ok() && kept->size() == 1) {
-    probe.holder = kept->front();
-    return;
-  }
-  // A supervised daemon's keeper keeps the supervisor and its worker
-  // (NameWorker): the daemon is the supervisor, the parent of the others
-  // (issue 23, attack finding: stop, reload and restart of a supervised,
-  // dropped daemon in a container found no one to act on).
-  if (kept.ok() && kept->size() > 1) {
-    if (std::optional<pid_t> parent = ParentOfAllOthers(*kept)) {
-      probe.holder = parent;
-      return;
-    }
-  }
-  // A keeper whose daemon is gone (issue 18.12: SIGSTOPped, it never saw the
-  // exit) holds the lock for no one: nothing runs.
-  absl::StatusOr<bool> left = KeepsOnlyExitedProcesses(*probe.holder);
-  if (left.ok() && *left) probe.left_keeper = probe.holder;
-  probe.holder.reset();
-}
-
-// Whether a write lock is held on the file. A read lock on a pid file proves
-// nothing: the file is 0644, so anyone may open it and take one, and a
-// daemon holds a write lock. A read-lock probe conflicts only with writers.
-bool HeldByWriter(int fd) {
-  struct flock lock = WholeFileLock(F_RDLCK);
-  // When the kernel cannot say, assume a writer: the safe answer for a
-  // starter, which then does not replace the file.
-  return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
-}
-
-std::string BaseName(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
-// Whether a pid file's owner may be trusted: root or the caller, the owners
-// a start accepts (OpenPidFileChecked). In a sticky directory such as /tmp
-// any user may create the file first; a file another user owns is theirs,
-// whatever its lock and number say.
-bool TrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
-
-absl::Status UntrustedOwnerError(const std::string& path, uid_t uid) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "pid file ", path, " is owned by uid ", uid,
-      ", neither root nor this user: not ours (another user may have planted "
-      "it); not trusting its lock or its number"));
-}
-
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Whether `path`'s directory has the sticky bit: there a file is removed or
 // renamed only by its owner, the directory's owner or root, so a planted
 // file is replaceable by root and by nobody else.
 bool InStickyDirectory(const std::string& path) {
   struct stat st;
   return stat(DirectoryOf(path).c_str(), &st) == 0 && (st.st_mode & S_ISVTX);
-}
-
-// Replaces the pid file with a new one, atomically and already write-locked,
-// when what is there is no daemon's: a file that only readers lock (any user
-// may read-lock the 0644 file to block a start), or, in a sticky directory,
-// a file another user planted. Returns the new file's descriptor; -1 when
-// the caller should look again (a daemon won the old file meanwhile, the
-// file changed).
-//
-// The new file is created under a random name with O_EXCL, 0600 and locked
-// before anyone else can open it, then exchanged with the path
-// (RENAME_EXCHANGE): the path never goes missing, so no other starter can
-// create a file there meanwhile, and nothing is unlinked by name on the
-// strength of an earlier look. What the exchange brought out is judged
-// afterwards, under its random name: a regular file held by no writer, or
-// one another user owns, is discarded; anything else (another starter's or
-// a daemon's file) is exchanged back. A starter that won the old file
-// checks, after locking, that the path still names it (PathStillNames), so
-// a file exchanged out while unlocked never becomes a daemon's. No file of
-// a predictable name is involved: a fixed claim file beside the pid file
-// could be created first, and locked, by any user of a sticky directory.
-// How long a replacer waits for its turn (ReplacePidFile) before it goes on
-// without it: replacements take microseconds.
-constexpr absl::Duration kReplacerOrderWait = absl::Seconds(2);
-
-absl::StatusOr<int> ReplacePidFile(const PinnedPath& pinned) {
-  const std::string& path = pinned.path();
-  const std::string name = BaseName(path);
-  const std::string dir_path = DirectoryOf(path);
-  // The directory is held only for the replacement, so that the new file
-  // and both exchanges act in the one directory.
-  const UniqueFd owned_dir(
-      open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!owned_dir.valid()) {
-    return ErrnoError(
-        errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
-  }
-  const int dir = owned_dir.get();
-  // One replacer at a time per directory: each exchanges its new file in,
-  // looks at what came out and may exchange it back, and two of those
-  // interleaved could put back the wrong file, or unlink a winner's (two
-  // daemons, found by pidfile_lock_test 1 election in ~1,000). An flock on
-  // the directory orders them; anyone who may open the directory could
-  // hold it, so the wait is bounded and then goes on unordered, as before.
-  // Its close releases the flock.
-  const UniqueFd order(
-      open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (order.valid()) {
-    const Deadline give_up = Deadline::In(kReplacerOrderWait);
-    while (flock(order.get(), LOCK_EX | LOCK_NB) != 0 &&
-           (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  std::string temp;
-  DAEMONKIT_ASSIGN_OR_RETURN(
-      const int fd, CreateLockedPidFile(dir, path, kPidFileMode, &temp));
-  auto discard_new = [&] {
-    (void)unlinkat(dir, temp.c_str(), 0);
-    close(fd);
-  };
-  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-    const int saved = errno;
-    if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
-                                     RENAME_NOREPLACE) == 0) {
-      return fd;  // the old file went away: the new one takes its place
-    }
-    discard_new();
-    if (saved == ENOENT || saved == EEXIST) return -1;
-    return ErrnoError(saved, absl::StrCat("replace pid file ", path));
-  }
-  // `temp` now names what the path named.
-  struct stat out;
-  bool discard = false;
-  const bool out_stat =
-      fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0;
-  if (out_stat && !TrustedOwner(out.st_uid)) {
-    // Another user's entry of any kind (a file, a link, a directory, a
-    // FIFO): no daemon of ours.
-    discard = true;
-  } else if (out_stat && S_ISREG(out.st_mode)) {
-    const int old =
-        openat(dir, temp.c_str(),
-               O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-    if (old >= 0) {
-      discard = !HeldByWriter(old);
-      close(old);
-    }
-  }
-  if (discard) {
-    // A planted directory goes if empty; one with entries stays under the
-    // random name, out of the way.
-    (void)unlinkat(dir, temp.c_str(),
-                   out_stat && S_ISDIR(out.st_mode) ? AT_REMOVEDIR : 0);
-    LOG(WARNING) << "pid file " << path
-                 << " was no daemon's (another user's file, or locked only "
-                    "for reading); replaced it";
-    return fd;
-  }
-  // A daemon's (or a competing starter's) file: give it its path back.
-  if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-    const int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("pid file ", path,
-                                          ": put back the file now at ", temp));
-  }
-  discard_new();
-  return -1;
 }
 
 // A directory anyone may write to, without the sticky bit, lets anyone
@@ -410,26 +57,152 @@ void WarnIfDirectoryIsOpenToAll(const PinnedPath& pinned) {
   }
 }
 
-}  // namespace
+// PidFile::Acquire's looks at the path, until the lock is won or refused.
+// It lives in the launcher, before the first fork.
+class Acquisition {
+ public:
+  Acquisition(const PinnedPath& pinned, const std::string& path,
+              Deadline deadline)
+      : pinned_(pinned), path_(path), deadline_(deadline) {}
 
-absl::StatusOr<pid_t> ParsePid(absl::string_view content) {
-  // Strict: what WritePid writes, digits and one newline. " 1" is not pid 1.
-  absl::string_view digits = content;
-  absl::ConsumeSuffix(&digits, "\n");
-  if (digits.empty() || digits.size() > 7) {
-    return absl::InvalidArgumentError("pid file does not hold a pid");
+  // One look. A valid descriptor: its write lock is won and the path still
+  // names its file. An empty one: look again. kAlreadyExists when another
+  // process holds the lock (or still swaps a file in at the deadline).
+  absl::StatusOr<UniqueFd> Look();
+
+ private:
+  // Another user's file in a sticky directory (/tmp) was planted: it is no
+  // daemon of ours whatever its lock says, and root may replace it there.
+  // Elsewhere (or when this user may not), the open refuses it by its
+  // owner: nullopt, go on. Not only a regular file: a link, a directory or
+  // a FIFO planted there would fail every start just as surely (found by an
+  // attack). Otherwise Look's answer.
+  absl::StatusOr<std::optional<UniqueFd>> ReplacePlanted();
+
+  // `fd`, locked, when the path still names its file; else empty (closed),
+  // to look again: the file was unlinked or replaced meanwhile.
+  UniqueFd StillAtThePath(UniqueFd fd) const;
+
+  // The lock is another process's (`fd` has the file open): kAlreadyExists
+  // naming the holder, or, while a holder that has not written its pid yet
+  // may still, OK after a moment's wait.
+  absl::Status RefuseForHolder(UniqueFd fd);
+
+  // Another start is swapping a file into place: wait a moment, and give
+  // up as "already running" at the deadline.
+  absl::Status AwaitReplacement();
+
+  // Waits before the next look, backing off from 1 ms to 20 ms.
+  void Pause();
+
+  const PinnedPath& pinned_;
+  const std::string& path_;
+  const Deadline deadline_;
+  absl::Duration backoff_ = absl::Milliseconds(1);
+  bool scanned_ = false;  // /proc searched once for the lock's holder
+};
+
+absl::StatusOr<UniqueFd> Acquisition::Look() {
+  DAEMONKIT_ASSIGN_OR_RETURN(std::optional<UniqueFd> planted, ReplacePlanted());
+  if (planted.has_value()) return *std::move(planted);
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      OpenedFile file, OpenPidFileChecked(pinned_.path(), O_RDWR | O_CREAT));
+  UniqueFd fd(file.fd);
+  struct flock lock = WholeFileLock(F_WRLCK);
+  bool won = fcntl(fd.get(), F_OFD_SETLK, &lock) == 0;
+  const int saved = won ? 0 : errno;
+  if (!won && (saved == EAGAIN || saved == EACCES) && !HeldByWriter(fd.get())) {
+    // Only readers hold it: no daemon does. Replace it rather than wait.
+    fd.reset();
+    DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplacePidFile(pinned_.path()));
+    if (!fd.valid()) {
+      DAEMONKIT_RETURN_IF_ERROR(AwaitReplacement());
+      return UniqueFd();
+    }
+    won = true;
   }
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError("pid file does not hold a pid");
+  if (won) return StillAtThePath(std::move(fd));
+  if (saved != EAGAIN && saved != EACCES) {
+    return ErrnoError(saved, absl::StrCat("lock pid file ", path_));
+  }
+  DAEMONKIT_RETURN_IF_ERROR(RefuseForHolder(std::move(fd)));
+  return UniqueFd();
+}
+
+absl::StatusOr<std::optional<UniqueFd>> Acquisition::ReplacePlanted() {
+  struct stat planted;
+  if (pinned_.Lstat(&planted) != 0 || IsTrustedOwner(planted.st_uid) ||
+      !InStickyDirectory(path_)) {
+    return std::nullopt;
+  }
+  absl::StatusOr<UniqueFd> replaced = ReplacePidFile(pinned_.path());
+  if (replaced.ok() && replaced->valid()) {
+    return std::optional<UniqueFd>(StillAtThePath(*std::move(replaced)));
+  }
+  if (!replaced.ok() && !absl::IsPermissionDenied(replaced.status())) {
+    return replaced.status();
+  }
+  if (!replaced.ok()) return std::nullopt;
+  DAEMONKIT_RETURN_IF_ERROR(AwaitReplacement());
+  return std::optional<UniqueFd>(UniqueFd());
+}
+
+UniqueFd Acquisition::StillAtThePath(UniqueFd fd) const {
+  if (!PathStillNames(pinned_, fd.get())) return UniqueFd();
+  return fd;
+}
+
+absl::Status Acquisition::RefuseForHolder(UniqueFd fd) {
+  std::optional<pid_t> holder = VerifiedHolder(fd.get(), path_);
+  // A number that names no holder was not written by a starting daemon
+  // (that one's file is empty until it writes its own pid): the daemon
+  // wrote it in another pid namespace (a container's "1"), or someone
+  // rewrote it. The holder is looked up as status does, once, rather
+  // than waited for until the deadline (issue 23, attack finding).
+  if (!holder.has_value() && !scanned_ &&
+      NamedPid(fd.get(), path_).has_value()) {
+    scanned_ = true;
+    absl::StatusOr<PidFileProbe> probe =
+        ProbePidFile(path_, HolderSearch::kScanProc);
+    if (probe.ok() && probe->state == PidFileProbe::State::kLocked) {
+      if (probe->left_keeper) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "pid file ", path_, " is still locked by a path keeper (pid ",
+            *probe->left_keeper,
+            ") whose daemon is gone; --daemon_control=stop ends it"));
+      }
+      holder = probe->holder;
     }
   }
-  int pid = 0;
-  if (!absl::SimpleAtoi(digits, &pid) || pid < 1 || pid > kPidMaxLimit) {
-    return absl::InvalidArgumentError("pid file holds an impossible pid");
+  fd.reset();
+  if (holder.has_value()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("already running, pid ", *holder));
   }
-  return static_cast<pid_t>(pid);
+  if (deadline_.Passed()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("already running: pid file ", path_,
+                     " is locked but its holder has not written its pid"));
+  }
+  Pause();
+  return absl::OkStatus();
 }
+
+absl::Status Acquisition::AwaitReplacement() {
+  if (deadline_.Passed()) {
+    return absl::AlreadyExistsError(absl::StrCat("already running: pid file ",
+                                                 path_, " is being replaced"));
+  }
+  Pause();
+  return absl::OkStatus();
+}
+
+void Acquisition::Pause() {
+  absl::SleepFor(backoff_);
+  backoff_ = std::min(backoff_ * 2, absl::Milliseconds(20));
+}
+
+}  // namespace
 
 absl::StatusOr<PidFileRestore> PidFile::RestoreIfRemoved() {
   if (keeper_ != nullptr) return PidFileRestore::kInPlace;  // the keeper's
@@ -480,108 +253,13 @@ absl::StatusOr<PidFile> PidFile::Won(PinnedPath pinned, int fd) {
 absl::StatusOr<PidFile> PidFile::Acquire(const std::string& path,
                                          absl::Duration wait_for_pid) {
   const Deadline deadline = Deadline::In(wait_for_pid);
-  absl::Duration backoff = absl::Milliseconds(1);
   DAEMONKIT_ASSIGN_OR_RETURN(PinnedPath pinned,
                              PinnedPath::Pin(path, "pid file"));
   WarnIfDirectoryIsOpenToAll(pinned);
-  bool scanned = false;  // /proc searched once for the lock's holder
-  // Another start is swapping a file into place: wait a moment (backing
-  // off), and give up as "already running" at the deadline.
-  auto await_replacement = [&]() -> absl::Status {
-    if (deadline.Passed()) {
-      return absl::AlreadyExistsError(absl::StrCat("already running: pid file ",
-                                                   path, " is being replaced"));
-    }
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Milliseconds(20));
-    return absl::OkStatus();
-  };
+  Acquisition acquisition(pinned, path, deadline);
   for (;;) {
-    // Another user's file in a sticky directory (/tmp) was planted: it is
-    // no daemon of ours whatever its lock says, and root may replace it
-    // there. Elsewhere (or when this user may not), the open below refuses
-    // it by its owner.
-    // Not only a regular file: a link, a directory or a FIFO planted there
-    // would fail every start just as surely (found by an attack).
-    struct stat planted;
-    if (pinned.Lstat(&planted) == 0 && !TrustedOwner(planted.st_uid) &&
-        InStickyDirectory(path)) {
-      absl::StatusOr<int> replaced = ReplacePidFile(pinned);
-      if (replaced.ok() && *replaced >= 0) {
-        if (!PathStillNames(pinned, *replaced)) {
-          close(*replaced);
-          continue;
-        }
-        return Won(std::move(pinned), *replaced);
-      }
-      if (!replaced.ok() && !absl::IsPermissionDenied(replaced.status())) {
-        return replaced.status();
-      }
-      if (replaced.ok()) {
-        DAEMONKIT_RETURN_IF_ERROR(await_replacement());
-        continue;
-      }
-    }
-    DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile file,
-                               OpenPidFileChecked(pinned, O_RDWR | O_CREAT));
-    int fd = file.fd;
-    struct flock lock = WholeFileLock(F_WRLCK);
-    bool won = fcntl(fd, F_OFD_SETLK, &lock) == 0;
-    const int saved = won ? 0 : errno;
-    if (!won && (saved == EAGAIN || saved == EACCES) && !HeldByWriter(fd)) {
-      // Only readers hold it: no daemon does. Replace it rather than wait.
-      close(fd);
-      DAEMONKIT_ASSIGN_OR_RETURN(fd, ReplacePidFile(pinned));
-      if (fd < 0) {
-        DAEMONKIT_RETURN_IF_ERROR(await_replacement());
-        continue;
-      }
-      won = true;
-    }
-    if (won) {
-      if (!PathStillNames(pinned, fd)) {
-        close(fd);
-        continue;
-      }
-      return Won(std::move(pinned), fd);
-    }
-    if (saved != EAGAIN && saved != EACCES) {
-      close(fd);
-      return ErrnoError(saved, absl::StrCat("lock pid file ", path));
-    }
-    std::optional<pid_t> holder = VerifiedHolder(fd, path);
-    // A number that names no holder was not written by a starting daemon
-    // (that one's file is empty until it writes its own pid): the daemon
-    // wrote it in another pid namespace (a container's "1"), or someone
-    // rewrote it. The holder is looked up as status does, once, rather
-    // than waited for until the deadline (issue 23, attack finding).
-    if (!holder.has_value() && !scanned && NamedPid(fd, path).has_value()) {
-      scanned = true;
-      absl::StatusOr<PidFileProbe> probe =
-          ProbePidFile(path, HolderSearch::kScanProc);
-      if (probe.ok() && probe->state == PidFileProbe::State::kLocked) {
-        if (probe->left_keeper) {
-          close(fd);
-          return absl::AlreadyExistsError(absl::StrCat(
-              "pid file ", path, " is still locked by a path keeper (pid ",
-              *probe->left_keeper,
-              ") whose daemon is gone; --daemon_control=stop ends it"));
-        }
-        holder = probe->holder;
-      }
-    }
-    close(fd);
-    if (holder.has_value()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("already running, pid ", *holder));
-    }
-    if (deadline.Passed()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("already running: pid file ", path,
-                       " is locked but its holder has not written its pid"));
-    }
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Milliseconds(20));
+    DAEMONKIT_ASSIGN_OR_RETURN(UniqueFd fd, acquisition.Look());
+    if (fd.valid()) return Won(std::move(pinned), fd.release());
   }
 }
 
@@ -707,71 +385,6 @@ void PidFile::Forget() {
 void PidFile::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-}
-
-absl::StatusOr<PidFileProbe> ProbePidFile(const std::string& path,
-                                          HolderSearch search) {
-  PidFileProbe probe;
-  DAEMONKIT_ASSIGN_OR_RETURN(std::optional<ExistingPidFile> existing,
-                             OpenExistingPidFile(path, O_RDONLY));
-  if (!existing) return probe;
-  const int fd = existing->fd;
-  struct stat owner;
-  if (fstat(fd, &owner) != 0) {
-    const int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("stat pid file ", path));
-  }
-  if (!TrustedOwner(owner.st_uid)) {
-    close(fd);
-    return UntrustedOwnerError(path, owner.st_uid);
-  }
-  // A read-lock probe conflicts only with a write lock, the daemon's: a read
-  // lock that any user may take on the 0644 file is not a running daemon.
-  struct flock lock = WholeFileLock(F_RDLCK);
-  if (fcntl(fd, F_OFD_GETLK, &lock) != 0) {
-    int saved = errno;
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("test lock of pid file ", path));
-  }
-  probe.state = lock.l_type == F_UNLCK ? PidFileProbe::State::kUnlocked
-                                       : PidFileProbe::State::kLocked;
-  if (probe.state == PidFileProbe::State::kLocked) {
-    probe.pid = VerifiedHolder(fd, path);
-    probe.pid_verified = probe.pid.has_value();
-    probe.holder = probe.pid;
-    if (!probe.pid_verified && search == HolderSearch::kScanProc) {
-      probe.scanned = true;
-      probe.holder = SoleWriteLockHolder(fd);
-      if (probe.holder) {
-        ResolveKeeper(NamedPid(fd, path), probe);
-      }
-    }
-  }
-  if (!probe.pid.has_value()) {
-    absl::StatusOr<std::string> content = ReadContent(fd, path);
-    if (content.ok()) {
-      absl::StatusOr<pid_t> pid = ParsePid(*content);
-      if (pid.ok()) probe.pid = *pid;
-      // Emptied by a daemon that could not unlink it: a clean exit.
-      if (content->empty() && probe.state == PidFileProbe::State::kUnlocked) {
-        probe.state = PidFileProbe::State::kMissing;
-      }
-    }
-  }
-  close(fd);
-  return probe;
-}
-
-absl::StatusOr<bool> RemoveStalePidFile(const std::string& path) {
-  DAEMONKIT_ASSIGN_OR_RETURN(std::optional<ExistingPidFile> existing,
-                             OpenExistingPidFile(path, O_RDWR));
-  if (!existing) return false;
-  PidFile file(std::move(existing->pinned), existing->fd);
-  struct flock lock = WholeFileLock(F_WRLCK);
-  if (fcntl(file.fd(), F_OFD_SETLK, &lock) != 0) return false;
-  file.Remove();
-  return true;
 }
 
 std::pair<dev_t, ino_t> PidFile::CurrentIdentity() const {

@@ -18,6 +18,11 @@
 //   pidfile->WritePid(getpid());
 //   ... at clean exit:
 //   pidfile->Remove();
+//
+// Runs in the launcher (Acquire, before the first fork), the daemon (WritePid,
+// Remove, RestoreIfRemoved) and control actions (the look, pidfile_holder.h,
+// which this header includes for the callers that have always found
+// ProbePidFile and ParsePid here).
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_PIDFILE_H_
 #define DAEMONKIT_DAEMON_INTERNAL_PIDFILE_H_
@@ -34,6 +39,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/internal/path_keeper.h"
+#include "daemon/internal/pidfile_holder.h"  // IWYU pragma: export
+#include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/pinned_path.h"
 #include "daemon/internal/safe_open.h"
 
@@ -92,7 +99,7 @@ class PidFile {
 
   // Issue 18.18: recreates the file when its path names nothing, or a file
   // other than the locked one that no process holds (RestorePidFile,
-  // safe_open.h), so that `stop` and `status` find the daemon
+  // pidfile_replace.h), so that `stop` and `status` find the daemon
   // again and a start beside it is refused. The descriptor (and dev(), ino())
   // may change: the caller updates whoever holds its number. Does nothing when
   // a keeper holds the file (the keeper restores it).
@@ -157,64 +164,6 @@ class PidFile {
   std::shared_ptr<PathKeeperClient> keeper_;
   KeeperPidFileId keeper_id_ = KeeperPidFileId::kDaemon;
 };
-
-// Parses pid-file content: decimal digits and at most one trailing newline
-// (what WritePid writes), naming a pid in [1, 4194304] (the kernel's
-// PID_MAX_LIMIT). kInvalidArgument for anything else (empty, garbage, zero,
-// negative, huge, spaces: " 1" is not pid 1).
-absl::StatusOr<pid_t> ParsePid(absl::string_view content);
-
-// What the pid file says, read without taking or disturbing the lock.
-struct PidFileProbe {
-  enum class State {
-    kMissing,   // no file, or an empty one nobody holds (a clean exit)
-    kUnlocked,  // a file with content nobody holds: the daemon crashed
-    kLocked,    // a daemon (or its launcher) holds the write lock
-  };
-  State state = State::kMissing;
-  // The pid written in the file, when it parses.
-  std::optional<pid_t> pid;
-  // Set when `pid` is known to be the lock holder: /proc shows that process
-  // holding a write lock on the file (or, when another user's process cannot
-  // be looked at, the file is write-locked and names it).
-  bool pid_verified = false;
-  // The process holding the write lock, when known: `pid` once verified;
-  // otherwise, with HolderSearch::kScanProc, the one thread group /proc
-  // shows holding it (someone rewrote the number: a compromised daemon that
-  // kept a writable descriptor may write "1"). Empty when none or several
-  // hold it, or when that one is the caller.
-  std::optional<pid_t> holder;
-  // Set when /proc was scanned for the holder (HolderSearch::kScanProc was
-  // needed): a second look must scan too to find the same holder.
-  bool scanned = false;
-  // With HolderSearch::kScanProc: a path keeper (path_keeper.h) that holds
-  // the lock although every process it kept has exited (it was stopped, or
-  // is about to exit): no daemon runs. `holder` is then empty.
-  std::optional<pid_t> left_keeper;
-};
-
-// How ProbePidFile looks for the holder of a locked file.
-enum class HolderSearch {
-  // Only the number in the file is checked: cheap, for polling.
-  kNumberOnly,
-  // When the number is not the holder, every process in /proc is looked at
-  // (FindWriteLockHolders, proc.h): O(processes x descriptors).
-  kScanProc,
-};
-
-// Reads `path` without following a symbolic link. Only a write lock counts
-// as held: any user may take a read lock on the 0644 file, and a daemon
-// holds a write lock. Errors: the file cannot be opened or read, or is not a
-// regular file; kFailedPrecondition when it is owned by anyone but root or
-// the caller (a file a start would refuse: another user may have planted it
-// in a sticky directory, and its lock holder is no daemon to credit or
-// signal).
-absl::StatusOr<PidFileProbe> ProbePidFile(
-    const std::string& path, HolderSearch search = HolderSearch::kNumberOnly);
-
-// Removes `path` when no process holds its lock. Returns true if removed,
-// false if missing or still locked.
-absl::StatusOr<bool> RemoveStalePidFile(const std::string& path);
 
 // Waits up to `grace` until no process holds the lock of `path` (a worker
 // dies a moment after its supervisor; a path keeper releases the daemon's

@@ -35,19 +35,7 @@ class PidFileTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST(ParsePidTest, AcceptsOnlyAPlausiblePid) {
-  EXPECT_EQ(*ParsePid("42\n"), 42);
-  EXPECT_EQ(*ParsePid("42"), 42);
-  EXPECT_EQ(*ParsePid("4194304\n"), 4194304);
-  // Strict: digits and one newline. " 1" is not pid 1.
-  for (const char* bad :
-       {"", "\n", "abc", "-5", "0", "4194305", "99999999999", "12 34", "0x10",
-        "+7", " 1", "1 ", "\t1\n", "1\n\n", "  4194304 \n", "\n1", "1\r\n"}) {
-    EXPECT_FALSE(ParsePid(bad).ok()) << "'" << bad << "'";
-  }
-  EXPECT_FALSE(ParsePid(std::string("1\0002", 3)).ok());
-  EXPECT_FALSE(ParsePid(std::string(1000, '7')).ok());
-}
+// ParsePidTest moved to pidfile_holder_test.cc, beside ParsePid.
 
 TEST_F(PidFileTest, CreatesTheFile0644WhateverTheUmask) {
   const mode_t old_umask = umask(0077);

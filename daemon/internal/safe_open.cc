@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <sys/file.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -16,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -25,9 +22,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/unique_fd.h"
@@ -40,6 +34,8 @@ constexpr char kDevNull[] = "/dev/null";
 // A missing file that reappears (or the reverse) this many times in a row
 // between lstat and open is a race someone is playing on purpose.
 constexpr int kMaxAttempts = 8;
+
+}  // namespace
 
 absl::string_view KindOf(mode_t mode) {
   switch (mode & S_IFMT) {
@@ -61,6 +57,8 @@ absl::string_view KindOf(mode_t mode) {
       return "not a regular file";
   }
 }
+
+namespace {
 
 absl::Status Refuse(const std::string& path, const OpenPolicy& policy,
                     absl::string_view why) {
@@ -117,11 +115,6 @@ absl::Status CheckExisting(const std::string& path, const OpenPolicy& policy,
   return absl::OkStatus();
 }
 
-absl::Status Fail(int fd, absl::Status status) {
-  close(fd);
-  return status;
-}
-
 // Whether a symbolic link named `name` in the directory `dir_fd` can only
 // have been placed there by root or by this process's own user: the
 // directory is theirs and nobody else may write it, or it is sticky (/tmp)
@@ -138,167 +131,81 @@ bool IsTrustedLink(int dir_fd, const char* name) {
   // /proc's links (/proc/self/cwd, /proc/PID/fd/N) name whatever the
   // process that follows them has: the daemon's workdir, the keeper's "/".
   if (fs.f_type == PROC_SUPER_MAGIC) return false;
-  auto trusted_owner = [](uid_t uid) { return uid == 0 || uid == geteuid(); };
-  if (!trusted_owner(dir.st_uid)) return false;  // its owner may swap links
+  if (!IsTrustedOwner(dir.st_uid)) return false;  // its owner may swap links
   if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return true;
   // Others may write here, but in a sticky directory only a link's owner
   // (and the directory's) may rename or remove it.
-  return (dir.st_mode & S_ISVTX) != 0 && trusted_owner(link.st_uid);
+  return (dir.st_mode & S_ISVTX) != 0 && IsTrustedOwner(link.st_uid);
 }
 
-// "0775": the permission bits as chmod(1) takes them.
-std::string OctalMode(mode_t mode) {
-  std::string digits(4, '0');
-  for (int i = 3; i >= 0; --i) {
-    digits[static_cast<size_t>(i)] = static_cast<char>('0' + (mode & 07));
-    mode >>= 3;
+// OpenParentDirectory's state: the directory reached, the components still
+// to walk (the next one last), the directory as walked (for errors) and the
+// links followed so far.
+struct Walk {
+  UniqueFd dir;
+  std::vector<std::string> todo;
+  std::string shown;
+  int links_followed = 0;
+};
+
+// The walk could not open `component` as a directory without following a
+// link (`saved`: openat's errno). When it is a symbolic link that root or
+// this user alone could have put there, queues its target's components
+// (from "/" again for an absolute target); otherwise the error.
+absl::Status FollowLink(const std::string& path, absl::string_view what,
+                        const WalkGuard* guard, const std::string& component,
+                        int saved, Walk& walk) {
+  struct stat st;
+  if ((saved != ELOOP && saved != ENOTDIR) ||
+      fstatat(walk.dir.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) !=
+          0 ||
+      !S_ISLNK(st.st_mode)) {
+    return ErrnoError(saved,
+                      absl::StrCat(what, " ", path, ": directory ", component));
   }
-  return digits;
-}
-
-bool IsTrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
-
-// Issue 18.19, for a file root runs (CheckRunnableByRootAlone): OK when
-// only root (or this process's user) may change what `name` in the
-// directory `dir_fd` (`shown`: its path as walked) names: the directory is
-// theirs, and nobody else may write it, or it is sticky (/tmp) and the
-// entry is theirs too (only its owner and the directory's may rename or
-// remove it there). Otherwise the refusal, naming `path` and why.
-absl::Status CheckEntryIsTrusted(int dir_fd, const std::string& shown,
-                                 const char* name, absl::string_view what,
-                                 const std::string& path) {
-  const std::string dir_name = shown.empty() ? "/" : shown;
-  const auto refuse = [&](absl::string_view why) {
+  if (guard != nullptr) {
+    DAEMONKIT_RETURN_IF_ERROR(guard->CheckLink(walk.shown, component, st));
+  }
+  if (++walk.links_followed > 40 ||
+      !IsTrustedLink(walk.dir.get(), component.c_str())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", path, ": ", why, ", who could choose what runs as uid ",
-        geteuid(), "; make it root's and writable by root alone"));
-  };
-  struct stat dir;
-  if (fstat(dir_fd, &dir) != 0) {
-    return ErrnoError(errno,
-                      absl::StrCat(what, " ", path, ": stat ", dir_name));
+        what, " ", path, ": directory ", component,
+        walk.links_followed > 40
+            ? " resolves through too many symbolic links"
+            : " is a symbolic link in a directory others may write; "
+              "refusing to follow it"));
   }
-  if (!IsTrustedOwner(dir.st_uid)) {
-    return refuse(
-        absl::StrCat("directory ", dir_name, " is owned by uid ", dir.st_uid));
+  char target[PATH_MAX];
+  const ssize_t length =
+      readlinkat(walk.dir.get(), component.c_str(), target, sizeof(target) - 1);
+  if (length < 0) {
+    return ErrnoError(errno, absl::StrCat("readlink ", component));
   }
-  if ((dir.st_mode & (S_IWGRP | S_IWOTH)) == 0) return absl::OkStatus();
-  const std::string writers = absl::StrCat(
-      "directory ", dir_name, " is writable by its group or others (mode ",
-      OctalMode(dir.st_mode), ")");
-  if ((dir.st_mode & S_ISVTX) == 0) return refuse(writers);
-  struct stat entry;
-  if (fstatat(dir_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError(errno,
-                      absl::StrCat(what, " ", path, ": ", dir_name, "/", name));
+  const std::string link(target, static_cast<size_t>(length));
+  std::vector<std::string> parts = absl::StrSplit(link, '/', absl::SkipEmpty());
+  for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
+    walk.todo.push_back(std::move(*part));
   }
-  if (!IsTrustedOwner(entry.st_uid)) {
-    return refuse(absl::StrCat(writers, " and its entry ", name,
-                               " is owned by uid ", entry.st_uid));
+  if (!link.empty() && link[0] == '/') {
+    walk.dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!walk.dir.valid()) return ErrnoError(errno, "open /");
+    walk.shown.clear();
   }
   return absl::OkStatus();
 }
 
-// A descriptor (O_PATH) of the directory that holds `path`'s last
-// component, reached from "/" one component at a time with O_NOFOLLOW: a
-// symbolic link on the way is followed only when IsTrustedLink says root
-// (or this user) put it there. So a user who may write some directory along
-// the path (the daemon's own log directory, after a privilege drop) cannot
-// redirect the open with a link or a swapped directory component, at start
-// or at any later reopen. `name` receives the last component. `strict`
-// (issue 18.19) also refuses every directory on the way, "/" included,
-// that CheckEntryIsTrusted refuses, and every link not root's (or this
-// user's).
-absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
-                                             absl::string_view what,
-                                             std::string* name,
-                                             bool strict = false) {
-  const size_t slash = path.rfind('/');
-  if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " is not an absolute file path"));
-  }
-  *name = path.substr(slash + 1);
-  // Components still to walk, the next one last.
-  std::vector<std::string> todo =
-      absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
-  std::reverse(todo.begin(), todo.end());
-  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid()) return ErrnoError(errno, "open /");
-  int links_followed = 0;
-  std::string shown;  // the directory `dir` as walked, for errors
-  while (!todo.empty()) {
-    const std::string component = std::move(todo.back());
-    todo.pop_back();
-    if (component == ".") continue;
-    if (strict) {
-      DAEMONKIT_RETURN_IF_ERROR(
-          CheckEntryIsTrusted(dir.get(), shown, component.c_str(), what, path));
-    }
-    UniqueFd next(openat(dir.get(), component.c_str(),
-                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (next.valid()) {
-      dir = std::move(next);
-      absl::StrAppend(&shown, "/", component);
-      continue;
-    }
-    const int saved = errno;
-    struct stat st;
-    if ((saved != ELOOP && saved != ENOTDIR) ||
-        fstatat(dir.get(), component.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISLNK(st.st_mode)) {
-      return ErrnoError(
-          saved, absl::StrCat(what, " ", path, ": directory ", component));
-    }
-    if (strict && !IsTrustedOwner(st.st_uid)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", shown, "/", component,
-                       " is a symbolic link of uid ", st.st_uid,
-                       ", who could choose what runs as uid ", geteuid(),
-                       "; make it root's"));
-    }
-    if (++links_followed > 40 || !IsTrustedLink(dir.get(), component.c_str())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, " ", path, ": directory ", component,
-          links_followed > 40
-              ? " resolves through too many symbolic links"
-              : " is a symbolic link in a directory others may write; "
-                "refusing to follow it"));
-    }
-    char target[PATH_MAX];
-    const ssize_t length =
-        readlinkat(dir.get(), component.c_str(), target, sizeof(target) - 1);
-    if (length < 0) {
-      return ErrnoError(errno, absl::StrCat("readlink ", component));
-    }
-    const std::string link(target, static_cast<size_t>(length));
-    std::vector<std::string> parts =
-        absl::StrSplit(link, '/', absl::SkipEmpty());
-    for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
-      todo.push_back(std::move(*part));
-    }
-    if (!link.empty() && link[0] == '/') {
-      dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid()) return ErrnoError(errno, "open /");
-      shown.clear();
-    }
-  }
-  return dir;
-}
-
-}  // namespace
-
-absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
-                                    const OpenPolicy& policy) {
+// SafeOpen's open of `name` in `dir`, looked at again while the file
+// appears, vanishes or is replaced between the look and the open. `st`
+// receives the opened file's fstat; the caller owns the descriptor.
+absl::StatusOr<OpenedFile> OpenEntry(int dir, const std::string& name,
+                                     const std::string& path,
+                                     const OpenPolicy& policy,
+                                     struct stat& st) {
   const int flags =
       policy.access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
-  std::string name;
-  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd owned_dir,
-                             OpenParentDirectory(path, policy.what, &name));
-  const int dir = owned_dir.get();
   OpenedFile opened;
-  struct stat st;  // of the file opened
   for (int attempt = 0;; ++attempt) {
+    UniqueFd fd;  // closed when this attempt is given up
     if (attempt == kMaxAttempts) {
       return absl::UnavailableError(absl::StrCat(
           policy.what, " ", path, " keeps changing while being opened"));
@@ -309,30 +216,25 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
       if (errno != ENOENT || !policy.create) {
         return ErrnoError(errno, absl::StrCat(policy.what, " ", path));
       }
-      opened.fd = openat(dir, name.c_str(), flags | O_CREAT | O_EXCL,
-                         policy.create_mode);
-      if (opened.fd < 0 && errno == EEXIST) continue;  // appeared: look again
-      opened.created = opened.fd >= 0;
+      fd.reset(openat(dir, name.c_str(), flags | O_CREAT | O_EXCL,
+                      policy.create_mode));
+      if (!fd.valid() && errno == EEXIST) continue;  // appeared: look again
+      opened.created = fd.valid();
     } else {
       DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
-      opened.fd = openat(dir, name.c_str(), flags);
-      if (opened.fd < 0 && errno == ENOENT) continue;  // vanished: look again
+      fd.reset(openat(dir, name.c_str(), flags));
+      if (!fd.valid() && errno == ENOENT) continue;  // vanished: look again
     }
-    if (opened.fd >= 0) {
-      if (fstat(opened.fd, &st) != 0) {
-        return Fail(
-            opened.fd,
-            ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path)));
+    if (fd.valid()) {
+      if (fstat(fd.get(), &st) != 0) {
+        return ErrnoError(errno, absl::StrCat("stat ", policy.what, " ", path));
       }
       // No link left: the file was unlinked, or replaced (a concurrent
       // start renames a new pid file over it), between the open and now.
       // Not an alias, just late: open what the path names now.
-      if (!opened.created && st.st_nlink == 0) {
-        close(opened.fd);
-        opened.fd = -1;
-        continue;
-      }
-      break;
+      if (!opened.created && st.st_nlink == 0) continue;
+      opened.fd = fd.release();
+      return opened;
     }
     const int saved = errno;
     if (saved == ELOOP) {
@@ -343,39 +245,93 @@ absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
     }
     return ErrnoError(saved, absl::StrCat(policy.what, " ", path));
   }
+}
 
-  if (absl::Status kind = CheckKind(path, policy, st); !kind.ok()) {
-    return Fail(opened.fd, kind);
+}  // namespace
+
+bool IsTrustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+std::string BaseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
+                                             absl::string_view what,
+                                             std::string* name,
+                                             const WalkGuard* guard) {
+  const size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == path.size() - 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, " is not an absolute file path"));
   }
-  if (!opened.created) {
-    if (absl::Status existing = CheckExisting(path, policy, st);
-        !existing.ok()) {
-      return Fail(opened.fd, existing);
+  *name = path.substr(slash + 1);
+  Walk walk;
+  walk.todo = absl::StrSplit(path.substr(0, slash), '/', absl::SkipEmpty());
+  std::reverse(walk.todo.begin(), walk.todo.end());
+  walk.dir.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!walk.dir.valid()) return ErrnoError(errno, "open /");
+  while (!walk.todo.empty()) {
+    const std::string component = std::move(walk.todo.back());
+    walk.todo.pop_back();
+    if (component == ".") continue;
+    if (guard != nullptr) {
+      DAEMONKIT_RETURN_IF_ERROR(
+          guard->CheckStep(walk.dir.get(), walk.shown, component));
     }
+    UniqueFd next(openat(walk.dir.get(), component.c_str(),
+                         O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.valid()) {
+      walk.dir = std::move(next);
+      absl::StrAppend(&walk.shown, "/", component);
+      continue;
+    }
+    const int saved = errno;
+    DAEMONKIT_RETURN_IF_ERROR(
+        FollowLink(path, what, guard, component, saved, walk));
+  }
+  return std::move(walk.dir);
+}
+
+absl::StatusOr<OpenedFile> SafeOpen(const std::string& path,
+                                    const OpenPolicy& policy) {
+  std::string name;
+  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd owned_dir,
+                             OpenParentDirectory(path, policy.what, &name));
+  struct stat st;  // of the file opened
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      OpenedFile opened, OpenEntry(owned_dir.get(), name, path, policy, st));
+  UniqueFd fd(opened.fd);  // closed on every refusal below
+  DAEMONKIT_RETURN_IF_ERROR(CheckKind(path, policy, st));
+  if (!opened.created) {
+    DAEMONKIT_RETURN_IF_ERROR(CheckExisting(path, policy, st));
   }
   opened.dev = st.st_dev;
   opened.ino = st.st_ino;
   // O_NONBLOCK only guarded the open: writes to a regular file never block
   // anyway, but a cleared flag is what the application expects on stdout.
-  const int status_flags = fcntl(opened.fd, F_GETFL);
+  const int status_flags = fcntl(fd.get(), F_GETFL);
   if (status_flags < 0 ||
-      fcntl(opened.fd, F_SETFL, status_flags & ~O_NONBLOCK) != 0) {
-    return Fail(opened.fd, ErrnoError(errno, absl::StrCat("fcntl ", policy.what,
-                                                          " ", path)));
+      fcntl(fd.get(), F_SETFL, status_flags & ~O_NONBLOCK) != 0) {
+    return ErrnoError(errno, absl::StrCat("fcntl ", policy.what, " ", path));
   }
   if (opened.created) {
     // The exact mode whatever the umask, and the daemon's owner so that it
     // may reopen the file after dropping privileges.
-    if (fchmod(opened.fd, policy.create_mode) != 0 ||
-        (policy.create_owner && fchown(opened.fd, policy.create_owner->first,
+    if (fchmod(fd.get(), policy.create_mode) != 0 ||
+        (policy.create_owner && fchown(fd.get(), policy.create_owner->first,
                                        policy.create_owner->second) != 0)) {
       const int saved = errno;
       (void)UnlinkIfSame(path, opened.dev, opened.ino);
-      return Fail(opened.fd,
-                  ErrnoError(saved, absl::StrCat("set mode and owner of ",
-                                                 policy.what, " ", path)));
+      return ErrnoError(saved, absl::StrCat("set mode and owner of ",
+                                            policy.what, " ", path));
     }
   }
+  opened.fd = fd.release();
   return opened;
 }
 
@@ -453,288 +409,21 @@ absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
     parent = OpenParentDirectory(trimmed, what, &name);
   }
   DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd dir, std::move(parent));
-  int fd = openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat(what, " ", path));
+  UniqueFd fd(openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError(errno, absl::StrCat(what, " ", path));
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    return Fail(fd, ErrnoError(errno, absl::StrCat("stat ", what, " ", path)));
+  if (fstat(fd.get(), &st) != 0) {
+    return ErrnoError(errno, absl::StrCat("stat ", what, " ", path));
   }
   if (S_ISLNK(st.st_mode)) {
-    return Fail(fd, absl::FailedPreconditionError(absl::StrCat(
-                        what, " ", path,
-                        " is a symbolic link; refusing to follow it")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is a symbolic link; refusing to follow it"));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Fail(fd, absl::FailedPreconditionError(
-                        absl::StrCat(what, " ", path, " is ",
-                                     KindOf(st.st_mode), ", not a directory")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is ", KindOf(st.st_mode), ", not a directory"));
   }
-  return fd;
-}
-
-absl::Status CheckRunnableByRootAlone(const std::string& path,
-                                      absl::string_view what) {
-  std::string current = path;
-  for (int links = 0;; ++links) {
-    if (links > 40) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, " ", path, " resolves through too many symbolic links"));
-    }
-    std::string name;
-    DAEMONKIT_ASSIGN_OR_RETURN(
-        const UniqueFd owned_dir,
-        OpenParentDirectory(current, what, &name, /*strict=*/true));
-    const int dir = owned_dir.get();
-    const std::string parent = current.substr(0, current.rfind('/'));
-    DAEMONKIT_RETURN_IF_ERROR(
-        CheckEntryIsTrusted(dir, parent, name.c_str(), what, path));
-    struct stat st;
-    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoError(errno, absl::StrCat(what, " ", path));
-    }
-    const auto refuse = [&](absl::string_view why) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", current, " ", why,
-                       ", who could choose what runs as uid ", geteuid(),
-                       "; make it root's and writable by root alone"));
-    };
-    if (!IsTrustedOwner(st.st_uid)) {
-      return refuse(absl::StrCat("is owned by uid ", st.st_uid));
-    }
-    if (S_ISLNK(st.st_mode)) {
-      // A link as the last component (a deployment's "current" release):
-      // where it points is walked the same way.
-      char target[PATH_MAX];
-      const ssize_t length =
-          readlinkat(dir, name.c_str(), target, sizeof(target) - 1);
-      if (length < 0) {
-        return ErrnoError(errno, absl::StrCat("readlink ", current));
-      }
-      const std::string link(target, static_cast<size_t>(length));
-      if (link.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, " ", path, ": ", current, " is an empty link"));
-      }
-      current = link[0] == '/' ? link : absl::StrCat(parent, "/", link);
-      continue;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, ": ", current, " is ",
-                       KindOf(st.st_mode), ", not a regular file"));
-    }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-      return refuse(absl::StrCat("is writable by its group or others (mode ",
-                                 OctalMode(st.st_mode), ")"));
-    }
-    return absl::OkStatus();
-  }
-}
-
-namespace {
-
-std::string PidFileBaseName(const std::string& path) {
-  return path.substr(path.rfind('/') + 1);
-}
-
-std::string PidFileDirectory(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-}  // namespace
-
-absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
-                                        mode_t mode, std::string* temp) {
-  const std::string name = PidFileBaseName(path);
-  int fd = -1;
-  for (int attempt = 0; fd < 0; ++attempt) {
-    uint64_t token = 0;
-    ssize_t n;
-    do {
-      n = getrandom(&token, sizeof(token), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(sizeof(token))) {
-      return ErrnoError(n < 0 ? errno : EIO, "getrandom");
-    }
-    *temp = absl::StrCat(".", name, ".", absl::Hex(token, absl::kZeroPad16));
-    fd = openat(dir, temp->c_str(),
-                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                    O_NONBLOCK,
-                0600);
-    if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
-      return ErrnoError(
-          errno,
-          absl::StrCat("pid file ", path, ": create the replacement ", *temp));
-    }
-  }
-  struct flock lock = {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  if (fcntl(fd, F_OFD_SETLK, &lock) != 0 || fchmod(fd, mode) != 0) {
-    const int saved = errno;
-    (void)unlinkat(dir, temp->c_str(), 0);
-    close(fd);
-    return ErrnoError(saved, absl::StrCat("lock the new pid file ", *temp));
-  }
-  return fd;
-}
-
-namespace {
-
-// How long RestorePidFile waits for the directory's replacer flock
-// (ReplacePidFile in pidfile.cc takes the same one) before it goes on
-// unordered: replacements take microseconds, and the daemon's event loop
-// should not stall on a lock anyone who may open the directory could hold.
-constexpr absl::Duration kRestoreOrderWait = absl::Milliseconds(200);
-
-// Whether a process holds a write lock on `fd`'s file; when the kernel
-// cannot say, yes: the file is then left where it is.
-bool HeldByWriter(int fd) {
-  struct flock lock = {};
-  lock.l_type = F_RDLCK;
-  lock.l_whence = SEEK_SET;
-  return fcntl(fd, F_OFD_GETLK, &lock) != 0 || lock.l_type != F_UNLCK;
-}
-
-// Whether the entry `name` in `dir` (moved out of the pid file's path) is a
-// pid file some process holds for a daemon: a regular file of root or of
-// this user, write-locked. Such a file is a later start's, and goes back.
-bool IsAnotherDaemonsPidFile(int dir, const std::string& name) {
-  struct stat st;
-  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return true;
-  if (!S_ISREG(st.st_mode)) return false;
-  if (st.st_uid != 0 && st.st_uid != geteuid()) return false;
-  const int fd =
-      openat(dir, name.c_str(),
-             O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return true;  // cannot tell: leave it be
-  const bool held = HeldByWriter(fd);
-  close(fd);
-  return held;
-}
-
-}  // namespace
-
-absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
-                                              dev_t* dev, ino_t* ino) {
-  if (*fd < 0) return PidFileRestore::kInPlace;
-  struct stat named;
-  bool swapped = false;  // the path names another file, not nothing
-  if (lstat(path.c_str(), &named) == 0) {
-    if (FileIdentity::Of(named) == FileIdentity{*dev, *ino}) {
-      return PidFileRestore::kInPlace;
-    }
-    swapped = true;
-  } else if (errno != ENOENT) {
-    return ErrnoError(errno, absl::StrCat("look at pid file ", path));
-  }
-  // The path names nothing (someone removed the file: a tmpfiles cleaner,
-  // an operator's rm) or another file (someone renamed one over it: a
-  // stale copy, a restore from backup). The new file gets the old one's
-  // content, so it names the process it named (the daemon, a supervisor),
-  // and is locked and filled before it appears: no reader ever sees it
-  // empty or unlocked.
-  const std::string dir_path = PidFileDirectory(path);
-  const std::string name = PidFileBaseName(path);
-  const UniqueFd owned_dir(
-      open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!owned_dir.valid()) {
-    return ErrnoError(
-        errno, absl::StrCat("pid file ", path, ": directory ", dir_path));
-  }
-  const int dir = owned_dir.get();
-  // A later start's file, held: left alone without even a moment's swap
-  // (a `stop` then would find this daemon instead of that one). Judged
-  // again after the exchange below, which is what decides.
-  if (swapped && IsAnotherDaemonsPidFile(dir, name)) {
-    return PidFileRestore::kTaken;
-  }
-  // One replacer at a time per directory, as for starters (ReplacePidFile):
-  // a starter exchanging its file in while this exchanges ours could have
-  // either put back the wrong file.
-  // Its close releases the flock.
-  const UniqueFd order(
-      open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (order.valid()) {
-    const Deadline give_up = Deadline::In(kRestoreOrderWait);
-    while (flock(order.get(), LOCK_EX | LOCK_NB) != 0 &&
-           (errno == EWOULDBLOCK || errno == EINTR) && !give_up.Passed()) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  char content[64];
-  ssize_t length;
-  do {
-    length = pread(*fd, content, sizeof(content), 0);
-  } while (length < 0 && errno == EINTR);
-  if (length < 0) {
-    return ErrnoError(errno, absl::StrCat("read pid file ", path));
-  }
-  std::string temp;
-  DAEMONKIT_ASSIGN_OR_RETURN(const int fresh,
-                             CreateLockedPidFile(dir, path, 0644, &temp));
-  auto discard = [&] {
-    (void)unlinkat(dir, temp.c_str(), 0);
-    close(fresh);
-  };
-  struct stat st;
-  if (pwrite(fresh, content, static_cast<size_t>(length), 0) != length ||
-      fstat(fresh, &st) != 0) {
-    const int saved = errno;
-    discard();
-    return ErrnoError(saved, absl::StrCat("write the new pid file ", temp));
-  }
-  auto adopt = [&](PidFileRestore outcome) {
-    close(*fd);  // the old file's lock goes with its last descriptor
-    *fd = fresh;
-    *dev = st.st_dev;
-    *ino = st.st_ino;
-    return outcome;
-  };
-  // The path never goes missing while a file is swapped in (RENAME_EXCHANGE),
-  // so no starter can create one there meanwhile; what came out is judged
-  // under the random name, and goes back if it is a later start's (locked
-  // by a writer). A starter that locked the foreign file just before the
-  // exchange finds, checking after its lock, that the path no longer names
-  // it (PathStillNames in pidfile.cc), and looks again: at this file.
-  if (!swapped ||
-      renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-    const int saved = swapped ? errno : ENOENT;
-    // RENAME_NOREPLACE: a file that appeared at the path meanwhile (a
-    // second start that won it) is never replaced; the next look judges it.
-    if (saved == ENOENT && renameat2(dir, temp.c_str(), dir, name.c_str(),
-                                     RENAME_NOREPLACE) == 0) {
-      return adopt(PidFileRestore::kRecreated);
-    }
-    const int failed = saved == ENOENT ? errno : saved;
-    discard();
-    if (failed == EEXIST || failed == ENOENT) return PidFileRestore::kTaken;
-    return ErrnoError(failed, absl::StrCat("put the new pid file at ", path));
-  }
-  // `temp` now names what the path named.
-  struct stat out = {};
-  const bool ours =
-      fstatat(dir, temp.c_str(), &out, AT_SYMLINK_NOFOLLOW) == 0 &&
-      FileIdentity::Of(out) == FileIdentity{*dev, *ino};
-  if (ours || IsAnotherDaemonsPidFile(dir, temp)) {
-    // Our own file came back meanwhile, or a later start's took the path:
-    // give it the path back.
-    if (renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) != 0) {
-      const int saved = errno;
-      close(fresh);
-      return ErrnoError(
-          saved,
-          absl::StrCat("pid file ", path, ": put back the file now at ", temp));
-    }
-    discard();
-    return ours ? PidFileRestore::kInPlace : PidFileRestore::kTaken;
-  }
-  // A file nobody holds (a stale copy naming some other pid), or an entry
-  // that is no pid file at all: it goes (a directory only if empty; one
-  // with entries stays under the random name, out of the way).
-  (void)unlinkat(dir, temp.c_str(), S_ISDIR(out.st_mode) ? AT_REMOVEDIR : 0);
-  return adopt(PidFileRestore::kReplaced);
+  return fd.release();
 }
 
 }  // namespace internal

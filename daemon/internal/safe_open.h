@@ -43,6 +43,7 @@
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SAFE_OPEN_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -50,9 +51,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -128,58 +130,56 @@ bool SocketFileHasListener(int dir, const std::string& name,
 absl::StatusOr<int> OpenDirectoryNoFollow(const std::string& path,
                                           absl::string_view what);
 
-// Issue 18.19: OK when only root (or this process's user) could have
-// chosen the file `path` names, which this process is about to execute (an
-// upgrade runs the binary at the daemon's path as the daemon's user, root
-// most often). The file, every directory from "/" to it and every symbolic
-// link on the way (the last component's too, a release link) must be
-// root's (or this user's); no such directory may be writable by its group
-// or others, except a sticky one (/tmp) whose entry on the way is root's
-// (or this user's); the file must be writable by nobody else either. A
-// user who may write anything on the way could otherwise pick what root
-// runs at the next upgrade. Since none of it can change but by root (or
-// this user), the path may be executed after the check. Errors (refusals:
-// kFailedPrecondition) start with `what` and `path` and say why.
-absl::Status CheckRunnableByRootAlone(const std::string& path,
-                                      absl::string_view what);
+// -----------------------------------------------------------------------------
+// Building blocks shared with executable_trust.cc and the pid-file code
+// (pidfile.cc, pidfile_holder.cc, pidfile_replace.cc): one definition each.
+// -----------------------------------------------------------------------------
 
-// Creates a pid file in `dir` (which holds `path`) under a random name
-// (O_EXCL, never through a link), write-locked (F_OFD_SETLK) and of `mode`
-// before anyone can open it. Sets `*temp` to its name. No file of a
-// predictable name is involved: a fixed name could be created first, and
-// locked, by any user of a sticky directory.
-absl::StatusOr<int> CreateLockedPidFile(int dir, const std::string& path,
-                                        mode_t mode, std::string* temp);
+// Whether a file or directory owned by `uid` may be trusted: root's or this
+// process's (effective) user's, the owners a start accepts. In a sticky
+// directory such as /tmp any user may create a file first; one another user
+// owns is theirs, whatever its content says.
+bool IsTrustedOwner(uid_t uid);
 
-// How often a daemon (or its path keeper) looks whether its pid file was
-// removed or replaced, at most (issue 18.18): the bound on how long `stop`,
-// `status` and a second start see no pid file for a running daemon.
-inline constexpr absl::Duration kPidFileCheckPeriod = absl::Seconds(1);
+// The last component of the absolute path `path` ("/run/x.pid": "x.pid").
+std::string BaseName(const std::string& path);
 
-// What RestorePidFile found and did.
-enum class PidFileRestore {
-  kInPlace,    // the path names the locked file: nothing to do
-  kRecreated,  // the path named nothing: a new locked file is there now
-  kReplaced,   // the path named a file nobody held: a new one replaced it
-  kTaken,      // the path names another file a process holds: left alone
+// The directory that holds `path`'s last component ("/run/x.pid": "/run",
+// "/x.pid": "/").
+std::string DirectoryOf(const std::string& path);
+
+// What `mode`'s file type is, in words ("a FIFO", "a directory").
+absl::string_view KindOf(mode_t mode);
+
+// The refusals of a strict walk (CheckRunnableByRootAlone,
+// executable_trust.h), asked by OpenParentDirectory before each step. A
+// plain walk (SafeOpen) has none.
+class WalkGuard {
+ public:
+  virtual ~WalkGuard() = default;
+  // Before the walk steps through `component`, an entry of the directory
+  // `dir` (`shown`: that directory as walked, empty for "/").
+  virtual absl::Status CheckStep(int dir, const std::string& shown,
+                                 const std::string& component) const = 0;
+  // Before it follows `component`, a symbolic link of that directory whose
+  // lstat is `link` (and before the walk's own trust check of links).
+  virtual absl::Status CheckLink(const std::string& shown,
+                                 const std::string& component,
+                                 const struct stat& link) const = 0;
 };
 
-// Issue 18.18: a pid file removed behind a running daemon's back (a tmpfiles
-// cleaner, rm), or replaced by rename (a stale copy moved over it), would
-// make `stop` exit 0 with the daemon running on and let a second daemon
-// start beside it. When `path` (lstat, no link followed) does not name the
-// file of `*dev` and `*ino`, creates a new file in its directory under a
-// random name (O_EXCL, O_NOFOLLOW), write-locks it, gives it mode 0644 and
-// the content of `*fd`'s file, and only then puts it at the path: with
-// RENAME_NOREPLACE where the path names nothing, else by RENAME_EXCHANGE,
-// after which the file that came out is unlinked unless it is a regular
-// file of root or this user that a process holds write-locked (a later
-// start's), which is put back (kTaken). Then closes `*fd` and sets `*fd`,
-// `*dev` and `*ino` to the new file's. The directory's replacer flock
-// (the one starters take) orders it against a start replacing the file.
-// `*fd` < 0: kInPlace.
-absl::StatusOr<PidFileRestore> RestorePidFile(const std::string& path, int* fd,
-                                              dev_t* dev, ino_t* ino);
+// A descriptor (O_PATH) of the directory that holds `path`'s last
+// component, reached from "/" one component at a time with O_NOFOLLOW: a
+// symbolic link on the way is followed only where root (or this user) alone
+// could have put it. So a user who may write some directory along the path
+// (the daemon's own log directory, after a privilege drop) cannot redirect
+// the open with a link or a swapped directory component, at start or at any
+// later reopen. `name` receives the last component. `guard`, when set, may
+// refuse any step (issue 18.19).
+absl::StatusOr<UniqueFd> OpenParentDirectory(const std::string& path,
+                                             absl::string_view what,
+                                             std::string* name,
+                                             const WalkGuard* guard = nullptr);
 
 }  // namespace internal
 }  // namespace daemonkit

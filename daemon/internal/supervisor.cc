@@ -26,6 +26,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/path_keeper.h"
+#include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/signals.h"

@@ -28,10 +28,10 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/executable_trust.h"
 #include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_channel.h"
-#include "daemon/internal/safe_open.h"
 #include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
 

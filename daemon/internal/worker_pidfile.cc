@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/pidfile_replace.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -20,12 +21,6 @@ namespace {
 // peer (another supervisor with the same --daemon_child_pidfile) or a
 // passing prober's test lock can hold.
 constexpr absl::Duration kWorkerLockPatience = absl::Seconds(2);
-struct flock WholeFileLock(int type) {
-  struct flock lock = {};
-  lock.l_type = static_cast<decltype(lock.l_type)>(type);
-  lock.l_whence = SEEK_SET;
-  return lock;
-}
 
 // Takes the classic (process-owned) record lock on the worker's pid file;
 // see OpenWorkerPidFile.
