@@ -85,11 +85,12 @@ std::vector<std::string> EnvironOf(pid_t pid) {
 
 TEST_F(StartSuccessorTest, AReadySuccessorHasItsOwnPidAndThePidFile) {
   absl::StatusOr<Successor> successor =
-      Start(Script("printf 'R\\n' >&4; exec sleep 600"));
+      Start(Script("printf 'R\\n' >&4; read -r h <&5"));
   ASSERT_TRUE(successor.ok()) << successor.status();
   const pid_t pid = successor->pid;
   EXPECT_GE(successor->confirm_fd, 0);
-  // It runs sleep now (the exec after "R" may still be on its way).
+  // The shell waits for the confirm byte: no exec replaces its environment
+  // (which /proc shows empty while one is under way).
   const std::vector<std::string> environ = EnvironOf(pid);
   const std::vector<std::string> expected = {
       absl::StrCat("LISTEN_PID=", pid), "LISTEN_FDS=0",
