@@ -2,33 +2,21 @@
 
 #include "daemon/control.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "daemon/internal/daemon_access.h"
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/proc.h"
-#include "daemon/internal/socket_address.h"
 #include "daemon/internal/unique_fd.h"
-#include "daemon/internal/upgrade.h"
+#include "daemon/internal/upgrade_request.h"
 #include "daemon/internal/worker_pidfile.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
@@ -350,20 +338,6 @@ absl::Status ReloadDaemon(const std::string& pidfile_arg) {
 }
 
 // Upgrades (issue 14).
-namespace {
-
-// Waits until `fd` is readable, up to `deadline`.
-bool WaitReadable(int fd, const internal::Deadline& deadline) {
-  for (;;) {
-    if (deadline.Passed()) return false;
-    struct pollfd pfd = {fd, POLLIN, 0};
-    const int n = poll(&pfd, 1, deadline.PollTimeoutMs());
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-}  // namespace
 
 std::string UpgradeResult::Describe() const {
   return absl::StrCat("upgraded, pid ", new_pid, " (was ", old_pid,
@@ -395,120 +369,19 @@ absl::StatusOr<UpgradeResult> RequestUpgrade(const std::string& pidfile,
   if (result.old_pid <= 0 || target <= 0) {
     return absl::InternalError("cannot tell the daemon's pid from its pidfd");
   }
-  // The daemon answers on an abstract socket named after its pid file and
-  // a random token that only the signal carries (upgrade.h).
-  struct stat st;
-  if (stat(pidfile.c_str(), &st) != 0) {
-    return internal::ErrnoError(errno, absl::StrCat("stat ", pidfile));
-  }
-  DAEMONKIT_ASSIGN_OR_RETURN(const uint64_t token, internal::NewUpgradeToken());
-  const std::string name =
-      internal::UpgradeChannelName(st.st_dev, st.st_ino, token);
-  DAEMONKIT_ASSIGN_OR_RETURN(const internal::SocketAddress address,
-                             internal::SocketAddress::UnixAbstract(name));
-  const internal::UniqueFd listener(
-      socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener.valid()) return internal::ErrnoError(errno, "socket");
-  if (bind(listener.get(), address.get(), address.length()) != 0 ||
-      listen(listener.get(), 16) != 0) {
-    return internal::ErrnoError(errno, absl::StrCat("listen on @", name));
-  }
-  const absl::Time start = internal::MonotonicNow();
-  if (internal::PidfdSendQueuedSignal(target_pidfd, SIGUSR2, token) != 0) {
-    if (errno == ESRCH) return absl::NotFoundError("not running");
-    return internal::ErrnoError(errno, "send SIGUSR2");
-  }
   // The old daemon connects once its main loop sees the signal, and answers
-  // once the new one is ready or has failed.
+  // once the new one is ready or has failed: within the ready timeout, with
+  // a margin for the old daemon's own steps.
   const absl::Duration patience = ready_timeout + absl::Seconds(10);
-  const internal::Deadline deadline = internal::Deadline::In(patience);
-  // The channel's name is visible in /proc/net/unix once bound: anybody
-  // may connect to it. Only the daemon's connection counts; others are
-  // closed and the wait goes on.
-  internal::UniqueFd channel;
-  while (!channel.valid()) {
-    // The kernel keeps one pending SIGUSR2, whatever value each carries: a
-    // request sent while another's signal was still pending was lost, and
-    // waited out its patience (the model test's command rows, two upgrades
-    // a moment apart). Unanswered after a second, the signal goes again;
-    // a daemon that already took this token refuses or ignores the copy.
-    const internal::Deadline slice =
-        internal::Deadline::In(std::min(absl::Seconds(1), deadline.Left()));
-    if (!WaitReadable(listener.get(), slice)) {
-      if (!deadline.Passed()) {
-        // It ran when asked: what it did with the request before it ended
-        // is unknown (the attack of 2026-12-07 saw "not running").
-        if (internal::AwaitExit(target_pidfd, absl::ZeroDuration()) ||
-            (internal::PidfdSendQueuedSignal(target_pidfd, SIGUSR2, token) !=
-                 0 &&
-             errno == ESRCH)) {
-          return absl::UnknownError(absl::StrCat(
-              "the daemon (pid ", target,
-              ") ended before it answered the upgrade request; check "
-              "status"));
-        }
-        continue;
-      }
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the daemon (pid ", target,
-          ") did not answer the upgrade request "
-          "within ",
-          absl::FormatDuration(patience),
-          ": it may be frozen or busy, or its main loop does not call "
-          "WaitUntil"));
-    }
-    internal::UniqueFd connected(
-        accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!connected.valid()) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      return internal::ErrnoError(errno, "accept");
-    }
-    struct ucred peer;
-    socklen_t peer_length = sizeof(peer);
-    if (getsockopt(connected.get(), SOL_SOCKET, SO_PEERCRED, &peer,
-                   &peer_length) == 0 &&
-        peer.pid == target) {
-      channel = std::move(connected);
-    }
-  }
-  std::string answer;
-  bool timed_out = false;
-  while (answer.find('\n') == std::string::npos) {
-    if (!WaitReadable(channel.get(), deadline)) {
-      timed_out = true;
-      break;
-    }
-    char buffer[4096];
-    const ssize_t n = read(channel.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    answer.append(buffer, static_cast<size_t>(n));
-  }
-  absl::string_view line = answer;
-  line = line.substr(0, line.find('\n'));
-  if (absl::ConsumePrefix(&line, "ERR ")) {
-    return absl::FailedPreconditionError(line);
-  }
-  // Attack 3: the daemon took the request and has not answered: it may be
-  // slow or frozen, and its successor may take over after this process
-  // gave up. Neither failure nor success is known (kUnknown).
-  if (timed_out) {
-    return absl::UnknownError(
-        absl::StrCat("no answer from the old daemon (pid ", target, ") within ",
-                     absl::FormatDuration(patience),
-                     "; the upgrade may still complete: check status"));
-  }
-  if (!absl::ConsumePrefix(&line, "OK ") ||
-      !absl::SimpleAtoi(line, &result.new_pid)) {
-    return absl::UnknownError(absl::StrCat(
-        "the old daemon (pid ", target,
-        ") closed the upgrade channel without an answer (did it die?); the "
-        "upgrade may have completed: check status"));
-  }
-  result.ready_after = internal::MonotonicNow() - start;
-  result.old_gone =
-      WaitReadable(old_pidfd, internal::Deadline::In(drain_timeout));
-  result.old_gone_after = internal::MonotonicNow() - start;
+  DAEMONKIT_ASSIGN_OR_RETURN(
+      const UpgradeRequest request,
+      UpgradeRequest::ListenAndSignal(pidfile, target_pidfd, target, patience));
+  DAEMONKIT_ASSIGN_OR_RETURN(const UniqueFd channel,
+                             request.AwaitDaemonConnection());
+  DAEMONKIT_ASSIGN_OR_RETURN(result.new_pid, request.ReadAnswer(channel.get()));
+  result.ready_after = MonotonicNow() - request.asked_at();
+  result.old_gone = WaitReadable(old_pidfd, Deadline::In(drain_timeout));
+  result.old_gone_after = MonotonicNow() - request.asked_at();
   return result;
 }
 

@@ -158,12 +158,9 @@ absl::Status CheckRootOnlyOptions(const Options& options) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status ValidateOptions(const Options& options) {
-  if (absl::Status root = CheckRootOnlyOptions(options); !root.ok()) {
-    return root;
-  }
+// What the start itself takes: the umask, the ready timeout, the working
+// directory, the output files and the pid file's path.
+absl::Status CheckStartValues(const Options& options) {
   if (options.umask && *options.umask > 0777) {
     return UsageError("umask", absl::StrCat("umask ", absl::Dec(*options.umask),
                                             " is above 0777"));
@@ -189,6 +186,12 @@ absl::Status ValidateOptions(const Options& options) {
     return UsageError("pidfile", absl::StrCat("pid file ", options.pidfile,
                                               " names a directory"));
   }
+  return absl::OkStatus();
+}
+
+// The privileges the daemon runs with: a chroot only with a drop that
+// cannot be undone, and an environment of variable names.
+absl::Status CheckConfinement(const Options& options) {
   // A chroot confines only a dropped daemon (issue 18.2): root leaves it
   // (chroot into a subdirectory, then chdir("..")). A user that is root is
   // refused in Prepare (daemonize.cc), once the name is resolved.
@@ -214,6 +217,11 @@ absl::Status ValidateOptions(const Options& options) {
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// Supervision: the restart schedule and the worker's pid file.
+absl::Status CheckSupervision(const Options& options) {
   // The restart values are checked whatever the policy: a value that would
   // be wrong under supervision is wrong on the command line already.
   // 0 is allowed (issue 22.16): every restart is then immediate, as
@@ -236,8 +244,12 @@ absl::Status ValidateOptions(const Options& options) {
     return UsageError("child_pidfile",
                       "a child pid file needs `restart` (supervision)");
   }
-  // A log that is also the pid file is truncated at the start and unlinked
-  // at the exit; two pid files on one path lock each other out.
+  return absl::OkStatus();
+}
+
+// A log that is also the pid file is truncated at the start and unlinked
+// at the exit; two pid files on one path lock each other out.
+absl::Status CheckPidFilesAreDistinct(const Options& options) {
   struct Named {
     const char* field;
     std::string path;
@@ -264,6 +276,12 @@ absl::Status ValidateOptions(const Options& options) {
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// The stop's timeout and the descriptors handed to the daemon: the kept
+// ones and the listening sockets (issue 14).
+absl::Status CheckStopAndDescriptors(const Options& options) {
   if (options.stop_timeout < absl::ZeroDuration()) {
     return UsageError("stop_timeout", "stop timeout must not be negative");
   }
@@ -273,7 +291,6 @@ absl::Status ValidateOptions(const Options& options) {
           "keep_fds", absl::StrCat("descriptor to keep ", fd, " is negative"));
     }
   }
-  // Listening sockets (issue 14).
   std::vector<std::string> listen_names;
   for (const std::string& entry : options.listen) {
     absl::StatusOr<internal::ListenEntry> parsed =
@@ -286,7 +303,11 @@ absl::Status ValidateOptions(const Options& options) {
     }
     listen_names.push_back(parsed->name);
   }
-  // Service-manager controls (issue 15): a watchdog of our own.
+  return absl::OkStatus();
+}
+
+// Service-manager controls (issue 15): a watchdog of our own.
+absl::Status CheckWatchdog(const Options& options) {
   if (options.watchdog < absl::ZeroDuration()) {
     return UsageError("watchdog", "watchdog must not be negative");
   }
@@ -302,8 +323,30 @@ absl::Status ValidateOptions(const Options& options) {
                       "a watchdog needs `restart` (supervision): only the "
                       "supervisor can restart a hung worker");
   }
-  // Service-manager controls (issue 15).
-  return internal::ValidateProcessControls(options);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The first failure is the one reported, so the order below is part of
+// what a user sees: several mistakes come out one at a time, always in it.
+absl::Status ValidateOptions(const Options& options) {
+  using Check = absl::Status (*)(const Options&);
+  constexpr Check kChecks[] = {
+      CheckRootOnlyOptions,
+      CheckStartValues,
+      CheckConfinement,
+      CheckSupervision,
+      CheckPidFilesAreDistinct,
+      CheckStopAndDescriptors,
+      CheckWatchdog,
+      // Service-manager controls (issue 15).
+      internal::ValidateProcessControls,
+  };
+  for (Check check : kChecks) {
+    if (absl::Status status = check(options); !status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> ParseVariableList(

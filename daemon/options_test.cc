@@ -55,6 +55,43 @@ TEST(ValidateOptionsTest, EachBadValueIsAUsageErrorNamingItsField) {
   }
 }
 
+// ValidateOptions reports the first failure only, so its order is what a
+// user with several mistakes sees: spoiling every value from the i-th on
+// names the i-th, across the concerns it checks one after another.
+TEST(ValidateOptionsTest, TheFirstBadValueInTheCheckOrderIsReported) {
+  const struct {
+    const char* field;
+    void (*spoil)(Options&);
+  } in_order[] = {
+      {"umask", [](Options& o) { o.umask = 01000; }},
+      {"ready_timeout",
+       [](Options& o) { o.ready_timeout = absl::ZeroDuration(); }},
+      {"workdir", [](Options& o) { o.workdir = ""; }},
+      {"stdout_path", [](Options& o) { o.stdout_path = ""; }},
+      {"stderr_path", [](Options& o) { o.stderr_path = ""; }},
+      {"pidfile", [](Options& o) { o.pidfile = "/run/"; }},
+      {"keep_env", [](Options& o) { o.keep_env = {{"A=B"}}; }},
+      {"restart_delay",
+       [](Options& o) { o.restart_delay = -absl::Seconds(1); }},
+      {"restart_max_delay",
+       [](Options& o) { o.restart_max_delay = -absl::Seconds(2); }},
+      {"restart_reset_after",
+       [](Options& o) { o.restart_reset_after = absl::ZeroDuration(); }},
+      {"restart_limit", [](Options& o) { o.restart_limit = -1; }},
+      {"child_pidfile", [](Options& o) { o.child_pidfile = "/run/w.pid"; }},
+      {"stop_timeout", [](Options& o) { o.stop_timeout = -absl::Seconds(1); }},
+      {"keep_fds", [](Options& o) { o.keep_fds = {-1}; }},
+      {"watchdog", [](Options& o) { o.watchdog = -absl::Seconds(1); }},
+  };
+  const size_t n = sizeof(in_order) / sizeof(in_order[0]);
+  for (size_t first = 0; first < n; ++first) {
+    SCOPED_TRACE(in_order[first].field);
+    Options options;
+    for (size_t i = first; i < n; ++i) in_order[i].spoil(options);
+    EXPECT_EQ(UsageErrorField(ValidateOptions(options)), in_order[first].field);
+  }
+}
+
 // The flag and the Options field judge a variable's name by one rule
 // (issue 20: the two copies disagreed on white space and NUL).
 TEST(ValidateOptionsTest, KeepEnvNamesFollowTheFlagsRule) {

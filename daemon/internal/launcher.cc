@@ -23,6 +23,7 @@
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/terminal_text.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/internal/worker_pidfile.h"
 
@@ -72,13 +73,14 @@ int InterruptSignalFd() {
   sigset_t set;
   sigemptyset(&set);
   for (int signo : kInterruptSignals) sigaddset(&set, signo);
-  const int fd = signalfd(-1, &set, SFD_CLOEXEC);
-  if (fd < 0 || sigprocmask(SIG_SETMASK, &set, nullptr) != 0) {
-    if (fd >= 0) close(fd);
+  UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC));
+  if (!fd.valid() || sigprocmask(SIG_SETMASK, &set, nullptr) != 0) {
+    fd.reset();
     (void)UnblockAllSignals();
     return -1;
   }
-  return fd;
+  // The launcher keeps it until it exits.
+  return fd.release();
 }
 
 int ReadInterrupt(int fd) {
@@ -109,43 +111,39 @@ std::string SignalName(int signo) {
   _exit(128 + signo);
 }
 
-}  // namespace
+// What the launcher learns of the start: the daemon's verdict on the ready
+// pipe, or the reason there was none.
+struct LaunchOutcome {
+  ReadyOutcome ready;
+  // Whether the first child was reaped in time; if not, it may still be
+  // about to fork the daemon.
+  bool first_child_reaped = false;
+};
 
-void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
-                 std::optional<PidFile> pidfile, OutputFiles outputs,
-                 ListenSockets sockets) {
-  close(pipe.write_fd);
-  sockets.Close();
-  // The caller's handlers and mask were kept for a failed fork; the launcher
-  // never returns to the caller. (The mask: InterruptSignalFd.)
-  (void)ResetSignalDispositions();
-  // Ctrl-C, a closed terminal, kill or timeout(1) ending the launcher while
-  // the daemon starts would leave a daemon running behind an exit code that
-  // says otherwise. Those signals are taken as events instead: the start is
-  // failed, all of it ended, and then the launcher dies of the signal.
-  const int interrupt_fd = InterruptSignalFd();
-  // Only the daemon holds the lock from now on, so a lock test below tells
-  // whether it is gone.
-  if (pidfile) pidfile->Close();
-
-  // The first child only forks the daemon, hands the launcher its pid and
-  // exits: reap it first, so it is not a zombie through the start-up and
-  // the daemon's pid is in the pipe before the ready timeout can pass.
+// The first child only forks the daemon, hands the launcher its pid and
+// exits: reap it first, so it is not a zombie through the start-up and the
+// daemon's pid is in the pipe before the ready timeout can pass. Then waits
+// for the daemon's verdict, an interrupt on `interrupt_fd` or the timeout.
+LaunchOutcome AwaitOutcome(pid_t first_child, UniqueFd read_fd,
+                           const Options& options, int interrupt_fd) {
+  LaunchOutcome outcome;
   const Deadline deadline = Deadline::In(options.ready_timeout);
-  const bool first_child_reaped = ReapChildBefore(first_child, deadline);
-  ReadyOutcome outcome;
-  int interrupted_by = 0;
-  if (first_child_reaped) {
-    outcome = AwaitReady(pipe.read_fd, deadline, interrupt_fd);
+  outcome.first_child_reaped = ReapChildBefore(first_child, deadline);
+  if (outcome.first_child_reaped) {
+    outcome.ready = AwaitReady(read_fd.get(), deadline, interrupt_fd);
   } else {
-    outcome.kind = ReadyOutcome::Kind::kTimedOut;
+    outcome.ready.kind = ReadyOutcome::Kind::kTimedOut;
   }
-  close(pipe.read_fd);
+  return outcome;
+}
 
-  int exit_code = kExitFailure;
+// Says on stderr (or, when ready, with the ready message on stdout) how the
+// start ended. Returns the signal that interrupted it, or 0.
+int ReportOutcome(const ReadyOutcome& outcome, const Options& options,
+                  int interrupt_fd) {
+  int interrupted_by = 0;
   switch (outcome.kind) {
     case ReadyOutcome::Kind::kReady:
-      exit_code = kExitSuccess;
       if (!options.ready_message.empty()) {
         std::fputs(options.ready_message.c_str(), stdout);
         std::fflush(stdout);
@@ -174,39 +172,76 @@ void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
                               " before the daemon was ready; stopped it"));
       break;
   }
+  return interrupted_by;
+}
 
-  if (exit_code != kExitSuccess) {
-    // Nothing of a failed start may run on: not the daemon, not what it
-    // started. The first child, if it has not even forked yet, goes first,
-    // so that no new member can join the session after the sweep.
-    if (!first_child_reaped) {
-      KillNow(first_child);
-      ReapChild(first_child);
-    }
-    if (!KillSession(first_child, outcome.daemon_pidfd, kKillGrace)) {
-      PrintError("some processes of the failed start survived SIGKILL");
-    }
-    // A daemon that reported its failure itself has ended what it made.
-    if (failed_start_sweep != nullptr &&
-        outcome.kind != ReadyOutcome::Kind::kFailed) {
-      failed_start_sweep(first_child);
-    }
-    // Every process of the start is gone. Should the lock still be held
-    // (once in the gate's ten processwrapper runs the file was left behind
-    // a tiny ready timeout, the holder unknown), wait for it as a stop
-    // does, and say why when the file has to stay.
-    if (!options.pidfile.empty()) {
-      RemovePidFileOnceReleased(options.pidfile, kKillGrace);
-    }
-    // What this start created and nobody wrote to (a daemon's error stays).
-    outputs.RemoveCreated();
-    sockets.RemoveFiles();
+// Nothing of a failed start may run on: not the daemon, not what it
+// started, nor the files it was given and left empty.
+void EndFailedStart(pid_t first_child, const LaunchOutcome& outcome,
+                    const Options& options, OutputFiles& outputs,
+                    ListenSockets& sockets) {
+  // The first child, if it has not even forked yet, goes first, so that no
+  // new member can join the session after the sweep.
+  if (!outcome.first_child_reaped) {
+    KillNow(first_child);
+    ReapChild(first_child);
   }
-  if (exit_code != kExitSuccess && !options.child_pidfile.empty()) {
+  if (!KillSession(first_child, outcome.ready.daemon_pidfd, kKillGrace)) {
+    PrintError("some processes of the failed start survived SIGKILL");
+  }
+  // A daemon that reported its failure itself has ended what it made.
+  if (failed_start_sweep != nullptr &&
+      outcome.ready.kind != ReadyOutcome::Kind::kFailed) {
+    failed_start_sweep(first_child);
+  }
+  // Every process of the start is gone. Should the lock still be held
+  // (once in the gate's ten processwrapper runs the file was left behind
+  // a tiny ready timeout, the holder unknown), wait for it as a stop
+  // does, and say why when the file has to stay.
+  if (!options.pidfile.empty()) {
+    RemovePidFileOnceReleased(options.pidfile, kKillGrace);
+  }
+  // What this start created and nobody wrote to (a daemon's error stays).
+  outputs.RemoveCreated();
+  sockets.RemoveFiles();
+  if (!options.child_pidfile.empty()) {
     RemoveWorkerPidFile(options.child_pidfile, kKillGrace);
   }
+}
+
+}  // namespace
+
+void RunLauncher(pid_t first_child, ReadyPipe pipe, const Options& options,
+                 std::optional<PidFile> pidfile, OutputFiles outputs,
+                 ListenSockets sockets) {
+  UniqueFd read_fd(pipe.read_fd);
+  // Closed at once: end-of-file on the pipe then means the daemon's end is
+  // gone, not the launcher's own copy.
+  UniqueFd(pipe.write_fd).reset();
+  sockets.Close();
+  // The caller's handlers and mask were kept for a failed fork; the launcher
+  // never returns to the caller. (The mask: InterruptSignalFd.)
+  (void)ResetSignalDispositions();
+  // Ctrl-C, a closed terminal, kill or timeout(1) ending the launcher while
+  // the daemon starts would leave a daemon running behind an exit code that
+  // says otherwise. Those signals are taken as events instead: the start is
+  // failed, all of it ended, and then the launcher dies of the signal.
+  const int interrupt_fd = InterruptSignalFd();
+  // Only the daemon holds the lock from now on, so a lock test below tells
+  // whether it is gone.
+  if (pidfile) pidfile->Close();
+
+  // The read end is closed once the wait is over (AwaitOutcome owns it).
+  const LaunchOutcome outcome =
+      AwaitOutcome(first_child, std::move(read_fd), options, interrupt_fd);
+  const int interrupted_by =
+      ReportOutcome(outcome.ready, options, interrupt_fd);
+  if (outcome.ready.kind != ReadyOutcome::Kind::kReady) {
+    EndFailedStart(first_child, outcome, options, outputs, sockets);
+  }
   if (interrupted_by != 0) DieOf(interrupted_by);
-  _exit(exit_code);
+  _exit(outcome.ready.kind == ReadyOutcome::Kind::kReady ? kExitSuccess
+                                                         : kExitFailure);
 }
 
 }  // namespace internal
