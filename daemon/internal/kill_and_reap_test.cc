@@ -58,6 +58,27 @@ std::vector<pid_t> ProcessesInGroup(pid_t group) {
   return members;
 }
 
+// A child from StartChild with a pidfd of it, stopped (SIGSTOP, seen by
+// waitpid) when `stopped`; pid -1 when it could not be set up.
+struct Target {
+  pid_t pid = -1;
+  int pidfd = -1;
+};
+Target StartTarget(bool ignore_term, bool stopped) {
+  Target target;
+  const pid_t pid = StartChild(ignore_term);
+  if (pid <= 0) return target;
+  target.pidfd = PidfdOpen(pid);
+  int status = 0;
+  if (stopped &&
+      (kill(pid, SIGSTOP) != 0 || waitpid(pid, &status, WUNTRACED) != pid ||
+       !WIFSTOPPED(status))) {
+    return target;
+  }
+  target.pid = pid;
+  return target;
+}
+
 int Reap(pid_t pid) {
   int status = 0;
   EXPECT_EQ(waitpid(pid, &status, 0), pid);
@@ -65,9 +86,10 @@ int Reap(pid_t pid) {
 }
 
 TEST(TerminateProcessTest, SigtermEndsAProcessThatHeedsIt) {
-  const pid_t pid = StartChild(/*ignore_term=*/false);
+  const Target target = StartTarget(/*ignore_term=*/false, /*stopped=*/false);
+  const pid_t pid = target.pid;
+  const int pidfd = target.pidfd;
   ASSERT_GT(pid, 0);
-  const int pidfd = PidfdOpen(pid);
   ASSERT_GE(pidfd, 0);
   EXPECT_TRUE(TerminateProcess(pidfd, absl::Seconds(60), "child").ok());
   const int status = Reap(pid);
@@ -76,9 +98,10 @@ TEST(TerminateProcessTest, SigtermEndsAProcessThatHeedsIt) {
 }
 
 TEST(TerminateProcessTest, SigkillEndsAProcessThatIgnoresSigterm) {
-  const pid_t pid = StartChild(/*ignore_term=*/true);
+  const Target target = StartTarget(/*ignore_term=*/true, /*stopped=*/false);
+  const pid_t pid = target.pid;
+  const int pidfd = target.pidfd;
   ASSERT_GT(pid, 0);
-  const int pidfd = PidfdOpen(pid);
   ASSERT_GE(pidfd, 0);
   EXPECT_TRUE(TerminateProcess(pidfd, absl::Milliseconds(100), "child").ok());
   const int status = Reap(pid);
@@ -89,14 +112,12 @@ TEST(TerminateProcessTest, SigkillEndsAProcessThatIgnoresSigterm) {
 // A stopped process acts on nothing but SIGKILL: the request must be
 // followed by SIGCONT for the grace to mean anything.
 TEST(EndProcessTest, ThenContinueLetsAStoppedProcessTakeTheRequest) {
-  const pid_t pid = StartChild(/*ignore_term=*/false);
+  const Target target = StartTarget(/*ignore_term=*/false, /*stopped=*/true);
+  const pid_t pid = target.pid;
+  const int pidfd = target.pidfd;
   ASSERT_GT(pid, 0);
-  const int pidfd = PidfdOpen(pid);
   ASSERT_GE(pidfd, 0);
-  ASSERT_EQ(kill(pid, SIGSTOP), 0);
   int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, WUNTRACED), pid);
-  ASSERT_TRUE(WIFSTOPPED(status));
   EndPolicy policy;
   policy.then_continue = true;
   policy.grace = absl::Seconds(60);
@@ -114,13 +135,12 @@ TEST(EndProcessTest, ThenContinueLetsAStoppedProcessTakeTheRequest) {
 // Without SIGCONT, a stopped process holds the SIGTERM pending through the
 // whole grace, and only SIGKILL ends it; `before_kill` is told first.
 TEST(EndProcessTest, AStoppedProcessNotContinuedIsKilledAfterTheGrace) {
-  const pid_t pid = StartChild(/*ignore_term=*/false);
+  const Target target = StartTarget(/*ignore_term=*/false, /*stopped=*/true);
+  const pid_t pid = target.pid;
+  const int pidfd = target.pidfd;
   ASSERT_GT(pid, 0);
-  const int pidfd = PidfdOpen(pid);
   ASSERT_GE(pidfd, 0);
-  ASSERT_EQ(kill(pid, SIGSTOP), 0);
   int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, WUNTRACED), pid);
   EndPolicy policy;
   policy.grace = absl::Milliseconds(100);
   int warnings = 0;
