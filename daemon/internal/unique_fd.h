@@ -18,8 +18,9 @@
 //
 //   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
 //   if (!fd.valid()) return ErrnoError(errno, absl::StrCat("open ", path));
-//   if (fstat(fd.get(), &st) != 0) return ErrnoError(errno, "fstat");  //
-//   closed return fd;  // moved to the caller, still open
+//   // On this return the descriptor is closed:
+//   if (fstat(fd.get(), &st) != 0) return ErrnoError(errno, "fstat");
+//   return fd;  // moved to the caller, still open
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_UNIQUE_FD_H_
 #define DAEMONKIT_DAEMON_INTERNAL_UNIQUE_FD_H_
