@@ -1,8 +1,8 @@
 // Copyright 2026 The daemonkit Authors.
 //
-// Two processes run code of this file: the daemon (PathKeeperClient, which
-// asks) and the keeper (ServePathKeeper and what Start runs after its forks,
-// which answers).
+// The keeper process (path_keeper.h): what PathKeeperClient::Start's
+// intermediate process and the keeper it forks run, and ServePathKeeper, the
+// keeper's loop. The daemon's side, which asks, is path_keeper_client.cc.
 
 #include "daemon/internal/path_keeper.h"
 
@@ -38,20 +38,6 @@
 namespace daemonkit {
 namespace internal {
 namespace {
-
-// How long the daemon waits for an answer: the keeper only opens or unlinks
-// a file, but that file may sit on a stalled network filesystem, or the
-// keeper may be stopped (SIGSTOP, a debugger, a frozen cgroup). The daemon
-// handles no signal meanwhile, so this stays well below the default stop
-// timeout (10 s): a stop that comes during a reload still ends it cleanly.
-constexpr int kReplyTimeoutMs = 3000;
-
-// How long Start waits for both of the keeper's start notes
-// (keeper_protocol.h): two forks and a close_range, so this is
-// only reached by a keeper that was stopped or starved (a sanitizer build on
-// a loaded machine takes milliseconds); the start then fails, whole.
-constexpr int kKeeperStartTimeoutMs = 30000;
-
 void Reply(int reply_fd, const absl::Status& status, bool removed, int fd) {
   (void)SendKeeperMessage(reply_fd, EncodeKeeperReply(status, removed), fd,
                           MSG_DONTWAIT);
@@ -420,210 +406,30 @@ void PrepareKeeperIdentity() {
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
 }
 
-// In the daemon: waits for the two notes of a keeper's start (the keeper's
-// pidfd from the intermediate process, then the keeper's word that it
-// serves) and returns that pidfd. Once this returns, the keeper holds only
-// the descriptors it keeps.
-absl::StatusOr<int> AwaitKeeperServing(int socket) {
-  int keeper_pidfd = -1;
-  bool serving = false;
-  const Deadline deadline =
-      Deadline::In(absl::Milliseconds(kKeeperStartTimeoutMs));
-  while (keeper_pidfd < 0 || !serving) {
-    struct pollfd pfd = {socket, POLLIN, 0};
-    const int ready = poll(&pfd, 1, deadline.PollTimeoutMs());
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) {
-      if (keeper_pidfd >= 0) close(keeper_pidfd);
-      return ready == 0
-                 ? absl::DeadlineExceededError("the path keeper did not start")
-                 : ErrnoError(errno, "wait for the path keeper");
-    }
-    char note = 0;
-    int fd;
-    bool extra;
-    absl::StatusOr<size_t> n =
-        ReceiveKeeperMessage(socket, &note, 1, &fd, &extra);
-    const bool pidfd_note = n.ok() && *n == 1 && note == kKeeperPidfdNote &&
-                            fd >= 0 && keeper_pidfd < 0 && !extra;
-    const bool serving_note = n.ok() && *n == 1 && note == kKeeperServingNote &&
-                              fd < 0 && !serving && !extra;
-    if (pidfd_note) {
-      keeper_pidfd = fd;
-    } else if (serving_note) {
-      serving = true;
-    } else {
-      if (fd >= 0) close(fd);
-      if (keeper_pidfd >= 0) close(keeper_pidfd);
-      return absl::InternalError(n.ok() && *n == 0
-                                     ? "the path keeper exited before it served"
-                                     : "the path keeper sent no pidfd");
-    }
-  }
-  return keeper_pidfd;
-}
-
 }  // namespace
 
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
   return Keeper(fd, daemon_pidfd, targets).Run();
 }
 
-absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
-    const KeeperTargets& targets) {
-  if (targets.outputs.size() > 255 || targets.sockets.size() > 255) {
-    return absl::InvalidArgumentError("too many output files for the keeper");
+void RunKeeperIntermediateProcess(int socket, int daemon_pidfd,
+                                  const KeeperTargets& targets) {
+  PrepareKeeperIdentity();
+  RunKeeperStartHookForTesting();
+  const pid_t keeper = fork();
+  if (keeper == 0) RunKeeper(socket, daemon_pidfd, targets);
+  if (keeper < 0) _exit(1);
+  // The keeper's pidfd, for the daemon: opened here, where the keeper is
+  // a child that nobody else can reap, so the pid names it.
+  const int keeper_pidfd = PidfdOpen(keeper);
+  if (keeper_pidfd < 0 ||
+      !SendKeeperMessage(socket, absl::string_view(&kKeeperPidfdNote, 1),
+                         keeper_pidfd)
+           .ok()) {
+    KillNow(keeper);
+    _exit(1);
   }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return ErrnoError(errno, "socketpair for the path keeper");
-  }
-  // Every request then carries its sender's pid, vouched for by the kernel.
-  const int on = 1;
-  if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return ErrnoError(saved, "SO_PASSCRED for the path keeper");
-  }
-  // Opened here, inherited by the keeper: the daemon cannot be gone (and its
-  // pid reused) before the keeper holds it.
-  const int daemon_pidfd = PidfdOpen(getpid());
-  if (daemon_pidfd < 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return ErrnoError(saved, "pidfd_open of the daemon for the path keeper");
-  }
-  const pid_t middle = fork();
-  if (middle < 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    close(daemon_pidfd);
-    return ErrnoError(saved, "fork the path keeper");
-  }
-  if (middle == 0) {
-    close(sv[0]);
-    PrepareKeeperIdentity();
-    RunKeeperStartHookForTesting();
-    const pid_t keeper = fork();
-    if (keeper == 0) RunKeeper(sv[1], daemon_pidfd, targets);
-    if (keeper < 0) _exit(1);
-    // The keeper's pidfd, for the daemon: opened here, where the keeper is
-    // a child that nobody else can reap, so the pid names it.
-    const int keeper_pidfd = PidfdOpen(keeper);
-    if (keeper_pidfd < 0 ||
-        !SendKeeperMessage(sv[1], absl::string_view(&kKeeperPidfdNote, 1),
-                           keeper_pidfd)
-             .ok()) {
-      KillNow(keeper);
-      _exit(1);
-    }
-    _exit(0);
-  }
-  close(sv[1]);
-  close(daemon_pidfd);
-  int wait_status = 0;
-  if (!ReapChild(middle, &wait_status) || !WIFEXITED(wait_status) ||
-      WEXITSTATUS(wait_status) != 0) {
-    close(sv[0]);
-    return absl::InternalError("could not fork the path keeper");
-  }
-  absl::StatusOr<int> keeper_pidfd = AwaitKeeperServing(sv[0]);
-  if (!keeper_pidfd.ok()) {
-    close(sv[0]);
-    return keeper_pidfd.status();
-  }
-  auto client = std::make_shared<PathKeeperClient>(sv[0]);
-  client->keeper_pidfd_ = *keeper_pidfd;
-  return client;
-}
-
-PathKeeperClient::~PathKeeperClient() {
-  if (fd_ >= 0) close(fd_);
-  if (keeper_pidfd_ >= 0) close(keeper_pidfd_);
-}
-
-bool PathKeeperClient::Exited() const {
-  return keeper_pidfd_ >= 0 && AwaitExit(keeper_pidfd_, absl::ZeroDuration());
-}
-
-absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd,
-                                   pid_t pid) {
-  *fd = -1;
-  if (fd_ < 0) return absl::UnavailableError("no path keeper");
-  int reply[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reply) != 0) {
-    return ErrnoError(errno, "socketpair for a path keeper reply");
-  }
-  const KeeperRequest request = MakeKeeperRequest(op, index, pid);
-  absl::Status sent = SendKeeperMessage(fd_, AsBytes(request), reply[1]);
-  close(reply[1]);
-  if (!sent.ok()) {
-    close(reply[0]);
-    return sent;
-  }
-  struct pollfd pfd = {reply[0], POLLIN, 0};
-  int ready;
-  do {
-    ready = poll(&pfd, 1, kReplyTimeoutMs);
-  } while (ready < 0 && errno == EINTR);
-  if (ready <= 0) {
-    close(reply[0]);
-    return absl::DeadlineExceededError("the path keeper did not answer");
-  }
-  char buffer[kMaxKeeperReply];
-  bool extra;
-  absl::StatusOr<size_t> n =
-      ReceiveKeeperMessage(reply[0], buffer, sizeof(buffer), fd, &extra);
-  close(reply[0]);
-  std::optional<KeeperReply> reply_read;
-  if (n.ok() && !extra) {
-    reply_read = DecodeKeeperReply(absl::string_view(buffer, *n));
-  }
-  if (!reply_read) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-    if (!n.ok()) return n.status();
-    return absl::UnavailableError("the path keeper is gone");
-  }
-  if (!reply_read->status.ok()) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-    return reply_read->status;
-  }
-  if (reply_read->removed) *fd = -2;  // removed, for RemovePidFile
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> PathKeeperClient::OpenOutput(size_t index) {
-  if (index > 255) return absl::InvalidArgumentError("no such output");
-  int fd;
-  DAEMONKIT_RETURN_IF_ERROR(
-      Ask(kKeeperOpenOutput, static_cast<uint8_t>(index), &fd));
-  if (fd < 0) return absl::InternalError("the path keeper sent no descriptor");
-  return fd;
-}
-
-absl::Status PathKeeperClient::NameWorker(pid_t worker) {
-  int unused;
-  return Ask(kKeeperNameWorker, 0, &unused, worker);
-}
-
-absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {
-  int removed;
-  DAEMONKIT_RETURN_IF_ERROR(
-      Ask(kKeeperRemovePidFile, static_cast<uint8_t>(id), &removed));
-  return removed == -2;
-}
-
-absl::StatusOr<bool> PathKeeperClient::RemoveSocketFile(size_t index) {
-  if (index > 255) return absl::InvalidArgumentError("no such socket file");
-  int removed;
-  DAEMONKIT_RETURN_IF_ERROR(
-      Ask(kKeeperRemoveSocket, static_cast<uint8_t>(index), &removed));
-  return removed == -2;
+  _exit(0);
 }
 
 }  // namespace internal
