@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -28,6 +27,7 @@
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/proc.h"
 #include "daemon/internal/ready_fd.h"
+#include "daemon/internal/restart_schedule.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/wait_status.h"
@@ -47,7 +47,7 @@ class Supervisor {
   Supervisor(const Options& options, SupervisorState state)
       : options_(options),
         state_(state),
-        delay_(options.restart_delay),
+        backoff_(options),
         watchdog_(options.watchdog, options.stop_timeout * 3 / 4),
         ready_deadline_(MonotonicNow() + options.ready_timeout) {}
 
@@ -181,12 +181,12 @@ class Supervisor {
   // counts for no restart limit.
   void CannotSpawn(absl::string_view message) {
     if (!first_ready_) GiveUp(message);
-    restart_at_ = MonotonicNow() + delay_;
+    const absl::Duration wait = backoff_.NextAfterFailedSpawn();
+    restart_at_ = MonotonicNow() + wait;
     const std::string status =
-        absl::StrCat(message, "; retrying in ", absl::FormatDuration(delay_));
+        absl::StrCat(message, "; retrying in ", absl::FormatDuration(wait));
     LOG(ERROR) << status;
     Notify("STATUS=" + status);
-    delay_ = std::min(delay_ * 2, options_.restart_max_delay);
   }
 
   void WaitForEvent() {
@@ -369,7 +369,7 @@ class Supervisor {
       }
     } else {
       const std::string status =
-          OwnStatus(absl::StrCat("running, restart ", restarts_));
+          OwnStatus(absl::StrCat("running, restart ", backoff_.restarts()));
       if (!status.empty()) Notify(status.substr(1));  // without its newline
     }
     LOG(INFO) << "worker " << worker_pid_ << " ready";
@@ -424,44 +424,17 @@ class Supervisor {
       // container init and the daemonkit command say it.
       Exit(ExitCodeOf(wait_status));
     }
-    // Issue 22.16, the rule of s6-supervise, runsv and supervise: a worker
-    // that ran long enough is restarted at once and resets the backoff; only
-    // one that died young waits, so that a crash loop does not spin.
-    const bool ran_long = uptime >= options_.restart_reset_after;
-    if (ran_long) delay_ = options_.restart_delay;
-    ++restarts_;
-    if (options_.restart_limit > 0 && RestartLimitReached()) {
-      GiveUp(absl::StrCat("giving up after ", options_.restart_limit,
-                          " restarts within ",
-                          absl::FormatDuration(options_.restart_reset_after),
-                          "; last ", WaitStatusSummary(wait_status)));
+    // Issue 22.16 and 23.8 (restart_schedule.h): at once after a long run,
+    // else after the backoff; given up past the limit.
+    const RestartBackoff::Restart next = backoff_.Next(uptime, MonotonicNow());
+    if (next.limit_reached) {
+      GiveUp(backoff_.LimitMessage(WaitStatusSummary(wait_status)));
     }
-    const absl::Duration wait = ran_long ? absl::ZeroDuration() : delay_;
-    restart_at_ = MonotonicNow() + wait;
-    const std::string status = RestartStatus(wait, wait_status, restarts_);
+    restart_at_ = MonotonicNow() + next.wait;
+    const std::string status =
+        RestartStatus(next.wait, wait_status, backoff_.restarts());
     LOG(WARNING) << status;
     Notify("STATUS=" + status);
-    if (!ran_long) delay_ = std::min(delay_ * 2, options_.restart_max_delay);
-  }
-
-  // The restart limit as a sliding window (issue 23.8), as systemd's
-  // StartLimitIntervalSec= and StartLimitBurst=: records this restart and
-  // tells whether more than `restart_limit` restarts, this one included,
-  // fall within the last `restart_reset_after`. Only the times of the last
-  // `restart_limit` restarts are kept. On CLOCK_MONOTONIC: a clock step
-  // neither forgives a crash loop nor invents one.
-  bool RestartLimitReached() {
-    const absl::Time now = MonotonicNow();
-    const absl::Time window_start = now - options_.restart_reset_after;
-    const bool reached = recent_restarts_.size() >=
-                             static_cast<size_t>(options_.restart_limit) &&
-                         recent_restarts_.front() > window_start;
-    recent_restarts_.push_back(now);
-    while (recent_restarts_.size() >
-           static_cast<size_t>(options_.restart_limit)) {
-      recent_restarts_.pop_front();
-    }
-    return reached;
   }
 
   // The watchdog of our own (watchdog.h): SIGABRT to a worker that has
@@ -703,7 +676,7 @@ class Supervisor {
   SupervisorState state_;
   // Options::ready_fd while the supervisor holds it, -1 once told.
   int ready_fd_ = options_.ready_fd;
-  absl::Duration delay_;
+  RestartBackoff backoff_;
   // Every time the supervisor keeps (restart_at_, worker_started_, the
   // watchdog's deadlines) is MonotonicNow(): a step of the wall clock must
   // neither delay a restart nor blind the watchdog (issue 23.5).
@@ -726,9 +699,6 @@ class Supervisor {
   absl::Time worker_started_;
   bool first_ready_ = false;
   bool pidfile_problem_logged_ = false;
-  int restarts_ = 0;
-  // The monotonic times of the last `restart_limit` restarts, oldest first.
-  std::deque<absl::Time> recent_restarts_;
 };
 
 }  // namespace
@@ -777,29 +747,6 @@ std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
     }
   }
   return relayed;
-}
-
-bool ShouldRestart(RestartPolicy mode, int wait_status) {
-  switch (mode) {
-    case RestartPolicy::kNo:
-      return false;
-    case RestartPolicy::kAlways:
-      return true;
-    case RestartPolicy::kOnFailure:
-      if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status) != 0;
-      // Killed: a failure, unless by the signals that ask a daemon to stop.
-      return !WIFSIGNALED(wait_status) || (WTERMSIG(wait_status) != SIGTERM &&
-                                           WTERMSIG(wait_status) != SIGINT);
-  }
-  return false;
-}
-
-std::string RestartStatus(absl::Duration delay, int wait_status, int restart) {
-  return absl::StrCat(
-      delay > absl::ZeroDuration()
-          ? absl::StrCat("restarting in ", absl::FormatDuration(delay))
-          : "restarting at once",
-      " after ", WaitStatusSummary(wait_status), ", restart ", restart);
 }
 
 Worker Supervise(const Options& options, SupervisorState state) {
