@@ -28,6 +28,7 @@
 #include "daemon/internal/ready_channel.h"
 #include "daemon/internal/restart_schedule.h"
 #include "daemon/internal/supervisor.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/watchdog.h"
 #include "daemon/internal/worker.h"
 #include "daemon/options.h"
@@ -55,6 +56,26 @@ class Supervisor {
 
   // Forks a worker. Returns it in the child; nullopt in the supervisor.
   std::optional<Worker> SpawnWorker();
+
+  // A new worker's channels to the supervisor: the ready pipe and, when
+  // anyone listens (sd_notify, the watchdog of our own), the sd_notify
+  // socketpair (else both notify ends are invalid).
+  struct WorkerChannels {
+    // Closes the four in this order: that of the closes this replaced.
+    void CloseAll();
+
+    UniqueFd ready_read;    // the supervisor's end
+    UniqueFd ready_write;   // the worker's
+    UniqueFd notify_read;   // the supervisor's end
+    UniqueFd notify_write;  // the worker's
+  };
+  // Makes them before the fork; on failure, CannotSpawn and nullopt.
+  std::optional<WorkerChannels> OpenWorkerChannels();
+
+  // In the supervisor, right after the fork of worker `pid`: its process
+  // group, its pid file (through the keeper), the supervisor's ends of its
+  // channels, and the state and timers of a new worker.
+  void AdoptWorker(pid_t pid, WorkerChannels channels);
 
   // A worker could not be started (fork failed with EAGAIN: RLIMIT_NPROC
   // reached for a moment, a full pid table; or no descriptor was left).

@@ -32,6 +32,7 @@
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/internal/supervisor_process.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/internal/watchdog.h"
 #include "daemon/internal/worker_pidfile.h"
@@ -54,36 +55,13 @@ bool IsNumberAssignment(absl::string_view line, absl::string_view name) {
 }  // namespace
 
 std::optional<Worker> Supervisor::SpawnWorker() {
-  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
-  if (!pipe.ok()) {
-    CannotSpawn(
-        absl::StrCat("cannot start a worker: ", pipe.status().message()));
-    return std::nullopt;
-  }
-  // The worker's sd_notify line: a connected socket, so no other process
-  // can speak for the worker; SEQPACKET keeps message boundaries and
-  // tells the end. Non-blocking both ways: a busy supervisor must not
-  // stall the worker's main loop.
-  // The watchdog of our own hears the worker's progress on it too.
-  int notify[2] = {-1, -1};
-  if ((state_.notifier->enabled() || watchdog_.enabled()) &&
-      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-                 notify) != 0) {
-    const int saved = errno;
-    close(pipe->read_fd);
-    close(pipe->write_fd);
-    CannotSpawn(
-        ErrnoError(saved, "cannot start a worker: socketpair").message());
-    return std::nullopt;
-  }
+  std::optional<WorkerChannels> channels = OpenWorkerChannels();
+  if (!channels) return std::nullopt;
   const pid_t supervisor = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     const int saved = errno;
-    close(pipe->read_fd);
-    close(pipe->write_fd);
-    if (notify[0] >= 0) close(notify[0]);
-    if (notify[1] >= 0) close(notify[1]);
+    channels->CloseAll();
     CannotSpawn(ErrnoError(saved, "fork a worker").message());
     return std::nullopt;
   }
@@ -96,21 +74,64 @@ std::optional<Worker> Supervisor::SpawnWorker() {
     // before its own descriptors are made; once told, the number is free
     // and may be any descriptor of the worker's (its signal pipe).
     if (ready_fd_ >= 0) close(ready_fd_);
-    close(pipe->read_fd);
-    if (notify[0] >= 0) close(notify[0]);
-    return BecomeWorker(supervisor, pipe->write_fd, notify[1],
+    channels->ready_read.reset();
+    channels->notify_read.reset();
+    return BecomeWorker(supervisor, channels->ready_write.release(),
+                        channels->notify_write.release(),
                         KeepAliveInterval(state_.notifier->watchdog_interval(),
                                           options_.watchdog),
                         *state_.worker_pidfile);
   }
+  AdoptWorker(pid, *std::move(channels));
+  return std::nullopt;
+}
+
+void Supervisor::WorkerChannels::CloseAll() {
+  ready_read.reset();
+  ready_write.reset();
+  notify_read.reset();
+  notify_write.reset();
+}
+
+std::optional<Supervisor::WorkerChannels> Supervisor::OpenWorkerChannels() {
+  absl::StatusOr<ReadyPipe> pipe = CreateReadyPipe();
+  if (!pipe.ok()) {
+    CannotSpawn(
+        absl::StrCat("cannot start a worker: ", pipe.status().message()));
+    return std::nullopt;
+  }
+  WorkerChannels channels;
+  channels.ready_read.reset(pipe->read_fd);
+  channels.ready_write.reset(pipe->write_fd);
+  // The worker's sd_notify line: a connected socket, so no other process
+  // can speak for the worker; SEQPACKET keeps message boundaries and
+  // tells the end. Non-blocking both ways: a busy supervisor must not
+  // stall the worker's main loop.
+  // The watchdog of our own hears the worker's progress on it too.
+  int notify[2] = {-1, -1};
+  if ((state_.notifier->enabled() || watchdog_.enabled()) &&
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+                 notify) != 0) {
+    const int saved = errno;
+    channels.CloseAll();
+    CannotSpawn(
+        ErrnoError(saved, "cannot start a worker: socketpair").message());
+    return std::nullopt;
+  }
+  channels.notify_read.reset(notify[0]);
+  channels.notify_write.reset(notify[1]);
+  return channels;
+}
+
+void Supervisor::AdoptWorker(pid_t pid, WorkerChannels channels) {
   if (worker_own_group_ && setpgid(pid, pid) != 0 && errno != EACCES) {
     // EACCES: the worker has already exec'd; it made its group itself.
     PLOG(WARNING) << "setpgid worker " << pid;
   }
-  close(pipe->write_fd);
-  if (notify[1] >= 0) close(notify[1]);
+  channels.ready_write.reset();
+  channels.notify_write.reset();
   // Read between other events, never blocking the supervisor.
-  fcntl(pipe->read_fd, F_SETFL, O_NONBLOCK);
+  fcntl(channels.ready_read.get(), F_SETFL, O_NONBLOCK);
   // A dropped worker's pid file is locked and written by the keeper,
   // before any message of the worker is read (so before it is ready).
   if (*state_.worker_pidfile) {
@@ -125,8 +146,8 @@ std::optional<Worker> Supervisor::SpawnWorker() {
   }
   worker_pid_ = pid;
   worker_pidfd_ = PidfdOpen(pid);
-  worker_ready_fd_ = pipe->read_fd;
-  worker_notify_fd_ = notify[0];
+  worker_ready_fd_ = channels.ready_read.release();
+  worker_notify_fd_ = channels.notify_read.release();
   worker_messages_ = ReadyDecoder();
   worker_error_.clear();
   worker_ready_ = false;
@@ -138,7 +159,6 @@ std::optional<Worker> Supervisor::SpawnWorker() {
                                                ? options_.ready_timeout
                                                : absl::InfiniteDuration());
   LOG(INFO) << "started worker " << pid;
-  return std::nullopt;
 }
 
 void Supervisor::CannotSpawn(absl::string_view message) {
