@@ -72,8 +72,12 @@ Worker Supervisor::Run() {
 
 void Supervisor::WaitForEvent() {
   std::vector<struct pollfd> fds = {{state_.signal_fd, POLLIN, 0}};
-  if (worker_ready_fd_ >= 0) fds.push_back({worker_ready_fd_, POLLIN, 0});
-  if (worker_notify_fd_ >= 0) fds.push_back({worker_notify_fd_, POLLIN, 0});
+  if (worker_ready_fd_.valid()) {
+    fds.push_back({worker_ready_fd_.get(), POLLIN, 0});
+  }
+  if (worker_notify_fd_.valid()) {
+    fds.push_back({worker_notify_fd_.get(), POLLIN, 0});
+  }
   if (state_.outputs->keeper_pidfd() >= 0) {
     fds.push_back({state_.outputs->keeper_pidfd(), POLLIN, 0});
   }
@@ -125,7 +129,7 @@ void Supervisor::HandleSignals() {
       if (absl::Status reopened = state_.outputs->Reopen(); !reopened.ok()) {
         LOG(ERROR) << "reopen output files: " << reopened;
       }
-      if (worker_pidfd_ >= 0) PidfdSendSignal(worker_pidfd_, SIGHUP);
+      if (worker_pidfd_.valid()) PidfdSendSignal(worker_pidfd_.get(), SIGHUP);
     }
     // Upgrades (issue 14) replace an unsupervised daemon only; a
     // supervisor answers the request instead of dying of SIGUSR2.
@@ -210,13 +214,13 @@ void Supervisor::Stop(int signo) {
   // runs out of patience and SIGKILLs the supervisor (its worker then dies
   // of PR_SET_PDEATHSIG), nothing is left to remove it.
   RemoveWorkerPidFileNow();
-  if (worker_pidfd_ >= 0) {
+  if (worker_pidfd_.valid()) {
     const std::string worker = absl::StrCat("worker ", worker_pid_);
     // Three quarters of the stop timeout: `stop` (or a service manager)
     // waits the whole of it before it SIGKILLs the supervisor, and the
     // supervisor needs the rest to end what the worker left behind.
     if (absl::Status ended = TerminateProcess(
-            worker_pidfd_, options_.stop_timeout * 3 / 4, worker.c_str());
+            worker_pidfd_.get(), options_.stop_timeout * 3 / 4, worker.c_str());
         !ended.ok()) {
       LOG(WARNING) << ended;
     }

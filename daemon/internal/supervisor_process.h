@@ -202,9 +202,9 @@ class Supervisor {
   // neither delay a restart nor blind the watchdog (issue 23.5).
   absl::Time restart_at_ = absl::InfinitePast();
   pid_t worker_pid_ = 0;
-  int worker_pidfd_ = -1;
-  int worker_ready_fd_ = -1;
-  int worker_notify_fd_ = -1;
+  UniqueFd worker_pidfd_;
+  UniqueFd worker_ready_fd_;   // its ready pipe, until end-of-file
+  UniqueFd worker_notify_fd_;  // its sd_notify line, until it closes
   bool worker_own_group_ = true;
   RelayState relay_;
   absl::Time next_watchdog_ = absl::InfinitePast();

@@ -145,9 +145,9 @@ void Supervisor::AdoptWorker(pid_t pid, WorkerChannels channels) {
     }
   }
   worker_pid_ = pid;
-  worker_pidfd_ = PidfdOpen(pid);
-  worker_ready_fd_ = channels.ready_read.release();
-  worker_notify_fd_ = channels.notify_read.release();
+  worker_pidfd_.reset(PidfdOpen(pid));
+  worker_ready_fd_ = std::move(channels.ready_read);
+  worker_notify_fd_ = std::move(channels.notify_read);
   worker_messages_ = ReadyDecoder();
   worker_error_.clear();
   worker_ready_ = false;
@@ -193,10 +193,10 @@ void Supervisor::Reap() {
 }
 
 void Supervisor::ReadWorkerMessages() {
-  if (worker_ready_fd_ < 0) return;
+  if (!worker_ready_fd_.valid()) return;
   char buffer[512];
   ssize_t n;
-  while ((n = read(worker_ready_fd_, buffer, sizeof(buffer))) > 0) {
+  while ((n = read(worker_ready_fd_.get(), buffer, sizeof(buffer))) > 0) {
     worker_messages_.Append(absl::string_view(buffer, static_cast<size_t>(n)));
   }
   while (std::optional<ReadyDecoder::Message> message =
@@ -211,16 +211,15 @@ void Supervisor::ReadWorkerMessages() {
         error && !worker_ready_) {
       worker_error_ = *std::move(error);
     }
-    close(worker_ready_fd_);
-    worker_ready_fd_ = -1;
+    worker_ready_fd_.reset();
   }
 }
 
 void Supervisor::RelayWorkerNotifications() {
-  if (worker_notify_fd_ < 0) return;
+  if (!worker_notify_fd_.valid()) return;
   char buffer[kMaxNotification];
   for (;;) {
-    ssize_t n = recv(worker_notify_fd_, buffer, sizeof(buffer), 0);
+    ssize_t n = recv(worker_notify_fd_.get(), buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n <= 0) break;  // the worker closed its end, or an error
@@ -239,8 +238,7 @@ void Supervisor::RelayWorkerNotifications() {
         RelayedNotification(message, options_.restart, &relay_);
     if (!relayed.empty()) Notify(relayed);
   }
-  close(worker_notify_fd_);
-  worker_notify_fd_ = -1;
+  worker_notify_fd_.reset();
 }
 
 void Supervisor::WorkerReady() {
@@ -286,10 +284,9 @@ void Supervisor::WorkerEnded(int wait_status) {
   // A worker the watchdog ended failed, whatever its status says (it may
   // catch SIGABRT and exit 0).
   const bool hung = watchdog_.WorkerEnded();
-  if (worker_ready_fd_ >= 0) close(worker_ready_fd_);
-  if (worker_pidfd_ >= 0) close(worker_pidfd_);
-  if (worker_notify_fd_ >= 0) close(worker_notify_fd_);
-  worker_ready_fd_ = worker_pidfd_ = worker_notify_fd_ = -1;
+  worker_ready_fd_.reset();
+  worker_pidfd_.reset();
+  worker_notify_fd_.reset();
   worker_pid_ = 0;
   EmptyWorkerPidFile();
   // Issue 23.6: what the worker left behind (its group was killed in
