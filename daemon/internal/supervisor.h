@@ -36,7 +36,10 @@
 // restarted.
 //
 // The worker's pid file (`--daemon_child_pidfile`): worker_pidfile.h. What
-// a worker starts with, and its first steps after the fork: worker.h.
+// a worker starts with, and its first steps after the fork: worker.h. When a
+// worker starts again: restart_schedule.h. The code: supervisor.cc (the
+// event loop) and supervisor_worker.cc (a worker's life), around the class
+// in supervisor_process.h.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
