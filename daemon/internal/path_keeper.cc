@@ -1,8 +1,8 @@
 // Copyright 2026 The daemonkit Authors.
 //
-// Two processes run code of this file: the daemon (PathKeeperClient, which
-// asks) and the keeper (ServePathKeeper and what Start runs after its forks,
-// which answers).
+// The keeper process (path_keeper.h): what PathKeeperClient::Start's
+// intermediate process and the keeper it forks run, and ServePathKeeper, the
+// keeper's loop. The daemon's side, which asks, is path_keeper_client.cc.
 
 #include "daemon/internal/path_keeper.h"
 
@@ -26,6 +26,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/keeper_protocol.h"
 #include "daemon/internal/kill_and_reap.h"
 #include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/proc.h"
@@ -38,112 +39,9 @@
 namespace daemonkit {
 namespace internal {
 namespace {
-
-// The request: a fixed-size record and exactly one descriptor, the socket
-// to reply on, plus the sender's credentials that the kernel attaches
-// (SO_PASSCRED). Anything else is malformed and ends the serving.
-constexpr uint32_t kMagic = 0x6b656570;  // "keep"
-enum Op : uint8_t {
-  kOpenOutput = 1,
-  kRemovePidFile = 2,
-  kRemoveSocket = 3,
-  kNameWorker = 4,
-};
-struct Request {
-  uint32_t magic;
-  uint8_t op;
-  uint8_t index;
-  uint8_t padding[2];
-  int32_t pid;  // kNameWorker: the worker
-};
-
-// The reply: the status code, whether the pid file was removed, the error
-// message; a descriptor attached to a successful OpenOutput.
-constexpr size_t kMaxReply = 512;
-// How long the daemon waits for an answer: the keeper only opens or unlinks
-// a file, but that file may sit on a stalled network filesystem, or the
-// keeper may be stopped (SIGSTOP, a debugger, a frozen cgroup). The daemon
-// handles no signal meanwhile, so this stays well below the default stop
-// timeout (10 s): a stop that comes during a reload still ends it cleanly.
-constexpr int kReplyTimeoutMs = 3000;
-
-// The two notes the daemon waits for in Start, on the keeper's socket: the
-// intermediate process's, with the keeper's pidfd, and the keeper's own,
-// once it holds nothing but what it keeps. They may arrive in either order.
-constexpr char kKeeperPidfdNote = 'k';
-constexpr char kKeeperServingNote = 's';
-// How long Start waits for both: two forks and a close_range, so this is
-// only reached by a keeper that was stopped or starved (a sanitizer build on
-// a loaded machine takes milliseconds); the start then fails, whole.
-constexpr int kKeeperStartTimeoutMs = 30000;
-
-// `flags`: MSG_DONTWAIT for the keeper's replies, which must never block it
-// (a requester may hand over a reply socket whose peer never reads).
-absl::Status SendWithFd(int socket, const void* data, size_t size, int fd,
-                        int flags = 0) {
-  return SendWithDescriptor(
-      socket, absl::string_view(static_cast<const char*>(data), size), fd,
-      "the path keeper", flags);
-}
-
-// Receives one message and at most one descriptor. Returns the size (0 at
-// end-of-file); `fd` is -1 when none came; `extra` is set when more than one
-// descriptor (or a truncated message) came. `sender`, when given, receives
-// the sending process's pid from SCM_CREDENTIALS (0 when none came).
-absl::StatusOr<size_t> ReceiveWithFd(int socket, void* data, size_t size,
-                                     int* fd, bool* extra,
-                                     pid_t* sender = nullptr) {
-  *fd = -1;
-  *extra = false;
-  if (sender != nullptr) *sender = 0;
-  struct iovec iov = {data, size};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char
-      control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, "receive from the path keeper");
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *extra = true;
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
-       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS &&
-        sender != nullptr && cmsg->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
-      struct ucred credentials;
-      std::memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
-      *sender = credentials.pid;
-      continue;
-    }
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
-      *extra = true;
-      continue;
-    }
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      if (*fd < 0) {
-        *fd = received;
-      } else {
-        close(received);
-        *extra = true;
-      }
-    }
-  }
-  return static_cast<size_t>(n);
-}
-
 void Reply(int reply_fd, const absl::Status& status, bool removed, int fd) {
-  std::string message(1, static_cast<char>(status.code()));
-  message.push_back(removed ? 1 : 0);
-  absl::string_view text = status.message().substr(0, kMaxReply - 2);
-  message.append(text.data(), text.size());
-  (void)SendWithFd(reply_fd, message.data(), message.size(), fd, MSG_DONTWAIT);
+  (void)SendKeeperMessage(reply_fd, EncodeKeeperReply(status, removed), fd,
+                          MSG_DONTWAIT);
 }
 
 // The pid file a RemovePidFile request names, if the keeper was given it.
@@ -244,39 +142,44 @@ class Keeper {
   // Reads and answers one request; false at end-of-file or on a malformed
   // request (which also sets the exit code 1).
   bool ServeOne() {
-    Request request;
+    char buffer[sizeof(KeeperRequest)];
     int reply_fd;
     bool extra;
     pid_t sender;
-    absl::StatusOr<size_t> n = ReceiveWithFd(fd_, &request, sizeof(request),
-                                             &reply_fd, &extra, &sender);
+    absl::StatusOr<size_t> n = ReceiveKeeperMessage(fd_, buffer, sizeof(buffer),
+                                                    &reply_fd, &extra, &sender);
     const bool end_of_file = n.ok() && *n == 0 && reply_fd < 0 && !extra;
-    const bool well_formed = n.ok() && *n == sizeof(request) && !extra &&
+    const std::optional<KeeperRequest> request =
+        n.ok() ? DecodeKeeperRequest(absl::string_view(buffer, *n))
+               : std::nullopt;
+    // The reply socket is looked at (fstat) only for a record of the right
+    // size that came alone, whatever its magic.
+    const bool well_formed = n.ok() && *n == sizeof(KeeperRequest) && !extra &&
                              reply_fd >= 0 && IsSocket(reply_fd) &&
-                             request.magic == kMagic && Known(request);
+                             request.has_value() && Known(*request);
     if (!well_formed) {
       if (reply_fd >= 0) close(reply_fd);
       if (!end_of_file) exit_code_ = 1;
       return false;
     }
-    Answer(request, sender, reply_fd);
+    Answer(*request, sender, reply_fd);
     close(reply_fd);
     return true;
   }
 
   // Whether the request names an operation and a file this keeper has.
-  bool Known(const Request& request) const {
+  bool Known(const KeeperRequest& request) const {
     switch (request.op) {
-      case kOpenOutput:
+      case kKeeperOpenOutput:
         return request.index < targets_.outputs.size();
-      case kRemovePidFile:
+      case kKeeperRemovePidFile:
         return request.index <= 1 &&
                TargetPidFile(targets_,
                              static_cast<KeeperPidFileId>(request.index))
                    .has_value();
-      case kRemoveSocket:
+      case kKeeperRemoveSocket:
         return request.index < targets_.sockets.size();
-      case kNameWorker:
+      case kKeeperNameWorker:
         return targets_.worker_pidfile && targets_.worker_pidfile->fd >= 0 &&
                daemon_pid_ > 0 && request.pid > 0;
       default:
@@ -284,8 +187,8 @@ class Keeper {
     }
   }
 
-  void Answer(const Request& request, pid_t sender, int reply_fd) {
-    if (request.op == kOpenOutput) {
+  void Answer(const KeeperRequest& request, pid_t sender, int reply_fd) {
+    if (request.op == kKeeperOpenOutput) {
       const KeeperOutput& output = targets_.outputs[request.index];
       absl::StatusOr<OpenedFile> opened = SafeOpen(output.path, output.policy);
       if (!opened.ok()) {
@@ -296,11 +199,11 @@ class Keeper {
       close(opened->fd);
       return;
     }
-    if (request.op == kNameWorker) {
+    if (request.op == kKeeperNameWorker) {
       Reply(reply_fd, NameWorker(request.pid, sender), false, -1);
       return;
     }
-    if (request.op == kRemoveSocket) {
+    if (request.op == kKeeperRemoveSocket) {
       // The supervisor's or the daemon's to ask, at a clean stop.
       if (daemon_pid_ > 0 && sender != daemon_pid_) {
         Reply(reply_fd,
@@ -496,52 +399,12 @@ void PrepareKeeperIdentity() {
   // among them: a reader of the pid file could not yet tell from the
   // keeper's pidfds which process it keeps. The daemon writes its pid only
   // after this note (daemon_startup.cc).
-  if (!SendWithFd(fd, &kKeeperServingNote, 1, -1, MSG_DONTWAIT).ok()) {
+  if (!SendKeeperMessage(fd, absl::string_view(&kKeeperServingNote, 1), -1,
+                         MSG_DONTWAIT)
+           .ok()) {
     _exit(kExitFailure);
   }
   _exit(ServePathKeeper(fd, daemon_pidfd, targets));
-}
-
-// In the daemon: waits for the two notes of a keeper's start (the keeper's
-// pidfd from the intermediate process, then the keeper's word that it
-// serves) and returns that pidfd. Once this returns, the keeper holds only
-// the descriptors it keeps.
-absl::StatusOr<int> AwaitKeeperServing(int socket) {
-  int keeper_pidfd = -1;
-  bool serving = false;
-  const Deadline deadline =
-      Deadline::In(absl::Milliseconds(kKeeperStartTimeoutMs));
-  while (keeper_pidfd < 0 || !serving) {
-    struct pollfd pfd = {socket, POLLIN, 0};
-    const int ready = poll(&pfd, 1, deadline.PollTimeoutMs());
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) {
-      if (keeper_pidfd >= 0) close(keeper_pidfd);
-      return ready == 0
-                 ? absl::DeadlineExceededError("the path keeper did not start")
-                 : ErrnoError(errno, "wait for the path keeper");
-    }
-    char note = 0;
-    int fd;
-    bool extra;
-    absl::StatusOr<size_t> n = ReceiveWithFd(socket, &note, 1, &fd, &extra);
-    const bool pidfd_note = n.ok() && *n == 1 && note == kKeeperPidfdNote &&
-                            fd >= 0 && keeper_pidfd < 0 && !extra;
-    const bool serving_note = n.ok() && *n == 1 && note == kKeeperServingNote &&
-                              fd < 0 && !serving && !extra;
-    if (pidfd_note) {
-      keeper_pidfd = fd;
-    } else if (serving_note) {
-      serving = true;
-    } else {
-      if (fd >= 0) close(fd);
-      if (keeper_pidfd >= 0) close(keeper_pidfd);
-      return absl::InternalError(n.ok() && *n == 0
-                                     ? "the path keeper exited before it served"
-                                     : "the path keeper sent no pidfd");
-    }
-  }
-  return keeper_pidfd;
 }
 
 }  // namespace
@@ -550,155 +413,24 @@ int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets) {
   return Keeper(fd, daemon_pidfd, targets).Run();
 }
 
-absl::StatusOr<std::shared_ptr<PathKeeperClient>> PathKeeperClient::Start(
-    const KeeperTargets& targets) {
-  if (targets.outputs.size() > 255 || targets.sockets.size() > 255) {
-    return absl::InvalidArgumentError("too many output files for the keeper");
+void RunKeeperIntermediateProcess(int socket, int daemon_pidfd,
+                                  const KeeperTargets& targets) {
+  PrepareKeeperIdentity();
+  RunKeeperStartHookForTesting();
+  const pid_t keeper = fork();
+  if (keeper == 0) RunKeeper(socket, daemon_pidfd, targets);
+  if (keeper < 0) _exit(1);
+  // The keeper's pidfd, for the daemon: opened here, where the keeper is
+  // a child that nobody else can reap, so the pid names it.
+  const int keeper_pidfd = PidfdOpen(keeper);
+  if (keeper_pidfd < 0 ||
+      !SendKeeperMessage(socket, absl::string_view(&kKeeperPidfdNote, 1),
+                         keeper_pidfd)
+           .ok()) {
+    KillNow(keeper);
+    _exit(1);
   }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return ErrnoError(errno, "socketpair for the path keeper");
-  }
-  // Every request then carries its sender's pid, vouched for by the kernel.
-  const int on = 1;
-  if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return ErrnoError(saved, "SO_PASSCRED for the path keeper");
-  }
-  // Opened here, inherited by the keeper: the daemon cannot be gone (and its
-  // pid reused) before the keeper holds it.
-  const int daemon_pidfd = PidfdOpen(getpid());
-  if (daemon_pidfd < 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    return ErrnoError(saved, "pidfd_open of the daemon for the path keeper");
-  }
-  const pid_t middle = fork();
-  if (middle < 0) {
-    const int saved = errno;
-    close(sv[0]);
-    close(sv[1]);
-    close(daemon_pidfd);
-    return ErrnoError(saved, "fork the path keeper");
-  }
-  if (middle == 0) {
-    close(sv[0]);
-    PrepareKeeperIdentity();
-    RunKeeperStartHookForTesting();
-    const pid_t keeper = fork();
-    if (keeper == 0) RunKeeper(sv[1], daemon_pidfd, targets);
-    if (keeper < 0) _exit(1);
-    // The keeper's pidfd, for the daemon: opened here, where the keeper is
-    // a child that nobody else can reap, so the pid names it.
-    const int keeper_pidfd = PidfdOpen(keeper);
-    if (keeper_pidfd < 0 ||
-        !SendWithFd(sv[1], &kKeeperPidfdNote, 1, keeper_pidfd).ok()) {
-      KillNow(keeper);
-      _exit(1);
-    }
-    _exit(0);
-  }
-  close(sv[1]);
-  close(daemon_pidfd);
-  int wait_status = 0;
-  if (!ReapChild(middle, &wait_status) || !WIFEXITED(wait_status) ||
-      WEXITSTATUS(wait_status) != 0) {
-    close(sv[0]);
-    return absl::InternalError("could not fork the path keeper");
-  }
-  absl::StatusOr<int> keeper_pidfd = AwaitKeeperServing(sv[0]);
-  if (!keeper_pidfd.ok()) {
-    close(sv[0]);
-    return keeper_pidfd.status();
-  }
-  auto client = std::make_shared<PathKeeperClient>(sv[0]);
-  client->keeper_pidfd_ = *keeper_pidfd;
-  return client;
-}
-
-PathKeeperClient::~PathKeeperClient() {
-  if (fd_ >= 0) close(fd_);
-  if (keeper_pidfd_ >= 0) close(keeper_pidfd_);
-}
-
-bool PathKeeperClient::Exited() const {
-  return keeper_pidfd_ >= 0 && AwaitExit(keeper_pidfd_, absl::ZeroDuration());
-}
-
-absl::Status PathKeeperClient::Ask(uint8_t op, uint8_t index, int* fd,
-                                   pid_t pid) {
-  *fd = -1;
-  if (fd_ < 0) return absl::UnavailableError("no path keeper");
-  int reply[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reply) != 0) {
-    return ErrnoError(errno, "socketpair for a path keeper reply");
-  }
-  Request request = {kMagic, op, index, {0, 0}, pid};
-  absl::Status sent = SendWithFd(fd_, &request, sizeof(request), reply[1]);
-  close(reply[1]);
-  if (!sent.ok()) {
-    close(reply[0]);
-    return sent;
-  }
-  struct pollfd pfd = {reply[0], POLLIN, 0};
-  int ready;
-  do {
-    ready = poll(&pfd, 1, kReplyTimeoutMs);
-  } while (ready < 0 && errno == EINTR);
-  if (ready <= 0) {
-    close(reply[0]);
-    return absl::DeadlineExceededError("the path keeper did not answer");
-  }
-  char buffer[kMaxReply];
-  bool extra;
-  absl::StatusOr<size_t> n =
-      ReceiveWithFd(reply[0], buffer, sizeof(buffer), fd, &extra);
-  close(reply[0]);
-  if (!n.ok() || *n < 2 || extra) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-    if (!n.ok()) return n.status();
-    return absl::UnavailableError("the path keeper is gone");
-  }
-  const auto code = static_cast<absl::StatusCode>(buffer[0]);
-  if (code != absl::StatusCode::kOk) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-    return absl::Status(code, absl::string_view(buffer + 2, *n - 2));
-  }
-  if (buffer[1] != 0) *fd = -2;  // removed, for RemovePidFile
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> PathKeeperClient::OpenOutput(size_t index) {
-  if (index > 255) return absl::InvalidArgumentError("no such output");
-  int fd;
-  DAEMONKIT_RETURN_IF_ERROR(Ask(kOpenOutput, static_cast<uint8_t>(index), &fd));
-  if (fd < 0) return absl::InternalError("the path keeper sent no descriptor");
-  return fd;
-}
-
-absl::Status PathKeeperClient::NameWorker(pid_t worker) {
-  int unused;
-  return Ask(kNameWorker, 0, &unused, worker);
-}
-
-absl::StatusOr<bool> PathKeeperClient::RemovePidFile(KeeperPidFileId id) {
-  int removed;
-  DAEMONKIT_RETURN_IF_ERROR(
-      Ask(kRemovePidFile, static_cast<uint8_t>(id), &removed));
-  return removed == -2;
-}
-
-absl::StatusOr<bool> PathKeeperClient::RemoveSocketFile(size_t index) {
-  if (index > 255) return absl::InvalidArgumentError("no such socket file");
-  int removed;
-  DAEMONKIT_RETURN_IF_ERROR(
-      Ask(kRemoveSocket, static_cast<uint8_t>(index), &removed));
-  return removed == -2;
+  _exit(0);
 }
 
 }  // namespace internal

@@ -208,6 +208,14 @@ class PathKeeperClient {
 // the keeper process calls it after dropping everything else.
 int ServePathKeeper(int fd, int daemon_pidfd, const KeeperTargets& targets);
 
+// The intermediate process of PathKeeperClient::Start, right after the
+// daemon's fork, which already closed the daemon's end: takes the keeper's
+// name and signal dispositions (handed down to the keeper), forks the
+// keeper, which serves on `socket`, sends the keeper's pidfd to the daemon
+// (kKeeperPidfdNote) and exits: 0 once sent, 1 otherwise.
+[[noreturn]] void RunKeeperIntermediateProcess(int socket, int daemon_pidfd,
+                                               const KeeperTargets& targets);
+
 }  // namespace internal
 }  // namespace daemonkit
 

@@ -36,7 +36,10 @@
 // restarted.
 //
 // The worker's pid file (`--daemon_child_pidfile`): worker_pidfile.h. What
-// a worker starts with, and its first steps after the fork: worker.h.
+// a worker starts with, and its first steps after the fork: worker.h. When a
+// worker starts again: restart_schedule.h. The code: supervisor.cc (the
+// event loop) and supervisor_worker.cc (a worker's life), around the class
+// in supervisor_process.h.
 
 #ifndef DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
 #define DAEMONKIT_DAEMON_INTERNAL_SUPERVISOR_H_
@@ -54,6 +57,9 @@
 #include "daemon/internal/output_files.h"
 #include "daemon/internal/pidfile.h"
 #include "daemon/internal/ready_channel.h"
+// ShouldRestart and RestartStatus, which the `daemonkit` monitor's
+// RestartSchedule (program.h) applies to a program, come with this header.
+#include "daemon/internal/restart_schedule.h"
 #include "daemon/internal/worker.h"
 // The supervisor empties and removes the worker's pid file; its users get
 // the three functions with this header.
@@ -111,13 +117,6 @@ struct RelayState {
 // process nor change how systemd watches the service.
 std::string RelayedNotification(absl::string_view message, RestartPolicy mode,
                                 RelayState* state);
-
-// "restarting in 4s after exit code 3, restart 2" (or "restarting at once
-// after ..." for a zero delay): the STATUS= line.
-std::string RestartStatus(absl::Duration delay, int wait_status, int restart);
-
-// Whether `mode` restarts a worker that ended with `wait_status`.
-bool ShouldRestart(RestartPolicy mode, int wait_status);
 
 }  // namespace internal
 }  // namespace daemonkit

@@ -1,7 +1,7 @@
 // Copyright 2026 The daemonkit Authors.
 //
 // The supervisor's pieces that need no daemon: which worker notifications
-// reach systemd, which ends restart a worker, and the worker pid file's lock,
+// reach systemd, and the worker pid file's lock,
 // which each worker holds for its own life only although all of them share
 // the one descriptor the launcher opened.
 
@@ -94,23 +94,6 @@ TEST(RelayedNotificationTest, StoppingOnceAndNotWhenTheWorkerIsRestarted) {
   EXPECT_EQ(
       RelayedNotification("STOPPING=1", RestartMode::kOnFailure, &on_failure),
       "");
-}
-
-TEST(ShouldRestartTest, FollowsTheMode) {
-  const int clean = 0;             // exit code 0
-  const int failed = 3 << 8;       // exit code 3
-  const int aborted = SIGABRT;     // killed by SIGABRT
-  const int terminated = SIGTERM;  // killed by SIGTERM
-  EXPECT_FALSE(ShouldRestart(RestartMode::kNo, failed));
-  EXPECT_TRUE(ShouldRestart(RestartMode::kAlways, clean));
-  EXPECT_FALSE(ShouldRestart(RestartMode::kOnFailure, clean));
-  EXPECT_TRUE(ShouldRestart(RestartMode::kOnFailure, failed));
-  EXPECT_TRUE(ShouldRestart(RestartMode::kOnFailure, aborted));
-  EXPECT_FALSE(ShouldRestart(RestartMode::kOnFailure, terminated));
-  EXPECT_EQ(RestartStatus(absl::Seconds(4), failed, 2),
-            "restarting in 4s after exit code 3, restart 2");
-  EXPECT_EQ(RestartStatus(absl::ZeroDuration(), failed, 1),
-            "restarting at once after exit code 3, restart 1");
 }
 
 // Forks a "worker" that takes the pid file and waits to be killed; returns
