@@ -295,8 +295,8 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   report_write.reset();
   ready_write.reset();
   program->pid_ = pid;
-  program->pidfd_.reset(
-      PidfdOpen(pid));  // our unreaped child: cannot be reused
+  // Our unreaped child: its pid cannot be reused.
+  program->pidfd_.reset(PidfdOpen(pid));
   bool failed = false;
   absl::Status started = ReadChildFailure(report_read.get(), argv[0], identity,
                                           cgroup.directory, &failed);
