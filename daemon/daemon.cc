@@ -44,6 +44,7 @@
 #include "daemon/internal/ready_fd.h"
 #include "daemon/internal/session.h"
 #include "daemon/internal/signals.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade.h"
 #include "daemon/internal/upgrade_start.h"
 #include "glog/logging.h"
@@ -111,7 +112,7 @@ Daemon::Impl::~Impl() {
   if (getpid() != owner_pid_) {
     // A child forked by the daemon: the fork handler already closed these
     // descriptors, and the pid file is the daemon's to remove.
-    if (child_wait_fd_ >= 0) close(child_wait_fd_);
+    internal::CloseDescriptor(child_wait_fd_);
     if (pidfile_) pidfile_->Forget();
     reporter_.Forget();
     outputs_.Forget();
@@ -119,12 +120,12 @@ Daemon::Impl::~Impl() {
     sockets_.Forget();
     return;
   }
-  if (event_set_ >= 0) close(event_set_);
-  if (watchdog_timer_ >= 0) close(watchdog_timer_);
-  if (successor_pidfd_ >= 0) close(successor_pidfd_);
-  if (predecessor_pidfd_ >= 0) close(predecessor_pidfd_);
-  if (pidfile_timer_ >= 0) close(pidfile_timer_);
-  if (confirm_fd_ >= 0) close(confirm_fd_);
+  // Plain numbers, not UniqueFd: each is also a fork-handler slot
+  // (OwnedDescriptors), and a forked child must not close them again.
+  for (int fd : {event_set_, watchdog_timer_, successor_pidfd_,
+                 predecessor_pidfd_, pidfile_timer_, confirm_fd_}) {
+    internal::CloseDescriptor(fd);
+  }
   if (handed_over_ || handover_pending_) {
     // An upgrade gave the pid file (the same lock) and the socket files
     // to the new daemon, or this new daemon was never ready and they are
@@ -175,13 +176,12 @@ void Daemon::Impl::NotifyReady() {
     // one ends it too. Its pid is ours to trust only while it is still
     // our parent, checked once the pidfd pins it.
     const pid_t predecessor = getppid();
-    const int pidfd = internal::PidfdOpen(predecessor);
-    if (pidfd >= 0 && getppid() == predecessor) {
-      predecessor_pidfd_ = pidfd;
-      Owned::Own(Owned::kPredecessorPidfd, pidfd);
-    } else if (pidfd >= 0) {
-      close(pidfd);
+    internal::UniqueFd pidfd(internal::PidfdOpen(predecessor));
+    if (pidfd.valid() && getppid() == predecessor) {
+      predecessor_pidfd_ = pidfd.release();
+      Owned::Own(Owned::kPredecessorPidfd, predecessor_pidfd_);
     }
+    pidfd.reset();  // not our parent after all: not ours to end
     if (pidfile_) {
       if (absl::Status written = pidfile_->WritePid(getpid()); !written.ok()) {
         LOG(ERROR) << "upgrade: " << written;
@@ -249,7 +249,7 @@ void Daemon::Impl::FailStartup(const absl::Status& error) {
   pidfile_.reset();
   // Service-manager controls (issue 15): end-of-file without a newline
   // tells the manager the start failed.
-  if (ready_fd_ >= 0) close(std::exchange(ready_fd_, -1));
+  internal::CloseDescriptor(std::exchange(ready_fd_, -1));
 }
 
 void Daemon::Impl::HandleSignals(bool upgrading) {

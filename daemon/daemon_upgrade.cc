@@ -5,6 +5,7 @@
 // draining), and the new one until the old one confirms the handover.
 
 #include "daemon/daemon_impl.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace {
@@ -37,7 +38,7 @@ void Daemon::Impl::CheckHandoverConfirmed() {
     (void)epoll_ctl(event_set_, EPOLL_CTL_DEL, confirm_fd_, nullptr);
   }
   Owned::Release(Owned::kHandoverConfirm);
-  close(std::exchange(confirm_fd_, -1));
+  internal::CloseDescriptor(std::exchange(confirm_fd_, -1));
   for (const std::string& message : std::exchange(held_messages_, {})) {
     Notify(message);
   }
@@ -52,7 +53,7 @@ void Daemon::Impl::EndDrainingPredecessor() {
                       : "ended the old daemon still draining");
   }
   Owned::Release(Owned::kPredecessorPidfd);
-  close(std::exchange(predecessor_pidfd_, -1));
+  internal::CloseDescriptor(std::exchange(predecessor_pidfd_, -1));
 }
 
 void Daemon::Impl::LeaveAfterHandover() {
@@ -84,19 +85,18 @@ int Daemon::Impl::ConnectUpgradeChannel(uint64_t token) const {
 
 void Daemon::Impl::RefuseUpgrade(absl::string_view why) {
   const uint64_t token = internal::SignalPipe::TakeQueuedValue();
-  const int channel = ConnectUpgradeChannel(token);
-  if (channel < 0) return;
+  const internal::UniqueFd channel(ConnectUpgradeChannel(token));
+  if (!channel.valid()) return;
   const std::string reply = absl::StrCat("ERR ", why, "\n");
-  if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+  if (send(channel.get(), reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
     PLOG(WARNING) << "upgrade: answer the control process";
   }
-  close(channel);
 }
 
 void Daemon::Impl::Upgrade() {
   const uint64_t token = internal::SignalPipe::TakeQueuedValue();
-  const int channel = ConnectUpgradeChannel(token);
-  if (channel < 0) {
+  internal::UniqueFd channel(ConnectUpgradeChannel(token));
+  if (!channel.valid()) {
     LOG(WARNING) << "SIGUSR2 without an upgrade request; ignored";
     return;
   }
@@ -105,7 +105,7 @@ void Daemon::Impl::Upgrade() {
     reply = "ERR the daemon is stopping\n";
   } else if (upgrade_taker_) {
     // The daemonkit command's monitor upgrades its program itself.
-    upgrade_taker_(channel);
+    upgrade_taker_(channel.release());  // the taker answers and closes
     return;
   } else if (!upgrade_source_ || !pidfile_) {
     reply =
@@ -116,10 +116,9 @@ void Daemon::Impl::Upgrade() {
   } else {
     reply = StartSuccessorAndHandOver();
   }
-  if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+  if (send(channel.get(), reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
     PLOG(WARNING) << "upgrade: answer the control process";
   }
-  close(channel);
 }
 
 std::string Daemon::Impl::StartSuccessorAndHandOver() {

@@ -5,6 +5,7 @@
 // of the path keeper.
 
 #include "daemon/daemon_impl.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace {
@@ -15,8 +16,9 @@ using Owned = internal::OwnedDescriptors;
 
 void Daemon::Impl::StartWatchdogTimer() {
   if (!notifier_.watchdog_interval()) return;
-  const int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-  if (timer < 0) {
+  internal::UniqueFd timer(
+      timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!timer.valid()) {
     PLOG(WARNING) << "timerfd_create; keep-alives are sent only while "
                      "WaitUntil() blocks";
     return;
@@ -24,22 +26,22 @@ void Daemon::Impl::StartWatchdogTimer() {
   struct itimerspec period = {};
   period.it_interval = absl::ToTimespec(*notifier_.watchdog_interval());
   period.it_value = period.it_interval;
-  if (timerfd_settime(timer, 0, &period, nullptr) != 0) {
+  if (timerfd_settime(timer.get(), 0, &period, nullptr) != 0) {
     PLOG(WARNING) << "timerfd_settime; keep-alives are sent only while "
                      "WaitUntil() blocks";
-    close(timer);
     return;
   }
-  watchdog_timer_ = timer;
-  Owned::Own(Owned::kWatchdogTimer, timer);
+  watchdog_timer_ = timer.release();
+  Owned::Own(Owned::kWatchdogTimer, watchdog_timer_);
 }
 
 void Daemon::Impl::StartPidFileTimer() {
   if (!pidfile_ || pidfile_->fd() < 0 || pidfile_->keeper() != nullptr) {
     return;
   }
-  const int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-  if (timer < 0) {
+  internal::UniqueFd timer(
+      timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!timer.valid()) {
     PLOG(WARNING) << "timerfd_create; a removed pid file is recreated only "
                      "when WaitUntil() wakes";
     return;
@@ -47,14 +49,13 @@ void Daemon::Impl::StartPidFileTimer() {
   struct itimerspec period = {};
   period.it_interval = absl::ToTimespec(internal::kPidFileCheckPeriod);
   period.it_value = period.it_interval;
-  if (timerfd_settime(timer, 0, &period, nullptr) != 0) {
+  if (timerfd_settime(timer.get(), 0, &period, nullptr) != 0) {
     PLOG(WARNING) << "timerfd_settime; a removed pid file is recreated only "
                      "when WaitUntil() wakes";
-    close(timer);
     return;
   }
-  pidfile_timer_ = timer;
-  Owned::Own(Owned::kPidFileTimer, timer);
+  pidfile_timer_ = timer.release();
+  Owned::Own(Owned::kPidFileTimer, pidfile_timer_);
 }
 
 void Daemon::Impl::CheckPidFile() {
@@ -110,33 +111,33 @@ void Daemon::Impl::WatchKeeper() {
       confirm_fd_ < 0) {
     return;
   }
-  const int set = epoll_create1(EPOLL_CLOEXEC);
+  internal::UniqueFd set(epoll_create1(EPOLL_CLOEXEC));
   struct epoll_event on_input = {};
   on_input.events = EPOLLIN;
-  bool added = set >= 0;
+  bool added = set.valid();
   for (int fd :
        {signal_fd_, keeper, watchdog_timer_, pidfile_timer_, confirm_fd_}) {
     if (fd < 0) continue;
     on_input.data.fd = fd;
-    added = added && epoll_ctl(set, EPOLL_CTL_ADD, fd, &on_input) == 0;
+    added = added && epoll_ctl(set.get(), EPOLL_CTL_ADD, fd, &on_input) == 0;
   }
   if (!added) {
     PLOG(WARNING) << "cannot make signal_fd() an event set; the path "
                      "keeper's death would go unnoticed and keep-alives "
                      "are sent only while WaitUntil() blocks";
-    if (set >= 0) close(set);
+    set.reset();
     if (watchdog_timer_ >= 0) {
       Owned::Release(Owned::kWatchdogTimer);
-      close(std::exchange(watchdog_timer_, -1));
+      internal::CloseDescriptor(std::exchange(watchdog_timer_, -1));
     }
     if (pidfile_timer_ >= 0) {
       Owned::Release(Owned::kPidFileTimer);
-      close(std::exchange(pidfile_timer_, -1));
+      internal::CloseDescriptor(std::exchange(pidfile_timer_, -1));
     }
     return;
   }
-  signal_fd_ = event_set_ = set;
-  Owned::Own(Owned::kEventSet, set);
+  signal_fd_ = event_set_ = set.release();
+  Owned::Own(Owned::kEventSet, event_set_);
 }
 
 absl::Time Daemon::Impl::FeedWatchdog(absl::Time now) {

@@ -47,6 +47,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/syslog_sink.h"
 #include "daemon/internal/terminal_text.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/upgrade_start.h"
 #include "daemon/internal/worker_pidfile.h"
 
@@ -308,8 +309,8 @@ absl::StatusOr<internal::StartedDaemon> StartDetached(
   }
   absl::StatusOr<pid_t> first_child = ForkFirstChild();
   if (!first_child.ok()) {
-    close(pipe->read_fd);
-    close(pipe->write_fd);
+    internal::CloseDescriptor(pipe->read_fd);
+    internal::CloseDescriptor(pipe->write_fd);
     request.RemoveWhatWasMade();
     return first_child.status();
   }
@@ -335,7 +336,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemonize(const Options& options) {
   DAEMONKIT_RETURN_IF_ERROR(
       internal::EnsureStandardStreamsOpen(&opened_streams));
   absl::Cleanup restore_streams = [&opened_streams] {
-    for (int fd : opened_streams) close(fd);
+    for (int fd : opened_streams) internal::CloseDescriptor(fd);
   };
   // Service-manager controls (issue 15): pid 1 of a container splits off
   // an init that reaps orphans and forwards signals; the application goes

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace {
@@ -29,22 +30,19 @@ absl::StatusOr<ProcStat> ReadProcStatAt(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return internal::ErrnoError(errno, absl::StrCat("open ", path));
+  const internal::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return internal::ErrnoError(errno, absl::StrCat("open ", path));
+  }
   std::string content;
   char buffer[4096];
   for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    const ssize_t n = read(fd.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      close(fd);
-      return internal::ErrnoError(saved, absl::StrCat("read ", path));
-    }
+    if (n < 0) return internal::ErrnoError(errno, absl::StrCat("read ", path));
     if (n == 0) break;
     content.append(buffer, static_cast<size_t>(n));
   }
-  close(fd);
   return content;
 }
 

@@ -45,6 +45,7 @@
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/proc.h"
 #include "glog/logging.h"
 #include "tools/program_control.h"
@@ -176,7 +177,7 @@ internal::ProgramIdentity TakeProgramIdentity(Options& options) {
     absl::StatusOr<int> directory =
         internal::OpenDirectoryNoFollow(*root, "chroot");
     if (!directory.ok()) Fail(directory.status());
-    close(*directory);
+    internal::CloseDescriptor(*directory);  // only checked
     identity.root = *root;
     identity.workdir = options.workdir.value_or("/");
     if (identity.workdir[0] != '/') identity.workdir.insert(0, "/");

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/file_identity.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -129,12 +130,8 @@ OutputRelay& OutputRelay::operator=(OutputRelay&& other) noexcept {
 OutputRelay::~OutputRelay() { Close(); }
 
 void OutputRelay::Close() {
-  for (int fd : read_) {
-    if (fd >= 0) close(fd);
-  }
-  for (int fd : write_) {
-    if (fd >= 0) close(fd);
-  }
+  for (int fd : read_) internal::CloseDescriptor(fd);
+  for (int fd : write_) internal::CloseDescriptor(fd);
   read_ = {-1, -1};
   write_ = {-1, -1};
 }

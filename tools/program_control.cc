@@ -31,6 +31,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/proc.h"
 
 namespace daemonkit {
@@ -74,14 +75,13 @@ absl::StatusOr<int> PinProgram(const std::string& pidfile) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot tell which process runs the program: ", status->Describe()));
     }
-    const int pidfd = internal::PidfdOpen(status->pid);
-    if (pidfd < 0) continue;  // gone meanwhile: look again
+    internal::UniqueFd pidfd(internal::PidfdOpen(status->pid));
+    if (!pidfd.valid()) continue;  // gone meanwhile: look again
     absl::StatusOr<DaemonStatus> again = QueryDaemonStatus(pidfile);
     if (again.ok() && again->state == DaemonStatus::State::kRunning &&
         again->pid_verified && again->pid == status->pid) {
-      return pidfd;
+      return pidfd.release();
     }
-    close(pidfd);
   }
   return absl::FailedPreconditionError(
       "the pid file changed while it was read; try again");
@@ -110,8 +110,8 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
   };
   const pid_t parent = parent_of(program);
   if (parent <= 1) return -1;
-  const int pidfd = internal::PidfdOpen(parent);
-  if (pidfd < 0) return -1;
+  internal::UniqueFd pidfd(internal::PidfdOpen(parent));
+  if (!pidfd.valid()) return -1;
   // Pinned, and still the parent: the pid names the monitor.
   struct stat st;
   absl::StatusOr<bool> holds =
@@ -120,10 +120,9 @@ int PinMonitor(const std::string& pidfile, int program_pidfd) {
           : absl::StatusOr<bool>(false);
   if (parent_of(program) != parent || !IsMonitor(parent) || !holds.ok() ||
       !*holds) {
-    close(pidfd);
     return -1;
   }
-  return pidfd;
+  return pidfd.release();
 }
 
 // Whether a live daemonkit monitor holds the file `absolute` open, also
@@ -207,8 +206,11 @@ absl::Status StopProgram(const std::string& pidfile, int signo,
   const absl::Duration monitor_timeout = 2 * timeout + kMonitorGrace;
   absl::StatusOr<int> pidfd = PinProgram(pidfile);
   if (pidfd.ok()) {
-    const int monitor = PinMonitor(pidfile, *pidfd);
-    const int target = monitor >= 0 ? monitor : *pidfd;
+    // Declared in this order so that the monitor's closes first, as ever.
+    const internal::UniqueFd program(*pidfd);
+    const internal::UniqueFd pinned_monitor(PinMonitor(pidfile, program.get()));
+    const int monitor = pinned_monitor.get();
+    const int target = monitor >= 0 ? monitor : program.get();
     internal::EndPolicy policy;
     policy.first_signal = monitor >= 0 ? SIGTERM : signo;
     policy.then_continue = true;
@@ -217,8 +219,6 @@ absl::Status StopProgram(const std::string& pidfile, int signo,
     // The outcome is the lock's to tell: StopDaemon below waits for it.
     (void)internal::EndProcess(
         target, policy, monitor >= 0 ? "the monitor" : "the program", [] {});
-    if (monitor >= 0) close(monitor);
-    close(*pidfd);
   } else if (!absl::IsNotFound(pidfd.status()) &&
              !absl::IsFailedPrecondition(pidfd.status())) {
     return pidfd.status();
@@ -242,13 +242,15 @@ absl::Status StopProgram(const std::string& pidfile, int signo,
 absl::Status ReloadProgram(const std::string& pidfile, int signo) {
   absl::StatusOr<int> pinned = PinProgram(pidfile);
   if (!pinned.ok()) return pinned.status();
-  const int pidfd = *pinned;
+  const internal::UniqueFd program(*pinned);
+  const int pidfd = program.get();
   // Through the monitor when there is one, as stop goes: it reopens its
   // output files and passes the reload on as the start's --reload_signal
   // (the attack of 2026-12-06: a reload sent to the program itself was
   // SIGHUP whatever the start had said, and killed a program that handles
   // only USR1). The monitor between two runs takes the HUP the same way.
-  int target = PinMonitor(pidfile, pidfd);
+  const internal::UniqueFd monitor(PinMonitor(pidfile, pidfd));
+  const int target = monitor.get();
   if (target >= 0 || IsMonitor(internal::PidOfPidfd(pidfd))) signo = SIGHUP;
   absl::Status result = absl::OkStatus();
   if (internal::PidfdSendSignal(target >= 0 ? target : pidfd, signo) != 0) {
@@ -257,8 +259,6 @@ absl::Status ReloadProgram(const std::string& pidfile, int signo) {
                  : absl::InternalError(absl::StrCat("send signal ", signo, ": ",
                                                     std::strerror(errno)));
   }
-  if (target >= 0) close(target);
-  close(pidfd);
   return result;
 }
 
@@ -273,8 +273,10 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
   if (!absolute.ok()) return absolute.status();
   absl::StatusOr<int> pinned = PinProgram(pidfile);
   if (!pinned.ok()) return pinned.status();
-  const int program = *pinned;
-  const int monitor = PinMonitor(pidfile, program);
+  const internal::UniqueFd pinned_program(*pinned);
+  const int program = pinned_program.get();
+  const internal::UniqueFd pinned_monitor(PinMonitor(pidfile, program));
+  const int monitor = pinned_monitor.get();
   absl::StatusOr<UpgradeResult> result = absl::FailedPreconditionError(
       absl::StrCat("no daemonkit monitor holds the pid file for pid ",
                    internal::PidOfPidfd(program),
@@ -319,9 +321,7 @@ absl::StatusOr<UpgradeResult> UpgradeProgram(const std::string& pidfile,
             "), ended after the handover; check status"));
       }
     }
-    close(monitor);
   }
-  close(program);
   return result;
 }
 

@@ -41,6 +41,7 @@
 #include "daemon/internal/proc.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/program_cgroup.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/wait_status.h"
 #include "daemon/internal/watchdog.h"
 #include "glog/logging.h"
@@ -477,10 +478,10 @@ class Monitor {
 
   // Answers the channel of an upgrade request with `reply` and closes it.
   static void Answer(int channel, absl::string_view reply) {
+    const internal::UniqueFd owned(channel);
     if (send(channel, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
       PLOG(WARNING) << "upgrade: answer the control process";
     }
-    close(channel);
   }
 
   // Refuses every request not yet taken up.
@@ -604,15 +605,14 @@ class Monitor {
     if (pipe2(report, O_CLOEXEC) != 0) {
       return absl::ErrnoToStatus(errno, "pipe for the program's check");
     }
+    internal::UniqueFd report_read(report[0]);
+    internal::UniqueFd report_write(report[1]);
     const pid_t child = fork();
     if (child < 0) {
-      const int saved = errno;
-      close(report[0]);
-      close(report[1]);
-      return absl::ErrnoToStatus(saved, "fork for the program's check");
+      return absl::ErrnoToStatus(errno, "fork for the program's check");
     }
     if (child == 0) {
-      close(report[0]);
+      report_read.reset();
       // Named as the path keeper is, so that nobody takes it for the
       // monitor or the program, and gone with the monitor: conveniences,
       // without which the check is as good.
@@ -631,19 +631,20 @@ class Monitor {
               ? std::string()
               : absl::StrCat(checked.message(),
                              " (inside --daemon_chroot=", identity_.root, ")");
-      (void)!write(report[1], said.data(), said.size());
+      (void)!write(report_write.get(), said.data(), said.size());
       _exit(checked.ok() ? 0 : 1);
     }
-    close(report[1]);
+    // The child's copy is then the only writer: EOF when it exits.
+    report_write.reset();
     std::string said;
     char buffer[512];
     for (;;) {
-      const ssize_t n = read(report[0], buffer, sizeof(buffer));
+      const ssize_t n = read(report_read.get(), buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       said.append(buffer, static_cast<size_t>(n));
     }
-    close(report[0]);
+    report_read.reset();
     int status = 0;
     if (!internal::ReapChild(child, &status)) {
       return absl::InternalError("the program's check: its process was lost");

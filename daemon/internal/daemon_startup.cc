@@ -27,6 +27,7 @@
 #include "daemon/internal/signals.h"
 #include "daemon/internal/supervisor.h"
 #include "daemon/internal/syslog_sink.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -54,18 +55,18 @@ absl::Status RedirectStdinToDevNull() {
   policy.access = O_RDONLY;
   policy.allow_dev_null = true;
   DAEMONKIT_ASSIGN_OR_RETURN(OpenedFile null, SafeOpen("/dev/null", policy));
-  absl::Status status = Redirect(null.fd, 0);
-  close(null.fd);
-  return status;
+  const UniqueFd owned(null.fd);
+  return Redirect(owned.get(), 0);
 }
 
 // Enters a directory opened without following a final symbolic link, so
 // that what was checked is what is entered.
 absl::Status EnterDirectory(absl::string_view what, const std::string& path) {
-  DAEMONKIT_ASSIGN_OR_RETURN(int fd, OpenDirectoryNoFollow(path, what));
-  const int changed = fchdir(fd);
+  DAEMONKIT_ASSIGN_OR_RETURN(int number, OpenDirectoryNoFollow(path, what));
+  UniqueFd fd(number);
+  const int changed = fchdir(fd.get());
   const int saved = errno;
-  close(fd);
+  fd.reset();
   if (changed != 0) {
     return ErrnoError(saved, absl::StrCat("chdir ", what, " ", path));
   }

@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -56,7 +57,7 @@ absl::Status CloseWithProcList(const std::vector<int>& keep) {
     }
   }
   closedir(dir);
-  for (int fd : open_fds) close(fd);
+  for (int fd : open_fds) CloseDescriptor(fd);
   return absl::OkStatus();
 }
 
@@ -110,20 +111,20 @@ absl::Status CloseDirectoryDescriptors() {
 absl::Status EnsureStandardStreamsOpen(std::vector<int>* opened) {
   std::vector<int> mine;
   auto undo = [&mine](absl::Status status) {
-    for (int fd : mine) close(fd);
+    for (int fd : mine) CloseDescriptor(fd);
     return status;
   };
   for (int fd = 0; fd <= 2; ++fd) {
     if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
-    int null_fd = open("/dev/null", O_RDWR);
-    if (null_fd < 0) return undo(ErrnoError(errno, "open /dev/null"));
-    if (null_fd != fd) {
+    UniqueFd null_fd(open("/dev/null", O_RDWR));
+    if (!null_fd.valid()) return undo(ErrnoError(errno, "open /dev/null"));
+    if (null_fd.get() != fd) {
       // A lower stream was closed meanwhile; cannot happen single-threaded.
-      close(null_fd);
+      null_fd.reset();
       return undo(
           absl::InternalError("standard streams changed while reopening"));
     }
-    mine.push_back(fd);
+    mine.push_back(null_fd.release());
   }
   if (opened != nullptr) {
     opened->insert(opened->end(), mine.begin(), mine.end());

@@ -249,7 +249,7 @@ absl::StatusOr<ListenSockets> ListenSockets::Open(
     result.RemoveFiles();
     // The activated ones are not closed: they are the caller's to keep.
     for (ListenSocket& socket : result.sockets_) {
-      if (!socket.activated) close(socket.fd);
+      if (!socket.activated) CloseDescriptor(socket.fd);
     }
   };
   for (const std::string& text : listen) {
@@ -288,14 +288,14 @@ void ListenSockets::AdoptFile(const ListenEntry& entry) {
     absl::StatusOr<int> dir =
         OpenContainingDirectory(entry.address.path, Describe(entry), &name);
     if (!dir.ok()) return;
+    UniqueFd owned_dir(*dir);
     struct stat st;
-    if (fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (fstatat(owned_dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISSOCK(st.st_mode)) {
-      close(*dir);
       return;
     }
     socket.file = entry.address.path;
-    socket.dir = *dir;
+    socket.dir = owned_dir.release();  // closed by CloseDirectories()
     socket.file_name = std::move(name);
     socket.dev = st.st_dev;
     socket.ino = st.st_ino;
@@ -351,7 +351,7 @@ std::vector<int> ListenSockets::directory_fds() const {
 
 void ListenSockets::CloseDirectories() {
   for (ListenSocket& socket : sockets_) {
-    if (socket.dir >= 0) close(socket.dir);
+    CloseDescriptor(socket.dir);
     socket.dir = -1;
   }
 }
@@ -385,17 +385,18 @@ void ListenSockets::Relinquish() {
   DisownFiles();
   for (ListenSocket& socket : sockets_) {
     if (socket.fd < 0) continue;
-    const int placeholder = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (placeholder < 0 || dup3(placeholder, socket.fd, O_CLOEXEC) < 0) {
+    const UniqueFd placeholder(
+        ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!placeholder.valid() ||
+        dup3(placeholder.get(), socket.fd, O_CLOEXEC) < 0) {
       PLOG(WARNING) << "give up the listening socket " << socket.name;
     }
-    if (placeholder >= 0) close(placeholder);
   }
 }
 
 void ListenSockets::Close() {
   for (ListenSocket& socket : sockets_) {
-    if (socket.fd >= 0) close(socket.fd);
+    CloseDescriptor(socket.fd);
     socket.fd = -1;
   }
 }

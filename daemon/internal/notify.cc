@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/internal/descriptors.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -119,14 +120,13 @@ namespace {
 
 // A datagram socket of our own for one message, whose sends wait at most
 // kNotifySendTimeout for room in the listener's queue.
-absl::StatusOr<int> OpenNotifySocket() {
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoError(errno, "notify socket");
+absl::StatusOr<UniqueFd> OpenNotifySocket() {
+  UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return ErrnoError(errno, "notify socket");
   const struct timeval timeout = absl::ToTimeval(kNotifySendTimeout);
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) != 0) {
-    const int saved = errno;
-    close(fd);
-    return ErrnoError(saved, "notify socket: SO_SNDTIMEO");
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout,
+                 sizeof(timeout)) != 0) {
+    return ErrnoError(errno, "notify socket: SO_SNDTIMEO");
   }
   return fd;
 }
@@ -178,7 +178,7 @@ Notifier::Notifier(Notifier&& other) noexcept
     : address_(std::exchange(other.address_, std::nullopt)),
       watchdog_(std::exchange(other.watchdog_, std::nullopt)),
       fd_store_(std::exchange(other.fd_store_, false)),
-      fd_(std::exchange(other.fd_, -1)),
+      fd_(std::move(other.fd_)),
       ready_delivered_(other.ready_delivered_.exchange(false)),
       ended_(other.ended_.exchange(false)),
       listener_stuck_(other.listener_stuck_.exchange(false)),
@@ -186,11 +186,10 @@ Notifier::Notifier(Notifier&& other) noexcept
 
 Notifier& Notifier::operator=(Notifier&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) close(fd_);
     address_ = std::exchange(other.address_, std::nullopt);
     watchdog_ = std::exchange(other.watchdog_, std::nullopt);
     fd_store_ = std::exchange(other.fd_store_, false);
-    fd_ = std::exchange(other.fd_, -1);
+    fd_ = std::move(other.fd_);  // closes this one's socket
     ready_delivered_ = other.ready_delivered_.exchange(false);
     ended_ = other.ended_.exchange(false);
     listener_stuck_ = other.listener_stuck_.exchange(false);
@@ -199,9 +198,7 @@ Notifier& Notifier::operator=(Notifier&& other) noexcept {
   return *this;
 }
 
-Notifier::~Notifier() {
-  if (fd_ >= 0) close(fd_);
-}
+Notifier::~Notifier() = default;
 
 int Notifier::SendFlags(absl::string_view message) const {
   const bool keep_alive = message == "WATCHDOG=1";
@@ -226,24 +223,24 @@ void Notifier::Delivered() const {
 
 absl::Status Notifier::Send(absl::string_view message) const {
   ssize_t sent;
-  if (fd_ >= 0) {  // Connected()
+  if (fd_.valid()) {  // Connected()
     do {
-      sent = send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
+      sent = send(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) return ErrnoError(errno, "send to the supervisor");
     return absl::OkStatus();
   }
   if (!address_ || ended_) return absl::OkStatus();
-  absl::StatusOr<int> fd = OpenNotifySocket();
+  absl::StatusOr<UniqueFd> fd = OpenNotifySocket();
   if (!fd.ok()) return fd.status();
   const int flags = SendFlags(message);
   do {
-    sent = sendto(*fd, message.data(), message.size(), flags,
+    sent = sendto(fd->get(), message.data(), message.size(), flags,
                   reinterpret_cast<const struct sockaddr*>(&address_->address),
                   address_->length);
   } while (sent < 0 && errno == EINTR);
   const int saved = errno;
-  close(*fd);
+  fd->reset();
   if (sent < 0) {
     if ((saved == ENOENT || saved == ECONNREFUSED) && ready_delivered_ &&
         !ended_.exchange(true)) {
@@ -267,15 +264,15 @@ absl::Status Notifier::Send(absl::string_view message) const {
 }
 
 absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
-  if (!address_ || fd_ >= 0 || ended_) return absl::OkStatus();
-  absl::StatusOr<int> sock = OpenNotifySocket();
+  if (!address_ || fd_.valid() || ended_) return absl::OkStatus();
+  absl::StatusOr<UniqueFd> sock = OpenNotifySocket();
   if (!sock.ok()) return sock.status();
-  absl::Status sent = SendWithDescriptor(*sock, message, fd, "NOTIFY_SOCKET",
-                                         SendFlags(message) & ~MSG_NOSIGNAL,
-                                         &address_->address, address_->length);
+  absl::Status sent = SendWithDescriptor(
+      sock->get(), message, fd, "NOTIFY_SOCKET",
+      SendFlags(message) & ~MSG_NOSIGNAL, &address_->address, address_->length);
   // (SendWithDescriptor leaves errno as sendmsg(2) set it.)
   const int saved = errno;
-  close(*sock);
+  sock->reset();
   if (!sent.ok() && saved == EAGAIN) {
     Dropped(message);
     return absl::OkStatus();
@@ -287,7 +284,7 @@ absl::Status Notifier::SendWithFd(absl::string_view message, int fd) const {
 Notifier Notifier::Connected(int fd, std::optional<absl::Duration> watchdog) {
   Notifier notifier;
   notifier.watchdog_ = watchdog;
-  notifier.fd_ = fd;
+  notifier.fd_.reset(fd);
   return notifier;
 }
 

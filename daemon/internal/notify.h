@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -131,15 +132,17 @@ class Notifier {
   static Notifier Connected(int fd, std::optional<absl::Duration> watchdog);
 
   // The connected socket, or -1.
-  int connected_fd() const { return fd_; }
+  int connected_fd() const { return fd_.get(); }
 
   // Drops the connected socket's number without closing it: in a child
   // forked by the daemon, whose copy a fork handler has already closed.
-  void Forget() { fd_ = -1; }
+  void Forget() { (void)fd_.release(); }
 
-  bool enabled() const { return address_.has_value() || fd_ >= 0; }
+  bool enabled() const { return address_.has_value() || fd_.valid(); }
   // Whether messages go to $NOTIFY_SOCKET itself (not through a supervisor).
-  bool to_service_manager() const { return address_.has_value() && fd_ < 0; }
+  bool to_service_manager() const {
+    return address_.has_value() && !fd_.valid();
+  }
   std::optional<absl::Duration> watchdog_interval() const { return watchdog_; }
   // Whether the service manager keeps descriptors for us: $FDSTORE set to a
   // positive number (systemd 254+ sets it to FileDescriptorStoreMax=).
@@ -166,11 +169,11 @@ class Notifier {
   absl::Status SendWithFd(absl::string_view message, int fd) const;
 
  private:
-  // Unset with fd_ >= 0: a connected socket (Connected()).
+  // Unset with fd_ valid: a connected socket (Connected()).
   std::optional<NotifyAddress> address_;
   std::optional<absl::Duration> watchdog_;
   bool fd_store_ = false;
-  int fd_ = -1;
+  UniqueFd fd_;
   // Whether $NOTIFY_SOCKET took a READY=1, and whether it has gone since.
   // Atomic: Send() is const and may be called from the application's
   // threads (NotifyStatus()).

@@ -46,7 +46,7 @@ absl::StatusOr<OutputFiles> OutputFiles::Open(
       return absl::InvalidArgumentError(
           absl::StrCat("output ", **path, " is not an absolute path"));
     }
-    files.streams_.push_back(Stream{target, **path, -1, std::nullopt});
+    files.streams_.push_back(Stream{target, **path, UniqueFd(), std::nullopt});
     absl::Status opened =
         files.OpenStream(files.streams_.back(), files.streams_.size() - 1);
     if (!opened.ok()) {
@@ -68,8 +68,7 @@ absl::Status OutputFiles::OpenStream(Stream& stream, size_t index) {
     // log of a running daemon, not debris of a failed start.
     if (file.created && !installed_) stream.created = file;
   }
-  if (stream.fd >= 0) close(stream.fd);
-  stream.fd = fd;
+  stream.fd.reset(fd);  // closes the one opened before
   return absl::OkStatus();
 }
 
@@ -78,7 +77,7 @@ OutputFiles::~OutputFiles() { CloseOpenFiles(); }
 std::vector<int> OutputFiles::fds() const {
   std::vector<int> fds;
   for (const Stream& stream : streams_) {
-    if (stream.fd >= 0) fds.push_back(stream.fd);
+    if (stream.fd.valid()) fds.push_back(stream.fd.get());
   }
   return fds;
 }
@@ -95,8 +94,8 @@ absl::Status OutputFiles::Install() {
   std::fflush(stdout);
   std::fflush(stderr);
   for (Stream& stream : streams_) {
-    if (stream.fd < 0) continue;
-    DAEMONKIT_RETURN_IF_ERROR(Redirect(stream.fd, stream.target_fd));
+    if (!stream.fd.valid()) continue;
+    DAEMONKIT_RETURN_IF_ERROR(Redirect(stream.fd.get(), stream.target_fd));
   }
   CloseOpenFiles();
   installed_ = true;
@@ -137,15 +136,14 @@ void OutputFiles::RemoveCreated() {
 }
 
 void OutputFiles::Forget() {
-  for (Stream& stream : streams_) stream.fd = -1;
+  for (Stream& stream : streams_) (void)stream.fd.release();
   if (keeper_) keeper_->Forget();
   keeper_.reset();
 }
 
 void OutputFiles::CloseOpenFiles() {
   for (Stream& stream : streams_) {
-    if (stream.fd >= 0) close(stream.fd);
-    stream.fd = -1;
+    stream.fd.reset();
   }
 }
 

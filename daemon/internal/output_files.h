@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/internal/path_keeper.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -96,7 +97,7 @@ class OutputFiles {
   struct Stream {
     int target_fd;  // 1 or 2
     std::string path;
-    int fd = -1;                        // open until installed
+    UniqueFd fd;                        // open until installed
     std::optional<OpenedFile> created;  // what Open() created
   };
 

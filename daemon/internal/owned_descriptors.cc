@@ -8,6 +8,7 @@
 #include <array>
 
 #include "daemon/internal/signals.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -48,7 +49,7 @@ bool OwnedDescriptors::InstallForkHandler() {
 void OwnedDescriptors::CloseInChild() {
   ResetSignalsInForkedChild();
   for (int& fd : g_owned) {
-    if (fd >= 0) close(fd);
+    CloseDescriptor(fd);
     fd = -1;
   }
 }

@@ -206,7 +206,13 @@ void Acquisition::Pause() {
 
 absl::StatusOr<PidFileRestore> PidFile::RestoreIfRemoved() {
   if (keeper_ != nullptr) return PidFileRestore::kInPlace;  // the keeper's
-  return RestorePidFile(path(), &fd_, &dev_, &ino_);
+  // RestorePidFile swaps the number (closing the old one) as the keeper's
+  // copy of it does, so it takes a plain int.
+  int fd = fd_.release();
+  absl::StatusOr<PidFileRestore> restored =
+      RestorePidFile(path(), &fd, &dev_, &ino_);
+  fd_.reset(fd);
+  return restored;
 }
 
 // Upgrades (issue 14).
@@ -295,7 +301,7 @@ void RemovePidFileOnceReleased(const std::string& path, absl::Duration grace) {
 PidFile::PidFile(PinnedPath pinned, int fd)
     : pinned_(std::move(pinned)), fd_(fd) {
   struct stat st;
-  if (fd_ >= 0 && fstat(fd_, &st) == 0) {
+  if (fd_.valid() && fstat(fd_.get(), &st) == 0) {
     dev_ = st.st_dev;
     ino_ = st.st_ino;
   }
@@ -303,7 +309,7 @@ PidFile::PidFile(PinnedPath pinned, int fd)
 
 PidFile::PidFile(PidFile&& other) noexcept
     : pinned_(std::move(other.pinned_)),
-      fd_(std::exchange(other.fd_, -1)),
+      fd_(std::move(other.fd_)),
       dev_(other.dev_),
       ino_(other.ino_),
       keeper_(std::move(other.keeper_)),
@@ -313,7 +319,7 @@ PidFile& PidFile::operator=(PidFile&& other) noexcept {
   if (this != &other) {
     Close();
     pinned_ = std::move(other.pinned_);
-    fd_ = std::exchange(other.fd_, -1);
+    fd_ = std::move(other.fd_);
     dev_ = other.dev_;
     ino_ = other.ino_;
     keeper_ = std::move(other.keeper_);
@@ -327,12 +333,12 @@ PidFile::~PidFile() { Close(); }
 absl::Status PidFile::WritePid(pid_t pid) {
   const std::string content = absl::StrCat(pid, "\n");
   const std::string& file = path();
-  if (ftruncate(fd_, 0) != 0) {
+  if (ftruncate(fd_.get(), 0) != 0) {
     return ErrnoError(errno, absl::StrCat("truncate pid file ", file));
   }
   ssize_t n;
   do {
-    n = pwrite(fd_, content.data(), content.size(), 0);
+    n = pwrite(fd_.get(), content.data(), content.size(), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return ErrnoError(errno, absl::StrCat("write pid file ", file));
   if (static_cast<size_t>(n) != content.size()) {
@@ -343,7 +349,7 @@ absl::Status PidFile::WritePid(pid_t pid) {
 }
 
 void PidFile::Remove() {
-  if (fd_ < 0 && !keeper_) return;
+  if (!fd_.valid() && !keeper_) return;
   // Unlinked only while the path still names the locked file: a file
   // planted there since (a link, another file) is left alone.
   absl::StatusOr<bool> removed = false;
@@ -353,39 +359,36 @@ void PidFile::Remove() {
     removed = keeper_->RemovePidFile(keeper_id_);
   } else {
     struct stat st;
-    removed = fstat(fd_, &st) == 0
+    removed = fstat(fd_.get(), &st) == 0
                   ? UnlinkIfSame(pinned_.path(), st.st_dev, st.st_ino)
                   : ErrnoError(errno, "stat pid file");
   }
-  if (!removed.ok() && !keeper_ && fd_ >= 0 &&
+  if (!removed.ok() && !keeper_ && fd_.valid() &&
       absl::IsResourceExhausted(removed.status())) {
     // Out of descriptors for the walk from "/" (a launcher started with
     // RLIMIT_NOFILE 5): by name, while lstat still shows the locked file.
     struct stat by_path, by_fd;
-    if (pinned_.Lstat(&by_path) == 0 && fstat(fd_, &by_fd) == 0 &&
+    if (pinned_.Lstat(&by_path) == 0 && fstat(fd_.get(), &by_fd) == 0 &&
         SameFile(by_path, by_fd) && pinned_.Unlink() == 0) {
       removed = true;
     }
   }
-  if (!removed.ok() && fd_ >= 0) {
+  if (!removed.ok() && fd_.valid()) {
     // The directory is no longer ours to write (privileges were dropped),
     // or the keeper is gone: leave an empty file, which reads as a clean
     // exit, not a crash.
-    (void)!ftruncate(fd_, 0);
+    (void)!ftruncate(fd_.get(), 0);
   }
   keeper_.reset();
   Close();
 }
 
 void PidFile::Forget() {
-  fd_ = -1;
+  (void)fd_.release();
   keeper_.reset();
 }
 
-void PidFile::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
+void PidFile::Close() { fd_.reset(); }
 
 std::pair<dev_t, ino_t> PidFile::CurrentIdentity() const {
   struct stat now;

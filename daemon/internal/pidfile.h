@@ -43,6 +43,7 @@
 #include "daemon/internal/pidfile_replace.h"
 #include "daemon/internal/pinned_path.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -135,7 +136,7 @@ class PidFile {
   // worker still reopens its outputs through it.
   void Forget();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return pinned_.path(); }
   // The file's device and inode, as opened (kept after HandToKeeper).
   dev_t dev() const { return dev_; }
@@ -158,7 +159,7 @@ class PidFile {
   static absl::StatusOr<PidFile> Won(PinnedPath pinned, int fd);
 
   PinnedPath pinned_;
-  int fd_ = -1;
+  UniqueFd fd_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   std::shared_ptr<PathKeeperClient> keeper_;

@@ -19,6 +19,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
 #include "daemon/internal/safe_open.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -154,7 +155,7 @@ absl::StatusOr<PidFileRestore> PutRestoredFile(int dir, const std::string& path,
   const std::string name = BaseName(path);
   const std::string& temp = fresh.temp;
   auto adopt = [&](PidFileRestore outcome) {
-    close(*fd);  // the old file's lock goes with its last descriptor
+    CloseDescriptor(*fd);  // the old file's lock goes with its last descriptor
     *fd = fresh.fd.release();
     *dev = fresh.st.st_dev;
     *ino = fresh.st.st_ino;

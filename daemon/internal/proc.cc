@@ -25,6 +25,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/file_identity.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -178,11 +179,9 @@ namespace {
 // every second or two), but its own pidfd is readable once the whole
 // thread group is gone, and only then are its locks released.
 bool ThreadGroupExited(pid_t pid) {
-  const int pidfd = PidfdOpen(pid);
-  if (pidfd < 0) return errno == ESRCH;
-  const bool exited = AwaitExit(pidfd, absl::ZeroDuration());
-  close(pidfd);
-  return exited;
+  const UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd.valid()) return errno == ESRCH;
+  return AwaitExit(pidfd.get(), absl::ZeroDuration());
 }
 
 }  // namespace

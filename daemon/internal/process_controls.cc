@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -262,15 +263,15 @@ absl::Status ApplyScheduling(std::optional<int> nice,
   if (oom_score_adj) {
     const std::string what =
         absl::StrCat("--daemon_oom_score_adj=", *oom_score_adj);
-    const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) {
       return ErrnoError(errno,
                         absl::StrCat(what, ": open /proc/self/oom_score_adj"));
     }
     const std::string text = absl::StrCat(*oom_score_adj, "\n");
-    const ssize_t written = write(fd, text.data(), text.size());
+    const ssize_t written = write(fd.get(), text.data(), text.size());
     const int saved = errno;
-    close(fd);
+    fd.reset();
     if (written != static_cast<ssize_t>(text.size())) {
       return ErrnoError(written < 0 ? saved : EIO,
                         absl::StrCat(what, ": write /proc/self/oom_score_adj"));

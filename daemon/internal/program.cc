@@ -62,9 +62,7 @@ namespace {
 // closed; -1 with errno on failure (the old one closed too).
 int MoveAbove(int fd, int floor) {
   const int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-  const int saved = errno;
-  close(fd);
-  errno = saved;
+  CloseDescriptor(fd);  // keeps fcntl's errno
   return moved;
 }
 
@@ -252,7 +250,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   ProgramEnvironment env(ready);
   DAEMONKIT_ASSIGN_OR_RETURN(ReadinessChannel channel,
                              OpenReadinessChannel(ready));
-  program->ready_fd_ = channel.monitor_end.release();
+  program->ready_fd_ = std::move(channel.monitor_end);
   if (!channel.variable.empty()) env.Add(channel.variable);
   std::vector<std::string> args = argv;
   std::vector<char*> argp;
@@ -290,14 +288,15 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
   const pid_t pid = fork();
   if (pid < 0) return ErrnoError(errno, "fork");
   if (pid == 0) {
-    close(report_read.get());
+    report_read.reset();  // this process's copy: the child only writes
     env.SetPid(getpid());
     ExecInChild(setup);
   }
   report_write.reset();
   ready_write.reset();
   program->pid_ = pid;
-  program->pidfd_ = PidfdOpen(pid);  // our unreaped child: cannot be reused
+  // Our unreaped child: its pid cannot be reused.
+  program->pidfd_.reset(PidfdOpen(pid));
   bool failed = false;
   absl::Status started = ReadChildFailure(report_read.get(), argv[0], identity,
                                           cgroup.directory, &failed);
@@ -307,7 +306,7 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
     program->pid_ = -1;
     return started;
   }
-  if (program->pidfd_ < 0) {
+  if (!program->pidfd_.valid()) {
     const int saved = errno;
     KillNow(pid);
     ReapChild(pid);
@@ -318,20 +317,21 @@ absl::StatusOr<std::unique_ptr<Program>> Program::Start(
 }
 
 Program::~Program() {
-  if (pidfd_ >= 0) close(pidfd_);
-  if (ready_fd_ >= 0) close(ready_fd_);
+  // In the order they always closed (members would go the other way).
+  pidfd_.reset();
+  ready_fd_.reset();
 }
 
 absl::Status Program::Signal(int signo) const {
-  if (pidfd_ < 0) return absl::OkStatus();
-  if (PidfdSendSignal(pidfd_, signo) != 0 && errno != ESRCH) {
+  if (!pidfd_.valid()) return absl::OkStatus();
+  if (PidfdSendSignal(pidfd_.get(), signo) != 0 && errno != ESRCH) {
     return ErrnoError(errno, absl::StrCat("send signal ", signo));
   }
   return absl::OkStatus();
 }
 
 void Program::Kill() const {
-  if (pidfd_ >= 0) (void)KillThroughPidfd(pidfd_);
+  if (pidfd_.valid()) (void)KillThroughPidfd(pidfd_.get());
 }
 
 RestartSchedule::RestartSchedule(const Options& options)

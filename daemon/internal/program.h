@@ -41,6 +41,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/process_controls.h"
 #include "daemon/internal/program_ready_mode.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -132,10 +133,10 @@ class Program {
 
   pid_t pid() const { return pid_; }
   // A pidfd of the program: readable once it has exited.
-  int pidfd() const { return pidfd_; }
+  int pidfd() const { return pidfd_.get(); }
   // The descriptor that says something about readiness (the notify socket,
   // the pipe of kFd), -1 for kStarted or once closed.
-  int ready_fd() const { return ready_fd_; }
+  int ready_fd() const { return ready_fd_.get(); }
 
   // The polled modes (kConnect, kCommand): tries once (a connection
   // attempt of up to kReadyPollInterval; the command's exit, or its next
@@ -166,9 +167,9 @@ class Program {
   ReadinessInput ReadFdPipe();
 
   pid_t pid_ = -1;
-  int pidfd_ = -1;
+  UniqueFd pidfd_;
   ReadyMode mode_;
-  int ready_fd_ = -1;
+  UniqueFd ready_fd_;
   uid_t uid_ = 0;  // who may notify: the program's user (and root)
   bool ready_seen_ = false;
   ProgramIdentity identity_;  // the command's too

@@ -276,8 +276,8 @@ absl::StatusOr<std::unique_ptr<ProgramCgroup>> ProgramCgroup::Create(
 
 absl::Status ProgramCgroup::OpenProcs(bool made) {
   const std::string procs = absl::StrCat(directory_, "/cgroup.procs");
-  procs_fd_ = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (procs_fd_ < 0) {
+  procs_fd_.reset(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!procs_fd_.valid()) {
     const int error = errno;
     if (made) rmdir(directory_.c_str());
     return ErrnoError(error, procs);
@@ -328,9 +328,7 @@ std::unique_ptr<ProgramCgroup> ProgramCgroup::At(std::string directory) {
   return cgroup;
 }
 
-ProgramCgroup::~ProgramCgroup() {
-  if (procs_fd_ >= 0) close(procs_fd_);
-}
+ProgramCgroup::~ProgramCgroup() = default;
 
 std::vector<pid_t> ProgramCgroup::Processes() const {
   std::vector<pid_t> pids;
@@ -388,10 +386,10 @@ bool ProgramCgroup::End(int signo, absl::Duration grace,
   }
   const Deadline deadline = Deadline::In(kill_grace);
   const std::string kill_file = absl::StrCat(directory_, "/cgroup.kill");
-  const int fd = open(kill_file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    const bool written = write(fd, "1", 1) == 1;
-    close(fd);
+  UniqueFd fd(open(kill_file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.valid()) {
+    const bool written = write(fd.get(), "1", 1) == 1;
+    fd.reset();
     if (written) return AwaitEmpty(deadline);
   }
   // Kernels before 5.14: each pid, again and again (a process may fork

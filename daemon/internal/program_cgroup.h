@@ -44,6 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -117,7 +118,7 @@ class ProgramCgroup {
   const std::string& directory() const { return directory_; }
   // cgroup.procs, open for writing (close-on-exec), -1 unless Create()d:
   // a process that writes "0" to it moves itself in.
-  int procs_fd() const { return procs_fd_; }
+  int procs_fd() const { return procs_fd_.get(); }
 
   // The live processes in the cgroup and its descendants (cgroup.procs).
   std::vector<pid_t> Processes() const;
@@ -152,7 +153,7 @@ class ProgramCgroup {
 
   std::string directory_;
   std::string path_;  // as /proc/PID/cgroup names it ("/x/daemonkit.N")
-  int procs_fd_ = -1;
+  UniqueFd procs_fd_;
 };
 
 // The directory of the run cgroup (".../daemonkit.<...>/run.<n>",

@@ -23,6 +23,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/process_controls.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -189,7 +190,7 @@ class ProgramChild {
     for (int i = 0; i < n; ++i) {
       // dup2 clears CLOEXEC.
       if (dup2(moved[i], 3 + i) < 0) Fail(ChildFailure::kSetup, errno);
-      close(moved[i]);
+      CloseDescriptor(moved[i]);
     }
     const ReadyMode& ready = *setup_.ready;
     if (ready.kind == ReadyMode::Kind::kFd) {

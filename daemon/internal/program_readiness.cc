@@ -28,6 +28,7 @@
 #include "daemon/internal/privileges.h"
 #include "daemon/internal/program.h"
 #include "daemon/internal/socket_address.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/internal/wait_status.h"
 
 namespace daemonkit {
@@ -50,20 +51,19 @@ bool IsRelayed(absl::string_view line) {
 bool Connects(const ListenAddress& listen, absl::Duration timeout) {
   const absl::StatusOr<SocketAddress> address = SocketAddress::Of(listen);
   if (!address.ok()) return false;
-  const int fd =
-      socket(address->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return false;
-  bool connected = connect(fd, address->get(), address->length()) == 0;
+  const UniqueFd fd(
+      socket(address->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return false;
+  bool connected = connect(fd.get(), address->get(), address->length()) == 0;
   if (!connected && errno == EINPROGRESS) {
-    struct pollfd pfd = {fd, POLLOUT, 0};
+    struct pollfd pfd = {fd.get(), POLLOUT, 0};
     int error = 0;
     socklen_t error_length = sizeof(error);
-    connected =
-        poll(&pfd, 1, PollTimeoutMs(timeout)) == 1 &&
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
-        error == 0;
+    connected = poll(&pfd, 1, PollTimeoutMs(timeout)) == 1 &&
+                getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error,
+                           &error_length) == 0 &&
+                error == 0;
   }
-  close(fd);
   return connected;
 }
 
@@ -117,7 +117,7 @@ bool Program::PollReady() {
 }
 
 ReadinessInput Program::ReadReadiness() {
-  if (ready_fd_ < 0) return {};
+  if (!ready_fd_.valid()) return {};
   return mode_.kind == ReadyMode::Kind::kNotify ? ReadNotify() : ReadFdPipe();
 }
 
@@ -125,7 +125,7 @@ ReadinessInput Program::ReadFdPipe() {
   ReadinessInput input;
   char buffer[256];
   for (;;) {
-    const ssize_t n = read(ready_fd_, buffer, sizeof(buffer));
+    const ssize_t n = read(ready_fd_.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return input;  // EAGAIN: nothing more now
     if (n == 0) {
@@ -137,8 +137,7 @@ ReadinessInput Program::ReadFdPipe() {
       break;
     }
   }
-  close(ready_fd_);
-  ready_fd_ = -1;
+  ready_fd_.reset();
   return input;
 }
 
@@ -156,7 +155,7 @@ ReadinessInput Program::ReadNotify() {
     message.msg_control = control;
     message.msg_controllen = sizeof(control);
     const ssize_t n =
-        recvmsg(ready_fd_, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        recvmsg(ready_fd_.get(), &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;  // EAGAIN: all read
     const struct ucred* credentials = nullptr;
@@ -169,7 +168,7 @@ ReadinessInput Program::ReadNotify() {
         // FDSTORE=1 and the like: not ours to keep.
         const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
-        for (size_t i = 0; i < count; ++i) close(fds[i]);
+        for (size_t i = 0; i < count; ++i) CloseDescriptor(fds[i]);
       }
     }
     if (credentials == nullptr ||

@@ -16,6 +16,7 @@
 #include "daemon/internal/deadline.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/proc.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -27,12 +28,11 @@ absl::StatusOr<ReadyPipe> CreateReadyPipe() {
 }
 
 ReadyReporter::ReadyReporter(ReadyReporter&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)) {}
+    : fd_(std::move(other.fd_)) {}
 
 ReadyReporter& ReadyReporter::operator=(ReadyReporter&& other) noexcept {
   if (this != &other) {
-    Close();
-    fd_ = std::exchange(other.fd_, -1);
+    fd_ = std::move(other.fd_);  // closes this one's first
   }
   return *this;
 }
@@ -40,11 +40,11 @@ ReadyReporter& ReadyReporter::operator=(ReadyReporter&& other) noexcept {
 ReadyReporter::~ReadyReporter() { Close(); }
 
 bool ReadyReporter::Send(absl::string_view message) {
-  if (fd_ < 0) return true;
+  if (!fd_.valid()) return true;
   message = message.substr(0, PIPE_BUF);
   ssize_t n;
   do {
-    n = write(fd_, message.data(), message.size());
+    n = write(fd_.get(), message.data(), message.size());
   } while (n < 0 && errno == EINTR);
   // A launcher that is gone (killed, or timed out) has no one to tell: the
   // caller decides what that means.
@@ -65,9 +65,9 @@ void ReadyReporter::ReportError(absl::string_view message) {
 }
 
 bool ReadyReporter::ReaderGone() const {
-  if (fd_ < 0) return false;
+  if (!fd_.valid()) return false;
   // A pipe's write end polls POLLERR once its last reader has closed.
-  struct pollfd pfd = {fd_, 0, 0};
+  struct pollfd pfd = {fd_.get(), 0, 0};
   int n;
   do {
     n = poll(&pfd, 1, 0);
@@ -75,10 +75,7 @@ bool ReadyReporter::ReaderGone() const {
   return n == 1 && (pfd.revents & (POLLERR | POLLHUP)) != 0;
 }
 
-void ReadyReporter::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
+void ReadyReporter::Close() { fd_.reset(); }
 
 std::optional<ReadyDecoder::Message> ReadyDecoder::Next() {
   while (!buffer_.empty()) {
@@ -107,7 +104,7 @@ ReadyOutcome AwaitReady(int read_fd, const Deadline& deadline, int cancel_fd) {
   ReadyDecoder decoder;
   auto take_pid = [&outcome](pid_t pid) {
     outcome.daemon_pid = pid;
-    if (outcome.daemon_pidfd >= 0) close(outcome.daemon_pidfd);
+    CloseDescriptor(outcome.daemon_pidfd);
     outcome.daemon_pidfd = PidfdOpen(pid);
   };
   for (;;) {

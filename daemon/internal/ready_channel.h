@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/internal/deadline.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -51,8 +52,8 @@ class ReadyReporter {
   ~ReadyReporter();
 
   // True until ready or an error has been reported.
-  bool pending() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
+  bool pending() const { return fd_.valid(); }
+  int fd() const { return fd_.get(); }
 
   void ReportPid(pid_t pid);
   // Returns false when nobody reads the pipe any more (EPIPE): the
@@ -69,12 +70,12 @@ class ReadyReporter {
   // process holds the pipe, the launcher sees the daemon "died".
   void Close();
   // Drops the descriptor number without closing it (see PidFile::Forget).
-  void Forget() { fd_ = -1; }
+  void Forget() { (void)fd_.release(); }
 
  private:
   bool Send(absl::string_view message);
 
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // ReadyDecoder

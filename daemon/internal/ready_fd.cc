@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 #include "glog/logging.h"
 
 namespace daemonkit {
@@ -51,9 +52,10 @@ void SignalReadyFd(int fd) {
     PLOG(WARNING) << "--daemon_ready_fd=" << fd
                   << ": writing the readiness line";
   }
-  // close(2) is not retried on EINTR: on Linux the descriptor is gone.
-  if (close(fd) != 0 && errno != EINTR) {
-    PLOG(WARNING) << "--daemon_ready_fd=" << fd << ": close";
+  // The number was inherited for this one line; Close() reports a failure
+  // (EINTR aside: on Linux the descriptor is gone then).
+  if (const absl::Status closed = UniqueFd(fd).Close(); !closed.ok()) {
+    LOG(WARNING) << "--daemon_ready_fd=" << fd << ": " << closed.message();
   }
 }
 

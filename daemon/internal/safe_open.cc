@@ -382,15 +382,16 @@ bool SocketFileHasListener(int dir, const std::string& name,
   if (target.size() >= sizeof(address.sun_path)) target = path;
   if (target.size() >= sizeof(address.sun_path)) return false;
   std::memcpy(address.sun_path, target.data(), target.size());
-  const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return true;  // cannot tell: keep the file
+  UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return true;  // cannot tell: keep the file
   int connected;
   do {
-    connected = connect(probe, reinterpret_cast<struct sockaddr*>(&address),
-                        sizeof(address));
+    connected =
+        connect(probe.get(), reinterpret_cast<struct sockaddr*>(&address),
+                sizeof(address));
   } while (connected != 0 && errno == EINTR);
   const int saved = errno;
-  close(probe);
+  probe.reset();  // before the answer is acted on, as before
   return connected == 0 || (saved != ECONNREFUSED && saved != ENOENT);
 }
 

@@ -14,6 +14,7 @@
 #include "daemon/internal/errors.h"
 #include "daemon/internal/signals.h"
 #include "daemon/internal/testing_hooks.h"
+#include "daemon/internal/unique_fd.h"
 #include "daemon/options.h"
 
 namespace daemonkit {
@@ -28,7 +29,8 @@ namespace {
 }  // namespace
 
 ReadyReporter RunSessionLeader(ReadyPipe pipe, const std::vector<int>& keep) {
-  close(pipe.read_fd);
+  // The launcher's end: this process only writes.
+  CloseDescriptor(pipe.read_fd);
   ReadyReporter reporter(pipe.write_fd);
   // syslog keeps a descriptor of its own that the close below would pull
   // out from under it.

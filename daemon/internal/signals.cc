@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/internal/errors.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -217,8 +218,8 @@ absl::StatusOr<int> SignalPipe::Reinstall() {
     if (sigprocmask(SIG_BLOCK, &all, &old) != 0) {
       return ErrnoError(errno, "sigprocmask");
     }
-    close(g_pipe_read_fd);
-    close(g_pipe_write_fd);
+    CloseDescriptor(g_pipe_read_fd);
+    CloseDescriptor(g_pipe_write_fd);
     g_pipe_read_fd = -1;
     g_pipe_write_fd = -1;
     absl::StatusOr<int> fresh = Install();
@@ -263,8 +264,8 @@ void ResetSignalsInForkedChild() {
     sigaction(signo, &action, nullptr);
   }
   g_watched = 0;
-  if (g_pipe_read_fd >= 0) close(g_pipe_read_fd);
-  if (g_pipe_write_fd >= 0) close(g_pipe_write_fd);
+  CloseDescriptor(g_pipe_read_fd);
+  CloseDescriptor(g_pipe_write_fd);
   g_pipe_read_fd = -1;
   g_pipe_write_fd = -1;
   g_pipe_owner = 0;

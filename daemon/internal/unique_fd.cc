@@ -34,5 +34,10 @@ absl::Status UniqueFd::Close() {
   return ErrnoError(errno, "close");
 }
 
+void CloseDescriptor(int fd) {
+  // The same close as a UniqueFd's, so the reasons there hold here too.
+  UniqueFd(fd).reset();
+}
+
 }  // namespace internal
 }  // namespace daemonkit

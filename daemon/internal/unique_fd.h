@@ -78,6 +78,15 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Closes `fd`, a number this code does not own as a UniqueFd: one found in
+// /proc/self/fd, a fork handler's registered slot, a descriptor received
+// with SCM_RIGHTS only to be discarded, the signal self-pipe. Does nothing
+// for a negative number. Keeps errno, so a caller on an error path reports
+// its own failure, and a signal handler leaves the interrupted code's errno
+// alone. Never retried on EINTR: Linux has released the number already.
+// Async-signal-safe, so usable between fork and exec.
+void CloseDescriptor(int fd);
+
 }  // namespace internal
 }  // namespace daemonkit
 

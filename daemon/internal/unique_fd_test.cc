@@ -124,6 +124,26 @@ TEST(UniqueFdTest, CloseReportsAFailureOfClose) {
   EXPECT_FALSE(fd.valid());
 }
 
+TEST(CloseDescriptorTest, ClosesTheNumberAndKeepsErrno) {
+  const int number = OpenDevNull();
+  ASSERT_TRUE(IsOpen(number));
+  errno = ENOSPC;
+  CloseDescriptor(number);
+  EXPECT_EQ(errno, ENOSPC) << "a caller on an error path reports its own";
+  EXPECT_FALSE(IsOpen(number));
+}
+
+TEST(CloseDescriptorTest, IgnoresANegativeOrClosedNumberAndKeepsErrno) {
+  errno = EAGAIN;
+  CloseDescriptor(-1);
+  EXPECT_EQ(errno, EAGAIN);
+  const int number = OpenDevNull();
+  ASSERT_EQ(close(number), 0);
+  errno = EAGAIN;
+  CloseDescriptor(number);  // EBADF from close(2) does not leak out
+  EXPECT_EQ(errno, EAGAIN);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace daemonkit

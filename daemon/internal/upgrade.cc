@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/internal/errors.h"
 #include "daemon/internal/socket_address.h"
+#include "daemon/internal/unique_fd.h"
 
 namespace daemonkit {
 namespace internal {
@@ -129,29 +130,25 @@ int ConnectUpgradeChannel(dev_t dev, ino_t ino, uint64_t token) {
   const absl::StatusOr<SocketAddress> address =
       SocketAddress::UnixAbstract(UpgradeChannelName(dev, ino, token));
   if (!address.ok()) return -1;
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return -1;
   // The main loop waits here: not for long, should others fill the
   // listener's backlog (its name is visible once bound).
   const struct timeval timeout = {1, 0};
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) != 0) {
-    close(fd);
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout,
+                 sizeof(timeout)) != 0) {
     return -1;
   }
-  if (connect(fd, address->get(), address->length()) != 0) {
-    close(fd);
-    return -1;
-  }
+  if (connect(fd.get(), address->get(), address->length()) != 0) return -1;
   // Whoever listens there gets the new daemon's error text: only root or
   // this daemon's own user (who could signal it anyway).
   struct ucred peer;
   socklen_t peer_length = sizeof(peer);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) != 0 ||
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) != 0 ||
       (peer.uid != 0 && peer.uid != geteuid())) {
-    close(fd);
     return -1;
   }
-  return fd;
+  return fd.release();
 }
 
 }  // namespace internal

@@ -426,12 +426,12 @@ absl::Status ConfirmHandover(Successor& successor) {
     AbandonSuccessor(successor);
     return result;
   }
-  close(std::exchange(successor.confirm_fd, -1));
+  CloseDescriptor(std::exchange(successor.confirm_fd, -1));
   return result;
 }
 
 void AbandonSuccessor(Successor& successor) {
-  if (successor.confirm_fd >= 0) close(std::exchange(successor.confirm_fd, -1));
+  CloseDescriptor(std::exchange(successor.confirm_fd, -1));
   if (successor.pid > 0) {
     const UniqueFd pidfd(PidfdOpen(successor.pid));
     KillAndReap(successor.pid, pidfd.get());
